@@ -1,0 +1,89 @@
+// Reads the environment once at start and turns it into validated settings; a bad
+// value stops the process with a message that names the variable.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+export type Role = 'all' | 'node' | 'gateway';
+
+export interface Config {
+  role: Role;
+  nodeId: string;
+  cluster: string;
+  natsUrl: string;
+  redisUrl: string;
+  mysqlUrl: string;
+  host: string;
+  port: number;
+  shards: number;
+  leaseTtlMs: number;
+  askDeadlineMs: number;
+  mailboxLimit: number;
+  inFlightLimit: number;
+  idleTimeoutMs: number;
+  logLevel: string;
+}
+
+/** Thrown for a configuration value a person has to fix; `variable` names it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string, pattern?: RegExp, hint?: string): string {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? fallback : raw;
+  if (pattern && !pattern.test(value)) throw new ConfigError(name, `"${value}" is not valid; expected ${hint}`);
+  return value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string, schemes: string[]): string {
+  const value = text(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL such as ${fallback}`);
+  }
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `scheme "${parsed.protocol}" is not one of ${schemes.join(', ')}`);
+  }
+  return value;
+}
+
+export const defaultMysqlUrl = 'mysql://root@127.0.0.1:3306/shop';
+
+/** Parses the environment; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const role = text(env, 'ROLE', 'all', /^(all|node|gateway)$/, 'all, node or gateway') as Role;
+  return {
+    role,
+    nodeId: text(env, 'NODE_ID', `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`, /^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, at most 64'),
+    cluster: text(env, 'CLUSTER', 'shop', /^[a-z][a-z0-9_]{0,31}$/, 'a lowercase name such as shop'),
+    natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
+    mysqlUrl: url(env, 'MYSQL_URL', defaultMysqlUrl, ['mysql', 'mariadb']),
+    host: text(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 8080, 0, 65535),
+    shards: int(env, 'SHARDS', 64, 1, 4096),
+    leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 500, 600_000),
+    askDeadlineMs: int(env, 'ASK_DEADLINE_MS', 5000, 50, 600_000),
+    mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
+    inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
+    idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
+    logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),
+  };
+}

@@ -1,0 +1,244 @@
+// An actor node: joins the membership, takes the shards that rendezvous hashing gives it,
+// serves their subjects while it holds their leases, hands them over with a drain when
+// the membership changes or it stops, and lets go at once of a lease it has lost.
+import { KvWatchInclude, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from 'pino';
+import { parseEntitySubject, rendezvousOwner, shardOf, shardWildcard } from './addressing.ts';
+import type { AnyEntityDefinition } from './entity.ts';
+import { InvalidError, toWireError } from './errors.ts';
+import { EntityHost, type HostStats } from './host.ts';
+import { Leases } from './leases.ts';
+import { Membership, leasesBucket, membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
+import { decodeRequest, encode } from './wire.ts';
+
+export interface NodeOptions {
+  nc: NatsConnection;
+  cluster: string;
+  nodeId: string;
+  shards: number;
+  leaseTtlMs: number;
+  mailboxLimit: number;
+  idleTimeoutMs: number;
+  log: Logger;
+  entities: AnyEntityDefinition[];
+}
+
+export interface NodeStats extends HostStats {
+  nodeId: string;
+  leasesHeld: number;
+  shards: number[];
+}
+
+export class ClusterNode {
+  private readonly host: EntityHost;
+  private readonly subs = new Map<number, Subscription>();
+  private readonly handingOff = new Map<number, Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly watchers: { stop(): void }[] = [];
+  private reconciling: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+
+  private constructor(
+    private readonly opts: NodeOptions,
+    private readonly membership: Membership,
+    private readonly leases: Leases,
+    private readonly leaseKv: KV,
+    private readonly memberKv: KV,
+  ) {
+    this.host = new EntityHost({ log: opts.log, mailboxLimit: opts.mailboxLimit, idleTimeoutMs: opts.idleTimeoutMs });
+    for (const def of opts.entities) this.host.register(def);
+  }
+
+  /** Joins the cluster and starts taking shards; resolves once the first round is done. */
+  static async start(opts: NodeOptions): Promise<ClusterNode> {
+    const memberKv = await openTtlBucket(opts.nc, membersBucket(opts.cluster), opts.leaseTtlMs);
+    const leaseKv = await openTtlBucket(opts.nc, leasesBucket(opts.cluster), opts.leaseTtlMs);
+    const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
+    const membership = new Membership(memberKv, self, opts.leaseTtlMs, opts.log);
+    const node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv, memberKv);
+    await membership.join();
+    await node.watch();
+    const tick = Math.max(100, Math.min(1000, Math.floor(opts.leaseTtlMs / 3)));
+    node.timers.push(setInterval(() => void node.renewAll(), tick));
+    node.timers.push(setInterval(() => node.trigger(), tick));
+    await node.trigger();
+    return node;
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+
+  ownedShards(): number[] {
+    return [...this.subs.keys()].sort((a, b) => a - b);
+  }
+
+  stats(): NodeStats {
+    const shards = this.ownedShards();
+    return { nodeId: this.opts.nodeId, leasesHeld: this.leases.heldShards().length, shards, ...this.host.stats() };
+  }
+
+  actorsByType(): Record<string, number> {
+    return this.host.actorsByType();
+  }
+
+  membersView(): Promise<MemberInfo[]> {
+    return this.membership.members();
+  }
+
+  shardOwners(): Promise<Record<number, string>> {
+    return this.leases.owners(this.opts.shards);
+  }
+
+  /** A change seen in the buckets, or the timer: run a reconcile round (one at a time). */
+  private trigger(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.reconciling) {
+      this.again = true;
+      return this.reconciling;
+    }
+    this.reconciling = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.reconcile();
+        } catch (err) {
+          this.opts.log.warn({ err }, 'reconcile failed; retrying on the next tick');
+        }
+      } while (this.again && !this.stopping);
+      this.reconciling = undefined;
+    })();
+    return this.reconciling;
+  }
+
+  private async watch(): Promise<void> {
+    // A lease deleted (hand-off) or a member joining or leaving should act at once, not on
+    // the next tick. Keys that expire produce no event, which is why the timer exists too.
+    for (const kv of [this.leaseKv, this.memberKv]) {
+      const iter = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+      this.watchers.push(iter);
+      void (async () => {
+        for await (const entry of iter) {
+          if (kv === this.memberKv || entry.operation !== 'PUT') void this.trigger();
+        }
+      })().catch(() => undefined);
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const live = await this.membership.liveNodes();
+    if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
+    const wanted: number[] = [];
+    for (let shard = 0; shard < this.opts.shards; shard++) {
+      const mine = rendezvousOwner(shard, live) === this.opts.nodeId;
+      const held = this.leases.holds(shard);
+      if (held && !mine && !this.handingOff.has(shard)) this.handOff(shard);
+      else if (!held && mine && !this.handingOff.has(shard)) wanted.push(shard);
+    }
+    await Promise.all(wanted.map(async (shard) => {
+      if (this.stopping) return;
+      if (await this.leases.acquire(shard)) {
+        if (this.stopping) return this.leases.release(shard);
+        this.serve(shard);
+      }
+    }));
+  }
+
+  private async renewAll(): Promise<void> {
+    await Promise.all(this.leases.heldShards().map(async (shard) => {
+      if (!(await this.leases.renew(shard))) this.lose(shard);
+    }));
+  }
+
+  private serve(shard: number): void {
+    const subject = shardWildcard(this.opts.cluster, shard);
+    // A queue group, so that even two nodes that both believe they own a shard (a paused
+    // one waking up) never both get the same message; writes are fenced besides.
+    const sub = this.opts.nc.subscribe(subject, {
+      queue: `${this.opts.cluster}.shard`,
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.onMessage(shard, msg);
+        } catch (failure) {
+          // A throw here would close the subscription and orphan the shard: answer instead.
+          this.opts.log.error({ err: failure, subject: msg.subject }, 'entity message handler threw');
+          if (msg.reply) msg.respond(encode({ e: toWireError(failure) }));
+        }
+      },
+    });
+    this.subs.set(shard, sub);
+    this.opts.log.debug({ shard }, 'serving shard');
+  }
+
+  private onMessage(shard: number, msg: Msg): void {
+    const respond = (body: Parameters<typeof encode>[0]) => {
+      if (msg.reply) msg.respond(encode(body));
+    };
+    const addr = parseEntitySubject(msg.subject);
+    if (!addr || !this.host.has(addr.type)) {
+      return respond({ e: new InvalidError(`no entity type serves ${msg.subject}`).toWire() });
+    }
+    if (shardOf(addr.id, this.opts.shards) !== shard) {
+      return respond({ e: new InvalidError('the id does not hash to this shard: do all processes use the same SHARDS?').toWire() });
+    }
+    let request;
+    try {
+      request = decodeRequest(msg.data);
+    } catch (err) {
+      return respond({ e: toWireError(err) });
+    }
+    this.host.deliver(addr.type, addr.id, shard, request.m, request.d).then(
+      (outcomes) => respond({ r: outcomes }),
+      (err: unknown) => respond({ e: toWireError(err) }),
+    );
+  }
+
+  /** Graceful hand-over: stop taking messages, let the actors finish and flush, release. */
+  private handOff(shard: number): Promise<void> {
+    const running = this.handingOff.get(shard);
+    if (running) return running;
+    const work = (async () => {
+      const sub = this.subs.get(shard);
+      this.subs.delete(shard);
+      try {
+        if (sub) await sub.drain();
+        await this.host.drainShard(shard);
+      } catch (err) {
+        this.opts.log.warn({ err, shard }, 'drain failed; releasing anyway');
+      }
+      await this.leases.release(shard);
+      this.opts.log.debug({ shard }, 'handed off shard');
+    })().finally(() => this.handingOff.delete(shard));
+    this.handingOff.set(shard, work);
+    return work;
+  }
+
+  /** The lease is gone (expired or taken): stop serving at once; fencing guards the store. */
+  private lose(shard: number): void {
+    if (this.handingOff.has(shard)) return;
+    this.opts.log.warn({ shard }, 'lost shard lease');
+    this.leases.forget(shard);
+    const sub = this.subs.get(shard);
+    this.subs.delete(shard);
+    sub?.unsubscribe();
+    void this.host.stopShard(shard);
+  }
+
+  /**
+   * Leaves the cluster gracefully: others are told at once, each shard is drained and
+   * released (leases keep being renewed meanwhile), then the actors are closed.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.reconciling;
+    await this.membership.leave();
+    const shards = new Set([...this.leases.heldShards(), ...this.handingOff.keys()]);
+    await Promise.all([...shards].map((s) => this.handOff(s)));
+    for (const t of this.timers) clearInterval(t);
+    for (const w of this.watchers) w.stop();
+    await this.host.close();
+  }
+}
