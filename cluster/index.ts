@@ -2,10 +2,11 @@
 // It knows nothing about commerce.
 export type { EntityDefinition, AnyEntityDefinition, EntityContext, Reply } from './entity.ts';
 export { ClusterClient, type AskOptions, type ClientOptions, type ClientStats } from './client.ts';
-export { ClusterNode, type NodeOptions, type NodeStats } from './node.ts';
+export { ClusterNode, type NodeOptions, type NodeStats, type Singleton } from './node.ts';
 export {
   ClusterError, TimeoutError, UnavailableError, OverloadedError, InvalidError, RejectedError,
   toWireError, fromWireError, type WireError,
 } from './errors.ts';
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
+export { clusterView, type ClusterView } from './admin.ts';

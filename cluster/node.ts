@@ -7,6 +7,7 @@ import { parseEntitySubject, rendezvousOwner, shardOf, shardWildcard } from './a
 import type { AnyEntityDefinition } from './entity.ts';
 import { InvalidError, toWireError } from './errors.ts';
 import { EntityHost, type HostStats } from './host.ts';
+import { statsSubject } from './admin.ts';
 import { Leases } from './leases.ts';
 import { Membership, leasesBucket, membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
 import { decodeRequest, encode } from './wire.ts';
@@ -21,6 +22,18 @@ export interface NodeOptions {
   idleTimeoutMs: number;
   log: Logger;
   entities: AnyEntityDefinition[];
+  /** Jobs that must run on exactly one node (an outbox relay, a sweeper). */
+  singletons?: Singleton[];
+}
+
+/**
+ * A job that runs on exactly one node at a time: the node holding the shard the job's
+ * name hashes to. It moves with that shard's lease, so it fails over and hands off the
+ * same way entities do, and it is stopped before the lease is released.
+ */
+export interface Singleton {
+  name: string;
+  start(): { stop(): Promise<void> };
 }
 
 export interface NodeStats extends HostStats {
@@ -35,6 +48,7 @@ export class ClusterNode {
   private readonly handingOff = new Map<number, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly watchers: { stop(): void }[] = [];
+  private readonly runningSingletons = new Map<string, { stop(): Promise<void> }>();
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
@@ -59,6 +73,7 @@ export class ClusterNode {
     const node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv, memberKv);
     await membership.join();
     await node.watch();
+    node.answerStats();
     const tick = Math.max(100, Math.min(1000, Math.floor(opts.leaseTtlMs / 3)));
     node.timers.push(setInterval(() => void node.renewAll(), tick));
     node.timers.push(setInterval(() => node.trigger(), tick));
@@ -89,6 +104,15 @@ export class ClusterNode {
 
   shardOwners(): Promise<Record<number, string>> {
     return this.leases.owners(this.opts.shards);
+  }
+
+  private answerStats(): void {
+    const sub = this.opts.nc.subscribe(statsSubject(this.opts.cluster), {
+      callback: (err, msg) => {
+        if (!err) msg.respond(new TextEncoder().encode(JSON.stringify({ ...this.stats(), actorsByType: this.actorsByType() })));
+      },
+    });
+    this.watchers.push({ stop: () => sub.unsubscribe() });
   }
 
   /** A change seen in the buckets, or the timer: run a reconcile round (one at a time). */
@@ -170,6 +194,26 @@ export class ClusterNode {
     });
     this.subs.set(shard, sub);
     this.opts.log.debug({ shard }, 'serving shard');
+    for (const job of this.singletonsOn(shard)) {
+      try {
+        this.runningSingletons.set(job.name, job.start());
+        this.opts.log.info({ job: job.name, shard }, 'singleton started');
+      } catch (err) {
+        this.opts.log.error({ err, job: job.name }, 'singleton failed to start');
+      }
+    }
+  }
+
+  private singletonsOn(shard: number): Singleton[] {
+    return (this.opts.singletons ?? []).filter((job) => shardOf(job.name, this.opts.shards) === shard);
+  }
+
+  private async stopSingletons(shard: number): Promise<void> {
+    await Promise.all(this.singletonsOn(shard).map(async (job) => {
+      const running = this.runningSingletons.get(job.name);
+      this.runningSingletons.delete(job.name);
+      await running?.stop().catch((err: unknown) => this.opts.log.warn({ err, job: job.name }, 'singleton stop failed'));
+    }));
   }
 
   private onMessage(shard: number, msg: Msg): void {
@@ -203,6 +247,7 @@ export class ClusterNode {
       const sub = this.subs.get(shard);
       this.subs.delete(shard);
       try {
+        await this.stopSingletons(shard);
         if (sub) await sub.drain();
         await this.host.drainShard(shard);
       } catch (err) {
@@ -223,6 +268,7 @@ export class ClusterNode {
     const sub = this.subs.get(shard);
     this.subs.delete(shard);
     sub?.unsubscribe();
+    void this.stopSingletons(shard);
     void this.host.stopShard(shard);
   }
 

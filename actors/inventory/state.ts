@@ -1,0 +1,296 @@
+// The inventory decisions, free of I/O: given the SKU's state and a message, change the
+// state and say what to answer. It mutates in place because a hot SKU takes tens of
+// thousands of messages a second and copying maps per message would dominate; every
+// change is also noted in a write set that the actor commits in its next batch.
+import { RejectedError } from '../../cluster/index.ts';
+import { ExpiryHeap } from './expiry-heap.ts';
+import type {
+  Expired, Finalized, InventoryMsg, InventoryReply, InventoryView, Reserved, ReserveMsg, StockStatus,
+} from './messages.ts';
+
+export interface Stock {
+  onHand: number;
+  reserved: number;
+}
+
+export type ReservationStatus = 'active' | 'committed' | 'released' | 'expired';
+
+export interface Reservation {
+  id: string;
+  warehouseId: string;
+  qty: number;
+  owner: string | null;
+  status: ReservationStatus;
+  expiresAt: number;
+  /** When it was committed, released or expired (ms); memory only, to forget old ones. */
+  finishedAt?: number;
+}
+
+export interface InventoryModel {
+  sku: string;
+  /** The version in the store that the next batch is conditional on. */
+  version: number;
+  stock: Map<string, Stock>;
+  /** Active reservations and recently finished ones (kept so a retried id gets its first answer). */
+  reservations: Map<string, Reservation>;
+  due: ExpiryHeap;
+  onHand: number;
+  reserved: number;
+  /** `available` as of the last write set taken, to see out-of-stock transitions per batch. */
+  availableAtLastWrite: number;
+  dirtyStock: Set<string>;
+  dirtyReservations: Set<Reservation>;
+}
+
+export interface InventoryEvent {
+  kind: 'out_of_stock' | 'back_in_stock' | 'level';
+  sku: string;
+  available: number;
+  onHand: number;
+  reserved: number;
+  at: number;
+}
+
+/** Everything one batch must write, in one transaction. */
+export interface WriteSet {
+  sku: string;
+  expectedVersion: number;
+  onHand: number;
+  reserved: number;
+  stock: { warehouseId: string; onHand: number; reserved: number }[];
+  reservations: Reservation[];
+  events: InventoryEvent[];
+}
+
+export type Decision = { ok: InventoryReply } | { rejected: RejectedError };
+
+export const lowStockThreshold = 10;
+
+export function newModel(sku: string): InventoryModel {
+  return {
+    sku, version: 0, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
+    onHand: 0, reserved: 0, availableAtLastWrite: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
+  };
+}
+
+/** Adds a loaded reservation to a model being rebuilt from the store. */
+export function loadReservation(model: InventoryModel, r: Reservation): void {
+  model.reservations.set(r.id, r);
+  if (r.status === 'active') model.due.push({ at: r.expiresAt, id: r.id });
+}
+
+export function available(model: InventoryModel): number {
+  return model.onHand - model.reserved;
+}
+
+export function stockStatus(avail: number): StockStatus {
+  if (avail <= 0) return 'out_of_stock';
+  return avail <= lowStockThreshold ? 'low' : 'in_stock';
+}
+
+export function view(model: InventoryModel): InventoryView {
+  const avail = available(model);
+  const warehouses = [...model.stock.entries()]
+    .map(([warehouseId, s]) => ({ warehouseId, onHand: s.onHand, reserved: s.reserved, available: s.onHand - s.reserved }))
+    .sort((a, b) => (a.warehouseId < b.warehouseId ? -1 : 1));
+  return { sku: model.sku, onHand: model.onHand, reserved: model.reserved, available: avail, status: stockStatus(avail), warehouses };
+}
+
+function stockOf(model: InventoryModel, warehouseId: string): Stock {
+  let s = model.stock.get(warehouseId);
+  if (!s) {
+    s = { onHand: 0, reserved: 0 };
+    model.stock.set(warehouseId, s);
+  }
+  return s;
+}
+
+function touch(model: InventoryModel, r: Reservation, warehouseId: string): void {
+  model.dirtyReservations.add(r);
+  model.dirtyStock.add(warehouseId);
+}
+
+function answer(r: Reservation): Reserved | Finalized {
+  if (r.status === 'active') return { reservationId: r.id, status: 'reserved', warehouseId: r.warehouseId, qty: r.qty, expiresAt: r.expiresAt };
+  return { reservationId: r.id, status: r.status };
+}
+
+/** The warehouse a reservation takes its units from: preferred ones in order, then the fullest. */
+function pickWarehouse(model: InventoryModel, msg: ReserveMsg): string | undefined {
+  for (const w of msg.preferWarehouses ?? []) {
+    const s = model.stock.get(w);
+    if (s && s.onHand - s.reserved >= msg.qty) return w;
+  }
+  let best: string | undefined;
+  let bestAvailable = 0;
+  for (const [w, s] of model.stock) {
+    const a = s.onHand - s.reserved;
+    if (a >= msg.qty && (a > bestAvailable || (a === bestAvailable && best !== undefined && w < best))) {
+      best = w;
+      bestAvailable = a;
+    }
+  }
+  return best;
+}
+
+function finish(model: InventoryModel, r: Reservation, status: 'committed' | 'released' | 'expired', now: number): void {
+  const s = stockOf(model, r.warehouseId);
+  s.reserved -= r.qty;
+  model.reserved -= r.qty;
+  if (status === 'committed') {
+    s.onHand -= r.qty;
+    model.onHand -= r.qty;
+  }
+  r.status = status;
+  r.finishedAt = now;
+  touch(model, r, r.warehouseId);
+}
+
+/** Expires every active reservation due at `now`; returns how many. */
+export function expireDue(model: InventoryModel, now: number): number {
+  let count = 0;
+  for (let top = model.due.peek(); top && top.at <= now; top = model.due.peek()) {
+    model.due.pop();
+    const r = model.reservations.get(top.id);
+    // Entries for reservations finished earlier are left in the heap and skipped here.
+    if (r && r.status === 'active' && r.expiresAt <= now) {
+      finish(model, r, 'expired', now);
+      count++;
+    }
+  }
+  return count;
+}
+
+function reserve(model: InventoryModel, msg: ReserveMsg, now: number): Decision {
+  const existing = model.reservations.get(msg.reservationId);
+  if (existing) return { ok: answer(existing) };
+  const warehouseId = pickWarehouse(model, msg);
+  if (warehouseId === undefined) {
+    const avail = available(model);
+    return {
+      rejected: new RejectedError('insufficient_stock', `only ${Math.max(0, avail)} of ${model.sku} available in one warehouse for ${msg.qty}`, {
+        data: { sku: model.sku, requested: msg.qty, available: Math.max(0, avail) },
+      }),
+    };
+  }
+  const r: Reservation = {
+    id: msg.reservationId, warehouseId, qty: msg.qty, owner: msg.owner ?? null, status: 'active', expiresAt: now + msg.ttlMs,
+  };
+  model.reservations.set(r.id, r);
+  model.due.push({ at: r.expiresAt, id: r.id });
+  stockOf(model, warehouseId).reserved += r.qty;
+  model.reserved += r.qty;
+  touch(model, r, warehouseId);
+  return { ok: answer(r) };
+}
+
+function notFound(model: InventoryModel, reservationId: string): Decision {
+  return { rejected: new RejectedError('reservation_not_found', `no reservation ${reservationId} on ${model.sku}`, { data: { sku: model.sku, reservationId } }) };
+}
+
+/**
+ * Decides one message at time `now`. Due reservations expire first, so an answer never
+ * counts units that are already free again.
+ */
+export function decide(model: InventoryModel, msg: InventoryMsg, now: number): Decision {
+  const expired = expireDue(model, now);
+  switch (msg.op) {
+    case 'reserve':
+      return reserve(model, msg, now);
+    case 'commit': {
+      const r = model.reservations.get(msg.reservationId);
+      if (!r) return notFound(model, msg.reservationId);
+      if (r.status === 'active') finish(model, r, 'committed', now);
+      if (r.status !== 'committed') {
+        return { rejected: new RejectedError(`reservation_${r.status}`, `reservation ${r.id} was ${r.status} and cannot be committed`, { data: { sku: model.sku, reservationId: r.id, status: r.status } }) };
+      }
+      return { ok: answer(r) as Finalized };
+    }
+    case 'release': {
+      const r = model.reservations.get(msg.reservationId);
+      if (!r) return notFound(model, msg.reservationId);
+      if (r.status === 'active') finish(model, r, 'released', now);
+      if (r.status === 'committed') {
+        return { rejected: new RejectedError('reservation_committed', `reservation ${r.id} is already committed (sold)`, { data: { sku: model.sku, reservationId: r.id } }) };
+      }
+      return { ok: answer(r) as Finalized };
+    }
+    case 'restock': {
+      const s = stockOf(model, msg.warehouseId);
+      s.onHand += msg.qty;
+      model.onHand += msg.qty;
+      model.dirtyStock.add(msg.warehouseId);
+      return { ok: view(model) };
+    }
+    case 'setStock': {
+      for (const w of msg.warehouses) {
+        const s = model.stock.get(w.warehouseId);
+        if (s && w.onHand < s.reserved) {
+          return {
+            rejected: new RejectedError('stock_below_reserved', `warehouse ${w.warehouseId} has ${s.reserved} reserved; onHand cannot go below it`, {
+              data: { sku: model.sku, warehouseId: w.warehouseId, reserved: s.reserved },
+            }),
+          };
+        }
+      }
+      for (const w of msg.warehouses) {
+        const s = stockOf(model, w.warehouseId);
+        model.onHand += w.onHand - s.onHand;
+        s.onHand = w.onHand;
+        model.dirtyStock.add(w.warehouseId);
+      }
+      return { ok: view(model) };
+    }
+    case 'get':
+      return { ok: view(model) };
+    case 'expire':
+      return { ok: { expired } satisfies Expired };
+  }
+}
+
+export function hasWrites(model: InventoryModel): boolean {
+  return model.dirtyStock.size > 0 || model.dirtyReservations.size > 0;
+}
+
+/**
+ * Takes what changed since the last call as one write set, conditional on the current
+ * version, and moves the model to the version that write set will create.
+ */
+export function takeWrites(model: InventoryModel, now: number): WriteSet | undefined {
+  if (!hasWrites(model)) return undefined;
+  const avail = available(model);
+  const events: InventoryEvent[] = [];
+  const base = { sku: model.sku, available: avail, onHand: model.onHand, reserved: model.reserved, at: now };
+  const before = model.availableAtLastWrite;
+  if (before > 0 && avail <= 0) events.push({ kind: 'out_of_stock', ...base });
+  if (before <= 0 && avail > 0) events.push({ kind: 'back_in_stock', ...base });
+  if (before !== avail) events.push({ kind: 'level', ...base });
+  const writes: WriteSet = {
+    sku: model.sku,
+    expectedVersion: model.version,
+    onHand: model.onHand,
+    reserved: model.reserved,
+    stock: [...model.dirtyStock].map((w) => {
+      const s = model.stock.get(w)!;
+      return { warehouseId: w, onHand: s.onHand, reserved: s.reserved };
+    }),
+    // Copies: the model keeps changing while this set is in flight.
+    reservations: [...model.dirtyReservations].map(({ finishedAt: _, ...r }) => r),
+    events,
+  };
+  model.dirtyStock.clear();
+  model.dirtyReservations.clear();
+  model.availableAtLastWrite = avail;
+  model.version++;
+  return writes;
+}
+
+/**
+ * Forgets reservations that finished before `cutoff` (ms), so a long-lived SKU's memory
+ * stays bounded; a retry of one of those ids older than the window is not recognised.
+ */
+export function forgetFinished(model: InventoryModel, cutoff: number): void {
+  for (const [id, r] of model.reservations) {
+    if (r.status !== 'active' && (r.finishedAt ?? 0) < cutoff) model.reservations.delete(id);
+  }
+}

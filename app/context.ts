@@ -1,0 +1,38 @@
+// The shared connections of one process, opened once from the config and closed once.
+import type { NatsConnection } from 'nats';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ClusterClient, connectNats } from '../cluster/index.ts';
+import { createPool, type Pool } from '../stores/mysql/index.ts';
+import type { Config } from './config.ts';
+
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  nc: NatsConnection;
+  pool: Pool;
+  redis: Redis;
+  client: ClusterClient;
+  close(): Promise<void>;
+}
+
+export async function openContext(config: Config, log: Logger): Promise<AppContext> {
+  const nc = await connectNats(config.natsUrl, `${config.role}:${config.nodeId}`, log);
+  const pool = createPool(config.mysqlUrl, { connectionLimit: 16 });
+  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  const client = new ClusterClient(nc, {
+    cluster: config.cluster,
+    shards: config.shards,
+    deadlineMs: config.askDeadlineMs,
+    inFlightLimit: config.inFlightLimit,
+  });
+  return {
+    config, log, nc, pool, redis, client,
+    async close() {
+      await nc.drain().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// Turns sale runs into the numbers the bench reports: the stdout table, the actor's
+// throughput ratios and the machine-readable JSON line.
+import type { SaleRun } from './run-sale.ts';
+
+export interface StrategyResult {
+  ok: number;
+  rejected: number;
+  errors: number;
+  oversold: number;
+  /** Acknowledged reservations per second of sale (successes only). */
+  perSec: number;
+  attemptsPerSec: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+  durable: boolean;
+  durableCount?: number;
+  /** Set for durable strategies: the system of record holds exactly the acknowledged sales. */
+  durableMatches?: boolean;
+  durableError?: string;
+  firstError?: string;
+}
+
+export interface StrategyFailure {
+  failed: true;
+  error: string;
+}
+
+export type Outcome = StrategyResult | StrategyFailure;
+
+const isFailure = (o: Outcome): o is StrategyFailure => 'failed' in o;
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
+}
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+export function summarize(run: SaleRun, stock: number, durable: boolean): StrategyResult {
+  const sorted = run.latencies.slice().sort();
+  const result: StrategyResult = {
+    ok: run.succeeded,
+    rejected: run.rejected,
+    errors: run.errors,
+    oversold: Math.max(0, run.succeeded - stock),
+    perSec: round(run.succeeded / run.seconds, 1),
+    attemptsPerSec: round(run.latencies.length / run.seconds, 1),
+    p50: round(percentile(sorted, 0.5), 3),
+    p99: round(percentile(sorted, 0.99), 3),
+    seconds: round(run.seconds, 3),
+    durable,
+  };
+  if (run.firstError !== undefined) result.firstError = run.firstError;
+  return result;
+}
+
+/** True when the run shows a correctness problem: oversold, a durable mismatch, or no result at all. */
+export function isBad(o: Outcome): boolean {
+  if (isFailure(o)) return true;
+  return o.oversold > 0 || o.durableMatches === false;
+}
+
+export const baselines = ['mysql-for-update', 'mysql-conditional', 'redis-lua'] as const;
+
+export function ratios(outcomes: Map<string, Outcome>): Record<string, number | null> {
+  const actor = outcomes.get('actor');
+  if (actor === undefined || isFailure(actor)) return {};
+  const out: Record<string, number | null> = {};
+  for (const name of baselines) {
+    const base = outcomes.get(name);
+    out[`actor/${name}`] = base === undefined || isFailure(base) || base.perSec === 0 ? null : round(actor.perSec / base.perSec, 2);
+  }
+  return out;
+}
+
+function durableCell(o: StrategyResult): string {
+  if (!o.durable) return 'n/a (not durable)';
+  if (o.durableError !== undefined) return `FAILED: ${o.durableError}`;
+  return o.durableMatches ? `ok (${o.durableCount} = acked)` : `MISMATCH: ${o.durableCount} stored, ${o.ok} acked`;
+}
+
+export function table(outcomes: Map<string, Outcome>): string {
+  const header = ['strategy', 'succeeded', 'rejected', 'errors', 'oversold', 'reservations/s', 'p50 ms', 'p99 ms', 'durable check'];
+  const rows: string[][] = [];
+  for (const [name, o] of outcomes) {
+    if (isFailure(o)) rows.push([name, `FAILED: ${o.error}`]);
+    else {
+      rows.push([
+        name, String(o.ok), String(o.rejected), String(o.errors), String(o.oversold),
+        o.perSec.toFixed(0), o.p50.toFixed(2), o.p99.toFixed(2), durableCell(o),
+      ]);
+    }
+  }
+  // Failure rows have two cells; their message is left to overflow instead of widening every column.
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => (r[i] ?? '').length)));
+  const numeric = (i: number): boolean => i > 0 && i < header.length - 1;
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (numeric(i) && cells.length > 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const r = ratios(outcomes);
+  const ratioLines = Object.entries(r).map(([k, v]) => `  ${k}: ${v === null ? 'n/a' : `${v}x`}`);
+  if (ratioLines.length > 0) out.push('', 'actor throughput (reservations/s) relative to:', ...ratioLines);
+  return out.join('\n');
+}
+
+export function json(outcomes: Map<string, Outcome>): string {
+  return JSON.stringify({ strategies: Object.fromEntries(outcomes), ratios: ratios(outcomes) });
+}

@@ -1,0 +1,54 @@
+// HTTP errors of the gateway and the one mapping from typed errors to statuses and the
+// JSON body of API.md: { "error": { "code", "message", "details" } }.
+import { ClusterError, RejectedError } from '../cluster/index.ts';
+
+/** An error the gateway answers with as it is. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** Business refusals whose status is not 409 (the default for a rejection). */
+const rejectionStatus: Record<string, HttpError['status']> = {
+  reservation_not_found: 404,
+  not_found: 404,
+  payment_declined: 402,
+};
+
+/** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */
+export function toHttp(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  const body = (code: string, message: string, details?: unknown): ErrorBody => ({
+    error: details === undefined ? { code, message } : { code, message, details },
+  });
+  if (err instanceof HttpError) {
+    const headers: Record<string, string> = err.retryAfterSeconds ? { 'Retry-After': String(err.retryAfterSeconds) } : {};
+    return { status: err.status, body: body(err.code, err.message, err.details), headers };
+  }
+  if (err instanceof RejectedError) {
+    return { status: rejectionStatus[err.code] ?? 409, body: body(err.code, err.message, err.data), headers: {} };
+  }
+  if (err instanceof ClusterError) {
+    switch (err.code) {
+      case 'invalid':
+        return { status: 422, body: body('invalid', err.message, err.data), headers: {} };
+      case 'overloaded':
+        return { status: 503, body: body('overloaded', 'the service is shedding load; retry shortly'), headers: { 'Retry-After': '1' } };
+      case 'unavailable':
+      case 'timeout':
+        return { status: 503, body: body(err.code, err.message), headers: { 'Retry-After': '1' } };
+    }
+  }
+  return { status: 500, body: body('internal', 'internal error'), headers: {} };
+}

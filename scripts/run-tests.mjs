@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Runs each test file in its own process (suites start and kill processes of their own,
+// and a crash in one must not take the others down), reads uvu's totals from each, and
+// ends with the one line CI reads: "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 240_000);
+const requested = process.argv.slice(2);
+const files = requested.length > 0
+  ? requested
+  : readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', f));
+
+const ansi = /\u001b\[[0-9;]*m/g;
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { process.stderr.write(d); });
+    const timer = setTimeout(() => {
+      process.stdout.write(`\n${file}: still running after ${perFileTimeoutMs} ms; killed\n`);
+      child.kill('SIGKILL');
+    }, perFileTimeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const text = out.replace(ansi, '');
+      const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      let failed = total - passed - skipped;
+      // A file that died before uvu could count, or exited non-zero anyway, failed.
+      if (code !== 0 && failed === 0) failed = 1;
+      resolve({ file, passed, failed, skipped, ms: Date.now() - started });
+    });
+  });
+}
+
+const results = [];
+for (const file of files) {
+  process.stdout.write(`\n── ${file}\n`);
+  results.push(await runFile(file));
+}
+process.stdout.write('\n');
+for (const r of results) {
+  process.stdout.write(`${r.failed ? 'FAIL' : 'ok  '} ${r.file}  ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}  (${(r.ms / 1000).toFixed(1)} s)\n`);
+}
+const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+const skipped = sum('skipped');
+process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+process.exit(sum('failed') === 0 ? 0 : 1);

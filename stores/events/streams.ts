@@ -1,0 +1,43 @@
+// JetStream streams and their subjects. The default cluster "shop" uses the plain names
+// (INVENTORY, inventory.>); any other cluster name prefixes both, so test suites and
+// benches each get streams of their own on the shared server.
+import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
+
+export interface StreamNames {
+  name: string;
+  subjects: string;
+  subject: (...tokens: string[]) => string;
+}
+
+function names(cluster: string, base: string): StreamNames {
+  const subjectPrefix = cluster === 'shop' ? '' : `${cluster}.`;
+  const streamPrefix = cluster === 'shop' ? '' : `${cluster.toUpperCase()}_`;
+  const lower = base.toLowerCase();
+  return {
+    name: `${streamPrefix}${base}`,
+    subjects: `${subjectPrefix}${lower}.>`,
+    subject: (...tokens) => `${subjectPrefix}${lower}.${tokens.join('.')}`,
+  };
+}
+
+export const inventoryStream = (cluster: string) => names(cluster, 'INVENTORY');
+
+/**
+ * Creates the stream when missing. The duplicate window is long because it is what turns
+ * a relay that published and died before marking the row into exactly-once delivery.
+ */
+export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): Promise<void> {
+  const config = {
+    name: stream.name,
+    subjects: [stream.subjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: nanos(7 * 24 * 3600_000),
+    duplicate_window: nanos(3600_000),
+  };
+  try {
+    await jsm.streams.info(stream.name);
+  } catch {
+    await jsm.streams.add(config);
+  }
+}

@@ -1,0 +1,147 @@
+// The inventory tables: load a SKU's state in one consistent snapshot, and commit one
+// actor batch as one transaction in one round trip, conditional on the loaded version.
+import type { Pool } from './pool.ts';
+
+export interface StoredStock {
+  warehouseId: string;
+  onHand: number;
+  reserved: number;
+}
+
+export interface StoredReservation {
+  id: string;
+  warehouseId: string;
+  qty: number;
+  owner: string | null;
+  status: 'active' | 'committed' | 'released' | 'expired';
+  expiresAt: number;
+  updatedAt: number;
+}
+
+export interface StoredInventory {
+  version: number;
+  onHand: number;
+  reserved: number;
+  stock: StoredStock[];
+  reservations: StoredReservation[];
+}
+
+export interface InventoryBatch {
+  sku: string;
+  expectedVersion: number;
+  onHand: number;
+  reserved: number;
+  stock: StoredStock[];
+  reservations: Omit<StoredReservation, 'updatedAt'>[];
+  /** Outbox rows: relayed to JetStream after commit. */
+  events: { subject: string; payload: unknown }[];
+}
+
+/** The batch was decided on a version that is no longer the stored one: another writer won. */
+export class FencedError extends Error {
+  override name = 'FencedError';
+  constructor(sku: string, version: number, options?: { cause?: unknown }) {
+    super(`inventory ${sku} is no longer at version ${version}`, options);
+  }
+}
+
+type Row = Record<string, unknown>;
+
+export class InventoryRepository {
+  constructor(private readonly pool: Pool, private readonly dedupWindowMs: number) {}
+
+  /**
+   * Reads the row, its stock and its reservations (active, or finished within the dedup
+   * window) in one read-only transaction, so the three agree with each other.
+   */
+  async load(sku: string): Promise<StoredInventory> {
+    const since = new Date(Date.now() - this.dedupWindowMs);
+    const [results] = await this.pool.query(
+      `START TRANSACTION READ ONLY;
+       SELECT version, on_hand, reserved FROM inventory WHERE sku = ?;
+       SELECT warehouse_id, on_hand, reserved FROM inventory_stock WHERE sku = ?;
+       SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations
+         WHERE sku = ? AND (status = 'active' OR updated_at >= ?);
+       COMMIT;`,
+      [sku, sku, sku, since],
+    );
+    const sets = results as unknown as Row[][];
+    const head = sets[1]?.[0];
+    return {
+      version: head ? Number(head.version) : 0,
+      onHand: head ? Number(head.on_hand) : 0,
+      reserved: head ? Number(head.reserved) : 0,
+      stock: (sets[2] ?? []).map((r) => ({ warehouseId: String(r.warehouse_id), onHand: Number(r.on_hand), reserved: Number(r.reserved) })),
+      reservations: (sets[3] ?? []).map((r) => ({
+        id: String(r.reservation_id),
+        warehouseId: String(r.warehouse_id),
+        qty: Number(r.qty),
+        owner: r.owner === null ? null : String(r.owner),
+        status: r.status as StoredReservation['status'],
+        expiresAt: Number(r.expires_at),
+        updatedAt: (r.updated_at as Date).getTime(),
+      })),
+    };
+  }
+
+  /**
+   * Commits a batch in one compound statement: the version check, the stock rows, every
+   * reservation row and the outbox rows, all or nothing. Throws FencedError when the
+   * stored version is not the expected one.
+   */
+  async commit(batch: InventoryBatch): Promise<void> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    if (batch.expectedVersion === 0) {
+      // First write of this SKU: a concurrent creator makes this a duplicate key, i.e. fenced.
+      parts.push('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, 1, ?, ?);');
+      params.push(batch.sku, batch.onHand, batch.reserved);
+    } else {
+      parts.push(
+        'UPDATE inventory SET version = version + 1, on_hand = ?, reserved = ? WHERE sku = ? AND version = ?;',
+        "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'inventory_fenced'; END IF;",
+      );
+      params.push(batch.onHand, batch.reserved, batch.sku, batch.expectedVersion);
+    }
+    if (batch.stock.length > 0) {
+      parts.push(
+        `INSERT INTO inventory_stock (sku, warehouse_id, on_hand, reserved) VALUES ${batch.stock.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE on_hand = VALUES(on_hand), reserved = VALUES(reserved);`,
+      );
+      for (const s of batch.stock) params.push(batch.sku, s.warehouseId, s.onHand, s.reserved);
+    }
+    if (batch.reservations.length > 0) {
+      parts.push(
+        `INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at) VALUES ${batch.reservations.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE status = VALUES(status), warehouse_id = VALUES(warehouse_id), qty = VALUES(qty), owner = VALUES(owner), expires_at = VALUES(expires_at);`,
+      );
+      for (const r of batch.reservations) params.push(batch.sku, r.id, r.warehouseId, r.qty, r.owner, r.status, r.expiresAt);
+    }
+    if (batch.events.length > 0) {
+      parts.push(`INSERT INTO outbox (subject, payload) VALUES ${batch.events.map(() => '(?, ?)').join(', ')};`);
+      for (const e of batch.events) params.push(e.subject, JSON.stringify(e.payload));
+    }
+    const sql = `BEGIN NOT ATOMIC
+      DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+      START TRANSACTION;
+      ${parts.join('\n')}
+      COMMIT;
+    END`;
+    try {
+      await this.pool.query(sql, params);
+    } catch (err) {
+      const e = err as { sqlMessage?: string; errno?: number };
+      if (e.sqlMessage === 'inventory_fenced' || e.errno === 1062) throw new FencedError(batch.sku, batch.expectedVersion, { cause: err });
+      throw err;
+    }
+  }
+
+  /** SKUs that hold reservations past their expiry, for the sweeper. */
+  async skusWithDueReservations(now: number, limit: number): Promise<string[]> {
+    const [rows] = await this.pool.query(
+      "SELECT DISTINCT sku FROM reservations WHERE status = 'active' AND expires_at <= ? LIMIT ?",
+      [now, limit],
+    );
+    return (rows as Row[]).map((r) => String(r.sku));
+  }
+}
