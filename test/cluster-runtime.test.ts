@@ -1,0 +1,163 @@
+// The cluster runtime in one process against the real NATS: ordering under concurrency,
+// malformed messages, passivation, mailbox bounds and deadlines.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { NatsConnection } from 'nats';
+import {
+  ClusterClient, ClusterNode, InvalidError, OverloadedError, TimeoutError, shardOf, type EntityDefinition,
+} from '../cluster/index.ts';
+import { counterEntity, type CounterState } from './support/counter.ts';
+import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
+
+const cluster = `t_runtime_${process.pid}`;
+const shards = 8;
+let nc: NatsConnection;
+let node: ClusterNode;
+let client: ClusterClient;
+const store = new Map<string, CounterState>();
+let activations = 0;
+
+/** An entity whose every message waits until released, to fill a mailbox on purpose. */
+const gate: { open?: () => void; promise?: Promise<void> } = {};
+const slowEntity: EntityDefinition<null, { op: string }, string> = {
+  type: 'slow',
+  decode: (raw) => raw as { op: string },
+  activate: () => null,
+  async receive(state, _msg, reply) {
+    await gate.promise;
+    reply.ok('done');
+    return state;
+  },
+};
+
+test.before(async () => {
+  nc = await natsConnection();
+  const counter = counterEntity({ store, asyncGap: true, idleTimeoutMs: 300 });
+  const countingActivate = counter.activate;
+  node = await ClusterNode.start({
+    nc, cluster, nodeId: 'solo', shards, leaseTtlMs: 2000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog,
+    entities: [{ ...counter, activate: (id, ctx) => { activations++; return countingActivate(id, ctx); } }, slowEntity],
+  });
+  client = new ClusterClient(nc, { cluster, shards, deadlineMs: 5000, inFlightLimit: 20_000 });
+});
+
+test.after(async () => {
+  await node.stop();
+  await nc.close();
+  await removeNatsState(cluster);
+});
+
+test('a single node takes every shard', () => {
+  assert.equal(node.ownedShards(), [...Array(shards).keys()]);
+});
+
+test('10,000 asks from 50 concurrent callers to one entity are applied one at a time, each caller in order', async () => {
+  const callers = 50;
+  const perCaller = 200;
+  await Promise.all(Array.from({ length: callers }, async (_, c) => {
+    for (let seq = 0; seq < perCaller; seq++) {
+      await client.ask('counter', 'ordered', { op: 'add', by: 1, caller: `c${c}`, seq });
+    }
+  }));
+  const state = await client.ask<CounterState>('counter', 'ordered', { op: 'get' });
+  assert.is(state.value, callers * perCaller, 'no update lost to interleaving');
+  assert.is(state.outOfOrder, 0, 'no caller saw its messages reordered');
+  for (let c = 0; c < callers; c++) assert.is(state.lastSeq[`c${c}`], perCaller - 1);
+  // Coalescing: far fewer NATS requests than asks.
+  assert.ok(client.stats().requests < callers * perCaller, `requests ${client.stats().requests}`);
+});
+
+test('concurrent asks issued together share NATS messages and each gets its own answer', async () => {
+  const before = client.stats().requests;
+  const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => client.ask<CounterState>('counter', 'shared', { op: 'add', by: i + 1 })));
+  const values = answers.map((a) => a.value).sort((a, b) => a - b);
+  assert.is(values[values.length - 1], (100 * 101) / 2);
+  assert.is(new Set(values).size, 100, 'each caller saw the state right after its own add');
+  assert.ok(client.stats().requests - before <= 5, `used ${client.stats().requests - before} requests for 100 asks`);
+});
+
+test('a malformed message on an entity subject gets a typed invalid reply and the node keeps serving', async () => {
+  const subject = `${cluster}.counter.${shardOf('m1', shards)}.m1`;
+  const garbage = await nc.request(subject, new TextEncoder().encode('{not json'), { timeout: 2000 });
+  const reply = JSON.parse(new TextDecoder().decode(garbage.data)) as { e: { code: string; retryable: boolean } };
+  assert.is(reply.e.code, 'invalid');
+  assert.is(reply.e.retryable, false);
+  const wrongShape = await nc.request(subject, new TextEncoder().encode('{"m":"x"}'), { timeout: 2000 });
+  assert.match(new TextDecoder().decode(wrongShape.data), /"code":"invalid"/);
+  try {
+    await client.ask('counter', 'm1', { op: 'explode' });
+    assert.unreachable('should have been refused');
+  } catch (err) {
+    assert.instance(err, InvalidError);
+    assert.match((err as Error).message, /op must be/);
+  }
+  const wrongShard = await nc.request(`${cluster}.counter.${(shardOf('m1', shards) + 1) % shards}.m1`, new TextEncoder().encode('{"d":9e15,"m":[{"op":"get"}]}'), { timeout: 2000 });
+  assert.match(new TextDecoder().decode(wrongShard.data), /SHARDS/);
+  const after = await client.ask<CounterState>('counter', 'm1', { op: 'add', by: 2 });
+  assert.is(after.value, 2);
+});
+
+test('an invalid entity id is refused before it is sent', async () => {
+  try {
+    await client.ask('counter', 'has space', { op: 'get' });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, InvalidError);
+  }
+});
+
+test('an idle entity is passivated and comes back with its state reloaded', async () => {
+  await client.ask('counter', 'sleepy', { op: 'add', by: 41 });
+  const activationsBefore = activations;
+  const passivationsBefore = node.stats().passivations;
+  // The counter's idle timeout is 300 ms.
+  await eventually(() => node.stats().passivations > passivationsBefore, 3000);
+  const state = await client.ask<CounterState>('counter', 'sleepy', { op: 'add', by: 1 });
+  assert.is(state.value, 42, 'state survived passivation');
+  assert.ok(activations > activationsBefore, 'the entity was activated again');
+});
+
+test('a full mailbox answers overloaded at once instead of queueing', async () => {
+  gate.promise = new Promise((r) => (gate.open = r));
+  // The node's mailbox limit is 100 messages: send 50 a turn for 6 turns while the
+  // entity is stuck; what does not fit must be refused at once, what fits must be served.
+  const started = Date.now();
+  const asks: Promise<{ err?: unknown }>[] = [];
+  for (let turn = 0; turn < 6; turn++) {
+    for (let i = 0; i < 50; i++) asks.push(client.ask('slow', 's1', { op: 'x' }, { deadlineMs: 10_000 }).then(() => ({}), (err: unknown) => ({ err })));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const settledEarly = await Promise.race([Promise.all(asks.slice(-50)), new Promise((r) => setTimeout(() => r('pending'), 2000))]);
+  const refusedAt = Date.now() - started;
+  gate.open!();
+  const results = await Promise.all(asks);
+  assert.not.equal(settledEarly, 'pending', 'the refused asks did not wait for the stuck entity');
+  const refused = results.filter((r) => r.err);
+  const served = results.filter((r) => !r.err);
+  assert.ok(refused.length >= 100, `refused ${refused.length}`);
+  assert.ok(served.length >= 50 && served.length <= 150, `served ${served.length}`);
+  for (const r of refused) assert.instance(r.err, OverloadedError);
+  assert.ok(refusedAt < 10_000);
+});
+
+test('the in-flight bound of a client refuses at once with overloaded', async () => {
+  const small = new ClusterClient(nc, { cluster, shards, deadlineMs: 2000, inFlightLimit: 10 });
+  gate.promise = new Promise((r) => (gate.open = r));
+  const asks = Array.from({ length: 11 }, () => small.ask('slow', 's2', { op: 'x' }));
+  const last = await asks[10]!.then(() => 'ok', (e: unknown) => e);
+  gate.open!();
+  await Promise.allSettled(asks);
+  assert.instance(last, OverloadedError);
+});
+
+test('an ask past its deadline fails with a typed timeout within the deadline', async () => {
+  gate.promise = new Promise((r) => (gate.open = r));
+  const started = Date.now();
+  const err = await client.ask('slow', 's3', { op: 'x' }, { deadlineMs: 300 }).then(() => undefined, (e: unknown) => e);
+  const took = Date.now() - started;
+  gate.open!();
+  assert.instance(err, TimeoutError);
+  assert.ok(took < 1000, `took ${took} ms`);
+});
+
+test.run();

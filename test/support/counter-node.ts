@@ -1,0 +1,29 @@
+// A cluster node process serving only the test counter entity, for failover tests and
+// bench:ask. Configured by the same environment variables as app/main.ts.
+import { ClusterNode, connectNats } from '../../cluster/index.ts';
+import { loadConfig } from '../../app/config.ts';
+import { createLogger } from '../../app/logger.ts';
+import { counterEntity } from './counter.ts';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel, { nodeId: config.nodeId });
+const nc = await connectNats(config.natsUrl, config.nodeId, log);
+const node = await ClusterNode.start({
+  nc,
+  cluster: config.cluster,
+  nodeId: config.nodeId,
+  shards: config.shards,
+  leaseTtlMs: config.leaseTtlMs,
+  mailboxLimit: config.mailboxLimit,
+  idleTimeoutMs: config.idleTimeoutMs,
+  log,
+  entities: [counterEntity({ asyncGap: true })],
+});
+process.stdout.write(`actor node ${config.nodeId} joined cluster "${config.cluster}"\n`);
+process.on('SIGTERM', () => {
+  void node.stop().then(async () => {
+    await nc.drain();
+    process.stdout.write(`actor node ${config.nodeId} stopped\n`);
+    process.exit(0);
+  });
+});
