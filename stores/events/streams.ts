@@ -1,6 +1,8 @@
 // JetStream streams and their subjects. The default cluster "shop" uses the plain names
 // (INVENTORY, inventory.>); any other cluster name prefixes both, so test suites and
-// benches each get streams of their own on the shared server.
+// benches each get streams of their own on the shared server. The subject prefix is not
+// the cluster name itself: `<cluster>.inventory.…` is where inventory entities listen,
+// and a stream on it would capture their requests.
 import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
 
 export interface StreamNames {
@@ -10,7 +12,7 @@ export interface StreamNames {
 }
 
 function names(cluster: string, base: string): StreamNames {
-  const subjectPrefix = cluster === 'shop' ? '' : `${cluster}.`;
+  const subjectPrefix = cluster === 'shop' ? '' : `ev_${cluster}.`;
   const streamPrefix = cluster === 'shop' ? '' : `${cluster.toUpperCase()}_`;
   const lower = base.toLowerCase();
   return {

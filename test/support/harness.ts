@@ -139,13 +139,13 @@ export async function startApp(env: Record<string, string>, role: 'all' | 'node'
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value or `ms` passes. */
-export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, every = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, every = 50): Promise<NonNullable<T>> {
   const until = Date.now() + ms;
   let last: unknown;
   while (Date.now() < until) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }
