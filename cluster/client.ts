@@ -73,7 +73,7 @@ export class ClusterClient {
   private readonly attemptTimeoutMs: number;
 
   constructor(private readonly nc: NatsConnection, private readonly opts: ClientOptions) {
-    this.maxBatch = opts.maxBatch ?? 1024;
+    this.maxBatch = opts.maxBatch ?? 256;
     this.maxRequestsPerEntity = opts.maxRequestsPerEntity ?? 4;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 2000;
   }

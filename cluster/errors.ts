@@ -70,7 +70,15 @@ export class InvalidError extends ClusterError {
 export class RejectedError extends ClusterError {
   override name = 'RejectedError';
   constructor(code: string, message: string, opts: { data?: unknown; cause?: unknown } = {}) {
-    super(code, message, { ...opts, retryable: false });
+    // A refusal is an answer, not a fault: its stack says nothing, and capturing one per
+    // "sold out" was a measurable share of a flash sale's CPU.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(code, message, { ...opts, retryable: false });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
   override toWire(): WireError {
     return { ...super.toWire(), kind: 'rejected' };

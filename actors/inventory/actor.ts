@@ -1,16 +1,17 @@
 // The inventory entity's wiring: decisions are made in memory one message at a time, and
-// committed in batches. While one transaction is in flight the next batch gathers; every
-// reply waits for the commit of the batch its decision belongs to (acknowledged means
-// durable). A failed commit means memory and store disagree: fail the batch and the one
-// gathering behind it as retryable, stop, and let the next message reload from the store.
+// committed in batches (actors/common/group-commit.ts). Every reply waits for the commit of
+// the batch its decision belongs to (acknowledged means durable). A failed commit means
+// memory and store disagree: fail every answer still owed as retryable, stop, and let the
+// next message reload from the store.
 import {
   UnavailableError, type EntityContext, type EntityDefinition, type Reply,
 } from '../../cluster/index.ts';
-import { FencedError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
+import { FencedError, RetryableWriteError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
   decide, forgetFinished, loadReservation, newModel, takeWrites, type InventoryEvent, type InventoryModel, type WriteSet,
 } from './state.ts';
+import { GroupCommit, type Owed } from '../common/group-commit.ts';
 
 export interface InventoryDeps {
   repo: InventoryRepository;
@@ -20,78 +21,69 @@ export interface InventoryDeps {
   onEventsCommitted?: () => void;
   dedupWindowMs: number;
   idleTimeoutMs?: number;
+  /** Transactions in flight per SKU (default 2). */
+  commitDepth?: number;
   /** Clock, injectable so expiry can be tested without waiting. */
   now?: () => number;
 }
 
-/** A reply owed once a batch commits. */
-type Owed = { reply: Reply<InventoryReply>; value?: InventoryReply; error?: Error };
-
-interface Batch {
-  owed: Owed[];
-}
-
 /** The entity's state: the model and the group-commit pipeline around it. */
 export class InventoryEntity {
-  private gathering: Batch = { owed: [] };
-  private inFlight: Promise<void> | undefined;
-  private dead = false;
+  private readonly pipeline: GroupCommit<WriteSet>;
   private lastForget = 0;
 
-  constructor(readonly model: InventoryModel, private readonly deps: InventoryDeps, private readonly ctx: EntityContext) {}
+  constructor(readonly model: InventoryModel, private readonly deps: InventoryDeps, private readonly ctx: EntityContext) {
+    this.pipeline = new GroupCommit<WriteSet>({
+      depth: deps.commitDepth ?? 2,
+      takeWrites: () => takeWrites(this.model, this.now()),
+      write: (writes, afterPrevious) => this.write(writes, afterPrevious),
+      onCommitted: (writes) => {
+        if (writes.events.length > 0) this.deps.onEventsCommitted?.();
+      },
+      onFailure: (err, owed) => this.die(err, owed),
+    });
+  }
 
   receive(msg: InventoryMsg, reply: Reply<InventoryReply>): void {
-    if (this.dead) return reply.fail(new UnavailableError(`inventory ${this.model.sku} is reloading; retry`));
+    if (this.pipeline.dead) return reply.fail(new UnavailableError(`inventory ${this.model.sku} is reloading; retry`));
     const now = this.now();
     const decision = decide(this.model, msg, now);
-    this.gathering.owed.push('ok' in decision ? { reply, value: decision.ok } : { reply, error: decision.rejected });
+    this.pipeline.add('ok' in decision
+      ? { settle: () => reply.ok(decision.ok), fail: (err) => reply.fail(err) }
+      : { settle: () => reply.fail(decision.rejected), fail: (err) => reply.fail(err) });
     if (now - this.lastForget > 60_000) {
       this.lastForget = now;
       forgetFinished(this.model, now - this.deps.dedupWindowMs);
     }
-    if (!this.inFlight) this.flush();
   }
 
   /** Resolves when everything decided so far is committed and answered. */
-  async settled(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+  settled(): Promise<void> {
+    return this.pipeline.idle();
   }
 
   private now(): number {
     return this.deps.now ? this.deps.now() : Date.now();
   }
 
-  /** Starts committing what has gathered; called when nothing is in flight. */
-  private flush(): void {
-    const batch = this.gathering;
-    this.gathering = { owed: [] };
-    const writes = takeWrites(this.model, this.now());
-    // Nothing to write, and nothing in flight: everything these answers saw is committed.
-    if (!writes) return settle(batch);
-    this.inFlight = this.commit(writes).then(
-      () => {
-        settle(batch);
-        if (writes.events.length > 0) this.deps.onEventsCommitted?.();
-        this.inFlight = undefined;
-        if (!this.dead && this.gathering.owed.length > 0) this.flush();
-      },
-      (err: unknown) => {
-        this.inFlight = undefined;
-        this.die(err, [batch, this.gathering]);
-      },
-    );
+  private async write(writes: WriteSet, afterPrevious: Promise<void>): Promise<void> {
+    const batch = { ...writes, events: writes.events.map((e) => ({ subject: this.deps.eventSubject(e), payload: e })) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.repo.commit(batch);
+      } catch (err) {
+        // With several transactions in flight the later one can reach the SKU row first and
+        // find the version its predecessor has not written yet, or the two can deadlock on a
+        // row both touch. Both roll back whole: wait for the predecessor and try again. A
+        // fence that persists once the predecessor is done, or a failed predecessor, is real.
+        const transient = err instanceof RetryableWriteError || (err instanceof FencedError && attempt === 1);
+        if (!transient || attempt >= 5) throw err;
+        await afterPrevious;
+      }
+    }
   }
 
-  private commit(writes: WriteSet): Promise<void> {
-    return this.deps.repo.commit({
-      ...writes,
-      events: writes.events.map((e) => ({ subject: this.deps.eventSubject(e), payload: e })),
-    });
-  }
-
-  private die(err: unknown, batches: Batch[]): void {
-    this.dead = true;
-    this.gathering = { owed: [] };
+  private die(err: unknown, owed: Owed[]): void {
     const fenced = err instanceof FencedError;
     if (fenced) this.ctx.log.warn({ sku: this.model.sku }, 'inventory write fenced: another writer moved the version; reloading');
     else this.ctx.log.error({ err, sku: this.model.sku }, 'inventory commit failed; reloading');
@@ -99,15 +91,8 @@ export class InventoryEntity {
       fenced ? `inventory ${this.model.sku} changed underneath; retry` : `inventory ${this.model.sku} could not commit; retry`,
       { cause: err },
     );
-    for (const b of batches) for (const o of b.owed) o.reply.fail(failure);
+    for (const o of owed) o.fail(failure);
     this.ctx.stop();
-  }
-}
-
-function settle(batch: Batch): void {
-  for (const o of batch.owed) {
-    if (o.error) o.reply.fail(o.error);
-    else o.reply.ok(o.value!);
   }
 }
 

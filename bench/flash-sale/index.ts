@@ -65,7 +65,9 @@ async function runOne(name: StrategyName, opts: Options): Promise<Outcome> {
     if (result.firstError !== undefined) say(`${name}: first error: ${result.firstError}`);
     return result;
   } catch (err) {
-    say(`${name}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // A missing module needs no stack trace; anything else may.
+    const missing = (err as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND';
+    say(`${name}: failed: ${err instanceof Error && !missing ? (err.stack ?? err.message) : message(err)}`);
     return { failed: true, error: message(err) };
   } finally {
     await strategy?.close().catch((err: unknown) => say(`${name}: close failed: ${message(err)}`));

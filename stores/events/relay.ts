@@ -52,13 +52,19 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (this.running) {
       try {
         const relayed = await this.relayOnce();
+        if (failures > 0) this.log.info({ after: failures }, 'outbox relay recovered');
+        failures = 0;
         if (relayed < (this.opts.batchSize ?? 500)) await this.sleep(this.opts.idleMs ?? 200);
       } catch (err) {
-        this.log.warn({ err }, 'outbox relay failed; retrying');
-        await this.sleep(1000);
+        // Rows stay in order, so a row that cannot be published holds the rest back: say so
+        // once per streak, and back off rather than spin on it.
+        failures++;
+        if (failures === 1 || failures % 60 === 0) this.log.error({ err: String(err), failures }, 'outbox relay cannot publish; retrying with backoff');
+        await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
       }
     }
   }

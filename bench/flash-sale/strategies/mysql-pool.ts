@@ -3,11 +3,19 @@
 import mysql, { type Pool } from 'mysql2/promise';
 
 /**
- * Connections per pool. Measured on this 2-core box (MariaDB on the same host,
- * innodb_flush_log_at_trx_commit=1), 50k buyers / 25k stock, 256 workers:
- * see POOL_MEASUREMENTS below; the fastest size for both SQL strategies is used.
+ * Connections per pool. Every buyer fights over one row on a 2-core box that also runs
+ * MariaDB (innodb_flush_log_at_trx_commit=1), so extra connections only lengthen the lock
+ * queue and add context switches. Median reservations/s over 2-7 runs each
+ * (50k buyers, 25k stock, 256 workers; the box is noisy, runs varied by up to ±30%):
+ *
+ *   pool           2     4     6     8    12    16    32    64   128
+ *   for-update   2200  2080  2130  2020  1750  2080  1870  1800  1860
+ *   conditional  5520  9110  7360  8210  6700  5990  5320  4760  4650
+ *
+ * for-update is flat within the noise from 2 to 16 (the row lock serialises it whatever
+ * the pool); conditional peaks clearly at 4, so both use 4.
  */
-export const defaultPoolSize = 32;
+export const defaultPoolSize = 4;
 
 function withoutDatabase(url: string): { uri: string; database: string } {
   const parsed = new URL(url);
