@@ -17,8 +17,11 @@ const node = await ClusterNode.start({
   mailboxLimit: config.mailboxLimit,
   idleTimeoutMs: config.idleTimeoutMs,
   log,
-  entities: [counterEntity({ asyncGap: true })],
+  // COUNTER_ASYNC_GAP=0 makes the behaviour synchronous: the trivial entity of bench:ask.
+  entities: [counterEntity({ asyncGap: process.env.COUNTER_ASYNC_GAP !== '0' })],
 });
+// A bare NATS responder in the same process: bench:ask's baseline.
+nc.subscribe(`${config.cluster}.bench.echo`, { callback: (_err, msg) => msg.respond(msg.data) });
 process.stdout.write(`actor node ${config.nodeId} joined cluster "${config.cluster}"\n`);
 process.on('SIGTERM', () => {
   void node.stop().then(async () => {
