@@ -2,12 +2,13 @@
 // coalesced into one NATS message and one reply; deadlines are enforced, "nobody owns
 // the shard right now" is retried with backoff inside the deadline, and the number of
 // asks in flight is bounded.
-import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import type { NatsConnection } from 'nats';
 import { entityIdPattern, entitySubject, shardOf, typeNamePattern } from './addressing.ts';
 import {
   ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, fromWireError,
 } from './errors.ts';
 import { decodeReply, encode, type WireOutcome } from './wire.ts';
+import { RequestFailed, Requester } from './requester.ts';
 
 export interface AskOptions {
   /** Milliseconds from now until the caller gives up (default: the client's). */
@@ -49,7 +50,6 @@ interface EntityQueue {
   subject: string;
   waiting: Pending[];
   inFlight: number;
-  scheduled: boolean;
 }
 
 export interface ClientStats {
@@ -60,10 +60,6 @@ export interface ClientStats {
   shed: number;
 }
 
-function isNatsError(err: unknown): err is NatsError {
-  return err instanceof Error && typeof (err as NatsError).code === 'string';
-}
-
 export class ClusterClient {
   private readonly queues = new Map<string, EntityQueue>();
   private inFlight = 0;
@@ -71,8 +67,13 @@ export class ClusterClient {
   private readonly maxBatch: number;
   private readonly maxRequestsPerEntity: number;
   private readonly attemptTimeoutMs: number;
+  private readonly requester: Requester;
+  /** Queues with asks waiting, sent together at the end of this turn of the event loop. */
+  private readonly dirty = new Set<EntityQueue>();
+  private flushScheduled = false;
 
   constructor(private readonly nc: NatsConnection, private readonly opts: ClientOptions) {
+    this.requester = new Requester(nc);
     this.maxBatch = opts.maxBatch ?? 256;
     this.maxRequestsPerEntity = opts.maxRequestsPerEntity ?? 4;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 2000;
@@ -127,20 +128,26 @@ export class ClusterClient {
   private enqueue(subject: string, pending: Pending): void {
     let queue = this.queues.get(subject);
     if (!queue) {
-      queue = { subject, waiting: [], inFlight: 0, scheduled: false };
+      queue = { subject, waiting: [], inFlight: 0 };
       this.queues.set(subject, queue);
     }
     queue.waiting.push(pending);
     this.schedule(queue);
   }
 
-  /** Waits for the end of this turn of the event loop so everything asked in it travels together. */
+  /**
+   * Waits for the end of this turn of the event loop so everything asked in it travels
+   * together: per entity in one message, and all entities' messages in one socket write.
+   */
   private schedule(queue: EntityQueue): void {
-    if (queue.scheduled) return;
-    queue.scheduled = true;
+    this.dirty.add(queue);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     setImmediate(() => {
-      queue.scheduled = false;
-      this.flush(queue);
+      this.flushScheduled = false;
+      const queues = [...this.dirty];
+      this.dirty.clear();
+      for (const q of queues) this.flush(q);
     });
   }
 
@@ -167,8 +174,8 @@ export class ClusterClient {
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     queue.inFlight++;
     this.counters.requests++;
-    this.nc
-      .request(queue.subject, encode({ d: deadline, m: batch.map((p) => p.msg) }), { timeout })
+    this.requester
+      .request(queue.subject, encode({ d: deadline, m: batch.map((p) => p.msg) }), timeout)
       .then(
         (reply) => {
           const decoded = decodeReply(reply.data, batch.length);
@@ -176,18 +183,20 @@ export class ClusterClient {
           else this.settle(queue, batch, decoded.r);
         },
         (err: unknown) => {
-          if (isNatsError(err) && err.code === ErrorCode.NoResponders) {
+          const reason = err instanceof RequestFailed ? err.reason : 'closed';
+          if (reason === 'no_responders') {
             this.failBatch(queue, batch, new UnavailableError('no node serves this entity right now'), true);
-          } else if (isNatsError(err) && err.code === ErrorCode.Timeout) {
+          } else if (reason === 'timeout') {
             this.failBatch(queue, batch, new TimeoutError('no reply before the deadline'), false);
           } else {
-            this.failBatch(queue, batch, new UnavailableError('request failed', { cause: err }), false);
+            this.failBatch(queue, batch, new UnavailableError('request failed: connection closed'), false);
           }
         },
       )
       .finally(() => {
         queue.inFlight--;
-        this.flush(queue);
+        if (queue.waiting.length > 0) this.schedule(queue);
+        else if (queue.inFlight === 0) this.queues.delete(queue.subject);
       });
   }
 

@@ -49,6 +49,7 @@ export class ClusterNode {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly watchers: { stop(): void }[] = [];
   private readonly runningSingletons = new Map<string, { stop(): Promise<void> }>();
+  private outbox: [Msg, Uint8Array][] = [];
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
@@ -216,10 +217,23 @@ export class ClusterNode {
     }));
   }
 
+  /**
+   * Replies made during one turn of the event loop go out together: each actor answers in
+   * its own callback, and answering each at once cost a socket write per reply.
+   */
+  private respondSoon(msg: Msg, body: Parameters<typeof encode>[0]): void {
+    if (!msg.reply) return;
+    this.outbox.push([msg, encode(body)]);
+    if (this.outbox.length > 1) return;
+    setImmediate(() => {
+      const replies = this.outbox;
+      this.outbox = [];
+      for (const [m, data] of replies) m.respond(data);
+    });
+  }
+
   private onMessage(shard: number, msg: Msg): void {
-    const respond = (body: Parameters<typeof encode>[0]) => {
-      if (msg.reply) msg.respond(encode(body));
-    };
+    const respond = (body: Parameters<typeof encode>[0]) => this.respondSoon(msg, body);
     const addr = parseEntitySubject(msg.subject);
     if (!addr || !this.host.has(addr.type)) {
       return respond({ e: new InvalidError(`no entity type serves ${msg.subject}`).toWire() });
