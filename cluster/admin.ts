@@ -1,7 +1,7 @@
 // The cluster as an operator sees it, gathered from the KV buckets and from every node
 // answering a stats request (no queue group, so each node replies).
 import { RequestStrategy, type NatsConnection } from 'nats';
-import { leasesBucket, membersBucket, openTtlBucket } from './membership.ts';
+import { leasesBucket, membersBucket, openTtlBucket, readMembers } from './membership.ts';
 
 export const statsSubject = (cluster: string) => `${cluster}.svc.cluster.stats`;
 
@@ -17,11 +17,7 @@ const decoder = new TextDecoder();
 export async function clusterView(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number): Promise<ClusterView> {
   const members = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
   const leases = await openTtlBucket(nc, leasesBucket(cluster), leaseTtlMs);
-  const nodes: ClusterView['nodes'] = [];
-  for await (const key of await members.keys()) {
-    const entry = await members.get(key);
-    if (entry && entry.operation === 'PUT') nodes.push(JSON.parse(decoder.decode(entry.value)) as ClusterView['nodes'][number]);
-  }
+  const nodes: ClusterView['nodes'] = await readMembers(members);
   const shardOwners: Record<string, string> = {};
   const unownedShards: number[] = [];
   for (let s = 0; s < shards; s++) {

@@ -22,11 +22,47 @@ const text = new TextDecoder();
 
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
+  private watcher: { stop(): void } | undefined;
+  /** Node id → when we last saw its heartbeat (local clock). */
+  private readonly lastSeen = new Map<string, number>();
+  private readonly info = new Map<string, MemberInfo>();
 
-  constructor(private readonly kv: KV, private readonly self: MemberInfo, private readonly ttlMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly self: MemberInfo,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+    private readonly onChange: () => void = () => {},
+  ) {}
 
+  /**
+   * Starts heartbeating and watching the bucket. The member list comes from the watch
+   * rather than from listing keys, which was seen to return a partial list while other
+   * nodes were writing; expired keys send no event, so liveness is also judged by age.
+   */
   async join(): Promise<void> {
     await this.beat();
+    const iter = await this.kv.watch();
+    this.watcher = iter;
+    let ready!: () => void;
+    const initialised = new Promise<void>((r) => (ready = r));
+    void (async () => {
+      for await (const entry of iter) {
+        if (entry.operation === 'PUT') {
+          const known = this.lastSeen.has(entry.key);
+          this.lastSeen.set(entry.key, Date.now());
+          this.info.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
+          if (!known) this.onChange();
+        } else {
+          this.lastSeen.delete(entry.key);
+          this.info.delete(entry.key);
+          this.onChange();
+        }
+        if (entry.delta === 0) ready();
+      }
+    })().catch((err: unknown) => this.log.warn({ err }, 'membership watch ended'));
+    // The watch replays current values first; wait for them (or a short while on an empty bucket).
+    await Promise.race([initialised, new Promise((r) => setTimeout(r, 500))]);
     this.timer = setInterval(() => {
       this.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
     }, Math.max(100, Math.floor(this.ttlMs / 3)));
@@ -36,31 +72,52 @@ export class Membership {
     await this.kv.put(this.self.nodeId, json.encode(JSON.stringify(this.self)));
   }
 
-  /** Node ids with a live heartbeat, sorted. */
-  async liveNodes(): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const key of await this.kv.keys()) ids.push(key);
-    return ids.sort();
+  /** Node ids whose heartbeat we saw within the TTL, sorted. */
+  liveNodes(): string[] {
+    const now = Date.now();
+    const live: string[] = [];
+    for (const [id, at] of this.lastSeen) {
+      if (now - at <= this.ttlMs) live.push(id);
+      else {
+        this.lastSeen.delete(id);
+        this.info.delete(id);
+      }
+    }
+    return live.sort();
   }
 
-  async members(): Promise<MemberInfo[]> {
-    const out: MemberInfo[] = [];
-    for (const id of await this.liveNodes()) {
-      const entry = await this.kv.get(id);
-      if (entry && entry.operation === 'PUT') out.push(JSON.parse(text.decode(entry.value)) as MemberInfo);
-    }
-    return out;
+  members(): MemberInfo[] {
+    return this.liveNodes().map((id) => this.info.get(id)).filter((m): m is MemberInfo => m !== undefined);
   }
 
   /** Stops heartbeating and removes this node at once, so others need not wait for the TTL. */
   async leave(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.halt();
     await this.kv.delete(this.self.nodeId).catch((err: unknown) => this.log.warn({ err }, 'leave failed'));
   }
 
-  /** Stops heartbeating without leaving (a crash, as others see it). */
+  /** Stops heartbeating and watching without leaving (a crash, as others see it). */
   halt(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.watcher?.stop();
   }
+}
+
+/** The members of a bucket right now, read once through a watch (for tools and views). */
+export async function readMembers(kv: KV): Promise<MemberInfo[]> {
+  const out: MemberInfo[] = [];
+  const iter = await kv.watch();
+  const done = new Promise<void>((resolve) => {
+    void (async () => {
+      for await (const entry of iter) {
+        if (entry.operation === 'PUT') out.push(JSON.parse(text.decode(entry.value)) as MemberInfo);
+        if (entry.delta === 0) break;
+      }
+      resolve();
+    })();
+  });
+  await Promise.race([done, new Promise((r) => setTimeout(r, 500))]);
+  iter.stop();
+  return out;
 }

@@ -59,7 +59,6 @@ export class ClusterNode {
     private readonly membership: Membership,
     private readonly leases: Leases,
     private readonly leaseKv: KV,
-    private readonly memberKv: KV,
   ) {
     this.host = new EntityHost({ log: opts.log, mailboxLimit: opts.mailboxLimit, idleTimeoutMs: opts.idleTimeoutMs });
     for (const def of opts.entities) this.host.register(def);
@@ -70,8 +69,9 @@ export class ClusterNode {
     const memberKv = await openTtlBucket(opts.nc, membersBucket(opts.cluster), opts.leaseTtlMs);
     const leaseKv = await openTtlBucket(opts.nc, leasesBucket(opts.cluster), opts.leaseTtlMs);
     const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
-    const membership = new Membership(memberKv, self, opts.leaseTtlMs, opts.log);
-    const node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv, memberKv);
+    let node: ClusterNode | undefined;
+    const membership = new Membership(memberKv, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
+    node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv);
     await membership.join();
     await node.watch();
     node.answerStats();
@@ -99,7 +99,7 @@ export class ClusterNode {
     return this.host.actorsByType();
   }
 
-  membersView(): Promise<MemberInfo[]> {
+  membersView(): MemberInfo[] {
     return this.membership.members();
   }
 
@@ -138,21 +138,20 @@ export class ClusterNode {
   }
 
   private async watch(): Promise<void> {
-    // A lease deleted (hand-off) or a member joining or leaving should act at once, not on
-    // the next tick. Keys that expire produce no event, which is why the timer exists too.
-    for (const kv of [this.leaseKv, this.memberKv]) {
-      const iter = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
-      this.watchers.push(iter);
-      void (async () => {
-        for await (const entry of iter) {
-          if (kv === this.memberKv || entry.operation !== 'PUT') void this.trigger();
-        }
-      })().catch(() => undefined);
-    }
+    // A lease deleted (hand-off) should be taken at once, not on the next tick. Keys that
+    // expire produce no event, which is why the timer exists too. Membership changes
+    // trigger a round through the Membership's own watch.
+    const iter = await this.leaseKv.watch({ include: KvWatchInclude.UpdatesOnly });
+    this.watchers.push(iter);
+    void (async () => {
+      for await (const entry of iter) {
+        if (entry.operation !== 'PUT') void this.trigger();
+      }
+    })().catch(() => undefined);
   }
 
   private async reconcile(): Promise<void> {
-    const live = await this.membership.liveNodes();
+    const live = this.membership.liveNodes();
     if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
     const wanted: number[] = [];
     for (let shard = 0; shard < this.opts.shards; shard++) {
@@ -299,6 +298,7 @@ export class ClusterNode {
     await Promise.all([...shards].map((s) => this.handOff(s)));
     for (const t of this.timers) clearInterval(t);
     for (const w of this.watchers) w.stop();
+    this.membership.halt();
     await this.host.close();
   }
 }

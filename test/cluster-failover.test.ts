@@ -80,6 +80,7 @@ test('three nodes: every shard is owned by exactly one node', async () => {
   const byNode = await served();
   for (const id of ['n1', 'n2', 'n3']) assert.ok((byNode.get(id) ?? []).length > 0, `${id} serves some shards`);
   const view = await clusterView(nc, cluster, shards, leaseTtlMs);
+  assert.equal(view.nodes.map((n) => n.nodeId).sort(), ['n1', 'n2', 'n3'], 'the view lists every live node');
   assert.equal(view.unownedShards, []);
   assert.ok(Object.values(view.shardOwners).every((o) => ['n1', 'n2', 'n3'].includes(o)));
 });
