@@ -20,7 +20,28 @@ export interface Config {
   mailboxLimit: number;
   inFlightLimit: number;
   idleTimeoutMs: number;
+  inventoryCommitDepth: number;
   logLevel: string;
+  /** Bearer token for 🛠 admin routes (ADMIN_TOKEN); unset: every admin call is 403. */
+  adminToken: string | undefined;
+  /** Signup and login attempts per client IP per minute (RATE_LIMIT_AUTH_PER_MIN). */
+  rateLimitAuthPerMin: number;
+  /** Failed logins per account per minute before 429 (LOGIN_FAILURES_PER_MIN). */
+  loginFailuresPerMin: number;
+  /** All requests per client IP per second (RATE_LIMIT_PER_SEC). */
+  rateLimitPerSec: number;
+  /** HTTP requests in progress before the gateway answers 503 (MAX_INFLIGHT_HTTP). */
+  maxInflightHttp: number;
+  /** How long an Idempotency-Key's response is kept (IDEMPOTENCY_TTL_SECONDS). */
+  idempotencyTtlSec: number;
+  /** Lifetime of a login session (SESSION_TTL_HOURS). */
+  sessionTtlMs: number;
+  /** Trust X-Forwarded-For for the client IP (TRUST_PROXY=1, only behind a proxy). */
+  trustProxy: boolean;
+  /** Serve /bench/* routes for bench:http (BENCH_ROUTES=1; never in production). */
+  benchRoutes: boolean;
+  /** Lifetime of cached user pages and wishlists in Redis (CACHE_TTL_SECONDS). */
+  cacheTtlSec: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -84,6 +105,17 @@ export function loadConfig(env: Env = process.env): Config {
     mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
+    inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
     logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    rateLimitAuthPerMin: int(env, 'RATE_LIMIT_AUTH_PER_MIN', 30, 1, 100_000_000),
+    loginFailuresPerMin: int(env, 'LOGIN_FAILURES_PER_MIN', 10, 1, 100_000_000),
+    rateLimitPerSec: int(env, 'RATE_LIMIT_PER_SEC', 2000, 1, 100_000_000),
+    maxInflightHttp: int(env, 'MAX_INFLIGHT_HTTP', 2000, 1, 10_000_000),
+    idempotencyTtlSec: int(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    sessionTtlMs: int(env, 'SESSION_TTL_HOURS', 720, 1, 24 * 366) * 3600_000,
+    trustProxy: text(env, 'TRUST_PROXY', '0', /^[01]$/, '0 or 1') === '1',
+    benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',
+    cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
   };
 }

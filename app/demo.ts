@@ -1,5 +1,6 @@
 // Demo data for `npm start`: a few warehouses and SKUs with stock, loaded once.
 import { InventoryApi } from '../actors/inventory/index.ts';
+import { ProductRepository, type Product } from '../stores/mysql/products.ts';
 import type { AppContext } from './context.ts';
 
 export const demoWarehouses = [
@@ -8,7 +9,30 @@ export const demoWarehouses = [
   { warehouseId: 'wh-central', name: 'Central fulfilment centre', region: 'central', lat: 41.9, lon: -87.6 },
 ];
 
+const categories = ['electronics', 'books', 'home', 'toys', 'sports', 'beauty', 'grocery', 'fashion'];
+const brands = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell'];
+
+/** `count` demo products SKU-00001…; the first 50 are the SKUs that get demo stock. */
+export function demoProducts(count = 300): Product[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = k + 1;
+    const category = categories[i % categories.length]!;
+    const brand = brands[(i * 7) % brands.length]!;
+    return {
+      sku: `SKU-${String(i).padStart(5, '0')}`,
+      title: `${brand} ${category} item ${i}`,
+      brand,
+      category,
+      price: 199 + ((i * 7919) % 49_800),
+      currency: 'USD',
+      attributes: { color: ['black', 'white', 'red', 'blue'][i % 4], weightGrams: 100 + (i % 50) * 20 },
+      supplierId: `sup-${(i % 12) + 1}`,
+    };
+  });
+}
+
 export async function seedDemoData(ctx: AppContext): Promise<void> {
+  await new ProductRepository(ctx.pool).upsertMany(demoProducts());
   for (const w of demoWarehouses) {
     await ctx.pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }

@@ -1,7 +1,16 @@
-// The gateway role: the Hono app on @hono/node-server, with a graceful close.
+// The gateway role: the Hono app on @hono/node-server, with its services wired to the
+// shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
-import { clusterView } from '../cluster/index.ts';
+import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
+import { SessionApi } from '../actors/session/index.ts';
+import { UsersService, type MeView } from '../actors/users/index.ts';
+import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
+import { ReadThroughCache } from '../stores/redis/index.ts';
+import { ProductRepository } from '../stores/mysql/products.ts';
+import { UserRepository } from '../stores/mysql/users.ts';
+import { WarehouseRepository } from '../stores/mysql/warehouses.ts';
+import { WishlistRepository } from '../stores/mysql/wishlists.ts';
 import type { AppContext } from './context.ts';
 
 export interface RunningGateway {
@@ -11,9 +20,14 @@ export interface RunningGateway {
 
 export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const { config, log, nc, pool, redis } = ctx;
+  // Every change to a user's data is announced, so other processes (and later projections) hear it.
+  const changes = `${config.cluster}.evt.users.changed`;
+  const onChange = (userId: string, what: string) => nc.publish(changes, JSON.stringify({ userId, what, at: Date.now() }));
+  const products = new ProductRepository(pool);
+  const warehouses = new WarehouseRepository(pool);
   const app = createApp({
     client: ctx.client,
-    adminToken: process.env.ADMIN_TOKEN || undefined,
+    adminToken: config.adminToken,
     async readiness() {
       const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
       return {
@@ -23,6 +37,32 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       };
     },
     clusterView: () => clusterView(nc, config.cluster, config.shards, config.leaseTtlMs),
+    nodeStats: async () => (await clusterView(nc, config.cluster, config.shards, config.leaseTtlMs)).nodeStats as NodeStats[],
+    redis,
+    keyPrefix: config.cluster,
+    users: new UsersService({
+      users: new UserRepository(pool),
+      sessions: new SessionApi(ctx.client),
+      cache: new ReadThroughCache<MeView>(redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec }),
+      onChange,
+      sessionTtlMs: config.sessionTtlMs,
+    }),
+    wishlist: new WishlistService({
+      repo: new WishlistRepository(pool),
+      products,
+      cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${config.cluster}:wishlist`, ttlSeconds: config.cacheTtlSec }),
+      onChange,
+    }),
+    unknownWarehouses: (ids) => warehouses.unknown(ids),
+    limits: {
+      authPerMin: config.rateLimitAuthPerMin,
+      loginFailuresPerMin: config.loginFailuresPerMin,
+      perIpPerSec: config.rateLimitPerSec,
+      maxInflight: config.maxInflightHttp,
+      idempotencyTtlSec: config.idempotencyTtlSec,
+      trustProxy: config.trustProxy,
+    },
+    benchRoutes: config.benchRoutes,
   }, log);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -31,6 +71,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Stop accepting, let requests in progress finish; idle keep-alive sockets are closed so
+    // close() does not wait for clients that will never send again.
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    }),
   };
 }

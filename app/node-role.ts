@@ -3,6 +3,11 @@ import { ClusterNode } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, OutboxRelay } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
+import { sessionEntity } from '../actors/session/index.ts';
+import { cartEntity } from '../actors/cart/index.ts';
+import { SessionRepository } from '../stores/mysql/sessions.ts';
+import { CartRepository } from '../stores/mysql/carts.ts';
+import { ProductRepository } from '../stores/mysql/products.ts';
 import type { AppContext } from './context.ts';
 
 const dedupWindowMs = 24 * 3600_000;
@@ -26,9 +31,12 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       inventoryEntity({
         repo,
         dedupWindowMs,
+        commitDepth: config.inventoryCommitDepth,
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
+      sessionEntity({ repo: new SessionRepository(pool) }),
+      cartEntity({ repo: new CartRepository(pool), products: new ProductRepository(pool) }),
     ],
     singletons: [
       { name: 'outbox-relay', start: () => relay.start() },

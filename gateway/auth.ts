@@ -1,7 +1,12 @@
-// Admin authorisation: the ADMIN_TOKEN from the environment, sent as a bearer token.
+// Authorisation: users send the bearer token from signup or login, which their session
+// entity checks on every request (it is the single owner, so a logout is seen at once
+// everywhere); operators send ADMIN_TOKEN from the environment.
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { RejectedError } from '../cluster/index.ts';
+import { SessionApi, hashToken, looksLikeToken } from '../actors/session/index.ts';
 import type { GatewayDeps } from './deps.ts';
+import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
 
 export function bearer(header: string | undefined): string | undefined {
@@ -15,11 +20,50 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
+export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (!token) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
     if (!deps.adminToken || !same(token, deps.adminToken)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
     await next();
   };
+}
+
+/**
+ * Resolves the user behind a bearer token, when there is one, into `c.var.userId`. An
+ * invalid token leaves it unset (routes that need a user then answer 401); a session
+ * entity that cannot be reached is a 503, not a silent logout.
+ */
+export function authenticate(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
+  const sessions = new SessionApi(deps.client);
+  return async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (token && looksLikeToken(token)) {
+      const tokenHash = hashToken(token);
+      try {
+        const s = await sessions.check(tokenHash, { deadlineMs: 3000 });
+        c.set('userId', s.userId);
+        c.set('tokenHash', tokenHash);
+      } catch (err) {
+        if (!(err instanceof RejectedError)) throw err;
+      }
+    }
+    await next();
+  };
+}
+
+/** 🔒 routes: 401 without a valid user token. */
+export const requireUser: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+  if (!c.get('userId')) {
+    const sent = c.req.header('authorization') !== undefined;
+    throw new HttpError(401, sent ? 'invalid_token' : 'unauthenticated', sent ? 'the token is not valid (unknown, expired or logged out)' : 'send Authorization: Bearer <token>');
+  }
+  await next();
+};
+
+/** The authenticated user's id (only after requireUser). */
+export function userOf(c: { get(key: 'userId'): string | undefined }): string {
+  const id = c.get('userId');
+  if (!id) throw new HttpError(401, 'unauthenticated', 'send Authorization: Bearer <token>');
+  return id;
 }

@@ -7,6 +7,7 @@ export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
   const text = await c.req.text();
+  if (text.trim() === '') throw new HttpError(400, 'invalid_request', 'the body is empty; send a JSON object');
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -1,5 +1,23 @@
 // What the gateway needs from the rest of the process, passed in so tests can build it.
-import type { ClusterClient } from '../cluster/index.ts';
+import type { Redis } from 'ioredis';
+import type { ClusterClient, NodeStats } from '../cluster/index.ts';
+import type { UsersService } from '../actors/users/index.ts';
+import type { WishlistService } from '../actors/wishlist/index.ts';
+
+export interface GatewayLimits {
+  /** Signup and login attempts per client IP per minute. */
+  authPerMin: number;
+  /** Failed logins per account per minute before further attempts get 429. */
+  loginFailuresPerMin: number;
+  /** All requests per client IP per second. */
+  perIpPerSec: number;
+  /** HTTP requests in progress before new ones get 503 at once. */
+  maxInflight: number;
+  /** How long a finished Idempotency-Key response is kept for replay. */
+  idempotencyTtlSec: number;
+  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+}
 
 export interface GatewayDeps {
   client: ClusterClient;
@@ -8,4 +26,16 @@ export interface GatewayDeps {
   readiness(): Promise<Record<string, string>>;
   /** The cluster as an operator sees it (nodes, shard owners, actors). */
   clusterView(): Promise<unknown>;
+  /** Every actor node's stats (mailbox depth, leases held), for /metrics. */
+  nodeStats(): Promise<NodeStats[]>;
+  redis: Redis;
+  /** Prefix of this deployment's Redis keys (the cluster name). */
+  keyPrefix: string;
+  users: UsersService;
+  wishlist: WishlistService;
+  /** The ids among `ids` that are not known warehouses. */
+  unknownWarehouses(ids: string[]): Promise<string[]>;
+  limits: GatewayLimits;
+  /** Adds /bench/* routes (a bare hello, a flash-sale reserve) for bench:http. Never in production. */
+  benchRoutes: boolean;
 }

@@ -24,7 +24,17 @@ export interface ErrorBody {
 const rejectionStatus: Record<string, HttpError['status']> = {
   reservation_not_found: 404,
   not_found: 404,
+  unknown_sku: 404,
+  line_not_found: 404,
   payment_declined: 402,
+  invalid_credentials: 401,
+  invalid_session: 401,
+  quantity_limit: 422,
+  cart_full: 422,
+  currency_mismatch: 422,
+  wishlist_full: 422,
+  too_many_addresses: 422,
+  stock_below_reserved: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */
@@ -50,5 +60,19 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
         return { status: 503, body: body(err.code, err.message), headers: { 'Retry-After': '1' } };
     }
   }
+  // A dependency's connection failing (Redis, MariaDB) is "try again", not a bug.
+  if (isConnectionError(err)) {
+    return { status: 503, body: body('unavailable', 'a dependency is not reachable; retry shortly'), headers: { 'Retry-After': '1' } };
+  }
   return { status: 500, body: body('internal', 'internal error'), headers: {} };
+}
+
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'EPIPE']);
+
+function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && connectionCodes.has(code)) return true;
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && /Connection is closed|max retries per request/i.test(message);
 }

@@ -1,4 +1,6 @@
 // The HTTP gateway: no business rules, only HTTP.
 export { createApp, maxBodyBytes } from './app.ts';
-export type { GatewayDeps } from './deps.ts';
+export type { GatewayDeps, GatewayLimits } from './deps.ts';
+export type { GatewayEnv } from './env.ts';
 export { HttpError, toHttp } from './errors.ts';
+export { openApiDocument } from './openapi.ts';

@@ -1,10 +1,11 @@
 // Operator views: the cluster's nodes, shard owners and actors.
 import { Hono } from 'hono';
 import type { GatewayDeps } from '../deps.ts';
+import type { GatewayEnv } from '../env.ts';
 import { requireAdmin } from '../auth.ts';
 
-export function adminRoutes(deps: GatewayDeps): Hono {
-  const app = new Hono();
+export function adminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
   app.get('/v1/admin/cluster', requireAdmin(deps), async (c) => c.json(await deps.clusterView()));
   return app;
 }

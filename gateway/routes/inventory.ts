@@ -1,30 +1,41 @@
 // Inventory over HTTP: read stock, and (admin) set it per warehouse.
 import { Hono } from 'hono';
-import { InventoryApi } from '../../actors/inventory/index.ts';
+import { InventoryApi, type InventoryView } from '../../actors/inventory/index.ts';
 import type { GatewayDeps } from '../deps.ts';
+import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
-import { readJson } from '../body.ts';
+import { body } from '../validate.ts';
+import { setStockBody } from '../schemas.ts';
+import { skuParam } from './params.ts';
 
-const skuPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
-
-function sku(raw: string): string {
-  if (!skuPattern.test(raw)) throw new HttpError(400, 'invalid_sku', 'sku must be 1-128 characters of letters, digits and _-:@+=');
-  return raw;
-}
-
-export function inventoryRoutes(deps: GatewayDeps): Hono {
-  const app = new Hono();
+export function inventoryRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
   const inventory = new InventoryApi(deps.client);
+  // Concurrent reads of one SKU share the ask in flight: each answer is still one the
+  // entity gave after the request arrived, and a hot SKU's mailbox is not flooded by reads.
+  const reading = new Map<string, Promise<InventoryView>>();
+  const read = (sku: string): Promise<InventoryView> => {
+    let p = reading.get(sku);
+    if (!p) {
+      p = inventory.get(sku).finally(() => reading.delete(sku));
+      reading.set(sku, p);
+    }
+    return p;
+  };
   app.get('/v1/inventory/:sku', async (c) => {
-    const v = await inventory.get(sku(c.req.param('sku')));
+    const v = await read(skuParam(c.req.param('sku')));
     return c.json({ sku: v.sku, available: Math.max(0, v.available), reserved: v.reserved, onHand: v.onHand, status: v.status, warehouses: v.warehouses });
   });
   app.put('/v1/admin/inventory/:sku', requireAdmin(deps), async (c) => {
-    const body = await readJson(c);
-    const warehouses = (body as { warehouses?: unknown }).warehouses;
-    const v = await inventory.setStock(sku(c.req.param('sku')), warehouses as never);
-    return c.json(v);
+    const sku = skuParam(c.req.param('sku'));
+    const { warehouses } = await body(c, setStockBody);
+    const ids = warehouses.map((w) => w.warehouseId);
+    const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (dupes.length > 0) throw new HttpError(422, 'duplicate_warehouse', `each warehouse may appear once: ${[...new Set(dupes)].join(', ')}`, { warehouses: [...new Set(dupes)] });
+    const unknown = await deps.unknownWarehouses(ids);
+    if (unknown.length > 0) throw new HttpError(422, 'unknown_warehouse', `no such warehouse: ${unknown.join(', ')}`, { warehouses: unknown });
+    return c.json(await inventory.setStock(sku, warehouses));
   });
   return app;
 }

@@ -1,0 +1,57 @@
+// The cart entity's wiring: loaded from MariaDB on activation, each change written (with
+// the version as a fence) before the reply, passivated when idle. A cart gets a handful
+// of messages a minute, so one transaction per change is enough; no group commit.
+import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import type { CartRepository } from '../../stores/mysql/carts.ts';
+import type { ProductRepository } from '../../stores/mysql/products.ts';
+import { FencedWriteError } from '../../stores/mysql/fenced.ts';
+import { cartType, decodeCartMsg, type CartMsg, type CartView } from './messages.ts';
+import { decideCart, type CartModel } from './state.ts';
+
+export interface CartDeps {
+  repo: CartRepository;
+  products: ProductRepository;
+  idleTimeoutMs?: number;
+}
+
+export function cartEntity(deps: CartDeps): EntityDefinition<CartModel, CartMsg, CartView> {
+  return {
+    type: cartType,
+    ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
+    decode: decodeCartMsg,
+    async activate(userId) {
+      const stored = await deps.repo.load(userId);
+      return { userId, version: stored.version, lines: new Map(stored.lines.map((l) => [l.sku, l])) };
+    },
+    async receive(model, msg, reply, ctx) {
+      let product;
+      if (msg.op === 'add') {
+        try {
+          product = await deps.products.get(msg.sku);
+        } catch (err) {
+          reply.fail(new UnavailableError('the product store did not answer; retry', { cause: err }));
+          return model;
+        }
+      }
+      const d = decideCart(model, msg, Date.now(), product);
+      if ('rejected' in d) {
+        reply.fail(d.rejected);
+        return model;
+      }
+      if (d.write) {
+        try {
+          await deps.repo.write({ userId: model.userId, expectedVersion: model.version, ...d.write });
+        } catch (err) {
+          // Not written, so not applied: the caller may retry, and the next message reloads.
+          if (err instanceof FencedWriteError) ctx.log.warn({ userId: model.userId }, 'cart write fenced; reloading');
+          else ctx.log.error({ err, userId: model.userId }, 'cart write failed; reloading');
+          reply.fail(new UnavailableError('the cart could not be saved; retry', { cause: err }));
+          ctx.stop();
+          return model;
+        }
+      }
+      reply.ok(d.ok);
+      return d.next;
+    },
+  };
+}

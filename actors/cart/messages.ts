@@ -1,0 +1,47 @@
+// The cart entity's protocol: what can be asked of `cart:<userId>`, what it answers, and
+// the checks every message passes before it reaches the decision logic.
+import { InvalidError } from '../../cluster/index.ts';
+
+export const cartType = 'cart';
+export const maxQty = 99;
+export const maxLines = 200;
+
+const skuPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
+
+export interface GetCartMsg { op: 'get' }
+/** Adds `qty` units (to the line already there, if any). */
+export interface AddMsg { op: 'add'; sku: string; qty: number }
+/** Sets a line's quantity; 0 removes it. */
+export interface SetQtyMsg { op: 'set'; sku: string; qty: number }
+export interface RemoveMsg { op: 'remove'; sku: string }
+export interface ClearMsg { op: 'clear' }
+
+export type CartMsg = GetCartMsg | AddMsg | SetQtyMsg | RemoveMsg | ClearMsg;
+
+export interface CartItemView { sku: string; qty: number; price: number; currency: string; title: string }
+export interface CartView { items: CartItemView[]; subtotal: number; currency: string }
+
+function sku(m: Record<string, unknown>): string {
+  const v = m.sku;
+  if (typeof v !== 'string' || !skuPattern.test(v)) throw new InvalidError('sku must be 1-128 characters of letters, digits and _-:@+=');
+  return v;
+}
+
+function qty(m: Record<string, unknown>, min: number): number {
+  const v = m.qty;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > maxQty) throw new InvalidError(`qty must be a whole number from ${min} to ${maxQty}`);
+  return v;
+}
+
+export function decodeCartMsg(raw: unknown): CartMsg {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidError('message must be an object');
+  const m = raw as Record<string, unknown>;
+  switch (m.op) {
+    case 'get': return { op: 'get' };
+    case 'clear': return { op: 'clear' };
+    case 'add': return { op: 'add', sku: sku(m), qty: qty(m, 1) };
+    case 'set': return { op: 'set', sku: sku(m), qty: qty(m, 0) };
+    case 'remove': return { op: 'remove', sku: sku(m) };
+    default: throw new InvalidError('op must be one of get, add, set, remove, clear');
+  }
+}

@@ -1,0 +1,89 @@
+// The cart decisions, free of I/O: given the cart, a message and (for an add) the product,
+// the new cart and the rows to write. The cart is replaced, never mutated, so a failed
+// write leaves the actor's state as it was.
+import { RejectedError } from '../../cluster/index.ts';
+import type { CartLineRecord, CartWrite } from '../../stores/mysql/carts.ts';
+import { maxLines, maxQty, type CartMsg, type CartView } from './messages.ts';
+
+export interface CartModel {
+  userId: string;
+  version: number;
+  /** In the order lines were added. */
+  lines: ReadonlyMap<string, CartLineRecord>;
+}
+
+export interface ProductInfo { sku: string; title: string; price: number; currency: string }
+
+export type CartDecision =
+  | { ok: CartView; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion'> }
+  | { rejected: RejectedError };
+
+/** The currency of an empty cart. */
+export const defaultCurrency = 'USD';
+
+export function cartView(model: CartModel): CartView {
+  const items = [...model.lines.values()].map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, currency: l.currency, title: l.title }));
+  const subtotal = items.reduce((sum, i) => sum + i.price * i.qty, 0);
+  return { items, subtotal, currency: items[0]?.currency ?? defaultCurrency };
+}
+
+function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion'>): CartDecision {
+  const next: CartModel = { userId: model.userId, version: model.version + 1, lines };
+  return { ok: cartView(next), next, write };
+}
+
+const notInCart = (sku: string) => new RejectedError('line_not_found', `${sku} is not in the cart`, { data: { sku } });
+
+/** `product` is the SKU's product for an add (undefined: no such product). */
+export function decideCart(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo): CartDecision {
+  switch (msg.op) {
+    case 'get':
+      return { ok: cartView(model), next: model };
+    case 'add': {
+      if (!product) return { rejected: new RejectedError('unknown_sku', `no product ${msg.sku}`, { data: { sku: msg.sku } }) };
+      const existing = model.lines.get(msg.sku);
+      const qty = (existing?.qty ?? 0) + msg.qty;
+      if (qty > maxQty) {
+        return { rejected: new RejectedError('quantity_limit', `at most ${maxQty} of one SKU per cart (${existing?.qty ?? 0} already)`, { data: { sku: msg.sku, inCart: existing?.qty ?? 0, max: maxQty } }) };
+      }
+      if (!existing && model.lines.size >= maxLines) {
+        return { rejected: new RejectedError('cart_full', `a cart holds at most ${maxLines} lines`, { data: { max: maxLines } }) };
+      }
+      const first = model.lines.values().next().value;
+      if (first && first.sku !== msg.sku && first.currency !== product.currency) {
+        return { rejected: new RejectedError('currency_mismatch', `the cart is in ${first.currency}; ${msg.sku} is priced in ${product.currency}`, { data: { sku: msg.sku } }) };
+      }
+      // The price is the one at the first add; adding more of a line keeps it.
+      const line: CartLineRecord = existing
+        ? { ...existing, qty }
+        : { sku: msg.sku, qty, price: product.price, currency: product.currency, addedAt: now, title: product.title };
+      const lines = new Map(model.lines);
+      lines.set(msg.sku, line);
+      return changed(model, lines, { upsert: [line], remove: [] });
+    }
+    case 'set': {
+      const existing = model.lines.get(msg.sku);
+      if (!existing) return { rejected: notInCart(msg.sku) };
+      const lines = new Map(model.lines);
+      if (msg.qty === 0) {
+        lines.delete(msg.sku);
+        return changed(model, lines, { upsert: [], remove: [msg.sku] });
+      }
+      if (msg.qty === existing.qty) return { ok: cartView(model), next: model };
+      const line = { ...existing, qty: msg.qty };
+      lines.set(msg.sku, line);
+      return changed(model, lines, { upsert: [line], remove: [] });
+    }
+    case 'remove': {
+      // Removing what is not there changes nothing and is not an error (DELETE is idempotent).
+      if (!model.lines.has(msg.sku)) return { ok: cartView(model), next: model };
+      const lines = new Map(model.lines);
+      lines.delete(msg.sku);
+      return changed(model, lines, { upsert: [], remove: [msg.sku] });
+    }
+    case 'clear': {
+      if (model.lines.size === 0) return { ok: cartView(model), next: model };
+      return changed(model, new Map(), { upsert: [], remove: [...model.lines.keys()] });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The session entity's wiring: the record is loaded on activation, opens and logouts are
+// written before the reply (acknowledged means durable), and last-seen, which nobody
+// waits for, is written at most once a minute and on passivation.
+import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import type { SessionRecord, SessionRepository } from '../../stores/mysql/sessions.ts';
+import { decodeSessionMsg, sessionType, type SessionMsg, type SessionReply } from './messages.ts';
+import { decideSession } from './state.ts';
+
+export interface SessionDeps {
+  repo: SessionRepository;
+  idleTimeoutMs?: number;
+}
+
+interface SessionState {
+  record: SessionRecord | undefined;
+  seenWritten: number;
+}
+
+const touchEveryMs = 60_000;
+
+export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState, SessionMsg, SessionReply> {
+  return {
+    type: sessionType,
+    ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
+    decode: decodeSessionMsg,
+    async activate(id) {
+      const record = await deps.repo.load(id);
+      return { record, seenWritten: record?.lastSeenAt ?? 0 };
+    },
+    async receive(state, msg, reply, ctx) {
+      const now = Date.now();
+      const d = decideSession(ctx.id, state.record, msg, now);
+      if ('rejected' in d) {
+        reply.fail(d.rejected);
+        return state;
+      }
+      try {
+        if (d.effect && 'insert' in d.effect) await deps.repo.insert(d.effect.insert);
+        else if (d.effect) await deps.repo.revoke(ctx.id, d.effect.revoke);
+      } catch (err) {
+        // Not written, so not acknowledged; the store decides on the next activation.
+        reply.fail(new UnavailableError('the session store did not take the write; retry', { cause: err }));
+        ctx.stop();
+        return state;
+      }
+      reply.ok(d.ok);
+      const next: SessionState = { record: d.next, seenWritten: state.seenWritten };
+      if (next.record && now - next.seenWritten > touchEveryMs) {
+        next.seenWritten = now;
+        void deps.repo.touch(ctx.id, now).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
+      }
+      return next;
+    },
+    async deactivate(state, ctx) {
+      if (state.record && state.record.lastSeenAt > state.seenWritten) {
+        await deps.repo.touch(ctx.id, state.record.lastSeenAt).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
+      }
+    },
+  };
+}

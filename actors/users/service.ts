@@ -1,0 +1,124 @@
+// The users service: signup, login, the user information page, profile and addresses.
+// Stateless (any gateway process runs it); MariaDB is the record, Redis caches the page,
+// and every write invalidates that cache for all processes and announces the change.
+import { randomBytes } from 'node:crypto';
+import { RejectedError } from '../../cluster/index.ts';
+import type { ReadThroughCache } from '../../stores/redis/index.ts';
+import { isDuplicateKey, type UserRecord, type UserRepository } from '../../stores/mysql/users.ts';
+import { issueToken, type SessionApi } from '../session/index.ts';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './password.ts';
+import { deliveryCluster } from './region.ts';
+
+export interface AddressView {
+  addressId: string; line1: string; city: string; region: string; country: string; postalCode: string; cluster: string; isDefault: boolean;
+}
+export interface CouponView { code: string; description: string; discountPercent: number; expiresAt: string | null }
+export interface MeView {
+  userId: string; email: string; name: string; addresses: AddressView[]; defaultAddressId: string | null; rewardPoints: number; coupons: CouponView[];
+}
+export interface NewAddress { line1: string; city: string; region: string; country: string; postalCode: string; isDefault?: boolean }
+export interface Authenticated { userId: string; token: string }
+
+export interface UsersDeps {
+  users: UserRepository;
+  sessions: SessionApi;
+  cache: ReadThroughCache<MeView>;
+  /** Told after every committed change to a user (cache invalidation has happened already). */
+  onChange(userId: string, what: string): void;
+  sessionTtlMs: number;
+  maxAddresses?: number;
+}
+
+export const signupRewardPoints = 100;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function view(u: UserRecord): MeView {
+  return {
+    userId: u.userId, email: u.email, name: u.name, defaultAddressId: u.defaultAddressId, rewardPoints: u.rewardPoints,
+    addresses: u.addresses.map(({ createdAt: _, ...a }) => ({ ...a, isDefault: a.addressId === u.defaultAddressId })),
+    coupons: u.coupons.map((c) => ({ ...c, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString() })),
+  };
+}
+
+const notFound = () => new RejectedError('not_found', 'no such user');
+
+export class UsersService {
+  constructor(private readonly deps: UsersDeps) {}
+
+  async signup(input: { email: string; password: string; name: string }, device: string): Promise<Authenticated> {
+    const email = normalizeEmail(input.email);
+    const pw = await hashPassword(input.password);
+    const userId = `u${randomBytes(12).toString('hex')}`;
+    try {
+      await this.deps.users.create({
+        userId, email, name: input.name.trim(), passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params,
+        rewardPoints: signupRewardPoints,
+        coupon: { couponId: `c${randomBytes(12).toString('hex')}`, code: 'WELCOME10', description: '10% off your first order', discountPercent: 10, expiresAt: Date.now() + 30 * 86_400_000 },
+      });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new RejectedError('email_taken', 'an account with this email exists');
+      throw err;
+    }
+    return this.openSession(userId, device);
+  }
+
+  /** Rejects `invalid_credentials` for an unknown email or a wrong password alike. */
+  async login(input: { email: string; password: string }, device: string): Promise<Authenticated> {
+    const cred = await this.deps.users.credentialsByEmail(normalizeEmail(input.email));
+    const ok = cred
+      ? await verifyPassword(input.password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams })
+      : await burnPasswordCheck(input.password);
+    if (!ok || !cred) throw new RejectedError('invalid_credentials', 'the email or password is wrong');
+    return this.openSession(cred.userId, device);
+  }
+
+  private async openSession(userId: string, device: string): Promise<Authenticated> {
+    const t = issueToken();
+    await this.deps.sessions.open(t.tokenHash, userId, device, this.deps.sessionTtlMs);
+    return { userId, token: t.token };
+  }
+
+  async me(userId: string): Promise<MeView> {
+    const v = await this.deps.cache.get(userId, async () => {
+      const u = await this.deps.users.load(userId);
+      return u && view(u);
+    });
+    if (!v) throw notFound();
+    return v;
+  }
+
+  async rename(userId: string, name: string): Promise<MeView> {
+    await this.deps.users.updateName(userId, name.trim());
+    await this.changed(userId, 'profile');
+    return this.me(userId);
+  }
+
+  async addAddress(userId: string, a: NewAddress): Promise<AddressView> {
+    const max = this.deps.maxAddresses ?? 50;
+    if ((await this.deps.users.countAddresses(userId)) >= max) {
+      throw new RejectedError('too_many_addresses', `at most ${max} addresses per user`, { data: { max } });
+    }
+    const addressId = `a${randomBytes(12).toString('hex')}`;
+    const country = a.country.toUpperCase();
+    const record = { addressId, line1: a.line1.trim(), city: a.city.trim(), region: a.region.trim(), country, postalCode: a.postalCode.trim(), cluster: deliveryCluster(country, a.region, a.postalCode) };
+    const isDefault = await this.deps.users.addAddress(userId, record, a.isDefault === true);
+    await this.changed(userId, 'address');
+    return { ...record, isDefault };
+  }
+
+  /** Another user's address is "not found", exactly like one that never existed. */
+  async deleteAddress(userId: string, addressId: string): Promise<void> {
+    if (!(await this.deps.users.deleteAddress(userId, addressId))) {
+      throw new RejectedError('not_found', 'no such address');
+    }
+    await this.changed(userId, 'address');
+  }
+
+  private async changed(userId: string, what: string): Promise<void> {
+    await this.deps.cache.invalidate(userId);
+    this.deps.onChange(userId, what);
+  }
+}

@@ -1,0 +1,49 @@
+// The wishlist service: rows in MariaDB behind a Redis read-through cache that each
+// write invalidates (for every process sharing the Redis) before it answers.
+import { RejectedError } from '../../cluster/index.ts';
+import type { ReadThroughCache } from '../../stores/redis/index.ts';
+import type { ProductRepository } from '../../stores/mysql/products.ts';
+import type { WishlistRepository } from '../../stores/mysql/wishlists.ts';
+
+export interface WishlistItemView { sku: string; addedAt: string; title: string; price: number; currency: string }
+export interface WishlistView { items: WishlistItemView[] }
+
+export interface WishlistDeps {
+  repo: WishlistRepository;
+  products: ProductRepository;
+  cache: ReadThroughCache<WishlistView>;
+  onChange(userId: string, what: string): void;
+  maxItems?: number;
+}
+
+export class WishlistService {
+  constructor(private readonly deps: WishlistDeps) {}
+
+  async get(userId: string): Promise<WishlistView> {
+    const v = await this.deps.cache.get(userId, async () => {
+      const rows = await this.deps.repo.list(userId);
+      return { items: rows.map((r) => ({ ...r, addedAt: new Date(r.addedAt).toISOString() })) };
+    });
+    return v ?? { items: [] };
+  }
+
+  async add(userId: string, sku: string): Promise<WishlistView> {
+    if (!(await this.deps.products.get(sku))) throw new RejectedError('unknown_sku', `no product ${sku}`, { data: { sku } });
+    const max = this.deps.maxItems ?? 500;
+    if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
+    await this.deps.repo.add(userId, sku, Date.now());
+    await this.changed(userId);
+    return this.get(userId);
+  }
+
+  async remove(userId: string, sku: string): Promise<WishlistView> {
+    await this.deps.repo.remove(userId, sku);
+    await this.changed(userId);
+    return this.get(userId);
+  }
+
+  private async changed(userId: string): Promise<void> {
+    await this.deps.cache.invalidate(userId);
+    this.deps.onChange(userId, 'wishlist');
+  }
+}

@@ -1,0 +1,96 @@
+// Rate limits as fixed-window counters in Redis, shared by every gateway process: a
+// window's key counts hits and expires with the window. Over the limit → 429 with
+// Retry-After (the seconds until the window ends).
+import type { Redis } from 'ioredis';
+import { HttpError } from './errors.ts';
+
+// INCR and set the expiry on the first hit, in one round trip; returns [count, ms left].
+const script = `
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+return {n, ttl}`;
+
+type Counting = Redis & { rateHit(key: string, windowMs: number, by: number): Promise<[number, number]> };
+
+export class RateLimiter {
+  private readonly redis: Counting;
+
+  constructor(redis: Redis, private readonly prefix: string) {
+    if (!('rateHit' in redis)) redis.defineCommand('rateHit', { numberOfKeys: 1, lua: script });
+    this.redis = redis as Counting;
+  }
+
+  /** Counts one hit (or `by`) in `key`'s current window; returns the count and the ms left. */
+  async hit(key: string, windowMs: number, by = 1): Promise<{ count: number; resetMs: number }> {
+    const [count, ttl] = await this.redis.rateHit(`${this.prefix}:rl:${key}`, windowMs, by);
+    return { count, resetMs: ttl > 0 ? ttl : windowMs };
+  }
+
+  /** The count so far in `key`'s window, without counting. */
+  async peek(key: string): Promise<{ count: number; resetMs: number }> {
+    const k = `${this.prefix}:rl:${key}`;
+    const [count, ttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
+    return { count: Number(count ?? 0), resetMs: ttl > 0 ? ttl : 0 };
+  }
+
+  /** Counts a hit and throws 429 when it is over `limit`. */
+  async enforce(key: string, limit: number, windowMs: number, what: string): Promise<void> {
+    const { count, resetMs } = await this.hit(key, windowMs);
+    if (count > limit) throw tooMany(what, limit, windowMs, resetMs);
+  }
+}
+
+export function tooMany(what: string, limit: number, windowMs: number, resetMs: number): HttpError {
+  const per = windowMs >= 60_000 ? 'minute' : 'second';
+  return new HttpError(429, 'rate_limited', `too many ${what}: at most ${limit} per ${per}`, { limit, windowSeconds: windowMs / 1000 }, Math.max(1, Math.ceil(resetMs / 1000)));
+}
+
+interface Window { window: number; pending: number; global: number }
+
+/**
+ * The per-request limit (every request, per IP) without a Redis round trip on the request
+ * path: hits are counted in memory and added to the shared Redis window every `flushMs`;
+ * each gateway decides on the last global count it heard plus its own unflushed hits.
+ * Across several gateways a window may overshoot by what they count within one flush.
+ */
+export class BatchedWindowLimiter {
+  private readonly windows = new Map<string, Window>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly limiter: RateLimiter, private readonly windowMs: number, private readonly flushMs = 50) {}
+
+  /** Counts a hit for `key`; throws 429 when the window is over `limit`. */
+  enforce(key: string, limit: number, what: string): void {
+    const now = Date.now();
+    const window = Math.floor(now / this.windowMs);
+    let w = this.windows.get(key);
+    if (!w || w.window !== window) {
+      w = { window, pending: 0, global: 0 };
+      this.windows.set(key, w);
+    }
+    if (w.global + w.pending >= limit) throw tooMany(what, limit, this.windowMs, (window + 1) * this.windowMs - now);
+    w.pending++;
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const current = Math.floor(Date.now() / this.windowMs);
+    const work: Promise<void>[] = [];
+    for (const [key, w] of this.windows) {
+      if (w.window < current - 1) {
+        this.windows.delete(key);
+        continue;
+      }
+      if (w.pending === 0) continue;
+      const by = w.pending;
+      w.pending = 0;
+      work.push(this.limiter.hit(`${key}:${w.window}`, this.windowMs * 2, by).then(
+        ({ count }) => { w.global = Math.max(w.global, count); },
+        () => { w.pending += by; }, // Redis down: keep counting locally, try again next flush
+      ));
+    }
+    await Promise.all(work);
+  }
+}

@@ -1,0 +1,29 @@
+// The caller's cart (🔒): every call goes to the `cart:<userId>` entity, which is the
+// cart's only writer; a user can only ever address their own.
+import { Hono } from 'hono';
+import { CartApi } from '../../actors/cart/index.ts';
+import type { GatewayDeps } from '../deps.ts';
+import type { GatewayEnv } from '../env.ts';
+import { requireUser, userOf } from '../auth.ts';
+import { body } from '../validate.ts';
+import { addCartItemBody, setCartItemBody } from '../schemas.ts';
+import { skuParam } from './params.ts';
+
+export function cartRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const carts = new CartApi(deps.client);
+  app.use('/v1/cart', requireUser);
+  app.use('/v1/cart/*', requireUser);
+  app.get('/v1/cart', async (c) => c.json(await carts.get(userOf(c))));
+  app.post('/v1/cart/items', async (c) => {
+    const input = await body(c, addCartItemBody);
+    return c.json(await carts.add(userOf(c), input.sku, input.qty));
+  });
+  app.patch('/v1/cart/items/:sku', async (c) => {
+    const sku = skuParam(c.req.param('sku'));
+    const input = await body(c, setCartItemBody);
+    return c.json(await carts.setQty(userOf(c), sku, input.qty));
+  });
+  app.delete('/v1/cart/items/:sku', async (c) => c.json(await carts.remove(userOf(c), skuParam(c.req.param('sku')))));
+  return app;
+}

@@ -1,0 +1,21 @@
+// The caller's wishlist (🔒).
+import { Hono } from 'hono';
+import type { GatewayDeps } from '../deps.ts';
+import type { GatewayEnv } from '../env.ts';
+import { requireUser, userOf } from '../auth.ts';
+import { body } from '../validate.ts';
+import { wishlistBody } from '../schemas.ts';
+import { skuParam } from './params.ts';
+
+export function wishlistRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.use('/v1/wishlist', requireUser);
+  app.use('/v1/wishlist/*', requireUser);
+  app.get('/v1/wishlist', async (c) => c.json(await deps.wishlist.get(userOf(c))));
+  app.post('/v1/wishlist/items', async (c) => {
+    const input = await body(c, wishlistBody);
+    return c.json(await deps.wishlist.add(userOf(c), input.sku));
+  });
+  app.delete('/v1/wishlist/items/:sku', async (c) => c.json(await deps.wishlist.remove(userOf(c), skuParam(c.req.param('sku')))));
+  return app;
+}

@@ -1,0 +1,72 @@
+// The request and response shapes of API.md as zod schemas: routes validate with them
+// and /openapi.json is generated from the same objects, so the two cannot drift.
+import { z } from 'zod/v4';
+
+export const skuPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
+const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const signupBody = z.object({
+  email: z.email().max(254),
+  password: z.string().min(8).max(200),
+  name: text(200),
+}).meta({ id: 'SignupRequest' });
+
+export const loginBody = z.object({
+  email: z.string().min(1).max(254),
+  password: z.string().min(1).max(200),
+}).meta({ id: 'LoginRequest' });
+
+export const authResponse = z.object({ userId: z.string(), token: z.string() }).meta({ id: 'AuthResponse' });
+
+export const patchMeBody = z.object({ name: text(200).optional() }).meta({ id: 'PatchMeRequest' });
+
+export const addressBody = z.object({
+  line1: text(300),
+  city: text(120),
+  region: text(120),
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 two-letter country code'),
+  postalCode: z.string().trim().min(1).max(20).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits, spaces and dashes'),
+  isDefault: z.boolean().optional(),
+}).meta({ id: 'NewAddress' });
+
+export const address = z.object({
+  addressId: z.string(), line1: z.string(), city: z.string(), region: z.string(), country: z.string(), postalCode: z.string(),
+  cluster: z.string().describe('the delivery cluster (region code) serving this address'), isDefault: z.boolean(),
+}).meta({ id: 'Address' });
+
+export const me = z.object({
+  userId: z.string(), email: z.string(), name: z.string(), addresses: z.array(address), defaultAddressId: z.string().nullable(),
+  rewardPoints: z.int(),
+  coupons: z.array(z.object({ code: z.string(), description: z.string(), discountPercent: z.int(), expiresAt: z.string().nullable() })),
+}).meta({ id: 'Me' });
+
+export const qty = z.int().min(1).max(99);
+export const addCartItemBody = z.object({ sku, qty }).meta({ id: 'AddCartItem' });
+export const setCartItemBody = z.object({ qty: z.int().min(0).max(99).describe('0 removes the line') }).meta({ id: 'SetCartItem' });
+
+export const cart = z.object({
+  items: z.array(z.object({ sku: z.string(), qty: z.int(), price: z.int().describe('unit price at add, minor units'), currency: z.string(), title: z.string() })),
+  subtotal: z.int(),
+  currency: z.string(),
+}).meta({ id: 'Cart' });
+
+export const wishlistBody = z.object({ sku }).meta({ id: 'AddWishlistItem' });
+export const wishlist = z.object({
+  items: z.array(z.object({ sku: z.string(), addedAt: z.string(), title: z.string(), price: z.int(), currency: z.string() })),
+}).meta({ id: 'Wishlist' });
+
+export const inventory = z.object({
+  sku: z.string(), available: z.int(), reserved: z.int(), onHand: z.int(), status: z.enum(['in_stock', 'low', 'out_of_stock']),
+}).meta({ id: 'Inventory' });
+
+export const setStockBody = z.object({
+  warehouses: z.array(z.object({
+    warehouseId: z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters'),
+    onHand: z.int().min(0).max(1_000_000_000),
+  })).min(1).max(256),
+}).meta({ id: 'SetStock' });
+
+export const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+}).meta({ id: 'Error' });

@@ -1,0 +1,26 @@
+// Load shedding at the door: past `max` HTTP requests in progress, answer 503 with
+// Retry-After at once instead of queueing work the cluster cannot take.
+import type { MiddlewareHandler } from 'hono';
+import type { GatewayEnv } from './env.ts';
+import { HttpError } from './errors.ts';
+
+export interface Shedder {
+  middleware: MiddlewareHandler<GatewayEnv>;
+  inflight(): number;
+}
+
+export function inflightBound(max: number): Shedder {
+  let inflight = 0;
+  return {
+    inflight: () => inflight,
+    middleware: async (_c, next) => {
+      if (inflight >= max) throw new HttpError(503, 'overloaded', 'the gateway is at its limit of requests in progress; retry shortly', undefined, 1);
+      inflight++;
+      try {
+        await next();
+      } finally {
+        inflight--;
+      }
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Request validation with zod: wrong types and missing fields are 400 `invalid_request`,
+// well-formed values outside the rules (too long, out of range) are 422
+// `validation_failed`; both name the fields in `details`.
+import type { Context } from 'hono';
+import type { z } from 'zod/v4';
+import { readJson } from './body.ts';
+import { HttpError } from './errors.ts';
+
+export interface FieldProblem { field: string; problem: string }
+
+type Issue = z.core.$ZodIssue;
+
+/** A type error, a missing field or an unexpected shape: the client sent the wrong kind of thing. */
+function isShapeError(i: Issue): boolean {
+  // 1.5 for an integer is a value out of the rules, not a wrong type.
+  if (i.code === 'invalid_type') return !(i.expected === 'int' && typeof i.input === 'number');
+  return i.code === 'invalid_union' || i.code === 'unrecognized_keys';
+}
+
+function fieldName(path: PropertyKey[]): string {
+  return path.length === 0 ? '(body)' : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+/** Checks `value` against `schema`; throws the HttpError the API promises. */
+export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const details: FieldProblem[] = issues.slice(0, 20).map((i) => ({ field: fieldName(i.path), problem: i.message }));
+  const names = [...new Set(details.map((d) => d.field))].join(', ');
+  if (issues.some(isShapeError)) throw new HttpError(400, 'invalid_request', `the ${what} has missing or mistyped fields: ${names}`, details);
+  throw new HttpError(422, 'validation_failed', `the ${what} has invalid values: ${names}`, details);
+}
+
+/** Reads the JSON body and checks it. */
+export async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  return check(schema, await readJson(c));
+}

@@ -1,0 +1,65 @@
+// The smallest product repository the cart and wishlist need: look up SKUs, and insert
+// products (demo data, tests). The catalog issue may replace it with its own.
+import type { Pool } from './pool.ts';
+
+export interface Product {
+  sku: string;
+  title: string;
+  brand: string;
+  category: string;
+  /** Minor units (cents). */
+  price: number;
+  currency: string;
+  attributes: Record<string, unknown>;
+  supplierId: string | null;
+}
+
+interface ProductRow {
+  sku: string; title: string; brand: string; category: string; price: number; currency: string;
+  attributes: unknown; supplier_id: string | null;
+}
+
+function fromRow(r: ProductRow): Product {
+  const attributes = typeof r.attributes === 'string' ? JSON.parse(r.attributes) as Record<string, unknown> : (r.attributes ?? {}) as Record<string, unknown>;
+  return { sku: r.sku, title: r.title, brand: r.brand, category: r.category, price: Number(r.price), currency: r.currency, attributes, supplierId: r.supplier_id };
+}
+
+export class ProductRepository {
+  /** Products change rarely; a short per-process cache keeps hot cart paths off the database. */
+  private readonly cache = new Map<string, { at: number; product: Product | undefined }>();
+
+  constructor(private readonly pool: Pool, private readonly cacheMs = 10_000) {}
+
+  async get(sku: string): Promise<Product | undefined> {
+    const hit = this.cache.get(sku);
+    if (hit && Date.now() - hit.at < this.cacheMs) return hit.product;
+    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku = ?', [sku]);
+    const row = (rows as ProductRow[])[0];
+    const product = row ? fromRow(row) : undefined;
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(sku, { at: Date.now(), product });
+    return product;
+  }
+
+  async getMany(skus: string[]): Promise<Map<string, Product>> {
+    const out = new Map<string, Product>();
+    if (skus.length === 0) return out;
+    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku IN (?)', [skus]);
+    for (const r of rows as ProductRow[]) out.set(r.sku, fromRow(r));
+    return out;
+  }
+
+  /** Inserts or replaces products, in chunks of 500 rows. */
+  async upsertMany(products: Product[]): Promise<void> {
+    for (let i = 0; i < products.length; i += 500) {
+      const chunk = products.slice(i, i + 500);
+      await this.pool.query(
+        `INSERT INTO products (sku, title, brand, category, price, currency, attributes, supplier_id) VALUES ?
+         ON DUPLICATE KEY UPDATE title = VALUES(title), brand = VALUES(brand), category = VALUES(category), price = VALUES(price),
+           currency = VALUES(currency), attributes = VALUES(attributes), supplier_id = VALUES(supplier_id)`,
+        [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId])],
+      );
+    }
+    for (const p of products) this.cache.delete(p.sku);
+  }
+}

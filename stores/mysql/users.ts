@@ -1,0 +1,159 @@
+// Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
+// the delivery cluster) live in actors/users; this file only reads and writes rows.
+import type { Pool } from './pool.ts';
+
+export interface UserCredentials {
+  userId: string;
+  email: string;
+  passwordHash: Buffer;
+  passwordSalt: Buffer;
+  passwordParams: string;
+}
+
+export interface AddressRecord {
+  addressId: string;
+  line1: string;
+  city: string;
+  region: string;
+  country: string;
+  postalCode: string;
+  cluster: string;
+  createdAt: number;
+}
+
+export interface CouponRecord {
+  code: string;
+  description: string;
+  discountPercent: number;
+  expiresAt: number | null;
+}
+
+export interface UserRecord {
+  userId: string;
+  email: string;
+  name: string;
+  rewardPoints: number;
+  defaultAddressId: string | null;
+  addresses: AddressRecord[];
+  coupons: CouponRecord[];
+}
+
+/** MariaDB's duplicate-key error, for a unique email. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'ER_DUP_ENTRY';
+}
+
+const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v));
+
+export class UserRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** Inserts the user and their welcome coupon; throws a duplicate-key error for a taken email. */
+  async create(u: UserCredentials & { name: string; rewardPoints: number; coupon: CouponRecord & { couponId: string } }): Promise<void> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query(
+        'INSERT INTO users (user_id, email, name, password_hash, password_salt, password_params, reward_points) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [u.userId, u.email, u.name, u.passwordHash, u.passwordSalt, u.passwordParams, u.rewardPoints],
+      );
+      await conn.query(
+        'INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [u.coupon.couponId, u.userId, u.coupon.code, u.coupon.description, u.coupon.discountPercent, u.coupon.expiresAt === null ? null : new Date(u.coupon.expiresAt)],
+      );
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  async credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
+    const [rows] = await this.pool.query('SELECT user_id, email, password_hash, password_salt, password_params FROM users WHERE email = ?', [email]);
+    const r = (rows as { user_id: string; email: string; password_hash: Buffer; password_salt: Buffer; password_params: string }[])[0];
+    return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
+  }
+
+  /** The whole user information page, or undefined. */
+  async load(userId: string): Promise<UserRecord | undefined> {
+    const [urows] = await this.pool.query('SELECT user_id, email, name, reward_points, default_address_id FROM users WHERE user_id = ?', [userId]);
+    const u = (urows as { user_id: string; email: string; name: string; reward_points: number; default_address_id: string | null }[])[0];
+    if (!u) return undefined;
+    const [arows] = await this.pool.query('SELECT * FROM addresses WHERE user_id = ? ORDER BY created_at, address_id', [userId]);
+    const [crows] = await this.pool.query(
+      'SELECT code, description, discount_percent, expires_at FROM coupons WHERE user_id = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at',
+      [userId],
+    );
+    return {
+      userId: u.user_id, email: u.email, name: u.name, rewardPoints: Number(u.reward_points), defaultAddressId: u.default_address_id,
+      addresses: (arows as Record<string, unknown>[]).map((a) => ({
+        addressId: String(a.address_id), line1: String(a.line1), city: String(a.city), region: String(a.region),
+        country: String(a.country), postalCode: String(a.postal_code), cluster: String(a.cluster), createdAt: ms(a.created_at),
+      })),
+      coupons: (crows as Record<string, unknown>[]).map((c) => ({
+        code: String(c.code), description: String(c.description), discountPercent: Number(c.discount_percent),
+        expiresAt: c.expires_at === null ? null : ms(c.expires_at),
+      })),
+    };
+  }
+
+  async updateName(userId: string, name: string): Promise<void> {
+    await this.pool.query('UPDATE users SET name = ? WHERE user_id = ?', [name, userId]);
+  }
+
+  async countAddresses(userId: string): Promise<number> {
+    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM addresses WHERE user_id = ?', [userId]);
+    return Number((rows as { n: number }[])[0]?.n ?? 0);
+  }
+
+  /** Adds an address; makes it the default when asked or when the user has none. */
+  async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query(
+        'INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster],
+      );
+      const [res] = await conn.query(
+        'UPDATE users SET default_address_id = ? WHERE user_id = ? AND (? OR default_address_id IS NULL)',
+        [a.addressId, userId, makeDefault],
+      );
+      await conn.commit();
+      return (res as { affectedRows: number }).affectedRows === 1;
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+
+  /** Deletes one of the user's addresses; false when the user has no such address. */
+  async deleteAddress(userId: string, addressId: string): Promise<boolean> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      const [res] = await conn.query('DELETE FROM addresses WHERE address_id = ? AND user_id = ?', [addressId, userId]);
+      if ((res as { affectedRows: number }).affectedRows !== 1) {
+        await conn.rollback();
+        return false;
+      }
+      // The default moves to the newest remaining address, so a user with addresses always has one.
+      await conn.query(
+        `UPDATE users SET default_address_id = (SELECT address_id FROM addresses WHERE user_id = ? ORDER BY created_at DESC, address_id DESC LIMIT 1)
+         WHERE user_id = ? AND default_address_id = ?`,
+        [userId, userId, addressId],
+      );
+      await conn.commit();
+      return true;
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// Wishlist rows in MariaDB (the cache in front of them lives in actors/wishlist).
+import type { Pool } from './pool.ts';
+
+export interface WishlistRow {
+  sku: string;
+  addedAt: number;
+  title: string;
+  price: number;
+  currency: string;
+}
+
+export class WishlistRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async list(userId: string): Promise<WishlistRow[]> {
+    const [rows] = await this.pool.query(
+      `SELECT w.sku, w.added_at, COALESCE(p.title, w.sku) AS title, COALESCE(p.price, 0) AS price, COALESCE(p.currency, 'USD') AS currency
+       FROM wishlist_items w LEFT JOIN products p ON p.sku = w.sku WHERE w.user_id = ? ORDER BY w.added_at DESC, w.sku`,
+      [userId],
+    );
+    return (rows as { sku: string; added_at: number | string; title: string; price: number; currency: string }[])
+      .map((r) => ({ sku: r.sku, addedAt: Number(r.added_at), title: r.title, price: Number(r.price), currency: r.currency }));
+  }
+
+  async count(userId: string): Promise<number> {
+    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ?', [userId]);
+    return Number((rows as { n: number }[])[0]?.n ?? 0);
+  }
+
+  /** Adds a SKU; adding one already there keeps its first date. */
+  async add(userId: string, sku: string, at: number): Promise<void> {
+    await this.pool.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
+  }
+
+  async remove(userId: string, sku: string): Promise<void> {
+    await this.pool.query('DELETE FROM wishlist_items WHERE user_id = ? AND sku = ?', [userId, sku]);
+  }
+}

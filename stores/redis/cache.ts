@@ -1,0 +1,65 @@
+// A Redis read-through cache whose entries are invalidated by bumping a generation
+// counter: a reader that loaded from the database just before a write stores its value
+// under the old generation, which no later reader accepts. One rebuild per key at a time.
+import type { Redis } from 'ioredis';
+
+export interface CacheOptions {
+  /** Key prefix, such as `<cluster>:me`. */
+  prefix: string;
+  ttlSeconds: number;
+  /** How long others wait for the one rebuilding a key before loading themselves. */
+  waitMs?: number;
+}
+
+interface Entry<T> { g: string; d: T }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class ReadThroughCache<T> {
+  constructor(private readonly redis: Redis, private readonly opts: CacheOptions) {}
+
+  private keys(id: string) {
+    const base = `${this.opts.prefix}:${id}`;
+    return { val: `${base}:v`, gen: `${base}:g`, lock: `${base}:l` };
+  }
+
+  /** The cached value when it is current, else `load()` (stored unless undefined). */
+  async get(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const k = this.keys(id);
+    const current = await this.read(k);
+    if (current.hit) return current.value;
+    const won = await this.redis.set(k.lock, '1', 'PX', 2000, 'NX');
+    if (!won) {
+      // Someone else is rebuilding: wait a little for their value instead of piling onto the database.
+      const until = Date.now() + (this.opts.waitMs ?? 200);
+      while (Date.now() < until) {
+        await sleep(20);
+        const again = await this.read(k);
+        if (again.hit) return again.value;
+      }
+    }
+    try {
+      const value = await load();
+      if (value !== undefined) await this.redis.set(k.val, JSON.stringify({ g: current.gen, d: value } satisfies Entry<T>), 'EX', this.opts.ttlSeconds);
+      return value;
+    } finally {
+      if (won) await this.redis.del(k.lock);
+    }
+  }
+
+  /** Makes every cached copy of `id` stale, on every process that reads this Redis. */
+  async invalidate(id: string): Promise<void> {
+    const k = this.keys(id);
+    await this.redis.multi().incr(k.gen).expire(k.gen, 7 * 86_400).del(k.val).exec();
+  }
+
+  private async read(k: { val: string; gen: string }): Promise<{ hit: true; value: T; gen: string } | { hit: false; gen: string }> {
+    const [raw, gen] = await this.redis.mget(k.val, k.gen);
+    const g = gen ?? '0';
+    if (raw) {
+      const entry = JSON.parse(raw) as Entry<T>;
+      if (entry.g === g) return { hit: true, value: entry.d, gen: g };
+    }
+    return { hit: false, gen: g };
+  }
+}

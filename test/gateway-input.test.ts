@@ -1,0 +1,154 @@
+// Bad input on every route with a body: malformed JSON, wrong types, missing fields,
+// out-of-range values, unknown SKUs, huge bodies and strings, unicode — always the
+// documented 4xx, never a 5xx, and the stored data unchanged afterwards.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+let user: { token: string; userId: string };
+let other: { token: string };
+test.before(async () => {
+  s = await startStack('gwinput');
+  user = await signup(s.url, 'Input Tester');
+  other = await signup(s.url, 'Other');
+  await call(s.url, 'POST', '/v1/cart/items', { token: user.token, body: { sku: 'SKU-00004', qty: 2 } });
+  await call(s.url, 'POST', '/v1/wishlist/items', { token: user.token, body: { sku: 'SKU-00004' } });
+  await call(s.url, 'POST', '/v1/me/addresses', { token: user.token, body: { line1: '1 A St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02101' } });
+  await call(s.url, 'PUT', '/v1/admin/inventory/SKU-00004', { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 40 }] } });
+});
+test.after(async () => {
+  await s?.stop();
+});
+
+async function snapshot() {
+  const [me, cart, wl, inv] = await Promise.all([
+    call(s.url, 'GET', '/v1/me', { token: user.token }), call(s.url, 'GET', '/v1/cart', { token: user.token }),
+    call(s.url, 'GET', '/v1/wishlist', { token: user.token }), call(s.url, 'GET', '/v1/inventory/SKU-00004'),
+  ]);
+  return { me: me.body, cart: cart.body, wl: wl.body, inv: inv.body };
+}
+
+type Case = [label: string, body: unknown, status: number, code: string, headers?: Record<string, string>];
+const long = 'x'.repeat(10_000);
+const big = JSON.stringify({ name: 'y'.repeat(2 * 1024 * 1024) });
+
+/** Cases every route with a JSON body gets. */
+const common: Case[] = [
+  ['malformed JSON', '{"a": ', 400, 'malformed_json'],
+  ['empty body', '', 400, 'invalid_request'],
+  ['an array', '[]', 400, 'invalid_request'],
+  ['null', 'null', 400, 'invalid_request'],
+  ['a 2 MiB body', big, 413, 'body_too_large'],
+  ['not JSON media type', 'name=x', 415, 'unsupported_media_type', { 'content-type': 'application/x-www-form-urlencoded' }],
+];
+
+const routes: { method: string; path: string; token?: () => string; cases: Case[] }[] = [
+  { method: 'POST', path: '/v1/auth/signup', cases: [
+    ['missing fields', {}, 400, 'invalid_request'],
+    ['wrong types', { email: 5, password: true, name: [] }, 400, 'invalid_request'],
+    ['not an email', { email: 'nope', password: 'password123', name: 'N' }, 422, 'validation_failed'],
+    ['short password', { email: 'short@example.com', password: 'short', name: 'N' }, 422, 'validation_failed'],
+    ['10,000-character name', { email: 'long@example.com', password: 'password123', name: long }, 422, 'validation_failed'],
+    ['10,000-character email', { email: `${long}@example.com`, password: 'password123', name: 'N' }, 422, 'validation_failed'],
+  ] },
+  { method: 'POST', path: '/v1/auth/login', cases: [
+    ['missing fields', { email: 'a@example.com' }, 400, 'invalid_request'],
+    ['wrong types', { email: 1, password: 2 }, 400, 'invalid_request'],
+    ['10,000-character password', { email: 'a@example.com', password: long }, 422, 'validation_failed'],
+    ['unicode, unknown account', { email: 'ünï@例え.jp', password: '密码密码密码密码' }, 401, 'invalid_credentials'],
+  ] },
+  { method: 'PATCH', path: '/v1/me', token: () => user.token, cases: [
+    ['wrong type', { name: 42 }, 400, 'invalid_request'],
+    ['blank name', { name: '   ' }, 422, 'validation_failed'],
+    ['10,000-character name', { name: long }, 422, 'validation_failed'],
+  ] },
+  { method: 'POST', path: '/v1/me/addresses', token: () => user.token, cases: [
+    ['missing fields', { line1: '1 Main' }, 400, 'invalid_request'],
+    ['wrong types', { line1: 1, city: 2, region: 3, country: 4, postalCode: 5 }, 400, 'invalid_request'],
+    ['bad country', { line1: '1 Main', city: 'X', region: 'Y', country: 'USA', postalCode: '1' }, 422, 'validation_failed'],
+    ['10,000-character line', { line1: long, city: 'X', region: 'Y', country: 'US', postalCode: '1' }, 422, 'validation_failed'],
+    ['isDefault not a boolean', { line1: '1 Main', city: 'X', region: 'Y', country: 'US', postalCode: '1', isDefault: 'yes' }, 400, 'invalid_request'],
+  ] },
+  { method: 'POST', path: '/v1/cart/items', token: () => user.token, cases: [
+    ['missing sku', { qty: 1 }, 400, 'invalid_request'],
+    ['missing qty', { sku: 'SKU-00001' }, 400, 'invalid_request'],
+    ['qty "x"', { sku: 'SKU-00001', qty: 'x' }, 400, 'invalid_request'],
+    ['qty 0', { sku: 'SKU-00001', qty: 0 }, 422, 'validation_failed'],
+    ['qty -1', { sku: 'SKU-00001', qty: -1 }, 422, 'validation_failed'],
+    ['qty 100', { sku: 'SKU-00001', qty: 100 }, 422, 'validation_failed'],
+    ['qty 1.5', { sku: 'SKU-00001', qty: 1.5 }, 422, 'validation_failed'],
+    ['unknown SKU', { sku: 'SKU-99999', qty: 1 }, 404, 'unknown_sku'],
+    ['unicode SKU', { sku: 'SKU-ü😀', qty: 1 }, 422, 'validation_failed'],
+    ['10,000-character SKU', { sku: long, qty: 1 }, 422, 'validation_failed'],
+    ['over 99 in the cart', { sku: 'SKU-00004', qty: 98 }, 422, 'quantity_limit'],
+  ] },
+  { method: 'PATCH', path: '/v1/cart/items/SKU-00004', token: () => user.token, cases: [
+    ['missing qty', {}, 400, 'invalid_request'],
+    ['qty "x"', { qty: 'x' }, 400, 'invalid_request'],
+    ['qty -1', { qty: -1 }, 422, 'validation_failed'],
+    ['qty 100', { qty: 100 }, 422, 'validation_failed'],
+  ] },
+  { method: 'PATCH', path: '/v1/cart/items/SKU-00007', token: () => user.token, cases: [
+    ['a SKU not in the cart', { qty: 3 }, 404, 'line_not_found'],
+  ] },
+  { method: 'POST', path: '/v1/wishlist/items', token: () => user.token, cases: [
+    ['missing sku', {}, 400, 'invalid_request'],
+    ['wrong type', { sku: 12 }, 400, 'invalid_request'],
+    ['unknown SKU', { sku: 'SKU-99999' }, 404, 'unknown_sku'],
+    ['10,000-character SKU', { sku: long }, 422, 'validation_failed'],
+  ] },
+  { method: 'PUT', path: '/v1/admin/inventory/SKU-00004', token: () => adminToken, cases: [
+    ['missing warehouses', {}, 400, 'invalid_request'],
+    ['wrong types', { warehouses: [{ warehouseId: 1, onHand: 'many' }] }, 400, 'invalid_request'],
+    ['negative stock', { warehouses: [{ warehouseId: 'wh-east', onHand: -1 }] }, 422, 'validation_failed'],
+    ['no warehouses', { warehouses: [] }, 422, 'validation_failed'],
+    ['unknown warehouse', { warehouses: [{ warehouseId: 'wh-atlantis', onHand: 5 }] }, 422, 'unknown_warehouse'],
+    ['a warehouse twice', { warehouses: [{ warehouseId: 'wh-east', onHand: 5 }, { warehouseId: 'wh-east', onHand: 6 }] }, 422, 'duplicate_warehouse'],
+  ] },
+];
+
+test('every route with a body answers bad input with the documented 4xx and changes nothing', async () => {
+  const before = await snapshot();
+  for (const route of routes) {
+    for (const [label, body, status, code, headers] of [...common, ...route.cases]) {
+      const token = route.token?.();
+      const what = `${route.method} ${route.path} ${label}`;
+      const r = await call(s.url, route.method, route.path, { body, ...(token ? { token } : {}), ...(headers ? { headers } : {}) })
+        .catch((err: unknown) => { throw new Error(`${what}: ${String(err)} ${String((err as Error).cause)}`); });
+      assert.ok(r.status < 500, `${what}: ${r.status}`);
+      assert.is(r.status, status, `${what}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.is(r.body?.error?.code, code, `${what}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (status === 400 && code === 'invalid_request' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        assert.ok(Array.isArray(r.body.error.details) && r.body.error.details.length > 0, `${what}: details name the fields`);
+      }
+    }
+  }
+  assert.equal(await snapshot(), before, 'nothing changed');
+  const lines = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM cart_lines WHERE user_id = ?', [user.userId]);
+  assert.is(Number(lines[0]!.n), 1);
+});
+
+test('path parameters and unicode: 4xx, never 5xx', async () => {
+  assert.is((await call(s.url, 'DELETE', `/v1/cart/items/${encodeURIComponent('SKU ü')}`, { token: user.token })).status, 400);
+  assert.is((await call(s.url, 'DELETE', `/v1/wishlist/items/${'x'.repeat(300)}`, { token: user.token })).status, 400);
+  assert.is((await call(s.url, 'GET', `/v1/inventory/${encodeURIComponent('😀')}`)).status, 400);
+  assert.is((await call(s.url, 'DELETE', `/v1/me/addresses/${encodeURIComponent('../../etc')}`, { token: user.token })).status, 404);
+  // Unicode that is valid is stored and read back as sent.
+  const r = await call(s.url, 'PATCH', '/v1/me', { token: other.token, body: { name: 'Ωmega ✓ 🚀 مرحبا' } });
+  assert.is(r.status, 200);
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: other.token })).body.name, 'Ωmega ✓ 🚀 مرحبا');
+  const email = `uni${Date.now()}@example.com`;
+  const sig = await call(s.url, 'POST', '/v1/auth/signup', { body: { email, password: 'пароль-пароль', name: '山田 太郎' } });
+  assert.is(sig.status, 201);
+  const login = await call(s.url, 'POST', '/v1/auth/login', { body: { email, password: 'пароль-пароль' } });
+  assert.is(login.status, 200, 'a unicode password works');
+});
+
+test('a bad Idempotency-Key is a 400, not a 500', async () => {
+  const r = await call(s.url, 'POST', '/v1/wishlist/items', { token: user.token, body: { sku: 'SKU-00004' }, headers: { 'idempotency-key': 'x'.repeat(300) } });
+  assert.is(r.status, 400);
+  assert.is(r.body.error.code, 'invalid_idempotency_key');
+});
+
+test.run();

@@ -1,0 +1,135 @@
+// Idempotency-Key, rate limits and load shedding over HTTP against the running stack.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startApp } from './support/harness.ts';
+import { call, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+let ipSeq = 1;
+/** Each test speaks from its own address (the gateway trusts X-Forwarded-For here) so limits do not mix. */
+const fromIp = () => ({ 'x-forwarded-for': `10.0.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 1}` });
+
+test.before(async () => {
+  s = await startStack('gwlimits', { gatewayEnv: { TRUST_PROXY: '1', RATE_LIMIT_PER_SEC: '60' } });
+});
+test.after(async () => {
+  await s?.stop();
+});
+
+async function newUser(ip: Record<string, string>) {
+  const email = `lim${Date.now()}${ipSeq}@example.com`;
+  const r = await call(s.url, 'POST', '/v1/auth/signup', { headers: ip, body: { email, password: 'password123', name: 'L' } });
+  assert.is(r.status, 201);
+  return { ...(r.body as { userId: string; token: string }), email };
+}
+
+test('the same Idempotency-Key and body: the first response again, the work done once', async () => {
+  const ip = fromIp();
+  const u = await newUser(ip);
+  const opts = { token: u.token, headers: { ...ip, 'idempotency-key': 'add-1' }, body: { sku: 'SKU-00003', qty: 2 } };
+  const first = await call(s.url, 'POST', '/v1/cart/items', opts);
+  const again = await call(s.url, 'POST', '/v1/cart/items', opts);
+  assert.is(first.status, 200);
+  assert.is(again.status, first.status);
+  assert.equal(again.body, first.body);
+  assert.is(again.headers.get('idempotent-replayed'), 'true');
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 2, 'added once');
+
+  // Concurrent repeats: one does the work, the others wait for it and get its answer.
+  const copies = await Promise.all(Array.from({ length: 6 }, () =>
+    call(s.url, 'POST', '/v1/cart/items', { ...opts, headers: { ...ip, 'idempotency-key': 'add-2' }, body: { sku: 'SKU-00006', qty: 1 } })));
+  for (const c of copies) {
+    assert.is(c.status, 200);
+    assert.equal(c.body, copies[0]!.body);
+  }
+  const rows = await s.sql<{ qty: number }>('SELECT qty FROM cart_lines WHERE user_id = ? AND sku = ?', [u.userId, 'SKU-00006']);
+  assert.is(rows[0]!.qty, 1, 'six concurrent copies added one unit');
+
+  const reused = await call(s.url, 'POST', '/v1/cart/items', { ...opts, body: { sku: 'SKU-00003', qty: 5 } });
+  assert.is(reused.status, 422);
+  assert.is(reused.body.error.code, 'idempotency_key_reused');
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 2, 'the reused key did nothing');
+});
+
+test('idempotent signup: one account, the same token; errors are replayed too; keys are per caller', async () => {
+  const ip = fromIp();
+  const email = `idem${Date.now()}@example.com`;
+  const opts = { headers: { ...ip, 'idempotency-key': 'signup-1' }, body: { email, password: 'password123', name: 'I' } };
+  const a = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  const b = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  assert.is(a.status, 201);
+  assert.equal(b.body, a.body);
+  assert.is(b.status, 201);
+  const users = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE email = ?', [email]);
+  assert.is(Number(users[0]!.n), 1);
+
+  const miss = { token: a.body.token, headers: { ...ip, 'idempotency-key': 'wl-1' }, body: { sku: 'SKU-99999' } };
+  const m1 = await call(s.url, 'POST', '/v1/wishlist/items', miss);
+  const m2 = await call(s.url, 'POST', '/v1/wishlist/items', miss);
+  assert.is(m1.status, 404);
+  assert.equal([m2.status, m2.body], [m1.status, m1.body]);
+
+  // Another user with the same key is a different request.
+  const other = await newUser(ip);
+  const o = await call(s.url, 'POST', '/v1/wishlist/items', { ...miss, token: other.token, body: { sku: 'SKU-00001' } });
+  assert.is(o.status, 200);
+  assert.is(o.body.items[0].sku, 'SKU-00001');
+});
+
+test('the 11th failed login for one account in a minute is 429 with Retry-After, even with the right password', async () => {
+  const u = await newUser(fromIp());
+  for (let i = 1; i <= 10; i++) {
+    const r = await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: u.email, password: `wrong-${i}` } });
+    assert.is(r.status, 401, `attempt ${i}`);
+  }
+  const eleventh = await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: u.email, password: 'wrong-11' } });
+  assert.is(eleventh.status, 429);
+  assert.is(eleventh.body.error.code, 'rate_limited');
+  const retry = Number(eleventh.headers.get('retry-after'));
+  assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+  assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: u.email, password: 'password123' } })).status, 429);
+  // Another account is not affected.
+  const v = await newUser(fromIp());
+  assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: v.email, password: 'password123' } })).status, 200);
+});
+
+test('signup and login attempts per IP: the 31st in a minute is 429', async () => {
+  const ip = fromIp();
+  for (let i = 1; i <= 30; i++) {
+    const r = await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: `nobody${i}@example.com`, password: 'password123' } });
+    assert.is(r.status, 401, `attempt ${i}`);
+  }
+  const r = await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: 'nobody@example.com', password: 'password123' } });
+  assert.is(r.status, 429);
+  assert.ok(Number(r.headers.get('retry-after')) >= 1);
+});
+
+test('requests per IP per second: past RATE_LIMIT_PER_SEC, 429 with Retry-After; never a 5xx', async () => {
+  const ip = fromIp();
+  const results = await Promise.all(Array.from({ length: 200 }, () => call(s.url, 'GET', '/v1/inventory/SKU-00001', { headers: ip })));
+  const limited = results.filter((r) => r.status === 429);
+  // Windows are whole seconds, so a burst may straddle two of them: at most 2 × 60 pass.
+  assert.ok(limited.length >= 80, `${limited.length} limited`);
+  assert.ok(results.filter((r) => r.status === 200).length <= 120);
+  assert.ok(results.every((r) => r.status < 500));
+  assert.is(limited[0]!.headers.get('retry-after'), '1');
+  assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00001', { headers: fromIp() })).status, 200, 'other addresses are not limited');
+});
+
+test('past MAX_INFLIGHT_HTTP the gateway sheds with 503 and Retry-After', async () => {
+  const gw = await startApp(s.env.env, 'gateway', { PORT: '0', TRUST_PROXY: '1', MAX_INFLIGHT_HTTP: '2' });
+  try {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      call(gw.url!, 'POST', '/v1/auth/signup', { headers: fromIp(), body: { email: `shed${Date.now()}${i}@example.com`, password: 'password123', name: 'S' } })));
+    const shed = results.filter((r) => r.status === 503);
+    assert.ok(shed.length > 0, 'some were shed');
+    assert.ok(results.filter((r) => r.status === 201).length >= 2, 'the bound still lets work through');
+    assert.is(shed[0]!.body.error.code, 'overloaded');
+    assert.is(shed[0]!.headers.get('retry-after'), '1');
+    assert.is((await call(gw.url!, 'GET', '/healthz')).status, 200);
+  } finally {
+    await gw.kill();
+  }
+});
+
+test.run();
