@@ -38,9 +38,10 @@ CREATE TABLE IF NOT EXISTS reservations (
   expires_at BIGINT NOT NULL,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  -- The primary key starts with sku, so loading a SKU's reservations needs no other index;
+  -- every extra index here costs each reservation of a flash sale another B-tree insert.
   PRIMARY KEY (sku, reservation_id),
-  KEY reservations_due (status, expires_at),
-  KEY reservations_recent (sku, updated_at)
+  KEY reservations_due (status, expires_at)
 );
 
 -- Events other parts must hear about, written in the same transaction as the change and
