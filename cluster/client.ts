@@ -153,9 +153,26 @@ export class ClusterClient {
 
   private flush(queue: EntityQueue): void {
     while (queue.inFlight < this.maxRequestsPerEntity && queue.waiting.length > 0) {
-      this.send(queue, queue.waiting.splice(0, this.maxBatch));
+      this.send(queue, queue.waiting.splice(0, this.batchLength(queue.waiting)));
     }
     if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
+  }
+
+  /**
+   * How many of the waiting asks (in order) travel together: at most maxBatch, and only
+   * while their deadlines are alike, since a request waits as long as its latest ask may
+   * and the node starts nothing past the earliest.
+   */
+  private batchLength(waiting: Pending[]): number {
+    const now = Date.now();
+    const first = waiting[0]!.deadline - now;
+    let n = 1;
+    while (n < waiting.length && n < this.maxBatch) {
+      const left = waiting[n]!.deadline - now;
+      if (left > first * 2 || left * 2 < first) break;
+      n++;
+    }
+    return n;
   }
 
   private send(queue: EntityQueue, batch: Pending[]): void {
@@ -179,7 +196,8 @@ export class ClusterClient {
       .then(
         (reply) => {
           const decoded = decodeReply(reply.data, batch.length);
-          if ('e' in decoded) this.failBatch(queue, batch, fromWireError(decoded.e), true);
+          // A whole-request timeout from the node may come after the batch started.
+          if ('e' in decoded) this.failBatch(queue, batch, fromWireError(decoded.e), decoded.e.code !== 'timeout');
           else this.settle(queue, batch, decoded.r);
         },
         (err: unknown) => {

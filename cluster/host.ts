@@ -35,6 +35,12 @@ interface Cell {
   ref: ActorRef;
   /** Items dispatched and not yet taken by the behaviour: the mailbox depth. */
   queued: number;
+  /**
+   * Batches handed to nact and not yet started. nact takes a message off its mailbox one
+   * turn before running it, and a stop in between cancels that turn: such a batch is in
+   * neither the mailbox nor the behaviour, so it is tracked here to be failed, not lost.
+   */
+  pending: Set<Batch>;
   /** True while the behaviour runs a batch. */
   running: boolean;
   /** Set once stop is asked for or happened; deliveries then wait for `gone`. */
@@ -101,6 +107,8 @@ export class EntityHost {
   private readonly defs = new Map<string, AnyEntityDefinition>();
   private readonly cells = new Map<string, Cell>();
   private readonly outstanding = new Map<number, Set<Promise<unknown>>>();
+  /** Shards this node no longer serves: late deliveries fail instead of spawning actors. */
+  private readonly closed = new Set<number>();
   private counters = { dropped: 0, activations: 0, passivations: 0 };
 
   constructor(private readonly opts: HostOptions) {}
@@ -131,6 +139,7 @@ export class EntityHost {
   private deliverNow(type: string, id: string, shard: number, raws: unknown[], deadline: number): Promise<WireOutcome[]> {
     const def = this.defs.get(type);
     if (!def) return Promise.reject(new InvalidError(`unknown entity type "${type}"`));
+    if (this.closed.has(shard)) return Promise.reject(new UnavailableError(`shard ${shard} moved; retry`));
     const key = `${type}\u0000${id}`;
     const cell = this.cells.get(key);
     if (cell?.stopping) {
@@ -143,13 +152,19 @@ export class EntityHost {
     }
     live.queued += raws.length;
     const timeout = Math.max(1, deadline - Date.now()) + 1000;
-    const asked = query(live.ref, (replyTo: ActorRef): Batch => ({ raws, deadline, replyTo }), timeout) as Promise<WireOutcome[]>;
+    let sent: Batch | undefined;
+    const asked = query(live.ref, (replyTo: ActorRef): Batch => {
+      sent = { raws, deadline, replyTo };
+      live.pending.add(sent);
+      return sent;
+    }, timeout) as Promise<WireOutcome[]>;
     return asked.catch((err: unknown) => {
       if (err instanceof Error && err.message.startsWith(stoppedActorMessage)) {
         // nact stopped it (idle) between our lookup and the dispatch: the batch never
         // reached a mailbox, so it is safe to deliver it again to a fresh actor.
         this.counters.dropped++;
         live.queued -= raws.length;
+        if (sent) live.pending.delete(sent);
         this.markStopping(live);
         return this.deliverNow(type, id, shard, raws, deadline);
       }
@@ -169,6 +184,7 @@ export class EntityHost {
       ctx: { type, id, log, stop: () => this.requestStop(cell) },
       ref: undefined as unknown as ActorRef, // assigned right below, once the behaviour can close over the cell
       queued: 0,
+      pending: new Set(),
       running: false,
       stopping: false,
       stopAfterBatch: false,
@@ -187,7 +203,7 @@ export class EntityHost {
         if (msg) failAll(msg, new UnavailableError('entity crashed; retry', { cause: err }));
         return ctx.stop;
       },
-      afterStop: (holder: Holder, ctx) => this.afterStop(cell, holder, ctx.mailbox as unknown as { message: Batch }[]),
+      afterStop: (holder: Holder) => this.afterStop(cell, holder),
     });
     this.cells.set(key, cell);
     return cell;
@@ -195,6 +211,7 @@ export class EntityHost {
 
   private async runBatch(cell: Cell, holder: Holder, batch: Batch): Promise<Holder> {
     cell.queued -= batch.raws.length;
+    cell.pending.delete(batch);
     cell.running = true;
     cell.idle = new Promise<void>((resolve) => (cell.markIdle = resolve));
     const outcomes: WireOutcome[] = new Array(batch.raws.length);
@@ -269,9 +286,11 @@ export class EntityHost {
     stop(cell.ref);
   }
 
-  private async afterStop(cell: Cell, holder: Holder, mailbox: { message: Batch }[]): Promise<void> {
-    // Whatever was still queued never ran: fail it as retryable so callers try the fresh actor.
-    for (const { message } of mailbox) failAll(message, new UnavailableError(`${cell.type}:${cell.id} stopped; retry`));
+  private async afterStop(cell: Cell, holder: Holder): Promise<void> {
+    // Whatever was handed over and never started (queued, or taken for a turn the stop
+    // cancelled) did not run: fail it as retryable so callers try the fresh actor.
+    for (const batch of cell.pending) failAll(batch, new UnavailableError(`${cell.type}:${cell.id} stopped; retry`));
+    cell.pending.clear();
     cell.stopping = true;
     await cell.idle;
     try {
@@ -295,8 +314,14 @@ export class EntityHost {
     await this.stopShard(shard);
   }
 
+  /** Serving the shard (again): deliveries to it spawn actors. */
+  openShard(shard: number): void {
+    this.closed.delete(shard);
+  }
+
   /** Stops the shard's actors now (lease lost): queued messages fail as retryable. */
   async stopShard(shard: number): Promise<void> {
+    this.closed.add(shard);
     const cells = [...this.cells.values()].filter((c) => c.shard === shard);
     for (const cell of cells) this.requestStop(cell);
     await Promise.all(cells.map((c) => c.gone));

@@ -32,17 +32,34 @@ export class Leases {
     }
   }
 
+  /** Renewals and releases of one shard run one after another, never interleaved. */
+  private readonly ops = new Map<number, Promise<unknown>>();
+
+  private serial<T>(shard: number, op: () => Promise<T>): Promise<T> {
+    const next = (this.ops.get(shard) ?? Promise.resolve()).then(op, op);
+    this.ops.set(shard, next);
+    const forget = () => {
+      if (this.ops.get(shard) === next) this.ops.delete(shard);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
   /** False when the lease was lost (expired and taken, or written by someone else). */
-  async renew(shard: number): Promise<boolean> {
-    const revision = this.held.get(shard);
-    if (revision === undefined) return false;
-    try {
-      this.held.set(shard, await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), revision));
-      return true;
-    } catch {
-      this.held.delete(shard);
-      return false;
-    }
+  renew(shard: number): Promise<boolean> {
+    return this.serial(shard, async () => {
+      const revision = this.held.get(shard);
+      // Released meanwhile (a hand-off finished): nothing was lost.
+      if (revision === undefined) return true;
+      try {
+        const next = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), revision);
+        if (this.held.get(shard) === revision) this.held.set(shard, next);
+        return true;
+      } catch {
+        if (this.held.get(shard) === revision) this.held.delete(shard);
+        return false;
+      }
+    });
   }
 
   /** Forgets a lease we no longer have (renewal failed elsewhere). */
@@ -50,12 +67,14 @@ export class Leases {
     this.held.delete(shard);
   }
 
-  async release(shard: number): Promise<void> {
-    const revision = this.held.get(shard);
-    this.held.delete(shard);
-    if (revision === undefined) return;
-    // Conditional on our revision: never deletes a lease another node has taken since.
-    await this.kv.delete(keyOf(shard), { previousSeq: revision }).catch(() => undefined);
+  release(shard: number): Promise<void> {
+    return this.serial(shard, async () => {
+      const revision = this.held.get(shard);
+      this.held.delete(shard);
+      if (revision === undefined) return;
+      // Conditional on our revision: never deletes a lease another node has taken since.
+      await this.kv.delete(keyOf(shard), { previousSeq: revision }).catch(() => undefined);
+    });
   }
 
   /** Current owner of every shard with a live lease, read from the bucket. */

@@ -193,6 +193,7 @@ export class ClusterNode {
       },
     });
     this.subs.set(shard, sub);
+    this.host.openShard(shard);
     this.opts.log.debug({ shard }, 'serving shard');
     for (const job of this.singletonsOn(shard)) {
       try {

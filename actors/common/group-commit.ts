@@ -37,19 +37,21 @@ export class GroupCommit<W> {
   private inFlight = 0;
   private tail: Promise<void> = Promise.resolve();
   private scheduled = false;
+  /** A write failed: start nothing new. Answers are failed once earlier stages settle. */
+  private broken = false;
   private failed = false;
 
   constructor(private readonly opts: GroupCommitOptions<W>) {}
 
   get dead(): boolean {
-    return this.failed;
+    return this.broken || this.failed;
   }
 
   /** Adds an answer to the gathering batch; the batch goes out at the end of this turn. */
   add(owed: Owed): void {
-    if (this.failed) return;
+    if (this.failed) return owed.fail(new Error('pipeline failed'));
     this.gathering.push(owed);
-    if (this.scheduled) return;
+    if (this.scheduled || this.broken) return;
     this.scheduled = true;
     // End of the turn, not now: the rest of a coalesced batch is decided right after this
     // message and belongs in the same transaction.
@@ -59,61 +61,64 @@ export class GroupCommit<W> {
     });
   }
 
-  /** Resolves when everything added so far is written and answered (or failed). */
+  /** Resolves when nothing is in flight and everything added so far is answered (or failed). */
   async idle(): Promise<void> {
-    while (!this.failed && (this.inFlight > 0 || this.gathering.length > 0 || this.scheduled)) {
-      await this.tail.catch(() => undefined);
-      if (this.inFlight === 0 && this.gathering.length > 0) this.pump();
+    for (;;) {
+      if (this.inFlight === 0 && !this.scheduled && (this.failed || this.gathering.length === 0)) {
+        await this.tail.catch(() => undefined);
+        if (this.inFlight === 0 && !this.scheduled && (this.failed || this.gathering.length === 0)) return;
+      }
+      if (!this.broken && this.inFlight === 0 && this.gathering.length > 0) this.pump();
       await new Promise((r) => setImmediate(r));
     }
   }
 
   private pump(): void {
-    while (!this.failed && this.gathering.length > 0 && this.inFlight < this.opts.depth) {
+    while (!this.broken && this.gathering.length > 0 && this.inFlight < this.opts.depth) {
       const owed = this.gathering;
       this.gathering = [];
       const writes = this.opts.takeWrites();
       const previous = this.tail;
+      // Each stage settles only after the one before it: answers go out in commit order,
+      // and a failure is judged only once every earlier write has landed or failed.
+      let done: Promise<void>;
       if (writes === undefined) {
         // Nothing to write: these answers only wait for what is already in flight.
-        this.tail = previous.then(() => owed.forEach((o) => o.settle()));
-        this.tail.catch(() => undefined);
-        const stage: Stage = { owed, done: this.tail };
-        this.track(stage);
-        continue;
+        done = previous.then(() => owed.forEach((o) => o.settle()));
+      } else {
+        this.inFlight++;
+        const written = this.opts.write(writes, previous);
+        written.then(
+          () => {
+            this.inFlight--;
+            this.pump();
+          },
+          () => {
+            this.inFlight--;
+            this.broken = true;
+          },
+        );
+        done = previous.then(() => written).then(() => {
+          this.opts.onCommitted?.(writes);
+          owed.forEach((o) => o.settle());
+        });
       }
-      this.inFlight++;
-      const written = this.opts.write(writes, previous);
-      this.tail = Promise.all([previous, written]).then(() => {
-        this.opts.onCommitted?.(writes);
-        owed.forEach((o) => o.settle());
-      });
-      const stage: Stage = { owed, done: this.tail };
-      this.track(stage);
-      written.then(
-        () => {
-          this.inFlight--;
-          this.pump();
-        },
-        (err: unknown) => {
-          this.inFlight--;
-          this.fail(err);
-        },
+      this.tail = done;
+      const stage: Stage = { owed, done };
+      this.stages.push(stage);
+      done.then(
+        () => this.stages.splice(this.stages.indexOf(stage), 1),
+        (err: unknown) => this.fail(err),
       );
     }
-  }
-
-  private track(stage: Stage): void {
-    this.stages.push(stage);
-    stage.done.then(
-      () => this.stages.splice(this.stages.indexOf(stage), 1),
-      (err: unknown) => this.fail(err),
-    );
   }
 
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.broken = true;
+    // Stages before the failed one have settled (they were spliced out); what remains was
+    // decided on top of the failed write.
     const owed = [...this.stages.flatMap((s) => s.owed), ...this.gathering];
     this.stages.length = 0;
     this.gathering = [];

@@ -4,9 +4,9 @@
 // memory and store disagree: fail every answer still owed as retryable, stop, and let the
 // next message reload from the store.
 import {
-  UnavailableError, type EntityContext, type EntityDefinition, type Reply,
+  ClusterError, TimeoutError, UnavailableError, type EntityContext, type EntityDefinition, type Reply,
 } from '../../cluster/index.ts';
-import { FencedError, RetryableWriteError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
+import { FencedError, RetryableWriteError, UnsafeValueError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
   decide, forgetFinished, loadReservation, newModel, takeWrites, type InventoryEvent, type InventoryModel, type WriteSet,
@@ -84,16 +84,27 @@ export class InventoryEntity {
   }
 
   private die(err: unknown, owed: Owed[]): void {
-    const fenced = err instanceof FencedError;
-    if (fenced) this.ctx.log.warn({ sku: this.model.sku }, 'inventory write fenced: another writer moved the version; reloading');
-    else this.ctx.log.error({ err, sku: this.model.sku }, 'inventory commit failed; reloading');
-    const failure = new UnavailableError(
-      fenced ? `inventory ${this.model.sku} changed underneath; retry` : `inventory ${this.model.sku} could not commit; retry`,
-      { cause: err },
-    );
+    this.ctx.log.warn({ err: String(err), sku: this.model.sku }, 'inventory write failed; reloading');
+    const failure = commitFailure(this.model.sku, err);
     for (const o of owed) o.fail(failure);
     this.ctx.stop();
   }
+}
+
+/**
+ * What callers are told when a batch did not commit. Fenced or rolled back by the
+ * database: not applied, retry. Refused by the database for another reason: not applied,
+ * but the same write would fail again. No answer from the database (connection lost during
+ * COMMIT): it may have been applied, so only idempotent messages may be resent.
+ */
+function commitFailure(sku: string, err: unknown): ClusterError {
+  if (err instanceof FencedError) return new UnavailableError(`inventory ${sku} changed underneath; retry`, { cause: err });
+  if (err instanceof RetryableWriteError) return new UnavailableError(`inventory ${sku} could not commit; retry`, { cause: err });
+  if (err instanceof UnsafeValueError) return new ClusterError('internal', `inventory ${sku}: ${err.message}`, { retryable: false, cause: err });
+  if (typeof (err as { sqlState?: unknown }).sqlState === 'string') {
+    return new ClusterError('internal', `inventory ${sku}: the store refused the write`, { retryable: false, cause: err });
+  }
+  return new TimeoutError(`inventory ${sku}: the outcome of the write is unknown`, { cause: err });
 }
 
 /** Builds a model from what the store holds. */

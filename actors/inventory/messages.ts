@@ -6,6 +6,8 @@ export const inventoryType = 'inventory';
 
 /** Ids travel in NATS subjects and SQL keys: keep them to safe characters. */
 const idPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
+/** Warehouse ids are stored in 64-character columns. */
+const warehousePattern = /^[A-Za-z0-9_\-:@+=]{1,64}$/;
 export const maxTtlMs = 7 * 24 * 3600_000;
 export const maxQty = 1_000_000;
 
@@ -65,6 +67,12 @@ function id(m: Record<string, unknown>, name: string): string {
   return v;
 }
 
+function warehouse(m: Record<string, unknown>, name: string): string {
+  const v = field(m, name);
+  if (typeof v !== 'string' || !warehousePattern.test(v)) throw new InvalidError(`${name} must be 1-64 characters of letters, digits and _-:@+=`);
+  return v;
+}
+
 function int(m: Record<string, unknown>, name: string, min: number, max: number): number {
   const v = field(m, name);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidError(`${name} must be a whole number from ${min} to ${max}`);
@@ -81,7 +89,7 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
       if (m.owner !== undefined) msg.owner = id(m, 'owner');
       if (m.preferWarehouses !== undefined) {
         if (!Array.isArray(m.preferWarehouses) || m.preferWarehouses.length > 64) throw new InvalidError('preferWarehouses must be an array of at most 64 warehouse ids');
-        msg.preferWarehouses = m.preferWarehouses.map((w, i) => id({ [`preferWarehouses[${i}]`]: w }, `preferWarehouses[${i}]`));
+        msg.preferWarehouses = m.preferWarehouses.map((w, i) => warehouse({ [`preferWarehouses[${i}]`]: w }, `preferWarehouses[${i}]`));
       }
       return msg;
     }
@@ -89,7 +97,7 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
     case 'release':
       return { op: m.op, reservationId: id(m, 'reservationId') };
     case 'restock':
-      return { op: 'restock', warehouseId: id(m, 'warehouseId'), qty: int(m, 'qty', 1, maxQty) };
+      return { op: 'restock', warehouseId: warehouse(m, 'warehouseId'), qty: int(m, 'qty', 1, maxQty) };
     case 'setStock': {
       if (!Array.isArray(m.warehouses) || m.warehouses.length === 0 || m.warehouses.length > 256) {
         throw new InvalidError('warehouses must be a non-empty array of at most 256 { warehouseId, onHand }');
@@ -98,7 +106,7 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
       const warehouses = m.warehouses.map((w: unknown, i: number) => {
         if (typeof w !== 'object' || w === null) throw new InvalidError(`warehouses[${i}] must be an object`);
         const entry = w as Record<string, unknown>;
-        const warehouseId = id(entry, 'warehouseId');
+        const warehouseId = warehouse(entry, 'warehouseId');
         if (seen.has(warehouseId)) throw new InvalidError(`warehouses[${i}].warehouseId ${warehouseId} appears twice`);
         seen.add(warehouseId);
         return { warehouseId, onHand: int(entry, 'onHand', 0, 1_000_000_000) };

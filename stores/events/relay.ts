@@ -77,13 +77,19 @@ export class OutboxRelay {
     );
     const pending = rows as Row[];
     if (pending.length === 0) return 0;
-    // Sent in id order on one connection, so the stream stores them in that order.
-    await Promise.all(pending.map((r) => {
-      const body = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload);
-      return this.js.publish(r.subject, encoder.encode(body), { msgID: String(r.id) });
-    }));
-    await this.pool.query('UPDATE outbox SET published_at = NOW(3) WHERE id IN (?)', [pending.map((r) => r.id)]);
-    this.published += pending.length;
-    return pending.length;
+    // One at a time, in id order: if a publish fails, nothing after it is stored before
+    // it, so consumers see each SKU's events in the order they were committed.
+    const done: (number | string)[] = [];
+    try {
+      for (const r of pending) {
+        const body = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload);
+        await this.js.publish(r.subject, encoder.encode(body), { msgID: String(r.id) });
+        done.push(r.id);
+      }
+    } finally {
+      if (done.length > 0) await this.pool.query('UPDATE outbox SET published_at = NOW(3) WHERE id IN (?)', [done]);
+      this.published += done.length;
+    }
+    return done.length;
   }
 }

@@ -59,18 +59,23 @@ type Row = Record<string, unknown>;
 const safeId = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
 const statuses = new Set(['active', 'committed', 'released', 'expired']);
 
+/** A value that must never reach SQL as a literal; nothing was sent. */
+export class UnsafeValueError extends Error {
+  override name = 'UnsafeValueError';
+}
+
 function literal(value: string): string {
-  if (!safeId.test(value)) throw new Error(`refusing to write unsafe id ${JSON.stringify(value)}`);
+  if (!safeId.test(value)) throw new UnsafeValueError(`refusing to write unsafe id ${JSON.stringify(value)}`);
   return `'${value}'`;
 }
 
 function int(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new Error(`refusing to write non-integer ${value}`);
+  if (!Number.isSafeInteger(value)) throw new UnsafeValueError(`refusing to write non-integer ${value}`);
   return String(value);
 }
 
 function status(value: string): string {
-  if (!statuses.has(value)) throw new Error(`refusing to write unknown status ${value}`);
+  if (!statuses.has(value)) throw new UnsafeValueError(`refusing to write unknown status ${value}`);
   return value;
 }
 
@@ -133,10 +138,6 @@ export class InventoryRepository {
          ON DUPLICATE KEY UPDATE status = VALUES(status), warehouse_id = VALUES(warehouse_id), qty = VALUES(qty), owner = VALUES(owner), expires_at = VALUES(expires_at);`,
       );
     }
-    if (batch.events.length > 0) {
-      parts.push(`INSERT INTO outbox (subject, payload) VALUES ${batch.events.map(() => '(?, ?)').join(', ')};`);
-      for (const e of batch.events) params.push(e.subject, JSON.stringify(e.payload));
-    }
     if (batch.expectedVersion === 0) {
       // First write of this SKU: a concurrent creator makes this a duplicate key, i.e. fenced.
       parts.push('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, 1, ?, ?);');
@@ -147,6 +148,11 @@ export class InventoryRepository {
         "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'inventory_fenced'; END IF;",
       );
       params.push(batch.onHand, batch.reserved, batch.sku, batch.expectedVersion);
+    }
+    // After the SKU row's lock: outbox ids then follow commit order, which the relay keeps.
+    if (batch.events.length > 0) {
+      parts.push(`INSERT INTO outbox (subject, payload) VALUES ${batch.events.map(() => '(?, ?)').join(', ')};`);
+      for (const e of batch.events) params.push(e.subject, JSON.stringify(e.payload));
     }
     if (batch.stock.length > 0) {
       parts.push(

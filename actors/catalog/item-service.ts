@@ -1,0 +1,66 @@
+// The item service, a cluster singleton: consumes CATALOG with a durable consumer and
+// stores each product as a document (the catalog's source of products). It also keeps the
+// relational `products` table in sync, because the cart and checkout read prices from
+// MariaDB (ProductRepository.get) next to the orders they write. A product seen for the
+// first time joins the out-of-stock set until the inventory says it has units.
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { Singleton } from '../../cluster/index.ts';
+import type { DocumentStore } from '../../stores/documents/index.ts';
+import { catalogStream, consumeBatches, ensureStream } from '../../stores/events/index.ts';
+import type { Pool } from '../../stores/mysql/index.ts';
+import { ProductRepository } from '../../stores/mysql/products.ts';
+import { asyncSingleton } from './jobs.ts';
+import type { OutOfStockSet } from './out-of-stock.ts';
+import type { CatalogEvent, CatalogProduct } from './product.ts';
+
+export const productsCollection = 'products';
+
+export interface ItemServiceDeps {
+  nc: NatsConnection;
+  cluster: string;
+  documents: DocumentStore;
+  pool: Pool;
+  oos: OutOfStockSet;
+  log: Logger;
+}
+
+/** Applies one batch of CATALOG events (exported for tests and rebuild tools). */
+export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'cluster' | 'log'>, events: CatalogEvent[]): Promise<void> {
+  // Last event per SKU wins, as it would one by one.
+  const latest = new Map<string, CatalogEvent>();
+  for (const e of events) latest.set(e.kind === 'product' ? e.product.sku : e.sku, e);
+  const upserts = [...latest.values()].flatMap((e) => (e.kind === 'product' ? [e.product] : []));
+  const removals = [...latest.values()].flatMap((e) => (e.kind === 'removed' ? [e.sku] : []));
+  const existing = await deps.documents.getMany<CatalogProduct>(productsCollection, upserts.map((p) => p.sku));
+  const docs = upserts.map((p) => ({ ...p, createdAt: existing.get(p.sku)?.createdAt ?? p.createdAt }));
+  await deps.documents.putMany(productsCollection, docs.map((d) => ({ id: d.sku, doc: { ...d } })));
+  await new ProductRepository(deps.pool).upsertMany(docs.map((d) => ({
+    sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes, supplierId: d.supplierId,
+  })));
+  for (const sku of removals) await deps.documents.delete(productsCollection, sku);
+  const fresh = docs.filter((d) => !existing.has(d.sku)).map((d) => d.sku);
+  if (fresh.length > 0) await markUnstocked(deps, fresh);
+}
+
+/**
+ * New SKUs go into the out-of-stock set first, then leave it if the inventory already has
+ * units. In this order a back-in-stock event racing us is applied after our add, not before.
+ */
+async function markUnstocked(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus: string[]): Promise<void> {
+  await Promise.all(skus.map((s) => deps.oos.add(s)));
+  const [rows] = await deps.pool.query('SELECT sku FROM inventory WHERE sku IN (?) AND on_hand > reserved', [skus]);
+  await Promise.all((rows as { sku: string }[]).map((r) => deps.oos.remove(r.sku)));
+}
+
+export function itemService(deps: ItemServiceDeps): Singleton {
+  return asyncSingleton('catalog-item-service', deps.log, async () => {
+    const stream = catalogStream(deps.cluster);
+    const jsm = await deps.nc.jetstreamManager();
+    await ensureStream(jsm, stream);
+    return consumeBatches({
+      js: deps.nc.jetstream(), jsm, stream: stream.name, durable: 'catalog-items', log: deps.log, maxBatch: 1000,
+      handle: (batch) => applyCatalogEvents(deps, batch.map((m) => m.json<CatalogEvent>())),
+    });
+  });
+}
