@@ -2,7 +2,7 @@
 // stores each product as a document (the catalog's source of products). It also keeps the
 // relational `products` table in sync, because the cart and checkout read prices from
 // MariaDB (ProductRepository.get) next to the orders they write. A product seen for the
-// first time joins the out-of-stock set until the inventory says it has units.
+// first time with no units in MariaDB joins the out-of-stock set.
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
@@ -32,7 +32,7 @@ export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'clu
   for (const e of events) latest.set(e.kind === 'product' ? e.product.sku : e.sku, e);
   const upserts = [...latest.values()].flatMap((e) => (e.kind === 'product' ? [e.product] : []));
   const removals = [...latest.values()].flatMap((e) => (e.kind === 'removed' ? [e.sku] : []));
-  const existing = await deps.documents.getMany<CatalogProduct>(productsCollection, upserts.map((p) => p.sku));
+  const existing = await deps.documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, upserts.map((p) => p.sku));
   const docs = upserts.map((p) => ({ ...p, createdAt: existing.get(p.sku)?.createdAt ?? p.createdAt }));
   await deps.documents.putMany(productsCollection, docs.map((d) => ({ id: d.sku, doc: { ...d } })));
   await new ProductRepository(deps.pool).upsertMany(docs.map((d) => ({
@@ -44,13 +44,22 @@ export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'clu
 }
 
 /**
- * New SKUs go into the out-of-stock set first, then leave it if the inventory already has
- * units. In this order a back-in-stock event racing us is applied after our add, not before.
+ * New SKUs without units in MariaDB go into the out-of-stock set, and leave it again if a
+ * second look finds units: stock that arrived between the two looks produced an event the
+ * projection applies after our add, or our second look sees it. SKUs that had units at the
+ * first look are never added, so a stocked product does not flicker out of search.
  */
 async function markUnstocked(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus: string[]): Promise<void> {
-  await Promise.all(skus.map((s) => deps.oos.add(s)));
-  const [rows] = await deps.pool.query('SELECT sku FROM inventory WHERE sku IN (?) AND on_hand > reserved', [skus]);
-  await Promise.all((rows as { sku: string }[]).map((r) => deps.oos.remove(r.sku)));
+  const stocked = async (list: string[]) => {
+    const [rows] = await deps.pool.query('SELECT sku FROM inventory WHERE sku IN (?) AND on_hand > reserved', [list]);
+    return new Set((rows as { sku: string }[]).map((r) => r.sku));
+  };
+  const first = await stocked(skus);
+  const unstocked = skus.filter((s) => !first.has(s));
+  if (unstocked.length === 0) return;
+  await Promise.all(unstocked.map((s) => deps.oos.add(s)));
+  const second = await stocked(unstocked);
+  await Promise.all([...second].map((s) => deps.oos.remove(s)));
 }
 
 export function itemService(deps: ItemServiceDeps): Singleton {

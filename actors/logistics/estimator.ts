@@ -76,10 +76,11 @@ export class DeliveryEstimator {
 export function deliveryEstimator(deps: EstimatorDeps): Singleton {
   return asyncSingleton('logistics-delivery-estimates', deps.log, async () => {
     const estimator = new DeliveryEstimator(deps);
-    await estimator.rebuild();
+    // Listen before the first rebuild, so a change announced meanwhile is not missed.
     const sub = deps.nc.subscribe(logisticsChangedSubject(deps.cluster), {
       callback: () => void estimator.rebuild().catch((err: unknown) => deps.log.error({ err: String(err) }, 'estimate rebuild failed')),
     });
+    await estimator.rebuild();
     const timer = setInterval(() => void estimator.rebuild().catch(() => undefined), deps.refreshMs ?? 600_000);
     const stream = inventoryStream(deps.cluster);
     const jsm = await deps.nc.jetstreamManager();

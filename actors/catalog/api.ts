@@ -1,0 +1,79 @@
+// What the gateway uses of the catalog: searches and the category tree from the nodes'
+// search service, product documents with live stock and delivery, and onboarding (publish
+// to CATALOG; the item service and indexers take it from there).
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { ClusterClient } from '../../cluster/index.ts';
+import type { DocumentStore } from '../../stores/documents/index.ts';
+import { catalogStream, ensureStream } from '../../stores/events/index.ts';
+import type { Warehouse, LogisticsRepository } from '../../stores/mysql/logistics.ts';
+import { InventoryApi, type StockStatus } from '../inventory/index.ts';
+import { etaOf, type DeliveryEstimates, type Eta } from '../logistics/index.ts';
+import type { CategoryNode } from './categories.ts';
+import { productsCollection } from './item-service.ts';
+import type { OutOfStockSet } from './out-of-stock.ts';
+import type { CatalogEvent, CatalogProduct, ProductInput } from './product.ts';
+import { callService, serviceSubject } from './rpc.ts';
+import type { SearchPage, SearchRequest } from './search-service.ts';
+
+export interface ProductView extends CatalogProduct {
+  stock: { status: StockStatus };
+  delivery?: Eta;
+}
+
+export interface CatalogApiDeps {
+  nc: NatsConnection;
+  cluster: string;
+  client: ClusterClient;
+  documents: DocumentStore;
+  oos: OutOfStockSet;
+  estimates: DeliveryEstimates;
+  logistics: LogisticsRepository;
+  log: Logger;
+}
+
+export class CatalogApi {
+  private readonly inventory: InventoryApi;
+  private readonly encoder = new TextEncoder();
+  private streamReady: Promise<void> | undefined;
+
+  constructor(private readonly deps: CatalogApiDeps) {
+    this.inventory = new InventoryApi(deps.client);
+  }
+
+  search(req: SearchRequest): Promise<SearchPage> {
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'search'), req, 5000);
+  }
+
+  categories(): Promise<CategoryNode[]> {
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'categories'), {}, 5000);
+  }
+
+  /** A product document with live stock status (from its inventory entity; the out-of-stock set if that is slow) and delivery to `cluster`. */
+  async product(sku: string, cluster: string | undefined): Promise<ProductView | undefined> {
+    const doc = await this.deps.documents.get<CatalogProduct & Record<string, unknown>>(productsCollection, sku);
+    if (!doc) return undefined;
+    const [status, days] = await Promise.all([
+      this.inventory.get(sku, { deadlineMs: 1000 }).then((v) => v.status, async () => ((await this.deps.oos.has(sku)) ? 'out_of_stock' as const : 'in_stock' as const)),
+      cluster ? this.deps.estimates.days(cluster, [sku]).then((d) => d[0]) : Promise.resolve(undefined),
+    ]);
+    return { ...doc, stock: { status }, ...(days !== undefined && status !== 'out_of_stock' ? { delivery: etaOf(days) } : {}) };
+  }
+
+  /** Publishes products to CATALOG; resolves once JetStream has stored every one. */
+  async onboard(products: ProductInput[]): Promise<void> {
+    const stream = catalogStream(this.deps.cluster);
+    this.streamReady ??= this.deps.nc.jetstreamManager().then((jsm) => ensureStream(jsm, stream));
+    await this.streamReady;
+    const js = this.deps.nc.jetstream();
+    const at = Date.now();
+    await Promise.all(products.map((p) => {
+      const event: CatalogEvent = { kind: 'product', product: { ...p, createdAt: at, updatedAt: at } };
+      return js.publish(stream.subject('product', p.sku), this.encoder.encode(JSON.stringify(event)));
+    }));
+  }
+
+  warehouses(): Promise<Warehouse[]> {
+    return this.deps.logistics.warehouses();
+  }
+}

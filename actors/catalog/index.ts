@@ -1,0 +1,11 @@
+// catalog — supplier inbound (CATALOG stream), the item service (product documents), the
+// per-node search indexer and search service, and the out-of-stock set.
+export { productInput, checkProduct, parseNdjson, type ProductInput, type CatalogProduct, type CatalogEvent, type LineProblem } from './product.ts';
+export { OutOfStockSet, outOfStockProjection } from './out-of-stock.ts';
+export { itemService, applyCatalogEvents, productsCollection, type ItemServiceDeps } from './item-service.ts';
+export { startIndexer, sharedIndexer, type IndexerDeps } from './indexer.ts';
+export { serveSearch, runSearch, encodeCursor, decodeCursor, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
+export { categoryTree, type CategoryNode } from './categories.ts';
+export { CatalogApi, type CatalogApiDeps, type ProductView } from './api.ts';
+export { asyncSingleton } from './jobs.ts';
+export { serveService, callService, serviceSubject } from './rpc.ts';

@@ -1,0 +1,90 @@
+// Consumes a JetStream stream in small batches, one batch at a time and in stream order:
+// messages that arrive together are handed over together (so a projection can coalesce
+// its writes), a durable consumer acks after the batch is handled, a failed batch is
+// redelivered after a pause. Without a durable name it is an ordered consumer that replays
+// the whole stream from the start (a rebuildable in-memory projection).
+import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import type { Logger } from 'pino';
+
+export interface BatchConsumerOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  /** Durable consumer name (shared progress, survives restarts); absent: ordered replay from the start. */
+  durable?: string;
+  filterSubject?: string;
+  maxBatch?: number;
+  log: Logger;
+  handle(batch: JsMsg[]): Promise<void>;
+}
+
+export interface RunningConsumer {
+  /** Resolves once everything that was in the stream when it started has been handled. */
+  caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function consumeBatches(opts: BatchConsumerOptions): Promise<RunningConsumer> {
+  const maxBatch = opts.maxBatch ?? 500;
+  if (opts.durable) {
+    const config = {
+      durable_name: opts.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_ack_pending: 20_000,
+      ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
+    };
+    try {
+      await opts.jsm.consumers.info(opts.stream, opts.durable);
+    } catch {
+      await opts.jsm.consumers.add(opts.stream, config);
+    }
+  }
+  const consumer = opts.durable
+    ? await opts.js.consumers.get(opts.stream, opts.durable)
+    : await opts.js.consumers.get(opts.stream, opts.filterSubject ? { filterSubjects: opts.filterSubject } : {});
+  const pendingAtStart = (await consumer.info()).num_pending;
+  let markCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((r) => (markCaughtUp = r));
+  if (pendingAtStart === 0) markCaughtUp();
+
+  let queue: JsMsg[] = [];
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const drain = async () => {
+    while (queue.length > 0 && !stopped) {
+      const batch = queue.splice(0, maxBatch);
+      try {
+        await opts.handle(batch);
+        if (opts.durable) for (const m of batch) m.ack();
+        if (batch[batch.length - 1]!.info.pending === 0) markCaughtUp();
+      } catch (err) {
+        opts.log.error({ err: String(err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; redelivering');
+        if (opts.durable) {
+          for (const m of batch) m.nak(1000);
+        } else {
+          // An ordered consumer cannot redeliver: retry the same batch after a pause.
+          queue = [...batch, ...queue];
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    }
+    running = undefined;
+  };
+  const messages = await consumer.consume({
+    max_messages: Math.max(maxBatch * 2, 1000),
+    callback: (m) => {
+      queue.push(m);
+      running ??= Promise.resolve().then(drain);
+    },
+  });
+  return {
+    caughtUp,
+    async stop() {
+      await messages.close();
+      await running;
+      stopped = true;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// Logistics data: warehouses, delivery clusters, routes warehouse → cluster, and where
+// stock sits (inventory_stock rows with units available).
+import type { Pool } from './pool.ts';
+
+export interface Warehouse { warehouseId: string; name: string; region: string; location: { lat: number; lon: number } | null }
+export interface DeliveryCluster { clusterId: string; name: string; country: string }
+export interface Route { warehouseId: string; clusterId: string; transitDays: number }
+
+export class LogisticsRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async warehouses(): Promise<Warehouse[]> {
+    const [rows] = await this.pool.query('SELECT warehouse_id, name, region, lat, lon FROM warehouses ORDER BY warehouse_id');
+    return (rows as { warehouse_id: string; name: string; region: string; lat: number | null; lon: number | null }[]).map((r) => ({
+      warehouseId: r.warehouse_id, name: r.name, region: r.region, location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
+    }));
+  }
+
+  async clusters(): Promise<DeliveryCluster[]> {
+    const [rows] = await this.pool.query('SELECT cluster_id, name, country FROM delivery_clusters ORDER BY cluster_id');
+    return (rows as { cluster_id: string; name: string; country: string }[]).map((r) => ({ clusterId: r.cluster_id, name: r.name, country: r.country }));
+  }
+
+  async routes(): Promise<Route[]> {
+    const [rows] = await this.pool.query('SELECT warehouse_id, cluster_id, transit_days FROM delivery_routes');
+    return (rows as { warehouse_id: string; cluster_id: string; transit_days: number }[]).map((r) => ({ warehouseId: r.warehouse_id, clusterId: r.cluster_id, transitDays: r.transit_days }));
+  }
+
+  async upsertWarehouses(ws: Warehouse[]): Promise<void> {
+    if (ws.length === 0) return;
+    await this.pool.query(
+      'INSERT INTO warehouses (warehouse_id, name, region, lat, lon) VALUES ? ON DUPLICATE KEY UPDATE name = VALUES(name), region = VALUES(region), lat = VALUES(lat), lon = VALUES(lon)',
+      [ws.map((w) => [w.warehouseId, w.name, w.region, w.location?.lat ?? null, w.location?.lon ?? null])],
+    );
+  }
+
+  async upsertClusters(cs: DeliveryCluster[]): Promise<void> {
+    if (cs.length === 0) return;
+    await this.pool.query('INSERT INTO delivery_clusters (cluster_id, name, country) VALUES ? ON DUPLICATE KEY UPDATE name = VALUES(name), country = VALUES(country)',
+      [cs.map((c) => [c.clusterId, c.name, c.country])]);
+  }
+
+  async upsertRoutes(rs: Route[]): Promise<void> {
+    if (rs.length === 0) return;
+    await this.pool.query('INSERT INTO delivery_routes (warehouse_id, cluster_id, transit_days) VALUES ? ON DUPLICATE KEY UPDATE transit_days = VALUES(transit_days)',
+      [rs.map((r) => [r.warehouseId, r.clusterId, r.transitDays])]);
+  }
+
+  async deleteRoute(warehouseId: string, clusterId: string): Promise<void> {
+    await this.pool.query('DELETE FROM delivery_routes WHERE warehouse_id = ? AND cluster_id = ?', [warehouseId, clusterId]);
+  }
+
+  /** For each SKU, the warehouses holding units available now (SKUs with none are absent). */
+  async stockLocations(skus: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (skus.length === 0) return out;
+    const [rows] = await this.pool.query('SELECT sku, warehouse_id FROM inventory_stock WHERE sku IN (?) AND on_hand > reserved', [skus]);
+    for (const r of rows as { sku: string; warehouse_id: string }[]) {
+      const list = out.get(r.sku) ?? [];
+      list.push(r.warehouse_id);
+      out.set(r.sku, list);
+    }
+    return out;
+  }
+
+  /** Every stocked SKU's locations, a page at a time in SKU order (for a full rebuild). */
+  async stockLocationsPage(afterSku: string, limit: number): Promise<Map<string, string[]>> {
+    const [rows] = await this.pool.query(
+      `SELECT s.sku, s.warehouse_id FROM inventory_stock s
+       JOIN (SELECT DISTINCT sku FROM inventory_stock WHERE sku > ? AND on_hand > reserved ORDER BY sku LIMIT ?) page ON page.sku = s.sku
+       WHERE s.on_hand > s.reserved ORDER BY s.sku`,
+      [afterSku, limit],
+    );
+    const out = new Map<string, string[]>();
+    for (const r of rows as { sku: string; warehouse_id: string }[]) {
+      const list = out.get(r.sku) ?? [];
+      list.push(r.warehouse_id);
+      out.set(r.sku, list);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,105 @@
+// The shared contract every SearchIndex adapter passes (run by test/catalog-contracts).
+// Not exported from index.ts: it imports the test runner.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { IndexedProduct, SearchIndex, SearchQuery } from './port.ts';
+
+export interface IndexFixture {
+  index: SearchIndex;
+  cleanup(): Promise<void>;
+}
+
+const at = Date.UTC(2024, 0, 1);
+function p(sku: string, title: string, brand: string, category: string, price: number, createdOffset: number, attributes: Record<string, unknown> = {}): IndexedProduct {
+  return { sku, title, brand, category, price, currency: 'USD', supplierId: 'sup-1', attributes, createdAt: at + createdOffset, updatedAt: at + createdOffset };
+}
+
+/** A small catalog with known answers. */
+export const contractProducts: IndexedProduct[] = [
+  p('C-01', 'Wireless Headphones Pro', 'Sonic', 'electronics/audio/headphones', 19_900, 1, { connectivity: 'bluetooth', color: 'black' }),
+  p('C-02', 'Wireless Headphones Lite', 'Beatbox', 'electronics/audio/headphones', 9_900, 2, { connectivity: 'bluetooth', color: 'white' }),
+  p('C-03', 'Wired Studio Headphones', 'Sonic', 'electronics/audio/headphones', 14_900, 3, { connectivity: 'cable' }),
+  p('C-04', 'Wireless Speaker', 'Sonic', 'electronics/audio/speakers', 7_900, 4),
+  p('C-05', 'Smartphone X 128GB', 'Fruit', 'electronics/phones', 89_900, 5, { os: 'fruitOS', storage: '128GB' }),
+  p('C-06', 'Wool Blanket', 'Cosy', 'home/bedding/blankets', 4_900, 6, { fabric: 'wool', color: 'red', size: 'queen' }),
+  p('C-07', 'Cotton Blanket', 'Cosy', 'home/bedding/blankets', 2_900, 7, { fabric: 'cotton', color: 'blue' }),
+  p('C-08', 'Headphone Stand', 'Deskly', 'electronics/accessories', 1_900, 8),
+];
+
+const q = (over: Partial<SearchQuery>): SearchQuery => ({ sort: 'relevance', offset: 0, size: 20, ...over });
+
+/** Registers the contract for one adapter; returns the uvu suite to `.run()`. */
+export function searchIndexContract(name: string, open: () => Promise<IndexFixture>) {
+  const t = suite<{ f?: IndexFixture }>(`search contract: ${name}`, {});
+  t.before(async (ctx) => {
+    ctx.f = await open();
+    await ctx.f.index.clear();
+    await ctx.f.index.upsert(contractProducts);
+  });
+  t.after(async (ctx) => {
+    await ctx.f?.cleanup();
+  });
+  const ix = (ctx: { f?: IndexFixture }) => ctx.f!.index;
+  const skus = (r: { hits: { sku: string }[] }) => r.hits.map((h) => h.sku);
+
+  t('counts what was indexed', async (ctx) => {
+    assert.is(await ix(ctx).count(), contractProducts.length);
+  });
+
+  t('fuzzy text: "wireles headphnes" finds the wireless headphones, best first', async (ctx) => {
+    const r = await ix(ctx).search(q({ q: 'wireles headphnes' }));
+    assert.equal(skus(r).sort(), ['C-01', 'C-02']);
+    assert.is(r.total, 2);
+    assert.ok(r.hits.every((h) => h.score > 0));
+  });
+
+  t('prefix on the last word while typing, and attributes are searchable', async (ctx) => {
+    assert.ok(skus(await ix(ctx).search(q({ q: 'smartph' }))).includes('C-05'));
+    assert.equal(skus(await ix(ctx).search(q({ q: 'wool' }))), ['C-06']);
+  });
+
+  t('filters: category subtree, brand, price range', async (ctx) => {
+    assert.equal(skus(await ix(ctx).search(q({ category: 'electronics/audio', sort: 'price_asc' }))), ['C-04', 'C-02', 'C-03', 'C-01']);
+    assert.equal(skus(await ix(ctx).search(q({ category: 'electronics/audio/headphones', brand: 'Sonic', sort: 'price_asc' }))), ['C-03', 'C-01']);
+    assert.equal(skus(await ix(ctx).search(q({ minPrice: 2_900, maxPrice: 7_900, sort: 'price_asc' }))), ['C-07', 'C-06', 'C-04']);
+    assert.equal(skus(await ix(ctx).search(q({ q: 'headphones', category: 'home' }))), []);
+  });
+
+  t('sorts: price both ways and newest', async (ctx) => {
+    assert.equal(skus(await ix(ctx).search(q({ category: 'home', sort: 'price_desc' }))), ['C-06', 'C-07']);
+    assert.equal(skus(await ix(ctx).search(q({ category: 'electronics', sort: 'newest' }))), ['C-08', 'C-05', 'C-04', 'C-03', 'C-02', 'C-01']);
+  });
+
+  t('facets count the filtered hits', async (ctx) => {
+    const r = await ix(ctx).search(q({ q: 'headphones', size: 1 }));
+    assert.is(r.hits.length, 1);
+    assert.is(r.total, 4);
+    assert.equal(r.facets.brand, { Sonic: 2, Beatbox: 1, Deskly: 1 });
+    assert.equal(r.facets.category, { 'electronics/audio/headphones': 3, 'electronics/accessories': 1 });
+    const all = await ix(ctx).categoryCounts();
+    assert.is(all['home/bedding/blankets'], 2);
+  });
+
+  t('offset paging walks every hit once', async (ctx) => {
+    const seen: string[] = [];
+    for (let offset = 0; ; offset += 3) {
+      const r = await ix(ctx).search(q({ sort: 'price_asc', offset, size: 3 }));
+      if (r.hits.length === 0) break;
+      seen.push(...skus(r));
+    }
+    assert.is(seen.length, contractProducts.length);
+    assert.is(new Set(seen).size, contractProducts.length);
+  });
+
+  t('upsert replaces, remove drops, clear empties', async (ctx) => {
+    await ix(ctx).upsert([{ ...contractProducts[5]!, title: 'Alpaca Throw', price: 5_900 }]);
+    assert.equal(skus(await ix(ctx).search(q({ q: 'alpaca' }))), ['C-06']);
+    assert.equal(skus(await ix(ctx).search(q({ q: 'wool blanket' }))), ['C-06'], 'attributes still match');
+    assert.equal(skus(await ix(ctx).search(q({ q: 'cotton' }))), ['C-07']);
+    await ix(ctx).remove(['C-07']);
+    assert.equal(skus(await ix(ctx).search(q({ category: 'home' }))), ['C-06']);
+    await ix(ctx).clear();
+    assert.is(await ix(ctx).count(), 0);
+  });
+  return t;
+}

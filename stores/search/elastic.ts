@@ -1,0 +1,154 @@
+// The Elasticsearch search index (@elastic/elasticsearch 8), chosen when ELASTICSEARCH_URL is
+// set: a mapping with an edge-n-gram analyzer for prefixes, bulk indexing, fuzzy
+// multi_match, term/range filters, sorts, and terms aggregations for the facets.
+import { Client, type estypes } from '@elastic/elasticsearch';
+import {
+  attributeText, categoryPaths, type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult,
+} from './port.ts';
+
+interface EsDoc extends IndexedProduct {
+  attrs: string;
+  categoryPath: string[];
+  brandKey: string;
+}
+
+const settings = {
+  analysis: {
+    filter: { prefix_grams: { type: 'edge_ngram', min_gram: 2, max_gram: 15 } },
+    analyzer: {
+      text: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding'] },
+      text_prefix: { type: 'custom', tokenizer: 'standard', filter: ['lowercase', 'asciifolding', 'prefix_grams'] },
+    },
+  },
+} as const;
+
+const mappings = {
+  dynamic: false,
+  properties: {
+    sku: { type: 'keyword' },
+    title: { type: 'text', analyzer: 'text', fields: { prefix: { type: 'text', analyzer: 'text_prefix', search_analyzer: 'text' } } },
+    brand: { type: 'text', analyzer: 'text', fields: { raw: { type: 'keyword' } } },
+    brandKey: { type: 'keyword' },
+    category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'text' } } },
+    categoryPath: { type: 'keyword' },
+    attrs: { type: 'text', analyzer: 'text' },
+    price: { type: 'long' },
+    currency: { type: 'keyword' },
+    supplierId: { type: 'keyword' },
+    createdAt: { type: 'date', format: 'epoch_millis' },
+    updatedAt: { type: 'date', format: 'epoch_millis' },
+    attributes: { type: 'object', enabled: false },
+  },
+} as const;
+
+export class ElasticSearchIndex implements SearchIndex {
+  readonly kind = 'elasticsearch' as const;
+  private readonly client: Client;
+
+  /** `index` is the index name; the cluster name keeps deployments (and test suites) apart. */
+  constructor(url: string, private readonly index: string) {
+    this.client = new Client({ node: url });
+  }
+
+  /** Creates the index with its mapping when missing. */
+  async ensure(): Promise<void> {
+    if (await this.client.indices.exists({ index: this.index })) return;
+    // The literal mapping is checked by the server; the client's types are stricter than needed.
+    await this.client.indices.create({ index: this.index, settings, mappings } as unknown as Parameters<Client['indices']['create']>[0]);
+  }
+
+  async upsert(products: IndexedProduct[]): Promise<void> {
+    if (products.length === 0) return;
+    await this.ensure();
+    const operations = products.flatMap((p) => {
+      const doc: EsDoc = { ...p, attrs: attributeText(p.attributes), categoryPath: categoryPaths(p.category), brandKey: p.brand.toLowerCase() };
+      return [{ index: { _index: this.index, _id: p.sku } }, doc];
+    });
+    const res = await this.client.bulk({ operations, refresh: 'wait_for' });
+    if (res.errors) {
+      const first = res.items.find((i) => i.index?.error)?.index?.error;
+      throw new Error(`elasticsearch bulk indexing failed: ${first?.reason ?? 'unknown reason'}`);
+    }
+  }
+
+  async remove(skus: string[]): Promise<void> {
+    if (skus.length === 0) return;
+    await this.client.bulk({ operations: skus.map((sku) => ({ delete: { _index: this.index, _id: sku } })), refresh: 'wait_for' });
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    await this.ensure();
+    const filter: estypes.QueryDslQueryContainer[] = [];
+    if (query.category !== undefined) filter.push({ term: { categoryPath: query.category } });
+    if (query.brand !== undefined) filter.push({ term: { brandKey: query.brand.toLowerCase() } });
+    if (query.minPrice !== undefined || query.maxPrice !== undefined) {
+      filter.push({ range: { price: { ...(query.minPrice !== undefined ? { gte: query.minPrice } : {}), ...(query.maxPrice !== undefined ? { lte: query.maxPrice } : {}) } } });
+    }
+    const text = query.q?.trim() ?? '';
+    const must: estypes.QueryDslQueryContainer[] = text === ''
+      ? [{ match_all: {} }]
+      : [{
+        bool: {
+          should: [
+            { multi_match: { query: text, fields: ['title^3', 'brand^2', 'category.text^1.5', 'attrs'], fuzziness: 'AUTO', prefix_length: 1, operator: 'and' } },
+            { match: { 'title.prefix': { query: text, operator: 'and' } } },
+          ],
+          minimum_should_match: 1,
+        },
+      }];
+    const sort: estypes.Sort = {
+      relevance: [{ _score: 'desc' }, { sku: 'asc' }],
+      price_asc: [{ price: 'asc' }, { sku: 'asc' }],
+      price_desc: [{ price: 'desc' }, { sku: 'asc' }],
+      newest: [{ createdAt: 'desc' }, { sku: 'asc' }],
+    }[query.sort] as estypes.Sort;
+    const res = await this.client.search<EsDoc>({
+      index: this.index,
+      from: query.offset,
+      size: query.size,
+      track_total_hits: true,
+      query: { bool: { must, filter } },
+      sort,
+      aggs: { category: { terms: { field: 'category', size: 200 } }, brand: { terms: { field: 'brand.raw', size: 200 } } },
+    });
+    const buckets = (name: string): Record<string, number> => {
+      const agg = res.aggregations?.[name] as { buckets?: { key: string; doc_count: number }[] } | undefined;
+      return Object.fromEntries((agg?.buckets ?? []).map((b) => [b.key, b.doc_count]));
+    };
+    const total = typeof res.hits.total === 'number' ? res.hits.total : res.hits.total?.value ?? 0;
+    return {
+      hits: res.hits.hits.map((h) => {
+        const { attrs: _a, categoryPath: _c, brandKey: _b, ...product } = h._source!;
+        return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, product };
+      }),
+      total,
+      facets: { category: buckets('category'), brand: buckets('brand') },
+    };
+  }
+
+  async categoryCounts(): Promise<Record<string, number>> {
+    await this.ensure();
+    const res = await this.client.search({ index: this.index, size: 0, aggs: { category: { terms: { field: 'category', size: 10_000 } } } });
+    const agg = res.aggregations?.category as { buckets?: { key: string; doc_count: number }[] } | undefined;
+    return Object.fromEntries((agg?.buckets ?? []).map((b) => [b.key, b.doc_count]));
+  }
+
+  async count(): Promise<number> {
+    await this.ensure();
+    return (await this.client.count({ index: this.index })).count;
+  }
+
+  async clear(): Promise<void> {
+    await this.client.indices.delete({ index: this.index, ignore_unavailable: true });
+    await this.ensure();
+  }
+
+  /** Deletes the index (tests). */
+  async drop(): Promise<void> {
+    await this.client.indices.delete({ index: this.index, ignore_unavailable: true });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,57 @@
+// Pure parts of the catalog and logistics: NDJSON checking, the category tree, delivery
+// estimates, cursors, and the demo generator's shape. No servers.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { InvalidError } from '../cluster/index.ts';
+import { categoryTree, decodeCursor, encodeCursor, parseNdjson } from '../actors/catalog/index.ts';
+import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
+import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
+
+test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines ignored', () => {
+  const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
+  const { products, problems } = parseNdjson([JSON.stringify(ok), '', 'x', JSON.stringify({ ...ok, price: -1 }), JSON.stringify({ ...ok, extra: 1 })].join('\n'));
+  assert.equal(products, [{ ...ok, attributes: {} }]);
+  assert.equal(problems.map((p) => p.line), [3, 4, 5]);
+  assert.match(problems[1]!.reason, /price/);
+  assert.match(problems[2]!.reason, /extra/);
+});
+
+test('categoryTree: nested nodes with counts that include descendants', () => {
+  const tree = categoryTree({ 'home/bedding/blankets': 2, 'home/kitchen': 3, books: 1 });
+  assert.equal(tree.map((n) => [n.path, n.count]), [['books', 1], ['home', 5]]);
+  assert.equal(tree[1]!.children.map((n) => [n.path, n.name, n.count]), [['home/bedding', 'Bedding', 2], ['home/kitchen', 'Kitchen', 3]]);
+});
+
+test('estimate: the fastest route from any warehouse with stock; unreachable clusters absent', () => {
+  const t = routeTable([
+    { warehouseId: 'a', clusterId: 'east', transitDays: 1 }, { warehouseId: 'b', clusterId: 'east', transitDays: 3 },
+    { warehouseId: 'b', clusterId: 'west', transitDays: 2 },
+  ]);
+  assert.equal([...estimate(['a', 'b'], t)], [['east', 1], ['west', 2]]);
+  assert.equal([...estimate(['b'], t)], [['east', 3], ['west', 2]]);
+  assert.equal([...estimate([], t)], []);
+  assert.equal(etaOf(2, Date.UTC(2024, 1, 28, 12)), { eta: '2024-03-01', days: 2 });
+});
+
+test('cursors round-trip; a forged one is InvalidError', () => {
+  assert.is(decodeCursor(encodeCursor(40)), 40);
+  assert.is(decodeCursor(undefined), 0);
+  assert.throws(() => decodeCursor('nope'), (e: unknown) => e instanceof InvalidError);
+  assert.throws(() => decodeCursor(Buffer.from('{"o":-1}').toString('base64url')), (e: unknown) => e instanceof InvalidError);
+});
+
+test('demo catalog: deterministic, ~50 categories, category attributes, some SKUs without stock', () => {
+  const a = demoCatalog(2000);
+  assert.equal(a.slice(0, 5), demoCatalog(5));
+  assert.is(a[0]!.sku, 'SKU-00001');
+  assert.ok(demoCategoryCount >= 45 && demoCategoryCount <= 60);
+  assert.is(new Set(a.map((p) => p.category)).size, demoCategoryCount);
+  const blanket = a.find((p) => p.category === 'home/bedding/blankets')!;
+  assert.ok('fabric' in blanket.attributes && 'size' in blanket.attributes);
+  const phone = a.find((p) => p.category === 'electronics/phones/smartphones')!;
+  assert.ok('os' in phone.attributes && 'storage' in phone.attributes);
+  const empty = Array.from({ length: 2000 }, (_, i) => demoStock(i + 1)).filter((s) => s.length === 0).length;
+  assert.ok(empty > 50 && empty < 300, `${empty} of 2000 without stock`);
+});
+
+test.run();
