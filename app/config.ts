@@ -21,6 +21,16 @@ export interface Config {
   inFlightLimit: number;
   idleTimeoutMs: number;
   inventoryCommitDepth: number;
+  /** MariaDB connections per process for everything but inventory commits (MYSQL_POOL_SIZE). */
+  mysqlPoolSize: number;
+  /** How long an unpaid order holds its stock (RESERVATION_TTL_MS). */
+  reservationTtlMs: number;
+  /** The simulated card processor: latency, decline rate for ordinary tokens, and tok_timeout's wait. */
+  paymentLatencyMs: number;
+  paymentDeclineRate: number;
+  paymentTimeoutMs: number;
+  /** Test hook: the checkout saga kills its process at this step (CHECKOUT_FAILPOINT=after_charge). */
+  checkoutFailpoint: string | undefined;
   logLevel: string;
   /** Bearer token for 🛠 admin routes (ADMIN_TOKEN); unset: every admin call is 403. */
   adminToken: string | undefined;
@@ -42,6 +52,12 @@ export interface Config {
   benchRoutes: boolean;
   /** Lifetime of cached user pages and wishlists in Redis (CACHE_TTL_SECONDS). */
   cacheTtlSec: number;
+  /** MongoDB for product documents (MONGO_URL); unset: the MariaDB JSON table. */
+  mongoUrl: string | undefined;
+  /** Elasticsearch for search (ELASTICSEARCH_URL); unset: an embedded index per node. */
+  elasticsearchUrl: string | undefined;
+  /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
+  demoProducts: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -106,6 +122,12 @@ export function loadConfig(env: Env = process.env): Config {
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
+    reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
+    mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),
+    paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),
+    paymentDeclineRate: int(env, 'PAYMENT_DECLINE_PERCENT', 0, 0, 100) / 100,
+    paymentTimeoutMs: int(env, 'PAYMENT_TIMEOUT_MS', 1500, 10, 120_000),
+    checkoutFailpoint: text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_charge)$/, 'none or after_charge') === 'after_charge' ? 'after_charge' : undefined,
     logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),
     adminToken: env.ADMIN_TOKEN || undefined,
     rateLimitAuthPerMin: int(env, 'RATE_LIMIT_AUTH_PER_MIN', 30, 1, 100_000_000),
@@ -117,5 +139,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: text(env, 'TRUST_PROXY', '0', /^[01]$/, '0 or 1') === '1',
     benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',
     cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
+    mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
+    elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
+    demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
   };
 }

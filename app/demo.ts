@@ -2,6 +2,7 @@
 import { InventoryApi } from '../actors/inventory/index.ts';
 import { ProductRepository, type Product } from '../stores/mysql/products.ts';
 import type { AppContext } from './context.ts';
+import { catalogLoaded, loadDemoCatalog } from './catalog-load.ts';
 
 export const demoWarehouses = [
   { warehouseId: 'wh-east', name: 'East fulfilment centre', region: 'east', lat: 40.7, lon: -74.0 },
@@ -35,6 +36,11 @@ export async function seedDemoData(ctx: AppContext): Promise<void> {
   await new ProductRepository(ctx.pool).upsertMany(demoProducts());
   for (const w of demoWarehouses) {
     await ctx.pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
+  }
+  // The catalog (about 5,000 products by default, DEMO_PRODUCTS) replaces the simple demo
+  // products above as the same SKUs come through the item service; SKU-00001… stay valid.
+  if (ctx.config.demoProducts > 0 && !(await catalogLoaded(ctx.nc, ctx.config.cluster))) {
+    await loadDemoCatalog({ pool: ctx.pool, nc: ctx.nc, cluster: ctx.config.cluster, log: ctx.log }, ctx.config.demoProducts);
   }
   const [rows] = await ctx.pool.query('SELECT COUNT(*) AS n FROM inventory');
   if (Number((rows as { n: number }[])[0]?.n ?? 0) > 0) return;

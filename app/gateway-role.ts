@@ -11,6 +11,12 @@ import { ProductRepository } from '../stores/mysql/products.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { WarehouseRepository } from '../stores/mysql/warehouses.ts';
 import { WishlistRepository } from '../stores/mysql/wishlists.ts';
+import { CatalogApi, OutOfStockSet } from '../actors/catalog/index.ts';
+import { DeliveryEstimates } from '../actors/logistics/index.ts';
+import { openDocumentStore } from '../stores/documents/index.ts';
+import { LogisticsRepository } from '../stores/mysql/logistics.ts';
+import { OrderHistory } from '../actors/checkout/index.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
 
 export interface RunningGateway {
@@ -25,6 +31,14 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const onChange = (userId: string, what: string) => nc.publish(changes, JSON.stringify({ userId, what, at: Date.now() }));
   const products = new ProductRepository(pool);
   const warehouses = new WarehouseRepository(pool);
+  const documents = await openDocumentStore({ mongoUrl: config.mongoUrl, pool });
+  const catalog = new CatalogApi({
+    nc, cluster: config.cluster, client: ctx.client, documents,
+    oos: new OutOfStockSet(redis, config.cluster),
+    estimates: new DeliveryEstimates(redis, config.cluster),
+    logistics: new LogisticsRepository(pool),
+    log: log.child({ part: 'catalog' }),
+  });
   const app = createApp({
     client: ctx.client,
     adminToken: config.adminToken,
@@ -53,6 +67,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${config.cluster}:wishlist`, ttlSeconds: config.cacheTtlSec }),
       onChange,
     }),
+    catalog,
     unknownWarehouses: (ids) => warehouses.unknown(ids),
     limits: {
       authPerMin: config.rateLimitAuthPerMin,
@@ -63,6 +78,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
+    orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec),
   }, log);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -73,9 +89,12 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     url: `http://${config.host}:${port}`,
     // Stop accepting, let requests in progress finish; idle keep-alive sockets are closed so
     // close() does not wait for clients that will never send again.
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await documents.close();
+    },
   };
 }

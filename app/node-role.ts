@@ -1,24 +1,55 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
-import { ensureStream, inventoryStream, OutboxRelay } from '../stores/events/index.ts';
+import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
+import { OutOfStockSet, itemService, sharedIndexer, outOfStockProjection, serveSearch, startIndexer } from '../actors/catalog/index.ts';
+import { DeliveryEstimates, deliveryEstimator } from '../actors/logistics/index.ts';
+import { openDocumentStore } from '../stores/documents/index.ts';
+import { openSearchIndex } from '../stores/search/index.ts';
+import { LogisticsRepository } from '../stores/mysql/logistics.ts';
+import { checkoutEntity, checkoutSweeper, OrderHistory } from '../actors/checkout/index.ts';
+import { SimulatedCardProcessor } from '../actors/payment/index.ts';
+import { InventoryApi } from '../actors/inventory/index.ts';
+import { CartApi } from '../actors/cart/index.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
+import { UserRepository } from '../stores/mysql/users.ts';
+import { createPool } from '../stores/mysql/index.ts';
 import type { AppContext } from './context.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
 export async function startNode(ctx: AppContext): Promise<ClusterNode> {
-  const { config, log, nc, pool, client } = ctx;
+  const { config, log, nc, pool, client, redis } = ctx;
+  // Catalog: product documents, this node's search index (replayed from CATALOG) and the
+  // search service over it; the out-of-stock set and delivery estimates are singletons.
+  const documents = await openDocumentStore({ mongoUrl: config.mongoUrl, pool });
+  const searchIndex = await openSearchIndex({ elasticsearchUrl: config.elasticsearchUrl, cluster: config.cluster });
+  const oos = new OutOfStockSet(redis, config.cluster);
+  const estimates = new DeliveryEstimates(redis, config.cluster);
+  const catalogLog = log.child({ part: 'catalog' });
+  // An embedded index is per node (replayed here); a shared Elasticsearch index is fed once
+  // for the cluster by the sharedIndexer singleton below.
+  const indexer = config.elasticsearchUrl ? undefined : await startIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog });
+  await ensureStream(await nc.jetstreamManager(), searchStream(config.cluster));
+  const stopSearch = serveSearch({ nc, cluster: config.cluster, index: searchIndex, oos, estimates, log: catalogLog });
   const stream = inventoryStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), stream);
   const relay = new OutboxRelay(pool, nc.jetstream(), log.child({ job: 'outbox-relay' }));
-  const repo = new InventoryRepository(pool, dedupWindowMs);
-  return ClusterNode.start({
+  // Inventory commits get connections of their own: a hot SKU's group commit must never
+  // queue behind other traffic for a connection (it held every reservation of a sale up).
+  const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8 });
+  const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
+  const orderEvents = ordersStream(config.cluster);
+  await ensureStream(await nc.jetstreamManager(), orderEvents);
+  const orders = new OrderRepository(pool);
+  const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
+  const node = await ClusterNode.start({
     nc,
     cluster: config.cluster,
     nodeId: config.nodeId,
@@ -37,10 +68,41 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       }),
       sessionEntity({ repo: new SessionRepository(pool) }),
       cartEntity({ repo: new CartRepository(pool), products: new ProductRepository(pool) }),
+      checkoutEntity({
+        orders,
+        products: new ProductRepository(pool),
+        users: new UserRepository(pool),
+        inventory: new InventoryApi(client),
+        carts: new CartApi(client),
+        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }),
+        reservationTtlMs: config.reservationTtlMs,
+        commitGraceMs: 60_000,
+        ordersSubject: (orderId) => orderEvents.subject('placed', orderId),
+        onOutbox: () => relay.kick(),
+        onChange: (order) => void history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
+        ...(config.checkoutFailpoint ? { failpoint: config.checkoutFailpoint } : {}),
+      }),
     ],
     singletons: [
       { name: 'outbox-relay', start: () => relay.start() },
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
+      checkoutSweeper({ orders, client, log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000 }),
+      itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
+      outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
+      deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
+      ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
     ],
   });
+  // ClusterNode has no stop hook: wrap its stop so the search service leaves the queue
+  // group first (searches go to other nodes) and the catalog's connections close after.
+  const stopNode = node.stop.bind(node);
+  node.stop = async () => {
+    await stopSearch();
+    await stopNode();
+    await inventoryPool.end().catch(() => undefined);
+    await indexer?.stop();
+    await searchIndex.close();
+    await documents.close();
+  };
+  return node;
 }

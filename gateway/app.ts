@@ -21,7 +21,10 @@ import { cartRoutes } from './routes/cart.ts';
 import { wishlistRoutes } from './routes/wishlist.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { benchHello, benchRoutes } from './routes/bench.ts';
+import { checkoutRoutes } from './routes/checkout.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { benchHello } from './routes/bench.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -67,8 +70,10 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', cartRoutes(deps));
   app.route('/', wishlistRoutes(deps));
   app.route('/', inventoryRoutes(deps));
+  app.route('/', checkoutRoutes(deps));
+  app.route('/', orderRoutes(deps));
   app.route('/', adminRoutes(deps));
-  if (deps.benchRoutes) app.route('/', benchRoutes(deps));
+  app.route('/', catalogRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { ClusterClient, NodeStats } from '../cluster/index.ts';
 import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
+import type { OrderHistory } from '../actors/checkout/index.ts';
+import type { CatalogApi } from '../actors/catalog/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -33,9 +35,13 @@ export interface GatewayDeps {
   keyPrefix: string;
   users: UsersService;
   wishlist: WishlistService;
+  /** Search, categories, product detail and supplier onboarding. */
+  catalog: CatalogApi;
   /** The ids among `ids` that are not known warehouses. */
   unknownWarehouses(ids: string[]): Promise<string[]>;
   limits: GatewayLimits;
   /** Adds /bench/* routes (a bare hello, a flash-sale reserve) for bench:http. Never in production. */
   benchRoutes: boolean;
+  /** Order history reads (MariaDB through Redis). */
+  orders: OrderHistory;
 }

@@ -35,6 +35,11 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   wishlist_full: 422,
   too_many_addresses: 422,
   stock_below_reserved: 422,
+  address_not_found: 404,
+  coupon_invalid: 422,
+  cart_empty: 422,
+  mixed_currency: 422,
+  invalid_cursor: 400,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */
@@ -57,6 +62,7 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
         return { status: 503, body: body('overloaded', 'the service is shedding load; retry shortly'), headers: { 'Retry-After': '1' } };
       case 'unavailable':
       case 'timeout':
+      case 'payment_pending':
         return { status: 503, body: body(err.code, err.message), headers: { 'Retry-After': '1' } };
     }
   }

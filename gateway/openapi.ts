@@ -2,6 +2,7 @@
 // routes validate with (schemas.ts), so the contract and the checks are the same objects.
 import { z } from 'zod/v4';
 import * as s from './schemas.ts';
+import * as o from './schemas-orders.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -34,11 +35,16 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU', auth: 'none', ok: [200, s.inventory], errors: [400] },
   { method: 'put', path: '/v1/admin/inventory/{sku}', summary: 'Set stock per warehouse (unknown warehouse: 422)', auth: 'admin', body: s.setStockBody, ok: [200, s.inventory], errors: [...withBody, 401, 403] },
   { method: 'get', path: '/v1/admin/cluster', summary: 'Nodes, shard owners, actors', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403] },
+  { method: 'post', path: '/v1/checkout', summary: 'Reserve the cart (or items: buy now) as an order awaiting payment', auth: 'user', body: o.checkoutBody, ok: [201, o.orderSummary], errors: [...withBody, 401, 404, 409, 503] },
+  { method: 'post', path: '/v1/orders/{orderId}/pay', summary: 'Pay the order (402 declined; 503 payment_pending: retry with the same key)', auth: 'user', body: o.payBody, ok: [200, o.orderStatus], errors: [...withBody, 401, 402, 404, 409, 503] },
+  { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
+  { method: 'get', path: '/v1/orders', summary: 'Order history, newest first (limit, cursor)', auth: 'user', ok: [200, o.orderPage], errors: [400, 401] },
+  { method: 'get', path: '/v1/orders/{orderId}', summary: 'One order with lines, totals and its status timeline', auth: 'user', ok: [200, o.order], errors: [401, 404] },
 ];
 
 const reasons: Record<number, string> = {
   400: 'malformed JSON, wrong types or missing fields', 401: 'no valid token', 403: 'not an admin token', 404: 'not found',
-  409: 'conflict', 413: 'body over 1 MiB', 415: 'not application/json', 422: 'well-formed but invalid', 429: 'rate limited (Retry-After)',
+  402: 'payment declined', 409: 'conflict', 413: 'body over 1 MiB', 415: 'not application/json', 422: 'well-formed but invalid', 429: 'rate limited (Retry-After)',
   503: 'shedding load or a dependency down (Retry-After)',
 };
 

@@ -83,6 +83,10 @@ async function main(): Promise<number> {
     process.stderr.write(`${err.message}\n${usage}\n`);
     return 2;
   }
+  if (opts.via === 'http') {
+    const { runHttpSale } = await import('./via-http.ts');
+    return runHttpSale(opts);
+  }
   const outcomes = new Map<string, Outcome>();
   for (const name of opts.only) outcomes.set(name, await runOne(name, opts));
   process.stdout.write(`${table(outcomes)}\n`);

@@ -11,6 +11,8 @@ export interface Options {
   nodes: number;
   only: StrategyName[];
   json: boolean;
+  /** `nats`: the strategies side by side; `http`: the whole sale through checkout and pay. */
+  via: 'nats' | 'http';
 }
 
 export class UsageError extends Error {
@@ -23,6 +25,8 @@ export const usage = `usage: bench/flash-sale/index.ts [--buyers N] [--stock N] 
   --concurrency  buyers in flight at once (default 256)
   --nodes        cluster nodes for the actor strategy (default 1)
   --only         comma-separated subset of: ${strategyNames.join(', ')}
+  --via http     instead, the whole sale through the gateway: checkout + pay per buyer
+                 (defaults then 20000 buyers, 10000 units), next to the hello ceiling
   --json         end stdout with one JSON line of the results`;
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -61,14 +65,20 @@ export function parseOptions(argv: string[]): Options {
         nodes: { type: 'string' },
         only: { type: 'string' },
         json: { type: 'boolean', default: false },
+        via: { type: 'string' },
       },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const via = values.via ?? 'nats';
+  if (via !== 'nats' && via !== 'http') throw new UsageError(`--via: "${via}" is not nats or http`);
+  // Through HTTP every sale is two requests and an order: a smaller default sale.
+  const http = via === 'http';
   return {
-    buyers: whole('buyers', values.buyers, 200_000, 1, 100_000_000),
-    stock: whole('stock', values.stock, 100_000, 0, 2_000_000_000),
+    via,
+    buyers: whole('buyers', values.buyers, http ? 20_000 : 200_000, 1, 100_000_000),
+    stock: whole('stock', values.stock, http ? 10_000 : 100_000, 0, 2_000_000_000),
     concurrency: whole('concurrency', values.concurrency, 256, 1, 100_000),
     nodes: whole('nodes', values.nodes, 1, 1, 64),
     only: pickStrategies(values.only),

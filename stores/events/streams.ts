@@ -23,6 +23,11 @@ function names(cluster: string, base: string): StreamNames {
 }
 
 export const inventoryStream = (cluster: string) => names(cluster, 'INVENTORY');
+export const ordersStream = (cluster: string) => names(cluster, 'ORDERS');
+/** Supplier inbound: `catalog.product.<sku>` carries a whole product document. */
+export const catalogStream = (cluster: string) => names(cluster, 'CATALOG');
+/** Every search (`search.query.<kind>`), for analytics and recommendations. */
+export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
 
 /**
  * Creates the stream when missing. The duplicate window is long because it is what turns

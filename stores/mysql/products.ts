@@ -43,9 +43,21 @@ export class ProductRepository {
 
   async getMany(skus: string[]): Promise<Map<string, Product>> {
     const out = new Map<string, Product>();
-    if (skus.length === 0) return out;
-    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku IN (?)', [skus]);
+    const missing: string[] = [];
+    const now = Date.now();
+    for (const sku of skus) {
+      const hit = this.cache.get(sku);
+      if (hit && now - hit.at < this.cacheMs) {
+        if (hit.product) out.set(sku, hit.product);
+      } else {
+        missing.push(sku);
+      }
+    }
+    if (missing.length === 0) return out;
+    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku IN (?)', [missing]);
     for (const r of rows as ProductRow[]) out.set(r.sku, fromRow(r));
+    if (this.cache.size > 50_000) this.cache.clear();
+    for (const sku of missing) this.cache.set(sku, { at: now, product: out.get(sku) });
     return out;
   }
 

@@ -18,7 +18,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(suite: string, opts: { nodes?: number; gatewayEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(suite: string, opts: { nodes?: number; gatewayEnv?: Record<string, string>; nodeEnv?: Record<string, string> } = {}): Promise<Stack> {
   const env = await freshEnv(suite);
   const pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
   await new ProductRepository(pool).upsertMany(demoProducts(60));
@@ -26,7 +26,7 @@ export async function startStack(suite: string, opts: { nodes?: number; gatewayE
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
   const nodes: Proc[] = [];
-  for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}` }));
+  for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}`, ...opts.nodeEnv }));
   const gateway = await startApp(env.env, 'gateway', { PORT: '0', ADMIN_TOKEN: adminToken, ...opts.gatewayEnv });
   return {
     env, url: gateway.url!, gateway, nodes,

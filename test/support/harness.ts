@@ -80,7 +80,9 @@ export interface Proc {
 
 /** Starts `node --import tsx <file>` with `env`; stdout and stderr are collected. */
 export function startProcess(file: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles child processes.
+  const extra = (env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {

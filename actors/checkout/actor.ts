@@ -1,0 +1,94 @@
+// The `checkout:<orderId>` entity: one actor per order runs its saga one message at a time
+// (so two payments of one order never race), loads the order on activation and, after
+// any failure, reads it again so memory never runs ahead of what is stored.
+import { RejectedError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import { FencedWriteError } from '../../stores/mysql/fenced.ts';
+import type { OrderRecord } from '../../stores/mysql/orders.ts';
+import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
+import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
+
+export interface CheckoutState {
+  order: OrderRecord | undefined;
+  saga: Saga;
+}
+
+const open = (o: OrderRecord) => o.status === 'pending_payment' || o.status === 'payment_declined';
+
+function closed(o: OrderRecord): RejectedError {
+  if (o.status === 'expired') return new RejectedError('order_expired', `order ${o.orderId} expired unpaid; its stock was released`);
+  return new RejectedError('order_closed', `order ${o.orderId} is ${o.status}`, { data: { status: o.status } });
+}
+
+async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Promise<unknown> {
+  const now = Date.now();
+  const { saga } = state;
+  let order = state.order;
+  if (msg.op === 'start') {
+    if (order) {
+      if (order.userId !== msg.userId) throw notFound(order.orderId);
+      return summary(order);
+    }
+    state.order = await saga.start(msg, now);
+    return summary(state.order);
+  }
+  if (msg.op === 'expire') {
+    if (order && open(order) && order.reservedUntil <= now) state.order = await saga.expire(order, now);
+    return { status: state.order?.status ?? 'none' };
+  }
+  if (msg.op === 'resume') {
+    if (order?.status === 'charging') state.order = await saga.pay(order, undefined, now);
+    return { status: state.order?.status ?? 'none' };
+  }
+  if (!order || order.userId !== msg.userId) throw notFound(orderId);
+  switch (msg.op) {
+    case 'get':
+      return summary(order);
+    case 'pay':
+      if (order.status === 'paid') return { orderId: order.orderId, status: 'paid' };
+      if (open(order) && order.reservedUntil <= now) {
+        state.order = await saga.expire(order, now);
+        throw closed(state.order);
+      }
+      if (!open(order) && order.status !== 'charging') throw closed(order);
+      order = state.order = await saga.pay(order, msg.token, now);
+      if (order.status === 'paid') return { orderId: order.orderId, status: 'paid' };
+      if (order.status === 'payment_declined') {
+        throw new RejectedError('payment_declined', 'the card was declined; the order stays payable until reservedUntil', {
+          data: { orderId: order.orderId, reservedUntil: new Date(order.reservedUntil).toISOString() },
+        });
+      }
+      throw closed(order);
+    case 'cancel':
+      if (order.status === 'cancelled') return { orderId: order.orderId, status: 'cancelled' };
+      if (order.status === 'charging') throw new RejectedError('payment_in_progress', 'a payment is in progress; cancel after it ends');
+      if (order.status === 'paid') throw new RejectedError('order_paid', 'the order is paid and cannot be cancelled here');
+      if (!open(order)) throw closed(order);
+      state.order = await saga.cancel(order, now);
+      return { orderId: order.orderId, status: 'cancelled' };
+  }
+}
+
+export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutState, CheckoutMsg, unknown> {
+  return {
+    type: checkoutType,
+    decode: decodeCheckoutMsg,
+    activate: async (orderId, ctx) => ({ order: await deps.orders.get(orderId), saga: new Saga(deps, ctx) }),
+    async receive(state, msg, reply, ctx) {
+      try {
+        reply.ok(await step(state, msg, ctx.id));
+      } catch (err) {
+        if (err instanceof FencedWriteError) {
+          ctx.stop();
+          reply.fail(new UnavailableError(`order ${ctx.id} changed underneath; retry`));
+          return state;
+        }
+        reply.fail(err);
+        // A step may have moved the order before failing: memory follows the store.
+        if (!(err instanceof RejectedError) || state.order?.status === 'charging') {
+          state.order = await deps.orders.get(ctx.id).catch(() => state.order);
+        }
+      }
+      return state;
+    },
+  };
+}

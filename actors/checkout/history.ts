@@ -1,0 +1,98 @@
+// Order history for readers: from MariaDB through Redis. An order's page and a user's
+// first page of orders are cached, and invalidated by the saga after every change.
+import type { Redis } from 'ioredis';
+import { RejectedError } from '../../cluster/index.ts';
+import { ReadThroughCache } from '../../stores/redis/index.ts';
+import type { OrderRecord, OrderRepository, TimelineEntry } from '../../stores/mysql/orders.ts';
+
+export interface OrderLineView { sku: string; qty: number; price: number; title: string; lineTotal: number }
+
+export interface OrderView {
+  orderId: string;
+  status: string;
+  items: OrderLineView[];
+  subtotal: number;
+  discount: number;
+  total: number;
+  currency: string;
+  createdAt: string;
+  paidAt?: string;
+  reservedUntil: string;
+  address: unknown;
+  delivery?: { eta: string; days: number };
+  timeline?: { at: string; status: string; detail: string }[];
+}
+
+export interface OrderPage { items: OrderView[]; nextCursor: string | null }
+
+/** A delivery estimate for an order's address, where logistics has one. */
+export type DeliveryEstimate = (order: OrderRecord) => Promise<{ eta: string; days: number } | undefined>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView {
+  const v: OrderView = {
+    orderId: o.orderId, status: o.status,
+    items: o.lines.map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, title: l.title, lineTotal: l.price * l.qty })),
+    subtotal: o.subtotal, discount: o.discount, total: o.total, currency: o.currency,
+    createdAt: iso(o.createdAt), reservedUntil: iso(o.reservedUntil), address: o.address,
+  };
+  if (o.paidAt !== null) v.paidAt = iso(o.paidAt);
+  if (timeline) v.timeline = timeline.map((t) => ({ at: iso(t.at), status: t.status, detail: t.detail }));
+  return v;
+}
+
+function encodeCursor(o: OrderRecord): string {
+  return Buffer.from(JSON.stringify([o.createdAt, o.orderId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; orderId: string } {
+  try {
+    const [createdAt, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    if (typeof createdAt === 'number' && typeof orderId === 'string') return { createdAt, orderId };
+  } catch {
+    // fall through
+  }
+  throw new RejectedError('invalid_cursor', 'the cursor is not one this API returned');
+}
+
+export class OrderHistory {
+  private readonly orderCache: ReadThroughCache<OrderView>;
+  private readonly firstPages: ReadThroughCache<OrderPage>;
+
+  constructor(private readonly orders: OrderRepository, redis: Redis, prefix: string, ttlSeconds: number, private readonly delivery?: DeliveryEstimate) {
+    this.orderCache = new ReadThroughCache(redis, { prefix: `${prefix}:order`, ttlSeconds });
+    this.firstPages = new ReadThroughCache(redis, { prefix: `${prefix}:orders`, ttlSeconds });
+  }
+
+  /** The order's page for its own user; anyone else is told it does not exist. */
+  async get(userId: string, orderId: string): Promise<OrderView> {
+    const view = await this.orderCache.get(orderId, async () => {
+      const o = await this.orders.get(orderId);
+      if (!o) return undefined;
+      const v = orderView(o, await this.orders.timeline(orderId));
+      const d = await this.delivery?.(o);
+      if (d) v.delivery = d;
+      return { ...v, userId: o.userId } as OrderView;
+    });
+    if (!view || (view as OrderView & { userId?: string }).userId !== userId) throw new RejectedError('not_found', `no order ${orderId}`);
+    const { userId: _owner, ...rest } = view as OrderView & { userId?: string };
+    return rest;
+  }
+
+  async list(userId: string, limit: number, cursor?: string): Promise<OrderPage> {
+    const load = async (): Promise<OrderPage> => {
+      const rows = await this.orders.listByUser(userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+      const page = rows.slice(0, limit);
+      return { items: page.map((o) => orderView(o)), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+    };
+    // The first page at the default size is what almost every visit reads: cache that one.
+    if (cursor || limit !== 20) return load();
+    return (await this.firstPages.get(userId, load))!;
+  }
+
+  /** After a change: every gateway's cached copies of this order and its user's list go stale. */
+  async invalidate(order: OrderRecord): Promise<void> {
+    await Promise.all([this.orderCache.invalidate(order.orderId), this.firstPages.invalidate(order.userId)]);
+  }
+}

@@ -1,0 +1,7 @@
+// checkout:<orderId> — the crash-safe checkout saga: reserve all or nothing, pay once, commit or release.
+export * from './messages.ts';
+export { checkoutEntity, type CheckoutState } from './actor.ts';
+export { Saga, rewardPointsFor, newOrderId, type CheckoutDeps } from './saga.ts';
+export { checkoutSweeper, sweepOrders, type CheckoutSweeperDeps } from './sweeper.ts';
+export { CheckoutApi } from './api.ts';
+export { OrderHistory, orderView, type OrderView, type OrderPage, type DeliveryEstimate } from './history.ts';

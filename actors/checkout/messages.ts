@@ -1,0 +1,73 @@
+// The checkout saga's protocol: what can be asked of `checkout:<orderId>` and the checks
+// every message passes. Every message but the sweeper's names the user, and an order is
+// only ever shown or changed for its own user (anyone else is told it does not exist).
+import { InvalidError } from '../../cluster/index.ts';
+
+export const checkoutType = 'checkout';
+
+const idPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
+const userPattern = /^[A-Za-z0-9_-]{1,40}$/;
+
+export interface StartMsg {
+  op: 'start';
+  userId: string;
+  /** Buy now: these items. Absent: the user's cart. */
+  items?: { sku: string; qty: number }[];
+  addressId?: string;
+  couponCode?: string;
+}
+export interface PayMsg { op: 'pay'; userId: string; token: string }
+export interface CancelMsg { op: 'cancel'; userId: string }
+export interface GetOrderMsg { op: 'get'; userId: string }
+/** From the sweeper: release an unpaid order whose hold ran out. */
+export interface ExpireOrderMsg { op: 'expire' }
+/** From the sweeper: finish a payment left in progress (node died, provider silent). */
+export interface ResumeMsg { op: 'resume' }
+
+export type CheckoutMsg = StartMsg | PayMsg | CancelMsg | GetOrderMsg | ExpireOrderMsg | ResumeMsg;
+
+export interface OrderSummary {
+  orderId: string;
+  status: string;
+  total: number;
+  currency: string;
+  reservedUntil: string;
+}
+
+function str(m: Record<string, unknown>, name: string, pattern: RegExp): string {
+  const v = m[name];
+  if (typeof v !== 'string' || !pattern.test(v)) throw new InvalidError(`${name} is missing or malformed`);
+  return v;
+}
+
+export function decodeCheckoutMsg(raw: unknown): CheckoutMsg {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidError('message must be an object');
+  const m = raw as Record<string, unknown>;
+  switch (m.op) {
+    case 'start': {
+      const msg: StartMsg = { op: 'start', userId: str(m, 'userId', userPattern) };
+      if (m.items !== undefined) {
+        if (!Array.isArray(m.items) || m.items.length === 0 || m.items.length > 200) throw new InvalidError('items must be 1-200 { sku, qty }');
+        msg.items = m.items.map((it: unknown, i: number) => {
+          const item = (it ?? {}) as Record<string, unknown>;
+          const qty = item.qty;
+          if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > 99) throw new InvalidError(`items[${i}].qty must be 1..99`);
+          return { sku: str(item, 'sku', idPattern), qty };
+        });
+      }
+      if (m.addressId !== undefined) msg.addressId = str(m, 'addressId', idPattern);
+      if (m.couponCode !== undefined) msg.couponCode = str(m, 'couponCode', /^[\x21-\x7e]{1,64}$/);
+      return msg;
+    }
+    case 'pay':
+      return { op: 'pay', userId: str(m, 'userId', userPattern), token: str(m, 'token', /^[\x21-\x7e]{1,128}$/) };
+    case 'cancel':
+    case 'get':
+      return { op: m.op, userId: str(m, 'userId', userPattern) };
+    case 'expire':
+    case 'resume':
+      return { op: m.op };
+    default:
+      throw new InvalidError('op must be one of start, pay, cancel, get, expire, resume');
+  }
+}

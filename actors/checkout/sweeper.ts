@@ -1,0 +1,47 @@
+// Keeps every order moving when nobody asks about it: unpaid orders past their hold are
+// expired (stock released), and payments left in progress (a node died between charge
+// and commit, or the provider went silent) are resumed with their stored key.
+import type { Logger } from 'pino';
+import type { ClusterClient, Singleton } from '../../cluster/index.ts';
+import type { OrderRepository } from '../../stores/mysql/orders.ts';
+import { checkoutType } from './messages.ts';
+
+export interface CheckoutSweeperDeps {
+  orders: OrderRepository;
+  client: ClusterClient;
+  log: Logger;
+  intervalMs: number;
+  /** A payment still `charging` after this long is resumed. */
+  resumeAfterMs: number;
+}
+
+export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {
+  return {
+    name: 'checkout-sweeper',
+    start() {
+      let busy = false;
+      const timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void sweepOrders(deps).finally(() => (busy = false));
+      }, deps.intervalMs);
+      return { stop: async () => clearInterval(timer) };
+    },
+  };
+}
+
+export async function sweepOrders(deps: CheckoutSweeperDeps): Promise<number> {
+  try {
+    const now = Date.now();
+    const [due, stuck] = await Promise.all([deps.orders.dueForExpiry(now, 200), deps.orders.stuckCharging(now - deps.resumeAfterMs, 100)]);
+    const tell = (orderId: string, op: 'expire' | 'resume') =>
+      deps.client.ask(checkoutType, orderId, { op }, { idempotent: true, deadlineMs: 15_000 }).catch((err: unknown) => {
+        deps.log.warn({ err: String(err), orderId, op }, 'order sweep step failed; next round retries');
+      });
+    await Promise.all([...due.map((id) => tell(id, 'expire')), ...stuck.map((id) => tell(id, 'resume'))]);
+    return due.length + stuck.length;
+  } catch (err) {
+    deps.log.warn({ err: String(err) }, 'order sweep failed; next round retries');
+    return 0;
+  }
+}

@@ -1,0 +1,47 @@
+// A simulated card processor that lives in the project: it keeps its charges in MariaDB
+// (its own table, as a real processor keeps its own books), honours idempotency keys,
+// and has test tokens: tok_ok approves, tok_decline declines, tok_timeout records the
+// charge and then does not answer in time (a retry with the same key gets the outcome).
+// Any other token is approved unless the configured decline rate says otherwise.
+import type { Pool } from '../../stores/mysql/index.ts';
+import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type PaymentProvider } from './provider.ts';
+
+export interface SimulatedOptions {
+  /** Added to every call, as a network round trip would be. */
+  latencyMs: number;
+  /** Share of ordinary tokens declined, 0..1. */
+  declineRate: number;
+  /** How long tok_timeout keeps the caller waiting before it fails. */
+  timeoutMs: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class SimulatedCardProcessor implements PaymentProvider {
+  constructor(private readonly pool: Pool, private readonly opts: SimulatedOptions) {}
+
+  async charge(req: ChargeRequest): Promise<ChargeResult> {
+    if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);
+    const declined = req.token === 'tok_decline' || (req.token !== 'tok_ok' && req.token !== 'tok_timeout' && Math.random() < this.opts.declineRate);
+    // Record-if-new and read back in one round trip: INSERT IGNORE keeps the first outcome
+    // for a key (also against a concurrent first attempt), and the SELECT returns it.
+    const [sets] = await this.pool.query(
+      `INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);
+       SELECT outcome, reason FROM sim_charges WHERE idempotency_key = ?;`,
+      [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now(), req.idempotencyKey],
+    );
+    const [inserted, rows] = sets as unknown as [{ affectedRows: number }, { outcome: string; reason: string | null }[]];
+    const row = rows[0]!;
+    const stored: ChargeResult = row.outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: row.reason ?? 'card_declined' };
+    // Only the first attempt for a key goes silent; a retry gets the recorded outcome.
+    if (req.token === 'tok_timeout' && inserted.affectedRows === 1) {
+      await sleep(this.opts.timeoutMs);
+      throw new ProviderTimeoutError(`the processor did not answer within ${this.opts.timeoutMs} ms`);
+    }
+    return stored;
+  }
+
+  async refund(paymentId: string): Promise<void> {
+    await this.pool.query('UPDATE sim_charges SET refunded_at = ? WHERE idempotency_key = ? AND refunded_at IS NULL', [Date.now(), paymentId]);
+  }
+}

@@ -1,0 +1,35 @@
+// Request and response shapes of checkout and orders (API.md), as zod schemas shared by
+// the routes and /openapi.json.
+import { z } from 'zod/v4';
+import { skuPattern } from './schemas.ts';
+
+const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
+const id = z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'letters, digits and _-:@+=, 1-128 characters');
+
+export const checkoutBody = z.object({
+  items: z.array(z.object({ sku, qty: z.int().min(1).max(99) })).min(1).max(200).optional().describe('buy now; without items the cart is bought'),
+  addressId: id.optional(),
+  couponCode: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'printable ASCII').optional(),
+}).meta({ id: 'CheckoutRequest' });
+
+export const payBody = z.object({
+  paymentMethod: z.object({ type: z.literal('card'), token: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII') }),
+}).meta({ id: 'PayRequest' });
+
+export const orderSummary = z.object({
+  orderId: z.string(), status: z.string(), total: z.int(), currency: z.string(), reservedUntil: z.string(),
+}).meta({ id: 'OrderSummary' });
+
+export const orderStatus = z.object({ orderId: z.string(), status: z.string() }).meta({ id: 'OrderStatus' });
+
+const line = z.object({ sku: z.string(), qty: z.int(), price: z.int(), title: z.string(), lineTotal: z.int() });
+
+export const order = z.object({
+  orderId: z.string(), status: z.string(), items: z.array(line), subtotal: z.int(), discount: z.int(), total: z.int(), currency: z.string(),
+  createdAt: z.string(), paidAt: z.string().optional(), reservedUntil: z.string(),
+  address: z.object({}).passthrough().nullable(),
+  delivery: z.object({ eta: z.string(), days: z.int() }).optional(),
+  timeline: z.array(z.object({ at: z.string(), status: z.string(), detail: z.string() })),
+}).meta({ id: 'Order' });
+
+export const orderPage = z.object({ items: z.array(order.omit({ timeline: true })), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });

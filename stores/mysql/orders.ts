@@ -1,0 +1,216 @@
+// Orders: the checkout saga's state, one row per order, moved step by step by its
+// checkout actor with a version check; the status timeline; order history for readers.
+import type { Pool } from './pool.ts';
+import { FencedWriteError } from './fenced.ts';
+
+export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed';
+
+export interface OrderLine {
+  sku: string;
+  qty: number;
+  /** Unit price in minor units at checkout. */
+  price: number;
+  title: string;
+  reservationId: string;
+  warehouseId: string;
+}
+
+export interface OrderAddress {
+  addressId: string;
+  line1: string;
+  city: string;
+  region: string;
+  country: string;
+  postalCode: string;
+  cluster: string;
+}
+
+export interface OrderRecord {
+  orderId: string;
+  userId: string;
+  status: OrderStatus;
+  version: number;
+  source: 'cart' | 'items';
+  lines: OrderLine[];
+  currency: string;
+  subtotal: number;
+  discount: number;
+  total: number;
+  couponCode: string | null;
+  address: OrderAddress | null;
+  reservedUntil: number;
+  paymentKey: string | null;
+  paymentToken: string | null;
+  paymentAttempts: number;
+  paymentId: string | null;
+  createdAt: number;
+  paidAt: number | null;
+  updatedAt: number;
+}
+
+export interface TimelineEntry {
+  at: number;
+  status: string;
+  detail: string;
+}
+
+/** A step of the saga: the new values, the timeline entry, and what else commits with it. */
+export interface Transition {
+  status: OrderStatus;
+  detail?: string;
+  paymentKey?: string | null;
+  paymentToken?: string | null;
+  paymentAttempts?: number;
+  paymentId?: string | null;
+  paidAt?: number;
+  /** Points added to the user in the same transaction (on paid). */
+  rewardPoints?: number;
+  /** The coupon marked used in the same transaction (on paid). */
+  useCoupon?: string;
+  /** An outbox row written in the same transaction (OrderPlaced). */
+  outbox?: { subject: string; payload: unknown };
+}
+
+type Row = Record<string, unknown>;
+
+/** Statements as one transaction in one round trip; any error rolls the whole back. */
+function atomically(statements: string[]): string {
+  return `BEGIN NOT ATOMIC
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    START TRANSACTION;
+    ${statements.join('\n')}
+    COMMIT;
+  END`;
+}
+
+function json<T>(v: unknown): T {
+  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
+}
+
+function fromRow(r: Row): OrderRecord {
+  return {
+    orderId: String(r.order_id),
+    userId: String(r.user_id),
+    status: r.status as OrderStatus,
+    version: Number(r.version),
+    source: r.source as 'cart' | 'items',
+    lines: json<OrderLine[]>(r.lines_json),
+    currency: String(r.currency),
+    subtotal: Number(r.subtotal),
+    discount: Number(r.discount),
+    total: Number(r.total),
+    couponCode: r.coupon_code === null ? null : String(r.coupon_code),
+    address: r.address_json === null ? null : json<OrderAddress>(r.address_json),
+    reservedUntil: Number(r.reserved_until),
+    paymentKey: r.payment_key === null ? null : String(r.payment_key),
+    paymentToken: r.payment_token === null ? null : String(r.payment_token),
+    paymentAttempts: Number(r.payment_attempts),
+    paymentId: r.payment_id === null ? null : String(r.payment_id),
+    createdAt: Number(r.created_at),
+    paidAt: r.paid_at === null ? null : Number(r.paid_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export class OrderRepository {
+  constructor(private readonly pool: Pool) {}
+
+  async get(orderId: string): Promise<OrderRecord | undefined> {
+    const [rows] = await this.pool.query('SELECT * FROM orders WHERE order_id = ?', [orderId]);
+    const row = (rows as Row[])[0];
+    return row ? fromRow(row) : undefined;
+  }
+
+  async timeline(orderId: string): Promise<TimelineEntry[]> {
+    const [rows] = await this.pool.query('SELECT at, status, detail FROM order_events WHERE order_id = ? ORDER BY seq', [orderId]);
+    return (rows as Row[]).map((r) => ({ at: Number(r.at), status: String(r.status), detail: String(r.detail) }));
+  }
+
+  /** Records a new order (version 1) and its first timeline entry, in one round trip. */
+  async create(o: OrderRecord, detail: string): Promise<void> {
+    await this.pool.query(
+      atomically([
+        `INSERT INTO orders (order_id, user_id, status, version, source, lines_json, currency, subtotal, discount, total, coupon_code,
+           address_json, reserved_until, payment_attempts, created_at, updated_at)
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);`,
+        'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, 1, ?, ?, ?);',
+      ]),
+      [o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
+        o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt,
+        o.orderId, o.createdAt, o.status, detail],
+    );
+  }
+
+  /**
+   * Moves an order from `version` to the next, with its timeline entry (numbered by the new
+   * version, so no read of the timeline is needed) and whatever else must commit with it,
+   * in one transaction and one round trip. Throws FencedWriteError if the row moved.
+   */
+  async transition(o: OrderRecord, t: Transition, now: number): Promise<OrderRecord> {
+    const next: OrderRecord = {
+      ...o,
+      status: t.status,
+      version: o.version + 1,
+      paymentKey: t.paymentKey === undefined ? o.paymentKey : t.paymentKey,
+      paymentToken: t.paymentToken === undefined ? o.paymentToken : t.paymentToken,
+      paymentAttempts: t.paymentAttempts ?? o.paymentAttempts,
+      paymentId: t.paymentId === undefined ? o.paymentId : t.paymentId,
+      paidAt: t.paidAt ?? o.paidAt,
+      updatedAt: now,
+    };
+    const statements = [
+      `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
+         paid_at = ?, updated_at = ? WHERE order_id = ? AND version = ?;`,
+      "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
+      'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
+    ];
+    const params: unknown[] = [next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now, o.orderId, o.version,
+      o.orderId, next.version, now, t.status, t.detail ?? ''];
+    if (t.rewardPoints) {
+      statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
+      params.push(t.rewardPoints, o.userId);
+    }
+    if (t.useCoupon) {
+      statements.push('UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;');
+      params.push(o.userId, t.useCoupon);
+    }
+    if (t.outbox) {
+      statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');
+      params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
+    }
+    try {
+      await this.pool.query(atomically(statements), params);
+    } catch (err) {
+      if ((err as { sqlMessage?: string }).sqlMessage === 'order_fenced') throw new FencedWriteError(`order ${o.orderId}`);
+      throw err;
+    }
+    return next;
+  }
+
+  /** A user's orders, newest first, after the cursor (created_at, order_id) if given. */
+  async listByUser(userId: string, limit: number, after?: { createdAt: number; orderId: string }): Promise<OrderRecord[]> {
+    const [rows] = after
+      ? await this.pool.query(
+        `SELECT * FROM orders WHERE user_id = ? AND (created_at < ? OR (created_at = ? AND order_id < ?))
+         ORDER BY created_at DESC, order_id DESC LIMIT ?`,
+        [userId, after.createdAt, after.createdAt, after.orderId, limit],
+      )
+      : await this.pool.query('SELECT * FROM orders WHERE user_id = ? ORDER BY created_at DESC, order_id DESC LIMIT ?', [userId, limit]);
+    return (rows as Row[]).map(fromRow);
+  }
+
+  /** Orders whose hold has run out unpaid, for the expiry sweep. */
+  async dueForExpiry(now: number, limit: number): Promise<string[]> {
+    const [rows] = await this.pool.query(
+      "SELECT order_id FROM orders WHERE status IN ('pending_payment', 'payment_declined') AND reserved_until <= ? LIMIT ?",
+      [now, limit],
+    );
+    return (rows as Row[]).map((r) => String(r.order_id));
+  }
+
+  /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
+  async stuckCharging(olderThan: number, limit: number): Promise<string[]> {
+    const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'charging' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
+    return (rows as Row[]).map((r) => String(r.order_id));
+  }
+}

@@ -1,0 +1,97 @@
+// The checkout saga across process deaths: unpaid orders expire and give their stock back,
+// also when the node running the saga was killed, and a node killed between the charge and
+// the commit leaves an order that another node finishes: paid exactly once.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+import { eventually, startApp, type Proc } from './support/harness.ts';
+
+let s: Stack;
+type User = Awaited<ReturnType<typeof signup>>;
+const nodes = new Map<string, Proc>();
+
+async function setStock(sku: string, onHand: number): Promise<void> {
+  const r = await call(s.url, 'PUT', `/v1/admin/inventory/${sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand }] } });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+}
+
+const stock = async (sku: string) => (await call(s.url, 'GET', `/v1/inventory/${sku}`)).body as { available: number; reserved: number; onHand: number };
+const checkout = (u: User, body: unknown) => call(s.url, 'POST', '/v1/checkout', { token: u.token, body });
+const pay = (u: User, orderId: string, token: string) => call(s.url, 'POST', `/v1/orders/${orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token } } });
+const charges = async (orderId: string) => Number((await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sim_charges WHERE order_id = ?', [orderId]))[0]!.n);
+const orderStatus = async (u: User, orderId: string) => (await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token })).body.status as string;
+const nodeEnv = { RESERVATION_TTL_MS: '3000', PAYMENT_LATENCY_MS: '5' };
+
+async function startNode(name: string, extra: Record<string, string> = {}): Promise<void> {
+  nodes.set(name, await startApp(s.env.env, 'node', { NODE_ID: name, ...nodeEnv, ...extra }));
+}
+
+test.before(async () => {
+  s = await startStack('checkoutfail', { nodeEnv, gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
+  nodes.set('n1', s.nodes[0]!);
+});
+
+test.after(async () => {
+  await Promise.all([...nodes.values()].map((n) => n.kill('SIGKILL')));
+  await s.stop();
+});
+
+test('an unpaid order expires and a cancelled one is released: the stock comes back', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00012', 4);
+  const expiring = await checkout(u, { items: [{ sku: 'SKU-00012', qty: 3 }] });
+  assert.is(expiring.status, 201);
+  assert.is((await stock('SKU-00012')).available, 1);
+  // RESERVATION_TTL_MS is 3 s here; the sweeper runs every second.
+  await eventually(async () => (await stock('SKU-00012')).available === 4, 8000, 200);
+  const expired = await call(s.url, 'GET', `/v1/orders/${expiring.body.orderId}`, { token: u.token });
+  assert.is(expired.body.status, 'expired');
+  const late = await pay(u, expiring.body.orderId, 'tok_ok');
+  assert.is(late.status, 409);
+  assert.is(await charges(expiring.body.orderId), 0);
+
+  const cancelling = await checkout(u, { items: [{ sku: 'SKU-00012', qty: 2 }] });
+  assert.is((await stock('SKU-00012')).available, 2);
+  const cancelled = await call(s.url, 'POST', `/v1/orders/${cancelling.body.orderId}/cancel`, { token: u.token });
+  assert.equal([cancelled.status, cancelled.body.status], [200, 'cancelled']);
+  assert.is((await stock('SKU-00012')).available, 4);
+});
+
+test('kill -9 of the node running a saga between reservation and payment: the order expires and the stock comes back', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00020', 5);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00020', qty: 2 }] });
+  assert.is(order.status, 201);
+  await nodes.get('n1')!.kill('SIGKILL');
+  nodes.delete('n1');
+  await startNode('n2');
+  await eventually(async () => (await stock('SKU-00020')).available === 5, 15_000, 250);
+  assert.is(await orderStatus(u, order.body.orderId), 'expired');
+  assert.is(await charges(order.body.orderId), 0);
+});
+
+test('kill -9 between the charge and the commit: another node finishes the order, paid exactly once', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00021', 5);
+  // A node that dies right after the provider approves; it takes every shard from n2.
+  await startNode('dies', { CHECKOUT_FAILPOINT: 'after_charge' });
+  await nodes.get('n2')!.kill('SIGTERM');
+  nodes.delete('n2');
+  const order = await checkout(u, { items: [{ sku: 'SKU-00021', qty: 2 }] });
+  assert.is(order.status, 201);
+  const paying = pay(u, order.body.orderId, 'tok_ok');
+  await nodes.get('dies')!.exited;
+  nodes.delete('dies');
+  await startNode('n3');
+  const first = await paying;
+  assert.ok(first.status === 200 || first.status === 503, `pay answered ${first.status} ${JSON.stringify(first.body)}`);
+  await eventually(async () => (await orderStatus(u, order.body.orderId)) === 'paid', 20_000, 250);
+  assert.is(await charges(order.body.orderId), 1, 'charged once');
+  const after = await stock('SKU-00021');
+  assert.equal([after.onHand, after.reserved, after.available], [3, 0, 3]);
+  const again = await pay(u, order.body.orderId, 'tok_ok');
+  assert.equal([again.status, again.body.status], [200, 'paid']);
+  assert.is(await charges(order.body.orderId), 1, 'still once');
+});
+
+test.run();

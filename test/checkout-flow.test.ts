@@ -1,0 +1,148 @@
+// Checkout, payment and order history over HTTP against node and gateway processes on the
+// real NATS, Redis and MariaDB: the last units under a crowd, declines, provider
+// timeouts, cancel, idempotency keys, and who sees which orders.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+type User = Awaited<ReturnType<typeof signup>>;
+
+async function setStock(sku: string, onHand: number): Promise<void> {
+  const r = await call(s.url, 'PUT', `/v1/admin/inventory/${sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand }] } });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+}
+
+const stock = async (sku: string) => (await call(s.url, 'GET', `/v1/inventory/${sku}`)).body as { available: number; reserved: number; onHand: number };
+const checkout = (u: User, body: unknown, headers?: Record<string, string>) => call(s.url, 'POST', '/v1/checkout', { token: u.token, body, ...(headers ? { headers } : {}) });
+const pay = (u: User, orderId: string, token: string, headers?: Record<string, string>) =>
+  call(s.url, 'POST', `/v1/orders/${orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token } }, ...(headers ? { headers } : {}) });
+const charges = async (orderId: string) => Number((await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sim_charges WHERE order_id = ?', [orderId]))[0]!.n);
+
+test.before(async () => {
+  s = await startStack('checkout', {
+    nodeEnv: { PAYMENT_TIMEOUT_MS: '300', PAYMENT_LATENCY_MS: '5' },
+    gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' },
+  });
+});
+
+test.after(async () => {
+  await s.stop();
+});
+
+test('1,000 concurrent checkouts of the last 10 units: 10 orders paid, the rest 409, stock 0, no reservation left', async () => {
+  const sku = 'SKU-00010';
+  await setStock(sku, 10);
+  const users = await Promise.all(Array.from({ length: 25 }, () => signup(s.url)));
+  const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => checkout(users[i % users.length]!, { items: [{ sku, qty: 1 }] }).then((r) => ({ r, user: users[i % users.length]! }))));
+  const won = results.filter(({ r }) => r.status === 201);
+  const lost = results.filter(({ r }) => r.status === 409);
+  assert.is(won.length, 10, `statuses: ${JSON.stringify([...new Set(results.map(({ r }) => r.status))])}`);
+  assert.is(lost.length, 990);
+  for (const { r } of lost) {
+    assert.is(r.body.error.code, 'insufficient_stock');
+    assert.equal(r.body.error.details.skus, [sku]);
+  }
+  const paid = await Promise.all(won.map(({ r, user }) => pay(user, r.body.orderId, 'tok_ok')));
+  for (const p of paid) assert.equal([p.status, p.body.status], [200, 'paid']);
+  const after = await stock(sku);
+  assert.equal([after.onHand, after.reserved, after.available], [0, 0, 0]);
+  const [active] = await s.sql<{ n: number }>("SELECT COUNT(*) AS n FROM reservations WHERE sku = ? AND status = 'active'", [sku]);
+  assert.is(Number(active!.n), 0, 'no reservation left');
+  const [committed] = await s.sql<{ n: number }>("SELECT COUNT(*) AS n FROM reservations WHERE sku = ? AND status = 'committed'", [sku]);
+  assert.is(Number(committed!.n), 10);
+});
+
+test('a declined card can be retried; a provider timeout retried with the same key charges once', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00011', 5);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00011', qty: 1 }] });
+  assert.is(order.status, 201);
+  const declined = await pay(u, order.body.orderId, 'tok_decline');
+  assert.equal([declined.status, declined.body.error.code], [402, 'payment_declined']);
+  const ok = await pay(u, order.body.orderId, 'tok_ok');
+  assert.equal([ok.status, ok.body.status], [200, 'paid']);
+
+  const second = await checkout(u, { items: [{ sku: 'SKU-00011', qty: 1 }] });
+  const key = { 'Idempotency-Key': `pay-${second.body.orderId}` };
+  const timedOut = await pay(u, second.body.orderId, 'tok_timeout', key);
+  assert.is(timedOut.status, 503);
+  assert.is(timedOut.body.error.code, 'payment_pending');
+  assert.ok(timedOut.headers.get('retry-after'));
+  const retried = await pay(u, second.body.orderId, 'tok_timeout', key);
+  assert.equal([retried.status, retried.body.status], [200, 'paid']);
+  assert.is(await charges(second.body.orderId), 1, 'charged once');
+  const view = await call(s.url, 'GET', `/v1/orders/${second.body.orderId}`, { token: u.token });
+  assert.equal(view.body.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'charging', 'paid']);
+});
+
+test('Idempotency-Key on checkout and pay: one order, one charge', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00013', 10);
+  const key = { 'Idempotency-Key': `co-${u.userId}` };
+  const [a, b] = await Promise.all([checkout(u, { items: [{ sku: 'SKU-00013', qty: 2 }] }, key), checkout(u, { items: [{ sku: 'SKU-00013', qty: 2 }] }, key)]);
+  assert.equal([a.status, b.status], [201, 201]);
+  assert.is(a.body.orderId, b.body.orderId);
+  assert.is((await stock('SKU-00013')).reserved, 2, 'reserved once');
+  const payKey = { 'Idempotency-Key': `pay-${a.body.orderId}` };
+  const p1 = await pay(u, a.body.orderId, 'tok_ok', payKey);
+  const p2 = await pay(u, a.body.orderId, 'tok_ok', payKey);
+  assert.equal(p1.body, p2.body);
+  assert.is(await charges(a.body.orderId), 1);
+});
+
+test('order history: only the caller’s orders, newest first, with correct totals and pages', async () => {
+  const a = await signup(s.url);
+  const b = await signup(s.url);
+  await setStock('SKU-00014', 50);
+  await setStock('SKU-00015', 50);
+  const placed: string[] = [];
+  for (const qty of [1, 2, 3]) placed.push((await checkout(a, { items: [{ sku: 'SKU-00014', qty }, { sku: 'SKU-00015', qty: 1 }] })).body.orderId);
+  const other = (await checkout(b, { items: [{ sku: 'SKU-00014', qty: 1 }] })).body.orderId;
+  await pay(a, placed[0]!, 'tok_ok');
+
+  const list = await call(s.url, 'GET', '/v1/orders', { token: a.token });
+  assert.is(list.status, 200);
+  assert.equal(list.body.items.map((o: { orderId: string }) => o.orderId), [...placed].reverse());
+  for (const o of list.body.items as { items: { price: number; qty: number }[]; total: number; subtotal: number }[]) {
+    assert.is(o.subtotal, o.items.reduce((n, l) => n + l.price * l.qty, 0));
+    assert.is(o.total, o.subtotal);
+  }
+  assert.is(list.body.items[2].status, 'paid');
+
+  const page1 = await call(s.url, 'GET', '/v1/orders?limit=2', { token: a.token });
+  assert.is(page1.body.items.length, 2);
+  const page2 = await call(s.url, 'GET', `/v1/orders?limit=2&cursor=${page1.body.nextCursor}`, { token: a.token });
+  assert.equal(page2.body.items.map((o: { orderId: string }) => o.orderId), [placed[0]]);
+  assert.is(page2.body.nextCursor, null);
+
+  assert.is((await call(s.url, 'GET', `/v1/orders/${other}`, { token: a.token })).status, 404, 'another user’s order does not exist for me');
+  assert.is((await pay(a, other, 'tok_ok')).status, 404);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${other}/cancel`, { token: a.token })).status, 404);
+  assert.is((await call(s.url, 'GET', '/v1/orders')).status, 401);
+  assert.is((await call(s.url, 'GET', '/v1/orders?limit=0', { token: a.token })).status, 400);
+  assert.is((await call(s.url, 'GET', '/v1/orders?cursor=garbage', { token: a.token })).status, 400);
+});
+
+test('checkout of the cart buys its lines and empties them; bad input is a 4xx', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00016', 5);
+  assert.is((await checkout(u, {})).status, 422, 'an empty cart cannot be bought');
+  await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00016', qty: 2 } });
+  const order = await checkout(u, {});
+  assert.is(order.status, 201);
+  assert.is((await pay(u, order.body.orderId, 'tok_ok')).status, 200);
+  const cart = await call(s.url, 'GET', '/v1/cart', { token: u.token });
+  assert.equal(cart.body.items, []);
+  const me = await call(s.url, 'GET', '/v1/me', { token: u.token });
+  assert.ok(me.body.rewardPoints > 100, 'reward points were added');
+  assert.is((await checkout(u, { items: [{ sku: 'NOPE-1', qty: 1 }] })).status, 404);
+  assert.is((await checkout(u, { items: [{ sku: 'SKU-00016', qty: 0 }] })).status, 422);
+  assert.is((await checkout(u, { items: 'x' })).status, 400);
+  assert.is((await checkout(u, { items: [{ sku: 'SKU-00016', qty: 1 }], couponCode: 'NOPE' })).status, 422);
+  assert.is((await pay(u, order.body.orderId, '')).status, 422);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: {} } })).status, 400);
+  assert.is((await call(s.url, 'POST', '/v1/orders/not-an-order/pay', { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } })).status, 404);
+});
+
+test.run();
