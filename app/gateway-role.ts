@@ -15,7 +15,8 @@ import { CatalogApi, OutOfStockSet } from '../actors/catalog/index.ts';
 import { DeliveryEstimates } from '../actors/logistics/index.ts';
 import { openDocumentStore } from '../stores/documents/index.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
-import { OrderHistory } from '../actors/checkout/index.ts';
+import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
+import { RouteCache } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
 
@@ -26,6 +27,7 @@ export interface RunningGateway {
 
 export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const { config, log, nc, pool, redis } = ctx;
+  const routes = new RouteCache(new LogisticsRepository(pool));
   // Every change to a user's data is announced, so other processes (and later projections) hear it.
   const changes = `${config.cluster}.evt.users.changed`;
   const onChange = (userId: string, what: string) => nc.publish(changes, JSON.stringify({ userId, what, at: Date.now() }));
@@ -78,7 +80,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
-    orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec),
+    orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

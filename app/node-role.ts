@@ -20,6 +20,7 @@ import { CartApi } from '../actors/cart/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
+import { RouteCache } from '../actors/logistics/index.ts';
 import type { AppContext } from './context.ts';
 
 const dedupWindowMs = 24 * 3600_000;
@@ -48,6 +49,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
   const orders = new OrderRepository(pool);
+  const routes = new RouteCache(new LogisticsRepository(pool));
+  // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
   const node = await ClusterNode.start({
     nc,
@@ -79,7 +82,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         commitGraceMs: 60_000,
         ordersSubject: (orderId) => orderEvents.subject('placed', orderId),
         onOutbox: () => relay.kick(),
-        onChange: (order) => void history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
+        onChange: (order) => history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
+        preferWarehouses: async (_sku, cluster) => (cluster ? routes.fastestTo(cluster) : undefined),
         ...(config.checkoutFailpoint ? { failpoint: config.checkoutFailpoint } : {}),
       }),
     ],

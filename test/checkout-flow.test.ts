@@ -122,6 +122,42 @@ test('order history: only the caller’s orders, newest first, with correct tota
   assert.is((await call(s.url, 'GET', '/v1/orders')).status, 401);
   assert.is((await call(s.url, 'GET', '/v1/orders?limit=0', { token: a.token })).status, 400);
   assert.is((await call(s.url, 'GET', '/v1/orders?cursor=garbage', { token: a.token })).status, 400);
+  const crafted = Buffer.from('[1e999,"x"]').toString('base64url');
+  assert.is((await call(s.url, 'GET', `/v1/orders?cursor=${crafted}`, { token: a.token })).status, 400);
+});
+
+test('lines are reserved in the warehouse fastest to the address, and the order shows its delivery estimate', async () => {
+  await s.sql("INSERT IGNORE INTO delivery_routes (warehouse_id, cluster_id, transit_days) VALUES ('wh-east', 'east', 1), ('wh-west', 'east', 5)");
+  const u = await signup(s.url);
+  const address = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault: true } });
+  assert.is(address.body.cluster, 'east');
+  // The west holds more, so without a preference the fullest (west) would be picked.
+  const r = await call(s.url, 'PUT', '/v1/admin/inventory/SKU-00018', { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 2 }, { warehouseId: 'wh-west', onHand: 20 }] } });
+  assert.is(r.status, 200);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00018', qty: 1 }] });
+  assert.is(order.status, 201);
+  const [res] = await s.sql<{ warehouse_id: string }>('SELECT warehouse_id FROM reservations WHERE sku = ? AND owner = ?', ['SKU-00018', order.body.orderId]);
+  assert.is(res!.warehouse_id, 'wh-east');
+  const view = await call(s.url, 'GET', `/v1/orders/${order.body.orderId}`, { token: u.token });
+  assert.is(view.body.delivery.days, 1);
+  assert.match(view.body.delivery.eta, /^\d{4}-\d{2}-\d{2}$/);
+  assert.is(view.body.address.cluster, 'east');
+});
+
+test('a coupon discounts one order only, and comes back when that order is cancelled', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00017', 10);
+  const first = await checkout(u, { items: [{ sku: 'SKU-00017', qty: 1 }], couponCode: 'WELCOME10' });
+  assert.is(first.status, 201);
+  const [row] = await s.sql<{ subtotal: number; discount: number; total: number }>('SELECT subtotal, discount, total FROM orders WHERE order_id = ?', [first.body.orderId]);
+  assert.is(Number(row!.discount), Math.floor(Number(row!.subtotal) / 10));
+  assert.is(first.body.total, Number(row!.subtotal) - Number(row!.discount));
+  const second = await checkout(u, { items: [{ sku: 'SKU-00017', qty: 1 }], couponCode: 'WELCOME10' });
+  assert.equal([second.status, second.body.error?.code], [422, 'coupon_invalid']);
+  assert.is((await stock('SKU-00017')).reserved, 1, 'the refused order holds nothing');
+  await call(s.url, 'POST', `/v1/orders/${first.body.orderId}/cancel`, { token: u.token });
+  const third = await checkout(u, { items: [{ sku: 'SKU-00017', qty: 1 }], couponCode: 'WELCOME10' });
+  assert.is(third.status, 201, 'the coupon is free again');
 });
 
 test('checkout of the cart buys its lines and empties them; bad input is a 4xx', async () => {

@@ -78,6 +78,17 @@ test('commit sells the units; commit and release are idempotent and exclusive', 
   assert.is(m.onHand - m.reserved, 3);
 });
 
+test('restore puts a committed sale back on the shelf, once', () => {
+  const m = model({ a: 5 });
+  ok(m, reserve('r1', 2));
+  ok(m, { op: 'commit', reservationId: 'r1' });
+  assert.is(m.onHand, 3);
+  assert.equal(ok(m, { op: 'restore', reservationId: 'r1' }), { reservationId: 'r1', status: 'released' });
+  assert.equal(ok(m, { op: 'restore', reservationId: 'r1' }), { reservationId: 'r1', status: 'released' });
+  assert.equal([m.onHand, m.reserved], [5, 0]);
+  assert.is(rejected(m, { op: 'restore', reservationId: 'nope' }).code, 'reservation_not_found');
+});
+
 test('a reservation past its expiry is released before the next decision', () => {
   const m = model({ a: 1 });
   ok(m, { op: 'reserve', reservationId: 'r1', qty: 1, ttlMs: 500 }, 1000);

@@ -28,6 +28,25 @@ export interface OrderPage { items: OrderView[]; nextCursor: string | null }
 /** A delivery estimate for an order's address, where logistics has one. */
 export type DeliveryEstimate = (order: OrderRecord) => Promise<{ eta: string; days: number } | undefined>;
 
+/**
+ * The estimate of an order: its slowest line, from the warehouse the line was reserved in
+ * to the address's delivery cluster, counted from when it was paid (or placed).
+ */
+export function orderDelivery(daysFrom: (warehouseId: string, cluster: string) => Promise<number | undefined>): DeliveryEstimate {
+  return async (o) => {
+    const cluster = o.address?.cluster;
+    if (!cluster || o.lines.length === 0) return undefined;
+    let slowest = 0;
+    for (const line of o.lines) {
+      const d = line.warehouseId ? await daysFrom(line.warehouseId, cluster) : undefined;
+      if (d === undefined) return undefined;
+      slowest = Math.max(slowest, d);
+    }
+    const from = o.paidAt ?? o.createdAt;
+    return { eta: new Date(from + slowest * 86_400_000).toISOString().slice(0, 10), days: slowest };
+  };
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView {
@@ -49,7 +68,7 @@ function encodeCursor(o: OrderRecord): string {
 function decodeCursor(cursor: string): { createdAt: number; orderId: string } {
   try {
     const [createdAt, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof orderId === 'string') return { createdAt, orderId };
+    if (Number.isSafeInteger(createdAt) && typeof orderId === 'string' && /^o[a-z0-9]{8,40}$/.test(orderId)) return { createdAt: createdAt as number, orderId };
   } catch {
     // fall through
   }

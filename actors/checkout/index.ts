@@ -4,4 +4,4 @@ export { checkoutEntity, type CheckoutState } from './actor.ts';
 export { Saga, rewardPointsFor, newOrderId, type CheckoutDeps } from './saga.ts';
 export { checkoutSweeper, sweepOrders, type CheckoutSweeperDeps } from './sweeper.ts';
 export { CheckoutApi } from './api.ts';
-export { OrderHistory, orderView, type OrderView, type OrderPage, type DeliveryEstimate } from './history.ts';
+export { OrderHistory, orderView, orderDelivery, type OrderView, type OrderPage, type DeliveryEstimate } from './history.ts';

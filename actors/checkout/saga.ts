@@ -9,7 +9,7 @@ import {
 import type { InventoryApi } from '../inventory/index.ts';
 import type { CartApi } from '../cart/index.ts';
 import { ProviderTimeoutError, type PaymentProvider } from '../payment/index.ts';
-import type { OrderAddress, OrderLine, OrderRecord, OrderRepository, Transition } from '../../stores/mysql/orders.ts';
+import { CouponTakenError, type OrderAddress, type OrderLine, type OrderRecord, type OrderRepository, type Transition } from '../../stores/mysql/orders.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import type { UserRepository } from '../../stores/mysql/users.ts';
 import type { OrderSummary, StartMsg } from './messages.ts';
@@ -28,8 +28,8 @@ export interface CheckoutDeps {
   ordersSubject(orderId: string): string;
   /** Told after an outbox row committed, so the relay need not wait for its poll. */
   onOutbox?(): void;
-  /** Told after every change to an order, for caches. */
-  onChange?(order: OrderRecord): void;
+  /** Told after every change to an order, for caches; awaited before the answer. */
+  onChange?(order: OrderRecord): Promise<void>;
   /** Warehouses to try first for a SKU shipped to a delivery cluster (fastest first). */
   preferWarehouses?(sku: string, cluster: string | null): Promise<string[] | undefined>;
   /** Test hook: die right after this step (`after_charge`), to prove recovery. */
@@ -103,14 +103,24 @@ export class Saga {
     try {
       await deps.orders.create(order, `reserved ${lines.length} line(s)`);
     } catch (err) {
-      await this.releaseAll(lines);
+      if (err instanceof CouponTakenError) {
+        await this.releaseAll(lines);
+        throw new RejectedError('coupon_invalid', `coupon ${msg.couponCode} is already used by another order`);
+      }
+      // Maybe written, maybe not: keep the reservations for the retry, which finds the
+      // order if it was written; if nobody retries, they expire with their hold.
       throw new UnavailableError('the order could not be recorded; retry', { cause: err });
     }
-    deps.onChange?.(order);
+    await deps.onChange?.(order);
     return order;
   }
 
-  /** Reserves every line; on any refusal releases what was taken and says which SKUs. */
+  /**
+   * Reserves every line. If any line is short, releases every line and says which SKUs.
+   * If the outcome is unclear (a timeout, a node moving), releases nothing: the caller
+   * retries the same order, whose reservation ids find what was already taken, and
+   * anything left behind expires with its hold.
+   */
   private async reserveAll(lines: OrderLine[], cluster: string | null): Promise<void> {
     const { deps } = this;
     const ttlMs = deps.reservationTtlMs + deps.commitGraceMs;
@@ -120,6 +130,8 @@ export class Saga {
         const r = await deps.inventory.reserve(line.sku, {
           reservationId: line.reservationId, qty: line.qty, ttlMs, owner: this.orderId, ...(prefer ? { preferWarehouses: prefer } : {}),
         });
+        // A reservation id seen before answers with its state now: only an active one holds stock.
+        if (r.status !== 'reserved') return { line, err: new RejectedError('reservation_closed', `reservation ${line.reservationId} is ${r.status}`) };
         line.warehouseId = r.warehouseId;
         return undefined;
       } catch (err) {
@@ -128,14 +140,16 @@ export class Saga {
     }));
     const failed = results.filter((r): r is { line: OrderLine; err: unknown } => r !== undefined);
     if (failed.length === 0) return;
-    // All or nothing: give back every line, including any whose answer was lost.
-    await this.releaseAll(lines);
     const short = failed.filter((f) => f.err instanceof RejectedError && f.err.code === 'insufficient_stock').map((f) => f.line.sku);
-    if (short.length > 0) {
-      throw new RejectedError('insufficient_stock', `not enough stock for ${short.join(', ')}`, { data: { skus: short } });
+    const closed = failed.some((f) => f.err instanceof RejectedError && f.err.code === 'reservation_closed');
+    if (short.length > 0 || closed) {
+      // All or nothing: give back every line, including any whose answer was lost.
+      await this.releaseAll(lines);
+      if (short.length > 0) throw new RejectedError('insufficient_stock', `not enough stock for ${short.join(', ')}`, { data: { skus: short } });
+      throw new RejectedError('order_closed', 'this order was already given up; check out again');
     }
     const first = failed[0]!.err;
-    throw first instanceof ClusterError ? first : new UnavailableError('stock could not be reserved; retry', { cause: first });
+    throw first instanceof ClusterError && first.retryable ? first : new UnavailableError('stock could not be reserved; retry', { cause: first });
   }
 
   /** Releases every line's reservation; idempotent, and a reservation never made is fine. */
@@ -154,7 +168,8 @@ export class Saga {
   private async move(order: OrderRecord, t: Transition, now: number): Promise<OrderRecord> {
     const next = await this.deps.orders.transition(order, t, now);
     if (t.outbox) this.deps.onOutbox?.();
-    this.deps.onChange?.(next);
+    // Before answering, so a read right after the answer never shows the old state.
+    await this.deps.onChange?.(next);
     return next;
   }
 
@@ -192,10 +207,12 @@ export class Saga {
       deps.inventory.commit(line.sku, line.reservationId, { deadlineMs: 10_000 }).then(() => undefined, (err: unknown) => err)));
     const lost = outcomes.filter((e) => e instanceof RejectedError);
     if (lost.length > 0) {
-      // The hold ran out before the charge could be completed: give the money back.
-      await deps.payments.refund(paymentId);
+      // A hold ran out before the charge could be completed: put back what was committed,
+      // give back what is still held, and return the money.
+      await Promise.all(order.lines.map((line) => deps.inventory.restore(line.sku, line.reservationId, { deadlineMs: 10_000 }).catch(() => undefined)));
       await this.releaseAll(order.lines);
-      return this.move(order, { status: 'failed', paymentId, detail: 'stock hold ran out; payment refunded' }, Date.now());
+      await deps.payments.refund(paymentId);
+      return this.move(order, { status: 'failed', paymentId, detail: 'stock hold ran out; payment refunded', ...(order.couponCode ? { freeCoupon: order.couponCode } : {}) }, Date.now());
     }
     const unknown = outcomes.find((e) => e !== undefined);
     if (unknown) throw unknown instanceof ClusterError ? unknown : new TimeoutError('committing the stock did not finish; retry');
@@ -203,7 +220,6 @@ export class Saga {
     const paid = await this.move(order, {
       status: 'paid', paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`,
       rewardPoints: rewardPointsFor(order.total),
-      ...(order.couponCode ? { useCoupon: order.couponCode } : {}),
       outbox: {
         subject: deps.ordersSubject(order.orderId),
         payload: { type: 'OrderPlaced', orderId: order.orderId, userId: order.userId, total: order.total, currency: order.currency, lines: order.lines.map((l) => ({ sku: l.sku, qty: l.qty, price: l.price })), at: now },
@@ -218,13 +234,16 @@ export class Saga {
     return paid;
   }
 
+  /** Stored first, released after: a crash in between leaves a closed order whose holds expire, never an open order holding nothing. */
   async cancel(order: OrderRecord, now: number): Promise<OrderRecord> {
+    const next = await this.move(order, { status: 'cancelled', detail: 'cancelled by the customer', ...(order.couponCode ? { freeCoupon: order.couponCode } : {}) }, now);
     await this.releaseAll(order.lines);
-    return this.move(order, { status: 'cancelled', detail: 'cancelled by the customer' }, now);
+    return next;
   }
 
   async expire(order: OrderRecord, now: number): Promise<OrderRecord> {
+    const next = await this.move(order, { status: 'expired', detail: 'not paid in time; stock released', ...(order.couponCode ? { freeCoupon: order.couponCode } : {}) }, now);
     await this.releaseAll(order.lines);
-    return this.move(order, { status: 'expired', detail: 'not paid in time; stock released' }, now);
+    return next;
   }
 }

@@ -18,6 +18,11 @@ export class InventoryApi {
     return this.client.ask(inventoryType, sku, { op: 'release', reservationId }, { idempotent: true, ...opts });
   }
 
+  /** Puts a committed reservation's units back (a refunded sale); releases an active one. Idempotent. */
+  restore(sku: string, reservationId: string, opts: AskOptions = {}): Promise<Finalized> {
+    return this.client.ask(inventoryType, sku, { op: 'restore', reservationId }, { idempotent: true, ...opts });
+  }
+
   /** Adds units; not idempotent, so it is not resent after a timeout. */
   restock(sku: string, warehouseId: string, qty: number, opts: AskOptions = {}): Promise<InventoryView> {
     return this.client.ask(inventoryType, sku, { op: 'restock', warehouseId, qty }, opts);

@@ -24,13 +24,15 @@ export interface ReserveMsg {
 }
 export interface CommitMsg { op: 'commit'; reservationId: string }
 export interface ReleaseMsg { op: 'release'; reservationId: string }
+/** Undoes a commit whose sale fell through (the payment was refunded): the units return to stock. */
+export interface RestoreMsg { op: 'restore'; reservationId: string }
 export interface RestockMsg { op: 'restock'; warehouseId: string; qty: number }
 export interface SetStockMsg { op: 'setStock'; warehouses: { warehouseId: string; onHand: number }[] }
 export interface GetMsg { op: 'get' }
 /** Releases every reservation past its expiry (sent by the expiry sweeper). */
 export interface ExpireMsg { op: 'expire' }
 
-export type InventoryMsg = ReserveMsg | CommitMsg | ReleaseMsg | RestockMsg | SetStockMsg | GetMsg | ExpireMsg;
+export type InventoryMsg = ReserveMsg | CommitMsg | ReleaseMsg | RestoreMsg | RestockMsg | SetStockMsg | GetMsg | ExpireMsg;
 
 export interface Reserved {
   reservationId: string;
@@ -95,6 +97,7 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
     }
     case 'commit':
     case 'release':
+    case 'restore':
       return { op: m.op, reservationId: id(m, 'reservationId') };
     case 'restock':
       return { op: 'restock', warehouseId: warehouse(m, 'warehouseId'), qty: int(m, 'qty', 1, maxQty) };
@@ -118,6 +121,6 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
     case 'expire':
       return { op: 'expire' };
     default:
-      throw new InvalidError('op must be one of reserve, commit, release, restock, setStock, get, expire');
+      throw new InvalidError('op must be one of reserve, commit, release, restore, restock, setStock, get, expire');
   }
 }

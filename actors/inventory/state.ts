@@ -215,6 +215,22 @@ export function decide(model: InventoryModel, msg: InventoryMsg, now: number): D
       }
       return { ok: answer(r) as Finalized };
     }
+    case 'restore': {
+      const r = model.reservations.get(msg.reservationId);
+      if (!r) return notFound(model, msg.reservationId);
+      if (r.status === 'committed') {
+        // The sale fell through: the units are back on the shelf they left.
+        const s = stockOf(model, r.warehouseId);
+        s.onHand += r.qty;
+        model.onHand += r.qty;
+        r.status = 'released';
+        r.finishedAt = now;
+        touch(model, r, r.warehouseId);
+      } else if (r.status === 'active') {
+        finish(model, r, 'released', now);
+      }
+      return { ok: answer(r) as Finalized };
+    }
     case 'restock': {
       const s = stockOf(model, msg.warehouseId);
       s.onHand += msg.qty;

@@ -65,10 +65,15 @@ export interface Transition {
   paidAt?: number;
   /** Points added to the user in the same transaction (on paid). */
   rewardPoints?: number;
-  /** The coupon marked used in the same transaction (on paid). */
-  useCoupon?: string;
+  /** The order's coupon, claimed at checkout, given back to the user (cancelled, expired, failed). */
+  freeCoupon?: string;
   /** An outbox row written in the same transaction (OrderPlaced). */
   outbox?: { subject: string; payload: unknown };
+}
+
+/** The coupon was claimed by another order between the check and the write. */
+export class CouponTakenError extends Error {
+  override name = 'CouponTakenError';
 }
 
 type Row = Record<string, unknown>;
@@ -126,19 +131,32 @@ export class OrderRepository {
     return (rows as Row[]).map((r) => ({ at: Number(r.at), status: String(r.status), detail: String(r.detail) }));
   }
 
-  /** Records a new order (version 1) and its first timeline entry, in one round trip. */
+  /**
+   * Records a new order (version 1) and its first timeline entry, in one round trip, and
+   * claims its coupon in the same transaction, so one coupon never discounts two orders.
+   * Throws CouponTakenError when the coupon is no longer free.
+   */
   async create(o: OrderRecord, detail: string): Promise<void> {
+    const claim = o.couponCode === null ? [] : [
+      'UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;',
+      "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
+    ];
     await this.pool.query(
       atomically([
+        ...claim,
         `INSERT INTO orders (order_id, user_id, status, version, source, lines_json, currency, subtotal, discount, total, coupon_code,
            address_json, reserved_until, payment_attempts, created_at, updated_at)
          VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);`,
         'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, 1, ?, ?, ?);',
       ]),
-      [o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
+      [...(o.couponCode === null ? [] : [o.userId, o.couponCode]),
+        o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
         o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt,
         o.orderId, o.createdAt, o.status, detail],
-    );
+    ).catch((err: unknown) => {
+      if ((err as { sqlMessage?: string }).sqlMessage === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
+      throw err;
+    });
   }
 
   /**
@@ -170,9 +188,9 @@ export class OrderRepository {
       statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
       params.push(t.rewardPoints, o.userId);
     }
-    if (t.useCoupon) {
-      statements.push('UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;');
-      params.push(o.userId, t.useCoupon);
+    if (t.freeCoupon) {
+      statements.push('UPDATE coupons SET used_at = NULL WHERE user_id = ? AND code = ?;');
+      params.push(o.userId, t.freeCoupon);
     }
     if (t.outbox) {
       statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');

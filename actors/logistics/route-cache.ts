@@ -1,0 +1,35 @@
+// The routes warehouse → cluster, read from MariaDB at most once a minute per process, for
+// the two questions checkout asks: which warehouses reach a cluster fastest (to reserve
+// from them first), and how long an order's lines take to arrive.
+import type { LogisticsRepository } from '../../stores/mysql/logistics.ts';
+import { routeTable, type RouteTable } from './estimates.ts';
+
+export class RouteCache {
+  private table: RouteTable | undefined;
+  private loadedAt = 0;
+  private loading: Promise<RouteTable> | undefined;
+
+  constructor(private readonly repo: LogisticsRepository, private readonly maxAgeMs = 60_000) {}
+
+  private async routes(): Promise<RouteTable> {
+    if (this.table && Date.now() - this.loadedAt < this.maxAgeMs) return this.table;
+    this.loading ??= this.repo.routes().then((rs) => {
+      this.table = routeTable(rs);
+      this.loadedAt = Date.now();
+      return this.table;
+    }).finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /** Warehouses with a route to `cluster`, fastest first; undefined when none. */
+  async fastestTo(cluster: string): Promise<string[] | undefined> {
+    const byWarehouse = (await this.routes()).get(cluster);
+    if (!byWarehouse || byWarehouse.size === 0) return undefined;
+    return [...byWarehouse].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
+  }
+
+  /** Transit days from a warehouse to a cluster; undefined when there is no route. */
+  async days(warehouseId: string, cluster: string): Promise<number | undefined> {
+    return (await this.routes()).get(cluster)?.get(warehouseId);
+  }
+}
