@@ -21,6 +21,7 @@ import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
+import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
 
 const dedupWindowMs = 24 * 3600_000;
@@ -54,12 +55,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
   const node = await ClusterNode.start({
     nc,
-    cluster: config.cluster,
-    nodeId: config.nodeId,
-    shards: config.shards,
-    leaseTtlMs: config.leaseTtlMs,
-    mailboxLimit: config.mailboxLimit,
-    idleTimeoutMs: config.idleTimeoutMs,
+    ...nodeSettings(config),
     log: log.child({ node: config.nodeId }),
     entities: [
       inventoryEntity({

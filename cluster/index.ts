@@ -10,3 +10,4 @@ export {
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
 export { clusterView, type ClusterView } from './admin.ts';
+export { periodicSingleton } from './periodic.ts';

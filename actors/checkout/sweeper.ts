@@ -2,7 +2,7 @@
 // expired (stock released), and payments left in progress (a node died between charge
 // and commit, or the provider went silent) are resumed with their stored key.
 import type { Logger } from 'pino';
-import type { ClusterClient, Singleton } from '../../cluster/index.ts';
+import { periodicSingleton, type ClusterClient, type Singleton } from '../../cluster/index.ts';
 import type { OrderRepository } from '../../stores/mysql/orders.ts';
 import { checkoutType } from './messages.ts';
 
@@ -16,18 +16,7 @@ export interface CheckoutSweeperDeps {
 }
 
 export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {
-  return {
-    name: 'checkout-sweeper',
-    start() {
-      let busy = false;
-      const timer = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void sweepOrders(deps).finally(() => (busy = false));
-      }, deps.intervalMs);
-      return { stop: async () => clearInterval(timer) };
-    },
-  };
+  return periodicSingleton('checkout-sweeper', deps.intervalMs, () => sweepOrders(deps));
 }
 
 export async function sweepOrders(deps: CheckoutSweeperDeps): Promise<number> {

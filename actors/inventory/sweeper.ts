@@ -1,7 +1,7 @@
 // Releases reservations whose time is up even when nobody touches their SKU: the store,
 // not a timer in some process, says what is due, so expiry survives restarts and crashes.
 import type { Logger } from 'pino';
-import type { ClusterClient, Singleton } from '../../cluster/index.ts';
+import { periodicSingleton, type ClusterClient, type Singleton } from '../../cluster/index.ts';
 import type { InventoryRepository } from '../../stores/mysql/inventory.ts';
 import { inventoryType } from './messages.ts';
 
@@ -14,18 +14,7 @@ export interface SweeperDeps {
 
 /** A cluster singleton: one node at a time finds SKUs with due reservations and tells each to expire them. */
 export function expirySweeper(deps: SweeperDeps): Singleton {
-  return {
-    name: 'inventory-expiry-sweeper',
-    start() {
-      let busy = false;
-      const timer = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void sweepOnce(deps).finally(() => (busy = false));
-      }, deps.intervalMs);
-      return { stop: async () => clearInterval(timer) };
-    },
-  };
+  return periodicSingleton('inventory-expiry-sweeper', deps.intervalMs, () => sweepOnce(deps));
 }
 
 export async function sweepOnce(deps: SweeperDeps): Promise<number> {

@@ -3,6 +3,7 @@
 import { ClusterNode, connectNats } from '../../cluster/index.ts';
 import { loadConfig } from '../../app/config.ts';
 import { createLogger } from '../../app/logger.ts';
+import { nodeSettings } from '../../app/node-options.ts';
 import { counterEntity } from './counter.ts';
 
 const config = loadConfig();
@@ -10,12 +11,7 @@ const log = createLogger(config.logLevel, { nodeId: config.nodeId });
 const nc = await connectNats(config.natsUrl, config.nodeId, log);
 const node = await ClusterNode.start({
   nc,
-  cluster: config.cluster,
-  nodeId: config.nodeId,
-  shards: config.shards,
-  leaseTtlMs: config.leaseTtlMs,
-  mailboxLimit: config.mailboxLimit,
-  idleTimeoutMs: config.idleTimeoutMs,
+  ...nodeSettings(config),
   log,
   // COUNTER_ASYNC_GAP=0 makes the behaviour synchronous: the trivial entity of bench:ask.
   entities: [counterEntity({ asyncGap: process.env.COUNTER_ASYNC_GAP !== '0' })],
