@@ -113,6 +113,15 @@ test('out-of-stock and back-in-stock are published to the INVENTORY stream throu
   assert.equal(kinds, ['out_of_stock', 'back_in_stock']);
 });
 
+test('a SKU loaded straight into MariaDB (a row at version 0) takes reservations', async () => {
+  await ctx.pool.query("INSERT INTO inventory (sku, version, on_hand, reserved) VALUES ('LOADED1', 0, 3, 0)");
+  await ctx.pool.query("INSERT INTO inventory_stock (sku, warehouse_id, on_hand, reserved) VALUES ('LOADED1', 'w1', 3, 0)");
+  const r = await inventory.reserve('LOADED1', { reservationId: 'first', qty: 2, ttlMs: 600_000 }, { retry: false });
+  assert.is(r.status, 'reserved');
+  const loaded = await row<{ version: number; reserved: number }>("SELECT version, reserved FROM inventory WHERE sku = 'LOADED1'", []);
+  assert.equal([Number(loaded.version), Number(loaded.reserved)], [1, 2]);
+});
+
 test('bad messages are refused with a typed invalid error naming the field', async () => {
   for (const [msg, field] of [
     [{ op: 'reserve', reservationId: 'x', qty: 0, ttlMs: 1000 }, /qty/],

@@ -112,6 +112,7 @@ async function activate(sku: string, deps: InventoryDeps): Promise<InventoryMode
   const stored = await deps.repo.load(sku);
   const model = newModel(sku);
   model.version = stored.version;
+  model.stored = stored.exists;
   model.onHand = stored.onHand;
   model.reserved = stored.reserved;
   for (const s of stored.stock) model.stock.set(s.warehouseId, { onHand: s.onHand, reserved: s.reserved });

@@ -30,6 +30,8 @@ export interface InventoryModel {
   sku: string;
   /** The version in the store that the next batch is conditional on. */
   version: number;
+  /** Whether the store has a row for this SKU (else the next batch creates it). */
+  stored: boolean;
   stock: Map<string, Stock>;
   /** Active reservations and recently finished ones (kept so a retried id gets its first answer). */
   reservations: Map<string, Reservation>;
@@ -54,6 +56,8 @@ export interface InventoryEvent {
 /** Everything one batch must write, in one transaction. */
 export interface WriteSet {
   sku: string;
+  /** The SKU has no row yet: this write set creates it. */
+  create: boolean;
   expectedVersion: number;
   onHand: number;
   reserved: number;
@@ -68,7 +72,7 @@ export const lowStockThreshold = 10;
 
 export function newModel(sku: string): InventoryModel {
   return {
-    sku, version: 0, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
+    sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
     onHand: 0, reserved: 0, availableAtLastWrite: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
   };
 }
@@ -283,6 +287,7 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   if (before !== avail) events.push({ kind: 'level', ...base });
   const writes: WriteSet = {
     sku: model.sku,
+    create: !model.stored,
     expectedVersion: model.version,
     onHand: model.onHand,
     reserved: model.reserved,
@@ -298,6 +303,7 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   model.dirtyReservations.clear();
   model.availableAtLastWrite = avail;
   model.version++;
+  model.stored = true;
   return writes;
 }
 

@@ -19,6 +19,8 @@ export interface StoredReservation {
 }
 
 export interface StoredInventory {
+  /** Whether the SKU has a row yet (a row may well be at version 0 if written by a loader). */
+  exists: boolean;
   version: number;
   onHand: number;
   reserved: number;
@@ -28,6 +30,8 @@ export interface StoredInventory {
 
 export interface InventoryBatch {
   sku: string;
+  /** The SKU has no row yet: insert it (a concurrent creator makes this fenced). */
+  create: boolean;
   expectedVersion: number;
   onHand: number;
   reserved: number;
@@ -100,6 +104,7 @@ export class InventoryRepository {
     const sets = results as unknown as Row[][];
     const head = sets[1]?.[0];
     return {
+      exists: head !== undefined,
       version: head ? Number(head.version) : 0,
       onHand: head ? Number(head.on_hand) : 0,
       reserved: head ? Number(head.reserved) : 0,
@@ -138,10 +143,10 @@ export class InventoryRepository {
          ON DUPLICATE KEY UPDATE status = VALUES(status), warehouse_id = VALUES(warehouse_id), qty = VALUES(qty), owner = VALUES(owner), expires_at = VALUES(expires_at);`,
       );
     }
-    if (batch.expectedVersion === 0) {
+    if (batch.create) {
       // First write of this SKU: a concurrent creator makes this a duplicate key, i.e. fenced.
-      parts.push('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, 1, ?, ?);');
-      params.push(batch.sku, batch.onHand, batch.reserved);
+      parts.push('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, ?, ?, ?);');
+      params.push(batch.sku, batch.expectedVersion + 1, batch.onHand, batch.reserved);
     } else {
       parts.push(
         'UPDATE inventory SET version = version + 1, on_hand = ?, reserved = ? WHERE sku = ? AND version = ?;',
