@@ -1,6 +1,6 @@
 // Carts in MariaDB, written only by the `cart:<userId>` actor. Every write is conditional
 // on the version the actor loaded, so a node that lost its shard cannot overwrite.
-import type { Pool } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
 import { FencedWriteError } from './fenced.ts';
 
 export interface CartLineRecord {
@@ -44,9 +44,7 @@ export class CartRepository {
 
   /** Applies one change in one transaction; throws FencedWriteError when the version moved. */
   async write(w: CartWrite): Promise<void> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return withTransaction(this.pool, async (conn) => {
       if (w.expectedVersion === 0) {
         const [res] = await conn.query('INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1)', [w.userId]);
         if ((res as { affectedRows: number }).affectedRows !== 1) throw new FencedWriteError(`cart ${w.userId}`);
@@ -62,12 +60,6 @@ export class CartRepository {
         );
       }
       if (w.remove.length > 0) await conn.query('DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?)', [w.userId, w.remove]);
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+    });
   }
 }

@@ -1,6 +1,7 @@
 // Orders: the checkout saga's state, one row per order, moved step by step by its
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
+import type { AddressRecord } from './users.ts';
 import { FencedWriteError } from './fenced.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed';
@@ -15,15 +16,8 @@ export interface OrderLine {
   warehouseId: string;
 }
 
-export interface OrderAddress {
-  addressId: string;
-  line1: string;
-  city: string;
-  region: string;
-  country: string;
-  postalCode: string;
-  cluster: string;
-}
+/** The address an order ships to, as it was at checkout. */
+export type OrderAddress = Omit<AddressRecord, 'createdAt'>;
 
 export interface OrderRecord {
   orderId: string;

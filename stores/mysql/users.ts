@@ -1,6 +1,6 @@
 // Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
-import type { Pool } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
 
 export interface UserCredentials {
   userId: string;
@@ -50,9 +50,7 @@ export class UserRepository {
 
   /** Inserts the user and their welcome coupon; throws a duplicate-key error for a taken email. */
   async create(u: UserCredentials & { name: string; rewardPoints: number; coupon: CouponRecord & { couponId: string } }): Promise<void> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return withTransaction(this.pool, async (conn) => {
       await conn.query(
         'INSERT INTO users (user_id, email, name, password_hash, password_salt, password_params, reward_points) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [u.userId, u.email, u.name, u.passwordHash, u.passwordSalt, u.passwordParams, u.rewardPoints],
@@ -61,13 +59,7 @@ export class UserRepository {
         'INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
         [u.coupon.couponId, u.userId, u.coupon.code, u.coupon.description, u.coupon.discountPercent, u.coupon.expiresAt === null ? null : new Date(u.coupon.expiresAt)],
       );
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   async credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
@@ -112,9 +104,7 @@ export class UserRepository {
 
   /** Adds an address; makes it the default when asked or when the user has none. */
   async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return withTransaction(this.pool, async (conn) => {
       await conn.query(
         'INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster],
@@ -123,39 +113,23 @@ export class UserRepository {
         'UPDATE users SET default_address_id = ? WHERE user_id = ? AND (? OR default_address_id IS NULL)',
         [a.addressId, userId, makeDefault],
       );
-      await conn.commit();
       return (res as { affectedRows: number }).affectedRows === 1;
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   /** Deletes one of the user's addresses; false when the user has no such address. */
   async deleteAddress(userId: string, addressId: string): Promise<boolean> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return withTransaction(this.pool, async (conn) => {
       const [res] = await conn.query('DELETE FROM addresses WHERE address_id = ? AND user_id = ?', [addressId, userId]);
-      if ((res as { affectedRows: number }).affectedRows !== 1) {
-        await conn.rollback();
-        return false;
-      }
+      // Nothing deleted, nothing to undo: committing the empty transaction is harmless.
+      if ((res as { affectedRows: number }).affectedRows !== 1) return false;
       // The default moves to the newest remaining address, so a user with addresses always has one.
       await conn.query(
         `UPDATE users SET default_address_id = (SELECT address_id FROM addresses WHERE user_id = ? ORDER BY created_at DESC, address_id DESC LIMIT 1)
          WHERE user_id = ? AND default_address_id = ?`,
         [userId, userId, addressId],
       );
-      await conn.commit();
       return true;
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
-    } finally {
-      conn.release();
-    }
+    });
   }
 }
