@@ -115,13 +115,27 @@ test('write sets carry the changed rows, bump the version, and mark stock transi
   assert.is(w1.expectedVersion, v);
   assert.is(m.version, v + 1);
   assert.equal(w1.reservations.map((r) => [r.id, r.status]), [['r1', 'active']]);
-  assert.equal(w1.events.map((e) => e.kind), ['level']);
+  assert.equal(w1.events.map((e) => e.kind), [], 'one unit of two is no level movement (still "low")');
   ok(m, reserve('r2'));
   const w2 = takeWrites(m, 2)!;
   assert.equal(w2.events.map((e) => e.kind), ['out_of_stock', 'level']);
   assert.is(takeWrites(m, 3), undefined, 'nothing changed, nothing to write');
   ok(m, { op: 'release', reservationId: 'r2' });
   assert.equal(takeWrites(m, 4)!.events.map((e) => e.kind), ['back_in_stock', 'level']);
+});
+
+test('level events follow real movements of stock, not every batch', () => {
+  const m = model({ a: 1000 });
+  const kinds: string[][] = [];
+  for (let i = 0; i < 100; i++) {
+    ok(m, reserve(`r${i}`, 5));
+    kinds.push(takeWrites(m, i)!.events.map((e) => e.kind));
+  }
+  const levels = kinds.filter((k) => k.includes('level')).length;
+  // 500 of 1,000 units in 100 batches: a level event about every 50 units, not 100 of them.
+  assert.ok(levels >= 5 && levels <= 12, `${levels} level events`);
+  ok(m, reserve('last', 500));
+  assert.equal(takeWrites(m, 200)!.events.map((e) => e.kind), ['out_of_stock', 'level'], 'a transition always carries the level');
 });
 
 test('rejections change nothing that needs writing', () => {

@@ -121,6 +121,7 @@ async function activate(sku: string, deps: InventoryDeps): Promise<InventoryMode
     loadReservation(model, r.status === 'active' ? rest : { ...rest, finishedAt: updatedAt });
   }
   model.availableAtLastWrite = model.onHand - model.reserved;
+  model.availableAtLastLevel = model.availableAtLastWrite;
   return model;
 }
 

@@ -40,6 +40,8 @@ export interface InventoryModel {
   reserved: number;
   /** `available` as of the last write set taken, to see out-of-stock transitions per batch. */
   availableAtLastWrite: number;
+  /** `available` as of the last `level` event, so level events follow real movements, not every batch. */
+  availableAtLastLevel: number;
   dirtyStock: Set<string>;
   dirtyReservations: Set<Reservation>;
 }
@@ -73,7 +75,7 @@ export const lowStockThreshold = 10;
 export function newModel(sku: string): InventoryModel {
   return {
     sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
-    onHand: 0, reserved: 0, availableAtLastWrite: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
+    onHand: 0, reserved: 0, availableAtLastWrite: 0, availableAtLastLevel: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
   };
 }
 
@@ -268,6 +270,17 @@ export function decide(model: InventoryModel, msg: InventoryMsg, now: number): D
   }
 }
 
+/**
+ * Whether `available` moved enough since the last level event to send another: the stock
+ * status changed (in stock, low, out), or it moved by 5% or 10 units, whichever is more.
+ * A flash sale commits hundreds of batches a second; a level event per batch was a tenth
+ * of its throughput for consumers that only act on these movements.
+ */
+export function levelMoved(last: number, now: number): boolean {
+  if (stockStatus(last) !== stockStatus(now)) return true;
+  return Math.abs(now - last) >= Math.max(10, Math.ceil(Math.abs(last) * 0.05));
+}
+
 export function hasWrites(model: InventoryModel): boolean {
   return model.dirtyStock.size > 0 || model.dirtyReservations.size > 0;
 }
@@ -284,7 +297,10 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   const before = model.availableAtLastWrite;
   if (before > 0 && avail <= 0) events.push({ kind: 'out_of_stock', ...base });
   if (before <= 0 && avail > 0) events.push({ kind: 'back_in_stock', ...base });
-  if (before !== avail) events.push({ kind: 'level', ...base });
+  if (levelMoved(model.availableAtLastLevel, avail) || events.length > 0) {
+    events.push({ kind: 'level', ...base });
+    model.availableAtLastLevel = avail;
+  }
   const writes: WriteSet = {
     sku: model.sku,
     create: !model.stored,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
+import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { dropDatabase, migrate, withDatabase } from '../../stores/mysql/index.ts';
 
@@ -47,6 +48,7 @@ export async function freshEnv(suite: string, extra: Record<string, string> = {}
     async cleanup() {
       await dropDatabase(mysqlUrl).catch(() => undefined);
       await removeNatsState(cluster).catch(() => undefined);
+      await removeRedisKeys(cluster).catch(() => undefined);
     },
   };
 }
@@ -62,6 +64,22 @@ export async function removeNatsState(cluster: string): Promise<void> {
     }
   } finally {
     await nc.close();
+  }
+}
+
+/** Deletes the Redis keys a cluster name's caches, limits and read models left behind. */
+export async function removeRedisKeys(cluster: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${cluster}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 
