@@ -46,7 +46,15 @@ export function tooMany(what: string, limit: number, windowMs: number, resetMs: 
   return new HttpError(429, 'rate_limited', `too many ${what}: at most ${limit} per ${per}`, { limit, windowSeconds: windowMs / 1000 }, Math.max(1, Math.ceil(resetMs / 1000)));
 }
 
-interface Window { window: number; pending: number; global: number }
+interface Window {
+  window: number;
+  /** Hits counted here and not yet sent to Redis. */
+  pending: number;
+  /** Hits sent to Redis whose answer has not come back yet: still counted. */
+  flushing: number;
+  /** The window's count across gateways, as Redis last said. */
+  global: number;
+}
 
 /**
  * The per-request limit (every request, per IP) without a Redis round trip on the request
@@ -66,10 +74,10 @@ export class BatchedWindowLimiter {
     const window = Math.floor(now / this.windowMs);
     let w = this.windows.get(key);
     if (!w || w.window !== window) {
-      w = { window, pending: 0, global: 0 };
+      w = { window, pending: 0, flushing: 0, global: 0 };
       this.windows.set(key, w);
     }
-    if (w.global + w.pending >= limit) throw tooMany(what, limit, this.windowMs, (window + 1) * this.windowMs - now);
+    if (w.global + w.flushing + w.pending >= limit) throw tooMany(what, limit, this.windowMs, (window + 1) * this.windowMs - now);
     w.pending++;
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
   }
@@ -86,9 +94,18 @@ export class BatchedWindowLimiter {
       if (w.pending === 0) continue;
       const by = w.pending;
       w.pending = 0;
+      // Counted as in flight until Redis answers: dropping them meanwhile let a burst
+      // through at up to twice the limit.
+      w.flushing += by;
       work.push(this.limiter.hit(`${key}:${w.window}`, this.windowMs * 2, by).then(
-        ({ count }) => { w.global = Math.max(w.global, count); },
-        () => { w.pending += by; }, // Redis down: keep counting locally, try again next flush
+        ({ count }) => {
+          w.flushing -= by;
+          w.global = Math.max(w.global, count);
+        },
+        () => {
+          w.flushing -= by;
+          w.pending += by; // Redis down: keep counting locally, try again next flush
+        },
       ));
     }
     await Promise.all(work);
