@@ -42,10 +42,10 @@ export class Membership {
    */
   async join(): Promise<void> {
     await this.beat();
-    const iter = await this.kv.watch();
-    this.watcher = iter;
     let ready!: () => void;
     const initialised = new Promise<void>((r) => (ready = r));
+    const iter = await this.kv.watch({ initializedFn: () => ready() });
+    this.watcher = iter;
     void (async () => {
       for await (const entry of iter) {
         if (entry.operation === 'PUT') {
@@ -58,7 +58,6 @@ export class Membership {
           this.info.delete(entry.key);
           this.onChange();
         }
-        if (entry.delta === 0) ready();
       }
     })().catch((err: unknown) => this.log.warn({ err }, 'membership watch ended'));
     // The watch replays current values first; wait for them (or a short while on an empty bucket).
@@ -106,18 +105,18 @@ export class Membership {
 
 /** The members of a bucket right now, read once through a watch (for tools and views). */
 export async function readMembers(kv: KV): Promise<MemberInfo[]> {
-  const out: MemberInfo[] = [];
-  const iter = await kv.watch();
-  const done = new Promise<void>((resolve) => {
-    void (async () => {
-      for await (const entry of iter) {
-        if (entry.operation === 'PUT') out.push(JSON.parse(text.decode(entry.value)) as MemberInfo);
-        if (entry.delta === 0) break;
-      }
-      resolve();
-    })();
-  });
-  await Promise.race([done, new Promise((r) => setTimeout(r, 500))]);
+  // Keyed by node, since a heartbeat arriving during the replay is a second value for its key.
+  const members = new Map<string, MemberInfo>();
+  let initialised!: () => void;
+  const replayed = new Promise<void>((resolve) => (initialised = resolve));
+  const iter = await kv.watch({ initializedFn: () => initialised() });
+  void (async () => {
+    for await (const entry of iter) {
+      if (entry.operation === 'PUT') members.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
+      else members.delete(entry.key);
+    }
+  })().catch(() => undefined);
+  await Promise.race([replayed, new Promise((r) => setTimeout(r, 1000))]);
   iter.stop();
-  return out;
+  return [...members.values()];
 }
