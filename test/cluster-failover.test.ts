@@ -111,8 +111,8 @@ test('kill -9 of a node: survivors own all its shards within the lease TTL, asks
   const takeoverMs = Date.now() - killedAt;
   await new Promise((r) => setTimeout(r, 500));
   const result = await load.stop();
-  // Lease TTL, plus the survivors' 1/3-TTL check interval, plus the server's expiry sweep.
-  assert.ok(takeoverMs <= leaseTtlMs + 1500, `survivors took over in ${takeoverMs} ms`);
+  // Lease TTL, plus the survivors' 1/3-TTL check interval, plus the server's expiry sweep, plus slack for a loaded machine.
+  assert.ok(takeoverMs <= leaseTtlMs + 2000, `survivors took over in ${takeoverMs} ms`);
   for (const f of result.failed) {
     assert.instance(f.err, ClusterError, `failure is typed: ${String(f.err)}`);
     assert.ok(f.ms <= deadlineMs + 250, `failed within its deadline (${f.ms} ms)`);
