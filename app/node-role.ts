@@ -53,7 +53,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const routes = new RouteCache(new LogisticsRepository(pool));
   // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
-  const node = await ClusterNode.start({
+  return ClusterNode.start({
     nc,
     ...nodeSettings(config),
     log: log.child({ node: config.nodeId }),
@@ -83,6 +83,19 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         ...(config.checkoutFailpoint ? { failpoint: config.checkoutFailpoint } : {}),
       }),
     ],
+    services: [
+      // Searches go to other nodes before this one hands its shards off...
+      { beforeStop: stopSearch },
+      // ...and what the entities and jobs used closes after.
+      {
+        afterStop: async () => {
+          await inventoryPool.end().catch(() => undefined);
+          await indexer?.stop();
+          await searchIndex.close();
+          await documents.close();
+        },
+      },
+    ],
     singletons: [
       { name: 'outbox-relay', start: () => relay.start() },
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
@@ -93,16 +106,4 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
     ],
   });
-  // ClusterNode has no stop hook: wrap its stop so the search service leaves the queue
-  // group first (searches go to other nodes) and the catalog's connections close after.
-  const stopNode = node.stop.bind(node);
-  node.stop = async () => {
-    await stopSearch();
-    await stopNode();
-    await inventoryPool.end().catch(() => undefined);
-    await indexer?.stop();
-    await searchIndex.close();
-    await documents.close();
-  };
-  return node;
 }

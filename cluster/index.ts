@@ -2,7 +2,7 @@
 // It knows nothing about commerce.
 export type { EntityDefinition, AnyEntityDefinition, EntityContext, Reply } from './entity.ts';
 export { ClusterClient, type AskOptions, type ClientOptions, type ClientStats } from './client.ts';
-export { ClusterNode, type NodeOptions, type NodeStats, type Singleton } from './node.ts';
+export { ClusterNode, type NodeOptions, type NodeService, type NodeStats, type Singleton } from './node.ts';
 export {
   ClusterError, TimeoutError, UnavailableError, OverloadedError, InvalidError, RejectedError,
   toWireError, fromWireError, type WireError,

@@ -24,6 +24,17 @@ export interface NodeOptions {
   entities: AnyEntityDefinition[];
   /** Jobs that must run on exactly one node (an outbox relay, a sweeper). */
   singletons?: Singleton[];
+  /**
+   * Services that live beside the entities on this node. On a graceful stop each one's
+   * `beforeStop` runs first (stop taking work: leave a queue group), then the shards are
+   * handed off, then each `afterStop` (close what the entities were still using).
+   */
+  services?: NodeService[];
+}
+
+export interface NodeService {
+  beforeStop?(): Promise<void>;
+  afterStop?(): Promise<void>;
 }
 
 /**
@@ -293,6 +304,8 @@ export class ClusterNode {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    const services = this.opts.services ?? [];
+    await Promise.all(services.map((svc) => svc.beforeStop?.()));
     await this.reconciling;
     await this.membership.leave();
     const shards = new Set([...this.leases.heldShards(), ...this.handingOff.keys()]);
@@ -301,5 +314,6 @@ export class ClusterNode {
     for (const w of this.watchers) w.stop();
     this.membership.halt();
     await this.host.close();
+    for (const svc of services) await svc.afterStop?.();
   }
 }
