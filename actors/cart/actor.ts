@@ -4,7 +4,7 @@
 import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
 import type { CartRepository } from '../../stores/mysql/carts.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
-import { FencedWriteError } from '../../stores/mysql/fenced.ts';
+import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { cartType, decodeCartMsg, type CartMsg, type CartView } from './messages.ts';
 import { decideCart, type CartModel } from './state.ts';
 

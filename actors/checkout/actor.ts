@@ -2,7 +2,7 @@
 // (so two payments of one order never race), loads the order on activation and, after
 // any failure, reads it again so memory never runs ahead of what is stored.
 import { RejectedError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
-import { FencedWriteError } from '../../stores/mysql/fenced.ts';
+import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
 import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';

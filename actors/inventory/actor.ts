@@ -6,7 +6,8 @@
 import {
   ClusterError, TimeoutError, UnavailableError, type EntityContext, type EntityDefinition, type Reply,
 } from '../../cluster/index.ts';
-import { FencedError, RetryableWriteError, UnsafeValueError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
+import { RetryableWriteError, UnsafeValueError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
+import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
   decide, forgetFinished, loadReservation, newModel, takeWrites, type InventoryEvent, type InventoryModel, type WriteSet,
@@ -76,7 +77,7 @@ export class InventoryEntity {
         // find the version its predecessor has not written yet, or the two can deadlock on a
         // row both touch. Both roll back whole: wait for the predecessor and try again. A
         // fence that persists once the predecessor is done, or a failed predecessor, is real.
-        const transient = err instanceof RetryableWriteError || (err instanceof FencedError && attempt === 1);
+        const transient = err instanceof RetryableWriteError || (err instanceof FencedWriteError && attempt === 1);
         if (!transient || attempt >= 5) throw err;
         await afterPrevious;
       }
@@ -98,7 +99,7 @@ export class InventoryEntity {
  * COMMIT): it may have been applied, so only idempotent messages may be resent.
  */
 function commitFailure(sku: string, err: unknown): ClusterError {
-  if (err instanceof FencedError) return new UnavailableError(`inventory ${sku} changed underneath; retry`, { cause: err });
+  if (err instanceof FencedWriteError) return new UnavailableError(`inventory ${sku} changed underneath; retry`, { cause: err });
   if (err instanceof RetryableWriteError) return new UnavailableError(`inventory ${sku} could not commit; retry`, { cause: err });
   if (err instanceof UnsafeValueError) return new ClusterError('internal', `inventory ${sku}: ${err.message}`, { retryable: false, cause: err });
   if (typeof (err as { sqlState?: unknown }).sqlState === 'string') {

@@ -1,7 +1,7 @@
 // Carts in MariaDB, written only by the `cart:<userId>` actor. Every write is conditional
 // on the version the actor loaded, so a node that lost its shard cannot overwrite.
 import { withTransaction, type Pool } from './pool.ts';
-import { FencedWriteError } from './fenced.ts';
+import { FencedWriteError } from './writes.ts';
 
 export interface CartLineRecord {
   sku: string;

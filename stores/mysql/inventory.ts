@@ -1,6 +1,7 @@
 // The inventory tables: load a SKU's state in one consistent snapshot, and commit one
 // actor batch as one transaction in one round trip, conditional on the loaded version.
 import type { Pool } from './pool.ts';
+import { FencedWriteError, atomically } from './writes.ts';
 
 export interface StoredStock {
   warehouseId: string;
@@ -39,14 +40,6 @@ export interface InventoryBatch {
   reservations: Omit<StoredReservation, 'updatedAt'>[];
   /** Outbox rows: relayed to JetStream after commit. */
   events: { subject: string; payload: unknown }[];
-}
-
-/** The batch was decided on a version that is no longer the stored one: another writer won. */
-export class FencedError extends Error {
-  override name = 'FencedError';
-  constructor(sku: string, version: number, options?: { cause?: unknown }) {
-    super(`inventory ${sku} is no longer at version ${version}`, options);
-  }
 }
 
 /** The transaction was rolled back by the database (deadlock, lock wait) and may simply be retried. */
@@ -123,7 +116,7 @@ export class InventoryRepository {
 
   /**
    * Commits a batch in one compound statement: the version check, the stock rows, every
-   * reservation row and the outbox rows, all or nothing. Throws FencedError when the
+   * reservation row and the outbox rows, all or nothing. Throws FencedWriteError when the
    * stored version is not the expected one.
    */
   async commit(batch: InventoryBatch): Promise<void> {
@@ -166,17 +159,11 @@ export class InventoryRepository {
       );
       for (const s of batch.stock) params.push(batch.sku, s.warehouseId, s.onHand, s.reserved);
     }
-    const sql = `BEGIN NOT ATOMIC
-      DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
-      START TRANSACTION;
-      ${parts.join('\n')}
-      COMMIT;
-    END`;
     try {
-      await this.pool.query(sql, params);
+      await this.pool.query(atomically(parts), params);
     } catch (err) {
       const e = err as { sqlMessage?: string; errno?: number };
-      if (e.sqlMessage === 'inventory_fenced' || e.errno === 1062) throw new FencedError(batch.sku, batch.expectedVersion, { cause: err });
+      if (e.sqlMessage === 'inventory_fenced' || e.errno === 1062) throw new FencedWriteError(`inventory ${batch.sku} at version ${batch.expectedVersion}`, { cause: err });
       // Deadlock or lock wait timeout: the transaction was rolled back whole; the caller may retry.
       if (e.errno === 1213 || e.errno === 1205) throw new RetryableWriteError(batch.sku, { cause: err });
       throw err;

@@ -2,7 +2,7 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
-import { FencedWriteError } from './fenced.ts';
+import { FencedWriteError, atomically } from './writes.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed';
 
@@ -72,15 +72,6 @@ export class CouponTakenError extends Error {
 
 type Row = Record<string, unknown>;
 
-/** Statements as one transaction in one round trip; any error rolls the whole back. */
-function atomically(statements: string[]): string {
-  return `BEGIN NOT ATOMIC
-    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
-    START TRANSACTION;
-    ${statements.join('\n')}
-    COMMIT;
-  END`;
-}
 
 function json<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
