@@ -6,19 +6,14 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { InvalidError } from '../../cluster/index.ts';
 import { searchStream } from '../../stores/events/index.ts';
-import type { Facets, IndexedProduct, SearchIndex, SearchSort } from '../../stores/search/index.ts';
+import type { Facets, IndexedProduct, SearchIndex, SearchQuery } from '../../stores/search/index.ts';
 import { etaOf, type DeliveryEstimates, type Eta } from '../logistics/index.ts';
 import { categoryTree, type CategoryNode } from './categories.ts';
 import type { OutOfStockSet } from './out-of-stock.ts';
 import { serveService, serviceSubject } from './rpc.ts';
 
-export interface SearchRequest {
-  q?: string;
-  category?: string;
-  brand?: string;
-  minPrice?: number;
-  maxPrice?: number;
-  sort: SearchSort;
+/** The port's query with an opaque cursor instead of offset/size, and who is asking. */
+export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size'> {
   cursor?: string;
   limit: number;
   /** The caller's delivery cluster (default address): undeliverable SKUs are left out. */
