@@ -50,6 +50,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
   const orders = new OrderRepository(pool);
+  // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
+  const products = new ProductRepository(pool);
   const routes = new RouteCache(new LogisticsRepository(pool));
   // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
@@ -66,10 +68,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         onEventsCommitted: () => relay.kick(),
       }),
       sessionEntity({ repo: new SessionRepository(pool) }),
-      cartEntity({ repo: new CartRepository(pool), products: new ProductRepository(pool) }),
+      cartEntity({ repo: new CartRepository(pool), products }),
       checkoutEntity({
         orders,
-        products: new ProductRepository(pool),
+        products,
         users: new UserRepository(pool),
         inventory: new InventoryApi(client),
         carts: new CartApi(client),
