@@ -9,6 +9,7 @@ import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { OutOfStockSet, itemService, sharedIndexer, outOfStockProjection, serveSearch, startIndexer } from '../actors/catalog/index.ts';
+import { PopularityMirror, ShopperFilter, popularityJob } from '../actors/catalog/index.ts';
 import { DeliveryEstimates, deliveryEstimator } from '../actors/logistics/index.ts';
 import { openDocumentStore } from '../stores/documents/index.ts';
 import { openSearchIndex } from '../stores/search/index.ts';
@@ -39,7 +40,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // for the cluster by the sharedIndexer singleton below.
   const indexer = config.elasticsearchUrl ? undefined : await startIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog });
   await ensureStream(await nc.jetstreamManager(), searchStream(config.cluster));
-  const stopSearch = serveSearch({ nc, cluster: config.cluster, index: searchIndex, oos, estimates, log: catalogLog });
+  const stopSearch = serveSearch({
+    nc, cluster: config.cluster, index: searchIndex, oos, estimates, log: catalogLog,
+    filter: new ShopperFilter(redis, oos, estimates), popularity: new PopularityMirror(redis, config.cluster),
+  });
   const stream = inventoryStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), stream);
   const relay = new OutboxRelay(pool, nc.jetstream(), log.child({ job: 'outbox-relay' }));
@@ -106,6 +110,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
+      popularityJob({ pool, redis, prefix: config.cluster, log: catalogLog }),
     ],
   });
 }

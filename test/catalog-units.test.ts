@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvalidError } from '../cluster/index.ts';
-import { categoryTree, decodeCursor, encodeCursor, parseNdjson } from '../actors/catalog/index.ts';
+import { QueryTally, categoryTree, decodeCursor, encodeCursor, parseNdjson } from '../actors/catalog/index.ts';
+import { EmbeddedSearchIndex } from '../stores/search/index.ts';
 import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
 import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
 
@@ -52,6 +53,36 @@ test('demo catalog: deterministic, ~50 categories, category attributes, some SKU
   assert.ok('os' in phone.attributes && 'storage' in phone.attributes);
   const empty = Array.from({ length: 2000 }, (_, i) => demoStock(i + 1)).filter((s) => s.length === 0).length;
   assert.ok(empty > 50 && empty < 300, `${empty} of 2000 without stock`);
+});
+
+
+test('embedded index: the shopper filter is applied before counting, per filter version', async () => {
+  const index = new EmbeddedSearchIndex();
+  const mk = (sku: string, color: string) => ({ sku, title: `Lamp ${sku}`, brand: 'Glow', category: 'home/lighting', price: 100, currency: 'USD', supplierId: 's', attributes: { color }, createdAt: 1, updatedAt: 1 });
+  await index.upsert([mk('L1', 'red'), mk('L2', 'red'), mk('L3', 'blue')]);
+  const gone = new Set(['L2']);
+  const accept = (version: string) => ({ version, accepts: (sku: string) => !gone.has(sku) });
+  const first = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: accept('v1') });
+  assert.is(first.total, 2);
+  assert.equal(first.facets.attributes.color, { red: 1, blue: 1 });
+  assert.ok(!first.hits.some((h) => h.sku === 'L2'));
+  gone.add('L3');
+  const stale = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: accept('v1') });
+  assert.is(stale.total, 2, 'the same version is answered from the cache');
+  const fresh = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: accept('v2') });
+  assert.is(fresh.total, 1);
+  assert.equal(fresh.facets.brand, { Glow: 1 });
+});
+
+test('QueryTally: completes normalised queries that found something, most searched first', () => {
+  const tally = new QueryTally();
+  for (let i = 0; i < 3; i++) tally.record('  Wireless   Headphones ', 12);
+  tally.record('wireless charger', 4);
+  tally.record('wireless nothing', 0);
+  tally.record('w', 5);
+  assert.equal(tally.complete('WIRE', 5), ['wireless headphones', 'wireless charger']);
+  assert.equal(tally.complete('wireless c', 5), ['wireless charger']);
+  assert.equal(tally.complete('x', 5), []);
 });
 
 test.run();

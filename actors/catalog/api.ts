@@ -5,6 +5,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { ClusterClient } from '../../cluster/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
+import type { Suggestion } from '../../stores/search/index.ts';
 import { catalogStream, ensureStream } from '../../stores/events/index.ts';
 import type { Warehouse, LogisticsRepository } from '../../stores/mysql/logistics.ts';
 import { InventoryApi, type StockStatus } from '../inventory/index.ts';
@@ -43,6 +44,10 @@ export class CatalogApi {
 
   search(req: SearchRequest): Promise<SearchPage> {
     return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'search'), req, 5000);
+  }
+
+  suggest(q: string, limit: number): Promise<Suggestion[]> {
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'suggest'), { q, limit }, 2000);
   }
 
   categories(): Promise<CategoryNode[]> {

@@ -4,7 +4,10 @@ export { productInput, checkProduct, parseNdjson, type ProductInput, type Catalo
 export { OutOfStockSet, outOfStockProjection } from './out-of-stock.ts';
 export { itemService, applyCatalogEvents, productsCollection, type ItemServiceDeps } from './item-service.ts';
 export { startIndexer, sharedIndexer, type IndexerDeps } from './indexer.ts';
-export { serveSearch, runSearch, encodeCursor, decodeCursor, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
+export { ShopperFilter } from './shopper-filter.ts';
+export { PopularityMirror, popularityJob, refreshPopularity, popularityKey } from './popularity.ts';
+export { QueryTally } from './query-tally.ts';
+export { serveSearch, runSearch, runSuggest, encodeCursor, decodeCursor, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
 export { categoryTree, type CategoryNode } from './categories.ts';
 export { CatalogApi, type CatalogApiDeps, type ProductView } from './api.ts';
 export { asyncSingleton } from './jobs.ts';

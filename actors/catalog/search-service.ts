@@ -1,19 +1,25 @@
 // The search service on every node: runs a query on this node's index, drops out-of-stock
 // SKUs (one SMISMEMBER per batch of hits) and, for a caller with a delivery cluster, SKUs
 // that cannot be delivered there (one HMGET of the precomputed estimates), pulling further
-// hits until the page is full. Every search is published to the SEARCH stream.
+// hits until the page is full. With a ShopperFilter the index already leaves those out
+// before counting, so `total` and the facets count what the shopper can buy; the live
+// checks here catch what changed since the filter's last refresh. Every search is
+// published to the SEARCH stream; completions mix those queries with titles and categories.
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { InvalidError } from '../../cluster/index.ts';
 import { searchStream } from '../../stores/events/index.ts';
-import type { Facets, IndexedProduct, SearchIndex, SearchQuery } from '../../stores/search/index.ts';
+import type { Facets, IndexedProduct, SearchIndex, SearchQuery, Suggestion } from '../../stores/search/index.ts';
 import { etaOf, type DeliveryEstimates, type Eta } from '../logistics/index.ts';
 import { categoryTree, type CategoryNode } from './categories.ts';
 import type { OutOfStockSet } from './out-of-stock.ts';
+import type { PopularityMirror } from './popularity.ts';
+import { followSearches, QueryTally } from './query-tally.ts';
+import type { ShopperFilter } from './shopper-filter.ts';
 import { serveService, serviceSubject } from './rpc.ts';
 
 /** The port's query with an opaque cursor instead of offset/size, and who is asking. */
-export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size'> {
+export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size' | 'accept' | 'popularity'> {
   cursor?: string;
   limit: number;
   /** The caller's delivery cluster (default address): undeliverable SKUs are left out. */
@@ -53,17 +59,30 @@ export interface SearchDeps {
   index: SearchIndex;
   oos: OutOfStockSet;
   estimates: DeliveryEstimates;
+  /** Counts only buyable hits (total, facets); without it they count every hit. */
+  filter?: ShopperFilter;
+  /** Units sold in 7 days, for sort=popular. */
+  popularity?: PopularityMirror;
 }
 
 export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<SearchPage> {
   const start = decodeCursor(req.cursor);
-  const base = { q: req.q, category: req.category, brand: req.brand, minPrice: req.minPrice, maxPrice: req.maxPrice, sort: req.sort };
+  const [accept, popularity] = await Promise.all([
+    deps.filter?.filterFor(req.cluster),
+    req.sort === 'popular' ? deps.popularity?.current() : undefined,
+  ]);
+  const base: Omit<SearchQuery, 'offset' | 'size'> = {
+    q: req.q, category: req.category, brand: req.brand, minPrice: req.minPrice, maxPrice: req.maxPrice, sort: req.sort,
+    ...(req.attributes ? { attributes: req.attributes } : {}),
+    ...(accept ? { accept } : {}),
+    ...(popularity ? { popularity } : {}),
+  };
   const items: SearchItem[] = [];
   // Candidates fetched per round: a little more than a page, since some will be dropped.
   const chunk = Math.max(20, req.limit * 2);
   let pos = start;
   let total = 0;
-  let facets: Facets = { category: {}, brand: {} };
+  let facets: Facets = { category: {}, brand: {}, attributes: {} };
   for (let round = 0; items.length < req.limit; round++) {
     const res = await deps.index.search({ ...base, offset: pos, size: chunk });
     if (round === 0) {
@@ -94,6 +113,14 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
   return { items, facets, total, nextCursor: pos < total ? encodeCursor(pos) : null };
 }
 
+/** Completions for what the user is typing: past searches first, then categories and titles. */
+export async function runSuggest(deps: { index: SearchIndex; tally?: QueryTally }, q: string, limit: number): Promise<Suggestion[]> {
+  const queries = deps.tally?.complete(q, Math.max(3, Math.ceil(limit / 2))) ?? [];
+  const out: Suggestion[] = queries.map((text) => ({ text, kind: 'query' }));
+  for (const s of await deps.index.suggest(q, limit)) if (out.length < limit) out.push(s);
+  return out;
+}
+
 export interface SearchServiceDeps extends SearchDeps {
   nc: NatsConnection;
   cluster: string;
@@ -111,7 +138,7 @@ export function serveSearch(deps: SearchServiceDeps): () => Promise<void> {
     if (req.record) {
       const event = {
         query: req.q ?? '',
-        filters: { category: req.category, brand: req.brand, minPrice: req.minPrice, maxPrice: req.maxPrice, sort: req.sort },
+        filters: { category: req.category, brand: req.brand, minPrice: req.minPrice, maxPrice: req.maxPrice, sort: req.sort, attributes: req.attributes },
         ...(req.userId ? { userId: req.userId } : { deviceId: req.deviceId }),
         resultCount: page.total,
         at: Date.now(),
@@ -124,8 +151,20 @@ export function serveSearch(deps: SearchServiceDeps): () => Promise<void> {
   });
   const stopCategories = serveService(deps.nc, serviceSubject(deps.cluster, 'catalog', 'categories'), deps.log, async (): Promise<CategoryNode[]> =>
     categoryTree(await deps.index.categoryCounts()));
+  const tally = new QueryTally();
+  const following = followSearches({ nc: deps.nc, cluster: deps.cluster, tally, log: deps.log })
+    .catch((err: unknown) => {
+      deps.log.warn({ err: String(err) }, 'query completions will not learn from past searches');
+      return undefined;
+    });
+  const stopSuggest = serveService(deps.nc, serviceSubject(deps.cluster, 'catalog', 'suggest'), deps.log, async (raw) => {
+    const req = raw as { q: string; limit: number };
+    return runSuggest({ index: deps.index, tally }, req.q, req.limit);
+  });
   return async () => {
     await stopSearch();
     await stopCategories();
+    await stopSuggest();
+    await (await following)?.stop();
   };
 }

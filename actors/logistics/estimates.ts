@@ -45,6 +45,11 @@ export class DeliveryEstimates {
     return `${this.prefix}:eta:${cluster}`;
   }
 
+  /** Goes up whenever a SKU became deliverable or undeliverable somewhere (mirrors poll it). */
+  get versionKey(): string {
+    return `${this.prefix}:eta:version`;
+  }
+
   /** Transit days to `cluster` per SKU; undefined where it cannot be delivered. One round trip. */
   async days(cluster: string, skus: string[]): Promise<(number | undefined)[]> {
     if (skus.length === 0) return [];
@@ -62,7 +67,9 @@ export class DeliveryEstimates {
         else p.hset(this.key(c), sku, String(d));
       }
     }
-    await p.exec();
+    const results = await p.exec();
+    // HSET answers 1 for a new field and HDEL 1 for a removed one: only those change what is deliverable.
+    if (results?.some(([err, n]) => !err && n === 1)) await this.redis.incr(this.versionKey);
   }
 
   /** Replaces every cluster's hash at once (a full rebuild): built aside, then renamed. */
@@ -79,5 +86,6 @@ export class DeliveryEstimates {
       for (let i = 0; i < flat.length; i += 5000) await this.redis.hset(next, ...flat.slice(i, i + 5000).flat());
       await this.redis.rename(next, this.key(c));
     }
+    await this.redis.incr(this.versionKey);
   }
 }

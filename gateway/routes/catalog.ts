@@ -11,10 +11,16 @@ import { requireAdmin } from '../auth.ts';
 import { readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
+import { deliveryCluster } from '../../actors/users/index.ts';
 
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const price = z.coerce.number().int().min(0).max(100_000_000);
 const limit = z.coerce.number().int().min(1).max(100).default(20);
+/** Where to estimate delivery for a shopper without a token (or another place than their address). */
+const deliveryPlace = {
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code such as "US"').transform((c) => c.toUpperCase()).optional(),
+  postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal code of 1-12 letters, digits, spaces or dashes').optional(),
+};
 
 export const searchQuery = z.object({
   q: z.string().max(200).optional(),
@@ -22,14 +28,36 @@ export const searchQuery = z.object({
   brand: z.string().trim().min(1).max(120).optional(),
   minPrice: price.optional(),
   maxPrice: price.optional(),
-  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest']).default('relevance'),
+  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('relevance'),
   cursor: z.string().max(200).optional(),
   limit,
+  ...deliveryPlace,
 }).meta({ id: 'SearchQuery' });
+
+export const suggestQuery = z.object({
+  q: z.string().trim().min(1).max(100),
+  limit: z.coerce.number().int().min(1).max(20).default(10),
+}).meta({ id: 'SuggestQuery' });
+
+/** `attr.<name>=<value>` filters (repeatable): the name's values are alternatives, names all apply. */
+export function attributeFilters(all: Record<string, string[]>): Record<string, string[]> | undefined {
+  const out: Record<string, string[]> = {};
+  const problems: { field: string; problem: string }[] = [];
+  for (const [key, values] of Object.entries(all)) {
+    if (!key.startsWith('attr.')) continue;
+    const name = key.slice(5);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) problems.push({ field: key, problem: 'an attribute name is 1-40 of A-Z a-z 0-9 _ -' });
+    else if (values.some((v) => v.trim().length === 0 || v.length > 100)) problems.push({ field: key, problem: 'a value is 1-100 characters' });
+    else out[name] = [...new Set([...(out[name] ?? []), ...values.map((v) => v.trim())])].slice(0, 20);
+  }
+  if (Object.keys(out).length > 10) problems.push({ field: 'attr.*', problem: 'at most 10 attributes can be filtered on at once' });
+  if (problems.length > 0) throw new HttpError(422, 'validation_failed', `the query has invalid values: ${problems.map((p) => p.field).join(', ')}`, problems);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
 
 export const listQuery = z.object({
   category: categoryPath.optional(),
-  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest']).default('newest'),
+  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('newest'),
   cursor: z.string().max(200).optional(),
   limit,
 }).meta({ id: 'ProductListQuery' });
@@ -43,17 +71,24 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const catalog = deps.catalog;
 
-  /** The delivery cluster of a logged-in caller's default address, if any. */
-  const callerCluster = async (c: Context<GatewayEnv>): Promise<string | undefined> => {
+  /**
+   * The delivery cluster to filter and estimate for: `country` (and `postalCode`) from the
+   * query when given, else a logged-in caller's default address, else none.
+   */
+  const callerCluster = async (c: Context<GatewayEnv>, place?: { country?: string | undefined; postalCode?: string | undefined }): Promise<string | undefined> => {
+    if (place?.postalCode !== undefined && place.country === undefined) {
+      throw new HttpError(422, 'validation_failed', 'postalCode needs a country', [{ field: 'country', problem: 'required with postalCode' }]);
+    }
+    if (place?.country !== undefined) return deliveryCluster(place.country, '', place.postalCode ?? '');
     const userId = c.get('userId');
     if (!userId) return undefined;
     const me = await deps.users.me(userId);
     return me.addresses.find((a) => a.addressId === me.defaultAddressId)?.cluster;
   };
 
-  const page = async (c: Context<GatewayEnv>, req: Omit<SearchRequest, 'cluster' | 'userId' | 'deviceId'>) => {
+  const page = async (c: Context<GatewayEnv>, req: Omit<SearchRequest, 'cluster' | 'userId' | 'deviceId'>, place?: { country?: string | undefined; postalCode?: string | undefined }) => {
     const userId = c.get('userId');
-    const cluster = await callerCluster(c);
+    const cluster = await callerCluster(c, place);
     const deviceId = c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}`;
     const res = await catalog.search({ ...req, ...(cluster ? { cluster } : {}), ...(userId ? { userId } : { deviceId }) });
     return {
@@ -71,17 +106,25 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json(await page(c, { ...q, record: false }));
   });
 
+  app.get('/v1/search/suggest', async (c) => {
+    const q = check(suggestQuery, c.req.query(), 'query');
+    return c.json({ items: await catalog.suggest(q.q, q.limit) });
+  });
+
   app.get('/v1/search', async (c) => {
-    const q = check(searchQuery, c.req.query(), 'query');
+    const all = c.req.queries();
+    const { country, postalCode, ...q } = check(searchQuery, Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('attr.')).map(([k, v]) => [k, v[0]])), 'query');
     if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {
       throw new HttpError(422, 'validation_failed', 'minPrice is above maxPrice', [{ field: 'minPrice', problem: 'must not be above maxPrice' }]);
     }
-    return c.json(await page(c, { ...q, record: true }));
+    const attributes = attributeFilters(all);
+    return c.json(await page(c, { ...q, ...(attributes ? { attributes } : {}), record: true }, { country, postalCode }));
   });
 
   app.get('/v1/products/:sku', async (c) => {
     const sku = skuParam(c.req.param('sku'));
-    const p = await catalog.product(sku, await callerCluster(c));
+    const place = check(z.object(deliveryPlace), { country: c.req.query('country'), postalCode: c.req.query('postalCode') }, 'query');
+    const p = await catalog.product(sku, await callerCluster(c, place));
     if (!p) throw new HttpError(404, 'not_found', `no product ${sku}`);
     return c.json({ ...publicProduct(p), stock: p.stock, ...(p.delivery ? { delivery: p.delivery } : {}) });
   });

@@ -80,6 +80,38 @@ export function searchIndexContract(name: string, open: () => Promise<IndexFixtu
     assert.is(all['home/bedding/blankets'], 2);
   });
 
+  t('attribute filters: values of one name are alternatives, names all apply, case-insensitive', async (ctx) => {
+    assert.equal(skus(await ix(ctx).search(q({ attributes: { color: ['BLUE'] } }))), ['C-07']);
+    assert.equal(skus(await ix(ctx).search(q({ attributes: { color: ['blue', 'red'] }, sort: 'price_asc' }))), ['C-07', 'C-06']);
+    assert.equal(skus(await ix(ctx).search(q({ attributes: { color: ['blue', 'red'], fabric: ['wool'] } }))), ['C-06']);
+    assert.equal(skus(await ix(ctx).search(q({ q: 'headphones', attributes: { connectivity: ['bluetooth'] }, sort: 'price_asc' }))), ['C-02', 'C-01']);
+  });
+
+  t('attribute facets count values over the filtered hits', async (ctx) => {
+    const r = await ix(ctx).search(q({ category: 'home' }));
+    assert.equal(r.facets.attributes.color, { red: 1, blue: 1 });
+    assert.equal(r.facets.attributes.fabric, { wool: 1, cotton: 1 });
+    assert.equal(r.facets.attributes.size, { queen: 1 });
+  });
+
+  t('popular sorts by units sold, unsold last in relevance order', async (ctx) => {
+    const units = new Map([['C-03', 5], ['C-02', 9]]);
+    const r = await ix(ctx).search(q({ q: 'headphones', sort: 'popular', popularity: { version: 'v1', of: (sku) => units.get(sku) ?? 0 } }));
+    assert.equal(skus(r).slice(0, 2), ['C-02', 'C-03']);
+    assert.is(r.total, 4);
+  });
+
+  t('suggest completes titles (from any word) and categories', async (ctx) => {
+    const wire = await ix(ctx).suggest('Wirel', 10);
+    const titles = wire.filter((x) => x.kind === 'product').map((x) => x.text);
+    assert.ok(titles.includes('Wireless Headphones Pro') && titles.includes('Wireless Speaker'), JSON.stringify(wire));
+    const head = await ix(ctx).suggest('headph', 10);
+    assert.ok(head.some((x) => x.kind === 'category' && x.text === 'electronics/audio/headphones'), JSON.stringify(head));
+    assert.ok(head.some((x) => x.kind === 'product' && x.text === 'Wired Studio Headphones'), 'a later word of the title completes too');
+    assert.equal(await ix(ctx).suggest('zzzz', 10), []);
+    assert.ok((await ix(ctx).suggest('w', 2)).length <= 2);
+  });
+
   t('offset paging walks every hit once', async (ctx) => {
     const seen: string[] = [];
     for (let offset = 0; ; offset += 3) {

@@ -3,13 +3,33 @@
 // multi_match, term/range filters, sorts, and terms aggregations for the facets.
 import { Client, type estypes } from '@elastic/elasticsearch';
 import {
-  attributeText, categoryPaths, type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult,
+  attributeText, attributeValues, categoryPaths, normalizeText,
+  type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
+
+/** "color=blue" → 7 buckets into { color: { blue: 7 } }. */
+function splitPairs(counts: Record<string, number>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [pair, n] of Object.entries(counts)) {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at);
+    (out[name] ??= {})[pair.slice(at + 1)] = n;
+  }
+  return out;
+}
 
 interface EsDoc extends IndexedProduct {
   attrs: string;
   categoryPath: string[];
   brandKey: string;
+  /** "name=value" lower-cased, for attribute filters. */
+  attrKey: string[];
+  /** "name=value" as given, for attribute facets. */
+  attrFacet: string[];
+}
+
+function attributePairs(attributes: Record<string, unknown>): string[] {
+  return Object.entries(attributes).flatMap(([name, v]) => attributeValues(v).map((x) => `${name}=${x}`));
 }
 
 const settings = {
@@ -38,6 +58,8 @@ const mappings = {
     createdAt: { type: 'date', format: 'epoch_millis' },
     updatedAt: { type: 'date', format: 'epoch_millis' },
     attributes: { type: 'object', enabled: false },
+    attrKey: { type: 'keyword' },
+    attrFacet: { type: 'keyword' },
   },
 } as const;
 
@@ -61,7 +83,11 @@ export class ElasticSearchIndex implements SearchIndex {
     if (products.length === 0) return;
     await this.ensure();
     const operations = products.flatMap((p) => {
-      const doc: EsDoc = { ...p, attrs: attributeText(p.attributes), categoryPath: categoryPaths(p.category), brandKey: p.brand.toLowerCase() };
+      const pairs = attributePairs(p.attributes);
+      const doc: EsDoc = {
+        ...p, attrs: attributeText(p.attributes), categoryPath: categoryPaths(p.category), brandKey: p.brand.toLowerCase(),
+        attrKey: pairs.map((x) => x.toLowerCase()), attrFacet: pairs,
+      };
       return [{ index: { _index: this.index, _id: p.sku } }, doc];
     });
     const res = await this.client.bulk({ operations, refresh: 'wait_for' });
@@ -84,6 +110,9 @@ export class ElasticSearchIndex implements SearchIndex {
     if (query.minPrice !== undefined || query.maxPrice !== undefined) {
       filter.push({ range: { price: { ...(query.minPrice !== undefined ? { gte: query.minPrice } : {}), ...(query.maxPrice !== undefined ? { lte: query.maxPrice } : {}) } } });
     }
+    for (const [name, values] of Object.entries(query.attributes ?? {})) {
+      filter.push({ terms: { attrKey: values.map((v) => `${name}=${v}`.toLowerCase()) } });
+    }
     const text = query.q?.trim() ?? '';
     const must: estypes.QueryDslQueryContainer[] = text === ''
       ? [{ match_all: {} }]
@@ -96,8 +125,12 @@ export class ElasticSearchIndex implements SearchIndex {
           minimum_should_match: 1,
         },
       }];
+    // The shared index holds no sales figures, and the shopper's stock/delivery filter is a
+    // function of this node's read models: sort=popular ranks by relevance here, and the
+    // caller drops unbuyable hits page by page (counts include them; see docs/search.md).
     const sort: estypes.Sort = {
       relevance: [{ _score: 'desc' }, { sku: 'asc' }],
+      popular: [{ _score: 'desc' }, { sku: 'asc' }],
       price_asc: [{ price: 'asc' }, { sku: 'asc' }],
       price_desc: [{ price: 'desc' }, { sku: 'asc' }],
       newest: [{ createdAt: 'desc' }, { sku: 'asc' }],
@@ -109,7 +142,11 @@ export class ElasticSearchIndex implements SearchIndex {
       track_total_hits: true,
       query: { bool: { must, filter } },
       sort,
-      aggs: { category: { terms: { field: 'category', size: 200 } }, brand: { terms: { field: 'brand.raw', size: 200 } } },
+      aggs: {
+        category: { terms: { field: 'category', size: 200 } },
+        brand: { terms: { field: 'brand.raw', size: 200 } },
+        attributes: { terms: { field: 'attrFacet', size: 600 } },
+      },
     });
     const buckets = (name: string): Record<string, number> => {
       const agg = res.aggregations?.[name] as { buckets?: { key: string; doc_count: number }[] } | undefined;
@@ -118,12 +155,29 @@ export class ElasticSearchIndex implements SearchIndex {
     const total = typeof res.hits.total === 'number' ? res.hits.total : res.hits.total?.value ?? 0;
     return {
       hits: res.hits.hits.map((h) => {
-        const { attrs: _a, categoryPath: _c, brandKey: _b, ...product } = h._source!;
+        const { attrs: _a, categoryPath: _c, brandKey: _b, attrKey: _k, attrFacet: _f, ...product } = h._source!;
         return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, product };
       }),
       total,
-      facets: { category: buckets('category'), brand: buckets('brand') },
+      facets: { category: buckets('category'), brand: buckets('brand'), attributes: splitPairs(buckets('attributes')) },
     };
+  }
+
+  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
+    await this.ensure();
+    const text = normalizeText(prefix);
+    if (text === '') return [];
+    const res = await this.client.search<EsDoc>({
+      index: this.index,
+      size: limit,
+      _source: ['title'],
+      query: { match: { 'title.prefix': { query: text, operator: 'and' } } },
+      aggs: { categories: { terms: { field: 'categoryPath', size: 2, include: `(.*/)?${text.replace(/[^a-z0-9 -]/g, '').replace(/ /g, '[-_ ]')}.*` } } },
+    });
+    const cats = (res.aggregations?.categories as { buckets?: { key: string }[] } | undefined)?.buckets ?? [];
+    const out: Suggestion[] = cats.map((b) => ({ text: b.key, kind: 'category' as const }));
+    for (const h of res.hits.hits) if (h._source && out.length < limit) out.push({ text: h._source.title, kind: 'product' });
+    return out;
   }
 
   async categoryCounts(): Promise<Record<string, number>> {

@@ -1,13 +1,53 @@
 // The embedded search index: MiniSearch in this process (fuzzy, prefix, BM25 ranking),
 // with filters, sorts and facets computed over the matching products held in memory.
 // Ranked hits of recent queries are kept (LRU) until the index next changes, so paging
-// and repeated queries cost a slice, not a search.
+// and repeated queries cost a slice, not a search; what survives the shopper's stock and
+// delivery filter is counted (total, facets) per filter version.
 import MiniSearch, { type SearchResult as MsResult } from 'minisearch';
 import {
-  attributeText, categoryPaths, inCategory, type Facets, type IndexedProduct, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult,
+  attributeText, attributeValues, categoryPaths, inCategory, matchesAttributes, normalizeText,
+  type Facets, type IndexedProduct, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
+import { TitleSuggester } from './suggest.ts';
 
 type Entry = { product: IndexedProduct; score: number };
+type Counted = { entries: Entry[]; facets: Facets };
+
+/** Most-recently-used cache lookup: a hit moves to the back, a miss evicts the oldest. */
+function lruGet<V>(cache: Map<string, V>, key: string, size: number, make: () => V): V {
+  let value = cache.get(key);
+  if (value !== undefined) cache.delete(key);
+  else {
+    value = make();
+    if (cache.size >= size) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, value);
+  return value;
+}
+
+/** Attribute facets stop at this many names and values per name, so one odd catalog cannot bloat a page. */
+const maxFacetNames = 20;
+const maxFacetValues = 30;
+
+function withFacets(entries: Entry[]): Counted {
+  const facets: Facets = { category: {}, brand: {}, attributes: {} };
+  for (const { product: p } of entries) {
+    facets.category[p.category] = (facets.category[p.category] ?? 0) + 1;
+    facets.brand[p.brand] = (facets.brand[p.brand] ?? 0) + 1;
+    for (const [name, raw] of Object.entries(p.attributes)) {
+      let values = facets.attributes[name];
+      if (!values) {
+        if (Object.keys(facets.attributes).length >= maxFacetNames) continue;
+        values = facets.attributes[name] = {};
+      }
+      for (const v of attributeValues(raw)) {
+        if (values[v] === undefined && Object.keys(values).length >= maxFacetValues) continue;
+        values[v] = (values[v] ?? 0) + 1;
+      }
+    }
+  }
+  return { entries, facets };
+}
 
 function newEngine(): MiniSearch<IndexedProduct> {
   return new MiniSearch<IndexedProduct>({
@@ -29,7 +69,7 @@ function newEngine(): MiniSearch<IndexedProduct> {
   });
 }
 
-const compare: Record<SearchQuery['sort'], (a: Entry, b: Entry) => number> = {
+const compare: Record<Exclude<SearchQuery['sort'], 'popular'>, (a: Entry, b: Entry) => number> = {
   relevance: (a, b) => b.score - a.score || (a.product.sku < b.product.sku ? -1 : 1),
   price_asc: (a, b) => a.product.price - b.product.price || (a.product.sku < b.product.sku ? -1 : 1),
   price_desc: (a, b) => b.product.price - a.product.price || (a.product.sku < b.product.sku ? -1 : 1),
@@ -42,7 +82,13 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private readonly products = new Map<string, IndexedProduct>();
   /** Category path (every level) → SKUs, so browsing a category does not scan everything. */
   private readonly byCategory = new Map<string, Set<string>>();
-  private readonly cache = new Map<string, { entries: Entry[]; facets: Facets }>();
+  /** Ranked hits of recent queries, before the shopper's filter. */
+  private readonly cache = new Map<string, Entry[]>();
+  /** Hits that survived a filter version, with their facets. */
+  private readonly counted = new Map<string, Counted>();
+  private titles: TitleSuggester | undefined;
+  private titlesDirty = false;
+  private titlesBuiltAt = 0;
 
   constructor(private readonly cacheSize = 2000) {}
 
@@ -50,8 +96,14 @@ export class EmbeddedSearchIndex implements SearchIndex {
     for (const path of categoryPaths(p.category)) this.byCategory.get(path)?.delete(p.sku);
   }
 
+  private changed(): void {
+    this.cache.clear();
+    this.counted.clear();
+    this.titlesDirty = true;
+  }
+
   async upsert(products: IndexedProduct[]): Promise<void> {
-    if (products.length > 0) this.cache.clear();
+    if (products.length > 0) this.changed();
     for (const p of products) {
       const old = this.products.get(p.sku);
       if (old) {
@@ -69,7 +121,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   async remove(skus: string[]): Promise<void> {
-    if (skus.length > 0) this.cache.clear();
+    if (skus.length > 0) this.changed();
     for (const sku of skus) {
       const old = this.products.get(sku);
       if (!old) continue;
@@ -80,27 +132,29 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   async search(query: SearchQuery): Promise<SearchResult> {
-    const key = JSON.stringify([query.q?.trim().toLowerCase() ?? '', query.category, query.brand?.toLowerCase(), query.minPrice, query.maxPrice, query.sort]);
-    let ranked = this.cache.get(key);
-    if (ranked) {
-      this.cache.delete(key);
-    } else {
-      ranked = this.rank(query);
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-    }
-    this.cache.set(key, ranked);
-    const hits: SearchHit[] = ranked.entries.slice(query.offset, query.offset + query.size)
+    const key = JSON.stringify([
+      query.q ? normalizeText(query.q) : '', query.category, query.brand?.toLowerCase(), query.minPrice, query.maxPrice, query.sort,
+      query.attributes ? Object.entries(query.attributes).map(([k, v]) => [k.toLowerCase(), v.map((x) => x.toLowerCase()).sort()]).sort() : null,
+      query.sort === 'popular' ? query.popularity?.version ?? '' : '',
+    ]);
+    const ranked = lruGet(this.cache, key, this.cacheSize, () => this.rank(query));
+    // What survives the shopper's filter (stock, delivery) is counted per filter version.
+    const counted = query.accept
+      ? lruGet(this.counted, `${key}|${query.accept.version}`, this.cacheSize, () => withFacets(ranked.filter((e) => query.accept!.accepts(e.product.sku))))
+      : lruGet(this.counted, key, this.cacheSize, () => withFacets(ranked));
+    const hits: SearchHit[] = counted.entries.slice(query.offset, query.offset + query.size)
       .map((e) => ({ sku: e.product.sku, score: Math.round(e.score * 1000) / 1000, product: e.product }));
-    return { hits, total: ranked.entries.length, facets: ranked.facets };
+    return { hits, total: counted.entries.length, facets: counted.facets };
   }
 
-  private rank(query: SearchQuery): { entries: Entry[]; facets: Facets } {
+  private rank(query: SearchQuery): Entry[] {
     const brand = query.brand?.toLowerCase();
     const keep = (p: IndexedProduct) =>
       (query.category === undefined || inCategory(p.category, query.category))
       && (brand === undefined || p.brand.toLowerCase() === brand)
       && (query.minPrice === undefined || p.price >= query.minPrice)
-      && (query.maxPrice === undefined || p.price <= query.maxPrice);
+      && (query.maxPrice === undefined || p.price <= query.maxPrice)
+      && matchesAttributes(p.attributes, query.attributes);
     const entries: Entry[] = [];
     const text = query.q?.trim() ?? '';
     if (text === '') {
@@ -119,13 +173,29 @@ export class EmbeddedSearchIndex implements SearchIndex {
         if (p && keep(p)) entries.push({ product: p, score: r.score });
       }
     }
-    const facets: Facets = { category: {}, brand: {} };
-    for (const { product: p } of entries) {
-      facets.category[p.category] = (facets.category[p.category] ?? 0) + 1;
-      facets.brand[p.brand] = (facets.brand[p.brand] ?? 0) + 1;
+    if (query.sort === 'popular') {
+      const units = query.popularity;
+      const of = (e: Entry) => units?.of(e.product.sku) ?? 0;
+      entries.sort((a, b) => of(b) - of(a) || compare.relevance(a, b));
+    } else {
+      entries.sort(compare[query.sort]);
     }
-    entries.sort(compare[query.sort]);
-    return { entries, facets };
+    return entries;
+  }
+
+  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
+    return this.suggester().complete(normalizeText(prefix), limit);
+  }
+
+  /** The completion index, rebuilt at most once a second after the catalog changed. */
+  private suggester(): TitleSuggester {
+    const now = Date.now();
+    if (!this.titles || (this.titlesDirty && now - this.titlesBuiltAt >= 1000)) {
+      this.titles = new TitleSuggester(this.products.values());
+      this.titlesDirty = false;
+      this.titlesBuiltAt = now;
+    }
+    return this.titles;
   }
 
   async categoryCounts(): Promise<Record<string, number>> {
@@ -142,7 +212,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
     this.engine = newEngine();
     this.products.clear();
     this.byCategory.clear();
-    this.cache.clear();
+    this.changed();
+    this.titles = undefined;
   }
 
   async close(): Promise<void> {

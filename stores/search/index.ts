@@ -4,8 +4,9 @@ import { EmbeddedSearchIndex } from './embedded.ts';
 import type { SearchIndex } from './port.ts';
 
 export {
-  inCategory, categoryPaths, attributeText,
+  inCategory, categoryPaths, attributeText, attributeValues, matchesAttributes, normalizeText, searchSorts,
   type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult, type SearchHit, type SearchSort, type Facets,
+  type HitFilter, type Popularity, type Suggestion,
 } from './port.ts';
 export { EmbeddedSearchIndex } from './embedded.ts';
 export { ElasticSearchIndex } from './elastic.ts';

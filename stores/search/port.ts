@@ -19,7 +19,25 @@ export interface IndexedProduct {
   updatedAt: number;
 }
 
-export type SearchSort = 'relevance' | 'price_asc' | 'price_desc' | 'newest';
+export type SearchSort = 'relevance' | 'price_asc' | 'price_desc' | 'newest' | 'popular';
+
+export const searchSorts: readonly SearchSort[] = ['relevance', 'price_asc', 'price_desc', 'newest', 'popular'];
+
+/**
+ * Which hits the shopper can act on (in stock, deliverable to them). The index applies it
+ * before counting, so `total` and the facets count only what survives; `version` changes
+ * whenever the answers may, so an index may cache per version.
+ */
+export interface HitFilter {
+  readonly version: string;
+  accepts(sku: string): boolean;
+}
+
+/** Units sold per SKU over the last 7 days, for sort=popular. */
+export interface Popularity {
+  readonly version: string;
+  of(sku: string): number;
+}
 
 export interface SearchQuery {
   /** Free text; empty or missing browses (every product matching the filters). */
@@ -29,7 +47,13 @@ export interface SearchQuery {
   brand?: string;
   minPrice?: number;
   maxPrice?: number;
+  /** Attribute filters: each named attribute must equal one of its values (case-insensitive). */
+  attributes?: Record<string, string[]>;
   sort: SearchSort;
+  /** Leaves out hits the shopper cannot buy, before counting (see HitFilter). */
+  accept?: HitFilter;
+  /** Needed by sort=popular; without it every SKU counts as unsold. */
+  popularity?: Popularity;
   /** Position in the ranked hits to start at, and how many to return. */
   offset: number;
   size: number;
@@ -45,6 +69,14 @@ export interface Facets {
   /** Hits per (leaf) category, over every hit of the query and filters. */
   category: Record<string, number>;
   brand: Record<string, number>;
+  /** Attribute name → value → hits (string, number and boolean values; arrays count each element). */
+  attributes: Record<string, Record<string, number>>;
+}
+
+/** A completion for what the user is typing. */
+export interface Suggestion {
+  text: string;
+  kind: 'query' | 'product' | 'category';
 }
 
 export interface SearchResult {
@@ -59,6 +91,8 @@ export interface SearchIndex {
   upsert(products: IndexedProduct[]): Promise<void>;
   remove(skus: string[]): Promise<void>;
   search(query: SearchQuery): Promise<SearchResult>;
+  /** Product titles and categories that complete `prefix` (lower-cased, trimmed), best first. */
+  suggest(prefix: string, limit: number): Promise<Suggestion[]>;
   /** Category → product count over the whole index (for the category tree). */
   categoryCounts(): Promise<Record<string, number>>;
   count(): Promise<number>;
@@ -87,3 +121,23 @@ export function attributeText(attributes: Record<string, unknown>): string {
   }
   return out.join(' ');
 }
+
+/** Attribute values as filterable/facetable strings: scalars as text, arrays element by element. */
+export function attributeValues(value: unknown): string[] {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return [String(value)];
+  if (Array.isArray(value)) return value.filter((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean').map(String);
+  return [];
+}
+
+/** True when every attribute filter has a matching value on the product. */
+export function matchesAttributes(attributes: Record<string, unknown>, filters: Record<string, string[]> | undefined): boolean {
+  if (!filters) return true;
+  for (const [name, wanted] of Object.entries(filters)) {
+    const have = attributeValues(attributes[name]).map((v) => v.toLowerCase());
+    if (!wanted.some((w) => have.includes(w.toLowerCase()))) return false;
+  }
+  return true;
+}
+
+/** Lower-case, trimmed, inner white space collapsed: how queries and prefixes are compared. */
+export const normalizeText = (text: string): string => text.toLowerCase().trim().replace(/\s+/g, ' ');

@@ -1,0 +1,160 @@
+// Search beyond the basics, over HTTP against node and gateway processes on the real NATS,
+// Redis and MariaDB: attribute filters and facets, totals that count only what can be
+// bought, delivery estimates from a country and postal code without a token,
+// completions, and sort=popular from paid orders.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import { logisticsChangedSubject } from '../actors/logistics/index.ts';
+import { refreshPopularity } from '../actors/catalog/index.ts';
+import { loadLogistics } from '../app/catalog-load.ts';
+import { createPool, type Pool } from '../stores/mysql/index.ts';
+import { eventually, natsConnection, redisUrl } from './support/harness.ts';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+let pool: Pool;
+test.before(async () => {
+  s = await startStack('searchfeat');
+  pool = createPool(s.env.mysqlUrl, { connectionLimit: 2 });
+  await loadLogistics(pool);
+  const nc = await natsConnection();
+  nc.publish(logisticsChangedSubject(s.env.cluster));
+  await nc.flush();
+  await nc.close();
+});
+test.after(async () => {
+  await pool?.end();
+  await s?.stop();
+});
+
+interface P { sku: string; title: string; category: string; price: number; attributes?: Record<string, unknown>; brand?: string }
+
+async function onboard(products: P[]) {
+  const body = products.map((p) => JSON.stringify({ brand: 'Acme', currency: 'USD', supplierId: 'sup-1', attributes: {}, ...p })).join('\n');
+  const r = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: { 'content-type': 'application/x-ndjson' }, body });
+  assert.is(r.status, 202, JSON.stringify(r.body));
+}
+
+async function stock(sku: string, onHand: number, warehouseId = 'wh-east') {
+  const r = await call(s.url, 'PUT', `/v1/admin/inventory/${sku}`, { token: adminToken, body: { warehouses: [{ warehouseId, onHand }] } });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+}
+
+const search = (query: string, token?: string) => call(s.url, 'GET', `/v1/search?${query}`, token ? { token } : {});
+const skusOf = (r: { body: { items: { sku: string }[] } }) => r.body.items.map((i) => i.sku);
+
+test('attr.<name>=<value> filters (repeatable) and attribute facets', async () => {
+  const shirts = [
+    { sku: 'SH-1', title: 'Harbor Oxford Shirt', category: 'fashion/shirts', price: 3000, attributes: { color: 'blue', size: ['M', 'L'] } },
+    { sku: 'SH-2', title: 'Harbor Linen Shirt', category: 'fashion/shirts', price: 3200, attributes: { color: 'white', size: ['S', 'M'] } },
+    { sku: 'SH-3', title: 'Harbor Flannel Shirt', category: 'fashion/shirts', price: 3400, attributes: { color: 'red', size: ['L'] } },
+  ];
+  for (const p of shirts) await stock(p.sku, 10);
+  await onboard(shirts);
+  await eventually(async () => (await search('q=harbor')).body.total === 3, 5000, 50);
+
+  const all = await search('q=harbor');
+  assert.equal(all.body.facets.attributes.color, { blue: 1, white: 1, red: 1 });
+  assert.equal(all.body.facets.attributes.size, { M: 2, L: 2, S: 1 });
+  const blue = await search('q=harbor&attr.color=blue');
+  assert.equal(skusOf(blue), ['SH-1']);
+  assert.is(blue.body.total, 1);
+  const either = await search('q=harbor&attr.color=blue&attr.color=RED&sort=price_asc');
+  assert.equal(skusOf(either), ['SH-1', 'SH-3'], 'values of one attribute are alternatives, case-insensitive');
+  const both = await search('q=harbor&attr.color=blue&attr.color=red&attr.size=M');
+  assert.equal(skusOf(both), ['SH-1'], 'different attributes all apply');
+  assert.equal(both.body.facets.attributes.size, { M: 1, L: 1 });
+
+  const bad = await search('q=harbor&attr.co%20lor=blue');
+  assert.is(bad.status, 422);
+  assert.is(bad.body.error.details[0].field, 'attr.co lor');
+});
+
+test('total and facets count only what is in stock', async () => {
+  const items = Array.from({ length: 6 }, (_, i) => ({ sku: `TC-${i}`, title: `Tidecraft Mug ${i}`, category: 'home/kitchen/mugs', price: 900 + i, brand: i < 3 ? 'Tide' : 'Craft' }));
+  for (const p of items) await stock(p.sku, 5);
+  await onboard(items);
+  await eventually(async () => (await search('q=tidecraft')).body.total === 6, 5000, 50);
+  await stock('TC-0', 0);
+  await stock('TC-1', 0);
+  const r = await eventually(async () => {
+    const x = await search('q=tidecraft&limit=2');
+    return x.body.total === 4 ? x : undefined;
+  }, 5000, 50);
+  assert.equal(r.body.facets.brand, { Tide: 1, Craft: 3 });
+  assert.is(r.body.items.length, 2);
+  assert.ok(r.body.nextCursor, 'a second page exists');
+});
+
+test('country and postalCode give delivery estimates and filtering without a token', async () => {
+  await stock('DP-EAST', 9, 'wh-east');
+  await stock('DP-EU', 9, 'wh-eu');
+  await onboard([
+    { sku: 'DP-EAST', title: 'Quillon Desk Lamp East', category: 'home/decor/lighting', price: 5000 },
+    { sku: 'DP-EU', title: 'Quillon Desk Lamp Europe', category: 'home/decor/lighting', price: 5100 },
+  ]);
+  await eventually(async () => (await search('q=quillon')).body.total === 2, 5000, 50);
+  const ny = await eventually(async () => {
+    const x = await search('q=quillon&country=us&postalCode=10001');
+    return x.body.items.length === 1 ? x : undefined;
+  }, 5000, 50);
+  assert.equal(skusOf(ny), ['DP-EAST']);
+  assert.is(ny.body.total, 1, 'the undeliverable one is not counted either');
+  assert.is(ny.body.items[0].delivery.days, 1);
+  const de = await eventually(async () => {
+    const x = await search('q=quillon&country=DE');
+    return x.body.items.length === 1 ? x : undefined;
+  }, 5000, 50);
+  assert.equal(skusOf(de), ['DP-EU']);
+  const detail = await call(s.url, 'GET', '/v1/products/DP-EAST?country=US&postalCode=10001');
+  assert.is(detail.body.delivery.days, 1);
+  assert.is((await search('q=quillon&postalCode=10001')).status, 422, 'a postal code needs a country');
+  assert.is((await search('q=quillon&country=USA')).status, 422);
+});
+
+test('suggest completes queries, categories and product titles as the user types', async () => {
+  await stock('SG-1', 5);
+  await onboard([{ sku: 'SG-1', title: 'Xylophone Deluxe Kit', category: 'toys/musical-instruments', price: 2500 }]);
+  await eventually(async () => (await search('q=xylophone')).body.total === 1, 5000, 50);
+  const r = await call(s.url, 'GET', '/v1/search/suggest?q=xylo');
+  assert.is(r.status, 200);
+  assert.ok(r.body.items.some((i: { text: string; kind: string }) => i.kind === 'product' && i.text === 'Xylophone Deluxe Kit'), JSON.stringify(r.body));
+  const cat = await call(s.url, 'GET', '/v1/search/suggest?q=musical');
+  assert.ok(cat.body.items.some((i: { text: string; kind: string }) => i.kind === 'category' && i.text === 'toys/musical-instruments'), JSON.stringify(cat.body));
+  // The searches above ("xylophone") found something: they complete as queries.
+  await eventually(async () => {
+    const q = await call(s.url, 'GET', '/v1/search/suggest?q=XYL');
+    return q.body.items[0]?.kind === 'query' && q.body.items[0].text === 'xylophone';
+  }, 5000, 100);
+  assert.is((await call(s.url, 'GET', '/v1/search/suggest')).status, 400);
+  assert.is((await call(s.url, 'GET', `/v1/search/suggest?q=${'x'.repeat(101)}`)).status, 422);
+});
+
+test('sort=popular puts the SKUs sold most in 7 days first', async () => {
+  const items = ['PO-1', 'PO-2', 'PO-3'].map((sku, i) => ({ sku, title: `Pomelo Juicer ${i}`, category: 'home/kitchen/juicers', price: 4000 + i }));
+  for (const p of items) await stock(p.sku, 20);
+  await onboard(items);
+  await eventually(async () => (await search('q=pomelo')).body.total === 3, 5000, 50);
+  const u = await signup(s.url, 'Juicer Fan');
+  await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02101', isDefault: true } });
+  for (const [sku, qty] of [['PO-3', 3], ['PO-2', 1]] as const) {
+    const order = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: { items: [{ sku, qty }] } });
+    assert.is(order.status, 201, JSON.stringify(order.body));
+    const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+    assert.is(paid.status, 200, JSON.stringify(paid.body));
+  }
+  const redis = new Redis(redisUrl);
+  try {
+    assert.is(await refreshPopularity(pool, redis, s.env.cluster), 2);
+  } finally {
+    redis.disconnect();
+  }
+  const r = await eventually(async () => {
+    const x = await search('q=pomelo&sort=popular');
+    return skusOf(x)[0] === 'PO-3' ? x : undefined;
+  }, 8000, 200);
+  assert.equal(skusOf(r), ['PO-3', 'PO-2', 'PO-1']);
+});
+
+test.run();
