@@ -17,6 +17,7 @@ import { openDocumentStore } from '../stores/documents/index.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
+import { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
 
@@ -32,6 +33,8 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const changes = `${config.cluster}.evt.users.changed`;
   const onChange = (userId: string, what: string) => nc.publish(changes, JSON.stringify({ userId, what, at: Date.now() }));
   const products = new ProductRepository(pool);
+  const zones = new ZoneResolver(new LogisticsRepository(pool));
+  const unfollowZones = zones.follow(nc, config.cluster);
   const warehouses = new WarehouseRepository(pool);
   const documents = await openDocumentStore({ mongoUrl: config.mongoUrl, pool });
   const catalog = new CatalogApi({
@@ -62,6 +65,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       cache: new ReadThroughCache<MeView>(redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec }),
       onChange,
       sessionTtlMs: config.sessionTtlMs,
+      clusterOf: (country, region, postalCode) => zones.clusterOf(country, region, postalCode),
     }),
     wishlist: new WishlistService({
       repo: new WishlistRepository(pool),
@@ -80,6 +84,8 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
+    logistics: new LogisticsAdmin(new LogisticsRepository(pool), nc, config.cluster),
+    zones,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {
@@ -96,6 +102,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         server.close(() => resolve());
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      unfollowZones();
       await documents.close();
     },
   };

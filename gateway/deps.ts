@@ -5,6 +5,7 @@ import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
+import type { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -44,4 +45,8 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  /** The delivery model an operator edits (warehouses, clusters, zones, routes). */
+  logistics: LogisticsAdmin;
+  /** Which delivery cluster a country and postal code are in. */
+  zones: ZoneResolver;
 }

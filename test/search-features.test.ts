@@ -157,4 +157,39 @@ test('sort=popular puts the SKUs sold most in 7 days first', async () => {
   assert.equal(skusOf(r), ['PO-3', 'PO-2', 'PO-1']);
 });
 
+test('operators split a city into delivery clusters by postal prefix and edit routes; estimates follow', async () => {
+  const admin = (method: string, path: string, body?: unknown) => call(s.url, method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
+  await stock('NYC-1', 5, 'wh-east');
+  await onboard([{ sku: 'NYC-1', title: 'Gotham Bagel Toaster', category: 'home/kitchen/appliances', price: 3900 }]);
+  await eventually(async () => (await search('q=gotham&country=US&postalCode=10001')).body.items[0]?.delivery?.days === 1, 5000, 50);
+
+  const cluster = await admin('PUT', '/v1/admin/logistics/clusters/nyc-manhattan', { name: 'Manhattan', country: 'us', postalPrefixes: ['100', '101'] });
+  assert.is(cluster.status, 200, JSON.stringify(cluster.body));
+  assert.equal(cluster.body, { clusterId: 'nyc-manhattan', name: 'Manhattan', country: 'US', postalPrefixes: ['100', '101'] });
+  const route = await admin('PUT', '/v1/admin/logistics/routes/wh-east/nyc-manhattan', { transitDays: 0 });
+  assert.is(route.status, 200, JSON.stringify(route.body));
+  // Same-day to Manhattan; Brooklyn (112xx) stays in the east cluster at one day.
+  await eventually(async () => (await search('q=gotham&country=US&postalCode=10001')).body.items[0]?.delivery?.days === 0, 5000, 50);
+  assert.is((await search('q=gotham&country=US&postalCode=11201')).body.items[0].delivery.days, 1);
+  const u = await signup(s.url, 'Manhattanite');
+  const addr = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '350 5th Ave', city: 'New York', region: 'NY', country: 'US', postalCode: '10118' } });
+  assert.is(addr.body.cluster, 'nyc-manhattan');
+
+  const view = await admin('GET', '/v1/admin/logistics');
+  assert.ok(view.body.routes.some((r: { warehouseId: string; clusterId: string; transitDays: number }) => r.warehouseId === 'wh-east' && r.clusterId === 'nyc-manhattan' && r.transitDays === 0));
+  assert.equal(view.body.clusters.find((c: { clusterId: string }) => c.clusterId === 'nyc-manhattan').postalPrefixes, ['100', '101']);
+
+  assert.is((await admin('PUT', '/v1/admin/logistics/clusters/uptown', { name: 'Uptown', country: 'US', postalPrefixes: ['100'] })).status, 409, 'a prefix belongs to one cluster');
+  assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-nowhere/nyc-manhattan', { transitDays: 1 })).status, 422);
+  assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-east/nowhere', { transitDays: 1 })).status, 422);
+  assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-east/nyc-manhattan', { transitDays: 'soon' })).status, 400);
+  assert.is((await admin('PUT', '/v1/admin/logistics/warehouses/wh-bronx', { name: 'Bronx', region: 'us-east', location: { lat: 95, lon: 0 } })).status, 422);
+  assert.is((await call(s.url, 'GET', '/v1/admin/logistics', { token: u.token })).status, 403);
+
+  const gone = await admin('DELETE', '/v1/admin/logistics/routes/wh-east/nyc-manhattan');
+  assert.is(gone.status, 204);
+  await eventually(async () => (await search('q=gotham&country=US&postalCode=10001')).body.total === 0, 5000, 50);
+  assert.is((await admin('DELETE', '/v1/admin/logistics/routes/wh-east/nyc-manhattan')).status, 404);
+});
+
 test.run();

@@ -27,6 +27,8 @@ export interface UsersDeps {
   onChange(userId: string, what: string): void;
   sessionTtlMs: number;
   maxAddresses?: number;
+  /** The delivery cluster of an address (operator zones); the built-in rule when absent. */
+  clusterOf?(country: string, region: string, postalCode: string): Promise<string>;
 }
 
 export const signupRewardPoints = 100;
@@ -47,6 +49,10 @@ const notFound = () => new RejectedError('not_found', 'no such user');
 
 export class UsersService {
   constructor(private readonly deps: UsersDeps) {}
+
+  private clusterOf(country: string, region: string, postalCode: string): Promise<string> {
+    return this.deps.clusterOf ? this.deps.clusterOf(country, region, postalCode) : Promise.resolve(deliveryCluster(country, region, postalCode));
+  }
 
   async signup(input: { email: string; password: string; name: string }, device: string): Promise<Authenticated> {
     const email = normalizeEmail(input.email);
@@ -103,7 +109,7 @@ export class UsersService {
     }
     const addressId = `a${randomBytes(12).toString('hex')}`;
     const country = a.country.toUpperCase();
-    const record = { addressId, line1: a.line1.trim(), city: a.city.trim(), region: a.region.trim(), country, postalCode: a.postalCode.trim(), cluster: deliveryCluster(country, a.region, a.postalCode) };
+    const record = { addressId, line1: a.line1.trim(), city: a.city.trim(), region: a.region.trim(), country, postalCode: a.postalCode.trim(), cluster: await this.clusterOf(country, a.region, a.postalCode) };
     const isDefault = await this.deps.users.addAddress(userId, record, a.isDefault === true);
     await this.changed(userId, 'address');
     return { ...record, isDefault };

@@ -11,7 +11,6 @@ import { requireAdmin } from '../auth.ts';
 import { readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
-import { deliveryCluster } from '../../actors/users/index.ts';
 
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const price = z.coerce.number().int().min(0).max(100_000_000);
@@ -79,7 +78,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (place?.postalCode !== undefined && place.country === undefined) {
       throw new HttpError(422, 'validation_failed', 'postalCode needs a country', [{ field: 'country', problem: 'required with postalCode' }]);
     }
-    if (place?.country !== undefined) return deliveryCluster(place.country, '', place.postalCode ?? '');
+    if (place?.country !== undefined) return deps.zones.clusterOf(place.country, '', place.postalCode ?? '');
     const userId = c.get('userId');
     if (!userId) return undefined;
     const me = await deps.users.me(userId);

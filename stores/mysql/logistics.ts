@@ -5,6 +5,8 @@ import type { Pool } from './pool.ts';
 export interface Warehouse { warehouseId: string; name: string; region: string; location: { lat: number; lon: number } | null }
 export interface DeliveryCluster { clusterId: string; name: string; country: string }
 export interface Route { warehouseId: string; clusterId: string; transitDays: number }
+/** Postal codes of `country` starting with `postalPrefix` (upper-case, no spaces) belong to `clusterId`. */
+export interface DeliveryZone { country: string; postalPrefix: string; clusterId: string }
 
 export class LogisticsRepository {
   constructor(private readonly pool: Pool) {}
@@ -46,8 +48,34 @@ export class LogisticsRepository {
       [rs.map((r) => [r.warehouseId, r.clusterId, r.transitDays])]);
   }
 
-  async deleteRoute(warehouseId: string, clusterId: string): Promise<void> {
-    await this.pool.query('DELETE FROM delivery_routes WHERE warehouse_id = ? AND cluster_id = ?', [warehouseId, clusterId]);
+  /** True when a route was there to delete. */
+  async deleteRoute(warehouseId: string, clusterId: string): Promise<boolean> {
+    const [res] = await this.pool.query('DELETE FROM delivery_routes WHERE warehouse_id = ? AND cluster_id = ?', [warehouseId, clusterId]);
+    return (res as { affectedRows: number }).affectedRows > 0;
+  }
+
+  async zones(): Promise<DeliveryZone[]> {
+    const [rows] = await this.pool.query('SELECT country, postal_prefix, cluster_id FROM delivery_zones ORDER BY country, postal_prefix');
+    return (rows as { country: string; postal_prefix: string; cluster_id: string }[]).map((r) => ({ country: r.country, postalPrefix: r.postal_prefix, clusterId: r.cluster_id }));
+  }
+
+  /** Makes `prefixes` (of `country`) exactly the zones of `clusterId`; a prefix another cluster had moves here. */
+  async replaceZones(clusterId: string, country: string, prefixes: string[]): Promise<void> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query('DELETE FROM delivery_zones WHERE cluster_id = ?', [clusterId]);
+      if (prefixes.length > 0) {
+        await conn.query('INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)',
+          [prefixes.map((p) => [country, p, clusterId])]);
+      }
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
   }
 
   /** For each SKU, the warehouses holding units available now (SKUs with none are absent). */

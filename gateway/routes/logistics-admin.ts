@@ -1,0 +1,58 @@
+// Admin routes for the delivery model: warehouses, delivery clusters with their postal-code
+// zones, and routes warehouse → cluster. Estimates are rebuilt on every change.
+import { Hono } from 'hono';
+import { z } from 'zod/v4';
+import type { GatewayDeps } from '../deps.ts';
+import type { GatewayEnv } from '../env.ts';
+import { requireAdmin } from '../auth.ts';
+import { body, check } from '../validate.ts';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, '1-64 of a-z 0-9 - (starting with a letter or digit)');
+const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code').transform((c) => c.toUpperCase());
+
+export const warehouseBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  region: z.string().trim().min(1).max(64),
+  location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).nullable().optional(),
+}).strict().meta({ id: 'WarehouseInput' });
+
+export const clusterBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  country,
+  postalPrefixes: z.array(z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal-code prefix of 1-12 letters and digits')).max(500).default([]),
+}).strict().meta({ id: 'DeliveryClusterInput' });
+
+export const routeBody = z.object({ transitDays: z.number().int().min(0).max(60) }).strict().meta({ id: 'RouteInput' });
+
+export function logisticsAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  const admin = requireAdmin(deps);
+  const param = (value: string, field: string) => check(z.object({ [field]: id }), { [field]: value }, 'path')[field] as string;
+
+  app.get('/v1/admin/logistics', admin, async (c) => c.json(await deps.logistics.view()));
+
+  app.put('/v1/admin/logistics/warehouses/:warehouseId', admin, async (c) => {
+    const warehouseId = param(c.req.param('warehouseId'), 'warehouseId');
+    const w = await body(c, warehouseBody);
+    return c.json(await deps.logistics.putWarehouse({ warehouseId, name: w.name, region: w.region, location: w.location ?? null }));
+  });
+
+  app.put('/v1/admin/logistics/clusters/:clusterId', admin, async (c) => {
+    const clusterId = param(c.req.param('clusterId'), 'clusterId');
+    const b = await body(c, clusterBody);
+    return c.json(await deps.logistics.putCluster({ clusterId, name: b.name, country: b.country }, b.postalPrefixes));
+  });
+
+  app.put('/v1/admin/logistics/routes/:warehouseId/:clusterId', admin, async (c) => {
+    const warehouseId = param(c.req.param('warehouseId'), 'warehouseId');
+    const clusterId = param(c.req.param('clusterId'), 'clusterId');
+    const { transitDays } = await body(c, routeBody);
+    return c.json(await deps.logistics.putRoute({ warehouseId, clusterId, transitDays }));
+  });
+
+  app.delete('/v1/admin/logistics/routes/:warehouseId/:clusterId', admin, async (c) => {
+    await deps.logistics.deleteRoute(param(c.req.param('warehouseId'), 'warehouseId'), param(c.req.param('clusterId'), 'clusterId'));
+    return c.body(null, 204);
+  });
+  return app;
+}
