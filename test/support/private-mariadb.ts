@@ -11,6 +11,9 @@ export interface PrivateMariadb {
   url(database: string): string;
   /** kill -9 the server (a crash: nothing is flushed on the way down). */
   crash(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open and nothing answers (a silent network drop). */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same data directory and port; resolves once it answers. */
   start(): Promise<void>;
   /** Stops it and removes its data. */
@@ -61,7 +64,11 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
     child = spawn(binary(), [
       '--no-defaults', `--datadir=${data}`, '--user=root', '--bind-address=127.0.0.1', `--port=${port}`, `--socket=${join(dir, 'mysqld.sock')}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`, `--log-error=${join(dir, 'error.log')}`, '--skip-log-bin',
-      '--innodb-buffer-pool-size=32M', '--max-connections=200',
+      '--innodb-buffer-pool-size=32M', '--max-connections=200', '--skip-name-resolve',
+      // Start fast after a kill: no buffer pool dump to load, no performance schema. Commits
+      // still reach the OS on every transaction, which is what survives a process kill.
+      '--innodb-buffer-pool-load-at-startup=0', '--innodb-buffer-pool-dump-at-shutdown=0', '--performance-schema=0',
+      '--innodb-flush-log-at-trx-commit=2', '--innodb-log-file-size=16M',
     ], { stdio: 'ignore' });
     const c = child;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
@@ -79,7 +86,10 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
       await exited;
     },
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async destroy() {
+      child?.kill('SIGCONT');
       child?.kill('SIGKILL');
       await exited;
       rmSync(dir, { recursive: true, force: true });
