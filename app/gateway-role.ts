@@ -1,7 +1,7 @@
 // The gateway role: the Hono app on @hono/node-server, with its services wired to the
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
-import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { clusterView, ConnectionState, type NodeStats } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
@@ -47,7 +47,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     async readiness() {
       const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
       return {
-        nats: nc.isClosed() ? 'closed' : 'ok',
+        nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
         redis: await check(() => redis.ping()),
         mariadb: await check(() => pool.query('SELECT 1')),
       };
