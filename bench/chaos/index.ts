@@ -69,14 +69,15 @@ async function runScenario(scenario: Scenario, servers: Servers, index: number, 
     await sleep(2500);
     const faultAt = Date.now();
     await scenario.inject({ stack, servers, sku, say });
-    const restoredMs = Date.now() - faultAt;
+    const restoredAt = Date.now();
+    const restoredMs = restoredAt - faultAt;
     say(`fault over after ${restoredMs} ms; sale goes on for ${opts.afterMs} ms`);
     await sleep(opts.afterMs);
     const endAt = Date.now();
     const result = await load.stop();
     say(`load stopped: ${result.samples.length} requests; waiting for the sweepers`);
     const verdict = await verify(stack.pool, result, sku, opts.stock, reservationTtlMs + 20_000);
-    const summary = summarise(scenario.name, scenario.fault, result, faultAt, endAt, verdict);
+    const summary = summarise(scenario.name, scenario.fault, result, faultAt, restoredAt, endAt, verdict);
     if (!summary.pass && summary.firstErrors.length > 0) say(`first errors:\n  ${summary.firstErrors.join('\n  ')}`);
     return summary;
   } finally {
@@ -122,10 +123,10 @@ async function main(): Promise<number> {
     await cleanUp();
   }
   process.stdout.write(`\n${table(results)}\n`);
-  process.stdout.write(`lease TTL ${leaseTtlMs} ms; recovery = fault → end of the last failed request (clean for the last ${cleanTailMs / 1000} s of each run)\n`);
+  process.stdout.write(`lease TTL ${leaseTtlMs} ms; recovery = fault → end of the last failed request; after back = from the end of the fault (server or process back; a kill -9 ends at once); a run passes with no 500 and no hung request and a clean last ${cleanTailMs / 1000} s\n`);
   for (const r of results) {
     const v = r.verdict;
-    process.stdout.write(`${r.scenario}: ${r.fault}; sold ${v.soldUnits}, paid in MariaDB ${v.paidInDb}, counter drift ${v.counterDrift}, stranded expiring later ${v.strandedExpiring}, settled in ${(v.settleMs / 1000).toFixed(1)} s; 4xx: ${JSON.stringify(r.refusals)}\n`);
+    process.stdout.write(`${r.scenario}: ${r.fault}; sold ${v.soldUnits}, paid in MariaDB ${v.paidInDb}, counter drift ${v.counterDrift}, stranded expiring later ${v.strandedExpiring}, settled in ${(v.settleMs / 1000).toFixed(1)} s\n  failed: ${JSON.stringify(r.failedBy)}; 4xx: ${JSON.stringify(r.refusals)}\n`);
   }
   if (opts.json) process.stdout.write(`${JSON.stringify({ leaseTtlMs, results: results.map(({ firstErrors: _e, ...r }) => r) })}\n`);
   return results.every((r) => r.pass) ? 0 : 1;

@@ -28,7 +28,8 @@ export interface LoadResult {
 
 interface Reply { status: number; body: Record<string, unknown> | undefined; outcome: Outcome }
 
-const requestTimeoutMs = 10_000;
+/** Longer than any deadline the gateway gives an ask (checkout 15 s, pay 20 s): no answer by then is a hang. */
+const requestTimeoutMs = 30_000;
 
 function classify(status: number, body: Record<string, unknown> | undefined): Outcome {
   if (status < 400) return 'ok';

@@ -19,7 +19,7 @@ export const adminToken = 'chaosadmin';
 export const shards = 16;
 export const leaseTtlMs = 3000;
 /** How long an unpaid order holds its stock here: short, so the sweepers settle the sale quickly. */
-export const reservationTtlMs = 4000;
+export const reservationTtlMs = 10_000;
 
 /** Like the harness's startApp, with room for a slow start on a loaded machine. */
 async function startApp(env: Record<string, string>, role: 'node' | 'gateway', extra: Record<string, string>): Promise<Proc & { url?: string }> {
