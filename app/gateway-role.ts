@@ -1,7 +1,8 @@
 // The gateway role: the Hono app on @hono/node-server, with its services wired to the
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
-import { clusterView, ConnectionState, type NodeStats } from '../cluster/index.ts';
+import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';

@@ -1,7 +1,9 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
-import { ClusterNode, ConnectionState } from '../cluster/index.ts';
+import { ClusterNode } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
-import { ensureStream, inventoryStream, searchStream, ordersStream, catalogStream, OutboxRelay } from '../stores/events/index.ts';
+import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
+import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
