@@ -1,7 +1,9 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
+import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
@@ -49,6 +51,12 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
+  // A NATS server restarted without its storage comes back with no streams: create the ones
+  // this node publishes to again, so the relay's next try finds them.
+  ConnectionState.of(nc).onReconnect(() => void (async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const s of [searchStream(config.cluster), stream, orderEvents, catalogStream(config.cluster)]) await ensureStream(jsm, s);
+  })().catch((err: unknown) => log.warn({ err: String(err) }, 'could not re-create streams after a reconnect')));
   const orders = new OrderRepository(pool);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);
