@@ -4,6 +4,7 @@ import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
+import { announceRevoked } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
@@ -67,7 +68,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
-      sessionEntity({ repo: new SessionRepository(pool) }),
+      sessionEntity({ repo: new SessionRepository(pool), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
       cartEntity({ repo: new CartRepository(pool), products }),
       checkoutEntity({
         orders,

@@ -1,7 +1,7 @@
 // The cart entity's wiring: loaded from MariaDB on activation, each change written (with
 // the version as a fence) before the reply, passivated when idle. A cart gets a handful
 // of messages a minute, so one transaction per change is enough; no group commit.
-import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import { TimeoutError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
 import type { CartRepository } from '../../stores/mysql/carts.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
@@ -45,7 +45,12 @@ export function cartEntity(deps: CartDeps): EntityDefinition<CartModel, CartMsg,
           // Not written, so not applied: the caller may retry, and the next message reloads.
           if (err instanceof FencedWriteError) ctx.log.warn({ userId: model.userId }, 'cart write fenced; reloading');
           else ctx.log.error({ err, userId: model.userId }, 'cart write failed; reloading');
-          reply.fail(new UnavailableError('the cart could not be saved; retry', { cause: err }));
+          // Fenced: nothing was written. Anything else may have failed after the COMMIT
+          // reached the server (a lost acknowledgement): the outcome is unknown, which is
+          // a timeout, never `unavailable`, which a caller may blindly resend.
+          reply.fail(err instanceof FencedWriteError
+            ? new UnavailableError('the cart could not be saved; retry', { cause: err })
+            : new TimeoutError('the cart write did not confirm; its outcome is unknown', { cause: err }));
           ctx.stop();
           return model;
         }
