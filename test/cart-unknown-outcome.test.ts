@@ -11,6 +11,7 @@ import { loadConfig } from '../app/config.ts';
 import { openContext, type AppContext } from '../app/context.ts';
 import { nodeSettings } from '../app/node-options.ts';
 import { CartRepository, type CartWrite } from '../stores/mysql/carts.ts';
+import { classifyStoreError } from '../stores/mysql/errors.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { demoProducts } from '../app/demo.ts';
 import { freshEnv, testLog, type TestEnv } from './support/harness.ts';
@@ -19,7 +20,8 @@ class AckLosingCarts extends CartRepository {
   lose = false;
   override async write(w: CartWrite): Promise<void> {
     await super.write(w);
-    if (this.lose) throw Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    // What the pool makes of a connection lost after the COMMIT was sent.
+    if (this.lose) throw classifyStoreError(Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }), { sent: true, writes: true });
   }
 }
 
