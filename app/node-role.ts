@@ -21,6 +21,7 @@ import { CartApi } from '../actors/cart/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
+import { Journal } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
@@ -50,7 +51,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
-  const orders = new OrderRepository(pool);
+  // The node's write pipeline: order, payment, cart and session writes of every entity here
+  // share one transaction per batch (NODE_JOURNAL=0: one transaction per write, as before).
+  const journal = config.nodeJournal ? new Journal(pool) : undefined;
+  const orders = new OrderRepository(pool, undefined, journal);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);
   const routes = new RouteCache(new LogisticsRepository(pool));
@@ -68,15 +72,15 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
-      sessionEntity({ repo: new SessionRepository(pool), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
-      cartEntity({ repo: new CartRepository(pool), products }),
+      sessionEntity({ repo: new SessionRepository(pool, journal), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
+      cartEntity({ repo: new CartRepository(pool, journal), products }),
       checkoutEntity({
         orders,
         products,
         users: new UserRepository(pool),
         inventory: new InventoryApi(client),
         carts: new CartApi(client),
-        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }),
+        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }, journal),
         reservationTtlMs: config.reservationTtlMs,
         commitGraceMs: 60_000,
         ordersSubject: (orderId) => orderEvents.subject('placed', orderId),

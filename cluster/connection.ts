@@ -4,7 +4,9 @@ import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 
 export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
-  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 10_000 });
+  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 10_000,
+    // No Error (stack trace) built per request and publish: ~1% of a node's CPU per ask.
+    noAsyncTraces: true });
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
