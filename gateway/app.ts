@@ -26,6 +26,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
 import { logisticsAdminRoutes } from './routes/logistics-admin.ts';
+import { docsRoutes } from './routes/docs.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -83,6 +84,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));
   app.route('/', logisticsAdminRoutes(deps));
+  app.route('/', docsRoutes());
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

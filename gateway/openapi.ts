@@ -1,8 +1,15 @@
 // The OpenAPI 3.1 document served at /openapi.json, generated from the zod schemas the
-// routes validate with (schemas.ts), so the contract and the checks are the same objects.
+// routes validate with (schemas*.ts and the routes' own query schemas), so the contract
+// and the checks are the same objects. Every schema with an id becomes a component; an
+// operation's id and tag come from its method and path. `test/openapi.test.ts` lints the
+// result with Redocly's recommended rules.
 import { z } from 'zod/v4';
 import * as s from './schemas.ts';
 import * as o from './schemas-orders.ts';
+import * as cat from './schemas-catalog.ts';
+import { listQuery, searchQuery, suggestQuery } from './routes/catalog.ts';
+import { clusterBody, routeBody, warehouseBody } from './routes/logistics-admin.ts';
+import { productInput } from '../actors/catalog/index.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -11,6 +18,10 @@ interface Operation {
   summary: string;
   auth: Auth;
   body?: z.ZodType;
+  /** The body may also be NDJSON (bulk onboarding). */
+  ndjson?: boolean;
+  /** Query parameters: the object schema the route checks them with. */
+  query?: z.ZodObject;
   /** Success status and body (undefined: no body). */
   ok: [number, z.ZodType | undefined];
   errors: number[];
@@ -35,12 +46,18 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU', auth: 'none', ok: [200, s.inventory], errors: [400] },
   { method: 'put', path: '/v1/admin/inventory/{sku}', summary: 'Set stock per warehouse (unknown warehouse: 422)', auth: 'admin', body: s.setStockBody, ok: [200, s.inventory], errors: [...withBody, 401, 403] },
   { method: 'get', path: '/v1/admin/cluster', summary: 'Nodes, shard owners, actors', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403] },
-  { method: 'get', path: '/v1/categories', summary: 'The category tree with product counts', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [] },
-  { method: 'get', path: '/v1/products', summary: 'A category page (query: category, sort, cursor, limit)', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [400] },
-  { method: 'get', path: '/v1/products/{sku}', summary: 'Product detail with live stock status and, for a caller with a default address, delivery', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [400, 404] },
-  { method: 'get', path: '/v1/search', summary: 'Search (query: q, category, brand, minPrice, maxPrice, sort, cursor, limit); out-of-stock and undeliverable SKUs left out', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [400] },
-  { method: 'post', path: '/v1/admin/products', summary: 'Onboard one product (JSON) or many (NDJSON); bad lines reported with their number', auth: 'admin', ok: [202, z.object({}).passthrough()], errors: [...withBody, 401, 403] },
-  { method: 'get', path: '/v1/admin/warehouses', summary: 'Warehouses with region and location', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403] },
+  { method: 'get', path: '/v1/categories', summary: 'The category tree with product counts', auth: 'none', ok: [200, cat.categories], errors: [] },
+  { method: 'get', path: '/v1/products', summary: 'A category page', auth: 'none', query: listQuery, ok: [200, cat.searchPage], errors: [400, 422] },
+  { method: 'get', path: '/v1/products/{sku}', summary: 'Product detail with live stock status and, for a caller with a default address (or country/postalCode), delivery', auth: 'none', query: z.object({ country: z.string().optional(), postalCode: z.string().optional() }), ok: [200, cat.productView], errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/search', summary: 'Search; out-of-stock and undeliverable SKUs are left out of items, total and facets. Attribute filters: attr.<name>=<value>, repeatable (values of one name are alternatives)', auth: 'none', query: searchQuery, ok: [200, cat.searchPage], errors: [400, 422] },
+  { method: 'get', path: '/v1/search/suggest', summary: 'Completions as the user types: past queries, categories, product titles', auth: 'none', query: suggestQuery, ok: [200, cat.suggestions], errors: [400, 422] },
+  { method: 'post', path: '/v1/admin/products', summary: 'Onboard one product (JSON) or many (NDJSON, application/x-ndjson); bad lines reported with their number', auth: 'admin', body: productInput, ndjson: true, ok: [202, cat.onboarded], errors: [...withBody, 401, 403] },
+  { method: 'get', path: '/v1/admin/warehouses', summary: 'Warehouses with region and location', auth: 'admin', ok: [200, cat.warehouses], errors: [401, 403] },
+  { method: 'get', path: '/v1/admin/logistics', summary: 'The delivery model: warehouses, clusters with their postal prefixes, routes', auth: 'admin', ok: [200, cat.logisticsView], errors: [401, 403] },
+  { method: 'put', path: '/v1/admin/logistics/warehouses/{warehouseId}', summary: 'Create or change a warehouse', auth: 'admin', body: warehouseBody, ok: [200, cat.warehouse], errors: [...withBody, 401, 403] },
+  { method: 'put', path: '/v1/admin/logistics/clusters/{clusterId}', summary: 'Create or change a delivery cluster; postalPrefixes become exactly its zones (409 zone_taken)', auth: 'admin', body: clusterBody, ok: [200, cat.deliveryCluster], errors: [...withBody, 401, 403, 409] },
+  { method: 'put', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Create or change a route; estimates are rebuilt', auth: 'admin', body: routeBody, ok: [200, cat.route], errors: [...withBody, 401, 403] },
+  { method: 'delete', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Remove a route; estimates are rebuilt', auth: 'admin', ok: [204, undefined], errors: [400, 401, 403, 404] },
   { method: 'post', path: '/v1/checkout', summary: 'Reserve the cart (or items: buy now) as an order awaiting payment', auth: 'user', body: o.checkoutBody, ok: [201, o.orderSummary], errors: [...withBody, 401, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/pay', summary: 'Pay the order (402 declined; 503 payment_pending: retry with the same key)', auth: 'user', body: o.payBody, ok: [200, o.orderStatus], errors: [...withBody, 401, 402, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
@@ -56,42 +73,121 @@ const reasons: Record<number, string> = {
 
 let cached: unknown;
 
+/** "get /v1/orders/{orderId}/pay" → "getOrdersByOrderIdPay". */
+function operationId(method: string, path: string): string {
+  const words = path.replace(/^\/v1\//, '').split(/[/-]/).filter((w) => w !== '')
+    .map((w) => (w.startsWith('{') ? `By${w.slice(1, 2).toUpperCase()}${w.slice(2, -1)}` : w[0]!.toUpperCase() + w.slice(1)));
+  return method + words.join('');
+}
+
+const tagDescriptions: Record<string, string> = {
+  auth: 'signup, login, logout', me: 'the user information page, addresses, recommendations, feedback',
+  cart: 'the cart', wishlist: 'the wishlist', inventory: 'stock of a SKU', admin: 'operator routes (ADMIN_TOKEN)',
+  categories: 'the category tree', products: 'catalog pages, product detail, related products', search: 'search and completions',
+  checkout: 'placing an order', orders: 'paying, cancelling, refunding, returning; order history', homepage: 'the regional homepage',
+  events: 'the clickstream', operations: 'health, readiness, metrics, this document',
+};
+
+/** The API area an operation belongs to: the first path segment after /v1 ("admin" for admin routes). */
+const tagOf = (path: string) => path.split('/')[2] ?? 'operations';
+
+const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+const headers = {
+  'X-Request-Id': header('this request\'s id (also in error bodies)'),
+  'Retry-After': header('seconds to wait before trying again', { type: 'integer' }),
+  'Idempotent-Replayed': header('"true" when this is the stored answer to an earlier request with the same Idempotency-Key'),
+  'RateLimit-Limit': header('requests allowed per window from this address', { type: 'integer' }),
+  'RateLimit-Remaining': header('requests left in this window', { type: 'integer' }),
+  'RateLimit-Reset': header('seconds until the window resets', { type: 'integer' }),
+  ETag: header('the representation\'s tag, for If-None-Match'),
+};
+const headerRef = (name: keyof typeof headers) => ({ $ref: `#/components/headers/${name}` });
+
 /** Builds the document once; it only depends on code. */
 export function openApiDocument(): unknown {
   if (cached) return cached;
-  const schemas: Record<string, unknown> = {};
-  const ref = (schema: z.ZodType) => {
-    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    delete json.$schema;
-    delete json.id;
-    const id = z.globalRegistry.get(schema)?.id;
-    if (!id) return json;
-    schemas[id] = json;
+  // Every schema an operation uses gets an id (its own, or one made from the operation),
+  // so the whole set converts at once and nested schemas refer to components, not $defs.
+  const named = new Map<z.ZodType, string>();
+  const ref = (schema: z.ZodType, fallbackId: string) => {
+    let id = z.globalRegistry.get(schema)?.id ?? named.get(schema);
+    if (!id) {
+      id = fallbackId;
+      z.globalRegistry.add(schema, { ...(z.globalRegistry.get(schema) ?? {}), id });
+      named.set(schema, id);
+    }
     return { $ref: `#/components/schemas/${id}` };
   };
-  const errorRef = ref(s.errorBody);
+  const errorRef = ref(s.errorBody, 'Error');
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
+    const opId = operationId(op.method, op.path);
+    const name = opId[0]!.toUpperCase() + opId.slice(1);
+    const common = { 'X-Request-Id': headerRef('X-Request-Id'), 'RateLimit-Limit': headerRef('RateLimit-Limit'), 'RateLimit-Remaining': headerRef('RateLimit-Remaining'), 'RateLimit-Reset': headerRef('RateLimit-Reset') };
+    const okHeaders = { ...common, ...(op.method === 'post' ? { 'Idempotent-Replayed': headerRef('Idempotent-Replayed') } : {}), ...(op.method === 'get' ? { ETag: headerRef('ETag') } : {}) };
     const responses: Record<string, unknown> = {
-      [op.ok[0]]: op.ok[1] ? { description: 'OK', content: { 'application/json': { schema: ref(op.ok[1]) } } } : { description: 'OK, no body' },
+      [op.ok[0]]: op.ok[1]
+        ? { description: 'OK', headers: okHeaders, content: { 'application/json': { schema: ref(op.ok[1], `${name}Response`) } } }
+        : { description: 'OK, no body', headers: okHeaders },
     };
-    for (const code of [...op.errors, 503]) responses[code] = { description: reasons[code] ?? 'error', content: { 'application/json': { schema: errorRef } } };
-    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } });
+    for (const code of [...new Set([...op.errors, 429, 503])].sort()) {
+      const retry = code === 429 || code === 503 ? { 'Retry-After': headerRef('Retry-After') } : {};
+      responses[code] = { description: reasons[code] ?? 'error', headers: { ...common, ...retry }, content: { 'application/json': { schema: errorRef } } };
+    }
+    const parameters: Record<string, unknown>[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    for (const [key, prop] of Object.entries(op.query?.shape ?? {}) as [string, z.ZodType][]) {
+      const json = z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      delete json.$schema;
+      const optional = prop.safeParse(undefined).success;
+      parameters.push({ name: key, in: 'query', required: !optional, schema: json, ...(typeof json.description === 'string' ? { description: json.description } : {}) });
+    }
+    if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'the same key and body answer the first response again', schema: { type: 'string', maxLength: 200 } });
+    if (op.method === 'get') parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag this client holds: 304 when unchanged', schema: { type: 'string' } });
+    parameters.push({ name: 'X-Request-Id', in: 'header', required: false, description: 'a request id to use instead of a generated one', schema: { type: 'string', maxLength: 128 } });
+    const body = op.body
+      ? {
+        required: true,
+        content: {
+          'application/json': { schema: ref(op.body, `${name}Request`) },
+          ...(op.ndjson ? { 'application/x-ndjson': { schema: { type: 'string', description: 'one JSON document per line' } } } : {}),
+        },
+      }
+      : undefined;
     (paths[op.path] ??= {})[op.method] = {
+      operationId: opId,
+      tags: [tagOf(op.path)],
       summary: op.summary,
       ...(op.auth === 'none' ? { security: [] } : { security: [{ [op.auth === 'admin' ? 'adminToken' : 'bearer']: [] }] }),
-      ...(parameters.length ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } } : {}),
+      parameters,
+      ...(body ? { requestBody: body } : {}),
       responses,
     };
   }
-  for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json']) paths[p] = { get: { summary: 'operations', security: [], responses: { 200: { description: 'OK' } } } };
+  const ops: Record<string, string> = {
+    '/healthz': 'the process is alive', '/readyz': 'NATS, Redis and MariaDB reachable and this process serving', '/metrics': 'Prometheus text', '/openapi.json': 'this document',
+  };
+  for (const [p, summary] of Object.entries(ops)) {
+    paths[p] = { get: { operationId: operationId('get', p.replace('.json', '')), tags: ['operations'], summary, security: [], responses: { 200: { description: 'OK' }, 503: { description: 'not ready' } } } };
+  }
+  const all = z.toJSONSchema(z.globalRegistry, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const schemas: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries(all)) {
+    const { $schema: _s, id: _i, ...rest } = schema as Record<string, unknown>;
+    schemas[id] = rest;
+  }
   cached = {
     openapi: '3.1.0',
-    info: { title: 'shop gateway', version: '1' },
+    info: {
+      title: 'shop gateway',
+      version: '1',
+      description: 'The HTTP contract of the shop: auth, catalog, search, cart, wishlist, checkout, orders, homepage, personalisation and operator routes. Errors are {"error":{"code","message","details","requestId"}}.',
+      license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
+    },
+    servers: [{ url: '/', description: 'this gateway' }],
+    tags: [...new Set(operations.map((op) => tagOf(op.path))), 'operations'].map((name) => ({ name, description: tagDescriptions[name] ?? `the /v1/${name} routes` })),
     components: {
       schemas,
+      headers,
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'the token from signup or login' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN from the environment' },

@@ -1,0 +1,74 @@
+// The API document: every /v1 route the gateway registers is in /openapi.json, the
+// document passes Redocly's recommended lint rules with no error, and /docs serves the
+// reference page with its assets from this process. In-process (app.request) with the
+// real Redis behind the app's limiters.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createApp } from '../gateway/index.ts';
+import type { GatewayDeps } from '../gateway/deps.ts';
+import { openApiDocument } from '../gateway/openapi.ts';
+import { redisUrl, root } from './support/harness.ts';
+
+const redis = new Redis(redisUrl, { lazyConnect: true });
+// Routes are registered without calling their dependencies; requests below only reach
+// /docs and /openapi.json, which use none of them.
+const deps = {
+  redis, keyPrefix: `t_openapi_${process.pid}`, adminToken: 'x', benchRoutes: false,
+  limits: { authPerMin: 10, loginFailuresPerMin: 5, perIpPerSec: 1000, maxInflight: 100, idempotencyTtlSec: 60, trustProxy: false },
+  nodeStats: async () => [], client: {},
+} as unknown as GatewayDeps; // only what createApp reads while wiring routes
+const app = createApp(deps, pino({ level: 'silent' }));
+const doc = openApiDocument() as { paths: Record<string, Record<string, { operationId: string }>> };
+
+test.after(() => redis.disconnect());
+
+test('every /v1 route the gateway serves is in the document, with a unique operationId', () => {
+  const missing: string[] = [];
+  for (const r of app.routes) {
+    if (!r.path.startsWith('/v1/') || r.method === 'ALL' || r.path.includes('*')) continue;
+    const path = r.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
+    if (!doc.paths[path]?.[r.method.toLowerCase()]) missing.push(`${r.method} ${path}`);
+  }
+  assert.equal([...new Set(missing)], [], 'routes missing from /openapi.json');
+  const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+  assert.is(new Set(ids).size, ids.length, 'operationIds are unique');
+});
+
+test('the document passes Redocly lint (recommended rules) with no error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
+  const file = join(dir, 'openapi.json');
+  writeFileSync(file, JSON.stringify(doc));
+  const res = spawnSync(join(root, 'node_modules', '.bin', 'redocly'), ['lint', file, '--format=stylish'], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+  });
+  const out = `${res.stdout}\n${res.stderr}`;
+  assert.is(res.status, 0, out.slice(-3000));
+  assert.match(out, /valid/i);
+});
+
+test('/docs serves the API reference from this process, with cacheable assets', async () => {
+  const page = await app.request('/docs');
+  assert.is(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /swagger-ui-bundle\.js/);
+  const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  assert.is(srcs.length, 3);
+  for (const src of srcs) {
+    assert.ok(src.startsWith('/docs/assets/'), src);
+    const a = await app.request(src);
+    assert.is(a.status, 200, src);
+    assert.match(a.headers.get('cache-control') ?? '', /immutable/);
+    assert.ok((await a.text()).length > 0);
+  }
+  const json = await app.request('/openapi.json');
+  assert.is(json.status, 200);
+  assert.is(((await json.json()) as { openapi: string }).openapi, '3.1.0');
+});
+
+test.run();
