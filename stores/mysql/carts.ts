@@ -3,7 +3,8 @@
 // cannot overwrite.
 import type { Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
-import { writeAtomically, type Statement } from './writes.ts';
+import type { Statement } from './writes.ts';
+import { DirectWriter, type Writer } from './journal.ts';
 
 export interface CartLineRecord {
   sku: string;
@@ -31,7 +32,12 @@ export interface CartWrite {
 }
 
 export class CartRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so cart writes share its batches (default: one transaction each). */
+  constructor(private readonly pool: Pool, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
 
   /** Claims the cart for a new activation; call before `load`. */
   claim(userId: string): Promise<Fence> {
@@ -52,18 +58,14 @@ export class CartRepository {
   }
 
   /**
-   * Applies one change in one transaction and one round trip; throws FencedWriteError when
-   * the epoch or the version moved. One compound statement rather than an interactive
-   * transaction: a writer paused between statements would hold the epoch row's lock, and
-   * with it every new activation of the cart, for as long as it stays paused.
+   * Applies one change as one transaction in one round trip (or one part of a journal
+   * batch): the fence, the version check, the lines. Throws FencedWriteError when the
+   * epoch or the version moved.
    */
   async write(w: CartWrite): Promise<void> {
     const statements: Statement[] = [guard(w.fence)];
-    if (w.expectedVersion === 0) {
-      statements.push({ sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1);', params: [w.userId] });
-    } else {
-      statements.push({ sql: 'UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?;', params: [w.userId, w.expectedVersion] });
-    }
+    if (w.expectedVersion === 0) statements.push({ sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1);', params: [w.userId] });
+    else statements.push({ sql: 'UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?;', params: [w.userId, w.expectedVersion] });
     statements.push({ sql: "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;" });
     if (w.upsert.length > 0) {
       statements.push({
@@ -73,6 +75,6 @@ export class CartRepository {
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
-    await writeAtomically(this.pool, statements, `cart ${w.userId}`);
+    await this.writer.write(statements, `cart ${w.userId}`);
   }
 }

@@ -6,3 +6,4 @@ export {
   FencedWriteError, RetryableWriteError, atomically, writeAtomically, writeFailure, fencedTag, type Statement,
 } from './writes.ts';
 export { StoreUnavailableError, StoreOutcomeUnknownError, classifyStoreError, isConnectionError } from './errors.ts';
+export { Journal, DirectWriter, type Writer, type JournalOptions, type PartOutputs } from './journal.ts';
