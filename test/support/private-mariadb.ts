@@ -12,7 +12,7 @@ export interface PrivateMariadb {
   /** kill -9 the server (a crash: nothing is flushed on the way down). */
   crash(): Promise<void>;
   /** SIGSTOP / SIGCONT: connections stay open and nothing answers (a silent network drop). */
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   /** Starts it again on the same data directory and port; resolves once it answers. */
   start(): Promise<void>;
@@ -106,7 +106,18 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
       await exited;
     },
     start,
-    pause: () => void child?.kill('SIGSTOP'),
+    async pause() {
+      const c = child;
+      if (!c?.pid) return;
+      c.kill('SIGSTOP');
+      // Stopped means the kernel says so (state T), not just that the signal was sent.
+      for (const until = Date.now() + 5000; Date.now() < until;) {
+        const stat = readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+        if (/^\d+ \(.*\) T /.test(stat)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('the private MariaDB did not stop');
+    },
     resume: () => void child?.kill('SIGCONT'),
     async destroy() {
       child?.kill('SIGCONT');
