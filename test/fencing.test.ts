@@ -154,6 +154,28 @@ test('counters that disagree with the reservation rows are rebuilt from the rows
   assert.is(Number(w1.reserved), 5);
 });
 
+test('a resent setStock (same command id) is not applied again over the sales made since, also after a reload', async () => {
+  const repo = new InventoryRepository(pool, 600_000);
+  const owner = await activate('SET1', repo);
+  const set: InventoryMsg = { op: 'setStock', warehouses: [{ warehouseId: 'w1', onHand: 10 }], commandId: 'restock-42' };
+  await owner.ask(set);
+  await owner.ask(reserve('sale-1', 3));
+  await owner.ask({ op: 'commit', reservationId: 'sale-1' });
+  // The first reply was slow and the caller resent the same command.
+  const again = await owner.ask(set) as { onHand: number };
+  assert.is(again.onHand, 7, 'the sale is not undone by the resend');
+  await owner.entity.settled();
+  const reloaded = await activate('SET1', repo);
+  const third = await reloaded.ask(set) as { onHand: number };
+  assert.is(third.onHand, 7, 'the command id survives a reload');
+  // A new command is applied.
+  const fresh = await reloaded.ask({ op: 'setStock', warehouses: [{ warehouseId: 'w1', onHand: 20 }], commandId: 'restock-43' }) as { onHand: number };
+  assert.is(fresh.onHand, 20);
+  await reloaded.entity.settled();
+  const head = await one<{ on_hand: number }>("SELECT on_hand FROM inventory WHERE sku = 'SET1'");
+  assert.is(Number(head.on_hand), 20);
+});
+
 test('carts, sessions and orders: a write under an epoch that was taken fails fenced and changes nothing', async () => {
   const carts = new CartRepository(pool);
   const a = await carts.claim('u-fence');

@@ -52,6 +52,12 @@ export interface InventoryModel {
 export interface InventoryEvent {
   kind: 'out_of_stock' | 'back_in_stock' | 'level';
   sku: string;
+  /**
+   * The SKU's version this event's batch committed. Versions only grow (the epoch fence
+   * keeps a stale owner from committing), so a consumer applies a level only if it is
+   * newer than the one it holds, and a redelivered old event changes nothing.
+   */
+  version: number;
   available: number;
   onHand: number;
   reserved: number;
@@ -306,7 +312,7 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   if (!hasWrites(model)) return undefined;
   const avail = available(model);
   const events: InventoryEvent[] = [];
-  const base = { sku: model.sku, available: avail, onHand: model.onHand, reserved: model.reserved, at: now };
+  const base = { sku: model.sku, version: model.version + 1, available: avail, onHand: model.onHand, reserved: model.reserved, at: now };
   const before = model.availableAtLastWrite;
   if (before > 0 && avail <= 0) events.push({ kind: 'out_of_stock', ...base });
   if (before <= 0 && avail > 0) events.push({ kind: 'back_in_stock', ...base });
