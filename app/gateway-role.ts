@@ -2,6 +2,7 @@
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { LiveSessions } from '../actors/session/index.ts';
@@ -52,7 +53,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     async readiness() {
       const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
       return {
-        nats: nc.isClosed() ? 'closed' : 'ok',
+        nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
         redis: await check(() => redis.ping()),
         mariadb: await check(() => pool.query('SELECT 1')),
       };

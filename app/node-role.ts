@@ -1,7 +1,9 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
+import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
 import { announceRevoked } from '../actors/session/index.ts';
@@ -51,6 +53,12 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
+  // A NATS server restarted without its storage comes back with no streams: create the ones
+  // this node publishes to again, so the relay's next try finds them.
+  ConnectionState.of(nc).onReconnect(() => void (async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const s of [searchStream(config.cluster), stream, orderEvents, catalogStream(config.cluster)]) await ensureStream(jsm, s);
+  })().catch((err: unknown) => log.warn({ err: String(err) }, 'could not re-create streams after a reconnect')));
   // The node's write pipeline: order, payment, cart and session writes of every entity here
   // share one transaction per batch (NODE_JOURNAL=0: one transaction per write, as before).
   const journal = config.nodeJournal ? new Journal(pool) : undefined;
