@@ -16,6 +16,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
+import { rawBody } from './body.ts';
 
 interface Pending { s: 'pending'; fp: string }
 interface Unknown { s: 'unknown'; fp: string; until: number }
@@ -79,7 +80,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     if (c.req.method !== 'POST' || key === undefined) return next();
     if (!keyPattern.test(key)) throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
     const scope = c.get('userId') ?? `ip:${c.get('clientIp')}`;
-    const body = await c.req.text();
+    const body = await rawBody(c);
     const fp = createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
     const redisKey = `${prefix}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 

@@ -35,16 +35,14 @@ test.before(async () => {
     CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: natsUrl, REDIS_URL: redisUrl, SHARDS: '16', LEASE_TTL_MS: '2000',
     LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_QUERY_TIMEOUT_MS: '3000', PAYMENT_LATENCY_MS: '2',
   };
-  // Registered before they are up, so a slow start still gets them killed in `after`; the
-  // waits are long because a shared 2-core machine can take a minute to start a process.
-  const node = startProcess('app/main.ts', { ...env, ROLE: 'node', NODE_ID: 'n1' });
-  procs.push(node);
-  const gateway = startProcess('app/main.ts', {
-    ...env, ROLE: 'gateway', PORT: '0', ADMIN_TOKEN: adminToken, RATE_LIMIT_AUTH_PER_MIN: '100000', RATE_LIMIT_PER_SEC: '100000',
+  // One process with both roles (one start instead of two on a loaded machine), registered
+  // before it is up so a slow start still gets it killed in `after`.
+  const app = startProcess('app/main.ts', {
+    ...env, ROLE: 'all', NODE_ID: 'n1', PORT: '0', ADMIN_TOKEN: adminToken, RATE_LIMIT_AUTH_PER_MIN: '100000', RATE_LIMIT_PER_SEC: '100000',
   });
-  procs.push(gateway);
-  await node.waitFor(/actor node \S+ joined/, 90_000);
-  url = (await gateway.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop()!;
+  procs.push(app);
+  await app.waitFor(/actor node \S+ joined/, 90_000);
+  url = (await app.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop()!;
 });
 
 test.after(async () => {

@@ -36,7 +36,7 @@ test('a MariaDB that stops answering (connections open, nothing comes back) cann
   const entity = await def.activate('HANG1', ctx);
   // Pooled connections, open when the server goes quiet.
   await Promise.all([1, 2, 3].map(() => bounded.query('SELECT SLEEP(0.2)')));
-  db.pause();
+  await db.pause();
   try {
     const started = Date.now();
     const read = await bounded.query('SELECT 1').then(() => undefined, (e: unknown) => e);

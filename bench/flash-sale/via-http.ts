@@ -40,7 +40,16 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const buyers: { token: string; userId: string }[] = [];
     for (let i = 0; i < sellers; i += 8) {
       buyers.push(...await Promise.all(Array.from({ length: Math.min(8, sellers - i) }, async (_, j) => {
-        const r = await client.postJson('/v1/auth/signup', undefined, { email: `buyer${i + j}-${run}@bench.example`, password: 'benchmark-password', name: `Buyer ${i + j}` });
+        const signup = { email: `buyer${i + j}-${run}@bench.example`, password: 'benchmark-password', name: `Buyer ${i + j}` };
+        // A loaded machine may time a signup out: try again, and log in if the first one took.
+        let r = await client.postJson('/v1/auth/signup', undefined, signup);
+        for (let tries = 1; (r.status >= 500 || r.status === 409) && tries < 6; tries++) {
+          await new Promise((res) => setTimeout(res, 1000 * tries));
+          r = r.status === 409
+            ? await client.postJson('/v1/auth/login', undefined, { email: signup.email, password: signup.password })
+            : await client.postJson('/v1/auth/signup', undefined, signup);
+          if (r.status === 200) r.status = 201;
+        }
         if (r.status !== 201) throw new Error(`signup ${r.status} ${JSON.stringify(r.body)}`);
         return { token: String(r.body.token), userId: String(r.body.userId) };
       })));

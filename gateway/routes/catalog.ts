@@ -8,7 +8,7 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
-import { readJson } from '../body.ts';
+import { rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
 
@@ -131,7 +131,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/v1/admin/products', requireAdmin(deps), async (c) => {
     const type = c.req.header('content-type') ?? '';
     if (/^application\/(x-)?ndjson\b/i.test(type)) {
-      const { products, problems } = parseNdjson(await c.req.text());
+      const { products, problems } = parseNdjson(await rawBody(c));
       if (products.length === 0) {
         throw new HttpError(422, 'validation_failed', problems.length ? 'no line holds a valid product' : 'the body has no products', problems);
       }

@@ -1,4 +1,5 @@
 // Inventory over HTTP: read stock, and (admin) set it per warehouse.
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { InventoryApi, type InventoryView } from '../../actors/inventory/index.ts';
 import type { GatewayDeps } from '../deps.ts';
@@ -35,7 +36,11 @@ export function inventoryRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if (dupes.length > 0) throw new HttpError(422, 'duplicate_warehouse', `each warehouse may appear once: ${[...new Set(dupes)].join(', ')}`, { warehouses: [...new Set(dupes)] });
     const unknown = await deps.unknownWarehouses(ids);
     if (unknown.length > 0) throw new HttpError(422, 'unknown_warehouse', `no such warehouse: ${unknown.join(', ')}`, { warehouses: unknown });
-    return c.json(await inventory.setStock(sku, warehouses));
+    // With an Idempotency-Key, a resent PUT is the same setStock command, recognised by the
+    // SKU instead of applied again over the sales made in between.
+    const key = c.req.header('idempotency-key');
+    const commandId = key ? `put-${createHash('sha256').update(`${sku}\n${key}`).digest('hex').slice(0, 48)}` : undefined;
+    return c.json(await inventory.setStock(sku, warehouses, commandId ? { commandId } : {}));
   });
   return app;
 }

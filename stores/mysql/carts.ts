@@ -58,14 +58,19 @@ export class CartRepository {
   }
 
   /**
-   * Applies one change as one transaction in one round trip (or one part of a journal
-   * batch): the fence, the version check, the lines. Throws FencedWriteError when the
-   * epoch or the version moved.
+   * Applies one change in one transaction and one round trip (or one part of a journal
+   * batch); throws FencedWriteError when
+   * the epoch or the version moved. One compound statement rather than an interactive
+   * transaction: a writer paused between statements would hold the epoch row's lock, and
+   * with it every new activation of the cart, for as long as it stays paused.
    */
   async write(w: CartWrite): Promise<void> {
     const statements: Statement[] = [guard(w.fence)];
-    if (w.expectedVersion === 0) statements.push({ sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1);', params: [w.userId] });
-    else statements.push({ sql: 'UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?;', params: [w.userId, w.expectedVersion] });
+    if (w.expectedVersion === 0) {
+      statements.push({ sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1);', params: [w.userId] });
+    } else {
+      statements.push({ sql: 'UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?;', params: [w.userId, w.expectedVersion] });
+    }
     statements.push({ sql: "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;" });
     if (w.upsert.length > 0) {
       statements.push({

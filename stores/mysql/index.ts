@@ -1,4 +1,9 @@
 // MariaDB: the system of record.
 export { createPool, databaseOf, withDatabase, withTransaction, type Pool, type PoolConnection } from './pool.ts';
 export { migrate, dropDatabase } from './migrate.ts';
+export { claimEpoch, guard, checkFence, type Fence } from './epochs.ts';
+export {
+  FencedWriteError, RetryableWriteError, atomically, writeAtomically, writeFailure, fencedTag, type Statement,
+} from './writes.ts';
+export { StoreUnavailableError, StoreOutcomeUnknownError, classifyStoreError, isConnectionError } from './errors.ts';
 export { Journal, DirectWriter, type Writer, type JournalOptions, type PartOutputs } from './journal.ts';

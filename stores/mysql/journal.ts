@@ -5,7 +5,7 @@
 // savepoint, so a part whose guard (epochs.ts) or version check fails — or that fails in
 // any other way — is rolled back to its savepoint and reported to its writer alone, while
 // the other parts of the batch commit. While one batch is in flight the next gathers
-// (up to `depth` in flight), so a thousand writers cost a handful of transactions.
+// (up to `depth` in flight, 4 by default), so a thousand writers cost a handful of transactions.
 //
 // A part may hand values back (a charge's recorded outcome): it writes them into
 // `@out_<name>` user variables, which the journal renames per part and reads back.
@@ -53,9 +53,9 @@ interface Part {
 }
 
 export interface JournalOptions {
-  /** Batches in flight at once (default 2). */
+  /** Batches in flight at once (default 4). */
   depth?: number;
-  /** Parts per batch at most (default 256). */
+  /** Parts per batch at most (default 64: a batch waits for its slowest part). */
   maxParts?: number;
   /** Whole-batch retries after a deadlock or lock wait (default 3). */
   retries?: number;
@@ -85,8 +85,8 @@ export class Journal implements Writer {
   readonly stats = { batches: 0, parts: 0, partFailures: 0, batchFailures: 0 };
 
   constructor(private readonly pool: Pool, opts: JournalOptions = {}) {
-    this.depth = opts.depth ?? 2;
-    this.maxParts = opts.maxParts ?? 256;
+    this.depth = opts.depth ?? 4;
+    this.maxParts = opts.maxParts ?? 64;
     this.retries = opts.retries ?? 3;
   }
 

@@ -1,7 +1,7 @@
 // A private MariaDB server for fault tests: its own data directory (a temp dir), port and
 // socket, so it can be killed and restarted without touching the machine's shared server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -12,7 +12,7 @@ export interface PrivateMariadb {
   /** kill -9 the server (a crash: nothing is flushed on the way down). */
   crash(): Promise<void>;
   /** SIGSTOP / SIGCONT: connections stay open and nothing answers (a silent network drop). */
-  pause(): void;
+  pause(): Promise<void>;
   resume(): void;
   /** Starts it again on the same data directory and port; resolves once it answers. */
   start(): Promise<void>;
@@ -53,8 +53,27 @@ function template(): string {
   return dir;
 }
 
+/**
+ * A suite killed by the runner's timeout cannot stop its server: the next start on the
+ * same port finds it through this note, kills it and removes its data.
+ */
+function reapOrphan(note: string, port: number): void {
+  if (!existsSync(note)) return;
+  const [pid, dir] = readFileSync(note, 'utf8').split('\n');
+  try {
+    const cmdline = readFileSync(`/proc/${Number(pid)}/cmdline`, 'utf8');
+    if (cmdline.includes(`--port=${port}`)) process.kill(Number(pid), 'SIGKILL');
+  } catch {
+    // gone already
+  }
+  if (dir && dir.startsWith(join(tmpdir(), `mariadb-${port}-`))) rmSync(dir, { recursive: true, force: true });
+  rmSync(note, { force: true });
+}
+
 /** Starts a server with fresh data on `port` (use your own range). */
 export async function startPrivateMariadb(port: number): Promise<PrivateMariadb> {
+  const note = join(tmpdir(), `shop-test-mariadb-${port}.running`);
+  reapOrphan(note, port);
   const dir = mkdtempSync(join(tmpdir(), `mariadb-${port}-`));
   const data = join(dir, 'data');
   cpSync(template(), data, { recursive: true });
@@ -71,6 +90,7 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
       '--innodb-flush-log-at-trx-commit=2', '--innodb-log-file-size=16M',
     ], { stdio: 'ignore' });
     const c = child;
+    writeFileSync(note, `${c.pid}\n${dir}`);
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     const until = Date.now() + 30_000;
     while (!(await answers(port))) {
@@ -86,13 +106,25 @@ export async function startPrivateMariadb(port: number): Promise<PrivateMariadb>
       await exited;
     },
     start,
-    pause: () => void child?.kill('SIGSTOP'),
+    async pause() {
+      const c = child;
+      if (!c?.pid) return;
+      c.kill('SIGSTOP');
+      // Stopped means the kernel says so (state T), not just that the signal was sent.
+      for (const until = Date.now() + 5000; Date.now() < until;) {
+        const stat = readFileSync(`/proc/${c.pid}/stat`, 'utf8');
+        if (/^\d+ \(.*\) T /.test(stat)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('the private MariaDB did not stop');
+    },
     resume: () => void child?.kill('SIGCONT'),
     async destroy() {
       child?.kill('SIGCONT');
       child?.kill('SIGKILL');
       await exited;
       rmSync(dir, { recursive: true, force: true });
+      rmSync(note, { force: true });
     },
   };
 }
