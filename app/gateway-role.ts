@@ -19,6 +19,7 @@ import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
+import { personalisation } from './personalisation.ts';
 
 export interface RunningGateway {
   url: string;
@@ -41,6 +42,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  const personal = personalisation(ctx, { documents, products, oos: new OutOfStockSet(redis, config.cluster) });
   const app = createApp({
     client: ctx.client,
     adminToken: config.adminToken,
@@ -68,6 +70,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       products,
       cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${config.cluster}:wishlist`, ttlSeconds: config.cacheTtlSec }),
       onChange,
+      onAdded: (userId, sku, category) => personal.clickstream.record({ type: 'wishlist_add', sku, category, userId }),
     }),
     catalog,
     unknownWarehouses: (ids) => warehouses.unknown(ids),
@@ -80,6 +83,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
+    personalisation: personal,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

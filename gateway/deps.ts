@@ -5,6 +5,18 @@ import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
+import type { AnalyticsReports, Clickstream } from '../actors/analytics/index.ts';
+import type { FeedbackService, RecommendationsApi } from '../actors/recommendations/index.ts';
+
+/** Clickstream, analytics reports, recommendations and "not interested" feedback. */
+export interface PersonalisationDeps {
+  clickstream: Clickstream;
+  reports: AnalyticsReports;
+  recommendations: RecommendationsApi;
+  feedback: FeedbackService;
+  /** A product's category, or undefined for an unknown SKU. */
+  product(sku: string): Promise<{ category: string } | undefined>;
+}
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -44,4 +56,5 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  personalisation: PersonalisationDeps;
 }

@@ -8,3 +8,6 @@ export { OnceOnlyApplier, seenPrefix, type Op, type EventOps, type OnceOnlyOptio
 export { searchOps, clickOps, orderOps, trendingWeights } from './counters.ts';
 export { asClickEvent, asSearchEvent, asOrderEvent, saleSign, clickTypes, type ClickEvent, type ClickType, type SearchEvent, type OrderEvent } from './events.ts';
 export { windowBuckets, bucketOf, expireAtSec, normaliseQuery, MINUTE, HOUR, DAY, type Window, type Grain } from './windows.ts';
+export { onceOnlyConsumer, type OnceOnlyConsumerOptions, type AnalyticsFailpoint } from './consumer.ts';
+export { analyticsJobs, type AnalyticsJobDeps } from './jobs.ts';
+export { Clickstream, type NewClickEvent } from './clickstream.ts';

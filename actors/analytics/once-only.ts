@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
  * (lowest first) when e > 0. `P`: pair sku b with every distinct other SKU in list a whose
  * time is ≥ e (entries "at:sku"), adding c to both co-occurrence sets `d<sku>`. `L`: push
  * entry b on list a, keep c entries, expire after d seconds. `H`: HSET a b c, EXPIRE d when
- * d > 0. `A`: SADD a b, EXPIRE c.
+ * d > 0. `A`: SADD a b, EXPIRE c. Event ops are 6-tuples (code and five arguments).
  */
 export type Op = [code: 'Z' | 'P' | 'L' | 'H' | 'A', a: string, b: string, c: string | number, d: string | number, e: string | number];
 
@@ -29,10 +29,11 @@ local prefix = ARGV[1]
 local seenTtl = tonumber(ARGV[2])
 local coTtl = tonumber(ARGV[3])
 local coMax = tonumber(ARGV[4])
+local dirty = ARGV[5]
 local function trim(k, max)
   if redis.call('ZCARD', k) > max + math.floor(max / 4) then redis.call('ZREMRANGEBYRANK', k, 0, -(max + 1)) end
 end
-local i = 5
+local i = 6
 local applied = 0
 while i <= #ARGV do
   local seq = tonumber(ARGV[i])
@@ -65,8 +66,10 @@ while i <= #ARGV do
             redis.call('EXPIRE', k2, coTtl)
             trim(k1, coMax)
             trim(k2, coMax)
+            if dirty ~= '' then redis.call('SADD', dirty, other) end
           end
         end
+        if dirty ~= '' then redis.call('SADD', dirty, b) end
       elseif code == 'L' then
         redis.call('LPUSH', a, b)
         redis.call('LTRIM', a, 0, tonumber(c) - 1)
@@ -99,6 +102,10 @@ export interface OnceOnlyOptions {
   coMax?: number;
   /** Events per script call: a long script blocks Redis for everyone. */
   maxPerCall?: number;
+  /** `P` ops add the SKUs whose co-occurrences changed to this set (for recomputing their related lists). */
+  dirtyKey?: string;
+  /** Called after each script call (tests use it to die between a batch's steps). */
+  onCall?(): void;
 }
 
 export class OnceOnlyApplier {
@@ -114,12 +121,13 @@ export class OnceOnlyApplier {
     const max = this.opts.maxPerCall ?? 200;
     let applied = 0;
     for (let i = 0; i < events.length; i += max) {
-      const args: (string | number)[] = [this.seenPrefix, this.opts.seenTtlSec ?? 8 * 86_400, this.opts.coTtlSec ?? 120 * 86_400, this.opts.coMax ?? 300];
+      const args: (string | number)[] = [this.seenPrefix, this.opts.seenTtlSec ?? 8 * 86_400, this.opts.coTtlSec ?? 120 * 86_400, this.opts.coMax ?? 300, this.opts.dirtyKey ?? ''];
       for (const e of events.slice(i, i + max)) {
         args.push(e.seq, e.ops.length);
         for (const op of e.ops) args.push(...op);
       }
       applied += await this.redis.onceOnlyApply(...args);
+      this.opts.onCall?.();
     }
     return applied;
   }

@@ -25,6 +25,8 @@ export class RecKeys {
   /** Precomputed outputs: a SKU's related items, a user's recommendations (JSON). */
   related = (sku: string) => `${this.p}:rel:${sku}`;
   forUser = (userId: string) => `${this.p}:user:${userId}`;
+  /** SKUs whose co-occurrences changed since their related list was last computed. */
+  dirty = () => `${this.p}:dirty`;
   /** What a user hid: members "c:<category>" and "s:<sku>", plus the marker "loaded". */
   hidden = (userId: string) => `${this.p}:hidden:${userId}`;
 }

@@ -20,6 +20,10 @@ export class RecReader {
     return raw ? (JSON.parse(raw) as RelatedList) : undefined;
   }
 
+  async bought(userId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.bought(userId));
+  }
+
   /** Categories of SKUs as the events told them ("" when unknown). */
   async categoriesOf(skus: string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
