@@ -127,6 +127,18 @@ export class RecModel {
     await w.exec();
   }
 
+  /** Marks SKUs (related lists) and users (recommendations) as due for recomputing. */
+  async markDirty(skus: string[], users: string[]): Promise<void> {
+    const p = this.redis.pipeline();
+    if (skus.length > 0) p.sadd(this.keys.dirty(), ...skus);
+    if (users.length > 0) p.sadd(this.keys.dirtyUsers(), ...users);
+    await p.exec();
+  }
+
+  async takeDirtyUsers(max: number): Promise<string[]> {
+    return (await this.redis.spop(this.keys.dirtyUsers(), max)) ?? [];
+  }
+
   /** Takes up to `max` SKUs whose co-occurrences changed. */
   async takeDirty(max: number): Promise<string[]> {
     return (await this.redis.spop(this.keys.dirty(), max)) ?? [];

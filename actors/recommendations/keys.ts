@@ -27,6 +27,8 @@ export class RecKeys {
   forUser = (userId: string) => `${this.p}:user:${userId}`;
   /** SKUs whose co-occurrences changed since their related list was last computed. */
   dirty = () => `${this.p}:dirty`;
+  /** Users with new events since their recommendations were last computed. */
+  dirtyUsers = () => `${this.p}:dirtyu`;
   /** What a user hid: members "c:<category>" and "s:<sku>", plus the marker "loaded". */
   hidden = (userId: string) => `${this.p}:hidden:${userId}`;
 }

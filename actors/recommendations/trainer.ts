@@ -1,7 +1,8 @@
 // The recommendations trainer: one cluster singleton with durable consumers of EVENTS,
 // ORDERS and SEARCH that take turns, so their derived outputs never race. Each batch's
 // counts go through the once-only applier; then the related lists of the SKUs whose
-// co-occurrences changed and the recommendations of the users in the batch are recomputed.
+// co-occurrences changed and the recommendations of the users with new events are
+// recomputed a moment later.
 import type { NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ export interface TrainerDeps {
   categoriesOf(skus: string[]): Promise<Map<string, string>>;
   ackWaitMs?: number;
   failpoint?: AnalyticsFailpoint;
+  /** How often related lists and user recommendations that are due get recomputed. */
+  deriveEveryMs?: number;
 }
 
 type Batch = Array<{ seq: number; data: unknown }>;
@@ -36,17 +39,50 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
       chain = next.catch(() => undefined);
       return next;
     };
-    /** After a batch: related lists of what changed (and of the batch's SKUs), then the batch's users. */
-    const derive = async (skus: Iterable<string>, users: Iterable<string>) => {
-      for (;;) {
-        const dirty = await model.takeDirty(1000);
-        const all = [...new Set([...skus, ...dirty])];
-        skus = [];
-        await model.recomputeRelated(all);
-        if (dirty.length < 1000) break;
+    /**
+     * Derived outputs are recomputed on a timer, not per batch: during a burst each SKU and
+     * user is recomputed once per round instead of once per batch. What is due is kept in
+     * Redis sets, added to after every batch (a redelivered batch adds again), so a crash
+     * loses nothing.
+     */
+    const derive = async () => {
+      // A failed recompute puts what it took back, for the next round.
+      for (let round = 0; round < 20; round++) {
+        const skus = await model.takeDirty(2000);
+        await model.recomputeRelated(skus).catch(async (err: unknown) => {
+          await model.markDirty(skus, []);
+          throw err;
+        });
+        if (skus.length < 2000) break;
       }
-      await model.recomputeUsers([...new Set(users)]);
+      for (let round = 0; round < 20; round++) {
+        const users = await model.takeDirtyUsers(1000);
+        await model.recomputeUsers(users).catch(async (err: unknown) => {
+          await model.markDirty([], users);
+          throw err;
+        });
+        if (users.length < 1000) break;
+      }
     };
+    // The next round waits at least three times as long as the last one took, so during a
+    // burst (a replay, a backlog) recomputing takes at most about a quarter of the time.
+    let deriving: Promise<void> | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = (delayMs: number) => {
+      if (stopped) return;
+      timer = setTimeout(() => {
+        const began = performance.now();
+        deriving = serial(derive)
+          .catch((err: unknown) => log.warn({ err: String(err) }, 'recomputing recommendations failed; next round retries'))
+          .finally(() => {
+            deriving = undefined;
+            schedule(Math.max(deps.deriveEveryMs ?? 250, 3 * (performance.now() - began)));
+          });
+      }, delayMs);
+    };
+    schedule(deps.deriveEveryMs ?? 250);
+    const due = (skus: Iterable<string>, users: Iterable<string>) => model.markDirty([...new Set(skus)], [...new Set(users)]);
     const common = {
       nc: deps.nc, cluster: deps.cluster, redis: deps.redis, log, ackWaitMs: deps.ackWaitMs, failpoint: deps.failpoint, serial,
       applier: { dirtyKey: keys.dirty(), coMax: limits.coMax, coTtlSec: limits.coTtlS },
@@ -63,7 +99,7 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
         },
         afterApply: (batch: Batch) => {
           const events = batch.map((b) => asClickEvent(b.data));
-          return derive([], events.flatMap((e) => (e?.userId ? [e.userId] : [])));
+          return due([], events.flatMap((e) => (e?.userId ? [e.userId] : [])));
         },
       }),
       onceOnlyConsumer({
@@ -78,7 +114,7 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
         },
         afterApply: (batch: Batch) => {
           const events = batch.map((b) => asOrderEvent(b.data)).filter((e) => e?.type === 'OrderPlaced');
-          return derive(events.flatMap((e) => e!.lines.map((l) => l.sku)), events.flatMap((e) => (e!.userId ? [e!.userId] : [])));
+          return due(events.flatMap((e) => e!.lines.map((l) => l.sku)), events.flatMap((e) => (e!.userId ? [e!.userId] : [])));
         },
       }),
       onceOnlyConsumer({
@@ -90,7 +126,7 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
             return { seq, ops: e ? searchTrainingOps(keys, e, now) : [] };
           });
         },
-        afterApply: (batch: Batch) => derive([], batch.flatMap((b) => {
+        afterApply: (batch: Batch) => due([], batch.flatMap((b) => {
           const e = asSearchEvent(b.data);
           return e?.userId && e.skus?.length ? [e.userId] : [];
         })),
@@ -100,6 +136,9 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
       caughtUp: Promise.all(consumers.map((c) => c.caughtUp)).then(() => undefined),
       async stop() {
         await Promise.all(consumers.map((c) => c.stop()));
+        stopped = true;
+        clearTimeout(timer);
+        await deriving;
       },
     };
   });
