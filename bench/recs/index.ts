@@ -196,6 +196,11 @@ try {
     url, connections: opts.connections, amount: opts.requests,
     requests: [{ setupRequest: (req) => ({ ...req, method: 'GET', path: '/v1/me/recommendations?limit=10', headers: { authorization: `Bearer ${tokens[n++ % tokens.length]}` } }) }],
   });
+  for (const token of tokens.slice(0, 3)) {
+    const res = await fetch(`${url}/v1/me/recommendations?limit=10`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) say(`GET /v1/me/recommendations answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  }
+  if (recsRun.non2xx > 0) say(`status codes: ${JSON.stringify(recsRun.statusCodeStats)}`);
   const floorRun = await autocannon({ url: `${url}/healthz`, connections: opts.connections, amount: opts.requests });
   const serving = {
     requests: opts.requests, connections: opts.connections,
