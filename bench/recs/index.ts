@@ -179,8 +179,15 @@ try {
   const tokens: string[] = [];
   const historyEvents: Array<{ subject: string; body: unknown; id?: string }> = [];
   for (let i = 0; i < 20; i++) {
-    const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `recs${i}@example.com`, password: 'password123', name: 'Bench' }) });
-    const { token, userId } = (await res.json()) as { token: string; userId: string };
+    let token = '';
+    let userId = '';
+    for (let attempt = 0; !token; attempt++) {
+      const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `recs${i}@example.com`, password: 'password123', name: 'Bench' }) });
+      const body = (await res.json()) as { token?: string; userId?: string };
+      if (res.status === 201 && body.token && body.userId) ({ token, userId } = body as { token: string; userId: string });
+      else if (attempt >= 5) throw new Error(`signup failed: ${res.status} ${JSON.stringify(body)}`);
+      else await new Promise((r) => setTimeout(r, 500));
+    }
     tokens.push(token);
     for (const e of sim.shoppers[i]!.train.filter((x) => x.kind === 'view').slice(-8)) {
       historyEvents.push({ subject: events.subject('view', 'user'), id: `h${userId}${e.at}`, body: { id: `h${userId}${e.at}`, type: 'view', sku: e.skus[0], category: categoryOf.get(e.skus[0]!), userId, at: Date.now() } });
