@@ -64,6 +64,10 @@ export interface Config {
   elasticsearchUrl: string | undefined;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
+  /** Test hook: analytics consumers kill their process mid-batch (ANALYTICS_FAILPOINT=mid_batch). */
+  analyticsFailpoint: 'mid_batch' | undefined;
+  /** How long an analytics consumer's unacknowledged batch waits before redelivery (ANALYTICS_ACK_WAIT_MS). */
+  analyticsAckWaitMs: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -151,5 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
+    analyticsFailpoint: text(env, 'ANALYTICS_FAILPOINT', 'none', /^(none|mid_batch)$/, 'none or mid_batch') === 'mid_batch' ? 'mid_batch' : undefined,
+    analyticsAckWaitMs: int(env, 'ANALYTICS_ACK_WAIT_MS', 10_000, 500, 600_000),
   };
 }

@@ -22,6 +22,7 @@ import { RouteCache } from '../actors/logistics/index.ts';
 import { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
+import { personalisation } from './personalisation.ts';
 
 export interface RunningGateway {
   url: string;
@@ -46,6 +47,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  const personal = personalisation(ctx, { documents, products, oos: new OutOfStockSet(redis, config.cluster) });
   // Sessions checked locally, dropped when any node announces a logout.
   const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
   await liveSessions.start();
@@ -78,6 +80,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       products,
       cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${config.cluster}:wishlist`, ttlSeconds: config.cacheTtlSec }),
       onChange,
+      onAdded: (userId, sku, category) => personal.clickstream.record({ type: 'wishlist_add', sku, category, userId }),
     }),
     catalog,
     unknownWarehouses: (ids) => warehouses.unknown(ids),
@@ -93,6 +96,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     benchRoutes: config.benchRoutes,
     logistics: new LogisticsAdmin(new LogisticsRepository(pool), nc, config.cluster),
     zones,
+    personalisation: personal,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

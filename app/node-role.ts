@@ -28,6 +28,8 @@ import { Journal } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
+import { analyticsJobs } from '../actors/analytics/index.ts';
+import { recommendationsTrainer } from '../actors/recommendations/index.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -72,6 +74,12 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const routes = new RouteCache(new LogisticsRepository(pool));
   // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
+  // Analytics and the recommendations trainer look up categories that order lines lack.
+  const streamJobs = {
+    nc, cluster: config.cluster, redis, log,
+    categoriesOf: async (skus: string[]) => new Map([...(await products.getMany(skus))].map(([sku, p]) => [sku, p.category])),
+    ackWaitMs: config.analyticsAckWaitMs, failpoint: config.analyticsFailpoint,
+  };
   return ClusterNode.start({
     nc,
     ...nodeSettings(config),
@@ -122,6 +130,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
+      ...analyticsJobs(streamJobs),
+      recommendationsTrainer(streamJobs),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
       popularityJob({ pool, redis, prefix: config.cluster, log: catalogLog }),
     ],

@@ -27,6 +27,9 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
 import { logisticsAdminRoutes } from './routes/logistics-admin.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { eventRoutes } from './routes/events.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
 
 export { maxBodyBytes } from './body.ts';
 
@@ -82,6 +85,9 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', catalogRoutes(deps));
   app.route('/', logisticsAdminRoutes(deps));
   app.route('/', docsRoutes());
+  app.route('/', eventRoutes(deps));
+  app.route('/', analyticsRoutes(deps));
+  app.route('/', recommendationRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

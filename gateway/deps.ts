@@ -6,6 +6,18 @@ import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
 import type { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
+import type { AnalyticsReports, Clickstream } from '../actors/analytics/index.ts';
+import type { FeedbackService, RecommendationsApi } from '../actors/recommendations/index.ts';
+
+/** Clickstream, analytics reports, recommendations and "not interested" feedback. */
+export interface PersonalisationDeps {
+  clickstream: Clickstream;
+  reports: AnalyticsReports;
+  recommendations: RecommendationsApi;
+  feedback: FeedbackService;
+  /** A product's category, or undefined for an unknown SKU. */
+  product(sku: string): Promise<{ category: string } | undefined>;
+}
 import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
@@ -55,6 +67,7 @@ export interface GatewayDeps {
   logistics: LogisticsAdmin;
   /** Which delivery cluster a country and postal code are in. */
   zones: ZoneResolver;
+  personalisation: PersonalisationDeps;
   /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
   liveSessions?: LiveSessions;
 }

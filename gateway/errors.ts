@@ -42,6 +42,8 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   invalid_cursor: 400,
   unknown_warehouse: 422,
   unknown_cluster: 422,
+  unknown_category: 422,
+  feedback_full: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */

@@ -10,6 +10,7 @@ import * as cat from './schemas-catalog.ts';
 import { listQuery, searchQuery, suggestQuery } from './routes/catalog.ts';
 import { clusterBody, routeBody, warehouseBody } from './routes/logistics-admin.ts';
 import { productInput } from '../actors/catalog/index.ts';
+import * as ps from './schemas-personalisation.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -63,6 +64,14 @@ const operations: Operation[] = [
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
   { method: 'get', path: '/v1/orders', summary: 'Order history, newest first (limit, cursor)', auth: 'user', ok: [200, o.orderPage], errors: [400, 401] },
   { method: 'get', path: '/v1/orders/{orderId}', summary: 'One order with lines, totals and its status timeline', auth: 'user', ok: [200, o.order], errors: [401, 404] },
+  { method: 'post', path: '/v1/events', summary: 'Record a view, click or add-to-cart (the token\'s user, else X-Device-Id); 202 once stored', auth: 'none', body: ps.clickEventBody, ok: [202, z.object({ id: z.string() })], errors: [...withBody, 401, 404, 429] },
+  { method: 'get', path: '/v1/products/{sku}/related', summary: 'Bought together with this SKU, then viewed together (limit)', auth: 'none', ok: [200, ps.productList], errors: [400, 404] },
+  { method: 'get', path: '/v1/me/recommendations', summary: 'Recommended for the user (limit); best sellers of their country without history', auth: 'user', ok: [200, ps.productList], errors: [400, 401] },
+  { method: 'post', path: '/v1/me/feedback', summary: 'Not interested in a category (and its subtree) or a SKU; applied within 2 s', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401, 404] },
+  { method: 'delete', path: '/v1/me/feedback', summary: 'Undo a not-interested', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401] },
+  { method: 'get', path: '/v1/admin/analytics/top-searches', summary: 'Top normalised searches (window=hour|day, limit)', auth: 'admin', ok: [200, ps.topSearches], errors: [400, 401, 403, 422] },
+  { method: 'get', path: '/v1/admin/analytics/top-products', summary: 'Top products (by=views|orders|wishlist, window=day|week, limit)', auth: 'admin', ok: [200, ps.topProducts], errors: [400, 401, 403, 422] },
+  { method: 'get', path: '/v1/admin/analytics/revenue', summary: 'Revenue by category from paid orders minus refunds (window=hour|day, currency?)', auth: 'admin', ok: [200, ps.revenue], errors: [400, 401, 403, 422] },
 ];
 
 const reasons: Record<number, string> = {

@@ -125,6 +125,11 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const place = check(z.object(deliveryPlace), { country: c.req.query('country'), postalCode: c.req.query('postalCode') }, 'query');
     const p = await catalog.product(sku, await callerCluster(c, place));
     if (!p) throw new HttpError(404, 'not_found', `no product ${sku}`);
+    const viewer = c.get('userId');
+    deps.personalisation.clickstream.record({
+      type: 'view', sku, category: p.category,
+      ...(viewer ? { userId: viewer } : { deviceId: c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}` }),
+    });
     return c.json({ ...publicProduct(p), stock: p.stock, ...(p.delivery ? { delivery: p.delivery } : {}) });
   });
 
