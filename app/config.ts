@@ -58,6 +58,12 @@ export interface Config {
   elasticsearchUrl: string | undefined;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
+  /** At most one homepage rebuild per key per this interval across all gateways (HOMEPAGE_REBUILD_MIN_MS). */
+  homepageRebuildMinMs: number;
+  /** How often a gateway re-reads a homepage key from Redis (HOMEPAGE_REFRESH_MS). */
+  homepageRefreshMs: number;
+  /** An MMDB country database to use instead of the packaged one (GEOIP_DB). */
+  geoipDb: string | undefined;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -142,5 +148,8 @@ export function loadConfig(env: Env = process.env): Config {
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
+    homepageRebuildMinMs: int(env, 'HOMEPAGE_REBUILD_MIN_MS', 5000, 100, 3_600_000),
+    homepageRefreshMs: int(env, 'HOMEPAGE_REFRESH_MS', 250, 10, 1900),
+    geoipDb: env.GEOIP_DB || undefined,
   };
 }

@@ -18,6 +18,8 @@ import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
+import { HomepageApi, HomepageReader, NoSignals, ProductCards, homepageKeys } from '../actors/homepage/index.ts';
+import { GeoIp } from '../stores/geoip/index.ts';
 import type { AppContext } from './context.ts';
 
 export interface RunningGateway {
@@ -41,6 +43,14 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  const homepage = {
+    reader: new HomepageReader({
+      redis, nc, cluster: config.cluster, geo: config.geoipDb ? GeoIp.open(config.geoipDb) : GeoIp.open(),
+      signals: new NoSignals(), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key),
+      log: log.child({ part: 'homepage' }), refreshMs: config.homepageRefreshMs, rebuildMinMs: config.homepageRebuildMinMs,
+    }),
+    api: new HomepageApi(nc, redis, config.cluster),
+  };
   const app = createApp({
     client: ctx.client,
     adminToken: config.adminToken,
@@ -80,6 +90,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
+    homepage,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

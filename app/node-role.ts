@@ -21,6 +21,7 @@ import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
+import { homepageBuilder, NoSignals } from '../actors/homepage/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
 
@@ -105,6 +106,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
+      homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new NoSignals(), log: log.child({ part: 'homepage' }) }),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
     ],
   });

@@ -5,6 +5,7 @@ import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
+import type { HomepageApi, HomepageReader } from '../actors/homepage/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -44,4 +45,6 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  /** The homepage: pages from Redis (reader) and admin documents (api, via the builder). */
+  homepage: { reader: HomepageReader; api: HomepageApi };
 }
