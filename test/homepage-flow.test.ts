@@ -1,4 +1,4 @@
-// The homepage end to end over HTTP against a node and two gateway processes on the real
+// The homepage end to end over HTTP against a node and two gateways (two processes) on the real
 // NATS, Redis and MariaDB: GeoIP regions, platform menus, a new version on every gateway
 // within 2 s, ETag/304, the stampede (every key deleted under 1,000 requests), the personal
 // block, admin documents (every bad one a 422), and a gateway without MariaDB.
@@ -22,12 +22,12 @@ const procs: Started[] = [];
 let s: { url: string; env: TestEnv };
 let gw2: Started;
 
-/** Starts app/main.ts with a role; a loaded machine gets a minute to start it. */
-async function start(role: 'node' | 'gateway', extra: Record<string, string>): Promise<Started> {
+/** Starts app/main.ts with a role; a loaded machine gets two minutes to start it. */
+async function start(role: 'all' | 'gateway', extra: Record<string, string>): Promise<Started> {
   const p: Started = startProcess('app/main.ts', { ...env.env, ROLE: role, ...extra });
   procs.push(p);
-  if (role === 'gateway') p.url = (await p.waitFor(/gateway listening on (\S+)/, 60_000)).split(' ').pop();
-  else await p.waitFor(/actor node \S+ joined/, 60_000);
+  p.url = (await p.waitFor(/gateway listening on (\S+)/, 120_000)).split(' ').pop();
+  if (role === 'all') await p.waitFor(/actor node \S+ joined/, 120_000);
   return p;
 }
 let redis: Redis;
@@ -36,15 +36,23 @@ let built: Subscription;
 const builtEvents: { keys: string[]; reason: string }[] = [];
 
 test.before(async () => {
+  // uvu reports a failed hook without its error: say it here.
+  await setUp().catch((err: unknown) => {
+    process.stderr.write(`homepage-flow set-up failed: ${String((err as Error).stack ?? err)}\n`);
+    throw err;
+  });
+});
+
+async function setUp() {
   env = await freshEnv('homepage');
   pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
   for (const w of demoWarehouses) {
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
-  await start('node', { NODE_ID: 'n1' });
-  const [a, b] = await Promise.all([1, 2].map(() => start('gateway', { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1' })));
-  s = { url: a!.url!, env };
-  gw2 = b!;
+  // One process with an actor node and a gateway, and a second gateway.
+  const [a, b] = await Promise.all([start('all', { NODE_ID: 'n1', PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1' }), start('gateway', { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1' })]);
+  s = { url: a.url!, env };
+  gw2 = b;
   redis = new Redis(redisUrl);
   nc = await natsConnection();
   built = nc.subscribe(homepageSubjects(s.env.cluster).built, { callback: (_e, m) => builtEvents.push(m.json()) });
@@ -62,7 +70,7 @@ test.before(async () => {
   // Indexed (categories known) and stored (SKUs known) before the documents name them.
   await eventually(async () => (await call(s.url, 'GET', '/v1/products?category=toys')).body.items?.length === 4, 10_000, 50);
   await eventually(async () => (await call(s.url, 'GET', '/v1/products/HP-TOY-3')).status === 200, 10_000, 50);
-});
+}
 
 test.after(async () => {
   built?.unsubscribe();
@@ -202,11 +210,15 @@ test('stampede: every homepage key deleted under 1,000 concurrent requests: no e
   builtEvents.length = 0;
   const statuses = new Map<number, number>();
   const wrongRegion: string[] = [];
+  const failures: string[] = [];
   // 1,000 requests over about a second, on both gateways; the keys go at about 300 ms.
   const requests = Array.from({ length: 1000 }, async (_, i) => {
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1000)));
     const country = countries[i % countries.length]!;
-    const r = await home(i % 2 ? s.url : gw2.url!, ip[country], { query: `?platform=${platformsOf[i % 3]}` });
+    const r = await home(i % 2 ? s.url : gw2.url!, ip[country], { query: `?platform=${platformsOf[i % 3]}` }).catch((err: Error) => {
+      failures.push(String((err.cause as Error | undefined)?.message ?? err.message));
+      return { status: 0, body: undefined };
+    });
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status === 200 && r.body.region !== expected.get(country)) wrongRegion.push(`${country} → ${r.body.region}`);
   });
@@ -214,7 +226,7 @@ test('stampede: every homepage key deleted under 1,000 concurrent requests: no e
   const deleted = await redis.del(...before, keys.routing);
   assert.is(deleted, before.length + 1);
   await Promise.all(requests);
-  assert.equal([...statuses.entries()], [[200, 1000]], 'every request answered 200');
+  assert.equal([...statuses.entries()], [[200, 1000]], `every request answered 200; failures: ${[...new Set(failures)].join('; ')}`);
   assert.equal(wrongRegion, [], 'the last good copies kept every region');
   // Every key is back, each rebuilt once for the miss.
   await eventually(async () => (await pageKeys()).length >= 15 && (await redis.exists(keys.routing)) === 1, 10_000, 50);
