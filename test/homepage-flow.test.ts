@@ -50,7 +50,9 @@ async function setUp() {
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
   // One process with an actor node and a gateway, and a second gateway.
-  const [a, b] = await Promise.all([start('all', { NODE_ID: 'n1', PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1' }), start('gateway', { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1' })]);
+  // A long rebuild interval: on a loaded machine the stampede may outlast the default 5 s.
+  const common = { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1', HOMEPAGE_REBUILD_MIN_MS: '60000' };
+  const [a, b] = await Promise.all([start('all', { ...common, NODE_ID: 'n1' }), start('gateway', common)]);
   s = { url: a.url!, env };
   gw2 = b;
   redis = new Redis(redisUrl);
