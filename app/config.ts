@@ -64,6 +64,10 @@ export interface Config {
   homepageRefreshMs: number;
   /** An MMDB country database to use instead of the packaged one (GEOIP_DB). */
   geoipDb: string | undefined;
+  /** Test hook: analytics consumers kill their process mid-batch (ANALYTICS_FAILPOINT=mid_batch). */
+  analyticsFailpoint: 'mid_batch' | undefined;
+  /** How long an analytics consumer's unacknowledged batch waits before redelivery (ANALYTICS_ACK_WAIT_MS). */
+  analyticsAckWaitMs: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -151,5 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     homepageRebuildMinMs: int(env, 'HOMEPAGE_REBUILD_MIN_MS', 5000, 100, 3_600_000),
     homepageRefreshMs: int(env, 'HOMEPAGE_REFRESH_MS', 250, 10, 1900),
     geoipDb: env.GEOIP_DB || undefined,
+    analyticsFailpoint: text(env, 'ANALYTICS_FAILPOINT', 'none', /^(none|mid_batch)$/, 'none or mid_batch') === 'mid_batch' ? 'mid_batch' : undefined,
+    analyticsAckWaitMs: int(env, 'ANALYTICS_ACK_WAIT_MS', 10_000, 500, 600_000),
   };
 }

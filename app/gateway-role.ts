@@ -18,9 +18,11 @@ import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
-import { HomepageApi, HomepageReader, NoSignals, ProductCards, homepageKeys } from '../actors/homepage/index.ts';
+import { HomepageApi, HomepageReader, ProductCards, homepageKeys } from '../actors/homepage/index.ts';
+import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { GeoIp } from '../stores/geoip/index.ts';
 import type { AppContext } from './context.ts';
+import { personalisation } from './personalisation.ts';
 
 export interface RunningGateway {
   url: string;
@@ -46,11 +48,12 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const homepage = {
     reader: new HomepageReader({
       redis, nc, cluster: config.cluster, geo: config.geoipDb ? GeoIp.open(config.geoipDb) : GeoIp.open(),
-      signals: new NoSignals(), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key),
+      signals: new RedisShopperSignals(redis, config.cluster), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key),
       log: log.child({ part: 'homepage' }), refreshMs: config.homepageRefreshMs, rebuildMinMs: config.homepageRebuildMinMs,
     }),
     api: new HomepageApi(nc, redis, config.cluster),
   };
+  const personal = personalisation(ctx, { documents, products, oos: new OutOfStockSet(redis, config.cluster) });
   const app = createApp({
     client: ctx.client,
     adminToken: config.adminToken,
@@ -78,6 +81,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       products,
       cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${config.cluster}:wishlist`, ttlSeconds: config.cacheTtlSec }),
       onChange,
+      onAdded: (userId, sku, category) => personal.clickstream.record({ type: 'wishlist_add', sku, category, userId }),
     }),
     catalog,
     unknownWarehouses: (ids) => warehouses.unknown(ids),
@@ -91,6 +95,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     },
     benchRoutes: config.benchRoutes,
     homepage,
+    personalisation: personal,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

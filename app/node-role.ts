@@ -21,9 +21,12 @@ import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
-import { homepageBuilder, NoSignals } from '../actors/homepage/index.ts';
+import { homepageBuilder } from '../actors/homepage/index.ts';
+import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
+import { analyticsJobs } from '../actors/analytics/index.ts';
+import { recommendationsTrainer } from '../actors/recommendations/index.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -56,6 +59,12 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const routes = new RouteCache(new LogisticsRepository(pool));
   // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
+  // Analytics and the recommendations trainer look up categories that order lines lack.
+  const streamJobs = {
+    nc, cluster: config.cluster, redis, log,
+    categoriesOf: async (skus: string[]) => new Map([...(await products.getMany(skus))].map(([sku, p]) => [sku, p.category])),
+    ackWaitMs: config.analyticsAckWaitMs, failpoint: config.analyticsFailpoint,
+  };
   return ClusterNode.start({
     nc,
     ...nodeSettings(config),
@@ -106,7 +115,9 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
-      homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new NoSignals(), log: log.child({ part: 'homepage' }) }),
+      homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new RedisShopperSignals(redis, config.cluster), log: log.child({ part: 'homepage' }) }),
+      ...analyticsJobs(streamJobs),
+      recommendationsTrainer(streamJobs),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
     ],
   });

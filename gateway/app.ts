@@ -26,6 +26,9 @@ import { orderRoutes } from './routes/orders.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
 import { homepageRoutes } from './routes/homepage.ts';
+import { eventRoutes } from './routes/events.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -79,6 +82,9 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));
   app.route('/', homepageRoutes(deps, metrics.registry));
+  app.route('/', eventRoutes(deps));
+  app.route('/', analyticsRoutes(deps));
+  app.route('/', recommendationRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

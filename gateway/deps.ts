@@ -6,6 +6,18 @@ import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
 import type { HomepageApi, HomepageReader } from '../actors/homepage/index.ts';
+import type { AnalyticsReports, Clickstream } from '../actors/analytics/index.ts';
+import type { FeedbackService, RecommendationsApi } from '../actors/recommendations/index.ts';
+
+/** Clickstream, analytics reports, recommendations and "not interested" feedback. */
+export interface PersonalisationDeps {
+  clickstream: Clickstream;
+  reports: AnalyticsReports;
+  recommendations: RecommendationsApi;
+  feedback: FeedbackService;
+  /** A product's category, or undefined for an unknown SKU. */
+  product(sku: string): Promise<{ category: string } | undefined>;
+}
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -47,4 +59,5 @@ export interface GatewayDeps {
   orders: OrderHistory;
   /** The homepage: pages from Redis (reader) and admin documents (api, via the builder). */
   homepage: { reader: HomepageReader; api: HomepageApi };
+  personalisation: PersonalisationDeps;
 }

@@ -40,6 +40,8 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   cart_empty: 422,
   mixed_currency: 422,
   invalid_cursor: 400,
+  unknown_category: 422,
+  feedback_full: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */

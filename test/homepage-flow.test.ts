@@ -192,6 +192,32 @@ test('ETag and 304; public caching without a token, private with one', async () 
   assert.ok(!anon.body.blocks.some((b: { kind: string }) => b.kind === 'for_you'), 'no personal block without a token');
 });
 
+test('the personal block never shows what the user marked not interested', async () => {
+  const user = await signup(s.url);
+  const forYou = async () => {
+    const r = await home(s.url, ip.US, { token: user.token });
+    assert.is(r.status, 200);
+    const block = r.body.blocks.at(-1);
+    assert.is(block.kind, 'for_you');
+    return block.products.map((p: { sku: string }) => p.sku) as string[];
+  };
+  const before = await forYou();
+  assert.ok(before.some((sku) => sku.startsWith('HP-AUD-')) && before.includes('HP-KIT-1'), `before: ${before}`);
+  const hide = (body: unknown) => call(s.url, 'POST', '/v1/me/feedback', { token: user.token, body });
+  assert.is((await hide({ kind: 'not_interested', category: 'electronics' })).status, 204);
+  assert.is((await hide({ kind: 'not_interested', sku: 'HP-KIT-1' })).status, 204);
+  const started = Date.now();
+  const after = await eventually(async () => {
+    const skus = await forYou();
+    return skus.some((sku) => sku.startsWith('HP-AUD-') || sku === 'HP-KIT-1') ? undefined : skus;
+  }, 2000, 20);
+  assert.ok(Date.now() - started < 2000);
+  assert.ok(after.length > 0 && after.every((sku) => sku.startsWith('HP-KIT-')), `after: ${after}`);
+  const other = await signup(s.url);
+  const theirs = (await home(s.url, ip.US, { token: other.token })).body.blocks.at(-1).products.map((p: { sku: string }) => p.sku);
+  assert.ok(theirs.some((sku: string) => sku.startsWith('HP-AUD-')), 'another user still sees them');
+});
+
 test('stampede: every homepage key deleted under 1,000 concurrent requests: no errors, one rebuild per key', async () => {
   const keys = homepageKeys(s.env.cluster);
   const countries = ['GB', 'DE', 'US', 'JP', 'NL'] as const;

@@ -114,6 +114,8 @@ export function serveSearch(deps: SearchServiceDeps): () => Promise<void> {
         filters: { category: req.category, brand: req.brand, minPrice: req.minPrice, maxPrice: req.maxPrice, sort: req.sort },
         ...(req.userId ? { userId: req.userId } : { deviceId: req.deviceId }),
         resultCount: page.total,
+        // The first results, for trending and recommendations.
+        skus: page.items.slice(0, 10).map((i) => i.sku),
         at: Date.now(),
       };
       // Analytics must not slow or fail a search: published in the background.

@@ -1,20 +1,10 @@
-// What the homepage needs from analytics: sales by region, trending products, and per user
-// recommendations and what they hid. Implemented from Redis by the analytics actors
-// (RedisShopperSignals); until that is wired, NoSignals stands in and the builder falls
-// back to the catalog for best sellers.
+// What the homepage reads of analytics: the ShopperSignals interface is analytics' own
+// (RedisShopperSignals implements it over Redis). NoSignals stands in where there is no
+// analytics (tests of the builder alone): no sales, nothing trending, nothing hidden.
+import type { ShopperSignals } from '../analytics/index.ts';
 
-export interface ShopperSignals {
-  /** Categories by units sold in the last 24 h in these countries (empty list: everywhere). */
-  topCategories(countries: readonly string[], limit: number): Promise<Array<{ category: string; units: number }>>;
-  topSkusInCategory(category: string, countries: readonly string[], limit: number): Promise<Array<{ sku: string; units: number }>>;
-  /** Most viewed and searched in the last hour. */
-  trending(limit: number): Promise<Array<{ sku: string; score: number }>>;
-  /** Hidden and already bought SKUs removed. */
-  recommendationsFor(userId: string, limit: number): Promise<string[]>;
-  hiddenFor(userId: string): Promise<{ categories: string[]; skus: string[] }>;
-}
+export type { ShopperSignals } from '../analytics/index.ts';
 
-/** No analytics: no sales, nothing trending, no history, nothing hidden. */
 export class NoSignals implements ShopperSignals {
   async topCategories(): Promise<Array<{ category: string; units: number }>> {
     return [];

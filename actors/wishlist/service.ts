@@ -13,6 +13,8 @@ export interface WishlistDeps {
   products: ProductRepository;
   cache: ReadThroughCache<WishlistView>;
   onChange(userId: string, what: string): void;
+  /** Told after a SKU was added (the clickstream's wishlist_add event). */
+  onAdded?(userId: string, sku: string, category: string): void;
   maxItems?: number;
 }
 
@@ -28,11 +30,13 @@ export class WishlistService {
   }
 
   async add(userId: string, sku: string): Promise<WishlistView> {
-    if (!(await this.deps.products.get(sku))) throw new RejectedError('unknown_sku', `no product ${sku}`, { data: { sku } });
+    const product = await this.deps.products.get(sku);
+    if (!product) throw new RejectedError('unknown_sku', `no product ${sku}`, { data: { sku } });
     const max = this.deps.maxItems ?? 500;
     if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
     await this.deps.repo.add(userId, sku, Date.now());
     await this.changed(userId);
+    this.deps.onAdded?.(userId, sku, product.category);
     return this.get(userId);
   }
 

@@ -83,6 +83,11 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const sku = skuParam(c.req.param('sku'));
     const p = await catalog.product(sku, await callerCluster(c));
     if (!p) throw new HttpError(404, 'not_found', `no product ${sku}`);
+    const viewer = c.get('userId');
+    deps.personalisation.clickstream.record({
+      type: 'view', sku, category: p.category,
+      ...(viewer ? { userId: viewer } : { deviceId: c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}` }),
+    });
     return c.json({ ...publicProduct(p), stock: p.stock, ...(p.delivery ? { delivery: p.delivery } : {}) });
   });
 

@@ -14,6 +14,8 @@ export interface BatchConsumerOptions {
   durable?: string;
   filterSubject?: string;
   maxBatch?: number;
+  /** How long JetStream waits for an acknowledgement before redelivering (default 30 s). */
+  ackWaitMs?: number;
   log: Logger;
   handle(batch: JsMsg[]): Promise<void>;
 }
@@ -31,7 +33,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(opts.ackWaitMs ?? 30_000),
       max_ack_pending: 20_000,
       ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
     };

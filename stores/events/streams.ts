@@ -28,6 +28,8 @@ export const ordersStream = (cluster: string) => names(cluster, 'ORDERS');
 export const catalogStream = (cluster: string) => names(cluster, 'CATALOG');
 /** Every search (`search.query.<kind>`), for analytics and recommendations. */
 export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
+/** The clickstream (`events.<type>.<user|anonymous>`): views, clicks, cart and wishlist adds. */
+export const eventsStream = (cluster: string) => names(cluster, 'EVENTS');
 
 /**
  * Creates the stream when missing. The duplicate window is long because it is what turns

@@ -1,0 +1,68 @@
+// Turns events into rolling-count updates (pure): each count is written at every grain a
+// report window reads, with the bucket's expiry. The consumers hand these to OnceOnlyApplier.
+import type { Op } from './once-only.ts';
+import { ALL, type AnalyticsKeys } from './keys.ts';
+import type { ClickEvent, OrderEvent, SearchEvent } from './events.ts';
+import { bucketOf, expireAtSec, normaliseQuery, type Grain } from './windows.ts';
+
+function count(ops: Op[], key: (g: Grain, b: number) => string, grains: Grain[], at: number, member: string, delta: number): void {
+  for (const g of grains) {
+    const b = bucketOf(g, at);
+    ops.push(['Z', key(g, b), member, delta, expireAtSec(g, b), 0]);
+  }
+}
+
+/** Trending weights: a view or click counts 1, a search's top results 1/(rank+2) each. */
+export const trendingWeights = { view: 1, click: 1, searchTop: 5 } as const;
+
+export function searchOps(k: AnalyticsKeys, e: SearchEvent): Op[] {
+  const ops: Op[] = [];
+  const q = normaliseQuery(e.query);
+  if (q !== '') count(ops, k.searches, ['m', 'h'], e.at, q.slice(0, 200), 1);
+  (e.skus ?? []).slice(0, trendingWeights.searchTop).forEach((sku, rank) => count(ops, k.trending, ['m'], e.at, sku, 1 / (rank + 2)));
+  return ops;
+}
+
+export function clickOps(k: AnalyticsKeys, e: ClickEvent): Op[] {
+  const ops: Op[] = [];
+  if (e.type === 'view') {
+    count(ops, (g, b) => k.products('views', g, b), ['h', 'd'], e.at, e.sku, 1);
+    count(ops, k.trending, ['m'], e.at, e.sku, trendingWeights.view);
+  } else if (e.type === 'click') {
+    count(ops, k.trending, ['m'], e.at, e.sku, trendingWeights.click);
+  } else if (e.type === 'wishlist_add') {
+    count(ops, (g, b) => k.products('wishlist', g, b), ['h', 'd'], e.at, e.sku, 1);
+  }
+  return ops;
+}
+
+/**
+ * A paid order adds (a refund subtracts) revenue per category, orders per SKU and per
+ * category, and units per category and per SKU for the order's country and for all.
+ * `categoryOf` fills in lines that came without a category ("" when the SKU is unknown).
+ */
+export function orderOps(k: AnalyticsKeys, e: OrderEvent, sign: 1 | -1, categoryOf: (sku: string) => string): Op[] {
+  const ops: Op[] = [];
+  const countries = e.country ? [ALL, e.country] : [ALL];
+  const perCategory = new Map<string, number>();
+  for (const line of e.lines) {
+    const category = line.category ?? categoryOf(line.sku);
+    const amount = line.price * line.qty;
+    perCategory.set(category, (perCategory.get(category) ?? 0) + amount);
+    count(ops, (g, b) => k.products('orders', g, b), ['h', 'd'], e.at, line.sku, sign);
+    if (category === '') continue;
+    for (const c of countries) {
+      count(ops, (g, b) => k.categoryUnits(c, g, b), ['h'], e.at, category, sign * line.qty);
+      count(ops, (g, b) => k.skuUnits(c, category, g, b), ['h'], e.at, line.sku, sign * line.qty);
+    }
+  }
+  let sum = 0;
+  for (const [category, amount] of perCategory) {
+    sum += amount;
+    const name = category === '' ? 'uncategorised' : category;
+    count(ops, (g, b) => k.revenue(e.currency, g, b), ['m', 'h'], e.at, name, sign * amount);
+    count(ops, (g, b) => k.revenueOrders(e.currency, g, b), ['m', 'h'], e.at, name, sign);
+  }
+  count(ops, k.currencies, ['m', 'h'], e.at, e.currency, sign * sum);
+  return ops;
+}

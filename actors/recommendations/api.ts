@@ -1,0 +1,80 @@
+// What the gateway serves: a SKU's related products and a user's recommendations, from
+// the precomputed lists in Redis, without out-of-stock SKUs and without what the user hid.
+// A user with no history gets the best sellers of their country (their default address),
+// then of all countries, then what is trending.
+import type { RedisShopperSignals } from '../analytics/index.ts';
+import type { FeedbackService } from './feedback.ts';
+import { inHiddenCategory, relatedOrder, type Hidden } from './model.ts';
+import type { RecReader } from './read.ts';
+
+export interface ProductCard {
+  sku: string; title: string; brand: string; category: string; price: number; currency: string; attributes: Record<string, unknown>;
+}
+
+export interface RecommendationsApiDeps {
+  reader: RecReader;
+  signals: RedisShopperSignals;
+  feedback: FeedbackService;
+  /** Product documents by SKU (removed products are absent). */
+  products(skus: string[]): Promise<Map<string, ProductCard>>;
+  /** The out-of-stock SKUs among these. */
+  outOfStock(skus: string[]): Promise<Set<string>>;
+  /** The country of the user's default address, if any. */
+  countryOf(userId: string): Promise<string | undefined>;
+}
+
+export class RecommendationsApi {
+  constructor(private readonly deps: RecommendationsApiDeps) {}
+
+  /** Bought together with `sku`, then viewed together; minus what the caller (if any) hid. */
+  async related(sku: string, limit: number, userId?: string): Promise<ProductCard[]> {
+    const [list, hidden] = await Promise.all([this.deps.reader.related(sku), userId ? this.hidden(userId) : undefined]);
+    return this.cards(relatedOrder(list, sku), limit, hidden);
+  }
+
+  async forUser(userId: string, limit: number): Promise<ProductCard[]> {
+    await this.deps.feedback.ensureLoaded(userId);
+    const personal = await this.deps.signals.recommendationsFor(userId, limit * 2 + 10);
+    if (personal.length > 0) {
+      const cards = await this.cards(personal, limit);
+      if (cards.length > 0) return cards;
+    }
+    const [hidden, bought] = await Promise.all([this.hidden(userId), this.deps.reader.bought(userId)]);
+    const country = await this.deps.countryOf(userId);
+    const tried = new Set<string>(bought);
+    for (const countries of country ? [[country], []] : [[]]) {
+      const best = await this.bestSellers(countries, limit * 2 + 10);
+      const cards = await this.cards(best.filter((s) => !tried.has(s)), limit, hidden);
+      if (cards.length > 0) return cards;
+    }
+    const trending = (await this.deps.signals.trending(limit * 2 + 10)).map((t) => t.sku).filter((s) => !tried.has(s));
+    return this.cards(trending, limit, hidden);
+  }
+
+  private hidden(userId: string): Promise<Hidden> {
+    return this.deps.signals.hiddenFor(userId);
+  }
+
+  /** Top SKUs by units over the best categories of these countries (all when empty). */
+  private async bestSellers(countries: string[], limit: number): Promise<string[]> {
+    const cats = await this.deps.signals.topCategories(countries, 10);
+    const per = await Promise.all(cats.map((c) => this.deps.signals.topSkusInCategory(c.category, countries, limit)));
+    return per.flat().sort((a, b) => b.units - a.units).map((s) => s.sku);
+  }
+
+  private async cards(skus: string[], limit: number, hidden?: Hidden): Promise<ProductCard[]> {
+    if (skus.length === 0) return [];
+    const candidates = skus.slice(0, limit * 3 + 10);
+    const [docs, oos] = await Promise.all([this.deps.products(candidates), this.deps.outOfStock(candidates)]);
+    const hiddenSkus = new Set(hidden?.skus ?? []);
+    const out: ProductCard[] = [];
+    for (const sku of candidates) {
+      const p = docs.get(sku);
+      if (!p || oos.has(sku) || hiddenSkus.has(sku)) continue;
+      if (hidden && inHiddenCategory(p.category, hidden.categories)) continue;
+      out.push(p);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}

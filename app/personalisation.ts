@@ -1,0 +1,88 @@
+// Wires the gateway's clickstream, analytics reports, recommendations and feedback to the
+// process's connections (kept out of gateway-role.ts so that file only gains a line).
+import { AnalyticsReports, Clickstream, RedisShopperSignals } from '../actors/analytics/index.ts';
+import { FeedbackService, RecKeys, RecReader, RecommendationsApi, type ProductCard } from '../actors/recommendations/index.ts';
+import { productsCollection, type CatalogProduct, type OutOfStockSet } from '../actors/catalog/index.ts';
+import { UsersService, type MeView } from '../actors/users/index.ts';
+import { SessionApi } from '../actors/session/index.ts';
+import { ReadThroughCache } from '../stores/redis/index.ts';
+import { UserRepository } from '../stores/mysql/users.ts';
+import type { DocumentStore } from '../stores/documents/index.ts';
+import { FeedbackRepository } from '../stores/mysql/feedback.ts';
+import type { ProductRepository } from '../stores/mysql/products.ts';
+import type { PersonalisationDeps } from '../gateway/deps.ts';
+import type { AppContext } from './context.ts';
+
+export interface PersonalisationParts {
+  documents: DocumentStore;
+  products: ProductRepository;
+  oos: OutOfStockSet;
+}
+
+/** Product cards from the document store, kept 30 s per process (recommendation reads stay off the store). */
+function productCards(documents: DocumentStore, ttlMs = 30_000): (skus: string[]) => Promise<Map<string, ProductCard>> {
+  const cache = new Map<string, { at: number; card: ProductCard | undefined }>();
+  return async (skus) => {
+    const now = Date.now();
+    const out = new Map<string, ProductCard>();
+    const missing: string[] = [];
+    for (const sku of skus) {
+      const hit = cache.get(sku);
+      if (hit && now - hit.at < ttlMs) {
+        if (hit.card) out.set(sku, hit.card);
+      } else missing.push(sku);
+    }
+    if (missing.length === 0) return out;
+    const docs = await documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, missing);
+    if (cache.size > 50_000) cache.clear();
+    for (const sku of missing) {
+      const d = docs.get(sku);
+      const card = d ? { sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes ?? {} } : undefined;
+      cache.set(sku, { at: now, card });
+      if (card) out.set(sku, card);
+    }
+    return out;
+  };
+}
+
+export function personalisation(ctx: AppContext, parts: PersonalisationParts): PersonalisationDeps {
+  const { config, redis, pool, nc, log } = ctx;
+  const w = { ...parts, redis, pool, nc, log, cluster: config.cluster };
+  // Reads only (the default address's country), through the same Redis cache as /v1/me.
+  const users = new UsersService({
+    users: new UserRepository(pool),
+    sessions: new SessionApi(ctx.client),
+    cache: new ReadThroughCache<MeView>(redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec }),
+    onChange: () => undefined,
+    sessionTtlMs: config.sessionTtlMs,
+  });
+  const keys = new RecKeys(w.cluster);
+  const feedback = new FeedbackService({
+    repo: new FeedbackRepository(w.pool), redis: w.redis, keys,
+    skuExists: async (sku) => (await w.products.get(sku)) !== undefined,
+  });
+  const cards = productCards(w.documents);
+  return {
+    clickstream: new Clickstream(w.nc, w.cluster, w.log.child({ part: 'clickstream' })),
+    reports: new AnalyticsReports(w.redis, w.cluster, async (skus) => {
+      const found = await w.products.getMany(skus);
+      return new Map([...found].map(([sku, p]) => [sku, p.title]));
+    }),
+    recommendations: new RecommendationsApi({
+      reader: new RecReader(w.redis, keys),
+      signals: new RedisShopperSignals(w.redis, w.cluster),
+      feedback,
+      products: cards,
+      outOfStock: (skus) => w.oos.which(skus),
+      countryOf: async (userId) => {
+        const me = await users.me(userId);
+        return me.addresses.find((a) => a.addressId === me.defaultAddressId)?.country;
+      },
+    }),
+    feedback,
+    product: async (sku) => {
+      const p = await w.products.get(sku);
+      return p ? { category: p.category } : undefined;
+    },
+  };
+}

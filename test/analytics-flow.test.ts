@@ -1,0 +1,212 @@
+// Events, analytics reports, recommendations and "not interested" over HTTP against node
+// and gateway processes on the real NATS, Redis and MariaDB.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import { ordersStream } from '../stores/events/index.ts';
+import { RedisShopperSignals } from '../actors/analytics/index.ts';
+import { eventually, natsConnection, redisUrl } from './support/harness.ts';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+let redis: Redis;
+type User = Awaited<ReturnType<typeof signup>>;
+
+const products = [
+  { sku: 'AN-1', category: 'audio/headphones', price: 1000 },
+  { sku: 'AN-2', category: 'audio/headphones', price: 2000 },
+  { sku: 'AN-3', category: 'audio/cables', price: 300 },
+  { sku: 'AN-4', category: 'books/fiction', price: 1500 },
+  { sku: 'AN-5', category: 'books/fiction', price: 900 },
+  { sku: 'AN-6', category: 'garden/tools', price: 2500 },
+  { sku: 'AN-7', category: 'garden/tools', price: 700 },
+  { sku: 'AN-8', category: 'garden/seeds', price: 200 },
+];
+
+const admin = (path: string) => call(s.url, 'GET', path, { token: adminToken });
+const device = (id: string) => ({ 'x-device-id': id });
+const event = (body: unknown, opts: { token?: string; headers?: Record<string, string> }) => call(s.url, 'POST', '/v1/events', { body, ...opts });
+const skus = (r: { body: { items: Array<{ sku: string }> } }) => r.body.items.map((i) => i.sku);
+
+test.before(async () => {
+  s = await startStack('analytics', { gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
+  redis = new Redis(redisUrl);
+  const body = products.map((p) => JSON.stringify({ ...p, title: `Product ${p.sku}`, brand: 'Acme', currency: 'USD', supplierId: 'sup-1', attributes: {} })).join('\n');
+  const r = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: { 'content-type': 'application/x-ndjson' }, body });
+  assert.is(r.status, 202, JSON.stringify(r.body));
+  for (const p of products) {
+    const st = await call(s.url, 'PUT', `/v1/admin/inventory/${p.sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 100 }] } });
+    assert.is(st.status, 200, JSON.stringify(st.body));
+  }
+  await eventually(async () => (await call(s.url, 'GET', '/v1/products/AN-8')).status === 200, 10_000);
+  // Onboarded products start out of stock until the projection sees their stock.
+  await eventually(async () => (await redis.sismember(`${s.env.cluster}:catalog:oos`, 'AN-8')) === 0, 10_000);
+});
+
+test.after(async () => {
+  redis?.disconnect();
+  await s?.stop();
+});
+
+test('POST /v1/events: bad input is a clear 4xx, a good event 202', async () => {
+  const none = await event({ type: 'view', sku: 'AN-1' }, {});
+  assert.equal([none.status, none.body.error.code], [400, 'device_id_required']);
+  const badDevice = await event({ type: 'view', sku: 'AN-1' }, { headers: device('no') });
+  assert.equal([badDevice.status, badDevice.body.error.code], [400, 'invalid_device_id']);
+  const badType = await event({ type: 'purchase', sku: 'AN-1' }, { headers: device('device-0001') });
+  assert.is(badType.status, 422, JSON.stringify(badType.body));
+  assert.equal(badType.body.error.details[0].field, 'type');
+  const missing = await event({ type: 'view' }, { headers: device('device-0001') });
+  assert.equal([missing.status, missing.body.error.code], [400, 'invalid_request']);
+  const unknown = await event({ type: 'view', sku: 'NOPE-1' }, { headers: device('device-0001') });
+  assert.equal([unknown.status, unknown.body.error.code], [404, 'unknown_sku']);
+  const badToken = await event({ type: 'view', sku: 'AN-1' }, { token: 'x'.repeat(43) });
+  assert.is(badToken.status, 401);
+  const ok = await event({ type: 'click', sku: 'AN-1', query: 'headphones' }, { headers: device('device-0001') });
+  assert.is(ok.status, 202, JSON.stringify(ok.body));
+  assert.type(ok.body.id, 'string');
+});
+
+test('exact counts within 5 s: searches normalised, product views (POST and GET detail), wishlist adds', async () => {
+  const started = Date.now();
+  const u = await signup(s.url);
+  const searches = ['  Wireless   HEADPHONES ', 'wireless headphones', 'WIRELESS headphones', 'garden hose'];
+  await Promise.all(searches.map((q) => call(s.url, 'GET', `/v1/search?q=${encodeURIComponent(q)}`)));
+  await Promise.all(Array.from({ length: 7 }, (_, i) => event({ type: 'view', sku: 'AN-2' }, { headers: device(`device-v${String(i).padStart(4, '0')}`) })));
+  await Promise.all(Array.from({ length: 3 }, () => call(s.url, 'GET', '/v1/products/AN-2')));
+  const w = await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'AN-6' } });
+  assert.is(w.status, 200, JSON.stringify(w.body));
+
+  const top = await eventually(async () => {
+    const r = await admin('/v1/admin/analytics/top-searches?window=hour&limit=5');
+    return r.body.items?.[0]?.count === 3 && r.body.items.length === 2 ? r : undefined;
+  }, 5000);
+  assert.equal(top.body.items, [{ query: 'wireless headphones', count: 3 }, { query: 'garden hose', count: 1 }]);
+  assert.is(top.body.window, 'hour');
+  assert.ok(Date.parse(top.body.since) <= Date.now() - 59 * 60_000);
+  const views = await eventually(async () => {
+    const r = await admin('/v1/admin/analytics/top-products?by=views&window=day');
+    return r.body.items?.find((i: { sku: string }) => i.sku === 'AN-2')?.count === 10 ? r : undefined;
+  }, 5000);
+  assert.equal(views.body.items[0], { sku: 'AN-2', title: 'Product AN-2', count: 10 });
+  const wish = await eventually(async () => {
+    const r = await admin('/v1/admin/analytics/top-products?by=wishlist&window=week');
+    return r.body.items?.length === 1 ? r : undefined;
+  }, 5000);
+  assert.equal(wish.body.items, [{ sku: 'AN-6', title: 'Product AN-6', count: 1 }]);
+  assert.ok(Date.now() - started < 15_000);
+  const trending = await new RedisShopperSignals(redis, s.env.cluster).trending(3);
+  assert.is(trending[0]?.sku, 'AN-2');
+
+  const bad = await admin('/v1/admin/analytics/top-products?by=likes');
+  assert.equal([bad.status, bad.body.error.code], [422, 'validation_failed']);
+  const user = await call(s.url, 'GET', '/v1/admin/analytics/revenue', { token: u.token });
+  assert.is(user.status, 403);
+});
+
+async function buy(u: User, items: Array<{ sku: string; qty: number }>): Promise<string> {
+  const order = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: { items } });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.is(paid.status, 200, JSON.stringify(paid.body));
+  return order.body.orderId as string;
+}
+
+test('revenue by category from paid orders, refunds subtracted; bought-together items in related', async () => {
+  const u = await signup(s.url);
+  await buy(u, [{ sku: 'AN-1', qty: 2 }, { sku: 'AN-3', qty: 1 }]);
+  await buy(u, [{ sku: 'AN-4', qty: 1 }]);
+  const unpaid = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: { items: [{ sku: 'AN-5', qty: 1 }] } });
+  assert.is(unpaid.status, 201);
+
+  const rev = await eventually(async () => {
+    const r = await admin('/v1/admin/analytics/revenue?by=category&window=hour');
+    return r.body.items?.length === 3 ? r : undefined;
+  }, 5000);
+  assert.is(rev.body.currency, 'USD');
+  assert.equal(rev.body.items, [
+    { category: 'audio/headphones', revenue: 2000, orders: 1 },
+    { category: 'books/fiction', revenue: 1500, orders: 1 },
+    { category: 'audio/cables', revenue: 300, orders: 1 },
+  ]);
+  const orders = await admin('/v1/admin/analytics/top-products?by=orders&window=day');
+  assert.equal(orders.body.items.map((i: { sku: string; count: number }) => [i.sku, i.count]).sort(), [['AN-1', 1], ['AN-3', 1], ['AN-4', 1]]);
+
+  // A refund (as the ORDERS stream carries it) takes its revenue back out.
+  const nc = await natsConnection();
+  const refund = { type: 'OrderRefunded', orderId: 'o-refund-1', userId: u.userId, total: 1500, currency: 'USD', lines: [{ sku: 'AN-4', qty: 1, price: 1500 }], at: Date.now() };
+  await nc.jetstream().publish(ordersStream(s.env.cluster).subject('refunded', 'o-refund-1'), new TextEncoder().encode(JSON.stringify(refund)));
+  await nc.close();
+  const after = await eventually(async () => {
+    const r = await admin('/v1/admin/analytics/revenue?window=day');
+    return r.body.items?.length === 2 ? r : undefined;
+  }, 5000);
+  assert.equal(after.body.items.map((i: { category: string }) => i.category), ['audio/headphones', 'audio/cables']);
+
+  const signals = new RedisShopperSignals(redis, s.env.cluster);
+  assert.equal(await signals.topCategories([], 5), [{ category: 'audio/headphones', units: 2 }, { category: 'audio/cables', units: 1 }]);
+  assert.equal(await signals.topSkusInCategory('audio/headphones', [], 5), [{ sku: 'AN-1', units: 2 }]);
+
+  const related = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/products/AN-1/related');
+    return r.body.items?.length ? r : undefined;
+  }, 5000);
+  assert.is(skus(related)[0], 'AN-3');
+  assert.equal(Object.keys(related.body.items[0]).sort(), ['attributes', 'brand', 'category', 'currency', 'price', 'sku', 'title']);
+  assert.is((await call(s.url, 'GET', '/v1/products/NOPE-9/related')).status, 404);
+});
+
+test('recommendations from co-viewed items; a hidden category is gone within 2 s and comes back when undone', async () => {
+  // Two shoppers view a garden tool, then a seed packet and a book in one session.
+  for (const d of ['device-r001', 'device-r002']) {
+    for (const sku of ['AN-7', 'AN-8', 'AN-5']) assert.is((await event({ type: 'view', sku }, { headers: device(d) })).status, 202);
+  }
+  const u = await signup(s.url);
+  const cold = await call(s.url, 'GET', '/v1/me/recommendations?limit=5', { token: u.token });
+  assert.is(cold.status, 200);
+  assert.ok(skus(cold).includes('AN-1'), `cold start shows best sellers: ${JSON.stringify(skus(cold))}`);
+  assert.is((await event({ type: 'view', sku: 'AN-7' }, { token: u.token })).status, 202);
+  const recs = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/me/recommendations?limit=5', { token: u.token });
+    return skus(r).includes('AN-8') ? r : undefined;
+  }, 5000);
+  assert.ok(!skus(recs).includes('AN-7'), 'not what they already looked at');
+  assert.ok(skus(recs).includes('AN-5'));
+
+  const hide = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', category: 'garden' } });
+  assert.is(hide.status, 204);
+  const hiddenAt = Date.now();
+  const gone = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/me/recommendations?limit=5', { token: u.token });
+    return r.status === 200 && !skus(r).some((x) => x === 'AN-8' || x === 'AN-6') ? r : undefined;
+  }, 2000, 20);
+  assert.ok(Date.now() - hiddenAt < 2000);
+  assert.ok(skus(gone).includes('AN-5'));
+  const signals = new RedisShopperSignals(redis, s.env.cluster);
+  assert.equal(await signals.hiddenFor(u.userId), { categories: ['garden'], skus: [] });
+  assert.ok(!(await signals.recommendationsFor(u.userId, 10)).includes('AN-8'));
+  const rows = await s.sql<{ kind: string; value: string }>('SELECT kind, value FROM recommendation_feedback WHERE user_id = ?', [u.userId]);
+  assert.equal(rows.map((r) => [r.kind, r.value]), [['category', 'garden']]);
+  // The related list of a product also leaves out what the caller hid.
+  const rel = await call(s.url, 'GET', '/v1/products/AN-7/related', { token: u.token });
+  assert.ok(!skus(rel).includes('AN-8'));
+  assert.ok(skus(await call(s.url, 'GET', '/v1/products/AN-7/related')).includes('AN-8'));
+
+  const hideSku = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', sku: 'AN-5' } });
+  assert.is(hideSku.status, 204);
+  assert.ok(!skus(await call(s.url, 'GET', '/v1/me/recommendations?limit=5', { token: u.token })).includes('AN-5'));
+
+  const undo = await call(s.url, 'DELETE', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', category: 'garden' } });
+  assert.is(undo.status, 204);
+  assert.ok(skus(await call(s.url, 'GET', '/v1/me/recommendations?limit=5', { token: u.token })).includes('AN-8'));
+
+  const unknownCat = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', category: 'no/such' } });
+  assert.equal([unknownCat.status, unknownCat.body.error.code], [422, 'unknown_category']);
+  const both = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', category: 'garden', sku: 'AN-5' } });
+  assert.is(both.status, 400);
+  const anon = await call(s.url, 'POST', '/v1/me/feedback', { body: { kind: 'not_interested', sku: 'AN-5' } });
+  assert.is(anon.status, 401);
+  assert.is((await call(s.url, 'GET', '/v1/me/recommendations')).status, 401);
+});
+
+test.run();
