@@ -4,6 +4,7 @@
 // block, admin documents (every bad one a 422), and a gateway without MariaDB.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Agent, get } from 'node:http';
 import { Redis } from 'ioredis';
 import type { NatsConnection, Subscription } from 'nats';
 import { homepageKeys, homepageSubjects } from '../actors/homepage/index.ts';
@@ -131,7 +132,10 @@ test('the page: blocks in order with live stock, and each platform its own menu'
     const x = await home(s.url, ip.GB);
     return x.body.version === 2 ? x : undefined;
   }, 3000, 25);
-  assert.equal(web.body.blocks.map((b: { kind: string }) => b.kind), ['banner', 'flash_sale', 'best_sellers', 'best_sellers']);
+  // Trending follows once products have views (the set-up looked one up).
+  const kinds = web.body.blocks.map((b: { kind: string }) => b.kind);
+  assert.equal(kinds.filter((k: string) => k !== 'trending'), ['banner', 'flash_sale', 'best_sellers', 'best_sellers']);
+  assert.ok(kinds.indexOf('trending') === -1 || kinds.indexOf('trending') === kinds.length - 1, `trending last: ${kinds}`);
   const flash = web.body.blocks[1];
   assert.equal(flash.products.map((p: { sku: string; stock: string }) => [p.sku, p.stock]), [['HP-KIT-5', 'out_of_stock'], ['HP-KIT-1', 'in_stock']]);
   assert.equal(Object.keys(flash.products[1]).sort(), ['currency', 'price', 'sku', 'stock', 'title']);
@@ -145,7 +149,7 @@ test('the page: blocks in order with live stock, and each platform its own menu'
   assert.equal(web.body.menu, [menu('Shop GB', 'electronics/audio'), menu('Kitchen', 'home/kitchen')]);
   assert.equal(android.body.menu, [menu('Shop GB app', 'toys')]);
   assert.equal(ios.body.menu, [menu('Shop GB iPhone', 'home')]);
-  assert.equal(android.body.blocks.map((b: { kind: string }) => b.kind), ['flash_sale', 'best_sellers', 'best_sellers'], 'android has no banners');
+  assert.equal(android.body.blocks.map((b: { kind: string }) => b.kind).filter((k: string) => k !== 'trending'), ['flash_sale', 'best_sellers', 'best_sellers'], 'android has no banners');
   const bad = await home(s.url, ip.GB, { query: '?platform=tv' });
   assert.is(bad.status, 422);
   assert.is(bad.body.error.details[0].field, 'platform');
@@ -193,6 +197,9 @@ test('ETag and 304; public caching without a token, private with one', async () 
 });
 
 test('the personal block never shows what the user marked not interested', async () => {
+  // Every in-stock product of both menu categories on the page, so the fallback candidates hold them all.
+  assert.is((await put('us', doc(['US'], 'Shop US', { bestSellers: { categories: 2, perCategory: 6 } }))).status, 200);
+  await eventually(async () => (await home(s.url, ip.US)).body.version === 2, 2000, 20);
   const user = await signup(s.url);
   const forYou = async () => {
     const r = await home(s.url, ip.US, { token: user.token });
@@ -212,7 +219,7 @@ test('the personal block never shows what the user marked not interested', async
     return skus.some((sku) => sku.startsWith('HP-AUD-') || sku === 'HP-KIT-1') ? undefined : skus;
   }, 2000, 20);
   assert.ok(Date.now() - started < 2000);
-  assert.ok(after.length > 0 && after.every((sku) => sku.startsWith('HP-KIT-')), `after: ${after}`);
+  assert.ok(after.filter((sku) => sku.startsWith('HP-KIT-')).length === 4, `the other kitchen products stay: ${after}`);
   const other = await signup(s.url);
   const theirs = (await home(s.url, ip.US, { token: other.token })).body.blocks.at(-1).products.map((p: { sku: string }) => p.sku);
   assert.ok(theirs.some((sku: string) => sku.startsWith('HP-AUD-')), 'another user still sees them');
@@ -239,13 +246,25 @@ test('stampede: every homepage key deleted under 1,000 concurrent requests: no e
   const statuses = new Map<number, number>();
   const wrongRegion: string[] = [];
   const failures: string[] = [];
+  // As a proxy or CDN would: the 1,000 requests share 64 keep-alive connections per gateway
+  // (1,000 fresh sockets at once overflow a loaded machine's accept queue, which is not what is tested).
+  const agents = [new Agent({ keepAlive: true, maxSockets: 64 }), new Agent({ keepAlive: true, maxSockets: 64 })];
+  const fetchPage = (gateway: number, from: string, platform: string) => new Promise<{ status: number; body: { region?: string } }>((resolve, reject) => {
+    const url = `${gateway ? s.url : gw2.url!}/v1/homepage?platform=${platform}`;
+    get(url, { agent: agents[gateway], headers: { 'x-forwarded-for': from } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: res.statusCode === 200 ? JSON.parse(text) : {} }));
+    }).on('error', reject);
+  });
   // 1,000 requests over about a second, on both gateways; the keys go at about 300 ms.
   const requests = Array.from({ length: 1000 }, async (_, i) => {
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1000)));
     const country = countries[i % countries.length]!;
-    const r = await home(i % 2 ? s.url : gw2.url!, ip[country], { query: `?platform=${platformsOf[i % 3]}` }).catch((err: Error) => {
-      failures.push(String((err.cause as Error | undefined)?.message ?? err.message));
-      return { status: 0, body: undefined };
+    const r = await fetchPage(i % 2, ip[country], platformsOf[i % 3]!).catch((err: Error) => {
+      failures.push(err.message);
+      return { status: 0, body: {} as { region?: string } };
     });
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status === 200 && r.body.region !== expected.get(country)) wrongRegion.push(`${country} → ${r.body.region}`);
@@ -254,6 +273,7 @@ test('stampede: every homepage key deleted under 1,000 concurrent requests: no e
   const deleted = await redis.del(...before, keys.routing);
   assert.is(deleted, before.length + 1);
   await Promise.all(requests);
+  for (const a of agents) a.destroy();
   assert.equal([...statuses.entries()], [[200, 1000]], `every request answered 200; failures: ${[...new Set(failures)].join('; ')}`);
   assert.equal(wrongRegion, [], 'the last good copies kept every region');
   // Every key is back, each rebuilt once for the miss.
