@@ -3,6 +3,7 @@
 // path (If-None-Match), and logged-in pages with the per-request `for_you` block. Starts
 // its own node and gateway (own cluster name and database, dropped afterwards); prints
 // req/s, p50/p99 and the ratio to hello; `--json` adds one JSON line at the end.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createPool } from '../stores/mysql/index.ts';
 import { demoWarehouses } from '../app/demo.ts';
@@ -19,14 +20,29 @@ const connections = flag('connections', 64);
 const users = flag('users', 100);
 const say = (line: string) => process.stderr.write(`[bench:homepage] ${line}\n`);
 
-interface Row { scenario: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; ratio?: number }
+interface Row { scenario: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuUsPerReq: number; ratio?: number }
+
+/** CPU time (user + system) a process has used, in µs, from /proc (Linux). */
+function cpuMicros(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+let gatewayPid: number | undefined;
 
 async function run(name: string, opts: Partial<autocannon.Options> & { url: string }, expect = 200): Promise<Row> {
   say(`${name}: ${connections} connections for ${duration} s`);
+  const cpuBefore = cpuMicros(gatewayPid);
   const r = await autocannon({ connections, duration, pipelining: 1, ...opts });
+  // The gateway's own CPU per request: what the route costs, whatever else the machine runs.
+  const cpuUsPerReq = r.requests.total > 0 ? Math.round((cpuMicros(gatewayPid) - cpuBefore) / r.requests.total) : 0;
   // A 304 is the expected answer of the conditional scenario; count what was not expected.
   const unexpected = expect === 304 ? r.requests.total - (r.statusCodeStats?.['304']?.count ?? 0) : r.non2xx;
-  return { scenario: name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: unexpected, errors: r.errors + r.timeouts };
+  return { scenario: name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: unexpected, errors: r.errors + r.timeouts, cpuUsPerReq };
 }
 
 // Addresses the packaged GeoIP database places in four countries, and one it places nowhere.
@@ -45,6 +61,7 @@ try {
     RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
   });
   procs.push(gw);
+  gatewayPid = gw.child.pid;
   const url = (await gw.waitFor(/gateway listening on (\S+)/, 60_000)).split(' ').pop()!;
   const admin = { authorization: 'Bearer benchadmin', 'content-type': 'application/json' };
 
@@ -98,8 +115,8 @@ try {
   const hello = rows[0]!.rps || 1;
   for (const r of rows) r.ratio = Math.round((r.rps / hello) * 100) / 100;
   const pad = (v: unknown, n: number) => String(v).padStart(n);
-  process.stdout.write(`\n${'scenario'.padEnd(20)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-ok', 9)}${pad('errors', 8)}${pad('× hello', 9)}\n`);
-  for (const r of rows) process.stdout.write(`${r.scenario.padEnd(20)}${pad(r.rps, 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad(r.non2xx, 9)}${pad(r.errors, 8)}${pad(r.ratio, 9)}\n`);
+  process.stdout.write(`\n${'scenario'.padEnd(20)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('non-ok', 9)}${pad('errors', 8)}${pad('× hello', 9)}${pad('gw CPU µs/req', 15)}\n`);
+  for (const r of rows) process.stdout.write(`${r.scenario.padEnd(20)}${pad(r.rps, 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad(r.non2xx, 9)}${pad(r.errors, 8)}${pad(r.ratio, 9)}${pad(r.cpuUsPerReq, 15)}\n`);
   const [, anon, notModified, personal] = rows as [Row, Row, Row, Row];
   const targets = {
     anonymousAtLeast06: (anon.ratio ?? 0) >= 0.6,

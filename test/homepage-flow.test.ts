@@ -52,7 +52,8 @@ async function setUp() {
   }
   // One process with an actor node and a gateway, and a second gateway.
   // A long rebuild interval: on a loaded machine the stampede may outlast the default 5 s.
-  const common = { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1', HOMEPAGE_REBUILD_MIN_MS: '60000' };
+  // Small pools: the MariaDB server is shared with every other suite.
+  const common = { PORT: '0', ADMIN_TOKEN: adminToken, TRUST_PROXY: '1', HOMEPAGE_REBUILD_MIN_MS: '60000', MYSQL_POOL_SIZE: '6' };
   const [a, b] = await Promise.all([start('all', { ...common, NODE_ID: 'n1' }), start('gateway', common)]);
   s = { url: a.url!, env };
   gw2 = b;
@@ -328,7 +329,7 @@ test('every bad admin document is a 422 naming the field', async () => {
 });
 
 test('a gateway whose MariaDB is unreachable still serves homepages: the request path is Redis only', async () => {
-  const blind = await start('gateway', { PORT: '0', TRUST_PROXY: '1', MYSQL_URL: 'mysql://root@127.0.0.1:1/nowhere' });
+  const blind = await start('gateway', { PORT: '0', TRUST_PROXY: '1', MYSQL_URL: 'mysql://root@127.0.0.1:1/nowhere', MYSQL_POOL_SIZE: '1' });
   try {
     const r = await home(blind.url!, ip.GB);
     assert.is(r.status, 200, JSON.stringify(r.body));

@@ -6,7 +6,7 @@
 import type { NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Singleton } from '../../cluster/index.ts';
+import { UnavailableError, type Singleton } from '../../cluster/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
 import { ordersStream } from '../../stores/events/index.ts';
 import type { Pool } from '../../stores/mysql/index.ts';
@@ -36,6 +36,17 @@ export interface HomepageBuilderDeps {
 }
 
 export type RebuildReason = 'document' | 'miss' | 'events' | 'periodic' | 'asked' | 'start';
+
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'EPIPE']);
+
+/** A store that cannot be reached is "try again" (503) for the admin, not an internal error. */
+function unavailableIfDown<T>(work: Promise<T>): Promise<T> {
+  return work.catch((err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && connectionCodes.has(code)) throw new UnavailableError(`the homepage store is not reachable (${code}); retry shortly`, { cause: err });
+    throw err;
+  });
+}
 
 export function homepageBuilder(deps: HomepageBuilderDeps): Singleton {
   return asyncSingleton('homepage-builder', deps.log, () => startBuilder(deps));
@@ -107,7 +118,7 @@ async function startBuilder(deps: HomepageBuilderDeps): Promise<{ stop(): Promis
   const stops: (() => Promise<void>)[] = [];
   stops.push(serveService(deps.nc, subjects.put, deps.log, async (raw) => {
     const { region, doc } = raw as { region: string; doc: RegionDocumentInput };
-    return serial(async (): Promise<PutResult> => {
+    return unavailableIfDown(serial(async (): Promise<PutResult> => {
       const result = await putRegion({ regions, catalog }, region, doc);
       if ('ok' in result) {
         // Built before the answer: once the admin hears "saved", Redis holds the new pages.
@@ -117,10 +128,10 @@ async function startBuilder(deps: HomepageBuilderDeps): Promise<{ stop(): Promis
         if (saved) await announce('document', await buildRegion(build, saved));
       }
       return result;
-    });
+    }));
   }));
-  stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => (await regions.get((raw as { region: string }).region)) ?? null));
-  stops.push(serveService(deps.nc, subjects.rebuild, deps.log, async () => ({ rebuilt: await rebuildAll('asked') })));
+  stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => (await unavailableIfDown(regions.get((raw as { region: string }).region))) ?? null));
+  stops.push(serveService(deps.nc, subjects.rebuild, deps.log, async () => ({ rebuilt: await unavailableIfDown(rebuildAll('asked')) })));
   const empty = deps.nc.subscribe(subjects.empty, {
     callback: (err, msg) => {
       if (err) return;

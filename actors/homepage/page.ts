@@ -51,10 +51,10 @@ export function builtInPage(region: string, platform: Platform): HomePage {
   return { region, platform, version: 0, menu: [], blocks: [] };
 }
 
-/** Appends a block to a serialized page (whose last key is `blocks`) without parsing it. */
-export function appendBlock(pageJson: string, block: Block): string {
+/** Appends a block (or its JSON text) to a serialized page (whose last key is `blocks`) without parsing it. */
+export function appendBlock(pageJson: string, block: Block | string): string {
   const head = pageJson.slice(0, -2); // drops "]}"
-  return `${head}${head.endsWith('[') ? '' : ','}${JSON.stringify(block)}]}`;
+  return `${head}${head.endsWith('[') ? '' : ','}${typeof block === 'string' ? block : JSON.stringify(block)}]}`;
 }
 
 /** The SKUs a page shows in its product blocks: the personal block's fallback candidates. */

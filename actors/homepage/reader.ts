@@ -146,8 +146,9 @@ export class HomepageReader {
       // Personal data unreachable: the regional page still answers, with an empty personal block.
       this.deps.log.warn({ err: String(err) }, 'for_you block not available');
     }
-    const json = appendBlock(page.json, block);
-    return { json, etag: etagOf(json) };
+    // The page's ETag already covers the page: hash only the personal part onto it.
+    const blockJson = JSON.stringify(block);
+    return { json: appendBlock(page.json, blockJson), etag: `${page.etag.slice(0, -1)}.${createHash('sha1').update(blockJson).digest('base64url').slice(0, 16)}"` };
   }
 
   /** A key was not in Redis: the first gateway to take the guard asks the builder. */
