@@ -3,6 +3,7 @@
 import { z } from 'zod/v4';
 import * as s from './schemas.ts';
 import * as o from './schemas-orders.ts';
+import { regionDocumentInput } from '../actors/homepage/index.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -41,6 +42,10 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/search', summary: 'Search (query: q, category, brand, minPrice, maxPrice, sort, cursor, limit); out-of-stock and undeliverable SKUs left out', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [400] },
   { method: 'post', path: '/v1/admin/products', summary: 'Onboard one product (JSON) or many (NDJSON); bad lines reported with their number', auth: 'admin', ok: [202, z.object({}).passthrough()], errors: [...withBody, 401, 403] },
   { method: 'get', path: '/v1/admin/warehouses', summary: 'Warehouses with region and location', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403] },
+  { method: 'get', path: '/v1/homepage', summary: 'The regional homepage (query: platform=web|android|ios); ETag/304; for_you with a token', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [422] },
+  { method: 'put', path: '/v1/admin/homepage/{region}', summary: 'Store a region document (every violation 422 naming the field); answers {region, version}', auth: 'admin', body: regionDocumentInput, ok: [200, z.object({ region: z.string(), version: z.int() })], errors: [...withBody, 401, 403] },
+  { method: 'get', path: '/v1/admin/homepage/{region}', summary: 'A region document with its version (default always exists)', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403, 404, 422] },
+  { method: 'post', path: '/v1/admin/homepage/rebuild', summary: 'Rebuild every homepage now', auth: 'admin', ok: [200, z.object({ rebuilt: z.int() })], errors: [401, 403] },
   { method: 'post', path: '/v1/checkout', summary: 'Reserve the cart (or items: buy now) as an order awaiting payment', auth: 'user', body: o.checkoutBody, ok: [201, o.orderSummary], errors: [...withBody, 401, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/pay', summary: 'Pay the order (402 declined; 503 payment_pending: retry with the same key)', auth: 'user', body: o.payBody, ok: [200, o.orderStatus], errors: [...withBody, 401, 402, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
