@@ -55,14 +55,14 @@ try {
   for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   const node = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'bench-node' });
   procs.push(node);
-  await node.waitFor(/actor node \S+ joined/, 60_000);
+  await node.waitFor(/actor node \S+ joined/, 180_000);
   const gw = startProcess('app/main.ts', {
     ...env.env, ROLE: 'gateway', PORT: '0', ADMIN_TOKEN: 'benchadmin', BENCH_ROUTES: '1', TRUST_PROXY: '1',
     RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
   });
   procs.push(gw);
   gatewayPid = gw.child.pid;
-  const url = (await gw.waitFor(/gateway listening on (\S+)/, 60_000)).split(' ').pop()!;
+  const url = (await gw.waitFor(/gateway listening on (\S+)/, 180_000)).split(' ').pop()!;
   const admin = { authorization: 'Bearer benchadmin', 'content-type': 'application/json' };
 
   // A small catalog with stock, and four regions with menus, banners and a flash sale.
