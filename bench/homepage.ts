@@ -20,6 +20,15 @@ const connections = flag('connections', 64);
 const users = flag('users', 100);
 const say = (line: string) => process.stderr.write(`[bench:homepage] ${line}\n`);
 
+/** A set-up call; a 503 (a loaded machine, a shared MariaDB out of connections) is retried. */
+async function setUpFetch(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || attempt >= 20) return res;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 interface Row { scenario: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuUsPerReq: number; ratio?: number }
 
 /** CPU time (user + system) a process has used, in µs, from /proc (Linux). */
@@ -72,10 +81,10 @@ try {
     price: 500 + i * 10, currency: 'USD', supplierId: 'sup-1', attributes: {},
   }));
   for (const p of products) {
-    const res = await fetch(`${url}/v1/admin/inventory/${p.sku}`, { method: 'PUT', headers: admin, body: JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: 100 }] }) });
+    const res = await setUpFetch(`${url}/v1/admin/inventory/${p.sku}`, { method: 'PUT', headers: admin, body: JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: 100 }] }) });
     if (res.status !== 200) throw new Error(`stock set-up failed: ${res.status} ${await res.text()}`);
   }
-  await fetch(`${url}/v1/admin/products`, { method: 'POST', headers: { ...admin, 'content-type': 'application/x-ndjson' }, body: products.map((p) => JSON.stringify(p)).join('\n') });
+  await setUpFetch(`${url}/v1/admin/products`, { method: 'POST', headers: { ...admin, 'content-type': 'application/x-ndjson' }, body: products.map((p) => JSON.stringify(p)).join('\n') });
   await eventually(async () => ((await (await fetch(`${url}/v1/products?category=toys&limit=100`)).json()) as { items: unknown[] }).items.length === 20, 30_000, 100);
   const section = (name: string) => ({
     menu: categories.map((c) => ({ title: `${name} ${c}`, category: c })),
@@ -83,7 +92,7 @@ try {
   });
   for (const [region, country] of [['uk', 'GB'], ['de', 'DE'], ['us', 'US'], ['jp', 'JP']] as const) {
     const body = { countries: [country], platforms: { web: section(region), android: section(region), ios: section(region) }, bestSellers: { categories: 4, perCategory: 8 }, flashSale: { title: 'Today only', skus: products.slice(0, 6).map((p) => p.sku) } };
-    const res = await fetch(`${url}/v1/admin/homepage/${region}`, { method: 'PUT', headers: admin, body: JSON.stringify(body) });
+    const res = await setUpFetch(`${url}/v1/admin/homepage/${region}`, { method: 'PUT', headers: admin, body: JSON.stringify(body) });
     if (res.status !== 200) throw new Error(`region set-up failed: ${res.status} ${await res.text()}`);
   }
   const first = await fetch(`${url}/v1/homepage`, { headers: { 'x-forwarded-for': addresses[0]! } });
@@ -94,7 +103,7 @@ try {
   const tokens: string[] = [];
   for (let i = 0; i < users; i += 10) {
     tokens.push(...await Promise.all(Array.from({ length: Math.min(10, users - i) }, async (_, j) => {
-      const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i + j}@example.com`, password: 'password123', name: 'Bench' }) });
+      const res = await setUpFetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i + j}@example.com`, password: 'password123', name: 'Bench' }) });
       return ((await res.json()) as { token: string }).token;
     })));
   }
