@@ -18,6 +18,7 @@ export interface PersonalisationDeps {
   /** A product's category, or undefined for an unknown SKU. */
   product(sku: string): Promise<{ category: string } | undefined>;
 }
+import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -30,8 +31,13 @@ export interface GatewayLimits {
   maxInflight: number;
   /** How long a finished Idempotency-Key response is kept for replay. */
   idempotencyTtlSec: number;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the gateway that append to X-Forwarded-For (0: none, use the
+   * socket's peer); the client is the entry the outermost of them added.
+   */
+  trustProxy: number;
+  /** How long an Idempotency-Key stays locked after an answer whose outcome is unknown. */
+  idempotencyUnknownHoldMs?: number;
 }
 
 export interface GatewayDeps {
@@ -60,4 +66,6 @@ export interface GatewayDeps {
   /** The homepage: pages from Redis (reader) and admin documents (api, via the builder). */
   homepage: { reader: HomepageReader; api: HomepageApi };
   personalisation: PersonalisationDeps;
+  /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
+  liveSessions?: LiveSessions;
 }
