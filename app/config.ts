@@ -64,6 +64,12 @@ export interface Config {
   elasticsearchUrl: string | undefined;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
+  /** At most one homepage rebuild per key per this interval across all gateways (HOMEPAGE_REBUILD_MIN_MS). */
+  homepageRebuildMinMs: number;
+  /** How often a gateway re-reads a homepage key from Redis (HOMEPAGE_REFRESH_MS). */
+  homepageRefreshMs: number;
+  /** An MMDB country database to use instead of the packaged one (GEOIP_DB). */
+  geoipDb: string | undefined;
   /** Test hook: analytics consumers kill their process mid-batch (ANALYTICS_FAILPOINT=mid_batch). */
   analyticsFailpoint: 'mid_batch' | undefined;
   /** How long an analytics consumer's unacknowledged batch waits before redelivery (ANALYTICS_ACK_WAIT_MS). */
@@ -155,6 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
+    homepageRebuildMinMs: int(env, 'HOMEPAGE_REBUILD_MIN_MS', 5000, 100, 3_600_000),
+    homepageRefreshMs: int(env, 'HOMEPAGE_REFRESH_MS', 250, 10, 1900),
+    geoipDb: env.GEOIP_DB || undefined,
     analyticsFailpoint: text(env, 'ANALYTICS_FAILPOINT', 'none', /^(none|mid_batch)$/, 'none or mid_batch') === 'mid_batch' ? 'mid_batch' : undefined,
     analyticsAckWaitMs: int(env, 'ANALYTICS_ACK_WAIT_MS', 10_000, 500, 600_000),
   };

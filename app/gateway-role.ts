@@ -21,6 +21,9 @@ import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
+import { HomepageApi, HomepageReader, ProductCards, homepageKeys } from '../actors/homepage/index.ts';
+import { RedisShopperSignals } from '../actors/analytics/index.ts';
+import { GeoIp } from '../stores/geoip/index.ts';
 import type { AppContext } from './context.ts';
 import { personalisation } from './personalisation.ts';
 
@@ -47,6 +50,14 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  const homepage = {
+    reader: new HomepageReader({
+      redis, nc, cluster: config.cluster, geo: config.geoipDb ? GeoIp.open(config.geoipDb) : GeoIp.open(),
+      signals: new RedisShopperSignals(redis, config.cluster), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key),
+      log: log.child({ part: 'homepage' }), refreshMs: config.homepageRefreshMs, rebuildMinMs: config.homepageRebuildMinMs,
+    }),
+    api: new HomepageApi(nc, redis, config.cluster),
+  };
   const personal = personalisation(ctx, { documents, products, oos: new OutOfStockSet(redis, config.cluster) });
   // Sessions checked locally, dropped when any node announces a logout.
   const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
@@ -96,6 +107,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     benchRoutes: config.benchRoutes,
     logistics: new LogisticsAdmin(new LogisticsRepository(pool), nc, config.cluster),
     zones,
+    homepage,
     personalisation: personal,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);

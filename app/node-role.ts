@@ -26,6 +26,8 @@ import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { Journal } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
+import { homepageBuilder } from '../actors/homepage/index.ts';
+import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
@@ -130,6 +132,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
+      homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new RedisShopperSignals(redis, config.cluster), log: log.child({ part: 'homepage' }) }),
       ...analyticsJobs(streamJobs),
       recommendationsTrainer(streamJobs),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),

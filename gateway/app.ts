@@ -27,6 +27,7 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
 import { logisticsAdminRoutes } from './routes/logistics-admin.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { homepageRoutes } from './routes/homepage.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -85,6 +86,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', catalogRoutes(deps));
   app.route('/', logisticsAdminRoutes(deps));
   app.route('/', docsRoutes());
+  app.route('/', homepageRoutes(deps, metrics.registry));
   app.route('/', eventRoutes(deps));
   app.route('/', analyticsRoutes(deps));
   app.route('/', recommendationRoutes(deps));

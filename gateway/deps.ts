@@ -6,6 +6,7 @@ import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
 import type { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
+import type { HomepageApi, HomepageReader } from '../actors/homepage/index.ts';
 import type { AnalyticsReports, Clickstream } from '../actors/analytics/index.ts';
 import type { FeedbackService, RecommendationsApi } from '../actors/recommendations/index.ts';
 
@@ -67,6 +68,8 @@ export interface GatewayDeps {
   logistics: LogisticsAdmin;
   /** Which delivery cluster a country and postal code are in. */
   zones: ZoneResolver;
+  /** The homepage: pages from Redis (reader) and admin documents (api, via the builder). */
+  homepage: { reader: HomepageReader; api: HomepageApi };
   personalisation: PersonalisationDeps;
   /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
   liveSessions?: LiveSessions;

@@ -11,6 +11,7 @@ import { listQuery, searchQuery, suggestQuery } from './routes/catalog.ts';
 import { clusterBody, routeBody, warehouseBody } from './routes/logistics-admin.ts';
 import { productInput } from '../actors/catalog/index.ts';
 import * as ps from './schemas-personalisation.ts';
+import { regionDocumentInput } from '../actors/homepage/index.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -59,6 +60,10 @@ const operations: Operation[] = [
   { method: 'put', path: '/v1/admin/logistics/clusters/{clusterId}', summary: 'Create or change a delivery cluster; postalPrefixes become exactly its zones (409 zone_taken)', auth: 'admin', body: clusterBody, ok: [200, cat.deliveryCluster], errors: [...withBody, 401, 403, 409] },
   { method: 'put', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Create or change a route; estimates are rebuilt', auth: 'admin', body: routeBody, ok: [200, cat.route], errors: [...withBody, 401, 403] },
   { method: 'delete', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Remove a route; estimates are rebuilt', auth: 'admin', ok: [204, undefined], errors: [400, 401, 403, 404] },
+  { method: 'get', path: '/v1/homepage', summary: 'The regional homepage (query: platform=web|android|ios); ETag/304; for_you with a token', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [422] },
+  { method: 'put', path: '/v1/admin/homepage/{region}', summary: 'Store a region document (every violation 422 naming the field); answers {region, version}', auth: 'admin', body: regionDocumentInput, ok: [200, z.object({ region: z.string(), version: z.int() })], errors: [...withBody, 401, 403] },
+  { method: 'get', path: '/v1/admin/homepage/{region}', summary: 'A region document with its version (default always exists)', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [401, 403, 404, 422] },
+  { method: 'post', path: '/v1/admin/homepage/rebuild', summary: 'Rebuild every homepage now', auth: 'admin', ok: [200, z.object({ rebuilt: z.int() })], errors: [401, 403] },
   { method: 'post', path: '/v1/checkout', summary: 'Reserve the cart (or items: buy now) as an order awaiting payment', auth: 'user', body: o.checkoutBody, ok: [201, o.orderSummary], errors: [...withBody, 401, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/pay', summary: 'Pay the order (402 declined; 503 payment_pending: retry with the same key)', auth: 'user', body: o.payBody, ok: [200, o.orderStatus], errors: [...withBody, 401, 402, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },

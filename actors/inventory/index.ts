@@ -4,3 +4,4 @@ export { decide, takeWrites, newModel, view, type InventoryModel, type Inventory
 export { inventoryEntity, InventoryEntity, type InventoryDeps } from './actor.ts';
 export { expirySweeper, sweepOnce } from './sweeper.ts';
 export { InventoryApi } from './api.ts';
+export { stockStatus, lowStockThreshold } from './state.ts';

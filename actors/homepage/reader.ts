@@ -1,0 +1,166 @@
+// The gateway's side of the homepage: reads built pages and the country → region map from
+// Redis only, never the document store or MariaDB. Each key is re-read at most every
+// `refreshMs` (concurrent requests share one read, and meanwhile get the copy in hand), so
+// a new version is everywhere within refreshMs plus a round trip. A missing key is answered
+// from the last good copy (or a built-in page) and reported to the builder at most once
+// per `rebuildMinMs` across all gateways (Redis SET NX PX).
+import { createHash } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { GeoIp } from '../../stores/geoip/index.ts';
+import type { ProductCards } from './cards.ts';
+import { defaultRegion, type Platform } from './document.ts';
+import { homepageKeys, homepageSubjects, type HomepageKeys } from './keys.ts';
+import { appendBlock, builtInPage, productSkus, underCategory, type Block, type HomePage } from './page.ts';
+import type { ShopperSignals } from './signals.ts';
+
+export type ServedSource = 'redis' | 'last_good' | 'default';
+
+export interface ServedPage {
+  json: string;
+  etag: string;
+  source: ServedSource;
+  /** SKUs of the page's product blocks: the personal block's candidates without history. */
+  fallbackSkus: string[];
+}
+
+interface Parsed { json: string; etag: string; fallbackSkus: string[] }
+
+export const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`;
+
+/** One Redis key's last good value, re-read in the background once it is older than refreshMs. */
+class Memo<T> {
+  private raw: string | null = null;
+  value: T | undefined;
+  present = false;
+  private fetchedAt = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly refreshMs: number,
+    private readonly parse: (raw: string) => T,
+    private readonly onMissing: () => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Waits only for the very first read of the key; later reads happen behind the answer. */
+  async current(): Promise<this> {
+    if (this.fetchedAt === 0) await (this.loading ??= this.load());
+    else if (!this.loading && Date.now() - this.fetchedAt >= this.refreshMs) this.loading = this.load();
+    return this;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const raw = await this.redis.get(this.key);
+      this.present = raw !== null;
+      if (raw === null) this.onMissing();
+      else if (raw !== this.raw) {
+        this.value = this.parse(raw);
+        this.raw = raw;
+      }
+    } catch (err) {
+      // Redis unreachable: keep serving what we have; the next request tries again.
+      this.log.warn({ err: String(err), key: this.key }, 'homepage read failed; serving the copy in hand');
+    } finally {
+      this.fetchedAt = Date.now();
+      this.loading = undefined;
+    }
+  }
+}
+
+export interface HomepageReaderDeps {
+  redis: Redis;
+  nc: NatsConnection;
+  cluster: string;
+  geo: GeoIp;
+  signals: ShopperSignals;
+  cards: ProductCards;
+  log: Logger;
+  /** How often a gateway re-reads a key it serves (HOMEPAGE_REFRESH_MS). */
+  refreshMs: number;
+  /** At most one rebuild per key per this interval, cluster-wide (HOMEPAGE_REBUILD_MIN_MS). */
+  rebuildMinMs: number;
+}
+
+interface Routing { countries: Record<string, string> }
+
+export class HomepageReader {
+  private readonly keys: HomepageKeys;
+  private readonly emptySubject: string;
+  private readonly pages = new Map<string, Memo<Parsed>>();
+  private readonly defaults = new Map<string, Parsed>();
+  private readonly routing: Memo<Routing>;
+  private readonly encoder = new TextEncoder();
+  /** Rebuilds this gateway asked for (it won the key's guard). */
+  rebuildRequests = 0;
+
+  constructor(private readonly deps: HomepageReaderDeps) {
+    this.keys = homepageKeys(deps.cluster);
+    this.emptySubject = homepageSubjects(deps.cluster).empty;
+    this.routing = new Memo(deps.redis, this.keys.routing, deps.refreshMs, (raw) => JSON.parse(raw) as Routing, () => this.missing('routing'), deps.log);
+  }
+
+  /** The region of a client address: the region listing its GeoIP country, else `default`. */
+  async regionOf(ip: string): Promise<string> {
+    const country = this.deps.geo.country(ip);
+    if (!country) return defaultRegion;
+    const routing = await this.routing.current();
+    return routing.value?.countries[country] ?? defaultRegion;
+  }
+
+  /** The page of (region, platform) as this gateway has it. */
+  async page(region: string, platform: Platform): Promise<ServedPage> {
+    const key = `${region}:${platform}`;
+    let memo = this.pages.get(key);
+    if (!memo) {
+      memo = new Memo(this.deps.redis, this.keys.page(region, platform), this.deps.refreshMs, parsePage, () => this.missing(key), this.deps.log);
+      this.pages.set(key, memo);
+    }
+    await memo.current();
+    if (memo.value) return { ...memo.value, source: memo.present ? 'redis' : 'last_good' };
+    let fallback = this.defaults.get(key);
+    if (!fallback) {
+      fallback = parsePage(JSON.stringify(builtInPage(region, platform)));
+      this.defaults.set(key, fallback);
+    }
+    return { ...fallback, source: 'default' };
+  }
+
+  /** The page with the user's `for_you` block: Redis reads only, nothing the user hid. */
+  async personal(page: ServedPage, userId: string): Promise<{ json: string; etag: string }> {
+    const block: Block = { kind: 'for_you', title: 'For you', products: [] };
+    try {
+      const [recs, hidden] = await Promise.all([this.deps.signals.recommendationsFor(userId, 24), this.deps.signals.hiddenFor(userId)]);
+      const hiddenSkus = new Set(hidden.skus);
+      const candidates = (recs.length > 0 ? recs : page.fallbackSkus).filter((s) => !hiddenSkus.has(s)).slice(0, 48);
+      for (const c of await this.deps.cards.get(candidates)) {
+        if (c.stock === 'out_of_stock' || hidden.categories.some((h) => underCategory(c.category, h))) continue;
+        block.products.push({ sku: c.sku, title: c.title, price: c.price, currency: c.currency, stock: c.stock });
+        if (block.products.length >= 12) break;
+      }
+    } catch (err) {
+      // Personal data unreachable: the regional page still answers, with an empty personal block.
+      this.deps.log.warn({ err: String(err) }, 'for_you block not available');
+    }
+    // The page's ETag already covers the page: hash only the personal part onto it.
+    const blockJson = JSON.stringify(block);
+    return { json: appendBlock(page.json, blockJson), etag: `${page.etag.slice(0, -1)}.${createHash('sha1').update(blockJson).digest('base64url').slice(0, 16)}"` };
+  }
+
+  /** A key was not in Redis: the first gateway to take the guard asks the builder. */
+  private missing(key: string): void {
+    this.deps.redis.set(this.keys.guard(key), '1', 'PX', this.deps.rebuildMinMs, 'NX').then((won) => {
+      if (won !== 'OK') return;
+      this.rebuildRequests++;
+      this.deps.nc.publish(this.emptySubject, this.encoder.encode(JSON.stringify({ key })));
+    }).catch((err: unknown) => this.deps.log.warn({ err: String(err), key }, 'homepage rebuild guard failed'));
+  }
+}
+
+function parsePage(raw: string): Parsed {
+  return { json: raw, etag: etagOf(raw), fallbackSkus: productSkus(JSON.parse(raw) as HomePage) };
+}
