@@ -58,6 +58,9 @@ export interface Config {
   elasticsearchUrl: string | undefined;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
+  /** The ops port (OPS_PORT: /healthz, /readyz, /metrics); unset: none. OPS_HOST: where it listens. */
+  opsPort: number | undefined;
+  opsHost: string;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -142,5 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
+    opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
+    opsHost: text(env, 'OPS_HOST', '127.0.0.1'),
   };
 }

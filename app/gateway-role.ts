@@ -1,7 +1,7 @@
 // The gateway role: the Hono app on @hono/node-server, with its services wired to the
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
-import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { ClusterWatch, clusterView, type NodeStats } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
@@ -22,6 +22,8 @@ import type { AppContext } from './context.ts';
 
 export interface RunningGateway {
   url: string;
+  /** Its dependencies and the live actor nodes: each "ok" or why not (the ops port's /readyz). */
+  readiness(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -41,17 +43,25 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  // Live actor nodes, followed with one KV watch: a gateway with none is not ready.
+  const members = await ClusterWatch.open(nc, config.cluster, config.shards, config.leaseTtlMs);
+  const liveNodes = () => {
+    const up = members.snapshot().members.filter((m) => m.status !== 'Leaving').length;
+    return up > 0 ? 'ok' : `no live actor node in cluster "${config.cluster}"`;
+  };
+  async function readiness(): Promise<Record<string, string>> {
+    const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
+    return {
+      nats: nc.isClosed() ? 'closed' : 'ok',
+      redis: await check(() => redis.ping()),
+      mariadb: await check(() => pool.query('SELECT 1')),
+      nodes: liveNodes(),
+    };
+  }
   const app = createApp({
     client: ctx.client,
     adminToken: config.adminToken,
-    async readiness() {
-      const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
-      return {
-        nats: nc.isClosed() ? 'closed' : 'ok',
-        redis: await check(() => redis.ping()),
-        mariadb: await check(() => pool.query('SELECT 1')),
-      };
-    },
+    readiness,
     clusterView: () => clusterView(nc, config.cluster, config.shards, config.leaseTtlMs),
     nodeStats: async () => (await clusterView(nc, config.cluster, config.shards, config.leaseTtlMs)).nodeStats as NodeStats[],
     redis,
@@ -89,6 +99,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
+    readiness,
     // Stop accepting, let requests in progress finish; idle keep-alive sockets are closed so
     // close() does not wait for clients that will never send again.
     close: async () => {
@@ -96,6 +107,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         server.close(() => resolve());
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      members.stop();
       await documents.close();
     },
   };

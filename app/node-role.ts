@@ -23,6 +23,7 @@ import { createPool } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
+import { poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -46,6 +47,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // Inventory commits get connections of their own: a hot SKU's group commit must never
   // queue behind other traffic for a connection (it held every reservation of a sale up).
   const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8 });
+  poolGauge(inventoryPool, 'inventory');
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);

@@ -11,3 +11,7 @@ export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
 export { clusterView, type ClusterView } from './admin.ts';
 export { periodicSingleton } from './periodic.ts';
+export { clusterMetrics, gaugeSource, attachRegistry, scrape, metricsContentType, processRegistry, type GaugeReading } from './metrics.ts';
+export { JoinRefusedError, assertCanJoin, checkJoin, clusterProtocol, incompatibility } from './join-check.ts';
+export { readStatus, ClusterWatch, type ClusterStatus, type MemberRow } from './status.ts';
+export { serveDrain, drainNode, announceLeft, type DrainProgress } from './drain.ts';

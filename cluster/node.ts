@@ -11,6 +11,9 @@ import { statsSubject } from './admin.ts';
 import { Leases } from './leases.ts';
 import { Membership, leasesBucket, membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
 import { decodeRequest, encode } from './wire.ts';
+import { assertCanJoin, clusterProtocol } from './join-check.ts';
+import { clusterMetrics, gaugeSource } from './metrics.ts';
+import { hostname } from 'node:os';
 
 export interface NodeOptions {
   nc: NatsConnection;
@@ -30,6 +33,9 @@ export interface NodeOptions {
    * handed off, then each `afterStop` (close what the entities were still using).
    */
   services?: NodeService[];
+  /** What operators see in `cluster status`: the software version and the process role. */
+  version?: string;
+  role?: string;
 }
 
 export interface NodeService {
@@ -64,6 +70,10 @@ export class ClusterNode {
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
+  /** Joining until it first holds every shard placement gives it; Up from then on. */
+  private up = false;
+  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly unregister: (() => void)[] = [];
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -81,8 +91,12 @@ export class ClusterNode {
     const leaseKv = await openTtlBucket(opts.nc, leasesBucket(opts.cluster), opts.leaseTtlMs);
     const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
     let node: ClusterNode | undefined;
+    // A node with another SHARDS (or protocol) would fail message by message: refuse it now.
+    await assertCanJoin(memberKv, opts.shards, opts.nodeId);
     const membership = new Membership(memberKv, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
     node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv);
+    membership.describe = () => node.describe();
+    node.registerGauges();
     await membership.join();
     await node.watch();
     node.answerStats();
@@ -116,6 +130,48 @@ export class ClusterNode {
 
   shardOwners(): Promise<Record<number, string>> {
     return this.leases.owners(this.opts.shards);
+  }
+
+  /** This node's record in the members bucket beyond id and pid (read by cluster/status.ts). */
+  private describe(): Partial<MemberInfo> {
+    const held = this.ownedShards();
+    if (!this.up && !this.stopping) {
+      const live = this.membership.liveNodes();
+      if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
+      const wanted = Array.from({ length: this.opts.shards }, (_, s) => s).filter((s) => rendezvousOwner(s, live) === this.opts.nodeId);
+      this.up = wanted.every((s) => this.subs.has(s));
+    }
+    const { actors, mailboxDepth } = this.host.stats();
+    return {
+      host: hostname(),
+      version: this.opts.version ?? 'unknown',
+      role: this.opts.role ?? 'node',
+      status: this.stopping ? 'Leaving' : this.up ? 'Up' : 'Joining',
+      shardCount: this.opts.shards,
+      protocol: clusterProtocol,
+      held,
+      actors,
+      mailboxDepth,
+      singletons: [...this.runningSingletons.keys()].sort(),
+    };
+  }
+
+  /** Shards moved: tell the cluster soon (one heartbeat for a burst of moves), not at the next beat. */
+  private announceSoon(): void {
+    if (this.announceTimer) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined;
+      this.membership.announce().catch(() => undefined);
+    }, 50);
+  }
+
+  private registerGauges(): void {
+    const stats = () => this.host.stats();
+    this.unregister.push(
+      gaugeSource('shop_mailbox_depth', 'Messages queued in this node\'s actor mailboxes', [], () => stats().mailboxDepth),
+      gaugeSource('shop_actors', 'Live entity actors on this node', [], () => stats().actors),
+      gaugeSource('shop_leases_held', 'Shard leases this node holds', [], () => this.leases.heldShards().length),
+    );
   }
 
   private answerStats(): void {
@@ -182,7 +238,10 @@ export class ClusterNode {
 
   private async renewAll(): Promise<void> {
     await Promise.all(this.leases.heldShards().map(async (shard) => {
-      if (!(await this.leases.renew(shard))) this.lose(shard);
+      const started = performance.now();
+      const renewed = await this.leases.renew(shard);
+      clusterMetrics.leaseRenewSeconds.observe((performance.now() - started) / 1000);
+      if (!renewed) this.lose(shard);
     }));
   }
 
@@ -204,6 +263,8 @@ export class ClusterNode {
       },
     });
     this.subs.set(shard, sub);
+    clusterMetrics.shardMoves.inc({ kind: 'acquired' });
+    this.announceSoon();
     this.host.openShard(shard);
     this.opts.log.debug({ shard }, 'serving shard');
     for (const job of this.singletonsOn(shard)) {
@@ -279,6 +340,8 @@ export class ClusterNode {
         this.opts.log.warn({ err, shard }, 'drain failed; releasing anyway');
       }
       await this.leases.release(shard);
+      clusterMetrics.shardMoves.inc({ kind: 'handed_off' });
+      this.announceSoon();
       this.opts.log.debug({ shard }, 'handed off shard');
     })().finally(() => this.handingOff.delete(shard));
     this.handingOff.set(shard, work);
@@ -289,6 +352,8 @@ export class ClusterNode {
   private lose(shard: number): void {
     if (this.handingOff.has(shard)) return;
     this.opts.log.warn({ shard }, 'lost shard lease');
+    clusterMetrics.shardMoves.inc({ kind: 'lost' });
+    this.announceSoon();
     this.leases.forget(shard);
     const sub = this.subs.get(shard);
     this.subs.delete(shard);
@@ -305,6 +370,8 @@ export class ClusterNode {
     if (this.stopping) return;
     this.stopping = true;
     const services = this.opts.services ?? [];
+    // Seen as Leaving at once (cluster status), before the record goes with leave().
+    await this.membership.announce().catch(() => undefined);
     await Promise.all(services.map((svc) => svc.beforeStop?.()));
     await this.reconciling;
     await this.membership.leave();
@@ -313,6 +380,8 @@ export class ClusterNode {
     for (const t of this.timers) clearInterval(t);
     for (const w of this.watchers) w.stop();
     this.membership.halt();
+    clearTimeout(this.announceTimer);
+    for (const off of this.unregister) off();
     await this.host.close();
     for (const svc of services) await svc.afterStop?.();
   }

@@ -35,6 +35,7 @@ export class InventoryEntity {
 
   constructor(readonly model: InventoryModel, private readonly deps: InventoryDeps, private readonly ctx: EntityContext) {
     this.pipeline = new GroupCommit<WriteSet>({
+      name: 'inventory',
       depth: deps.commitDepth ?? 2,
       takeWrites: () => takeWrites(this.model, this.now()),
       write: (writes, afterPrevious) => this.write(writes, afterPrevious),

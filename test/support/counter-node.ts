@@ -1,6 +1,6 @@
 // A cluster node process serving only the test counter entity, for failover tests and
 // bench:ask. Configured by the same environment variables as app/main.ts.
-import { ClusterNode, connectNats } from '../../cluster/index.ts';
+import { ClusterNode, announceLeft, connectNats, serveDrain } from '../../cluster/index.ts';
 import { loadConfig } from '../../app/config.ts';
 import { createLogger } from '../../app/logger.ts';
 import { nodeSettings } from '../../app/node-options.ts';
@@ -23,6 +23,15 @@ process.on('SIGTERM', () => {
   void node.stop().then(async () => {
     await nc.drain();
     process.stdout.write(`actor node ${config.nodeId} stopped\n`);
+    process.exit(0);
+  });
+});
+// `cluster drain <nodeId>` stops this node the way SIGTERM does, then says it left.
+serveDrain(nc, config.cluster, config.nodeId, () => {
+  void node.stop().then(async () => {
+    await announceLeft(nc, config.cluster, config.nodeId);
+    await nc.drain();
+    process.stdout.write(`actor node ${config.nodeId} drained\n`);
     process.exit(0);
   });
 });
