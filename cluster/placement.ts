@@ -1,9 +1,9 @@
 // Shard placement over a member list, computed alike on every node. `rendezvous` is what the
 // runtime uses (cluster/addressing.ts): the owner is the member with the highest hash of
 // (member, shard). `boundedRendezvous` adds a cap: each member takes at most
-// ceil(mean × (1 + epsilon)) shards, a shard whose first choice is full going to its next
-// choice (consistent hashing with bounded loads), which trades a few extra moves per change
-// for a spread close to the best possible.
+// max(ceil(mean), floor(mean × (1 + ε))) shards, a shard whose first choice is full going to
+// its next choice (consistent hashing with bounded loads), which trades extra moves per
+// change for a spread within 1 + ε of the mean (or the best possible, ceil(mean)/mean).
 import { fnv1a } from './addressing.ts';
 
 /** murmur3's finaliser (the same as addressing.ts). */
@@ -60,10 +60,12 @@ export function rendezvous(nodes: readonly string[], shards: number): Int32Array
   return owner;
 }
 
-/** Rendezvous with each member capped at ceil(shards / members × (1 + epsilon)) shards. */
+/** Rendezvous with each member capped at max(ceil(mean), floor(mean × (1 + epsilon))) shards. */
 export function boundedRendezvous(nodes: readonly string[], shards: number, epsilon: number): Int32Array {
   const scores = new Scores(nodes, shards);
-  const cap = Math.max(1, Math.ceil((shards / Math.max(1, nodes.length)) * (1 + epsilon)));
+  // floor(mean × (1 + ε)) keeps max/mean within 1 + ε; never below ceil(mean), or shards would go unplaced.
+  const mean = shards / Math.max(1, nodes.length);
+  const cap = Math.max(1, Math.ceil(mean), Math.floor(mean * (1 + epsilon)));
   const load = new Int32Array(nodes.length);
   const owner = new Int32Array(shards).fill(-1);
   // Shards in a fixed order, so every node computes the same answer from the same list.
