@@ -61,6 +61,8 @@ export interface Config {
   /** The ops port (OPS_PORT: /healthz, /readyz, /metrics); unset: none. OPS_HOST: where it listens. */
   opsPort: number | undefined;
   opsHost: string;
+  /** JetStream replicas of the buckets and streams this process creates (JETSTREAM_REPLICAS). */
+  jetstreamReplicas: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -147,5 +149,6 @@ export function loadConfig(env: Env = process.env): Config {
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
     opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
     opsHost: text(env, 'OPS_HOST', '127.0.0.1'),
+    jetstreamReplicas: int(env, 'JETSTREAM_REPLICAS', 1, 1, 5),
   };
 }

@@ -7,7 +7,8 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, checkJoin, serveDrain, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, checkJoin, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { useStreamReplicas } from '../stores/events/index.ts';
 
 let config: Config;
 try {
@@ -21,6 +22,8 @@ try {
 }
 
 const log = createLogger(config.logLevel, { role: config.role, nodeId: config.nodeId });
+useBucketReplicas(config.jetstreamReplicas);
+useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log);
 let node: ClusterNode | undefined;
 try {

@@ -26,9 +26,15 @@ export interface MemberInfo {
 export const membersBucket = (cluster: string) => `${cluster}_members`;
 export const leasesBucket = (cluster: string) => `${cluster}_leases`;
 
+let bucketReplicas = 1;
+/** Replicas of the buckets this process creates (JETSTREAM_REPLICAS: 3 on a three-server NATS cluster). */
+export function useBucketReplicas(replicas: number): void {
+  bucketReplicas = replicas;
+}
+
 /** Opens (creating when missing) a small in-memory KV bucket whose keys vanish after `ttlMs`. */
 export async function openTtlBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
-  return nc.jetstream().views.kv(name, { ttl: ttlMs, history: 1, storage: StorageType.Memory });
+  return nc.jetstream().views.kv(name, { ttl: ttlMs, history: 1, storage: StorageType.Memory, replicas: bucketReplicas });
 }
 
 const json = new TextEncoder();

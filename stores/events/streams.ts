@@ -29,6 +29,12 @@ export const catalogStream = (cluster: string) => names(cluster, 'CATALOG');
 /** Every search (`search.query.<kind>`), for analytics and recommendations. */
 export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
 
+let streamReplicas = 1;
+/** Replicas of the streams this process creates (JETSTREAM_REPLICAS: 3 on a three-server NATS cluster). */
+export function useStreamReplicas(replicas: number): void {
+  streamReplicas = replicas;
+}
+
 /**
  * Creates the stream when missing. The duplicate window is long because it is what turns
  * a relay that published and died before marking the row into exactly-once delivery.
@@ -41,6 +47,7 @@ export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): 
     storage: StorageType.File,
     max_age: nanos(7 * 24 * 3600_000),
     duplicate_window: nanos(3600_000),
+    num_replicas: streamReplicas,
   };
   try {
     await jsm.streams.info(stream.name);
