@@ -1,9 +1,12 @@
 // The gateway role: the Hono app on @hono/node-server, with its services wired to the
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
-import { ClusterWatch, clusterView, type NodeStats } from '../cluster/index.ts';
+import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
+import { ClusterWatch } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
+import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
@@ -43,6 +46,9 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  // Sessions checked locally, dropped when any node announces a logout.
+  const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
+  await liveSessions.start();
   // Live actor nodes, followed with one KV watch: a gateway with none is not ready.
   const members = await ClusterWatch.open(nc, config.cluster, config.shards, config.leaseTtlMs);
   const liveNodes = () => {
@@ -52,13 +58,14 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   async function readiness(): Promise<Record<string, string>> {
     const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
     return {
-      nats: nc.isClosed() ? 'closed' : 'ok',
+      nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
       redis: await check(() => redis.ping()),
       mariadb: await check(() => pool.query('SELECT 1')),
       nodes: liveNodes(),
     };
   }
   const app = createApp({
+    liveSessions,
     client: ctx.client,
     adminToken: config.adminToken,
     readiness,
@@ -88,6 +95,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       maxInflight: config.maxInflightHttp,
       idempotencyTtlSec: config.idempotencyTtlSec,
       trustProxy: config.trustProxy,
+      idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs,
     },
     benchRoutes: config.benchRoutes,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
@@ -109,6 +117,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       });
       members.stop();
       await documents.close();
+      liveSessions.stop();
     },
   };
 }

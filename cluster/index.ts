@@ -9,8 +9,9 @@ export {
 } from './errors.ts';
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
+export { ConnectionState } from './connection-state.ts';
 export { clusterView, type ClusterView } from './admin.ts';
-export { useBucketReplicas } from './membership.ts';
+export { useBucketReplicas } from './bucket.ts';
 export { periodicSingleton } from './periodic.ts';
 export { clusterMetrics, gaugeSource, attachRegistry, scrape, metricsContentType, processRegistry, type GaugeReading } from './metrics.ts';
 export { JoinRefusedError, assertCanJoin, checkJoin, clusterProtocol, incompatibility } from './join-check.ts';
