@@ -73,7 +73,7 @@ program
     }));
     const after = await withNats(config, (nc) => readStatus(nc, config.cluster, config.shards, config.leaseTtlMs));
     const owners = after.members.map((m) => `${m.nodeId}=${m.shards}`).join(' ');
-    process.stdout.write(`${stamp()}  drained ${nodeId} (${(result.ms / 1000).toFixed(1)} s from the request); shards now ${owners || 'unowned'}${after.unownedShards.length ? `, unowned ${ranges(after.unownedShards)}` : ''}\n`);
+    process.stdout.write(`drained ${nodeId} in ${(result.ms / 1000).toFixed(1)} s; shards now ${owners || 'unowned'}${after.unownedShards.length ? `, unowned ${ranges(after.unownedShards)}` : ''}\n`);
   });
 
 program
