@@ -118,6 +118,15 @@ async function worker(base: string, token: string, w: number): Promise<void> {
 interface Step { step: string; nodes: number; shardsMoved?: number; settleMs?: number; seconds: number; requests: number; perSec: number; failed: number }
 const steps: Step[] = [];
 let exitCode = 0;
+// Ctrl-C: the node and gateway processes and the cluster's state go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    running = false;
+    void Promise.all([...nodes.values(), ...(gateway ? [gateway] : [])].map((p) => p.kill('SIGKILL')))
+      .then(() => env.cleanup())
+      .finally(() => process.exit(130));
+  });
+}
 try {
   say(`cluster ${env.cluster}: starting node n1 (loads the demo catalog) and a gateway`);
   await startNode('n1', { DEMO_DATA: '1' });
@@ -165,7 +174,7 @@ try {
       ...(step === 'steady' ? {} : { shardsMoved: moved(before, watch.snapshot().shardOwners), settleMs: Math.round(settleMs) }),
     };
     steps.push(row);
-    say(`${step}: ${JSON.stringify(row)}`);
+    say(`${step}: ${JSON.stringify(row)}${row.failed > 0 ? ` first failures: ${counters.firstFailures.join(' | ')}` : ''}`);
   };
 
   const live = ['n1'];
