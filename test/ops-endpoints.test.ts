@@ -12,6 +12,9 @@ import { eventually, freshEnv, startProcess, type Proc, type TestEnv } from './s
 /** A node and a gateway with ops ports; started by hand for minute-long starts on a loaded machine. */
 let s: { env: TestEnv; url: string; gateway: Proc; nodes: Proc[]; stop(): Promise<void> };
 let nodeOps: string;
+/** Every process started, so a set-up that fails half-way still leaves none behind. */
+const started: Proc[] = [];
+let testEnv: TestEnv | undefined;
 let gatewayOps: string;
 
 const opsUrl = async (proc: Proc) => (await proc.waitFor(/ops port on (\S+)/, 90_000)).split(' ')[3]!;
@@ -36,6 +39,7 @@ function value(page: string, series: string): number | undefined {
 
 test.before(async () => {
   const env = await freshEnv('opsendpoints');
+  testEnv = env;
   const pool = createPool(env.mysqlUrl, { connectionLimit: 1 });
   for (const w of demoWarehouses) {
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
@@ -43,6 +47,7 @@ test.before(async () => {
   await pool.end();
   const node = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'n1', OPS_PORT: '0' });
   const gateway = startProcess('app/main.ts', { ...env.env, ROLE: 'gateway', PORT: '0', OPS_PORT: '0', ADMIN_TOKEN: adminToken });
+  started.push(node, gateway);
   const url = (await gateway.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop()!;
   s = {
     env, url, gateway, nodes: [node],
@@ -56,7 +61,8 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  await s?.stop();
+  await Promise.all(started.map((p) => p.kill('SIGKILL')));
+  await testEnv?.cleanup();
 });
 
 test('node: /healthz, then /readyz ok once it serves every shard and its consumers caught up', async () => {
