@@ -74,6 +74,11 @@ export interface Config {
   analyticsFailpoint: 'mid_batch' | undefined;
   /** How long an analytics consumer's unacknowledged batch waits before redelivery (ANALYTICS_ACK_WAIT_MS). */
   analyticsAckWaitMs: number;
+  /** The ops port (OPS_PORT: /healthz, /readyz, /metrics); unset: none. OPS_HOST: where it listens. */
+  opsPort: number | undefined;
+  opsHost: string;
+  /** JetStream replicas of the buckets and streams this process creates (JETSTREAM_REPLICAS). */
+  jetstreamReplicas: number;
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -166,5 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
     geoipDb: env.GEOIP_DB || undefined,
     analyticsFailpoint: text(env, 'ANALYTICS_FAILPOINT', 'none', /^(none|mid_batch)$/, 'none or mid_batch') === 'mid_batch' ? 'mid_batch' : undefined,
     analyticsAckWaitMs: int(env, 'ANALYTICS_ACK_WAIT_MS', 10_000, 500, 600_000),
+    opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
+    opsHost: text(env, 'OPS_HOST', '127.0.0.1'),
+    jetstreamReplicas: int(env, 'JETSTREAM_REPLICAS', 1, 1, 5),
   };
 }

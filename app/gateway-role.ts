@@ -3,6 +3,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
+import { ClusterWatch } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { LiveSessions } from '../actors/session/index.ts';
@@ -29,6 +30,8 @@ import { personalisation } from './personalisation.ts';
 
 export interface RunningGateway {
   url: string;
+  /** Its dependencies and the live actor nodes: each "ok" or why not (the ops port's /readyz). */
+  readiness(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -62,18 +65,26 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   // Sessions checked locally, dropped when any node announces a logout.
   const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
   await liveSessions.start();
+  // Live actor nodes, followed with one KV watch: a gateway with none is not ready.
+  const members = await ClusterWatch.open(nc, config.cluster, config.shards, config.leaseTtlMs);
+  const liveNodes = () => {
+    const up = members.snapshot().members.filter((m) => m.status !== 'Leaving').length;
+    return up > 0 ? 'ok' : `no live actor node in cluster "${config.cluster}"`;
+  };
+  async function readiness(): Promise<Record<string, string>> {
+    const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
+    return {
+      nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
+      redis: await check(() => redis.ping()),
+      mariadb: await check(() => pool.query('SELECT 1')),
+      nodes: liveNodes(),
+    };
+  }
   const app = createApp({
     liveSessions,
     client: ctx.client,
     adminToken: config.adminToken,
-    async readiness() {
-      const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
-      return {
-        nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
-        redis: await check(() => redis.ping()),
-        mariadb: await check(() => pool.query('SELECT 1')),
-      };
-    },
+    readiness,
     clusterView: () => clusterView(nc, config.cluster, config.shards, config.leaseTtlMs),
     nodeStats: async () => (await clusterView(nc, config.cluster, config.shards, config.leaseTtlMs)).nodeStats as NodeStats[],
     redis,
@@ -118,6 +129,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
+    readiness,
     // Stop accepting, let requests in progress finish; idle keep-alive sockets are closed so
     // close() does not wait for clients that will never send again.
     close: async () => {
@@ -126,6 +138,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       unfollowZones();
+      members.stop();
       await documents.close();
       liveSessions.stop();
     },

@@ -1,13 +1,16 @@
 // Process entry: reads the config, opens the connections, starts the roles it was given
 // (ROLE=all|node|gateway), and on SIGTERM/SIGINT stops taking work, drains, then exits.
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './logger.ts';
 import { openContext } from './context.ts';
 import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
+import { startOps } from './ops.ts';
+import { JoinRefusedError, announceLeft, checkJoin, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { useStreamReplicas } from '../stores/events/index.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
@@ -19,15 +22,33 @@ try {
 }
 
 const log = createLogger(config.logLevel, { role: config.role, nodeId: config.nodeId });
+useBucketReplicas(config.jetstreamReplicas);
+useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log);
-const node = config.role === 'gateway' ? undefined : await startNode(ctx);
+let node: ClusterNode | undefined;
+try {
+  // Before anything starts: with another SHARDS a node (or a gateway) would address every entity wrongly.
+  await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs);
+  node = config.role === 'gateway' ? undefined : await startNode(ctx);
+} catch (err) {
+  if (err instanceof JoinRefusedError) {
+    process.stderr.write(`refusing to join cluster "${config.cluster}": ${err.message}\n`);
+    await ctx.close();
+    process.exit(3);
+  }
+  throw err;
+}
 const gateway = config.role === 'node' ? undefined : await startGateway(ctx);
+const ops = await startOps(ctx, { ...(node ? { node } : {}), ...(gateway ? { gatewayReadiness: gateway.readiness } : {}) });
+// `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
+if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => void shutdown('drain'));
 
 if (process.env.DEMO_DATA === '1' && node) await seedDemoData(ctx);
 
 log.info({ cluster: config.cluster, shards: config.shards, http: gateway?.url, ownedShards: node?.ownedShards().length }, 'started');
 if (gateway) process.stdout.write(`gateway listening on ${gateway.url}\n`);
 if (node) process.stdout.write(`actor node ${config.nodeId} joined cluster "${config.cluster}" on ${config.natsUrl}\n`);
+if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -41,7 +62,10 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await gateway?.close();
   await node?.stop();
+  // Tells a waiting `cluster drain` that every shard was handed off.
+  if (node) await announceLeft(ctx.nc, config.cluster, config.nodeId);
   await ctx.close();
+  await ops?.close();
   log.info('stopped');
   process.exit(0);
 }

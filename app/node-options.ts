@@ -1,6 +1,7 @@
 // The part of a cluster node's options that comes straight from the configuration, shared
 // by the real node role and the test/bench counter node so both join clusters alike.
 import type { Config } from './config.ts';
+import { appVersion } from './version.ts';
 
 export function nodeSettings(config: Config) {
   return {
@@ -10,5 +11,7 @@ export function nodeSettings(config: Config) {
     leaseTtlMs: config.leaseTtlMs,
     mailboxLimit: config.mailboxLimit,
     idleTimeoutMs: config.idleTimeoutMs,
+    version: appVersion,
+    role: config.role,
   };
 }

@@ -32,6 +32,7 @@ import { nodeSettings } from './node-options.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
 import { recommendationsTrainer } from '../actors/recommendations/index.ts';
+import { poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -58,6 +59,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // Inventory commits get connections of their own: a hot SKU's group commit must never
   // queue behind other traffic for a connection (it held every reservation of a sale up).
   const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8, queryTimeoutMs: config.mysqlQueryTimeoutMs });
+  poolGauge(inventoryPool, 'inventory');
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);

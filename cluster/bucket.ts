@@ -21,7 +21,13 @@ export interface BucketOptions {
  */
 export async function openTtlBucket(nc: NatsConnection, name: string, ttlMs: number, callTimeoutMs?: number): Promise<KV> {
   const js = callTimeoutMs === undefined ? nc.jetstream() : nc.jetstream({ timeout: callTimeoutMs });
-  return js.views.kv(name, { ttl: ttlMs, history: 1, storage: StorageType.File });
+  return js.views.kv(name, { ttl: ttlMs, history: 1, storage: StorageType.File, replicas: bucketReplicas });
+}
+
+let bucketReplicas = 1;
+/** Replicas of the buckets this process creates (JETSTREAM_REPLICAS: 3 on a three-server NATS cluster). */
+export function useBucketReplicas(replicas: number): void {
+  bucketReplicas = replicas;
 }
 
 /** True when an error from a KV or JetStream call means the bucket's stream does not exist. */

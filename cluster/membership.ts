@@ -11,6 +11,20 @@ export interface MemberInfo {
   nodeId: string;
   pid: number;
   startedAt: string;
+  // The fields below are what operators see (cluster/status.ts); a node refreshes them at
+  // each heartbeat. Optional: records written by older nodes lack them.
+  host?: string;
+  version?: string;
+  role?: string;
+  status?: 'Joining' | 'Up' | 'Leaving';
+  /** SHARDS and the cluster protocol this node runs with; a node that differs is refused. */
+  shardCount?: number;
+  protocol?: number;
+  /** Shards it serves right now, its live actors and mailbox depth, the singletons it runs. */
+  held?: number[];
+  actors?: number;
+  mailboxDepth?: number;
+  singletons?: string[];
 }
 
 export const membersBucket = (cluster: string) => `${cluster}_members`;
@@ -25,6 +39,8 @@ export class Membership {
   /** Node id → when we last saw its heartbeat (local clock). */
   private readonly lastSeen = new Map<string, number>();
   private readonly info = new Map<string, MemberInfo>();
+  /** What this node adds to its record at each heartbeat (status, shards, actors). */
+  describe: (() => Partial<MemberInfo>) | undefined;
   /** When the watch was last (re)started or last showed our own heartbeat. */
   private watchAlive = Date.now();
 
@@ -92,7 +108,12 @@ export class Membership {
   }
 
   private async beat(): Promise<void> {
-    await this.bucket.kv.put(this.self.nodeId, json.encode(JSON.stringify(this.self)));
+    await this.bucket.kv.put(this.self.nodeId, json.encode(JSON.stringify({ ...this.self, ...this.describe?.() })));
+  }
+
+  /** Heartbeats now, outside the timer, so a status change is seen at once. */
+  announce(): Promise<void> {
+    return this.timer ? this.beat() : Promise.resolve();
   }
 
   /** Node ids whose heartbeat we saw within the TTL, sorted. */

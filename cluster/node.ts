@@ -14,6 +14,9 @@ import { TtlBucket } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
 import { decodeRequest, encode } from './wire.ts';
+import { assertCanJoin, clusterProtocol } from './join-check.ts';
+import { clusterMetrics, gaugeSource } from './metrics.ts';
+import { hostname } from 'node:os';
 
 export interface NodeOptions {
   nc: NatsConnection;
@@ -33,6 +36,9 @@ export interface NodeOptions {
    * handed off, then each `afterStop` (close what the entities were still using).
    */
   services?: NodeService[];
+  /** What operators see in `cluster status`: the software version and the process role. */
+  version?: string;
+  role?: string;
 }
 
 export interface NodeService {
@@ -68,6 +74,10 @@ export class ClusterNode {
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
+  /** Joining until it first holds every shard placement gives it; Up from then on. */
+  private up = false;
+  private announceTimer: NodeJS.Timeout | undefined;
+  private readonly unregister: (() => void)[] = [];
 
   private constructor(
     private readonly opts: NodeOptions,
@@ -95,8 +105,12 @@ export class ClusterNode {
     const leaseBucket = await TtlBucket.open(opts.nc, { name: leasesBucket(opts.cluster), ...bucketOpts });
     const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
     let node: ClusterNode | undefined;
+    // A node with another SHARDS (or protocol) would fail message by message: refuse it now.
+    await assertCanJoin(memberBucket.kv, opts.shards, opts.nodeId);
     const membership = new Membership(memberBucket, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
     node = new ClusterNode(opts, membership, new Leases(leaseBucket, opts.nodeId, opts.leaseTtlMs), leaseBucket);
+    membership.describe = () => node.describe();
+    node.registerGauges();
     await membership.join();
     node.watch();
     node.answerStats();
@@ -146,6 +160,48 @@ export class ClusterNode {
 
   shardOwners(): Promise<Record<number, string>> {
     return this.leases.owners(this.opts.shards);
+  }
+
+  /** This node's record in the members bucket beyond id and pid (read by cluster/status.ts). */
+  private describe(): Partial<MemberInfo> {
+    const held = this.ownedShards();
+    if (!this.up && !this.stopping) {
+      const live = this.membership.liveNodes();
+      if (!live.includes(this.opts.nodeId)) live.push(this.opts.nodeId);
+      const wanted = Array.from({ length: this.opts.shards }, (_, s) => s).filter((s) => rendezvousOwner(s, live) === this.opts.nodeId);
+      this.up = wanted.every((s) => this.subs.has(s));
+    }
+    const { actors, mailboxDepth } = this.host.stats();
+    return {
+      host: hostname(),
+      version: this.opts.version ?? 'unknown',
+      role: this.opts.role ?? 'node',
+      status: this.stopping ? 'Leaving' : this.up ? 'Up' : 'Joining',
+      shardCount: this.opts.shards,
+      protocol: clusterProtocol,
+      held,
+      actors,
+      mailboxDepth,
+      singletons: [...this.runningSingletons.keys()].sort(),
+    };
+  }
+
+  /** Shards moved: tell the cluster soon (one heartbeat for a burst of moves), not at the next beat. */
+  private announceSoon(): void {
+    if (this.announceTimer) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = undefined;
+      this.membership.announce().catch(() => undefined);
+    }, 50);
+  }
+
+  private registerGauges(): void {
+    const stats = () => this.host.stats();
+    this.unregister.push(
+      gaugeSource('shop_mailbox_depth', 'Messages queued in this node\'s actor mailboxes', [], () => stats().mailboxDepth),
+      gaugeSource('shop_actors', 'Live entity actors on this node', [], () => stats().actors),
+      gaugeSource('shop_leases_held', 'Shard leases this node holds', [], () => this.leases.heldShards().length),
+    );
   }
 
   private answerStats(): void {
@@ -218,7 +274,10 @@ export class ClusterNode {
     // paused): stop serving before anything else runs, whether or not a renewal failed.
     for (const shard of this.leases.lapsed()) this.lose(shard, 'lease lapsed without a confirmed renewal');
     await Promise.all(this.leases.heldShards().map(async (shard) => {
-      if (!(await this.leases.renew(shard))) this.lose(shard);
+      const started = performance.now();
+      const renewed = await this.leases.renew(shard);
+      clusterMetrics.leaseRenewSeconds.observe((performance.now() - started) / 1000);
+      if (!renewed) this.lose(shard);
     }));
   }
 
@@ -241,6 +300,8 @@ export class ClusterNode {
       },
     });
     this.subs.set(shard, sub);
+    clusterMetrics.shardMoves.inc({ kind: 'acquired' });
+    this.announceSoon();
     this.host.openShard(shard);
     this.opts.log.debug({ shard }, 'serving shard');
     for (const job of this.singletonsOn(shard)) {
@@ -323,6 +384,8 @@ export class ClusterNode {
         this.opts.log.warn({ err, shard }, 'drain failed; releasing anyway');
       }
       await this.leases.release(shard);
+      clusterMetrics.shardMoves.inc({ kind: 'handed_off' });
+      this.announceSoon();
       this.opts.log.debug({ shard }, 'handed off shard');
     })().finally(() => this.handingOff.delete(shard));
     this.handingOff.set(shard, work);
@@ -333,6 +396,8 @@ export class ClusterNode {
   private lose(shard: number, reason = 'renewal refused'): void {
     if (this.handingOff.has(shard)) return;
     this.opts.log.warn({ shard, reason }, 'lost shard lease');
+    clusterMetrics.shardMoves.inc({ kind: 'lost' });
+    this.announceSoon();
     this.leases.forget(shard);
     const sub = this.subs.get(shard);
     this.subs.delete(shard);
@@ -349,6 +414,8 @@ export class ClusterNode {
     if (this.stopping) return;
     this.stopping = true;
     const services = this.opts.services ?? [];
+    // Seen as Leaving at once (cluster status), before the record goes with leave().
+    await this.membership.announce().catch(() => undefined);
     await Promise.all(services.map((svc) => svc.beforeStop?.()));
     await this.reconciling;
     await this.membership.leave();
@@ -357,6 +424,8 @@ export class ClusterNode {
     for (const t of this.timers) clearInterval(t);
     for (const w of this.watchers) w.stop();
     this.membership.halt();
+    clearTimeout(this.announceTimer);
+    for (const off of this.unregister) off();
     await this.host.close();
     for (const svc of services) await svc.afterStop?.();
   }

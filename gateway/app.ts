@@ -40,7 +40,7 @@ const unlimited = new Set(['/healthz', '/readyz', '/metrics']);
 export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const shedder = inflightBound(given.limits.maxInflight);
-  const metrics = createMetrics({ nodeStats: given.nodeStats, client: given.client, inflight: shedder.inflight });
+  const metrics = createMetrics({ client: given.client, inflight: shedder.inflight });
   // Routes ask through a client that counts asks per entity type for /metrics.
   const deps: GatewayDeps = { ...given, client: metrics.meter(given.client) };
   const perIp = new BatchedWindowLimiter(new RateLimiter(deps.redis, deps.keyPrefix), 1000);

@@ -3,6 +3,7 @@
 // Up to `depth` transactions are in flight at once, so the database, the network and the
 // actor overlap instead of taking turns; they still commit in order, because each one is
 // conditional on the version the one before it creates.
+import { clusterMetrics } from '../../cluster/index.ts';
 
 /** One answer owed to a caller, released when its batch is durable. */
 export interface Owed {
@@ -24,6 +25,8 @@ export interface GroupCommitOptions<W> {
   /** A write failed: memory and store no longer agree. Called once; nothing is written after. */
   onFailure(err: unknown, owed: Owed[]): void;
   onCommitted?(writes: W): void;
+  /** Names the pipeline in the batch-size and commit-latency metrics (default "entity"). */
+  name?: string;
 }
 
 interface Stage {
@@ -87,9 +90,13 @@ export class GroupCommit<W> {
         done = previous.then(() => owed.forEach((o) => o.settle()));
       } else {
         this.inFlight++;
+        const started = performance.now();
         const written = this.opts.write(writes, previous);
         written.then(
           () => {
+            const pipeline = this.opts.name ?? 'entity';
+            clusterMetrics.groupCommitSeconds.observe({ pipeline }, (performance.now() - started) / 1000);
+            clusterMetrics.groupCommitBatch.observe({ pipeline }, owed.length);
             this.inFlight--;
             this.pump();
           },

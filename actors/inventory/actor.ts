@@ -43,6 +43,7 @@ export class InventoryEntity {
     readonly fence: Fence,
   ) {
     this.pipeline = new GroupCommit<WriteSet>({
+      name: 'inventory',
       depth: deps.commitDepth ?? 2,
       takeWrites: () => takeWrites(this.model, this.now()),
       write: (writes, afterPrevious) => this.write(writes, afterPrevious),

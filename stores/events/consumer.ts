@@ -26,6 +26,23 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/** A consumer running in this process, as the ops port reports it (lag, caught up). */
+export interface ConsumerProbe {
+  stream: string;
+  /** The durable name, or "ordered" for a replaying consumer. */
+  consumer: string;
+  caughtUp(): boolean;
+  /** Messages in the stream this consumer has not been handed yet. */
+  lag(): Promise<number>;
+}
+
+const probes = new Set<ConsumerProbe>();
+
+/** Every consumer running in this process now. */
+export function runningConsumers(): ConsumerProbe[] {
+  return [...probes];
+}
+
 export async function consumeBatches(opts: BatchConsumerOptions): Promise<RunningConsumer> {
   const maxBatch = opts.maxBatch ?? 500;
   if (opts.durable) {
@@ -48,8 +65,18 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     : await opts.js.consumers.get(opts.stream, opts.filterSubject ? { filterSubjects: opts.filterSubject } : {});
   const pendingAtStart = (await consumer.info()).num_pending;
   let markCaughtUp!: () => void;
-  const caughtUp = new Promise<void>((r) => (markCaughtUp = r));
+  let isCaughtUp = false;
+  const caughtUp = new Promise<void>((r) => (markCaughtUp = r)).then(() => {
+    isCaughtUp = true;
+  });
   if (pendingAtStart === 0) markCaughtUp();
+  const probe: ConsumerProbe = {
+    stream: opts.stream,
+    consumer: opts.durable ?? 'ordered',
+    caughtUp: () => isCaughtUp,
+    lag: async () => (await consumer.info()).num_pending,
+  };
+  probes.add(probe);
 
   let queue: JsMsg[] = [];
   let running: Promise<void> | undefined;
@@ -84,6 +111,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   return {
     caughtUp,
     async stop() {
+      probes.delete(probe);
       await messages.close();
       await running;
       stopped = true;

@@ -1,4 +1,4 @@
 // Events: JetStream streams and the outbox relay that feeds them.
-export { ensureStream, inventoryStream, catalogStream, searchStream, ordersStream, eventsStream, type StreamNames } from './streams.ts';
+export { useStreamReplicas, ensureStream, inventoryStream, catalogStream, searchStream, ordersStream, eventsStream, type StreamNames } from './streams.ts';
 export { OutboxRelay, type RelayOptions } from './relay.ts';
-export { consumeBatches, type BatchConsumerOptions, type RunningConsumer } from './consumer.ts';
+export { consumeBatches, runningConsumers, type BatchConsumerOptions, type RunningConsumer, type ConsumerProbe } from './consumer.ts';

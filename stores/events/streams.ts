@@ -54,6 +54,12 @@ export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
 /** The clickstream (`events.<type>.<user|anonymous>`): views, clicks, cart and wishlist adds. */
 export const eventsStream = (cluster: string) => names(cluster, 'EVENTS');
 
+let streamReplicas = 1;
+/** Replicas of the streams this process creates (JETSTREAM_REPLICAS: 3 on a three-server NATS cluster). */
+export function useStreamReplicas(replicas: number): void {
+  streamReplicas = replicas;
+}
+
 /**
  * Creates the stream when missing, and brings an existing one's retention to what the
  * code says (a stream created by an older version may still age its messages out). The
@@ -79,6 +85,7 @@ export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): 
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         duplicate_window: nanos(3600_000),
+        num_replicas: streamReplicas,
         ...retention,
       });
       return;

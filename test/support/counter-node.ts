@@ -1,6 +1,6 @@
 // A cluster node process serving only the test counter entity, for failover tests and
 // bench:ask. Configured by the same environment variables as app/main.ts.
-import { ClusterNode, connectNats } from '../../cluster/index.ts';
+import { ClusterNode, JoinRefusedError, announceLeft, connectNats, serveDrain } from '../../cluster/index.ts';
 import { loadConfig } from '../../app/config.ts';
 import { createLogger } from '../../app/logger.ts';
 import { nodeSettings } from '../../app/node-options.ts';
@@ -15,6 +15,10 @@ const node = await ClusterNode.start({
   log,
   // COUNTER_ASYNC_GAP=0 makes the behaviour synchronous: the trivial entity of bench:ask.
   entities: [counterEntity({ asyncGap: process.env.COUNTER_ASYNC_GAP !== '0' })],
+}).catch((err: unknown) => {
+  if (!(err instanceof JoinRefusedError)) throw err;
+  process.stderr.write(`refusing to join cluster "${config.cluster}": ${err.message}\n`);
+  process.exit(3);
 });
 // A bare NATS responder in the same process: bench:ask's baseline.
 nc.subscribe(`${config.cluster}.bench.echo`, { callback: (_err, msg) => msg.respond(msg.data) });
@@ -23,6 +27,15 @@ process.on('SIGTERM', () => {
   void node.stop().then(async () => {
     await nc.drain();
     process.stdout.write(`actor node ${config.nodeId} stopped\n`);
+    process.exit(0);
+  });
+});
+// `cluster drain <nodeId>` stops this node the way SIGTERM does, then says it left.
+serveDrain(nc, config.cluster, config.nodeId, () => {
+  void node.stop().then(async () => {
+    await announceLeft(nc, config.cluster, config.nodeId);
+    await nc.drain();
+    process.stdout.write(`actor node ${config.nodeId} drained\n`);
     process.exit(0);
   });
 });

@@ -1,0 +1,95 @@
+// Wires the ops port and this process's gauges: asks in flight, DB pool use, and on actor
+// nodes the outbox backlog and consumer lag. Readiness means, for a node: connected to NATS,
+// serving every shard placement gives it, and its consumers caught up; for a gateway: its
+// dependencies answer and at least one actor node is live.
+import type { NatsConnection } from 'nats';
+import { gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
+import { runningConsumers } from '../stores/events/index.ts';
+import type { Pool } from '../stores/mysql/index.ts';
+import { startOpsServer, type OpsServer } from '../ops/index.ts';
+import type { AppContext } from './context.ts';
+
+/** Connections in use, idle, and requests waiting for one, of a mysql2 pool. */
+export function poolGauge(pool: Pool, name: string): () => void {
+  // mysql2's promise pool wraps a core pool whose queues are not in its typings.
+  const core = (pool as unknown as { pool: { _allConnections: { length: number }; _freeConnections: { length: number }; _connectionQueue: { length: number }; config: { connectionLimit: number } } }).pool;
+  return gaugeSource('shop_db_pool_connections', 'MariaDB pool connections by state (in_use, idle, waiting for one, limit)', ['pool', 'state'], () => {
+    const all = core._allConnections.length;
+    const idle = core._freeConnections.length;
+    return [
+      [{ pool: name, state: 'in_use' }, all - idle],
+      [{ pool: name, state: 'idle' }, idle],
+      [{ pool: name, state: 'waiting' }, core._connectionQueue.length],
+      [{ pool: name, state: 'limit' }, core.config.connectionLimit],
+    ];
+  });
+}
+
+/** Tracks whether NATS is connected right now (a closed connection is never ready). */
+function natsState(nc: NatsConnection): () => string {
+  let state = 'ok';
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') state = 'disconnected';
+      else if (s.type === 'reconnect') state = 'ok';
+    }
+  })().catch(() => undefined);
+  return () => (nc.isClosed() ? 'closed' : state);
+}
+
+/** Shards placement gives this node that it does not serve yet (empty when it serves them all). */
+export function missingShards(node: ClusterNode, shards: number): number[] {
+  const live = node.membersView().map((m) => m.nodeId);
+  if (!live.includes(node.nodeId)) live.push(node.nodeId);
+  const owned = new Set(node.ownedShards());
+  const missing: number[] = [];
+  for (let s = 0; s < shards; s++) if (rendezvousOwner(s, live) === node.nodeId && !owned.has(s)) missing.push(s);
+  return missing;
+}
+
+export interface OpsParts {
+  node?: ClusterNode;
+  gatewayReadiness?: () => Promise<Record<string, string>>;
+}
+
+/** Registers the gauges; starts the ops port when OPS_PORT is set. */
+export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsServer | undefined> {
+  const { config, nc, pool, client } = ctx;
+  gaugeSource('shop_asks_in_flight', 'Asks from this process waiting or in flight', [], () => client.stats().inFlight);
+  poolGauge(pool, 'main');
+  const nats = natsState(nc);
+  if (parts.node) {
+    let backlog: { at: number; value: Promise<number> } | undefined;
+    gaugeSource('shop_outbox_backlog', 'Outbox rows committed and not yet relayed to JetStream', [], () => {
+      // One count per second at most, however often it is scraped.
+      if (!backlog || Date.now() - backlog.at > 1000) {
+        backlog = {
+          at: Date.now(),
+          value: pool.query('SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL').then(([rows]) => Number((rows as { n: number }[])[0]?.n ?? 0)),
+        };
+      }
+      return backlog.value;
+    });
+    gaugeSource('shop_consumer_lag', 'Stream messages a consumer running in this process has not been handed yet', ['stream', 'consumer'], async () => {
+      const rows = await Promise.all(runningConsumers().map(async (c) => [{ stream: c.stream, consumer: c.consumer }, await c.lag().catch(() => 0)] as [Record<string, string>, number]));
+      return rows;
+    });
+  }
+  if (config.opsPort === undefined) return undefined;
+  const node = parts.node;
+  return startOpsServer({
+    host: config.opsHost,
+    port: config.opsPort,
+    async readiness() {
+      const checks: Record<string, string> = { nats: nats() };
+      if (node) {
+        const missing = missingShards(node, config.shards);
+        checks.shards = missing.length === 0 ? 'ok' : `not yet serving ${missing.length} shard(s) placement gives it: ${missing.slice(0, 8).join(', ')}`;
+        const behind = runningConsumers().filter((c) => !c.caughtUp()).map((c) => `${c.stream}/${c.consumer}`);
+        checks.consumers = behind.length === 0 ? 'ok' : `catching up: ${behind.join(', ')}`;
+      }
+      if (parts.gatewayReadiness) Object.assign(checks, await parts.gatewayReadiness());
+      return checks;
+    },
+  });
+}

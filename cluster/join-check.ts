@@ -1,0 +1,43 @@
+// Refuses a wrong join: a process whose SHARDS or cluster protocol differs from the running
+// cluster's would address entities to the wrong shards and fail message by message, so it
+// stops at start instead, with a message that names both values.
+import type { KV, NatsConnection } from 'nats';
+import { membersBucket, openTtlBucket, readMembers, type MemberInfo } from './membership.ts';
+
+/**
+ * The version of what nodes say to each other (subjects, wire format, KV records). Raise it
+ * when a change means old and new nodes must not serve one cluster together.
+ */
+export const clusterProtocol = 1;
+
+/** A node or gateway that must not join this cluster; `message` says which value differs. */
+export class JoinRefusedError extends Error {
+  override name = 'JoinRefusedError';
+  readonly code = 'join_refused';
+  constructor(readonly setting: 'SHARDS' | 'protocol', readonly ours: number, readonly theirs: number, readonly memberId: string) {
+    super(setting === 'SHARDS'
+      ? `SHARDS=${ours} here, but the running cluster uses SHARDS=${theirs} (node ${memberId}); start with SHARDS=${theirs} or use another CLUSTER`
+      : `cluster protocol ${ours} here, but the running cluster speaks protocol ${theirs} (node ${memberId}); run the same version as the cluster`);
+  }
+}
+
+/** The first live member that disagrees with `shards` or our protocol, as an error; else undefined. */
+export function incompatibility(members: MemberInfo[], shards: number, selfId?: string): JoinRefusedError | undefined {
+  for (const m of members) {
+    if (m.nodeId === selfId) continue;
+    if (m.shardCount !== undefined && m.shardCount !== shards) return new JoinRefusedError('SHARDS', shards, m.shardCount, m.nodeId);
+    if (m.protocol !== undefined && m.protocol !== clusterProtocol) return new JoinRefusedError('protocol', clusterProtocol, m.protocol, m.nodeId);
+  }
+  return undefined;
+}
+
+/** Reads the members bucket once and throws JoinRefusedError when this process would not fit. */
+export async function assertCanJoin(members: KV, shards: number, selfId?: string): Promise<void> {
+  const refusal = incompatibility(await readMembers(members), shards, selfId);
+  if (refusal) throw refusal;
+}
+
+/** The same check for a process that is not a member (a gateway): its SHARDS must match too. */
+export async function checkJoin(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number): Promise<void> {
+  await assertCanJoin(await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs), shards);
+}

@@ -1,0 +1,92 @@
+// This process's own Prometheus series, all named `shop_…`: one registry per process that
+// the ops port and the gateway's /metrics both serve. Parts record into the instruments
+// below; gauges whose value lives elsewhere (a pool, a mailbox) are read at scrape time
+// from sources that register and unregister themselves.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry, prefix: 'shop_' });
+
+/** Other registries of this process (a gateway's) that a scrape includes. */
+const attached = new Set<Registry>();
+
+/** Adds a registry to what `scrape()` returns; the returned function removes it. */
+export function attachRegistry(registry: Registry): () => void {
+  attached.add(registry);
+  return () => attached.delete(registry);
+}
+
+/** The Prometheus text of this process: its own series and every attached registry's. */
+export async function scrape(): Promise<string> {
+  const parts = [await processRegistry.metrics()];
+  for (const r of attached) parts.push(await r.metrics());
+  return parts.join('\n');
+}
+
+export const metricsContentType = processRegistry.contentType;
+
+const secondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export const clusterMetrics = {
+  groupCommitBatch: new Histogram({
+    name: 'shop_group_commit_batch_size', help: 'Answers released by one group-commit transaction',
+    labelNames: ['pipeline'], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [processRegistry],
+  }),
+  groupCommitSeconds: new Histogram({
+    name: 'shop_group_commit_seconds', help: 'Time from sending a group-commit transaction to its commit',
+    labelNames: ['pipeline'], buckets: secondsBuckets, registers: [processRegistry],
+  }),
+  shardMoves: new Counter({
+    name: 'shop_shard_moves_total', help: 'Shards this node took (acquired), handed off gracefully, or lost (lease expired or taken)',
+    labelNames: ['kind'], registers: [processRegistry],
+  }),
+  leaseRenewSeconds: new Histogram({
+    name: 'shop_lease_renew_seconds', help: 'Latency of one shard lease renewal (a KV update by revision)',
+    buckets: secondsBuckets, registers: [processRegistry],
+  }),
+};
+
+type Labels = Record<string, string>;
+/** A gauge source: a number, or labelled values, read at scrape time. */
+export type GaugeReading = number | [Labels, number][];
+type Source = () => GaugeReading | Promise<GaugeReading>;
+
+const gauges = new Map<string, { sources: Set<Source> }>();
+
+/**
+ * Registers a source for gauge `name` (created on first use). Several sources of one gauge
+ * (two pools, two nodes in a test process) are summed per label set. Returns an unregister.
+ */
+export function gaugeSource(name: string, help: string, labelNames: string[], source: Source): () => void {
+  let entry = gauges.get(name);
+  if (!entry) {
+    const sources = new Set<Source>();
+    entry = { sources };
+    new Gauge({
+      name, help, labelNames, registers: [processRegistry],
+      async collect() {
+        this.reset();
+        const sums = new Map<string, [Labels, number]>();
+        for (const read of sources) {
+          let reading: GaugeReading;
+          try {
+            reading = await read();
+          } catch {
+            continue; // a source that cannot answer (a closed pool) is left out of this scrape
+          }
+          const rows: [Labels, number][] = typeof reading === 'number' ? [[{}, reading]] : reading;
+          for (const [labels, value] of rows) {
+            const key = JSON.stringify(labels);
+            const prev = sums.get(key);
+            sums.set(key, [labels, (prev?.[1] ?? 0) + value]);
+          }
+        }
+        for (const [labels, value] of sums.values()) this.set(labels, value);
+      },
+    });
+    gauges.set(name, entry);
+  }
+  const { sources } = entry;
+  sources.add(source);
+  return () => sources.delete(source);
+}
