@@ -16,13 +16,19 @@ import { openApiDocument } from '../gateway/openapi.ts';
 import { redisUrl, root } from './support/harness.ts';
 
 const redis = new Redis(redisUrl, { lazyConnect: true });
-// Routes are registered without calling their dependencies; requests below only reach
-// /docs and /openapi.json, which use none of them.
-const deps = {
-  redis, keyPrefix: `t_openapi_${process.pid}`, adminToken: 'x', benchRoutes: false,
-  limits: { authPerMin: 10, loginFailuresPerMin: 5, perIpPerSec: 1000, maxInflight: 100, idempotencyTtlSec: 60, trustProxy: false },
-  nodeStats: async () => [], client: {},
-} as unknown as GatewayDeps; // only what createApp reads while wiring routes
+// Routes are registered without calling their dependencies, and the requests below only
+// reach /docs and /openapi.json, which use none of them: every dependency the wiring reads
+// but these requests never call is a stand-in that answers anything with itself.
+// `any` on purpose: a stand-in of every shape the wiring may read.
+const anything: any = new Proxy(function standIn() {}, { get: (_t, key) => (key === 'then' ? undefined : anything), apply: () => anything });
+const given: Record<string, unknown> = {
+  redis, keyPrefix: `t_openapi_${process.pid}`, adminToken: 'x', benchRoutes: false, corsOrigins: [],
+  limits: { authPerMin: 10, loginFailuresPerMin: 5, perIpPerSec: 1000, maxInflight: 100, idempotencyTtlSec: 60, trustProxy: 0 },
+};
+// The app spreads its dependencies into a new object, so the stand-ins must be own keys.
+for (const key of ['client', 'users', 'wishlist', 'catalog', 'orders', 'homepage', 'personalisation', 'logistics', 'zones',
+  'readiness', 'clusterView', 'nodeStats', 'unknownWarehouses']) given[key] ??= anything;
+const deps = given as unknown as GatewayDeps;
 const app = createApp(deps, pino({ level: 'silent' }));
 const doc = openApiDocument() as { paths: Record<string, Record<string, { operationId: string }>> };
 
