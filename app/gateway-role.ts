@@ -5,6 +5,7 @@ import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
+import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
@@ -42,7 +43,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  // Sessions checked locally, dropped when any node announces a logout.
+  const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
+  await liveSessions.start();
   const app = createApp({
+    liveSessions,
     client: ctx.client,
     adminToken: config.adminToken,
     async readiness() {
@@ -79,6 +84,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       maxInflight: config.maxInflightHttp,
       idempotencyTtlSec: config.idempotencyTtlSec,
       trustProxy: config.trustProxy,
+      idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs,
     },
     benchRoutes: config.benchRoutes,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
@@ -98,6 +104,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       await documents.close();
+      liveSessions.stop();
     },
   };
 }

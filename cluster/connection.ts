@@ -20,6 +20,8 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
     reconnectJitter: 100,
     pingInterval: natsPingIntervalMs,
     maxPingOut: 2,
+    // No Error (stack trace) built per request and publish: ~1% of a node's CPU per ask.
+    noAsyncTraces: true,
   });
   ConnectionState.of(nc);
   void (async () => {
