@@ -43,6 +43,8 @@ interface Pending {
   idempotent: boolean;
   retry: boolean;
   attempts: number;
+  /** Why the previous attempt failed: what the caller is told if the deadline passes before a resend. */
+  lastError?: ClusterError;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -193,7 +195,7 @@ export class ClusterClient {
     }
     const remaining = deadline - now;
     if (remaining <= 0) {
-      for (const p of batch) p.reject(new TimeoutError('deadline passed before the ask was sent'));
+      for (const p of batch) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
       return;
     }
     if (!this.connection.up) {
@@ -238,7 +240,7 @@ export class ClusterClient {
       if (queue.waiting.length === 0 || !queue.waiting.some((p) => p.deadline <= now)) continue;
       const expired = queue.waiting.filter((p) => p.deadline <= now);
       queue.waiting = queue.waiting.filter((p) => p.deadline > now);
-      for (const p of expired) p.reject(new TimeoutError('deadline passed before the ask was sent'));
+      for (const p of expired) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
       if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
     }
   }
@@ -272,6 +274,7 @@ export class ClusterClient {
   private retryOrFail(queue: EntityQueue, p: Pending, err: ClusterError): void {
     if (!p.retry) return p.reject(err);
     p.attempts++;
+    p.lastError = err;
     const backoff = Math.min(500, 5 * 2 ** p.attempts) * (0.5 + Math.random());
     // Give up with the real cause while there is still time to say so.
     if (Date.now() + backoff >= p.deadline) return p.reject(err);

@@ -49,6 +49,26 @@ async function http(url: string, method: string, path: string, body: unknown, to
   return parsed;
 }
 
+/** Waits until the stack answers a stock read and a cart write quickly, so the fault hits a system in its steady state. */
+async function warmUp(url: string, token: string): Promise<void> {
+  const until = Date.now() + 90_000;
+  let fast = 0;
+  while (Date.now() < until && fast < 5) {
+    const t0 = Date.now();
+    try {
+      const a = await fetch(`${url}/v1/inventory/${sku}`, { signal: AbortSignal.timeout(5000) });
+      const b = await fetch(`${url}/v1/cart/items`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ sku: cartSku, qty: 1 }), signal: AbortSignal.timeout(5000),
+      });
+      fast = a.status === 200 && b.status === 200 && Date.now() - t0 < 1000 ? fast + 1 : 0;
+    } catch {
+      fast = 0;
+    }
+    await sleep(200);
+  }
+}
+
 async function runScenario(scenario: Scenario, servers: Servers, index: number, opts: Options): Promise<ScenarioResult> {
   say(`── ${scenario.name}: ${scenario.fault}`);
   const stack: Stack = await startStack(scenario.name, servers, index);
@@ -64,6 +84,7 @@ async function runScenario(scenario: Scenario, servers: Servers, index: number, 
     for (let i = 10; i < 50; i++) {
       await http(stack.url, 'PUT', `/v1/admin/inventory/SKU-000${i}`, { warehouses: [{ warehouseId: 'wh-west', onHand: 100 }] }, adminToken);
     }
+    await warmUp(stack.url, tokens[0]!);
     const load = new Load({ url: stack.url, tokens, sku, cartSku, buyers: opts.buyers });
     load.start();
     await sleep(2500);
