@@ -19,7 +19,10 @@ const ansi = /\u001b\[[0-9;]*m/g;
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
+    // Its own process group, so a suite killed for running too long takes the node and
+    // gateway processes it started with it instead of leaving them to load the next suites.
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      detached: true,
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,10 +32,20 @@ function runFile(file) {
     child.stderr.on('data', (d) => { process.stderr.write(d); });
     const timer = setTimeout(() => {
       process.stdout.write(`\n${file}: still running after ${perFileTimeoutMs} ms; killed\n`);
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, perFileTimeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      // Whatever the suite left running (a child it did not reap) goes with it.
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
       const text = out.replace(ansi, '');
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
