@@ -25,6 +25,7 @@ import { checkoutRoutes } from './routes/checkout.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
+import { webRoutes } from '../web/index.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -77,6 +78,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', orderRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));
+  app.route('/', webRoutes());
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
