@@ -2,6 +2,7 @@
 // value stops the process with a message that names the variable.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { parseCorsOrigins } from '../gateway/cors.ts';
 
 export type Role = 'all' | 'node' | 'gateway';
 
@@ -58,6 +59,8 @@ export interface Config {
   elasticsearchUrl: string | undefined;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated; "*" any). */
+  corsOrigins: string[];
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -101,6 +104,14 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
   return value;
 }
 
+function origins(env: Env, name: string): string[] {
+  try {
+    return parseCorsOrigins(env[name]);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+}
+
 export const defaultMysqlUrl = 'mysql://root@127.0.0.1:3306/shop';
 
 /** Parses the environment; throws ConfigError on the first bad value. */
@@ -142,5 +153,6 @@ export function loadConfig(env: Env = process.env): Config {
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
   };
 }

@@ -80,6 +80,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       trustProxy: config.trustProxy,
     },
     benchRoutes: config.benchRoutes,
+    corsOrigins: config.corsOrigins,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

@@ -44,4 +44,6 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  /** Browser origins allowed to call the API (CORS_ORIGINS); empty or unset: none, "*": any. */
+  corsOrigins?: string[];
 }
