@@ -29,8 +29,8 @@ function read(samples: Sample[]): Scrape {
   };
 }
 
-function tile(label: string, id: string): HTMLElement {
-  return h('div', { class: 'tile' }, h('span', { class: 'tile-label' }, label), h('strong', { id, class: 'tile-value' }, '—'));
+function tile(label: string, id: string, title?: string): HTMLElement {
+  return h('div', { class: 'tile', title }, h('span', { class: 'tile-label' }, label), h('strong', { id, class: 'tile-value' }, '—'));
 }
 
 function set(id: string, text: string): void {
@@ -38,7 +38,10 @@ function set(id: string, text: string): void {
   if (el) el.textContent = text;
 }
 
+let generation = 0;
+
 function dashboard(token: string): void {
+  const mine = ++generation;
   const root = byId('dashboard')!;
   const throughput = new LiveChart('Throughput', [{ name: 'requests/s', color: '#1f5f5b' }, { name: 'orders paid/s', color: '#d9822b' }], '/s', 90, 'throughput-chart');
   const latency = new LiveChart('HTTP latency', [{ name: 'p50', color: '#3b6fb6' }, { name: 'p99', color: '#c0392b' }], 'ms', 90, 'latency-chart');
@@ -50,7 +53,7 @@ function dashboard(token: string): void {
     h('h1', { class: 'sr-only' }, 'Operator dashboard'),
     h('section', { class: 'tiles', 'aria-label': 'Now' },
       tile('Nodes', 't-nodes'), tile('Shards owned', 't-shards'), tile('Actors', 't-actors'), tile('Mailbox depth', 't-mailbox'),
-      tile('Requests/s', 't-rps'), tile('p99 latency', 't-p99'), tile('Commit p99', 't-commit')),
+      tile('Requests/s', 't-rps'), tile('p99 latency', 't-p99'), tile('Commit p99', 't-commit', 'From a *commit*_seconds histogram in this gateway\'s /metrics; n/a when it has none.')),
     h('div', { class: 'charts' }, throughput.element, latency.element),
     h('section', { class: 'panel', 'aria-labelledby': 'nodes-h' }, h('h2', { id: 'nodes-h' }, 'Nodes'), h('div', { id: 'nodes' }, h('p', { class: 'muted' }, 'Loading…'))),
     h('div', { class: 'charts' },
@@ -87,7 +90,7 @@ function dashboard(token: string): void {
         latency.push([p50 === undefined ? undefined : p50 * 1000, p99 === undefined ? undefined : p99 * 1000]);
         set('t-rps', rps.toFixed(rps >= 100 ? 0 : 1));
         set('t-p99', p99 === undefined ? '—' : `${(p99 * 1000).toFixed(1)} ms`);
-        set('t-commit', now.commit.size === 0 ? 'not exported' : commit === undefined ? '—' : `${(commit * 1000).toFixed(1)} ms`);
+        set('t-commit', now.commit.size === 0 ? 'n/a' : commit === undefined ? '—' : `${(commit * 1000).toFixed(1)} ms`);
         set('f-orders', paid.toFixed(1));
         set('f-checkouts', checkouts.toFixed(1));
       }
@@ -133,7 +136,7 @@ function dashboard(token: string): void {
   // Each loop waits for its own answer before the next, so a slow server is never piled on.
   const loop = (f: () => Promise<void>, everyMs: number) => {
     const tick = async () => {
-      if (!sessionStorage.getItem(tokenKey)) return;
+      if (!sessionStorage.getItem(tokenKey) || mine !== generation) return;
       const started = performance.now();
       await f();
       setTimeout(() => void tick(), Math.max(100, everyMs - (performance.now() - started)));

@@ -30,7 +30,7 @@ export class LiveChart {
 
   constructor(readonly title: string, names: { name: string; color: string }[], private readonly unit: string, private readonly capacity = 90, testid?: string) {
     this.series = names.map((n) => ({ ...n, points: [] }));
-    this.svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title, preserveAspectRatio: 'none' });
+    this.svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
     this.summary = document.createElement('p');
     this.summary.className = 'chart-summary';
     const legend = document.createElement('ul');
