@@ -5,6 +5,7 @@ import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
+import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -17,8 +18,13 @@ export interface GatewayLimits {
   maxInflight: number;
   /** How long a finished Idempotency-Key response is kept for replay. */
   idempotencyTtlSec: number;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the gateway that append to X-Forwarded-For (0: none, use the
+   * socket's peer); the client is the entry the outermost of them added.
+   */
+  trustProxy: number;
+  /** How long an Idempotency-Key stays locked after an answer whose outcome is unknown. */
+  idempotencyUnknownHoldMs?: number;
 }
 
 export interface GatewayDeps {
@@ -44,6 +50,8 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
+  liveSessions?: LiveSessions;
   /** Browser origins allowed to call the API (CORS_ORIGINS); empty or unset: none, "*": any. */
   corsOrigins?: string[];
 }

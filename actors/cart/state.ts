@@ -15,7 +15,7 @@ export interface CartModel {
 export interface ProductInfo { sku: string; title: string; price: number; currency: string }
 
 export type CartDecision =
-  | { ok: CartView; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion'> }
+  | { ok: CartView; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'> }
   | { rejected: RejectedError };
 
 /** The currency of an empty cart. */
@@ -27,7 +27,7 @@ export function cartView(model: CartModel): CartView {
   return { items, subtotal, currency: items[0]?.currency ?? defaultCurrency };
 }
 
-function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion'>): CartDecision {
+function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'>): CartDecision {
   const next: CartModel = { userId: model.userId, version: model.version + 1, lines };
   return { ok: cartView(next), next, write };
 }

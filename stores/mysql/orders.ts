@@ -2,7 +2,9 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
-import { FencedWriteError, atomically } from './writes.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { FencedWriteError } from './writes.ts';
+import { DirectWriter, type Writer } from './journal.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed';
 
@@ -103,7 +105,36 @@ function fromRow(r: Row): OrderRecord {
 }
 
 export class OrderRepository {
-  constructor(private readonly pool: Pool) {}
+  /** With `fence`, every write of an order is also conditional on that activation's epoch. */
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so order writes share its batches (default: one transaction each). */
+  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
+
+  /** Claims an order for a new activation of its checkout actor; call before `get`. */
+  claim(orderId: string): Promise<Fence> {
+    return claimEpoch(this.pool, 'checkout', orderId);
+  }
+
+  /** The same repository, its writes fenced by `fence` (the order's activation). */
+  fencedBy(fence: Fence): OrderRepository {
+    return new OrderRepository(this.pool, fence, this.writer);
+  }
+
+  /** The fence's statement and params, to put first in a write (none when unfenced). */
+  private guarded(): { statements: string[]; params: unknown[] } {
+    if (!this.fence) return { statements: [], params: [] };
+    const g = guard(this.fence);
+    return { statements: [g.sql], params: g.params ?? [] };
+  }
+
+  /** Statements and their values in order, as one transaction (or journal part). */
+  private commit(statements: string[], params: unknown[], what: string): Promise<unknown> {
+    // The values belong to the statements in order; one Statement carrying them all is the same SQL.
+    return this.writer.write([{ sql: statements.join('\n'), params }], what);
+  }
 
   async get(orderId: string): Promise<OrderRecord | undefined> {
     const [rows] = await this.pool.query('SELECT * FROM orders WHERE order_id = ?', [orderId]);
@@ -126,20 +157,24 @@ export class OrderRepository {
       'UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;',
       "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
     ];
-    await this.pool.query(
-      atomically([
+    const fence = this.guarded();
+    await this.commit(
+      [
+        ...fence.statements,
         ...claim,
         `INSERT INTO orders (order_id, user_id, status, version, source, lines_json, currency, subtotal, discount, total, coupon_code,
            address_json, reserved_until, payment_attempts, created_at, updated_at)
          VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);`,
         'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, 1, ?, ?, ?);',
-      ]),
-      [...(o.couponCode === null ? [] : [o.userId, o.couponCode]),
+      ],
+      [...fence.params, ...(o.couponCode === null ? [] : [o.userId, o.couponCode]),
         o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
         o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt,
         o.orderId, o.createdAt, o.status, detail],
+      `order ${o.orderId}`,
     ).catch((err: unknown) => {
       if ((err as { sqlMessage?: string }).sqlMessage === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
+      if ((err as { sqlMessage?: string }).sqlMessage === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       throw err;
     });
   }
@@ -161,13 +196,15 @@ export class OrderRepository {
       paidAt: t.paidAt ?? o.paidAt,
       updatedAt: now,
     };
+    const fence = this.guarded();
     const statements = [
+      ...fence.statements,
       `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
          paid_at = ?, updated_at = ? WHERE order_id = ? AND version = ?;`,
       "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
       'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
     ];
-    const params: unknown[] = [next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now, o.orderId, o.version,
+    const params: unknown[] = [...fence.params, next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now, o.orderId, o.version,
       o.orderId, next.version, now, t.status, t.detail ?? ''];
     if (t.rewardPoints) {
       statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
@@ -182,9 +219,10 @@ export class OrderRepository {
       params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
     }
     try {
-      await this.pool.query(atomically(statements), params);
+      await this.commit(statements, params, `order ${o.orderId}`);
     } catch (err) {
-      if ((err as { sqlMessage?: string }).sqlMessage === 'order_fenced') throw new FencedWriteError(`order ${o.orderId}`);
+      const message = (err as { sqlMessage?: string }).sqlMessage;
+      if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       throw err;
     }
     return next;

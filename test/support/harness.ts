@@ -154,8 +154,9 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
 export async function startApp(env: Record<string, string>, role: 'all' | 'node' | 'gateway', extra: Record<string, string> = {}): Promise<Proc & { url?: string }> {
   const proc = startProcess('app/main.ts', { ...env, ROLE: role, ...extra });
   let url: string | undefined;
-  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/)).split(' ').pop();
-  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/);
+  // Generous: with eight suites and benches sharing two cores, a start took 12-25 s.
+  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 60_000)).split(' ').pop();
+  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 60_000);
   return Object.assign(proc, { url });
 }
 
