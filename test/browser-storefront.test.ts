@@ -8,12 +8,12 @@ import type { Page } from 'playwright-core';
 import { logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { loadLogistics } from '../app/catalog-load.ts';
 import { createPool } from '../stores/mysql/index.ts';
-import { eventually, freshEnv, natsConnection, startApp, type Proc, type TestEnv } from './support/harness.ts';
+import { eventually, freshEnv, natsConnection, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 import { adminToken, call } from './support/gateway.ts';
 import { launch, screenshot, type BrowserSession } from './support/browser.ts';
 
 /** One process with both roles: a second process start costs 20 s on a busy machine. */
-let s: { env: TestEnv; url: string; proc?: Proc & { url?: string }; stop(): Promise<void> };
+let s: { env: TestEnv; url: string; proc?: Proc; stop(): Promise<void> };
 let b: BrowserSession;
 let page: Page;
 
@@ -30,8 +30,10 @@ async function setUp(): Promise<void> {
   const pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
   await loadLogistics(pool);
   await pool.end();
-  s.proc = await startApp(env.env, 'all', { NODE_ID: 'n1', PORT: '0', ADMIN_TOKEN: adminToken, RATE_LIMIT_AUTH_PER_MIN: '1000' });
-  s.url = s.proc.url!;
+  // Started here rather than by startApp so that a slow start still leaves a handle to kill.
+  s.proc = startProcess('app/main.ts', { ...env.env, ROLE: 'all', NODE_ID: 'n1', PORT: '0', ADMIN_TOKEN: adminToken, RATE_LIMIT_AUTH_PER_MIN: '1000' });
+  s.url = (await s.proc.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop()!;
+  await s.proc.waitFor(/actor node \S+ joined/, 90_000);
   const nc = await natsConnection();
   nc.publish(logisticsChangedSubject(s.env.cluster));
   await nc.flush();
