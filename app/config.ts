@@ -2,6 +2,7 @@
 // value stops the process with a message that names the variable.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { parseCorsOrigins } from '../gateway/cors.ts';
 
 export type Role = 'all' | 'node' | 'gateway';
 
@@ -79,6 +80,8 @@ export interface Config {
   opsHost: string;
   /** JetStream replicas of the buckets and streams this process creates (JETSTREAM_REPLICAS). */
   jetstreamReplicas: number;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated; "*" any). */
+  corsOrigins: string[];
 }
 
 /** Thrown for a configuration value a person has to fix; `variable` names it. */
@@ -120,6 +123,14 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
     throw new ConfigError(name, `scheme "${parsed.protocol}" is not one of ${schemes.join(', ')}`);
   }
   return value;
+}
+
+function origins(env: Env, name: string): string[] {
+  try {
+    return parseCorsOrigins(env[name]);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
 }
 
 export const defaultMysqlUrl = 'mysql://root@127.0.0.1:3306/shop';
@@ -174,5 +185,6 @@ export function loadConfig(env: Env = process.env): Config {
     opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
     opsHost: text(env, 'OPS_HOST', '127.0.0.1'),
     jetstreamReplicas: int(env, 'JETSTREAM_REPLICAS', 1, 1, 5),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
   };
 }

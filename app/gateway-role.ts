@@ -120,6 +120,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     zones,
     homepage,
     personalisation: personal,
+    corsOrigins: config.corsOrigins,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
   }, log);
   const server: ServerType = await new Promise((resolve) => {

@@ -31,6 +31,9 @@ import { homepageRoutes } from './routes/homepage.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
+import { webRoutes } from '../web/index.ts';
+import { corsFor } from './cors.ts';
+import { representation } from './representation.ts';
 
 export { maxBodyBytes } from './body.ts';
 
@@ -54,11 +57,32 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     c.header('X-Request-Id', requestId);
     await next();
   });
+  const cors = corsFor(deps.corsOrigins ?? []);
+  if (cors) app.use('*', cors);
   app.use('*', metrics.http);
+  app.use('*', representation());
   app.use('*', shedder.middleware);
   app.use('*', clientIp(deps.limits.trustProxy));
+  const limitHeader = String(deps.limits.perIpPerSec);
+  const policyHeader = `${deps.limits.perIpPerSec};w=1`;
   app.use('*', async (c, next) => {
-    if (!unlimited.has(c.req.path)) perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address');
+    if (!unlimited.has(c.req.path)) {
+      try {
+        const left = perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address');
+        c.header('RateLimit-Limit', limitHeader);
+        c.header('RateLimit-Remaining', String(left.remaining));
+        c.header('RateLimit-Reset', String(left.resetSeconds));
+        c.header('RateLimit-Policy', policyHeader);
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 429) {
+          c.header('RateLimit-Limit', limitHeader);
+          c.header('RateLimit-Remaining', '0');
+          c.header('RateLimit-Reset', String(err.retryAfterSeconds ?? 1));
+          c.header('RateLimit-Policy', policyHeader);
+        }
+        throw err;
+      }
+    }
     await next();
   });
   // The body limit: a declared Content-Length over it is refused here, before any route;
@@ -90,10 +114,13 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', eventRoutes(deps));
   app.route('/', analyticsRoutes(deps));
   app.route('/', recommendationRoutes(deps));
+  app.route('/', webRoutes());
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
   app.onError((err, c) => {
     const { status, body, headers } = toHttp(err);
+    // The same id as the X-Request-Id header, for a client that only keeps the body.
+    body.error.requestId = c.get('requestId');
     if (status >= 500) log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
     for (const [k, v] of Object.entries(headers)) c.header(k, v);
     c.header('X-Request-Id', c.get('requestId'));

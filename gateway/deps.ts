@@ -73,4 +73,6 @@ export interface GatewayDeps {
   personalisation: PersonalisationDeps;
   /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
   liveSessions?: LiveSessions;
+  /** Browser origins allowed to call the API (CORS_ORIGINS); empty or unset: none, "*": any. */
+  corsOrigins?: string[];
 }

@@ -17,7 +17,7 @@ export class HttpError extends Error {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details?: unknown; requestId?: string };
 }
 
 /** Business refusals whose status is not 409 (the default for a rejection). */

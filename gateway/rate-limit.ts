@@ -68,8 +68,11 @@ export class BatchedWindowLimiter {
 
   constructor(private readonly limiter: RateLimiter, private readonly windowMs: number, private readonly flushMs = 50) {}
 
-  /** Counts a hit for `key`; throws 429 when the window is over `limit`. */
-  enforce(key: string, limit: number, what: string): void {
+  /**
+   * Counts a hit for `key`; throws 429 when the window is over `limit`. Returns what is
+   * left of the window (for the RateLimit-* headers): hits remaining and seconds to reset.
+   */
+  enforce(key: string, limit: number, what: string): { remaining: number; resetSeconds: number } {
     const now = Date.now();
     const window = Math.floor(now / this.windowMs);
     let w = this.windows.get(key);
@@ -77,9 +80,11 @@ export class BatchedWindowLimiter {
       w = { window, pending: 0, flushing: 0, global: 0 };
       this.windows.set(key, w);
     }
+    const resetSeconds = Math.max(1, Math.ceil(((window + 1) * this.windowMs - now) / 1000));
     if (w.global + w.flushing + w.pending >= limit) throw tooMany(what, limit, this.windowMs, (window + 1) * this.windowMs - now);
     w.pending++;
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    return { remaining: Math.max(0, limit - w.global - w.flushing - w.pending), resetSeconds };
   }
 
   private async flush(): Promise<void> {

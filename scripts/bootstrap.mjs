@@ -158,6 +158,11 @@ async function main() {
   ensureDependencies();
   await ensureServices();
   if (command === 'test') {
+    // The browser suites drive Debian's chromium (test/support/browser.ts).
+    if (!process.env.CHROMIUM_PATH && !has('chromium') && !has('chromium-browser') && canInstall()) {
+      aptInstall('chromium');
+      aptInstall('fonts-dejavu-core');
+    }
     if (!run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'])) fail('type-check failed');
     const child = spawnSync(process.execPath, [join(root, 'scripts', 'run-tests.mjs'), ...rest], { stdio: 'inherit', cwd: root });
     process.exit(child.status ?? 1);

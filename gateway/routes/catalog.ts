@@ -3,7 +3,7 @@
 // delivery cluster that search and detail filter and estimate for.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod/v4';
-import { checkProduct, parseNdjson, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
+import { checkProduct, decodeCursor, parseNdjson, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
@@ -11,6 +11,7 @@ import { requireAdmin } from '../auth.ts';
 import { rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
+import { cursorParam } from '../paging.ts';
 
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const price = z.coerce.number().int().min(0).max(100_000_000);
@@ -101,6 +102,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/v1/categories', async (c) => c.json({ items: await catalog.categories() }));
 
   app.get('/v1/products', async (c) => {
+    cursorParam(c.req.query('cursor'), decodeCursor);
     const q = check(listQuery, c.req.query(), 'query');
     return c.json(await page(c, { ...q, record: false }));
   });
@@ -111,6 +113,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   app.get('/v1/search', async (c) => {
+    cursorParam(c.req.query('cursor'), decodeCursor);
     const all = c.req.queries();
     const { country, postalCode, ...q } = check(searchQuery, Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('attr.')).map(([k, v]) => [k, v[0]])), 'query');
     if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) {

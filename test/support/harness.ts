@@ -96,6 +96,9 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** How long a started process may take to say it is up: 20 s was not enough with eight suites sharing two cores. */
+const startTimeoutMs = Number(process.env.TEST_START_TIMEOUT_MS || 60_000);
+
 /** Starts `node --import tsx <file>` with `env`; stdout and stderr are collected. */
 export function startProcess(file: string, env: Record<string, string>): Proc {
   // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles child processes.
@@ -115,7 +118,7 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
     child,
     output: () => out,
     exited,
-    waitFor(pattern, ms = 20_000) {
+    waitFor(pattern, ms = startTimeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = pattern.exec(out);

@@ -1,0 +1,39 @@
+// The list parameters every paginated route shares, so the same mistake gets the same
+// answer everywhere: `limit` that is not a number is 400 `invalid_request`; a whole number
+// outside 1..100 (or a fraction) is 422 `validation_failed`; a cursor this API could not
+// have returned is 400 `invalid_cursor`.
+import { z } from 'zod/v4';
+import { HttpError } from './errors.ts';
+import { check } from './validate.ts';
+
+export const maxLimit = 100;
+
+/** `?limit=`: default 20, 1..100. */
+export const limitParam = z.coerce.number().int().min(1).max(maxLimit).default(20);
+
+const badCursor = () => new HttpError(400, 'invalid_cursor', 'the cursor is not one this API returned', [{ field: 'cursor', problem: 'not a cursor from a previous page' }]);
+
+/**
+ * Checks an opaque cursor: empty is the first page; one that is too long, has characters
+ * no cursor has, or that `decode` refuses is 400 `invalid_cursor`.
+ */
+export function cursorParam(raw: string | undefined, decode?: (cursor: string) => unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length > 200 || !/^[A-Za-z0-9_\-.=~:]+$/.test(raw)) throw badCursor();
+  if (decode) {
+    try {
+      decode(raw);
+    } catch {
+      throw badCursor();
+    }
+  }
+  return raw;
+}
+
+const page = z.object({ limit: limitParam });
+
+/** `limit` and `cursor` of a list route's query string. */
+export function pageParams(query: Record<string, string>): { limit: number; cursor: string | undefined } {
+  const { limit } = check(page, { limit: query.limit }, 'query');
+  return { limit, cursor: cursorParam(query.cursor) };
+}

@@ -1,0 +1,175 @@
+// What an HTTP client expects beyond the routes, over HTTP against node and gateway
+// processes: CORS by origin, compression only where it pays, ETag/304 on public reads,
+// RateLimit-* headers, the request id in every error body, one status for one mistake on
+// every list route, and the storefront's pages and immutable, content-hashed assets.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gunzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+let user: Awaited<ReturnType<typeof signup>>;
+const origin = 'https://shop.example';
+
+test.before(async () => {
+  s = await startStack('http', { gatewayEnv: { CORS_ORIGINS: `${origin},https://admin.example` } });
+  try {
+    user = await signup(s.url);
+  } catch (err) {
+    // uvu neither reports a failed hook nor runs test.after.
+    console.error('set-up failed:', err);
+    await s.stop();
+    throw err;
+  }
+});
+test.after(async () => {
+  await s?.stop();
+});
+
+/** The raw bytes and headers of a GET (fetch would undo the compression we check). */
+function raw(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    request(s.url + path, { headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject).end();
+  });
+}
+
+test('CORS: a listed origin may call and read our headers; another origin gets no grant', async () => {
+  const ok = await call(s.url, 'GET', '/v1/inventory/SKU-00001', { headers: { origin } });
+  assert.is(ok.headers.get('access-control-allow-origin'), origin);
+  assert.match(ok.headers.get('access-control-expose-headers') ?? '', /X-Request-Id/);
+  const pre = await fetch(`${s.url}/v1/cart/items`, {
+    method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,idempotency-key' },
+  });
+  assert.ok(pre.status === 204 || pre.status === 200, `preflight ${pre.status}`);
+  assert.is(pre.headers.get('access-control-allow-origin'), origin);
+  assert.match((pre.headers.get('access-control-allow-headers') ?? '').toLowerCase(), /idempotency-key/);
+  assert.match(pre.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+  const other = await call(s.url, 'GET', '/v1/inventory/SKU-00001', { headers: { origin: 'https://evil.example' } });
+  assert.is(other.status, 200);
+  assert.is(other.headers.get('access-control-allow-origin'), null);
+});
+
+test('compression: big bodies are gzip or brotli as asked; small ones are sent as they are', async () => {
+  const big = await raw('/metrics', { 'accept-encoding': 'gzip' });
+  assert.is(big.status, 200);
+  assert.is(big.headers['content-encoding'], 'gzip');
+  assert.match(gunzipSync(big.body).toString(), /http_requests_total/);
+  const br = await raw('/metrics', { 'accept-encoding': 'br, gzip' });
+  assert.is(br.headers['content-encoding'], 'br');
+  const plain = await raw('/metrics');
+  assert.is(plain.headers['content-encoding'], undefined);
+  assert.match(plain.body.toString(), /http_requests_total/);
+  const small = await raw('/v1/inventory/SKU-00001', { 'accept-encoding': 'gzip, br' });
+  assert.is(small.headers['content-encoding'], undefined);
+  assert.is(JSON.parse(small.body.toString()).sku, 'SKU-00001');
+});
+
+test('ETag on public reads: 304 while unchanged, a new tag once the stock changes', async () => {
+  const first = await call(s.url, 'GET', '/v1/inventory/SKU-00002');
+  const etag = first.headers.get('etag');
+  assert.ok(etag && /^W\/".+"$/.test(etag), `etag ${etag}`);
+  const again = await fetch(`${s.url}/v1/inventory/SKU-00002`, { headers: { 'if-none-match': etag! } });
+  assert.is(again.status, 304);
+  assert.is(await again.text(), '');
+  assert.is(again.headers.get('etag'), etag);
+  const put = await call(s.url, 'PUT', '/v1/admin/inventory/SKU-00002', { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 77 }] } });
+  assert.is(put.status, 200, JSON.stringify(put.body));
+  const changed = await fetch(`${s.url}/v1/inventory/SKU-00002`, { headers: { 'if-none-match': etag! } });
+  assert.is(changed.status, 200);
+  assert.is.not(changed.headers.get('etag'), etag);
+  assert.is((await changed.json() as { onHand: number }).onHand, 77);
+  // Private answers carry no ETag.
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: user.token })).headers.get('etag'), null);
+});
+
+test('RateLimit-* headers say the limit, what is left and when the window resets', async () => {
+  const r = await call(s.url, 'GET', '/v1/inventory/SKU-00001');
+  const limit = Number(r.headers.get('ratelimit-limit'));
+  const remaining = Number(r.headers.get('ratelimit-remaining'));
+  const reset = Number(r.headers.get('ratelimit-reset'));
+  assert.ok(limit > 0, `limit ${limit}`);
+  assert.ok(remaining >= 0 && remaining < limit, `remaining ${remaining}`);
+  assert.ok(reset >= 1 && reset <= 1, `reset ${reset}`);
+  assert.is(r.headers.get('ratelimit-policy'), `${limit};w=1`);
+});
+
+test('every error body carries the request id of its X-Request-Id header', async () => {
+  const cases = [
+    await call(s.url, 'GET', '/v1/nowhere'),
+    await call(s.url, 'POST', '/v1/auth/login', { body: '{"email":' }),
+    await call(s.url, 'GET', '/v1/cart'),
+    await call(s.url, 'POST', '/v1/cart/items', { token: user.token, body: { sku: 'SKU-00001', qty: 'two' } }),
+    await call(s.url, 'GET', '/v1/admin/cluster', { token: user.token }),
+  ];
+  assert.equal(cases.map((r) => r.status), [404, 400, 401, 400, 403]);
+  for (const r of cases) {
+    assert.ok(r.body.error.requestId, JSON.stringify(r.body));
+    assert.is(r.body.error.requestId, r.headers.get('x-request-id'));
+  }
+  const mine = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': 'trace-123' } });
+  assert.is(mine.body.error.requestId, 'trace-123');
+});
+
+test('the same mistake gets the same status on every list route', async () => {
+  const routes: { path: string; token?: string; cursor?: false }[] = [
+    { path: '/v1/search?q=a' }, { path: '/v1/products?' }, { path: '/v1/orders?', token: user.token },
+  ];
+  // Routes other branches add (a limit, no cursor): checked when this server has them.
+  for (const extra of [
+    { path: '/v1/admin/analytics/top-searches?window=hour', token: adminToken, cursor: false as const },
+    { path: '/v1/me/recommendations?', token: user.token, cursor: false as const },
+    { path: '/v1/products/SKU-00001/related?', cursor: false as const },
+  ]) {
+    const r = await call(s.url, 'GET', extra.path, extra.token ? { token: extra.token } : {});
+    if (r.status !== 404 || r.body?.error?.code !== 'not_found' || !/no route/.test(r.body.error.message)) routes.push(extra);
+  }
+  const mistakes: [string, number, string][] = [
+    ['limit=500', 422, 'validation_failed'], ['limit=0', 422, 'validation_failed'], ['limit=2.5', 422, 'validation_failed'],
+    ['limit=ten', 400, 'invalid_request'], ['cursor=%25%25', 400, 'invalid_cursor'], [`cursor=${'x'.repeat(300)}`, 400, 'invalid_cursor'],
+  ];
+  const seen: string[] = [];
+  for (const route of routes) {
+    for (const [query, status, code] of mistakes) {
+      if (route.cursor === false && query.startsWith('cursor=')) continue;
+      const sep = route.path.endsWith('?') ? '' : '&';
+      const r = await call(s.url, 'GET', `${route.path}${sep}${query}`, route.token ? { token: route.token } : {});
+      seen.push(`${route.path} ${query.slice(0, 12)} → ${r.status} ${r.body?.error?.code}`);
+      assert.is(r.status, status, seen[seen.length - 1]);
+      assert.is(r.body.error.code, code, seen[seen.length - 1]);
+    }
+    const fine = await call(s.url, 'GET', `${route.path}${route.path.endsWith('?') ? '' : '&'}limit=100`, route.token ? { token: route.token } : {});
+    assert.is(fine.status, 200, `${route.path} limit=100: ${JSON.stringify(fine.body)}`);
+  }
+});
+
+test('the storefront: pages are HTML with a strict CSP; assets are content-hashed, immutable and precompressed', async () => {
+  for (const path of ['/', '/search?q=x', '/product/SKU-00001', '/cart', '/signup', '/account', '/orders', '/orders/o12345678', '/admin']) {
+    const r = await raw(path);
+    assert.is(r.status, 200, path);
+    assert.match(String(r.headers['content-type']), /^text\/html/);
+    assert.match(String(r.headers['content-security-policy']), /script-src 'self'/);
+  }
+  const html = (await raw('/')).body.toString();
+  const js = /src="(\/assets\/store\.[0-9a-f]{12}\.js)"/.exec(html)?.[1];
+  const css = /href="(\/assets\/app\.[0-9a-f]{12}\.css)"/.exec(html)?.[1];
+  assert.ok(js && css, 'hashed asset URLs in the page');
+  const a = await raw(js!, { 'accept-encoding': 'br' });
+  assert.is(a.status, 200);
+  assert.is(a.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.is(a.headers['content-encoding'], 'br');
+  assert.match(String(a.headers['content-type']), /javascript/);
+  const again = await raw(js!, { 'if-none-match': String(a.headers.etag) });
+  assert.is(again.status, 304);
+  const style = await raw(css!);
+  assert.match(style.body.toString(), /--brand/);
+  assert.is((await raw('/assets/store.000000000000.js')).status, 404);
+  // The API's own 404 stays JSON.
+  assert.is((await call(s.url, 'GET', '/v1/nothing')).body.error.code, 'not_found');
+});
+
+test.run();

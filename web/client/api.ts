@@ -1,0 +1,87 @@
+/// <reference lib="dom" />
+// The browser's client of the public /v1 API: the bearer token from localStorage, a
+// device id for anonymous calls, and API errors as one class with the server's code.
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown, readonly requestId?: string) {
+    super(message);
+  }
+}
+
+const tokenKey = 'shop.token';
+const deviceKey = 'shop.device';
+
+export const session = {
+  token: (): string | null => localStorage.getItem(tokenKey),
+  set(token: string): void {
+    localStorage.setItem(tokenKey, token);
+  },
+  clear(): void {
+    localStorage.removeItem(tokenKey);
+  },
+};
+
+/** A random id for Idempotency-Key and the device id (crypto.randomUUID needs a secure context). */
+export function randomId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function deviceId(): string {
+  let id = localStorage.getItem(deviceKey);
+  if (!id) {
+    id = `web-${randomId().replace(/-/g, '').slice(0, 24)}`;
+    localStorage.setItem(deviceKey, id);
+  }
+  return id;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** Sent as Idempotency-Key (POSTs that must not run twice). */
+  idempotencyKey?: string;
+  /** Another bearer token than the user's (the admin token). */
+  token?: string | null;
+}
+
+/** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
+export async function api<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = opts.token === undefined ? session.token() : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  else headers['x-device-id'] = deviceId();
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body) });
+  } catch {
+    throw new ApiError(0, 'network', 'The shop could not be reached. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
+    // A token the server no longer knows (logged out elsewhere, expired) is dropped here.
+    if (res.status === 401 && opts.token === undefined && token) session.clear();
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The request failed (${res.status}).`, err?.details, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
+  }
+  return data as T;
+}
+
+/** Like api(), but a 404 (a route this server does not have yet) is `undefined`. */
+export async function optional<T>(method: string, path: string, opts: CallOptions = {}): Promise<T | undefined> {
+  try {
+    return await api<T>(method, path, opts);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}

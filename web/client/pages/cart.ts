@@ -1,0 +1,119 @@
+// The cart (quantities, removal, subtotal, where to deliver, a coupon) and its checkout
+// button, which reserves the stock and opens the payment page; and the wishlist.
+import { api, randomId, ApiError } from '../api.ts';
+import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
+import { byId, formError, h, money, render, toast } from '../dom.ts';
+import { thumb } from '../product-card.ts';
+import type { Cart, CheckoutAnswer, Me, Wishlist } from '../types.ts';
+
+function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
+  const addressSelect = me.addresses.length
+    ? h('select', { id: 'ship-to', name: 'addressId' }, me.addresses.map((a) => h('option', { value: a.addressId, selected: a.addressId === me.defaultAddressId }, `${a.line1}, ${a.city} ${a.postalCode}, ${a.country}`)))
+    : null;
+  const form = h('form', { class: 'checkout-box stack', 'aria-label': 'Checkout' },
+    h('p', { class: 'total' }, 'Subtotal ', h('strong', { 'data-testid': 'cart-subtotal' }, money(cart.subtotal, cart.currency))),
+    addressSelect ? h('label', { for: 'ship-to' }, 'Deliver to') : h('p', { class: 'notice' }, 'No delivery address yet: ', h('a', { href: '/account' }, 'add one on your account page'), '.'),
+    addressSelect,
+    h('label', null, 'Coupon code (optional) ', h('input', { name: 'couponCode', autocomplete: 'off', maxlength: 64 })),
+    h('p', { class: 'form-error', role: 'alert', hidden: true }),
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'checkout', disabled: cart.items.length === 0 }, 'Check out'));
+  // One key per visit to the cart: a double click or a retry never reserves twice.
+  const key = randomId();
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const body: Record<string, string> = {};
+    const addressId = data.get('addressId');
+    const coupon = String(data.get('couponCode') ?? '').trim();
+    if (typeof addressId === 'string' && addressId) body.addressId = addressId;
+    if (coupon) body.couponCode = coupon;
+    const button = form.querySelector('button')!;
+    button.disabled = true;
+    formError(form, null);
+    try {
+      const order = await api<CheckoutAnswer>('POST', '/v1/checkout', { body, idempotencyKey: `${key}-${coupon}-${addressId ?? ''}` });
+      location.assign(`/checkout/${encodeURIComponent(order.orderId)}`);
+    } catch (err) {
+      let message = err instanceof Error ? err.message : 'Checkout failed';
+      if (err instanceof ApiError && err.code === 'insufficient_stock') {
+        const skus = (err.details as { skus?: string[] } | undefined)?.skus ?? [];
+        message = `Not enough stock left for ${skus.map((s) => cart.items.find((l) => l.sku === s)?.title ?? s).join(', ')}. Lower the quantity or remove it.`;
+      }
+      formError(form, message);
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[] {
+  setCartCount(cart);
+  if (cart.items.length === 0) {
+    return [h('p', { class: 'notice' }, 'Your cart is empty. ', h('a', { href: '/search' }, 'Find something you like'), '.')];
+  }
+  const change = async (sku: string, qty: number) => {
+    try {
+      rerender(qty === 0 ? await api<Cart>('DELETE', `/v1/cart/items/${encodeURIComponent(sku)}`) : await api<Cart>('PATCH', `/v1/cart/items/${encodeURIComponent(sku)}`, { body: { qty } }));
+    } catch (err) {
+      toast(err instanceof Error ? err.message : 'Could not change the cart', 'error');
+    }
+  };
+  const rows = cart.items.map((l) => {
+    const qty = h('input', { type: 'number', min: 0, max: 99, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty' });
+    qty.addEventListener('change', () => void change(l.sku, Math.max(0, Math.min(99, Number(qty.value) || 0))));
+    return h('li', { class: 'line', 'data-sku': l.sku },
+      thumb(l.sku, l.title),
+      h('div', null, h('a', { href: `/product/${encodeURIComponent(l.sku)}` }, l.title), h('p', { class: 'muted small' }, `${money(l.price, l.currency)} each`)),
+      qty,
+      h('strong', { class: 'line-total' }, money(l.price * l.qty, l.currency)),
+      h('button', { type: 'button', class: 'link', onclick: () => void change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
+  });
+  return [h('div', { class: 'cart-layout' }, h('ul', { class: 'lines' }, rows), checkoutForm(me, cart))];
+}
+
+export async function cartPage(): Promise<void> {
+  const root = byId('cart');
+  const me = await requireUser(root);
+  if (!me) return;
+  const show = (cart: Cart) => render(root, cartView(me, cart, show));
+  try {
+    show(await api<Cart>('GET', '/v1/cart'));
+  } catch (err) {
+    render(root, errorNotice(err));
+  }
+}
+
+export async function wishlistPage(): Promise<void> {
+  const root = byId('wishlist');
+  if (!(await requireUser(root))) return;
+  const show = (w: Wishlist) => {
+    if (w.items.length === 0) return render(root, h('p', { class: 'notice' }, 'Nothing saved yet. Use “Save to wishlist” on a product page.'));
+    render(root, h('ul', { class: 'lines' }, w.items.map((i) => h('li', { class: 'line', 'data-sku': i.sku },
+      thumb(i.sku, i.title),
+      h('div', null, h('a', { href: `/product/${encodeURIComponent(i.sku)}` }, i.title), h('p', { class: 'muted small' }, money(i.price, i.currency ?? 'USD'))),
+      h('button', { type: 'button', class: 'secondary', onclick: () => void moveToCart(i.sku) }, 'Move to cart'),
+      h('button', { type: 'button', class: 'link', onclick: () => void remove(i.sku) }, 'Remove', h('span', { class: 'sr-only' }, ` ${i.title}`))))));
+  };
+  const remove = async (sku: string) => show(await api<Wishlist>('DELETE', `/v1/wishlist/items/${encodeURIComponent(sku)}`));
+  const moveToCart = async (sku: string) => {
+    try {
+      try {
+        setCartCount(await api<Cart>('POST', `/v1/wishlist/items/${encodeURIComponent(sku)}/move-to-cart`));
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404 && err.code === 'not_found')) throw err;
+        // A server without the move route: the same in two steps.
+        setCartCount(await api<Cart>('POST', '/v1/cart/items', { body: { sku, qty: 1 } }));
+        await api('DELETE', `/v1/wishlist/items/${encodeURIComponent(sku)}`);
+      }
+      toast('Moved to your cart');
+      show(await api<Wishlist>('GET', '/v1/wishlist'));
+    } catch (err) {
+      toast(err instanceof Error ? err.message : 'Could not move it', 'error');
+    }
+  };
+  try {
+    show(await api<Wishlist>('GET', '/v1/wishlist'));
+  } catch (err) {
+    render(root, errorNotice(err));
+  }
+}

@@ -1,0 +1,60 @@
+// The homepage: the blocks of GET /v1/homepage (banners, flash sale, best sellers,
+// trending, for you); where that route is not there, new arrivals and the categories.
+import { optional, api } from '../api.ts';
+import { errorNotice } from '../chrome.ts';
+import { byId, h, render } from '../dom.ts';
+import { productGrid } from '../product-card.ts';
+import type { CategoryNode, HomeBlock, Homepage, Product, SearchPage } from '../types.ts';
+
+const blockTitles: Record<string, string> = {
+  flash_sale: 'Flash sale', best_sellers: 'Best sellers', trending: 'Trending now', for_you: 'Picked for you',
+};
+
+function banner(b: { title?: string; imageUrl?: string; href?: string }): HTMLElement {
+  const inner = [b.imageUrl ? h('img', { src: b.imageUrl, alt: '', loading: 'lazy' }) : null, h('strong', null, b.title ?? '')];
+  return h('div', { class: 'banner' }, b.href ? h('a', { href: b.href }, inner) : inner);
+}
+
+function block(b: HomeBlock): HTMLElement | null {
+  const products = (b.products ?? []).map((p) => ({ ...p, stock: p.stock ? { status: p.stock } : undefined }) as Product);
+  if (b.kind === 'banner') {
+    const banners = b.banners ?? [{ title: b.title, imageUrl: b.imageUrl, href: b.href }];
+    return h('section', { class: 'block banners', 'aria-label': b.title ?? 'Featured' }, banners.map(banner), products.length ? productGrid(products) : null);
+  }
+  if (products.length === 0) return null;
+  return h('section', { class: `block ${b.kind}`, 'aria-labelledby': `block-${b.kind}` },
+    h('h2', { id: `block-${b.kind}` }, b.title || blockTitles[b.kind] || b.kind),
+    productGrid(products));
+}
+
+async function fallback(): Promise<HTMLElement[]> {
+  const [latest, tree] = await Promise.all([
+    api<SearchPage>('GET', '/v1/products?sort=newest&limit=12'),
+    optional<{ items: CategoryNode[] }>('GET', '/v1/categories'),
+  ]);
+  return [
+    h('section', { class: 'hero' }, h('h1', null, 'Everything, delivered fast'), h('p', null, 'Search thousands of products with live stock and delivery dates.')),
+    tree && tree.items.length ? h('section', { class: 'block', 'aria-labelledby': 'cats-h' },
+      h('h2', { id: 'cats-h' }, 'Shop by category'),
+      h('ul', { class: 'chips' }, tree.items.map((c) => h('li', null, h('a', { href: `/search?category=${encodeURIComponent(c.path)}` }, c.name, h('span', { class: 'count' }, String(c.count))))))) : null,
+    h('section', { class: 'block', 'aria-labelledby': 'new-h' }, h('h2', { id: 'new-h' }, 'New arrivals'), productGrid(latest.items)),
+  ].filter((x): x is HTMLElement => x !== null);
+}
+
+export async function homePage(): Promise<void> {
+  const root = byId('home');
+  try {
+    const home = await optional<Homepage>('GET', '/v1/homepage?platform=web');
+    if (!home) {
+      render(root, await fallback());
+      return;
+    }
+    if (home.menu?.length) {
+      render(byId('menu'), h('ul', null, home.menu.map((m) => h('li', null, h('a', { href: `/search?category=${encodeURIComponent(m.category)}` }, m.title)))));
+    }
+    const blocks = home.blocks.map(block).filter((b): b is HTMLElement => b !== null);
+    render(root, blocks.length ? blocks : await fallback());
+  } catch (err) {
+    render(root, errorNotice(err));
+  }
+}

@@ -1,0 +1,184 @@
+// Payment (the checkout page of one order), the order history and one order with its
+// lines, totals, delivery estimate and timeline.
+import { api, randomId, ApiError } from '../api.ts';
+import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
+import { byId, dateTime, day, formError, h, money, render, statusLabel, toast } from '../dom.ts';
+import type { Cart, Order, Page } from '../types.ts';
+
+const orderIdFromPath = () => decodeURIComponent(location.pathname.split('/').pop() ?? '');
+
+function statusBadge(status: string, testid?: string): HTMLElement {
+  return h('span', { class: `status ${status}`, 'data-testid': testid, 'data-status': status }, statusLabel(status));
+}
+
+function totals(o: Order): HTMLElement {
+  const row = (label: string, minor: number | undefined, strong = false) =>
+    minor === undefined || (minor === 0 && !strong) ? null : [h('dt', null, label), h('dd', null, strong ? h('strong', null, money(minor, o.currency)) : money(minor, o.currency))];
+  return h('dl', { class: 'totals' },
+    row('Subtotal', o.subtotal),
+    row('Discount', o.discount ? -o.discount : undefined),
+    row('Points used', o.pointsUsed ? -o.pointsUsed : undefined),
+    row('Shipping', o.shipping),
+    row('Total', o.total, true));
+}
+
+function lines(o: Order): HTMLElement {
+  return h('table', { class: 'order-lines' },
+    h('caption', { class: 'sr-only' }, 'Items in this order'),
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col' }, 'Qty'), h('th', { scope: 'col' }, 'Price'))),
+    h('tbody', null, o.items.map((l) => h('tr', null,
+      h('td', null, h('a', { href: `/product/${encodeURIComponent(l.sku)}` }, l.title)),
+      h('td', null, String(l.qty)),
+      h('td', null, money(l.lineTotal ?? l.price * l.qty, o.currency))))));
+}
+
+function addressOf(o: Order): HTMLElement | null {
+  const a = o.address;
+  if (!a || !a.line1) return null;
+  return h('div', null, h('h2', null, 'Delivering to'), h('address', null, a.line1, h('br'), `${a.city ?? ''}, ${a.region ?? ''} ${a.postalCode ?? ''}`, h('br'), a.country ?? ''));
+}
+
+export async function checkoutPage(): Promise<void> {
+  const root = byId('checkout');
+  if (!(await requireUser(root))) return;
+  const orderId = orderIdFromPath();
+  let o: Order;
+  try {
+    o = await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderId)}`);
+  } catch (err) {
+    render(root, errorNotice(err));
+    return;
+  }
+  if (o.status !== 'pending_payment') {
+    location.replace(`/orders/${encodeURIComponent(orderId)}`);
+    return;
+  }
+  const token = h('input', { id: 'pay-token', name: 'token', required: true, autocomplete: 'off', list: 'test-cards', 'data-testid': 'pay-token', placeholder: 'tok_ok', 'aria-describedby': 'card-hint' });
+  const form = h('form', { class: 'pay stack', 'aria-labelledby': 'pay-h' },
+    h('h2', { id: 'pay-h' }, 'Payment'),
+    h('label', { for: 'pay-token' }, 'Card token'), token,
+    h('datalist', { id: 'test-cards' }, h('option', { value: 'tok_ok' }, 'approves'), h('option', { value: 'tok_decline' }, 'declines')),
+    h('p', { class: 'hint', id: 'card-hint' }, 'Test cards: tok_ok approves, tok_decline declines.'),
+    h('p', { class: 'form-error', role: 'alert', hidden: true }),
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'pay-submit' }, `Pay ${money(o.total, o.currency)}`));
+  // The same key while an attempt's answer is unknown (503 payment_pending), a new one per card.
+  let attempt = { token: '', key: '' };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const card = token.value.trim();
+    if (!card) return formError(form, 'Enter a card token, for example tok_ok.');
+    if (attempt.token !== card) attempt = { token: card, key: randomId() };
+    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+    button.disabled = true;
+    formError(form, null);
+    try {
+      await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/pay`, { body: { paymentMethod: { type: 'card', token: card } }, idempotencyKey: attempt.key });
+      setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
+      location.assign(`/orders/${encodeURIComponent(orderId)}?paid=1`);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'payment_declined') {
+        attempt = { token: '', key: '' };
+        formError(form, 'Your card was declined. Try another card; the items stay reserved for you until the time shown.');
+      } else if (err instanceof ApiError && err.code === 'payment_pending') {
+        formError(form, 'The payment provider has not answered yet. Press Pay again: you will not be charged twice.');
+      } else {
+        formError(form, err instanceof Error ? err.message : 'Payment failed');
+      }
+      button.disabled = false;
+    }
+  });
+  const cancel = h('button', { type: 'button', class: 'link danger' }, 'Cancel this order');
+  cancel.addEventListener('click', async () => {
+    try {
+      await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/cancel`);
+      location.assign(`/orders/${encodeURIComponent(orderId)}`);
+    } catch (err) {
+      toast((err as Error).message, 'error');
+    }
+  });
+  render(root, h('div', { class: 'checkout-layout' },
+    h('section', { 'aria-label': 'Order summary', class: 'panel' },
+      h('h2', null, 'Your order'),
+      lines(o), totals(o), addressOf(o),
+      o.delivery ? h('p', { class: 'eta' }, `Arrives by ${day(o.delivery.eta)}`) : null,
+      o.reservedUntil ? h('p', { class: 'muted small' }, `Reserved for you until ${dateTime(o.reservedUntil)}.`) : null),
+    h('section', { class: 'panel' }, form, cancel)));
+  token.focus();
+}
+
+function orderRow(o: Order): HTMLElement {
+  const href = `/orders/${encodeURIComponent(o.orderId)}`;
+  const count = o.items.reduce((n, l) => n + l.qty, 0);
+  return h('tr', { 'data-testid': 'order-row', 'data-order-id': o.orderId },
+    h('td', null, h('a', { href }, dateTime(o.createdAt))),
+    h('td', null, h('code', null, o.orderId)),
+    h('td', null, `${count} ${count === 1 ? 'item' : 'items'}`),
+    h('td', null, money(o.total, o.currency)),
+    h('td', null, statusBadge(o.status)));
+}
+
+export async function ordersPage(): Promise<void> {
+  const root = byId('orders');
+  if (!(await requireUser(root))) return;
+  try {
+    const page = await api<Page<Order>>('GET', '/v1/orders?limit=20');
+    if (page.items.length === 0) return render(root, h('p', { class: 'notice' }, 'No orders yet. ', h('a', { href: '/search' }, 'Start shopping'), '.'));
+    const body = h('tbody', null, page.items.map(orderRow));
+    const more = h('button', { type: 'button', class: 'more', hidden: !page.nextCursor }, 'Show older orders');
+    let cursor = page.nextCursor;
+    more.addEventListener('click', async () => {
+      if (!cursor) return;
+      const next = await api<Page<Order>>('GET', `/v1/orders?limit=20&cursor=${encodeURIComponent(cursor)}`);
+      for (const o of next.items) body.appendChild(orderRow(o));
+      cursor = next.nextCursor;
+      more.hidden = !cursor;
+    });
+    render(root, h('table', { class: 'orders' },
+      h('thead', null, h('tr', null, ['Placed', 'Order', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col' }, t)))), body), more);
+  } catch (err) {
+    render(root, errorNotice(err));
+  }
+}
+
+async function orderAction(orderId: string, action: 'cancel' | 'refund' | 'return'): Promise<void> {
+  try {
+    await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/${action}`);
+    location.reload();
+  } catch (err) {
+    toast(err instanceof ApiError && err.status === 404 && err.code === 'not_found' && action !== 'cancel'
+      ? `This server does not take ${action} requests yet.` : (err as Error).message, 'error');
+  }
+}
+
+export async function orderPage(): Promise<void> {
+  const root = byId('order');
+  if (!(await requireUser(root))) return;
+  const orderId = orderIdFromPath();
+  let o: Order;
+  try {
+    o = await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderId)}`);
+  } catch (err) {
+    render(root, err instanceof ApiError && err.status === 404 ? h('p', { class: 'notice' }, 'No such order. ', h('a', { href: '/orders' }, 'Your orders')) : errorNotice(err));
+    return;
+  }
+  const justPaid = new URLSearchParams(location.search).has('paid') && o.status === 'paid';
+  const actions = [
+    o.status === 'pending_payment' ? h('a', { class: 'button primary', href: `/checkout/${encodeURIComponent(o.orderId)}` }, 'Pay now') : null,
+    o.status === 'pending_payment' ? h('button', { type: 'button', class: 'secondary', onclick: () => void orderAction(o.orderId, 'cancel') }, 'Cancel order') : null,
+    o.status === 'paid' ? h('button', { type: 'button', class: 'secondary', onclick: () => void orderAction(o.orderId, 'refund') }, 'Cancel and refund') : null,
+    o.status === 'delivered' ? h('button', { type: 'button', class: 'secondary', onclick: () => void orderAction(o.orderId, 'return') }, 'Return it') : null,
+  ];
+  render(root,
+    h('p', null, h('a', { href: '/orders' }, '← Your orders')),
+    justPaid ? h('p', { class: 'notice ok', role: 'status' }, 'Thank you! Your payment went through.') : null,
+    h('div', { class: 'order-head' }, h('h1', null, 'Order ', h('code', null, o.orderId)), statusBadge(o.status, 'order-status')),
+    h('p', { class: 'muted' }, `Placed ${dateTime(o.createdAt)}`, o.paidAt ? ` · paid ${dateTime(o.paidAt)}` : ''),
+    h('div', { class: 'checkout-layout' },
+      h('section', { class: 'panel', 'aria-label': 'Items and totals' }, lines(o), totals(o),
+        o.delivery ? h('p', { class: 'eta' }, `Estimated delivery: ${day(o.delivery.eta)}`) : null,
+        h('div', { class: 'actions' }, actions)),
+      h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, addressOf(o),
+        h('h2', { id: 'timeline-h' }, 'Timeline'),
+        h('ol', { class: 'timeline' }, (o.timeline ?? []).map((t) => h('li', null,
+          statusBadge(t.status), h('time', { datetime: t.at }, dateTime(t.at)), t.detail ? h('span', { class: 'muted small' }, t.detail) : null))))));
+}
