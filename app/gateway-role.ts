@@ -19,6 +19,9 @@ import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import type { AppContext } from './context.ts';
+import { CouponRepository } from '../stores/mysql/coupons.ts';
+import { ShippingRepository } from '../stores/mysql/shipping.ts';
+import { followProductChanges } from '../actors/catalog/index.ts';
 
 export interface RunningGateway {
   url: string;
@@ -81,7 +84,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     },
     benchRoutes: config.benchRoutes,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
+    coupons: new CouponRepository(pool),
+    shippingRates: new ShippingRepository(pool),
   }, log);
+  // The wishlist's product cache forgets changed and removed products at once.
+  const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   });
@@ -96,6 +103,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         server.close(() => resolve());
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      productChanges.unsubscribe();
       await documents.close();
     },
   };

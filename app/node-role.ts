@@ -22,6 +22,10 @@ import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { nodeSettings } from './node-options.ts';
+import { announceProductChanges, followProductChanges } from '../actors/catalog/index.ts';
+import { CouponRepository } from '../stores/mysql/coupons.ts';
+import { ShippingRepository } from '../stores/mysql/shipping.ts';
+import { ReadThroughCache } from '../stores/redis/index.ts';
 import type { AppContext } from './context.ts';
 
 const dedupWindowMs = 24 * 3600_000;
@@ -55,6 +59,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const routes = new RouteCache(new LogisticsRepository(pool));
   // The node's copy only invalidates; the gateway's reads add the delivery estimate.
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
+  // The user page the gateway caches (GET /v1/me): an order's points and coupons change it.
+  const meCache = new ReadThroughCache<unknown>(ctx.redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec });
+  const shipping = new ShippingRepository(pool);
+  const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   return ClusterNode.start({
     nc,
     ...nodeSettings(config),
@@ -78,10 +86,15 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }),
         reservationTtlMs: config.reservationTtlMs,
         commitGraceMs: 60_000,
-        ordersSubject: (orderId) => orderEvents.subject('placed', orderId),
+        eventSubject: (kind, orderId) => orderEvents.subject(kind, orderId),
         onOutbox: () => relay.kick(),
         onChange: (order) => history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
-        preferWarehouses: async (_sku, cluster) => (cluster ? routes.fastestTo(cluster) : undefined),
+        onUserChange: (userId) => meCache.invalidate(userId).catch((err: unknown) => log.warn({ err: String(err) }, 'profile cache invalidation failed')),
+        coupons: new CouponRepository(pool),
+        routesTo: (cluster) => routes.to(cluster),
+        shippingRate: (cluster, weightClass) => shipping.rate(cluster, weightClass),
+        maxUnitsPerSku: config.maxUnitsPerSku,
+        maxOpenOrders: config.maxOpenOrders,
         ...(config.checkoutFailpoint ? { failpoint: config.checkoutFailpoint } : {}),
       }),
     ],
@@ -91,6 +104,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       // ...and what the entities and jobs used closes after.
       {
         afterStop: async () => {
+          productChanges.unsubscribe();
           await inventoryPool.end().catch(() => undefined);
           await indexer?.stop();
           await searchIndex.close();
@@ -102,7 +116,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       { name: 'outbox-relay', start: () => relay.start() },
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
       checkoutSweeper({ orders, client, log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000 }),
-      itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
+      itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog, onProductsChanged: (skus) => announceProductChanges(nc, config.cluster, skus) }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),

@@ -25,6 +25,8 @@ import { checkoutRoutes } from './routes/checkout.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
+import { orderLifeRoutes } from './routes/order-life.ts';
+import { commerceAdminRoutes } from './routes/commerce-admin.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -77,6 +79,8 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', orderRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));
+  app.route('/', orderLifeRoutes(deps));
+  app.route('/', commerceAdminRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -5,6 +5,8 @@ import type { UsersService } from '../actors/users/index.ts';
 import type { WishlistService } from '../actors/wishlist/index.ts';
 import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
+import type { CouponRepository } from '../stores/mysql/coupons.ts';
+import type { ShippingRepository } from '../stores/mysql/shipping.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -44,4 +46,8 @@ export interface GatewayDeps {
   benchRoutes: boolean;
   /** Order history reads (MariaDB through Redis). */
   orders: OrderHistory;
+  /** Admin coupons. */
+  coupons: CouponRepository;
+  /** Shipping rates per delivery cluster and weight class. */
+  shippingRates: ShippingRepository;
 }

@@ -40,6 +40,10 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   cart_empty: 422,
   mixed_currency: 422,
   invalid_cursor: 400,
+  address_required: 422,
+  undeliverable: 422,
+  points_limit: 422,
+  insufficient_points: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */
