@@ -151,8 +151,9 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
 export async function startApp(env: Record<string, string>, role: 'all' | 'node' | 'gateway', extra: Record<string, string> = {}): Promise<Proc & { url?: string }> {
   const proc = startProcess('app/main.ts', { ...env, ROLE: role, ...extra });
   let url: string | undefined;
-  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/)).split(' ').pop();
-  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/);
+  // A process starting on a loaded 2-core machine (every helper's tests at once) took 20 s and more.
+  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop();
+  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 90_000);
   return Object.assign(proc, { url });
 }
 
