@@ -3,6 +3,7 @@
 // (many buyers checking one SKU out through the buy-now path, POST /v1/checkout).
 // Starts its own node and gateway on a fresh database and cluster name; prints req/s,
 // p50/p99 per scenario and the ratio to `hello`; `--json` adds one JSON line at the end.
+import { addAddress, benchCheckoutEnv, seedRoutes } from './commerce-setup.ts';
 import autocannon from 'autocannon';
 import { createPool } from '../stores/mysql/index.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
@@ -34,7 +35,8 @@ const procs: { kill(sig?: NodeJS.Signals): Promise<unknown> }[] = [];
 try {
   await new ProductRepository(pool).upsertMany(demoProducts(300));
   for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
-  procs.push(await startApp(env.env, 'node', { NODE_ID: 'bench-node' }));
+  await seedRoutes(pool);
+  procs.push(await startApp(env.env, 'node', { NODE_ID: 'bench-node', ...benchCheckoutEnv }));
   const gw = await startApp(env.env, 'gateway', {
     PORT: '0', ADMIN_TOKEN: 'benchadmin', BENCH_ROUTES: '1', RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
   });
@@ -50,7 +52,9 @@ try {
   for (let i = 0; i < users; i += 10) {
     const batch = await Promise.all(Array.from({ length: Math.min(10, users - i) }, async (_, j) => {
       const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i + j}@example.com`, password: 'password123', name: 'Bench' }) });
-      return ((await res.json()) as { token: string }).token;
+      const token = ((await res.json()) as { token: string }).token;
+      await addAddress(url, token);
+      return token;
     }));
     tokens.push(...batch);
   }

@@ -1,6 +1,7 @@
 // `bench:flash-sale --via http`: the whole sale through the gateway's buy-now path — each
 // buyer POSTs /v1/checkout with one unit, then pays — against node and gateway processes
 // started here, next to the `hello` ceiling (a bare Hono route) measured in the same run.
+import { addAddress, benchCheckoutEnv, seedRoutes } from '../commerce-setup.ts';
 import autocannon from 'autocannon';
 import { createPool } from '../../stores/mysql/index.ts';
 import { ProductRepository } from '../../stores/mysql/products.ts';
@@ -23,7 +24,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
   try {
     await new ProductRepository(pool).upsertMany(demoProducts(10));
     for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
-    for (let i = 0; i < opts.nodes; i++) procs.push(await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}` }));
+    await seedRoutes(pool);
+    for (let i = 0; i < opts.nodes; i++) procs.push(await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv }));
     const gw = await startApp(env.env, 'gateway', {
       PORT: '0', ADMIN_TOKEN: 'benchadmin', BENCH_ROUTES: '1', RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
     });
@@ -36,6 +38,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     for (let i = 0; i < Math.min(opts.concurrency, opts.buyers); i++) {
       const r = await fetch(`${base}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `buyer${i}@bench.example`, password: 'benchmark-password', name: `Buyer ${i}` }) });
       tokens.push(((await r.json()) as { token: string }).token);
+      await addAddress(base, tokens[tokens.length - 1]!);
     }
     const stocked = await fetch(`${base}/v1/admin/inventory/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: 'Bearer benchadmin' }, body: JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: opts.stock }] }) });
     if (stocked.status !== 200) throw new Error(`could not set stock: ${stocked.status}`);

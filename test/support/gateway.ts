@@ -115,7 +115,13 @@ export async function signup(url: string, name = 'Test User'): Promise<{ userId:
 /** Signs a fresh user up with a default address in Boston (delivery cluster `east`), ready to check out. */
 export async function signupBuyer(url: string, name = 'Test Buyer'): Promise<Awaited<ReturnType<typeof signup>> & { addressId: string }> {
   const u = await signup(url, name);
-  const a = await call(url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault: true } });
+  const body = { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault: true };
+  // Idempotent by key, so a 503 (a loaded machine missing a session check's deadline) is safely retried.
+  let a = await call(url, 'POST', '/v1/me/addresses', { token: u.token, body, headers: { 'Idempotency-Key': `addr-${u.userId}` } });
+  for (let i = 0; a.status === 503 && i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    a = await call(url, 'POST', '/v1/me/addresses', { token: u.token, body, headers: { 'Idempotency-Key': `addr-${u.userId}` } });
+  }
   if (a.status !== 201) throw new Error(`address failed: ${a.status} ${JSON.stringify(a.body)}`);
   return { ...u, addressId: a.body.addressId as string };
 }
