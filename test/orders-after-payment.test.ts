@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { adminToken, call, signupBuyer, startStack, type Stack } from './support/gateway.ts';
 import { eventually, natsConnection } from './support/harness.ts';
 import { ordersStream } from '../stores/events/index.ts';
+import { ClusterClient } from '../cluster/index.ts';
+import { InventoryApi } from '../actors/inventory/index.ts';
 
 let s: Stack;
 type User = Awaited<ReturnType<typeof signupBuyer>>;
@@ -132,6 +134,33 @@ test('a cancelled order is an event on ORDERS too', async () => {
   await eventually(async () => (await events(o.body.orderId)).length === 1, 5000, 100);
   const [cancelled] = await events(o.body.orderId);
   assert.equal([cancelled!.data.type, cancelled!.subject.split('.').slice(-2)[0]], ['OrderCancelled', 'cancelled']);
+});
+
+test('a sale whose stock hold ran out before the charge completed is unwound: money, units, points and coupon back, ending failed', async () => {
+  await setStock('SKU-00046', 5);
+  const u = await signupBuyer(s.url);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00046', qty: 2 }], couponCode: 'WELCOME10', usePoints: 20 });
+  assert.is(o.status, 201, JSON.stringify(o.body));
+  const id = o.body.orderId as string;
+  // The hold goes away underneath the order (as when it expires): the commit after the charge is refused.
+  const nc = await natsConnection();
+  try {
+    await new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: 16, deadlineMs: 10_000, inFlightLimit: 100 })).release('SKU-00046', `${id}:SKU-00046`);
+  } finally {
+    await nc.close();
+  }
+  const paid = await pay(u, id);
+  assert.is(paid.status, 409, JSON.stringify(paid.body));
+  const view = await order(u, id);
+  assert.is(view.status, 'failed');
+  assert.equal(view.timeline.map((t: { status: string }) => t.status).slice(-3), ['charging', 'refunding', 'failed']);
+  const st = await stock('SKU-00046');
+  assert.equal([st.onHand, st.reserved, st.available], [5, 0, 5]);
+  const [charge] = await s.sql<{ refunded_at: number | null }>('SELECT refunded_at FROM sim_charges WHERE order_id = ?', [id]);
+  assert.ok(charge!.refunded_at, 'the charge was refunded');
+  const page = await me(u);
+  assert.is(page.rewardPoints, 100);
+  assert.ok(page.coupons.some((c: { code: string }) => c.code === 'WELCOME10'));
 });
 
 test.run();
