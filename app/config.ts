@@ -23,6 +23,8 @@ export interface Config {
   inventoryCommitDepth: number;
   /** MariaDB connections per process for everything but inventory commits (MYSQL_POOL_SIZE). */
   mysqlPoolSize: number;
+  /** Longest wait for one MariaDB statement (MYSQL_QUERY_TIMEOUT_MS); past it the outcome is unknown. */
+  mysqlQueryTimeoutMs: number;
   /** How long an unpaid order holds its stock (RESERVATION_TTL_MS). */
   reservationTtlMs: number;
   /** The simulated card processor: latency, decline rate for ordinary tokens, and tok_timeout's wait. */
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
     reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
     mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),
+    mysqlQueryTimeoutMs: int(env, 'MYSQL_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
     paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),
     paymentDeclineRate: int(env, 'PAYMENT_DECLINE_PERCENT', 0, 0, 100) / 100,
     paymentTimeoutMs: int(env, 'PAYMENT_TIMEOUT_MS', 1500, 10, 120_000),

@@ -49,7 +49,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const relay = new OutboxRelay(pool, nc.jetstream(), log.child({ job: 'outbox-relay' }));
   // Inventory commits get connections of their own: a hot SKU's group commit must never
   // queue behind other traffic for a connection (it held every reservation of a sale up).
-  const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8 });
+  const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8, queryTimeoutMs: config.mysqlQueryTimeoutMs });
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);

@@ -68,6 +68,10 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
       case 'timeout':
       case 'payment_pending':
         return { status: 503, body: body(err.code, err.message), headers: { 'Retry-After': '1' } };
+      case 'outcome_unknown':
+        // A write was sent and its answer lost (the database went away mid-commit): the
+        // client must read before resending anything that is not idempotent.
+        return { status: 503, body: body('outcome_unknown', err.message), headers: { 'Retry-After': '1' } };
     }
   }
   // A dependency's connection failing (Redis, MariaDB) is "try again", not a bug.
@@ -77,7 +81,8 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
   return { status: 500, body: body('internal', 'internal error'), headers: {} };
 }
 
-const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'EPIPE']);
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'EPIPE',
+  'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED', 'EHOSTUNREACH']);
 
 function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;

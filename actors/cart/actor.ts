@@ -1,7 +1,9 @@
 // The cart entity's wiring: loaded from MariaDB on activation, each change written (with
 // the version as a fence) before the reply, passivated when idle. A cart gets a handful
 // of messages a minute, so one transaction per change is enough; no group commit.
-import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import { TimeoutError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import type { Fence } from '../../stores/mysql/epochs.ts';
+import { StoreOutcomeUnknownError } from '../../stores/mysql/errors.ts';
 import type { CartRepository } from '../../stores/mysql/carts.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
@@ -14,16 +16,24 @@ export interface CartDeps {
   idleTimeoutMs?: number;
 }
 
-export function cartEntity(deps: CartDeps): EntityDefinition<CartModel, CartMsg, CartView | CartLineForCheckout[]> {
+/** The cart and the epoch its activation claimed. */
+export interface CartState {
+  model: CartModel;
+  fence: Fence;
+}
+
+export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg, CartView | CartLineForCheckout[]> {
   return {
     type: cartType,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeCartMsg,
     async activate(userId) {
+      const fence = await deps.repo.claim(userId);
       const stored = await deps.repo.load(userId);
-      return { userId, version: stored.version, lines: new Map(stored.lines.map((l) => [l.sku, l])) };
+      return { fence, model: { userId, version: stored.version, lines: new Map(stored.lines.map((l) => [l.sku, l])) } };
     },
-    async receive(model, msg, reply, ctx) {
+    async receive(state, msg, reply, ctx) {
+      const { model, fence } = state;
       let product;
       let today: TodayPrices | undefined;
       try {
@@ -32,27 +42,35 @@ export function cartEntity(deps: CartDeps): EntityDefinition<CartModel, CartMsg,
         if (msg.op !== 'lines' && model.lines.size > 0) today = await deps.products.getMany([...model.lines.keys()]);
       } catch (err) {
         reply.fail(new UnavailableError('the product store did not answer; retry', { cause: err }));
-        return model;
+        return state;
       }
       const d = decideCart(model, msg, Date.now(), product, today);
       if ('rejected' in d) {
         reply.fail(d.rejected);
-        return model;
+        return state;
       }
       if (d.write) {
         try {
-          await deps.repo.write({ userId: model.userId, expectedVersion: model.version, ...d.write });
+          await deps.repo.write({ userId: model.userId, fence, expectedVersion: model.version, ...d.write });
         } catch (err) {
-          // Not written, so not applied: the caller may retry, and the next message reloads.
+          // The next message reloads whatever the store holds.
+          ctx.stop();
+          if (err instanceof StoreOutcomeUnknownError) {
+            // The COMMIT's answer was lost: it may be saved. A timeout, so that only an
+            // idempotent request is resent; the reload shows what happened.
+            ctx.log.warn({ userId: model.userId }, 'cart write outcome unknown; reloading');
+            reply.fail(new TimeoutError('the cart change may or may not have been saved; read the cart before resending', { cause: err }));
+            return state;
+          }
+          // Not written, so not applied: the caller may retry.
           if (err instanceof FencedWriteError) ctx.log.warn({ userId: model.userId }, 'cart write fenced; reloading');
           else ctx.log.error({ err, userId: model.userId }, 'cart write failed; reloading');
           reply.fail(new UnavailableError('the cart could not be saved; retry', { cause: err }));
-          ctx.stop();
-          return model;
+          return state;
         }
       }
       reply.ok(d.ok);
-      return d.next;
+      return { fence, model: d.next };
     },
   };
 }

@@ -18,7 +18,7 @@ export interface ProductInfo { sku: string; title: string; price: number; curren
 export type TodayPrices = ReadonlyMap<string, ProductInfo>;
 
 export type CartDecision =
-  | { ok: CartView | CartLineForCheckout[]; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion'> }
+  | { ok: CartView | CartLineForCheckout[]; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'> }
   | { rejected: RejectedError };
 
 /** The currency of an empty cart. */
@@ -50,7 +50,7 @@ function seen(model: CartModel, today: TodayPrices): CartLineRecord[] {
   return out;
 }
 
-function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion'>): CartDecision {
+function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'>): CartDecision {
   const next: CartModel = { userId: model.userId, version: model.version + 1, lines };
   return { ok: cartView(next), next, write };
 }

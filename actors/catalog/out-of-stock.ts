@@ -7,11 +7,40 @@ import type { Singleton } from '../../cluster/index.ts';
 import { consumeBatches, ensureStream, inventoryStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from './jobs.ts';
 
+/**
+ * Applies levels newest-wins: ARGV holds (sku, available, version) triples; a level is
+ * applied only if its version is above the one recorded for the SKU. A level without a
+ * version (-1, from before versions) applies only while none is recorded.
+ */
+const applyScript = `
+for i = 1, #ARGV, 3 do
+  local sku = ARGV[i]
+  local version = tonumber(ARGV[i + 2])
+  local held = redis.call('HGET', KEYS[2], sku)
+  local newer
+  if version < 0 then newer = not held else newer = (not held) or version > tonumber(held) end
+  if newer then
+    if version >= 0 then redis.call('HSET', KEYS[2], sku, version) end
+    if tonumber(ARGV[i + 1]) <= 0 then redis.call('SADD', KEYS[1], sku) else redis.call('SREM', KEYS[1], sku) end
+  end
+end
+return 0`;
+
+/** One stock level of a SKU as of its inventory version (-1: unknown, from an older event). */
+export interface StockLevel {
+  sku: string;
+  available: number;
+  version: number;
+}
+
 export class OutOfStockSet {
   readonly key: string;
+  /** SKU → the inventory version of the level last applied. */
+  readonly versionsKey: string;
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.key = `${prefix}:catalog:oos`;
+    this.versionsKey = `${prefix}:catalog:oos:versions`;
   }
 
   /** The SKUs among `skus` that are out of stock, in one round trip. */
@@ -33,19 +62,19 @@ export class OutOfStockSet {
     return this.redis.srem(this.key, sku);
   }
 
-  /** Applies stock levels in order, in one pipeline: nothing available → in the set. */
-  async apply(levels: { sku: string; available: number }[]): Promise<void> {
+  /**
+   * Applies stock levels, each only if newer (by inventory version) than the last applied
+   * for its SKU: nothing available → in the set. Atomic per call, in one round trip, so a
+   * batch redelivered after newer ones cannot bring a sold-out SKU back.
+   */
+  async apply(levels: StockLevel[]): Promise<void> {
     if (levels.length === 0) return;
-    const p = this.redis.pipeline();
-    for (const l of levels) {
-      if (l.available <= 0) p.sadd(this.key, l.sku);
-      else p.srem(this.key, l.sku);
-    }
-    await p.exec();
+    const args = levels.flatMap((l) => [l.sku, String(l.available), String(l.version)]);
+    await this.redis.eval(applyScript, 2, this.key, this.versionsKey, ...args);
   }
 }
 
-interface LevelEvent { sku?: unknown; available?: unknown }
+interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
 
 /**
  * The cluster singleton that keeps the set. Every inventory event (out_of_stock,
@@ -60,10 +89,12 @@ export function outOfStockProjection(deps: { nc: NatsConnection; cluster: string
     return consumeBatches({
       js: deps.nc.jetstream(), jsm, stream: stream.name, durable: 'catalog-oos', log: deps.log,
       async handle(batch) {
-        const levels: { sku: string; available: number }[] = [];
+        const levels: StockLevel[] = [];
         for (const m of batch) {
           const e = m.json<LevelEvent>();
-          if (typeof e.sku === 'string' && typeof e.available === 'number') levels.push({ sku: e.sku, available: e.available });
+          if (typeof e.sku === 'string' && typeof e.available === 'number') {
+            levels.push({ sku: e.sku, available: e.available, version: typeof e.version === 'number' ? e.version : -1 });
+          }
         }
         await deps.set.apply(levels);
       },

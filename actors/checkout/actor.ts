@@ -3,6 +3,7 @@
 // any failure, reads it again so memory never runs ahead of what is stored.
 import { RejectedError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
+import { StoreOutcomeUnknownError, StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
 import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
@@ -88,7 +89,12 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
   return {
     type: checkoutType,
     decode: decodeCheckoutMsg,
-    activate: async (orderId, ctx) => ({ order: await deps.orders.get(orderId), saga: new Saga(deps, ctx) }),
+    activate: async (orderId, ctx) => {
+      // The claim before the read: every write of an earlier activation either landed
+      // before it (and is read here) or fails its fence.
+      const fence = await deps.orders.claim(orderId);
+      return { order: await deps.orders.get(orderId), saga: new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx) };
+    },
     async receive(state, msg, reply, ctx) {
       try {
         reply.ok(await step(state, msg, ctx.id));
@@ -96,6 +102,13 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
         if (err instanceof FencedWriteError) {
           ctx.stop();
           reply.fail(new UnavailableError(`order ${ctx.id} changed underneath; retry`));
+          return state;
+        }
+        if (err instanceof StoreOutcomeUnknownError || err instanceof StoreUnavailableError) {
+          // The database did not answer: memory may be behind or ahead of the order row.
+          // The next message reloads it, so a retried pay answers the order's true state.
+          ctx.stop();
+          reply.fail(err);
           return state;
         }
         reply.fail(err);

@@ -8,6 +8,8 @@ import {
 } from '../../cluster/index.ts';
 import { RetryableWriteError, UnsafeValueError, type InventoryRepository } from '../../stores/mysql/inventory.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
+import type { Fence } from '../../stores/mysql/epochs.ts';
+import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
   decide, forgetFinished, loadReservation, newModel, takeWrites, type InventoryEvent, type InventoryModel, type WriteSet,
@@ -33,7 +35,13 @@ export class InventoryEntity {
   private readonly pipeline: GroupCommit<WriteSet>;
   private lastForget = 0;
 
-  constructor(readonly model: InventoryModel, private readonly deps: InventoryDeps, private readonly ctx: EntityContext) {
+  constructor(
+    readonly model: InventoryModel,
+    private readonly deps: InventoryDeps,
+    private readonly ctx: EntityContext,
+    /** This activation's epoch: every batch is conditional on it as well as on the version. */
+    readonly fence: Fence,
+  ) {
     this.pipeline = new GroupCommit<WriteSet>({
       depth: deps.commitDepth ?? 2,
       takeWrites: () => takeWrites(this.model, this.now()),
@@ -68,7 +76,7 @@ export class InventoryEntity {
   }
 
   private async write(writes: WriteSet, afterPrevious: Promise<void>): Promise<void> {
-    const batch = { ...writes, events: writes.events.map((e) => ({ subject: this.deps.eventSubject(e), payload: e })) };
+    const batch = { ...writes, fence: this.fence, events: writes.events.map((e) => ({ subject: this.deps.eventSubject(e), payload: e })) };
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.deps.repo.commit(batch);
@@ -101,6 +109,7 @@ export class InventoryEntity {
 function commitFailure(sku: string, err: unknown): ClusterError {
   if (err instanceof FencedWriteError) return new UnavailableError(`inventory ${sku} changed underneath; retry`, { cause: err });
   if (err instanceof RetryableWriteError) return new UnavailableError(`inventory ${sku} could not commit; retry`, { cause: err });
+  if (err instanceof StoreUnavailableError) return new UnavailableError(`inventory ${sku}: the database is not reachable; retry`, { cause: err });
   if (err instanceof UnsafeValueError) return new ClusterError('internal', `inventory ${sku}: ${err.message}`, { retryable: false, cause: err });
   if (typeof (err as { sqlState?: unknown }).sqlState === 'string') {
     return new ClusterError('internal', `inventory ${sku}: the store refused the write`, { retryable: false, cause: err });
@@ -108,8 +117,13 @@ function commitFailure(sku: string, err: unknown): ClusterError {
   return new TimeoutError(`inventory ${sku}: the outcome of the write is unknown`, { cause: err });
 }
 
-/** Builds a model from what the store holds. */
-async function activate(sku: string, deps: InventoryDeps): Promise<InventoryModel> {
+/**
+ * Claims the SKU's next epoch, then builds a model from what the store holds. The claim
+ * comes first: every batch of an earlier activation either committed before it (and is
+ * in what is loaded) or fails its fence.
+ */
+async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext): Promise<InventoryEntity> {
+  const fence = await deps.repo.claim(sku);
   const stored = await deps.repo.load(sku);
   const model = newModel(sku);
   model.version = stored.version;
@@ -121,9 +135,43 @@ async function activate(sku: string, deps: InventoryDeps): Promise<InventoryMode
     const { updatedAt, ...rest } = r;
     loadReservation(model, r.status === 'active' ? rest : { ...rest, finishedAt: updatedAt });
   }
+  const now = deps.now ? deps.now() : Date.now();
+  for (const c of stored.commands) model.commands.set(c, now);
+  reconcile(model, stored.onHand, stored.reserved, ctx);
   model.availableAtLastWrite = model.onHand - model.reserved;
   model.availableAtLastLevel = model.availableAtLastWrite;
-  return model;
+  return new InventoryEntity(model, deps, ctx, fence);
+}
+
+/**
+ * The counters are derived data: each warehouse's `reserved` must be the sum of its
+ * active reservations, and the SKU's totals the sums over its warehouses. Trust the rows,
+ * not the counters; a repair is logged and written with the next batch.
+ */
+function reconcile(model: InventoryModel, storedOnHand: number, storedReserved: number, ctx: EntityContext): void {
+  const held = new Map<string, number>();
+  for (const r of model.reservations.values()) {
+    if (r.status === 'active') held.set(r.warehouseId, (held.get(r.warehouseId) ?? 0) + r.qty);
+  }
+  for (const w of held.keys()) if (!model.stock.has(w)) model.stock.set(w, { onHand: 0, reserved: 0 });
+  let onHand = 0;
+  let reserved = 0;
+  for (const [w, s] of model.stock) {
+    const expected = held.get(w) ?? 0;
+    if (s.reserved !== expected) {
+      ctx.log.warn({ sku: model.sku, warehouseId: w, counter: s.reserved, reservations: expected }, 'inventory counter disagreed with its reservations; repaired');
+      s.reserved = expected;
+      model.dirtyStock.add(w);
+    }
+    onHand += s.onHand;
+    reserved += s.reserved;
+  }
+  if (model.stored && (onHand !== storedOnHand || reserved !== storedReserved)) {
+    ctx.log.warn({ sku: model.sku, onHand: storedOnHand, reserved: storedReserved, fromRows: { onHand, reserved } }, 'inventory totals disagreed with the stock rows; repaired');
+    for (const w of model.stock.keys()) model.dirtyStock.add(w);
+  }
+  model.onHand = onHand;
+  model.reserved = reserved;
 }
 
 /** The `inventory` entity type, registered on actor nodes. */
@@ -132,7 +180,7 @@ export function inventoryEntity(deps: InventoryDeps): EntityDefinition<Inventory
     type: inventoryType,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeInventoryMsg,
-    activate: async (sku, ctx) => new InventoryEntity(await activate(sku, deps), deps, ctx),
+    activate: (sku, ctx) => activate(sku, deps, ctx),
     receive(entity, msg, reply) {
       entity.receive(msg, reply);
       return entity;

@@ -1,4 +1,5 @@
 // Typed calls to `inventory:<sku>` for other actors, the gateway and benches.
+import { randomUUID } from 'node:crypto';
 import type { AskOptions, ClusterClient } from '../../cluster/index.ts';
 import { inventoryType, type Finalized, type InventoryView, type Reserved, type ReserveMsg, type SetStockMsg } from './messages.ts';
 
@@ -28,8 +29,14 @@ export class InventoryApi {
     return this.client.ask(inventoryType, sku, { op: 'restock', warehouseId, qty }, opts);
   }
 
-  setStock(sku: string, warehouses: SetStockMsg['warehouses'], opts: AskOptions = {}): Promise<InventoryView> {
-    return this.client.ask(inventoryType, sku, { op: 'setStock', warehouses }, { idempotent: true, ...opts });
+  /**
+   * Sets absolute levels per warehouse. Each call is one command with its own id, so a
+   * resend after a lost reply is recognised and not applied twice over the sales made
+   * in between; pass `commandId` to make a caller's own retries safe too.
+   */
+  setStock(sku: string, warehouses: SetStockMsg['warehouses'], opts: AskOptions & { commandId?: string } = {}): Promise<InventoryView> {
+    const { commandId = `set-${randomUUID()}`, ...ask } = opts;
+    return this.client.ask(inventoryType, sku, { op: 'setStock', warehouses, commandId }, { idempotent: true, ...ask });
   }
 
   get(sku: string, opts: AskOptions = {}): Promise<InventoryView> {

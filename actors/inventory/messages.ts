@@ -29,7 +29,12 @@ export interface ReleaseMsg { op: 'release'; reservationId: string }
 /** Undoes a commit whose sale fell through (the payment was refunded): the units return to stock. */
 export interface RestoreMsg { op: 'restore'; reservationId: string }
 export interface RestockMsg { op: 'restock'; warehouseId: string; qty: number }
-export interface SetStockMsg { op: 'setStock'; warehouses: { warehouseId: string; onHand: number }[] }
+/**
+ * Sets absolute levels. `commandId` makes it safe to resend: a command already applied
+ * (within the dedup window) answers the current view instead of setting the levels again
+ * over the sales made since. Without one, the message is never resent.
+ */
+export interface SetStockMsg { op: 'setStock'; warehouses: { warehouseId: string; onHand: number }[]; commandId?: string }
 export interface GetMsg { op: 'get' }
 /** Releases every reservation past its expiry (sent by the expiry sweeper). */
 export interface ExpireMsg { op: 'expire' }
@@ -117,7 +122,9 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
         seen.add(warehouseId);
         return { warehouseId, onHand: int(entry, 'onHand', 0, 1_000_000_000) };
       });
-      return { op: 'setStock', warehouses };
+      const msg: SetStockMsg = { op: 'setStock', warehouses };
+      if (m.commandId !== undefined) msg.commandId = id(m, 'commandId');
+      return msg;
     }
     case 'get':
       return { op: 'get' };

@@ -44,11 +44,20 @@ export interface InventoryModel {
   availableAtLastLevel: number;
   dirtyStock: Set<string>;
   dirtyReservations: Set<Reservation>;
+  /** setStock command ids applied (id → when), so a resent command is not applied twice. */
+  commands: Map<string, number>;
+  dirtyCommands: string[];
 }
 
 export interface InventoryEvent {
   kind: 'out_of_stock' | 'back_in_stock' | 'level';
   sku: string;
+  /**
+   * The SKU's version this event's batch committed. Versions only grow (the epoch fence
+   * keeps a stale owner from committing), so a consumer applies a level only if it is
+   * newer than the one it holds, and a redelivered old event changes nothing.
+   */
+  version: number;
   available: number;
   onHand: number;
   reserved: number;
@@ -65,6 +74,8 @@ export interface WriteSet {
   reserved: number;
   stock: { warehouseId: string; onHand: number; reserved: number }[];
   reservations: Reservation[];
+  /** setStock command ids this batch applied. */
+  commands: string[];
   events: InventoryEvent[];
 }
 
@@ -76,6 +87,7 @@ export function newModel(sku: string): InventoryModel {
   return {
     sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
     onHand: 0, reserved: 0, availableAtLastWrite: 0, availableAtLastLevel: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
+    commands: new Map(), dirtyCommands: [],
   };
 }
 
@@ -246,6 +258,9 @@ export function decide(model: InventoryModel, msg: InventoryMsg, now: number): D
       return { ok: view(model) };
     }
     case 'setStock': {
+      // An absolute value over a moving stock: applying a resent command again would undo
+      // the sales made since, so a command id seen before only answers the current view.
+      if (msg.commandId !== undefined && model.commands.has(msg.commandId)) return { ok: view(model) };
       for (const w of msg.warehouses) {
         const s = model.stock.get(w.warehouseId);
         if (s && w.onHand < s.reserved) {
@@ -261,6 +276,10 @@ export function decide(model: InventoryModel, msg: InventoryMsg, now: number): D
         model.onHand += w.onHand - s.onHand;
         s.onHand = w.onHand;
         model.dirtyStock.add(w.warehouseId);
+      }
+      if (msg.commandId !== undefined) {
+        model.commands.set(msg.commandId, now);
+        model.dirtyCommands.push(msg.commandId);
       }
       return { ok: view(model) };
     }
@@ -283,7 +302,7 @@ export function levelMoved(last: number, now: number): boolean {
 }
 
 export function hasWrites(model: InventoryModel): boolean {
-  return model.dirtyStock.size > 0 || model.dirtyReservations.size > 0;
+  return model.dirtyStock.size > 0 || model.dirtyReservations.size > 0 || model.dirtyCommands.length > 0;
 }
 
 /**
@@ -294,7 +313,7 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   if (!hasWrites(model)) return undefined;
   const avail = available(model);
   const events: InventoryEvent[] = [];
-  const base = { sku: model.sku, available: avail, onHand: model.onHand, reserved: model.reserved, at: now };
+  const base = { sku: model.sku, version: model.version + 1, available: avail, onHand: model.onHand, reserved: model.reserved, at: now };
   const before = model.availableAtLastWrite;
   if (before > 0 && avail <= 0) events.push({ kind: 'out_of_stock', ...base });
   if (before <= 0 && avail > 0) events.push({ kind: 'back_in_stock', ...base });
@@ -314,10 +333,12 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
     }),
     // Copies: the model keeps changing while this set is in flight.
     reservations: [...model.dirtyReservations].map(({ finishedAt: _, ...r }) => r),
+    commands: model.dirtyCommands,
     events,
   };
   model.dirtyStock.clear();
   model.dirtyReservations.clear();
+  model.dirtyCommands = [];
   model.availableAtLastWrite = avail;
   model.version++;
   model.stored = true;
@@ -332,4 +353,5 @@ export function forgetFinished(model: InventoryModel, cutoff: number): void {
   for (const [id, r] of model.reservations) {
     if (r.status !== 'active' && (r.finishedAt ?? 0) < cutoff) model.reservations.delete(id);
   }
+  for (const [id, at] of model.commands) if (at < cutoff) model.commands.delete(id);
 }

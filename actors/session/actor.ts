@@ -2,6 +2,8 @@
 // written before the reply (acknowledged means durable), and last-seen, which nobody
 // waits for, is written at most once a minute and on passivation.
 import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import type { Fence } from '../../stores/mysql/epochs.ts';
+import { StoreOutcomeUnknownError } from '../../stores/mysql/errors.ts';
 import type { SessionRecord, SessionRepository } from '../../stores/mysql/sessions.ts';
 import { decodeSessionMsg, sessionType, type SessionMsg, type SessionReply } from './messages.ts';
 import { decideSession } from './state.ts';
@@ -12,6 +14,8 @@ export interface SessionDeps {
 }
 
 interface SessionState {
+  /** This activation's epoch; every write is conditional on it. */
+  fence: Fence;
   record: SessionRecord | undefined;
   seenWritten: number;
 }
@@ -24,8 +28,9 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeSessionMsg,
     async activate(id) {
+      const fence = await deps.repo.claim(id);
       const record = await deps.repo.load(id);
-      return { record, seenWritten: record?.lastSeenAt ?? 0 };
+      return { fence, record, seenWritten: record?.lastSeenAt ?? 0 };
     },
     async receive(state, msg, reply, ctx) {
       const now = Date.now();
@@ -35,25 +40,26 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
         return state;
       }
       try {
-        if (d.effect && 'insert' in d.effect) await deps.repo.insert(d.effect.insert);
-        else if (d.effect) await deps.repo.revoke(ctx.id, d.effect.revoke);
+        if (d.effect && 'insert' in d.effect) await deps.repo.insert(state.fence, d.effect.insert);
+        else if (d.effect) await deps.repo.revoke(state.fence, ctx.id, d.effect.revoke);
       } catch (err) {
-        // Not written, so not acknowledged; the store decides on the next activation.
-        reply.fail(new UnavailableError('the session store did not take the write; retry', { cause: err }));
+        // Not acknowledged; the store decides on the next activation. An unknown outcome
+        // says so (a timeout), so the caller does not take it for "not done".
+        reply.fail(err instanceof StoreOutcomeUnknownError ? err : new UnavailableError('the session store did not take the write; retry', { cause: err }));
         ctx.stop();
         return state;
       }
       reply.ok(d.ok);
-      const next: SessionState = { record: d.next, seenWritten: state.seenWritten };
+      const next: SessionState = { fence: state.fence, record: d.next, seenWritten: state.seenWritten };
       if (next.record && now - next.seenWritten > touchEveryMs) {
         next.seenWritten = now;
-        void deps.repo.touch(ctx.id, now).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
+        void deps.repo.touch(state.fence, ctx.id, now).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
       }
       return next;
     },
     async deactivate(state, ctx) {
       if (state.record && state.record.lastSeenAt > state.seenWritten) {
-        await deps.repo.touch(ctx.id, state.record.lastSeenAt).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
+        await deps.repo.touch(state.fence, ctx.id, state.record.lastSeenAt).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
       }
     },
   };

@@ -5,13 +5,31 @@
 // and a stream on it would capture their requests.
 import { RetentionPolicy, StorageType, nanos, type JetStreamManager } from 'nats';
 
+/**
+ * What a stream keeps. A stream that a projection replays to rebuild itself keeps the
+ * latest message per subject (one subject per key) for ever; a pure event log ages out.
+ */
+export interface StreamRetention {
+  /** Messages older than this are dropped; 0 keeps them for ever. */
+  maxAgeMs: number;
+  /** Messages kept per subject (the newest); -1 for no limit. */
+  maxMsgsPerSubject: number;
+}
+
 export interface StreamNames {
   name: string;
   subjects: string;
   subject: (...tokens: string[]) => string;
+  retention: StreamRetention;
 }
 
-function names(cluster: string, base: string): StreamNames {
+const week = 7 * 24 * 3600_000;
+/** A log: everything for a week. */
+const eventLog: StreamRetention = { maxAgeMs: week, maxMsgsPerSubject: -1 };
+/** The latest message per key, for ever (a compacted topic). */
+const latestPerKey: StreamRetention = { maxAgeMs: 0, maxMsgsPerSubject: 1 };
+
+function names(cluster: string, base: string, retention: StreamRetention = eventLog): StreamNames {
   const subjectPrefix = cluster === 'shop' ? '' : `ev_${cluster}.`;
   const streamPrefix = cluster === 'shop' ? '' : `${cluster.toUpperCase()}_`;
   const lower = base.toLowerCase();
@@ -19,32 +37,72 @@ function names(cluster: string, base: string): StreamNames {
     name: `${streamPrefix}${base}`,
     subjects: `${subjectPrefix}${lower}.>`,
     subject: (...tokens) => `${subjectPrefix}${lower}.${tokens.join('.')}`,
+    retention,
   };
 }
 
 export const inventoryStream = (cluster: string) => names(cluster, 'INVENTORY');
 export const ordersStream = (cluster: string) => names(cluster, 'ORDERS');
-/** Supplier inbound: `catalog.product.<sku>` carries a whole product document. */
-export const catalogStream = (cluster: string) => names(cluster, 'CATALOG');
+/**
+ * Supplier inbound: `catalog.product.<sku>` carries a whole product document. Every node's
+ * embedded search index rebuilds by replaying it, so it keeps each SKU's latest document
+ * for ever: a product onboarded a year ago is still in a node started today.
+ */
+export const catalogStream = (cluster: string) => names(cluster, 'CATALOG', latestPerKey);
 /** Every search (`search.query.<kind>`), for analytics and recommendations. */
 export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
 
 /**
- * Creates the stream when missing. The duplicate window is long because it is what turns
- * a relay that published and died before marking the row into exactly-once delivery.
+ * Creates the stream when missing, and brings an existing one's retention to what the
+ * code says (a stream created by an older version may still age its messages out). The
+ * duplicate window is long because it is what turns a relay that published and died
+ * before marking the row into exactly-once delivery.
  */
 export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): Promise<void> {
-  const config = {
-    name: stream.name,
-    subjects: [stream.subjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(7 * 24 * 3600_000),
-    duplicate_window: nanos(3600_000),
+  const retention = {
+    max_age: stream.retention.maxAgeMs === 0 ? 0 : nanos(stream.retention.maxAgeMs),
+    max_msgs_per_subject: stream.retention.maxMsgsPerSubject,
   };
+  let existing;
   try {
-    await jsm.streams.info(stream.name);
+    existing = await jsm.streams.info(stream.name);
   } catch {
-    await jsm.streams.add(config);
+    existing = undefined;
+  }
+  if (!existing) {
+    try {
+      await jsm.streams.add({
+        name: stream.name,
+        subjects: [stream.subjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        duplicate_window: nanos(3600_000),
+        ...retention,
+      });
+      return;
+    } catch (err) {
+      // Another node created it between the two calls; fall through and check its config.
+      existing = await jsm.streams.info(stream.name).catch(() => { throw err; });
+    }
+  }
+  const c = existing.config;
+  // The server reports "no limit per subject" as -1 or 0 depending on version.
+  const perSubject = (c.max_msgs_per_subject ?? -1) <= 0 ? -1 : c.max_msgs_per_subject;
+  const wanted = retention.max_msgs_per_subject <= 0 ? -1 : retention.max_msgs_per_subject;
+  if ((c.max_age ?? 0) !== retention.max_age || perSubject !== wanted) {
+    await jsm.streams.update(stream.name, { ...c, ...retention });
+    if (wanted > 0) await compact(jsm, stream.name, wanted);
+  }
+}
+
+/**
+ * The server applies a new per-subject limit only when a subject next receives a message,
+ * so the older messages of every subject are purged once, when the limit is introduced.
+ */
+async function compact(jsm: JetStreamManager, name: string, keep: number): Promise<void> {
+  const info = await jsm.streams.info(name, { subjects_filter: '>' } as never);
+  const subjects = (info.state as { subjects?: Record<string, number> }).subjects ?? {};
+  for (const [subject, count] of Object.entries(subjects)) {
+    if (count > keep) await jsm.streams.purge(name, { filter: subject, keep });
   }
 }

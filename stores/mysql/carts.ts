@@ -1,6 +1,8 @@
 // Carts in MariaDB, written only by the `cart:<userId>` actor. Every write is conditional
-// on the version the actor loaded, so a node that lost its shard cannot overwrite.
+// on the activation's epoch and the version it loaded, so a node that lost its shard
+// cannot overwrite.
 import { withTransaction, type Pool } from './pool.ts';
+import { checkFence, claimEpoch, type Fence } from './epochs.ts';
 import { FencedWriteError } from './writes.ts';
 
 export interface CartLineRecord {
@@ -23,6 +25,8 @@ export interface StoredCart {
 /** One change to a cart: lines to upsert and SKUs to remove. */
 export interface CartWrite {
   userId: string;
+  /** The activation's claim (epochs.ts). */
+  fence: Fence;
   expectedVersion: number;
   upsert: CartLineRecord[];
   remove: string[];
@@ -30,6 +34,11 @@ export interface CartWrite {
 
 export class CartRepository {
   constructor(private readonly pool: Pool) {}
+
+  /** Claims the cart for a new activation; call before `load`. */
+  claim(userId: string): Promise<Fence> {
+    return claimEpoch(this.pool, 'cart', userId);
+  }
 
   async load(userId: string): Promise<StoredCart> {
     const [vrows] = await this.pool.query('SELECT version FROM carts WHERE user_id = ?', [userId]);
@@ -50,6 +59,7 @@ export class CartRepository {
   /** Applies one change in one transaction; throws FencedWriteError when the version moved. */
   async write(w: CartWrite): Promise<void> {
     return withTransaction(this.pool, async (conn) => {
+      await checkFence(conn, w.fence);
       if (w.expectedVersion === 0) {
         const [res] = await conn.query('INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1)', [w.userId]);
         if ((res as { affectedRows: number }).affectedRows !== 1) throw new FencedWriteError(`cart ${w.userId}`);

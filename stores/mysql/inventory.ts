@@ -1,7 +1,10 @@
 // The inventory tables: load a SKU's state in one consistent snapshot, and commit one
 // actor batch as one transaction in one round trip, conditional on the loaded version.
 import type { Pool } from './pool.ts';
-import { FencedWriteError, atomically } from './writes.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { FencedWriteError, RetryableWriteError, atomically, writeFailure } from './writes.ts';
+
+export { RetryableWriteError };
 
 export interface StoredStock {
   warehouseId: string;
@@ -27,10 +30,14 @@ export interface StoredInventory {
   reserved: number;
   stock: StoredStock[];
   reservations: StoredReservation[];
+  /** setStock command ids applied within the dedup window. */
+  commands: string[];
 }
 
 export interface InventoryBatch {
   sku: string;
+  /** The activation's claim (epochs.ts): the batch commits only while it holds. */
+  fence: Fence;
   /** The SKU has no row yet: insert it (a concurrent creator makes this fenced). */
   create: boolean;
   expectedVersion: number;
@@ -38,16 +45,10 @@ export interface InventoryBatch {
   reserved: number;
   stock: StoredStock[];
   reservations: Omit<StoredReservation, 'updatedAt'>[];
+  /** setStock command ids applied in this batch (so a resent one is recognised). */
+  commands: string[];
   /** Outbox rows: relayed to JetStream after commit. */
   events: { subject: string; payload: unknown }[];
-}
-
-/** The transaction was rolled back by the database (deadlock, lock wait) and may simply be retried. */
-export class RetryableWriteError extends Error {
-  override name = 'RetryableWriteError';
-  constructor(sku: string, options?: { cause?: unknown }) {
-    super(`inventory ${sku}: transaction rolled back by the database; retry`, options);
-  }
 }
 
 type Row = Record<string, unknown>;
@@ -79,6 +80,11 @@ function status(value: string): string {
 export class InventoryRepository {
   constructor(private readonly pool: Pool, private readonly dedupWindowMs: number) {}
 
+  /** Claims the SKU for a new activation (epochs.ts); call before `load`. */
+  claim(sku: string): Promise<Fence> {
+    return claimEpoch(this.pool, 'inventory', sku);
+  }
+
   /**
    * Reads the row, its stock and its reservations (active, or finished within the dedup
    * window) in one read-only transaction, so the three agree with each other.
@@ -91,8 +97,9 @@ export class InventoryRepository {
        SELECT warehouse_id, on_hand, reserved FROM inventory_stock WHERE sku = ?;
        SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations
          WHERE sku = ? AND (status = 'active' OR updated_at >= ?);
+       SELECT command_id FROM inventory_commands WHERE sku = ? AND applied_at >= ?;
        COMMIT;`,
-      [sku, sku, sku, since],
+      [sku, sku, sku, since, sku, since],
     );
     const sets = results as unknown as Row[][];
     const head = sets[1]?.[0];
@@ -111,6 +118,7 @@ export class InventoryRepository {
         expiresAt: Number(r.expires_at),
         updatedAt: (r.updated_at as Date).getTime(),
       })),
+      commands: (sets[4] ?? []).map((r) => String(r.command_id)),
     };
   }
 
@@ -123,8 +131,15 @@ export class InventoryRepository {
     // Row inserts first, the contended rows last: when two batches of one SKU are in
     // flight, the later one writes its reservation rows while the earlier one commits, and
     // only then waits for the SKU row, where the version check orders them.
-    const parts: string[] = [];
-    const params: unknown[] = [];
+    // The fence first: a batch of an activation whose epoch was taken fails before it
+    // writes anything, however many of its batches are on the wire.
+    const fence = guard(batch.fence);
+    const parts: string[] = [fence.sql];
+    const params: unknown[] = [...(fence.params ?? [])];
+    if (batch.commands.length > 0) {
+      parts.push(`INSERT IGNORE INTO inventory_commands (sku, command_id) VALUES ${batch.commands.map(() => '(?, ?)').join(', ')};`);
+      for (const c of batch.commands) params.push(batch.sku, c);
+    }
     if (batch.reservations.length > 0) {
       // The hot path of a flash sale: hundreds of rows per statement. They are written as
       // literals rather than through placeholder formatting, which cost several µs a row;
@@ -162,11 +177,11 @@ export class InventoryRepository {
     try {
       await this.pool.query(atomically(parts), params);
     } catch (err) {
-      const e = err as { sqlMessage?: string; errno?: number };
-      if (e.sqlMessage === 'inventory_fenced' || e.errno === 1062) throw new FencedWriteError(`inventory ${batch.sku} at version ${batch.expectedVersion}`, { cause: err });
-      // Deadlock or lock wait timeout: the transaction was rolled back whole; the caller may retry.
-      if (e.errno === 1213 || e.errno === 1205) throw new RetryableWriteError(batch.sku, { cause: err });
-      throw err;
+      const what = `inventory ${batch.sku} at epoch ${batch.fence.epoch}, version ${batch.expectedVersion}`;
+      // A duplicate SKU row on create: someone else created it first, i.e. fenced.
+      if ((err as { errno?: number }).errno === 1062) throw new FencedWriteError(what, { cause: err });
+      // Deadlock or lock wait timeout (RetryableWriteError): rolled back whole; the caller may retry.
+      throw writeFailure(err, what);
     }
   }
 

@@ -2,6 +2,7 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, atomically } from './writes.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed'
@@ -165,7 +166,25 @@ function fromRow(r: Row): OrderRecord {
 }
 
 export class OrderRepository {
-  constructor(private readonly pool: Pool) {}
+  /** With `fence`, every write of an order is also conditional on that activation's epoch. */
+  constructor(private readonly pool: Pool, private readonly fence?: Fence) {}
+
+  /** Claims an order for a new activation of its checkout actor; call before `get`. */
+  claim(orderId: string): Promise<Fence> {
+    return claimEpoch(this.pool, 'checkout', orderId);
+  }
+
+  /** The same repository, its writes fenced by `fence` (the order's activation). */
+  fencedBy(fence: Fence): OrderRepository {
+    return new OrderRepository(this.pool, fence);
+  }
+
+  /** The fence's statement and params, to put first in a write (none when unfenced). */
+  private guarded(): { statements: string[]; params: unknown[] } {
+    if (!this.fence) return { statements: [], params: [] };
+    const g = guard(this.fence);
+    return { statements: [g.sql], params: g.params ?? [] };
+  }
 
   async get(orderId: string): Promise<OrderRecord | undefined> {
     const [rows] = await this.pool.query('SELECT * FROM orders WHERE order_id = ?', [orderId]);
@@ -186,8 +205,9 @@ export class OrderRepository {
    * (or CouponTakenError) when one of these no longer holds.
    */
   async create(o: OrderRecord, detail: string, opts: { maxOpenOrders?: number } = {}): Promise<void> {
-    const statements: string[] = [];
-    const params: unknown[] = [];
+    const fence = this.guarded();
+    const statements: string[] = [...fence.statements];
+    const params: unknown[] = [...fence.params];
     if (opts.maxOpenOrders !== undefined) {
       statements.push(
         'SELECT reward_points INTO @shop_points FROM users WHERE user_id = ? FOR UPDATE;',
@@ -229,6 +249,7 @@ export class OrderRepository {
     await this.pool.query(atomically(statements), params).catch((err: unknown) => {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
+      if (message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       if (message === 'insufficient_points' || message === 'too_many_open_orders') throw new OrderRefusedError(message);
       if ((err as { code?: string }).code === 'ER_DUP_ENTRY') throw new OrderRefusedError('order_exists');
       throw err;
@@ -265,14 +286,16 @@ export class OrderRepository {
       refundTarget: t.refundTarget === undefined ? o.refundTarget : t.refundTarget,
       refundedAt: t.refundedAt ?? o.refundedAt,
     };
+    const fence = this.guarded();
     const statements = [
+      ...fence.statements,
       `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
          paid_at = ?, updated_at = ?, points_earned = ?, carrier = ?, tracking_number = ?, shipped_at = ?, delivered_at = ?,
          refund_target = ?, refunded_at = ? WHERE order_id = ? AND version = ?;`,
       "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
       'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
     ];
-    const params: unknown[] = [next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
+    const params: unknown[] = [...fence.params, next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
       next.pointsEarned, next.carrier, next.trackingNumber, next.shippedAt, next.deliveredAt, next.refundTarget, next.refundedAt, o.orderId, o.version,
       o.orderId, next.version, now, t.status, t.detail ?? ''];
     if (t.rewardPoints) {
@@ -300,7 +323,8 @@ export class OrderRepository {
     try {
       await this.pool.query(atomically(statements), params);
     } catch (err) {
-      if ((err as { sqlMessage?: string }).sqlMessage === 'order_fenced') throw new FencedWriteError(`order ${o.orderId}`);
+      const message = (err as { sqlMessage?: string }).sqlMessage;
+      if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       throw err;
     }
     return next;

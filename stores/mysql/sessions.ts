@@ -1,6 +1,8 @@
-// Login sessions in MariaDB, written only by their `session:<id>` actor. Rows carry the
-// token's hash, never the token.
+// Login sessions in MariaDB, written only by their `session:<id>` actor, each write fenced
+// by the activation's epoch. Rows carry the token's hash, never the token.
 import type { Pool } from './pool.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { writeAtomically } from './writes.ts';
 
 export interface SessionRecord {
   sessionId: string;
@@ -21,6 +23,11 @@ interface SessionRow {
 export class SessionRepository {
   constructor(private readonly pool: Pool) {}
 
+  /** Claims the session for a new activation; call before `load`. */
+  claim(sessionId: string): Promise<Fence> {
+    return claimEpoch(this.pool, 'session', sessionId);
+  }
+
   async load(sessionId: string): Promise<SessionRecord | undefined> {
     const [rows] = await this.pool.query('SELECT * FROM sessions WHERE session_id = ?', [sessionId]);
     const r = (rows as SessionRow[])[0];
@@ -32,19 +39,23 @@ export class SessionRepository {
     };
   }
 
-  async insert(s: SessionRecord): Promise<void> {
-    await this.pool.query(
-      'INSERT INTO sessions (session_id, token_hash, user_id, device, created_at, expires_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [s.sessionId, s.tokenHash, s.userId, s.device, s.createdAt, s.expiresAt, s.lastSeenAt, s.revokedAt],
-    );
+  async insert(fence: Fence, s: SessionRecord): Promise<void> {
+    await writeAtomically(this.pool, [guard(fence), {
+      sql: 'INSERT INTO sessions (session_id, token_hash, user_id, device, created_at, expires_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?);',
+      params: [s.sessionId, s.tokenHash, s.userId, s.device, s.createdAt, s.expiresAt, s.lastSeenAt, s.revokedAt],
+    }], `session ${s.sessionId}`);
   }
 
-  /** Revocation and last-seen only move forward, so these writes need no fencing version. */
-  async revoke(sessionId: string, at: number): Promise<void> {
-    await this.pool.query('UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE session_id = ?', [at, sessionId]);
+  /** Revocation and last-seen only move forward, so these need the epoch but no version. */
+  async revoke(fence: Fence, sessionId: string, at: number): Promise<void> {
+    await writeAtomically(this.pool, [guard(fence), {
+      sql: 'UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE session_id = ?;', params: [at, sessionId],
+    }], `session ${sessionId}`);
   }
 
-  async touch(sessionId: string, lastSeenAt: number): Promise<void> {
-    await this.pool.query('UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, ?) WHERE session_id = ?', [lastSeenAt, sessionId]);
+  async touch(fence: Fence, sessionId: string, lastSeenAt: number): Promise<void> {
+    await writeAtomically(this.pool, [guard(fence), {
+      sql: 'UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, ?) WHERE session_id = ?;', params: [lastSeenAt, sessionId],
+    }], `session ${sessionId}`);
   }
 }

@@ -1,14 +1,33 @@
-// What every version-conditional write reports when another writer got there first, and
-// the one way this project sends several statements as one transaction in one round trip.
+// What every fenced or version-conditional write reports when another writer got there
+// first, and the one way this project sends several statements as one transaction in one
+// round trip (with the fence of epochs.ts as its first statement).
+import type { Pool } from './pool.ts';
 
-/** The row's version is not the one the writer loaded: its state is stale; reload. */
+/** The row's version or the entity's epoch is not the one the writer holds: its state is stale; reload. */
 export class FencedWriteError extends Error {
   override name = 'FencedWriteError';
   readonly code = 'fenced';
   readonly retryable = true;
-  constructor(what: string, options?: { cause?: unknown }) {
+  /** The guard's tag (epochs.ts `guard(fence, tag)`), when the failed check had one. */
+  readonly tag: string | undefined;
+  constructor(what: string, options?: { cause?: unknown; tag?: string }) {
     super(`${what} was changed by another writer`, options);
+    this.tag = options?.tag;
   }
+}
+
+/** The transaction was rolled back by the database (deadlock, lock wait) and may simply be retried. */
+export class RetryableWriteError extends Error {
+  override name = 'RetryableWriteError';
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(`${what}: transaction rolled back by the database; retry`, options);
+  }
+}
+
+/** One statement of a compound transaction and its placeholders' values. */
+export interface Statement {
+  sql: string;
+  params?: unknown[];
 }
 
 /**
@@ -23,4 +42,42 @@ export function atomically(statements: string[]): string {
     ${statements.join('\n')}
     COMMIT;
   END`;
+}
+
+/**
+ * Whether `err` is a failed fence or version check: the guard's `fenced[:tag]` signal, or
+ * a version check signalling `<something>_fenced`. Returns the tag ('' when untagged).
+ */
+export function fencedTag(err: unknown): string | undefined {
+  const message = (err as { sqlMessage?: unknown }).sqlMessage;
+  if (typeof message !== 'string') return undefined;
+  if (message === 'fenced' || message.endsWith('_fenced')) return '';
+  if (message.startsWith('fenced:')) return message.slice('fenced:'.length);
+  return undefined;
+}
+
+/**
+ * Runs `statements` as one transaction (see `atomically`). A failed fence or version check
+ * becomes FencedWriteError (nothing applied), a deadlock or lock wait RetryableWriteError
+ * (nothing applied); connection failures arrive typed from the pool (errors.ts).
+ *
+ * @example
+ * await writeAtomically(pool, [guard(fence), { sql: 'UPDATE t SET v = ? WHERE id = ?', params: [v, id] }], `thing ${id}`);
+ */
+export async function writeAtomically(pool: Pool, statements: Statement[], what: string): Promise<void> {
+  const params = statements.flatMap((s) => s.params ?? []);
+  try {
+    await pool.query(atomically(statements.map((s) => s.sql)), params);
+  } catch (err) {
+    throw writeFailure(err, what);
+  }
+}
+
+/** The typed form of a compound write's failure (what `writeAtomically` throws). */
+export function writeFailure(err: unknown, what: string): unknown {
+  const tag = fencedTag(err);
+  if (tag !== undefined) return new FencedWriteError(what, { cause: err, ...(tag ? { tag } : {}) });
+  const errno = (err as { errno?: unknown }).errno;
+  if (errno === 1213 || errno === 1205) return new RetryableWriteError(what, { cause: err });
+  return err;
 }

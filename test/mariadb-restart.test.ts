@@ -1,0 +1,144 @@
+// A MariaDB crash and restart under HTTP traffic (checkout, pay, cart, order history)
+// against a PRIVATE mariadbd: no request is a 500 or hangs; every failure is a 503 with
+// Retry-After that says whether anything was applied (`unavailable`) or may have been
+// (`outcome_unknown`, `timeout`, `payment_pending`); the pools reconnect by themselves;
+// every order answered `paid` is paid in the database.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { createPool, migrate, type Pool } from '../stores/mysql/index.ts';
+import { ProductRepository } from '../stores/mysql/products.ts';
+import { demoProducts, demoWarehouses } from '../app/demo.ts';
+import { adminToken, call, signup, type Res } from './support/gateway.ts';
+import { natsUrl, redisUrl, removeNatsState, removeRedisKeys, sleep, startProcess, type Proc } from './support/harness.ts';
+import { startPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.ts';
+
+const port = 13321;
+let db: PrivateMariadb;
+let pool: Pool;
+let cluster: string;
+let url: string;
+const procs: Proc[] = [];
+
+test.before(async () => {
+  db = await startPrivateMariadb(port);
+  cluster = `t_dbrestart_${randomBytes(3).toString('hex')}`;
+  const mysqlUrl = db.url(`shop_${cluster}`);
+  await migrate(mysqlUrl);
+  pool = createPool(mysqlUrl, { connectionLimit: 2 });
+  await new ProductRepository(pool).upsertMany(demoProducts(20));
+  for (const w of demoWarehouses) {
+    await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
+  }
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: natsUrl, REDIS_URL: redisUrl, SHARDS: '16', LEASE_TTL_MS: '2000',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_QUERY_TIMEOUT_MS: '3000', PAYMENT_LATENCY_MS: '2',
+  };
+  // Registered before they are up, so a slow start still gets them killed in `after`; the
+  // waits are long because a shared 2-core machine can take a minute to start a process.
+  const node = startProcess('app/main.ts', { ...env, ROLE: 'node', NODE_ID: 'n1' });
+  procs.push(node);
+  const gateway = startProcess('app/main.ts', {
+    ...env, ROLE: 'gateway', PORT: '0', ADMIN_TOKEN: adminToken, RATE_LIMIT_AUTH_PER_MIN: '100000', RATE_LIMIT_PER_SEC: '100000',
+  });
+  procs.push(gateway);
+  await node.waitFor(/actor node \S+ joined/, 90_000);
+  url = (await gateway.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop()!;
+});
+
+test.after(async () => {
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  await pool?.end().catch(() => undefined);
+  await db?.destroy();
+  await removeNatsState(cluster).catch(() => undefined);
+  await removeRedisKeys(cluster).catch(() => undefined);
+});
+
+interface Outcome { what: string; status: number; code?: string; retryAfter: string | null; at: number }
+
+/** A call that never hangs the test: no answer within 25 s (past every ask deadline) counts as status 0. */
+async function timed(what: string, run: () => Promise<Res>, log: Outcome[]): Promise<Res | undefined> {
+  const res = await Promise.race([run(), sleep(25_000).then(() => undefined)]).catch(() => undefined);
+  const code = (res?.body as { error?: { code?: string } } | undefined)?.error?.code;
+  log.push({ what, status: res?.status ?? 0, ...(code ? { code } : {}), retryAfter: res?.headers.get('retry-after') ?? null, at: Date.now() });
+  return res;
+}
+
+test('MariaDB killed and restarted under checkout, pay and cart traffic: zero 500s, typed 503s, recovery by itself', async () => {
+  const sku = 'SKU-00001';
+  const set = await call(url, 'PUT', `/v1/admin/inventory/${sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 5000 }] } });
+  assert.is(set.status, 200, JSON.stringify(set.body));
+  const t0 = Date.now();
+  const users = await Promise.all(Array.from({ length: 3 }, () => signup(url)));
+  if (process.env.TEST_VERBOSE) console.log(`signed up in ${Date.now() - t0} ms`);
+
+  const log: Outcome[] = [];
+  const paid = new Set<string>();
+  let stop = false;
+  const buyer = async (u: (typeof users)[number]) => {
+    while (!stop) {
+      const c = await timed('checkout', () => call(url, 'POST', '/v1/checkout', { token: u.token, body: { items: [{ sku, qty: 1 }] } }), log);
+      const orderId = (c?.body as { orderId?: string } | undefined)?.orderId;
+      if (c?.status === 201 && orderId) {
+        const p = await timed('pay', () => call(url, 'POST', `/v1/orders/${orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } }), log);
+        if (p?.status === 200) paid.add(orderId);
+      }
+      if (c && c.status >= 500) await sleep(100);
+    }
+  };
+  const shopper = async (u: (typeof users)[number]) => {
+    while (!stop) {
+      const r = await timed('cart', () => call(url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00002', qty: 1 } }), log);
+      await timed('history', () => call(url, 'GET', '/v1/orders', { token: u.token }), log);
+      await sleep(r && r.status >= 500 ? 100 : 20);
+    }
+  };
+  const traffic = [...users.slice(0, 2).map(buyer), ...users.slice(2).map(shopper)];
+
+  await sleep(1500);
+  const crashedAt = Date.now();
+  await db.crash();
+  await sleep(2500);
+  const startedAt = Date.now();
+  await db.start();
+  const restartedAt = Date.now();
+  if (process.env.TEST_VERBOSE) console.log(`mariadbd took ${restartedAt - startedAt} ms to start`);
+  // Until a checkout and its payment succeed again, then a little longer.
+  let recoveredAt = 0;
+  for (const until = Date.now() + 25_000; Date.now() < until && recoveredAt === 0;) {
+    await sleep(100);
+    const ok = log.find((o) => o.at > restartedAt && o.what === 'pay' && o.status === 200);
+    if (ok) recoveredAt = ok.at;
+  }
+  await sleep(500);
+  stop = true;
+  const stoppedAt = Date.now();
+  await Promise.all(traffic);
+  if (process.env.TEST_VERBOSE) console.log(`down ${restartedAt - crashedAt} ms; drained ${Date.now() - stoppedAt} ms`);
+
+  const during = log.filter((o) => o.at >= crashedAt);
+  const failures = log.filter((o) => o.status === 0 || o.status >= 500);
+  const summary = JSON.stringify(failures.reduce<Record<string, number>>((m, o) => {
+    const k = `${o.what} ${o.status} ${o.code ?? ''}`;
+    m[k] = (m[k] ?? 0) + 1;
+    return m;
+  }, {}));
+  assert.ok(during.some((o) => o.status >= 500), `the outage was felt (${summary})`);
+  assert.is(failures.filter((o) => o.status === 500).length, 0, `no 500s: ${summary}`);
+  assert.is(failures.filter((o) => o.status === 0).length, 0, `no request hung: ${summary}`);
+  for (const f of failures) {
+    assert.is(f.status, 503, `${f.what}: ${f.status} ${f.code}`);
+    assert.ok(['unavailable', 'outcome_unknown', 'timeout', 'payment_pending', 'overloaded'].includes(f.code ?? ''), `${f.what}: code ${f.code}`);
+    assert.ok(f.retryAfter !== null, `${f.what}: 503 with Retry-After`);
+  }
+  assert.ok(recoveredAt > 0, `checkout and pay work again after the restart, by themselves (${summary})`);
+  if (process.env.TEST_VERBOSE) console.log(`recovered ${recoveredAt - restartedAt} ms after the restart; ${log.length} requests; failures ${summary}`);
+
+  // Acknowledged means durable: every order answered `paid` is paid in MariaDB.
+  const [rows] = await pool.query("SELECT order_id FROM orders WHERE status = 'paid'");
+  const stored = new Set((rows as { order_id: string }[]).map((r) => r.order_id));
+  for (const id of paid) assert.ok(stored.has(id), `paid order ${id} is stored as paid`);
+});
+
+test.run();
