@@ -152,8 +152,8 @@ export async function startApp(env: Record<string, string>, role: 'all' | 'node'
   const proc = startProcess('app/main.ts', { ...env, ROLE: role, ...extra });
   let url: string | undefined;
   // A process starting on a loaded 2-core machine (every helper's tests at once) took 20 s and more.
-  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 90_000)).split(' ').pop();
-  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 90_000);
+  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 180_000)).split(' ').pop();
+  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 180_000);
   return Object.assign(proc, { url });
 }
 
