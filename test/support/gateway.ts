@@ -32,8 +32,17 @@ export async function startStack(suite: string, opts: { nodes?: number; gatewayE
   await logistics.upsertClusters(logisticsClusters);
   await logistics.upsertRoutes(logisticsRoutes);
   const nodes: Proc[] = [];
-  for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}`, ...opts.nodeEnv }));
-  const gateway = await startApp(env.env, 'gateway', { PORT: '0', ADMIN_TOKEN: adminToken, ...opts.gatewayEnv });
+  let gateway: Proc & { url?: string };
+  try {
+    for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}`, ...opts.nodeEnv }));
+    gateway = await startApp(env.env, 'gateway', { PORT: '0', ADMIN_TOKEN: adminToken, ...opts.gatewayEnv });
+  } catch (err) {
+    // Nothing half-started is left behind (processes, pool, database).
+    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+    await pool.end().catch(() => undefined);
+    await env.cleanup();
+    throw err;
+  }
   return {
     env, url: gateway.url!, gateway, nodes,
     async sql<T>(query: string, params: unknown[] = []) {

@@ -111,6 +111,11 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A suite that dies (a failed before hook exits early) must not leave its nodes running:
+  // orphans kept their MariaDB pools and filled the shared server's connections.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   return {
     child,
     output: () => out,
@@ -152,8 +157,13 @@ export async function startApp(env: Record<string, string>, role: 'all' | 'node'
   const proc = startProcess('app/main.ts', { ...env, ROLE: role, ...extra });
   let url: string | undefined;
   // A process starting on a loaded 2-core machine (every helper's tests at once) took 20 s and more.
-  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 180_000)).split(' ').pop();
-  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 180_000);
+  try {
+    if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 180_000)).split(' ').pop();
+    if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 180_000);
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
   return Object.assign(proc, { url });
 }
 
