@@ -52,8 +52,12 @@ export interface Config {
   idempotencyTtlSec: number;
   /** Lifetime of a login session (SESSION_TTL_HOURS). */
   sessionTtlMs: number;
-  /** Trust X-Forwarded-For for the client IP (TRUST_PROXY=1, only behind a proxy). */
-  trustProxy: boolean;
+  /** Proxies in front that append to X-Forwarded-For (TRUST_PROXY=N; 0: none). */
+  trustProxy: number;
+  /** IDEMPOTENCY_UNKNOWN_HOLD_MS: an Idempotency-Key stays locked this long after an unknown outcome. */
+  idempotencyUnknownHoldMs: number;
+  /** NODE_JOURNAL: batch the node's entity writes into one transaction per batch (default 1). */
+  nodeJournal: boolean;
   /** Serve /bench/* routes for bench:http (BENCH_ROUTES=1; never in production). */
   benchRoutes: boolean;
   /** Lifetime of cached user pages and wishlists in Redis (CACHE_TTL_SECONDS). */
@@ -145,7 +149,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxInflightHttp: int(env, 'MAX_INFLIGHT_HTTP', 2000, 1, 10_000_000),
     idempotencyTtlSec: int(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     sessionTtlMs: int(env, 'SESSION_TTL_HOURS', 720, 1, 24 * 366) * 3600_000,
-    trustProxy: text(env, 'TRUST_PROXY', '0', /^[01]$/, '0 or 1') === '1',
+    trustProxy: int(env, 'TRUST_PROXY', 0, 0, 16),
+    idempotencyUnknownHoldMs: int(env, 'IDEMPOTENCY_UNKNOWN_HOLD_MS', 60_000, 1000, 3600_000),
+    nodeJournal: text(env, 'NODE_JOURNAL', '1', /^[01]$/, '0 or 1') === '1',
     benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',
     cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,

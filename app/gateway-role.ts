@@ -2,8 +2,10 @@
 // shared connections, and a graceful close.
 import { serve, type ServerType } from '@hono/node-server';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { createApp } from '../gateway/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
+import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
@@ -44,13 +46,17 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     logistics: new LogisticsRepository(pool),
     log: log.child({ part: 'catalog' }),
   });
+  // Sessions checked locally, dropped when any node announces a logout.
+  const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
+  await liveSessions.start();
   const app = createApp({
+    liveSessions,
     client: ctx.client,
     adminToken: config.adminToken,
     async readiness() {
       const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
       return {
-        nats: nc.isClosed() ? 'closed' : 'ok',
+        nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
         redis: await check(() => redis.ping()),
         mariadb: await check(() => pool.query('SELECT 1')),
       };
@@ -81,6 +87,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       maxInflight: config.maxInflightHttp,
       idempotencyTtlSec: config.idempotencyTtlSec,
       trustProxy: config.trustProxy,
+      idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs,
     },
     benchRoutes: config.benchRoutes,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
@@ -105,6 +112,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       });
       productChanges.unsubscribe();
       await documents.close();
+      liveSessions.stop();
     },
   };
 }

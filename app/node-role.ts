@@ -1,9 +1,12 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
+import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
+import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
+import { announceRevoked } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
@@ -20,6 +23,7 @@ import { CartApi } from '../actors/cart/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { createPool } from '../stores/mysql/index.ts';
+import { Journal } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import { announceProductChanges, followProductChanges } from '../actors/catalog/index.ts';
@@ -53,7 +57,16 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
-  const orders = new OrderRepository(pool);
+  // A NATS server restarted without its storage comes back with no streams: create the ones
+  // this node publishes to again, so the relay's next try finds them.
+  ConnectionState.of(nc).onReconnect(() => void (async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const s of [searchStream(config.cluster), stream, orderEvents, catalogStream(config.cluster)]) await ensureStream(jsm, s);
+  })().catch((err: unknown) => log.warn({ err: String(err) }, 'could not re-create streams after a reconnect')));
+  // The node's write pipeline: order, payment, cart and session writes of every entity here
+  // share one transaction per batch (NODE_JOURNAL=0: one transaction per write, as before).
+  const journal = config.nodeJournal ? new Journal(pool) : undefined;
+  const orders = new OrderRepository(pool, undefined, journal);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);
   const routes = new RouteCache(new LogisticsRepository(pool));
@@ -75,15 +88,15 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
-      sessionEntity({ repo: new SessionRepository(pool) }),
-      cartEntity({ repo: new CartRepository(pool), products }),
+      sessionEntity({ repo: new SessionRepository(pool, journal), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
+      cartEntity({ repo: new CartRepository(pool, journal), products }),
       checkoutEntity({
         orders,
         products,
         users: new UserRepository(pool),
         inventory: new InventoryApi(client),
         carts: new CartApi(client),
-        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }),
+        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }, journal),
         reservationTtlMs: config.reservationTtlMs,
         commitGraceMs: 60_000,
         eventSubject: (kind, orderId) => orderEvents.subject(kind, orderId),

@@ -9,6 +9,7 @@ import {
 } from './errors.ts';
 import { decodeReply, encode, type WireOutcome } from './wire.ts';
 import { RequestFailed, Requester } from './requester.ts';
+import { ConnectionState } from './connection-state.ts';
 
 export interface AskOptions {
   /** Milliseconds from now until the caller gives up (default: the client's). */
@@ -71,12 +72,19 @@ export class ClusterClient {
   /** Queues with asks waiting, sent together at the end of this turn of the event loop. */
   private readonly dirty = new Set<EntityQueue>();
   private flushScheduled = false;
+  private readonly connection: ConnectionState;
 
   constructor(private readonly nc: NatsConnection, private readonly opts: ClientOptions) {
     this.requester = new Requester(nc);
+    this.connection = ConnectionState.of(nc);
     this.maxBatch = opts.maxBatch ?? 256;
     this.maxRequestsPerEntity = opts.maxRequestsPerEntity ?? 4;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 2000;
+    // An ask waiting behind its entity's requests in flight must still settle by its own
+    // deadline, which can be earlier than theirs.
+    const sweep = setInterval(() => this.expireWaiting(), 50);
+    sweep.unref();
+    void nc.closed().then(() => clearInterval(sweep));
   }
 
   /**
@@ -188,6 +196,12 @@ export class ClusterClient {
       for (const p of batch) p.reject(new TimeoutError('deadline passed before the ask was sent'));
       return;
     }
+    if (!this.connection.up) {
+      // Not sent, so certainly not applied: retried with backoff while the connection is
+      // down, and settled as unavailable before the deadline if it does not come back.
+      this.failBatch(queue, batch, new UnavailableError('the NATS connection is down; not sent'), true);
+      return;
+    }
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     queue.inFlight++;
     this.counters.requests++;
@@ -216,6 +230,17 @@ export class ClusterClient {
         if (queue.waiting.length > 0) this.schedule(queue);
         else if (queue.inFlight === 0) this.queues.delete(queue.subject);
       });
+  }
+
+  private expireWaiting(): void {
+    const now = Date.now();
+    for (const queue of this.queues.values()) {
+      if (queue.waiting.length === 0 || !queue.waiting.some((p) => p.deadline <= now)) continue;
+      const expired = queue.waiting.filter((p) => p.deadline <= now);
+      queue.waiting = queue.waiting.filter((p) => p.deadline > now);
+      for (const p of expired) p.reject(new TimeoutError('deadline passed before the ask was sent'));
+      if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
+    }
   }
 
   private settle(queue: EntityQueue, batch: Pending[], outcomes: WireOutcome[]): void {

@@ -2,9 +2,28 @@
 // node without NATS serves nobody, so it waits for it rather than exiting.
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { ConnectionState } from './connection-state.ts';
+
+/**
+ * Client pings every 2 s, two unanswered → stale: a server that vanished without closing
+ * the socket (a partition, a paused server) is noticed in about 4 s and the client starts
+ * reconnecting, instead of after the default 2 minutes × 2.
+ */
+export const natsPingIntervalMs = 2000;
 
 export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
-  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 10_000 });
+  const nc = await connect({
+    servers: url,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    pingInterval: natsPingIntervalMs,
+    maxPingOut: 2,
+    // No Error (stack trace) built per request and publish: ~1% of a node's CPU per ask.
+    noAsyncTraces: true,
+  });
+  ConnectionState.of(nc);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {

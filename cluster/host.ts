@@ -59,6 +59,8 @@ export interface HostOptions {
   /** Items an actor's mailbox may hold before new work is refused as overloaded. */
   mailboxLimit: number;
   idleTimeoutMs: number;
+  /** False once this node may no longer serve the shard (its lease lapsed): queued batches then fail unapplied. */
+  isServing?: (shard: number) => boolean;
 }
 
 export interface HostStats {
@@ -220,6 +222,13 @@ export class EntityHost {
       if (--pending === 0) dispatch(batch.replyTo, outcomes);
     };
     try {
+      if (this.opts.isServing && !this.opts.isServing(cell.shard)) {
+        // Only this node had the batch (it arrived while the lease was valid), so a retry
+        // reaches the new owner and nothing runs twice.
+        failAll(batch, new UnavailableError(`shard ${cell.shard} is no longer served here; retry`));
+        cell.stopAfterBatch = true;
+        return holder;
+      }
       if (!holder.loaded) {
         try {
           holder.state = await cell.def.activate(cell.id, cell.ctx);

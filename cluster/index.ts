@@ -9,5 +9,6 @@ export {
 } from './errors.ts';
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
+export { ConnectionState } from './connection-state.ts';
 export { clusterView, type ClusterView } from './admin.ts';
 export { periodicSingleton } from './periodic.ts';

@@ -1,35 +1,83 @@
 // Shard leases in a JetStream KV bucket: taken with create (fails when held), renewed with
 // update-by-revision (fails when someone else wrote since), released with a delete that is
 // conditional on our revision. A lease not renewed within the bucket TTL vanishes.
+//
+// A lease is also bounded by time on our side: it is valid until the moment we sent the
+// last confirmed write plus the TTL minus a margin. The server cannot expire the key
+// before that moment, so nobody else can hold it while we think we do, even when we were
+// paused, or cut off from NATS, and no renewal failed because none was even tried.
 import type { KV } from 'nats';
+import type { TtlBucket } from './bucket.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const keyOf = (shard: number) => `shard.${shard}`;
 
-export class Leases {
-  /** Shard → the revision of our latest write of its lease. */
-  private readonly held = new Map<number, number>();
+interface Held {
+  /** The revision of our latest confirmed write. */
+  revision: number;
+  /** Local time after which we must not serve the shard without a newer confirmed write. */
+  validUntil: number;
+}
 
-  constructor(private readonly kv: KV, private readonly nodeId: string) {}
+/** How much earlier than the TTL a lease stops being trusted locally (clock rates, timers). */
+export function leaseMargin(ttlMs: number): number {
+  return Math.max(100, Math.floor(ttlMs / 10));
+}
+
+export class Leases {
+  private readonly held = new Map<number, Held>();
+  private readonly margin: number;
+
+  constructor(private readonly bucket: TtlBucket, private readonly nodeId: string, private readonly ttlMs: number) {
+    this.margin = leaseMargin(ttlMs);
+  }
+
+  private get kv(): KV {
+    return this.bucket.kv;
+  }
 
   holds(shard: number): boolean {
     return this.held.has(shard);
+  }
+
+  /** Held and within its local validity: the only state in which the shard may be served. */
+  valid(shard: number, now = Date.now()): boolean {
+    const lease = this.held.get(shard);
+    return lease !== undefined && now < lease.validUntil;
+  }
+
+  /** Shards we hold whose local validity ran out without a confirmed renewal. */
+  lapsed(now = Date.now()): number[] {
+    const out: number[] = [];
+    for (const [shard, lease] of this.held) if (now >= lease.validUntil) out.push(shard);
+    return out;
   }
 
   heldShards(): number[] {
     return [...this.held.keys()].sort((a, b) => a - b);
   }
 
-  /** True when we now hold it; false when somebody else does. */
+  /** True when we now hold it; false when somebody else does or the bucket cannot say. */
   async acquire(shard: number): Promise<boolean> {
+    const sentAt = Date.now();
+    let revision: number;
     try {
-      const revision = await this.kv.create(keyOf(shard), encoder.encode(this.nodeId));
-      this.held.set(shard, revision);
-      return true;
-    } catch {
-      return false;
+      revision = await this.kv.create(keyOf(shard), encoder.encode(this.nodeId));
+    } catch (err) {
+      await this.bucket.recover(err);
+      // Still ours from before (we stopped trusting it locally during an outage or a pause,
+      // or a renewal's answer was lost): nobody else wrote since, so take it back.
+      try {
+        const entry = await this.kv.get(keyOf(shard));
+        if (!entry || entry.operation !== 'PUT' || decoder.decode(entry.value) !== this.nodeId) return false;
+        revision = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), entry.revision);
+      } catch {
+        return false;
+      }
     }
+    this.held.set(shard, { revision, validUntil: sentAt + this.ttlMs - this.margin });
+    return true;
   }
 
   /** Renewals and releases of one shard run one after another, never interleaved. */
@@ -45,35 +93,42 @@ export class Leases {
     return next;
   }
 
-  /** False when the lease was lost (expired and taken, or written by someone else). */
+  /**
+   * False when the lease is certainly lost (written by someone else, or the bucket is
+   * gone). A renewal that timed out is not a loss: the lease stays valid until its local
+   * deadline, and lapses then unless a later renewal is confirmed.
+   */
   renew(shard: number): Promise<boolean> {
     return this.serial(shard, async () => {
-      const revision = this.held.get(shard);
+      const lease = this.held.get(shard);
       // Released meanwhile (a hand-off finished): nothing was lost.
-      if (revision === undefined) return true;
+      if (lease === undefined) return true;
+      const sentAt = Date.now();
       try {
-        const next = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), revision);
-        if (this.held.get(shard) === revision) this.held.set(shard, next);
+        const next = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), lease.revision);
+        if (this.held.get(shard) === lease) this.held.set(shard, { revision: next, validUntil: sentAt + this.ttlMs - this.margin });
         return true;
-      } catch {
-        if (this.held.get(shard) === revision) this.held.delete(shard);
+      } catch (err) {
+        if (!definitelyLost(err)) return true;
+        await this.bucket.recover(err);
+        if (this.held.get(shard) === lease) this.held.delete(shard);
         return false;
       }
     });
   }
 
-  /** Forgets a lease we no longer have (renewal failed elsewhere). */
+  /** Forgets a lease we no longer have (renewal failed elsewhere, or it lapsed). */
   forget(shard: number): void {
     this.held.delete(shard);
   }
 
   release(shard: number): Promise<void> {
     return this.serial(shard, async () => {
-      const revision = this.held.get(shard);
+      const lease = this.held.get(shard);
       this.held.delete(shard);
-      if (revision === undefined) return;
+      if (lease === undefined) return;
       // Conditional on our revision: never deletes a lease another node has taken since.
-      await this.kv.delete(keyOf(shard), { previousSeq: revision }).catch(() => undefined);
+      await this.kv.delete(keyOf(shard), { previousSeq: lease.revision }).catch(() => undefined);
     });
   }
 
@@ -86,4 +141,19 @@ export class Leases {
     }
     return out;
   }
+}
+
+/**
+ * A renewal refused by the server (wrong last sequence: someone else wrote the key) or
+ * impossible (the bucket is gone) is a loss; a timeout or a dropped connection is not
+ * known to be one.
+ */
+function definitelyLost(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return true;
+  const e = err as { code?: unknown; message?: unknown; api_error?: unknown };
+  if (e.api_error !== undefined) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/wrong last sequence|stream not found|no responders/i.test(message)) return true;
+  if (e.code === '503') return true;
+  return !/timeout|disconnect|closed|connection/i.test(`${String(e.code)} ${message}`);
 }

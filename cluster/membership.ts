@@ -1,7 +1,11 @@
 // Which nodes are alive: each node keeps a key in a JetStream KV bucket whose bucket-wide
 // TTL drops it when the node stops heartbeating.
-import { StorageType, type KV, type NatsConnection } from 'nats';
+import type { KV } from 'nats';
 import type { Logger } from 'pino';
+import type { TtlBucket } from './bucket.ts';
+import { keepWatching, type KeptWatch } from './watch.ts';
+
+export { openTtlBucket } from './bucket.ts';
 
 export interface MemberInfo {
   nodeId: string;
@@ -12,23 +16,20 @@ export interface MemberInfo {
 export const membersBucket = (cluster: string) => `${cluster}_members`;
 export const leasesBucket = (cluster: string) => `${cluster}_leases`;
 
-/** Opens (creating when missing) a small in-memory KV bucket whose keys vanish after `ttlMs`. */
-export async function openTtlBucket(nc: NatsConnection, name: string, ttlMs: number): Promise<KV> {
-  return nc.jetstream().views.kv(name, { ttl: ttlMs, history: 1, storage: StorageType.Memory });
-}
-
 const json = new TextEncoder();
 const text = new TextDecoder();
 
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
-  private watcher: { stop(): void } | undefined;
+  private watcher: KeptWatch | undefined;
   /** Node id → when we last saw its heartbeat (local clock). */
   private readonly lastSeen = new Map<string, number>();
   private readonly info = new Map<string, MemberInfo>();
+  /** When the watch was last (re)started or last showed our own heartbeat. */
+  private watchAlive = Date.now();
 
   constructor(
-    private readonly kv: KV,
+    private readonly bucket: TtlBucket,
     private readonly self: MemberInfo,
     private readonly ttlMs: number,
     private readonly log: Logger,
@@ -39,18 +40,22 @@ export class Membership {
    * Starts heartbeating and watching the bucket. The member list comes from the watch
    * rather than from listing keys, which was seen to return a partial list while other
    * nodes were writing; expired keys send no event, so liveness is also judged by age.
+   * The watch is started again whenever it ends, and when it stops showing our own
+   * heartbeats (a watch left behind by a NATS restart can go quiet without ending).
    */
   async join(): Promise<void> {
     await this.beat();
     let ready!: () => void;
     const initialised = new Promise<void>((r) => (ready = r));
-    const iter = await this.kv.watch({ initializedFn: () => ready() });
-    this.watcher = iter;
-    void (async () => {
-      for await (const entry of iter) {
+    this.watcher = keepWatching({
+      bucket: this.bucket,
+      log: this.log,
+      onReplayed: () => ready(),
+      onEntry: (entry) => {
         if (entry.operation === 'PUT') {
           const known = this.lastSeen.has(entry.key);
           this.lastSeen.set(entry.key, Date.now());
+          if (entry.key === this.self.nodeId) this.watchAlive = Date.now();
           this.info.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
           if (!known) this.onChange();
         } else {
@@ -58,17 +63,36 @@ export class Membership {
           this.info.delete(entry.key);
           this.onChange();
         }
-      }
-    })().catch((err: unknown) => this.log.warn({ err }, 'membership watch ended'));
+      },
+    });
     // The watch replays current values first; wait for them (or a short while on an empty bucket).
     await Promise.race([initialised, new Promise((r) => setTimeout(r, 500))]);
-    this.timer = setInterval(() => {
-      this.beat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'));
-    }, Math.max(100, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(() => void this.beatNow(), Math.max(100, Math.floor(this.ttlMs / 3)));
+  }
+
+  /** Heartbeats now (also after a reconnect, so others see us before they judge who is alive). */
+  async beatNow(): Promise<void> {
+    try {
+      await this.beat();
+      if (Date.now() - this.watchAlive > this.ttlMs) {
+        this.log.warn('membership watch went quiet; starting it again');
+        this.watchAlive = Date.now();
+        this.watcher?.restart();
+      }
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'heartbeat failed');
+      await this.bucket.recover(err);
+    }
+  }
+
+  /** Starts the watch again at once (after a reconnect its consumer may be gone). */
+  rewatch(): void {
+    this.watchAlive = Date.now();
+    this.watcher?.restart();
   }
 
   private async beat(): Promise<void> {
-    await this.kv.put(this.self.nodeId, json.encode(JSON.stringify(this.self)));
+    await this.bucket.kv.put(this.self.nodeId, json.encode(JSON.stringify(this.self)));
   }
 
   /** Node ids whose heartbeat we saw within the TTL, sorted. */
@@ -92,7 +116,7 @@ export class Membership {
   /** Stops heartbeating and removes this node at once, so others need not wait for the TTL. */
   async leave(): Promise<void> {
     this.halt();
-    await this.kv.delete(this.self.nodeId).catch((err: unknown) => this.log.warn({ err }, 'leave failed'));
+    await this.bucket.kv.delete(this.self.nodeId).catch((err: unknown) => this.log.warn({ err }, 'leave failed'));
   }
 
   /** Stops heartbeating and watching without leaving (a crash, as others see it). */

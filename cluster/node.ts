@@ -1,7 +1,7 @@
 // An actor node: joins the membership, takes the shards that rendezvous hashing gives it,
 // serves their subjects while it holds their leases, hands them over with a drain when
 // the membership changes or it stops, and lets go at once of a lease it has lost.
-import { KvWatchInclude, type KV, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { KvWatchInclude, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { parseEntitySubject, rendezvousOwner, shardOf, shardWildcard } from './addressing.ts';
 import type { AnyEntityDefinition } from './entity.ts';
@@ -9,7 +9,10 @@ import { InvalidError, toWireError } from './errors.ts';
 import { EntityHost, type HostStats } from './host.ts';
 import { statsSubject } from './admin.ts';
 import { Leases } from './leases.ts';
-import { Membership, leasesBucket, membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
+import { Membership, leasesBucket, membersBucket, type MemberInfo } from './membership.ts';
+import { TtlBucket } from './bucket.ts';
+import { ConnectionState } from './connection-state.ts';
+import { keepWatching } from './watch.ts';
 import { decodeRequest, encode } from './wire.ts';
 
 export interface NodeOptions {
@@ -59,6 +62,7 @@ export class ClusterNode {
   private readonly handingOff = new Map<number, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly watchers: { stop(): void }[] = [];
+  private leaseWatch: { restart(): void } | undefined;
   private readonly runningSingletons = new Map<string, { stop(): Promise<void> }>();
   private outbox: [Msg, Uint8Array][] = [];
   private reconciling: Promise<void> | undefined;
@@ -69,28 +73,54 @@ export class ClusterNode {
     private readonly opts: NodeOptions,
     private readonly membership: Membership,
     private readonly leases: Leases,
-    private readonly leaseKv: KV,
+    private readonly leaseBucket: TtlBucket,
   ) {
-    this.host = new EntityHost({ log: opts.log, mailboxLimit: opts.mailboxLimit, idleTimeoutMs: opts.idleTimeoutMs });
+    this.host = new EntityHost({
+      log: opts.log,
+      mailboxLimit: opts.mailboxLimit,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      // Checked again when an actor takes a batch: one queued before a pause must not run after it.
+      isServing: (shard) => this.leases.valid(shard),
+    });
     for (const def of opts.entities) this.host.register(def);
   }
 
   /** Joins the cluster and starts taking shards; resolves once the first round is done. */
   static async start(opts: NodeOptions): Promise<ClusterNode> {
-    const memberKv = await openTtlBucket(opts.nc, membersBucket(opts.cluster), opts.leaseTtlMs);
-    const leaseKv = await openTtlBucket(opts.nc, leasesBucket(opts.cluster), opts.leaseTtlMs);
+    // Lease-path calls give up well inside a renewal interval (TTL/3), so one slow call
+    // never keeps the next renewal from being tried in time.
+    const callTimeoutMs = leaseCallTimeoutMs(opts.leaseTtlMs);
+    const bucketOpts = { ttlMs: opts.leaseTtlMs, callTimeoutMs, log: opts.log };
+    const memberBucket = await TtlBucket.open(opts.nc, { name: membersBucket(opts.cluster), ...bucketOpts });
+    const leaseBucket = await TtlBucket.open(opts.nc, { name: leasesBucket(opts.cluster), ...bucketOpts });
     const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
     let node: ClusterNode | undefined;
-    const membership = new Membership(memberKv, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
-    node = new ClusterNode(opts, membership, new Leases(leaseKv, opts.nodeId), leaseKv);
+    const membership = new Membership(memberBucket, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
+    node = new ClusterNode(opts, membership, new Leases(leaseBucket, opts.nodeId, opts.leaseTtlMs), leaseBucket);
     await membership.join();
-    await node.watch();
+    node.watch();
     node.answerStats();
     const tick = Math.max(100, Math.min(1000, Math.floor(opts.leaseTtlMs / 3)));
     node.timers.push(setInterval(() => void node.renewAll(), tick));
     node.timers.push(setInterval(() => node.trigger(), tick));
+    node.watchers.push({ stop: ConnectionState.of(opts.nc).onReconnect(() => node.reconnected(tick)) });
     await node.trigger();
     return node;
+  }
+
+  /**
+   * NATS is back (maybe a restarted server that lost its state): heartbeat and watch again
+   * at once, renew what is still ours, and take shards after one heartbeat interval, once
+   * the others' heartbeats are in, so shards are not grabbed by whoever reconnected first.
+   */
+  private reconnected(tick: number): void {
+    this.opts.log.warn('NATS reconnected: renewing leases, restarting watches');
+    this.membership.rewatch();
+    this.leaseWatch?.restart();
+    void this.membership.beatNow();
+    void this.renewAll();
+    const timer = setTimeout(() => void this.trigger(), tick);
+    timer.unref();
   }
 
   get nodeId(): string {
@@ -148,17 +178,20 @@ export class ClusterNode {
     return this.reconciling;
   }
 
-  private async watch(): Promise<void> {
+  private watch(): void {
     // A lease deleted (hand-off) should be taken at once, not on the next tick. Keys that
     // expire produce no event, which is why the timer exists too. Membership changes
     // trigger a round through the Membership's own watch.
-    const iter = await this.leaseKv.watch({ include: KvWatchInclude.UpdatesOnly });
-    this.watchers.push(iter);
-    void (async () => {
-      for await (const entry of iter) {
+    const watch = keepWatching({
+      bucket: this.leaseBucket,
+      include: KvWatchInclude.UpdatesOnly,
+      log: this.opts.log,
+      onEntry: (entry) => {
         if (entry.operation !== 'PUT') void this.trigger();
-      }
-    })().catch(() => undefined);
+      },
+    });
+    this.leaseWatch = watch;
+    this.watchers.push(watch);
   }
 
   private async reconcile(): Promise<void> {
@@ -181,6 +214,9 @@ export class ClusterNode {
   }
 
   private async renewAll(): Promise<void> {
+    // Time ran out without a confirmed renewal (NATS unreachable, or this process was
+    // paused): stop serving before anything else runs, whether or not a renewal failed.
+    for (const shard of this.leases.lapsed()) this.lose(shard, 'lease lapsed without a confirmed renewal');
     await Promise.all(this.leases.heldShards().map(async (shard) => {
       if (!(await this.leases.renew(shard))) this.lose(shard);
     }));
@@ -188,10 +224,11 @@ export class ClusterNode {
 
   private serve(shard: number): void {
     const subject = shardWildcard(this.opts.cluster, shard);
-    // A queue group, so that even two nodes that both believe they own a shard (a paused
-    // one waking up) never both get the same message; writes are fenced besides.
+    // Not a queue group: a node paused (SIGSTOP) keeps its subscription on the server until
+    // the server gives up on it, and a queue group would hand it half of the new owner's
+    // messages meanwhile. Every subscriber gets every message instead, and one whose lease
+    // lapsed drops them unanswered (onMessage), so only the owner answers.
     const sub = this.opts.nc.subscribe(subject, {
-      queue: `${this.opts.cluster}.shard`,
       callback: (err, msg) => {
         if (err) return;
         try {
@@ -244,6 +281,13 @@ export class ClusterNode {
   }
 
   private onMessage(shard: number, msg: Msg): void {
+    if (!this.leases.valid(shard)) {
+      // Delivered after our lease lapsed (buffered in the socket while we were paused):
+      // the new owner got it too and answers it; an answer from here would come from
+      // stale memory, and even "unavailable" would make the caller send it twice.
+      if (this.leases.holds(shard) || this.subs.has(shard)) this.lose(shard, 'lease lapsed without a confirmed renewal');
+      return;
+    }
     const respond = (body: Parameters<typeof encode>[0]) => this.respondSoon(msg, body);
     const addr = parseEntitySubject(msg.subject);
     if (!addr || !this.host.has(addr.type)) {
@@ -285,10 +329,10 @@ export class ClusterNode {
     return work;
   }
 
-  /** The lease is gone (expired or taken): stop serving at once; fencing guards the store. */
-  private lose(shard: number): void {
+  /** The lease is gone (expired, taken or lapsed): stop serving at once; fencing guards the store. */
+  private lose(shard: number, reason = 'renewal refused'): void {
     if (this.handingOff.has(shard)) return;
-    this.opts.log.warn({ shard }, 'lost shard lease');
+    this.opts.log.warn({ shard, reason }, 'lost shard lease');
     this.leases.forget(shard);
     const sub = this.subs.get(shard);
     this.subs.delete(shard);
@@ -316,4 +360,9 @@ export class ClusterNode {
     await this.host.close();
     for (const svc of services) await svc.afterStop?.();
   }
+}
+
+/** Timeout of JetStream calls on the lease path: under a third of the TTL (the renewal interval). */
+export function leaseCallTimeoutMs(leaseTtlMs: number): number {
+  return Math.max(100, Math.floor(leaseTtlMs / 4));
 }

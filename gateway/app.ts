@@ -67,7 +67,11 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // Request (with an AbortController) per call, which was a tenth of a read's CPU.
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.use('*', authenticate(deps));
-  app.use('*', idempotency(deps.redis, deps.keyPrefix, deps.limits.idempotencyTtlSec));
+  app.use('*', idempotency(deps.redis, deps.keyPrefix, {
+    ttlSeconds: deps.limits.idempotencyTtlSec,
+    unknownHoldMs: deps.limits.idempotencyUnknownHoldMs ?? 60_000,
+    reissue: async (userId, device) => (await deps.users.reissue(userId, device)).token,
+  }));
 
   app.route('/', healthRoutes(deps, metrics.registry));
   app.route('/', authRoutes(deps));

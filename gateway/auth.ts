@@ -1,6 +1,7 @@
 // Authorisation: users send the bearer token from signup or login, which their session
-// entity checks on every request (it is the single owner, so a logout is seen at once
-// everywhere); operators send ADMIN_TOKEN from the environment.
+// entity (the single owner) vouches for — asked on a gateway's first sight of the token,
+// then remembered until its session entity announces a logout (LiveSessions); operators
+// send ADMIN_TOKEN from the environment.
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { RejectedError } from '../cluster/index.ts';
@@ -41,7 +42,8 @@ export function authenticate(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
     if (token && looksLikeToken(token)) {
       const tokenHash = hashToken(token);
       try {
-        const s = await sessions.check(tokenHash, { deadlineMs: 3000 });
+        const ask = () => sessions.check(tokenHash, { deadlineMs: 3000 });
+        const s = deps.liveSessions ? await deps.liveSessions.check(tokenHash, ask) : await ask();
         c.set('userId', s.userId);
         c.set('tokenHash', tokenHash);
       } catch (err) {

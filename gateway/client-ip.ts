@@ -1,13 +1,23 @@
-// The caller's IP: the socket's peer, or the first X-Forwarded-For hop when the gateway is
-// told it sits behind a proxy (trusting that header otherwise would let anyone pick an IP).
+// The caller's IP: the socket's peer, or — behind `trustProxy` proxies that each append
+// the address they saw to X-Forwarded-For — the entry the outermost trusted proxy added,
+// counted from the right. Entries further left were written by the client and prove
+// nothing; trusting them would let anyone pick the address its limits are counted under.
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { GatewayEnv } from './env.ts';
 
-export function clientIp(trustProxy: boolean): MiddlewareHandler<GatewayEnv> {
+/** The client address in an X-Forwarded-For value seen behind `hops` trusted proxies. */
+export function forwardedClient(header: string | undefined, hops: number): string | undefined {
+  if (!header || hops < 1) return undefined;
+  const entries = header.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (entries.length === 0) return undefined;
+  // Fewer entries than proxies: the request skipped some of them; the first is the best we have.
+  return entries[Math.max(0, entries.length - hops)];
+}
+
+export function clientIp(trustProxy: number): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    let ip: string | undefined;
-    if (trustProxy) ip = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    let ip = trustProxy > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustProxy) : undefined;
     if (!ip) {
       try {
         ip = getConnInfo(c).remote.address;

@@ -7,6 +7,7 @@ import type { OrderHistory } from '../actors/checkout/index.ts';
 import type { CatalogApi } from '../actors/catalog/index.ts';
 import type { CouponRepository } from '../stores/mysql/coupons.ts';
 import type { ShippingRepository } from '../stores/mysql/shipping.ts';
+import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
   /** Signup and login attempts per client IP per minute. */
@@ -19,8 +20,13 @@ export interface GatewayLimits {
   maxInflight: number;
   /** How long a finished Idempotency-Key response is kept for replay. */
   idempotencyTtlSec: number;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the gateway that append to X-Forwarded-For (0: none, use the
+   * socket's peer); the client is the entry the outermost of them added.
+   */
+  trustProxy: number;
+  /** How long an Idempotency-Key stays locked after an answer whose outcome is unknown. */
+  idempotencyUnknownHoldMs?: number;
 }
 
 export interface GatewayDeps {
@@ -50,4 +56,6 @@ export interface GatewayDeps {
   coupons: CouponRepository;
   /** Shipping rates per delivery cluster and weight class. */
   shippingRates: ShippingRepository;
+  /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
+  liveSessions?: LiveSessions;
 }

@@ -3,6 +3,14 @@
 // body), also while the first is still running (it waits for it); the same key with a
 // different body is 422 `idempotency_key_reused`. Keys are scoped per user, or per IP
 // for anonymous calls, so two callers never see each other's responses.
+//
+// Only final answers are kept: a 2xx or a 4xx other than a 429 (and the few refusals that
+// say "try again"). A 503 that says nothing was applied (`unavailable`, `overloaded`) frees
+// the key, so a retry does the work. An answer whose outcome is unknown (a `timeout`, a
+// 500) keeps the key locked for `unknownHoldMs`, longer than the first attempt can still be
+// running anywhere: a retry meanwhile gets 409 `request_in_progress` instead of doing the
+// work a second time. A bearer token in a kept answer (signup, login) is never stored: a
+// replay opens a fresh session for the same user instead.
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
@@ -10,16 +18,62 @@ import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
 
 interface Pending { s: 'pending'; fp: string }
-interface Done { s: 'done'; fp: string; status: number; body: string; type: string | null }
-type Stored = Pending | Done;
+interface Unknown { s: 'unknown'; fp: string; until: number }
+interface Done { s: 'done'; fp: string; status: number; body: string; type: string | null; reissue?: string }
+type Stored = Pending | Unknown | Done;
+
+export interface IdempotencyOptions {
+  /** How long a final answer is kept for replays. */
+  ttlSeconds: number;
+  /** How long a key stays locked after an answer whose outcome is unknown. */
+  unknownHoldMs: number;
+  /** Opens a fresh session for a replayed signup/login (whose token was not stored). */
+  reissue(userId: string, device: string): Promise<string>;
+}
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 const pendingTtlMs = 60_000;
 const waitForFirstMs = 15_000;
+/**
+ * 503 codes after which a retry is safe, so the key is freed for it: nothing was applied
+ * (`unavailable`, `overloaded`), or the order entity repeats the same stored charge and
+ * answers the order's true state (`payment_pending`).
+ */
+const notApplied = new Set(['unavailable', 'overloaded', 'payment_pending']);
+/** 4xx refusals that are not the request's final answer. */
+const notFinal = new Set(['rate_limited', 'request_in_progress', 'payment_in_progress']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function idempotency(redis: Redis, prefix: string, ttlSeconds: number): MiddlewareHandler<GatewayEnv> {
+function errorCode(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function inProgress(retryAfterMs: number): HttpError {
+  return new HttpError(409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed or its outcome is not known yet; retry later',
+    undefined, Math.max(1, Math.ceil(retryAfterMs / 1000)));
+}
+
+/** The answer to keep: its token replaced by a note to re-issue one (the token's hash is never needed). */
+function withoutToken(body: string): { body: string; reissue?: string } {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    if (typeof parsed.token === 'string' && typeof parsed.userId === 'string') {
+      const { token: _, ...rest } = parsed;
+      return { body: JSON.stringify(rest), reissue: parsed.userId };
+    }
+  } catch {
+    // not JSON: nothing to strip
+  }
+  return { body };
+}
+
+export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (c.req.method !== 'POST' || key === undefined) return next();
@@ -42,22 +96,45 @@ export function idempotency(redis: Redis, prefix: string, ttlSeconds: number): M
       if (stored.s === 'done') {
         const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
         if (stored.type) headers['Content-Type'] = stored.type;
-        return c.newResponse(stored.status === 204 ? null : stored.body, stored.status as 200, headers);
+        let replay = stored.body;
+        if (stored.reissue) {
+          const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
+          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });
+        }
+        return c.newResponse(stored.status === 204 ? null : replay, stored.status as 200, headers);
       }
-      if (Date.now() > until) {
-        throw new HttpError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being processed; retry shortly', undefined);
-      }
+      // Nothing will settle an unknown outcome before its hold ends: say so at once.
+      if (stored.s === 'unknown') throw inProgress(stored.until - Date.now());
+      if (Date.now() > until) throw inProgress(1000);
       await sleep(25);
     }
 
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      // Thrown past the error handler (should not happen): the outcome is unknown.
+      await hold(redis, redisKey, fp, opts.unknownHoldMs);
+      throw err;
+    }
     const res = c.res;
+    const text = await res.clone().text();
+    const code = res.status >= 400 ? errorCode(text) : undefined;
     if (res.status >= 500) {
-      // Nothing was promised: let a retry with the same key do the work.
+      if (code !== undefined && notApplied.has(code)) await redis.del(redisKey);
+      else await hold(redis, redisKey, fp, opts.unknownHoldMs);
+      return;
+    }
+    if (res.status === 429 || (code !== undefined && notFinal.has(code))) {
       await redis.del(redisKey);
       return;
     }
-    const done: Done = { s: 'done', fp, status: res.status, body: await res.clone().text(), type: res.headers.get('content-type') };
-    await redis.set(redisKey, JSON.stringify(done), 'EX', ttlSeconds);
+    const kept = withoutToken(text);
+    const done: Done = { s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'), ...(kept.reissue ? { reissue: kept.reissue } : {}) };
+    await redis.set(redisKey, JSON.stringify(done), 'EX', opts.ttlSeconds);
   };
+}
+
+async function hold(redis: Redis, redisKey: string, fp: string, ms: number): Promise<void> {
+  const unknown: Unknown = { s: 'unknown', fp, until: Date.now() + ms };
+  await redis.set(redisKey, JSON.stringify(unknown), 'PX', ms);
 }

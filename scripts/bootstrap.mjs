@@ -173,6 +173,8 @@ async function main() {
     const [file, ...args] = rest;
     if (!file) fail('usage: bootstrap.mjs bench FILE [args]');
     const child = spawn(process.execPath, [...tsx, file, ...args], { stdio: 'inherit', cwd: root });
+    // Passed on, so a bench that started servers and processes can stop them (npm run chaos).
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
     child.on('exit', (code) => process.exit(code ?? 0));
     return;
   }

@@ -4,6 +4,7 @@
 // charge and then does not answer in time (a retry with the same key gets the outcome).
 // Any other token is approved unless the configured decline rate says otherwise.
 import type { Pool } from '../../stores/mysql/index.ts';
+import { DirectWriter, type Writer } from '../../stores/mysql/journal.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type PaymentProvider } from './provider.ts';
 
 export interface SimulatedOptions {
@@ -18,23 +19,31 @@ export interface SimulatedOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class SimulatedCardProcessor implements PaymentProvider {
-  constructor(private readonly pool: Pool, private readonly opts: SimulatedOptions) {}
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so the processor's books join the node's write batches. */
+  constructor(private readonly pool: Pool, private readonly opts: SimulatedOptions, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
     if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);
     const declined = req.token === 'tok_decline' || (req.token !== 'tok_ok' && req.token !== 'tok_timeout' && Math.random() < this.opts.declineRate);
     // Record-if-new and read back in one round trip: INSERT IGNORE keeps the first outcome
     // for a key (also against a concurrent first attempt), and the SELECT returns it.
-    const [sets] = await this.pool.query(
-      `INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);
-       SELECT outcome, reason FROM sim_charges WHERE idempotency_key = ?;`,
-      [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now(), req.idempotencyKey],
-    );
-    const [inserted, rows] = sets as unknown as [{ affectedRows: number }, { outcome: string; reason: string | null }[]];
-    const row = rows[0]!;
-    const stored: ChargeResult = row.outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: row.reason ?? 'card_declined' };
+    const out = await this.writer.write([
+      {
+        sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
+        params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
+      },
+      { sql: 'SET @out_inserted = ROW_COUNT();' },
+      { sql: 'SELECT outcome, reason INTO @out_outcome, @out_reason FROM sim_charges WHERE idempotency_key = ?;', params: [req.idempotencyKey] },
+    ], `charge ${req.idempotencyKey}`, ['inserted', 'outcome', 'reason']);
+    const outcome = String(out.outcome);
+    const reason = out.reason === null || out.reason === undefined ? null : String(out.reason);
+    const stored: ChargeResult = outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: reason ?? 'card_declined' };
     // Only the first attempt for a key goes silent; a retry gets the recorded outcome.
-    if (req.token === 'tok_timeout' && inserted.affectedRows === 1) {
+    if (req.token === 'tok_timeout' && Number(out.inserted) === 1) {
       await sleep(this.opts.timeoutMs);
       throw new ProviderTimeoutError(`the processor did not answer within ${this.opts.timeoutMs} ms`);
     }

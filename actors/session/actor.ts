@@ -11,6 +11,11 @@ import { decideSession } from './state.ts';
 export interface SessionDeps {
   repo: SessionRepository;
   idleTimeoutMs?: number;
+  /**
+   * Told after a logout is durable and before it is answered (also for a repeated logout,
+   * in case the first announcement was lost with its node): gateways drop the session.
+   */
+  onClosed?(sessionId: string): void;
 }
 
 interface SessionState {
@@ -49,6 +54,7 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
         ctx.stop();
         return state;
       }
+      if (msg.op === 'close') deps.onClosed?.(ctx.id);
       reply.ok(d.ok);
       const next: SessionState = { fence: state.fence, record: d.next, seenWritten: state.seenWritten };
       if (next.record && now - next.seenWritten > touchEveryMs) {

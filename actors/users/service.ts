@@ -75,6 +75,11 @@ export class UsersService {
     return this.openSession(cred.userId, device);
   }
 
+  /** A fresh session for a user whose identity was already proven (an idempotent replay of signup or login). */
+  reissue(userId: string, device: string): Promise<Authenticated> {
+    return this.openSession(userId, device);
+  }
+
   private async openSession(userId: string, device: string): Promise<Authenticated> {
     const t = issueToken();
     await this.deps.sessions.open(t.tokenHash, userId, device, this.deps.sessionTtlMs);

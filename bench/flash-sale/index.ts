@@ -5,6 +5,7 @@ import { parseOptions, usage, UsageError, type Options, type StrategyName } from
 import { runSale } from './run-sale.ts';
 import { isBad, json, summarize, table, type Outcome, type StrategyResult } from './report.ts';
 import type { Strategy } from './strategy.ts';
+import { saveResult } from '../support/results.ts';
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 const mysqlUrl = env('MYSQL_URL', defaultMysqlUrl);
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
   const outcomes = new Map<string, Outcome>();
   for (const name of opts.only) outcomes.set(name, await runOne(name, opts));
   process.stdout.write(`${table(outcomes)}\n`);
+  saveResult('flash-sale', JSON.parse(json(outcomes)));
   if (opts.json) process.stdout.write(`${json(outcomes)}\n`);
   return [...outcomes.values()].some(isBad) ? 1 : 0;
 }

@@ -13,6 +13,12 @@ export interface Options {
   json: boolean;
   /** `nats`: the strategies side by side; `http`: the whole sale through checkout and pay. */
   via: 'nats' | 'http';
+  /** --via http only: a running gateway to aim at instead of starting one. */
+  url?: string;
+  /** --via http with --url: the running system's MariaDB, for the paid-rows check. */
+  mysqlUrl?: string;
+  adminToken?: string;
+  sku?: string;
 }
 
 export class UsageError extends Error {
@@ -27,7 +33,13 @@ export const usage = `usage: bench/flash-sale/index.ts [--buyers N] [--stock N] 
   --only         comma-separated subset of: ${strategyNames.join(', ')}
   --via http     instead, the whole sale through the gateway: checkout + pay per buyer
                  (defaults then 20000 buyers, 10000 units), next to the hello ceiling
-  --json         end stdout with one JSON line of the results`;
+  --url URL      with --via http: aim at a running gateway (needs its admin token in
+                 --admin-token or ADMIN_TOKEN; /bench/hello when it has BENCH_ROUTES=1)
+  --mysql-url U  with --url: that system's MariaDB, to check paid rows = paid answers
+  --sku SKU      with --url: the product to sell (default SKU-00001; its stock is SET)
+  --json         end stdout with one JSON line of the results
+  Every run is saved as JSON under bench/results/ (npm run bench:compare A B).
+  Scenario: --via http --buyers 100000 --stock 50000 (100,000 attempts for 50,000 units).`;
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
@@ -66,12 +78,17 @@ export function parseOptions(argv: string[]): Options {
         only: { type: 'string' },
         json: { type: 'boolean', default: false },
         via: { type: 'string' },
+        url: { type: 'string' },
+        'mysql-url': { type: 'string' },
+        'admin-token': { type: 'string' },
+        sku: { type: 'string' },
       },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const via = values.via ?? 'nats';
+  if (values.url !== undefined && via !== 'http') throw new UsageError('--url needs --via http (the other strategies are not HTTP)');
   if (via !== 'nats' && via !== 'http') throw new UsageError(`--via: "${via}" is not nats or http`);
   // Through HTTP every sale is two requests and an order: a smaller default sale.
   const http = via === 'http';
@@ -83,5 +100,19 @@ export function parseOptions(argv: string[]): Options {
     nodes: whole('nodes', values.nodes, 1, 1, 64),
     only: pickStrategies(values.only),
     json: values.json ?? false,
+    ...(values.url !== undefined ? { url: checkUrl(values.url) } : {}),
+    ...(values['mysql-url'] !== undefined ? { mysqlUrl: values['mysql-url'] } : {}),
+    ...(values['admin-token'] !== undefined ? { adminToken: values['admin-token'] } : {}),
+    ...(values.sku !== undefined ? { sku: values.sku } : {}),
   };
+}
+
+function checkUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+    return raw.replace(/\/$/, '');
+  } catch {
+    throw new UsageError(`--url: "${raw}" is not an http(s) URL`);
+  }
 }

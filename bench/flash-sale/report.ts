@@ -1,6 +1,7 @@
 // Turns sale runs into the numbers the bench reports: the stdout table, the actor's
 // throughput ratios and the machine-readable JSON line.
 import type { SaleRun } from './run-sale.ts';
+import { Latencies } from '../support/histogram.ts';
 
 export interface StrategyResult {
   ok: number;
@@ -12,6 +13,8 @@ export interface StrategyResult {
   attemptsPerSec: number;
   p50: number;
   p99: number;
+  p999: number;
+  maxMs: number;
   seconds: number;
   durable: boolean;
   durableCount?: number;
@@ -30,16 +33,12 @@ export type Outcome = StrategyResult | StrategyFailure;
 
 const isFailure = (o: Outcome): o is StrategyFailure => 'failed' in o;
 
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
-}
-
 const round = (n: number, digits: number): number => Number(n.toFixed(digits));
 
 export function summarize(run: SaleRun, stock: number, durable: boolean): StrategyResult {
-  const sorted = run.latencies.slice().sort();
+  const h = new Latencies();
+  for (const ms of run.latencies) h.record(ms);
+  const lat = h.summary();
   const result: StrategyResult = {
     ok: run.succeeded,
     rejected: run.rejected,
@@ -47,8 +46,10 @@ export function summarize(run: SaleRun, stock: number, durable: boolean): Strate
     oversold: Math.max(0, run.succeeded - stock),
     perSec: round(run.succeeded / run.seconds, 1),
     attemptsPerSec: round(run.latencies.length / run.seconds, 1),
-    p50: round(percentile(sorted, 0.5), 3),
-    p99: round(percentile(sorted, 0.99), 3),
+    p50: lat.p50,
+    p99: lat.p99,
+    p999: lat.p999,
+    maxMs: lat.max,
     seconds: round(run.seconds, 3),
     durable,
   };
@@ -82,14 +83,14 @@ function durableCell(o: StrategyResult): string {
 }
 
 export function table(outcomes: Map<string, Outcome>): string {
-  const header = ['strategy', 'succeeded', 'rejected', 'errors', 'oversold', 'reservations/s', 'p50 ms', 'p99 ms', 'durable check'];
+  const header = ['strategy', 'succeeded', 'rejected', 'errors', 'oversold', 'reservations/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'durable check'];
   const rows: string[][] = [];
   for (const [name, o] of outcomes) {
     if (isFailure(o)) rows.push([name, `FAILED: ${o.error}`]);
     else {
       rows.push([
         name, String(o.ok), String(o.rejected), String(o.errors), String(o.oversold),
-        o.perSec.toFixed(0), o.p50.toFixed(2), o.p99.toFixed(2), durableCell(o),
+        o.perSec.toFixed(0), o.p50.toFixed(2), o.p99.toFixed(2), o.p999.toFixed(2), o.maxMs.toFixed(2), durableCell(o),
       ]);
     }
   }

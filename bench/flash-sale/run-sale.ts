@@ -1,6 +1,7 @@
 // Drives one strategy through the sale: exactly `concurrency` workers in a closed loop
 // pulling buyer ids 0..buyers-1, timing every buy.
 import type { Strategy } from './strategy.ts';
+import { startProgress } from '../support/progress.ts';
 
 export interface SaleRun {
   succeeded: number;
@@ -35,7 +36,7 @@ export async function runSale(strategy: Strategy, buyers: number, concurrency: n
   };
 
   const started = performance.now();
-  const progress = startProgress(strategy.name, buyers, started, () => succeeded + rejected + errors);
+  const progress = startProgress(strategy.name, buyers, () => succeeded + rejected + errors, 'buys');
   try {
     await Promise.all(Array.from({ length: Math.min(concurrency, buyers) }, worker));
   } finally {
@@ -43,30 +44,4 @@ export async function runSale(strategy: Strategy, buyers: number, concurrency: n
   }
   const seconds = (performance.now() - started) / 1000;
   return { succeeded, rejected, errors, firstError, seconds, latencies };
-}
-
-/**
- * A single self-overwriting line on stderr, once a second, when stderr is a terminal;
- * nothing when it is a file or pipe, where carriage returns would only make a mess.
- */
-function startProgress(name: string, buyers: number, started: number, done: () => number): { stop(): void } {
-  if (!process.stderr.isTTY) return { stop() {} };
-  let lastDone = 0;
-  let lastAt = started;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const count = done();
-    const rate = ((count - lastDone) * 1000) / (now - lastAt);
-    lastDone = count;
-    lastAt = now;
-    const pct = ((count / buyers) * 100).toFixed(1);
-    process.stderr.write(`\r\x1b[K${name}: ${count}/${buyers} (${pct}%) ${Math.round(rate)} buys/s`);
-  }, 1000);
-  timer.unref();
-  return {
-    stop() {
-      clearInterval(timer);
-      process.stderr.write('\r\x1b[K');
-    },
-  };
 }

@@ -1,68 +1,82 @@
 // `bench:flash-sale --via http`: the whole sale through the gateway's buy-now path — each
-// buyer POSTs /v1/checkout with one unit, then pays — against node and gateway processes
-// started here, next to the `hello` ceiling (a bare Hono route) measured in the same run.
-import { addAddress, benchCheckoutEnv, seedRoutes } from '../commerce-setup.ts';
-import autocannon from 'autocannon';
-import { createPool } from '../../stores/mysql/index.ts';
-import { ProductRepository } from '../../stores/mysql/products.ts';
-import { demoProducts, demoWarehouses } from '../../app/demo.ts';
-import { freshEnv, startApp, type Proc } from '../../test/support/harness.ts';
+// attempt POSTs /v1/checkout for one unit, then pays — next to the `hello` ceiling (a bare
+// Hono route) measured in the same run. Starts its own node(s) and gateway, or with
+// `--url` aims at a running gateway. Reports orders/s, attempts/s, HdrHistogram
+// percentiles of checkout+pay, CPU seconds per process and per order, and checks that
+// MariaDB holds exactly the acknowledged paid orders and that nothing is left reserved.
+import { randomBytes } from 'node:crypto';
+import { addAddress } from '../commerce-setup.ts';
+import { Latencies } from '../support/histogram.ts';
+import { measureCpu, perUnit, formatPerUnit } from '../support/cpu.ts';
+import { LeanClient } from '../support/http-client.ts';
+import { measureHello } from '../support/hello.ts';
+import { startProgress } from '../support/progress.ts';
+import { saveResult } from '../support/results.ts';
+import { openTarget } from '../support/target.ts';
 
-export interface HttpSaleOptions { buyers: number; stock: number; concurrency: number; nodes: number; json: boolean }
+export interface HttpSaleOptions {
+  buyers: number;
+  stock: number;
+  concurrency: number;
+  nodes: number;
+  json: boolean;
+  url?: string;
+  mysqlUrl?: string;
+  sku?: string;
+  adminToken?: string;
+}
 
 const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`);
 
-async function post(url: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+interface Inventory { onHand: number; reserved: number }
 
 export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
-  const env = await freshEnv('benchfshttp', { SHARDS: '64', LEASE_TTL_MS: '3000', LOG_LEVEL: 'warn', PAYMENT_LATENCY_MS: '0' });
-  const pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
-  const procs: Proc[] = [];
+  const target = await openTarget({ ...(opts.url ? { url: opts.url } : {}), ...(opts.mysqlUrl ? { mysqlUrl: opts.mysqlUrl } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}), nodes: opts.nodes, products: 10, suite: 'benchfshttp' });
+  const client = new LeanClient(target.url, opts.concurrency);
   try {
-    await new ProductRepository(pool).upsertMany(demoProducts(10));
-    for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
-    await seedRoutes(pool);
-    for (let i = 0; i < opts.nodes; i++) procs.push(await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv }));
-    const gw = await startApp(env.env, 'gateway', {
-      PORT: '0', ADMIN_TOKEN: 'benchadmin', BENCH_ROUTES: '1', RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
-    });
-    procs.push(gw);
-    const base = gw.url!;
-    const sku = 'SKU-00001';
-
-    say(`signing up ${Math.min(opts.concurrency, opts.buyers)} buyers (one per connection)`);
-    const tokens: string[] = [];
-    for (let i = 0; i < Math.min(opts.concurrency, opts.buyers); i++) {
-      const r = await fetch(`${base}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `buyer${i}@bench.example`, password: 'benchmark-password', name: `Buyer ${i}` }) });
-      tokens.push(((await r.json()) as { token: string }).token);
-      await addAddress(base, tokens[tokens.length - 1]!);
+    const sku = opts.sku ?? 'SKU-00001';
+    const run = randomBytes(3).toString('hex');
+    const sellers = Math.min(opts.concurrency, opts.buyers);
+    say(`signing up ${sellers} buyers (one per connection) at ${target.url}`);
+    const buyers: { token: string; userId: string }[] = [];
+    for (let i = 0; i < sellers; i += 8) {
+      buyers.push(...await Promise.all(Array.from({ length: Math.min(8, sellers - i) }, async (_, j) => {
+        const r = await client.postJson('/v1/auth/signup', undefined, { email: `buyer${i + j}-${run}@bench.example`, password: 'benchmark-password', name: `Buyer ${i + j}` });
+        if (r.status !== 201) throw new Error(`signup ${r.status} ${JSON.stringify(r.body)}`);
+        await addAddress(target.url, String(r.body.token));
+        return { token: String(r.body.token), userId: String(r.body.userId) };
+      })));
     }
-    const stocked = await fetch(`${base}/v1/admin/inventory/${sku}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: 'Bearer benchadmin' }, body: JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: opts.stock }] }) });
-    if (stocked.status !== 200) throw new Error(`could not set stock: ${stocked.status}`);
+    const stocked = await client.request('PUT', `/v1/admin/inventory/${sku}`, { 'content-type': 'application/json', authorization: `Bearer ${target.adminToken}` },
+      JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: opts.stock }] }));
+    if (stocked.status !== 200) throw new Error(`could not set stock (needs the admin token: --admin-token or ADMIN_TOKEN): ${stocked.status} ${stocked.text}`);
 
     say(`hello ceiling: ${opts.concurrency} connections for 5 s`);
-    const hello = await autocannon({ url: `${base}/bench/hello`, connections: opts.concurrency, duration: 5 });
+    const hello = await measureHello(target.url, opts.concurrency, 5);
+    if (!hello) say('the gateway does not serve /bench/hello (BENCH_ROUTES=1): no ratios');
 
-    say(`selling ${opts.stock} units to ${opts.buyers} buyers through checkout + pay, ${opts.concurrency} at a time`);
-    const latencies = new Float64Array(opts.buyers);
+    say(`selling ${opts.stock} units to ${opts.buyers} attempts through checkout + pay, ${opts.concurrency} at a time`);
+    const latency = new Latencies();
     let next = 0;
     let ok = 0;
     let rejected = 0;
     let errors = 0;
+    let requests = 0;
     let firstError: string | undefined;
+    const cpu = measureCpu(target.pids);
     const started = performance.now();
-    await Promise.all(tokens.map(async (token) => {
+    const progress = startProgress('sale', opts.buyers, () => ok + rejected + errors, 'attempts');
+    await Promise.all(buyers.map(async ({ token }) => {
       for (let i = next++; i < opts.buyers; i = next++) {
         const t0 = performance.now();
         try {
-          const order = await post(`${base}/v1/checkout`, token, { items: [{ sku, qty: 1 }] });
-          if (order.status === 409) rejected++;
+          requests++;
+          const order = await client.postJson('/v1/checkout', token, { items: [{ sku, qty: 1 }] });
+          if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') rejected++;
           else if (order.status !== 201) throw new Error(`checkout ${order.status} ${JSON.stringify(order.body)}`);
           else {
-            const paid = await post(`${base}/v1/orders/${String(order.body.orderId)}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
+            requests++;
+            const paid = await client.postJson(`/v1/orders/${String(order.body.orderId)}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
             if (paid.status !== 200) throw new Error(`pay ${paid.status} ${JSON.stringify(paid.body)}`);
             ok++;
           }
@@ -70,35 +84,51 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
           errors++;
           firstError ??= (err as Error).message;
         }
-        latencies[i] = performance.now() - t0;
+        latency.record(performance.now() - t0);
       }
     }));
     const seconds = (performance.now() - started) / 1000;
-    latencies.sort();
-    const at = (q: number) => Number(latencies[Math.min(opts.buyers - 1, Math.floor(q * opts.buyers))]!.toFixed(2));
-    const [[paidRow]] = (await pool.query("SELECT COUNT(*) AS n FROM orders WHERE status = 'paid'")) as unknown as [[{ n: number }]];
-    const inv = (await (await fetch(`${base}/v1/inventory/${sku}`)).json()) as { onHand: number; reserved: number };
-    const paidInDb = Number(paidRow.n);
+    progress.stop();
+    const cpuSeconds = cpu.stop();
+    const lat = latency.summary();
+
+    const inv = JSON.parse((await client.request('GET', `/v1/inventory/${sku}`, {})).text) as Inventory;
+    let paidInDb: number | undefined;
+    if (target.pool) {
+      const [rows] = await target.pool.query("SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND user_id IN (?)", [buyers.map((b) => b.userId)]);
+      paidInDb = Number((rows as { n: number }[])[0]?.n ?? 0);
+    }
+    const ordersPerSec = Math.round(ok / seconds);
+    const attemptsPerSec = Math.round(opts.buyers / seconds);
     const result = {
-      orders: ok, rejected, errors, oversold: Math.max(0, ok - opts.stock, paidInDb - opts.stock),
-      ordersPerSec: Math.round(ok / seconds), attemptsPerSec: Math.round(opts.buyers / seconds), p50: at(0.5), p99: at(0.99), seconds: Number(seconds.toFixed(2)),
-      paidInDb, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
-      helloPerSec: Math.round(hello.requests.average),
+      via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes,
+      orders: ok, rejected, errors, firstError: firstError ?? null,
+      oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
+      ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
+      latencyMs: lat,
+      paidInDb: paidInDb ?? null, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
+      hello: hello ?? null,
+      cpuSeconds, cpuMsPerOrder: perUnit(cpuSeconds, ok),
+      ratios: hello ? {
+        'orders/hello': Number((ordersPerSec / hello.perSec).toFixed(4)),
+        'requests/hello': Number((requests / seconds / hello.perSec).toFixed(4)),
+      } : null,
     };
-    const ratio = Number((result.ordersPerSec / result.helloPerSec).toFixed(3));
-    const requestRatio = Number(((result.ordersPerSec * 2 + (result.attemptsPerSec - result.ordersPerSec)) / result.helloPerSec).toFixed(3));
     if (firstError) say(`first error: ${firstError}`);
-    process.stdout.write(`path            orders/s  attempts/s  p50 ms  p99 ms  paid  rejected  errors  oversold  hello req/s\n`);
-    process.stdout.write(`checkout+pay ${String(result.ordersPerSec).padStart(11)} ${String(result.attemptsPerSec).padStart(11)} ${String(result.p50).padStart(7)} ${String(result.p99).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(result.helloPerSec).padStart(12)}\n`);
-    process.stdout.write(`orders/s ÷ hello req/s: ${ratio}; HTTP requests/s ÷ hello: ${requestRatio}\n`);
-    process.stdout.write(`MariaDB: ${paidInDb} paid orders; stock after: onHand ${inv.onHand}, reserved ${inv.reserved}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ via: 'http', ...result, ratios: { 'orders/hello': ratio, 'requests/hello': requestRatio } })}\n`);
-    const consistent = paidInDb === ok && inv.onHand === opts.stock - ok && inv.reserved === 0;
-    if (!consistent) say(`MISMATCH: acknowledged ${ok}, paid in MariaDB ${paidInDb}, onHand ${inv.onHand}, reserved ${inv.reserved}`);
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    out(`path          orders/s  attempts/s  p50 ms  p99 ms  p99.9 ms  max ms  paid  rejected  errors  oversold  hello req/s`);
+    out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
+    if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
+    out(`sale took ${result.seconds} s; CPU seconds: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out(`CPU ms per paid order: ${formatPerUnit(result.cpuMsPerOrder)} (servers shared with other users of this machine count their load too)`);
+    out(`MariaDB: ${paidInDb ?? 'not checked (give --mysql-url)'} paid orders; stock after: onHand ${inv.onHand}, reserved ${inv.reserved}`);
+    saveResult('flash-sale-http', result);
+    if (opts.json) out(JSON.stringify(result));
+    const consistent = (paidInDb === undefined || paidInDb === ok) && inv.onHand === opts.stock - ok && inv.reserved === 0;
+    if (!consistent) say(`MISMATCH: acknowledged ${ok}, paid in MariaDB ${paidInDb}, onHand ${inv.onHand} (expected ${opts.stock - ok}), reserved ${inv.reserved}`);
     return result.oversold > 0 || !consistent ? 1 : 0;
   } finally {
-    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
-    await pool.end().catch(() => undefined);
-    await env.cleanup();
+    await client.close();
+    await target.close();
   }
 }

@@ -35,13 +35,19 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     await attemptsFromIp(c);
     const input = await body(c, loginBody);
     const account = `loginfail:${createHash('sha256').update(normalizeEmail(input.email)).digest('hex').slice(0, 32)}`;
-    const failures = await limiter.peek(account);
-    if (failures.count >= limits.loginFailuresPerMin) throw tooMany('failed logins for this account', limits.loginFailuresPerMin, minute, failures.resetMs);
+    // Counted before the password is checked, atomically, so parallel guesses cannot all
+    // pass a check made before any of them was counted; a login that turns out right (or
+    // fails for another reason) takes its count back.
+    const counted = await limiter.hit(account, minute);
+    if (counted.count > limits.loginFailuresPerMin) throw tooMany('failed logins for this account', limits.loginFailuresPerMin, minute, counted.resetMs);
+    let failed = false;
     try {
       return c.json(await deps.users.login(input, device(c)), 200);
     } catch (err) {
-      if (err instanceof RejectedError && err.code === 'invalid_credentials') await limiter.hit(account, minute);
+      failed = err instanceof RejectedError && err.code === 'invalid_credentials';
       throw err;
+    } finally {
+      if (!failed) await limiter.hit(account, minute, -1).catch(() => undefined);
     }
   });
 

@@ -1,9 +1,10 @@
 // Carts in MariaDB, written only by the `cart:<userId>` actor. Every write is conditional
 // on the activation's epoch and the version it loaded, so a node that lost its shard
 // cannot overwrite.
-import { withTransaction, type Pool } from './pool.ts';
-import { checkFence, claimEpoch, type Fence } from './epochs.ts';
-import { FencedWriteError } from './writes.ts';
+import type { Pool } from './pool.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
+import type { Statement } from './writes.ts';
+import { DirectWriter, type Writer } from './journal.ts';
 
 export interface CartLineRecord {
   sku: string;
@@ -33,7 +34,12 @@ export interface CartWrite {
 }
 
 export class CartRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so cart writes share its batches (default: one transaction each). */
+  constructor(private readonly pool: Pool, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
 
   /** Claims the cart for a new activation; call before `load`. */
   claim(userId: string): Promise<Fence> {
@@ -56,25 +62,24 @@ export class CartRepository {
     return { version, lines };
   }
 
-  /** Applies one change in one transaction; throws FencedWriteError when the version moved. */
+  /**
+   * Applies one change as one transaction in one round trip (or one part of a journal
+   * batch): the fence, the version check, the lines. Throws FencedWriteError when the
+   * epoch or the version moved.
+   */
   async write(w: CartWrite): Promise<void> {
-    return withTransaction(this.pool, async (conn) => {
-      await checkFence(conn, w.fence);
-      if (w.expectedVersion === 0) {
-        const [res] = await conn.query('INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1)', [w.userId]);
-        if ((res as { affectedRows: number }).affectedRows !== 1) throw new FencedWriteError(`cart ${w.userId}`);
-      } else {
-        const [res] = await conn.query('UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?', [w.userId, w.expectedVersion]);
-        if ((res as { affectedRows: number }).affectedRows !== 1) throw new FencedWriteError(`cart ${w.userId}`);
-      }
-      if (w.upsert.length > 0) {
-        await conn.query(
-          `INSERT INTO cart_lines (user_id, sku, qty, price, currency, added_at, shown_price) VALUES ?
-           ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price)`,
-          [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null])],
-        );
-      }
-      if (w.remove.length > 0) await conn.query('DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?)', [w.userId, w.remove]);
-    });
+    const statements: Statement[] = [guard(w.fence)];
+    if (w.expectedVersion === 0) statements.push({ sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES (?, 1);', params: [w.userId] });
+    else statements.push({ sql: 'UPDATE carts SET version = version + 1 WHERE user_id = ? AND version = ?;', params: [w.userId, w.expectedVersion] });
+    statements.push({ sql: "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;" });
+    if (w.upsert.length > 0) {
+      statements.push({
+        sql: `INSERT INTO cart_lines (user_id, sku, qty, price, currency, added_at, shown_price) VALUES ?
+           ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);`,
+        params: [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null])],
+      });
+    }
+    if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
+    await this.writer.write(statements, `cart ${w.userId}`);
   }
 }

@@ -3,7 +3,8 @@
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
-import { FencedWriteError, atomically } from './writes.ts';
+import { FencedWriteError } from './writes.ts';
+import { DirectWriter, type Writer } from './journal.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed'
   | 'shipped' | 'delivered' | 'refunding' | 'refunded' | 'return_requested';
@@ -167,7 +168,12 @@ function fromRow(r: Row): OrderRecord {
 
 export class OrderRepository {
   /** With `fence`, every write of an order is also conditional on that activation's epoch. */
-  constructor(private readonly pool: Pool, private readonly fence?: Fence) {}
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so order writes share its batches (default: one transaction each). */
+  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
 
   /** Claims an order for a new activation of its checkout actor; call before `get`. */
   claim(orderId: string): Promise<Fence> {
@@ -176,7 +182,7 @@ export class OrderRepository {
 
   /** The same repository, its writes fenced by `fence` (the order's activation). */
   fencedBy(fence: Fence): OrderRepository {
-    return new OrderRepository(this.pool, fence);
+    return new OrderRepository(this.pool, fence, this.writer);
   }
 
   /** The fence's statement and params, to put first in a write (none when unfenced). */
@@ -184,6 +190,12 @@ export class OrderRepository {
     if (!this.fence) return { statements: [], params: [] };
     const g = guard(this.fence);
     return { statements: [g.sql], params: g.params ?? [] };
+  }
+
+  /** Statements and their values in order, as one transaction (or journal part). */
+  private commit(statements: string[], params: unknown[], what: string): Promise<unknown> {
+    // The values belong to the statements in order; one Statement carrying them all is the same SQL.
+    return this.writer.write([{ sql: statements.join('\n'), params }], what);
   }
 
   async get(orderId: string): Promise<OrderRecord | undefined> {
@@ -246,12 +258,13 @@ export class OrderRepository {
     params.push(o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
       o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt, o.shipping, o.pointsUsed, o.couponKind, o.deliveryDays,
       o.orderId, o.createdAt, o.status, detail);
-    await this.pool.query(atomically(statements), params).catch((err: unknown) => {
+    // A refusal above (a SIGNAL) rolls back this order's part alone (a journal part has its savepoint).
+    await this.commit(statements, params, `order ${o.orderId}`).catch((err: unknown) => {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
       if (message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       if (message === 'insufficient_points' || message === 'too_many_open_orders') throw new OrderRefusedError(message);
-      if ((err as { code?: string }).code === 'ER_DUP_ENTRY') throw new OrderRefusedError('order_exists');
+      if ((err as { code?: string }).code === 'ER_DUP_ENTRY' || (err as { errno?: number }).errno === 1062) throw new OrderRefusedError('order_exists');
       throw err;
     });
   }
@@ -321,7 +334,7 @@ export class OrderRepository {
       params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
     }
     try {
-      await this.pool.query(atomically(statements), params);
+      await this.commit(statements, params, `order ${o.orderId}`);
     } catch (err) {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });

@@ -2,7 +2,7 @@
 // by the activation's epoch. Rows carry the token's hash, never the token.
 import type { Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
-import { writeAtomically } from './writes.ts';
+import { DirectWriter, type Writer } from './journal.ts';
 
 export interface SessionRecord {
   sessionId: string;
@@ -21,7 +21,12 @@ interface SessionRow {
 }
 
 export class SessionRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly writer: Writer;
+
+  /** `writer`: the node's journal, so session writes share its batches (default: one transaction each). */
+  constructor(private readonly pool: Pool, writer?: Writer) {
+    this.writer = writer ?? new DirectWriter(pool);
+  }
 
   /** Claims the session for a new activation; call before `load`. */
   claim(sessionId: string): Promise<Fence> {
@@ -40,7 +45,7 @@ export class SessionRepository {
   }
 
   async insert(fence: Fence, s: SessionRecord): Promise<void> {
-    await writeAtomically(this.pool, [guard(fence), {
+    await this.writer.write([guard(fence), {
       sql: 'INSERT INTO sessions (session_id, token_hash, user_id, device, created_at, expires_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?);',
       params: [s.sessionId, s.tokenHash, s.userId, s.device, s.createdAt, s.expiresAt, s.lastSeenAt, s.revokedAt],
     }], `session ${s.sessionId}`);
@@ -48,13 +53,13 @@ export class SessionRepository {
 
   /** Revocation and last-seen only move forward, so these need the epoch but no version. */
   async revoke(fence: Fence, sessionId: string, at: number): Promise<void> {
-    await writeAtomically(this.pool, [guard(fence), {
+    await this.writer.write([guard(fence), {
       sql: 'UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE session_id = ?;', params: [at, sessionId],
     }], `session ${sessionId}`);
   }
 
   async touch(fence: Fence, sessionId: string, lastSeenAt: number): Promise<void> {
-    await writeAtomically(this.pool, [guard(fence), {
+    await this.writer.write([guard(fence), {
       sql: 'UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, ?) WHERE session_id = ?;', params: [lastSeenAt, sessionId],
     }], `session ${sessionId}`);
   }

@@ -1,0 +1,39 @@
+// Saves a bench's result as JSON under bench/results/ (ignored by git) with what is needed
+// to compare runs later: the git commit, Node version, CPU count and the command line.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { root } from '../../test/support/harness.ts';
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface SavedMeta {
+  bench: string;
+  at: string;
+  commit: string;
+  node: string;
+  cpus: number;
+  argv: string[];
+}
+
+/** Writes `{meta, result}` to bench/results/<bench>-<time>.json; returns the path. */
+export function saveResult(bench: string, result: unknown): string {
+  const meta: SavedMeta = {
+    bench, at: new Date().toISOString(), commit: gitCommit(), node: process.version, cpus: cpus().length, argv: process.argv.slice(2),
+  };
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${bench}-${meta.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ meta, result }, null, 2)}\n`);
+  process.stderr.write(`[${bench}] saved ${file}\n`);
+  return file;
+}

@@ -1,0 +1,188 @@
+// The node's write pipeline: one group-commit journal per process that gathers the
+// compound writes of every entity on it (orders, payments, carts, sessions) and commits
+// them as ONE transaction in ONE round trip per batch, answering each only after that
+// COMMIT. Each entity's part stays fenced on its own: it runs in its own block behind a
+// savepoint, so a part whose guard (epochs.ts) or version check fails — or that fails in
+// any other way — is rolled back to its savepoint and reported to its writer alone, while
+// the other parts of the batch commit. While one batch is in flight the next gathers
+// (up to `depth` in flight), so a thousand writers cost a handful of transactions.
+//
+// A part may hand values back (a charge's recorded outcome): it writes them into
+// `@out_<name>` user variables, which the journal renames per part and reads back.
+//
+// @example
+// await journal.write([guard(fence), { sql: 'UPDATE t SET v = ? WHERE id = ?', params: [v, id] }], 'thing 1');
+import type { Pool } from './pool.ts';
+import { RetryableWriteError, atomically, writeFailure, type Statement } from './writes.ts';
+
+/** What a part's statements wrote into `@out_<name>` variables, by name. */
+export type PartOutputs = Record<string, unknown>;
+
+/** Where compound writes go: straight to the pool, or through a node journal. */
+export interface Writer {
+  /** Runs `statements` as one transaction (or one part of one); rejects like `writeAtomically`. */
+  write(statements: Statement[], what: string, outputs?: string[]): Promise<PartOutputs>;
+}
+
+/** The unbatched writer: one compound transaction per call. */
+export class DirectWriter implements Writer {
+  constructor(private readonly pool: Pool) {}
+
+  async write(statements: Statement[], what: string, outputs: string[] = []): Promise<PartOutputs> {
+    const params = statements.flatMap((s) => s.params ?? []);
+    const outVars = outputs.map((o) => `@out_${o}`);
+    const sql = atomically(statements.map((s) => s.sql)) + (outputs.length > 0 ? `; SELECT ${outVars.join(', ')}` : '');
+    try {
+      const [res] = await this.pool.query(sql, params);
+      if (outputs.length === 0) return {};
+      const sets = res as unknown as unknown[];
+      const row = (sets[sets.length - 1] as Record<string, unknown>[])[0] ?? {};
+      return Object.fromEntries(outputs.map((o, i) => [o, row[outVars[i]!]]));
+    } catch (err) {
+      throw writeFailure(err, what);
+    }
+  }
+}
+
+interface Part {
+  statements: Statement[];
+  what: string;
+  outputs: string[];
+  resolve(out: PartOutputs): void;
+  reject(err: unknown): void;
+}
+
+export interface JournalOptions {
+  /** Batches in flight at once (default 2). */
+  depth?: number;
+  /** Parts per batch at most (default 256). */
+  maxParts?: number;
+  /** Whole-batch retries after a deadlock or lock wait (default 3). */
+  retries?: number;
+}
+
+const outPattern = /@out_([A-Za-z0-9_]+)/g;
+const namePattern = /^[A-Za-z0-9_]{1,40}$/;
+
+/** An error like mysql2's, for one part: callers map `sqlMessage` and `errno` as before. */
+class PartError extends Error {
+  override name = 'PartError';
+  readonly code: string;
+  constructor(readonly sqlMessage: string, readonly errno: number) {
+    super(sqlMessage);
+    this.code = errno === 1644 ? 'ER_SIGNAL_EXCEPTION' : `ER_${errno}`;
+  }
+}
+
+export class Journal implements Writer {
+  private gathering: Part[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly depth: number;
+  private readonly maxParts: number;
+  private readonly retries: number;
+  /** Batches and parts committed, for the benches and /metrics. */
+  readonly stats = { batches: 0, parts: 0, partFailures: 0, batchFailures: 0 };
+
+  constructor(private readonly pool: Pool, opts: JournalOptions = {}) {
+    this.depth = opts.depth ?? 2;
+    this.maxParts = opts.maxParts ?? 256;
+    this.retries = opts.retries ?? 3;
+  }
+
+  write(statements: Statement[], what: string, outputs: string[] = []): Promise<PartOutputs> {
+    for (const o of outputs) if (!namePattern.test(o)) throw new Error(`journal output name ${JSON.stringify(o)} is not A-Za-z0-9_`);
+    return new Promise<PartOutputs>((resolve, reject) => {
+      this.gathering.push({ statements, what, outputs, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.depth) return;
+    this.scheduled = true;
+    // After this turn's I/O callbacks: writes decided in the same burst share a batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.gathering.length > 0 && this.inFlight < this.depth) {
+      const batch = this.gathering.splice(0, this.maxParts);
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        if (this.gathering.length > 0) this.schedule();
+      });
+    }
+  }
+
+  private async commit(batch: Part[]): Promise<void> {
+    const { sql, params } = compose(batch);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [res] = await this.pool.query(sql, params);
+        const sets = res as unknown as unknown[];
+        const row = (sets[sets.length - 1] as Record<string, unknown>[])[0] ?? {};
+        this.stats.batches++;
+        batch.forEach((part, i) => {
+          const errno = row[`e${i}`];
+          if (errno !== null && errno !== undefined) {
+            this.stats.partFailures++;
+            part.reject(writeFailure(new PartError(String(row[`m${i}`] ?? ''), Number(errno)), part.what));
+            return;
+          }
+          this.stats.parts++;
+          part.resolve(Object.fromEntries(part.outputs.map((o) => [o, row[`o${i}_${o}`]])));
+        });
+        return;
+      } catch (err) {
+        const typed = writeFailure(err, `a journal batch of ${batch.length}`);
+        // A deadlock rolled the whole batch back: nothing applied, so it can simply go again.
+        if (typed instanceof RetryableWriteError && attempt < this.retries) continue;
+        this.stats.batchFailures++;
+        for (const part of batch) part.reject(err instanceof Error && typed === err ? err : typed);
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * One compound transaction for the whole batch. Part i runs in its own block: any error in
+ * it is caught by the block's handler, which records errno and message in @e<i>/@m<i> and
+ * rolls back to the part's savepoint. An error the handler itself cannot absorb (a deadlock
+ * has already rolled the whole transaction back, so the savepoint is gone) reaches the
+ * outer handler: everything is rolled back and the batch fails as a whole.
+ */
+function compose(batch: Part[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const resets: string[] = [];
+  const blocks: string[] = [];
+  const selects: string[] = [];
+  batch.forEach((part, i) => {
+    resets.push(`@e${i} = NULL`, `@m${i} = NULL`, ...part.outputs.map((o) => `@o${i}_${o} = NULL`));
+    selects.push(`@e${i} AS e${i}`, `@m${i} AS m${i}`, ...part.outputs.map((o) => `@o${i}_${o} AS o${i}_${o}`));
+    const body = part.statements.map((s) => s.sql.replace(outPattern, (_, name: string) => `@o${i}_${name}`)).join('\n');
+    for (const s of part.statements) params.push(...(s.params ?? []));
+    blocks.push(`BEGIN
+      DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN
+        GET DIAGNOSTICS CONDITION 1 @e${i} = MYSQL_ERRNO, @m${i} = MESSAGE_TEXT;
+        ROLLBACK TO SAVEPOINT j${i};
+      END;
+      SAVEPOINT j${i};
+      ${body}
+    END;`);
+  });
+  const sql = `SET ${resets.join(', ')};
+  BEGIN NOT ATOMIC
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    START TRANSACTION;
+    ${blocks.join('\n')}
+    COMMIT;
+  END;
+  SELECT ${selects.join(', ')}`;
+  return { sql, params };
+}

@@ -1,0 +1,157 @@
+// What a client relies on when things go wrong, over HTTP against node and gateway
+// processes on the real NATS, Redis and MariaDB: a logout reaches every gateway within
+// 100 ms although gateways check tokens locally; an Idempotency-Key whose first answer
+// had an unknown outcome stays locked; kept answers hold no bearer token and no 429;
+// X-Forwarded-For counts only the hop the trusted proxy added; parallel password guesses
+// are all counted.
+import { createHash } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import { eventually, redisUrl, startApp, type Proc } from './support/harness.ts';
+import { call, startStack, type Stack } from './support/gateway.ts';
+import { forwardedClient } from '../gateway/client-ip.ts';
+
+let s: Stack;
+let b: Proc & { url?: string };
+let redis: Redis;
+let ipSeq = 1;
+/** Each test speaks from its own address (one trusted proxy appends it) so limits do not mix. */
+const fromIp = () => ({ 'x-forwarded-for': `198.51.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 1}` });
+
+test.before(async () => {
+  const gatewayEnv = { TRUST_PROXY: '1', ASK_DEADLINE_MS: '1500', IDEMPOTENCY_UNKNOWN_HOLD_MS: '30000', RATE_LIMIT_AUTH_PER_MIN: '3' };
+  s = await startStack('gwguarantee', { gatewayEnv });
+  b = await startApp(s.env.env, 'gateway', { PORT: '0', ...gatewayEnv });
+  redis = new Redis(redisUrl);
+});
+test.after(async () => {
+  redis?.disconnect();
+  await b?.kill('SIGKILL');
+  await s?.stop();
+});
+
+let n = 0;
+/** A fresh user, signed up from a fresh address (the auth limit here is 3 a minute per address). */
+async function signup(url: string): Promise<{ userId: string; token: string; email: string; password: string }> {
+  const email = `g${Date.now()}${n++}@example.com`;
+  const password = 'correct horse battery';
+  const r = await call(url, 'POST', '/v1/auth/signup', { headers: fromIp(), body: { email, password, name: 'G' } });
+  if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return { ...(r.body as { userId: string; token: string }), email, password };
+}
+
+async function sessionAsks(url: string): Promise<number> {
+  const text = (await call(url, 'GET', '/metrics')).body as string;
+  return [...text.matchAll(/^cluster_asks_total\{type="session",outcome="[^"]+"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+test('a logout on gateway A is refused on gateway B within 100 ms; B checks a known token without asking', async () => {
+  const u = await signup(s.url);
+  assert.is((await call(b.url!, 'GET', '/v1/cart', { token: u.token, headers: fromIp() })).status, 200);
+  const asksBefore = await sessionAsks(b.url!);
+  for (let i = 0; i < 20; i++) assert.is((await call(b.url!, 'GET', '/v1/cart', { token: u.token, headers: fromIp() })).status, 200);
+  assert.is(await sessionAsks(b.url!), asksBefore, 'twenty requests with a known token asked no session entity');
+
+  const out = await call(s.url, 'POST', '/v1/auth/logout', { token: u.token, headers: fromIp() });
+  assert.is(out.status, 204);
+  const loggedOutAt = performance.now();
+  const refused = await eventually(async () => (await call(b.url!, 'GET', '/v1/cart', { token: u.token, headers: fromIp() })).status === 401, 2000, 5);
+  const took = performance.now() - loggedOutAt;
+  assert.ok(refused);
+  assert.ok(took <= 100, `gateway B refused the token ${took.toFixed(1)} ms after the logout`);
+  // And it stays refused (no stale answer refills the cache).
+  assert.is((await call(b.url!, 'GET', '/v1/cart', { token: u.token, headers: fromIp() })).status, 401);
+});
+
+test('X-Forwarded-For: the hop the trusted proxy added counts, not what the client wrote', async () => {
+  assert.is(forwardedClient('6.6.6.6, 203.0.113.9', 1), '203.0.113.9');
+  assert.is(forwardedClient('6.6.6.6, 203.0.113.9, 10.0.0.2', 2), '203.0.113.9');
+  assert.is(forwardedClient('203.0.113.9', 2), '203.0.113.9');
+  // Four signups from one client, each claiming another address: the 4th is over RATE_LIMIT_AUTH_PER_MIN=3.
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await call(s.url, 'POST', '/v1/auth/signup', {
+      headers: { 'x-forwarded-for': `10.9.9.${i + 1}, 203.0.113.77` }, body: { email: `xff${Date.now()}${i}@example.com`, password: 'password123', name: 'X' },
+    });
+    statuses.push(r.status);
+  }
+  assert.equal(statuses, [201, 201, 201, 429]);
+});
+
+test('parallel wrong passwords are all counted: at most LOGIN_FAILURES_PER_MIN (10) are checked', async () => {
+  const u = await signup(s.url);
+  const tries = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+    call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: u.email, password: `wrong-${i}` } })));
+  const checked = tries.filter((r) => r.status === 401).length;
+  const limited = tries.filter((r) => r.status === 429).length;
+  assert.ok(checked <= 10, `${checked} guesses were checked`);
+  assert.is(checked + limited, 30);
+  // A right password within the limit still works and gives its count back.
+  const v = await signup(s.url);
+  for (let i = 0; i < 5; i++) assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: v.email, password: v.password } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: fromIp(), body: { email: v.email, password: 'wrong' } })).status, 401);
+});
+
+const idemKey = (scope: string, key: string) => `${s.env.cluster}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+
+test('a kept signup holds no bearer token: a replay gets a fresh working token for the same user', async () => {
+  const ip = fromIp();
+  const email = `idemtok${Date.now()}@example.com`;
+  const opts = { headers: { ...ip, 'idempotency-key': 'su-1' }, body: { email, password: 'password123', name: 'T' } };
+  const first = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  assert.is(first.status, 201);
+  const stored = await redis.get(idemKey(`ip:${ip['x-forwarded-for']}`, 'su-1'));
+  assert.ok(stored, 'the answer is kept');
+  assert.not.ok(stored!.includes(first.body.token), 'the token is not in Redis');
+  const replay = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  assert.is(replay.status, 201);
+  assert.is(replay.headers.get('idempotent-replayed'), 'true');
+  assert.is(replay.body.userId, first.body.userId);
+  assert.type(replay.body.token, 'string');
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: replay.body.token, headers: ip })).body.userId, first.body.userId);
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: first.body.token, headers: ip })).status, 200, 'the first token still works');
+});
+
+test('a 429 is not kept: once the limit allows, the same key does the work', async () => {
+  const ip = fromIp();
+  for (let i = 0; i < 3; i++) await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: `nobody${i}@example.com`, password: 'password123' } });
+  const email = `late${Date.now()}@example.com`;
+  const opts = { headers: { ...ip, 'idempotency-key': 'late-1' }, body: { email, password: 'password123', name: 'L' } };
+  const limited = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  assert.is(limited.status, 429);
+  // The minute ends (its counter goes away): the same request with the same key now signs up.
+  await redis.del(`${s.env.cluster}:rl:auth:${ip['x-forwarded-for']}`);
+  const later = await call(s.url, 'POST', '/v1/auth/signup', opts);
+  assert.is(later.status, 201, JSON.stringify(later.body));
+  assert.is(later.headers.get('idempotent-replayed'), null);
+});
+
+test('an answer whose outcome is unknown keeps the Idempotency-Key locked: the retry gets 409, never a second add', async () => {
+  const u = await signup(s.url);
+  const ip = fromIp();
+  const seen = await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip });
+  assert.is(seen.status, 200);
+  const node = s.nodes[0]!;
+  node.child.kill('SIGSTOP');
+  let first;
+  try {
+    first = await call(s.url, 'POST', '/v1/cart/items', { token: u.token, headers: { ...ip, 'idempotency-key': 'add-unknown' }, body: { sku: 'SKU-00004', qty: 1 } });
+  } finally {
+    node.child.kill('SIGCONT');
+  }
+  assert.is(first.status, 503);
+  assert.is(first.body.error.code, 'timeout');
+  const retry = await call(s.url, 'POST', '/v1/cart/items', { token: u.token, headers: { ...ip, 'idempotency-key': 'add-unknown' }, body: { sku: 'SKU-00004', qty: 1 } });
+  assert.is(retry.status, 409);
+  assert.is(retry.body.error.code, 'request_in_progress');
+  assert.ok(Number(retry.headers.get('retry-after')) >= 1);
+  // Another key is another request: once the node serves again it does the work.
+  const other = await eventually(async () => {
+    const r = await call(s.url, 'POST', '/v1/cart/items', { token: u.token, headers: { ...ip, 'idempotency-key': 'add-other' }, body: { sku: 'SKU-00005', qty: 1 } });
+    return r.status === 200 ? r : undefined;
+  }, 15_000, 200);
+  assert.ok(other.body.items.some((i: { sku: string }) => i.sku === 'SKU-00005'));
+});
+
+test.run();

@@ -1,0 +1,98 @@
+// The node's write journal against the real MariaDB: writes of many entities share one
+// transaction and one round trip per batch, each entity's part still fenced on its own —
+// a part whose epoch was taken (or whose version moved) fails alone and the rest commit.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createPool, Journal, type Pool } from '../stores/mysql/index.ts';
+import { CartRepository, type CartWrite } from '../stores/mysql/carts.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
+import { claimEpoch } from '../stores/mysql/epochs.ts';
+import { FencedWriteError } from '../stores/mysql/writes.ts';
+import { freshEnv, type TestEnv } from './support/harness.ts';
+
+let env: TestEnv;
+let pool: Pool;
+
+test.before(async () => {
+  env = await freshEnv('journal');
+  pool = createPool(env.mysqlUrl, { connectionLimit: 4 });
+});
+test.after(async () => {
+  await pool?.end();
+  await env?.cleanup();
+});
+
+const line = (sku: string, qty: number) => ({ sku, qty, price: 100, currency: 'USD', addedAt: Date.now(), title: sku });
+
+async function qtyOf(userId: string, sku: string): Promise<number | undefined> {
+  const [rows] = await pool.query('SELECT qty FROM cart_lines WHERE user_id = ? AND sku = ?', [userId, sku]);
+  const r = (rows as { qty: number }[])[0];
+  return r === undefined ? undefined : Number(r.qty);
+}
+
+test('one batch, three carts: the one whose epoch a new owner took fails alone; the others commit', async () => {
+  const journal = new Journal(pool);
+  const carts = new CartRepository(pool, journal);
+  const fences = await Promise.all(['ja', 'jb', 'jc'].map((u) => claimEpoch(pool, 'cart', u)));
+  // A new activation of jb elsewhere: the first fence of jb is stale from now on.
+  await claimEpoch(pool, 'cart', 'jb');
+  const writes: CartWrite[] = ['ja', 'jb', 'jc'].map((userId, i) => ({ userId, fence: fences[i]!, expectedVersion: 0, upsert: [line('SKU-1', i + 1)], remove: [] }));
+  const outcomes = await Promise.allSettled(writes.map((w) => carts.write(w)));
+  assert.is(journal.stats.batches, 1, 'three entities, one transaction');
+  assert.is(outcomes[0]!.status, 'fulfilled');
+  assert.is(outcomes[2]!.status, 'fulfilled');
+  assert.is(outcomes[1]!.status, 'rejected');
+  assert.instance((outcomes[1] as PromiseRejectedResult).reason, FencedWriteError);
+  assert.is(await qtyOf('ja', 'SKU-1'), 1);
+  assert.is(await qtyOf('jc', 'SKU-1'), 3);
+  assert.is(await qtyOf('jb', 'SKU-1'), undefined, 'nothing of the fenced part was written');
+  const [v] = await pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ja','jb','jc') ORDER BY user_id");
+  assert.equal((v as { user_id: string; version: number }[]).map((r) => [r.user_id, Number(r.version)]), [['ja', 1], ['jc', 1]]);
+});
+
+test('a stale version fails its part only; a later write with the right fence and version commits', async () => {
+  const journal = new Journal(pool);
+  const carts = new CartRepository(pool, journal);
+  const fa = await claimEpoch(pool, 'cart', 'ka');
+  const fb = await claimEpoch(pool, 'cart', 'kb');
+  await carts.write({ userId: 'ka', fence: fa, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
+  await carts.write({ userId: 'kb', fence: fb, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
+  const batches = journal.stats.batches;
+  const [stale, fresh] = await Promise.allSettled([
+    carts.write({ userId: 'ka', fence: fa, expectedVersion: 7, upsert: [line('SKU-2', 5)], remove: [] }),
+    carts.write({ userId: 'kb', fence: fb, expectedVersion: 1, upsert: [line('SKU-2', 2)], remove: ['SKU-1'] }),
+  ]);
+  assert.is(journal.stats.batches, batches + 1);
+  assert.instance((stale as PromiseRejectedResult).reason, FencedWriteError);
+  assert.is(fresh.status, 'fulfilled');
+  assert.is(await qtyOf('ka', 'SKU-2'), undefined);
+  assert.is(await qtyOf('kb', 'SKU-2'), 2);
+  assert.is(await qtyOf('kb', 'SKU-1'), undefined);
+});
+
+test('orders of many entities in one batch, one of them fenced; a part can read values back', async () => {
+  const journal = new Journal(pool);
+  const orders = new OrderRepository(pool, undefined, journal);
+  const ids = ['o-j1', 'o-j2', 'o-j3', 'o-j4'];
+  const fences = await Promise.all(ids.map((id) => orders.claim(id)));
+  await orders.claim('o-j3'); // taken over
+  const now = Date.now();
+  const outcomes = await Promise.allSettled(ids.map((orderId, i) => orders.fencedBy(fences[i]!).create({
+    orderId, userId: 'u-j', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 100, discount: 0, total: 100,
+    couponCode: null, address: null, reservedUntil: now + 60_000, paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null,
+    createdAt: now, paidAt: null, updatedAt: now,
+    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
+    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
+  }, 'created')));
+  assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  assert.instance((outcomes[2] as PromiseRejectedResult).reason, FencedWriteError);
+  const [rows] = await pool.query("SELECT order_id FROM orders WHERE user_id = 'u-j' ORDER BY order_id");
+  assert.equal((rows as { order_id: string }[]).map((r) => r.order_id), ['o-j1', 'o-j2', 'o-j4']);
+  const [ev] = await pool.query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = 'o-j3'");
+  assert.is(Number((ev as { n: number }[])[0]!.n), 0, 'no timeline row of the fenced order');
+
+  const out = await journal.write([{ sql: 'SET @out_answer = 40 + ?;', params: [2] }], 'echo', ['answer']);
+  assert.is(Number(out.answer), 42);
+});
+
+test.run();
