@@ -60,9 +60,6 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
   const user = await deps.users.load(msg.userId);
   if (!user) throw new RejectedError('not_found', 'no such user');
   const address = addressOf(user, msg.addressId);
-  if ((await deps.orders.countOpen(msg.userId)) >= deps.maxOpenOrders) {
-    throw new RejectedError('too_many_open_orders', `at most ${deps.maxOpenOrders} unpaid orders at a time: pay or cancel one first`, { data: { max: deps.maxOpenOrders } });
-  }
   const routes = await deps.routesTo?.(address.cluster);
   if (routes && routes.length === 0) {
     const skus = [...merged.keys()];
@@ -78,12 +75,12 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
   const discount = coupon ? discountFor(coupon, subtotal) : 0;
   const pointsUsed = checkPoints(msg.usePoints ?? 0, subtotal, discount, user.rewardPoints);
   const grams = lines.reduce((n, l) => n + unitGrams(products.get(l.sku)!.attributes) * l.qty, 0);
-  const shipping = (await deps.shippingRate?.(address.cluster, weightClassOf(grams))) ?? 0;
-  const total = totalOf({ subtotal, discount, pointsUsed, shipping });
+  const shippingCost = async () => (await deps.shippingRate?.(address.cluster, weightClassOf(grams))) ?? 0;
 
   // The cart charges what it showed: a price that moved since is shown now, and refused once.
   const changed = wanted.filter((w) => w.shownPrice !== undefined && w.shownPrice !== products.get(w.sku)!.price);
   if (changed.length > 0) {
+    const total = totalOf({ subtotal, discount, pointsUsed, shipping: await shippingCost() });
     await deps.carts.get(msg.userId);
     throw new RejectedError('price_changed', `prices changed since the cart was shown: ${changed.map((c) => c.sku).join(', ')}`, {
       data: { skus: changed.map((c) => c.sku), subtotal, total, currency: [...currencies][0], items: changed.map((c) => ({ sku: c.sku, previousPrice: c.shownPrice, price: products.get(c.sku)!.price })) },
@@ -103,6 +100,10 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
     if (existing && existing.userId === msg.userId) return existing;
     throw err;
   }
+  // After the stock is held: a sold-out crowd costs no query for these. The open-order
+  // limit is enforced inside the order's transaction (a refusal releases what was taken).
+  const shipping = await shippingCost();
+  const total = totalOf({ subtotal, discount, pointsUsed, shipping });
   const days = new Map(routes ?? []);
   const deliveryDays = routes ? Math.max(...lines.flatMap((l) => (l.parts ?? []).map((p) => days.get(p.warehouseId) ?? 0))) : null;
 
