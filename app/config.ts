@@ -34,6 +34,10 @@ export interface Config {
   paymentTimeoutMs: number;
   /** Test hook: the checkout saga kills its process at this step (CHECKOUT_FAILPOINT=after_charge). */
   checkoutFailpoint: string | undefined;
+  /** Units of one SKU per order (MAX_UNITS_PER_SKU); more is 422 quantity_limit. */
+  maxUnitsPerSku: number;
+  /** Unpaid orders one user may hold (MAX_OPEN_ORDERS); more is 409 too_many_open_orders. */
+  maxOpenOrders: number;
   logLevel: string;
   /** Bearer token for 🛠 admin routes (ADMIN_TOKEN); unset: every admin call is 403. */
   adminToken: string | undefined;
@@ -160,7 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),
     paymentDeclineRate: int(env, 'PAYMENT_DECLINE_PERCENT', 0, 0, 100) / 100,
     paymentTimeoutMs: int(env, 'PAYMENT_TIMEOUT_MS', 1500, 10, 120_000),
-    checkoutFailpoint: text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_charge)$/, 'none or after_charge') === 'after_charge' ? 'after_charge' : undefined,
+    checkoutFailpoint: ((f) => (f === 'none' ? undefined : f))(text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_charge|after_refund)$/, 'none, after_charge or after_refund')),
+    maxUnitsPerSku: int(env, 'MAX_UNITS_PER_SKU', 10, 1, 1_000_000),
+    maxOpenOrders: int(env, 'MAX_OPEN_ORDERS', 3, 1, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),
     adminToken: env.ADMIN_TOKEN || undefined,
     rateLimitAuthPerMin: int(env, 'RATE_LIMIT_AUTH_PER_MIN', 30, 1, 100_000_000),

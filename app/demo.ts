@@ -2,7 +2,7 @@
 import { InventoryApi } from '../actors/inventory/index.ts';
 import { ProductRepository, type Product } from '../stores/mysql/products.ts';
 import type { AppContext } from './context.ts';
-import { catalogLoaded, loadDemoCatalog } from './catalog-load.ts';
+import { catalogLoaded, loadDemoCatalog, loadLogistics } from './catalog-load.ts';
 
 export const demoWarehouses = [
   { warehouseId: 'wh-east', name: 'East fulfilment centre', region: 'east', lat: 40.7, lon: -74.0 },
@@ -37,6 +37,8 @@ export async function seedDemoData(ctx: AppContext): Promise<void> {
   for (const w of demoWarehouses) {
     await ctx.pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
+  // Delivery clusters and routes, so demo addresses are deliverable (checkout refuses others).
+  await loadLogistics(ctx.pool);
   // The catalog (about 5,000 products by default, DEMO_PRODUCTS) replaces the simple demo
   // products above as the same SKUs come through the item service; SKU-00001… stay valid.
   if (ctx.config.demoProducts > 0 && !(await catalogLoaded(ctx.nc, ctx.config.cluster))) {

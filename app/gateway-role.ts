@@ -27,6 +27,9 @@ import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { GeoIp } from '../stores/geoip/index.ts';
 import type { AppContext } from './context.ts';
 import { personalisation } from './personalisation.ts';
+import { CouponRepository } from '../stores/mysql/coupons.ts';
+import { ShippingRepository } from '../stores/mysql/shipping.ts';
+import { followProductChanges } from '../actors/catalog/index.ts';
 
 export interface RunningGateway {
   url: string;
@@ -122,7 +125,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     personalisation: personal,
     corsOrigins: config.corsOrigins,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
+    coupons: new CouponRepository(pool),
+    shippingRates: new ShippingRepository(pool),
   }, log);
+  // The wishlist's product cache forgets changed and removed products at once.
+  const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   });
@@ -140,6 +147,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       });
       unfollowZones();
       members.stop();
+      productChanges.unsubscribe();
       await documents.close();
       liveSessions.stop();
     },

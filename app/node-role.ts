@@ -29,6 +29,10 @@ import { RouteCache } from '../actors/logistics/index.ts';
 import { homepageBuilder } from '../actors/homepage/index.ts';
 import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { nodeSettings } from './node-options.ts';
+import { announceProductChanges, followProductChanges } from '../actors/catalog/index.ts';
+import { CouponRepository } from '../stores/mysql/coupons.ts';
+import { ShippingRepository } from '../stores/mysql/shipping.ts';
+import { ReadThroughCache } from '../stores/redis/index.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
 import { recommendationsTrainer } from '../actors/recommendations/index.ts';
@@ -84,6 +88,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
     categoriesOf: async (skus: string[]) => new Map([...(await products.getMany(skus))].map(([sku, p]) => [sku, p.category])),
     ackWaitMs: config.analyticsAckWaitMs, failpoint: config.analyticsFailpoint,
   };
+  // The user page the gateway caches (GET /v1/me): an order's points and coupons change it.
+  const meCache = new ReadThroughCache<unknown>(ctx.redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec });
+  const shipping = new ShippingRepository(pool);
+  const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   return ClusterNode.start({
     nc,
     ...nodeSettings(config),
@@ -107,10 +115,15 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }, journal),
         reservationTtlMs: config.reservationTtlMs,
         commitGraceMs: 60_000,
-        ordersSubject: (orderId) => orderEvents.subject('placed', orderId),
+        eventSubject: (kind, orderId) => orderEvents.subject(kind, orderId),
         onOutbox: () => relay.kick(),
         onChange: (order) => history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
-        preferWarehouses: async (_sku, cluster) => (cluster ? routes.fastestTo(cluster) : undefined),
+        onUserChange: (userId) => meCache.invalidate(userId).catch((err: unknown) => log.warn({ err: String(err) }, 'profile cache invalidation failed')),
+        coupons: new CouponRepository(pool),
+        routesTo: (cluster) => routes.to(cluster),
+        shippingRate: (cluster, weightClass) => shipping.rate(cluster, weightClass),
+        maxUnitsPerSku: config.maxUnitsPerSku,
+        maxOpenOrders: config.maxOpenOrders,
         ...(config.checkoutFailpoint ? { failpoint: config.checkoutFailpoint } : {}),
       }),
     ],
@@ -120,6 +133,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       // ...and what the entities and jobs used closes after.
       {
         afterStop: async () => {
+          productChanges.unsubscribe();
           await inventoryPool.end().catch(() => undefined);
           await indexer?.stop();
           await searchIndex.close();
@@ -131,7 +145,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       { name: 'outbox-relay', start: () => relay.start() },
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
       checkoutSweeper({ orders, client, log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000 }),
-      itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog }),
+      itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog, onProductsChanged: (skus) => announceProductChanges(nc, config.cluster, skus) }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
       homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new RedisShopperSignals(redis, config.cluster), log: log.child({ part: 'homepage' }) }),

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import { addAddress } from './commerce-setup.ts';
 import { measureCpu, perUnit, formatPerUnit } from './support/cpu.ts';
 import { saveResult } from './support/results.ts';
 import { openTarget } from './support/target.ts';
@@ -85,7 +86,9 @@ try {
     const batch = await Promise.all(Array.from({ length: Math.min(10, users - i) }, async (_, j) => {
       const res = await fetch(`${url}/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i + j}-${runId}@example.com`, password: 'password123', name: 'Bench' }) });
       if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { token: string }).token;
+      const token = ((await res.json()) as { token: string }).token;
+      await addAddress(url, token);
+      return token;
     }));
     tokens.push(...batch);
   }

@@ -34,6 +34,8 @@ import { recommendationRoutes } from './routes/recommendations.ts';
 import { webRoutes } from '../web/index.ts';
 import { corsFor } from './cors.ts';
 import { representation } from './representation.ts';
+import { orderLifeRoutes } from './routes/order-life.ts';
+import { commerceAdminRoutes } from './routes/commerce-admin.ts';
 
 export { maxBodyBytes } from './body.ts';
 
@@ -115,6 +117,8 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', analyticsRoutes(deps));
   app.route('/', recommendationRoutes(deps));
   app.route('/', webRoutes());
+  app.route('/', orderLifeRoutes(deps));
+  app.route('/', commerceAdminRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
   app.onError((err, c) => {

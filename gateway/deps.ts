@@ -19,6 +19,8 @@ export interface PersonalisationDeps {
   /** A product's category, or undefined for an unknown SKU. */
   product(sku: string): Promise<{ category: string } | undefined>;
 }
+import type { CouponRepository } from '../stores/mysql/coupons.ts';
+import type { ShippingRepository } from '../stores/mysql/shipping.ts';
 import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
@@ -71,6 +73,10 @@ export interface GatewayDeps {
   /** The homepage: pages from Redis (reader) and admin documents (api, via the builder). */
   homepage: { reader: HomepageReader; api: HomepageApi };
   personalisation: PersonalisationDeps;
+  /** Admin coupons. */
+  coupons: CouponRepository;
+  /** Shipping rates per delivery cluster and weight class. */
+  shippingRates: ShippingRepository;
   /** Sessions verified locally, fed by the revocation feed; unset: every request asks. */
   liveSessions?: LiveSessions;
   /** Browser origins allowed to call the API (CORS_ORIGINS); empty or unset: none, "*": any. */

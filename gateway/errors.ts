@@ -44,6 +44,10 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   unknown_cluster: 422,
   unknown_category: 422,
   feedback_full: 422,
+  address_required: 422,
+  undeliverable: 422,
+  points_limit: 422,
+  insufficient_points: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */

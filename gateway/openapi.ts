@@ -12,6 +12,7 @@ import { clusterBody, routeBody, warehouseBody } from './routes/logistics-admin.
 import { productInput } from '../actors/catalog/index.ts';
 import * as ps from './schemas-personalisation.ts';
 import { regionDocumentInput } from '../actors/homepage/index.ts';
+import * as cm from './schemas-commerce.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -77,6 +78,18 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/analytics/top-searches', summary: 'Top normalised searches (window=hour|day, limit)', auth: 'admin', ok: [200, ps.topSearches], errors: [400, 401, 403, 422] },
   { method: 'get', path: '/v1/admin/analytics/top-products', summary: 'Top products (by=views|orders|wishlist, window=day|week, limit)', auth: 'admin', ok: [200, ps.topProducts], errors: [400, 401, 403, 422] },
   { method: 'get', path: '/v1/admin/analytics/revenue', summary: 'Revenue by category from paid orders minus refunds (window=hour|day, currency?)', auth: 'admin', ok: [200, ps.revenue], errors: [400, 401, 403, 422] },
+  { method: 'post', path: '/v1/orders/{orderId}/refund', summary: 'Refund a paid order not yet shipped: money back, units back on sale, points and coupon given back (409 order_shipped)', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
+  { method: 'post', path: '/v1/orders/{orderId}/return', summary: 'Return a delivered order within 30 days (→ return_requested)', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
+  { method: 'post', path: '/v1/admin/orders/{orderId}/ship', summary: 'paid → shipped with carrier and tracking number (409 invalid_transition)', auth: 'admin', body: cm.shipBody, ok: [200, o.order], errors: [...withBody, 401, 403, 404, 409] },
+  { method: 'post', path: '/v1/admin/orders/{orderId}/deliver', summary: 'shipped → delivered (409 invalid_transition)', auth: 'admin', ok: [200, o.order], errors: [401, 403, 404, 409] },
+  { method: 'post', path: '/v1/admin/orders/{orderId}/returned', summary: 'return_requested → refunded and restocked (409 invalid_transition)', auth: 'admin', ok: [200, o.order], errors: [401, 403, 404, 409] },
+  { method: 'post', path: '/v1/admin/coupons', summary: 'Issue a coupon: percent or amount off, expiry, redemption limit, optionally for one user (409 duplicate code)', auth: 'admin', body: cm.couponBody, ok: [201, cm.coupon], errors: [...withBody, 401, 403, 409] },
+  { method: 'get', path: '/v1/admin/shipping-rates', summary: 'Shipping cost per delivery cluster and weight class (cluster * is the default)', auth: 'admin', ok: [200, cm.shippingRates], errors: [401, 403] },
+  { method: 'put', path: '/v1/admin/shipping-rates/{clusterId}', summary: "Set a cluster's shipping rates per weight class", auth: 'admin', body: cm.shippingRatesBody, ok: [200, cm.shippingRates], errors: [...withBody, 401, 403] },
+  { method: 'delete', path: '/v1/admin/products/{sku}', summary: 'Take a product off sale: gone from search, categories and homepage within 3 s; carts show it unavailable; checkout 409 unavailable', auth: 'admin', ok: [204, undefined], errors: [400, 401, 403, 404] },
+  { method: 'patch', path: '/v1/me/addresses/{addressId}', summary: 'Change an address (its delivery cluster follows) or make it the default', auth: 'user', body: cm.patchAddressBody, ok: [200, s.address], errors: [...withBody, 401, 404] },
+  { method: 'delete', path: '/v1/cart', summary: 'Empty the cart', auth: 'user', ok: [200, s.cart], errors: [401] },
+  { method: 'post', path: '/v1/wishlist/items/{sku}/move-to-cart', summary: 'Move a wishlist item to the cart (one unit)', auth: 'user', ok: [200, s.cart], errors: [400, 401, 404, 409, 422] },
 ];
 
 const reasons: Record<number, string> = {

@@ -10,14 +10,19 @@ export const checkoutBody = z.object({
   items: z.array(z.object({ sku, qty: z.int().min(1).max(99) })).min(1).max(200).optional().describe('buy now; without items the cart is bought'),
   addressId: id.optional(),
   couponCode: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'printable ASCII').optional(),
+  usePoints: z.int().min(0).max(1_000_000_000).optional().describe('reward points to spend: 1 point = 1 minor unit, at most half the subtotal'),
 }).meta({ id: 'CheckoutRequest' });
 
 export const payBody = z.object({
   paymentMethod: z.object({ type: z.literal('card'), token: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII') }),
 }).meta({ id: 'PayRequest' });
 
+const delivery = z.object({ eta: z.string(), days: z.int() });
+
 export const orderSummary = z.object({
-  orderId: z.string(), status: z.string(), total: z.int(), currency: z.string(), reservedUntil: z.string(),
+  orderId: z.string(), status: z.string(), subtotal: z.int(), discount: z.int(), pointsUsed: z.int(), shipping: z.int(),
+  total: z.int().describe('subtotal − discount − pointsUsed + shipping'), currency: z.string(), reservedUntil: z.string(),
+  delivery: delivery.optional(),
 }).meta({ id: 'OrderSummary' });
 
 export const orderStatus = z.object({ orderId: z.string(), status: z.string() }).meta({ id: 'OrderStatus' });
@@ -26,9 +31,12 @@ const line = z.object({ sku: z.string(), qty: z.int(), price: z.int(), title: z.
 
 export const order = z.object({
   orderId: z.string(), status: z.string(), items: z.array(line), subtotal: z.int(), discount: z.int(), total: z.int(), currency: z.string(),
+  shipping: z.int(), pointsUsed: z.int(),
   createdAt: z.string(), paidAt: z.string().optional(), reservedUntil: z.string(),
   address: z.object({}).passthrough().nullable(),
-  delivery: z.object({ eta: z.string(), days: z.int() }).optional(),
+  delivery: delivery.optional(),
+  carrier: z.string().optional(), trackingNumber: z.string().optional(),
+  shippedAt: z.string().optional(), deliveredAt: z.string().optional(), refundedAt: z.string().optional(),
   timeline: z.array(z.object({ at: z.string(), status: z.string(), detail: z.string() })),
 }).meta({ id: 'Order' });
 

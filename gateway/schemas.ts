@@ -38,7 +38,7 @@ export const address = z.object({
 export const me = z.object({
   userId: z.string(), email: z.string(), name: z.string(), addresses: z.array(address), defaultAddressId: z.string().nullable(),
   rewardPoints: z.int(),
-  coupons: z.array(z.object({ code: z.string(), description: z.string(), discountPercent: z.int(), expiresAt: z.string().nullable() })),
+  coupons: z.array(z.object({ code: z.string(), description: z.string(), discountPercent: z.int(), expiresAt: z.string().nullable(), amountOff: z.int().optional() })),
 }).meta({ id: 'Me' });
 
 export const qty = z.int().min(1).max(99);
@@ -46,7 +46,11 @@ export const addCartItemBody = z.object({ sku, qty }).meta({ id: 'AddCartItem' }
 export const setCartItemBody = z.object({ qty: z.int().min(0).max(99).describe('0 removes the line') }).meta({ id: 'SetCartItem' });
 
 export const cart = z.object({
-  items: z.array(z.object({ sku: z.string(), qty: z.int(), price: z.int().describe('unit price at add, minor units'), currency: z.string(), title: z.string() })),
+  items: z.array(z.object({
+    sku: z.string(), qty: z.int(), price: z.int().describe("today's unit price, minor units"), currency: z.string(), title: z.string(),
+    priceChanged: z.literal(true).optional().describe('the price differs from when the line was added'), previousPrice: z.int().optional(),
+    unavailable: z.literal(true).optional().describe('taken off sale; checkout refuses it'),
+  })),
   subtotal: z.int(),
   currency: z.string(),
 }).meta({ id: 'Cart' });

@@ -3,7 +3,7 @@
 // the commit leaves an order that another node finishes: paid exactly once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+import { adminToken, call, signupBuyer as signup, startStack, type Stack } from './support/gateway.ts';
 import { eventually, startApp, type Proc } from './support/harness.ts';
 
 let s: Stack;

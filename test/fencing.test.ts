@@ -201,6 +201,8 @@ test('carts, sessions and orders: a write under an epoch that was taken fails fe
     orderId: 'o-fence', userId: 'u-fence', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 0,
     discount: 0, total: 0, couponCode: null, address: null, reservedUntil: 0, paymentKey: null, paymentToken: null, paymentAttempts: 0,
     paymentId: null, createdAt: 1, paidAt: null, updatedAt: 1,
+    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
+    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
   };
   await o1.create(order, 'created');
   const o2 = orders.fencedBy(await orders.claim('o-fence'));

@@ -81,6 +81,8 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
     orderId, userId: 'u-j', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 100, discount: 0, total: 100,
     couponCode: null, address: null, reservedUntil: now + 60_000, paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null,
     createdAt: now, paidAt: null, updatedAt: now,
+    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
+    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
   }, 'created')));
   assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
   assert.instance((outcomes[2] as PromiseRejectedResult).reason, FencedWriteError);

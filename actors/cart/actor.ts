@@ -7,8 +7,8 @@ import { StoreOutcomeUnknownError } from '../../stores/mysql/errors.ts';
 import type { CartRepository } from '../../stores/mysql/carts.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
-import { cartType, decodeCartMsg, type CartMsg, type CartView } from './messages.ts';
-import { decideCart, type CartModel } from './state.ts';
+import { cartType, decodeCartMsg, type CartLineForCheckout, type CartMsg, type CartView } from './messages.ts';
+import { decideCart, type CartModel, type TodayPrices } from './state.ts';
 
 export interface CartDeps {
   repo: CartRepository;
@@ -22,7 +22,7 @@ export interface CartState {
   fence: Fence;
 }
 
-export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg, CartView> {
+export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg, CartView | CartLineForCheckout[]> {
   return {
     type: cartType,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
@@ -35,15 +35,16 @@ export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg,
     async receive(state, msg, reply, ctx) {
       const { model, fence } = state;
       let product;
-      if (msg.op === 'add') {
-        try {
-          product = await deps.products.get(msg.sku);
-        } catch (err) {
-          reply.fail(new UnavailableError('the product store did not answer; retry', { cause: err }));
-          return state;
-        }
+      let today: TodayPrices | undefined;
+      try {
+        if (msg.op === 'add') product = await deps.products.get(msg.sku);
+        // Today's prices (and removals) of the lines, from the shared short product cache.
+        if (msg.op !== 'lines' && model.lines.size > 0) today = await deps.products.getMany([...model.lines.keys()]);
+      } catch (err) {
+        reply.fail(new UnavailableError('the product store did not answer; retry', { cause: err }));
+        return state;
       }
-      const d = decideCart(model, msg, Date.now(), product);
+      const d = decideCart(model, msg, Date.now(), product, today);
       if ('rejected' in d) {
         reply.fail(d.rejected);
         return state;

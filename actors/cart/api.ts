@@ -1,6 +1,6 @@
 // Typed calls to `cart:<userId>` for the gateway (and checkout, later).
 import type { AskOptions, ClusterClient } from '../../cluster/index.ts';
-import { cartType, type CartView } from './messages.ts';
+import { cartType, type CartLineForCheckout, type CartView } from './messages.ts';
 
 export class CartApi {
   constructor(private readonly client: ClusterClient) {}
@@ -20,6 +20,11 @@ export class CartApi {
 
   remove(userId: string, sku: string, opts: AskOptions = {}): Promise<CartView> {
     return this.client.ask(cartType, userId, { op: 'remove', sku }, { idempotent: true, ...opts });
+  }
+
+  /** The lines with the price each last showed (checkout charges that or refuses). */
+  lines(userId: string, opts: AskOptions = {}): Promise<CartLineForCheckout[]> {
+    return this.client.ask(cartType, userId, { op: 'lines' }, { idempotent: true, ...opts });
   }
 
   clear(userId: string, opts: AskOptions = {}): Promise<CartView> {

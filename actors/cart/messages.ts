@@ -15,10 +15,23 @@ export interface AddMsg { op: 'add'; sku: string; qty: number }
 export interface SetQtyMsg { op: 'set'; sku: string; qty: number }
 export interface RemoveMsg { op: 'remove'; sku: string }
 export interface ClearMsg { op: 'clear' }
+/** For checkout: the lines with the unit price each last showed its shopper. */
+export interface LinesMsg { op: 'lines' }
 
-export type CartMsg = GetCartMsg | AddMsg | SetQtyMsg | RemoveMsg | ClearMsg;
+export type CartMsg = GetCartMsg | AddMsg | SetQtyMsg | RemoveMsg | ClearMsg | LinesMsg;
 
-export interface CartItemView { sku: string; qty: number; price: number; currency: string; title: string }
+export interface CartItemView {
+  sku: string; qty: number;
+  /** Today's unit price. */
+  price: number;
+  currency: string; title: string;
+  /** Set when today's price differs from the price when the line was added. */
+  priceChanged?: true;
+  previousPrice?: number;
+  /** Set when the product was taken off sale: checkout refuses it (409 unavailable). */
+  unavailable?: true;
+}
+export interface CartLineForCheckout { sku: string; qty: number; shownPrice: number }
 export interface CartView { items: CartItemView[]; subtotal: number; currency: string }
 
 function sku(m: Record<string, unknown>): string {
@@ -39,9 +52,10 @@ export function decodeCartMsg(raw: unknown): CartMsg {
   switch (m.op) {
     case 'get': return { op: 'get' };
     case 'clear': return { op: 'clear' };
+    case 'lines': return { op: 'lines' };
     case 'add': return { op: 'add', sku: sku(m), qty: qty(m, 1) };
     case 'set': return { op: 'set', sku: sku(m), qty: qty(m, 0) };
     case 'remove': return { op: 'remove', sku: sku(m) };
-    default: throw new InvalidError('op must be one of get, add, set, remove, clear');
+    default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines');
   }
 }

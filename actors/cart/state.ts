@@ -3,7 +3,7 @@
 // write leaves the actor's state as it was.
 import { RejectedError } from '../../cluster/index.ts';
 import type { CartLineRecord, CartWrite } from '../../stores/mysql/carts.ts';
-import { maxLines, maxQty, type CartMsg, type CartView } from './messages.ts';
+import { maxLines, maxQty, type CartItemView, type CartLineForCheckout, type CartMsg, type CartView } from './messages.ts';
 
 export interface CartModel {
   userId: string;
@@ -12,19 +12,42 @@ export interface CartModel {
   lines: ReadonlyMap<string, CartLineRecord>;
 }
 
-export interface ProductInfo { sku: string; title: string; price: number; currency: string }
+export interface ProductInfo { sku: string; title: string; price: number; currency: string; removedAt?: number | null }
+
+/** Today's products of the cart's SKUs, to show today's prices (absent SKUs keep the stored line). */
+export type TodayPrices = ReadonlyMap<string, ProductInfo>;
 
 export type CartDecision =
-  | { ok: CartView; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'> }
+  | { ok: CartView | CartLineForCheckout[]; next: CartModel; write?: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'> }
   | { rejected: RejectedError };
 
 /** The currency of an empty cart. */
 export const defaultCurrency = 'USD';
 
-export function cartView(model: CartModel): CartView {
-  const items = [...model.lines.values()].map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, currency: l.currency, title: l.title }));
-  const subtotal = items.reduce((sum, i) => sum + i.price * i.qty, 0);
+/**
+ * The cart as its shopper sees it: today's price per line (flagged when it differs from the
+ * price at add), removed products flagged unavailable and left out of the subtotal.
+ */
+export function cartView(model: CartModel, today?: TodayPrices): CartView {
+  const items: CartItemView[] = [...model.lines.values()].map((l) => {
+    const p = today?.get(l.sku);
+    const item: CartItemView = { sku: l.sku, qty: l.qty, price: p?.price ?? l.price, currency: l.currency, title: p?.title ?? l.title };
+    if (p && p.price !== l.price) Object.assign(item, { priceChanged: true, previousPrice: l.price });
+    if (p?.removedAt) item.unavailable = true;
+    return item;
+  });
+  const subtotal = items.reduce((sum, i) => sum + (i.unavailable ? 0 : i.price * i.qty), 0);
   return { items, subtotal, currency: items[0]?.currency ?? defaultCurrency };
+}
+
+/** Lines whose shown price is not today's: showing the cart records today's as shown. */
+function seen(model: CartModel, today: TodayPrices): CartLineRecord[] {
+  const out: CartLineRecord[] = [];
+  for (const l of model.lines.values()) {
+    const p = today.get(l.sku);
+    if (p && !p.removedAt && p.price !== (l.shownPrice ?? l.price)) out.push({ ...l, shownPrice: p.price });
+  }
+  return out;
 }
 
 function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'>): CartDecision {
@@ -34,13 +57,32 @@ function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Om
 
 const notInCart = (sku: string) => new RejectedError('line_not_found', `${sku} is not in the cart`, { data: { sku } });
 
-/** `product` is the SKU's product for an add (undefined: no such product). */
-export function decideCart(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo): CartDecision {
+/**
+ * `product` is the SKU's product for an add (undefined: no such product); `today` the
+ * products of the cart's lines for a get (their prices now).
+ */
+export function decideCart(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo, today?: TodayPrices): CartDecision {
+  const d = decideBase(model, msg, now, product, today);
+  // Every answer that shows the cart shows today's prices.
+  if ('rejected' in d || msg.op === 'get' || msg.op === 'lines' || !today) return d;
+  return { ...d, ok: cartView(d.next, today) };
+}
+
+function decideBase(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo, today?: TodayPrices): CartDecision {
   switch (msg.op) {
-    case 'get':
-      return { ok: cartView(model), next: model };
+    case 'get': {
+      const shown = today ? seen(model, today) : [];
+      if (shown.length === 0) return { ok: cartView(model, today), next: model };
+      const lines = new Map(model.lines);
+      for (const l of shown) lines.set(l.sku, l);
+      const next: CartModel = { userId: model.userId, version: model.version + 1, lines };
+      return { ok: cartView(next, today), next, write: { upsert: shown, remove: [] } };
+    }
+    case 'lines':
+      return { ok: [...model.lines.values()].map((l) => ({ sku: l.sku, qty: l.qty, shownPrice: l.shownPrice ?? l.price })), next: model };
     case 'add': {
       if (!product) return { rejected: new RejectedError('unknown_sku', `no product ${msg.sku}`, { data: { sku: msg.sku } }) };
+      if (product.removedAt) return { rejected: new RejectedError('unavailable', `${msg.sku} is no longer sold`, { data: { skus: [msg.sku] } }) };
       const existing = model.lines.get(msg.sku);
       const qty = (existing?.qty ?? 0) + msg.qty;
       if (qty > maxQty) {

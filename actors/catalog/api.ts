@@ -78,6 +78,18 @@ export class CatalogApi {
     }));
   }
 
+  /** Takes a product off sale: a `removed` event on CATALOG, which the item service and indexers apply. False: no such product. */
+  async remove(sku: string): Promise<boolean> {
+    const doc = await this.deps.documents.get(productsCollection, sku);
+    if (!doc) return false;
+    const stream = catalogStream(this.deps.cluster);
+    this.streamReady ??= this.deps.nc.jetstreamManager().then((jsm) => ensureStream(jsm, stream));
+    await this.streamReady;
+    const event: CatalogEvent = { kind: 'removed', sku, at: Date.now() };
+    await this.deps.nc.jetstream().publish(stream.subject('product', sku), this.encoder.encode(JSON.stringify(event)));
+    return true;
+  }
+
   warehouses(): Promise<Warehouse[]> {
     return this.deps.logistics.warehouses();
   }

@@ -23,6 +23,8 @@ export interface ItemServiceDeps {
   pool: Pool;
   oos: OutOfStockSet;
   log: Logger;
+  /** Told after products were stored or removed (to invalidate caches elsewhere). */
+  onProductsChanged?(skus: string[]): void;
 }
 
 /** Applies one batch of CATALOG events (exported for tests and rebuild tools). */
@@ -39,6 +41,10 @@ export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'clu
     sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes, supplierId: d.supplierId,
   })));
   for (const sku of removals) await deps.documents.delete(productsCollection, sku);
+  await new ProductRepository(deps.pool).markRemoved(removals, Date.now());
+  // Every process's product cache (cart prices, checkout) forgets these SKUs at once.
+  const changed = [...latest.keys()];
+  if (changed.length > 0) deps.onProductsChanged?.(changed);
   const fresh = docs.filter((d) => !existing.has(d.sku)).map((d) => d.sku);
   if (fresh.length > 0) await markUnstocked(deps, fresh);
 }

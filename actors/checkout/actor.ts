@@ -7,6 +7,7 @@ import { StoreOutcomeUnknownError, StoreUnavailableError } from '../../stores/my
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
 import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
+import { deliver, refund, requestReturn, returned, ship } from './after-payment.ts';
 
 export interface CheckoutState {
   order: OrderRecord | undefined;
@@ -38,7 +39,16 @@ async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Pr
   }
   if (msg.op === 'resume') {
     if (order?.status === 'charging') state.order = await saga.pay(order, undefined, now);
+    else if (order?.status === 'refunding') state.order = await saga.finishRefund(order);
     return { status: state.order?.status ?? 'none' };
+  }
+  // Admin transitions: the gateway checked the admin token.
+  if (msg.op === 'ship' || msg.op === 'deliver' || msg.op === 'returned') {
+    if (!order) throw notFound(orderId);
+    if (msg.op === 'ship') state.order = await ship(saga, order, msg.carrier, msg.trackingNumber, now);
+    else if (msg.op === 'deliver') state.order = await deliver(saga, order, now);
+    else state.order = await returned(saga, order, now);
+    return { orderId, status: state.order.status };
   }
   if (!order || order.userId !== msg.userId) throw notFound(orderId);
   switch (msg.op) {
@@ -62,10 +72,16 @@ async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Pr
     case 'cancel':
       if (order.status === 'cancelled') return { orderId: order.orderId, status: 'cancelled' };
       if (order.status === 'charging') throw new RejectedError('payment_in_progress', 'a payment is in progress; cancel after it ends');
-      if (order.status === 'paid') throw new RejectedError('order_paid', 'the order is paid and cannot be cancelled here');
+      if (order.status === 'paid') throw new RejectedError('order_paid', 'the order is paid: ask for a refund (POST /v1/orders/:id/refund) instead');
       if (!open(order)) throw closed(order);
       state.order = await saga.cancel(order, now);
       return { orderId: order.orderId, status: 'cancelled' };
+    case 'refund':
+      state.order = await refund(saga, order, now);
+      return { orderId, status: state.order.status };
+    case 'return':
+      state.order = await requestReturn(saga, order, now);
+      return { orderId, status: state.order.status };
   }
 }
 
@@ -97,7 +113,7 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
         }
         reply.fail(err);
         // A step may have moved the order before failing: memory follows the store.
-        if (!(err instanceof RejectedError) || state.order?.status === 'charging') {
+        if (!(err instanceof RejectedError) || state.order?.status === 'charging' || state.order?.status === 'refunding') {
           state.order = await deps.orders.get(ctx.id).catch(() => state.order);
         }
       }

@@ -19,6 +19,20 @@ export class CheckoutApi {
     return this.client.ask(checkoutType, orderId, { op: 'cancel', userId }, { idempotent: true, deadlineMs: 15_000, ...opts });
   }
 
+  /** Refunding a refunded order answers refunded; one in progress is finished, never repeated. */
+  refund(orderId: string, userId: string, opts: AskOptions = {}): Promise<{ orderId: string; status: string }> {
+    return this.client.ask(checkoutType, orderId, { op: 'refund', userId }, { idempotent: true, deadlineMs: 20_000, ...opts });
+  }
+
+  requestReturn(orderId: string, userId: string, opts: AskOptions = {}): Promise<{ orderId: string; status: string }> {
+    return this.client.ask(checkoutType, orderId, { op: 'return', userId }, { idempotent: true, ...opts });
+  }
+
+  /** Admin: paid → shipped, shipped → delivered, return_requested → refunded (restocked). */
+  admin(orderId: string, msg: { op: 'ship'; carrier: string; trackingNumber: string } | { op: 'deliver' } | { op: 'returned' }, opts: AskOptions = {}): Promise<{ orderId: string; status: string }> {
+    return this.client.ask(checkoutType, orderId, msg, { idempotent: true, deadlineMs: 20_000, ...opts });
+  }
+
   get(orderId: string, userId: string, opts: AskOptions = {}): Promise<OrderSummary> {
     return this.client.ask(checkoutType, orderId, { op: 'get', userId }, { idempotent: true, ...opts });
   }

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
 import { ReadThroughCache } from '../../stores/redis/index.ts';
-import type { OrderRecord, OrderRepository, TimelineEntry } from '../../stores/mysql/orders.ts';
+import { partsOf, type OrderRecord, type OrderRepository, type TimelineEntry } from '../../stores/mysql/orders.ts';
 
 export interface OrderLineView { sku: string; qty: number; price: number; title: string; lineTotal: number }
 
@@ -13,10 +13,17 @@ export interface OrderView {
   items: OrderLineView[];
   subtotal: number;
   discount: number;
+  shipping: number;
+  pointsUsed: number;
   total: number;
   currency: string;
   createdAt: string;
   paidAt?: string;
+  carrier?: string;
+  trackingNumber?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  refundedAt?: string;
   reservedUntil: string;
   address: unknown;
   delivery?: { eta: string; days: number };
@@ -36,11 +43,15 @@ export function orderDelivery(daysFrom: (warehouseId: string, cluster: string) =
   return async (o) => {
     const cluster = o.address?.cluster;
     if (!cluster || o.lines.length === 0) return undefined;
-    let slowest = 0;
-    for (const line of o.lines) {
-      const d = line.warehouseId ? await daysFrom(line.warehouseId, cluster) : undefined;
-      if (d === undefined) return undefined;
-      slowest = Math.max(slowest, d);
+    let slowest = o.deliveryDays ?? 0;
+    if (o.deliveryDays === null) {
+      for (const line of o.lines) {
+        for (const part of partsOf(line)) {
+          const d = part.warehouseId ? await daysFrom(part.warehouseId, cluster) : undefined;
+          if (d === undefined) return undefined;
+          slowest = Math.max(slowest, d);
+        }
+      }
     }
     const from = o.paidAt ?? o.createdAt;
     return { eta: new Date(from + slowest * 86_400_000).toISOString().slice(0, 10), days: slowest };
@@ -53,10 +64,15 @@ export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView
   const v: OrderView = {
     orderId: o.orderId, status: o.status,
     items: o.lines.map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, title: l.title, lineTotal: l.price * l.qty })),
-    subtotal: o.subtotal, discount: o.discount, total: o.total, currency: o.currency,
+    subtotal: o.subtotal, discount: o.discount, shipping: o.shipping, pointsUsed: o.pointsUsed, total: o.total, currency: o.currency,
     createdAt: iso(o.createdAt), reservedUntil: iso(o.reservedUntil), address: o.address,
   };
   if (o.paidAt !== null) v.paidAt = iso(o.paidAt);
+  if (o.carrier !== null) v.carrier = o.carrier;
+  if (o.trackingNumber !== null) v.trackingNumber = o.trackingNumber;
+  if (o.shippedAt !== null) v.shippedAt = iso(o.shippedAt);
+  if (o.deliveredAt !== null) v.deliveredAt = iso(o.deliveredAt);
+  if (o.refundedAt !== null) v.refundedAt = iso(o.refundedAt);
   if (timeline) v.timeline = timeline.map((t) => ({ at: iso(t.at), status: t.status, detail: t.detail }));
   return v;
 }
@@ -82,6 +98,16 @@ export class OrderHistory {
   constructor(private readonly orders: OrderRepository, redis: Redis, prefix: string, ttlSeconds: number, private readonly delivery?: DeliveryEstimate) {
     this.orderCache = new ReadThroughCache(redis, { prefix: `${prefix}:order`, ttlSeconds });
     this.firstPages = new ReadThroughCache(redis, { prefix: `${prefix}:orders`, ttlSeconds });
+  }
+
+  /** The order's page for an admin (any user's order). */
+  async getAny(orderId: string): Promise<OrderView> {
+    const o = await this.orders.get(orderId);
+    if (!o) throw new RejectedError('not_found', `no order ${orderId}`);
+    const v = orderView(o, await this.orders.timeline(orderId));
+    const d = await this.delivery?.(o);
+    if (d) v.delivery = d;
+    return v;
   }
 
   /** The order's page for its own user; anyone else is told it does not exist. */

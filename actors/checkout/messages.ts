@@ -15,6 +15,8 @@ export interface StartMsg {
   items?: { sku: string; qty: number }[];
   addressId?: string;
   couponCode?: string;
+  /** Reward points to spend (1 point = 1 minor unit, at most half the subtotal). */
+  usePoints?: number;
 }
 export interface PayMsg { op: 'pay'; userId: string; token: string }
 export interface CancelMsg { op: 'cancel'; userId: string }
@@ -24,14 +26,30 @@ export interface ExpireOrderMsg { op: 'expire' }
 /** From the sweeper: finish a payment left in progress (node died, provider silent). */
 export interface ResumeMsg { op: 'resume' }
 
-export type CheckoutMsg = StartMsg | PayMsg | CancelMsg | GetOrderMsg | ExpireOrderMsg | ResumeMsg;
+/** The customer: a paid order not yet shipped is refunded. */
+export interface RefundMsg { op: 'refund'; userId: string }
+/** The customer: a delivered order (within 30 days) goes back. */
+export interface ReturnMsg { op: 'return'; userId: string }
+/** Admin transitions (the gateway checks the admin token; no user is named). */
+export interface ShipMsg { op: 'ship'; carrier: string; trackingNumber: string }
+export interface DeliverMsg { op: 'deliver' }
+export interface ReturnedMsg { op: 'returned' }
+
+export type CheckoutMsg = StartMsg | PayMsg | CancelMsg | GetOrderMsg | ExpireOrderMsg | ResumeMsg | RefundMsg | ReturnMsg | ShipMsg | DeliverMsg | ReturnedMsg;
 
 export interface OrderSummary {
   orderId: string;
   status: string;
+  subtotal: number;
+  discount: number;
+  pointsUsed: number;
+  shipping: number;
+  /** subtotal − discount − pointsUsed + shipping */
   total: number;
   currency: string;
   reservedUntil: string;
+  /** The slowest part's route from its warehouse to the address. */
+  delivery?: { eta: string; days: number };
 }
 
 function str(m: Record<string, unknown>, name: string, pattern: RegExp): string {
@@ -57,8 +75,20 @@ export function decodeCheckoutMsg(raw: unknown): CheckoutMsg {
       }
       if (m.addressId !== undefined) msg.addressId = str(m, 'addressId', idPattern);
       if (m.couponCode !== undefined) msg.couponCode = str(m, 'couponCode', /^[\x21-\x7e]{1,64}$/);
+      if (m.usePoints !== undefined) {
+        if (typeof m.usePoints !== 'number' || !Number.isInteger(m.usePoints) || m.usePoints < 0 || m.usePoints > 1_000_000_000) throw new InvalidError('usePoints must be a whole number ≥ 0');
+        msg.usePoints = m.usePoints;
+      }
       return msg;
     }
+    case 'refund':
+    case 'return':
+      return { op: m.op, userId: str(m, 'userId', userPattern) };
+    case 'ship':
+      return { op: 'ship', carrier: str(m, 'carrier', /^[\x20-\x7e]{1,64}$/), trackingNumber: str(m, 'trackingNumber', /^[\x21-\x7e]{1,128}$/) };
+    case 'deliver':
+    case 'returned':
+      return { op: m.op };
     case 'pay':
       return { op: 'pay', userId: str(m, 'userId', userPattern), token: str(m, 'token', /^[\x21-\x7e]{1,128}$/) };
     case 'cancel':
@@ -68,6 +98,6 @@ export function decodeCheckoutMsg(raw: unknown): CheckoutMsg {
     case 'resume':
       return { op: m.op };
     default:
-      throw new InvalidError('op must be one of start, pay, cancel, get, expire, resume');
+      throw new InvalidError('op must be one of start, pay, cancel, get, expire, resume, refund, return, ship, deliver, returned');
   }
 }

@@ -21,6 +21,8 @@ export interface ReserveMsg {
   owner?: string;
   /** Warehouses to try first, in this order (for example the fastest to the address). */
   preferWarehouses?: string[];
+  /** Only from `preferWarehouses` (for example those that ship to the address), never another. */
+  onlyPreferred?: boolean;
 }
 export interface CommitMsg { op: 'commit'; reservationId: string }
 export interface ReleaseMsg { op: 'release'; reservationId: string }
@@ -98,6 +100,7 @@ export function decodeInventoryMsg(raw: unknown): InventoryMsg {
         if (!Array.isArray(m.preferWarehouses) || m.preferWarehouses.length > 64) throw new InvalidError('preferWarehouses must be an array of at most 64 warehouse ids');
         msg.preferWarehouses = m.preferWarehouses.map((w, i) => warehouse({ [`preferWarehouses[${i}]`]: w }, `preferWarehouses[${i}]`));
       }
+      if (m.onlyPreferred === true) msg.onlyPreferred = true;
       return msg;
     }
     case 'commit':

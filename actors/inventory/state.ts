@@ -139,6 +139,7 @@ function pickWarehouse(model: InventoryModel, msg: ReserveMsg): string | undefin
     const s = model.stock.get(w);
     if (s && s.onHand - s.reserved >= msg.qty) return w;
   }
+  if (msg.onlyPreferred) return undefined;
   let best: string | undefined;
   let bestAvailable = 0;
   for (const [w, s] of model.stock) {

@@ -28,6 +28,12 @@ export class RouteCache {
     return [...byWarehouse].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
   }
 
+  /** Warehouses with a route to `cluster` and their transit days, fastest first; empty when none. */
+  async to(cluster: string): Promise<[string, number][]> {
+    const byWarehouse = (await this.routes()).get(cluster);
+    return [...(byWarehouse ?? [])].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+  }
+
   /** Transit days from a warehouse to a cluster; undefined when there is no route. */
   async days(warehouseId: string, cluster: string): Promise<number | undefined> {
     return (await this.routes()).get(cluster)?.get(warehouseId);

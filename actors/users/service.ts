@@ -12,7 +12,7 @@ import { deliveryCluster } from './region.ts';
 export interface AddressView {
   addressId: string; line1: string; city: string; region: string; country: string; postalCode: string; cluster: string; isDefault: boolean;
 }
-export interface CouponView { code: string; description: string; discountPercent: number; expiresAt: string | null }
+export interface CouponView { code: string; description: string; discountPercent: number; expiresAt: string | null; amountOff?: number }
 export interface MeView {
   userId: string; email: string; name: string; addresses: AddressView[]; defaultAddressId: string | null; rewardPoints: number; coupons: CouponView[];
 }
@@ -41,7 +41,7 @@ function view(u: UserRecord): MeView {
   return {
     userId: u.userId, email: u.email, name: u.name, defaultAddressId: u.defaultAddressId, rewardPoints: u.rewardPoints,
     addresses: u.addresses.map(({ createdAt: _, ...a }) => ({ ...a, isDefault: a.addressId === u.defaultAddressId })),
-    coupons: u.coupons.map((c) => ({ ...c, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString() })),
+    coupons: u.coupons.map(({ kind: _kind, ...c }) => ({ ...c, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString() })),
   };
 }
 
@@ -120,12 +120,38 @@ export class UsersService {
     return { ...record, isDefault };
   }
 
+  /** Changes an address's fields (its delivery cluster follows) and, with isDefault, makes it the default. */
+  async updateAddress(userId: string, addressId: string, patch: Partial<NewAddress>): Promise<AddressView> {
+    const u = await this.deps.users.load(userId);
+    const current = u?.addresses.find((a) => a.addressId === addressId);
+    if (!u || !current) throw new RejectedError('not_found', 'no such address');
+    const country = (patch.country ?? current.country).toUpperCase();
+    const region = patch.region?.trim() ?? current.region;
+    const postalCode = patch.postalCode?.trim() ?? current.postalCode;
+    const record = {
+      addressId, line1: patch.line1?.trim() ?? current.line1, city: patch.city?.trim() ?? current.city, region, country, postalCode,
+      cluster: deliveryCluster(country, region, postalCode),
+    };
+    if (!(await this.deps.users.updateAddress(userId, record, patch.isDefault === true))) throw new RejectedError('not_found', 'no such address');
+    await this.changed(userId, 'address');
+    return { ...record, isDefault: patch.isDefault === true || u.defaultAddressId === addressId };
+  }
+
   /** Another user's address is "not found", exactly like one that never existed. */
   async deleteAddress(userId: string, addressId: string): Promise<void> {
     if (!(await this.deps.users.deleteAddress(userId, addressId))) {
       throw new RejectedError('not_found', 'no such address');
     }
     await this.changed(userId, 'address');
+  }
+
+  async exists(userId: string): Promise<boolean> {
+    return (await this.deps.users.load(userId)) !== undefined;
+  }
+
+  /** Drops the cached page (something else changed the user's points or coupons). */
+  async invalidate(userId: string): Promise<void> {
+    await this.deps.cache.invalidate(userId);
   }
 
   private async changed(userId: string, what: string): Promise<void> {

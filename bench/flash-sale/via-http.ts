@@ -5,6 +5,7 @@
 // percentiles of checkout+pay, CPU seconds per process and per order, and checks that
 // MariaDB holds exactly the acknowledged paid orders and that nothing is left reserved.
 import { randomBytes } from 'node:crypto';
+import { addAddress } from '../commerce-setup.ts';
 import { Latencies } from '../support/histogram.ts';
 import { measureCpu, perUnit, formatPerUnit } from '../support/cpu.ts';
 import { LeanClient } from '../support/http-client.ts';
@@ -51,6 +52,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
           if (r.status === 200) r.status = 201;
         }
         if (r.status !== 201) throw new Error(`signup ${r.status} ${JSON.stringify(r.body)}`);
+        await addAddress(target.url, String(r.body.token));
         return { token: String(r.body.token), userId: String(r.body.userId) };
       })));
     }

@@ -1,5 +1,6 @@
 // Where an HTTP bench sends its load: a gateway (and nodes) it starts itself on a fresh
 // database and cluster name, or — with `--url` — a gateway that is already running.
+import { benchCheckoutEnv, seedRoutes } from '../commerce-setup.ts';
 import { createPool, type Pool } from '../../stores/mysql/index.ts';
 import { ProductRepository } from '../../stores/mysql/products.ts';
 import { demoProducts, demoWarehouses } from '../../app/demo.ts';
@@ -48,8 +49,10 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
   try {
     await new ProductRepository(pool).upsertMany(demoProducts(opts.products));
     for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
+    // Checkout needs a deliverable address (routes) and bench buyers check out again and again.
+    await seedRoutes(pool);
     for (let i = 0; i < opts.nodes; i++) {
-      const p = await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}` });
+      const p = await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv });
       procs.push(p);
       pids[opts.nodes === 1 ? 'node' : `node${i}`] = p.child.pid!;
     }

@@ -25,5 +25,6 @@ export function cartRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json(await carts.setQty(userOf(c), sku, input.qty));
   });
   app.delete('/v1/cart/items/:sku', async (c) => c.json(await carts.remove(userOf(c), skuParam(c.req.param('sku')))));
+  app.delete('/v1/cart', async (c) => c.json(await carts.clear(userOf(c))));
   return app;
 }

@@ -1,5 +1,6 @@
 // Checkout and payment (🔒): each order is a `checkout:<orderId>` saga; the gateway names
 // the order and passes the caller, and the saga answers only for the order's own user.
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { CheckoutApi, newOrderId } from '../../actors/checkout/index.ts';
 import type { GatewayDeps } from '../deps.ts';
@@ -18,11 +19,17 @@ export function checkoutRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.post('/v1/checkout', async (c) => {
     const input = await body(c, checkoutBody);
-    const started = await checkout.start(newOrderId(), {
-      userId: userOf(c),
+    const userId = userOf(c);
+    // With an Idempotency-Key the order id is derived from it, so a retry whose first
+    // attempt's outcome was lost finds the same order instead of placing a second one.
+    const key = c.req.header('idempotency-key');
+    const orderId = key ? `o${createHash('sha256').update(`${userId}\n${key}`).digest('hex').slice(0, 30)}` : newOrderId();
+    const started = await checkout.start(orderId, {
+      userId,
       ...(input.items ? { items: input.items } : {}),
       ...(input.addressId ? { addressId: input.addressId } : {}),
       ...(input.couponCode ? { couponCode: input.couponCode } : {}),
+      ...(input.usePoints ? { usePoints: input.usePoints } : {}),
     });
     return c.json(started, 201);
   });

@@ -6,6 +6,7 @@ import { requireUser, userOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { body } from '../validate.ts';
 import { addressBody, patchMeBody } from '../schemas.ts';
+import { patchAddressBody } from '../schemas-commerce.ts';
 
 export function meRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -20,6 +21,12 @@ export function meRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/v1/me/addresses', async (c) => {
     const input = await body(c, addressBody);
     return c.json(await deps.users.addAddress(userOf(c), input), 201);
+  });
+  app.patch('/v1/me/addresses/:addressId', async (c) => {
+    const addressId = c.req.param('addressId');
+    if (!/^[A-Za-z0-9]{1,40}$/.test(addressId)) throw new HttpError(404, 'not_found', 'no such address');
+    const input = await body(c, patchAddressBody);
+    return c.json(await deps.users.updateAddress(userOf(c), addressId, input));
   });
   app.delete('/v1/me/addresses/:addressId', async (c) => {
     const addressId = c.req.param('addressId');

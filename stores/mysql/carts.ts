@@ -14,6 +14,8 @@ export interface CartLineRecord {
   addedAt: number;
   /** From products, when the product still exists. */
   title: string;
+  /** The unit price this line last showed its shopper (undefined: `price`). */
+  shownPrice?: number;
 }
 
 export interface StoredCart {
@@ -48,12 +50,15 @@ export class CartRepository {
     const [vrows] = await this.pool.query('SELECT version FROM carts WHERE user_id = ?', [userId]);
     const version = Number((vrows as { version: number }[])[0]?.version ?? 0);
     const [rows] = await this.pool.query(
-      `SELECT l.sku, l.qty, l.price, l.currency, l.added_at, COALESCE(p.title, l.sku) AS title
+      `SELECT l.sku, l.qty, l.price, l.currency, l.added_at, l.shown_price, COALESCE(p.title, l.sku) AS title
        FROM cart_lines l LEFT JOIN products p ON p.sku = l.sku WHERE l.user_id = ? ORDER BY l.added_at, l.sku`,
       [userId],
     );
-    const lines = (rows as { sku: string; qty: number; price: number; currency: string; added_at: number | string; title: string }[])
-      .map((r) => ({ sku: r.sku, qty: Number(r.qty), price: Number(r.price), currency: r.currency, addedAt: Number(r.added_at), title: r.title }));
+    const lines = (rows as { sku: string; qty: number; price: number; currency: string; added_at: number | string; title: string; shown_price: number | null }[])
+      .map((r) => ({
+        sku: r.sku, qty: Number(r.qty), price: Number(r.price), currency: r.currency, addedAt: Number(r.added_at), title: r.title,
+        ...(r.shown_price === null || r.shown_price === undefined ? {} : { shownPrice: Number(r.shown_price) }),
+      }));
     return { version, lines };
   }
 
@@ -74,9 +79,9 @@ export class CartRepository {
     statements.push({ sql: "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;" });
     if (w.upsert.length > 0) {
       statements.push({
-        sql: `INSERT INTO cart_lines (user_id, sku, qty, price, currency, added_at) VALUES ?
-           ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency);`,
-        params: [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt])],
+        sql: `INSERT INTO cart_lines (user_id, sku, qty, price, currency, added_at, shown_price) VALUES ?
+           ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);`,
+        params: [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null])],
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });

@@ -6,7 +6,11 @@ import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError } from './writes.ts';
 import { DirectWriter, type Writer } from './journal.ts';
 
-export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed';
+export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed'
+  | 'shipped' | 'delivered' | 'refunding' | 'refunded' | 'return_requested';
+
+/** One reservation of a line: a line larger than any one warehouse's stock has several. */
+export interface LinePart { reservationId: string; warehouseId: string; qty: number }
 
 export interface OrderLine {
   sku: string;
@@ -14,8 +18,18 @@ export interface OrderLine {
   /** Unit price in minor units at checkout. */
   price: number;
   title: string;
+  /** The first part's reservation and warehouse (every part is in `parts`). */
   reservationId: string;
   warehouseId: string;
+  /** The product's category at checkout, for the ORDERS events. */
+  category?: string;
+  /** Every reservation holding this line (absent in orders from before parts: one part). */
+  parts?: LinePart[];
+}
+
+/** A line's reservations, for orders stored before lines had parts too. */
+export function partsOf(line: OrderLine): LinePart[] {
+  return line.parts ?? [{ reservationId: line.reservationId, warehouseId: line.warehouseId, qty: line.qty }];
 }
 
 /** The address an order ships to, as it was at checkout. */
@@ -42,6 +56,20 @@ export interface OrderRecord {
   createdAt: number;
   paidAt: number | null;
   updatedAt: number;
+  /** Shipping charged, minor units. */
+  shipping: number;
+  pointsUsed: number;
+  pointsEarned: number;
+  couponKind: 'user' | 'promo' | null;
+  /** Transit days of the slowest part, from its warehouse to the address's cluster. */
+  deliveryDays: number | null;
+  carrier: string | null;
+  trackingNumber: string | null;
+  shippedAt: number | null;
+  deliveredAt: number | null;
+  /** While `refunding`: the status it ends in. */
+  refundTarget: 'refunded' | 'failed' | null;
+  refundedAt: number | null;
 }
 
 export interface TimelineEntry {
@@ -59,12 +87,29 @@ export interface Transition {
   paymentAttempts?: number;
   paymentId?: string | null;
   paidAt?: number;
-  /** Points added to the user in the same transaction (on paid). */
+  /** Points added to the user in the same transaction (on paid, and points used given back). */
   rewardPoints?: number;
-  /** The order's coupon, claimed at checkout, given back to the user (cancelled, expired, failed). */
+  /** Points taken back from the user (those a refunded order had earned; never below zero). */
+  takePoints?: number;
+  pointsEarned?: number;
+  /** The order's coupon, claimed at checkout, given back to the user (cancelled, expired, failed, refunded). */
   freeCoupon?: string;
-  /** An outbox row written in the same transaction (OrderPlaced). */
+  carrier?: string;
+  trackingNumber?: string;
+  shippedAt?: number;
+  deliveredAt?: number;
+  refundTarget?: 'refunded' | 'failed' | null;
+  refundedAt?: number;
+  /** An outbox row written in the same transaction (an ORDERS event). */
   outbox?: { subject: string; payload: unknown };
+}
+
+/** Why a new order could not be recorded, decided inside its transaction. */
+export class OrderRefusedError extends Error {
+  override name = 'OrderRefusedError';
+  constructor(readonly code: 'coupon_taken' | 'insufficient_points' | 'too_many_open_orders' | 'order_exists') {
+    super(code);
+  }
 }
 
 /** The coupon was claimed by another order between the check and the write. */
@@ -72,12 +117,18 @@ export class CouponTakenError extends Error {
   override name = 'CouponTakenError';
 }
 
+/** Statuses of an order that holds stock and awaits (or is taking) payment. */
+export const openStatuses = ['pending_payment', 'payment_declined', 'charging'] as const;
+const openList = openStatuses.map((st) => `'${st}'`).join(', ');
+
 type Row = Record<string, unknown>;
 
 
 function json<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
 }
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function fromRow(r: Row): OrderRecord {
   return {
@@ -101,6 +152,17 @@ function fromRow(r: Row): OrderRecord {
     createdAt: Number(r.created_at),
     paidAt: r.paid_at === null ? null : Number(r.paid_at),
     updatedAt: Number(r.updated_at),
+    shipping: Number(r.shipping ?? 0),
+    pointsUsed: Number(r.points_used ?? 0),
+    pointsEarned: Number(r.points_earned ?? 0),
+    couponKind: (r.coupon_kind ?? null) as OrderRecord['couponKind'],
+    deliveryDays: num(r.delivery_days),
+    carrier: r.carrier == null ? null : String(r.carrier),
+    trackingNumber: r.tracking_number == null ? null : String(r.tracking_number),
+    shippedAt: num(r.shipped_at),
+    deliveredAt: num(r.delivered_at),
+    refundTarget: (r.refund_target ?? null) as OrderRecord['refundTarget'],
+    refundedAt: num(r.refunded_at),
   };
 }
 
@@ -148,35 +210,69 @@ export class OrderRepository {
   }
 
   /**
-   * Records a new order (version 1) and its first timeline entry, in one round trip, and
-   * claims its coupon in the same transaction, so one coupon never discounts two orders.
-   * Throws CouponTakenError when the coupon is no longer free.
+   * Records a new order (version 1) and its first timeline entry, in one round trip, and in
+   * the same transaction: checks the user's open orders (under a lock on the user's row, so
+   * concurrent checkouts of one user count each other), takes the points it spends, and
+   * claims its coupon, so one coupon never discounts two orders. Throws OrderRefusedError
+   * (or CouponTakenError) when one of these no longer holds.
    */
-  async create(o: OrderRecord, detail: string): Promise<void> {
-    const claim = o.couponCode === null ? [] : [
-      'UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;',
-      "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
-    ];
+  async create(o: OrderRecord, detail: string, opts: { maxOpenOrders?: number } = {}): Promise<void> {
     const fence = this.guarded();
-    await this.commit(
-      [
-        ...fence.statements,
-        ...claim,
-        `INSERT INTO orders (order_id, user_id, status, version, source, lines_json, currency, subtotal, discount, total, coupon_code,
-           address_json, reserved_until, payment_attempts, created_at, updated_at)
-         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);`,
-        'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, 1, ?, ?, ?);',
-      ],
-      [...fence.params, ...(o.couponCode === null ? [] : [o.userId, o.couponCode]),
-        o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
-        o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt,
-        o.orderId, o.createdAt, o.status, detail],
-      `order ${o.orderId}`,
-    ).catch((err: unknown) => {
-      if ((err as { sqlMessage?: string }).sqlMessage === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
-      if ((err as { sqlMessage?: string }).sqlMessage === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
+    const statements: string[] = [...fence.statements];
+    const params: unknown[] = [...fence.params];
+    if (opts.maxOpenOrders !== undefined) {
+      statements.push(
+        'SELECT reward_points INTO @shop_points FROM users WHERE user_id = ? FOR UPDATE;',
+        `IF (SELECT COUNT(*) FROM orders WHERE user_id = ? AND status IN (${openList})) >= ? THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'too_many_open_orders'; END IF;`,
+      );
+      params.push(o.userId, o.userId, opts.maxOpenOrders);
+    }
+    if (o.pointsUsed > 0) {
+      statements.push(
+        'UPDATE users SET reward_points = reward_points - ? WHERE user_id = ? AND reward_points >= ?;',
+        "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'insufficient_points'; END IF;",
+      );
+      params.push(o.pointsUsed, o.userId, o.pointsUsed);
+    }
+    if (o.couponCode !== null && o.couponKind === 'promo') {
+      statements.push(
+        'UPDATE promo_coupons SET redeemed = redeemed + 1 WHERE code = ? AND redeemed < max_redemptions AND expires_at > ? AND (user_id IS NULL OR user_id = ?);',
+        "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
+        'INSERT IGNORE INTO coupon_redemptions (code, user_id, order_id, at) VALUES (?, ?, ?, ?);',
+        "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
+      );
+      params.push(o.couponCode, o.createdAt, o.userId, o.couponCode, o.userId, o.orderId, o.createdAt);
+    } else if (o.couponCode !== null) {
+      statements.push(
+        'UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;',
+        "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
+      );
+      params.push(o.userId, o.couponCode);
+    }
+    statements.push(
+      `INSERT INTO orders (order_id, user_id, status, version, source, lines_json, currency, subtotal, discount, total, coupon_code,
+         address_json, reserved_until, payment_attempts, created_at, updated_at, shipping, points_used, coupon_kind, delivery_days)
+       VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?);`,
+      'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, 1, ?, ?, ?);',
+    );
+    params.push(o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
+      o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt, o.shipping, o.pointsUsed, o.couponKind, o.deliveryDays,
+      o.orderId, o.createdAt, o.status, detail);
+    // A refusal above (a SIGNAL) rolls back this order's part alone (a journal part has its savepoint).
+    await this.commit(statements, params, `order ${o.orderId}`).catch((err: unknown) => {
+      const message = (err as { sqlMessage?: string }).sqlMessage;
+      if (message === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
+      if (message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
+      if (message === 'insufficient_points' || message === 'too_many_open_orders') throw new OrderRefusedError(message);
+      if ((err as { code?: string }).code === 'ER_DUP_ENTRY' || (err as { errno?: number }).errno === 1062) throw new OrderRefusedError('order_exists');
       throw err;
     });
+  }
+
+  /** How many orders of a user hold stock unpaid (a cheap check before reserving). */
+  async countOpen(userId: string): Promise<number> {
+    const [rows] = await this.pool.query(`SELECT COUNT(*) AS n FROM orders WHERE user_id = ? AND status IN (${openList})`, [userId]);
+    return Number((rows as { n: number }[])[0]?.n ?? 0);
   }
 
   /**
@@ -195,22 +291,41 @@ export class OrderRepository {
       paymentId: t.paymentId === undefined ? o.paymentId : t.paymentId,
       paidAt: t.paidAt ?? o.paidAt,
       updatedAt: now,
+      pointsEarned: t.pointsEarned ?? o.pointsEarned,
+      carrier: t.carrier ?? o.carrier,
+      trackingNumber: t.trackingNumber ?? o.trackingNumber,
+      shippedAt: t.shippedAt ?? o.shippedAt,
+      deliveredAt: t.deliveredAt ?? o.deliveredAt,
+      refundTarget: t.refundTarget === undefined ? o.refundTarget : t.refundTarget,
+      refundedAt: t.refundedAt ?? o.refundedAt,
     };
     const fence = this.guarded();
     const statements = [
       ...fence.statements,
       `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
-         paid_at = ?, updated_at = ? WHERE order_id = ? AND version = ?;`,
+         paid_at = ?, updated_at = ?, points_earned = ?, carrier = ?, tracking_number = ?, shipped_at = ?, delivered_at = ?,
+         refund_target = ?, refunded_at = ? WHERE order_id = ? AND version = ?;`,
       "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
       'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
     ];
-    const params: unknown[] = [...fence.params, next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now, o.orderId, o.version,
+    const params: unknown[] = [...fence.params, next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
+      next.pointsEarned, next.carrier, next.trackingNumber, next.shippedAt, next.deliveredAt, next.refundTarget, next.refundedAt, o.orderId, o.version,
       o.orderId, next.version, now, t.status, t.detail ?? ''];
     if (t.rewardPoints) {
       statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
       params.push(t.rewardPoints, o.userId);
     }
-    if (t.freeCoupon) {
+    if (t.takePoints) {
+      statements.push('UPDATE users SET reward_points = GREATEST(0, reward_points - ?) WHERE user_id = ?;');
+      params.push(t.takePoints, o.userId);
+    }
+    if (t.freeCoupon && o.couponKind === 'promo') {
+      statements.push(
+        'DELETE FROM coupon_redemptions WHERE code = ? AND user_id = ? AND order_id = ?;',
+        'IF ROW_COUNT() = 1 THEN UPDATE promo_coupons SET redeemed = redeemed - 1 WHERE code = ? AND redeemed > 0; END IF;',
+      );
+      params.push(t.freeCoupon, o.userId, o.orderId, t.freeCoupon);
+    } else if (t.freeCoupon) {
       statements.push('UPDATE coupons SET used_at = NULL WHERE user_id = ? AND code = ?;');
       params.push(o.userId, t.freeCoupon);
     }
@@ -252,6 +367,12 @@ export class OrderRepository {
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
   async stuckCharging(olderThan: number, limit: number): Promise<string[]> {
     const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'charging' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
+    return (rows as Row[]).map((r) => String(r.order_id));
+  }
+
+  /** Orders left in `refunding` (a node died mid-refund, or a step failed), to finish. */
+  async stuckRefunding(olderThan: number, limit: number): Promise<string[]> {
+    const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'refunding' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
     return (rows as Row[]).map((r) => String(r.order_id));
   }
 }

@@ -12,16 +12,21 @@ export interface Product {
   currency: string;
   attributes: Record<string, unknown>;
   supplierId: string | null;
+  /** When an admin removed it from sale (ms); it stays readable for carts and orders. */
+  removedAt?: number | null;
 }
 
 interface ProductRow {
   sku: string; title: string; brand: string; category: string; price: number; currency: string;
-  attributes: unknown; supplier_id: string | null;
+  attributes: unknown; supplier_id: string | null; removed_at?: number | null;
 }
 
 function fromRow(r: ProductRow): Product {
   const attributes = typeof r.attributes === 'string' ? JSON.parse(r.attributes) as Record<string, unknown> : (r.attributes ?? {}) as Record<string, unknown>;
-  return { sku: r.sku, title: r.title, brand: r.brand, category: r.category, price: Number(r.price), currency: r.currency, attributes, supplierId: r.supplier_id };
+  return {
+    sku: r.sku, title: r.title, brand: r.brand, category: r.category, price: Number(r.price), currency: r.currency, attributes, supplierId: r.supplier_id,
+    removedAt: r.removed_at === null || r.removed_at === undefined ? null : Number(r.removed_at),
+  };
 }
 
 export class ProductRepository {
@@ -33,7 +38,7 @@ export class ProductRepository {
   async get(sku: string): Promise<Product | undefined> {
     const hit = this.cache.get(sku);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.product;
-    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku = ?', [sku]);
+    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku = ?', [sku]);
     const row = (rows as ProductRow[])[0];
     const product = row ? fromRow(row) : undefined;
     if (this.cache.size > 50_000) this.cache.clear();
@@ -54,7 +59,7 @@ export class ProductRepository {
       }
     }
     if (missing.length === 0) return out;
-    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id FROM products WHERE sku IN (?)', [missing]);
+    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku IN (?)', [missing]);
     for (const r of rows as ProductRow[]) out.set(r.sku, fromRow(r));
     if (this.cache.size > 50_000) this.cache.clear();
     for (const sku of missing) this.cache.set(sku, { at: now, product: out.get(sku) });
@@ -68,10 +73,22 @@ export class ProductRepository {
       await this.pool.query(
         `INSERT INTO products (sku, title, brand, category, price, currency, attributes, supplier_id) VALUES ?
          ON DUPLICATE KEY UPDATE title = VALUES(title), brand = VALUES(brand), category = VALUES(category), price = VALUES(price),
-           currency = VALUES(currency), attributes = VALUES(attributes), supplier_id = VALUES(supplier_id)`,
+           currency = VALUES(currency), attributes = VALUES(attributes), supplier_id = VALUES(supplier_id), removed_at = NULL`,
         [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId])],
       );
     }
     for (const p of products) this.cache.delete(p.sku);
+  }
+
+  /** Takes products off sale: carts show them unavailable and checkout refuses them. */
+  async markRemoved(skus: string[], at: number): Promise<void> {
+    if (skus.length === 0) return;
+    await this.pool.query('UPDATE products SET removed_at = ? WHERE sku IN (?)', [at, skus]);
+    this.invalidate(skus);
+  }
+
+  /** Forgets cached copies (another process changed these products). */
+  invalidate(skus: string[]): void {
+    for (const sku of skus) this.cache.delete(sku);
   }
 }

@@ -26,6 +26,10 @@ export interface CouponRecord {
   description: string;
   discountPercent: number;
   expiresAt: number | null;
+  /** An admin coupon issued to this user (promo_coupons), not one of the user's own rows. */
+  kind?: 'promo';
+  /** Minor units off, for an admin amount-off coupon (discountPercent is then 0). */
+  amountOff?: number;
 }
 
 export interface UserRecord {
@@ -74,10 +78,13 @@ export class UserRepository {
     const [sets] = await this.pool.query(
       `SELECT user_id, email, name, reward_points, default_address_id FROM users WHERE user_id = ?;
        SELECT * FROM addresses WHERE user_id = ? ORDER BY created_at, address_id;
-       SELECT code, description, discount_percent, expires_at FROM coupons WHERE user_id = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;`,
-      [userId, userId, userId],
+       SELECT code, description, discount_percent, expires_at FROM coupons WHERE user_id = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;
+       SELECT p.code, p.discount_percent, p.amount_off, p.expires_at FROM promo_coupons p
+         LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id
+         WHERE p.user_id = ? AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at;`,
+      [userId, userId, userId, userId, Date.now()],
     );
-    const [urows, arows, crows] = sets as unknown as [Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[]];
+    const [urows, arows, crows, prows] = sets as unknown as [Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[]];
     const u = urows[0] as { user_id: string; email: string; name: string; reward_points: number; default_address_id: string | null } | undefined;
     if (!u) return undefined;
     return {
@@ -86,10 +93,15 @@ export class UserRepository {
         addressId: String(a.address_id), line1: String(a.line1), city: String(a.city), region: String(a.region),
         country: String(a.country), postalCode: String(a.postal_code), cluster: String(a.cluster), createdAt: ms(a.created_at),
       })),
-      coupons: crows.map((c) => ({
-        code: String(c.code), description: String(c.description), discountPercent: Number(c.discount_percent),
-        expiresAt: c.expires_at === null ? null : ms(c.expires_at),
-      })),
+      coupons: [
+        ...crows.map((c) => ({
+          code: String(c.code), description: String(c.description), discountPercent: Number(c.discount_percent),
+          expiresAt: c.expires_at === null ? null : ms(c.expires_at),
+        })),
+        ...prows.map((c): CouponRecord => (c.amount_off === null
+          ? { code: String(c.code), description: `${Number(c.discount_percent)}% off`, discountPercent: Number(c.discount_percent), expiresAt: Number(c.expires_at), kind: 'promo' }
+          : { code: String(c.code), description: `${Number(c.amount_off)} off (minor units)`, discountPercent: 0, amountOff: Number(c.amount_off), expiresAt: Number(c.expires_at), kind: 'promo' })),
+      ],
     };
   }
 
@@ -114,6 +126,19 @@ export class UserRepository {
         [a.addressId, userId, makeDefault],
       );
       return (res as { affectedRows: number }).affectedRows === 1;
+    });
+  }
+
+  /** Changes one of the user's addresses (and makes it the default when asked); false when the user has no such address. */
+  async updateAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
+    return withTransaction(this.pool, async (conn) => {
+      const [res] = await conn.query(
+        'UPDATE addresses SET line1 = ?, city = ?, region = ?, country = ?, postal_code = ?, cluster = ? WHERE address_id = ? AND user_id = ?',
+        [a.line1, a.city, a.region, a.country, a.postalCode, a.cluster, a.addressId, userId],
+      );
+      if ((res as { affectedRows: number }).affectedRows !== 1) return false;
+      if (makeDefault) await conn.query('UPDATE users SET default_address_id = ? WHERE user_id = ?', [a.addressId, userId]);
+      return true;
     });
   }
 

@@ -4,6 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { createPool } from '../../stores/mysql/index.ts';
 import { ProductRepository } from '../../stores/mysql/products.ts';
 import { demoProducts, demoWarehouses } from '../../app/demo.ts';
+import { logisticsClusters, logisticsRoutes } from '../../app/catalog-demo.ts';
+import { LogisticsRepository } from '../../stores/mysql/logistics.ts';
 import { freshEnv, startApp, type Proc, type TestEnv } from './harness.ts';
 
 export const adminToken = 'admintoken';
@@ -25,9 +27,22 @@ export async function startStack(suite: string, opts: { nodes?: number; gatewayE
   for (const w of demoWarehouses) {
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
+  // Delivery clusters and routes (the demo's), so addresses in the US and Europe are deliverable.
+  const logistics = new LogisticsRepository(pool);
+  await logistics.upsertClusters(logisticsClusters);
+  await logistics.upsertRoutes(logisticsRoutes);
   const nodes: Proc[] = [];
-  for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}`, ...opts.nodeEnv }));
-  const gateway = await startApp(env.env, 'gateway', { PORT: '0', ADMIN_TOKEN: adminToken, ...opts.gatewayEnv });
+  let gateway: Proc & { url?: string };
+  try {
+    for (let i = 0; i < (opts.nodes ?? 1); i++) nodes.push(await startApp(env.env, 'node', { NODE_ID: `n${i + 1}`, ...opts.nodeEnv }));
+    gateway = await startApp(env.env, 'gateway', { PORT: '0', ADMIN_TOKEN: adminToken, ...opts.gatewayEnv });
+  } catch (err) {
+    // Nothing half-started is left behind (processes, pool, database).
+    await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+    await pool.end().catch(() => undefined);
+    await env.cleanup();
+    throw err;
+  }
   return {
     env, url: gateway.url!, gateway, nodes,
     async sql<T>(query: string, params: unknown[] = []) {
@@ -104,4 +119,18 @@ export async function signup(url: string, name = 'Test User'): Promise<{ userId:
   const r = await call(url, 'POST', '/v1/auth/signup', { body: { email, password, name } });
   if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
   return { ...(r.body as { userId: string; token: string }), email, password };
+}
+
+/** Signs a fresh user up with a default address in Boston (delivery cluster `east`), ready to check out. */
+export async function signupBuyer(url: string, name = 'Test Buyer'): Promise<Awaited<ReturnType<typeof signup>> & { addressId: string }> {
+  const u = await signup(url, name);
+  const body = { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault: true };
+  // Idempotent by key, so a 503 (a loaded machine missing a session check's deadline) is safely retried.
+  let a = await call(url, 'POST', '/v1/me/addresses', { token: u.token, body, headers: { 'Idempotency-Key': `addr-${u.userId}` } });
+  for (let i = 0; a.status === 503 && i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    a = await call(url, 'POST', '/v1/me/addresses', { token: u.token, body, headers: { 'Idempotency-Key': `addr-${u.userId}` } });
+  }
+  if (a.status !== 201) throw new Error(`address failed: ${a.status} ${JSON.stringify(a.body)}`);
+  return { ...u, addressId: a.body.addressId as string };
 }

@@ -114,6 +114,11 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // A suite that dies (a failed before hook exits early) must not leave its nodes running:
+  // orphans kept their MariaDB pools and filled the shared server's connections.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   return {
     child,
     output: () => out,
@@ -154,9 +159,14 @@ export function startProcess(file: string, env: Record<string, string>): Proc {
 export async function startApp(env: Record<string, string>, role: 'all' | 'node' | 'gateway', extra: Record<string, string> = {}): Promise<Proc & { url?: string }> {
   const proc = startProcess('app/main.ts', { ...env, ROLE: role, ...extra });
   let url: string | undefined;
-  // Generous: with eight suites and benches sharing two cores, a start took 12-25 s.
-  if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 60_000)).split(' ').pop();
-  if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 60_000);
+  // A process starting on a loaded 2-core machine (every helper's tests at once) took 20 s and more.
+  try {
+    if (role !== 'node') url = (await proc.waitFor(/gateway listening on (\S+)/, 180_000)).split(' ').pop();
+    if (role !== 'gateway') await proc.waitFor(/actor node \S+ joined/, 180_000);
+  } catch (err) {
+    await proc.kill('SIGKILL');
+    throw err;
+  }
   return Object.assign(proc, { url });
 }
 

@@ -1,0 +1,39 @@
+// Request and response shapes of the commerce routes (API.md "Checkout and the order after
+// payment", "More on users, carts and the catalog"), shared by the routes and /openapi.json.
+import { z } from 'zod/v4';
+import { weightClasses } from '../stores/mysql/shipping.ts';
+
+const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const couponBody = z.object({
+  code: printable(64),
+  discountPercent: z.int().min(1).max(100).optional(),
+  amountOff: z.int().min(1).max(100_000_000).optional().describe('minor units off the subtotal'),
+  expiresAt: z.iso.datetime({ offset: true }).describe('ISO 8601 date-time'),
+  maxRedemptions: z.int().min(1).max(100_000_000),
+  userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').optional().describe('only this user may redeem it'),
+}).meta({ id: 'NewCoupon' });
+
+export const coupon = z.object({
+  code: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), expiresAt: z.string(),
+  maxRedemptions: z.int(), redeemed: z.int(), userId: z.string().nullable(),
+}).meta({ id: 'Coupon' });
+
+export const shipBody = z.object({ carrier: z.string().trim().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'printable ASCII'), trackingNumber: printable(128) }).meta({ id: 'ShipOrder' });
+
+export const shippingRatesBody = z.object({
+  rates: z.array(z.object({ weightClass: z.enum(weightClasses), amount: z.int().min(0).max(100_000_000) })).min(1).max(weightClasses.length),
+}).meta({ id: 'ShippingRates' });
+
+export const shippingRates = z.object({
+  items: z.array(z.object({ clusterId: z.string(), weightClass: z.enum(weightClasses), amount: z.int() })),
+}).meta({ id: 'ShippingRateTable' });
+
+export const patchAddressBody = z.object({
+  line1: z.string().trim().min(1).max(300).optional(),
+  city: z.string().trim().min(1).max(120).optional(),
+  region: z.string().trim().min(1).max(120).optional(),
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 two-letter country code').optional(),
+  postalCode: z.string().trim().min(1).max(20).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits, spaces and dashes').optional(),
+  isDefault: z.literal(true).optional().describe('true makes it the default address'),
+}).strict().meta({ id: 'PatchAddress' });

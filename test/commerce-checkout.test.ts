@@ -1,0 +1,248 @@
+// Checkout as a store does it, over HTTP against node and gateway processes on the real
+// NATS, Redis and MariaDB: a deliverable address, stock split across warehouses, limits,
+// points, admin coupons, shipping rates, today's prices in the cart, removed products,
+// keyed checkouts finding their order, and the address, cart and wishlist edits.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { adminToken, call, signup, signupBuyer, startStack, type Stack } from './support/gateway.ts';
+import { eventually, removeRedisKeys } from './support/harness.ts';
+
+let s: Stack;
+type User = Awaited<ReturnType<typeof signup>>;
+
+const admin = (method: string, path: string, body?: unknown) => call(s.url, method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
+async function setStock(sku: string, warehouses: Record<string, number>): Promise<void> {
+  const r = await admin('PUT', `/v1/admin/inventory/${sku}`, { warehouses: Object.entries(warehouses).map(([warehouseId, onHand]) => ({ warehouseId, onHand })) });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+}
+const stock = async (sku: string) => (await call(s.url, 'GET', `/v1/inventory/${sku}`)).body as { available: number; reserved: number; onHand: number };
+const checkout = (u: User, body: unknown, headers?: Record<string, string>) => call(s.url, 'POST', '/v1/checkout', { token: u.token, body, ...(headers ? { headers } : {}) });
+const me = async (u: User) => (await call(s.url, 'GET', '/v1/me', { token: u.token })).body;
+const cancel = (u: User, orderId: string) => call(s.url, 'POST', `/v1/orders/${orderId}/cancel`, { token: u.token });
+const priceOf = async (sku: string) => Number((await s.sql<{ price: number }>('SELECT price FROM products WHERE sku = ?', [sku]))[0]!.price);
+
+test.before(async () => {
+  s = await startStack('commerce', { gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
+});
+test.after(async () => {
+  await s.stop();
+});
+
+test('no address is 422 address_required; an address nothing ships to is 422 undeliverable naming the SKUs; nothing is reserved', async () => {
+  await setStock('SKU-00031', { 'wh-east': 5 });
+  const u = await signup(s.url);
+  const none = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }] });
+  assert.equal([none.status, none.body.error.code], [422, 'address_required']);
+  const br = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: 'Av. Paulista 1000', city: 'São Paulo', region: 'SP', country: 'BR', postalCode: '01310-100' } });
+  const far = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }] });
+  assert.equal([far.status, far.body.error.code, far.body.error.details.skus], [422, 'undeliverable', ['SKU-00031']]);
+  // Germany is served only from wh-eu and wh-uk: the units in wh-east do not ship there.
+  const de = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: 'Unter den Linden 1', city: 'Berlin', region: 'BE', country: 'DE', postalCode: '10117' } });
+  const noRoute = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }], addressId: de.body.addressId });
+  assert.equal([noRoute.status, noRoute.body.error.code, noRoute.body.error.details.skus], [422, 'undeliverable', ['SKU-00031']]);
+  assert.is(br.body.cluster, 'intl-br');
+  assert.is((await stock('SKU-00031')).reserved, 0);
+});
+
+test('a quantity no one warehouse holds is reserved across warehouses, fastest first, with the slowest part’s ETA; all or nothing', async () => {
+  // To Boston (east): wh-east 1 day, wh-central 2 days, wh-west 4 days.
+  await setStock('SKU-00032', { 'wh-east': 3, 'wh-central': 4, 'wh-west': 2 });
+  const u = await signupBuyer(s.url);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00032', qty: 6 }] });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  const rows = await s.sql<{ warehouse_id: string; qty: number }>("SELECT warehouse_id, qty FROM reservations WHERE sku = 'SKU-00032' AND owner = ? ORDER BY warehouse_id", [order.body.orderId]);
+  assert.equal(rows.map((r) => [r.warehouse_id, Number(r.qty)]), [['wh-central', 3], ['wh-east', 3]]);
+  assert.is(order.body.delivery.days, 2);
+  assert.match(order.body.delivery.eta, /^\d{4}-\d{2}-\d{2}$/);
+  // More than every warehouse together: refused, and the parts taken on the way are given back.
+  const big = await signupBuyer(s.url);
+  await setStock('SKU-00033', { 'wh-east': 4, 'wh-central': 3 });
+  const short = await checkout(big, { items: [{ sku: 'SKU-00033', qty: 8 }, { sku: 'SKU-00032', qty: 2 }] });
+  assert.equal([short.status, short.body.error.code, short.body.error.details.skus], [409, 'insufficient_stock', ['SKU-00033']]);
+  await eventually(async () => (await stock('SKU-00033')).reserved === 0 && (await stock('SKU-00032')).reserved === 6, 5000, 100);
+  // The split order pays and commits every part.
+  const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.equal([paid.status, paid.body.status], [200, 'paid']);
+  const after = await stock('SKU-00032');
+  assert.equal([after.onHand, after.reserved], [3, 0]);
+});
+
+test('at most MAX_UNITS_PER_SKU (10) units of a SKU per order, and at most 3 unpaid orders per user', async () => {
+  await setStock('SKU-00034', { 'wh-east': 100 });
+  const u = await signupBuyer(s.url);
+  const many = await checkout(u, { items: [{ sku: 'SKU-00034', qty: 6 }, { sku: 'SKU-00034', qty: 5 }] });
+  assert.equal([many.status, many.body.error.code, many.body.error.details.skus], [422, 'quantity_limit', ['SKU-00034']]);
+  const orders = [];
+  for (let i = 0; i < 3; i++) orders.push(await checkout(u, { items: [{ sku: 'SKU-00034', qty: 10 }] }));
+  assert.equal(orders.map((o) => o.status), [201, 201, 201]);
+  const fourth = await checkout(u, { items: [{ sku: 'SKU-00034', qty: 1 }] });
+  assert.equal([fourth.status, fourth.body.error.code], [409, 'too_many_open_orders']);
+  assert.is((await stock('SKU-00034')).reserved, 30, 'the refused order holds nothing');
+  // Concurrent attempts cannot slip past the limit either.
+  await cancel(u, orders[0]!.body.orderId);
+  const racing = await Promise.all([1, 2, 3].map(() => checkout(u, { items: [{ sku: 'SKU-00034', qty: 1 }] })));
+  assert.equal(racing.map((r) => r.status).sort(), [201, 409, 409]);
+  await eventually(async () => (await stock('SKU-00034')).reserved === 21, 5000, 100);
+});
+
+test('points: at most half the subtotal, shown on /v1/me at once, given back when the order is cancelled', async () => {
+  await setStock('SKU-00035', { 'wh-east': 10 });
+  const price = await priceOf('SKU-00035');
+  const u = await signupBuyer(s.url);
+  assert.is((await me(u)).rewardPoints, 100);
+  const tooMany = await checkout(u, { items: [{ sku: 'SKU-00035', qty: 1 }], usePoints: Math.floor(price / 2) + 1 });
+  assert.equal([tooMany.status, tooMany.body.error.code], [422, 'points_limit']);
+  const more = await checkout(u, { items: [{ sku: 'SKU-00035', qty: 1 }], usePoints: Math.min(101, Math.floor(price / 2)) });
+  assert.equal([more.status, more.body.error.code], [422, 'insufficient_points']);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00035', qty: 1 }], usePoints: 60 });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  assert.is(order.body.pointsUsed, 60);
+  assert.ok(order.body.shipping > 0);
+  assert.is(order.body.total, order.body.subtotal - order.body.discount - 60 + order.body.shipping);
+  assert.is((await me(u)).rewardPoints, 40);
+  await cancel(u, order.body.orderId);
+  assert.is((await me(u)).rewardPoints, 100);
+});
+
+test('admin coupons: percent or amount off, one redemption per user, a redemption limit, one user only, duplicates 409', async () => {
+  await setStock('SKU-00036', { 'wh-east': 20 });
+  const price = await priceOf('SKU-00036');
+  const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+  assert.is((await call(s.url, 'POST', '/v1/admin/coupons', { body: { code: 'X', discountPercent: 5, expiresAt, maxRedemptions: 1 } })).status, 401);
+  const bad = await admin('POST', '/v1/admin/coupons', { code: 'BOTH', discountPercent: 5, amountOff: 100, expiresAt, maxRedemptions: 1 });
+  assert.is(bad.status, 422);
+  const pct = await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', discountPercent: 20, expiresAt, maxRedemptions: 2 });
+  assert.equal([pct.status, pct.body.code, pct.body.discountPercent], [201, 'SPRING20', 20]);
+  assert.equal([(await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', amountOff: 100, expiresAt, maxRedemptions: 1 })).status], [409]);
+  const [a, b, c] = [await signupBuyer(s.url), await signupBuyer(s.url), await signupBuyer(s.url)];
+  const first = await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
+  assert.equal([first.status, first.body.discount], [201, Math.floor(price / 5)]);
+  const again = await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
+  assert.equal([again.status, again.body.error.code], [422, 'coupon_invalid'], 'once per user');
+  assert.is((await checkout(b, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' })).status, 201);
+  const third = await checkout(c, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
+  assert.equal([third.status, third.body.error.code], [422, 'coupon_invalid'], 'two redemptions only');
+
+  const mine = await admin('POST', '/v1/admin/coupons', { code: 'FORC5', amountOff: 500, expiresAt, maxRedemptions: 1, userId: c.userId });
+  assert.is(mine.status, 201);
+  assert.ok((await me(c)).coupons.some((x: { code: string; amountOff?: number }) => x.code === 'FORC5' && x.amountOff === 500), 'shown to its user at once');
+  assert.is((await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'FORC5' })).status, 422, 'not for another user');
+  const used = await checkout(c, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'FORC5' });
+  assert.equal([used.status, used.body.discount], [201, Math.min(500, price)]);
+  assert.not.ok((await me(c)).coupons.some((x: { code: string }) => x.code === 'FORC5'), 'gone once redeemed');
+  await cancel(c, used.body.orderId);
+  assert.ok((await me(c)).coupons.some((x: { code: string }) => x.code === 'FORC5'), 'back after cancel');
+});
+
+test('shipping: a table per cluster and weight class, editable by the admin, charged in the total', async () => {
+  await setStock('SKU-00037', { 'wh-east': 50, 'wh-west': 50 });
+  const put = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 123 }, { weightClass: 'medium', amount: 456 }] });
+  assert.is(put.status, 200, JSON.stringify(put.body));
+  assert.is((await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'tiny', amount: 1 }] })).status, 422);
+  const list = await admin('GET', '/v1/admin/shipping-rates');
+  assert.ok(list.body.items.some((r: { clusterId: string; weightClass: string; amount: number }) => r.clusterId === 'east' && r.weightClass === 'small' && r.amount === 123));
+  // Demo products weigh 100-1080 g: one unit is small, six are medium.
+  const grams = Number((await s.sql<{ g: number }>("SELECT JSON_EXTRACT(attributes, '$.weightGrams') AS g FROM products WHERE sku = 'SKU-00037'"))[0]!.g);
+  const u = await signupBuyer(s.url);
+  const one = await checkout(u, { items: [{ sku: 'SKU-00037', qty: 1 }] });
+  assert.is(one.body.shipping, grams <= 1000 ? 123 : 456);
+  const six = await checkout(u, { items: [{ sku: 'SKU-00037', qty: 6 }] });
+  assert.is(six.body.shipping, grams * 6 <= 5000 ? 456 : 1499);
+  // A cluster without rates of its own pays the default ('*').
+  const w = await signup(s.url);
+  await call(s.url, 'POST', '/v1/me/addresses', { token: w.token, body: { line1: '1 Ocean Ave', city: 'San Francisco', region: 'CA', country: 'US', postalCode: '94105' } });
+  const west = await checkout(w, { items: [{ sku: 'SKU-00037', qty: 1 }] });
+  assert.is(west.body.shipping, grams <= 1000 ? 499 : 899);
+  assert.is(west.body.delivery.days, 1);
+});
+
+test('the cart shows today’s price and flags a change; checkout charges what the cart showed or refuses once with 409 price_changed', async () => {
+  const product = { sku: 'PC-1', title: 'Price Check Kettle', brand: 'Boil', category: 'home/kitchen', price: 2_000, currency: 'USD', supplierId: 'sup-1', attributes: { weightGrams: 900 } };
+  assert.is((await admin('POST', '/v1/admin/products', product)).status, 202);
+  await eventually(async () => (await s.sql('SELECT 1 FROM products WHERE sku = ?', ['PC-1'])).length === 1, 5000, 50);
+  await setStock('PC-1', { 'wh-east': 10 });
+  const u = await signupBuyer(s.url);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'PC-1', qty: 2 } })).status, 200);
+  // The price rises through the same inbound path as onboarding.
+  assert.is((await admin('POST', '/v1/admin/products', { ...product, price: 2_500 })).status, 202);
+  await eventually(async () => (await priceOf('PC-1')) === 2_500, 5000, 50);
+  const refused = await eventually(async () => {
+    const r = await checkout(u, {});
+    return r.status === 409 ? r : undefined;
+  }, 3000, 100);
+  assert.is(refused.body.error.code, 'price_changed');
+  assert.is(refused.body.error.details.subtotal, 5_000);
+  assert.equal(refused.body.error.details.items, [{ sku: 'PC-1', previousPrice: 2_000, price: 2_500 }]);
+  assert.is((await stock('PC-1')).reserved, 0);
+  const cart = await call(s.url, 'GET', '/v1/cart', { token: u.token });
+  assert.equal(cart.body.items[0], { sku: 'PC-1', qty: 2, price: 2_500, currency: 'USD', title: 'Price Check Kettle', priceChanged: true, previousPrice: 2_000 });
+  assert.is(cart.body.subtotal, 5_000);
+  const order = await checkout(u, {});
+  assert.equal([order.status, order.body.subtotal], [201, 5_000], 'the price the cart showed');
+});
+
+test('a removed product leaves search and categories within 3 s, shows unavailable in carts, and checkout refuses it with 409 unavailable', async () => {
+  const product = { sku: 'RM-1', title: 'Vanishing Teapot', brand: 'Gone', category: 'home/vanishing', price: 1_500, currency: 'USD', supplierId: 'sup-1', attributes: {} };
+  assert.is((await admin('POST', '/v1/admin/products', product)).status, 202);
+  await eventually(async () => (await s.sql('SELECT 1 FROM products WHERE sku = ?', ['RM-1'])).length === 1, 5000, 50);
+  await setStock('RM-1', { 'wh-east': 10 });
+  await eventually(async () => (await call(s.url, 'GET', '/v1/search?q=vanishing%20teapot')).body.total === 1, 5000, 50);
+  const u = await signupBuyer(s.url);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 200);
+  const del = await admin('DELETE', '/v1/admin/products/RM-1');
+  assert.is(del.status, 204);
+  const t0 = Date.now();
+  await eventually(async () => (await call(s.url, 'GET', '/v1/search?q=vanishing%20teapot')).body.total === 0, 3000, 50);
+  const hasCategory = (nodes: { path: string; children: unknown[] }[]): boolean => nodes.some((n) => n.path === 'home/vanishing' || hasCategory(n.children as never));
+  await eventually(async () => !hasCategory((await call(s.url, 'GET', '/v1/categories')).body.items), 3000 - (Date.now() - t0), 50);
+  await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items[0]?.unavailable === true, 3000, 50);
+  const refused = await checkout(u, {});
+  assert.equal([refused.status, refused.body.error.code, refused.body.error.details.skus], [409, 'unavailable', ['RM-1']]);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 409);
+  assert.is((await admin('DELETE', '/v1/admin/products/RM-1')).status, 404);
+});
+
+test('a keyed checkout whose first answer was lost finds the same order: one order, reserved once', async () => {
+  await setStock('SKU-00038', { 'wh-east': 10 });
+  const u = await signupBuyer(s.url);
+  const key = { 'Idempotency-Key': `lost-${u.userId}` };
+  const first = await checkout(u, { items: [{ sku: 'SKU-00038', qty: 2 }] }, key);
+  assert.is(first.status, 201);
+  // The gateway forgot the key (its Redis record is gone, as after a 503 with an unknown outcome).
+  await removeRedisKeys(`${s.env.cluster}:idem`);
+  const retry = await checkout(u, { items: [{ sku: 'SKU-00038', qty: 2 }] }, key);
+  assert.equal([retry.status, retry.body.orderId], [201, first.body.orderId]);
+  assert.is((await stock('SKU-00038')).reserved, 2);
+  const [n] = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM orders WHERE user_id = ?', [u.userId]);
+  assert.is(Number(n!.n), 1);
+  const [res] = await s.sql<{ reservation_id: string }>("SELECT reservation_id FROM reservations WHERE sku = 'SKU-00038'");
+  assert.is(res!.reservation_id, `${first.body.orderId}:SKU-00038`, 'named by order and SKU');
+});
+
+test('addresses can be edited and made the default; the cart can be emptied; a wishlist item moves to the cart', async () => {
+  const u = await signupBuyer(s.url);
+  const second = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Ocean Ave', city: 'San Francisco', region: 'CA', country: 'US', postalCode: '94105' } });
+  assert.equal([second.body.isDefault, second.body.cluster], [false, 'west']);
+  const moved = await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: u.token, body: { city: 'Chicago', region: 'IL', postalCode: '60601', isDefault: true } });
+  assert.equal([moved.status, moved.body.city, moved.body.cluster, moved.body.isDefault], [200, 'Chicago', 'central', true]);
+  const page = await me(u);
+  assert.is(page.defaultAddressId, second.body.addressId, 'the default changed, visible at once');
+  assert.is((await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: u.token, body: { country: 'USA' } })).status, 422);
+  const other = await signup(s.url);
+  assert.is((await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: other.token, body: { city: 'X' } })).status, 404);
+
+  await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00039', qty: 2 } });
+  await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00040', qty: 1 } });
+  const emptied = await call(s.url, 'DELETE', '/v1/cart', { token: u.token });
+  assert.equal([emptied.status, emptied.body.items, emptied.body.subtotal], [200, [], 0]);
+  assert.equal((await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items, []);
+
+  await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'SKU-00041' } });
+  const cart = await call(s.url, 'POST', '/v1/wishlist/items/SKU-00041/move-to-cart', { token: u.token });
+  assert.is(cart.status, 200);
+  assert.equal(cart.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]), [['SKU-00041', 1]]);
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: u.token })).body.items, []);
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items/SKU-00041/move-to-cart', { token: u.token })).status, 404, 'no longer wished');
+});
+
+test.run();

@@ -1,0 +1,166 @@
+// The order after payment, over HTTP against node and gateway processes on the real NATS,
+// Redis and MariaDB: shipped → delivered → return → returned (refunded and restocked), a
+// refund before shipping (money, units, points and coupon back, exactly once under
+// retries), wrong transitions refused, every change on the timeline and on ORDERS.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { adminToken, call, signupBuyer, startStack, type Stack } from './support/gateway.ts';
+import { eventually, natsConnection } from './support/harness.ts';
+import { ordersStream } from '../stores/events/index.ts';
+import { ClusterClient } from '../cluster/index.ts';
+import { InventoryApi } from '../actors/inventory/index.ts';
+
+let s: Stack;
+type User = Awaited<ReturnType<typeof signupBuyer>>;
+
+const admin = (method: string, path: string, body?: unknown) => call(s.url, method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
+async function setStock(sku: string, onHand: number): Promise<void> {
+  const r = await admin('PUT', `/v1/admin/inventory/${sku}`, { warehouses: [{ warehouseId: 'wh-east', onHand }] });
+  assert.is(r.status, 200, JSON.stringify(r.body));
+}
+const stock = async (sku: string) => (await call(s.url, 'GET', `/v1/inventory/${sku}`)).body as { available: number; reserved: number; onHand: number };
+const checkout = (u: User, body: unknown) => call(s.url, 'POST', '/v1/checkout', { token: u.token, body });
+const pay = (u: User, orderId: string) => call(s.url, 'POST', `/v1/orders/${orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+const me = async (u: User) => (await call(s.url, 'GET', '/v1/me', { token: u.token })).body;
+const order = async (u: User, orderId: string) => (await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token })).body;
+
+interface Event { subject: string; data: { type: string; orderId: string; total: number; country?: string; lines: { sku: string; category: string }[] } }
+/** Every event of an order on the ORDERS stream, in order. */
+async function events(orderId: string): Promise<Event[]> {
+  const nc = await natsConnection();
+  try {
+    const jsm = await nc.jetstreamManager();
+    const name = ordersStream(s.env.cluster).name;
+    const info = await jsm.streams.info(name);
+    const out: Event[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
+      if (!m) continue;
+      const data = m.json<Event['data']>();
+      if (data.orderId === orderId) out.push({ subject: m.subject, data });
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+test.before(async () => {
+  s = await startStack('afterpay', { gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
+});
+test.after(async () => {
+  await s.stop();
+});
+
+test('shipped → delivered → return → returned: refunded and restocked, every step on the timeline and on ORDERS', async () => {
+  await setStock('SKU-00042', 10);
+  const u = await signupBuyer(s.url);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00042', qty: 2 }] });
+  const id = o.body.orderId as string;
+  assert.equal([(await admin('POST', `/v1/admin/orders/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' })).body.error.code], ['invalid_transition'], 'an unpaid order does not ship');
+  assert.is((await pay(u, id)).status, 200);
+  assert.equal([(await admin('POST', `/v1/admin/orders/${id}/deliver`)).status], [409], 'not shipped yet');
+  assert.is((await call(s.url, 'POST', `/v1/orders/${id}/return`, { token: u.token })).body.error.code, 'invalid_transition');
+  assert.is((await call(s.url, 'POST', `/v1/admin/orders/${id}/ship`, { token: u.token, body: { carrier: 'UPS', trackingNumber: '1Z999' } })).status, 403);
+  const shipped = await admin('POST', `/v1/admin/orders/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' });
+  assert.equal([shipped.status, shipped.body.status, shipped.body.carrier, shipped.body.trackingNumber], [200, 'shipped', 'UPS', '1Z999']);
+  const late = await call(s.url, 'POST', `/v1/orders/${id}/refund`, { token: u.token });
+  assert.equal([late.status, late.body.error.code], [409, 'order_shipped']);
+  assert.is((await admin('POST', `/v1/admin/orders/${id}/deliver`)).body.status, 'delivered');
+  const ret = await call(s.url, 'POST', `/v1/orders/${id}/return`, { token: u.token });
+  assert.equal([ret.status, ret.body.status], [200, 'return_requested']);
+  const pointsBefore = (await me(u)).rewardPoints;
+  const back = await admin('POST', `/v1/admin/orders/${id}/returned`);
+  assert.equal([back.status, back.body.status], [200, 'refunded']);
+  assert.equal(back.body.timeline.map((t: { status: string }) => t.status),
+    ['pending_payment', 'charging', 'paid', 'shipped', 'delivered', 'return_requested', 'refunding', 'refunded']);
+  assert.ok(back.body.timeline.every((t: { at: string }) => !Number.isNaN(Date.parse(t.at))));
+  assert.equal([(await stock('SKU-00042')).onHand, (await stock('SKU-00042')).available], [10, 10], 'restocked');
+  assert.is((await me(u)).rewardPoints, pointsBefore - Math.floor(o.body.total / 100), 'the points it earned are taken back');
+  assert.is((await admin('POST', `/v1/admin/orders/${id}/returned`)).status, 200, 'repeating it changes nothing');
+  assert.is((await admin('POST', '/v1/admin/orders/o0000000000000/deliver')).status, 404);
+
+  const evs = await eventually(async () => {
+    const e = await events(id);
+    return e.length === 5 ? e : undefined;
+  }, 5000, 100);
+  assert.equal(evs.map((e) => e.data.type), ['OrderPlaced', 'OrderShipped', 'OrderDelivered', 'OrderReturnRequested', 'OrderRefunded']);
+  assert.equal(evs.map((e) => e.subject.split('.').slice(-2)[0]), ['placed', 'shipped', 'delivered', 'return_requested', 'refunded']);
+  const refunded = evs[4]!.data;
+  assert.equal([refunded.total, refunded.country, refunded.lines[0]!.sku, refunded.lines[0]!.category], [o.body.total, 'US', 'SKU-00042', 'home']);
+});
+
+test('a refund before shipping: money, units, points and coupon back, shown on /v1/me at once; ten retries refund once', async () => {
+  await setStock('SKU-00043', 10);
+  const u = await signupBuyer(s.url);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00043', qty: 3 }], couponCode: 'WELCOME10', usePoints: 50 });
+  assert.is(o.status, 201, JSON.stringify(o.body));
+  const id = o.body.orderId as string;
+  assert.is((await me(u)).rewardPoints, 50);
+  assert.is((await pay(u, id)).status, 200);
+  const earned = Math.floor(o.body.total / 100);
+  // Read right after paying: the page shows the points the order earned, not a cached copy.
+  assert.is((await me(u)).rewardPoints, 50 + earned);
+  assert.not.ok((await me(u)).coupons.some((c: { code: string }) => c.code === 'WELCOME10'));
+  const answers = await Promise.all(Array.from({ length: 10 }, () => call(s.url, 'POST', `/v1/orders/${id}/refund`, { token: u.token })));
+  for (const a of answers) assert.equal([a.status, a.body.status], [200, 'refunded'], JSON.stringify(a.body));
+  const page = await me(u);
+  assert.is(page.rewardPoints, 100, 'points used given back and points earned taken back, once');
+  assert.ok(page.coupons.some((c: { code: string }) => c.code === 'WELCOME10'), 'the coupon is back');
+  const st = await stock('SKU-00043');
+  assert.equal([st.onHand, st.reserved, st.available], [10, 0, 10]);
+  const [charge] = await s.sql<{ refunded_at: number | null }>('SELECT refunded_at FROM sim_charges WHERE order_id = ?', [id]);
+  assert.ok(charge!.refunded_at, 'the charge was refunded');
+  const view = await order(u, id);
+  assert.equal(view.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'charging', 'paid', 'refunding', 'refunded']);
+  await eventually(async () => (await events(id)).length === 2, 5000, 100);
+  assert.equal((await events(id)).map((e) => e.data.type), ['OrderPlaced', 'OrderRefunded']);
+  const again = await call(s.url, 'POST', `/v1/orders/${id}/refund`, { token: u.token });
+  assert.equal([again.status, again.body.status], [200, 'refunded']);
+  assert.is((await me(u)).rewardPoints, 100);
+  // Someone else's order does not exist for this user; an unpaid one cannot be refunded.
+  const other = await signupBuyer(s.url);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${id}/refund`, { token: other.token })).status, 404);
+  const unpaid = await checkout(other, { items: [{ sku: 'SKU-00043', qty: 1 }] });
+  const refused = await call(s.url, 'POST', `/v1/orders/${unpaid.body.orderId}/refund`, { token: other.token });
+  assert.equal([refused.status, refused.body.error.code], [409, 'invalid_transition']);
+});
+
+test('a cancelled order is an event on ORDERS too', async () => {
+  await setStock('SKU-00044', 5);
+  const u = await signupBuyer(s.url);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00044', qty: 1 }] });
+  assert.is((await call(s.url, 'POST', `/v1/orders/${o.body.orderId}/cancel`, { token: u.token })).status, 200);
+  await eventually(async () => (await events(o.body.orderId)).length === 1, 5000, 100);
+  const [cancelled] = await events(o.body.orderId);
+  assert.equal([cancelled!.data.type, cancelled!.subject.split('.').slice(-2)[0]], ['OrderCancelled', 'cancelled']);
+});
+
+test('a sale whose stock hold ran out before the charge completed is unwound: money, units, points and coupon back, ending failed', async () => {
+  await setStock('SKU-00046', 5);
+  const u = await signupBuyer(s.url);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00046', qty: 2 }], couponCode: 'WELCOME10', usePoints: 20 });
+  assert.is(o.status, 201, JSON.stringify(o.body));
+  const id = o.body.orderId as string;
+  // The hold goes away underneath the order (as when it expires): the commit after the charge is refused.
+  const nc = await natsConnection();
+  try {
+    await new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: 16, deadlineMs: 10_000, inFlightLimit: 100 })).release('SKU-00046', `${id}:SKU-00046`);
+  } finally {
+    await nc.close();
+  }
+  const paid = await pay(u, id);
+  assert.is(paid.status, 409, JSON.stringify(paid.body));
+  const view = await order(u, id);
+  assert.is(view.status, 'failed');
+  assert.equal(view.timeline.map((t: { status: string }) => t.status).slice(-3), ['charging', 'refunding', 'failed']);
+  const st = await stock('SKU-00046');
+  assert.equal([st.onHand, st.reserved, st.available], [5, 0, 5]);
+  const [charge] = await s.sql<{ refunded_at: number | null }>('SELECT refunded_at FROM sim_charges WHERE order_id = ?', [id]);
+  assert.ok(charge!.refunded_at, 'the charge was refunded');
+  const page = await me(u);
+  assert.is(page.rewardPoints, 100);
+  assert.ok(page.coupons.some((c: { code: string }) => c.code === 'WELCOME10'));
+});
+
+test.run();
