@@ -130,7 +130,7 @@ export class UsersService {
     const postalCode = patch.postalCode?.trim() ?? current.postalCode;
     const record = {
       addressId, line1: patch.line1?.trim() ?? current.line1, city: patch.city?.trim() ?? current.city, region, country, postalCode,
-      cluster: deliveryCluster(country, region, postalCode),
+      cluster: await this.clusterOf(country, region, postalCode),
     };
     if (!(await this.deps.users.updateAddress(userId, record, patch.isDefault === true))) throw new RejectedError('not_found', 'no such address');
     await this.changed(userId, 'address');
