@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { ordersStream } from '../stores/events/index.ts';
 import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { eventually, natsConnection, redisUrl } from './support/harness.ts';
-import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
+import { adminToken, call, signup, signupBuyer, startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
 let redis: Redis;
@@ -113,7 +113,7 @@ async function buy(u: User, items: Array<{ sku: string; qty: number }>): Promise
 }
 
 test('revenue by category from paid orders, refunds subtracted; bought-together items in related', async () => {
-  const u = await signup(s.url);
+  const u = await signupBuyer(s.url);
   await buy(u, [{ sku: 'AN-1', qty: 2 }, { sku: 'AN-3', qty: 1 }]);
   await buy(u, [{ sku: 'AN-4', qty: 1 }]);
   const unpaid = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: { items: [{ sku: 'AN-5', qty: 1 }] } });

@@ -84,7 +84,7 @@ test('a consumer killed mid-batch and replayed on two other nodes counts every e
   assert.is.not(code, 'timeout', `the failpoint did not kill the node; its output:\n${doomed.output().slice(-1500)}`);
   const partial = await counted();
   const partialCount = total(partial.searches) + total(partial.views);
-  assert.ok(partialCount > 0 && partialCount < 2000, `the crash left a partial count (${partialCount})`);
+  assert.ok(partialCount > 0 && partialCount < 2000, `the crash left a partial count (${partialCount}); the doomed node said:\n${doomed.output().slice(-2000)}`);
 
   // Two nodes resume; a loaded machine can take a while to start them.
   for (const id of ['n2', 'n3']) procs.push(startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: id }));

@@ -124,7 +124,7 @@ test('order history: only the caller’s orders, newest first, with correct tota
   assert.is((await pay(a, other, 'tok_ok')).status, 404);
   assert.is((await call(s.url, 'POST', `/v1/orders/${other}/cancel`, { token: a.token })).status, 404);
   assert.is((await call(s.url, 'GET', '/v1/orders')).status, 401);
-  assert.is((await call(s.url, 'GET', '/v1/orders?limit=0', { token: a.token })).status, 400);
+  assert.is((await call(s.url, 'GET', '/v1/orders?limit=0', { token: a.token })).status, 422, 'limit 0 is well-formed but out of range, as on every list route');
   assert.is((await call(s.url, 'GET', '/v1/orders?cursor=garbage', { token: a.token })).status, 400);
   const crafted = Buffer.from('[1e999,"x"]').toString('base64url');
   assert.is((await call(s.url, 'GET', `/v1/orders?cursor=${crafted}`, { token: a.token })).status, 400);
