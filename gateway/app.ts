@@ -39,6 +39,9 @@ import { commerceAdminRoutes } from './routes/commerce-admin.ts';
 
 export { maxBodyBytes } from './body.ts';
 
+/** Oversized bodies up to this size are drained after a 413 instead of cutting the connection. */
+const lingeringBodyBytes = 8 * 1024 * 1024;
+
 /** Operations routes are never rate limited: probes and scrapers must always get through. */
 const unlimited = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -128,8 +131,10 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     if (status >= 500) log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
     for (const [k, v] of Object.entries(headers)) c.header(k, v);
     c.header('X-Request-Id', c.get('requestId'));
-    // The rest of an oversized body is not read: tell the client not to reuse this connection.
-    if (status === 413) c.header('Connection', 'close');
+    // An oversized body up to a few MiB is left for Node to read and discard after the
+    // answer, so a client still uploading reads the 413 instead of a broken pipe; past that
+    // the connection is closed rather than spending the bandwidth.
+    if (status === 413 && Number(c.req.header('content-length') ?? Infinity) > lingeringBodyBytes) c.header('Connection', 'close');
     return c.json(body, status as 400);
   });
   return app;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 120_000);
+const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 300_000);
 const requested = process.argv.slice(2);
 const files = requested.length > 0
   ? requested

@@ -84,7 +84,9 @@ test('node /metrics: its own shop_ series, group commits counted after a stock w
   assert.is(put.status, 200, JSON.stringify(put.body));
   const page = await eventually(async () => {
     const text = (await get(`${nodeOps}/metrics`)).text;
-    return (value(text, 'shop_group_commit_batch_size_count{pipeline="inventory"}') ?? 0) >= 1 ? text : undefined;
+    // A renewal runs on its own timer: wait for one as well as for the commit.
+    return (value(text, 'shop_group_commit_batch_size_count{pipeline="inventory"}') ?? 0) >= 1
+      && (value(text, 'shop_lease_renew_seconds_count') ?? 0) >= 1 ? text : undefined;
   }, 10_000, 200);
   const series = page.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.ok(series.every((l) => l.startsWith('shop_')), `every series is shop_: ${series.find((l) => !l.startsWith('shop_'))}`);

@@ -5,6 +5,7 @@
 // MariaDB, double charges, stock stranded after the sweepers, failed requests by kind and
 // the time from the fault to full service; `--json` prints one JSON line last. Exits
 // non-zero when a scenario fails. Ctrl-C stops everything it started.
+import { addAddress } from '../commerce-setup.ts';
 import { rmSync } from 'node:fs';
 import { adminToken, leaseTtlMs, reservationTtlMs, running, startServers, startStack, type Servers, type Stack } from './stack.ts';
 import { Load, sleep } from './load.ts';
@@ -77,6 +78,7 @@ async function runScenario(scenario: Scenario, servers: Servers, index: number, 
     for (let i = 0; i < opts.buyers; i++) {
       const r = await http(stack.url, 'POST', '/v1/auth/signup', { email: `buyer${i}@chaos.example`, password: 'chaos-password', name: `Buyer ${i}` });
       tokens.push(String(r.token));
+      await addAddress(stack.url, String(r.token));
     }
     for (const [s, n] of [[sku, opts.stock], [cartSku, 1_000_000]] as const) {
       await http(stack.url, 'PUT', `/v1/admin/inventory/${s}`, { warehouses: [{ warehouseId: 'wh-east', onHand: n }] }, adminToken);

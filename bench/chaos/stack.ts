@@ -1,6 +1,7 @@
 // What one chaos scenario runs against: private NATS, Redis and MariaDB servers (started
 // once per run, on their own ports and temp dirs), and per scenario a fresh database and
 // cluster name with two actor nodes and a gateway as separate processes.
+import { benchCheckoutEnv, seedRoutes } from '../commerce-setup.ts';
 import { randomBytes } from 'node:crypto';
 import { RequestStrategy, type NatsConnection } from 'nats';
 import { pino } from 'pino';
@@ -66,11 +67,12 @@ export async function startStack(scenario: string, servers: Servers, index: numb
   for (const w of demoWarehouses) {
     await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }
+  await seedRoutes(pool);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: servers.nats.url, REDIS_URL: servers.redis.url,
     SHARDS: String(shards), LEASE_TTL_MS: String(leaseTtlMs), RESERVATION_TTL_MS: String(reservationTtlMs),
-    PAYMENT_LATENCY_MS: '5', LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_POOL_SIZE: '16',
+    PAYMENT_LATENCY_MS: '5', LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_POOL_SIZE: '16', ...benchCheckoutEnv,
   };
   const nodes = new Map<string, Proc>();
   const started = await Promise.all(['n1', 'n2'].map(async (id) => {
