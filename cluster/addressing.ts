@@ -15,7 +15,7 @@ export function fnv1a(text: string): number {
 }
 
 /** murmur3's finaliser: makes every input bit move every output bit, which FNV alone does not. */
-function mix32(h: number): number {
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

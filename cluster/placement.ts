@@ -4,17 +4,7 @@
 // max(ceil(mean), floor(mean × (1 + ε))) shards, a shard whose first choice is full going to
 // its next choice (consistent hashing with bounded loads), which trades extra moves per
 // change for a spread within 1 + ε of the mean (or the best possible, ceil(mean)/mean).
-import { fnv1a } from './addressing.ts';
-
-/** murmur3's finaliser (the same as addressing.ts). */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fnv1a, mix32 } from './addressing.ts';
 
 /** FNV-1a continued from `state` over `text`: lets `${node}#` be hashed once per member. */
 function fnvContinue(state: number, text: string): number {
