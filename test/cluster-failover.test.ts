@@ -76,8 +76,13 @@ test.after(async () => {
 });
 
 test('three nodes: every shard is owned by exactly one node', async () => {
-  await eventually(() => partitioned(['n1', 'n2', 'n3']), 10_000);
-  const byNode = await served();
+  // Shards settle as the three nodes join one after another: wait for a state where the
+  // partition is whole and every node answers for some of it.
+  const byNode = await eventually(async () => {
+    if (!(await partitioned(['n1', 'n2', 'n3']))) return undefined;
+    const b = await served();
+    return ['n1', 'n2', 'n3'].every((id) => (b.get(id) ?? []).length > 0) ? b : undefined;
+  }, 15_000);
   for (const id of ['n1', 'n2', 'n3']) assert.ok((byNode.get(id) ?? []).length > 0, `${id} serves some shards`);
   const view = await clusterView(nc, cluster, shards, leaseTtlMs);
   assert.equal(view.nodes.map((n) => n.nodeId).sort(), ['n1', 'n2', 'n3'], 'the view lists every live node');
