@@ -7,8 +7,9 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, checkJoin, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
+import { guardUnhandledRejections } from './crash-guard.ts';
 
 let config: Config;
 try {
@@ -22,6 +23,7 @@ try {
 }
 
 const log = createLogger(config.logLevel, { role: config.role, nodeId: config.nodeId });
+guardUnhandledRejections(log, () => clusterMetrics.survivedRejections.inc());
 useBucketReplicas(config.jetstreamReplicas);
 useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log);

@@ -40,6 +40,10 @@ export const clusterMetrics = {
     name: 'shop_shard_moves_total', help: 'Shards this node took (acquired), handed off gracefully, or lost (lease expired or taken)',
     labelNames: ['kind'], registers: [processRegistry],
   }),
+  survivedRejections: new Counter({
+    name: 'shop_unhandled_dependency_rejections_total', help: 'Unhandled promise rejections from a dependency outage that this process logged and survived',
+    registers: [processRegistry],
+  }),
   leaseRenewSeconds: new Histogram({
     name: 'shop_lease_renew_seconds', help: 'Latency of one shard lease renewal (a KV update by revision)',
     buckets: secondsBuckets, registers: [processRegistry],

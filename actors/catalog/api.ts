@@ -68,8 +68,7 @@ export class CatalogApi {
   /** Publishes products to CATALOG; resolves once JetStream has stored every one. */
   async onboard(products: ProductInput[]): Promise<void> {
     const stream = catalogStream(this.deps.cluster);
-    this.streamReady ??= this.deps.nc.jetstreamManager().then((jsm) => ensureStream(jsm, stream));
-    await this.streamReady;
+    await this.catalogStreamReady(stream);
     const js = this.deps.nc.jetstream();
     const at = Date.now();
     await Promise.all(products.map((p) => {
@@ -83,11 +82,19 @@ export class CatalogApi {
     const doc = await this.deps.documents.get(productsCollection, sku);
     if (!doc) return false;
     const stream = catalogStream(this.deps.cluster);
-    this.streamReady ??= this.deps.nc.jetstreamManager().then((jsm) => ensureStream(jsm, stream));
-    await this.streamReady;
+    await this.catalogStreamReady(stream);
     const event: CatalogEvent = { kind: 'removed', sku, at: Date.now() };
     await this.deps.nc.jetstream().publish(stream.subject('product', sku), this.encoder.encode(JSON.stringify(event)));
     return true;
+  }
+
+  /** Makes sure CATALOG exists, once; a failed attempt (NATS away) is forgotten so the next call tries again. */
+  private catalogStreamReady(stream: ReturnType<typeof catalogStream>): Promise<void> {
+    this.streamReady ??= this.deps.nc.jetstreamManager().then((jsm) => ensureStream(jsm, stream)).catch((err: unknown) => {
+      this.streamReady = undefined;
+      throw err;
+    });
+    return this.streamReady;
   }
 
   warehouses(): Promise<Warehouse[]> {

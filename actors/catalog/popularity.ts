@@ -68,8 +68,9 @@ export class PopularityMirror {
 
   async current(): Promise<Popularity> {
     if (Date.now() - this.loadedAt >= this.refreshMs) {
-      this.loading ??= this.reload().finally(() => (this.loading = undefined));
-      if (this.loadedAt === 0) await this.loading;
+      const loading = (this.loading ??= this.reload().finally(() => (this.loading = undefined)));
+      if (this.loadedAt === 0) await loading;
+      else loading.catch(() => undefined); // a failed reload keeps the last copy; the next call tries again
     }
     const units = this.units;
     return { version: `p${this.version}`, of: (sku) => units.get(sku) ?? 0 };

@@ -30,8 +30,11 @@ class MirroredSet {
   /** The current members; waits only for the very first load. */
   async current(): Promise<Set<string>> {
     if (Date.now() - this.checkedAt >= this.checkMs) {
-      this.loading ??= this.refresh().finally(() => (this.loading = undefined));
-      if (this.loadedAt === 0) await this.loading;
+      const loading = (this.loading ??= this.refresh().finally(() => (this.loading = undefined)));
+      if (this.loadedAt === 0) await loading;
+      // A background refresh that fails (Redis restarting) keeps the last copy, and the
+      // next check tries again; left unhandled it would have killed the node.
+      else loading.catch(() => undefined);
     }
     return this.members;
   }
