@@ -314,12 +314,23 @@ export class EntityHost {
   }
 
   /**
-   * Lets every delivery already accepted for the shard finish, then stops its actors and
-   * waits for their deactivate. Call after the shard stopped taking new messages.
+   * Lets deliveries already accepted for the shard finish for up to `graceMs`, then stops
+   * its actors (each finishes the batch it is running; what is still queued fails as
+   * retryable, never started) and waits for their deactivate. Call after the shard stopped
+   * taking new messages. The bound matters: nobody answers the shard until this returns,
+   * and a flash-sale mailbox hundreds deep took longer to empty than a caller's deadline,
+   * so its callers got "no node serves this entity" instead of the new owner's answer.
    */
-  async drainShard(shard: number): Promise<void> {
+  async drainShard(shard: number, graceMs = 500): Promise<void> {
     const set = this.outstanding.get(shard);
-    if (set) await Promise.allSettled([...set]);
+    if (set && set.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...set]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
     await this.stopShard(shard);
   }
 

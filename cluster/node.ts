@@ -374,6 +374,7 @@ export class ClusterNode {
     const running = this.handingOff.get(shard);
     if (running) return running;
     const work = (async () => {
+      const started = Date.now();
       const sub = this.subs.get(shard);
       this.subs.delete(shard);
       try {
@@ -384,6 +385,9 @@ export class ClusterNode {
         this.opts.log.warn({ err, shard }, 'drain failed; releasing anyway');
       }
       await this.leases.release(shard);
+      // The shard answers nobody from the drain to the new owner's subscribe: a slow one is worth a line.
+      const tookMs = Date.now() - started;
+      if (tookMs > 1000) this.opts.log.warn({ shard, tookMs }, 'slow shard hand-off');
       clusterMetrics.shardMoves.inc({ kind: 'handed_off' });
       this.announceSoon();
       this.opts.log.debug({ shard }, 'handed off shard');
