@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvalidError } from '../cluster/index.ts';
 import { QueryTally, categoryTree, decodeCursor, encodeCursor, parseNdjson } from '../actors/catalog/index.ts';
-import { EmbeddedSearchIndex } from '../stores/search/index.ts';
+import { EmbeddedSearchIndex, exactFacetLimit } from '../stores/search/index.ts';
 import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
 import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
 
@@ -72,6 +72,26 @@ test('embedded index: the shopper filter is applied before counting, per filter 
   const fresh = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: accept('v2') });
   assert.is(fresh.total, 1);
   assert.equal(fresh.facets.brand, { Glow: 1 });
+});
+
+test('embedded index: facets of a very large result set are estimated from a sample, total stays exact', async () => {
+  const index = new EmbeddedSearchIndex();
+  const n = exactFacetLimit * 3;
+  // A third blue, two thirds red; one green product, which a sample may miss or see.
+  await index.upsert(Array.from({ length: n }, (_, i) => ({
+    sku: `L${i}`, title: `Lamp ${i}`, brand: 'Glow', category: 'home/lighting', price: 100, currency: 'USD', supplierId: 's',
+    attributes: { color: i === 7 ? 'green' : i % 3 === 0 ? 'blue' : 'red' }, createdAt: 1, updatedAt: 1,
+  })));
+  const big = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: { version: 'v', accepts: () => true } });
+  assert.is(big.total, n, 'total counts every hit');
+  assert.is(big.facetsExact, false);
+  const blue = big.facets.attributes.color!.blue!;
+  assert.ok(Math.abs(blue - n / 3) <= n * 0.02, `blue ≈ a third of ${n}: ${blue}`);
+  assert.is(big.facets.brand.Glow, n);
+  const small = await index.search({ q: 'lamp', sort: 'relevance', offset: 0, size: 10, accept: { version: 'v2', accepts: (sku) => Number(sku.slice(1)) < 100 } });
+  assert.is(small.total, 100);
+  assert.is(small.facetsExact, true);
+  assert.is(small.facets.attributes.color!.green, 1, 'a small result set is counted exactly');
 });
 
 test('QueryTally: completes normalised queries that found something, most searched first', () => {

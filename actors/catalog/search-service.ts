@@ -38,6 +38,8 @@ export interface SearchItem extends IndexedProduct {
 export interface SearchPage {
   items: SearchItem[];
   facets: Facets;
+  /** False when the facets are estimated (a very large result set, or an index that cannot apply the shopper's filter). */
+  facetsExact: boolean;
   total: number;
   nextCursor: string | null;
 }
@@ -83,11 +85,13 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
   let pos = start;
   let total = 0;
   let facets: Facets = { category: {}, brand: {}, attributes: {} };
+  let facetsExact = true;
   for (let round = 0; items.length < req.limit; round++) {
     const res = await deps.index.search({ ...base, offset: pos, size: chunk });
     if (round === 0) {
       total = res.total;
       facets = res.facets;
+      facetsExact = res.facetsExact;
     }
     if (res.hits.length === 0) break;
     const skus = res.hits.map((h) => h.sku);
@@ -110,7 +114,7 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
       break;
     }
   }
-  return { items, facets, total, nextCursor: pos < total ? encodeCursor(pos) : null };
+  return { items, facets, facetsExact, total, nextCursor: pos < total ? encodeCursor(pos) : null };
 }
 
 /** Completions for what the user is typing: past searches first, then categories and titles. */

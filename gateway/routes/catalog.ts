@@ -94,6 +94,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return {
       items: res.items.map((i) => ({ ...publicProduct(i), score: i.score, ...(i.delivery ? { delivery: i.delivery } : {}) })),
       facets: res.facets,
+      facetsExact: res.facetsExact,
       total: res.total,
       nextCursor: res.nextCursor,
     };

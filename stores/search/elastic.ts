@@ -160,6 +160,8 @@ export class ElasticSearchIndex implements SearchIndex {
       }),
       total,
       facets: { category: buckets('category'), brand: buckets('brand'), attributes: splitPairs(buckets('attributes')) },
+      // The shared index cannot see a node's stock and delivery mirrors: its counts include what the shopper cannot buy.
+      facetsExact: query.accept === undefined,
     };
   }
 

@@ -11,7 +11,7 @@ import {
 import { TitleSuggester } from './suggest.ts';
 
 type Entry = { product: IndexedProduct; score: number };
-type Counted = { entries: Entry[]; facets: Facets };
+type Counted = { entries: Entry[]; facets: Facets; facetsExact: boolean };
 
 /** Most-recently-used cache lookup: a hit moves to the back, a miss evicts the oldest. */
 function lruGet<V>(cache: Map<string, V>, key: string, size: number, make: () => V): V {
@@ -29,9 +29,18 @@ function lruGet<V>(cache: Map<string, V>, key: string, size: number, make: () =>
 const maxFacetNames = 20;
 const maxFacetValues = 30;
 
+/**
+ * Facets are counted over every hit up to this many; past it, over this many hits spread
+ * evenly through the ranked list and scaled up. Walking every attribute of 25,000 hits
+ * cost more than the text search itself, for counts a shopper reads as "about".
+ */
+export const exactFacetLimit = 5000;
+
 function withFacets(entries: Entry[]): Counted {
   const facets: Facets = { category: {}, brand: {}, attributes: {} };
-  for (const { product: p } of entries) {
+  const step = entries.length > exactFacetLimit ? entries.length / exactFacetLimit : 1;
+  for (let at = 0; at < entries.length; at += step) {
+    const p = entries[Math.floor(at)]!.product;
     facets.category[p.category] = (facets.category[p.category] ?? 0) + 1;
     facets.brand[p.brand] = (facets.brand[p.brand] ?? 0) + 1;
     for (const [name, raw] of Object.entries(p.attributes)) {
@@ -46,7 +55,18 @@ function withFacets(entries: Entry[]): Counted {
       }
     }
   }
-  return { entries, facets };
+  if (step > 1) scaleFacets(facets, step, entries.length);
+  return { entries, facets, facetsExact: step === 1 };
+}
+
+/** Sampled counts times the sampling step, each at least 1 (it was seen) and at most the total. */
+function scaleFacets(facets: Facets, step: number, total: number): void {
+  const scale = (counts: Record<string, number>) => {
+    for (const k of Object.keys(counts)) counts[k] = Math.min(total, Math.max(1, Math.round(counts[k]! * step)));
+  };
+  scale(facets.category);
+  scale(facets.brand);
+  for (const values of Object.values(facets.attributes)) scale(values);
 }
 
 function newEngine(): MiniSearch<IndexedProduct> {
@@ -62,8 +82,9 @@ function newEngine(): MiniSearch<IndexedProduct> {
       boost: { title: 3, brand: 2, category: 1.5 },
       // One typo per term of 4+ letters, two for long words; short words must be exact.
       fuzzy: (term) => (term.length >= 4 ? 0.2 : false),
-      // Only the last term is a prefix: the user is still typing it.
-      prefix: (_term, i, terms) => i === terms.length - 1 && terms.length > 0,
+      // Only the last term is a prefix: the user is still typing it. A one-letter prefix
+      // matched a good part of the vocabulary and made a query 10x slower for nothing.
+      prefix: (term, i, terms) => i === terms.length - 1 && term.length >= 2,
       combineWith: 'AND',
     },
   });
@@ -144,7 +165,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
       : lruGet(this.counted, key, this.cacheSize, () => withFacets(ranked));
     const hits: SearchHit[] = counted.entries.slice(query.offset, query.offset + query.size)
       .map((e) => ({ sku: e.product.sku, score: Math.round(e.score * 1000) / 1000, product: e.product }));
-    return { hits, total: counted.entries.length, facets: counted.facets };
+    return { hits, total: counted.entries.length, facets: counted.facets, facetsExact: counted.facetsExact };
   }
 
   private rank(query: SearchQuery): Entry[] {

@@ -8,7 +8,7 @@ export {
   type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult, type SearchHit, type SearchSort, type Facets,
   type HitFilter, type Popularity, type Suggestion,
 } from './port.ts';
-export { EmbeddedSearchIndex } from './embedded.ts';
+export { EmbeddedSearchIndex, exactFacetLimit } from './embedded.ts';
 export { ElasticSearchIndex } from './elastic.ts';
 
 /**

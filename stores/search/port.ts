@@ -84,6 +84,11 @@ export interface SearchResult {
   /** Hits of the query and filters, all pages together. */
   total: number;
   facets: Facets;
+  /**
+   * False when the facets were counted over an even sample of a very large result set and
+   * scaled (see the index); `total` is always exact for the embedded index.
+   */
+  facetsExact: boolean;
 }
 
 export interface SearchIndex {
