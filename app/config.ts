@@ -28,6 +28,8 @@ export interface Config {
   mysqlQueryTimeoutMs: number;
   /** How long an unpaid order holds its stock (RESERVATION_TTL_MS). */
   reservationTtlMs: number;
+  /** A reservation held under an order id that was never recorded is released after this long (LOOSE_RESERVATION_MS). */
+  looseReservationMs: number;
   /** The simulated card processor: latency, decline rate for ordinary tokens, and tok_timeout's wait. */
   paymentLatencyMs: number;
   paymentDeclineRate: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
     reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
+    looseReservationMs: int(env, 'LOOSE_RESERVATION_MS', 15_000, 1000, 3_600_000),
     mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),
     mysqlQueryTimeoutMs: int(env, 'MYSQL_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
     paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),

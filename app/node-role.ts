@@ -144,7 +144,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
     singletons: [
       { name: 'outbox-relay', start: () => relay.start() },
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
-      checkoutSweeper({ orders, client, log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000 }),
+      checkoutSweeper({
+        orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,
+        log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000,
+      }),
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog, onProductsChanged: (skus) => announceProductChanges(nc, config.cluster, skus) }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),

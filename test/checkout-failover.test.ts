@@ -4,7 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminToken, call, signupBuyer as signup, startStack, type Stack } from './support/gateway.ts';
-import { eventually, startApp, type Proc } from './support/harness.ts';
+import { eventually, natsConnection, startApp, type Proc } from './support/harness.ts';
+import { ClusterClient } from '../cluster/index.ts';
+import { InventoryApi } from '../actors/inventory/index.ts';
 
 let s: Stack;
 type User = Awaited<ReturnType<typeof signup>>;
@@ -20,7 +22,7 @@ const checkout = (u: User, body: unknown) => call(s.url, 'POST', '/v1/checkout',
 const pay = (u: User, orderId: string, token: string) => call(s.url, 'POST', `/v1/orders/${orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token } } });
 const charges = async (orderId: string) => Number((await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sim_charges WHERE order_id = ?', [orderId]))[0]!.n);
 const orderStatus = async (u: User, orderId: string) => (await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token })).body.status as string;
-const nodeEnv = { RESERVATION_TTL_MS: '3000', PAYMENT_LATENCY_MS: '5' };
+const nodeEnv = { RESERVATION_TTL_MS: '3000', PAYMENT_LATENCY_MS: '5', LOOSE_RESERVATION_MS: '2000' };
 
 async function startNode(name: string, extra: Record<string, string> = {}): Promise<void> {
   nodes.set(name, await startApp(s.env.env, 'node', { NODE_ID: name, ...nodeEnv, ...extra }));
@@ -55,6 +57,34 @@ test('an unpaid order expires and a cancelled one is released: the stock comes b
   const cancelled = await call(s.url, 'POST', `/v1/orders/${cancelling.body.orderId}/cancel`, { token: u.token });
   assert.equal([cancelled.status, cancelled.body.status], [200, 'cancelled']);
   assert.is((await stock('SKU-00012')).available, 4);
+});
+
+test('reservations no open order holds are released: a closed order whose release was lost, an order never recorded', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00014', 10);
+  // A cancelled order whose release was lost (MariaDB went away after the order moved):
+  // the row says cancelled, the reservation is still active.
+  const open = await checkout(u, { items: [{ sku: 'SKU-00014', qty: 2 }] });
+  const lost = await checkout(u, { items: [{ sku: 'SKU-00014', qty: 3 }] });
+  assert.equal([open.status, lost.status], [201, 201]);
+  await s.sql("UPDATE orders SET status = 'cancelled' WHERE order_id = ?", [lost.body.orderId]);
+  // A checkout that reserved and then gave up without recording its order (an unknown
+  // outcome nobody retried): the reservation carries an order id with no row.
+  const nc = await natsConnection();
+  try {
+    const inventory = new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 5000, inFlightLimit: 100 }));
+    const ghost = `o${'7'.repeat(32)}`;
+    const r = await inventory.reserve('SKU-00014', { reservationId: `${ghost}:SKU-00014`, qty: 4, ttlMs: 600_000, owner: ghost });
+    assert.is(r.status, 'reserved');
+    assert.is((await stock('SKU-00014')).available, 1);
+    const paid = await pay(u, open.body.orderId, 'tok_ok');
+    assert.equal([paid.status, paid.body.status], [200, 'paid'], JSON.stringify(paid.body));
+    // LOOSE_RESERVATION_MS is 2 s here: both loose holds come back; the paid two stay sold.
+    await eventually(async () => (await stock('SKU-00014')).available === 8, 20_000, 250);
+    assert.equal(await stock('SKU-00014'), { ...(await stock('SKU-00014')), onHand: 8, reserved: 0 });
+  } finally {
+    await nc.close();
+  }
 });
 
 test('kill -9 of the node running a saga between reservation and payment: the order expires and the stock comes back', async () => {

@@ -8,6 +8,7 @@ import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
 import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
 import { deliver, refund, requestReturn, returned, ship } from './after-payment.ts';
+import { releaseIds } from './reserve.ts';
 
 export interface CheckoutState {
   order: OrderRecord | undefined;
@@ -36,6 +37,15 @@ async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Pr
   if (msg.op === 'expire') {
     if (order && open(order) && order.reservedUntil <= now) state.order = await saga.expire(order, now);
     return { status: state.order?.status ?? 'none' };
+  }
+  if (msg.op === 'abandon') {
+    // Recorded after all (this entity loaded it, or a start ran just before): the order's
+    // own life (pay, expire) settles its reservations. Otherwise nothing will use them.
+    if (order) return { status: order.status };
+    // Only this order's own reservations (`<orderId>:<sku>…`, see reserve.ts).
+    const ours = msg.reservations.filter((r) => r.id.startsWith(`${orderId}:`));
+    await releaseIds(saga.deps.inventory, ours);
+    return { status: 'none', released: ours.length };
   }
   if (msg.op === 'resume') {
     if (order?.status === 'charging') state.order = await saga.pay(order, undefined, now);

@@ -26,6 +26,13 @@ export interface ExpireOrderMsg { op: 'expire' }
 /** From the sweeper: finish a payment left in progress (node died, provider silent). */
 export interface ResumeMsg { op: 'resume' }
 
+/**
+ * From the sweeper: reservations this order's id holds while no order was ever recorded (a
+ * checkout that gave up on an unknown outcome). Asked of the order's own entity, so it
+ * runs after any checkout of that order still at work, never beside it.
+ */
+export interface AbandonMsg { op: 'abandon'; reservations: { sku: string; id: string }[] }
+
 /** The customer: a paid order not yet shipped is refunded. */
 export interface RefundMsg { op: 'refund'; userId: string }
 /** The customer: a delivered order (within 30 days) goes back. */
@@ -35,7 +42,7 @@ export interface ShipMsg { op: 'ship'; carrier: string; trackingNumber: string }
 export interface DeliverMsg { op: 'deliver' }
 export interface ReturnedMsg { op: 'returned' }
 
-export type CheckoutMsg = StartMsg | PayMsg | CancelMsg | GetOrderMsg | ExpireOrderMsg | ResumeMsg | RefundMsg | ReturnMsg | ShipMsg | DeliverMsg | ReturnedMsg;
+export type CheckoutMsg = StartMsg | PayMsg | CancelMsg | GetOrderMsg | ExpireOrderMsg | ResumeMsg | AbandonMsg | RefundMsg | ReturnMsg | ShipMsg | DeliverMsg | ReturnedMsg;
 
 export interface OrderSummary {
   orderId: string;
@@ -97,7 +104,14 @@ export function decodeCheckoutMsg(raw: unknown): CheckoutMsg {
     case 'expire':
     case 'resume':
       return { op: m.op };
+    case 'abandon': {
+      if (!Array.isArray(m.reservations) || m.reservations.length === 0 || m.reservations.length > 500) throw new InvalidError('reservations must be 1-500 { sku, id }');
+      return { op: 'abandon', reservations: m.reservations.map((r: unknown) => {
+        const it = (r ?? {}) as Record<string, unknown>;
+        return { sku: str(it, 'sku', idPattern), id: str(it, 'id', idPattern) };
+      }) };
+    }
     default:
-      throw new InvalidError('op must be one of start, pay, cancel, get, expire, resume, refund, return, ship, deliver, returned');
+      throw new InvalidError('op must be one of start, pay, cancel, get, expire, resume, abandon, refund, return, ship, deliver, returned');
   }
 }

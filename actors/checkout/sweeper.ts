@@ -1,11 +1,15 @@
 // Keeps every order moving when nobody asks about it: unpaid orders past their hold are
 // expired (stock released), payments left in progress (a node died between charge and
-// commit, or the provider went silent) are resumed with their stored key, and refunds left
-// in progress (a node died mid-refund, a restore failed) are finished.
+// commit, or the provider went silent) are resumed with their stored key, refunds left
+// in progress (a node died mid-refund, a restore failed) are finished, and reservations no
+// open order will use (a release lost to a database restart, an order never recorded) are
+// released.
 import type { Logger } from 'pino';
 import { periodicSingleton, type ClusterClient, type Singleton } from '../../cluster/index.ts';
 import type { OrderRepository } from '../../stores/mysql/orders.ts';
+import type { InventoryApi } from '../inventory/index.ts';
 import { checkoutType } from './messages.ts';
+import { releaseIds } from './reserve.ts';
 
 export interface CheckoutSweeperDeps {
   orders: OrderRepository;
@@ -14,13 +18,44 @@ export interface CheckoutSweeperDeps {
   intervalMs: number;
   /** A payment still `charging` after this long is resumed. */
   resumeAfterMs: number;
+  /** Releases loose reservations; without it they wait for their own expiry. */
+  inventory?: InventoryApi;
+  /** A reservation whose order was never recorded is looked at after this long (default 15 s). */
+  unrecordedAfterMs?: number;
+}
+
+/**
+ * Reservations of a closed order are released here (nothing can reopen it). Those of an
+ * order never recorded go through the order's own entity, which runs them after any
+ * checkout of that id still at work and does nothing if it recorded the order after all,
+ * so no age is too short to be safe; the age only spares the entity needless asks.
+ */
+async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, now: number): Promise<number> {
+  const loose = await deps.orders.looseReservations(now - (deps.unrecordedAfterMs ?? 15_000), 100);
+  if (loose.length === 0) return 0;
+  deps.log.info({ reservations: loose.length, orders: [...new Set(loose.map((r) => r.owner))].slice(0, 10) }, 'releasing reservations no open order holds');
+  await releaseIds(inventory, loose.filter((r) => r.recorded));
+  const unrecorded = new Map<string, { sku: string; id: string }[]>();
+  for (const r of loose) if (!r.recorded) unrecorded.set(r.owner, [...(unrecorded.get(r.owner) ?? []), { sku: r.sku, id: r.id }]);
+  await Promise.all([...unrecorded].map(([orderId, reservations]) =>
+    deps.client.ask(checkoutType, orderId, { op: 'abandon', reservations }, { idempotent: true, deadlineMs: 15_000 }).catch((err: unknown) => {
+      deps.log.warn({ err: String(err), orderId }, 'releasing an unrecorded order\'s reservations failed; next round retries');
+    })));
+  return loose.length;
 }
 
 export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {
-  return periodicSingleton('checkout-sweeper', deps.intervalMs, () => sweepOrders(deps));
+  // At most every 10 s: the query reads every active reservation.
+  const looseEveryMs = Math.min(10_000, deps.unrecordedAfterMs ?? 15_000);
+  let looseAt = 0;
+  return periodicSingleton('checkout-sweeper', deps.intervalMs, () => {
+    const loose = Date.now() - looseAt >= looseEveryMs;
+    if (loose) looseAt = Date.now();
+    return sweepOrders(deps, loose);
+  });
 }
 
-export async function sweepOrders(deps: CheckoutSweeperDeps): Promise<number> {
+export async function sweepOrders(deps: CheckoutSweeperDeps, withLoose = true): Promise<number> {
   try {
     const now = Date.now();
     const [due, charging, refunding] = await Promise.all([
@@ -33,7 +68,8 @@ export async function sweepOrders(deps: CheckoutSweeperDeps): Promise<number> {
         deps.log.warn({ err: String(err), orderId, op }, 'order sweep step failed; next round retries');
       });
     await Promise.all([...due.map((id) => tell(id, 'expire')), ...stuck.map((id) => tell(id, 'resume'))]);
-    return due.length + stuck.length;
+    const loose = deps.inventory && withLoose ? await releaseLoose(deps, deps.inventory, now) : 0;
+    return due.length + stuck.length + loose;
   } catch (err) {
     deps.log.warn({ err: String(err) }, 'order sweep failed; next round retries');
     return 0;

@@ -364,6 +364,25 @@ export class OrderRepository {
     return (rows as Row[]).map((r) => String(r.order_id));
   }
 
+  /**
+   * Active reservations that no open order will ever use: their order is closed (expired,
+   * cancelled: the release after the move failed, say MariaDB went away), or was never
+   * recorded (a checkout that gave up on an unknown outcome) and the reservation is older
+   * than `unrecordedBefore`. Left alone they hold their units until the reservation's own
+   * expiry, a minute and more into a flash sale. `recorded` says which kind.
+   */
+  async looseReservations(unrecordedBefore: number, limit: number): Promise<{ sku: string; id: string; owner: string; recorded: boolean }[]> {
+    const [rows] = await this.pool.query(
+      `SELECT r.sku, r.reservation_id, r.owner, o.order_id IS NOT NULL AS recorded
+         FROM reservations r LEFT JOIN orders o ON o.order_id = r.owner
+        WHERE r.status = 'active' AND r.owner IS NOT NULL
+          AND (o.status IN ('expired', 'cancelled') OR (o.order_id IS NULL AND r.created_at <= FROM_UNIXTIME(? / 1000)))
+        LIMIT ?`,
+      [unrecordedBefore, limit],
+    );
+    return (rows as Row[]).map((r) => ({ sku: String(r.sku), id: String(r.reservation_id), owner: String(r.owner), recorded: Number(r.recorded) === 1 }));
+  }
+
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
   async stuckCharging(olderThan: number, limit: number): Promise<string[]> {
     const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'charging' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
