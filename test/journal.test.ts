@@ -95,4 +95,30 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
   assert.is(Number(out.answer), 42);
 });
 
+test('a deadlock that rolls a batch back is retried as a whole: every part commits once, none fails on its lost savepoint', async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS journal_locks (id INT PRIMARY KEY, v INT NOT NULL)');
+  await pool.query('DELETE FROM journal_locks');
+  await pool.query(`INSERT INTO journal_locks (id, v) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, 0)`).join(', ')}`);
+  const journal = new Journal(pool);
+  const other = await pool.getConnection();
+  try {
+    // The other transaction locks many rows (so InnoDB picks the batch as the deadlock's
+    // victim), then row 2; the batch takes row 1 and waits for row 2; the other asks for row 1.
+    await other.query('START TRANSACTION');
+    await other.query('UPDATE journal_locks SET v = v + 1 WHERE id BETWEEN 3 AND 300');
+    await other.query('UPDATE journal_locks SET v = v + 1 WHERE id = 2');
+    const first = journal.write([{ sql: 'UPDATE journal_locks SET v = v + 10 WHERE id = 1;' }], 'part one');
+    const second = journal.write([{ sql: 'UPDATE journal_locks SET v = v + 10 WHERE id = 2;' }], 'part two');
+    await new Promise((r) => setTimeout(r, 300));
+    await other.query('UPDATE journal_locks SET v = v + 1 WHERE id = 1');
+    await other.query('COMMIT');
+    const outcomes = await Promise.allSettled([first, second]);
+    assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled'], JSON.stringify(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok')));
+    const [rows] = await pool.query('SELECT id, v FROM journal_locks WHERE id IN (1, 2) ORDER BY id');
+    assert.equal((rows as { id: number; v: number }[]).map((r) => Number(r.v)), [11, 11], 'each part applied exactly once, after the other transaction');
+  } finally {
+    other.release();
+  }
+});
+
 test.run();

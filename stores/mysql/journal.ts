@@ -139,7 +139,7 @@ export class Journal implements Writer {
         });
         return;
       } catch (err) {
-        const typed = writeFailure(err, `a journal batch of ${batch.length}`);
+        const typed = lostSavepoint(err) ? new RetryableWriteError(`a journal batch of ${batch.length}`, { cause: err }) : writeFailure(err, `a journal batch of ${batch.length}`);
         // A deadlock rolled the whole batch back: nothing applied, so it can simply go again.
         if (typed instanceof RetryableWriteError && attempt < this.retries) continue;
         this.stats.batchFailures++;
@@ -148,6 +148,17 @@ export class Journal implements Writer {
       }
     }
   }
+}
+
+/**
+ * A part's savepoint was gone when its handler rolled back to it: the server had already
+ * rolled the whole transaction back (a deadlock or a lock wait timeout that rolls back the
+ * transaction), so nothing of the batch was applied. Chaos kill-owner answered four pays
+ * `500 internal` with "SAVEPOINT j4 does not exist" before this was recognised.
+ */
+function lostSavepoint(err: unknown): boolean {
+  const e = err as { errno?: unknown; message?: unknown };
+  return e.errno === 1305 && typeof e.message === 'string' && /SAVEPOINT j\d+ does not exist/.test(e.message);
 }
 
 /**
@@ -170,6 +181,9 @@ function compose(batch: Part[]): { sql: string; params: unknown[] } {
     blocks.push(`BEGIN
       DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN
         GET DIAGNOSTICS CONDITION 1 @e${i} = MYSQL_ERRNO, @m${i} = MESSAGE_TEXT;
+        -- A deadlock rolled back the whole transaction and every savepoint with it: pass it
+        -- on as itself, so the batch is retried, instead of failing on the lost savepoint.
+        IF @e${i} = 1213 THEN RESIGNAL; END IF;
         ROLLBACK TO SAVEPOINT j${i};
       END;
       SAVEPOINT j${i};
