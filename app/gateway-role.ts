@@ -20,7 +20,7 @@ import { openDocumentStore } from '../stores/documents/index.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { OrderHistory, orderDelivery } from '../actors/checkout/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
-import { LogisticsAdmin, ZoneResolver } from '../actors/logistics/index.ts';
+import { LogisticsAdmin, ZoneResolver, logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { HomepageApi, HomepageReader, ProductCards, homepageKeys } from '../actors/homepage/index.ts';
 import { RedisShopperSignals } from '../actors/analytics/index.ts';
@@ -126,7 +126,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     corsOrigins: config.corsOrigins,
     orders: new OrderHistory(new OrderRepository(pool), redis, config.cluster, config.cacheTtlSec, orderDelivery((w, c) => routes.days(w, c))),
     coupons: new CouponRepository(pool),
-    shippingRates: new ShippingRepository(pool),
+    shippingRates: new ShippingRepository(pool, () => nc.publish(logisticsChangedSubject(config.cluster))),
   }, log);
   // The wishlist's product cache forgets changed and removed products at once.
   const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));

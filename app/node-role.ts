@@ -13,7 +13,7 @@ import { CartRepository } from '../stores/mysql/carts.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { OutOfStockSet, itemService, sharedIndexer, outOfStockProjection, serveSearch, startIndexer } from '../actors/catalog/index.ts';
 import { PopularityMirror, ShopperFilter, popularityJob } from '../actors/catalog/index.ts';
-import { DeliveryEstimates, deliveryEstimator } from '../actors/logistics/index.ts';
+import { DeliveryEstimates, deliveryEstimator, logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { openDocumentStore } from '../stores/documents/index.ts';
 import { openSearchIndex } from '../stores/search/index.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
@@ -31,7 +31,7 @@ import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { nodeSettings } from './node-options.ts';
 import { announceProductChanges, followProductChanges } from '../actors/catalog/index.ts';
 import { CouponRepository } from '../stores/mysql/coupons.ts';
-import { ShippingRepository } from '../stores/mysql/shipping.ts';
+import { ShippingRateTable, ShippingRepository } from '../stores/mysql/shipping.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
@@ -90,7 +90,9 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   };
   // The user page the gateway caches (GET /v1/me): an order's points and coupons change it.
   const meCache = new ReadThroughCache<unknown>(ctx.redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec });
-  const shipping = new ShippingRepository(pool);
+  const shipping = new ShippingRateTable(new ShippingRepository(pool));
+  // An edit on any gateway (PUT /v1/admin/shipping-rates) is a logistics change.
+  const shippingEdits = nc.subscribe(logisticsChangedSubject(config.cluster), { callback: () => shipping.invalidate() });
   const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   return ClusterNode.start({
     nc,
@@ -134,6 +136,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       {
         afterStop: async () => {
           productChanges.unsubscribe();
+          shippingEdits.unsubscribe();
           await inventoryPool.end().catch(() => undefined);
           await indexer?.stop();
           await searchIndex.close();

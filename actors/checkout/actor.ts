@@ -102,8 +102,8 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
     activate: async (orderId, ctx) => {
       // The claim before the read: every write of an earlier activation either landed
       // before it (and is read here) or fails its fence.
-      const fence = await deps.orders.claim(orderId);
-      return { order: await deps.orders.get(orderId), saga: new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx) };
+      const { fence, order } = await deps.orders.claimAndGet(orderId);
+      return { order, saga: new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx) };
     },
     async receive(state, msg, reply, ctx) {
       try {

@@ -42,6 +42,24 @@ export async function claimEpoch(pool: Pool, type: string, id: string): Promise<
   return { type, id, epoch };
 }
 
+/**
+ * Claims the next epoch of `type:id` and then runs `read` (one SELECT), in ONE round trip:
+ * the statements run in order on one connection, so the read still happens after the claim
+ * (and sees every write of the old epoch that passed its guard). Activating a checkout cost
+ * two round trips before it did anything, the most frequent query pair of a flash sale.
+ */
+export async function claimEpochAndRead<R>(pool: Pool, type: string, id: string, read: Statement): Promise<{ fence: Fence; rows: R[] }> {
+  const [res] = await pool.query(
+    `INSERT INTO entity_epochs (entity_type, entity_id, epoch) VALUES (?, ?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE epoch = LAST_INSERT_ID(epoch + 1);
+     ${read.sql.replace(/;?\s*$/, ';')}`,
+    [type, id, ...(read.params ?? [])],
+  );
+  const [claimed, rows] = res as unknown as [{ insertId: number | string }, R[]];
+  const epoch = Number(claimed.insertId);
+  if (!Number.isSafeInteger(epoch) || epoch < 1) throw new Error(`claiming an epoch for ${type}:${id} returned ${String(epoch)}`);
+  return { fence: { type, id, epoch }, rows };
+}
+
 /** Signal text of a failed guard; `fenced:<tag>` when the caller tagged it. */
 export const fencedSignal = 'fenced';
 

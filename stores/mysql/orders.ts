@@ -2,7 +2,7 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
-import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { claimEpoch, claimEpochAndRead, guard, type Fence } from './epochs.ts';
 import { FencedWriteError } from './writes.ts';
 import { DirectWriter, type Writer } from './journal.ts';
 
@@ -176,6 +176,12 @@ export class OrderRepository {
   }
 
   /** Claims an order for a new activation of its checkout actor; call before `get`. */
+  /** Claims the order entity's next epoch and loads the order after it, in one round trip. */
+  async claimAndGet(orderId: string): Promise<{ fence: Fence; order: OrderRecord | undefined }> {
+    const { fence, rows } = await claimEpochAndRead<Row>(this.pool, 'checkout', orderId, { sql: 'SELECT * FROM orders WHERE order_id = ?', params: [orderId] });
+    return { fence, order: rows[0] ? fromRow(rows[0]) : undefined };
+  }
+
   claim(orderId: string): Promise<Fence> {
     return claimEpoch(this.pool, 'checkout', orderId);
   }

@@ -8,7 +8,8 @@ export type WeightClass = (typeof weightClasses)[number];
 export interface ShippingRate { clusterId: string; weightClass: WeightClass; amount: number }
 
 export class ShippingRepository {
-  constructor(private readonly pool: Pool) {}
+  /** `changed` runs after every edit (the gateway tells the nodes, whose ShippingRateTable reloads). */
+  constructor(private readonly pool: Pool, private readonly changed: () => void = () => undefined) {}
 
   async all(): Promise<ShippingRate[]> {
     const [rows] = await this.pool.query('SELECT cluster_id, weight_class, amount FROM shipping_rates ORDER BY cluster_id, weight_class');
@@ -32,5 +33,40 @@ export class ShippingRepository {
       'INSERT INTO shipping_rates (cluster_id, weight_class, amount) VALUES ? ON DUPLICATE KEY UPDATE amount = VALUES(amount)',
       [rates.map((r) => [clusterId, r.weightClass, r.amount])],
     );
+    this.changed();
+  }
+}
+
+/**
+ * The whole rate table in memory (a few rows per cluster), reloaded every `maxAgeMs` and
+ * at once when told of an edit: a checkout asked MariaDB for its rate every time, one
+ * round trip of about nine per order.
+ */
+export class ShippingRateTable {
+  private table: Map<string, number> | undefined;
+  private loadedAt = 0;
+  private loading: Promise<Map<string, number>> | undefined;
+
+  constructor(private readonly repo: ShippingRepository, private readonly maxAgeMs = 30_000) {}
+
+  /** An operator changed something: the next lookup reloads. */
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  /** The rate for a cluster and class: the cluster's own, else the default ('*'). */
+  async rate(clusterId: string, weightClass: WeightClass): Promise<number | undefined> {
+    const table = await this.current();
+    return table.get(`${clusterId}\u0000${weightClass}`) ?? table.get(`*\u0000${weightClass}`);
+  }
+
+  private async current(): Promise<Map<string, number>> {
+    if (this.table && Date.now() - this.loadedAt < this.maxAgeMs) return this.table;
+    this.loading ??= this.repo.all().then((rows) => {
+      this.table = new Map(rows.map((r) => [`${r.clusterId}\u0000${r.weightClass}`, r.amount]));
+      this.loadedAt = Date.now();
+      return this.table;
+    }).finally(() => (this.loading = undefined));
+    return this.loading;
   }
 }
