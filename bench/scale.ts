@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ClusterWatch, drainNode, rendezvousOwner, type ClusterStatus } from '../cluster/index.ts';
 import { freshEnv, natsConnection, startProcess, type Proc } from '../test/support/harness.ts';
+import { addAddress } from './commerce-setup.ts';
 
 const { values } = parseArgs({ options: {
   concurrency: { type: 'string', default: '16' }, hold: { type: 'string', default: '5' },
@@ -152,7 +153,10 @@ try {
   const tokens: string[] = [];
   for (let i = 0; i < concurrency; i++) {
     const r = await setup('signup', () => request(base, 'POST', '/v1/auth/signup', undefined, { email: `scale${i}@bench.example`, password: 'benchmark-password', name: `Shopper ${i}` }), 201);
-    tokens.push(String((r.json as { token: string }).token));
+    const token = String((r.json as { token: string }).token);
+    // Checkout needs a deliverable address (the demo data routes `east` from its warehouses).
+    await addAddress(base, token);
+    tokens.push(token);
   }
   say(`load: ${concurrency} shoppers (browse, search, cart, checkout + pay); ${holdMs / 1000} s per step after placement settles`);
   const workers = tokens.map((t, w) => worker(base, t, w));
