@@ -27,7 +27,8 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { benchHello } from './routes/bench.ts';
 import { logisticsAdminRoutes } from './routes/logistics-admin.ts';
 import { docsRoutes } from './routes/docs.ts';
-import { homepageRoutes } from './routes/homepage.ts';
+import { homepageRoutes, servedCounter } from './routes/homepage.ts';
+import { fastAnonymousHomepage } from './routes/homepage-fast.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -55,6 +56,10 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
 
   // The ceiling of HTTP + Hono for bench:http: before every middleware on purpose.
   if (deps.benchRoutes) app.route('/', benchHello());
+  // The anonymous homepage answers from memory ahead of the chain (it keeps the request
+  // id, the per-IP limit, metrics, ETag and compression); anything else falls through.
+  const homepageServed = servedCounter(metrics.registry);
+  app.get('/v1/homepage', fastAnonymousHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 }));
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
@@ -115,7 +120,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', catalogRoutes(deps));
   app.route('/', logisticsAdminRoutes(deps));
   app.route('/', docsRoutes());
-  app.route('/', homepageRoutes(deps, metrics.registry));
+  app.route('/', homepageRoutes(deps, metrics.registry, homepageServed));
   app.route('/', eventRoutes(deps));
   app.route('/', analyticsRoutes(deps));
   app.route('/', recommendationRoutes(deps));

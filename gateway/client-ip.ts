@@ -2,7 +2,7 @@
 // the address they saw to X-Forwarded-For — the entry the outermost trusted proxy added,
 // counted from the right. Entries further left were written by the client and prove
 // nothing; trusting them would let anyone pick the address its limits are counted under.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { GatewayEnv } from './env.ts';
 
@@ -15,17 +15,22 @@ export function forwardedClient(header: string | undefined, hops: number): strin
   return entries[Math.max(0, entries.length - hops)];
 }
 
+/** The client address of a request (see above), at most 64 characters, `unknown` without a socket. */
+export function clientAddress(c: Context<GatewayEnv>, trustProxy: number): string {
+  let ip = trustProxy > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustProxy) : undefined;
+  if (!ip) {
+    try {
+      ip = getConnInfo(c).remote.address;
+    } catch {
+      // Not served by @hono/node-server (app.request() in tests): no socket to ask.
+    }
+  }
+  return (ip || 'unknown').slice(0, 64);
+}
+
 export function clientIp(trustProxy: number): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    let ip = trustProxy > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustProxy) : undefined;
-    if (!ip) {
-      try {
-        ip = getConnInfo(c).remote.address;
-      } catch {
-        // Not served by @hono/node-server (app.request() in tests): no socket to ask.
-      }
-    }
-    c.set('clientIp', (ip || 'unknown').slice(0, 64));
+    c.set('clientIp', clientAddress(c, trustProxy));
     await next();
   };
 }

@@ -10,6 +10,8 @@ import type { GatewayEnv } from './env.ts';
 export interface GatewayMetrics {
   registry: Registry;
   http: MiddlewareHandler<GatewayEnv>;
+  /** Records one request in shop_http_requests_total and its latency (for handlers ahead of `http`). */
+  observe(route: string, method: string, status: number, startedAt: number): void;
   /** Counts asks per entity type; returns a client that records them. */
   meter(client: ClusterClient): ClusterClient;
 }
@@ -30,14 +32,28 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
   new Gauge({ name: 'shop_http_requests_in_flight', help: 'HTTP requests in progress', registers: [registry], collect() { this.set(opts.inflight()); } });
   // Asks in flight (shop_asks_in_flight) belong to the process's client: cluster/metrics.ts.
 
+  // Label children by route and status: a fast path records without building label objects.
+  const children = new Map<string, { count: () => void; time: (s: number) => void }>();
+  const observe = (route: string, method: string, status: number, startedAt: number) => {
+    const key = `${method} ${route} ${status}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { method, route, status: String(status) };
+      const counted = requests.labels(labels);
+      const timed = latency.labels(labels);
+      child = { count: () => counted.inc(), time: (s) => timed.observe(s) };
+      children.set(key, child);
+    }
+    child.count();
+    child.time((performance.now() - startedAt) / 1000);
+  };
+
   const http: MiddlewareHandler<GatewayEnv> = async (c, next) => {
     const start = performance.now();
     await next();
     // The matched route's pattern (not the raw path), so ids do not explode the label set.
     const route = [...matchedRoutes(c)].reverse().find((r) => r.method !== 'ALL')?.path ?? 'unmatched';
-    const labels = { method: c.req.method, route, status: String(c.res.status) };
-    requests.inc(labels);
-    latency.observe(labels, (performance.now() - start) / 1000);
+    observe(route, c.req.method, c.res.status, start);
   };
 
   const meter = (client: ClusterClient): ClusterClient => {
@@ -54,5 +70,5 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
     return metered;
   };
 
-  return { registry, http, meter };
+  return { registry, http, observe, meter };
 }

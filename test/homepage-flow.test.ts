@@ -211,6 +211,26 @@ test('ETag and 304; public caching without a token, private with one', async () 
   assert.ok(!anon.body.blocks.some((b: { kind: string }) => b.kind === 'for_you'), 'no personal block without a token');
 });
 
+test('the anonymous page keeps the chain\'s guarantees: request id, rate-limit headers, compression, metrics; a bad platform is a 422', async () => {
+  const plain = await home(s.url, ip.GB, { headers: { 'accept-encoding': 'identity', 'x-request-id': 'hp-test-1' } });
+  assert.is(plain.status, 200);
+  assert.is(plain.headers.get('x-request-id'), 'hp-test-1');
+  assert.ok(plain.headers.get('ratelimit-limit') && plain.headers.get('ratelimit-remaining'), 'RateLimit-* headers');
+  assert.is(plain.headers.get('content-encoding'), null);
+  for (const encoding of ['gzip', 'br']) {
+    const packed = await home(s.url, ip.GB, { headers: { 'accept-encoding': encoding } });
+    assert.is(packed.headers.get('content-encoding'), encoding);
+    assert.equal(packed.body, plain.body, `the ${encoding} page is the same page`);
+    assert.is(packed.headers.get('etag'), plain.headers.get('etag'));
+  }
+  const bad = await home(s.url, ip.GB, { query: '?platform=desktop' });
+  assert.is(bad.status, 422);
+  assert.is(bad.body.error.code, 'validation_failed');
+  const metrics = await call(s.url, 'GET', '/metrics');
+  assert.match(String(metrics.body), /shop_http_requests_total\{method="GET",route="\/v1\/homepage",status="200"\} \d+/);
+  assert.match(String(metrics.body), /homepage_served_total\{source="redis"\} \d+/);
+});
+
 test('the personal block never shows what the user marked not interested', async () => {
   // Every in-stock product of both menu categories on the page, so the fallback candidates hold them all.
   assert.is((await put('us', doc(['US'], 'Shop US', { bestSellers: { categories: 2, perCategory: 6 } }))).status, 200);

@@ -26,10 +26,14 @@ function regionParam(region: string): string {
   return region;
 }
 
-export function homepageRoutes(deps: GatewayDeps, registry: Registry): Hono<GatewayEnv> {
+/** homepage_served_total, shared by the route and the anonymous fast path (homepage-fast.ts). */
+export function servedCounter(registry: Registry): Counter<'source'> {
+  return new Counter({ name: 'homepage_served_total', help: 'Homepages served, by where the page came from (redis, last_good, default)', labelNames: ['source'], registers: [registry] });
+}
+
+export function homepageRoutes(deps: GatewayDeps, registry: Registry, served: Counter<'source'>): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const { reader, api } = deps.homepage;
-  const served = new Counter({ name: 'homepage_served_total', help: 'Homepages served, by where the page came from (redis, last_good, default)', labelNames: ['source'], registers: [registry] });
   new Counter({
     name: 'homepage_rebuilds_total', help: 'Homepage keys rebuilt by the builder, cluster-wide, by reason', labelNames: ['reason'], registers: [registry],
     async collect() {
