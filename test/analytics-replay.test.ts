@@ -80,7 +80,8 @@ test('a consumer killed mid-batch and replayed on two other nodes counts every e
   // The first node dies right after its first Redis step, before acknowledging.
   const doomed = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'doomed', ANALYTICS_FAILPOINT: 'mid_batch' });
   procs.push(doomed);
-  const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('timeout'), 90_000))]);
+  // Unref'd: a pending 90 s timer kept the finished suite's process alive for 90 s.
+  const code = await Promise.race([doomed.exited, new Promise((r) => setTimeout(() => r('timeout'), 90_000).unref())]);
   assert.is.not(code, 'timeout', `the failpoint did not kill the node; its output:\n${doomed.output().slice(-1500)}`);
   const partial = await counted();
   const partialCount = total(partial.searches) + total(partial.views);
