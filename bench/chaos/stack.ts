@@ -72,7 +72,7 @@ export async function startStack(scenario: string, servers: Servers, index: numb
     ...(process.env as Record<string, string>),
     CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: servers.nats.url, REDIS_URL: servers.redis.url,
     SHARDS: String(shards), LEASE_TTL_MS: String(leaseTtlMs), RESERVATION_TTL_MS: String(reservationTtlMs),
-    PAYMENT_LATENCY_MS: '5', LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_POOL_SIZE: '16', ...benchCheckoutEnv,
+    PAYMENT_LATENCY_MS: '5', LOG_LEVEL: process.env.LOG_LEVEL || 'warn', MYSQL_POOL_SIZE: '16', ...benchCheckoutEnv,
   };
   const nodes = new Map<string, Proc>();
   const started = await Promise.all(['n1', 'n2'].map(async (id) => {
