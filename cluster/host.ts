@@ -316,22 +316,21 @@ export class EntityHost {
   /**
    * Lets deliveries already accepted for the shard finish for up to `graceMs`, then stops
    * its actors (each finishes the batch it is running; what is still queued fails as
-   * retryable, never started) and waits for their deactivate. Call after the shard stopped
-   * taking new messages. The bound matters: nobody answers the shard until this returns,
-   * and a flash-sale mailbox hundreds deep took longer to empty than a caller's deadline,
-   * so its callers got "no node serves this entity" instead of the new owner's answer.
+   * retryable, never started) and waits for their deactivate, for at most `stopWaitMs`.
+   * Call after the shard stopped taking new messages.
+   *
+   * Both bounds matter for a hand-off: nobody answers the shard until this returns. A
+   * flash-sale mailbox hundreds deep outlasted callers' deadlines, and an actor whose
+   * running batch asks an entity of the same shard (a checkout paying, committing stock of
+   * a SKU on its own shard) waited out its 10 s ask for an answer nobody could give. What
+   * still runs after `stopWaitMs` finishes on its own; the new owner's epoch claim fences
+   * any write it makes, as after a crash. `close()` waits for everything.
    */
-  async drainShard(shard: number, graceMs = 500): Promise<void> {
+  async drainShard(shard: number, opts: { graceMs?: number; stopWaitMs?: number } = {}): Promise<void> {
     const set = this.outstanding.get(shard);
-    if (set && set.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...set]),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-      ]);
-      clearTimeout(timer);
-    }
-    await this.stopShard(shard);
+    if (set && set.size > 0) await withinMs(Promise.allSettled([...set]), opts.graceMs ?? 500);
+    const stopped = this.stopShard(shard);
+    await (opts.stopWaitMs === undefined ? stopped : withinMs(stopped, opts.stopWaitMs));
   }
 
   /** Serving the shard (again): deliveries to it spawn actors. */
@@ -365,4 +364,11 @@ export class EntityHost {
     await Promise.all([...shards].map((s) => this.drainShard(s)));
     stop(this.system);
   }
+}
+
+/** Waits for `work` or `ms`, whichever comes first (`work` goes on either way). */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

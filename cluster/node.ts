@@ -380,7 +380,8 @@ export class ClusterNode {
       try {
         await this.stopSingletons(shard);
         if (sub) await sub.drain();
-        await this.host.drainShard(shard);
+        // Bounded: see drainShard. A straggler's writes are fenced by the next owner's claim.
+        await this.host.drainShard(shard, { graceMs: 500, stopWaitMs: 1000 });
       } catch (err) {
         this.opts.log.warn({ err, shard }, 'drain failed; releasing anyway');
       }
