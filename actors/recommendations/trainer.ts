@@ -3,25 +3,16 @@
 // counts go through the once-only applier; then the related lists of the SKUs whose
 // co-occurrences changed and the recommendations of the users with new events are
 // recomputed a moment later.
-import type { NatsConnection } from 'nats';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
 import { eventsStream, ordersStream, searchStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from '../catalog/index.ts';
-import { asClickEvent, asOrderEvent, asSearchEvent, onceOnlyConsumer, type AnalyticsFailpoint, type EventOps } from '../analytics/index.ts';
+import { asClickEvent, asOrderEvent, asSearchEvent, onceOnlyConsumer, type AnalyticsJobDeps, type EventOps } from '../analytics/index.ts';
 import { RecModel } from './derive.ts';
 import { RecKeys } from './keys.ts';
 import { clickTrainingOps, limits, orderTrainingOps, searchTrainingOps } from './training.ts';
 
-export interface TrainerDeps {
-  nc: NatsConnection;
-  cluster: string;
-  redis: Redis;
-  log: Logger;
-  categoriesOf(skus: string[]): Promise<Map<string, string>>;
-  ackWaitMs?: number;
-  failpoint?: AnalyticsFailpoint;
+/** What the analytics jobs need (the same streams, the same once-only applier), and how often to derive. */
+export interface TrainerDeps extends AnalyticsJobDeps {
   /** How often related lists and user recommendations that are due get recomputed. */
   deriveEveryMs?: number;
 }
