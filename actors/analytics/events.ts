@@ -1,5 +1,6 @@
 // The events analytics and recommendations read, as they travel on the streams. Pure
 // shapes and checks: what came off a stream is untrusted JSON until it passes these.
+import type { OrderEvent as PublishedOrderEvent } from '../checkout/events.ts';
 
 /** A clickstream event on EVENTS (`events.<type>.<user|anonymous>`). */
 export interface ClickEvent {
@@ -31,16 +32,13 @@ export interface SearchEvent {
 }
 
 /** An order event on ORDERS. `OrderPlaced` is sent when the order is paid. */
-export interface OrderEvent {
-  type: string;
-  orderId: string;
-  userId: string;
-  total: number;
-  currency: string;
-  country?: string;
-  lines: { sku: string; qty: number; price: number; category?: string }[];
-  at: number;
-}
+/**
+ * The checkout's published shape (actors/checkout/events.ts), as read back: lines of older
+ * events may lack their category, and fields this side does not read are not kept.
+ */
+export type OrderEvent = Pick<PublishedOrderEvent, 'type' | 'orderId' | 'userId' | 'total' | 'currency' | 'country' | 'at'> & {
+  lines: (Omit<PublishedOrderEvent['lines'][number], 'category'> & { category?: string })[];
+};
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
