@@ -47,6 +47,8 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const products = new ProductRepository(pool);
   const zones = new ZoneResolver(new LogisticsRepository(pool));
   const unfollowZones = zones.follow(nc, config.cluster);
+  // Routes answer delivery estimates here too: an operator's change reaches them at once.
+  const routeEdits = nc.subscribe(logisticsChangedSubject(config.cluster), { callback: () => routes.invalidate() });
   const warehouses = new WarehouseRepository(pool);
   const documents = await openDocumentStore({ mongoUrl: config.mongoUrl, pool });
   const catalog = new CatalogApi({
@@ -146,6 +148,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
       unfollowZones();
+      routeEdits.unsubscribe();
       members.stop();
       productChanges.unsubscribe();
       await documents.close();

@@ -91,8 +91,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // The user page the gateway caches (GET /v1/me): an order's points and coupons change it.
   const meCache = new ReadThroughCache<unknown>(ctx.redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec });
   const shipping = new ShippingRateTable(new ShippingRepository(pool));
-  // An edit on any gateway (PUT /v1/admin/shipping-rates) is a logistics change.
-  const shippingEdits = nc.subscribe(logisticsChangedSubject(config.cluster), { callback: () => shipping.invalidate() });
+  // An operator's edit on any gateway (rates, routes, zones) is a logistics change.
+  const logisticsEdits = nc.subscribe(logisticsChangedSubject(config.cluster), { callback: () => { shipping.invalidate(); routes.invalidate(); } });
   const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   return ClusterNode.start({
     nc,
@@ -136,7 +136,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       {
         afterStop: async () => {
           productChanges.unsubscribe();
-          shippingEdits.unsubscribe();
+          logisticsEdits.unsubscribe();
           await inventoryPool.end().catch(() => undefined);
           await indexer?.stop();
           await searchIndex.close();

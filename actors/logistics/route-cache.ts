@@ -1,24 +1,25 @@
-// The routes warehouse → cluster, read from MariaDB at most once a minute per process, for
+// The routes warehouse → cluster, read from MariaDB at most once a minute per process (and
+// again after an operator's change, when the owner calls invalidate), for
 // the two questions checkout asks: which warehouses reach a cluster fastest (to reserve
 // from them first), and how long an order's lines take to arrive.
 import type { LogisticsRepository } from '../../stores/mysql/logistics.ts';
+import { Reloading } from '../../stores/reloading.ts';
 import { routeTable, type RouteTable } from './estimates.ts';
 
 export class RouteCache {
-  private table: RouteTable | undefined;
-  private loadedAt = 0;
-  private loading: Promise<RouteTable> | undefined;
+  private readonly table: Reloading<RouteTable>;
 
-  constructor(private readonly repo: LogisticsRepository, private readonly maxAgeMs = 60_000) {}
+  constructor(repo: LogisticsRepository, maxAgeMs = 60_000) {
+    this.table = new Reloading(async () => routeTable(await repo.routes()), maxAgeMs);
+  }
 
-  private async routes(): Promise<RouteTable> {
-    if (this.table && Date.now() - this.loadedAt < this.maxAgeMs) return this.table;
-    this.loading ??= this.repo.routes().then((rs) => {
-      this.table = routeTable(rs);
-      this.loadedAt = Date.now();
-      return this.table;
-    }).finally(() => (this.loading = undefined));
-    return this.loading;
+  /** An operator changed routes: the next question reads them again. */
+  invalidate(): void {
+    this.table.invalidate();
+  }
+
+  private routes(): Promise<RouteTable> {
+    return this.table.current();
   }
 
   /** Warehouses with a route to `cluster`, fastest first; undefined when none. */

@@ -4,6 +4,7 @@
 // when logistics change (`<cluster>.evt.logistics.changed`).
 import type { NatsConnection } from 'nats';
 import type { DeliveryZone, LogisticsRepository } from '../../stores/mysql/logistics.ts';
+import { Reloading } from '../../stores/reloading.ts';
 import { deliveryCluster } from '../users/region.ts';
 import { logisticsChangedSubject } from './estimator.ts';
 
@@ -22,26 +23,20 @@ export function zoneOf(zones: readonly DeliveryZone[], country: string, postalCo
 }
 
 export class ZoneResolver {
-  private zones: DeliveryZone[] | undefined;
-  private loadedAt = 0;
-  private loading: Promise<DeliveryZone[]> | undefined;
+  private readonly zones: Reloading<DeliveryZone[]>;
 
-  constructor(private readonly repo: LogisticsRepository, private readonly maxAgeMs = 30_000) {}
+  constructor(repo: LogisticsRepository, maxAgeMs = 30_000) {
+    this.zones = new Reloading(() => repo.zones(), maxAgeMs);
+  }
 
   /** Reloads at once whenever an operator changes logistics; returns the unsubscribe. */
   follow(nc: NatsConnection, cluster: string): () => void {
-    const sub = nc.subscribe(logisticsChangedSubject(cluster), { callback: () => { this.loadedAt = 0; } });
+    const sub = nc.subscribe(logisticsChangedSubject(cluster), { callback: () => this.zones.invalidate() });
     return () => sub.unsubscribe();
   }
 
-  private async current(): Promise<DeliveryZone[]> {
-    if (this.zones && Date.now() - this.loadedAt < this.maxAgeMs) return this.zones;
-    this.loading ??= this.repo.zones().then((zs) => {
-      this.zones = zs;
-      this.loadedAt = Date.now();
-      return zs;
-    }).finally(() => (this.loading = undefined));
-    return this.loading;
+  private current(): Promise<DeliveryZone[]> {
+    return this.zones.current();
   }
 
   async clusterOf(country: string, region: string, postalCode: string): Promise<string> {

@@ -1,6 +1,7 @@
 // Shipping rates: the cost of sending an order to a delivery cluster, per weight class,
 // with cluster '*' as the default for clusters without rates of their own.
 import type { Pool } from './pool.ts';
+import { Reloading } from '../reloading.ts';
 
 export const weightClasses = ['small', 'medium', 'large', 'bulky'] as const;
 export type WeightClass = (typeof weightClasses)[number];
@@ -43,30 +44,20 @@ export class ShippingRepository {
  * round trip of about nine per order.
  */
 export class ShippingRateTable {
-  private table: Map<string, number> | undefined;
-  private loadedAt = 0;
-  private loading: Promise<Map<string, number>> | undefined;
+  private readonly table: Reloading<Map<string, number>>;
 
-  constructor(private readonly repo: ShippingRepository, private readonly maxAgeMs = 30_000) {}
+  constructor(repo: ShippingRepository, maxAgeMs = 30_000) {
+    this.table = new Reloading(async () => new Map((await repo.all()).map((r) => [`${r.clusterId}\u0000${r.weightClass}`, r.amount])), maxAgeMs);
+  }
 
   /** An operator changed something: the next lookup reloads. */
   invalidate(): void {
-    this.loadedAt = 0;
+    this.table.invalidate();
   }
 
   /** The rate for a cluster and class: the cluster's own, else the default ('*'). */
   async rate(clusterId: string, weightClass: WeightClass): Promise<number | undefined> {
-    const table = await this.current();
+    const table = await this.table.current();
     return table.get(`${clusterId}\u0000${weightClass}`) ?? table.get(`*\u0000${weightClass}`);
-  }
-
-  private async current(): Promise<Map<string, number>> {
-    if (this.table && Date.now() - this.loadedAt < this.maxAgeMs) return this.table;
-    this.loading ??= this.repo.all().then((rows) => {
-      this.table = new Map(rows.map((r) => [`${r.clusterId}\u0000${r.weightClass}`, r.amount]));
-      this.loadedAt = Date.now();
-      return this.table;
-    }).finally(() => (this.loading = undefined));
-    return this.loading;
   }
 }

@@ -1,0 +1,31 @@
+// A small table read whole from the database and kept in memory: reloaded when older than
+// `maxAgeMs` or when told it changed, with concurrent readers sharing one load. Delivery
+// zones, routes and shipping rates each kept a copy of this with small variations.
+//
+// @example
+// const rates = new Reloading(() => repo.all(), 30_000);
+// nc.subscribe(changedSubject, { callback: () => rates.invalidate() });
+// const table = await rates.current();
+export class Reloading<T> {
+  private value: T | undefined;
+  private loadedAt = 0;
+  private loading: Promise<T> | undefined;
+
+  constructor(private readonly load: () => Promise<T>, private readonly maxAgeMs: number) {}
+
+  /** Something changed: the next read loads again. */
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  /** The value, loaded again first when it is older than maxAgeMs or was invalidated. */
+  current(): Promise<T> {
+    if (this.value !== undefined && Date.now() - this.loadedAt < this.maxAgeMs) return Promise.resolve(this.value);
+    this.loading ??= this.load().then((v) => {
+      this.value = v;
+      this.loadedAt = Date.now();
+      return v;
+    }).finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+}
