@@ -38,17 +38,25 @@ function addressOf(o: Order): HTMLElement | null {
   return h('div', null, h('h2', null, 'Delivering to'), h('address', null, a.line1, h('br'), `${a.city ?? ''}, ${a.region ?? ''} ${a.postalCode ?? ''}`, h('br'), a.country ?? ''));
 }
 
+/**
+ * The signed-in user's order named by the path, or undefined once `root` says why not
+ * (signed out, no such order, the API failing).
+ */
+async function orderOfPage(root: HTMLElement | null): Promise<Order | undefined> {
+  if (!(await requireUser(root))) return undefined;
+  try {
+    return await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderIdFromPath())}`);
+  } catch (err) {
+    render(root, err instanceof ApiError && err.status === 404 ? h('p', { class: 'notice' }, 'No such order. ', h('a', { href: '/orders' }, 'Your orders')) : errorNotice(err));
+    return undefined;
+  }
+}
+
 export async function checkoutPage(): Promise<void> {
   const root = byId('checkout');
-  if (!(await requireUser(root))) return;
-  const orderId = orderIdFromPath();
-  let o: Order;
-  try {
-    o = await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderId)}`);
-  } catch (err) {
-    render(root, errorNotice(err));
-    return;
-  }
+  const o = await orderOfPage(root);
+  if (!o) return;
+  const orderId = o.orderId;
   if (o.status !== 'pending_payment') {
     location.replace(`/orders/${encodeURIComponent(orderId)}`);
     return;
@@ -152,15 +160,8 @@ async function orderAction(orderId: string, action: 'cancel' | 'refund' | 'retur
 
 export async function orderPage(): Promise<void> {
   const root = byId('order');
-  if (!(await requireUser(root))) return;
-  const orderId = orderIdFromPath();
-  let o: Order;
-  try {
-    o = await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderId)}`);
-  } catch (err) {
-    render(root, err instanceof ApiError && err.status === 404 ? h('p', { class: 'notice' }, 'No such order. ', h('a', { href: '/orders' }, 'Your orders')) : errorNotice(err));
-    return;
-  }
+  const o = await orderOfPage(root);
+  if (!o) return;
   const justPaid = new URLSearchParams(location.search).has('paid') && o.status === 'paid';
   const actions = [
     o.status === 'pending_payment' ? h('a', { class: 'button primary', href: `/checkout/${encodeURIComponent(o.orderId)}` }, 'Pay now') : null,
