@@ -2,7 +2,7 @@
 // SKU (from the CATALOG stream) and units available (from the INVENTORY stream), so a
 // personal block costs Redis reads only. Both are durable consumers: rebuildable by replay.
 import type { NatsConnection } from 'nats';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { catalogStream, consumeBatches, ensureStream, inventoryStream, type RunningConsumer } from '../../stores/events/index.ts';
 import type { CatalogEvent } from '../catalog/index.ts';
@@ -45,34 +45,26 @@ export async function startCardsProjection(deps: { nc: NatsConnection; cluster: 
   const inventory = inventoryStream(deps.cluster);
   await ensureStream(jsm, catalog);
   await ensureStream(jsm, inventory);
-  const cards = await consumeBatches({
-    js, jsm, stream: catalog.name, durable: 'homepage-cards', log: deps.log, maxBatch: 1000,
+  // Each stream's batch becomes one Redis pipeline; the page rebuilds once per batch.
+  const project = <E>(stream: string, durable: string, apply: (p: ChainableCommander, event: E) => void) => consumeBatches({
+    js, jsm, stream, durable, log: deps.log, maxBatch: 1000,
     async handle(batch) {
       const p = deps.redis.pipeline();
-      for (const m of batch) {
-        const e = m.json<CatalogEvent>();
-        if (e.kind === 'product') {
-          const { sku, title, price, currency, category } = e.product;
-          p.hset(deps.keys.cards, sku, JSON.stringify({ title, price, currency, category }));
-        } else {
-          p.hdel(deps.keys.cards, e.sku);
-        }
-      }
+      for (const m of batch) apply(p, m.json<E>());
       await p.exec();
       deps.onChange();
     },
   });
-  const stock = await consumeBatches({
-    js, jsm, stream: inventory.name, durable: 'homepage-stock', log: deps.log, maxBatch: 1000,
-    async handle(batch) {
-      const p = deps.redis.pipeline();
-      for (const m of batch) {
-        const e = m.json<LevelEvent>();
-        if (typeof e.sku === 'string' && typeof e.available === 'number') p.hset(deps.keys.available, e.sku, String(e.available));
-      }
-      await p.exec();
-      deps.onChange();
-    },
+  const cards = await project<CatalogEvent>(catalog.name, 'homepage-cards', (p, e) => {
+    if (e.kind === 'product') {
+      const { sku, title, price, currency, category } = e.product;
+      p.hset(deps.keys.cards, sku, JSON.stringify({ title, price, currency, category }));
+    } else {
+      p.hdel(deps.keys.cards, e.sku);
+    }
+  });
+  const stock = await project<LevelEvent>(inventory.name, 'homepage-stock', (p, e) => {
+    if (typeof e.sku === 'string' && typeof e.available === 'number') p.hset(deps.keys.available, e.sku, String(e.available));
   });
   return [cards, stock];
 }
