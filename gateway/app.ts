@@ -2,7 +2,7 @@
 // body limit, authentication and idempotency in that order, then the routes, and one
 // error handler that maps every typed error to API.md's statuses and JSON body.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
@@ -12,7 +12,7 @@ import { authenticate } from './auth.ts';
 import { clientIp } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
-import { BatchedWindowLimiter, RateLimiter } from './rate-limit.ts';
+import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders } from './rate-limit.ts';
 import { inflightBound } from './shedding.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -73,23 +73,15 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.use('*', representation());
   app.use('*', shedder.middleware);
   app.use('*', clientIp(deps.limits.trustProxy));
-  const limitHeader = String(deps.limits.perIpPerSec);
-  const policyHeader = `${deps.limits.perIpPerSec};w=1`;
+  const setRateLimitHeaders = (c: Context<GatewayEnv>, left: { remaining: number; resetSeconds: number }) => {
+    for (const [k, v] of Object.entries(rateLimitHeaders(deps.limits.perIpPerSec, left))) c.header(k, v);
+  };
   app.use('*', async (c, next) => {
     if (!unlimited.has(c.req.path)) {
       try {
-        const left = perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address');
-        c.header('RateLimit-Limit', limitHeader);
-        c.header('RateLimit-Remaining', String(left.remaining));
-        c.header('RateLimit-Reset', String(left.resetSeconds));
-        c.header('RateLimit-Policy', policyHeader);
+        setRateLimitHeaders(c, perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address'));
       } catch (err) {
-        if (err instanceof HttpError && err.status === 429) {
-          c.header('RateLimit-Limit', limitHeader);
-          c.header('RateLimit-Remaining', '0');
-          c.header('RateLimit-Reset', String(err.retryAfterSeconds ?? 1));
-          c.header('RateLimit-Policy', policyHeader);
-        }
+        if (err instanceof HttpError && err.status === 429) setRateLimitHeaders(c, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 });
         throw err;
       }
     }

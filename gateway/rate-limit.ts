@@ -116,3 +116,14 @@ export class BatchedWindowLimiter {
     await Promise.all(work);
   }
 }
+
+/**
+ * The RateLimit-* headers (IETF draft) of an answer under a per-second limit: what is left
+ * after this request, or none left and when the window resets after a refusal.
+ */
+export function rateLimitHeaders(limit: number, left: { remaining: number; resetSeconds: number }): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(limit), 'RateLimit-Remaining': String(left.remaining),
+    'RateLimit-Reset': String(left.resetSeconds), 'RateLimit-Policy': `${limit};w=1`,
+  };
+}

@@ -22,17 +22,23 @@ const compressible = /^(application\/(json|javascript|problem\+json)|text\/(html
 /** Streamed bodies: buffering them would defeat the stream. */
 const streamed = /^(text\/event-stream|application\/(x-)?ndjson)\b/;
 
-function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
+/** The encoding to send for an Accept-Encoding header: brotli, else gzip, else none. */
+export function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
   if (!accept) return undefined;
   if (/\bbr\b/.test(accept)) return 'br';
   if (/\bgzip\b/.test(accept)) return 'gzip';
   return undefined;
 }
 
+/** `input` compressed on the event loop, with the settings every answer uses. */
+export function compressSync(enc: 'br' | 'gzip', input: Buffer): Buffer {
+  return enc === 'br' ? brotliCompressSync(input, brotliOptions) : gzipSync(input, gzipOptions);
+}
+
 async function compress(enc: 'br' | 'gzip', text: string): Promise<Uint8Array<ArrayBuffer>> {
   const input = Buffer.from(text);
   const out = input.length <= syncCompressBytes
-    ? (enc === 'br' ? brotliCompressSync(input, brotliOptions) : gzipSync(input, gzipOptions))
+    ? compressSync(enc, input)
     : await (enc === 'br' ? brotliAsync(input, brotliOptions) : gzipAsync(input, gzipOptions));
   return new Uint8Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength)) as Uint8Array<ArrayBuffer>;
 }

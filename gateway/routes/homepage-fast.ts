@@ -8,7 +8,6 @@
 // time per request. A request with a token (the personal block) or a cross-origin
 // request when CORS is configured falls through to the ordinary route.
 import { randomUUID } from 'node:crypto';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { MiddlewareHandler } from 'hono';
 import type { Counter } from 'prom-client';
 import { isPlatform } from '../../actors/homepage/index.ts';
@@ -17,8 +16,9 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { clientAddress } from '../client-ip.ts';
-import type { BatchedWindowLimiter } from '../rate-limit.ts';
+import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import { etagMatches } from './homepage.ts';
+import { compressSync, encodingFor } from '../representation.ts';
 
 export interface FastHomepageOptions {
   limiter: BatchedWindowLimiter;
@@ -39,8 +39,7 @@ class EncodedPages {
     let body = this.byKey.get(key);
     if (!body) {
       const plain = Buffer.from(page.json);
-      const bytes = encoding === 'br' ? brotliCompressSync(plain, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } })
-        : encoding === 'gzip' ? gzipSync(plain, { level: 6 }) : plain;
+      const bytes = encoding ? compressSync(encoding, plain) : plain;
       // A copy on its own ArrayBuffer (Buffer.from may share Node's pool), as Response wants.
       body = new Uint8Array(bytes.byteLength);
       body.set(bytes);
@@ -52,19 +51,10 @@ class EncodedPages {
   }
 }
 
-function encodingFor(accept: string | undefined): Encoding | undefined {
-  if (!accept) return undefined;
-  if (/\bbr\b/.test(accept)) return 'br';
-  if (/\bgzip\b/.test(accept)) return 'gzip';
-  return undefined;
-}
-
 export function fastAnonymousHomepage(deps: GatewayDeps, opts: FastHomepageOptions): MiddlewareHandler<GatewayEnv> {
   const { reader } = deps.homepage;
   const encoded = new EncodedPages();
   const limit = deps.limits.perIpPerSec;
-  const limitHeader = String(limit);
-  const policyHeader = `${limit};w=1`;
   return async (c, next) => {
     const platform = c.req.query('platform') ?? 'web';
     // Anything unusual takes the ordinary route, which answers it in full.
@@ -84,7 +74,7 @@ export function fastAnonymousHomepage(deps: GatewayDeps, opts: FastHomepageOptio
         status: err.status,
         headers: {
           'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Retry-After': String(err.retryAfterSeconds ?? 1),
-          'RateLimit-Limit': limitHeader, 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(err.retryAfterSeconds ?? 1), 'RateLimit-Policy': policyHeader,
+          ...rateLimitHeaders(limit, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 }),
         },
       });
     }
@@ -92,7 +82,7 @@ export function fastAnonymousHomepage(deps: GatewayDeps, opts: FastHomepageOptio
     opts.served.inc({ source: page.source });
     const headers: Record<string, string> = {
       'X-Request-Id': requestId, ETag: page.etag, 'Cache-Control': 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
-      'RateLimit-Limit': limitHeader, 'RateLimit-Remaining': String(left.remaining), 'RateLimit-Reset': String(left.resetSeconds), 'RateLimit-Policy': policyHeader,
+      ...rateLimitHeaders(limit, left),
     };
     if (etagMatches(c.req.header('if-none-match'), page.etag)) {
       opts.observe('/v1/homepage', 'GET', 304, startedAt);
