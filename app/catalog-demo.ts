@@ -81,8 +81,8 @@ const brands: Record<string, string[]> = {
 };
 const adjectives = ['Classic', 'Pro', 'Essential', 'Premium', 'Compact', 'Ultra', 'Eco', 'Lite', 'Max', 'Studio', 'Travel', 'Everyday'];
 
-/** A small deterministic PRNG (mulberry32), so the same size gives the same catalog. */
-function rng(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32), so the same size gives the same catalog (and benches repeat). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { OutOfStockSet, PopularityMirror, ShopperFilter, popularityKey, runSearch, runSuggest, type SearchRequest } from '../actors/catalog/index.ts';
 import { DeliveryEstimates, estimate, routeTable } from '../actors/logistics/index.ts';
-import { demoCatalog, demoStock, logisticsRoutes } from '../app/catalog-demo.ts';
+import { demoCatalog, demoStock, logisticsRoutes, rng } from '../app/catalog-demo.ts';
 import { EmbeddedSearchIndex, exactFacetLimit } from '../stores/search/index.ts';
 import { redisUrl } from '../test/support/harness.ts';
 
@@ -72,15 +72,9 @@ try {
   };
   // Unseen queries: words of real titles, one in three with a typo, never the same twice.
   const words = [...new Set(catalog.slice(0, 5000).flatMap((p) => p.title.toLowerCase().split(/\s+/)).filter((w) => w.length >= 4))];
-  // mulberry32: seeded and repeatable. The LCG this replaces multiplied past 2^53 in
-  // floating point, fell into a short cycle, and the hunt for new prefixes never ended.
-  let seed = 42;
-  const rnd = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // Seeded and repeatable. An LCG here once multiplied past 2^53 in floating point, fell
+  // into a short cycle, and the hunt for new prefixes never ended.
+  const rnd = rng(42);
   const typo = (w: string) => { const at = 1 + Math.floor(rnd() * (w.length - 2)); return w.slice(0, at) + w.slice(at + 1); };
   const seen = new Set<string>();
   const unseen = (): SearchRequest => {

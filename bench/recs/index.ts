@@ -18,7 +18,8 @@ import { recommendationsTrainer } from '../../actors/recommendations/index.ts';
 import { productsCollection } from '../../actors/catalog/index.ts';
 import { openDocumentStore } from '../../stores/documents/index.ts';
 import { freshEnv, natsUrl, redisUrl, startProcess, type Proc } from '../../test/support/harness.ts';
-import { rng, score, simulate, type SimEvent } from './shoppers.ts';
+import { rng } from '../../app/catalog-demo.ts';
+import { score, simulate, type SimEvent } from './shoppers.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

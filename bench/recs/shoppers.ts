@@ -7,17 +7,7 @@ export interface SimProduct { sku: string; category: string; price: number }
 export interface SimEvent { userId: string; kind: 'view' | 'order'; skus: string[]; at: number; orderId?: string }
 export interface SimShopper { userId: string; train: SimEvent[]; test: SimEvent[] }
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../app/catalog-demo.ts';
 
 /** An index in [0, n) with probability ∝ 1/(i+1)^s. */
 function zipf(r: () => number, n: number, s = 1): number {
