@@ -2,12 +2,11 @@
 // popularity, shoppers with hidden category preferences, sessions of views drawn from
 // them, purchases of viewed items (often with a complementary item from a neighbouring
 // category), split per shopper in time order into training (first 80%) and test (last 20%).
+import { rng } from '../../app/catalog-demo.ts';
 
 export interface SimProduct { sku: string; category: string; price: number }
 export interface SimEvent { userId: string; kind: 'view' | 'order'; skus: string[]; at: number; orderId?: string }
 export interface SimShopper { userId: string; train: SimEvent[]; test: SimEvent[] }
-
-import { rng } from '../../app/catalog-demo.ts';
 
 /** An index in [0, n) with probability ∝ 1/(i+1)^s. */
 function zipf(r: () => number, n: number, s = 1): number {
