@@ -61,7 +61,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const homepage = {
     reader: new HomepageReader({
       redis, nc, cluster: config.cluster, geo: config.geoipDb ? GeoIp.open(config.geoipDb) : GeoIp.open(),
-      signals: new RedisShopperSignals(redis, config.cluster), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key),
+      signals: new RedisShopperSignals(redis, config.cluster), cards: new ProductCards(redis, homepageKeys(config.cluster), new OutOfStockSet(redis, config.cluster).key, config.homepageRefreshMs),
       log: log.child({ part: 'homepage' }), refreshMs: config.homepageRefreshMs, rebuildMinMs: config.homepageRebuildMinMs,
     }),
     api: new HomepageApi(nc, redis, config.cluster),

@@ -28,7 +28,7 @@ import { benchHello } from './routes/bench.ts';
 import { logisticsAdminRoutes } from './routes/logistics-admin.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { homepageRoutes, servedCounter } from './routes/homepage.ts';
-import { fastAnonymousHomepage } from './routes/homepage-fast.ts';
+import { fastHomepage } from './routes/homepage-fast.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -56,10 +56,11 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
 
   // The ceiling of HTTP + Hono for bench:http: before every middleware on purpose.
   if (deps.benchRoutes) app.route('/', benchHello());
-  // The anonymous homepage answers from memory ahead of the chain (it keeps the request
-  // id, the per-IP limit, metrics, ETag and compression); anything else falls through.
+  // The homepage answers from memory ahead of the chain (it keeps the request id, the
+  // per-IP limit, metrics, ETag and compression, and takes a token only when the live-session
+  // cache vouches for it); anything else falls through.
   const homepageServed = servedCounter(metrics.registry);
-  app.get('/v1/homepage', fastAnonymousHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 }));
+  app.get('/v1/homepage', fastHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 }));
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();

@@ -260,6 +260,25 @@ test('the personal block never shows what the user marked not interested', async
   assert.ok(theirs.some((sku: string) => sku.startsWith('HP-AUD-')), 'another user still sees them');
 });
 
+test('a token logged out on one gateway gets no personal block on either, though both had it cached', async () => {
+  const user = await signup(s.url);
+  const personal = async (url: string) => (await home(url, ip.US, { token: user.token })).body.blocks.at(-1).kind === 'for_you';
+  // The second request on each gateway is answered from its live-session cache (the fast path).
+  for (const url of [s.url, gw2.url!, s.url, gw2.url!]) assert.ok(await personal(url), `personal block on ${url}`);
+  assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token: user.token })).status, 204);
+  const loggedOutAt = Date.now();
+  for (const url of [s.url, gw2.url!]) {
+    // The logout reaches every gateway within 100 ms (API.md).
+    const r = await eventually(async () => {
+      const x = await home(url, ip.US, { token: user.token });
+      return x.body.blocks.some((b: { kind: string }) => b.kind === 'for_you') ? undefined : x;
+    }, 100, 5).catch(() => undefined);
+    assert.ok(r, `no personal block on ${url} ${Date.now() - loggedOutAt} ms after the logout`);
+    assert.is(r.status, 200);
+    assert.is(r.headers.get('cache-control'), 'private, max-age=0', 'a request with a token is still private');
+  }
+});
+
 test('stampede: every homepage key deleted under 1,000 concurrent requests: no errors, one rebuild per key', async () => {
   const keys = homepageKeys(s.env.cluster);
   const countries = ['GB', 'DE', 'US', 'JP', 'NL'] as const;

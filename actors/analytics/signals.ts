@@ -21,6 +21,8 @@ export interface ShopperSignals {
   recommendationsFor(userId: string, limit: number): Promise<string[]>;
   /** What the user marked not interested (categories mean their subtrees). */
   hiddenFor(userId: string): Promise<{ categories: string[]; skus: string[] }>;
+  /** recommendationsFor and hiddenFor read together (one Redis round trip), for a per-request block. */
+  forYou(userId: string, limit: number): Promise<{ skus: string[]; hidden: { categories: string[]; skus: string[] } }>;
 }
 
 /**
@@ -63,15 +65,19 @@ export class RedisShopperSignals implements ShopperSignals {
   }
 
   async recommendationsFor(userId: string, limit: number): Promise<string[]> {
+    return (await this.forYou(userId, limit)).skus;
+  }
+
+  async forYou(userId: string, limit: number): Promise<{ skus: string[]; hidden: { categories: string[]; skus: string[] } }> {
     const [recs, hidden] = await Promise.all([this.recs.userRecs(userId), this.recs.hidden(userId)]);
     const hiddenSkus = new Set(hidden.skus);
-    const out: string[] = [];
+    const skus: string[] = [];
     for (const [sku, category] of recs) {
-      if (out.length >= limit) break;
+      if (skus.length >= limit) break;
       if (hiddenSkus.has(sku) || inHiddenCategory(category, hidden.categories)) continue;
-      out.push(sku);
+      skus.push(sku);
     }
-    return out;
+    return { skus, hidden };
   }
 
   hiddenFor(userId: string): Promise<{ categories: string[]; skus: string[] }> {

@@ -25,4 +25,8 @@ export class NoSignals implements ShopperSignals {
   async hiddenFor(): Promise<{ categories: string[]; skus: string[] }> {
     return { categories: [], skus: [] };
   }
+
+  async forYou(): Promise<{ skus: string[]; hidden: { categories: string[]; skus: string[] } }> {
+    return { skus: [], hidden: await this.hiddenFor() };
+  }
 }

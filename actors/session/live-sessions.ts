@@ -119,13 +119,10 @@ export class LiveSessions {
    * otherwise from `ask` (the session entity), whose answer is then cached.
    */
   async check(tokenHash: string, ask: () => Promise<SessionView>): Promise<SessionView> {
+    const hit = this.peek(tokenHash);
+    if (hit) return hit;
     const now = Date.now();
     const sessionId = sessionIdOf(tokenHash);
-    const hit = this.feedUp ? this.entries.get(sessionId) : undefined;
-    if (hit && hit.tokenHash === tokenHash && hit.view.expiresAt > now && now - hit.at < this.maxAgeMs) {
-      this.hits++;
-      return hit.view;
-    }
     this.asks++;
     const generation = this.generation;
     const view = await ask();
@@ -137,6 +134,16 @@ export class LiveSessions {
       this.entries.set(sessionId, { tokenHash, view, at: Date.now() });
     }
     return view;
+  }
+
+  /** The session of `tokenHash` when the cache may answer for it now (as check would), else undefined. */
+  peek(tokenHash: string): SessionView | undefined {
+    if (!this.feedUp) return undefined;
+    const now = Date.now();
+    const hit = this.entries.get(sessionIdOf(tokenHash));
+    if (!hit || hit.tokenHash !== tokenHash || hit.view.expiresAt <= now || now - hit.at >= this.maxAgeMs) return undefined;
+    this.hits++;
+    return hit.view;
   }
 
   private forget(sessionId: string): void {

@@ -1,12 +1,15 @@
-// The anonymous homepage ahead of the general middleware chain. It is the page a crowd
-// hits, and it only reads this process's memory, so it keeps what matters of the chain
+// The homepage ahead of the general middleware chain. It is the page a crowd hits, and it
+// reads only this process's memory (plus, for a signed-in shopper, the two Redis reads of
+// the personal block), so it keeps what matters of the chain
 // (request id, the per-IP limit and its headers, the client address behind trusted
 // proxies, metrics, ETag/304, compression) and skips the rest. Its answer is a plain
 // response with a pre-encoded body and plain headers, which @hono/node-server writes
 // without building a fetch Headers object or encoding the page again: bench:homepage
 // showed the page's string encoding and the Headers object as a third of the gateway's
-// time per request. A request with a token (the personal block) or a cross-origin
-// request when CORS is configured falls through to the ordinary route.
+// time per request. A token is served here when the gateway's live-session cache vouches
+// for it (LiveSessions.peek: the same answer the chain's authenticate would take from it);
+// an unknown token, or a cross-origin request when CORS is configured, falls through to
+// the ordinary route.
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Counter } from 'prom-client';
@@ -16,6 +19,8 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { clientAddress } from '../client-ip.ts';
+import { bearer } from '../auth.ts';
+import { hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import { etagMatches } from './homepage.ts';
 import { compressSync, encodingFor } from '../representation.ts';
@@ -30,35 +35,36 @@ export interface FastHomepageOptions {
 
 type Encoding = 'br' | 'gzip';
 
-/** Encoded bodies of the pages in hand, by ETag and encoding; a handful of regions × platforms. */
+/** Encoded bodies of the pages in hand, per page object (made once per version read) and encoding. */
 class EncodedPages {
-  private readonly byKey = new Map<string, Uint8Array<ArrayBuffer>>();
+  private readonly byPage = new WeakMap<ServedPage, Partial<Record<Encoding | 'identity', Uint8Array<ArrayBuffer>>>>();
 
   get(page: ServedPage, encoding: Encoding | undefined): Uint8Array<ArrayBuffer> {
-    const key = `${encoding ?? 'identity'} ${page.etag}`;
-    let body = this.byKey.get(key);
-    if (!body) {
-      const plain = Buffer.from(page.json);
-      const bytes = encoding ? compressSync(encoding, plain) : plain;
-      // A copy on its own ArrayBuffer (Buffer.from may share Node's pool), as Response wants.
-      body = new Uint8Array(bytes.byteLength);
-      body.set(bytes);
-      // Old versions go: a page changes a few times a day, never per request.
-      if (this.byKey.size >= 256) this.byKey.clear();
-      this.byKey.set(key, body);
-    }
-    return body;
+    let bodies = this.byPage.get(page);
+    if (!bodies) this.byPage.set(page, (bodies = {}));
+    return (bodies[encoding ?? 'identity'] ??= bodyOf(page.json, encoding));
   }
 }
 
-export function fastAnonymousHomepage(deps: GatewayDeps, opts: FastHomepageOptions): MiddlewareHandler<GatewayEnv> {
+/** The user whose live session (as the gateway's cache holds it) the Authorization header names. */
+function cachedUser(deps: GatewayDeps, authorization: string): string | undefined {
+  const token = bearer(authorization);
+  if (!token || !looksLikeToken(token)) return undefined;
+  return deps.liveSessions?.peek(hashToken(token))?.userId;
+}
+
+export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): MiddlewareHandler<GatewayEnv> {
   const { reader } = deps.homepage;
   const encoded = new EncodedPages();
   const limit = deps.limits.perIpPerSec;
   return async (c, next) => {
     const platform = c.req.query('platform') ?? 'web';
-    // Anything unusual takes the ordinary route, which answers it in full.
-    if (c.req.header('authorization') !== undefined || (opts.corsConfigured && c.req.header('origin') !== undefined) || !isPlatform(platform)) {
+    // Anything unusual takes the ordinary route, which answers it in full: a token this
+    // gateway has not seen live (the chain asks its session entity, then caches it), a
+    // cross-origin request when CORS is configured, a bad platform.
+    const authorization = c.req.header('authorization');
+    const userId = authorization === undefined ? undefined : cachedUser(deps, authorization);
+    if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && c.req.header('origin') !== undefined) || !isPlatform(platform)) {
       return next();
     }
     const startedAt = performance.now();
@@ -78,22 +84,34 @@ export function fastAnonymousHomepage(deps: GatewayDeps, opts: FastHomepageOptio
         },
       });
     }
-    const page = await reader.page(await reader.regionOf(ip), platform);
+    const page = reader.pageNow(ip, platform) ?? await reader.page(await reader.regionOf(ip), platform);
     opts.served.inc({ source: page.source });
+    // A personal page (the for_you block merged in) is never stored by a shared cache.
+    const personal = userId === undefined ? undefined : await reader.personal(page, userId);
+    const etag = personal?.etag ?? page.etag;
     const headers: Record<string, string> = {
-      'X-Request-Id': requestId, ETag: page.etag, 'Cache-Control': 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
+      'X-Request-Id': requestId, ETag: etag, 'Cache-Control': personal ? 'private, max-age=0' : 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
       ...rateLimitHeaders(limit, left),
     };
-    if (etagMatches(c.req.header('if-none-match'), page.etag)) {
+    if (etagMatches(c.req.header('if-none-match'), etag)) {
       opts.observe('/v1/homepage', 'GET', 304, startedAt);
       return new Response(null, { status: 304, headers });
     }
     const encoding = encodingFor(c.req.header('accept-encoding'));
-    const body = encoded.get(page, encoding);
+    const body = personal ? bodyOf(personal.json, encoding) : encoded.get(page, encoding);
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(body.byteLength);
     if (encoding) headers['Content-Encoding'] = encoding;
     opts.observe('/v1/homepage', 'GET', 200, startedAt);
     return new Response(body, { status: 200, headers });
   };
+}
+
+/** A page's bytes, compressed when asked, on an ArrayBuffer of their own (Buffer.from may share Node's pool; Response wants its own). */
+function bodyOf(json: string, encoding: Encoding | undefined): Uint8Array<ArrayBuffer> {
+  const plain = Buffer.from(json);
+  const bytes = encoding ? compressSync(encoding, plain) : plain;
+  const body = new Uint8Array(bytes.byteLength);
+  body.set(bytes);
+  return body;
 }
