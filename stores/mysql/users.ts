@@ -1,6 +1,7 @@
 // Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
 import { withTransaction, type Pool } from './pool.ts';
+import { BatchedReads } from './batched-reads.ts';
 
 export interface UserCredentials {
   userId: string;
@@ -72,37 +73,52 @@ export class UserRepository {
     return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
   }
 
-  /** The whole user information page, or undefined. */
-  async load(userId: string): Promise<UserRecord | undefined> {
-    // One round trip for the three reads: checkout loads this on its hot path.
+  /**
+   * The whole user information page, or undefined. Loads asked for in the same turn go as
+   * one round trip (checkout loads the buyer on its hot path: one query per attempt of a
+   * flash sale, the second most frequent statement of the sale in MariaDB's general log).
+   */
+  load(userId: string): Promise<UserRecord | undefined> {
+    return this.loads.get(userId);
+  }
+
+  private readonly loads = new BatchedReads<UserRecord>((ids) => this.loadMany(ids));
+
+  private async loadMany(ids: string[]): Promise<Map<string, UserRecord>> {
     const [sets] = await this.pool.query(
-      `SELECT user_id, email, name, reward_points, default_address_id FROM users WHERE user_id = ?;
-       SELECT * FROM addresses WHERE user_id = ? ORDER BY created_at, address_id;
-       SELECT code, description, discount_percent, expires_at FROM coupons WHERE user_id = ? AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;
-       SELECT p.code, p.discount_percent, p.amount_off, p.expires_at FROM promo_coupons p
+      `SELECT user_id, email, name, reward_points, default_address_id FROM users WHERE user_id IN (?);
+       SELECT * FROM addresses WHERE user_id IN (?) ORDER BY created_at, address_id;
+       SELECT user_id, code, description, discount_percent, expires_at FROM coupons WHERE user_id IN (?) AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;
+       SELECT p.user_id, p.code, p.discount_percent, p.amount_off, p.expires_at FROM promo_coupons p
          LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id
-         WHERE p.user_id = ? AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at;`,
-      [userId, userId, userId, userId, Date.now()],
+         WHERE p.user_id IN (?) AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at;`,
+      [ids, ids, ids, ids, Date.now()],
     );
     const [urows, arows, crows, prows] = sets as unknown as [Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[]];
-    const u = urows[0] as { user_id: string; email: string; name: string; reward_points: number; default_address_id: string | null } | undefined;
-    if (!u) return undefined;
-    return {
-      userId: u.user_id, email: u.email, name: u.name, rewardPoints: Number(u.reward_points), defaultAddressId: u.default_address_id,
-      addresses: arows.map((a) => ({
+    const out = new Map<string, UserRecord>();
+    for (const row of urows) {
+      const u = row as { user_id: string; email: string; name: string; reward_points: number; default_address_id: string | null };
+      out.set(u.user_id, { userId: u.user_id, email: u.email, name: u.name, rewardPoints: Number(u.reward_points), defaultAddressId: u.default_address_id, addresses: [], coupons: [] });
+    }
+    // Rows arrive in each query's order (creation order), so every list keeps it.
+    for (const a of arows) {
+      out.get(String(a.user_id))?.addresses.push({
         addressId: String(a.address_id), line1: String(a.line1), city: String(a.city), region: String(a.region),
         country: String(a.country), postalCode: String(a.postal_code), cluster: String(a.cluster), createdAt: ms(a.created_at),
-      })),
-      coupons: [
-        ...crows.map((c) => ({
-          code: String(c.code), description: String(c.description), discountPercent: Number(c.discount_percent),
-          expiresAt: c.expires_at === null ? null : ms(c.expires_at),
-        })),
-        ...prows.map((c): CouponRecord => (c.amount_off === null
-          ? { code: String(c.code), description: `${Number(c.discount_percent)}% off`, discountPercent: Number(c.discount_percent), expiresAt: Number(c.expires_at), kind: 'promo' }
-          : { code: String(c.code), description: `${Number(c.amount_off)} off (minor units)`, discountPercent: 0, amountOff: Number(c.amount_off), expiresAt: Number(c.expires_at), kind: 'promo' })),
-      ],
-    };
+      });
+    }
+    for (const c of crows) {
+      out.get(String(c.user_id))?.coupons.push({
+        code: String(c.code), description: String(c.description), discountPercent: Number(c.discount_percent),
+        expiresAt: c.expires_at === null ? null : ms(c.expires_at),
+      });
+    }
+    for (const c of prows) {
+      out.get(String(c.user_id))?.coupons.push(c.amount_off === null
+        ? { code: String(c.code), description: `${Number(c.discount_percent)}% off`, discountPercent: Number(c.discount_percent), expiresAt: Number(c.expires_at), kind: 'promo' }
+        : { code: String(c.code), description: `${Number(c.amount_off)} off (minor units)`, discountPercent: 0, amountOff: Number(c.amount_off), expiresAt: Number(c.expires_at), kind: 'promo' });
+    }
+    return out;
   }
 
   async updateName(userId: string, name: string): Promise<void> {
