@@ -2,7 +2,7 @@
 // first page of orders are cached, and invalidated by the saga after every change.
 import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
-import { ReadThroughCache } from '../../stores/redis/index.ts';
+import { ReadThroughCache, invalidateEntries } from '../../stores/redis/index.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type TimelineEntry } from '../../stores/mysql/orders.ts';
 
 export interface OrderLineView { sku: string; qty: number; price: number; title: string; lineTotal: number }
@@ -95,7 +95,7 @@ export class OrderHistory {
   private readonly orderCache: ReadThroughCache<OrderView>;
   private readonly firstPages: ReadThroughCache<OrderPage>;
 
-  constructor(private readonly orders: OrderRepository, redis: Redis, prefix: string, ttlSeconds: number, private readonly delivery?: DeliveryEstimate) {
+  constructor(private readonly orders: OrderRepository, private readonly redis: Redis, prefix: string, ttlSeconds: number, private readonly delivery?: DeliveryEstimate) {
     this.orderCache = new ReadThroughCache(redis, { prefix: `${prefix}:order`, ttlSeconds });
     this.firstPages = new ReadThroughCache(redis, { prefix: `${prefix}:orders`, ttlSeconds });
   }
@@ -138,6 +138,6 @@ export class OrderHistory {
 
   /** After a change: every gateway's cached copies of this order and its user's list go stale. */
   async invalidate(order: OrderRecord): Promise<void> {
-    await Promise.all([this.orderCache.invalidate(order.orderId), this.firstPages.invalidate(order.userId)]);
+    await invalidateEntries(this.redis, [[this.orderCache, order.orderId], [this.firstPages, order.userId]]);
   }
 }

@@ -49,8 +49,13 @@ export class ReadThroughCache<T> {
 
   /** Makes every cached copy of `id` stale, on every process that reads this Redis. */
   async invalidate(id: string): Promise<void> {
+    await invalidateEntries(this.redis, [[this, id]]);
+  }
+
+  /** The generation and value keys of `id`, for invalidateEntries. */
+  entryKeys(id: string): [gen: string, val: string] {
     const k = this.keys(id);
-    await this.redis.multi().incr(k.gen).expire(k.gen, 7 * 86_400).del(k.val).exec();
+    return [k.gen, k.val];
   }
 
   private async read(k: { val: string; gen: string }): Promise<{ hit: true; value: T; gen: string } | { hit: false; gen: string }> {
@@ -62,4 +67,34 @@ export class ReadThroughCache<T> {
     }
     return { hit: false, gen: g };
   }
+}
+
+/**
+ * Bumps the generation and drops the value of each entry, in ONE command (a script: atomic
+ * per entry as MULTI was). A paid order invalidated six entries through three MULTI/EXEC
+ * transactions of five commands each; in a flash sale's profile that was a tenth of the
+ * node's busy time. The keys may belong to different caches of the same Redis (not a Redis
+ * Cluster: there every key of one script must share a slot).
+ */
+export async function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
+  if (entries.length === 0) return;
+  defineInvalidate(redis);
+  const keys = entries.flatMap(([cache, id]) => cache.entryKeys(id));
+  await (redis as Redis & InvalidateCommand).shopCacheInvalidate(keys.length, ...keys, generationTtlSeconds);
+}
+
+/** How long a generation counter outlives its last bump (longer than any entry's TTL). */
+const generationTtlSeconds = 7 * 86_400;
+
+interface InvalidateCommand { shopCacheInvalidate(numKeys: number, ...args: (string | number)[]): Promise<unknown> }
+
+const defined = new WeakSet<Redis>();
+
+function defineInvalidate(redis: Redis): void {
+  if (defined.has(redis)) return;
+  // KEYS: gen1, val1, gen2, val2, …; ARGV[1]: the generation's TTL. Sent as EVALSHA.
+  redis.defineCommand('shopCacheInvalidate', {
+    lua: "for i = 1, #KEYS, 2 do redis.call('INCR', KEYS[i]); redis.call('EXPIRE', KEYS[i], ARGV[1]); redis.call('DEL', KEYS[i + 1]) end return #KEYS / 2",
+  });
+  defined.add(redis);
 }

@@ -1,2 +1,2 @@
 // Redis: caches and read models in front of the system of record.
-export { ReadThroughCache, type CacheOptions } from './cache.ts';
+export { ReadThroughCache, invalidateEntries, type CacheOptions } from './cache.ts';
