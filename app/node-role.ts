@@ -2,7 +2,7 @@
 import { ClusterNode } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
-import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay } from '../stores/events/index.ts';
+import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, streamPublisher } from '../stores/events/index.ts';
 import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
@@ -59,7 +59,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   });
   const stream = inventoryStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), stream);
-  const relay = new OutboxRelay(pool, nc.jetstream(), log.child({ job: 'outbox-relay' }));
+  const relay = new OutboxRelay(pool, streamPublisher(nc), log.child({ job: 'outbox-relay' }));
   // Inventory commits get connections of their own: a hot SKU's group commit must never
   // queue behind other traffic for a connection (it held every reservation of a sale up).
   const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8, queryTimeoutMs: config.mysqlQueryTimeoutMs });

@@ -9,6 +9,7 @@ export {
 } from './errors.ts';
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
+export { Requester, RequestFailed } from './requester.ts';
 export { ConnectionState } from './connection-state.ts';
 export { clusterView, type ClusterView } from './admin.ts';
 export { useBucketReplicas } from './bucket.ts';

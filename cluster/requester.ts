@@ -2,7 +2,7 @@
 // per call to keep its stack for a later timeout, which was the largest single cost of a
 // small ask; here a reply is matched by token, deadlines are checked by one timer, and
 // "no responders" is read from the status header the server sends back.
-import { createInbox, type Msg, type NatsConnection } from 'nats';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 
 export type RequestFailure = 'no_responders' | 'timeout' | 'closed';
 
@@ -45,11 +45,11 @@ export class Requester {
     });
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+  request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
-      this.nc.publish(subject, data, { reply: `${this.prefix}.${token}` });
+      this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(headers ? { headers } : {}) });
     });
   }
 

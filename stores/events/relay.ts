@@ -1,9 +1,9 @@
 // Relays outbox rows to JetStream in id order, each with Nats-Msg-Id = its outbox id, and
 // marks them published afterwards. A crash between the two republishes on restart, and
 // the stream's duplicate window drops the copy: no event lost, none doubled.
-import type { JetStreamClient } from 'nats';
 import type { Logger } from 'pino';
 import type { Pool } from '../mysql/index.ts';
+import type { StreamPublish } from './stream-publish.ts';
 
 export interface RelayOptions {
   batchSize?: number;
@@ -21,7 +21,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   published = 0;
 
-  constructor(private readonly pool: Pool, private readonly js: JetStreamClient, private readonly log: Logger, private readonly opts: RelayOptions = {}) {}
+  constructor(private readonly pool: Pool, private readonly publish: StreamPublish, private readonly log: Logger, private readonly opts: RelayOptions = {}) {}
 
   start(): { stop(): Promise<void> } {
     this.running = true;
@@ -83,7 +83,7 @@ export class OutboxRelay {
     try {
       for (const r of pending) {
         const body = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload);
-        await this.js.publish(r.subject, encoder.encode(body), { msgID: String(r.id) });
+        await this.publish(r.subject, encoder.encode(body), String(r.id));
         done.push(r.id);
       }
     } finally {
