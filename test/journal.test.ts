@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPool, Journal, type Pool } from '../stores/mysql/index.ts';
 import { CartRepository, type CartWrite } from '../stores/mysql/carts.ts';
-import { OrderRepository } from '../stores/mysql/orders.ts';
+import { OrderRepository, type OrderRecord } from '../stores/mysql/orders.ts';
+import { SimulatedCardProcessor } from '../actors/payment/index.ts';
 import { claimEpoch } from '../stores/mysql/epochs.ts';
 import { FencedWriteError } from '../stores/mysql/writes.ts';
 import { freshEnv, type TestEnv } from './support/harness.ts';
@@ -93,6 +94,40 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
 
   const out = await journal.write([{ sql: 'SET @out_answer = 40 + ?;', params: [2] }], 'echo', ['answer']);
   assert.is(Number(out.answer), 42);
+});
+
+test('the simulator\'s charge rides in the order\'s move to charging: recorded together, and a fenced move records no charge', async () => {
+  const journal = new Journal(pool);
+  const orders = new OrderRepository(pool, undefined, journal);
+  const processor = new SimulatedCardProcessor(pool, { latencyMs: 0, declineRate: 0, timeoutMs: 100 }, journal);
+  const now = Date.now();
+  const order = (orderId: string): OrderRecord => ({
+    orderId, userId: 'u-c', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 500, discount: 0, total: 500,
+    couponCode: null, address: null, reservedUntil: now + 60_000, paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null,
+    createdAt: now, paidAt: null, updatedAt: now, shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null,
+    carrier: null, trackingNumber: null, shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
+  });
+  const [fa, fb] = await Promise.all(['o-c1', 'o-c2'].map((id) => orders.claim(id)));
+  await orders.fencedBy(fa!).create(order('o-c1'), 'created');
+  await orders.fencedBy(fb!).create(order('o-c2'), 'created');
+  await orders.claim('o-c2'); // o-c2 taken over: its first activation must write nothing more
+  const charging = (id: string) => ({ status: 'charging' as const, paymentKey: `${id}:1`, paymentToken: 'tok_ok', paymentAttempts: 1 });
+  const charge = (id: string) => processor.inline({ idempotencyKey: `${id}:1`, orderId: id, amount: 500, currency: 'USD', token: 'tok_ok' });
+  const batches = journal.stats.batches;
+  const [ok, fenced] = await Promise.allSettled([
+    orders.fencedBy(fa!).transitionWith(order('o-c1'), charging('o-c1'), Date.now(), charge('o-c1')),
+    orders.fencedBy(fb!).transitionWith(order('o-c2'), charging('o-c2'), Date.now(), charge('o-c2')),
+  ]);
+  assert.is(journal.stats.batches, batches + 1, 'both moves, with their charges, in one batch');
+  assert.is(ok.status, 'fulfilled');
+  const outcome = await charge('o-c1').settle((ok as PromiseFulfilledResult<{ outputs: Record<string, unknown> }>).value.outputs);
+  assert.equal(outcome, { status: 'approved', paymentId: 'o-c1:1' });
+  assert.instance((fenced as PromiseRejectedResult).reason, FencedWriteError);
+  const [rows] = await pool.query("SELECT o.order_id, o.status, c.outcome FROM orders o LEFT JOIN sim_charges c ON c.order_id = o.order_id WHERE o.order_id IN ('o-c1', 'o-c2') ORDER BY o.order_id");
+  assert.equal((rows as { order_id: string; status: string; outcome: string | null }[]).map((r) => [r.order_id, r.status, r.outcome]), [
+    ['o-c1', 'charging', 'approved'],
+    ['o-c2', 'pending_payment', null],
+  ], 'the fenced move recorded neither the move nor the charge');
 });
 
 test('a deadlock that rolls a batch back is retried as a whole: every part commits once, none fails on its lost savepoint', async () => {

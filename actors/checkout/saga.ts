@@ -9,7 +9,8 @@ import {
 } from '../../cluster/index.ts';
 import type { InventoryApi } from '../inventory/index.ts';
 import type { CartApi } from '../cart/index.ts';
-import { ProviderTimeoutError, type PaymentProvider } from '../payment/index.ts';
+import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
+import type { PartOutputs } from '../../stores/mysql/journal.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type Transition } from '../../stores/mysql/orders.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import type { UserRepository } from '../../stores/mysql/users.ts';
@@ -94,12 +95,17 @@ export class Saga {
 
   /** Writes a step with its timeline entry, then tells the caches before anyone is answered. */
   async move(order: OrderRecord, t: Transition, now: number): Promise<OrderRecord> {
-    const next = await this.deps.orders.transition(order, t, now);
+    return (await this.moveWith(order, t, now)).order;
+  }
+
+  /** `move`, committing `also` in the same transaction and returning its outputs. */
+  private async moveWith(order: OrderRecord, t: Transition, now: number, also?: InlineCharge): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
+    const { order: next, outputs } = await this.deps.orders.transitionWith(order, t, now, also);
     if (t.outbox) this.deps.onOutbox?.();
     // Before answering, so a read right after the answer never shows the old state.
     await this.deps.onChange?.(next);
     if (t.rewardPoints || t.takePoints || t.freeCoupon) await this.deps.onUserChange?.(order.userId);
-    return next;
+    return { order: next, outputs };
   }
 
   /** The ORDERS event of a change, as an outbox row of its transaction. */
@@ -107,20 +113,28 @@ export class Saga {
     return { subject: this.deps.eventSubject(kind, order.orderId), payload: orderEvent(kind, order, at, extra) };
   }
 
-  /** Charges the order: a new attempt, or the one in progress again with its own key. */
+  /**
+   * Charges the order: a new attempt, or the one in progress again with its own key. A
+   * provider that can (the simulator) records a new attempt's charge in the same write as
+   * the move to `charging`; any other is called after that write, so a crash in between
+   * leaves a `charging` order whose charge is repeated with the same key, never made afresh.
+   */
   async pay(order: OrderRecord, token: string | undefined, now: number): Promise<OrderRecord> {
+    let settled: Promise<ChargeResult> | undefined;
     if (order.status !== 'charging') {
       if (token === undefined) return order;
       const attempt = order.paymentAttempts + 1;
-      order = await this.move(order, {
+      const t: Transition = {
         status: 'charging', paymentKey: `${order.orderId}:${attempt}`, paymentToken: token, paymentAttempts: attempt, detail: `payment attempt ${attempt}`,
-      }, now);
+      };
+      const inline = this.deps.payments.inline?.(this.chargeRequest({ ...order, paymentKey: t.paymentKey!, paymentToken: token }));
+      const moved = await this.moveWith(order, t, now, inline);
+      order = moved.order;
+      if (inline) settled = inline.settle(moved.outputs);
     }
     let result;
     try {
-      result = await this.deps.payments.charge({
-        idempotencyKey: order.paymentKey!, orderId: order.orderId, amount: order.total, currency: order.currency, token: order.paymentToken!,
-      });
+      result = await (settled ?? this.deps.payments.charge(this.chargeRequest(order)));
     } catch (err) {
       if (err instanceof ProviderTimeoutError) {
         throw new ClusterError('payment_pending', 'the payment provider did not answer; retry (the same charge is repeated, never doubled)', { retryable: true });
@@ -132,6 +146,10 @@ export class Saga {
     }
     if (this.deps.failpoint === 'after_charge') process.kill(process.pid, 'SIGKILL');
     return this.fulfil(order, result.paymentId);
+  }
+
+  private chargeRequest(order: OrderRecord): ChargeRequest {
+    return { idempotencyKey: order.paymentKey!, orderId: order.orderId, amount: order.total, currency: order.currency, token: order.paymentToken! };
   }
 
   /** Charged: commit every reservation, then record the order paid (with points and the event). */

@@ -1,6 +1,8 @@
 // The payment port: what checkout needs from a card processor. A real processor plugs in
 // behind the same interface; every charge carries an idempotency key, and a charge sent
 // again with the same key must return the first outcome, never charge twice.
+import type { Statement } from '../../stores/mysql/writes.ts';
+import type { PartOutputs } from '../../stores/mysql/journal.ts';
 
 export interface ChargeRequest {
   /** Unique per payment attempt; a retry of the same attempt reuses it. */
@@ -22,8 +24,23 @@ export class ProviderTimeoutError extends Error {
   override name = 'ProviderTimeoutError';
 }
 
+/**
+ * A charge made as statements of the caller's own transaction, for a provider whose books
+ * are in the same database (the simulator): checkout records it with the order's move to
+ * `charging`, so the two can never be seen apart and cost one write instead of two.
+ */
+export interface InlineCharge {
+  statements: Statement[];
+  /** The `@out_<name>` values the statements set, handed to `settle`. */
+  outputs: string[];
+  /** The charge's outcome from those values, after the transaction committed (may throw ProviderTimeoutError as `charge` does). */
+  settle(out: PartOutputs): Promise<ChargeResult>;
+}
+
 export interface PaymentProvider {
   charge(req: ChargeRequest): Promise<ChargeResult>;
+  /** The same charge as statements of the caller's transaction, when the provider can (see InlineCharge). */
+  inline?(req: ChargeRequest): InlineCharge;
   /** Gives an approved charge back (an order that could not be fulfilled). Idempotent. */
   refund(paymentId: string): Promise<void>;
 }

@@ -5,7 +5,7 @@
 // Any other token is approved unless the configured decline rate says otherwise.
 import type { Pool } from '../../stores/mysql/index.ts';
 import { DirectWriter, type Writer } from '../../stores/mysql/journal.ts';
-import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type PaymentProvider } from './provider.ts';
+import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from './provider.ts';
 
 export interface SimulatedOptions {
   /** Added to every call, as a network round trip would be. */
@@ -27,27 +27,39 @@ export class SimulatedCardProcessor implements PaymentProvider {
   }
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
-    if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);
+    const inline = this.inline(req);
+    return inline.settle(await this.writer.write(inline.statements, `charge ${req.idempotencyKey}`, inline.outputs));
+  }
+
+  /** The charge as statements of the caller's transaction: its books are in the same database. */
+  inline(req: ChargeRequest): InlineCharge {
     const declined = req.token === 'tok_decline' || (req.token !== 'tok_ok' && req.token !== 'tok_timeout' && Math.random() < this.opts.declineRate);
-    // Record-if-new and read back in one round trip: INSERT IGNORE keeps the first outcome
-    // for a key (also against a concurrent first attempt), and the SELECT returns it.
-    const out = await this.writer.write([
-      {
-        sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
-        params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
+    return {
+      // Record-if-new and read back: INSERT IGNORE keeps the first outcome for a key (also
+      // against a concurrent first attempt), and the SELECT returns it.
+      statements: [
+        {
+          sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
+          params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
+        },
+        { sql: 'SET @out_inserted = ROW_COUNT();' },
+        { sql: 'SELECT outcome, reason INTO @out_outcome, @out_reason FROM sim_charges WHERE idempotency_key = ?;', params: [req.idempotencyKey] },
+      ],
+      outputs: ['inserted', 'outcome', 'reason'],
+      settle: async (out) => {
+        // The processor's own network time, as a round trip to a real one would add.
+        if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);
+        const outcome = String(out.outcome);
+        const reason = out.reason === null || out.reason === undefined ? null : String(out.reason);
+        const stored: ChargeResult = outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: reason ?? 'card_declined' };
+        // Only the first attempt for a key goes silent; a retry gets the recorded outcome.
+        if (req.token === 'tok_timeout' && Number(out.inserted) === 1) {
+          await sleep(this.opts.timeoutMs);
+          throw new ProviderTimeoutError(`the processor did not answer within ${this.opts.timeoutMs} ms`);
+        }
+        return stored;
       },
-      { sql: 'SET @out_inserted = ROW_COUNT();' },
-      { sql: 'SELECT outcome, reason INTO @out_outcome, @out_reason FROM sim_charges WHERE idempotency_key = ?;', params: [req.idempotencyKey] },
-    ], `charge ${req.idempotencyKey}`, ['inserted', 'outcome', 'reason']);
-    const outcome = String(out.outcome);
-    const reason = out.reason === null || out.reason === undefined ? null : String(out.reason);
-    const stored: ChargeResult = outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: reason ?? 'card_declined' };
-    // Only the first attempt for a key goes silent; a retry gets the recorded outcome.
-    if (req.token === 'tok_timeout' && Number(out.inserted) === 1) {
-      await sleep(this.opts.timeoutMs);
-      throw new ProviderTimeoutError(`the processor did not answer within ${this.opts.timeoutMs} ms`);
-    }
-    return stored;
+    };
   }
 
   async refund(paymentId: string): Promise<void> {

@@ -3,8 +3,8 @@
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
 import { claimEpoch, claimEpochAndRead, guard, type Fence } from './epochs.ts';
-import { FencedWriteError } from './writes.ts';
-import { DirectWriter, type Writer } from './journal.ts';
+import { FencedWriteError, type Statement } from './writes.ts';
+import { DirectWriter, type PartOutputs, type Writer } from './journal.ts';
 
 export type OrderStatus = 'pending_payment' | 'payment_declined' | 'charging' | 'paid' | 'cancelled' | 'expired' | 'failed'
   | 'shipped' | 'delivered' | 'refunding' | 'refunded' | 'return_requested';
@@ -199,9 +199,9 @@ export class OrderRepository {
   }
 
   /** Statements and their values in order, as one transaction (or journal part). */
-  private commit(statements: string[], params: unknown[], what: string): Promise<unknown> {
+  private commit(statements: string[], params: unknown[], what: string, outputs: string[] = []): Promise<PartOutputs> {
     // The values belong to the statements in order; one Statement carrying them all is the same SQL.
-    return this.writer.write([{ sql: statements.join('\n'), params }], what);
+    return this.writer.write([{ sql: statements.join('\n'), params }], what, outputs);
   }
 
   async get(orderId: string): Promise<OrderRecord | undefined> {
@@ -287,6 +287,16 @@ export class OrderRepository {
    * in one transaction and one round trip. Throws FencedWriteError if the row moved.
    */
   async transition(o: OrderRecord, t: Transition, now: number): Promise<OrderRecord> {
+    return (await this.transitionWith(o, t, now)).order;
+  }
+
+  /**
+   * A transition that commits `also` in the same transaction, after the order's own
+   * statements (so a failed fence or version check rolls it back too), and returns the
+   * `@out_<name>` values it set: a payment provider whose books are in this database records
+   * the charge with the move to `charging`, one part instead of two.
+   */
+  async transitionWith(o: OrderRecord, t: Transition, now: number, also?: { statements: Statement[]; outputs: string[] }): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
     const next: OrderRecord = {
       ...o,
       status: t.status,
@@ -339,14 +349,19 @@ export class OrderRepository {
       statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');
       params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
     }
+    for (const st of also?.statements ?? []) {
+      statements.push(st.sql);
+      params.push(...(st.params ?? []));
+    }
+    let outputs: PartOutputs;
     try {
-      await this.commit(statements, params, `order ${o.orderId}`);
+      outputs = await this.commit(statements, params, `order ${o.orderId}`, also?.outputs);
     } catch (err) {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       throw err;
     }
-    return next;
+    return { order: next, outputs };
   }
 
   /** A user's orders, newest first, after the cursor (created_at, order_id) if given. */
