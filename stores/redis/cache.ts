@@ -1,6 +1,7 @@
 // A Redis read-through cache whose entries are invalidated by bumping a generation
 // counter: a reader that loaded from the database just before a write stores its value
 // under the old generation, which no later reader accepts. One rebuild per key at a time.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export interface CacheOptions {
@@ -78,23 +79,20 @@ export class ReadThroughCache<T> {
  */
 export async function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
   if (entries.length === 0) return;
-  defineInvalidate(redis);
   const keys = entries.flatMap(([cache, id]) => cache.entryKeys(id));
-  await (redis as Redis & InvalidateCommand).shopCacheInvalidate(keys.length, ...keys, generationTtlSeconds);
+  // EVALSHA, and the script's text only when this Redis has not seen it (a restart). Not
+  // ioredis' defineCommand: an auto-pipeline opened before the definition lacks the command.
+  try {
+    await redis.evalsha(invalidateSha, keys.length, ...keys, generationTtlSeconds);
+  } catch (err) {
+    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+    await redis.eval(invalidateLua, keys.length, ...keys, generationTtlSeconds);
+  }
 }
 
 /** How long a generation counter outlives its last bump (longer than any entry's TTL). */
 const generationTtlSeconds = 7 * 86_400;
 
-interface InvalidateCommand { shopCacheInvalidate(numKeys: number, ...args: (string | number)[]): Promise<unknown> }
-
-const defined = new WeakSet<Redis>();
-
-function defineInvalidate(redis: Redis): void {
-  if (defined.has(redis)) return;
-  // KEYS: gen1, val1, gen2, val2, …; ARGV[1]: the generation's TTL. Sent as EVALSHA.
-  redis.defineCommand('shopCacheInvalidate', {
-    lua: "for i = 1, #KEYS, 2 do redis.call('INCR', KEYS[i]); redis.call('EXPIRE', KEYS[i], ARGV[1]); redis.call('DEL', KEYS[i + 1]) end return #KEYS / 2",
-  });
-  defined.add(redis);
-}
+/** KEYS: gen1, val1, gen2, val2, …; ARGV[1]: the generation's TTL. */
+const invalidateLua = "for i = 1, #KEYS, 2 do redis.call('INCR', KEYS[i]); redis.call('EXPIRE', KEYS[i], ARGV[1]); redis.call('DEL', KEYS[i + 1]) end return #KEYS / 2";
+const invalidateSha = createHash('sha1').update(invalidateLua).digest('hex');
