@@ -9,6 +9,8 @@ import type { GatewayEnv } from './env.ts';
 /** The client address in an X-Forwarded-For value seen behind `hops` trusted proxies. */
 export function forwardedClient(header: string | undefined, hops: number): string | undefined {
   if (!header || hops < 1) return undefined;
+  // One address (a single proxy in front, the common case): no list to take apart.
+  if (!header.includes(',')) return header.trim() || undefined;
   const entries = header.split(',').map((e) => e.trim()).filter((e) => e !== '');
   if (entries.length === 0) return undefined;
   // Fewer entries than proxies: the request skipped some of them; the first is the best we have.

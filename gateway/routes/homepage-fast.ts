@@ -11,7 +11,8 @@
 // an unknown token, or a cross-origin request when CORS is configured, falls through to
 // the ordinary route.
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Counter } from 'prom-client';
 import { isPlatform } from '../../actors/homepage/index.ts';
 import type { ServedPage } from '../../actors/homepage/reader.ts';
@@ -58,17 +59,18 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Midd
   const encoded = new EncodedPages();
   const limit = deps.limits.perIpPerSec;
   return async (c, next) => {
+    const header = headerReader(c);
     const platform = c.req.query('platform') ?? 'web';
     // Anything unusual takes the ordinary route, which answers it in full: a token this
     // gateway has not seen live (the chain asks its session entity, then caches it), a
     // cross-origin request when CORS is configured, a bad platform.
-    const authorization = c.req.header('authorization');
+    const authorization = header('authorization');
     const userId = authorization === undefined ? undefined : cachedUser(deps, authorization);
-    if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && c.req.header('origin') !== undefined) || !isPlatform(platform)) {
+    if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && header('origin') !== undefined) || !isPlatform(platform)) {
       return next();
     }
     const startedAt = performance.now();
-    const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const requestId = header('x-request-id')?.slice(0, 128) || randomUUID();
     const ip = clientAddress(c, deps.limits.trustProxy);
     let left: { remaining: number; resetSeconds: number };
     try {
@@ -93,17 +95,30 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Midd
       'X-Request-Id': requestId, ETag: etag, 'Cache-Control': personal ? 'private, max-age=0' : 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
       ...rateLimitHeaders(limit, left),
     };
-    if (etagMatches(c.req.header('if-none-match'), etag)) {
+    if (etagMatches(header('if-none-match'), etag)) {
       opts.observe('/v1/homepage', 'GET', 304, startedAt);
       return new Response(null, { status: 304, headers });
     }
-    const encoding = encodingFor(c.req.header('accept-encoding'));
+    const encoding = encodingFor(header('accept-encoding'));
     const body = personal ? bodyOf(personal.json, encoding) : encoded.get(page, encoding);
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(body.byteLength);
     if (encoding) headers['Content-Encoding'] = encoding;
     opts.observe('/v1/homepage', 'GET', 200, startedAt);
     return new Response(body, { status: 200, headers });
+  };
+}
+
+/**
+ * Request headers by lower-case name: straight from Node's parsed headers when served by
+ * @hono/node-server (one object for the request; each c.req.header call scans the raw list).
+ */
+function headerReader(c: Context<GatewayEnv>): (name: string) => string | undefined {
+  const parsed = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.headers;
+  if (!parsed) return (name) => c.req.header(name);
+  return (name) => {
+    const v = parsed[name];
+    return Array.isArray(v) ? v.join(', ') : v;
   };
 }
 
