@@ -2,6 +2,8 @@
 // body limit, authentication and idempotency in that order, then the routes, and one
 // error handler that maps every typed error to API.md's statuses and JSON body.
 import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.ts';
@@ -46,6 +48,18 @@ const lingeringBodyBytes = 8 * 1024 * 1024;
 /** Operations routes are never rate limited: probes and scrapers must always get through. */
 const unlimited = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** Paths answered ahead of Hono when served by Node's own server (nodeRequestListener). */
+const fastListeners = new WeakMap<Hono<GatewayEnv>, (fallback: RequestListener) => RequestListener>();
+
+/**
+ * The app as Node's request listener: the homepage's fast path first (it answers without a
+ * fetch Request, Hono context or Response), then Hono through @hono/node-server.
+ */
+export function nodeRequestListener(app: Hono<GatewayEnv>, opts: { hostname?: string } = {}): RequestListener {
+  const hono = getRequestListener(app.fetch, opts) as RequestListener;
+  return fastListeners.get(app)?.(hono) ?? hono;
+}
+
 export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const shedder = inflightBound(given.limits.maxInflight);
@@ -60,7 +74,9 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // per-IP limit, metrics, ETag and compression, and takes a token only when the live-session
   // cache vouches for it); anything else falls through.
   const homepageServed = servedCounter(metrics.registry);
-  app.get('/v1/homepage', fastHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 }));
+  const homepage = fastHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 });
+  app.get('/v1/homepage', homepage.middleware);
+  fastListeners.set(app, homepage.listener);
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();

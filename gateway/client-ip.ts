@@ -19,14 +19,20 @@ export function forwardedClient(header: string | undefined, hops: number): strin
 
 /** The client address of a request (see above), at most 64 characters, `unknown` without a socket. */
 export function clientAddress(c: Context<GatewayEnv>, trustProxy: number): string {
-  let ip = trustProxy > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustProxy) : undefined;
-  if (!ip) {
-    try {
-      ip = getConnInfo(c).remote.address;
-    } catch {
-      // Not served by @hono/node-server (app.request() in tests): no socket to ask.
-    }
+  return addressOf(c.req.header('x-forwarded-for'), { peer: () => peerAddress(c) }, trustProxy);
+}
+
+function peerAddress(c: Context<GatewayEnv>): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not served by @hono/node-server (app.request() in tests): no socket to ask
   }
+}
+
+/** The same from the X-Forwarded-For value and the socket's peer address (asked only when needed). */
+export function addressOf(forwardedFor: string | undefined, socket: { peer(): string | undefined }, trustProxy: number): string {
+  const ip = (trustProxy > 0 ? forwardedClient(forwardedFor, trustProxy) : undefined) || socket.peer();
   return (ip || 'unknown').slice(0, 64);
 }
 

@@ -1,5 +1,5 @@
 // The HTTP gateway: no business rules, only HTTP.
-export { createApp, maxBodyBytes } from './app.ts';
+export { createApp, maxBodyBytes, nodeRequestListener } from './app.ts';
 export type { GatewayDeps, GatewayLimits } from './deps.ts';
 export type { GatewayEnv } from './env.ts';
 export { HttpError, toHttp } from './errors.ts';

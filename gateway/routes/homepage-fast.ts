@@ -1,25 +1,28 @@
 // The homepage ahead of the general middleware chain. It is the page a crowd hits, and it
 // reads only this process's memory (plus, for a signed-in shopper, the two Redis reads of
-// the personal block), so it keeps what matters of the chain
-// (request id, the per-IP limit and its headers, the client address behind trusted
-// proxies, metrics, ETag/304, compression) and skips the rest. Its answer is a plain
-// response with a pre-encoded body and plain headers, which @hono/node-server writes
-// without building a fetch Headers object or encoding the page again: bench:homepage
-// showed the page's string encoding and the Headers object as a third of the gateway's
-// time per request. A token is served here when the gateway's live-session cache vouches
-// for it (LiveSessions.peek: the same answer the chain's authenticate would take from it);
-// an unknown token, or a cross-origin request when CORS is configured, falls through to
-// the ordinary route.
+// the personal block), so it keeps what matters of the chain (request id, the per-IP limit
+// and its headers, the client address behind trusted proxies, metrics, ETag/304,
+// compression) and skips the rest. A token is served here when the gateway's live-session
+// cache vouches for it (LiveSessions.peek: the same answer the chain's authenticate would
+// take from it); an unknown token, a cross-origin request when CORS is configured, or a bad
+// platform falls through to the ordinary route, which answers it in full.
+//
+// The answer is made once (`answer`) and delivered two ways: as Node's own request listener
+// in front of Hono's (`listener`, what the gateway serves with: no fetch Request, Hono
+// context or Response per request; bench:homepage showed those as a fifth of the anonymous
+// page's cost), and as a Hono middleware (`middleware`) for an app used without Node's
+// server, such as app.request() in tests. Both answer alike.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Counter } from 'prom-client';
 import { isPlatform } from '../../actors/homepage/index.ts';
 import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
-import { clientAddress } from '../client-ip.ts';
+import { addressOf } from '../client-ip.ts';
 import { bearer } from '../auth.ts';
 import { hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
@@ -54,37 +57,55 @@ function cachedUser(deps: GatewayDeps, authorization: string): string | undefine
   return deps.liveSessions?.peek(hashToken(token))?.userId;
 }
 
-export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): MiddlewareHandler<GatewayEnv> {
+/** What the fast path needs of a request, whichever server delivered it. */
+interface FastRequest {
+  /** `?platform=`, undefined when absent. */
+  platform: string | undefined;
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+  /** The socket's remote address, when there is a socket. */
+  peer(): string | undefined;
+}
+
+interface FastAnswer { status: number; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> | null }
+
+export interface FastHomepage {
+  /** For an app used without Node's server (app.request() in tests). */
+  middleware: MiddlewareHandler<GatewayEnv>;
+  /** Node's request listener: GET /v1/homepage answered here, everything else (or a fall-through) by `fallback`. */
+  listener(fallback: RequestListener): RequestListener;
+}
+
+export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): FastHomepage {
   const { reader } = deps.homepage;
   const encoded = new EncodedPages();
   const limit = deps.limits.perIpPerSec;
-  return async (c, next) => {
-    const header = headerReader(c);
-    const platform = c.req.query('platform') ?? 'web';
-    // Anything unusual takes the ordinary route, which answers it in full: a token this
-    // gateway has not seen live (the chain asks its session entity, then caches it), a
-    // cross-origin request when CORS is configured, a bad platform.
-    const authorization = header('authorization');
+
+  /** The answer, or undefined when the ordinary route must answer. */
+  const answer = async (req: FastRequest): Promise<FastAnswer | undefined> => {
+    const platform = req.platform ?? 'web';
+    const authorization = req.header('authorization');
     const userId = authorization === undefined ? undefined : cachedUser(deps, authorization);
-    if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && header('origin') !== undefined) || !isPlatform(platform)) {
-      return next();
+    if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && req.header('origin') !== undefined) || !isPlatform(platform)) {
+      return undefined;
     }
     const startedAt = performance.now();
-    const requestId = header('x-request-id')?.slice(0, 128) || randomUUID();
-    const ip = clientAddress(c, deps.limits.trustProxy);
+    const requestId = req.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const ip = addressOf(req.header('x-forwarded-for'), req, deps.limits.trustProxy);
     let left: { remaining: number; resetSeconds: number };
     try {
       left = opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address');
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       opts.observe('/v1/homepage', 'GET', err.status, startedAt);
-      return new Response(JSON.stringify({ error: { code: err.code, message: err.message, requestId } }), {
+      return {
         status: err.status,
         headers: {
           'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Retry-After': String(err.retryAfterSeconds ?? 1),
           ...rateLimitHeaders(limit, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 }),
         },
-      });
+        body: bodyOf(JSON.stringify({ error: { code: err.code, message: err.message, requestId } }), undefined),
+      };
     }
     const page = reader.pageNow(ip, platform) ?? await reader.page(await reader.regionOf(ip), platform);
     opts.served.inc({ source: page.source });
@@ -95,32 +116,96 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Midd
       'X-Request-Id': requestId, ETag: etag, 'Cache-Control': personal ? 'private, max-age=0' : 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
       ...rateLimitHeaders(limit, left),
     };
-    if (etagMatches(header('if-none-match'), etag)) {
+    if (etagMatches(req.header('if-none-match'), etag)) {
       opts.observe('/v1/homepage', 'GET', 304, startedAt);
-      return new Response(null, { status: 304, headers });
+      return { status: 304, headers, body: null };
     }
-    const encoding = encodingFor(header('accept-encoding'));
+    const encoding = encodingFor(req.header('accept-encoding'));
     const body = personal ? bodyOf(personal.json, encoding) : encoded.get(page, encoding);
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(body.byteLength);
     if (encoding) headers['Content-Encoding'] = encoding;
     opts.observe('/v1/homepage', 'GET', 200, startedAt);
-    return new Response(body, { status: 200, headers });
+    return { status: 200, headers, body };
   };
+
+  const middleware: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    const a = await answer(new HonoRequest(c));
+    if (!a) return next();
+    return new Response(a.body, { status: a.status, headers: a.headers });
+  };
+
+  // No closures made per request: tsx compiles with keepNames, so each one costs an
+  // Object.defineProperty (esbuild's __name), 5% of this path's time in bench:homepage.
+  async function serve(req: IncomingMessage, res: ServerResponse, platform: string | undefined, fallback: RequestListener): Promise<void> {
+    let a: FastAnswer | undefined;
+    try {
+      a = await answer(new NodeRequest(req, platform));
+    } catch {
+      a = undefined; // anything unexpected: the ordinary route answers, with its own error handling
+    }
+    if (!a) return void fallback(req, res);
+    res.writeHead(a.status, a.headers);
+    res.end(a.body ?? undefined);
+  }
+
+  function listener(fallback: RequestListener): RequestListener {
+    return function homepageFirst(req, res) {
+      const platform = homepagePlatform(req);
+      if (platform === false) return fallback(req, res);
+      void serve(req, res, platform, fallback);
+    };
+  }
+
+  return { middleware, listener };
 }
 
-/**
- * Request headers by lower-case name: straight from Node's parsed headers when served by
- * @hono/node-server (one object for the request; each c.req.header call scans the raw list).
- */
-function headerReader(c: Context<GatewayEnv>): (name: string) => string | undefined {
-  const parsed = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.headers;
-  if (!parsed) return (name) => c.req.header(name);
-  return (name) => {
-    const v = parsed[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
+/** A request as Node's server delivered it. */
+class NodeRequest implements FastRequest {
+  constructor(private readonly req: IncomingMessage, readonly platform: string | undefined) {}
+
+  header(name: string): string | undefined {
+    return joined(this.req.headers[name]);
+  }
+
+  peer(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
 }
+
+/** A request as Hono delivered it (headers from Node's parsed object when there is one). */
+class HonoRequest implements FastRequest {
+  readonly platform: string | undefined;
+  private readonly parsed: IncomingMessage['headers'] | undefined;
+
+  constructor(private readonly c: Context<GatewayEnv>) {
+    this.platform = c.req.query('platform');
+    this.parsed = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.headers;
+  }
+
+  header(name: string): string | undefined {
+    return this.parsed ? joined(this.parsed[name]) : this.c.req.header(name);
+  }
+
+  peer(): string | undefined {
+    try {
+      return getConnInfo(this.c).remote.address;
+    } catch {
+      return undefined; // not served by @hono/node-server: no socket to ask
+    }
+  }
+}
+
+/** `?platform=` of a GET /v1/homepage (undefined when absent), or false for any other request. */
+function homepagePlatform(req: IncomingMessage): string | undefined | false {
+  const url = req.url ?? '';
+  if (req.method !== 'GET' || !url.startsWith('/v1/homepage')) return false;
+  if (url.length === '/v1/homepage'.length) return undefined;
+  if (url['/v1/homepage'.length] !== '?') return false;
+  return new URLSearchParams(url.slice('/v1/homepage?'.length)).get('platform') ?? undefined;
+}
+
+const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 /** A page's bytes, compressed when asked, on an ArrayBuffer of their own (Buffer.from may share Node's pool; Response wants its own). */
 function bodyOf(json: string, encoding: Encoding | undefined): Uint8Array<ArrayBuffer> {
