@@ -60,8 +60,18 @@ export interface CheckoutDeps {
 /** One reward point per whole currency unit paid. */
 export const rewardPointsFor = (total: number) => Math.floor(total / 100);
 
+/** Random bytes drawn 4 KiB at a time: a call of randomBytes per order was 2.5% of the gateway's time in a flash sale. */
+let entropy = randomBytes(4096);
+let entropyAt = 0;
+
 export function newOrderId(): string {
-  return `o${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+  if (entropyAt + 6 > entropy.length) {
+    entropy = randomBytes(4096);
+    entropyAt = 0;
+  }
+  const random = entropy.toString('hex', entropyAt, entropyAt + 6);
+  entropyAt += 6;
+  return `o${Date.now().toString(36)}${random}`;
 }
 
 export function summary(o: OrderRecord): OrderSummary {
