@@ -21,6 +21,7 @@
 // // A FencedWriteError means: stop the actor, fail what it owed as retryable, reload on the next message.
 import type { Pool, PoolConnection } from './pool.ts';
 import { FencedWriteError, RetryableWriteError, writeFailure, type Statement } from './writes.ts';
+import { TurnBatches } from './turn-batches.ts';
 
 /** One activation's claim on one entity. */
 export interface Fence {
@@ -77,34 +78,15 @@ function claimsOf(pool: Pool): EpochClaims {
  * cycle; a deadlock with a journal batch (a hand-off of both entities at once) is retried.
  */
 class EpochClaims {
-  private gathering: Claim[] = [];
-  private scheduled = false;
-  private inFlight = 0;
+  private readonly batches: TurnBatches<Claim>;
   readonly stats = { batches: 0, claims: 0 };
 
-  constructor(private readonly pool: Pool, private readonly depth = 4, private readonly maxClaims = 64, private readonly retries = 5) {}
-
-  claim(type: string, id: string, read?: Statement): Promise<{ fence: Fence; rows: unknown[] }> {
-    return new Promise((resolve, reject) => {
-      this.gathering.push({ type, id, read, resolve, reject });
-      if (this.scheduled || this.inFlight >= this.depth) return;
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.pump();
-      });
-    });
+  constructor(private readonly pool: Pool, private readonly retries = 5) {
+    this.batches = new TurnBatches((batch) => this.run(batch), { depth: 4, max: 64 });
   }
 
-  private pump(): void {
-    while (this.gathering.length > 0 && this.inFlight < this.depth) {
-      const batch = this.gathering.splice(0, this.maxClaims);
-      this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
+  claim(type: string, id: string, read?: Statement): Promise<{ fence: Fence; rows: unknown[] }> {
+    return new Promise((resolve, reject) => this.batches.add({ type, id, read, resolve, reject }));
   }
 
   private async run(batch: Claim[]): Promise<void> {

@@ -14,6 +14,7 @@
 // await journal.write([guard(fence), { sql: 'UPDATE t SET v = ? WHERE id = ?', params: [v, id] }], 'thing 1');
 import type { Pool } from './pool.ts';
 import { RetryableWriteError, atomically, writeFailure, type Statement } from './writes.ts';
+import { TurnBatches } from './turn-batches.ts';
 
 /** What a part's statements wrote into `@out_<name>` variables, by name. */
 export type PartOutputs = Record<string, unknown>;
@@ -75,48 +76,19 @@ class PartError extends Error {
 }
 
 export class Journal implements Writer {
-  private gathering: Part[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-  private readonly depth: number;
-  private readonly maxParts: number;
+  private readonly batches: TurnBatches<Part>;
   private readonly retries: number;
   /** Batches and parts committed, for the benches and /metrics. */
   readonly stats = { batches: 0, parts: 0, partFailures: 0, batchFailures: 0 };
 
   constructor(private readonly pool: Pool, opts: JournalOptions = {}) {
-    this.depth = opts.depth ?? 4;
-    this.maxParts = opts.maxParts ?? 64;
+    this.batches = new TurnBatches((batch) => this.commit(batch), { depth: opts.depth ?? 4, max: opts.maxParts ?? 64 });
     this.retries = opts.retries ?? 5;
   }
 
   write(statements: Statement[], what: string, outputs: string[] = []): Promise<PartOutputs> {
     for (const o of outputs) if (!namePattern.test(o)) throw new Error(`journal output name ${JSON.stringify(o)} is not A-Za-z0-9_`);
-    return new Promise<PartOutputs>((resolve, reject) => {
-      this.gathering.push({ statements, what, outputs, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.depth) return;
-    this.scheduled = true;
-    // After this turn's I/O callbacks: writes decided in the same burst share a batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (this.gathering.length > 0 && this.inFlight < this.depth) {
-      const batch = this.gathering.splice(0, this.maxParts);
-      this.inFlight++;
-      void this.commit(batch).finally(() => {
-        this.inFlight--;
-        if (this.gathering.length > 0) this.schedule();
-      });
-    }
+    return new Promise<PartOutputs>((resolve, reject) => this.batches.add({ statements, what, outputs, resolve, reject }));
   }
 
   private async commit(batch: Part[]): Promise<void> {
