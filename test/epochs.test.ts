@@ -53,4 +53,26 @@ test('a claim waits for the old epoch\'s write in progress and its read sees it,
   assert.equal((b.rows as { version: number }[]).map((r) => Number(r.version)), [7], 'the read after the claim sees the old epoch\'s committed write');
 });
 
+test('a claim that waits long for a lock holds up the others of its batch at most 2 s, then each goes alone', async () => {
+  const old = await claimEpoch(pool, 'cart', 'lw-y');
+  const conn = await pool.getConnection();
+  await conn.beginTransaction();
+  // An old activation of lw-y with a write in progress: a shared lock on its epoch row, held 3.5 s.
+  await conn.query("SELECT epoch FROM entity_epochs WHERE entity_type = 'cart' AND entity_id = 'lw-y' LOCK IN SHARE MODE");
+  const started = Date.now();
+  const settledAt: Record<string, number> = {};
+  const claims = ['lw-x', 'lw-y'].map((id) => claimEpoch(pool, 'cart', id).then((f) => {
+    settledAt[id] = Date.now() - started;
+    return f;
+  }));
+  await new Promise((r) => setTimeout(r, 3500));
+  await conn.commit();
+  conn.release();
+  const [x, y] = await Promise.all(claims);
+  assert.is(x.epoch, 1);
+  assert.ok(settledAt['lw-x']! < 3500, `lw-x answered after ${settledAt['lw-x']} ms, before the lock on lw-y was let go`);
+  assert.is(y.epoch, old.epoch + 1, 'lw-y still claimed, after the old write finished');
+  assert.ok(settledAt['lw-y']! >= 3500, `lw-y waited for the old write (${settledAt['lw-y']} ms)`);
+});
+
 test.run();

@@ -75,8 +75,13 @@ function claimsOf(pool: Pool): EpochClaims {
  * The batch runs at READ COMMITTED so that each read takes a fresh snapshot after its own
  * claim (under repeatable read the batch's first read would fix the snapshot for all).
  * Claims are taken in (type, id) order, so two batches never wait for each other in a
- * cycle; a deadlock with a journal batch (a hand-off of both entities at once) is retried.
+ * cycle. A batch that waits too long for a lock (an old owner's write in progress), or is
+ * picked as a deadlock's victim (a hand-off of entities a journal batch is writing), is
+ * rolled back and each of its claims retried alone.
  */
+/** How long a claim in a batch of several waits for a lock before the batch splits up. */
+const batchLockWaitSeconds = 2;
+
 class EpochClaims {
   private readonly batches: TurnBatches<Claim>;
   readonly stats = { batches: 0, claims: 0 };
@@ -106,12 +111,18 @@ class EpochClaims {
         params.push(...(c.read.params ?? []));
       }
     }
+    // Several claims wait for a lock at most `batchLockWaitSeconds` (the session's setting is
+    // put back, also on failure): one contended claim must not hold the others' locks for
+    // innodb_lock_wait_timeout (50 s by default), even after the client gave up on it.
+    const bounded = ordered.length > 1;
     const sql = `BEGIN NOT ATOMIC
-      DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+      DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; ${bounded ? 'SET SESSION innodb_lock_wait_timeout = @shop_claim_lwt;' : ''} RESIGNAL; END;
+      ${bounded ? `SET @shop_claim_lwt = @@SESSION.innodb_lock_wait_timeout; SET SESSION innodb_lock_wait_timeout = ${batchLockWaitSeconds};` : ''}
       SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
       START TRANSACTION;
       ${statements.join('\n')}
       COMMIT;
+      ${bounded ? 'SET SESSION innodb_lock_wait_timeout = @shop_claim_lwt;' : ''}
     END`;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -129,6 +140,9 @@ class EpochClaims {
         return;
       } catch (err) {
         const typed = writeFailure(err, `claiming ${batch.length} epoch(s)`);
+        // A lock wait or deadlock rolled the batch back: each claim goes again on its own, so
+        // the one that waits (a hand-off in progress) holds up and fails nobody else.
+        if (typed instanceof RetryableWriteError && bounded) return void (await Promise.all(batch.map((c) => this.run([c]))));
         if (typed instanceof RetryableWriteError && attempt < this.retries) continue;
         for (const c of batch) c.reject(typed);
         return;
