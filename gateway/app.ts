@@ -74,7 +74,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // per-IP limit, metrics, ETag and compression, and takes a token only when the live-session
   // cache vouches for it); anything else falls through.
   const homepageServed = servedCounter(metrics.registry);
-  const homepage = fastHomepage(deps, { limiter: perIp, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 });
+  const homepage = fastHomepage(deps, { limiter: perIp, shedder, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 });
   app.get('/v1/homepage', homepage.middleware);
   fastListeners.set(app, homepage.listener);
 

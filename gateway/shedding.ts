@@ -7,14 +7,26 @@ import { HttpError } from './errors.ts';
 export interface Shedder {
   middleware: MiddlewareHandler<GatewayEnv>;
   inflight(): number;
+  /** A slot for a handler ahead of the chain: throws the 503 when full; call release() once done. */
+  take(): void;
+  release(): void;
 }
+
+const overloaded = () => new HttpError(503, 'overloaded', 'the gateway is at its limit of requests in progress; retry shortly', undefined, 1);
 
 export function inflightBound(max: number): Shedder {
   let inflight = 0;
   return {
     inflight: () => inflight,
+    take: () => {
+      if (inflight >= max) throw overloaded();
+      inflight++;
+    },
+    release: () => {
+      inflight--;
+    },
     middleware: async (_c, next) => {
-      if (inflight >= max) throw new HttpError(503, 'overloaded', 'the gateway is at its limit of requests in progress; retry shortly', undefined, 1);
+      if (inflight >= max) throw overloaded();
       inflight++;
       try {
         await next();

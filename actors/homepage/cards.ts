@@ -33,7 +33,11 @@ export class ProductCards {
     private readonly maxHeld = 100_000,
   ) {}
 
-  /** Cards of the SKUs that exist, in the given order: from memory, else one round trip. */
+  /**
+   * Cards of the SKUs that exist, in the given order: from memory, else one round trip. A
+   * card older than refreshMs is answered and re-read behind the answer; one older than four
+   * times that (a gateway that sat idle) is read before answering, like one never seen.
+   */
   async get(skus: string[]): Promise<Card[]> {
     if (skus.length === 0) return [];
     if (this.refreshMs <= 0) return this.read(skus).then((m) => present(skus, m));
@@ -41,12 +45,16 @@ export class ProductCards {
     const unknown: string[] = [];
     for (const sku of skus) {
       const h = this.held.get(sku);
-      if (!h) unknown.push(sku);
+      if (!h || now - h.at >= this.refreshMs * 4) unknown.push(sku);
       else if (now - h.at >= this.refreshMs) this.stale.add(sku);
     }
-    if (unknown.length > 0) this.keep(await this.read(unknown), unknown, now);
+    const found = unknown.length > 0 ? await this.read(unknown) : undefined;
+    const readNow = new Set(unknown);
+    // From what was just read, else from memory (before keep() may empty it to stay bounded).
+    const cards = skus.flatMap((sku) => (readNow.has(sku) ? found?.get(sku) ?? [] : this.held.get(sku)?.card ?? []));
+    if (found) this.keep(found, unknown, now);
     if (this.stale.size > 0 && !this.refreshing) void this.refresh();
-    return skus.flatMap((sku) => this.held.get(sku)?.card ?? []);
+    return cards;
   }
 
   /** Re-reads every stale card in one round trip; a failure keeps the copies in hand. */

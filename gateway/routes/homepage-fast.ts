@@ -26,11 +26,14 @@ import { addressOf } from '../client-ip.ts';
 import { bearer } from '../auth.ts';
 import { hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
+import type { Shedder } from '../shedding.ts';
 import { etagMatches } from './homepage.ts';
 import { compressSync, encodingFor } from '../representation.ts';
 
 export interface FastHomepageOptions {
   limiter: BatchedWindowLimiter;
+  /** The chain's bound on requests in progress: a personal page (Redis reads) takes a slot. */
+  shedder: Pick<Shedder, 'take' | 'release'>;
   served: Counter<'source'>;
   /** Records the request in shop_http_* like the metrics middleware does. */
   observe(route: string, method: string, status: number, startedAt: number): void;
@@ -56,6 +59,9 @@ function cachedUser(deps: GatewayDeps, authorization: string): string | undefine
   if (!token || !looksLikeToken(token)) return undefined;
   return deps.liveSessions?.peek(hashToken(token))?.userId;
 }
+
+/** Marks a request the listener handed on, so the Hono middleware does not answer it again. */
+const triedFast = Symbol('homepage fast path tried');
 
 /** What the fast path needs of a request, whichever server delivered it. */
 interface FastRequest {
@@ -92,17 +98,21 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     const startedAt = performance.now();
     const requestId = req.header('x-request-id')?.slice(0, 128) || randomUUID();
     const ip = addressOf(req.header('x-forwarded-for'), req, deps.limits.trustProxy);
-    let left: { remaining: number; resetSeconds: number };
+    let left: { remaining: number; resetSeconds: number } | undefined;
     try {
       left = opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address');
+      // A personal page waits for Redis: it counts against the gateway's bound like any routed request.
+      if (userId !== undefined) opts.shedder.take();
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       opts.observe('/v1/homepage', 'GET', err.status, startedAt);
+      const resetSeconds = err.retryAfterSeconds ?? 1;
       return {
         status: err.status,
         headers: {
-          'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Retry-After': String(err.retryAfterSeconds ?? 1),
-          ...rateLimitHeaders(limit, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 }),
+          'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Retry-After': String(resetSeconds),
+          // A 429 has no requests left; a 503 (the gateway full) still counted this one.
+          ...rateLimitHeaders(limit, left ?? { remaining: 0, resetSeconds }),
         },
         body: bodyOf(JSON.stringify({ error: { code: err.code, message: err.message, requestId } }), undefined),
       };
@@ -110,7 +120,14 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     const page = reader.pageNow(ip, platform) ?? await reader.page(await reader.regionOf(ip), platform);
     opts.served.inc({ source: page.source });
     // A personal page (the for_you block merged in) is never stored by a shared cache.
-    const personal = userId === undefined ? undefined : await reader.personal(page, userId);
+    let personal: { json: string; etag: string } | undefined;
+    if (userId !== undefined) {
+      try {
+        personal = await reader.personal(page, userId);
+      } finally {
+        opts.shedder.release();
+      }
+    }
     const etag = personal?.etag ?? page.etag;
     const headers: Record<string, string> = {
       'X-Request-Id': requestId, ETag: etag, 'Cache-Control': personal ? 'private, max-age=0' : 'public, max-age=30', Vary: 'Authorization, Accept-Encoding',
@@ -130,6 +147,8 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   };
 
   const middleware: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    // Already tried by the listener, which handed the request on: the ordinary route answers.
+    if ((c.env as { incoming?: Record<symbol, unknown> } | undefined)?.incoming?.[triedFast]) return next();
     const a = await answer(new HonoRequest(c));
     if (!a) return next();
     return new Response(a.body, { status: a.status, headers: a.headers });
@@ -144,7 +163,10 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     } catch {
       a = undefined; // anything unexpected: the ordinary route answers, with its own error handling
     }
-    if (!a) return void fallback(req, res);
+    if (!a) {
+      (req as unknown as Record<symbol, unknown>)[triedFast] = true;
+      return void fallback(req, res);
+    }
     res.writeHead(a.status, a.headers);
     res.end(a.body ?? undefined);
   }
