@@ -49,7 +49,13 @@ export class Requester {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
-      this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(headers ? { headers } : {}) });
+      try {
+        this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(headers ? { headers } : {}) });
+      } catch (err) {
+        // Not sent (the connection is closed): nothing will answer, and nothing may stay waiting.
+        this.waiting.delete(token);
+        reject(err);
+      }
     });
   }
 

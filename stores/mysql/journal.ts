@@ -15,6 +15,7 @@
 import type { Pool } from './pool.ts';
 import { RetryableWriteError, atomically, writeFailure, type Statement } from './writes.ts';
 import { TurnBatches } from './turn-batches.ts';
+import { StoreOutcomeUnknownError } from './errors.ts';
 
 /** What a part's statements wrote into `@out_<name>` variables, by name. */
 export type PartOutputs = Record<string, unknown>;
@@ -97,8 +98,7 @@ export class Journal implements Writer {
       try {
         const [res] = await this.pool.query(sql, params);
         const sets = res as unknown as unknown[];
-        const r = (sets[sets.length - 1] as { r: unknown }[])[0]?.r;
-        const values = (typeof r === 'string' ? JSON.parse(r) : r) as unknown[];
+        const values = outcomeValues((sets[sets.length - 1] as { r: unknown }[])[0]?.r);
         this.stats.batches++;
         let at = 0;
         for (const part of batch) {
@@ -124,6 +124,16 @@ export class Journal implements Writer {
       }
     }
   }
+}
+
+/**
+ * The batch's JSON_ARRAY outcome. mysql2 parses it itself when MariaDB tags the column as
+ * JSON; without that tag (a proxy, another server) it is text or bytes.
+ */
+function outcomeValues(r: unknown): unknown[] {
+  const parsed: unknown = typeof r === 'string' ? JSON.parse(r) : Buffer.isBuffer(r) ? JSON.parse(r.toString('utf8')) : r;
+  if (!Array.isArray(parsed)) throw new StoreOutcomeUnknownError(`a journal batch committed but its outcome could not be read (${typeof r})`);
+  return parsed;
 }
 
 /**

@@ -50,6 +50,9 @@ export function isDuplicateKey(err: unknown): boolean {
 
 const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v));
 
+/** How the ids' collation (utf8mb4_general_ci, PAD SPACE) tells them apart, near enough for generated ids. */
+const collationKey = (id: string) => id.toLowerCase().trimEnd();
+
 export class UserRepository {
   constructor(private readonly pool: Pool) {}
 
@@ -118,7 +121,13 @@ export class UserRepository {
         ? { code: String(c.code), description: `${Number(c.discount_percent)}% off`, discountPercent: Number(c.discount_percent), expiresAt: Number(c.expires_at), kind: 'promo' }
         : { code: String(c.code), description: `${Number(c.amount_off)} off (minor units)`, discountPercent: 0, amountOff: Number(c.amount_off), expiresAt: Number(c.expires_at), kind: 'promo' });
     }
-    return out;
+    // The column compares case-insensitively and ignores trailing spaces (its collation), as
+    // `WHERE user_id = ?` did for one id: answer each id asked for the same way.
+    const byKey = new Map([...out].map(([id, u]) => [collationKey(id), u]));
+    return new Map(ids.flatMap((id) => {
+      const u = out.get(id) ?? byKey.get(collationKey(id));
+      return u ? [[id, u] as const] : [];
+    }));
   }
 
   async updateName(userId: string, name: string): Promise<void> {
