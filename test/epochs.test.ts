@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPool, type Pool } from '../stores/mysql/index.ts';
-import { claimEpoch, claimEpochAndRead, epochClaimStats, guard } from '../stores/mysql/epochs.ts';
+import { claimEpoch, claimEpochAndRead, epochClaimStats, guard, type Fence } from '../stores/mysql/epochs.ts';
 import { freshEnv, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
@@ -68,7 +68,7 @@ test('a claim that waits long for a lock holds up the others of its batch at mos
   await new Promise((r) => setTimeout(r, 3500));
   await conn.commit();
   conn.release();
-  const [x, y] = await Promise.all(claims);
+  const [x, y] = (await Promise.all(claims)) as [Fence, Fence];
   assert.is(x.epoch, 1);
   assert.ok(settledAt['lw-x']! < 3500, `lw-x answered after ${settledAt['lw-x']} ms, before the lock on lw-y was let go`);
   assert.is(y.epoch, old.epoch + 1, 'lw-y still claimed, after the old write finished');
