@@ -98,30 +98,25 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     const startedAt = performance.now();
     const requestId = req.header('x-request-id')?.slice(0, 128) || randomUUID();
     const ip = addressOf(req.header('x-forwarded-for'), req, deps.limits.trustProxy);
-    let left: { remaining: number; resetSeconds: number } | undefined;
+    let left: { remaining: number; resetSeconds: number };
     try {
       left = opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address');
-      // A personal page waits for Redis: it counts against the gateway's bound like any routed request.
-      if (userId !== undefined) opts.shedder.take();
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      opts.observe('/v1/homepage', 'GET', err.status, startedAt);
-      const resetSeconds = err.retryAfterSeconds ?? 1;
-      return {
-        status: err.status,
-        headers: {
-          'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Retry-After': String(resetSeconds),
-          // A 429 has no requests left; a 503 (the gateway full) still counted this one.
-          ...rateLimitHeaders(limit, left ?? { remaining: 0, resetSeconds }),
-        },
-        body: bodyOf(JSON.stringify({ error: { code: err.code, message: err.message, requestId } }), undefined),
-      };
+      if (err instanceof HttpError) return refused(opts, err, { limit, left: undefined, requestId, startedAt });
+      throw err;
     }
     const page = reader.pageNow(ip, platform) ?? await reader.page(await reader.regionOf(ip), platform);
     opts.served.inc({ source: page.source });
     // A personal page (the for_you block merged in) is never stored by a shared cache.
     let personal: { json: string; etag: string } | undefined;
     if (userId !== undefined) {
+      // It waits for Redis: it counts against the gateway's bound like any routed request.
+      try {
+        opts.shedder.take();
+      } catch (err) {
+        if (err instanceof HttpError) return refused(opts, err, { limit, left, requestId, startedAt });
+        throw err;
+      }
       try {
         personal = await reader.personal(page, userId);
       } finally {
@@ -180,6 +175,21 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   }
 
   return { middleware, listener };
+}
+
+/** A refusal (429 over the per-IP limit, 503 with the gateway full) as the chain words it. */
+function refused(opts: FastHomepageOptions, err: HttpError, r: { limit: number; left: { remaining: number; resetSeconds: number } | undefined; requestId: string; startedAt: number }): FastAnswer {
+  opts.observe('/v1/homepage', 'GET', err.status, r.startedAt);
+  const resetSeconds = err.retryAfterSeconds ?? 1;
+  return {
+    status: err.status,
+    headers: {
+      'Content-Type': 'application/json', 'X-Request-Id': r.requestId, 'Retry-After': String(resetSeconds),
+      // A 429 has no requests left; a 503 still counted this one.
+      ...rateLimitHeaders(r.limit, r.left ?? { remaining: 0, resetSeconds }),
+    },
+    body: bodyOf(JSON.stringify({ error: { code: err.code, message: err.message, requestId: r.requestId } }), undefined),
+  };
 }
 
 /** A request as Node's server delivered it. */
