@@ -16,22 +16,23 @@ const overloaded = () => new HttpError(503, 'overloaded', 'the gateway is at its
 
 export function inflightBound(max: number): Shedder {
   let inflight = 0;
+  const take = () => {
+    if (inflight >= max) throw overloaded();
+    inflight++;
+  };
+  const release = () => {
+    inflight--;
+  };
   return {
     inflight: () => inflight,
-    take: () => {
-      if (inflight >= max) throw overloaded();
-      inflight++;
-    },
-    release: () => {
-      inflight--;
-    },
+    take,
+    release,
     middleware: async (_c, next) => {
-      if (inflight >= max) throw overloaded();
-      inflight++;
+      take();
       try {
         await next();
       } finally {
-        inflight--;
+        release();
       }
     },
   };

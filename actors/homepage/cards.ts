@@ -14,11 +14,11 @@ export interface Card { sku: string; title: string; price: number; currency: str
 interface Held { card: Card | undefined; at: number }
 
 /**
- * Cards for the per-request block. With `refreshMs` > 0 each card is kept in the process and
- * re-read in the background once older than that (as the gateway's copy of the page is), so
- * a personal homepage costs no card read: bench:homepage showed the three 48-field reads per
- * request as a quarter of the gateway's time on that path. A card is then at most refreshMs
- * behind the stock level, like the page's own flash-sale block.
+ * Cards for the per-request block. Each card is kept in the process and re-read in the
+ * background once older than `refreshMs` (as the gateway's copy of the page is), so a personal
+ * homepage costs no card read: bench:homepage showed the three 48-field reads per request as
+ * a quarter of the gateway's time on that path. A card in use is about refreshMs behind the
+ * stock level, like the page's own flash-sale block, and never more than four times that.
  */
 export class ProductCards {
   private readonly held = new Map<string, Held>();
@@ -29,7 +29,7 @@ export class ProductCards {
     private readonly redis: Redis,
     private readonly keys: HomepageKeys,
     private readonly oosKey: string,
-    private readonly refreshMs = 0,
+    private readonly refreshMs: number,
     private readonly maxHeld = 100_000,
   ) {}
 
@@ -40,7 +40,6 @@ export class ProductCards {
    */
   async get(skus: string[]): Promise<Card[]> {
     if (skus.length === 0) return [];
-    if (this.refreshMs <= 0) return this.read(skus).then((m) => present(skus, m));
     const now = Date.now();
     const unknown: string[] = [];
     for (const sku of skus) {
@@ -94,8 +93,6 @@ export class ProductCards {
     return out;
   }
 }
-
-const present = (skus: string[], found: Map<string, Card>): Card[] => skus.flatMap((sku) => found.get(sku) ?? []);
 
 interface LevelEvent { sku?: unknown; available?: unknown }
 
