@@ -63,10 +63,18 @@ async function bodyText(c: Context<GatewayEnv>, res: Response): Promise<{ text: 
 }
 let cacheSlot: symbol | undefined;
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+/**
+ * True when If-None-Match names `etag` (or is `*`), compared weakly as RFC 9110 says for
+ * If-None-Match: `W/"x"` and `"x"` match. The exact value is checked first (the common case).
+ */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
   const bare = etag.replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === bare);
+  return ifNoneMatch.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v.replace(/^W\//, '') === bare;
+  });
 }
 
 /**
@@ -94,7 +102,7 @@ export function representation(): MiddlewareHandler<GatewayEnv> {
     if (tagged) {
       // Weak: the same JSON is sent gzip'd, brotli'd or plain.
       const etag = `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 22)}"`;
-      if (matches(c.req.header('if-none-match'), etag)) {
+      if (etagMatches(c.req.header('if-none-match'), etag)) {
         const headers = new Headers(current.headers);
         headers.delete('content-type');
         headers.set('ETag', etag);

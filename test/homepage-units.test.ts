@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendBlock, assemblePage, builtInDefault, checkRegionDocument, isoCountries, underCategory, type RegionDocument } from '../actors/homepage/index.ts';
-import { etagMatches } from '../gateway/routes/homepage.ts';
+import { etagMatches } from '../gateway/representation.ts';
 import { GeoIp } from '../stores/geoip/index.ts';
 
 test('ISO 3166-1 alpha-2: the 249 assigned codes', () => {
@@ -56,6 +56,7 @@ test('hiding a category hides everything below it, not its neighbours', () => {
 test('If-None-Match: exact, weak, lists and *', () => {
   assert.ok(etagMatches('"abc"', '"abc"'));
   assert.ok(etagMatches('W/"abc"', '"abc"'));
+  assert.ok(etagMatches('"abc"', 'W/"abc"'), 'a weak ETag of ours matches its strong form');
   assert.ok(etagMatches('"x", "abc"', '"abc"'));
   assert.ok(etagMatches('*', '"abc"'));
   assert.not.ok(etagMatches('"abcd"', '"abc"'));

@@ -27,8 +27,7 @@ import { bearer } from '../auth.ts';
 import { hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
-import { etagMatches } from './homepage.ts';
-import { compressSync, encodingFor } from '../representation.ts';
+import { compressSync, encodingFor, etagMatches } from '../representation.ts';
 
 export interface FastHomepageOptions {
   limiter: BatchedWindowLimiter;

@@ -8,16 +8,7 @@ import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
 import { readJson } from '../body.ts';
-
-/** True when If-None-Match names `etag` (or is `*`); weak and strong forms compare alike. */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header === etag) return true;
-  return header.split(',').some((t) => {
-    const v = t.trim();
-    return v === '*' || v === etag || v === `W/${etag}`;
-  });
-}
+import { etagMatches } from '../representation.ts';
 
 function regionParam(region: string): string {
   if (!regionPattern.test(region)) {
