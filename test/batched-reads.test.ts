@@ -3,22 +3,11 @@
 // match ids as the column does (case-insensitively).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPool, type Pool } from '../stores/mysql/index.ts';
 import { BatchedReads } from '../stores/mysql/batched-reads.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
-import { freshEnv, type TestEnv } from './support/harness.ts';
+import { freshDatabase } from './support/harness.ts';
 
-let env: TestEnv;
-let pool: Pool;
-
-test.before(async () => {
-  env = await freshEnv('batchedreads');
-  pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
-});
-test.after(async () => {
-  await pool?.end();
-  await env?.cleanup();
-});
+const db = freshDatabase(test, 'batchedreads', 2);
 
 test('one load per turn for every key asked, a repeated key asked once; a failed load fails its callers only', async () => {
   const calls: string[][] = [];
@@ -36,7 +25,7 @@ test('one load per turn for every key asked, a repeated key asked once; a failed
 });
 
 test('the user repository: buyers loaded together, each with its own addresses and coupons, ids matched as the column does', async () => {
-  const users = new UserRepository(pool);
+  const users = new UserRepository(db.pool);
   const ids = ['ub-one', 'ub-two'];
   for (const [i, userId] of ids.entries()) {
     await users.create({

@@ -3,40 +3,30 @@
 // a part whose epoch was taken (or whose version moved) fails alone and the rest commit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPool, Journal, type Pool } from '../stores/mysql/index.ts';
+import { Journal } from '../stores/mysql/index.ts';
 import { CartRepository, type CartWrite } from '../stores/mysql/carts.ts';
 import { OrderRepository, type OrderRecord } from '../stores/mysql/orders.ts';
 import { SimulatedCardProcessor } from '../actors/payment/index.ts';
 import { claimEpoch } from '../stores/mysql/epochs.ts';
 import { FencedWriteError } from '../stores/mysql/writes.ts';
-import { freshEnv, type TestEnv } from './support/harness.ts';
+import { freshDatabase } from './support/harness.ts';
 
-let env: TestEnv;
-let pool: Pool;
-
-test.before(async () => {
-  env = await freshEnv('journal');
-  pool = createPool(env.mysqlUrl, { connectionLimit: 4 });
-});
-test.after(async () => {
-  await pool?.end();
-  await env?.cleanup();
-});
+const db = freshDatabase(test, 'journal');
 
 const line = (sku: string, qty: number) => ({ sku, qty, price: 100, currency: 'USD', addedAt: Date.now(), title: sku });
 
 async function qtyOf(userId: string, sku: string): Promise<number | undefined> {
-  const [rows] = await pool.query('SELECT qty FROM cart_lines WHERE user_id = ? AND sku = ?', [userId, sku]);
+  const [rows] = await db.pool.query('SELECT qty FROM cart_lines WHERE user_id = ? AND sku = ?', [userId, sku]);
   const r = (rows as { qty: number }[])[0];
   return r === undefined ? undefined : Number(r.qty);
 }
 
 test('one batch, three carts: the one whose epoch a new owner took fails alone; the others commit', async () => {
-  const journal = new Journal(pool);
-  const carts = new CartRepository(pool, journal);
-  const fences = await Promise.all(['ja', 'jb', 'jc'].map((u) => claimEpoch(pool, 'cart', u)));
+  const journal = new Journal(db.pool);
+  const carts = new CartRepository(db.pool, journal);
+  const fences = await Promise.all(['ja', 'jb', 'jc'].map((u) => claimEpoch(db.pool, 'cart', u)));
   // A new activation of jb elsewhere: the first fence of jb is stale from now on.
-  await claimEpoch(pool, 'cart', 'jb');
+  await claimEpoch(db.pool, 'cart', 'jb');
   const writes: CartWrite[] = ['ja', 'jb', 'jc'].map((userId, i) => ({ userId, fence: fences[i]!, expectedVersion: 0, upsert: [line('SKU-1', i + 1)], remove: [] }));
   const outcomes = await Promise.allSettled(writes.map((w) => carts.write(w)));
   assert.is(journal.stats.batches, 1, 'three entities, one transaction');
@@ -47,15 +37,15 @@ test('one batch, three carts: the one whose epoch a new owner took fails alone; 
   assert.is(await qtyOf('ja', 'SKU-1'), 1);
   assert.is(await qtyOf('jc', 'SKU-1'), 3);
   assert.is(await qtyOf('jb', 'SKU-1'), undefined, 'nothing of the fenced part was written');
-  const [v] = await pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ja','jb','jc') ORDER BY user_id");
+  const [v] = await db.pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ja','jb','jc') ORDER BY user_id");
   assert.equal((v as { user_id: string; version: number }[]).map((r) => [r.user_id, Number(r.version)]), [['ja', 1], ['jc', 1]]);
 });
 
 test('a stale version fails its part only; a later write with the right fence and version commits', async () => {
-  const journal = new Journal(pool);
-  const carts = new CartRepository(pool, journal);
-  const fa = await claimEpoch(pool, 'cart', 'ka');
-  const fb = await claimEpoch(pool, 'cart', 'kb');
+  const journal = new Journal(db.pool);
+  const carts = new CartRepository(db.pool, journal);
+  const fa = await claimEpoch(db.pool, 'cart', 'ka');
+  const fb = await claimEpoch(db.pool, 'cart', 'kb');
   await carts.write({ userId: 'ka', fence: fa, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
   await carts.write({ userId: 'kb', fence: fb, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
   const batches = journal.stats.batches;
@@ -72,8 +62,8 @@ test('a stale version fails its part only; a later write with the right fence an
 });
 
 test('orders of many entities in one batch, one of them fenced; a part can read values back', async () => {
-  const journal = new Journal(pool);
-  const orders = new OrderRepository(pool, undefined, journal);
+  const journal = new Journal(db.pool);
+  const orders = new OrderRepository(db.pool, undefined, journal);
   const ids = ['o-j1', 'o-j2', 'o-j3', 'o-j4'];
   const fences = await Promise.all(ids.map((id) => orders.claim(id)));
   await orders.claim('o-j3'); // taken over
@@ -87,9 +77,9 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
   }, 'created')));
   assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
   assert.instance((outcomes[2] as PromiseRejectedResult).reason, FencedWriteError);
-  const [rows] = await pool.query("SELECT order_id FROM orders WHERE user_id = 'u-j' ORDER BY order_id");
+  const [rows] = await db.pool.query("SELECT order_id FROM orders WHERE user_id = 'u-j' ORDER BY order_id");
   assert.equal((rows as { order_id: string }[]).map((r) => r.order_id), ['o-j1', 'o-j2', 'o-j4']);
-  const [ev] = await pool.query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = 'o-j3'");
+  const [ev] = await db.pool.query("SELECT COUNT(*) AS n FROM order_events WHERE order_id = 'o-j3'");
   assert.is(Number((ev as { n: number }[])[0]!.n), 0, 'no timeline row of the fenced order');
 
   const out = await journal.write([{ sql: 'SET @out_answer = 40 + ?;', params: [2] }], 'echo', ['answer']);
@@ -97,9 +87,9 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
 });
 
 test('the simulator\'s charge rides in the order\'s move to charging: recorded together, and a fenced move records no charge', async () => {
-  const journal = new Journal(pool);
-  const orders = new OrderRepository(pool, undefined, journal);
-  const processor = new SimulatedCardProcessor(pool, { latencyMs: 0, declineRate: 0, timeoutMs: 100 }, journal);
+  const journal = new Journal(db.pool);
+  const orders = new OrderRepository(db.pool, undefined, journal);
+  const processor = new SimulatedCardProcessor(db.pool, { latencyMs: 0, declineRate: 0, timeoutMs: 100 }, journal);
   const now = Date.now();
   const order = (orderId: string): OrderRecord => ({
     orderId, userId: 'u-c', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 500, discount: 0, total: 500,
@@ -123,7 +113,7 @@ test('the simulator\'s charge rides in the order\'s move to charging: recorded t
   const outcome = await charge('o-c1').settle((ok as PromiseFulfilledResult<{ outputs: Record<string, unknown> }>).value.outputs);
   assert.equal(outcome, { status: 'approved', paymentId: 'o-c1:1' });
   assert.instance((fenced as PromiseRejectedResult).reason, FencedWriteError);
-  const [rows] = await pool.query("SELECT o.order_id, o.status, c.outcome FROM orders o LEFT JOIN sim_charges c ON c.order_id = o.order_id WHERE o.order_id IN ('o-c1', 'o-c2') ORDER BY o.order_id");
+  const [rows] = await db.pool.query("SELECT o.order_id, o.status, c.outcome FROM orders o LEFT JOIN sim_charges c ON c.order_id = o.order_id WHERE o.order_id IN ('o-c1', 'o-c2') ORDER BY o.order_id");
   assert.equal((rows as { order_id: string; status: string; outcome: string | null }[]).map((r) => [r.order_id, r.status, r.outcome]), [
     ['o-c1', 'charging', 'approved'],
     ['o-c2', 'pending_payment', null],
@@ -131,11 +121,11 @@ test('the simulator\'s charge rides in the order\'s move to charging: recorded t
 });
 
 test('a deadlock that rolls a batch back is retried as a whole: every part commits once, none fails on its lost savepoint', async () => {
-  await pool.query('CREATE TABLE IF NOT EXISTS journal_locks (id INT PRIMARY KEY, v INT NOT NULL)');
-  await pool.query('DELETE FROM journal_locks');
-  await pool.query(`INSERT INTO journal_locks (id, v) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, 0)`).join(', ')}`);
-  const journal = new Journal(pool);
-  const other = await pool.getConnection();
+  await db.pool.query('CREATE TABLE IF NOT EXISTS journal_locks (id INT PRIMARY KEY, v INT NOT NULL)');
+  await db.pool.query('DELETE FROM journal_locks');
+  await db.pool.query(`INSERT INTO journal_locks (id, v) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i + 1}, 0)`).join(', ')}`);
+  const journal = new Journal(db.pool);
+  const other = await db.pool.getConnection();
   try {
     // The other transaction locks many rows (so InnoDB picks the batch as the deadlock's
     // victim), then row 2; the batch takes row 1 and waits for row 2; the other asks for row 1.
@@ -149,7 +139,7 @@ test('a deadlock that rolls a batch back is retried as a whole: every part commi
     await other.query('COMMIT');
     const outcomes = await Promise.allSettled([first, second]);
     assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled'], JSON.stringify(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok')));
-    const [rows] = await pool.query('SELECT id, v FROM journal_locks WHERE id IN (1, 2) ORDER BY id');
+    const [rows] = await db.pool.query('SELECT id, v FROM journal_locks WHERE id IN (1, 2) ORDER BY id');
     assert.equal((rows as { id: number; v: number }[]).map((r) => Number(r.v)), [11, 11], 'each part applied exactly once, after the other transaction');
   } finally {
     other.release();

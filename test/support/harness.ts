@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { dropDatabase, migrate, withDatabase } from '../../stores/mysql/index.ts';
+import { createPool, dropDatabase, migrate, withDatabase, type Pool } from '../../stores/mysql/index.ts';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -26,6 +26,37 @@ export interface TestEnv {
 export const testLog: Logger = pino({ level: process.env.LOG_LEVEL || 'warn' });
 
 /** A fresh database (migrated) and cluster name for one suite. */
+/**
+ * A test file's own database and a small pool on it: made before the file's tests, dropped
+ * after them. Read `db.pool` inside the tests (it exists once the `before` hook ran).
+ *
+ * @example
+ * const db = freshDatabase(test, 'journal');
+ * test('…', async () => { await db.pool.query('SELECT 1'); });
+ */
+export function freshDatabase(suite: { before(fn: () => Promise<void>): void; after(fn: () => Promise<void>): void }, name: string, connectionLimit = 4): { readonly pool: Pool; readonly env: TestEnv } {
+  let env: TestEnv | undefined;
+  let pool: Pool | undefined;
+  suite.before(async () => {
+    env = await freshEnv(name);
+    pool = createPool(env.mysqlUrl, { connectionLimit });
+  });
+  suite.after(async () => {
+    await pool?.end();
+    await env?.cleanup();
+  });
+  return {
+    get pool() {
+      if (!pool) throw new Error(`${name}: the database is made in the before hook`);
+      return pool;
+    },
+    get env() {
+      if (!env) throw new Error(`${name}: the database is made in the before hook`);
+      return env;
+    },
+  };
+}
+
 export async function freshEnv(suite: string, extra: Record<string, string> = {}): Promise<TestEnv> {
   const cluster = `t_${suite.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16)}_${randomBytes(3).toString('hex')}`;
   const mysqlUrl = withDatabase(serverMysqlUrl, `shop_${cluster}`);
