@@ -16,6 +16,8 @@ import { natsUrl, redisUrl, removeNatsState, removeRedisKeys, sleep, startProces
 import { startPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.ts';
 
 const port = 13321;
+/** The pools' query timeout in the app under test. */
+const queryTimeoutMs = 3000;
 let db: PrivateMariadb;
 let pool: Pool;
 let cluster: string;
@@ -39,7 +41,7 @@ test.before(async () => {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: natsUrl, REDIS_URL: redisUrl, SHARDS: '16', LEASE_TTL_MS: '2000',
-    LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_QUERY_TIMEOUT_MS: '3000', PAYMENT_LATENCY_MS: '2',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'error', MYSQL_QUERY_TIMEOUT_MS: String(queryTimeoutMs), PAYMENT_LATENCY_MS: '2',
     // Orders left unpaid by the outage must not stop a buyer from checking out again.
     MAX_OPEN_ORDERS: '1000',
   };
@@ -105,7 +107,10 @@ test('MariaDB killed and restarted under checkout, pay and cart traffic: zero 50
   await sleep(1500);
   const crashedAt = Date.now();
   await db.crash();
-  await sleep(2500);
+  // Longer than the query timeout: a request that meets the outage waits for the database
+  // at most that long, so a shorter outage can pass with every request merely slow (seen:
+  // 2.9 s down, all answered 2xx once it was back) and the test would prove nothing.
+  await sleep(queryTimeoutMs + 1000);
   const startedAt = Date.now();
   await db.start();
   const restartedAt = Date.now();
