@@ -194,7 +194,7 @@ test('ETag and 304; public caching without a token, private with one', async () 
   assert.is(again.headers.get('etag'), etag);
   assert.is((await home(gw2.url!, ip.JP, { headers: { 'if-none-match': etag! } })).status, 304, 'the same page has the same ETag on every gateway');
   assert.is((await home(s.url, ip.JP, { headers: { 'if-none-match': '"other"' } })).status, 200);
-  await put('jp', doc(['JP'], 'Shop JP v2'));
+  await put('jp', doc(['JP'], 'Shop JP v2 — 日本'));
   await eventually(async () => (await home(s.url, ip.JP, { headers: { 'if-none-match': etag! } })).status === 200, 2000, 20);
 
   const user = await signup(s.url);
@@ -206,6 +206,14 @@ test('ETag and 304; public caching without a token, private with one', async () 
   // No history yet: the page's best sellers, never anything out of stock.
   assert.ok(forYou.products.length > 0);
   assert.ok(forYou.products.every((p: { stock: string }) => p.stock !== 'out_of_stock'));
+  // The regional page (non-ASCII text included) with the block appended, in every encoding.
+  const regional = await home(s.url, ip.JP);
+  assert.equal(mine.body, { ...regional.body, blocks: [...regional.body.blocks, forYou] });
+  for (const encoding of ['gzip', 'br', 'identity']) {
+    const packed = await home(s.url, ip.JP, { token: user.token, headers: { 'accept-encoding': encoding } });
+    assert.equal(packed.body, mine.body, `the ${encoding} personal page`);
+    assert.is(packed.headers.get('etag'), mine.headers.get('etag'));
+  }
   assert.is((await home(s.url, ip.JP, { token: user.token, headers: { 'if-none-match': mine.headers.get('etag')! } })).status, 304);
   const anon = await home(s.url, ip.JP);
   assert.ok(!anon.body.blocks.some((b: { kind: string }) => b.kind === 'for_you'), 'no personal block without a token');
