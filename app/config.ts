@@ -61,6 +61,11 @@ export interface Config {
   idempotencyUnknownHoldMs: number;
   /** NODE_JOURNAL: batch the node's entity writes into one transaction per batch (default 1). */
   nodeJournal: boolean;
+  /**
+   * With ROLE=all, asks to the shards this process serves skip NATS (LOCAL_DELIVERY=1, the
+   * default; 0 sends every ask over NATS, as a separate gateway would).
+   */
+  localDelivery: boolean;
   /** Serve /bench/* routes for bench:http (BENCH_ROUTES=1; never in production). */
   benchRoutes: boolean;
   /** Lifetime of cached user pages and wishlists in Redis (CACHE_TTL_SECONDS). */
@@ -181,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: int(env, 'TRUST_PROXY', 0, 0, 16),
     idempotencyUnknownHoldMs: int(env, 'IDEMPOTENCY_UNKNOWN_HOLD_MS', 60_000, 1000, 3600_000),
     nodeJournal: text(env, 'NODE_JOURNAL', '1', /^[01]$/, '0 or 1') === '1',
+    localDelivery: text(env, 'LOCAL_DELIVERY', '1', /^[01]$/, '0 or 1') === '1',
     benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',
     cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,

@@ -94,7 +94,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // An operator's edit on any gateway (rates, routes, zones) is a logistics change.
   const logisticsEdits = nc.subscribe(logisticsChangedSubject(config.cluster), { callback: () => { shipping.invalidate(); routes.invalidate(); } });
   const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
-  return ClusterNode.start({
+  const node = await ClusterNode.start({
     nc,
     ...nodeSettings(config),
     log: log.child({ node: config.nodeId }),
@@ -161,4 +161,8 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       popularityJob({ pool, redis, prefix: config.cluster, log: catalogLog }),
     ],
   });
+  // The process's own asks (the gateway's with ROLE=all, and entities asking entities) to
+  // shards served here skip NATS.
+  if (config.localDelivery) client.deliverLocally((type, id, shard, request) => node.deliverLocal(type, id, shard, request));
+  return node;
 }

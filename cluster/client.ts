@@ -5,9 +5,9 @@
 import type { NatsConnection } from 'nats';
 import { entityIdPattern, entitySubject, shardOf, typeNamePattern } from './addressing.ts';
 import {
-  ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, fromWireError,
+  ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, fromWireError, toWireError,
 } from './errors.ts';
-import { decodeReply, encode, type WireOutcome } from './wire.ts';
+import { decodeReply, encode, type WireOutcome, type WireReply, type WireRequest } from './wire.ts';
 import { RequestFailed, Requester } from './requester.ts';
 import { ConnectionState } from './connection-state.ts';
 
@@ -37,6 +37,13 @@ export interface ClientOptions {
   attemptTimeoutMs?: number;
 }
 
+interface Address { subject: string; type: string; id: string; shard: number }
+
+/** What JSON over the wire would deliver: a deep copy, with undefined fields dropped. */
+function sameAsWire<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 interface Pending {
   msg: unknown;
   deadline: number;
@@ -51,13 +58,24 @@ interface Pending {
 
 interface EntityQueue {
   subject: string;
+  type: string;
+  id: string;
+  shard: number;
   waiting: Pending[];
   inFlight: number;
 }
 
+/**
+ * Delivery to a node in this same process (ClusterNode.deliverLocal): a reply, or undefined
+ * when that node does not serve the shard now.
+ */
+export type LocalDelivery = (type: string, id: string, shard: number, request: WireRequest) => Promise<WireReply> | undefined;
+
 export interface ClientStats {
   inFlight: number;
   requests: number;
+  /** Requests delivered to a node in this process instead of over NATS (counted in `requests` too). */
+  local: number;
   asks: number;
   retries: number;
   shed: number;
@@ -66,7 +84,8 @@ export interface ClientStats {
 export class ClusterClient {
   private readonly queues = new Map<string, EntityQueue>();
   private inFlight = 0;
-  private readonly counters = { requests: 0, asks: 0, retries: 0, shed: 0 };
+  private readonly counters = { requests: 0, local: 0, asks: 0, retries: 0, shed: 0 };
+  private local: LocalDelivery | undefined;
   private readonly maxBatch: number;
   private readonly maxRequestsPerEntity: number;
   private readonly attemptTimeoutMs: number;
@@ -97,8 +116,8 @@ export class ClusterClient {
    * const n = await client.ask<number>('counter', 'c1', { add: 1 }, { deadlineMs: 2000 });
    */
   ask<R>(type: string, id: string, msg: unknown, options: AskOptions = {}): Promise<R> {
-    const subject = this.subjectFor(type, id);
-    if (subject instanceof ClusterError) return Promise.reject(subject);
+    const address = this.addressOf(type, id);
+    if (address instanceof ClusterError) return Promise.reject(address);
     if (this.inFlight >= this.opts.inFlightLimit) {
       this.counters.shed++;
       return Promise.reject(new OverloadedError(`more than ${this.opts.inFlightLimit} asks in flight`));
@@ -106,7 +125,7 @@ export class ClusterClient {
     this.inFlight++;
     this.counters.asks++;
     return new Promise<R>((resolve, reject) => {
-      this.enqueue(subject, {
+      this.enqueue(address, {
         msg,
         deadline: Date.now() + (options.deadlineMs ?? this.opts.deadlineMs),
         idempotent: options.idempotent ?? false,
@@ -120,26 +139,36 @@ export class ClusterClient {
 
   /** One-way message; no reply, no retry, delivered at most once. */
   tell(type: string, id: string, msg: unknown): void {
-    const subject = this.subjectFor(type, id);
-    if (subject instanceof ClusterError) throw subject;
-    this.nc.publish(subject, encode({ d: Date.now() + this.opts.deadlineMs, m: [msg] }));
+    const address = this.addressOf(type, id);
+    if (address instanceof ClusterError) throw address;
+    this.nc.publish(address.subject, encode({ d: Date.now() + this.opts.deadlineMs, m: [msg] }));
+  }
+
+  /**
+   * Lets asks to the shards a node in this process serves skip NATS (ROLE=all: the gateway's
+   * asks, and one entity's asks of another). Everything else about an ask stays: coalescing,
+   * the in-flight bounds, deadlines, retries. Undefined turns it off.
+   */
+  deliverLocally(local: LocalDelivery | undefined): void {
+    this.local = local;
   }
 
   stats(): ClientStats {
     return { inFlight: this.inFlight, ...this.counters };
   }
 
-  private subjectFor(type: string, id: string): string | ClusterError {
+  private addressOf(type: string, id: string): Address | ClusterError {
     if (!typeNamePattern.test(type)) return new InvalidError(`entity type "${type}" is not a valid name`);
     if (!entityIdPattern.test(id)) return new InvalidError(`entity id must match ${entityIdPattern}`, { data: { id } });
-    return entitySubject(this.opts.cluster, type, shardOf(id, this.opts.shards), id);
+    const shard = shardOf(id, this.opts.shards);
+    return { subject: entitySubject(this.opts.cluster, type, shard, id), type, id, shard };
   }
 
-  private enqueue(subject: string, pending: Pending): void {
-    let queue = this.queues.get(subject);
+  private enqueue(address: Address, pending: Pending): void {
+    let queue = this.queues.get(address.subject);
     if (!queue) {
-      queue = { subject, waiting: [], inFlight: 0 };
-      this.queues.set(subject, queue);
+      queue = { ...address, waiting: [], inFlight: 0 };
+      this.queues.set(address.subject, queue);
     }
     queue.waiting.push(pending);
     this.schedule(queue);
@@ -198,24 +227,27 @@ export class ClusterClient {
       for (const p of batch) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
       return;
     }
+    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg) };
+    const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
+    // A copy of what goes in and comes out, as the wire would make: the entity must not
+    // hold the caller's objects, nor the caller the entity's state.
+    const local = this.local?.(queue.type, queue.id, queue.shard, sameAsWire(request));
+    if (local) {
+      this.sendLocal(queue, batch, local, timeout);
+      return;
+    }
     if (!this.connection.up) {
       // Not sent, so certainly not applied: retried with backoff while the connection is
       // down, and settled as unavailable before the deadline if it does not come back.
       this.failBatch(queue, batch, new UnavailableError('the NATS connection is down; not sent'), true);
       return;
     }
-    const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     queue.inFlight++;
     this.counters.requests++;
     this.requester
-      .request(queue.subject, encode({ d: deadline, m: batch.map((p) => p.msg) }), timeout)
+      .request(queue.subject, encode(request), timeout)
       .then(
-        (reply) => {
-          const decoded = decodeReply(reply.data, batch.length);
-          // A whole-request timeout from the node may come after the batch started.
-          if ('e' in decoded) this.failBatch(queue, batch, fromWireError(decoded.e), decoded.e.code !== 'timeout');
-          else this.settle(queue, batch, decoded.r);
-        },
+        (reply) => this.answered(queue, batch, decodeReply(reply.data, batch.length)),
         (err: unknown) => {
           const reason = err instanceof RequestFailed ? err.reason : 'closed';
           if (reason === 'no_responders') {
@@ -227,11 +259,42 @@ export class ClusterClient {
           }
         },
       )
-      .finally(() => {
-        queue.inFlight--;
-        if (queue.waiting.length > 0) this.schedule(queue);
-        else if (queue.inFlight === 0) this.queues.delete(queue.subject);
-      });
+      .finally(() => this.sent(queue));
+  }
+
+  /** Waits for a local delivery as for a NATS request: no longer than `timeoutMs`. */
+  private sendLocal(queue: EntityQueue, batch: Pending[], reply: Promise<WireReply>, timeoutMs: number): void {
+    queue.inFlight++;
+    this.counters.requests++;
+    this.counters.local++;
+    let done = false;
+    const finish = (outcome: WireReply | TimeoutError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (outcome instanceof TimeoutError) this.failBatch(queue, batch, outcome, false);
+      else this.answered(queue, batch, outcome);
+      this.sent(queue);
+    };
+    const timer = setTimeout(() => finish(new TimeoutError('no reply before the deadline')), timeoutMs);
+    reply
+      // A reply JSON cannot carry fails as the node's encoding of it would.
+      .then((r) => sameAsWire(r))
+      .catch((err: unknown): WireReply => ({ e: toWireError(err) }))
+      .then(finish);
+  }
+
+  private answered(queue: EntityQueue, batch: Pending[], reply: WireReply): void {
+    // A whole-request timeout from the node may come after the batch started.
+    if ('e' in reply) this.failBatch(queue, batch, fromWireError(reply.e), reply.e.code !== 'timeout');
+    else this.settle(queue, batch, reply.r);
+  }
+
+  /** A request of the queue is answered (or failed): the next waiting asks may go. */
+  private sent(queue: EntityQueue): void {
+    queue.inFlight--;
+    if (queue.waiting.length > 0) this.schedule(queue);
+    else if (queue.inFlight === 0) this.queues.delete(queue.subject);
   }
 
   private expireWaiting(): void {
@@ -279,6 +342,6 @@ export class ClusterClient {
     // Give up with the real cause while there is still time to say so.
     if (Date.now() + backoff >= p.deadline) return p.reject(err);
     this.counters.retries++;
-    setTimeout(() => this.enqueue(queue.subject, p), backoff);
+    setTimeout(() => this.enqueue(queue, p), backoff);
   }
 }

@@ -13,7 +13,7 @@ import { Membership, leasesBucket, membersBucket, type MemberInfo } from './memb
 import { TtlBucket } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
-import { decodeRequest, encode } from './wire.ts';
+import { decodeRequest, encode, type WireReply, type WireRequest } from './wire.ts';
 import { assertCanJoin, clusterProtocol } from './join-check.ts';
 import { clusterMetrics, gaugeSource } from './metrics.ts';
 import { hostname } from 'node:os';
@@ -143,6 +143,21 @@ export class ClusterNode {
 
   ownedShards(): number[] {
     return [...this.subs.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Delivers a request from a client in this process to an entity of a shard served here,
+   * without NATS; undefined when the shard is not served here now (send it over NATS). The
+   * shard must pass what a message from the wire passes (onMessage): subscribed (not handed
+   * off or draining) and a lease still valid by the local clock. The request and the reply
+   * are shared with the caller, so the caller copies them (ClusterClient does).
+   */
+  deliverLocal(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> | undefined {
+    if (!this.subs.has(shard) || !this.leases.valid(shard) || !this.host.has(type)) return undefined;
+    return this.host.deliver(type, id, shard, request.m, request.d).then(
+      (outcomes): WireReply => ({ r: outcomes }),
+      (err: unknown): WireReply => ({ e: toWireError(err) }),
+    );
   }
 
   stats(): NodeStats {

@@ -19,7 +19,17 @@ export interface Options {
   mysqlUrl?: string;
   adminToken?: string;
   sku?: string;
+  /** --via http without --url: how the processes started here divide the roles. */
+  roles: Roles;
 }
+
+/**
+ * `split`: nodes and a separate gateway process (every ask crosses NATS); `all`: processes
+ * with both roles (ROLE=all), asks to their own shards delivered in the process; `all-nats`:
+ * ROLE=all with LOCAL_DELIVERY=0, to see what the in-process delivery is worth.
+ */
+export const roleLayouts = ['split', 'all', 'all-nats'] as const;
+export type Roles = (typeof roleLayouts)[number];
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -37,6 +47,9 @@ export const usage = `usage: bench/flash-sale/index.ts [--buyers N] [--stock N] 
                  --admin-token or ADMIN_TOKEN; /bench/hello when it has BENCH_ROUTES=1)
   --mysql-url U  with --url: that system's MariaDB, to check paid rows = paid answers
   --sku SKU      with --url: the product to sell (default SKU-00001; its stock is SET)
+  --roles R      with --via http, the processes started: split (default; --nodes nodes
+                 and a gateway), all (--nodes processes with both roles; load goes to the
+                 first one's HTTP port), all-nats (as all, with LOCAL_DELIVERY=0)
   --json         end stdout with one JSON line of the results
   Every run is saved as JSON under bench/results/ (npm run bench:compare A B).
   Scenario: --via http --buyers 100000 --stock 50000 (100,000 attempts for 50,000 units).`;
@@ -82,6 +95,7 @@ export function parseOptions(argv: string[]): Options {
         'mysql-url': { type: 'string' },
         'admin-token': { type: 'string' },
         sku: { type: 'string' },
+        roles: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -92,7 +106,11 @@ export function parseOptions(argv: string[]): Options {
   if (via !== 'nats' && via !== 'http') throw new UsageError(`--via: "${via}" is not nats or http`);
   // Through HTTP every sale is two requests and an order: a smaller default sale.
   const http = via === 'http';
+  const roles = values.roles ?? 'split';
+  if (!(roleLayouts as readonly string[]).includes(roles)) throw new UsageError(`--roles: "${roles}" is not one of ${roleLayouts.join(', ')}`);
+  if (values.roles !== undefined && (!http || values.url !== undefined)) throw new UsageError('--roles needs --via http and no --url (it says which processes to start)');
   return {
+    roles: roles as Roles,
     via,
     buyers: whole('buyers', values.buyers, http ? 20_000 : 200_000, 1, 100_000_000),
     stock: whole('stock', values.stock, http ? 10_000 : 100_000, 0, 2_000_000_000),

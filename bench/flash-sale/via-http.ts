@@ -19,6 +19,8 @@ export interface HttpSaleOptions {
   stock: number;
   concurrency: number;
   nodes: number;
+  /** Processes started when there is no --url (see options.ts Roles). */
+  roles: 'split' | 'all' | 'all-nats';
   json: boolean;
   url?: string;
   mysqlUrl?: string;
@@ -31,7 +33,7 @@ const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`
 interface Inventory { onHand: number; reserved: number }
 
 export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
-  const target = await openTarget({ ...(opts.url ? { url: opts.url } : {}), ...(opts.mysqlUrl ? { mysqlUrl: opts.mysqlUrl } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}), nodes: opts.nodes, products: 10, suite: 'benchfshttp' });
+  const target = await openTarget({ ...(opts.url ? { url: opts.url } : {}), ...(opts.mysqlUrl ? { mysqlUrl: opts.mysqlUrl } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}), nodes: opts.nodes, roles: opts.roles, products: 10, suite: 'benchfshttp' });
   const client = new LeanClient(target.url, opts.concurrency);
   try {
     const sku = opts.sku ?? 'SKU-00001';
@@ -110,7 +112,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const ordersPerSec = Math.round(ok / seconds);
     const attemptsPerSec = Math.round(opts.buyers / seconds);
     const result = {
-      via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes,
+      via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes, roles: opts.url ? null : opts.roles,
       orders: ok, rejected, errors, firstError: firstError ?? null,
       oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),

@@ -25,6 +25,8 @@ export interface TargetOptions {
   /** MariaDB of a running system, for the durability checks (optional with --url). */
   mysqlUrl?: string;
   nodes: number;
+  /** Processes started: nodes and a gateway (split, the default), or processes with both roles. */
+  roles?: 'split' | 'all' | 'all-nats';
   products: number;
   suite: string;
   env?: Record<string, string>;
@@ -51,18 +53,34 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
     for (const w of demoWarehouses) await pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
     // Checkout needs a deliverable address (routes) and bench buyers check out again and again.
     await seedRoutes(pool);
-    for (let i = 0; i < opts.nodes; i++) {
-      const p = await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv });
-      procs.push(p);
-      pids[opts.nodes === 1 ? 'node' : `node${i}`] = p.child.pid!;
-    }
-    const gw = await startApp(env.env, 'gateway', {
+    const gatewayEnv = {
       PORT: '0', ADMIN_TOKEN: 'benchadmin', BENCH_ROUTES: '1', RATE_LIMIT_PER_SEC: '100000000', RATE_LIMIT_AUTH_PER_MIN: '100000000', MAX_INFLIGHT_HTTP: '100000',
-    });
-    procs.push(gw);
-    pids.gateway = gw.child.pid!;
+    };
+    const roles = opts.roles ?? 'split';
+    let url: string;
+    if (roles === 'split') {
+      for (let i = 0; i < opts.nodes; i++) {
+        const p = await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv });
+        procs.push(p);
+        pids[opts.nodes === 1 ? 'node' : `node${i}`] = p.child.pid!;
+      }
+      const gw = await startApp(env.env, 'gateway', gatewayEnv);
+      procs.push(gw);
+      pids.gateway = gw.child.pid!;
+      url = gw.url!;
+    } else {
+      // Both roles in each process; the load goes to the first one's HTTP port.
+      const urls: string[] = [];
+      for (let i = 0; i < opts.nodes; i++) {
+        const p = await startApp(env.env, 'all', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv, ...gatewayEnv, LOCAL_DELIVERY: roles === 'all' ? '1' : '0' });
+        procs.push(p);
+        pids[opts.nodes === 1 ? 'app' : `app${i}`] = p.child.pid!;
+        urls.push(p.url!);
+      }
+      url = urls[0]!;
+    }
     return {
-      url: gw.url!, adminToken: 'benchadmin', pool, pids,
+      url, adminToken: 'benchadmin', pool, pids,
       async close() {
         await Promise.all(procs.map((p) => p.kill('SIGTERM')));
         await pool.end().catch(() => undefined);

@@ -1,0 +1,107 @@
+// Asks from a process to the shards a node in that same process serves (ROLE=all) skip
+// NATS; everything an ask promises over NATS still holds: copies rather than shared
+// objects, the caller's deadline, and a shard that moved away is asked where it now lives.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { NatsConnection, Subscription } from 'nats';
+import { ClusterClient, ClusterNode, TimeoutError, shardOf, type EntityDefinition } from '../cluster/index.ts';
+import { counterEntity, type CounterState } from './support/counter.ts';
+import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
+
+const cluster = `t_local_${process.pid}`;
+const shards = 8;
+const store = new Map<string, CounterState>();
+let ncA: NatsConnection;
+let ncB: NatsConnection | undefined;
+let nodeA: ClusterNode;
+let nodeB: ClusterNode | undefined;
+let client: ClusterClient;
+let spy: Subscription;
+/** Entity messages seen on NATS, by entity id. */
+const onTheWire = new Map<string, number>();
+
+const gate: { promise?: Promise<void>; open?: () => void } = {};
+const slowEntity: EntityDefinition<null, { op: string }, string> = {
+  type: 'slow',
+  decode: (raw) => raw as { op: string },
+  activate: () => null,
+  async receive(state, _msg, reply) {
+    await gate.promise;
+    reply.ok('done');
+    return state;
+  },
+};
+
+const entities = () => [counterEntity({ store }), slowEntity];
+
+test.before(async () => {
+  ncA = await natsConnection();
+  nodeA = await ClusterNode.start({
+    nc: ncA, cluster, nodeId: 'a', shards, leaseTtlMs: 2000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog, entities: entities(),
+  });
+  client = new ClusterClient(ncA, { cluster, shards, deadlineMs: 5000, inFlightLimit: 1000 });
+  client.deliverLocally((type, id, shard, request) => nodeA.deliverLocal(type, id, shard, request));
+  spy = ncA.subscribe(`${cluster}.>`, {
+    callback: (_err, msg) => {
+      const id = msg.subject.split('.').pop()!;
+      onTheWire.set(id, (onTheWire.get(id) ?? 0) + 1);
+    },
+  });
+});
+
+test.after(async () => {
+  spy.unsubscribe();
+  await nodeB?.stop();
+  await nodeA.stop();
+  await ncB?.close();
+  await ncA.close();
+  await removeNatsState(cluster);
+});
+
+test('asks to the shards served in this process never reach NATS, and the caller gets a copy of the state', async () => {
+  const before = client.stats().local;
+  await client.ask('counter', 'here', { op: 'add', by: 1 });
+  const seen = await client.ask<CounterState>('counter', 'here', { op: 'get' });
+  assert.is(seen.value, 1);
+  seen.value = 999; // the caller's object, not the entity's state
+  assert.is((await client.ask<CounterState>('counter', 'here', { op: 'get' })).value, 1);
+  assert.is(client.stats().local - before, 3);
+  await ncA.flush();
+  assert.is(onTheWire.get('here') ?? 0, 0, 'no message on NATS');
+});
+
+test('a local ask fails at its own deadline, like one over NATS', async () => {
+  gate.promise = new Promise((r) => (gate.open = r));
+  const started = Date.now();
+  const err = await client.ask('slow', 's1', { op: 'x' }, { deadlineMs: 300 }).then(() => undefined, (e: unknown) => e);
+  const took = Date.now() - started;
+  gate.open!();
+  assert.instance(err, TimeoutError);
+  assert.ok(took >= 290 && took < 800, `failed after ${took} ms`);
+});
+
+test('once a shard moves to another node, its asks go over NATS to it, with the state it loaded', async () => {
+  const ids = Array.from({ length: 24 }, (_, i) => `moved${i}`);
+  for (const id of ids) await client.ask('counter', id, { op: 'add', by: 1 });
+  assert.is(ids.reduce((n, id) => n + (onTheWire.get(id) ?? 0), 0), 0, 'all local while node a serves every shard');
+
+  ncB = await natsConnection();
+  nodeB = await ClusterNode.start({
+    nc: ncB, cluster, nodeId: 'b', shards, leaseTtlMs: 2000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog, entities: entities(),
+  });
+  const b = nodeB;
+  await eventually(() => b.ownedShards().length > 0 && nodeA.ownedShards().length + b.ownedShards().length === shards, 15_000);
+  const moved = ids.filter((id) => b.ownedShards().includes(shardOf(id, shards)));
+  assert.ok(moved.length > 0 && moved.length < ids.length, `${moved.length} of ${ids.length} ids moved`);
+
+  const localBefore = client.stats().local;
+  for (const id of ids) {
+    const after = await client.ask<CounterState>('counter', id, { op: 'add', by: 1 });
+    assert.is(after.value, 2, `${id} continued from its stored state`);
+  }
+  await ncA.flush();
+  for (const id of moved) assert.ok((onTheWire.get(id) ?? 0) > 0, `${id} was asked over NATS`);
+  assert.is(client.stats().local - localBefore, ids.length - moved.length, 'the rest stayed local');
+});
+
+test.run();
