@@ -154,10 +154,16 @@ export class ClusterNode {
    */
   deliverLocal(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> | undefined {
     if (!this.subs.has(shard) || !this.leases.valid(shard) || !this.host.has(type)) return undefined;
-    return this.host.deliver(type, id, shard, request.m, request.d).then(
-      (outcomes): WireReply => ({ r: outcomes }),
-      (err: unknown): WireReply => ({ e: toWireError(err) }),
-    );
+    try {
+      return this.host.deliver(type, id, shard, request.m, request.d).then(
+        (outcomes): WireReply => ({ r: outcomes }),
+        (err: unknown): WireReply => ({ e: toWireError(err) }),
+      );
+    } catch (failure) {
+      // As onMessage answers a throw rather than let it escape into the caller's turn.
+      this.opts.log.error({ err: failure, type, id }, 'entity message handler threw');
+      return Promise.resolve({ e: toWireError(failure) });
+    }
   }
 
   stats(): NodeStats {
