@@ -163,6 +163,6 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   });
   // The process's own asks (the gateway's with ROLE=all, and entities asking entities) to
   // shards served here skip NATS.
-  if (config.localDelivery) client.deliverLocally((type, id, shard, request) => node.deliverLocal(type, id, shard, request));
+  if (config.localDelivery) client.deliverLocally(node.localDelivery());
   return node;
 }

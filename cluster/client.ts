@@ -63,13 +63,19 @@ interface EntityQueue {
   shard: number;
   waiting: Pending[];
   inFlight: number;
+  /** How the requests in flight travel; all of one queue's travel the same way at once. */
+  route: Route;
 }
 
-/**
- * Delivery to a node in this same process (ClusterNode.deliverLocal): a reply, or undefined
- * when that node does not serve the shard now.
- */
-export type LocalDelivery = (type: string, id: string, shard: number, request: WireRequest) => Promise<WireReply> | undefined;
+type Route = 'local' | 'nats';
+
+/** A node in this same process (ClusterNode.localDelivery). */
+export interface LocalDelivery {
+  /** Whether it serves `type` on `shard` now. */
+  serves(type: string, shard: number): boolean;
+  /** Delivers to it: the reply, or undefined when it does not serve the shard after all. */
+  deliver(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> | undefined;
+}
 
 export interface ClientStats {
   inFlight: number;
@@ -137,7 +143,10 @@ export class ClusterClient {
     });
   }
 
-  /** One-way message; no reply, no retry, delivered at most once. */
+  /**
+   * One-way message; no reply, no retry, delivered at most once. Always over NATS: with
+   * local delivery it is not ordered with asks to the same entity.
+   */
   tell(type: string, id: string, msg: unknown): void {
     const address = this.addressOf(type, id);
     if (address instanceof ClusterError) throw address;
@@ -167,7 +176,7 @@ export class ClusterClient {
   private enqueue(address: Address, pending: Pending): void {
     let queue = this.queues.get(address.subject);
     if (!queue) {
-      queue = { ...address, waiting: [], inFlight: 0 };
+      queue = { subject: address.subject, type: address.type, id: address.id, shard: address.shard, waiting: [], inFlight: 0, route: 'nats' };
       this.queues.set(address.subject, queue);
     }
     queue.waiting.push(pending);
@@ -192,7 +201,12 @@ export class ClusterClient {
 
   private flush(queue: EntityQueue): void {
     while (queue.inFlight < this.maxRequestsPerEntity && queue.waiting.length > 0) {
-      this.send(queue, queue.waiting.splice(0, this.batchLength(queue.waiting)));
+      const route: Route = this.local?.serves(queue.type, queue.shard) ? 'local' : 'nats';
+      // One way at a time per entity, so its requests reach its mailbox in the order they
+      // were sent: a switch (the shard moved, or its lease lapsed) waits for those in flight.
+      if (queue.inFlight > 0 && queue.route !== route) break;
+      queue.route = route;
+      this.send(queue, queue.waiting.splice(0, this.batchLength(queue.waiting)), route);
     }
     if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
   }
@@ -214,7 +228,7 @@ export class ClusterClient {
     return n;
   }
 
-  private send(queue: EntityQueue, batch: Pending[]): void {
+  private send(queue: EntityQueue, batch: Pending[], route: Route): void {
     const now = Date.now();
     let deadline = Infinity;
     let allIdempotent = true;
@@ -231,11 +245,12 @@ export class ClusterClient {
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     // A copy of what goes in and comes out, as the wire would make: the entity must not
     // hold the caller's objects, nor the caller the entity's state.
-    const local = this.local?.(queue.type, queue.id, queue.shard, sameAsWire(request));
+    const local = route === 'local' ? this.local?.deliver(queue.type, queue.id, queue.shard, sameAsWire(request)) : undefined;
     if (local) {
       this.sendLocal(queue, batch, local, timeout);
       return;
     }
+    queue.route = 'nats';
     if (!this.connection.up) {
       // Not sent, so certainly not applied: retried with backoff while the connection is
       // down, and settled as unavailable before the deadline if it does not come back.
@@ -272,11 +287,15 @@ export class ClusterClient {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (outcome instanceof TimeoutError) this.failBatch(queue, batch, outcome, false);
-      else this.answered(queue, batch, outcome);
-      this.sent(queue);
+      try {
+        if (outcome instanceof TimeoutError) this.failBatch(queue, batch, outcome, false);
+        else this.answered(queue, batch, outcome);
+      } finally {
+        this.sent(queue);
+      }
     };
-    const timer = setTimeout(() => finish(new TimeoutError('no reply before the deadline')), timeoutMs);
+    // (setTimeout fires at once past 2^31 - 1 ms.)
+    const timer = setTimeout(() => finish(new TimeoutError('no reply before the deadline')), Math.min(timeoutMs, 2 ** 31 - 1));
     reply
       // A reply JSON cannot carry fails as the node's encoding of it would.
       .then((r) => sameAsWire(r))

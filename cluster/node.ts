@@ -14,6 +14,7 @@ import { TtlBucket } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
 import { decodeRequest, encode, type WireReply, type WireRequest } from './wire.ts';
+import type { LocalDelivery } from './client.ts';
 import { assertCanJoin, clusterProtocol } from './join-check.ts';
 import { clusterMetrics, gaugeSource } from './metrics.ts';
 import { hostname } from 'node:os';
@@ -146,14 +147,40 @@ export class ClusterNode {
   }
 
   /**
-   * Delivers a request from a client in this process to an entity of a shard served here,
-   * without NATS; undefined when the shard is not served here now (send it over NATS). The
-   * shard must pass what a message from the wire passes (onMessage): subscribed (not handed
-   * off or draining) and a lease still valid by the local clock. The request and the reply
-   * are shared with the caller, so the caller copies them (ClusterClient does).
+   * Asks from clients in this process to shards served here, without NATS (ClusterClient.
+   * deliverLocally). The shard must pass what a message from the wire passes (onMessage).
+   */
+  localDelivery(): LocalDelivery {
+    return {
+      serves: (type, shard) => this.servesLocally(type, shard),
+      deliver: (type, id, shard, request) => this.deliverLocal(type, id, shard, request),
+    };
+  }
+
+  /**
+   * Whether `type` on `shard` is served here now: subscribed (not handed off or draining)
+   * and its lease valid by the local clock. A lease found past its validity is lost here and
+   * now, as onMessage does: otherwise a renewal confirmed late would revive it while asks
+   * sent over NATS in the meantime were still on their way, and later local asks would
+   * overtake them.
+   */
+  servesLocally(type: string, shard: number): boolean {
+    if (!this.host.has(type) || !this.subs.has(shard)) return false;
+    if (this.leases.valid(shard)) return true;
+    this.lose(shard, 'lease lapsed without a confirmed renewal');
+    return false;
+  }
+
+  /**
+   * Delivers a request from a client in this process to an entity of a shard served here;
+   * undefined when the shard is not served here (send it over NATS). The request and the
+   * reply are shared with the caller, so the caller copies them (ClusterClient does).
    */
   deliverLocal(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> | undefined {
-    if (!this.subs.has(shard) || !this.leases.valid(shard) || !this.host.has(type)) return undefined;
+    if (!this.servesLocally(type, shard)) return undefined;
+    if (shardOf(id, this.opts.shards) !== shard) {
+      return Promise.resolve({ e: new InvalidError('the id does not hash to this shard: do all processes use the same SHARDS?').toWire() });
+    }
     try {
       return this.host.deliver(type, id, shard, request.m, request.d).then(
         (outcomes): WireReply => ({ r: outcomes }),

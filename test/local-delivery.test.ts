@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection, Subscription } from 'nats';
-import { ClusterClient, ClusterNode, TimeoutError, shardOf, type EntityDefinition } from '../cluster/index.ts';
+import { ClusterClient, ClusterNode, InvalidError, TimeoutError, shardOf, type EntityDefinition } from '../cluster/index.ts';
 import { counterEntity, type CounterState } from './support/counter.ts';
 import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
 
@@ -40,7 +40,7 @@ test.before(async () => {
     nc: ncA, cluster, nodeId: 'a', shards, leaseTtlMs: 2000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog, entities: entities(),
   });
   client = new ClusterClient(ncA, { cluster, shards, deadlineMs: 5000, inFlightLimit: 1000 });
-  client.deliverLocally((type, id, shard, request) => nodeA.deliverLocal(type, id, shard, request));
+  client.deliverLocally(nodeA.localDelivery());
   spy = ncA.subscribe(`${cluster}.>`, {
     callback: (_err, msg) => {
       const id = msg.subject.split('.').pop()!;
@@ -80,6 +80,17 @@ test('a local ask fails at its own deadline, like one over NATS', async () => {
   assert.ok(took >= 290 && took < 800, `failed after ${took} ms`);
 });
 
+test('an id the node would not place on that shard is refused locally as over NATS (a client with other SHARDS)', async () => {
+  const other = new ClusterClient(ncA, { cluster, shards: 12, deadlineMs: 2000, inFlightLimit: 100 });
+  other.deliverLocally(nodeA.localDelivery());
+  let id = '';
+  for (let i = 0; id === ''; i++) if (shardOf(`x${i}`, 12) < shards && shardOf(`x${i}`, 12) !== shardOf(`x${i}`, shards)) id = `x${i}`;
+  const err = await other.ask('counter', id, { op: 'add', by: 1 }).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, InvalidError);
+  assert.is(other.stats().local, 1, 'it was delivered locally, and refused there');
+  assert.is(store.get(id), undefined, 'nothing applied');
+});
+
 test('once a shard moves to another node, its asks go over NATS to it, with the state it loaded', async () => {
   const ids = Array.from({ length: 24 }, (_, i) => `moved${i}`);
   for (const id of ids) await client.ask('counter', id, { op: 'add', by: 1 });
@@ -102,6 +113,43 @@ test('once a shard moves to another node, its asks go over NATS to it, with the 
   await ncA.flush();
   for (const id of moved) assert.ok((onTheWire.get(id) ?? 0) > 0, `${id} was asked over NATS`);
   assert.is(client.stats().local - localBefore, ids.length - moved.length, 'the rest stayed local');
+});
+
+test('while an ask to an entity is on its way over NATS, the next one to it waits instead of overtaking it locally', async () => {
+  let id = '';
+  for (let i = 0; id === ''; i++) if (nodeA.ownedShards().includes(shardOf(`order${i}`, shards))) id = `order${i}`;
+  gate.promise = new Promise((r) => (gate.open = r));
+  client.deliverLocally(undefined);
+  const first = client.ask('slow', id, { op: 'x' }); // over NATS; the entity holds it
+  await eventually(() => onTheWire.has(id), 2000, 5);
+  client.deliverLocally(nodeA.localDelivery());
+  const localBefore = client.stats().local;
+  const second = client.ask('slow', id, { op: 'x' });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(client.stats().local, localBefore, 'not sent while the first is in flight the other way');
+  gate.open!();
+  assert.equal(await Promise.all([first, second]), ['done', 'done']);
+  assert.is(client.stats().local, localBefore + 1, 'then sent locally');
+});
+
+test('a lease a local ask finds lapsed is given up at once; a late renewal does not bring it back', async () => {
+  // The spy would count as a responder of the entity's subject and hide the "no responders"
+  // that sends the ask round again while the shard has no owner.
+  spy.unsubscribe();
+  let id = '';
+  for (let i = 0; id === ''; i++) if (nodeA.ownedShards().includes(shardOf(`lapsing${i}`, shards))) id = `lapsing${i}`;
+  const shard = shardOf(id, shards);
+  await client.ask('counter', id, { op: 'add', by: 1 });
+  // What the node's own clock says between a renewal's deadline and its late confirmation.
+  const lease = (nodeA as unknown as { leases: { held: Map<number, { validUntil: number }> } }).leases.held.get(shard)!;
+  const validUntil = lease.validUntil;
+  lease.validUntil = Date.now() - 1;
+  const asked = client.ask<CounterState>('counter', id, { op: 'add', by: 1 }, { deadlineMs: 15_000 });
+  await new Promise((r) => setImmediate(r));
+  lease.validUntil = validUntil; // a confirmation arriving now must not revive it
+  assert.not.ok(nodeA.ownedShards().includes(shard), 'the shard is no longer served here');
+  // The shard is taken again through the lease protocol, and the ask lands exactly once.
+  assert.is((await asked).value, 2);
 });
 
 test.run();
