@@ -4,8 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from 'nats';
 import {
-  ClusterClient, ClusterNode, InvalidError, OverloadedError, TimeoutError, shardOf, type EntityDefinition,
+  ClusterClient, ClusterNode, InvalidError, OverloadedError, TimeoutError, shardOf,
 } from '../cluster/index.ts';
+import { gatedEntity } from './support/gated.ts';
 import { counterEntity, type CounterState } from './support/counter.ts';
 import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
 
@@ -17,18 +18,7 @@ let client: ClusterClient;
 const store = new Map<string, CounterState>();
 let activations = 0;
 
-/** An entity whose every message waits until released, to fill a mailbox on purpose. */
-const gate: { open?: () => void; promise?: Promise<void> } = {};
-const slowEntity: EntityDefinition<null, { op: string }, string> = {
-  type: 'slow',
-  decode: (raw) => raw as { op: string },
-  activate: () => null,
-  async receive(state, _msg, reply) {
-    await gate.promise;
-    reply.ok('done');
-    return state;
-  },
-};
+const gate = gatedEntity();
 
 test.before(async () => {
   nc = await natsConnection();
@@ -36,7 +26,7 @@ test.before(async () => {
   const countingActivate = counter.activate;
   node = await ClusterNode.start({
     nc, cluster, nodeId: 'solo', shards, leaseTtlMs: 2000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog,
-    entities: [{ ...counter, activate: (id, ctx) => { activations++; return countingActivate(id, ctx); } }, slowEntity],
+    entities: [{ ...counter, activate: (id, ctx) => { activations++; return countingActivate(id, ctx); } }, gate.entity],
   });
   client = new ClusterClient(nc, { cluster, shards, deadlineMs: 5000, inFlightLimit: 20_000 });
 });
@@ -118,7 +108,7 @@ test('an idle entity is passivated and comes back with its state reloaded', asyn
 });
 
 test('a full mailbox answers overloaded at once instead of queueing', async () => {
-  gate.promise = new Promise((r) => (gate.open = r));
+  gate.close();
   // The node's mailbox limit is 100 messages: send 50 a turn for 6 turns while the
   // entity is stuck; what does not fit must be refused at once, what fits must be served.
   const started = Date.now();
@@ -129,7 +119,7 @@ test('a full mailbox answers overloaded at once instead of queueing', async () =
   }
   const settledEarly = await Promise.race([Promise.all(asks.slice(-50)), new Promise((r) => setTimeout(() => r('pending'), 2000))]);
   const refusedAt = Date.now() - started;
-  gate.open!();
+  gate.open();
   const results = await Promise.all(asks);
   assert.not.equal(settledEarly, 'pending', 'the refused asks did not wait for the stuck entity');
   const refused = results.filter((r) => r.err);
@@ -142,20 +132,20 @@ test('a full mailbox answers overloaded at once instead of queueing', async () =
 
 test('the in-flight bound of a client refuses at once with overloaded', async () => {
   const small = new ClusterClient(nc, { cluster, shards, deadlineMs: 2000, inFlightLimit: 10 });
-  gate.promise = new Promise((r) => (gate.open = r));
+  gate.close();
   const asks = Array.from({ length: 11 }, () => small.ask('slow', 's2', { op: 'x' }));
   const last = await asks[10]!.then(() => 'ok', (e: unknown) => e);
-  gate.open!();
+  gate.open();
   await Promise.allSettled(asks);
   assert.instance(last, OverloadedError);
 });
 
 test('an ask past its deadline fails with a typed timeout within the deadline', async () => {
-  gate.promise = new Promise((r) => (gate.open = r));
+  gate.close();
   const started = Date.now();
   const err = await client.ask('slow', 's3', { op: 'x' }, { deadlineMs: 300 }).then(() => undefined, (e: unknown) => e);
   const took = Date.now() - started;
-  gate.open!();
+  gate.open();
   assert.instance(err, TimeoutError);
   assert.ok(took < 1000, `took ${took} ms`);
 });

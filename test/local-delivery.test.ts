@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection, Subscription } from 'nats';
-import { ClusterClient, ClusterNode, InvalidError, TimeoutError, shardOf, type EntityDefinition } from '../cluster/index.ts';
+import { ClusterClient, ClusterNode, InvalidError, TimeoutError, shardOf } from '../cluster/index.ts';
+import { gatedEntity } from './support/gated.ts';
 import { counterEntity, type CounterState } from './support/counter.ts';
 import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
 
@@ -20,19 +21,9 @@ let spy: Subscription;
 /** Entity messages seen on NATS, by entity id. */
 const onTheWire = new Map<string, number>();
 
-const gate: { promise?: Promise<void>; open?: () => void } = {};
-const slowEntity: EntityDefinition<null, { op: string }, string> = {
-  type: 'slow',
-  decode: (raw) => raw as { op: string },
-  activate: () => null,
-  async receive(state, _msg, reply) {
-    await gate.promise;
-    reply.ok('done');
-    return state;
-  },
-};
+const gate = gatedEntity();
 
-const entities = () => [counterEntity({ store }), slowEntity];
+const entities = () => [counterEntity({ store }), gate.entity];
 
 test.before(async () => {
   ncA = await natsConnection();
@@ -71,11 +62,11 @@ test('asks to the shards served in this process never reach NATS, and the caller
 });
 
 test('a local ask fails at its own deadline, like one over NATS', async () => {
-  gate.promise = new Promise((r) => (gate.open = r));
+  gate.close();
   const started = Date.now();
   const err = await client.ask('slow', 's1', { op: 'x' }, { deadlineMs: 300 }).then(() => undefined, (e: unknown) => e);
   const took = Date.now() - started;
-  gate.open!();
+  gate.open();
   assert.instance(err, TimeoutError);
   assert.ok(took >= 290 && took < 800, `failed after ${took} ms`);
 });
@@ -118,7 +109,7 @@ test('once a shard moves to another node, its asks go over NATS to it, with the 
 test('while an ask to an entity is on its way over NATS, the next one to it waits instead of overtaking it locally', async () => {
   let id = '';
   for (let i = 0; id === ''; i++) if (nodeA.ownedShards().includes(shardOf(`order${i}`, shards))) id = `order${i}`;
-  gate.promise = new Promise((r) => (gate.open = r));
+  gate.close();
   client.deliverLocally(undefined);
   const first = client.ask('slow', id, { op: 'x' }); // over NATS; the entity holds it
   await eventually(() => onTheWire.has(id), 2000, 5);
@@ -127,7 +118,7 @@ test('while an ask to an entity is on its way over NATS, the next one to it wait
   const second = client.ask('slow', id, { op: 'x' });
   await new Promise((r) => setTimeout(r, 50));
   assert.is(client.stats().local, localBefore, 'not sent while the first is in flight the other way');
-  gate.open!();
+  gate.open();
   assert.equal(await Promise.all([first, second]), ['done', 'done']);
   assert.is(client.stats().local, localBefore + 1, 'then sent locally');
 });
