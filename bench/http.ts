@@ -13,13 +13,13 @@ import { measureCpu, perUnit, formatPerUnit } from './support/cpu.ts';
 import { saveResult } from './support/results.ts';
 import { openTarget } from './support/target.ts';
 
-const usage = `usage: bench/http.ts [--duration S] [--connections N] [--users N] [--only a,b] [--url URL --admin-token T [--mysql-url U]] [--json]`;
+const usage = `usage: bench/http.ts [--duration S] [--connections N] [--users N] [--only a,b] [--roles split|all|all-nats] [--url URL --admin-token T [--mysql-url U]] [--json]`;
 let values;
 try {
   ({ values } = parseArgs({
     options: {
       duration: { type: 'string', default: '8' }, connections: { type: 'string', default: '64' }, users: { type: 'string', default: '200' },
-      only: { type: 'string' }, url: { type: 'string' }, 'admin-token': { type: 'string' }, 'mysql-url': { type: 'string' }, json: { type: 'boolean', default: false },
+      only: { type: 'string' }, roles: { type: 'string', default: 'split' }, url: { type: 'string' }, 'admin-token': { type: 'string' }, 'mysql-url': { type: 'string' }, json: { type: 'boolean', default: false },
     },
   }));
 } catch (err) {
@@ -33,6 +33,13 @@ if (![duration, connections, users].every((n) => Number.isInteger(n) && n > 0)) 
   process.stderr.write(`--duration, --connections and --users are whole numbers above 0\n${usage}\n`);
   process.exit(2);
 }
+// The processes started (without --url): a node and a gateway, or one process with both
+// roles whose asks to its own shards skip NATS (all), or that with LOCAL_DELIVERY=0 (all-nats).
+const roles = values.roles;
+if (roles !== 'split' && roles !== 'all' && roles !== 'all-nats') {
+  process.stderr.write(`--roles: "${roles}" is not split, all or all-nats\n${usage}\n`);
+  process.exit(2);
+}
 const scenarios = ['hello', 'inventory-read', 'cart', 'flash-sale'];
 const only = values.only ? values.only.split(',') : scenarios;
 const say = (line: string) => process.stderr.write(`[bench:http] ${line}\n`);
@@ -41,7 +48,7 @@ interface Row { scenario: string; rps: number; p50: number; p99: number; p999: n
 
 const target = await openTarget({
   ...(values.url ? { url: values.url } : {}), ...(values['admin-token'] ? { adminToken: values['admin-token'] } : {}),
-  ...(values['mysql-url'] ? { mysqlUrl: values['mysql-url'] } : {}), nodes: 1, products: 300, suite: 'benchhttp', env: { PAYMENT_LATENCY_MS: '20' },
+  ...(values['mysql-url'] ? { mysqlUrl: values['mysql-url'] } : {}), nodes: 1, roles, products: 300, suite: 'benchhttp', env: { PAYMENT_LATENCY_MS: '20' },
 });
 
 function runCannon(name: string, opts: autocannon.Options): Promise<autocannon.Result> {
