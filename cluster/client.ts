@@ -44,11 +44,36 @@ function sameAsWire<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** An answer from this process, encoded (the copy) and parsed only if the caller wants a value. */
+class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** A value's JSON text; an absent value (which JSON drops) reads as null. */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A local reply as the wire would deliver it, each value kept as its JSON text until asked for. */
+function copyOfLocalReply(reply: WireReply): WireReply {
+  if ('e' in reply) return sameAsWire(reply);
+  return {
+    r: reply.r.map((o): WireOutcome => {
+      if ('e' in o) return sameAsWire(o);
+      const text = JSON.stringify(o.v);
+      // Over the wire an undefined value arrives absent.
+      return text === undefined ? ({} as WireOutcome) : { v: new JsonText(text) };
+    }),
+  };
+}
+
 interface Pending {
   msg: unknown;
   deadline: number;
   idempotent: boolean;
   retry: boolean;
+  /** The caller wants the answer's JSON text (askJson). */
+  json: boolean;
   attempts: number;
   /** Why the previous attempt failed: what the caller is told if the deadline passes before a resend. */
   lastError?: ClusterError;
@@ -122,6 +147,19 @@ export class ClusterClient {
    * const n = await client.ask<number>('counter', 'c1', { add: 1 }, { deadlineMs: 2000 });
    */
   ask<R>(type: string, id: string, msg: unknown, options: AskOptions = {}): Promise<R> {
+    return this.submit<R>(type, id, msg, options, false);
+  }
+
+  /**
+   * As `ask`, answering the reply's JSON text: for a caller that forwards it as it is (the
+   * gateway's HTTP answer). An answer delivered in this process is then encoded once,
+   * instead of copied (encoded and parsed) and encoded again by the caller.
+   */
+  askJson(type: string, id: string, msg: unknown, options: AskOptions = {}): Promise<string> {
+    return this.submit<string>(type, id, msg, options, true);
+  }
+
+  private submit<R>(type: string, id: string, msg: unknown, options: AskOptions, json: boolean): Promise<R> {
     const address = this.addressOf(type, id);
     if (address instanceof ClusterError) return Promise.reject(address);
     if (this.inFlight >= this.opts.inFlightLimit) {
@@ -136,6 +174,7 @@ export class ClusterClient {
         deadline: Date.now() + (options.deadlineMs ?? this.opts.deadlineMs),
         idempotent: options.idempotent ?? false,
         retry: options.retry ?? true,
+        json,
         attempts: 0,
         resolve: (v) => { this.inFlight--; resolve(v as R); },
         reject: (e) => { this.inFlight--; reject(e); },
@@ -298,7 +337,7 @@ export class ClusterClient {
     const timer = setTimeout(() => finish(new TimeoutError('no reply before the deadline')), Math.min(timeoutMs, 2 ** 31 - 1));
     reply
       // A reply JSON cannot carry fails as the node's encoding of it would.
-      .then((r) => sameAsWire(r))
+      .then((r) => copyOfLocalReply(r))
       .catch((err: unknown): WireReply => ({ e: toWireError(err) }))
       .then(finish);
   }
@@ -337,7 +376,9 @@ export class ClusterClient {
         if (err instanceof UnavailableError) this.retryOrFail(queue, p, err);
         else p.reject(err);
       } else {
-        p.resolve(outcome?.v);
+        const v = outcome?.v;
+        if (v instanceof JsonText) p.resolve(p.json ? v.text : JSON.parse(v.text));
+        else p.resolve(p.json ? jsonText(v) : v);
       }
     }
   }

@@ -58,13 +58,17 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
 
   const meter = (client: ClusterClient): ClusterClient => {
     const metered = Object.create(client) as ClusterClient;
-    metered.ask = <R>(type: string, id: string, msg: unknown, options?: AskOptions): Promise<R> => {
+    const timed = <R>(type: string, asked: Promise<R>): Promise<R> => {
       const start = performance.now();
-      return client.ask<R>(type, id, msg, options).then(
+      return asked.then(
         (v) => { asks.inc({ type, outcome: 'ok' }); askLatency.observe({ type }, (performance.now() - start) / 1000); return v; },
         (err: unknown) => { asks.inc({ type, outcome: (err as { code?: string }).code ?? 'error' }); throw err; },
       );
     };
+    // Every method that asks is wrapped: one inherited through Object.create would run with
+    // `this` = metered and keep its counters on it instead of the client.
+    metered.ask = <R>(type: string, id: string, msg: unknown, options?: AskOptions): Promise<R> => timed(type, client.ask<R>(type, id, msg, options));
+    metered.askJson = (type: string, id: string, msg: unknown, options?: AskOptions): Promise<string> => timed(type, client.askJson(type, id, msg, options));
     metered.tell = (type, id, msg) => client.tell(type, id, msg);
     metered.stats = () => client.stats();
     return metered;

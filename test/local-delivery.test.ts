@@ -61,6 +61,17 @@ test('asks to the shards served in this process never reach NATS, and the caller
   assert.is(onTheWire.get('here') ?? 0, 0, 'no message on NATS');
 });
 
+test('askJson answers the JSON text of the answer, the same locally as over NATS', async () => {
+  const overNats = new ClusterClient(ncA, { cluster, shards, deadlineMs: 5000, inFlightLimit: 100 });
+  const before = client.stats().local;
+  const local = await client.askJson('counter', 'json1', { op: 'add', by: 2 });
+  assert.is(client.stats().local - before, 1);
+  assert.type(local, 'string');
+  assert.equal(JSON.parse(local), { value: 2, lastSeq: {}, outOfOrder: 0 });
+  assert.is(await overNats.askJson('counter', 'json1', { op: 'get' }), await client.askJson('counter', 'json1', { op: 'get' }));
+  assert.equal(await client.ask('counter', 'json1', { op: 'get' }), JSON.parse(local), 'ask still answers the value');
+});
+
 test('a local ask fails at its own deadline, like one over NATS', async () => {
   gate.close();
   const started = Date.now();

@@ -2,32 +2,45 @@
 import type { AskOptions, ClusterClient } from '../../cluster/index.ts';
 import { cartType, type CartLineForCheckout, type CartView } from './messages.ts';
 
-export class CartApi {
-  constructor(private readonly client: ClusterClient) {}
+type Asker<V> = (userId: string, msg: unknown, opts: AskOptions) => Promise<V>;
 
-  get(userId: string, opts: AskOptions = {}): Promise<CartView> {
-    return this.client.ask(cartType, userId, { op: 'get' }, { idempotent: true, ...opts });
+/** The calls that answer the cart's view, as `V` (the view, or its JSON text). */
+class CartCalls<V> {
+  constructor(private readonly call: Asker<V>) {}
+
+  get(userId: string, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'get' }, { idempotent: true, ...opts });
   }
 
   /** Not idempotent (adds up), so never resent after a timeout; the gateway's Idempotency-Key covers client retries. */
-  add(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<CartView> {
-    return this.client.ask(cartType, userId, { op: 'add', sku, qty }, opts);
+  add(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'add', sku, qty }, opts);
   }
 
-  setQty(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<CartView> {
-    return this.client.ask(cartType, userId, { op: 'set', sku, qty }, { idempotent: true, ...opts });
+  setQty(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'set', sku, qty }, { idempotent: true, ...opts });
   }
 
-  remove(userId: string, sku: string, opts: AskOptions = {}): Promise<CartView> {
-    return this.client.ask(cartType, userId, { op: 'remove', sku }, { idempotent: true, ...opts });
+  remove(userId: string, sku: string, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'remove', sku }, { idempotent: true, ...opts });
+  }
+
+  clear(userId: string, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'clear' }, { idempotent: true, ...opts });
+  }
+}
+
+export class CartApi extends CartCalls<CartView> {
+  /** The same calls answering the view's JSON text, for a caller that forwards it as it is (the gateway). */
+  readonly asJson: CartCalls<string>;
+
+  constructor(private readonly client: ClusterClient) {
+    super((userId, msg, opts) => client.ask<CartView>(cartType, userId, msg, opts));
+    this.asJson = new CartCalls((userId, msg, opts) => client.askJson(cartType, userId, msg, opts));
   }
 
   /** The lines with the price each last showed (checkout charges that or refuses). */
   lines(userId: string, opts: AskOptions = {}): Promise<CartLineForCheckout[]> {
     return this.client.ask(cartType, userId, { op: 'lines' }, { idempotent: true, ...opts });
-  }
-
-  clear(userId: string, opts: AskOptions = {}): Promise<CartView> {
-    return this.client.ask(cartType, userId, { op: 'clear' }, { idempotent: true, ...opts });
   }
 }
