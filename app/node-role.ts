@@ -119,8 +119,9 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         commitGraceMs: 60_000,
         eventSubject: (kind, orderId) => orderEvents.subject(kind, orderId),
         onOutbox: () => relay.kick(),
-        onChange: (order) => history.invalidate(order).catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
-        onUserChange: (userId) => meCache.invalidate(userId).catch((err: unknown) => log.warn({ err: String(err) }, 'profile cache invalidation failed')),
+        // The order's caches and, when its points or coupons moved, the user's profile: one script.
+        onChange: (order, userChanged) => history.invalidate(order, userChanged ? [[meCache, order.userId]] : [])
+          .catch((err: unknown) => log.warn({ err: String(err) }, 'order cache invalidation failed')),
         coupons: new CouponRepository(pool),
         routesTo: (cluster) => routes.to(cluster),
         shippingRate: (cluster, weightClass) => shipping.rate(cluster, weightClass),

@@ -136,8 +136,11 @@ export class OrderHistory {
     return (await this.firstPages.get(userId, load))!;
   }
 
-  /** After a change: every gateway's cached copies of this order and its user's list go stale. */
-  async invalidate(order: OrderRecord): Promise<void> {
-    await invalidateEntries(this.redis, [[this.orderCache, order.orderId], [this.firstPages, order.userId]]);
+  /**
+   * After a change: every gateway's cached copies of this order and its user's list go
+   * stale, and `also` (say, the user's profile) in the same script.
+   */
+  async invalidate(order: OrderRecord, also: [cache: ReadThroughCache<unknown>, id: string][] = []): Promise<void> {
+    await invalidateEntries(this.redis, [[this.orderCache, order.orderId], [this.firstPages, order.userId], ...also]);
   }
 }

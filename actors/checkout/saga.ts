@@ -38,10 +38,11 @@ export interface CheckoutDeps {
   eventSubject(kind: OrderEventKind, orderId: string): string;
   /** Told after an outbox row committed, so the relay need not wait for its poll. */
   onOutbox?(): void;
-  /** Told after every change to an order, for caches; awaited before the answer. */
-  onChange?(order: OrderRecord): Promise<void>;
-  /** Told after a change to a user's points or coupons (their cached page); awaited before the answer. */
-  onUserChange?(userId: string): Promise<void>;
+  /**
+   * Told after every change to an order, for caches; awaited before the answer.
+   * `userChanged`: the change also moved the user's points or coupons (their cached page).
+   */
+  onChange?(order: OrderRecord, userChanged: boolean): Promise<void>;
   /**
    * Warehouses with a route to a delivery cluster and their transit days, fastest first.
    * Undefined: routing is not configured, any warehouse may serve.
@@ -113,8 +114,7 @@ export class Saga {
     const { order: next, outputs } = await this.deps.orders.transitionWith(order, t, now, also);
     if (t.outbox) this.deps.onOutbox?.();
     // Before answering, so a read right after the answer never shows the old state.
-    await this.deps.onChange?.(next);
-    if (t.rewardPoints || t.takePoints || t.freeCoupon) await this.deps.onUserChange?.(order.userId);
+    await this.deps.onChange?.(next, Boolean(t.rewardPoints || t.takePoints || t.freeCoupon));
     return { order: next, outputs };
   }
 

@@ -134,7 +134,6 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
     // order if it was written; if nobody retries, they expire with their hold.
     throw new UnavailableError('the order could not be recorded; retry', { cause: err });
   }
-  await deps.onChange?.(order);
-  if (pointsUsed > 0 || coupon) await deps.onUserChange?.(order.userId);
+  await deps.onChange?.(order, pointsUsed > 0 || Boolean(coupon));
   return order;
 }
