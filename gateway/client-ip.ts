@@ -19,7 +19,8 @@ export function forwardedClient(header: string | undefined, hops: number): strin
 
 /** The client address of a request (see above), at most 64 characters, `unknown` without a socket. */
 export function clientAddress(c: Context<GatewayEnv>, trustProxy: number): string {
-  return addressOf(c.req.header('x-forwarded-for'), { peer: () => peerAddress(c) }, trustProxy);
+  // Not through addressOf: its socket argument would be an object and a closure per request.
+  return fitted((trustProxy > 0 ? forwardedClient(c.req.header('x-forwarded-for'), trustProxy) : undefined) || peerAddress(c));
 }
 
 function peerAddress(c: Context<GatewayEnv>): string | undefined {
@@ -32,7 +33,11 @@ function peerAddress(c: Context<GatewayEnv>): string | undefined {
 
 /** The same from the X-Forwarded-For value and the socket's peer address (asked only when needed). */
 export function addressOf(forwardedFor: string | undefined, socket: { peer(): string | undefined }, trustProxy: number): string {
-  const ip = (trustProxy > 0 ? forwardedClient(forwardedFor, trustProxy) : undefined) || socket.peer();
+  return fitted((trustProxy > 0 ? forwardedClient(forwardedFor, trustProxy) : undefined) || socket.peer());
+}
+
+/** At most 64 characters; `unknown` when there is no address at all. */
+function fitted(ip: string | undefined): string {
   return (ip || 'unknown').slice(0, 64);
 }
 

@@ -165,6 +165,8 @@ test('the storefront: pages are HTML with a strict CSP; assets are content-hashe
   assert.match(String(a.headers['content-type']), /javascript/);
   const again = await raw(js!, { 'if-none-match': String(a.headers.etag) });
   assert.is(again.status, 304);
+  // A cache that holds several versions sends a list, and weak validators (RFC 9110).
+  assert.is((await raw(js!, { 'if-none-match': `"other", W/${String(a.headers.etag)}` })).status, 304);
   const style = await raw(css!);
   assert.match(style.body.toString(), /--brand/);
   assert.is((await raw('/assets/store.000000000000.js')).status, 404);

@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { GatewayEnv } from '../gateway/env.ts';
+import { etagMatches } from '../gateway/representation.ts';
 import { assets } from './assets.ts';
 import { storePages } from './pages.ts';
 import { adminShell, contentSecurityPolicy, storeShell } from './shell.ts';
@@ -38,7 +39,7 @@ export function webRoutes(): Hono<GatewayEnv> {
     c.header('ETag', a.etag);
     c.header('Vary', 'Accept-Encoding');
     c.header('X-Content-Type-Options', 'nosniff');
-    if (c.req.header('if-none-match') === a.etag) return c.body(null, 304);
+    if (etagMatches(c.req.header('if-none-match'), a.etag)) return c.body(null, 304);
     const enc = encodingFor(c.req.header('accept-encoding'));
     if (enc) c.header('Content-Encoding', enc);
     const body = enc === 'br' ? a.br : enc === 'gzip' ? a.gzip : a.body;

@@ -25,7 +25,6 @@ export interface TestEnv {
 
 export const testLog: Logger = pino({ level: process.env.LOG_LEVEL || 'warn' });
 
-/** A fresh database (migrated) and cluster name for one suite. */
 /**
  * A test file's own database and a small pool on it: made before the file's tests, dropped
  * after them. Read `db.pool` inside the tests (it exists once the `before` hook ran).
@@ -57,6 +56,7 @@ export function freshDatabase(suite: { before(fn: () => Promise<void>): void; af
   };
 }
 
+/** A fresh database (migrated) and cluster name for one suite. */
 export async function freshEnv(suite: string, extra: Record<string, string> = {}): Promise<TestEnv> {
   const cluster = `t_${suite.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 16)}_${randomBytes(3).toString('hex')}`;
   const mysqlUrl = withDatabase(serverMysqlUrl, `shop_${cluster}`);
