@@ -75,7 +75,6 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // cache vouches for it); anything else falls through.
   const homepageServed = servedCounter(metrics.registry);
   const homepage = fastHomepage(deps, { limiter: perIp, shedder, served: homepageServed, observe: metrics.observe, corsConfigured: (deps.corsOrigins ?? []).length > 0 });
-  app.get('/v1/homepage', homepage.middleware);
   fastListeners.set(app, homepage.listener);
 
   app.use('*', async (c, next) => {

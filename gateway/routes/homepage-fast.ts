@@ -7,20 +7,16 @@
 // take from it); an unknown token, a cross-origin request when CORS is configured, or a bad
 // platform falls through to the ordinary route, which answers it in full.
 //
-// The answer is made once (`answer`) and delivered two ways: as Node's own request listener
-// in front of Hono's (`listener`, what the gateway serves with: no fetch Request, Hono
-// context or Response per request; bench:homepage showed those as a fifth of the anonymous
-// page's cost), and as a Hono middleware (`middleware`) for an app used without Node's
-// server, such as app.request() in tests. Both answer alike.
+// It is Node's own request listener in front of Hono's (`listener`, what the gateway serves
+// with): no fetch Request, Hono context or Response per request; bench:homepage showed those
+// as a fifth of the anonymous page's cost. An app used without Node's server (app.request()
+// in tests) has the ordinary route answer every homepage.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Counter } from 'prom-client';
 import { isPlatform } from '../../actors/homepage/index.ts';
 import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
-import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { addressOf } from '../client-ip.ts';
 import { bearer } from '../auth.ts';
@@ -43,9 +39,9 @@ type Encoding = 'br' | 'gzip';
 
 /** Encoded bodies of the pages in hand, per page object (made once per version read) and encoding. */
 class EncodedPages {
-  private readonly byPage = new WeakMap<ServedPage, Partial<Record<Encoding | 'identity', Uint8Array<ArrayBuffer>>>>();
+  private readonly byPage = new WeakMap<ServedPage, Partial<Record<Encoding | 'identity', Uint8Array>>>();
 
-  get(page: ServedPage, encoding: Encoding | undefined): Uint8Array<ArrayBuffer> {
+  get(page: ServedPage, encoding: Encoding | undefined): Uint8Array {
     let bodies = this.byPage.get(page);
     if (!bodies) this.byPage.set(page, (bodies = {}));
     return (bodies[encoding ?? 'identity'] ??= bodyOf(page.json, encoding));
@@ -59,24 +55,9 @@ function cachedUser(deps: GatewayDeps, authorization: string): string | undefine
   return deps.liveSessions?.peek(hashToken(token))?.userId;
 }
 
-/** Marks a request the listener handed on, so the Hono middleware does not answer it again. */
-const triedFast = Symbol('homepage fast path tried');
-
-/** What the fast path needs of a request, whichever server delivered it. */
-interface FastRequest {
-  /** `?platform=`, undefined when absent. */
-  platform: string | undefined;
-  /** A request header by lower-case name. */
-  header(name: string): string | undefined;
-  /** The socket's remote address, when there is a socket. */
-  peer(): string | undefined;
-}
-
-interface FastAnswer { status: number; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> | null }
+interface FastAnswer { status: number; headers: Record<string, string>; body: Uint8Array | null }
 
 export interface FastHomepage {
-  /** For an app used without Node's server (app.request() in tests). */
-  middleware: MiddlewareHandler<GatewayEnv>;
   /** Node's request listener: GET /v1/homepage answered here, everything else (or a fall-through) by `fallback`. */
   listener(fallback: RequestListener): RequestListener;
 }
@@ -87,7 +68,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   const limit = deps.limits.perIpPerSec;
 
   /** The answer, or undefined when the ordinary route must answer. */
-  const answer = async (req: FastRequest): Promise<FastAnswer | undefined> => {
+  const answer = async (req: NodeRequest): Promise<FastAnswer | undefined> => {
     const platform = req.platform ?? 'web';
     const authorization = req.header('authorization');
     const userId = authorization === undefined ? undefined : cachedUser(deps, authorization);
@@ -140,14 +121,6 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     return { status: 200, headers, body };
   };
 
-  const middleware: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-    // Already tried by the listener, which handed the request on: the ordinary route answers.
-    if ((c.env as { incoming?: Record<symbol, unknown> } | undefined)?.incoming?.[triedFast]) return next();
-    const a = await answer(new HonoRequest(c));
-    if (!a) return next();
-    return new Response(a.body, { status: a.status, headers: a.headers });
-  };
-
   // No closures made per request: tsx compiles with keepNames, so each one costs an
   // Object.defineProperty (esbuild's __name), 5% of this path's time in bench:homepage.
   async function serve(req: IncomingMessage, res: ServerResponse, platform: string | undefined, fallback: RequestListener): Promise<void> {
@@ -157,10 +130,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     } catch {
       a = undefined; // anything unexpected: the ordinary route answers, with its own error handling
     }
-    if (!a) {
-      (req as unknown as Record<symbol, unknown>)[triedFast] = true;
-      return void fallback(req, res);
-    }
+    if (!a) return void fallback(req, res);
     res.writeHead(a.status, a.headers);
     res.end(a.body ?? undefined);
   }
@@ -173,7 +143,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     };
   }
 
-  return { middleware, listener };
+  return { listener };
 }
 
 /** A refusal (429 over the per-IP limit, 503 with the gateway full) as the chain words it. */
@@ -191,8 +161,8 @@ function refused(opts: FastHomepageOptions, err: HttpError, r: { limit: number; 
   };
 }
 
-/** A request as Node's server delivered it. */
-class NodeRequest implements FastRequest {
+/** What the fast path reads of a request Node's server delivered. */
+class NodeRequest {
   constructor(private readonly req: IncomingMessage, readonly platform: string | undefined) {}
 
   header(name: string): string | undefined {
@@ -201,29 +171,6 @@ class NodeRequest implements FastRequest {
 
   peer(): string | undefined {
     return this.req.socket.remoteAddress;
-  }
-}
-
-/** A request as Hono delivered it (headers from Node's parsed object when there is one). */
-class HonoRequest implements FastRequest {
-  readonly platform: string | undefined;
-  private readonly parsed: IncomingMessage['headers'] | undefined;
-
-  constructor(private readonly c: Context<GatewayEnv>) {
-    this.platform = c.req.query('platform');
-    this.parsed = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.headers;
-  }
-
-  header(name: string): string | undefined {
-    return this.parsed ? joined(this.parsed[name]) : this.c.req.header(name);
-  }
-
-  peer(): string | undefined {
-    try {
-      return getConnInfo(this.c).remote.address;
-    } catch {
-      return undefined; // not served by @hono/node-server: no socket to ask
-    }
   }
 }
 
@@ -238,11 +185,8 @@ function homepagePlatform(req: IncomingMessage): string | undefined | false {
 
 const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
-/** A page's bytes, compressed when asked, on an ArrayBuffer of their own (Buffer.from may share Node's pool; Response wants its own). */
-function bodyOf(json: string, encoding: Encoding | undefined): Uint8Array<ArrayBuffer> {
+/** A page's bytes, compressed when asked. */
+function bodyOf(json: string, encoding: Encoding | undefined): Uint8Array {
   const plain = Buffer.from(json);
-  const bytes = encoding ? compressSync(encoding, plain) : plain;
-  const body = new Uint8Array(bytes.byteLength);
-  body.set(bytes);
-  return body;
+  return encoding ? compressSync(encoding, plain) : plain;
 }
