@@ -50,7 +50,8 @@ export class Requester {
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
       try {
-        this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(headers ? { headers } : {}) });
+        const reply = `${this.prefix}.${token}`;
+        this.nc.publish(subject, data, headers ? { reply, headers } : { reply });
       } catch (err) {
         // Not sent (the connection is closed): nothing will answer, and nothing may stay waiting.
         this.waiting.delete(token);

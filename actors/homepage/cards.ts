@@ -48,9 +48,9 @@ export class ProductCards {
       else if (now - h.at >= this.refreshMs) this.stale.add(sku);
     }
     const found = unknown.length > 0 ? await this.read(unknown) : undefined;
-    const readNow = new Set(unknown);
+    const readNow = found ? new Set(unknown) : undefined;
     // From what was just read, else from memory (before keep() may empty it to stay bounded).
-    const cards = skus.flatMap((sku) => (readNow.has(sku) ? found?.get(sku) ?? [] : this.held.get(sku)?.card ?? []));
+    const cards = skus.flatMap((sku) => (readNow?.has(sku) ? found?.get(sku) ?? [] : this.held.get(sku)?.card ?? []));
     if (found) this.keep(found, unknown, now);
     if (this.stale.size > 0 && !this.refreshing) void this.refresh();
     return cards;
