@@ -3,7 +3,7 @@
 // epoch (also for two claims of one entity), its read after its own claim.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { claimEpoch, claimEpochAndRead, epochClaimStats, guard, type Fence } from '../stores/mysql/epochs.ts';
+import { claimEpoch, claimEpochAndRead, checkFence, epochClaimStats, type Fence } from '../stores/mysql/epochs.ts';
 import { freshDatabase } from './support/harness.ts';
 
 const db = freshDatabase(test, 'epochs');
@@ -28,8 +28,7 @@ test('a claim waits for the old epoch\'s write in progress and its read sees it,
   // The old activation of rc-b: its write passed the guard (a shared lock on the epoch row) and has not committed.
   const conn = await db.pool.getConnection();
   await conn.beginTransaction();
-  const g = guard(old);
-  await conn.query(g.sql.replace('IF NOT EXISTS', 'SELECT 1 FROM DUAL WHERE NOT EXISTS').replace(/\s+THEN SIGNAL[\s\S]*$/, ''), g.params);
+  await checkFence(conn, old);
   await conn.query('INSERT INTO carts (user_id, version) VALUES (?, 7)', ['rc-b']);
   // One batch: rc-a (taken first, reads first) and rc-b (waits for the write above).
   const claims = Promise.all([claimEpochAndRead(db.pool, 'cart', 'rc-a', readCart('rc-a')), claimEpochAndRead(db.pool, 'cart', 'rc-b', readCart('rc-b'))]);
