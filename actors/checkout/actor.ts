@@ -122,9 +122,17 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
           return state;
         }
         reply.fail(err);
-        // A step may have moved the order before failing: memory follows the store.
+        // A step may have moved the order before failing: memory follows the store. When
+        // the store cannot be read either, memory is not kept: a pay that moved the order to
+        // `charging` and then failed would leave it at the old status, and the sweeper's
+        // resume, which writes nothing, would find "nothing to do" for as long as the
+        // entity lived. Stopped, the next message loads what is stored.
         if (!(err instanceof RejectedError) || state.order?.status === 'charging' || state.order?.status === 'refunding') {
-          state.order = await deps.orders.get(ctx.id).catch(() => state.order);
+          try {
+            state.order = await deps.orders.get(ctx.id);
+          } catch {
+            ctx.stop();
+          }
         }
       }
       return state;
