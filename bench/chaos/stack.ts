@@ -21,6 +21,11 @@ export const shards = 16;
 export const leaseTtlMs = 3000;
 /** How long an unpaid order holds its stock here: short, so the sweepers settle the sale quickly. */
 export const reservationTtlMs = 10_000;
+/**
+ * How old a reservation of a checkout whose outcome was unknown (and whose order was never
+ * recorded) must be before the sweeper releases it; short for the same reason.
+ */
+export const looseReservationMs = 5000;
 
 /** Like the harness's startApp, with room for a slow start on a loaded machine. */
 async function startApp(env: Record<string, string>, role: 'node' | 'gateway', extra: Record<string, string>): Promise<Proc & { url?: string }> {
@@ -71,7 +76,7 @@ export async function startStack(scenario: string, servers: Servers, index: numb
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     CLUSTER: cluster, MYSQL_URL: mysqlUrl, NATS_URL: servers.nats.url, REDIS_URL: servers.redis.url,
-    SHARDS: String(shards), LEASE_TTL_MS: String(leaseTtlMs), RESERVATION_TTL_MS: String(reservationTtlMs),
+    SHARDS: String(shards), LEASE_TTL_MS: String(leaseTtlMs), RESERVATION_TTL_MS: String(reservationTtlMs), LOOSE_RESERVATION_MS: String(looseReservationMs),
     PAYMENT_LATENCY_MS: '5', LOG_LEVEL: process.env.LOG_LEVEL || 'warn', MYSQL_POOL_SIZE: '16', ...benchCheckoutEnv,
   };
   const nodes = new Map<string, Proc>();
