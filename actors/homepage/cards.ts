@@ -9,7 +9,11 @@ import type { CatalogEvent } from '../catalog/index.ts';
 import { stockStatus, type StockStatus } from '../inventory/index.ts';
 import type { HomepageKeys } from './keys.ts';
 
-export interface Card { sku: string; title: string; price: number; currency: string; category: string; stock: StockStatus }
+export interface Card {
+  sku: string; title: string; price: number; currency: string; category: string; stock: StockStatus;
+  /** The card as a block's product (sku, title, price, currency, stock), encoded once when read. */
+  productJson: string;
+}
 
 interface Held { card: Card | undefined; at: number }
 
@@ -50,7 +54,11 @@ export class ProductCards {
     const found = unknown.length > 0 ? await this.read(unknown) : undefined;
     const readNow = found ? new Set(unknown) : undefined;
     // From what was just read, else from memory (before keep() may empty it to stay bounded).
-    const cards = skus.flatMap((sku) => (readNow?.has(sku) ? found?.get(sku) ?? [] : this.held.get(sku)?.card ?? []));
+    const cards: Card[] = [];
+    for (const sku of skus) {
+      const card = readNow?.has(sku) ? found!.get(sku) : this.held.get(sku)?.card;
+      if (card) cards.push(card);
+    }
     if (found) this.keep(found, unknown, now);
     if (this.stale.size > 0 && !this.refreshing) void this.refresh();
     return cards;
@@ -88,7 +96,8 @@ export class ProductCards {
       const c = JSON.parse(raw) as Omit<Card, 'sku' | 'stock'>;
       const units = available[i];
       const stock: StockStatus = oos[i] === 1 ? 'out_of_stock' : units != null ? stockStatus(Number(units)) : 'in_stock';
-      out.set(sku, { sku, title: c.title, price: c.price, currency: c.currency, category: c.category, stock });
+      const productJson = JSON.stringify({ sku, title: c.title, price: c.price, currency: c.currency, stock });
+      out.set(sku, { sku, title: c.title, price: c.price, currency: c.currency, category: c.category, stock, productJson });
     });
     return out;
   }
