@@ -7,7 +7,7 @@ import { entityIdPattern, entitySubject, shardOf, typeNamePattern } from './addr
 import {
   ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, fromWireError, toWireError,
 } from './errors.ts';
-import { decodeReply, encode, type WireOutcome, type WireReply, type WireRequest } from './wire.ts';
+import { JsonText, decodeReply, encode, type WireOutcome, type WireReply, type WireRequest } from './wire.ts';
 import { RequestFailed, Requester } from './requester.ts';
 import { ConnectionState } from './connection-state.ts';
 
@@ -42,11 +42,6 @@ interface Address { subject: string; type: string; id: string; shard: number }
 /** What JSON over the wire would deliver: a deep copy, with undefined fields dropped. */
 function sameAsWire<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/** An answer from this process, encoded (the copy) and parsed only if the caller wants a value. */
-class JsonText {
-  constructor(readonly text: string) {}
 }
 
 /** A value's JSON text; an absent value (which JSON drops) reads as null. */
@@ -280,7 +275,7 @@ export class ClusterClient {
       for (const p of batch) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
       return;
     }
-    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg) };
+    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg), f: 1 };
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     // A copy of what goes in and comes out, as the wire would make: the entity must not
     // hold the caller's objects, nor the caller the entity's state.

@@ -13,7 +13,7 @@ import { Membership, leasesBucket, membersBucket, type MemberInfo } from './memb
 import { TtlBucket } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
-import { decodeRequest, encode, type WireReply, type WireRequest } from './wire.ts';
+import { decodeRequest, encode, encodeReply, type WireReply, type WireRequest } from './wire.ts';
 import type { LocalDelivery } from './client.ts';
 import { assertCanJoin, clusterProtocol } from './join-check.ts';
 import { clusterMetrics, gaugeSource } from './metrics.ts';
@@ -378,9 +378,9 @@ export class ClusterNode {
    * Replies made during one turn of the event loop go out together: each actor answers in
    * its own callback, and answering each at once cost a socket write per reply.
    */
-  private respondSoon(msg: Msg, body: Parameters<typeof encode>[0]): void {
+  private respondSoon(msg: Msg, body: WireReply, framed = false): void {
     if (!msg.reply) return;
-    this.outbox.push([msg, encode(body)]);
+    this.outbox.push([msg, encodeReply(body, framed)]);
     if (this.outbox.length > 1) return;
     setImmediate(() => {
       const replies = this.outbox;
@@ -397,7 +397,7 @@ export class ClusterNode {
       if (this.leases.holds(shard) || this.subs.has(shard)) this.lose(shard, 'lease lapsed without a confirmed renewal');
       return;
     }
-    const respond = (body: Parameters<typeof encode>[0]) => this.respondSoon(msg, body);
+    const respond = (body: WireReply) => this.respondSoon(msg, body);
     const addr = parseEntitySubject(msg.subject);
     if (!addr || !this.host.has(addr.type)) {
       return respond({ e: new InvalidError(`no entity type serves ${msg.subject}`).toWire() });
@@ -412,7 +412,7 @@ export class ClusterNode {
       return respond({ e: toWireError(err) });
     }
     this.host.deliver(addr.type, addr.id, shard, request.m, request.d).then(
-      (outcomes) => respond({ r: outcomes }),
+      (outcomes) => this.respondSoon(msg, { r: outcomes }, request.f === 1),
       (err: unknown) => respond({ e: toWireError(err) }),
     );
   }

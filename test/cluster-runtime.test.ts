@@ -6,6 +6,8 @@ import type { NatsConnection } from 'nats';
 import {
   ClusterClient, ClusterNode, InvalidError, OverloadedError, TimeoutError, shardOf,
 } from '../cluster/index.ts';
+import { JsonText, decodeReply, encodeReply, type WireReply } from '../cluster/wire.ts';
+import { entitySubject } from '../cluster/addressing.ts';
 import { gatedEntity } from './support/gated.ts';
 import { counterEntity, type CounterState } from './support/counter.ts';
 import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
@@ -64,6 +66,43 @@ test('concurrent asks issued together share NATS messages and each gets its own 
   assert.is(values[values.length - 1], (100 * 101) / 2);
   assert.is(new Set(values).size, 100, 'each caller saw the state right after its own add');
   assert.ok(client.stats().requests - before <= 5, `used ${client.stats().requests - before} requests for 100 asks`);
+});
+
+/** The outcomes of a reply with each value parsed, whichever way it travelled. */
+function outcomesOf(reply: WireReply): unknown[] {
+  if ('e' in reply) return [reply];
+  return reply.r.map((o) => ('e' in o ? { e: o.e.code } : 'v' in o ? { v: o.v instanceof JsonText ? JSON.parse(o.v.text) : o.v } : 'absent'));
+}
+
+test('a node frames its reply for a caller that asks (f: 1) and answers plain JSON otherwise, with the same outcomes', async () => {
+  const caller = 'κόσμος 🙂 "quoted"\n';
+  const m = [{ op: 'add', by: 2, caller, seq: 0 }, { op: 'bogus' }, { op: 'get' }];
+  const subject = entitySubject(cluster, 'counter', shardOf('framed', shards), 'framed');
+  const ask = async (f: boolean) => (await nc.request(subject, new TextEncoder().encode(JSON.stringify({ d: Date.now() + 5000, m, ...(f ? { f: 1 } : {}) })), { timeout: 5000 })).data;
+  const framed = await ask(true);
+  const plain = await ask(false);
+  assert.is(framed[0], 1, 'framed: starts with the mark byte');
+  assert.is(plain[0], '{'.charCodeAt(0), 'not asked for: plain JSON, as a caller of an older version reads it');
+  const a = outcomesOf(decodeReply(framed, 3));
+  const b = outcomesOf(decodeReply(plain, 3));
+  assert.equal((a[0] as { v: CounterState }).v.lastSeq, { [caller]: 0 });
+  assert.equal(a[1], { e: 'invalid' });
+  assert.equal((a[2] as { v: CounterState }).v.value, 2);
+  assert.equal((b[2] as { v: CounterState }).v.value, 4, 'the plain request was applied as well');
+  assert.equal((b[0] as { v: CounterState }).v.lastSeq, { [caller]: 0 });
+  assert.equal(b[1], { e: 'invalid' });
+});
+
+test('a framed reply keeps absent values absent, and a cut or padded one is an error, not wrong values', () => {
+  const reply: WireReply = { r: [{ v: { a: 'é' } }, { v: undefined }, { e: { code: 'rejected_x', message: 'no', retryable: false } }, { v: null }, { v: '🙂' }] };
+  const data = encodeReply(reply, true);
+  assert.equal(outcomesOf(decodeReply(data, 5)), [{ v: { a: 'é' } }, 'absent', { e: 'rejected_x' }, { v: null }, { v: '🙂' }]);
+  assert.equal(outcomesOf(decodeReply(encodeReply(reply, false), 5)), [{ v: { a: 'é' } }, 'absent', { e: 'rejected_x' }, { v: null }, { v: '🙂' }]);
+  const text = new TextDecoder().decode(data);
+  for (const broken of [text.slice(0, -1), `${text} `, text.replace('\n', ''), text]) {
+    const decoded = decodeReply(new TextEncoder().encode(broken), broken === text ? 4 : 5);
+    assert.ok('e' in decoded && decoded.e.code === 'internal', `rejected: ${JSON.stringify(broken)}`);
+  }
 });
 
 test('a malformed message on an entity subject gets a typed invalid reply and the node keeps serving', async () => {
