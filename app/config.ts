@@ -59,6 +59,8 @@ export interface Config {
   trustProxy: number;
   /** IDEMPOTENCY_UNKNOWN_HOLD_MS: an Idempotency-Key stays locked this long after an unknown outcome. */
   idempotencyUnknownHoldMs: number;
+  /** SOLD_OUT_GATE_MS: a SKU a checkout found sold out everywhere is refused by the gateway itself this long (0: off). */
+  soldOutGateMs: number;
   /** NODE_JOURNAL: batch the node's entity writes into one transaction per batch (default 1). */
   nodeJournal: boolean;
   /**
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlMs: int(env, 'SESSION_TTL_HOURS', 720, 1, 24 * 366) * 3600_000,
     trustProxy: int(env, 'TRUST_PROXY', 0, 0, 16),
     idempotencyUnknownHoldMs: int(env, 'IDEMPOTENCY_UNKNOWN_HOLD_MS', 60_000, 1000, 3600_000),
+    soldOutGateMs: int(env, 'SOLD_OUT_GATE_MS', 250, 0, 10_000),
     nodeJournal: text(env, 'NODE_JOURNAL', '1', /^[01]$/, '0 or 1') === '1',
     localDelivery: text(env, 'LOCAL_DELIVERY', '1', /^[01]$/, '0 or 1') === '1',
     benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',

@@ -120,6 +120,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       idempotencyTtlSec: config.idempotencyTtlSec,
       trustProxy: config.trustProxy,
       idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs,
+      soldOutGateMs: config.soldOutGateMs,
     },
     benchRoutes: config.benchRoutes,
     logistics: new LogisticsAdmin(new LogisticsRepository(pool), nc, config.cluster),

@@ -122,7 +122,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', cartRoutes(deps));
   app.route('/', wishlistRoutes(deps));
   app.route('/', inventoryRoutes(deps));
-  app.route('/', checkoutRoutes(deps));
+  app.route('/', checkoutRoutes(deps, metrics.registry));
   app.route('/', orderRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));

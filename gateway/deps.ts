@@ -41,6 +41,8 @@ export interface GatewayLimits {
   trustProxy: number;
   /** How long an Idempotency-Key stays locked after an answer whose outcome is unknown. */
   idempotencyUnknownHoldMs?: number;
+  /** How long a SKU a checkout found sold out everywhere is refused by this gateway itself (0: never). */
+  soldOutGateMs?: number;
 }
 
 export interface GatewayDeps {

@@ -8,6 +8,8 @@ import { adminToken, call, signup, signupBuyer, startStack, type Stack } from '.
 import { eventually, removeRedisKeys } from './support/harness.ts';
 
 let s: Stack;
+/** How long the gateway refuses a SKU a checkout found sold out, here. */
+const soldOutGateMs = 1500;
 type User = Awaited<ReturnType<typeof signup>>;
 
 const admin = (method: string, path: string, body?: unknown) => call(s.url, method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
@@ -22,7 +24,7 @@ const cancel = (u: User, orderId: string) => call(s.url, 'POST', `/v1/orders/${o
 const priceOf = async (sku: string) => Number((await s.sql<{ price: number }>('SELECT price FROM products WHERE sku = ?', [sku]))[0]!.price);
 
 test.before(async () => {
-  s = await startStack('commerce', { gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
+  s = await startStack('commerce', { gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000', SOLD_OUT_GATE_MS: String(soldOutGateMs) } });
 });
 test.after(async () => {
   await s.stop();
@@ -65,6 +67,41 @@ test('a quantity no one warehouse holds is reserved across warehouses, fastest f
   assert.equal([paid.status, paid.body.status], [200, 'paid']);
   const after = await stock('SKU-00032');
   assert.equal([after.onHand, after.reserved], [3, 0]);
+});
+
+const gateRefusals = async () => Number(/^shop_checkout_sold_out_refusals_total (\d+)/m.exec((await call(s.url, 'GET', '/metrics')).body as string)?.[1]);
+
+test('a SKU found sold out is refused by the gateway itself for SOLD_OUT_GATE_MS, never a keyed checkout, and offered again after', async () => {
+  const sku = 'SKU-00039';
+  await setStock(sku, { 'wh-east': 2 });
+  const [a, b, c] = await Promise.all([signupBuyer(s.url), signupBuyer(s.url), signupBuyer(s.url)]);
+  const first = await checkout(a, { items: [{ sku, qty: 1 }] });
+  assert.is(first.status, 201, JSON.stringify(first.body));
+  // Short but not sold out (one unit is left): not remembered, the next buyer gets it.
+  const tooMany = await checkout(b, { items: [{ sku, qty: 2 }] });
+  assert.equal([tooMany.status, tooMany.body.error.details], [409, { skus: [sku], soldOut: [] }]);
+  const second = await checkout(b, { items: [{ sku, qty: 1 }] });
+  assert.is(second.status, 201, JSON.stringify(second.body));
+  const sentAt = Date.now();
+  const lost = await checkout(c, { items: [{ sku, qty: 1 }] });
+  const answeredAt = Date.now();
+  assert.equal([lost.status, lost.body.error.code, lost.body.error.details], [409, 'insufficient_stock', { skus: [sku], soldOut: [sku] }]);
+  const before = await gateRefusals();
+  // A unit comes back; within the hold this gateway still refuses, as the inventory did a moment ago.
+  assert.is((await cancel(a, first.body.orderId)).status, 200);
+  const gated = await checkout(c, { items: [{ sku, qty: 1 }] });
+  assert.equal([gated.status, gated.body.error.code, gated.body.error.details], [409, 'insufficient_stock', { skus: [sku], soldOut: [sku] }]);
+  assert.is(await gateRefusals(), before + 1, 'refused by the gateway, not by the inventory');
+  // A keyed checkout (maybe the retry of one that took the last unit) is decided by the inventory.
+  const keyed = await checkout(c, { items: [{ sku, qty: 1 }] }, { 'Idempotency-Key': `gate-${c.userId}` });
+  assert.is(keyed.status, 201, JSON.stringify(keyed.body));
+  assert.ok(Date.now() - sentAt < soldOutGateMs, 'the keyed checkout ran while the SKU was refused here');
+  // Once the hold is over, a returned unit is offered to everyone again.
+  assert.is((await cancel(c, keyed.body.orderId)).status, 200);
+  await new Promise((r) => setTimeout(r, Math.max(0, answeredAt + soldOutGateMs + 20 - Date.now())));
+  const again = await checkout(c, { items: [{ sku, qty: 1 }] });
+  assert.is(again.status, 201, JSON.stringify(again.body));
+  assert.is(await gateRefusals(), before + 1);
 });
 
 test('at most MAX_UNITS_PER_SKU (10) units of a SKU per order, and at most 3 unpaid orders per user', async () => {

@@ -25,7 +25,8 @@ export interface ReserveContext {
   allowed: string[] | undefined;
 }
 
-type LineOutcome = ({ ok: LinePart[] } | { short: 'insufficient' | 'undeliverable' } | { err: unknown }) & {
+/** `sold_out`: short, with no unit free in any warehouse (whoever the buyer). */
+type LineOutcome = ({ ok: LinePart[] } | { short: 'insufficient' | 'sold_out' | 'undeliverable' } | { err: unknown }) & {
   /** Reservation ids that may hold units now (answered reserved, or no answer). */
   touched: string[];
 };
@@ -65,7 +66,7 @@ async function reserveLine(c: ReserveContext, line: OrderLine): Promise<LineOutc
   }
   // Nothing free anywhere (a sold-out SKU): no need to look at the warehouses.
   const availableAnywhere = (firstRefusal?.data as { available?: number } | undefined)?.available;
-  if (parts.length === 0 && availableAnywhere === 0) return { short: 'insufficient', touched };
+  if (parts.length === 0 && availableAnywhere === 0) return { short: 'sold_out', touched };
   let view;
   try {
     view = await c.inventory.get(line.sku);
@@ -91,7 +92,8 @@ async function reserveLine(c: ReserveContext, line: OrderLine): Promise<LineOutc
   if (remaining < 0) return { err: new RejectedError('order_closed', 'this order was started with other quantities; check out again'), touched };
   const deliverable = (c.allowed ?? []).reduce((n, w) => n + Math.max(0, free.get(w) ?? 0), 0);
   const anywhere = view.warehouses.reduce((n, w) => n + Math.max(0, w.available), 0);
-  return { short: c.allowed && deliverable + parts.length === 0 && anywhere > 0 ? 'undeliverable' : 'insufficient', touched };
+  if (c.allowed && deliverable + parts.length === 0 && anywhere > 0) return { short: 'undeliverable', touched };
+  return { short: parts.length === 0 && anywhere === 0 ? 'sold_out' : 'insufficient', touched };
 }
 
 /**
@@ -105,6 +107,7 @@ async function reserveLine(c: ReserveContext, line: OrderLine): Promise<LineOutc
 export async function reserveAll(c: ReserveContext, lines: OrderLine[], beforeRelease: () => Promise<boolean>): Promise<void> {
   const outcomes = await Promise.all(lines.map((line) => reserveLine(c, line)));
   const short: string[] = [];
+  const soldOut: string[] = [];
   const undeliverable: string[] = [];
   let closed = false;
   let unclear: unknown;
@@ -116,6 +119,7 @@ export async function reserveAll(c: ReserveContext, lines: OrderLine[], beforeRe
       line.warehouseId = o.ok[0]!.warehouseId;
     } else if ('short' in o) {
       (o.short === 'undeliverable' ? undeliverable : short).push(line.sku);
+      if (o.short === 'sold_out') soldOut.push(line.sku);
     } else if (o.err instanceof RejectedError) {
       closed = true;
     } else {
@@ -132,8 +136,17 @@ export async function reserveAll(c: ReserveContext, lines: OrderLine[], beforeRe
   if (undeliverable.length > 0) {
     throw new RejectedError('undeliverable', `no warehouse holding ${undeliverable.join(', ')} ships to this address`, { data: { skus: undeliverable } });
   }
-  if (short.length > 0) throw new RejectedError('insufficient_stock', `not enough stock for ${short.join(', ')}`, { data: { skus: short } });
+  if (short.length > 0) throw insufficientStock(short, soldOut);
   throw new RejectedError('order_closed', 'this order was already given up; check out again');
+}
+
+/**
+ * 409 insufficient_stock naming the short SKUs; `soldOut` (added to the contract) names those
+ * of them with no unit free anywhere, which no buyer could get now, whatever the quantity
+ * or address: what a gateway's sold-out gate remembers.
+ */
+export function insufficientStock(skus: string[], soldOut: string[]): RejectedError {
+  return new RejectedError('insufficient_stock', `not enough stock for ${skus.join(', ')}`, { data: { skus, soldOut } });
 }
 
 /** Releases reservations; idempotent, and an id never reserved is fine. True when every release was answered. */
