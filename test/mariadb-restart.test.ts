@@ -70,13 +70,14 @@ test.after(async () => {
   await removeRedisKeys(cluster).catch(() => undefined);
 });
 
-interface Outcome { what: string; status: number; code?: string; retryAfter: string | null; at: number }
+interface Outcome { what: string; status: number; code?: string; retryAfter: string | null; at: number; ms: number }
 
 /** A call that never hangs the test: no answer within 25 s (past every ask deadline) counts as status 0. */
 async function timed(what: string, run: () => Promise<Res>, log: Outcome[]): Promise<Res | undefined> {
+  const started = Date.now();
   const res = await Promise.race([run(), sleep(25_000).then(() => undefined)]).catch(() => undefined);
   const code = (res?.body as { error?: { code?: string } } | undefined)?.error?.code;
-  log.push({ what, status: res?.status ?? 0, ...(code ? { code } : {}), retryAfter: res?.headers.get('retry-after') ?? null, at: Date.now() });
+  log.push({ what, status: res?.status ?? 0, ...(code ? { code } : {}), retryAfter: res?.headers.get('retry-after') ?? null, at: Date.now(), ms: Date.now() - started });
   return res;
 }
 
@@ -142,7 +143,10 @@ test('MariaDB killed and restarted under checkout, pay and cart traffic: zero 50
     m[k] = (m[k] ?? 0) + 1;
     return m;
   }, {}));
-  assert.ok(during.some((o) => o.status >= 500), `the outage was felt (${summary})`);
+  // Felt: a request failed with it, or waited it out (asks marked idempotent are retried
+  // inside their deadline, so a checkout or a pay may ride through a 4 s outage and succeed).
+  const slowest = Math.max(0, ...during.map((o) => o.ms));
+  assert.ok(during.some((o) => o.status >= 500) || slowest >= queryTimeoutMs, `the outage was felt (${summary}; slowest ${slowest} ms)`);
   assert.is(failures.filter((o) => o.status === 500).length, 0, `no 500s: ${summary}`);
   assert.is(failures.filter((o) => o.status === 0).length, 0, `no request hung: ${summary}`);
   for (const f of failures) {
