@@ -137,7 +137,7 @@ export class Saga {
       const t: Transition = {
         status: 'charging', paymentKey: `${order.orderId}:${attempt}`, paymentToken: token, paymentAttempts: attempt, detail: `payment attempt ${attempt}`,
       };
-      const inline = this.deps.payments.inline?.(this.chargeRequest({ ...order, paymentKey: t.paymentKey!, paymentToken: token }));
+      const inline = this.deps.payments.inline?.(this.chargeRequest(order, t.paymentKey!, token));
       const moved = await this.moveWith(order, t, now, inline);
       order = moved.order;
       if (inline) settled = inline.settle(moved.outputs);
@@ -158,8 +158,9 @@ export class Saga {
     return this.fulfil(order, result.paymentId);
   }
 
-  private chargeRequest(order: OrderRecord): ChargeRequest {
-    return { idempotencyKey: order.paymentKey!, orderId: order.orderId, amount: order.total, currency: order.currency, token: order.paymentToken! };
+  /** The charge of `order` under `key` and `token` (by default the ones it records). */
+  private chargeRequest(order: OrderRecord, key = order.paymentKey!, token = order.paymentToken!): ChargeRequest {
+    return { idempotencyKey: key, orderId: order.orderId, amount: order.total, currency: order.currency, token };
   }
 
   /** Charged: commit every reservation, then record the order paid (with points and the event). */
