@@ -32,6 +32,13 @@ const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`
 
 interface Inventory { onHand: number; reserved: number }
 
+/** The gateway's count of checkouts its sold-out gate refused (undefined: not exposed, an older gateway). */
+async function gateRefusals(client: LeanClient): Promise<number | undefined> {
+  const metrics = await client.request('GET', '/metrics', {}).catch(() => undefined);
+  const m = metrics?.status === 200 ? /^shop_checkout_sold_out_refusals_total (\d+)/m.exec(metrics.text) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
   const target = await openTarget({ ...(opts.url ? { url: opts.url } : {}), ...(opts.mysqlUrl ? { mysqlUrl: opts.mysqlUrl } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}), nodes: opts.nodes, roles: opts.roles, products: 10, suite: 'benchfshttp' });
   const client = new LeanClient(target.url, opts.concurrency);
@@ -74,6 +81,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     let errors = 0;
     let requests = 0;
     let firstError: string | undefined;
+    const gateBefore = await gateRefusals(client);
     const cpu = measureCpu(target.pids);
     const started = performance.now();
     const progress = startProgress('sale', opts.buyers, () => ok + rejected + errors, 'attempts');
@@ -103,6 +111,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const cpuSeconds = cpu.stop();
     const lat = latency.summary();
 
+    const gateAfter = await gateRefusals(client);
+    const gateRefused = gateBefore === undefined || gateAfter === undefined ? null : gateAfter - gateBefore;
     const inv = JSON.parse((await client.request('GET', `/v1/inventory/${sku}`, {})).text) as Inventory;
     let paidInDb: number | undefined;
     if (target.pool) {
@@ -113,7 +123,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const attemptsPerSec = Math.round(opts.buyers / seconds);
     const result = {
       via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes, roles: opts.url ? null : opts.roles,
-      orders: ok, rejected, errors, firstError: firstError ?? null,
+      orders: ok, rejected, gateRefused, errors, firstError: firstError ?? null,
       oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
@@ -129,6 +139,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const out = (s: string) => process.stdout.write(`${s}\n`);
     out(`path          orders/s  attempts/s  p50 ms  p99 ms  p99.9 ms  max ms  paid  rejected  errors  oversold  hello req/s`);
     out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
+    if (gateRefused !== null) out(`of the ${rejected} sold-out answers, ${gateRefused} came from the gateway's sold-out gate (SOLD_OUT_GATE_MS) without reaching the cluster`);
     if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
     out(`sale took ${result.seconds} s; CPU seconds: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     out(`CPU ms per paid order: ${formatPerUnit(result.cpuMsPerOrder)} (servers shared with other users of this machine count their load too)`);
