@@ -7,7 +7,7 @@ import { entityIdPattern, entitySubject, shardOf, typeNamePattern } from './addr
 import {
   ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, fromWireError, toWireError,
 } from './errors.ts';
-import { JsonText, decodeReply, encode, type WireOutcome, type WireReply, type WireRequest } from './wire.ts';
+import { JsonText, asTexts, decodeReply, encode, type WireOutcome, type WireReply, type WireRequest } from './wire.ts';
 import { RequestFailed, Requester } from './requester.ts';
 import { ConnectionState } from './connection-state.ts';
 
@@ -52,14 +52,8 @@ function jsonText(value: unknown): string {
 /** A local reply as the wire would deliver it, each value kept as its JSON text until asked for. */
 function copyOfLocalReply(reply: WireReply): WireReply {
   if ('e' in reply) return sameAsWire(reply);
-  return {
-    r: reply.r.map((o): WireOutcome => {
-      if ('e' in o) return sameAsWire(o);
-      const text = JSON.stringify(o.v);
-      // Over the wire an undefined value arrives absent.
-      return text === undefined ? ({} as WireOutcome) : { v: new JsonText(text) };
-    }),
-  };
+  // Errors copied too: their data may be the entity's own objects.
+  return { r: asTexts(reply.r).map((o) => ('e' in o ? sameAsWire(o) : o)) };
 }
 
 interface Pending {

@@ -66,16 +66,26 @@ export function encodeReply(reply: WireReply, framed: boolean): Uint8Array {
   if (!framed || 'e' in reply) return encode(reply);
   const head: (number | null | { e: WireError })[] = [];
   let texts = '';
-  for (const o of reply.r) {
-    if ('e' in o) {
-      head.push({ e: o.e });
-      continue;
-    }
-    const text = JSON.stringify(o.v) as string | undefined;
-    head.push(text === undefined ? null : text.length);
-    if (text !== undefined) texts += text;
+  for (const o of asTexts(reply.r)) {
+    if ('e' in o) head.push({ e: o.e });
+    else if (o.v instanceof JsonText) {
+      head.push(o.v.text.length);
+      texts += o.v.text;
+    } else head.push(null);
   }
   return encoder.encode(`${String.fromCharCode(framedMark)}${JSON.stringify(head)}\n${texts}`);
+}
+
+/**
+ * Each value as its JSON text (JsonText), as a framed reply delivers it: a value JSON
+ * cannot carry (undefined) arrives absent. Errors are passed as they are.
+ */
+export function asTexts(outcomes: WireOutcome[]): WireOutcome[] {
+  return outcomes.map((o): WireOutcome => {
+    if ('e' in o) return o;
+    const text = JSON.stringify(o.v) as string | undefined;
+    return text === undefined ? ({} as WireOutcome) : { v: new JsonText(text) };
+  });
 }
 
 const badShape: WireReply = { e: { code: 'internal', message: 'reply has the wrong shape', retryable: false } };
