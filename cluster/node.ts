@@ -178,16 +178,28 @@ export class ClusterNode {
    */
   deliverLocal(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> | undefined {
     if (!this.servesLocally(type, shard)) return undefined;
+    const refused = this.refusal(type, id, shard);
+    return refused ? Promise.resolve(refused) : this.dispatch(type, id, shard, request);
+  }
+
+  /** Why a message for `type`/`id` on `shard` is not for this node's entities; undefined when it is. */
+  private refusal(type: string, id: string, shard: number): WireReply | undefined {
+    if (!this.host.has(type)) return { e: new InvalidError(`no entity type "${type}" is served here`).toWire() };
     if (shardOf(id, this.opts.shards) !== shard) {
-      return Promise.resolve({ e: new InvalidError('the id does not hash to this shard: do all processes use the same SHARDS?').toWire() });
+      return { e: new InvalidError('the id does not hash to this shard: do all processes use the same SHARDS?').toWire() };
     }
+    return undefined;
+  }
+
+  /** Hands a checked request to its entity: the outcomes, or the failure as the wire carries it. */
+  private dispatch(type: string, id: string, shard: number, request: WireRequest): Promise<WireReply> {
     try {
       return this.host.deliver(type, id, shard, request.m, request.d).then(
         (outcomes): WireReply => ({ r: outcomes }),
         (err: unknown): WireReply => ({ e: toWireError(err) }),
       );
     } catch (failure) {
-      // As onMessage answers a throw rather than let it escape into the caller's turn.
+      // Answered, never thrown into the caller's turn (a NATS callback, or a local asker).
       this.opts.log.error({ err: failure, type, id }, 'entity message handler threw');
       return Promise.resolve({ e: toWireError(failure) });
     }
@@ -397,24 +409,17 @@ export class ClusterNode {
       if (this.leases.holds(shard) || this.subs.has(shard)) this.lose(shard, 'lease lapsed without a confirmed renewal');
       return;
     }
-    const respond = (body: WireReply) => this.respondSoon(msg, body);
     const addr = parseEntitySubject(msg.subject);
-    if (!addr || !this.host.has(addr.type)) {
-      return respond({ e: new InvalidError(`no entity type serves ${msg.subject}`).toWire() });
-    }
-    if (shardOf(addr.id, this.opts.shards) !== shard) {
-      return respond({ e: new InvalidError('the id does not hash to this shard: do all processes use the same SHARDS?').toWire() });
-    }
-    let request;
+    if (!addr) return this.respondSoon(msg, { e: new InvalidError(`no entity type serves ${msg.subject}`).toWire() });
+    const refused = this.refusal(addr.type, addr.id, shard);
+    if (refused) return this.respondSoon(msg, refused);
+    let request: WireRequest;
     try {
       request = decodeRequest(msg.data);
     } catch (err) {
-      return respond({ e: toWireError(err) });
+      return this.respondSoon(msg, { e: toWireError(err) });
     }
-    this.host.deliver(addr.type, addr.id, shard, request.m, request.d).then(
-      (outcomes) => this.respondSoon(msg, { r: outcomes }, request.f === 1),
-      (err: unknown) => respond({ e: toWireError(err) }),
-    );
+    void this.dispatch(addr.type, addr.id, shard, request).then((reply) => this.respondSoon(msg, reply, request.f === 1));
   }
 
   /** Graceful hand-over: stop taking messages, let the actors finish and flush, release. */
