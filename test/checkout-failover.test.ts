@@ -7,6 +7,9 @@ import { adminToken, call, signupBuyer as signup, startStack, type Stack } from 
 import { eventually, natsConnection, startApp, type Proc } from './support/harness.ts';
 import { ClusterClient } from '../cluster/index.ts';
 import { InventoryApi } from '../actors/inventory/index.ts';
+import { CheckoutApi, newOrderId } from '../actors/checkout/index.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
+import { createPool } from '../stores/mysql/index.ts';
 
 let s: Stack;
 type User = Awaited<ReturnType<typeof signup>>;
@@ -83,6 +86,53 @@ test('reservations no open order holds are released: a closed order whose releas
     await eventually(async () => (await stock('SKU-00014')).available === 8, 20_000, 250);
     assert.equal(await stock('SKU-00014'), { ...(await stock('SKU-00014')), onHand: 8, reserved: 0 });
   } finally {
+    await nc.close();
+  }
+});
+
+test('a minted order id another activation claimed first: the checkout claims it properly, answers the stored order or places it once', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00016', 10);
+  const nc = await natsConnection();
+  const pool = createPool(s.env.mysqlUrl, { connectionLimit: 1 });
+  try {
+    const client = new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 8000, inFlightLimit: 100 });
+    const checkouts = new CheckoutApi(client);
+    const inventory = new InventoryApi(client);
+    const epochOf = async (id: string) => (await s.sql<{ epoch: number }>("SELECT epoch FROM entity_epochs WHERE entity_type = 'checkout' AND entity_id = ?", [id]))[0]?.epoch;
+
+    // Claimed, nothing recorded (an abandon's activation, say): the order is placed, under the next epoch.
+    const claimed = newOrderId();
+    await new OrderRepository(pool).claim(claimed);
+    const placed = await checkouts.start(claimed, { userId: u.userId, items: [{ sku: 'SKU-00016', qty: 2 }], fresh: true });
+    assert.equal([placed.orderId, placed.status], [claimed, 'pending_payment']);
+    assert.is(await epochOf(claimed), 2);
+    assert.is((await stock('SKU-00016')).reserved, 2);
+    // Its writes hold their fence: the pay goes through.
+    const paid = await pay(u, claimed, 'tok_ok');
+    assert.equal([paid.status, paid.body.status], [200, 'paid'], JSON.stringify(paid.body));
+
+    // Recorded by the first attempt of the same checkout elsewhere: that order is the answer,
+    // its stock held once.
+    const resent = newOrderId();
+    const reservationId = `${resent}:SKU-00016`;
+    assert.is((await inventory.reserve('SKU-00016', { reservationId, qty: 3, ttlMs: 600_000, owner: resent })).status, 'reserved');
+    const now = Date.now();
+    await new OrderRepository(pool).claimingOnCreate(resent).create({
+      orderId: resent, userId: u.userId, status: 'pending_payment', version: 1, source: 'items',
+      lines: [{ sku: 'SKU-00016', qty: 3, price: 1000, title: 't', reservationId, warehouseId: 'wh-east', parts: [{ reservationId, warehouseId: 'wh-east', qty: 3 }] }],
+      currency: 'USD', subtotal: 3000, discount: 0, total: 3457, couponCode: null, address: null, reservedUntil: now + 600_000,
+      paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null, createdAt: now, paidAt: null, updatedAt: now,
+      shipping: 457, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
+      shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
+    }, 'recorded by the first attempt');
+    const answered = await checkouts.start(resent, { userId: u.userId, items: [{ sku: 'SKU-00016', qty: 3 }], fresh: true });
+    assert.equal([answered.orderId, answered.total], [resent, 3457]);
+    assert.is(await epochOf(resent), 2);
+    assert.is((await stock('SKU-00016')).reserved, 3);
+    assert.is(Number((await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM orders WHERE order_id = ?', [resent]))[0]!.n), 1);
+  } finally {
+    await pool.end();
     await nc.close();
   }
 });

@@ -213,4 +213,46 @@ test('carts, sessions and orders: a write under an epoch that was taken fails fe
   assert.is((await orders.get('o-fence'))!.status, 'cancelled');
 });
 
+test('an order claimed by the write that creates it: one creator wins, a later claim fences it, a claimed id cannot be created so', async () => {
+  const orders = new OrderRepository(pool);
+  const order = (orderId: string): OrderRecord => ({
+    orderId, userId: 'u-first', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 0,
+    discount: 0, total: 0, couponCode: null, address: null, reservedUntil: 0, paymentKey: null, paymentToken: null, paymentAttempts: 0,
+    paymentId: null, createdAt: 1, paidAt: null, updatedAt: 1,
+    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
+    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
+  });
+  const epochOf = async (id: string) => (await one<{ epoch: number } | undefined>("SELECT epoch FROM entity_epochs WHERE entity_type = 'checkout' AND entity_id = ?", [id]))?.epoch;
+
+  // Two activations race to create one minted id: exactly one commits, with epoch 1.
+  const first = orders.claimingOnCreate('o-first');
+  const second = orders.claimingOnCreate('o-first');
+  assert.not.ok(first.holdsFence);
+  const outcomes = await Promise.allSettled([first.create(order('o-first'), 'created'), second.create(order('o-first'), 'created')]);
+  const won = outcomes.filter((o) => o.status === 'fulfilled').length;
+  const lost = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof FencedWriteError).length;
+  assert.equal([won, lost], [1, 1], JSON.stringify(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok')));
+  const winner = outcomes[0]!.status === 'fulfilled' ? first : second;
+  assert.ok(winner.holdsFence);
+  assert.is(await epochOf('o-first'), 1);
+  assert.is(Number((await one<{ n: number }>("SELECT COUNT(*) AS n FROM order_events WHERE order_id = 'o-first'")).n), 1);
+
+  // The winner's later writes are fenced by epoch 1: they commit until another activation claims.
+  const paying = await winner.transition(order('o-first'), { status: 'charging' }, 2);
+  const taken = orders.fencedBy(await orders.claim('o-first'));
+  const fenced = await winner.transition(paying, { status: 'paid' }, 3).then(() => undefined, (e: unknown) => e);
+  assert.instance(fenced, FencedWriteError);
+  assert.is((await orders.get('o-first'))!.status, 'charging');
+  await taken.transition(paying, { status: 'paid' }, 4);
+  assert.is((await orders.get('o-first'))!.status, 'paid');
+
+  // An id some activation claimed (and recorded nothing under) is not created by a first-write claim.
+  await orders.claim('o-claimed');
+  const late = orders.claimingOnCreate('o-claimed');
+  assert.instance(await late.create(order('o-claimed'), 'created').then(() => undefined, (e: unknown) => e), FencedWriteError);
+  assert.not.ok(late.holdsFence);
+  assert.is(await orders.get('o-claimed'), undefined);
+  assert.is(await epochOf('o-claimed'), 1);
+});
+
 test.run();

@@ -1,7 +1,7 @@
 // The `checkout:<orderId>` entity: one actor per order runs its saga one message at a time
-// (so two payments of one order never race), loads the order on activation and, after
-// any failure, reads it again so memory never runs ahead of what is stored.
-import { RejectedError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+// (so two payments of one order never race), loads the order with its first message and,
+// after any failure, reads it again so memory never runs ahead of what is stored.
+import { RejectedError, UnavailableError, type EntityContext, type EntityDefinition } from '../../cluster/index.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { StoreOutcomeUnknownError, StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
@@ -12,7 +12,8 @@ import { releaseIds } from './reserve.ts';
 
 export interface CheckoutState {
   order: OrderRecord | undefined;
-  saga: Saga;
+  /** Undefined until the first message: it decides how the order is claimed (see `load`). */
+  saga: Saga | undefined;
 }
 
 const open = (o: OrderRecord) => o.status === 'pending_payment' || o.status === 'payment_declined';
@@ -22,9 +23,8 @@ function closed(o: OrderRecord): RejectedError {
   return new RejectedError('order_closed', `order ${o.orderId} is ${o.status}`, { data: { status: o.status } });
 }
 
-async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Promise<unknown> {
+async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId: string): Promise<unknown> {
   const now = Date.now();
-  const { saga } = state;
   let order = state.order;
   if (msg.op === 'start') {
     if (order) {
@@ -96,18 +96,56 @@ async function step(state: CheckoutState, msg: CheckoutMsg, orderId: string): Pr
 }
 
 export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutState, CheckoutMsg, unknown> {
+  /** Claims the order's next epoch, then reads it: what every activation did before it acts. */
+  async function claimAndLoad(state: CheckoutState, ctx: EntityContext): Promise<Saga> {
+    // The claim before the read: every write of an earlier activation either landed
+    // before it (and is read here) or fails its fence.
+    const { fence, order } = await deps.orders.claimAndGet(ctx.id);
+    state.order = order;
+    return (state.saga = new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx));
+  }
+
+  /**
+   * The first message decides: a checkout of a freshly minted id claims the order with the
+   * write that creates it (every order of a flash sale saves a transaction, and the read of
+   * a row that cannot exist); anything else claims and reads first.
+   */
+  function load(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Saga | Promise<Saga> {
+    if (state.saga) return state.saga;
+    if (msg.op === 'start' && msg.fresh) return (state.saga = new Saga({ ...deps, orders: deps.orders.claimingOnCreate(ctx.id) }, ctx));
+    return claimAndLoad(state, ctx);
+  }
+
+  async function run(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Promise<unknown> {
+    const saga = await load(state, msg, ctx);
+    try {
+      return await step(state, saga, msg, ctx.id);
+    } catch (err) {
+      if (!(err instanceof FencedWriteError) || saga.deps.orders.holdsFence) throw err;
+      // The minted id was claimed by another activation first: the same checkout resent
+      // by the gateway, whose first attempt reached another node or is still at work. So
+      // claim it the ordinary way and run the step again against what is stored: the
+      // first attempt's order is answered, or, if it recorded none, the order is placed
+      // now (reservations are idempotent by id, so its stock is held once).
+      return step(state, await claimAndLoad(state, ctx), msg, ctx.id);
+    } finally {
+      // A checkout that did not create its order (refused, failed, or it answered an order
+      // another activation recorded) holds no epoch: what it knows of the order was read
+      // unfenced, if at all, so the next message claims and reads like any activation.
+      if (state.saga && !state.saga.deps.orders.holdsFence) {
+        state.saga = undefined;
+        state.order = undefined;
+      }
+    }
+  }
+
   return {
     type: checkoutType,
     decode: decodeCheckoutMsg,
-    activate: async (orderId, ctx) => {
-      // The claim before the read: every write of an earlier activation either landed
-      // before it (and is read here) or fails its fence.
-      const { fence, order } = await deps.orders.claimAndGet(orderId);
-      return { order, saga: new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx) };
-    },
+    activate: () => ({ order: undefined, saga: undefined }),
     async receive(state, msg, reply, ctx) {
       try {
-        reply.ok(await step(state, msg, ctx.id));
+        reply.ok(await run(state, msg, ctx));
       } catch (err) {
         if (err instanceof FencedWriteError) {
           ctx.stop();

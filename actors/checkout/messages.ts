@@ -17,6 +17,12 @@ export interface StartMsg {
   couponCode?: string;
   /** Reward points to spend (1 point = 1 minor unit, at most half the subtotal). */
   usePoints?: number;
+  /**
+   * The gateway minted this order id for this checkout (no Idempotency-Key): nothing can be
+   * stored under it yet, so an entity activated by this message skips the claim and the read
+   * and claims the order with the write that creates it (OrderRepository.claimingOnCreate).
+   */
+  fresh?: boolean;
 }
 export interface PayMsg { op: 'pay'; userId: string; token: string }
 export interface CancelMsg { op: 'cancel'; userId: string }
@@ -85,6 +91,10 @@ export function decodeCheckoutMsg(raw: unknown): CheckoutMsg {
       if (m.usePoints !== undefined) {
         if (typeof m.usePoints !== 'number' || !Number.isInteger(m.usePoints) || m.usePoints < 0 || m.usePoints > 1_000_000_000) throw new InvalidError('usePoints must be a whole number ≥ 0');
         msg.usePoints = m.usePoints;
+      }
+      if (m.fresh !== undefined) {
+        if (typeof m.fresh !== 'boolean') throw new InvalidError('fresh must be a boolean');
+        if (m.fresh) msg.fresh = true;
       }
       return msg;
     }

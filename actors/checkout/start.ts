@@ -6,6 +6,7 @@
 import { RejectedError, UnavailableError } from '../../cluster/index.ts';
 import { CouponTakenError, OrderRefusedError, type OrderAddress, type OrderLine, type OrderRecord } from '../../stores/mysql/orders.ts';
 import type { UserRecord } from '../../stores/mysql/users.ts';
+import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import type { StartMsg } from './messages.ts';
 import { checkPoints, discountFor, totalOf, unitGrams, weightClassOf, type CouponTerms } from './pricing.ts';
 import { partIds, releaseIds, reserveAll } from './reserve.ts';
@@ -118,6 +119,9 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
   try {
     await deps.orders.create(order, `reserved ${lines.length} line(s) in ${parts} part(s)`, { maxOpenOrders: deps.maxOpenOrders });
   } catch (err) {
+    // Another activation holds the order's epoch: nothing was written, and this one must
+    // reload (the entity stops, or claims properly if it had claimed nothing; actor.ts).
+    if (err instanceof FencedWriteError) throw err;
     const refused = err instanceof CouponTakenError ? 'coupon_taken' : err instanceof OrderRefusedError ? err.code : undefined;
     if (refused === 'order_exists') {
       const found = await deps.orders.get(orderId);

@@ -172,6 +172,26 @@ export function guard(fence: Fence, tag?: string): Statement {
   };
 }
 
+/**
+ * The claim of an entity's FIRST epoch made by its first write instead of a transaction of
+ * its own: put it first in the write that brings the entity into being (a new order's row).
+ * It inserts epoch 1 for `type:id`, and fails the write with `fenced` when the row exists:
+ * another activation claimed the entity first (and may have written it), so this one must
+ * claim properly (claimEpoch, then read) before it acts. When it succeeds, the writer holds
+ * epoch 1 exactly as if claimEpoch had given it, and guards its later writes with
+ * `guard({ type, id, epoch: 1 })`. Its insert holds the row's lock to the end of the write,
+ * so a concurrent claim waits for it and then loads what it wrote, as after any guard.
+ * Only for ids that nobody can have used yet (a gateway's freshly minted order id), where
+ * the claim's own round trip and the read after it could only ever find nothing.
+ */
+export function claimFirstEpoch(type: string, id: string): Statement {
+  return {
+    sql: `INSERT IGNORE INTO entity_epochs (entity_type, entity_id, epoch) VALUES (?, ?, 1);
+      IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${fencedSignal}'; END IF;`,
+    params: [type, id],
+  };
+}
+
 /** The same check inside an interactive transaction (withTransaction): throws FencedWriteError. */
 export async function checkFence(conn: PoolConnection, fence: Fence): Promise<void> {
   const [rows] = await conn.query(

@@ -2,7 +2,7 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
-import { claimEpoch, claimEpochAndRead, guard, type Fence } from './epochs.ts';
+import { claimEpoch, claimEpochAndRead, claimFirstEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, type Statement } from './writes.ts';
 import { DirectWriter, type PartOutputs, type Writer } from './journal.ts';
 
@@ -170,9 +170,19 @@ export class OrderRepository {
   /** With `fence`, every write of an order is also conditional on that activation's epoch. */
   private readonly writer: Writer;
 
-  /** `writer`: the node's journal, so order writes share its batches (default: one transaction each). */
-  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer) {
+  /**
+   * `writer`: the node's journal, so order writes share its batches (default: one transaction each).
+   * `claimsOnCreate`: `fence` is epoch 1, not yet claimed: `create` claims it (see `claimingOnCreate`).
+   */
+  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer, private readonly claimsOnCreate = false) {
     this.writer = writer ?? new DirectWriter(pool);
+    this.claimed = !claimsOnCreate;
+  }
+
+  /** Whether writes hold their fence: false for a `claimingOnCreate` repository until its `create` committed. */
+  private claimed: boolean;
+  get holdsFence(): boolean {
+    return this.claimed;
   }
 
   /** Claims an order for a new activation of its checkout actor; call before `get`. */
@@ -191,10 +201,21 @@ export class OrderRepository {
     return new OrderRepository(this.pool, fence, this.writer);
   }
 
+  /**
+   * The repository of an activation that has not claimed `orderId` and will create it: its
+   * `create` claims the order's first epoch in the same transaction (epochs.ts
+   * `claimFirstEpoch`), and fails as fenced when someone claimed the id before; its later
+   * writes are fenced by epoch 1. For a freshly minted id only: it saves a new order the
+   * claim's transaction and the read of a row that cannot exist.
+   */
+  claimingOnCreate(orderId: string): OrderRepository {
+    return new OrderRepository(this.pool, { type: 'checkout', id: orderId, epoch: 1 }, this.writer, true);
+  }
+
   /** The fence's statement and params, to put first in a write (none when unfenced). */
-  private guarded(): { statements: string[]; params: unknown[] } {
+  private guarded(creating = false): { statements: string[]; params: unknown[] } {
     if (!this.fence) return { statements: [], params: [] };
-    const g = guard(this.fence);
+    const g = creating && this.claimsOnCreate ? claimFirstEpoch(this.fence.type, this.fence.id) : guard(this.fence);
     return { statements: [g.sql], params: g.params ?? [] };
   }
 
@@ -223,7 +244,8 @@ export class OrderRepository {
    * (or CouponTakenError) when one of these no longer holds.
    */
   async create(o: OrderRecord, detail: string, opts: { maxOpenOrders?: number } = {}): Promise<void> {
-    const fence = this.guarded();
+    if (this.claimsOnCreate && this.fence?.id !== o.orderId) throw new Error(`a repository claiming ${this.fence?.id} on create cannot create ${o.orderId}`);
+    const fence = this.guarded(true);
     const statements: string[] = [...fence.statements];
     const params: unknown[] = [...fence.params];
     if (opts.maxOpenOrders !== undefined) {
@@ -265,7 +287,9 @@ export class OrderRepository {
       o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt, o.shipping, o.pointsUsed, o.couponKind, o.deliveryDays,
       o.orderId, o.createdAt, o.status, detail);
     // A refusal above (a SIGNAL) rolls back this order's part alone (a journal part has its savepoint).
-    await this.commit(statements, params, `order ${o.orderId}`).catch((err: unknown) => {
+    await this.commit(statements, params, `order ${o.orderId}`).then(() => {
+      this.claimed = true;
+    }, (err: unknown) => {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'coupon_taken') throw new CouponTakenError(o.couponCode ?? '');
       if (message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
