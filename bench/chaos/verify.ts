@@ -28,12 +28,18 @@ async function rows(pool: Pool, sql: string, params: unknown[] = []): Promise<Ro
 
 const open = "('pending_payment', 'charging', 'payment_declined')";
 
-/** Reserved units of every SKU that no open order holds, and the counter they are read from. */
+/**
+ * Units of every SKU that no open order holds: reserved ones (read from the counter), and
+ * committed ones of an order that ended unpaid (stock committed ahead of a payment that
+ * did not happen, which expiry or the sweeper puts back on the shelf).
+ */
 async function strandedUnits(pool: Pool): Promise<{ stranded: number; reserved: number }> {
   const [reserved] = await rows(pool, 'SELECT COALESCE(SUM(reserved), 0) AS n FROM inventory');
   const [heldByOpen] = await rows(pool, `SELECT COALESCE(SUM(r.qty), 0) AS n FROM reservations r JOIN orders o ON o.order_id = r.owner
     WHERE r.status = 'active' AND o.status IN ${open}`);
-  return { stranded: Math.max(0, Number(reserved!.n) - Number(heldByOpen!.n)), reserved: Number(reserved!.n) };
+  const [soldToNobody] = await rows(pool, `SELECT COALESCE(SUM(r.qty), 0) AS n FROM reservations r LEFT JOIN orders o ON o.order_id = r.owner
+    WHERE r.status = 'committed' AND r.owner IS NOT NULL AND (o.order_id IS NULL OR o.status IN ('expired', 'cancelled', 'failed', 'refunded'))`);
+  return { stranded: Math.max(0, Number(reserved!.n) - Number(heldByOpen!.n)) + Number(soldToNobody!.n), reserved: Number(reserved!.n) };
 }
 
 /**
