@@ -34,6 +34,8 @@ export interface Config {
   paymentLatencyMs: number;
   paymentDeclineRate: number;
   paymentTimeoutMs: number;
+  /** The simulator tells checkout a charge's outcome before making it (PAYMENT_OUTCOME_UP_FRONT, default 1). */
+  paymentOutcomeUpFront: boolean;
   /** Test hook: the checkout saga kills its process at this step (CHECKOUT_FAILPOINT=after_charge). */
   checkoutFailpoint: string | undefined;
   /** Units of one SKU per order (MAX_UNITS_PER_SKU); more is 422 quantity_limit. */
@@ -174,7 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
     paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),
     paymentDeclineRate: int(env, 'PAYMENT_DECLINE_PERCENT', 0, 0, 100) / 100,
     paymentTimeoutMs: int(env, 'PAYMENT_TIMEOUT_MS', 1500, 10, 120_000),
-    checkoutFailpoint: ((f) => (f === 'none' ? undefined : f))(text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_charge|after_refund)$/, 'none, after_charge or after_refund')),
+    // 0: the simulator behaves as a processor whose answer comes only after the charge
+    // (orders wait in `charging` for it), the path every real processor takes.
+    paymentOutcomeUpFront: int(env, 'PAYMENT_OUTCOME_UP_FRONT', 1, 0, 1) === 1,
+    checkoutFailpoint: ((f) => (f === 'none' ? undefined : f))(text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_stock|after_charge|after_refund)$/, 'none, after_stock, after_charge or after_refund')),
     maxUnitsPerSku: int(env, 'MAX_UNITS_PER_SKU', 10, 1, 1_000_000),
     maxOpenOrders: int(env, 'MAX_OPEN_ORDERS', 3, 1, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),

@@ -114,7 +114,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         users: new UserRepository(pool),
         inventory: new InventoryApi(client),
         carts: new CartApi(client),
-        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs }, journal),
+        payments: new SimulatedCardProcessor(pool, { latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate, timeoutMs: config.paymentTimeoutMs, outcomeUpFront: config.paymentOutcomeUpFront }, journal),
         reservationTtlMs: config.reservationTtlMs,
         commitGraceMs: 60_000,
         eventSubject: (kind, orderId) => orderEvents.subject(kind, orderId),

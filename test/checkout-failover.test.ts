@@ -90,6 +90,26 @@ test('reservations no open order holds are released: a closed order whose releas
   }
 });
 
+test('units committed for an order that then closed unpaid, their return lost, go back on the shelf', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00015', 6);
+  const o = await checkout(u, { items: [{ sku: 'SKU-00015', qty: 2 }] });
+  assert.is(o.status, 201);
+  const nc = await natsConnection();
+  try {
+    // The stock committed ahead of a payment that was never recorded, then the order
+    // expired and the node died before putting the units back.
+    const inventory = new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 5000, inFlightLimit: 100 }));
+    assert.is((await inventory.commit('SKU-00015', `${o.body.orderId}:SKU-00015`)).status, 'committed');
+  } finally {
+    await nc.close();
+  }
+  await s.sql("UPDATE orders SET status = 'expired', updated_at = ? WHERE order_id = ?", [Date.now(), o.body.orderId]);
+  assert.equal(await stock('SKU-00015'), { ...(await stock('SKU-00015')), onHand: 4, reserved: 0, available: 4 });
+  await eventually(async () => (await stock('SKU-00015')).onHand === 6, 20_000, 250);
+  assert.equal(await stock('SKU-00015'), { ...(await stock('SKU-00015')), onHand: 6, reserved: 0, available: 6 });
+});
+
 test('a minted order id another activation claimed first: the checkout claims it properly, answers the stored order or places it once', async () => {
   const u = await signup(s.url);
   await setStock('SKU-00016', 10);
@@ -153,8 +173,10 @@ test('kill -9 of the node running a saga between reservation and payment: the or
 test('kill -9 between the charge and the commit: another node finishes the order, paid exactly once', async () => {
   const u = await signup(s.url);
   await setStock('SKU-00021', 5);
-  // A node that dies right after the provider approves; it takes every shard from n2.
-  await startNode('dies', { CHECKOUT_FAILPOINT: 'after_charge' });
+  // A node that dies right after the provider approves; it takes every shard from n2. Its
+  // simulator answers after the charge, as a real processor does, so the order is in
+  // `charging` with the charge made and the stock not yet committed when it dies.
+  await startNode('dies', { CHECKOUT_FAILPOINT: 'after_charge', PAYMENT_OUTCOME_UP_FRONT: '0' });
   await nodes.get('n2')!.kill('SIGTERM');
   nodes.delete('n2');
   const order = await checkout(u, { items: [{ sku: 'SKU-00021', qty: 2 }] });
@@ -172,6 +194,58 @@ test('kill -9 between the charge and the commit: another node finishes the order
   const again = await pay(u, order.body.orderId, 'tok_ok');
   assert.equal([again.status, again.body.status], [200, 'paid']);
   assert.is(await charges(order.body.orderId), 1, 'still once');
+});
+
+test('kill -9 between the stock commit and the payment\'s write: the resent pay pays once; left alone, the order expires and its units go back', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00022', 5);
+  // The charge's outcome is known up front, so the stock is committed before the one write
+  // that records the charge and the payment; this node dies between the two. Its orders
+  // hold their stock for a minute, so the gateway's resend comes well within the hold.
+  await startNode('dies2', { CHECKOUT_FAILPOINT: 'after_stock', RESERVATION_TTL_MS: '60000' });
+  await nodes.get('n3')!.kill('SIGTERM');
+  nodes.delete('n3');
+  const resent = await checkout(u, { items: [{ sku: 'SKU-00022', qty: 2 }] });
+  assert.is(resent.status, 201);
+  const paying = pay(u, resent.body.orderId, 'tok_ok');
+  await nodes.get('dies2')!.exited;
+  nodes.delete('dies2');
+  await startNode('n4');
+  // The gateway resends the pay (idempotent) to the next owner: committing again is a no-op.
+  const first = await paying;
+  assert.ok(first.status === 200 || first.status === 503, `pay answered ${first.status} ${JSON.stringify(first.body)}`);
+  if (first.status === 503) assert.is((await pay(u, resent.body.orderId, 'tok_ok')).status, 200);
+  assert.is(await orderStatus(u, resent.body.orderId), 'paid');
+  assert.is(await charges(resent.body.orderId), 1);
+  assert.equal(await stock('SKU-00022'), { ...(await stock('SKU-00022')), onHand: 3, reserved: 0, available: 3 });
+
+  // The same death with nobody resending the pay: the order keeps its committed unit,
+  // uncharged, until it expires (RESERVATION_TTL_MS is 3 s here); then the unit goes back.
+  await startNode('dies3', { CHECKOUT_FAILPOINT: 'after_stock' });
+  await nodes.get('n4')!.kill('SIGTERM');
+  nodes.delete('n4');
+  const left = await checkout(u, { items: [{ sku: 'SKU-00022', qty: 1 }] });
+  assert.is(left.status, 201);
+  const nc = await natsConnection();
+  try {
+    const checkouts = new CheckoutApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 3000, inFlightLimit: 100 }));
+    const once = await checkouts.pay(left.body.orderId, u.userId, 'tok_ok', { retry: false, deadlineMs: 3000 }).then(() => 'answered', (err: unknown) => String(err));
+    assert.is.not(once, 'answered');
+  } finally {
+    await nc.close();
+  }
+  await nodes.get('dies3')!.exited;
+  nodes.delete('dies3');
+  const held = async () => (await s.sql<{ status: string }>('SELECT status FROM reservations WHERE owner = ?', [left.body.orderId])).map((r) => r.status);
+  assert.equal(await held(), ['committed']);
+  await startNode('n5');
+  await eventually(async () => (await orderStatus(u, left.body.orderId)) === 'expired', 20_000, 250);
+  await eventually(async () => {
+    const st = await stock('SKU-00022');
+    return st.onHand === 3 && st.reserved === 0 && st.available === 3;
+  }, 10_000, 250);
+  assert.equal(await held(), ['released']);
+  assert.is(await charges(left.body.orderId), 0);
 });
 
 test.run();

@@ -136,29 +136,51 @@ test('a cancelled order is an event on ORDERS too', async () => {
   assert.equal([cancelled!.data.type, cancelled!.subject.split('.').slice(-2)[0]], ['OrderCancelled', 'cancelled']);
 });
 
-test('a sale whose stock hold ran out before the charge completed is unwound: money, units, points and coupon back, ending failed', async () => {
+test('a hold that ran out before the payment: a charge known up front charges nothing and the order expires; a charge already made is unwound', async () => {
   await setStock('SKU-00046', 5);
   const u = await signupBuyer(s.url);
-  const o = await checkout(u, { items: [{ sku: 'SKU-00046', qty: 2 }], couponCode: 'WELCOME10', usePoints: 20 });
-  assert.is(o.status, 201, JSON.stringify(o.body));
-  const id = o.body.orderId as string;
-  // The hold goes away underneath the order (as when it expires): the commit after the charge is refused.
-  const nc = await natsConnection();
-  try {
-    await new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: 16, deadlineMs: 10_000, inFlightLimit: 100 })).release('SKU-00046', `${id}:SKU-00046`);
-  } finally {
-    await nc.close();
-  }
-  const paid = await pay(u, id);
-  assert.is(paid.status, 409, JSON.stringify(paid.body));
+  const release = async (id: string) => {
+    const nc = await natsConnection();
+    try {
+      await new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: 16, deadlineMs: 10_000, inFlightLimit: 100 })).release('SKU-00046', `${id}:SKU-00046`);
+    } finally {
+      await nc.close();
+    }
+  };
+  const charges = async (id: string) => s.sql<{ refunded_at: number | null }>('SELECT refunded_at FROM sim_charges WHERE order_id = ?', [id]);
+
+  // tok_ok: the simulator's answer is known before the charge, so the stock is committed
+  // first; the hold is gone underneath the order (as when it expires), so nothing is charged.
+  const first = await checkout(u, { items: [{ sku: 'SKU-00046', qty: 2 }], couponCode: 'WELCOME10', usePoints: 20 });
+  assert.is(first.status, 201, JSON.stringify(first.body));
+  const firstId = first.body.orderId as string;
+  await release(firstId);
+  const refused = await pay(u, firstId);
+  assert.equal([refused.status, refused.body.error?.code], [409, 'order_expired'], JSON.stringify(refused.body));
+  assert.is((await order(u, firstId)).status, 'expired');
+  assert.equal(await charges(firstId), []);
+  assert.equal(await stock('SKU-00046'), { ...(await stock('SKU-00046')), onHand: 5, reserved: 0, available: 5 });
+  let page = await me(u);
+  assert.is(page.rewardPoints, 100);
+  assert.ok(page.coupons.some((c: { code: string }) => c.code === 'WELCOME10'));
+
+  // tok_timeout: the charge is recorded and its answer does not come, so the order waits in
+  // `charging`; when the answer is found (a retry, or the sweeper's resume) the commit after
+  // it is refused, and the sale is unwound: money, units, points and coupon back, ending failed.
+  const second = await checkout(u, { items: [{ sku: 'SKU-00046', qty: 2 }], couponCode: 'WELCOME10', usePoints: 20 });
+  assert.is(second.status, 201, JSON.stringify(second.body));
+  const id = second.body.orderId as string;
+  await release(id);
+  const paying = await call(s.url, 'POST', `/v1/orders/${id}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_timeout' } } });
+  assert.ok([409, 503].includes(paying.status), JSON.stringify(paying.body));
+  await eventually(async () => (await order(u, id)).status === 'failed', 20_000, 250);
   const view = await order(u, id);
-  assert.is(view.status, 'failed');
   assert.equal(view.timeline.map((t: { status: string }) => t.status).slice(-3), ['charging', 'refunding', 'failed']);
   const st = await stock('SKU-00046');
   assert.equal([st.onHand, st.reserved, st.available], [5, 0, 5]);
-  const [charge] = await s.sql<{ refunded_at: number | null }>('SELECT refunded_at FROM sim_charges WHERE order_id = ?', [id]);
+  const [charge] = await charges(id);
   assert.ok(charge!.refunded_at, 'the charge was refunded');
-  const page = await me(u);
+  page = await me(u);
   assert.is(page.rewardPoints, 100);
   assert.ok(page.coupons.some((c: { code: string }) => c.code === 'WELCOME10'));
 });

@@ -156,5 +156,16 @@ export async function releaseIds(inventory: InventoryApi, ids: { sku: string; id
   return results.every(Boolean);
 }
 
+/**
+ * Gives back an unpaid order's reservations, whatever their state: a held one is released,
+ * and one committed ahead of a payment that did not happen (saga.ts `payInOneWrite`) goes
+ * back on the shelf. Idempotent; an id never reserved is fine. True when all were answered.
+ */
+export async function restoreIds(inventory: InventoryApi, ids: { sku: string; id: string }[]): Promise<boolean> {
+  const results = await Promise.all(ids.map(({ sku, id }) =>
+    inventory.restore(sku, id, { deadlineMs: 10_000 }).then(() => true, (err: unknown) => err instanceof RejectedError)));
+  return results.every(Boolean);
+}
+
 /** Every reservation of an order's lines. */
 export const partIds = (lines: OrderLine[]) => lines.flatMap((line) => partsOf(line).map((p) => ({ sku: line.sku, id: p.reservationId })));

@@ -18,7 +18,7 @@ import type { CouponRepository } from '../../stores/mysql/coupons.ts';
 import type { WeightClass } from '../../stores/mysql/shipping.ts';
 import type { OrderSummary, StartMsg } from './messages.ts';
 import { orderEvent, type OrderEventKind } from './events.ts';
-import { releaseIds, partIds } from './reserve.ts';
+import { partIds, restoreIds } from './reserve.ts';
 import { startOrder } from './start.ts';
 
 export interface CheckoutDeps {
@@ -130,21 +130,24 @@ export class Saga {
    * leaves a `charging` order whose charge is repeated with the same key, never made afresh.
    */
   async pay(order: OrderRecord, token: string | undefined, now: number): Promise<OrderRecord> {
-    let settled: Promise<ChargeResult> | undefined;
-    if (order.status !== 'charging') {
-      if (token === undefined) return order;
-      const attempt = order.paymentAttempts + 1;
-      const t: Transition = {
-        status: 'charging', paymentKey: `${order.orderId}:${attempt}`, paymentToken: token, paymentAttempts: attempt, detail: `payment attempt ${attempt}`,
-      };
-      const inline = this.deps.payments.inline?.(this.chargeRequest(order, t.paymentKey!, token));
-      const moved = await this.moveWith(order, t, now, inline);
-      order = moved.order;
-      if (inline) settled = inline.settle(moved.outputs);
-    }
+    if (order.status === 'charging') return this.settle(order, this.deps.payments.charge(this.chargeRequest(order)));
+    if (token === undefined) return order;
+    const attempt = order.paymentAttempts + 1;
+    const t: Transition = {
+      status: 'charging', paymentKey: `${order.orderId}:${attempt}`, paymentToken: token, paymentAttempts: attempt, detail: `payment attempt ${attempt}`,
+    };
+    const inline = this.deps.payments.inline?.(this.chargeRequest(order, t.paymentKey!, token));
+    if (inline?.expected) return this.payInOneWrite(order, t, inline, inline.expected);
+    if (inline) return this.payInSteps(order, t, inline, now);
+    const moved = await this.move(order, t, now);
+    return this.settle(moved, this.deps.payments.charge(this.chargeRequest(moved)));
+  }
+
+  /** A `charging` order once its provider answers: declined, or paid with its stock. */
+  private async settle(order: OrderRecord, answer: Promise<ChargeResult>): Promise<OrderRecord> {
     let result;
     try {
-      result = await (settled ?? this.deps.payments.charge(this.chargeRequest(order)));
+      result = await answer;
     } catch (err) {
       if (err instanceof ProviderTimeoutError) {
         throw new ClusterError('payment_pending', 'the payment provider did not answer; retry (the same charge is repeated, never doubled)', { retryable: true });
@@ -158,6 +161,71 @@ export class Saga {
     return this.fulfil(order, result.paymentId);
   }
 
+  /**
+   * A charge whose outcome the provider knows up front (the simulator), in one write: the
+   * stock is committed first, then the move to `charging`, the charge and the move to its
+   * outcome commit together, and the order is never seen `charging`.
+   *
+   * The stock is committed first because a failure after it costs nothing: units committed
+   * for an order that then is not paid (the write failed, the node died, nobody retried)
+   * are its own units, taken from nobody, and its expiry or cancellation puts them back on
+   * the shelf (`restoreIds`, or the sweeper's `unpaidCommitted`). Paid first, a failure
+   * could sell a unit twice: a paid order whose commit had not happened yet, its hold
+   * running out meanwhile. A hold that ran out before the stock was committed charges
+   * nothing: the order expires. A predicted decline commits no stock.
+   */
+  private async payInOneWrite(order: OrderRecord, charging: Transition, inline: InlineCharge, expected: NonNullable<InlineCharge['expected']>): Promise<OrderRecord> {
+    const approved = expected.result.status === 'approved';
+    if (approved) {
+      const committed = await this.commitStock(order);
+      if (committed === 'hold_lost') return this.expire(order, Date.now());
+      if (this.deps.failpoint === 'after_stock') process.kill(process.pid, 'SIGKILL');
+    }
+    const now = Date.now();
+    const earned = rewardPointsFor(order.total);
+    const result = expected.result;
+    const outcome: Transition = result.status === 'approved'
+      ? {
+        status: 'paid', paymentId: result.paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`, rewardPoints: earned, pointsEarned: earned,
+        outbox: this.event('placed', order, now),
+      }
+      : { status: 'payment_declined', detail: `declined: ${result.reason}` };
+    let moved: { order: OrderRecord; outputs: PartOutputs };
+    try {
+      moved = await this.deps.orders.transitionTwice(order, charging, { statements: [...inline.statements, expected.confirm], outputs: inline.outputs }, outcome, now);
+    } catch (err) {
+      // The key had a charge recorded with another outcome (not a new attempt after all):
+      // nothing was written; pay the ordinary way, which reads that outcome and acts on it.
+      if ((err as { sqlMessage?: unknown }).sqlMessage !== 'charge_unexpected') throw err;
+      return this.payInSteps(order, charging, inline, now);
+    }
+    if (outcome.outbox) this.deps.onOutbox?.();
+    await this.deps.onChange?.(moved.order, Boolean(outcome.rewardPoints));
+    // The processor's network time, as for any charge. Its answer is the one `confirm` checked
+    // was recorded; the order is durable in that state whatever this says.
+    await inline.settle(moved.outputs).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'an expected charge outcome was not answered'));
+    if (!approved) return moved.order;
+    if (this.deps.failpoint === 'after_charge') process.kill(process.pid, 'SIGKILL');
+    await this.afterPaid(moved.order);
+    return moved.order;
+  }
+
+  /** The ordinary path: `charging` with the charge, the provider's answer, then its outcome. */
+  private async payInSteps(order: OrderRecord, charging: Transition, inline: InlineCharge, now: number): Promise<OrderRecord> {
+    const moved = await this.moveWith(order, charging, now, inline);
+    return this.settle(moved.order, inline.settle(moved.outputs));
+  }
+
+  /** Commits every reservation of the order: done, a hold that ran out, or a throw when unclear. */
+  private async commitStock(order: OrderRecord): Promise<'committed' | 'hold_lost'> {
+    const outcomes = await Promise.all(partIds(order.lines).map(({ sku, id }) =>
+      this.deps.inventory.commit(sku, id, { deadlineMs: 10_000 }).then(() => undefined, (err: unknown) => err)));
+    if (outcomes.some((e) => e instanceof RejectedError)) return 'hold_lost';
+    const unknown = outcomes.find((e) => e !== undefined);
+    if (unknown) throw unknown instanceof ClusterError ? unknown : new TimeoutError('committing the stock did not finish; retry');
+    return 'committed';
+  }
+
   /** The charge of `order` under `key` and `token` (by default the ones it records). */
   private chargeRequest(order: OrderRecord, key = order.paymentKey!, token = order.paymentToken!): ChargeRequest {
     return { idempotencyKey: key, orderId: order.orderId, amount: order.total, currency: order.currency, token };
@@ -165,18 +233,12 @@ export class Saga {
 
   /** Charged: commit every reservation, then record the order paid (with points and the event). */
   private async fulfil(order: OrderRecord, paymentId: string): Promise<OrderRecord> {
-    const { deps } = this;
-    const parts = partIds(order.lines);
-    const outcomes = await Promise.all(parts.map(({ sku, id }) =>
-      deps.inventory.commit(sku, id, { deadlineMs: 10_000 }).then(() => undefined, (err: unknown) => err)));
-    if (outcomes.some((e) => e instanceof RejectedError)) {
+    if ((await this.commitStock(order)) === 'hold_lost') {
       // A hold ran out before the charge could be completed: unwind (money back, units
       // back) as a refund that ends `failed`; a step that fails stays pending for the sweeper.
       const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now());
       return this.finishRefund(unwinding);
     }
-    const unknown = outcomes.find((e) => e !== undefined);
-    if (unknown) throw unknown instanceof ClusterError ? unknown : new TimeoutError('committing the stock did not finish; retry');
     const now = Date.now();
     const earned = rewardPointsFor(order.total);
     const paid = await this.move(order, {
@@ -185,13 +247,16 @@ export class Saga {
       // OrderPlaced is the event of a paid order (analytics counts it as revenue).
       outbox: this.event('placed', order, now),
     }, now);
-    if (order.source === 'cart') {
-      // After the order is durable; a failure here leaves lines in the cart, not a lost sale.
-      for (const line of order.lines) {
-        await deps.carts.remove(order.userId, line.sku).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove a purchased line from the cart'));
-      }
-    }
+    await this.afterPaid(paid);
     return paid;
+  }
+
+  /** A paid cart order's lines leave the cart: after the order is durable, so a failure here leaves lines in the cart, not a lost sale. */
+  private async afterPaid(order: OrderRecord): Promise<void> {
+    if (order.source !== 'cart') return;
+    for (const line of order.lines) {
+      await this.deps.carts.remove(order.userId, line.sku).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove a purchased line from the cart'));
+    }
   }
 
   /**
@@ -226,16 +291,22 @@ export class Saga {
     }, now);
   }
 
-  /** Stored first, released after: a crash in between leaves a closed order whose holds expire, never an open order holding nothing. */
+  /**
+   * Stored first, given back after: a crash in between leaves a closed order, never an open
+   * order holding nothing. Its held units expire with their hold; units committed ahead of a
+   * payment that did not happen are put back by the sweeper (`unpaidCommitted`). The other
+   * order would not be safe: a stale activation could put back units that the order's new
+   * owner had just committed for a payment it then recorded.
+   */
   async cancel(order: OrderRecord, now: number): Promise<OrderRecord> {
     const next = await this.move(order, { status: 'cancelled', detail: 'cancelled by the customer', ...giveBack(order), outbox: this.event('cancelled', order, now) }, now);
-    await releaseIds(this.deps.inventory, partIds(order.lines));
+    await restoreIds(this.deps.inventory, partIds(order.lines));
     return next;
   }
 
   async expire(order: OrderRecord, now: number): Promise<OrderRecord> {
     const next = await this.move(order, { status: 'expired', detail: 'not paid in time; stock released', ...giveBack(order), outbox: this.event('expired', order, now) }, now);
-    await releaseIds(this.deps.inventory, partIds(order.lines));
+    await restoreIds(this.deps.inventory, partIds(order.lines));
     return next;
   }
 }

@@ -2,14 +2,14 @@
 // expired (stock released), payments left in progress (a node died between charge and
 // commit, or the provider went silent) are resumed with their stored key, refunds left
 // in progress (a node died mid-refund, a restore failed) are finished, and reservations no
-// open order will use (a release lost to a database restart, an order never recorded) are
-// released.
+// open order will use (a release lost to a database restart, an order never recorded, stock
+// committed for a payment that did not happen) are given back.
 import type { Logger } from 'pino';
 import { periodicSingleton, type ClusterClient, type Singleton } from '../../cluster/index.ts';
 import type { OrderRepository } from '../../stores/mysql/orders.ts';
 import type { InventoryApi } from '../inventory/index.ts';
 import { checkoutType } from './messages.ts';
-import { releaseIds } from './reserve.ts';
+import { restoreIds } from './reserve.ts';
 
 export interface CheckoutSweeperDeps {
   orders: OrderRepository;
@@ -25,23 +25,37 @@ export interface CheckoutSweeperDeps {
 }
 
 /**
- * Reservations of a closed order are released here (nothing can reopen it). Those of an
+ * How far back the sweeper looks for orders that closed unpaid with committed stock. Their
+ * expiry or cancellation puts the stock back right after the order closes; only a crash or
+ * an outage in between leaves it, and the sweeper runs every few seconds.
+ */
+const unpaidCommittedWindowMs = 15 * 60_000;
+
+/**
+ * Reservations of a closed order are given back here (nothing can reopen it): held ones
+ * released, committed ones (stock committed ahead of a payment that did not happen) put
+ * back on the shelf. Those of an
  * order never recorded go through the order's own entity, which runs them after any
  * checkout of that id still at work and does nothing if it recorded the order after all,
  * so no age is too short to be safe; the age only spares the entity needless asks.
  */
 async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, now: number): Promise<number> {
+  const committed = await deps.orders.unpaidCommitted(now - unpaidCommittedWindowMs, 100);
+  if (committed.length > 0) {
+    deps.log.info({ reservations: committed.length, orders: [...new Set(committed.map((r) => r.owner))].slice(0, 10) }, 'putting back stock committed for orders that closed unpaid');
+    await restoreIds(inventory, committed);
+  }
   const loose = await deps.orders.looseReservations(now - (deps.unrecordedAfterMs ?? 15_000), 100);
-  if (loose.length === 0) return 0;
+  if (loose.length === 0) return committed.length;
   deps.log.info({ reservations: loose.length, orders: [...new Set(loose.map((r) => r.owner))].slice(0, 10) }, 'releasing reservations no open order holds');
-  await releaseIds(inventory, loose.filter((r) => r.recorded));
+  await restoreIds(inventory, loose.filter((r) => r.recorded));
   const unrecorded = new Map<string, { sku: string; id: string }[]>();
   for (const r of loose) if (!r.recorded) unrecorded.set(r.owner, [...(unrecorded.get(r.owner) ?? []), { sku: r.sku, id: r.id }]);
   await Promise.all([...unrecorded].map(([orderId, reservations]) =>
     deps.client.ask(checkoutType, orderId, { op: 'abandon', reservations }, { idempotent: true, deadlineMs: 15_000 }).catch((err: unknown) => {
       deps.log.warn({ err: String(err), orderId }, 'releasing an unrecorded order\'s reservations failed; next round retries');
     })));
-  return loose.length;
+  return committed.length + loose.length;
 }
 
 export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {

@@ -35,6 +35,15 @@ export interface InlineCharge {
   outputs: string[];
   /** The charge's outcome from those values, after the transaction committed (may throw ProviderTimeoutError as `charge` does). */
   settle(out: PartOutputs): Promise<ChargeResult>;
+  /**
+   * The outcome these statements record and `settle` will answer, when the provider knows it
+   * before they run (the simulator decides a new attempt up front), with a statement that
+   * fails the transaction (`charge_unexpected`) unless the recorded outcome is that one.
+   * With it, checkout records the order's next step (paid, or declined) in the same
+   * transaction as the charge, behind `confirm`. Absent when the answer is not known before
+   * (a processor that may go silent): the order waits in `charging` for it.
+   */
+  expected?: { result: ChargeResult; confirm: Statement };
 }
 
 export interface PaymentProvider {

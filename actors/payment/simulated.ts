@@ -2,7 +2,9 @@
 // (its own table, as a real processor keeps its own books), honours idempotency keys,
 // and has test tokens: tok_ok approves, tok_decline declines, tok_timeout records the
 // charge and then does not answer in time (a retry with the same key gets the outcome).
-// Any other token is approved unless the configured decline rate says otherwise.
+// Any other token is approved unless the configured decline rate says otherwise. It decides
+// a new charge before making it, so it can tell checkout the outcome up front (except for
+// tok_timeout), and checkout then records the charge and the order's outcome in one write.
 import type { Pool } from '../../stores/mysql/index.ts';
 import { DirectWriter, type Writer } from '../../stores/mysql/journal.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from './provider.ts';
@@ -14,6 +16,12 @@ export interface SimulatedOptions {
   declineRate: number;
   /** How long tok_timeout keeps the caller waiting before it fails. */
   timeoutMs: number;
+  /**
+   * Tell the caller each new charge's outcome before it is made (InlineCharge.expected),
+   * so checkout records it with the order's outcome in one write. Default true; false
+   * makes the simulator answer only after the charge, as a real processor does.
+   */
+  outcomeUpFront?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -46,6 +54,17 @@ export class SimulatedCardProcessor implements PaymentProvider {
         { sql: 'SELECT outcome, reason INTO @out_outcome, @out_reason FROM sim_charges WHERE idempotency_key = ?;', params: [req.idempotencyKey] },
       ],
       outputs: ['inserted', 'outcome', 'reason'],
+      // Known up front, except for tok_timeout, whose answer does not come. A key already used
+      // keeps its first outcome, which `confirm` checks is the one expected here.
+      ...(req.token === 'tok_timeout' || this.opts.outcomeUpFront === false ? {} : {
+        expected: {
+          result: declined ? { status: 'declined', reason: 'card_declined' } : { status: 'approved', paymentId: req.idempotencyKey },
+          confirm: {
+            sql: "IF @out_outcome IS NULL OR @out_outcome <> ? THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'charge_unexpected'; END IF;",
+            params: [declined ? 'declined' : 'approved'],
+          },
+        },
+      }),
       settle: async (out) => {
         // The processor's own network time, as a round trip to a real one would add.
         if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);

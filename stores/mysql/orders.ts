@@ -321,71 +321,46 @@ export class OrderRepository {
    * the charge with the move to `charging`, one part instead of two.
    */
   async transitionWith(o: OrderRecord, t: Transition, now: number, also?: { statements: Statement[]; outputs: string[] }): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
-    const next: OrderRecord = {
-      ...o,
-      status: t.status,
-      version: o.version + 1,
-      paymentKey: t.paymentKey === undefined ? o.paymentKey : t.paymentKey,
-      paymentToken: t.paymentToken === undefined ? o.paymentToken : t.paymentToken,
-      paymentAttempts: t.paymentAttempts ?? o.paymentAttempts,
-      paymentId: t.paymentId === undefined ? o.paymentId : t.paymentId,
-      paidAt: t.paidAt ?? o.paidAt,
-      updatedAt: now,
-      pointsEarned: t.pointsEarned ?? o.pointsEarned,
-      carrier: t.carrier ?? o.carrier,
-      trackingNumber: t.trackingNumber ?? o.trackingNumber,
-      shippedAt: t.shippedAt ?? o.shippedAt,
-      deliveredAt: t.deliveredAt ?? o.deliveredAt,
-      refundTarget: t.refundTarget === undefined ? o.refundTarget : t.refundTarget,
-      refundedAt: t.refundedAt ?? o.refundedAt,
-    };
     const fence = this.guarded();
-    const statements = [
-      ...fence.statements,
-      `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
-         paid_at = ?, updated_at = ?, points_earned = ?, carrier = ?, tracking_number = ?, shipped_at = ?, delivered_at = ?,
-         refund_target = ?, refunded_at = ? WHERE order_id = ? AND version = ?;`,
-      "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
-      'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
-    ];
-    const params: unknown[] = [...fence.params, next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
-      next.pointsEarned, next.carrier, next.trackingNumber, next.shippedAt, next.deliveredAt, next.refundTarget, next.refundedAt, o.orderId, o.version,
-      o.orderId, next.version, now, t.status, t.detail ?? ''];
-    if (t.rewardPoints) {
-      statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
-      params.push(t.rewardPoints, o.userId);
-    }
-    if (t.takePoints) {
-      statements.push('UPDATE users SET reward_points = GREATEST(0, reward_points - ?) WHERE user_id = ?;');
-      params.push(t.takePoints, o.userId);
-    }
-    if (t.freeCoupon && o.couponKind === 'promo') {
-      statements.push(
-        'DELETE FROM coupon_redemptions WHERE code = ? AND user_id = ? AND order_id = ?;',
-        'IF ROW_COUNT() = 1 THEN UPDATE promo_coupons SET redeemed = redeemed - 1 WHERE code = ? AND redeemed > 0; END IF;',
-      );
-      params.push(t.freeCoupon, o.userId, o.orderId, t.freeCoupon);
-    } else if (t.freeCoupon) {
-      statements.push('UPDATE coupons SET used_at = NULL WHERE user_id = ? AND code = ?;');
-      params.push(o.userId, t.freeCoupon);
-    }
-    if (t.outbox) {
-      statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');
-      params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
-    }
+    const { next, statements, params } = transitionStatements(o, t, now);
     for (const st of also?.statements ?? []) {
       statements.push(st.sql);
       params.push(...(st.params ?? []));
     }
-    let outputs: PartOutputs;
+    const outputs = await this.commitTransition(o, [...fence.statements, ...statements], [...fence.params, ...params], also?.outputs);
+    return { order: next, outputs };
+  }
+
+  /**
+   * Two transitions in one transaction, with `between` committed after the first: a charge
+   * whose outcome is known up front is recorded with the move to `charging` and the move
+   * to its outcome (paid, or declined), each with its timeline entry, so the order is never
+   * seen `charging` and costs one write instead of two. Throws FencedWriteError if the row moved.
+   */
+  async transitionTwice(o: OrderRecord, first: Transition, between: { statements: Statement[]; outputs: string[] }, second: Transition, now: number): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
+    const fence = this.guarded();
+    const a = transitionStatements(o, first, now);
+    const b = transitionStatements(a.next, second, now);
+    const statements = [...fence.statements, ...a.statements];
+    const params = [...fence.params, ...a.params];
+    for (const st of between.statements) {
+      statements.push(st.sql);
+      params.push(...(st.params ?? []));
+    }
+    statements.push(...b.statements);
+    params.push(...b.params);
+    const outputs = await this.commitTransition(o, statements, params, between.outputs);
+    return { order: b.next, outputs };
+  }
+
+  private async commitTransition(o: OrderRecord, statements: string[], params: unknown[], outputs: string[] | undefined): Promise<PartOutputs> {
     try {
-      outputs = await this.commit(statements, params, `order ${o.orderId}`, also?.outputs);
+      return await this.commit(statements, params, `order ${o.orderId}`, outputs);
     } catch (err) {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
       throw err;
     }
-    return { order: next, outputs };
   }
 
   /** A user's orders, newest first, after the cursor (created_at, order_id) if given. */
@@ -428,6 +403,27 @@ export class OrderRepository {
     return (rows as Row[]).map((r) => ({ sku: String(r.sku), id: String(r.reservation_id), owner: String(r.owner), recorded: Number(r.recorded) === 1 }));
   }
 
+  /**
+   * Reservations committed for orders that closed unpaid (`expired`, `cancelled`) since
+   * `closedSince`: stock committed ahead of a payment that did not happen, whose return to
+   * the shelf was lost (saga.ts `payInOneWrite`: the order closed, then its restore did not
+   * reach the inventory). Found from the recently closed orders (index orders_stuck) and
+   * their lines' reservation ids, so the query reads what closed lately, not every sale.
+   */
+  async unpaidCommitted(closedSince: number, limit: number): Promise<{ sku: string; id: string; owner: string }[]> {
+    const [rows] = await this.pool.query(
+      `SELECT jt.sku, r.reservation_id, o.order_id AS owner
+         FROM orders o
+         JOIN JSON_TABLE(o.lines_json, '$[*]' COLUMNS (sku VARCHAR(128) PATH '$.sku', first_id VARCHAR(128) PATH '$.reservationId',
+                NESTED PATH '$.parts[*]' COLUMNS (part_id VARCHAR(128) PATH '$.reservationId'))) jt
+         JOIN reservations r ON r.sku = jt.sku AND r.reservation_id = COALESCE(jt.part_id, jt.first_id)
+        WHERE o.status IN ('expired', 'cancelled') AND o.updated_at >= ? AND r.status = 'committed'
+        LIMIT ?`,
+      [closedSince, limit],
+    );
+    return (rows as Row[]).map((r) => ({ sku: String(r.sku), id: String(r.reservation_id), owner: String(r.owner) }));
+  }
+
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
   async stuckCharging(olderThan: number, limit: number): Promise<string[]> {
     const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'charging' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
@@ -439,4 +435,62 @@ export class OrderRepository {
     const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'refunding' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
     return (rows as Row[]).map((r) => String(r.order_id));
   }
+}
+
+/**
+ * The statements of one transition of `o` (its row from `o.version` to the next, its
+ * timeline entry, and what the transition gives or takes along), without the fence.
+ */
+function transitionStatements(o: OrderRecord, t: Transition, now: number): { next: OrderRecord; statements: string[]; params: unknown[] } {
+  const next: OrderRecord = {
+    ...o,
+    status: t.status,
+    version: o.version + 1,
+    paymentKey: t.paymentKey === undefined ? o.paymentKey : t.paymentKey,
+    paymentToken: t.paymentToken === undefined ? o.paymentToken : t.paymentToken,
+    paymentAttempts: t.paymentAttempts ?? o.paymentAttempts,
+    paymentId: t.paymentId === undefined ? o.paymentId : t.paymentId,
+    paidAt: t.paidAt ?? o.paidAt,
+    updatedAt: now,
+    pointsEarned: t.pointsEarned ?? o.pointsEarned,
+    carrier: t.carrier ?? o.carrier,
+    trackingNumber: t.trackingNumber ?? o.trackingNumber,
+    shippedAt: t.shippedAt ?? o.shippedAt,
+    deliveredAt: t.deliveredAt ?? o.deliveredAt,
+    refundTarget: t.refundTarget === undefined ? o.refundTarget : t.refundTarget,
+    refundedAt: t.refundedAt ?? o.refundedAt,
+  };
+  const statements = [
+    `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
+       paid_at = ?, updated_at = ?, points_earned = ?, carrier = ?, tracking_number = ?, shipped_at = ?, delivered_at = ?,
+       refund_target = ?, refunded_at = ? WHERE order_id = ? AND version = ?;`,
+    "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
+    'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
+  ];
+  const params: unknown[] = [next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
+    next.pointsEarned, next.carrier, next.trackingNumber, next.shippedAt, next.deliveredAt, next.refundTarget, next.refundedAt, o.orderId, o.version,
+    o.orderId, next.version, now, t.status, t.detail ?? ''];
+  if (t.rewardPoints) {
+    statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
+    params.push(t.rewardPoints, o.userId);
+  }
+  if (t.takePoints) {
+    statements.push('UPDATE users SET reward_points = GREATEST(0, reward_points - ?) WHERE user_id = ?;');
+    params.push(t.takePoints, o.userId);
+  }
+  if (t.freeCoupon && o.couponKind === 'promo') {
+    statements.push(
+      'DELETE FROM coupon_redemptions WHERE code = ? AND user_id = ? AND order_id = ?;',
+      'IF ROW_COUNT() = 1 THEN UPDATE promo_coupons SET redeemed = redeemed - 1 WHERE code = ? AND redeemed > 0; END IF;',
+    );
+    params.push(t.freeCoupon, o.userId, o.orderId, t.freeCoupon);
+  } else if (t.freeCoupon) {
+    statements.push('UPDATE coupons SET used_at = NULL WHERE user_id = ? AND code = ?;');
+    params.push(o.userId, t.freeCoupon);
+  }
+  if (t.outbox) {
+    statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');
+    params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
+  }
+  return { next, statements, params };
 }
