@@ -10,6 +10,7 @@ import { InventoryApi } from '../actors/inventory/index.ts';
 import { CheckoutApi, newOrderId } from '../actors/checkout/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { createPool } from '../stores/mysql/index.ts';
+import { newOrder } from './support/orders.ts';
 
 let s: Stack;
 type User = Awaited<ReturnType<typeof signup>>;
@@ -138,14 +139,11 @@ test('a minted order id another activation claimed first: the checkout claims it
     const reservationId = `${resent}:SKU-00016`;
     assert.is((await inventory.reserve('SKU-00016', { reservationId, qty: 3, ttlMs: 600_000, owner: resent })).status, 'reserved');
     const now = Date.now();
-    await new OrderRepository(pool).claimingOnCreate(resent).create({
-      orderId: resent, userId: u.userId, status: 'pending_payment', version: 1, source: 'items',
+    await new OrderRepository(pool).claimingOnCreate(resent).create(newOrder({
+      orderId: resent, userId: u.userId,
       lines: [{ sku: 'SKU-00016', qty: 3, price: 1000, title: 't', reservationId, warehouseId: 'wh-east', parts: [{ reservationId, warehouseId: 'wh-east', qty: 3 }] }],
-      currency: 'USD', subtotal: 3000, discount: 0, total: 3457, couponCode: null, address: null, reservedUntil: now + 600_000,
-      paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null, createdAt: now, paidAt: null, updatedAt: now,
-      shipping: 457, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
-      shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
-    }, 'recorded by the first attempt');
+      subtotal: 3000, total: 3457, shipping: 457, reservedUntil: now + 600_000, createdAt: now, updatedAt: now,
+    }), 'recorded by the first attempt');
     const answered = await checkouts.start(resent, { userId: u.userId, items: [{ sku: 'SKU-00016', qty: 3 }], fresh: true });
     assert.equal([answered.orderId, answered.total], [resent, 3457]);
     assert.is(await epochOf(resent), 2);

@@ -10,9 +10,10 @@ import { createPool, type Pool } from '../stores/mysql/index.ts';
 import { InventoryRepository, type InventoryBatch } from '../stores/mysql/inventory.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
-import { OrderRepository, type OrderRecord } from '../stores/mysql/orders.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
 import { FencedWriteError } from '../stores/mysql/writes.ts';
 import { eventually, freshEnv, testLog, type TestEnv } from './support/harness.ts';
+import { newOrder } from './support/orders.ts';
 
 let env: TestEnv;
 let pool: Pool;
@@ -197,13 +198,7 @@ test('carts, sessions and orders: a write under an epoch that was taken fails fe
 
   const orders = new OrderRepository(pool);
   const o1 = orders.fencedBy(await orders.claim('o-fence'));
-  const order: OrderRecord = {
-    orderId: 'o-fence', userId: 'u-fence', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 0,
-    discount: 0, total: 0, couponCode: null, address: null, reservedUntil: 0, paymentKey: null, paymentToken: null, paymentAttempts: 0,
-    paymentId: null, createdAt: 1, paidAt: null, updatedAt: 1,
-    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
-    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
-  };
+  const order = newOrder({ orderId: 'o-fence', userId: 'u-fence' });
   await o1.create(order, 'created');
   const o2 = orders.fencedBy(await orders.claim('o-fence'));
   const fenced = await o1.transition(order, { status: 'cancelled' }, 2).then(() => undefined, (e: unknown) => e);
@@ -215,13 +210,7 @@ test('carts, sessions and orders: a write under an epoch that was taken fails fe
 
 test('an order claimed by the write that creates it: one creator wins, a later claim fences it, a claimed id cannot be created so', async () => {
   const orders = new OrderRepository(pool);
-  const order = (orderId: string): OrderRecord => ({
-    orderId, userId: 'u-first', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 0,
-    discount: 0, total: 0, couponCode: null, address: null, reservedUntil: 0, paymentKey: null, paymentToken: null, paymentAttempts: 0,
-    paymentId: null, createdAt: 1, paidAt: null, updatedAt: 1,
-    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
-    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
-  });
+  const order = (orderId: string) => newOrder({ orderId, userId: 'u-first' });
   const epochOf = async (id: string) => (await one<{ epoch: number } | undefined>("SELECT epoch FROM entity_epochs WHERE entity_type = 'checkout' AND entity_id = ?", [id]))?.epoch;
 
   // Two activations race to create one minted id: exactly one commits, with epoch 1.

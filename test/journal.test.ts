@@ -5,11 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Journal } from '../stores/mysql/index.ts';
 import { CartRepository, type CartWrite } from '../stores/mysql/carts.ts';
-import { OrderRepository, type OrderRecord } from '../stores/mysql/orders.ts';
+import { OrderRepository } from '../stores/mysql/orders.ts';
 import { SimulatedCardProcessor } from '../actors/payment/index.ts';
 import { claimEpoch } from '../stores/mysql/epochs.ts';
 import { FencedWriteError } from '../stores/mysql/writes.ts';
 import { freshDatabase } from './support/harness.ts';
+import { newOrder } from './support/orders.ts';
 
 const db = freshDatabase(test, 'journal');
 
@@ -68,13 +69,8 @@ test('orders of many entities in one batch, one of them fenced; a part can read 
   const fences = await Promise.all(ids.map((id) => orders.claim(id)));
   await orders.claim('o-j3'); // taken over
   const now = Date.now();
-  const outcomes = await Promise.allSettled(ids.map((orderId, i) => orders.fencedBy(fences[i]!).create({
-    orderId, userId: 'u-j', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 100, discount: 0, total: 100,
-    couponCode: null, address: null, reservedUntil: now + 60_000, paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null,
-    createdAt: now, paidAt: null, updatedAt: now,
-    shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null, carrier: null, trackingNumber: null,
-    shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
-  }, 'created')));
+  const outcomes = await Promise.allSettled(ids.map((orderId, i) => orders.fencedBy(fences[i]!).create(
+    newOrder({ orderId, userId: 'u-j', subtotal: 100, total: 100, reservedUntil: now + 60_000, createdAt: now, updatedAt: now }), 'created')));
   assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
   assert.instance((outcomes[2] as PromiseRejectedResult).reason, FencedWriteError);
   const [rows] = await db.pool.query("SELECT order_id FROM orders WHERE user_id = 'u-j' ORDER BY order_id");
@@ -91,12 +87,7 @@ test('the simulator\'s charge rides in the order\'s move to charging: recorded t
   const orders = new OrderRepository(db.pool, undefined, journal);
   const processor = new SimulatedCardProcessor(db.pool, { latencyMs: 0, declineRate: 0, timeoutMs: 100 }, journal);
   const now = Date.now();
-  const order = (orderId: string): OrderRecord => ({
-    orderId, userId: 'u-c', status: 'pending_payment', version: 1, source: 'items', lines: [], currency: 'USD', subtotal: 500, discount: 0, total: 500,
-    couponCode: null, address: null, reservedUntil: now + 60_000, paymentKey: null, paymentToken: null, paymentAttempts: 0, paymentId: null,
-    createdAt: now, paidAt: null, updatedAt: now, shipping: 0, pointsUsed: 0, pointsEarned: 0, couponKind: null, deliveryDays: null,
-    carrier: null, trackingNumber: null, shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,
-  });
+  const order = (orderId: string) => newOrder({ orderId, userId: 'u-c', subtotal: 500, total: 500, reservedUntil: now + 60_000, createdAt: now, updatedAt: now });
   const [fa, fb] = await Promise.all(['o-c1', 'o-c2'].map((id) => orders.claim(id)));
   await orders.fencedBy(fa!).create(order('o-c1'), 'created');
   await orders.fencedBy(fb!).create(order('o-c2'), 'created');
