@@ -125,9 +125,11 @@ export class Saga {
 
   /**
    * Charges the order: a new attempt, or the one in progress again with its own key. A
-   * provider that can (the simulator) records a new attempt's charge in the same write as
-   * the move to `charging`; any other is called after that write, so a crash in between
-   * leaves a `charging` order whose charge is repeated with the same key, never made afresh.
+   * provider that knows a new attempt's outcome up front (the simulator) is paid in one
+   * write after the stock commit (`payInOneWrite`). One whose books share this database
+   * records the charge in the same write as the move to `charging`; any other is called
+   * after that write. Either way a crash before the answer leaves a `charging` order whose
+   * charge is repeated with the same key, never made afresh.
    */
   async pay(order: OrderRecord, token: string | undefined, now: number): Promise<OrderRecord> {
     if (order.status === 'charging') return this.settle(order, this.deps.payments.charge(this.chargeRequest(order)));
