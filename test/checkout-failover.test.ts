@@ -122,7 +122,8 @@ test('a minted order id another activation claimed first: the checkout claims it
     const inventory = new InventoryApi(client);
     const epochOf = async (id: string) => (await s.sql<{ epoch: number }>("SELECT epoch FROM entity_epochs WHERE entity_type = 'checkout' AND entity_id = ?", [id]))[0]?.epoch;
 
-    // Claimed, nothing recorded (an abandon's activation, say): the order is placed, under the next epoch.
+    // Claimed, nothing recorded (an abandon's activation, say): the entity claims properly and
+    // asks for a resend, which it then places under the next epoch (the client resends it).
     const claimed = newOrderId();
     await new OrderRepository(pool).claim(claimed);
     const placed = await checkouts.start(claimed, { userId: u.userId, items: [{ sku: 'SKU-00016', qty: 2 }], fresh: true });

@@ -123,11 +123,15 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
     } catch (err) {
       if (!(err instanceof FencedWriteError) || saga.deps.orders.holdsFence) throw err;
       // The minted id was claimed by another activation first: the same checkout resent
-      // by the gateway, whose first attempt reached another node or is still at work. So
-      // claim it the ordinary way and run the step again against what is stored: the
-      // first attempt's order is answered, or, if it recorded none, the order is placed
-      // now (reservations are idempotent by id, so its stock is held once).
-      return step(state, await claimAndLoad(state, ctx), msg, ctx.id);
+      // by the gateway, whose first attempt reached another node or is still at work, or
+      // the sweeper's abandon of what this attempt reserved. So claim it the ordinary way
+      // and read: an order recorded by the first attempt is the answer. Without one, this
+      // node does not place it: it may have been paused past its lease, with the owner
+      // releasing these very reservations. The resend is routed to the owner, behind
+      // whatever that owner is doing with the order.
+      const claimed = await claimAndLoad(state, ctx);
+      if (!state.order) throw new UnavailableError(`order ${ctx.id} was taken up elsewhere; retry`);
+      return step(state, claimed, msg, ctx.id);
     } finally {
       // A checkout that did not create its order (refused, failed, or it answered an order
       // another activation recorded) holds no epoch: what it knows of the order was read
