@@ -247,4 +247,21 @@ test('kill -9 between the stock commit and the payment\'s write: the resent pay 
   assert.is(await charges(left.body.orderId), 0);
 });
 
+test('a refund days after the payment puts the units back, though the SKU\'s entity no longer holds that reservation', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00023', 5);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00023', qty: 2 }] });
+  assert.is((await pay(u, order.body.orderId, 'tok_ok')).status, 200);
+  assert.equal(await stock('SKU-00023'), { ...(await stock('SKU-00023')), onHand: 3, reserved: 0, available: 3 });
+  // Two days pass: the SKU's entity keeps finished reservations for a day (the dedup
+  // window), so a fresh activation no longer loads this one.
+  await s.sql('UPDATE reservations SET updated_at = NOW(3) - INTERVAL 2 DAY WHERE owner = ?', [order.body.orderId]);
+  await nodes.get('n5')!.kill('SIGTERM');
+  nodes.delete('n5');
+  await startNode('n6');
+  const refunded = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/refund`, { token: u.token });
+  assert.equal([refunded.status, refunded.body.status], [200, 'refunded'], JSON.stringify(refunded.body));
+  assert.equal(await stock('SKU-00023'), { ...(await stock('SKU-00023')), onHand: 5, reserved: 0, available: 5 });
+});
+
 test.run();

@@ -67,6 +67,25 @@ export class InventoryEntity {
     }
   }
 
+  /**
+   * Whether `msg` names a reservation this model does not hold. Finished reservations are
+   * kept (and loaded) for the dedup window only, while a refund or a return may restore
+   * units committed days before: the row is read back first (`recall`).
+   */
+  needsRecall(msg: InventoryMsg): msg is InventoryMsg & { reservationId: string } {
+    return (msg.op === 'restore' || msg.op === 'commit' || msg.op === 'release') && !this.model.reservations.has(msg.reservationId);
+  }
+
+  /** Brings a finished reservation back from the store, if it exists (see `needsRecall`). */
+  async recall(reservationId: string): Promise<void> {
+    const r = await this.deps.repo.findReservation(this.model.sku, reservationId);
+    // Only this entity writes its reservations, so the row cannot have moved meanwhile; an
+    // active one would have been loaded, so a row found here is a finished one.
+    if (!r || this.model.reservations.has(reservationId) || r.status === 'active') return;
+    const { updatedAt: _, ...rest } = r;
+    loadReservation(this.model, { ...rest, finishedAt: this.now() });
+  }
+
   /** Resolves when everything decided so far is committed and answered. */
   settled(): Promise<void> {
     return this.pipeline.idle();
@@ -183,8 +202,18 @@ export function inventoryEntity(deps: InventoryDeps): EntityDefinition<Inventory
     decode: decodeInventoryMsg,
     activate: (sku, ctx) => activate(sku, deps, ctx),
     receive(entity, msg, reply) {
-      entity.receive(msg, reply);
-      return entity;
+      if (!entity.needsRecall(msg)) {
+        entity.receive(msg, reply);
+        return entity;
+      }
+      // Rare (an old reservation): the mailbox waits for one read, so the order of messages holds.
+      return entity.recall(msg.reservationId).then(() => {
+        entity.receive(msg, reply);
+        return entity;
+      }, (err: unknown) => {
+        reply.fail(new UnavailableError(`inventory ${entity.model.sku}: reservation ${msg.reservationId} could not be read; retry`, { cause: err }));
+        return entity;
+      });
     },
     deactivate: (entity) => entity.settled(),
   };

@@ -109,17 +109,23 @@ export class InventoryRepository {
       onHand: head ? Number(head.on_hand) : 0,
       reserved: head ? Number(head.reserved) : 0,
       stock: (sets[2] ?? []).map((r) => ({ warehouseId: String(r.warehouse_id), onHand: Number(r.on_hand), reserved: Number(r.reserved) })),
-      reservations: (sets[3] ?? []).map((r) => ({
-        id: String(r.reservation_id),
-        warehouseId: String(r.warehouse_id),
-        qty: Number(r.qty),
-        owner: r.owner === null ? null : String(r.owner),
-        status: r.status as StoredReservation['status'],
-        expiresAt: Number(r.expires_at),
-        updatedAt: (r.updated_at as Date).getTime(),
-      })),
+      reservations: (sets[3] ?? []).map(reservationOf),
       commands: (sets[4] ?? []).map((r) => String(r.command_id)),
     };
+  }
+
+  /**
+   * One reservation, however long ago it finished: `load` brings only the active ones and
+   * those finished within the dedup window, and a refund or a return of an order paid days
+   * ago must still find the units it committed.
+   */
+  async findReservation(sku: string, reservationId: string): Promise<StoredReservation | undefined> {
+    const [rows] = await this.pool.query(
+      'SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations WHERE sku = ? AND reservation_id = ?',
+      [sku, reservationId],
+    );
+    const row = (rows as Row[])[0];
+    return row ? reservationOf(row) : undefined;
   }
 
   /**
@@ -193,4 +199,16 @@ export class InventoryRepository {
     );
     return (rows as Row[]).map((r) => String(r.sku));
   }
+}
+
+function reservationOf(r: Row): StoredReservation {
+  return {
+    id: String(r.reservation_id),
+    warehouseId: String(r.warehouse_id),
+    qty: Number(r.qty),
+    owner: r.owner === null ? null : String(r.owner),
+    status: r.status as StoredReservation['status'],
+    expiresAt: Number(r.expires_at),
+    updatedAt: (r.updated_at as Date).getTime(),
+  };
 }
