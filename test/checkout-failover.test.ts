@@ -52,6 +52,8 @@ test('an unpaid order expires and a cancelled one is released: the stock comes b
   await eventually(async () => (await stock('SKU-00012')).available === 4, 8000, 200);
   const expired = await call(s.url, 'GET', `/v1/orders/${expiring.body.orderId}`, { token: u.token });
   assert.is(expired.body.status, 'expired');
+  // Its stock went back with the expiry: nothing is left marked for the sweeper.
+  assert.equal(await s.sql('SELECT stock_return_pending AS p FROM orders WHERE order_id = ?', [expiring.body.orderId]), [{ p: 0 }]);
   const late = await pay(u, expiring.body.orderId, 'tok_ok');
   assert.is(late.status, 409);
   assert.is(await charges(expiring.body.orderId), 0);
@@ -99,16 +101,18 @@ test('units committed for an order that then closed unpaid, their return lost, g
   const nc = await natsConnection();
   try {
     // The stock committed ahead of a payment that was never recorded, then the order
-    // expired and the node died before putting the units back.
+    // expired and the node died (or the inventory did not answer) before the units went back.
     const inventory = new InventoryApi(new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 5000, inFlightLimit: 100 }));
     assert.is((await inventory.commit('SKU-00015', `${o.body.orderId}:SKU-00015`)).status, 'committed');
   } finally {
     await nc.close();
   }
-  await s.sql("UPDATE orders SET status = 'expired', updated_at = ? WHERE order_id = ?", [Date.now(), o.body.orderId]);
+  // Closed two hours ago, its return marked pending (as the close does) and never finished.
+  await s.sql("UPDATE orders SET status = 'expired', stock_return_pending = 1, updated_at = ? WHERE order_id = ?", [Date.now() - 2 * 3_600_000, o.body.orderId]);
   assert.equal(await stock('SKU-00015'), { ...(await stock('SKU-00015')), onHand: 4, reserved: 0, available: 4 });
   await eventually(async () => (await stock('SKU-00015')).onHand === 6, 20_000, 250);
   assert.equal(await stock('SKU-00015'), { ...(await stock('SKU-00015')), onHand: 6, reserved: 0, available: 6 });
+  await eventually(async () => Number((await s.sql<{ p: number }>('SELECT stock_return_pending AS p FROM orders WHERE order_id = ?', [o.body.orderId]))[0]!.p) === 0, 5000, 100);
 });
 
 test('a minted order id another activation claimed first: the checkout claims it properly, answers the stored order or places it once', async () => {

@@ -171,7 +171,7 @@ export class Saga {
    * The stock is committed first because a failure after it costs nothing: units committed
    * for an order that then is not paid (the write failed, the node died, nobody retried)
    * are its own units, taken from nobody, and its expiry or cancellation puts them back on
-   * the shelf (`restoreIds`, or the sweeper's `unpaidCommitted`). Paid first, a failure
+   * the shelf (`returnStock`, finished by the sweeper if it is lost). Paid first, a failure
    * could sell a unit twice: a paid order whose commit had not happened yet, its hold
    * running out meanwhile. A hold that ran out before the stock was committed charges
    * nothing: the order expires. A predicted decline commits no stock.
@@ -296,19 +296,32 @@ export class Saga {
   /**
    * Stored first, given back after: a crash in between leaves a closed order, never an open
    * order holding nothing. Its held units expire with their hold; units committed ahead of a
-   * payment that did not happen are put back by the sweeper (`unpaidCommitted`). The other
+   * payment that did not happen go back on sale; the close marks the return as pending
+   * until it is done, so the sweeper finishes one that a crash cut short. The other
    * order would not be safe: a stale activation could put back units that the order's new
    * owner had just committed for a payment it then recorded.
    */
   async cancel(order: OrderRecord, now: number): Promise<OrderRecord> {
-    const next = await this.move(order, { status: 'cancelled', detail: 'cancelled by the customer', ...giveBack(order), outbox: this.event('cancelled', order, now) }, now);
-    await restoreIds(this.deps.inventory, partIds(order.lines));
+    const next = await this.move(order, { status: 'cancelled', detail: 'cancelled by the customer', ...giveBack(order), outbox: this.event('cancelled', order, now), stockReturn: true }, now);
+    await returnStock(this.deps, order);
     return next;
   }
 
   async expire(order: OrderRecord, now: number): Promise<OrderRecord> {
-    const next = await this.move(order, { status: 'expired', detail: 'not paid in time; stock released', ...giveBack(order), outbox: this.event('expired', order, now) }, now);
-    await restoreIds(this.deps.inventory, partIds(order.lines));
+    const next = await this.move(order, { status: 'expired', detail: 'not paid in time; stock released', ...giveBack(order), outbox: this.event('expired', order, now), stockReturn: true }, now);
+    await returnStock(this.deps, order);
     return next;
   }
+}
+
+/**
+ * Gives back every reservation of an order that closed unpaid (its close stored
+ * `stockReturn`), then clears the mark. Anything unanswered leaves the mark, and the
+ * sweeper (`pendingStockReturns`) runs this again, however much later.
+ */
+export async function returnStock(deps: Pick<CheckoutDeps, 'inventory' | 'orders'>, order: OrderRecord): Promise<boolean> {
+  if (!(await restoreIds(deps.inventory, partIds(order.lines)))) return false;
+  // The order is closed whatever happens here: a mark left set only costs the sweeper
+  // another round of restores, each a no-op by then.
+  return deps.orders.stockReturned(order.orderId).then(() => true, () => false);
 }

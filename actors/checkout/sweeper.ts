@@ -10,6 +10,7 @@ import type { OrderRepository } from '../../stores/mysql/orders.ts';
 import type { InventoryApi } from '../inventory/index.ts';
 import { checkoutType } from './messages.ts';
 import { restoreIds } from './reserve.ts';
+import { returnStock } from './saga.ts';
 
 export interface CheckoutSweeperDeps {
   orders: OrderRepository;
@@ -25,28 +26,24 @@ export interface CheckoutSweeperDeps {
 }
 
 /**
- * How far back the sweeper looks for orders that closed unpaid with committed stock. Their
- * expiry or cancellation puts the stock back right after the order closes; only a crash or
- * an outage in between leaves it, and the sweeper runs every few seconds.
- */
-const unpaidCommittedWindowMs = 15 * 60_000;
-
-/**
  * Reservations of a closed order are given back here (nothing can reopen it): held ones
  * released, committed ones (stock committed ahead of a payment that did not happen) put
- * back on the shelf. Those of an
+ * back on the shelf. Orders marked at their close are found by the mark, whenever that was;
+ * held reservations of older closed orders, by their own scan. Those of an
  * order never recorded go through the order's own entity, which runs them after any
  * checkout of that id still at work and does nothing if it recorded the order after all,
  * so no age is too short to be safe; the age only spares the entity needless asks.
  */
 async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, now: number): Promise<number> {
-  const committed = await deps.orders.unpaidCommitted(now - unpaidCommittedWindowMs, 100);
-  if (committed.length > 0) {
-    deps.log.info({ reservations: committed.length, orders: [...new Set(committed.map((r) => r.owner))].slice(0, 10) }, 'putting back stock committed for orders that closed unpaid');
-    await restoreIds(inventory, committed);
+  // Orders closed unpaid whose stock return a crash or an outage cut short (the entity
+  // gives it back right after the close; a few seconds' grace spares racing it).
+  const returns = await deps.orders.pendingStockReturns(now - 5000, 100);
+  if (returns.length > 0) {
+    deps.log.info({ orders: returns.slice(0, 10).map((o) => o.orderId), count: returns.length }, 'giving back the stock of orders that closed unpaid');
+    await Promise.all(returns.map((order) => returnStock({ inventory, orders: deps.orders }, order)));
   }
   const loose = await deps.orders.looseReservations(now - (deps.unrecordedAfterMs ?? 15_000), 100);
-  if (loose.length === 0) return committed.length;
+  if (loose.length === 0) return returns.length;
   deps.log.info({ reservations: loose.length, orders: [...new Set(loose.map((r) => r.owner))].slice(0, 10) }, 'releasing reservations no open order holds');
   await restoreIds(inventory, loose.filter((r) => r.recorded));
   const unrecorded = new Map<string, { sku: string; id: string }[]>();
@@ -55,7 +52,7 @@ async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, 
     deps.client.ask(checkoutType, orderId, { op: 'abandon', reservations }, { idempotent: true, deadlineMs: 15_000 }).catch((err: unknown) => {
       deps.log.warn({ err: String(err), orderId }, 'releasing an unrecorded order\'s reservations failed; next round retries');
     })));
-  return committed.length + loose.length;
+  return returns.length + loose.length;
 }
 
 export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {

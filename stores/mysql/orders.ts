@@ -102,6 +102,8 @@ export interface Transition {
   refundedAt?: number;
   /** An outbox row written in the same transaction (an ORDERS event). */
   outbox?: { subject: string; payload: unknown };
+  /** The order closes unpaid: its stock is to be given back (`pendingStockReturns` until `stockReturned`). */
+  stockReturn?: boolean;
 }
 
 /** Why a new order could not be recorded, decided inside its transaction. */
@@ -404,26 +406,21 @@ export class OrderRepository {
   }
 
   /**
-   * Reservations committed for orders that closed unpaid (`expired`, `cancelled`) since
-   * `closedSince`: stock committed ahead of a payment that did not happen, whose return to
-   * the shelf was lost (saga.ts `payInOneWrite`: the order closed, then its restore did not
-   * reach the inventory). Found from the recently closed orders (index orders_stuck) and
-   * their lines' reservation ids, so the query reads what closed lately, not every sale.
-   * STRAIGHT_JOIN keeps that order: with few reservations in its statistics, the optimizer
-   * started from every committed reservation instead.
+   * Orders closed unpaid whose stock was not confirmed given back yet (`stockReturn` on
+   * their close; cleared by `stockReturned`), oldest first: a return lost to a crash or an
+   * outage, for the sweeper to finish, however long ago the order closed.
    */
-  async unpaidCommitted(closedSince: number, limit: number): Promise<{ sku: string; id: string; owner: string }[]> {
+  async pendingStockReturns(closedBefore: number, limit: number): Promise<OrderRecord[]> {
     const [rows] = await this.pool.query(
-      `SELECT STRAIGHT_JOIN jt.sku, r.reservation_id, o.order_id AS owner
-         FROM orders o
-         JOIN JSON_TABLE(o.lines_json, '$[*]' COLUMNS (sku VARCHAR(128) PATH '$.sku', first_id VARCHAR(128) PATH '$.reservationId',
-                NESTED PATH '$.parts[*]' COLUMNS (part_id VARCHAR(128) PATH '$.reservationId'))) jt
-         JOIN reservations r ON r.sku = jt.sku AND r.reservation_id = COALESCE(jt.part_id, jt.first_id)
-        WHERE o.status IN ('expired', 'cancelled') AND o.updated_at >= ? AND r.status = 'committed'
-        LIMIT ?`,
-      [closedSince, limit],
+      'SELECT * FROM orders WHERE stock_return_pending = 1 AND updated_at <= ? ORDER BY updated_at LIMIT ?',
+      [closedBefore, limit],
     );
-    return (rows as Row[]).map((r) => ({ sku: String(r.sku), id: String(r.reservation_id), owner: String(r.owner) }));
+    return (rows as Row[]).map(fromRow);
+  }
+
+  /** Every reservation of a closed order was given back: nothing is left for the sweeper. */
+  async stockReturned(orderId: string): Promise<void> {
+    await this.pool.query('UPDATE orders SET stock_return_pending = 0 WHERE order_id = ?', [orderId]);
   }
 
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
@@ -493,6 +490,10 @@ function transitionStatements(o: OrderRecord, t: Transition, now: number): { nex
   if (t.outbox) {
     statements.push('INSERT INTO outbox (subject, payload) VALUES (?, ?);');
     params.push(t.outbox.subject, JSON.stringify(t.outbox.payload));
+  }
+  if (t.stockReturn) {
+    statements.push('UPDATE orders SET stock_return_pending = 1 WHERE order_id = ?;');
+    params.push(o.orderId);
   }
   return { next, statements, params };
 }
