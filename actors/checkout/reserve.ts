@@ -149,23 +149,25 @@ export function insufficientStock(skus: string[], soldOut: string[]): RejectedEr
   return new RejectedError('insufficient_stock', `not enough stock for ${skus.join(', ')}`, { data: { skus, soldOut } });
 }
 
-/** Releases reservations; idempotent, and an id never reserved is fine. True when every release was answered. */
-export async function releaseIds(inventory: InventoryApi, ids: { sku: string; id: string }[]): Promise<boolean> {
+/**
+ * Gives reservations back, each with one inventory op, and says whether every one was
+ * answered (a refusal counts: an id never reserved, or already in its final state).
+ * `release` frees held units and refuses committed ones, so it can never un-sell a unit:
+ * what a checkout that is still placing its order gives back. `restore` also puts units
+ * committed ahead of a payment that did not happen back on sale (saga.ts
+ * `payInOneWrite`): what an order closed unpaid gives back. Both are idempotent.
+ */
+async function giveBack(inventory: InventoryApi, ids: { sku: string; id: string }[], op: 'release' | 'restore'): Promise<boolean> {
   const results = await Promise.all(ids.map(({ sku, id }) =>
-    inventory.release(sku, id, { deadlineMs: 10_000 }).then(() => true, (err: unknown) => err instanceof RejectedError)));
+    inventory[op](sku, id, { deadlineMs: 10_000 }).then(() => true, (err: unknown) => err instanceof RejectedError)));
   return results.every(Boolean);
 }
 
-/**
- * Gives back an unpaid order's reservations, whatever their state: a held one is released,
- * and one committed ahead of a payment that did not happen (saga.ts `payInOneWrite`) goes
- * back on the shelf. Idempotent; an id never reserved is fine. True when all were answered.
- */
-export async function restoreIds(inventory: InventoryApi, ids: { sku: string; id: string }[]): Promise<boolean> {
-  const results = await Promise.all(ids.map(({ sku, id }) =>
-    inventory.restore(sku, id, { deadlineMs: 10_000 }).then(() => true, (err: unknown) => err instanceof RejectedError)));
-  return results.every(Boolean);
-}
+/** Releases held reservations (see `giveBack`). */
+export const releaseIds = (inventory: InventoryApi, ids: { sku: string; id: string }[]) => giveBack(inventory, ids, 'release');
+
+/** Gives back an unpaid, closed order's reservations, held or committed (see `giveBack`). */
+export const restoreIds = (inventory: InventoryApi, ids: { sku: string; id: string }[]) => giveBack(inventory, ids, 'restore');
 
 /** Every reservation of an order's lines. */
 export const partIds = (lines: OrderLine[]) => lines.flatMap((line) => partsOf(line).map((p) => ({ sku: line.sku, id: p.reservationId })));
