@@ -337,22 +337,26 @@ export class OrderRepository {
    * Two transitions in one transaction, with `between` committed after the first: a charge
    * whose outcome is known up front is recorded with the move to `charging` and the move
    * to its outcome (paid, or declined), each with its timeline entry, so the order is never
-   * seen `charging` and costs one write instead of two. Throws FencedWriteError if the row moved.
+   * seen `charging` and costs one write instead of two. The row itself is updated once,
+   * straight to the second state and two versions on. Throws FencedWriteError if the row moved.
    */
   async transitionTwice(o: OrderRecord, first: Transition, between: { statements: Statement[]; outputs: string[] }, second: Transition, now: number): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
     const fence = this.guarded();
-    const a = transitionStatements(o, first, now);
-    const b = transitionStatements(a.next, second, now);
-    const statements = [...fence.statements, ...a.statements];
-    const params = [...fence.params, ...a.params];
+    const mid = afterTransition(o, first, now);
+    const end = afterTransition(mid, second, now);
+    const move = moveRow(o, end, [{ seq: mid.version, t: first }, { seq: end.version, t: second }], now);
+    const firstAlong = alongWith(o, first);
+    const statements = [...fence.statements, ...move.statements, ...firstAlong.statements];
+    const params = [...fence.params, ...move.params, ...firstAlong.params];
     for (const st of between.statements) {
       statements.push(st.sql);
       params.push(...(st.params ?? []));
     }
-    statements.push(...b.statements);
-    params.push(...b.params);
+    const secondAlong = alongWith(mid, second);
+    statements.push(...secondAlong.statements);
+    params.push(...secondAlong.params);
     const outputs = await this.commitTransition(o, statements, params, between.outputs);
-    return { order: b.next, outputs };
+    return { order: end, outputs };
   }
 
   private async commitTransition(o: OrderRecord, statements: string[], params: unknown[], outputs: string[] | undefined): Promise<PartOutputs> {
@@ -441,7 +445,15 @@ export class OrderRepository {
  * timeline entry, and what the transition gives or takes along), without the fence.
  */
 function transitionStatements(o: OrderRecord, t: Transition, now: number): { next: OrderRecord; statements: string[]; params: unknown[] } {
-  const next: OrderRecord = {
+  const next = afterTransition(o, t, now);
+  const move = moveRow(o, next, [{ seq: next.version, t }], now);
+  const extra = alongWith(o, t);
+  return { next, statements: [...move.statements, ...extra.statements], params: [...move.params, ...extra.params] };
+}
+
+/** `o` as it is after `t`, one version on. */
+function afterTransition(o: OrderRecord, t: Transition, now: number): OrderRecord {
+  return {
     ...o,
     status: t.status,
     version: o.version + 1,
@@ -459,16 +471,31 @@ function transitionStatements(o: OrderRecord, t: Transition, now: number): { nex
     refundTarget: t.refundTarget === undefined ? o.refundTarget : t.refundTarget,
     refundedAt: t.refundedAt ?? o.refundedAt,
   };
+}
+
+/**
+ * The row's move from `from.version` straight to `to` (one UPDATE however many versions
+ * apart: each UPDATE of a status rewrites four secondary index entries), and one timeline
+ * entry per transition taken on the way.
+ */
+function moveRow(from: OrderRecord, to: OrderRecord, entries: { seq: number; t: Transition }[], now: number): { statements: string[]; params: unknown[] } {
   const statements = [
-    `UPDATE orders SET status = ?, version = version + 1, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
+    `UPDATE orders SET status = ?, version = ?, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
        paid_at = ?, updated_at = ?, points_earned = ?, carrier = ?, tracking_number = ?, shipped_at = ?, delivered_at = ?,
        refund_target = ?, refunded_at = ? WHERE order_id = ? AND version = ?;`,
     "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced'; END IF;",
-    'INSERT INTO order_events (order_id, seq, at, status, detail) VALUES (?, ?, ?, ?, ?);',
+    `INSERT INTO order_events (order_id, seq, at, status, detail) VALUES ${entries.map(() => '(?, ?, ?, ?, ?)').join(', ')};`,
   ];
-  const params: unknown[] = [next.status, next.paymentKey, next.paymentToken, next.paymentAttempts, next.paymentId, next.paidAt, now,
-    next.pointsEarned, next.carrier, next.trackingNumber, next.shippedAt, next.deliveredAt, next.refundTarget, next.refundedAt, o.orderId, o.version,
-    o.orderId, next.version, now, t.status, t.detail ?? ''];
+  const params: unknown[] = [to.status, to.version, to.paymentKey, to.paymentToken, to.paymentAttempts, to.paymentId, to.paidAt, now,
+    to.pointsEarned, to.carrier, to.trackingNumber, to.shippedAt, to.deliveredAt, to.refundTarget, to.refundedAt, from.orderId, from.version];
+  for (const { seq, t } of entries) params.push(from.orderId, seq, now, t.status, t.detail ?? '');
+  return { statements, params };
+}
+
+/** What transition `t` of `o` gives or takes along: points, a coupon, its event, its stock. */
+function alongWith(o: OrderRecord, t: Transition): { statements: string[]; params: unknown[] } {
+  const statements: string[] = [];
+  const params: unknown[] = [];
   if (t.rewardPoints) {
     statements.push('UPDATE users SET reward_points = reward_points + ? WHERE user_id = ?;');
     params.push(t.rewardPoints, o.userId);
@@ -495,5 +522,5 @@ function transitionStatements(o: OrderRecord, t: Transition, now: number): { nex
     statements.push('UPDATE orders SET stock_return_pending = 1 WHERE order_id = ?;');
     params.push(o.orderId);
   }
-  return { next, statements, params };
+  return { statements, params };
 }
