@@ -24,6 +24,12 @@ export interface OnceOnlyConsumerOptions {
   afterApply?(batch: Array<{ seq: number; data: unknown }>): Promise<void>;
   ackWaitMs?: number;
   maxBatch?: number;
+  /**
+   * How long a small batch waits for more events (default 100 ms): each batch costs a
+   * script call and its marks whatever its size, and without a wait a sale's order events
+   * came in batches of two or three.
+   */
+  lingerMs?: number;
   failpoint?: AnalyticsFailpoint;
   applier?: OnceOnlyOptions;
   /** Runs each batch inside this (consumers of several streams that share derived outputs take turns). */
@@ -44,6 +50,7 @@ export async function onceOnlyConsumer(opts: OnceOnlyConsumerOptions): Promise<R
     js: opts.nc.jetstream(), jsm, stream: opts.stream.name, durable: opts.durable, log: opts.log,
     maxBatch: opts.maxBatch ?? 500,
     ackWaitMs: opts.ackWaitMs ?? 10_000,
+    lingerMs: opts.lingerMs ?? 100,
     handle: (msgs) => (opts.serial ? opts.serial(() => handle(msgs)) : handle(msgs)),
   });
 

@@ -16,6 +16,13 @@ export interface BatchConsumerOptions {
   maxBatch?: number;
   /** How long JetStream waits for an acknowledgement before redelivering (default 30 s). */
   ackWaitMs?: number;
+  /**
+   * How long a batch smaller than `maxBatch` waits for more messages before it is handled
+   * (default 0: at once). A projection whose cost is per batch (a script call, a set of
+   * marks) lingers, so that a steady stream gives a few large batches rather than many of
+   * two or three; a backlog of `maxBatch` or more never waits.
+   */
+  lingerMs?: number;
   log: Logger;
   handle(batch: JsMsg[]): Promise<void>;
 }
@@ -81,8 +88,10 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   let queue: JsMsg[] = [];
   let running: Promise<void> | undefined;
   let stopped = false;
+  const lingerMs = opts.lingerMs ?? 0;
   const drain = async () => {
     while (queue.length > 0 && !stopped) {
+      if (lingerMs > 0 && queue.length < maxBatch) await new Promise((r) => setTimeout(r, lingerMs));
       const batch = queue.splice(0, maxBatch);
       try {
         await opts.handle(batch);
