@@ -1,6 +1,6 @@
 // Bearer tokens: 32 random bytes, base64url. Only sha256(token) is stored, and the session
 // id is the first half of that hash, so a gateway finds the session from the token alone.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export interface IssuedToken {
   token: string;
@@ -10,8 +10,9 @@ export interface IssuedToken {
 
 const tokenPattern = /^[A-Za-z0-9_-]{43}$/;
 
+/** Runs on every authenticated request: the one-shot `hash` is about twice as fast as createHash. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export function sessionIdOf(tokenHash: string): string {
