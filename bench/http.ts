@@ -113,8 +113,10 @@ try {
       requests: [{
         setupRequest: (req) => {
           const k = n++;
-          const token = tokens[k % tokens.length]!;
-          // Half adds (a random SKU, so lines grow), half reads.
+          // Each user in turn adds (a random SKU, so lines grow) and then reads: half adds,
+          // half reads of carts that grow. (Taking the user as k % users sent every read to
+          // the same half of the users, whose carts stayed empty.)
+          const token = tokens[Math.floor(k / 2) % tokens.length]!;
           if (k % 2 === 0) {
             cartWrites++;
             const sku = `SKU-${String(1 + Math.floor(Math.random() * 300)).padStart(5, '0')}`;
