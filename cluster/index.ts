@@ -10,6 +10,7 @@ export {
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
 export { connectNats } from './connection.ts';
 export { Requester, RequestFailed } from './requester.ts';
+export { JsonText } from './wire.ts';
 export { ConnectionState } from './connection-state.ts';
 export { clusterView, type ClusterView } from './admin.ts';
 export { useBucketReplicas } from './bucket.ts';

@@ -18,10 +18,16 @@ export interface WireRequest {
 
 /**
  * A value kept as its JSON text: what a framed reply delivers, parsed only when a caller
- * wants the value (ask) rather than the text (askJson).
+ * wants the value (ask) rather than the text (askJson). An entity may answer one too (a
+ * view it encoded before and that has not changed): a framed reply sends the text as it is.
  */
 export class JsonText {
   constructor(readonly text: string) {}
+
+  /** In a plain JSON reply (a caller that does not read framed ones), the value itself. */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
 }
 
 /** Per-message outcome: a value or an error. */
@@ -82,7 +88,7 @@ export function encodeReply(reply: WireReply, framed: boolean): Uint8Array {
  */
 export function asTexts(outcomes: WireOutcome[]): WireOutcome[] {
   return outcomes.map((o): WireOutcome => {
-    if ('e' in o) return o;
+    if ('e' in o || o.v instanceof JsonText) return o;
     const text = JSON.stringify(o.v) as string | undefined;
     return text === undefined ? ({} as WireOutcome) : { v: new JsonText(text) };
   });

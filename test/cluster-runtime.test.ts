@@ -105,6 +105,15 @@ test('a framed reply keeps absent values absent, and a cut or padded one is an e
   }
 });
 
+test('a value an entity answers as JSON text it encoded before arrives as that value, framed or plain', () => {
+  const kept = new JsonText(JSON.stringify({ items: [{ sku: 'A', title: 'Kettle é' }], subtotal: 3 }));
+  const reply: WireReply = { r: [{ v: kept }, { v: 2 }] };
+  const framed = decodeReply(encodeReply(reply, true), 2);
+  assert.is(((framed as { r: { v: JsonText }[] }).r[0]!.v).text, kept.text, 'framed: the text as the entity encoded it');
+  assert.equal(outcomesOf(framed), [{ v: { items: [{ sku: 'A', title: 'Kettle é' }], subtotal: 3 } }, { v: 2 }]);
+  assert.equal(outcomesOf(decodeReply(encodeReply(reply, false), 2)), [{ v: { items: [{ sku: 'A', title: 'Kettle é' }], subtotal: 3 } }, { v: 2 }]);
+});
+
 test('a malformed message on an entity subject gets a typed invalid reply and the node keeps serving', async () => {
   const subject = `${cluster}.counter.${shardOf('m1', shards)}.m1`;
   const garbage = await nc.request(subject, new TextEncoder().encode('{not json'), { timeout: 2000 });

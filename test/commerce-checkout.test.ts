@@ -232,6 +232,8 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
   await eventually(async () => (await call(s.url, 'GET', '/v1/search?q=vanishing%20teapot')).body.total === 0, 3000, 50);
   const hasCategory = (nodes: { path: string; children: unknown[] }[]): boolean => nodes.some((n) => n.path === 'home/vanishing' || hasCategory(n.children as never));
   await eventually(async () => !hasCategory((await call(s.url, 'GET', '/v1/categories')).body.items), 3000 - (Date.now() - t0), 50);
+  // The cart answers a read it has already shown (here, the add's answer) from the view it
+  // kept; that view must not outlive the product record it was made from.
   await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items[0]?.unavailable === true, 3000, 50);
   const refused = await checkout(u, {});
   assert.equal([refused.status, refused.body.error.code, refused.body.error.details.skus], [409, 'unavailable', ['RM-1']]);

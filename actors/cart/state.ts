@@ -50,25 +50,19 @@ function seen(model: CartModel, today: TodayPrices): CartLineRecord[] {
   return out;
 }
 
-function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'>): CartDecision {
+function changed(model: CartModel, lines: Map<string, CartLineRecord>, write: Omit<CartWrite, 'userId' | 'expectedVersion' | 'fence'>, today: TodayPrices | undefined): CartDecision {
   const next: CartModel = { userId: model.userId, version: model.version + 1, lines };
-  return { ok: cartView(next), next, write };
+  return { ok: cartView(next, today), next, write };
 }
 
 const notInCart = (sku: string) => new RejectedError('line_not_found', `${sku} is not in the cart`, { data: { sku } });
 
 /**
  * `product` is the SKU's product for an add (undefined: no such product); `today` the
- * products of the cart's lines for a get (their prices now).
+ * products of the cart's lines (their prices now): every answer that shows the cart shows
+ * today's prices.
  */
 export function decideCart(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo, today?: TodayPrices): CartDecision {
-  const d = decideBase(model, msg, now, product, today);
-  // Every answer that shows the cart shows today's prices.
-  if ('rejected' in d || msg.op === 'get' || msg.op === 'lines' || !today) return d;
-  return { ...d, ok: cartView(d.next, today) };
-}
-
-function decideBase(model: CartModel, msg: CartMsg, now: number, product?: ProductInfo, today?: TodayPrices): CartDecision {
   switch (msg.op) {
     case 'get': {
       const shown = today ? seen(model, today) : [];
@@ -101,7 +95,7 @@ function decideBase(model: CartModel, msg: CartMsg, now: number, product?: Produ
         : { sku: msg.sku, qty, price: product.price, currency: product.currency, addedAt: now, title: product.title };
       const lines = new Map(model.lines);
       lines.set(msg.sku, line);
-      return changed(model, lines, { upsert: [line], remove: [] });
+      return changed(model, lines, { upsert: [line], remove: [] }, today);
     }
     case 'set': {
       const existing = model.lines.get(msg.sku);
@@ -109,23 +103,23 @@ function decideBase(model: CartModel, msg: CartMsg, now: number, product?: Produ
       const lines = new Map(model.lines);
       if (msg.qty === 0) {
         lines.delete(msg.sku);
-        return changed(model, lines, { upsert: [], remove: [msg.sku] });
+        return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
       }
-      if (msg.qty === existing.qty) return { ok: cartView(model), next: model };
+      if (msg.qty === existing.qty) return { ok: cartView(model, today), next: model };
       const line = { ...existing, qty: msg.qty };
       lines.set(msg.sku, line);
-      return changed(model, lines, { upsert: [line], remove: [] });
+      return changed(model, lines, { upsert: [line], remove: [] }, today);
     }
     case 'remove': {
       // Removing what is not there changes nothing and is not an error (DELETE is idempotent).
-      if (!model.lines.has(msg.sku)) return { ok: cartView(model), next: model };
+      if (!model.lines.has(msg.sku)) return { ok: cartView(model, today), next: model };
       const lines = new Map(model.lines);
       lines.delete(msg.sku);
-      return changed(model, lines, { upsert: [], remove: [msg.sku] });
+      return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
     }
     case 'clear': {
-      if (model.lines.size === 0) return { ok: cartView(model), next: model };
-      return changed(model, new Map(), { upsert: [], remove: [...model.lines.keys()] });
+      if (model.lines.size === 0) return { ok: cartView(model, today), next: model };
+      return changed(model, new Map(), { upsert: [], remove: [...model.lines.keys()] }, today);
     }
   }
 }
