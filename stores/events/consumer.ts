@@ -20,7 +20,8 @@ export interface BatchConsumerOptions {
    * How long a batch smaller than `maxBatch` waits for more messages before it is handled
    * (default 0: at once). A projection whose cost is per batch (a script call, a set of
    * marks) lingers, so that a steady stream gives a few large batches rather than many of
-   * two or three; a backlog of `maxBatch` or more never waits.
+   * two or three. Only a consumer that has caught up with the stream waits, and never once
+   * `maxBatch` messages are queued: a backlog goes at full speed.
    */
   lingerMs?: number;
   log: Logger;
@@ -89,9 +90,22 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   let running: Promise<void> | undefined;
   let stopped = false;
   const lingerMs = opts.lingerMs ?? 0;
+  // Ends the current wait early: set while waiting, called once a full batch is queued.
+  let endLinger: (() => void) | undefined;
+  const linger = () => new Promise<void>((resolve) => {
+    const timer = setTimeout(done, lingerMs);
+    function done() {
+      clearTimeout(timer);
+      endLinger = undefined;
+      resolve();
+    }
+    endLinger = done;
+  });
   const drain = async () => {
     while (queue.length > 0 && !stopped) {
-      if (lingerMs > 0 && queue.length < maxBatch) await new Promise((r) => setTimeout(r, lingerMs));
+      // Only once caught up: a consumer replaying a backlog (a restart, a new projection)
+      // goes at full speed, as it did before it waited at all.
+      if (lingerMs > 0 && isCaughtUp && queue.length < maxBatch) await linger();
       const batch = queue.splice(0, maxBatch);
       try {
         await opts.handle(batch);
@@ -114,6 +128,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     max_messages: Math.max(maxBatch * 2, 1000),
     callback: (m) => {
       queue.push(m);
+      if (queue.length >= maxBatch) endLinger?.();
       running ??= Promise.resolve().then(drain);
     },
   });
