@@ -78,9 +78,9 @@ export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg,
         reply.ok(state.shown.text);
         return state;
       }
-      // The added product is today's record of its line too, so the view after an add is
-      // the one a read would build from the same records.
-      if (product) today = new Map(today ?? []).set(product.sku, product);
+      // A new line's product is today's record of it too, so the view after an add is the
+      // one a read would build from the same records.
+      if (product && !today?.has(product.sku)) today = new Map(today ?? []).set(product.sku, product);
       const d = decideCart(model, msg, Date.now(), product, today);
       if ('rejected' in d) {
         reply.fail(d.rejected);
