@@ -58,10 +58,23 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
 
   const meter = (client: ClusterClient): ClusterClient => {
     const metered = Object.create(client) as ClusterClient;
+    // As for requests: the label children of an entity type's successful asks, made once.
+    const askedOk = new Map<string, { count: () => void; time: (s: number) => void }>();
+    const succeeded = (type: string, start: number) => {
+      let child = askedOk.get(type);
+      if (!child) {
+        const counted = asks.labels({ type, outcome: 'ok' });
+        const timed = askLatency.labels({ type });
+        child = { count: () => counted.inc(), time: (s) => timed.observe(s) };
+        askedOk.set(type, child);
+      }
+      child.count();
+      child.time((performance.now() - start) / 1000);
+    };
     const timed = <R>(type: string, asked: Promise<R>): Promise<R> => {
       const start = performance.now();
       return asked.then(
-        (v) => { asks.inc({ type, outcome: 'ok' }); askLatency.observe({ type }, (performance.now() - start) / 1000); return v; },
+        (v) => { succeeded(type, start); return v; },
         (err: unknown) => { asks.inc({ type, outcome: (err as { code?: string }).code ?? 'error' }); throw err; },
       );
     };

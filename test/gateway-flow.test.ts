@@ -159,7 +159,8 @@ test('operations: 404 for unknown routes, /openapi.json, /metrics, /healthz, /re
   const metrics = await call(s.url, 'GET', '/metrics');
   assert.is(metrics.status, 200);
   assert.match(metrics.body, /shop_http_requests_total\{method="POST",route="\/v1\/cart\/items",status="200"\}/);
-  assert.match(metrics.body, /shop_asks_total\{type="cart",outcome="ok"\}/);
+  assert.match(metrics.body, /shop_asks_total\{type="cart",outcome="ok"\} [1-9]/);
+  assert.match(metrics.body, /shop_ask_duration_seconds_count\{type="cart"\} [1-9]/);
   // A gateway's metrics are its own: nodes' gauges are on the nodes' ops ports.
   assert.not.match(metrics.body, /shop_leases_held/);
   assert.is((await call(s.url, 'GET', '/healthz')).status, 200);
