@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminToken, call, signupBuyer as signup, startStack, type Stack } from './support/gateway.ts';
+import { eventually } from './support/harness.ts';
 
 let s: Stack;
 type User = Awaited<ReturnType<typeof signup>>;
@@ -29,6 +30,29 @@ test.before(async () => {
 
 test.after(async () => {
   await s.stop();
+});
+
+test('a pay whose charge key already holds another outcome answers that outcome, not the one expected', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00012', 5);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00012', qty: 1 }] });
+  assert.is(order.status, 201);
+  const orderId = order.body.orderId as string;
+  // As if an earlier attempt under this key (a node without the outcome up front, which died
+  // after recording it) had been declined: the one write expecting approval must not commit,
+  // and the pay answers the recorded outcome.
+  await s.sql("INSERT INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, 'USD', 'declined', 'card_declined', ?)",
+    [`${orderId}:1`, orderId, order.body.total, Date.now()]);
+  const declined = await pay(u, orderId, 'tok_ok');
+  assert.equal([declined.status, declined.body.error?.code], [402, 'payment_declined']);
+  assert.is(await charges(orderId), 1, 'no second charge under the key');
+  const view = await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token });
+  assert.is(view.body.status, 'payment_declined');
+  // The stock was committed ahead of the write (an approval was expected): the unit stays
+  // the order's until it is paid or closed, and a cancel puts it back on sale.
+  assert.is((await stock('SKU-00012')).available, 4);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${orderId}/cancel`, { token: u.token })).status, 200);
+  await eventually(async () => (await stock('SKU-00012')).available === 5, 5000);
 });
 
 test('1,000 concurrent checkouts of the last 10 units: 10 orders paid, the rest 409, stock 0, no reservation left', async () => {

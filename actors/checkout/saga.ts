@@ -9,7 +9,7 @@ import {
 } from '../../cluster/index.ts';
 import type { InventoryApi } from '../inventory/index.ts';
 import type { CartApi } from '../cart/index.ts';
-import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
+import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type ExpectedCharge, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
 import type { PartOutputs } from '../../stores/mysql/journal.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type Transition } from '../../stores/mysql/orders.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
@@ -176,7 +176,7 @@ export class Saga {
    * running out meanwhile. A hold that ran out before the stock was committed charges
    * nothing: the order expires. A predicted decline commits no stock.
    */
-  private async payInOneWrite(order: OrderRecord, charging: Transition, inline: InlineCharge, expected: NonNullable<InlineCharge['expected']>): Promise<OrderRecord> {
+  private async payInOneWrite(order: OrderRecord, charging: Transition, inline: InlineCharge, expected: ExpectedCharge): Promise<OrderRecord> {
     const approved = expected.result.status === 'approved';
     if (approved) {
       const committed = await this.commitStock(order);
@@ -194,7 +194,7 @@ export class Saga {
       : { status: 'payment_declined', detail: `declined: ${result.reason}` };
     let moved: { order: OrderRecord; outputs: PartOutputs };
     try {
-      moved = await this.deps.orders.transitionTwice(order, charging, { statements: [...inline.statements, expected.confirm], outputs: inline.outputs }, outcome, now);
+      moved = await this.deps.orders.transitionTwice(order, charging, { statements: expected.statements, outputs: [] }, outcome, now);
     } catch (err) {
       // The key had a charge recorded with another outcome (not a new attempt after all):
       // nothing was written; pay the ordinary way, which reads that outcome and acts on it.
@@ -203,9 +203,9 @@ export class Saga {
     }
     if (outcome.outbox) this.deps.onOutbox?.();
     await this.deps.onChange?.(moved.order, Boolean(outcome.rewardPoints));
-    // The processor's network time, as for any charge. Its answer is the one `confirm` checked
-    // was recorded; the order is durable in that state whatever this says.
-    await inline.settle(moved.outputs).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'an expected charge outcome was not answered'));
+    // The processor's network time, as for any charge. Its answer is the outcome the write
+    // checked was recorded; the order is durable in that state whatever happens here.
+    await expected.answered();
     if (!approved) return moved.order;
     if (this.deps.failpoint === 'after_charge') process.kill(process.pid, 'SIGKILL');
     await this.afterPaid(moved.order);

@@ -37,13 +37,25 @@ export interface InlineCharge {
   settle(out: PartOutputs): Promise<ChargeResult>;
   /**
    * The outcome these statements record and `settle` will answer, when the provider knows it
-   * before they run (the simulator decides a new attempt up front), with a statement that
-   * fails the transaction (`charge_unexpected`) unless the recorded outcome is that one.
-   * With it, checkout records the order's next step (paid, or declined) in the same
-   * transaction as the charge, behind `confirm`. Absent when the answer is not known before
-   * (a processor that may go silent): the order waits in `charging` for it.
+   * before they run (the simulator decides a new attempt up front). With it, checkout
+   * records the order's next step (paid, or declined) in the same transaction as the charge.
+   * Absent when the answer is not known before (a processor that may go silent): the order
+   * waits in `charging` for it.
    */
-  expected?: { result: ChargeResult; confirm: Statement };
+  expected?: ExpectedCharge;
+}
+
+/** A charge whose outcome is known before it is made (InlineCharge.expected). */
+export interface ExpectedCharge {
+  result: ChargeResult;
+  /**
+   * The charge for that path, in place of `statements`: recorded if new, and the transaction
+   * failed (`charge_unexpected`) unless the recorded outcome is `result`'s. No outputs: the
+   * outcome is `result`, so nothing is read back when the charge was new.
+   */
+  statements: Statement[];
+  /** Resolves when the processor would have answered (its network time, as `settle` adds). */
+  answered(): Promise<void>;
 }
 
 export interface PaymentProvider {

@@ -8,6 +8,7 @@
 import type { Pool } from '../../stores/mysql/index.ts';
 import { DirectWriter, type Writer } from '../../stores/mysql/journal.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from './provider.ts';
+import type { Statement } from '../../stores/mysql/writes.ts';
 
 export interface SimulatedOptions {
   /** Added to every call, as a network round trip would be. */
@@ -42,27 +43,35 @@ export class SimulatedCardProcessor implements PaymentProvider {
   /** The charge as statements of the caller's transaction: its books are in the same database. */
   inline(req: ChargeRequest): InlineCharge {
     const declined = req.token === 'tok_decline' || (req.token !== 'tok_ok' && req.token !== 'tok_timeout' && Math.random() < this.opts.declineRate);
+    // Record-if-new: INSERT IGNORE keeps the first outcome for a key (also against a
+    // concurrent first attempt).
+    const record: Statement = {
+      sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
+      params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
+    };
     return {
-      // Record-if-new and read back: INSERT IGNORE keeps the first outcome for a key (also
-      // against a concurrent first attempt), and the SELECT returns it.
+      // Recorded if new, and read back: the SELECT returns the outcome the key keeps.
       statements: [
-        {
-          sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
-          params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
-        },
+        record,
         { sql: 'SET @out_inserted = ROW_COUNT();' },
         { sql: 'SELECT outcome, reason INTO @out_outcome, @out_reason FROM sim_charges WHERE idempotency_key = ?;', params: [req.idempotencyKey] },
       ],
       outputs: ['inserted', 'outcome', 'reason'],
       // Known up front, except for tok_timeout, whose answer does not come. A key already used
-      // keeps its first outcome, which `confirm` checks is the one expected here.
+      // keeps its first outcome, which must be the one expected here; a new one is, so it is
+      // read back only when the insert found the key taken (two statements fewer per payment:
+      // a quarter of the charge's MariaDB time, measured inside a journal batch).
       ...(req.token === 'tok_timeout' || this.opts.outcomeUpFront === false ? {} : {
         expected: {
           result: declined ? { status: 'declined', reason: 'card_declined' } : { status: 'approved', paymentId: req.idempotencyKey },
-          confirm: {
-            sql: "IF @out_outcome IS NULL OR @out_outcome <> ? THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'charge_unexpected'; END IF;",
-            params: [declined ? 'declined' : 'approved'],
-          },
+          statements: [
+            record,
+            {
+              sql: "IF ROW_COUNT() = 0 AND NOT EXISTS (SELECT 1 FROM sim_charges WHERE idempotency_key = ? AND outcome = ?) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'charge_unexpected'; END IF;",
+              params: [req.idempotencyKey, declined ? 'declined' : 'approved'],
+            },
+          ],
+          answered: () => (this.opts.latencyMs > 0 ? sleep(this.opts.latencyMs) : Promise.resolve()),
         },
       }),
       settle: async (out) => {
