@@ -322,46 +322,44 @@ export class OrderRepository {
    * `@out_<name>` values it set: a payment provider whose books are in this database records
    * the charge with the move to `charging`, one part instead of two.
    */
-  async transitionWith(o: OrderRecord, t: Transition, now: number, also?: { statements: Statement[]; outputs: string[] }): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
-    const fence = this.guarded();
-    const { next, statements, params } = transitionStatements(o, t, now);
-    for (const st of also?.statements ?? []) {
-      statements.push(st.sql);
-      params.push(...(st.params ?? []));
-    }
-    const outputs = await this.commitTransition(o, [...fence.statements, ...statements], [...fence.params, ...params], also?.outputs);
-    return { order: next, outputs };
+  transitionWith(o: OrderRecord, t: Transition, now: number, also?: { statements: Statement[]; outputs: string[] }): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
+    return this.moveThrough(o, [t], now, also);
   }
 
   /**
    * Two transitions in one transaction, with `between` committed after the first: a charge
    * whose outcome is known up front is recorded with the move to `charging` and the move
    * to its outcome (paid, or declined), each with its timeline entry, so the order is never
-   * seen `charging` and costs one write instead of two. The row itself is updated once,
-   * straight to the second state and two versions on. Throws FencedWriteError if the row moved.
+   * seen `charging` and costs one write instead of two. Throws FencedWriteError if the row moved.
    */
-  async transitionTwice(o: OrderRecord, first: Transition, between: { statements: Statement[]; outputs: string[] }, second: Transition, now: number): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
-    const fence = this.guarded();
-    const mid = afterTransition(o, first, now);
-    const end = afterTransition(mid, second, now);
-    const move = moveRow(o, end, [{ seq: mid.version, t: first }, { seq: end.version, t: second }], now);
-    const firstAlong = alongWith(o, first);
-    const statements = [...fence.statements, ...move.statements, ...firstAlong.statements];
-    const params = [...fence.params, ...move.params, ...firstAlong.params];
-    for (const st of between.statements) {
-      statements.push(st.sql);
-      params.push(...(st.params ?? []));
-    }
-    const secondAlong = alongWith(mid, second);
-    statements.push(...secondAlong.statements);
-    params.push(...secondAlong.params);
-    const outputs = await this.commitTransition(o, statements, params, between.outputs);
-    return { order: end, outputs };
+  transitionTwice(o: OrderRecord, first: Transition, between: { statements: Statement[]; outputs: string[] }, second: Transition, now: number): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
+    return this.moveThrough(o, [first, second], now, between);
   }
 
-  private async commitTransition(o: OrderRecord, statements: string[], params: unknown[], outputs: string[] | undefined): Promise<PartOutputs> {
+  /**
+   * Takes `o` through `steps` in one part: the row is updated once, straight to the last
+   * state (each UPDATE of a status rewrites four secondary index entries), with one
+   * timeline entry per step and what each step gives or takes along; `also` follows the
+   * first step's. Throws FencedWriteError if the row moved.
+   */
+  private async moveThrough(o: OrderRecord, steps: Transition[], now: number, also?: { statements: Statement[]; outputs: string[] }): Promise<{ order: OrderRecord; outputs: PartOutputs }> {
+    const states = [o];
+    for (const t of steps) states.push(afterTransition(states.at(-1)!, t, now));
+    const end = states.at(-1)!;
+    const fence = this.guarded();
+    const statements = [...fence.statements];
+    const params = [...fence.params];
+    const add = (more: { statements: string[]; params: unknown[] }) => {
+      statements.push(...more.statements);
+      params.push(...more.params);
+    };
+    add(moveRow(o, end, steps.map((t, i) => ({ seq: states[i + 1]!.version, t })), now));
+    steps.forEach((t, i) => {
+      add(alongWith(states[i]!, t));
+      if (i === 0 && also) add({ statements: also.statements.map((st) => st.sql), params: also.statements.flatMap((st) => st.params ?? []) });
+    });
     try {
-      return await this.commit(statements, params, `order ${o.orderId}`, outputs);
+      return { order: end, outputs: await this.commit(statements, params, `order ${o.orderId}`, also?.outputs) };
     } catch (err) {
       const message = (err as { sqlMessage?: string }).sqlMessage;
       if (message === 'order_fenced' || message === 'fenced') throw new FencedWriteError(`order ${o.orderId}`, { cause: err });
@@ -440,17 +438,6 @@ export class OrderRepository {
   }
 }
 
-/**
- * The statements of one transition of `o` (its row from `o.version` to the next, its
- * timeline entry, and what the transition gives or takes along), without the fence.
- */
-function transitionStatements(o: OrderRecord, t: Transition, now: number): { next: OrderRecord; statements: string[]; params: unknown[] } {
-  const next = afterTransition(o, t, now);
-  const move = moveRow(o, next, [{ seq: next.version, t }], now);
-  const extra = alongWith(o, t);
-  return { next, statements: [...move.statements, ...extra.statements], params: [...move.params, ...extra.params] };
-}
-
 /** `o` as it is after `t`, one version on. */
 function afterTransition(o: OrderRecord, t: Transition, now: number): OrderRecord {
   return {
@@ -473,11 +460,7 @@ function afterTransition(o: OrderRecord, t: Transition, now: number): OrderRecor
   };
 }
 
-/**
- * The row's move from `from.version` straight to `to` (one UPDATE however many versions
- * apart: each UPDATE of a status rewrites four secondary index entries), and one timeline
- * entry per transition taken on the way.
- */
+/** The row's move from `from.version` straight to `to`, and one timeline entry per transition taken on the way. */
 function moveRow(from: OrderRecord, to: OrderRecord, entries: { seq: number; t: Transition }[], now: number): { statements: string[]; params: unknown[] } {
   const statements = [
     `UPDATE orders SET status = ?, version = ?, payment_key = ?, payment_token = ?, payment_attempts = ?, payment_id = ?,
