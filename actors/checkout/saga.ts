@@ -156,9 +156,7 @@ export class Saga {
       }
       throw new ClusterError('payment_pending', 'the payment provider failed; retry', { retryable: true, cause: err });
     }
-    if (result.status === 'declined') {
-      return this.move(order, { status: 'payment_declined', detail: `declined: ${result.reason}` }, Date.now());
-    }
+    if (result.status === 'declined') return this.move(order, declinedTransition(result.reason), Date.now());
     if (this.deps.failpoint === 'after_charge') process.kill(process.pid, 'SIGKILL');
     return this.fulfil(order, result.paymentId);
   }
@@ -184,14 +182,8 @@ export class Saga {
       if (this.deps.failpoint === 'after_stock') process.kill(process.pid, 'SIGKILL');
     }
     const now = Date.now();
-    const earned = rewardPointsFor(order.total);
     const result = expected.result;
-    const outcome: Transition = result.status === 'approved'
-      ? {
-        status: 'paid', paymentId: result.paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`, rewardPoints: earned, pointsEarned: earned,
-        outbox: this.event('placed', order, now),
-      }
-      : { status: 'payment_declined', detail: `declined: ${result.reason}` };
+    const outcome = result.status === 'approved' ? this.paidTransition(order, result.paymentId, now) : declinedTransition(result.reason);
     let moved: { order: OrderRecord; outputs: PartOutputs };
     try {
       moved = await this.deps.orders.transitionTwice(order, charging, { statements: expected.statements, outputs: [] }, outcome, now);
@@ -242,15 +234,18 @@ export class Saga {
       return this.finishRefund(unwinding);
     }
     const now = Date.now();
-    const earned = rewardPointsFor(order.total);
-    const paid = await this.move(order, {
-      status: 'paid', paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`,
-      rewardPoints: earned, pointsEarned: earned,
-      // OrderPlaced is the event of a paid order (analytics counts it as revenue).
-      outbox: this.event('placed', order, now),
-    }, now);
+    const paid = await this.move(order, this.paidTransition(order, paymentId, now), now);
     await this.afterPaid(paid);
     return paid;
+  }
+
+  /** The move to `paid`: reward points earned, and OrderPlaced, the event of a paid order (analytics counts it as revenue). */
+  private paidTransition(order: OrderRecord, paymentId: string, now: number): Transition {
+    const earned = rewardPointsFor(order.total);
+    return {
+      status: 'paid', paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`, rewardPoints: earned, pointsEarned: earned,
+      outbox: this.event('placed', order, now),
+    };
   }
 
   /** A paid cart order's lines leave the cart: after the order is durable, so a failure here leaves lines in the cart, not a lost sale. */
@@ -325,3 +320,6 @@ export async function returnStock(deps: Pick<CheckoutDeps, 'inventory' | 'orders
   // another round of restores, each a no-op by then.
   return deps.orders.stockReturned(order.orderId).then(() => true, () => false);
 }
+
+/** The move to `payment_declined`: the order stays open for another card. */
+const declinedTransition = (reason: string): Transition => ({ status: 'payment_declined', detail: `declined: ${reason}` });
