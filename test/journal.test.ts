@@ -30,7 +30,7 @@ test('one batch, three carts: the one whose epoch a new owner took fails alone; 
   await claimEpoch(db.pool, 'cart', 'jb');
   const writes: CartWrite[] = ['ja', 'jb', 'jc'].map((userId, i) => ({ userId, fence: fences[i]!, expectedVersion: 0, upsert: [line('SKU-1', i + 1)], remove: [] }));
   const outcomes = await Promise.allSettled(writes.map((w) => carts.write(w)));
-  assert.is(journal.stats.batches, 1, 'three entities, one transaction');
+  assert.is(journal.stats.batches, 1, 'three entities, one batch committed');
   assert.is(outcomes[0]!.status, 'fulfilled');
   assert.is(outcomes[2]!.status, 'fulfilled');
   assert.is(outcomes[1]!.status, 'rejected');
@@ -135,6 +135,46 @@ test('a deadlock that rolls a batch back is retried as a whole: every part commi
   } finally {
     other.release();
   }
+});
+
+test('a part that fails in a batch sent together: the batch goes again part by part, every other part applied exactly once', async () => {
+  await db.pool.query('CREATE TABLE IF NOT EXISTS journal_counts (id INT PRIMARY KEY, v INT NOT NULL)');
+  await db.pool.query('DELETE FROM journal_counts');
+  await db.pool.query('INSERT INTO journal_counts (id, v) VALUES (1, 0), (2, 0), (3, 0)');
+  const journal = new Journal(db.pool, { isolateForMs: 200 });
+  const bump = (id: number) => journal.write([{ sql: 'UPDATE journal_counts SET v = v + 1 WHERE id = ?;', params: [id] }], `count ${id}`);
+  const failing = journal.write([
+    { sql: 'UPDATE journal_counts SET v = v + 100 WHERE id = 2;' },
+    { sql: "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'order_fenced';" },
+  ], 'a stale writer');
+  const outcomes = await Promise.allSettled([bump(1), failing, bump(3), bump(2)]);
+  assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+  assert.instance((outcomes[1] as PromiseRejectedResult).reason, FencedWriteError);
+  const counts = async () => {
+    const [rows] = await db.pool.query('SELECT v FROM journal_counts ORDER BY id');
+    return (rows as { v: number }[]).map((r) => Number(r.v));
+  };
+  assert.equal(await counts(), [1, 1, 1], 'the first try rolled back whole; the second applied each good part once, the failed one not at all');
+  assert.equal([journal.stats.together, journal.stats.isolated, journal.stats.batches], [0, 1, 1]);
+
+  // Right after a failure, batches go part by part at once; a while later, together again.
+  await Promise.all([bump(1), bump(2)]);
+  assert.equal([journal.stats.together, journal.stats.isolated, journal.stats.batches], [0, 1, 2]);
+  await new Promise((r) => setTimeout(r, 250));
+  await Promise.all([bump(1), bump(2)]);
+  assert.equal([journal.stats.together, journal.stats.batches], [1, 3]);
+  assert.equal(await counts(), [3, 3, 1]);
+});
+
+test('a batch of one part that fails reports its own error at the first try', async () => {
+  const journal = new Journal(db.pool);
+  const fence = await claimEpoch(db.pool, 'cart', 'la');
+  await claimEpoch(db.pool, 'cart', 'la');
+  const carts = new CartRepository(db.pool, journal);
+  const err = await carts.write({ userId: 'la', fence, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] }).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, FencedWriteError);
+  assert.equal([journal.stats.isolated, journal.stats.partFailures], [0, 1]);
+  assert.is(await qtyOf('la', 'SKU-1'), undefined);
 });
 
 test.run();
