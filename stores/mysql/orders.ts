@@ -288,7 +288,8 @@ export class OrderRepository {
     params.push(o.orderId, o.userId, o.status, o.source, JSON.stringify(o.lines), o.currency, o.subtotal, o.discount, o.total, o.couponCode,
       o.address === null ? null : JSON.stringify(o.address), o.reservedUntil, o.createdAt, o.updatedAt, o.shipping, o.pointsUsed, o.couponKind, o.deliveryDays,
       o.orderId, o.createdAt, o.status, detail);
-    // A refusal above (a SIGNAL) rolls back this order's part alone (a journal part has its savepoint).
+    // A refusal above (a SIGNAL) rolls back this order's part alone: the journal sends the
+    // batch again part by part, and the other orders in it commit.
     await this.commit(statements, params, `order ${o.orderId}`).then(() => {
       this.claimed = true;
     }, (err: unknown) => {
