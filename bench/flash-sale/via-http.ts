@@ -75,6 +75,10 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
 
     say(`selling ${opts.stock} units to ${opts.buyers} attempts through checkout + pay, ${opts.concurrency} at a time`);
     const latency = new Latencies();
+    // The same attempts split by outcome: a paid order's checkout + pay, and a sold-out
+    // answer (mostly the gateway's gate); the combined figure mixes the two.
+    const paidLatency = new Latencies();
+    const soldOutLatency = new Latencies();
     let next = 0;
     let ok = 0;
     let rejected = 0;
@@ -88,28 +92,36 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     await Promise.all(buyers.map(async ({ token }) => {
       for (let i = next++; i < opts.buyers; i = next++) {
         const t0 = performance.now();
+        let outcome: Latencies | undefined;
         try {
           requests++;
           const order = await client.postJson('/v1/checkout', token, { items: [{ sku, qty: 1 }] });
-          if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') rejected++;
-          else if (order.status !== 201) throw new Error(`checkout ${order.status} ${JSON.stringify(order.body)}`);
+          if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') {
+            rejected++;
+            outcome = soldOutLatency;
+          } else if (order.status !== 201) throw new Error(`checkout ${order.status} ${JSON.stringify(order.body)}`);
           else {
             requests++;
             const paid = await client.postJson(`/v1/orders/${String(order.body.orderId)}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
             if (paid.status !== 200) throw new Error(`pay ${paid.status} ${JSON.stringify(paid.body)}`);
             ok++;
+            outcome = paidLatency;
           }
         } catch (err) {
           errors++;
           firstError ??= (err as Error).message;
         }
-        latency.record(performance.now() - t0);
+        const took = performance.now() - t0;
+        latency.record(took);
+        outcome?.record(took);
       }
     }));
     const seconds = (performance.now() - started) / 1000;
     progress.stop();
     const cpuSeconds = cpu.stop();
     const lat = latency.summary();
+    const paidLat = paidLatency.summary();
+    const soldOutLat = soldOutLatency.summary();
 
     const gateAfter = await gateRefusals(client);
     const gateRefused = gateBefore === undefined || gateAfter === undefined ? null : gateAfter - gateBefore;
@@ -127,6 +139,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
+      latencyMsPaid: paidLat,
+      latencyMsSoldOut: soldOutLat,
       paidInDb: paidInDb ?? null, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
       hello: hello ?? null,
       cpuSeconds, cpuMsPerOrder: perUnit(cpuSeconds, ok),
@@ -139,6 +153,9 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const out = (s: string) => process.stdout.write(`${s}\n`);
     out(`path          orders/s  attempts/s  p50 ms  p99 ms  p99.9 ms  max ms  paid  rejected  errors  oversold  hello req/s`);
     out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
+    const row = (name: string, l: typeof lat) => out(`  ${name.padEnd(11)} ${String(l.count).padStart(6)} attempts: mean ${l.mean} ms, p50 ${l.p50}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`);
+    row('paid', paidLat);
+    row('sold out', soldOutLat);
     if (gateRefused !== null) out(`of the ${rejected} sold-out answers, ${gateRefused} came from the gateway's sold-out gate (SOLD_OUT_GATE_MS) without reaching the cluster`);
     if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
     out(`sale took ${result.seconds} s; CPU seconds: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
