@@ -219,7 +219,7 @@ function lostSavepoint(err: unknown): boolean {
   return e.errno === 1305 && typeof e.message === 'string' && /SAVEPOINT j\d+ does not exist/.test(e.message);
 }
 
-/** A part's statements, its `@out_` variables renamed for part `i`, and their values in order. */
+/** A part's statements, its `@out_` variables renamed for part `i`; their placeholders' values go onto `params`. */
 function partBody(part: Part, i: number, params: unknown[]): string {
   for (const s of part.statements) params.push(...(s.params ?? []));
   return part.statements.map((s) => s.sql.replace(outPattern, (_, name: string) => `@o${i}_${name}`)).join('\n');
