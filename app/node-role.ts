@@ -36,7 +36,7 @@ import { ReadThroughCache } from '../stores/redis/index.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
 import { recommendationsTrainer } from '../actors/recommendations/index.ts';
-import { poolGauge } from './ops.ts';
+import { journalCounters, poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -76,6 +76,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // The node's write pipeline: order, payment, cart and session writes of every entity here
   // share one transaction per batch (NODE_JOURNAL=0: one transaction per write, as before).
   const journal = config.nodeJournal ? new Journal(pool) : undefined;
+  if (journal) journalCounters(journal);
   const orders = new OrderRepository(pool, undefined, journal);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);

@@ -3,9 +3,9 @@
 // serving every shard placement gives it, and its consumers caught up; for a gateway: its
 // dependencies answer and at least one actor node is live.
 import type { NatsConnection } from 'nats';
-import { gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
+import { counterSource, gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
 import { runningConsumers } from '../stores/events/index.ts';
-import type { Pool } from '../stores/mysql/index.ts';
+import type { Journal, Pool } from '../stores/mysql/index.ts';
 import { startOpsServer, type OpsServer } from '../ops/index.ts';
 import type { AppContext } from './context.ts';
 
@@ -23,6 +23,26 @@ export function poolGauge(pool: Pool, name: string): () => void {
       [{ pool: name, state: 'limit' }, core.config.connectionLimit],
     ];
   });
+}
+
+/**
+ * The node journal's batches by how they committed, the batches it had to send a second
+ * time part by part, and its parts by outcome: a rising share of second tries means parts
+ * keep failing (fenced writers after a takeover, refused orders), each costing its batch a
+ * round trip.
+ */
+export function journalCounters(journal: Journal): () => void {
+  const s = journal.stats;
+  const stops = [
+    counterSource('shop_journal_batches_total', 'Node journal batches: committed together at the first try, committed part by part, or failed as a whole', ['how'], () => [
+      [{ how: 'together' }, s.together], [{ how: 'part_by_part' }, s.batches - s.together], [{ how: 'failed' }, s.batchFailures],
+    ]),
+    counterSource('shop_journal_second_tries_total', 'Node journal batches sent again part by part because a part failed when sent together', [], () => s.isolated),
+    counterSource('shop_journal_parts_total', 'Node journal parts (one entity write each): committed, or failed alone', ['outcome'], () => [
+      [{ outcome: 'committed' }, s.parts], [{ outcome: 'failed' }, s.partFailures],
+    ]),
+  ];
+  return () => stops.forEach((stop) => stop());
 }
 
 /** Tracks whether NATS is connected right now (a closed connection is never ready). */

@@ -55,42 +55,69 @@ type Labels = Record<string, string>;
 export type GaugeReading = number | [Labels, number][];
 type Source = () => GaugeReading | Promise<GaugeReading>;
 
-const gauges = new Map<string, { sources: Set<Source> }>();
+const sourced = new Map<string, Set<Source>>();
+
+/** Every source's reading, summed per label set (a source that cannot answer is left out). */
+async function sumOf(sources: Set<Source>): Promise<[Labels, number][]> {
+  const sums = new Map<string, [Labels, number]>();
+  for (const read of sources) {
+    let reading: GaugeReading;
+    try {
+      reading = await read();
+    } catch {
+      continue; // a source that cannot answer (a closed pool) is left out of this scrape
+    }
+    const rows: [Labels, number][] = typeof reading === 'number' ? [[{}, reading]] : reading;
+    for (const [labels, value] of rows) {
+      const key = JSON.stringify(labels);
+      const prev = sums.get(key);
+      sums.set(key, [labels, (prev?.[1] ?? 0) + value]);
+    }
+  }
+  return [...sums.values()];
+}
+
+/** The sources of metric `name`, creating the metric with `create` on first use. */
+function sourcesOf(name: string, create: (sources: Set<Source>) => void): Set<Source> {
+  let sources = sourced.get(name);
+  if (!sources) {
+    sources = new Set<Source>();
+    create(sources);
+    sourced.set(name, sources);
+  }
+  return sources;
+}
 
 /**
  * Registers a source for gauge `name` (created on first use). Several sources of one gauge
  * (two pools, two nodes in a test process) are summed per label set. Returns an unregister.
  */
 export function gaugeSource(name: string, help: string, labelNames: string[], source: Source): () => void {
-  let entry = gauges.get(name);
-  if (!entry) {
-    const sources = new Set<Source>();
-    entry = { sources };
-    new Gauge({
-      name, help, labelNames, registers: [processRegistry],
-      async collect() {
-        this.reset();
-        const sums = new Map<string, [Labels, number]>();
-        for (const read of sources) {
-          let reading: GaugeReading;
-          try {
-            reading = await read();
-          } catch {
-            continue; // a source that cannot answer (a closed pool) is left out of this scrape
-          }
-          const rows: [Labels, number][] = typeof reading === 'number' ? [[{}, reading]] : reading;
-          for (const [labels, value] of rows) {
-            const key = JSON.stringify(labels);
-            const prev = sums.get(key);
-            sums.set(key, [labels, (prev?.[1] ?? 0) + value]);
-          }
-        }
-        for (const [labels, value] of sums.values()) this.set(labels, value);
-      },
-    });
-    gauges.set(name, entry);
-  }
-  const { sources } = entry;
+  const sources = sourcesOf(name, (all) => new Gauge({
+    name, help, labelNames, registers: [processRegistry],
+    async collect() {
+      const rows = await sumOf(all);
+      this.reset();
+      for (const [labels, value] of rows) this.set(labels, value);
+    },
+  }));
+  sources.add(source);
+  return () => sources.delete(source);
+}
+
+/**
+ * Registers a source for counter `name`: a running total kept elsewhere (a journal's
+ * statistics), read at scrape time and summed over sources like a gauge's.
+ */
+export function counterSource(name: string, help: string, labelNames: string[], source: Source): () => void {
+  const sources = sourcesOf(name, (all) => new Counter({
+    name, help, labelNames, registers: [processRegistry],
+    async collect() {
+      const rows = await sumOf(all);
+      this.reset();
+      for (const [labels, value] of rows) this.inc(labels, value);
+    },
+  }));
   sources.add(source);
   return () => sources.delete(source);
 }

@@ -1,7 +1,7 @@
 // The ops port of a real actor node and a real gateway (OPS_PORT): health, readiness with
 // the node's and the gateway's meanings, and each process's own `shop_` metrics: group
-// commits, mailboxes, leases, pool use, outbox backlog and consumer lag on the node; HTTP
-// and asks on the gateway, which no longer re-exports the nodes' gauges.
+// commits, journal batches, mailboxes, leases, pool use, outbox backlog and consumer lag
+// on the node; HTTP and asks on the gateway, which no longer re-exports the nodes' gauges.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createPool } from '../stores/mysql/index.ts';
@@ -77,17 +77,24 @@ test('node: /healthz, then /readyz ok once it serves every shard and its consume
   assert.is(nf.status, 404);
 });
 
-test('node /metrics: its own shop_ series, group commits counted after a stock write', async () => {
+test('node /metrics: its own shop_ series, group commits counted after a stock write, journal batches after a signup', async () => {
   const put = await call(s.url, 'PUT', '/v1/admin/inventory/SKU-00001', {
     token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 40 }] },
   });
   assert.is(put.status, 200, JSON.stringify(put.body));
+  // A signup opens a session on the node: one write through its journal.
+  const signup = await call(s.url, 'POST', '/v1/auth/signup', { body: { email: 'ops-metrics@example.com', password: 'a long enough password', name: 'Ops' } });
+  assert.is(signup.status, 201, JSON.stringify(signup.body));
   const page = await eventually(async () => {
     const text = (await get(`${nodeOps}/metrics`)).text;
     // A renewal runs on its own timer: wait for one as well as for the commit.
     return (value(text, 'shop_group_commit_batch_size_count{pipeline="inventory"}') ?? 0) >= 1
       && (value(text, 'shop_lease_renew_seconds_count') ?? 0) >= 1 ? text : undefined;
   }, 10_000, 200);
+  assert.ok(value(page, 'shop_journal_batches_total{how="together"}')! >= 1, 'the session write committed in a batch sent together');
+  assert.ok(value(page, 'shop_journal_parts_total{outcome="committed"}')! >= 1);
+  assert.is(value(page, 'shop_journal_parts_total{outcome="failed"}'), 0);
+  assert.is(value(page, 'shop_journal_second_tries_total'), 0);
   const series = page.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.ok(series.every((l) => l.startsWith('shop_')), `every series is shop_: ${series.find((l) => !l.startsWith('shop_'))}`);
   assert.is(value(page, 'shop_leases_held'), 16);
