@@ -77,15 +77,34 @@ async function sumOf(sources: Set<Source>): Promise<[Labels, number][]> {
   return [...sums.values()];
 }
 
-/** The sources of metric `name`, creating the metric with `create` on first use. */
-function sourcesOf(name: string, create: (sources: Set<Source>) => void): Set<Source> {
-  let sources = sourced.get(name);
-  if (!sources) {
-    sources = new Set<Source>();
-    create(sources);
-    sourced.set(name, sources);
+/**
+ * Adds `source` to metric `name`, creating it on first use: a gauge set to, or a counter
+ * standing at, the sum of its sources per label set at each scrape.
+ */
+function addSource(kind: 'gauge' | 'counter', name: string, help: string, labelNames: string[], source: Source): () => void {
+  const sources = sourced.get(name) ?? createSourced(kind, { name, help, labelNames });
+  sources.add(source);
+  return () => sources.delete(source);
+}
+
+function createSourced(kind: 'gauge' | 'counter', config: { name: string; help: string; labelNames: string[] }): Set<Source> {
+  const all = new Set<Source>();
+  const registered = { ...config, registers: [processRegistry] };
+  if (kind === 'gauge') {
+    new Gauge({ ...registered, async collect() {
+      const rows = await sumOf(all);
+      this.reset();
+      for (const [labels, value] of rows) this.set(labels, value);
+    } });
+  } else {
+    new Counter({ ...registered, async collect() {
+      const rows = await sumOf(all);
+      this.reset();
+      for (const [labels, value] of rows) this.inc(labels, value);
+    } });
   }
-  return sources;
+  sourced.set(config.name, all);
+  return all;
 }
 
 /**
@@ -93,16 +112,7 @@ function sourcesOf(name: string, create: (sources: Set<Source>) => void): Set<So
  * (two pools, two nodes in a test process) are summed per label set. Returns an unregister.
  */
 export function gaugeSource(name: string, help: string, labelNames: string[], source: Source): () => void {
-  const sources = sourcesOf(name, (all) => new Gauge({
-    name, help, labelNames, registers: [processRegistry],
-    async collect() {
-      const rows = await sumOf(all);
-      this.reset();
-      for (const [labels, value] of rows) this.set(labels, value);
-    },
-  }));
-  sources.add(source);
-  return () => sources.delete(source);
+  return addSource('gauge', name, help, labelNames, source);
 }
 
 /**
@@ -110,14 +120,5 @@ export function gaugeSource(name: string, help: string, labelNames: string[], so
  * statistics), read at scrape time and summed over sources like a gauge's.
  */
 export function counterSource(name: string, help: string, labelNames: string[], source: Source): () => void {
-  const sources = sourcesOf(name, (all) => new Counter({
-    name, help, labelNames, registers: [processRegistry],
-    async collect() {
-      const rows = await sumOf(all);
-      this.reset();
-      for (const [labels, value] of rows) this.inc(labels, value);
-    },
-  }));
-  sources.add(source);
-  return () => sources.delete(source);
+  return addSource('counter', name, help, labelNames, source);
 }
