@@ -32,20 +32,12 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
   new Gauge({ name: 'shop_http_requests_in_flight', help: 'HTTP requests in progress', registers: [registry], collect() { this.set(opts.inflight()); } });
   // Asks in flight (shop_asks_in_flight) belong to the process's client: cluster/metrics.ts.
 
-  // Label children by route and status: a fast path records without building label objects.
-  const children = new Map<string, { count: () => void; time: (s: number) => void }>();
+  const requestChildren = countedAndTimed(requests, latency);
   const observe = (route: string, method: string, status: number, startedAt: number) => {
-    const key = `${method} ${route} ${status}`;
-    let child = children.get(key);
-    if (!child) {
+    requestChildren(`${method} ${route} ${status}`, () => {
       const labels = { method, route, status: String(status) };
-      const counted = requests.labels(labels);
-      const timed = latency.labels(labels);
-      child = { count: () => counted.inc(), time: (s) => timed.observe(s) };
-      children.set(key, child);
-    }
-    child.count();
-    child.time((performance.now() - startedAt) / 1000);
+      return [labels, labels];
+    }, startedAt);
   };
 
   const http: MiddlewareHandler<GatewayEnv> = async (c, next) => {
@@ -58,23 +50,11 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
 
   const meter = (client: ClusterClient): ClusterClient => {
     const metered = Object.create(client) as ClusterClient;
-    // As for requests: the label children of an entity type's successful asks, made once.
-    const askedOk = new Map<string, { count: () => void; time: (s: number) => void }>();
-    const succeeded = (type: string, start: number) => {
-      let child = askedOk.get(type);
-      if (!child) {
-        const counted = asks.labels({ type, outcome: 'ok' });
-        const timed = askLatency.labels({ type });
-        child = { count: () => counted.inc(), time: (s) => timed.observe(s) };
-        askedOk.set(type, child);
-      }
-      child.count();
-      child.time((performance.now() - start) / 1000);
-    };
+    const askedOk = countedAndTimed(asks, askLatency);
     const timed = <R>(type: string, asked: Promise<R>): Promise<R> => {
       const start = performance.now();
       return asked.then(
-        (v) => { succeeded(type, start); return v; },
+        (v) => { askedOk(type, () => [{ type, outcome: 'ok' }, { type }], start); return v; },
         (err: unknown) => { asks.inc({ type, outcome: (err as { code?: string }).code ?? 'error' }); throw err; },
       );
     };
@@ -88,4 +68,25 @@ export function createMetrics(opts: { client: ClusterClient; inflight(): number 
   };
 
   return { registry, http, observe, meter };
+}
+
+type LabelValues = Record<string, string>;
+
+/**
+ * Counts one event in `counter` and times it in `histogram`, through label children made
+ * once per key: a hot path records without building label objects (`labels` runs only the
+ * first time a key is seen, giving the counter's labels and the histogram's).
+ */
+function countedAndTimed(counter: Counter, histogram: Histogram): (key: string, labels: () => [LabelValues, LabelValues], startedAt: number) => void {
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+  return (key, labels, startedAt) => {
+    let child = children.get(key);
+    if (!child) {
+      const [counted, timed] = labels();
+      child = { count: counter.labels(counted), time: histogram.labels(timed) };
+      children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe((performance.now() - startedAt) / 1000);
+  };
 }
