@@ -119,72 +119,89 @@ export class Journal implements Writer {
    */
   private async commitTogether(batch: Part[]): Promise<boolean> {
     const { sql, params } = composeTogether(batch);
-    for (let attempt = 0; ; attempt++) {
-      let res: unknown;
-      try {
-        [res] = await this.pool.query(sql, params);
-      } catch (err) {
-        const typed = writeFailure(err, `a journal batch of ${batch.length}`);
-        if (typed instanceof RetryableWriteError && attempt < this.retries) continue;
-        if (!(typed instanceof RetryableWriteError) && partFailed(err)) {
-          // One part: the failure is its own, and the others are none.
-          if (batch.length === 1) {
-            this.stats.partFailures++;
-            batch[0]!.reject(writeFailure(err, batch[0]!.what));
-            return true;
-          }
-          this.isolateUntil = Date.now() + this.isolateForMs;
-          this.stats.isolated++;
-          return false;
-        }
-        this.stats.batchFailures++;
-        for (const part of batch) part.reject(typed);
+    const sent = await this.send(sql, params, batch.length);
+    if ('err' in sent) {
+      if (sent.typed instanceof RetryableWriteError || !partFailed(sent.err)) return this.failAll(batch, sent.typed);
+      // One part: the failure is its own, and the others are none.
+      if (batch.length === 1) {
+        this.stats.partFailures++;
+        batch[0]!.reject(writeFailure(sent.err, batch[0]!.what));
         return true;
       }
-      this.stats.batches++;
-      this.stats.together++;
-      this.stats.parts += batch.length;
-      const withOutputs = batch.some((p) => p.outputs.length > 0);
-      const sets = res as unknown as unknown[];
-      const values = withOutputs ? outcomeValues((sets[sets.length - 1] as { r: unknown }[])[0]?.r) : [];
-      let at = 0;
-      for (const part of batch) part.resolve(Object.fromEntries(part.outputs.map((o) => [o, values[at++]] as const)));
-      return true;
+      this.isolateUntil = Date.now() + this.isolateForMs;
+      this.stats.isolated++;
+      return false;
     }
+    const values = batch.some((p) => p.outputs.length > 0) ? this.outcome(batch, sent.res) : [];
+    if (!values) return true;
+    this.stats.batches++;
+    this.stats.together++;
+    this.stats.parts += batch.length;
+    let at = 0;
+    for (const part of batch) part.resolve(Object.fromEntries(part.outputs.map((o) => [o, values[at++]] as const)));
+    return true;
   }
 
   /** The batch with each part behind its own savepoint: the failed ones roll back alone. */
   private async commitIsolated(batch: Part[]): Promise<void> {
     const { sql, params } = composeIsolated(batch);
+    const sent = await this.send(sql, params, batch.length);
+    if ('err' in sent) {
+      this.failAll(batch, sent.typed);
+      return;
+    }
+    const values = this.outcome(batch, sent.res);
+    if (!values) return;
+    this.stats.batches++;
+    let at = 0;
+    for (const part of batch) {
+      const errno = values[at++];
+      const message = values[at++];
+      const outputs = part.outputs.map((o) => [o, values[at++]] as const);
+      if (errno !== null && errno !== undefined) {
+        this.stats.partFailures++;
+        part.reject(writeFailure(new PartError(String(message ?? ''), Number(errno)), part.what));
+        continue;
+      }
+      this.stats.parts++;
+      part.resolve(Object.fromEntries(outputs));
+    }
+  }
+
+  /**
+   * Sends a composed batch; again after a deadlock or a lock wait, which rolled the whole
+   * back so that nothing was applied, up to `retries` times. The answer, or the last
+   * failure as the server gave it and in its typed form.
+   */
+  private async send(sql: string, params: unknown[], size: number): Promise<{ res: unknown } | { err: unknown; typed: unknown }> {
     for (let attempt = 0; ; attempt++) {
       try {
         const [res] = await this.pool.query(sql, params);
-        const sets = res as unknown as unknown[];
-        const values = outcomeValues((sets[sets.length - 1] as { r: unknown }[])[0]?.r);
-        this.stats.batches++;
-        let at = 0;
-        for (const part of batch) {
-          const errno = values[at++];
-          const message = values[at++];
-          const outputs = part.outputs.map((o) => [o, values[at++]] as const);
-          if (errno !== null && errno !== undefined) {
-            this.stats.partFailures++;
-            part.reject(writeFailure(new PartError(String(message ?? ''), Number(errno)), part.what));
-            continue;
-          }
-          this.stats.parts++;
-          part.resolve(Object.fromEntries(outputs));
-        }
-        return;
+        return { res };
       } catch (err) {
-        const typed = lostSavepoint(err) ? new RetryableWriteError(`a journal batch of ${batch.length}`, { cause: err }) : writeFailure(err, `a journal batch of ${batch.length}`);
-        // A deadlock rolled the whole batch back: nothing applied, so it can simply go again.
+        const what = `a journal batch of ${size}`;
+        const typed = lostSavepoint(err) ? new RetryableWriteError(what, { cause: err }) : writeFailure(err, what);
         if (typed instanceof RetryableWriteError && attempt < this.retries) continue;
-        this.stats.batchFailures++;
-        for (const part of batch) part.reject(err instanceof Error && typed === err ? err : typed);
-        return;
+        return { err, typed };
       }
     }
+  }
+
+  /** The outcome a committed batch answered, or undefined when it could not be read (every part is told so). */
+  private outcome(batch: Part[], res: unknown): unknown[] | undefined {
+    try {
+      return outcomeOf(res);
+    } catch (err) {
+      this.failAll(batch, err);
+      return undefined;
+    }
+  }
+
+  /** The batch failed as a whole: every part gets the same error. */
+  private failAll(batch: Part[], failure: unknown): true {
+    this.stats.batchFailures++;
+    for (const part of batch) part.reject(failure);
+    return true;
   }
 }
 
@@ -199,10 +216,12 @@ function partFailed(err: unknown): boolean {
 }
 
 /**
- * The batch's JSON_ARRAY outcome. mysql2 parses it itself when MariaDB tags the column as
+ * The batch's JSON_ARRAY outcome, the last result set of its answer. mysql2 parses it itself when MariaDB tags the column as
  * JSON; without that tag (a proxy, another server) it is text or bytes.
  */
-function outcomeValues(r: unknown): unknown[] {
+function outcomeOf(res: unknown): unknown[] {
+  const sets = res as unknown[];
+  const r = (sets[sets.length - 1] as { r: unknown }[])[0]?.r;
   const parsed: unknown = typeof r === 'string' ? JSON.parse(r) : Buffer.isBuffer(r) ? JSON.parse(r.toString('utf8')) : r;
   if (!Array.isArray(parsed)) throw new StoreOutcomeUnknownError(`a journal batch committed but its outcome could not be read (${typeof r})`);
   return parsed;
