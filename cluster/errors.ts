@@ -35,7 +35,7 @@ export class ClusterError extends Error {
 export class TimeoutError extends ClusterError {
   override name = 'TimeoutError';
   constructor(message = 'deadline exceeded', opts: { data?: unknown; cause?: unknown } = {}) {
-    super('timeout', message, { ...opts, retryable: true });
+    super('timeout', message, { data: opts.data, cause: opts.cause, retryable: true });
   }
 }
 
@@ -43,7 +43,7 @@ export class TimeoutError extends ClusterError {
 export class UnavailableError extends ClusterError {
   override name = 'UnavailableError';
   constructor(message = 'entity unavailable', opts: { data?: unknown; cause?: unknown } = {}) {
-    super('unavailable', message, { ...opts, retryable: true });
+    super('unavailable', message, { data: opts.data, cause: opts.cause, retryable: true });
   }
 }
 
@@ -51,7 +51,7 @@ export class UnavailableError extends ClusterError {
 export class OverloadedError extends ClusterError {
   override name = 'OverloadedError';
   constructor(message = 'overloaded', opts: { data?: unknown; cause?: unknown } = {}) {
-    super('overloaded', message, { ...opts, retryable: true });
+    super('overloaded', message, { data: opts.data, cause: opts.cause, retryable: true });
   }
 }
 
@@ -59,7 +59,7 @@ export class OverloadedError extends ClusterError {
 export class InvalidError extends ClusterError {
   override name = 'InvalidError';
   constructor(message: string, opts: { data?: unknown; cause?: unknown } = {}) {
-    super('invalid', message, { ...opts, retryable: false });
+    super('invalid', message, { data: opts.data, cause: opts.cause, retryable: false });
   }
 }
 
@@ -71,17 +71,21 @@ export class RejectedError extends ClusterError {
   override name = 'RejectedError';
   constructor(code: string, message: string, opts: { data?: unknown; cause?: unknown } = {}) {
     // A refusal is an answer, not a fault: its stack says nothing, and capturing one per
-    // "sold out" was a measurable share of a flash sale's CPU.
+    // "sold out" was a measurable share of a flash sale's CPU. The options are passed on
+    // field by field: spreading them cost a microsecond per error, twice what the rest of
+    // the construction does (a refusal is built on the node and again on the caller).
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      super(code, message, { ...opts, retryable: false });
+      super(code, message, { data: opts.data, cause: opts.cause, retryable: false });
     } finally {
       Error.stackTraceLimit = limit;
     }
   }
   override toWire(): WireError {
-    return { ...super.toWire(), kind: 'rejected' };
+    const wire = super.toWire();
+    wire.kind = 'rejected';
+    return wire;
   }
 }
 
