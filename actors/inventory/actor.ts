@@ -12,7 +12,7 @@ import type { Fence } from '../../stores/mysql/epochs.ts';
 import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
-  decide, forgetFinished, loadReservation, newModel, takeWrites, type InventoryEvent, type InventoryModel, type WriteSet,
+  decide, forgetFinished, loadReservation, newModel, takeWrites, type Decision, type InventoryEvent, type InventoryModel, type WriteSet,
 } from './state.ts';
 import { GroupCommit, type Owed } from '../common/group-commit.ts';
 
@@ -28,6 +28,27 @@ export interface InventoryDeps {
   commitDepth?: number;
   /** Clock, injectable so expiry can be tested without waiting. */
   now?: () => number;
+}
+
+/**
+ * A decision's answer, given once its batch committed. A class rather than two arrow
+ * functions per message: the runner (tsx) names every such function as it is made, which
+ * cost about a microsecond per reservation in the flash sale's profile.
+ */
+class AnswerWhenDurable implements Owed {
+  constructor(
+    private readonly reply: Reply<InventoryReply>,
+    private readonly decision: Decision,
+  ) {}
+
+  settle(): void {
+    if ('ok' in this.decision) this.reply.ok(this.decision.ok);
+    else this.reply.fail(this.decision.rejected);
+  }
+
+  fail(err: Error): void {
+    this.reply.fail(err);
+  }
 }
 
 /** The entity's state: the model and the group-commit pipeline around it. */
@@ -58,9 +79,7 @@ export class InventoryEntity {
     if (this.pipeline.dead) return reply.fail(new UnavailableError(`inventory ${this.model.sku} is reloading; retry`));
     const now = this.now();
     const decision = decide(this.model, msg, now);
-    this.pipeline.add('ok' in decision
-      ? { settle: () => reply.ok(decision.ok), fail: (err) => reply.fail(err) }
-      : { settle: () => reply.fail(decision.rejected), fail: (err) => reply.fail(err) });
+    this.pipeline.add(new AnswerWhenDurable(reply, decision));
     if (now - this.lastForget > 60_000) {
       this.lastForget = now;
       forgetFinished(this.model, now - this.deps.dedupWindowMs);
