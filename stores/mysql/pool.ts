@@ -42,9 +42,21 @@ export function createPool(url: string, opts: PoolOptions = {}): Pool {
     // No stack captured per query: it was ~1% of a node's CPU in the flash sale's profile,
     // and the pool's own errors name the statement.
     trace: false,
+    queryFormat: formatOnlyWithValues,
   });
   guardPool(pool, { queryTimeoutMs: opts.queryTimeoutMs ?? defaultQueryTimeoutMs, acquireTimeoutMs });
   return pool;
+}
+
+/**
+ * mysql2 formats every query, even one without values, and its escaper then scans the
+ * whole text for placeholders outside quotes. A journal batch is tens of kilobytes of SQL
+ * with its values already written in, so that scan was 3–4% of a node's CPU in the flash
+ * sale. A query with values is formatted exactly as mysql2 would.
+ */
+function formatOnlyWithValues(sql: string, values: unknown, timezone?: string): string {
+  if (values === undefined || values === null || (Array.isArray(values) && values.length === 0)) return sql;
+  return mysql.format(sql, values as Parameters<typeof mysql.format>[1], false, timezone);
 }
 
 interface Limits {
