@@ -1,6 +1,6 @@
 // The inventory tables: load a SKU's state in one consistent snapshot, and commit one
 // actor batch as one transaction in one round trip, conditional on the loaded version.
-import type { Pool } from './pool.ts';
+import { formatSql, type Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, RetryableWriteError, atomically, writeFailure } from './writes.ts';
 
@@ -139,12 +139,16 @@ export class InventoryRepository {
     // only then waits for the SKU row, where the version check orders them.
     // The fence first: a batch of an activation whose epoch was taken fails before it
     // writes anything, however many of its batches are on the wire.
+    // Each statement is formatted on its own and the whole is sent without values: mysql2
+    // would otherwise scan the entire text, reservation rows included, for placeholders
+    // (about 0.45 ms per batch of 256 on the node, inside the sale's lockstep).
     const fence = guard(batch.fence);
-    const parts: string[] = [fence.sql];
-    const params: unknown[] = [...(fence.params ?? [])];
+    const parts: string[] = [formatSql(fence.sql, fence.params ?? [])];
     if (batch.commands.length > 0) {
-      parts.push(`INSERT IGNORE INTO inventory_commands (sku, command_id) VALUES ${batch.commands.map(() => '(?, ?)').join(', ')};`);
-      for (const c of batch.commands) params.push(batch.sku, c);
+      parts.push(formatSql(
+        `INSERT IGNORE INTO inventory_commands (sku, command_id) VALUES ${batch.commands.map(() => '(?, ?)').join(', ')};`,
+        batch.commands.flatMap((c) => [batch.sku, c]),
+      ));
     }
     if (batch.reservations.length > 0) {
       // The hot path of a flash sale: hundreds of rows per statement. They are written as
@@ -159,29 +163,31 @@ export class InventoryRepository {
     }
     if (batch.create) {
       // First write of this SKU: a concurrent creator makes this a duplicate key, i.e. fenced.
-      parts.push('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, ?, ?, ?);');
-      params.push(batch.sku, batch.expectedVersion + 1, batch.onHand, batch.reserved);
+      parts.push(formatSql('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, ?, ?, ?);',
+        [batch.sku, batch.expectedVersion + 1, batch.onHand, batch.reserved]));
     } else {
       parts.push(
-        'UPDATE inventory SET version = version + 1, on_hand = ?, reserved = ? WHERE sku = ? AND version = ?;',
+        formatSql('UPDATE inventory SET version = version + 1, on_hand = ?, reserved = ? WHERE sku = ? AND version = ?;',
+          [batch.onHand, batch.reserved, batch.sku, batch.expectedVersion]),
         "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'inventory_fenced'; END IF;",
       );
-      params.push(batch.onHand, batch.reserved, batch.sku, batch.expectedVersion);
     }
     // After the SKU row's lock: outbox ids then follow commit order, which the relay keeps.
     if (batch.events.length > 0) {
-      parts.push(`INSERT INTO outbox (subject, payload) VALUES ${batch.events.map(() => '(?, ?)').join(', ')};`);
-      for (const e of batch.events) params.push(e.subject, JSON.stringify(e.payload));
+      parts.push(formatSql(
+        `INSERT INTO outbox (subject, payload) VALUES ${batch.events.map(() => '(?, ?)').join(', ')};`,
+        batch.events.flatMap((e) => [e.subject, JSON.stringify(e.payload)]),
+      ));
     }
     if (batch.stock.length > 0) {
-      parts.push(
+      parts.push(formatSql(
         `INSERT INTO inventory_stock (sku, warehouse_id, on_hand, reserved) VALUES ${batch.stock.map(() => '(?, ?, ?, ?)').join(', ')}
          ON DUPLICATE KEY UPDATE on_hand = VALUES(on_hand), reserved = VALUES(reserved);`,
-      );
-      for (const s of batch.stock) params.push(batch.sku, s.warehouseId, s.onHand, s.reserved);
+        batch.stock.flatMap((st) => [batch.sku, st.warehouseId, st.onHand, st.reserved]),
+      ));
     }
     try {
-      await this.pool.query(atomically(parts), params);
+      await this.pool.query(atomically(parts));
     } catch (err) {
       const what = `inventory ${batch.sku} at epoch ${batch.fence.epoch}, version ${batch.expectedVersion}`;
       // A duplicate SKU row on create: someone else created it first, i.e. fenced.
