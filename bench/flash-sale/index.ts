@@ -6,10 +6,12 @@ import { runSale } from './run-sale.ts';
 import { isBad, json, summarize, table, type Outcome, type StrategyResult } from './report.ts';
 import type { Strategy } from './strategy.ts';
 import { saveResult } from '../support/results.ts';
+import { measureCpu, perUnit, serverPids } from '../support/cpu.ts';
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 const mysqlUrl = env('MYSQL_URL', defaultMysqlUrl);
 const redisUrl = env('REDIS_URL', 'redis://127.0.0.1:6379');
+const natsUrl = env('NATS_URL', 'nats://127.0.0.1:4222');
 
 const say = (line: string): void => void process.stderr.write(`[flash-sale] ${line}\n`);
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -59,8 +61,14 @@ async function runOne(name: StrategyName, opts: Options): Promise<Outcome> {
     strategy = await create(name, opts);
     await strategy.setup(opts.stock);
     say(`${name}: selling ${opts.stock} units to ${opts.buyers} buyers, ${opts.concurrency} at a time`);
+    // Every strategy is measured against the same servers, so a baseline's line shows what
+    // it costs where (Redis for redis-lua, MariaDB for the SQL ones) and nothing elsewhere.
+    const cpu = measureCpu({ ...serverPids({ nats: natsUrl, mysql: mysqlUrl, redis: redisUrl }), ...strategy.processes?.() });
     const run = await runSale(strategy, opts.buyers, opts.concurrency);
+    const cpuSeconds = cpu.stop();
     const result = summarize(run, opts.stock, strategy.durable);
+    // ms per thousand attempts is µs per attempt.
+    result.cpuUsPerAttempt = perUnit(cpuSeconds, run.latencies.length / 1000);
     await checkDurable(strategy, result);
     say(`${name}: ${result.ok} sold, ${result.rejected} rejected, ${result.errors} errors in ${result.seconds}s`);
     if (result.firstError !== undefined) say(`${name}: first error: ${result.firstError}`);

@@ -22,6 +22,8 @@ export interface StrategyResult {
   durableMatches?: boolean;
   durableError?: string;
   firstError?: string;
+  /** CPU µs per attempt (sold or refused) of each process over the sale, with a total. */
+  cpuUsPerAttempt?: Record<string, number>;
 }
 
 export interface StrategyFailure {
@@ -100,10 +102,18 @@ export function table(outcomes: Map<string, Outcome>): string {
   const line = (cells: string[]): string =>
     cells.map((c, i) => (numeric(i) && cells.length > 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const cpuLines = [...outcomes].flatMap(([name, o]) => (isFailure(o) || !o.cpuUsPerAttempt ? [] : [`  ${name.padEnd(18)} ${formatUs(o.cpuUsPerAttempt)}`]));
+  if (cpuLines.length > 0) out.push('', 'CPU µs per attempt, by process (servers shared with other users of this machine count their load too):', ...cpuLines);
   const r = ratios(outcomes);
   const ratioLines = Object.entries(r).map(([k, v]) => `  ${k}: ${v === null ? 'n/a' : `${v}x`}`);
   if (ratioLines.length > 0) out.push('', 'actor throughput (reservations/s) relative to:', ...ratioLines);
   return out.join('\n');
+}
+
+/** "node 16.2, bench 12.1, mariadb 6.8 = 37.1" (processes under 0.05 µs left out). */
+function formatUs(per: Record<string, number>): string {
+  const parts = Object.entries(per).filter(([k, v]) => k !== 'total' && v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+  return `${parts.join(', ')} = ${(per.total ?? 0).toFixed(1)}`;
 }
 
 export function json(outcomes: Map<string, Outcome>): string {

@@ -15,6 +15,8 @@ export interface Strategy {
   buy(buyerId: number): Promise<boolean>;
   /** For durable strategies: how many sales the system of record holds after the sale (rows/units in MariaDB). */
   countDurable(): Promise<number | undefined>;
+  /** Processes the strategy started (name → pid), whose CPU the bench reports with the servers'. */
+  processes?(): Record<string, number>;
   close(): Promise<void>;
 }
 

@@ -45,6 +45,9 @@ export async function createActorStrategy(opts: { nodes: number }): Promise<Stra
         throw err;
       }
     },
+    processes() {
+      return Object.fromEntries(nodes.map((n, i) => [nodes.length === 1 ? 'node' : `node${i}`, n.child.pid!] as const));
+    },
     async countDurable() {
       const [rows] = await pool.query("SELECT COUNT(*) AS n FROM reservations WHERE sku = ? AND status = 'active'", [sku]);
       return Number((rows as { n: number }[])[0]?.n ?? 0);
