@@ -71,12 +71,11 @@ export class SimulatedCardProcessor implements PaymentProvider {
               params: [req.idempotencyKey, declined ? 'declined' : 'approved'],
             },
           ],
-          answered: () => (this.opts.latencyMs > 0 ? sleep(this.opts.latencyMs) : Promise.resolve()),
+          answered: () => this.networkTime(),
         },
       }),
       settle: async (out) => {
-        // The processor's own network time, as a round trip to a real one would add.
-        if (this.opts.latencyMs > 0) await sleep(this.opts.latencyMs);
+        await this.networkTime();
         const outcome = String(out.outcome);
         const reason = out.reason === null || out.reason === undefined ? null : String(out.reason);
         const stored: ChargeResult = outcome === 'approved' ? { status: 'approved', paymentId: req.idempotencyKey } : { status: 'declined', reason: reason ?? 'card_declined' };
@@ -88,6 +87,11 @@ export class SimulatedCardProcessor implements PaymentProvider {
         return stored;
       },
     };
+  }
+
+  /** The processor's own network time, as a round trip to a real one would add. */
+  private networkTime(): Promise<void> {
+    return this.opts.latencyMs > 0 ? sleep(this.opts.latencyMs) : Promise.resolve();
   }
 
   async refund(paymentId: string): Promise<void> {
