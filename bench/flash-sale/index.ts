@@ -7,11 +7,10 @@ import { isBad, json, summarize, table, type Outcome, type StrategyResult } from
 import type { Strategy } from './strategy.ts';
 import { saveResult } from '../support/results.ts';
 import { measureCpu, perUnit, serverPids } from '../support/cpu.ts';
+import { natsUrl, redisUrl } from '../../test/support/harness.ts';
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 const mysqlUrl = env('MYSQL_URL', defaultMysqlUrl);
-const redisUrl = env('REDIS_URL', 'redis://127.0.0.1:6379');
-const natsUrl = env('NATS_URL', 'nats://127.0.0.1:4222');
 
 const say = (line: string): void => void process.stderr.write(`[flash-sale] ${line}\n`);
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -66,7 +66,7 @@ function formatOnlyWithValues(sql: string, values: unknown, timezone?: string): 
  * values spares mysql2 a scan of all of it.
  */
 export function formatSql(sql: string, values: readonly unknown[]): string {
-  return values.length === 0 ? sql : mysql.format(sql, values as Parameters<typeof mysql.format>[1], false, 'Z');
+  return formatOnlyWithValues(sql, values, 'Z');
 }
 
 interface Limits {
