@@ -31,6 +31,8 @@ test('one batch, three carts: the one whose epoch a new owner took fails alone; 
   const writes: CartWrite[] = ['ja', 'jb', 'jc'].map((userId, i) => ({ userId, fence: fences[i]!, expectedVersion: 0, upsert: [line('SKU-1', i + 1)], remove: [] }));
   const outcomes = await Promise.allSettled(writes.map((w) => carts.write(w)));
   assert.is(journal.stats.batches, 1, 'three entities, one batch committed');
+  assert.is(journal.stats.isolated, 1, 'the merged write failed as a whole, then each cart went on its own');
+  assert.is(journal.stats.merged, 0);
   assert.is(outcomes[0]!.status, 'fulfilled');
   assert.is(outcomes[2]!.status, 'fulfilled');
   assert.is(outcomes[1]!.status, 'rejected');
@@ -40,6 +42,47 @@ test('one batch, three carts: the one whose epoch a new owner took fails alone; 
   assert.is(await qtyOf('jb', 'SKU-1'), undefined, 'nothing of the fenced part was written');
   const [v] = await db.pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ja','jb','jc') ORDER BY user_id");
   assert.equal((v as { user_id: string; version: number }[]).map((r) => [r.user_id, Number(r.version)]), [['ja', 1], ['jc', 1]]);
+});
+
+test('carts written in one turn go as one merged write: new and existing carts, upserts and removals', async () => {
+  const journal = new Journal(db.pool);
+  const carts = new CartRepository(db.pool, journal);
+  const users = ['ma', 'mb', 'mc', 'md'];
+  const fences = await Promise.all(users.map((u) => claimEpoch(db.pool, 'cart', u)));
+  await carts.write({ userId: 'ma', fence: fences[0]!, expectedVersion: 0, upsert: [line('SKU-1', 1), line('SKU-2', 2)], remove: [] });
+  await carts.write({ userId: 'mb', fence: fences[1]!, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
+  const before = { ...journal.stats };
+  await Promise.all([
+    carts.write({ userId: 'ma', fence: fences[0]!, expectedVersion: 1, upsert: [line('SKU-1', 7)], remove: ['SKU-2'] }),
+    carts.write({ userId: 'mb', fence: fences[1]!, expectedVersion: 1, upsert: [line('SKU-3', 3)], remove: [] }),
+    carts.write({ userId: 'mc', fence: fences[2]!, expectedVersion: 0, upsert: [line('SKU-1', 4)], remove: [] }),
+    carts.write({ userId: 'md', fence: fences[3]!, expectedVersion: 0, upsert: [], remove: [] }),
+  ]);
+  assert.is(journal.stats.batches, before.batches + 1);
+  assert.is(journal.stats.merged, before.merged + 4, 'all four carts in one merged write');
+  assert.is(journal.stats.isolated, before.isolated, 'nothing went part by part');
+  assert.is(await qtyOf('ma', 'SKU-1'), 7);
+  assert.is(await qtyOf('ma', 'SKU-2'), undefined, 'the removal applied');
+  assert.is(await qtyOf('mb', 'SKU-1'), 1, 'a line not in the change stays');
+  assert.is(await qtyOf('mb', 'SKU-3'), 3);
+  assert.is(await qtyOf('mc', 'SKU-1'), 4);
+  const [v] = await db.pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ma','mb','mc','md') ORDER BY user_id");
+  assert.equal((v as { user_id: string; version: number }[]).map((r) => [r.user_id, Number(r.version)]), [['ma', 2], ['mb', 2], ['mc', 1], ['md', 1]]);
+});
+
+test('a stale activation and its successor writing the same cart in one batch: the stale one fails, the new one commits', async () => {
+  const journal = new Journal(db.pool);
+  const carts = new CartRepository(db.pool, journal);
+  const stale = await claimEpoch(db.pool, 'cart', 'na');
+  await carts.write({ userId: 'na', fence: stale, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
+  const fresh = await claimEpoch(db.pool, 'cart', 'na');
+  const [old, now] = await Promise.allSettled([
+    carts.write({ userId: 'na', fence: stale, expectedVersion: 1, upsert: [line('SKU-1', 9)], remove: [] }),
+    carts.write({ userId: 'na', fence: fresh, expectedVersion: 1, upsert: [line('SKU-1', 2)], remove: [] }),
+  ]);
+  assert.instance((old as PromiseRejectedResult).reason, FencedWriteError);
+  assert.is(now.status, 'fulfilled');
+  assert.is(await qtyOf('na', 'SKU-1'), 2);
 });
 
 test('a stale version fails its part only; a later write with the right fence and version commits', async () => {

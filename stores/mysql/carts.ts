@@ -2,9 +2,9 @@
 // on the activation's epoch and the version it loaded, so a node that lost its shard
 // cannot overwrite.
 import type { Pool } from './pool.ts';
-import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { claimEpoch, guard, guardAll, type Fence } from './epochs.ts';
 import type { Statement } from './writes.ts';
-import { DirectWriter, type Writer } from './journal.ts';
+import { DirectWriter, type MergeKind, type Writer } from './journal.ts';
 
 export interface CartLineRecord {
   sku: string;
@@ -79,12 +79,48 @@ export class CartRepository {
     statements.push({ sql: "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;" });
     if (w.upsert.length > 0) {
       statements.push({
-        sql: `INSERT INTO cart_lines (user_id, sku, qty, price, currency, added_at, shown_price) VALUES ?
-           ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);`,
+        sql: `INSERT INTO cart_lines ${lineColumns} VALUES ? ${lineUpdate}`,
         params: [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null])],
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
-    await this.writer.write(statements, `cart ${w.userId}`);
+    await this.writer.write(statements, `cart ${w.userId}`, [], { kind: cartWrites, item: w });
   }
 }
+
+const lineColumns = '(user_id, sku, qty, price, currency, added_at, shown_price)';
+const lineUpdate = 'ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);';
+
+/**
+ * Several carts' changes as one: every fence in one guard, every version check in one
+ * UPDATE (and every first write in one INSERT), every line in one upsert and one delete.
+ * A row count short of the number of carts fails the whole, as any one cart's check would
+ * have failed it alone; the journal then writes each cart on its own to learn which.
+ */
+const cartWrites: MergeKind<CartWrite> = {
+  name: 'cart',
+  combine(writes) {
+    const statements = [guardAll(writes.map((w) => w.fence))];
+    const existing = writes.filter((w) => w.expectedVersion !== 0);
+    const created = writes.filter((w) => w.expectedVersion === 0);
+    if (existing.length > 0) {
+      statements.push(
+        { sql: `UPDATE carts SET version = version + 1 WHERE (user_id, version) IN (${existing.map(() => '(?, ?)').join(', ')});`, params: existing.flatMap((w) => [w.userId, w.expectedVersion]) },
+        { sql: `IF ROW_COUNT() <> ${existing.length} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;` },
+      );
+    }
+    if (created.length > 0) {
+      statements.push(
+        { sql: 'INSERT IGNORE INTO carts (user_id, version) VALUES ?;', params: [created.map((w) => [w.userId, 1])] },
+        { sql: `IF ROW_COUNT() <> ${created.length} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;` },
+      );
+    }
+    const upserts = writes.flatMap((w) => w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null]));
+    if (upserts.length > 0) statements.push({ sql: `INSERT INTO cart_lines ${lineColumns} VALUES ? ${lineUpdate}`, params: [upserts] });
+    const removals = writes.flatMap((w) => w.remove.map((sku) => [w.userId, sku]));
+    if (removals.length > 0) {
+      statements.push({ sql: `DELETE FROM cart_lines WHERE (user_id, sku) IN (${removals.map(() => '(?, ?)').join(', ')});`, params: removals.flat() });
+    }
+    return statements;
+  },
+};

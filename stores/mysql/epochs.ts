@@ -173,6 +173,19 @@ export function guard(fence: Fence, tag?: string): Statement {
 }
 
 /**
+ * `guard` for several fences in one statement: fails with `fenced` unless every one still
+ * holds, taking the same shared locks. It cannot say which failed; a journal batch that
+ * fails it goes again with each writer's own guard (journal.ts), which does.
+ */
+export function guardAll(fences: readonly Fence[]): Statement {
+  return {
+    sql: `IF (SELECT COUNT(*) FROM entity_epochs WHERE (entity_type, entity_id, epoch) IN (${fences.map(() => '(?, ?, ?)').join(', ')}) LOCK IN SHARE MODE) <> ?
+      THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${fencedSignal}'; END IF;`,
+    params: [...fences.flatMap((f) => [f.type, f.id, f.epoch]), fences.length],
+  };
+}
+
+/**
  * The claim of an entity's FIRST epoch made by its first write instead of a transaction of
  * its own: put it first in the write that brings the entity into being (a new order's row).
  * It inserts epoch 1 for `type:id`, and fails the write with `fenced` when the row exists:
