@@ -15,7 +15,8 @@ const read = new WeakMap<object, Promise<string>>();
 
 const tooLarge = () => new HttpError(413, 'body_too_large', `the body is over ${maxBodyBytes} bytes`);
 
-function fromIncoming(incoming: IncomingMessage): Promise<string> {
+/** Node's request body as text, refused with 413 once it is over the limit. */
+export function readIncoming(incoming: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -43,17 +44,25 @@ export function rawBody(c: Context): Promise<string> {
     else {
       const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
       // Without a Node request (app.request() in tests) Hono's own reader is all there is.
-      text = incoming && incoming.readableEnded === false ? fromIncoming(incoming) : c.req.text();
+      text = incoming && incoming.readableEnded === false ? readIncoming(incoming) : c.req.text();
     }
     read.set(c.req, text);
   }
   return text;
 }
 
+/** Whether a Content-Type header names JSON (anything else is a 415). */
+export function isJsonType(type: string | undefined): boolean {
+  return /^application\/json\b/i.test(type ?? '');
+}
+
 export async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
-  const text = await rawBody(c);
+  if (!isJsonType(c.req.header('content-type'))) throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
+  return parseJsonBody(await rawBody(c));
+}
+
+/** A request body's JSON, or the 400 API.md promises for an empty or malformed one. */
+export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new HttpError(400, 'invalid_request', 'the body is empty; send a JSON object');
   try {
     return JSON.parse(text) as unknown;

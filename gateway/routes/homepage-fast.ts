@@ -19,8 +19,7 @@ import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { addressOf } from '../client-ip.ts';
-import { bearer } from '../auth.ts';
-import { hashToken, looksLikeToken } from '../../actors/session/index.ts';
+import { NodeRequest, vouchedUser, type FastAnswer } from '../fast-lane.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compressSync, encodingFor, etagMatches } from '../representation.ts';
@@ -48,15 +47,6 @@ class EncodedPages {
   }
 }
 
-/** The user whose live session (as the gateway's cache holds it) the Authorization header names. */
-function cachedUser(deps: GatewayDeps, authorization: string): string | undefined {
-  const token = bearer(authorization);
-  if (!token || !looksLikeToken(token)) return undefined;
-  return deps.liveSessions?.peek(hashToken(token))?.userId;
-}
-
-interface FastAnswer { status: number; headers: Record<string, string>; body: Uint8Array | null }
-
 export interface FastHomepage {
   /** Node's request listener: GET /v1/homepage answered here, everything else (or a fall-through) by `fallback`. */
   listener(fallback: RequestListener): RequestListener;
@@ -68,10 +58,10 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   const limit = deps.limits.perIpPerSec;
 
   /** The answer, or undefined when the ordinary route must answer. */
-  const answer = async (req: NodeRequest): Promise<FastAnswer | undefined> => {
-    const platform = req.platform ?? 'web';
+  const answer = async (req: NodeRequest, given: string | undefined): Promise<FastAnswer | undefined> => {
+    const platform = given ?? 'web';
     const authorization = req.header('authorization');
-    const userId = authorization === undefined ? undefined : cachedUser(deps, authorization);
+    const userId = authorization === undefined ? undefined : vouchedUser(deps, authorization);
     if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && req.header('origin') !== undefined) || !isPlatform(platform)) {
       return undefined;
     }
@@ -126,7 +116,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   async function serve(req: IncomingMessage, res: ServerResponse, platform: string | undefined, fallback: RequestListener): Promise<void> {
     let a: FastAnswer | undefined;
     try {
-      a = await answer(new NodeRequest(req, platform));
+      a = await answer(new NodeRequest(req), platform);
     } catch {
       a = undefined; // anything unexpected: the ordinary route answers, with its own error handling
     }
@@ -161,19 +151,6 @@ function refused(opts: FastHomepageOptions, err: HttpError, r: { limit: number; 
   };
 }
 
-/** What the fast path reads of a request Node's server delivered. */
-class NodeRequest {
-  constructor(private readonly req: IncomingMessage, readonly platform: string | undefined) {}
-
-  header(name: string): string | undefined {
-    return joined(this.req.headers[name]);
-  }
-
-  peer(): string | undefined {
-    return this.req.socket.remoteAddress;
-  }
-}
-
 /** `?platform=` of a GET /v1/homepage (undefined when absent), or false for any other request. */
 function homepagePlatform(req: IncomingMessage): string | undefined | false {
   const url = req.url ?? '';
@@ -182,8 +159,6 @@ function homepagePlatform(req: IncomingMessage): string | undefined | false {
   if (url['/v1/homepage'.length] !== '?') return false;
   return new URLSearchParams(url.slice('/v1/homepage?'.length)).get('platform') ?? undefined;
 }
-
-const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 /** A page's bytes, compressed when asked. */
 function bodyOf(json: string, encoding: Encoding | undefined): Uint8Array {
