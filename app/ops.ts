@@ -41,6 +41,7 @@ export function journalCounters(journal: Journal): () => void {
     counterSource('shop_journal_parts_total', 'Node journal parts (one entity write each): committed, or failed alone', ['outcome'], () => [
       [{ outcome: 'committed' }, s.parts], [{ outcome: 'failed' }, s.partFailures],
     ]),
+    counterSource('shop_journal_merged_parts_total', 'Node journal parts committed inside a merged write of their kind (carts: one guard, one update, one upsert for all)', [], () => s.merged),
   ];
   return () => stops.forEach((stop) => stop());
 }

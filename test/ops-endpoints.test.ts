@@ -95,6 +95,7 @@ test('node /metrics: its own shop_ series, group commits counted after a stock w
   assert.ok(value(page, 'shop_journal_parts_total{outcome="committed"}')! >= 1);
   assert.is(value(page, 'shop_journal_parts_total{outcome="failed"}'), 0);
   assert.is(value(page, 'shop_journal_second_tries_total'), 0);
+  assert.is(value(page, 'shop_journal_merged_parts_total'), 0, 'one session write: nothing to merge it with');
   const series = page.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.ok(series.every((l) => l.startsWith('shop_')), `every series is shop_: ${series.find((l) => !l.startsWith('shop_'))}`);
   assert.is(value(page, 'shop_leases_held'), 16);
