@@ -6,7 +6,7 @@ import { cors } from 'hono/cors';
 import type { GatewayEnv } from './env.ts';
 
 /** What a client script may read from a response besides the safelisted headers. */
-const exposed = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'ETag', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
+export const exposed = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'ETag', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
 const allowed = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Device-Id', 'X-Request-Id', 'If-None-Match'];
 
 /** Parses CORS_ORIGINS; throws a message naming the bad entry. */

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { GatewayDeps } from './deps.ts';
 import { bearer } from './auth.ts';
 import { toHttp } from './errors.ts';
+import { exposed } from './cors.ts';
 import { hashToken, looksLikeToken } from '../actors/session/index.ts';
 
 export interface FastAnswer { status: number; headers: Record<string, string>; body: Uint8Array | null }
@@ -53,4 +54,15 @@ export function errorAnswer(err: unknown, r: { requestId: string; path: string; 
   body.error.requestId = r.requestId;
   if (status >= 500) r.log.error({ err, requestId: r.requestId, path: r.path }, 'request failed');
   return jsonAnswer(status, { ...headers, ...own, 'X-Request-Id': r.requestId }, JSON.stringify(body));
+}
+
+/**
+ * `headers` with what the chain's CORS middleware (hono/cors) adds to an answer to a
+ * request without an Origin when CORS is configured: the headers a script may read, and
+ * `Origin` at the end of Vary, so no shared cache serves this answer to another origin.
+ * A request with an Origin never comes here: the chain answers it.
+ */
+export function withCors(headers: Record<string, string>, corsConfigured: boolean): Record<string, string> {
+  if (!corsConfigured) return headers;
+  return { ...headers, 'Access-Control-Expose-Headers': exposed.join(','), Vary: headers.Vary ? `${headers.Vary}, Origin` : 'Origin' };
 }

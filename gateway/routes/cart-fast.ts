@@ -24,7 +24,7 @@ import { addressOf } from '../client-ip.ts';
 import { isJsonType, maxBodyBytes, parseJsonBody, readIncoming } from '../body.ts';
 import { check } from '../validate.ts';
 import { addCartItemBody } from '../schemas.ts';
-import { NodeRequest, errorAnswer, jsonAnswer, vouchedUser, type FastAnswer } from '../fast-lane.ts';
+import { NodeRequest, errorAnswer, jsonAnswer, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compress, encodingFor, minCompressBytes } from '../representation.ts';
@@ -113,7 +113,7 @@ export function fastCart(deps: GatewayDeps, opts: FastCartOptions): FastCart {
     opts.served.inc({ route: routeOf[call] });
     opts.observe(routeOf[call], r.req.method ?? 'GET', a.status, startedAt);
     try {
-      res.writeHead(a.status, a.headers);
+      res.writeHead(a.status, withCors(a.headers, opts.corsConfigured));
       res.end(a.body ?? undefined);
     } catch (err) {
       // The connection went away meanwhile: nothing is left to tell the client.

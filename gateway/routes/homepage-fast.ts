@@ -19,7 +19,7 @@ import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { addressOf } from '../client-ip.ts';
-import { NodeRequest, vouchedUser, type FastAnswer } from '../fast-lane.ts';
+import { NodeRequest, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
 import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compressSync, encodingFor, etagMatches } from '../representation.ts';
@@ -121,7 +121,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
       a = undefined; // anything unexpected: the ordinary route answers, with its own error handling
     }
     if (!a) return void fallback(req, res);
-    res.writeHead(a.status, a.headers);
+    res.writeHead(a.status, withCors(a.headers, opts.corsConfigured));
     res.end(a.body ?? undefined);
   }
 
