@@ -15,7 +15,7 @@ import { authenticate } from './auth.ts';
 import { clientIp } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
-import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders } from './rate-limit.ts';
+import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders, refusedLeft } from './rate-limit.ts';
 import { inflightBound } from './shedding.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -82,7 +82,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // cache vouches for it); anything else falls through.
   const homepageServed = servedCounter(metrics.registry);
   const corsConfigured = (deps.corsOrigins ?? []).length > 0;
-  const homepage = fastHomepage(deps, { limiter: perIp, shedder, served: homepageServed, observe: metrics.observe, corsConfigured });
+  const homepage = fastHomepage(deps, { limiter: perIp, shedder, served: homepageServed, observe: metrics.observe, corsConfigured, log });
   // The cart's read and add likewise, when the live-session cache vouches for the token.
   const cart = fastCart(deps, { limiter: perIp, shedder, served: fastLaneCounter(metrics.registry), observe: metrics.observe, corsConfigured, log });
   fastListeners.set(app, (fallback) => homepage.listener(cart.listener(fallback)));
@@ -107,7 +107,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
       try {
         setRateLimitHeaders(c, perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address'));
       } catch (err) {
-        if (err instanceof HttpError && err.status === 429) setRateLimitHeaders(c, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 });
+        if (err instanceof HttpError && err.status === 429) setRateLimitHeaders(c, refusedLeft(err));
         throw err;
       }
     }

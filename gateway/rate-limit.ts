@@ -117,6 +117,11 @@ export class BatchedWindowLimiter {
   }
 }
 
+/** What is left after a refusal (429): nothing, until the window the refusal names resets. */
+export function refusedLeft(err: { retryAfterSeconds?: number | undefined }): { remaining: number; resetSeconds: number } {
+  return { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 };
+}
+
 /**
  * The RateLimit-* headers (IETF draft) of an answer under a per-second limit: what is left
  * after this request, or none left and when the window resets after a refusal.

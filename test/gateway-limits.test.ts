@@ -121,6 +121,20 @@ test('requests per IP per second: past RATE_LIMIT_PER_SEC, 429 with Retry-After;
   assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00001', { headers: fromIp() })).status, 200, 'other addresses are not limited');
 });
 
+test('over the per-IP limit the homepage\'s fast path refuses as the chain does: same body, none left', async () => {
+  const ip = fromIp();
+  const results = await Promise.all(Array.from({ length: 150 }, (_, i) => call(s.url, 'GET', i % 2 ? '/v1/homepage' : '/v1/inventory/SKU-00001', { headers: ip })));
+  const limited = (path: string) => results.find((r, i) => r.status === 429 && (i % 2 ? '/v1/homepage' : '/v1/inventory/SKU-00001') === path);
+  const fast = limited('/v1/homepage');
+  const chain = limited('/v1/inventory/SKU-00001');
+  assert.ok(fast && chain, 'both paths were limited');
+  const { requestId: fastId, ...fastError } = fast.body.error;
+  const { requestId: _, ...chainError } = chain.body.error;
+  assert.equal(fastError, chainError);
+  assert.is(fastId, fast.headers.get('x-request-id'));
+  for (const h of ['retry-after', 'ratelimit-remaining', 'ratelimit-limit', 'content-type']) assert.is(fast.headers.get(h), chain.headers.get(h), h);
+});
+
 test('past MAX_INFLIGHT_HTTP the gateway sheds with 503 and Retry-After', async () => {
   const gw = await startApp(s.env.env, 'gateway', { PORT: '0', TRUST_PROXY: '1', MAX_INFLIGHT_HTTP: '2' });
   try {

@@ -14,13 +14,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
+import type { Logger } from 'pino';
 import { isPlatform } from '../../actors/homepage/index.ts';
 import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
 import { addressOf } from '../client-ip.ts';
-import { NodeRequest, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
-import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
+import { NodeRequest, errorAnswer, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
+import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compressSync, encodingFor, etagMatches } from '../representation.ts';
 
@@ -32,6 +33,7 @@ export interface FastHomepageOptions {
   /** Records the request in shop_http_* like the metrics middleware does. */
   observe(route: string, method: string, status: number, startedAt: number): void;
   corsConfigured: boolean;
+  log: Logger;
 }
 
 type Encoding = 'br' | 'gzip';
@@ -139,16 +141,8 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
 /** A refusal (429 over the per-IP limit, 503 with the gateway full) as the chain words it. */
 function refused(opts: FastHomepageOptions, err: HttpError, r: { limit: number; left: { remaining: number; resetSeconds: number } | undefined; requestId: string; startedAt: number }): FastAnswer {
   opts.observe('/v1/homepage', 'GET', err.status, r.startedAt);
-  const resetSeconds = err.retryAfterSeconds ?? 1;
-  return {
-    status: err.status,
-    headers: {
-      'Content-Type': 'application/json', 'X-Request-Id': r.requestId, 'Retry-After': String(resetSeconds),
-      // A 429 has no requests left; a 503 still counted this one.
-      ...rateLimitHeaders(r.limit, r.left ?? { remaining: 0, resetSeconds }),
-    },
-    body: bodyOf(JSON.stringify({ error: { code: err.code, message: err.message, requestId: r.requestId } }), undefined),
-  };
+  // A 429 has no requests left; a 503 still counted this one.
+  return errorAnswer(err, { requestId: r.requestId, path: '/v1/homepage', log: opts.log }, rateLimitHeaders(r.limit, r.left ?? refusedLeft(err)));
 }
 
 /** `?platform=` of a GET /v1/homepage (undefined when absent), or false for any other request. */
