@@ -25,7 +25,7 @@ import { isJsonType, maxBodyBytes, parseJsonBody, readIncoming } from '../body.t
 import { check } from '../validate.ts';
 import { addCartItemBody } from '../schemas.ts';
 import { NodeRequest, errorAnswer, jsonAnswer, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
-import { rateLimitHeaders, type BatchedWindowLimiter } from '../rate-limit.ts';
+import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compress, encodingFor, minCompressBytes } from '../representation.ts';
 
@@ -69,6 +69,8 @@ export interface FastCart {
 export function fastCart(deps: GatewayDeps, opts: FastCartOptions): FastCart {
   const carts = new CartApi(deps.client).asJson;
   const limit = deps.limits.perIpPerSec;
+  // The counter's label children, made once: no label object per request.
+  const served = { get: opts.served.labels({ route: routeOf.get }), add: opts.served.labels({ route: routeOf.add }) };
 
   /** The cart as JSON text after the call, or the error the route would throw. */
   async function perform(r: NodeRequest, call: CartCall, userId: string): Promise<string> {
@@ -93,7 +95,7 @@ export function fastCart(deps: GatewayDeps, opts: FastCartOptions): FastCart {
       try {
         limitHeaders = rateLimitHeaders(limit, opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address'));
       } catch (err) {
-        if (err instanceof HttpError && err.status === 429) limitHeaders = rateLimitHeaders(limit, { remaining: 0, resetSeconds: err.retryAfterSeconds ?? 1 });
+        if (err instanceof HttpError && err.status === 429) limitHeaders = rateLimitHeaders(limit, refusedLeft(err));
         throw err;
       }
       const text = await perform(r, call, userId);
@@ -110,7 +112,7 @@ export function fastCart(deps: GatewayDeps, opts: FastCartOptions): FastCart {
   async function serve(r: NodeRequest, res: ServerResponse, call: CartCall, userId: string): Promise<void> {
     const startedAt = performance.now();
     const a = await answer(r, call, userId);
-    opts.served.inc({ route: routeOf[call] });
+    served[call].inc();
     opts.observe(routeOf[call], r.req.method ?? 'GET', a.status, startedAt);
     try {
       res.writeHead(a.status, withCors(a.headers, opts.corsConfigured));

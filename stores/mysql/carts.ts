@@ -98,7 +98,6 @@ const lineUpdate = 'ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(pr
  * have failed it alone; the journal then writes each cart on its own to learn which.
  */
 const cartWrites: MergeKind<CartWrite> = {
-  name: 'cart',
   combine(writes) {
     const statements = [guardAll(writes.map((w) => w.fence))];
     const existing = writes.filter((w) => w.expectedVersion !== 0);

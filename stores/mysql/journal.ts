@@ -39,7 +39,6 @@ export type PartOutputs = Record<string, unknown>;
  * fail as a whole when any one of them would have failed on its own.
  */
 export interface MergeKind<T> {
-  readonly name: string;
   combine(items: T[]): Statement[];
 }
 
