@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseCorsOrigins } from '../gateway/cors.ts';
+import { defaultWriteGapMs } from '../cluster/write-pacer.ts';
 
 export type Role = 'all' | 'node' | 'gateway';
 
@@ -70,6 +71,11 @@ export interface Config {
    * default; 0 sends every ask over NATS, as a separate gateway would).
    */
   localDelivery: boolean;
+  /**
+   * NATS_WRITE_GAP_MS: a busy NATS connection (over two messages per gap) is written at
+   * most about once per this many ms, many messages a write; 0 writes every publish at once.
+   */
+  natsWriteGapMs: number;
   /** Serve /bench/* routes for bench:http (BENCH_ROUTES=1; never in production). */
   benchRoutes: boolean;
   /** Lifetime of cached user pages and wishlists in Redis (CACHE_TTL_SECONDS). */
@@ -195,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     soldOutGateMs: int(env, 'SOLD_OUT_GATE_MS', 250, 0, 10_000),
     nodeJournal: text(env, 'NODE_JOURNAL', '1', /^[01]$/, '0 or 1') === '1',
     localDelivery: text(env, 'LOCAL_DELIVERY', '1', /^[01]$/, '0 or 1') === '1',
+    natsWriteGapMs: int(env, 'NATS_WRITE_GAP_MS', defaultWriteGapMs, 0, 50),
     benchRoutes: text(env, 'BENCH_ROUTES', '0', /^[01]$/, '0 or 1') === '1',
     cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,

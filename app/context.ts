@@ -17,7 +17,7 @@ export interface AppContext {
 }
 
 export async function openContext(config: Config, log: Logger): Promise<AppContext> {
-  const nc = await connectNats(config.natsUrl, `${config.role}:${config.nodeId}`, log);
+  const nc = await connectNats(config.natsUrl, `${config.role}:${config.nodeId}`, log, config.natsWriteGapMs);
   const pool = createPool(config.mysqlUrl, { connectionLimit: config.mysqlPoolSize, queryTimeoutMs: config.mysqlQueryTimeoutMs });
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true, showFriendlyErrorStack: !!process.env.DEBUG_REDIS_STACK });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));

@@ -3,6 +3,7 @@
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { ConnectionState } from './connection-state.ts';
+import { defaultWriteGapMs, pace } from './write-pacer.ts';
 
 /**
  * Client pings every 2 s, two unanswered → stale: a server that vanished without closing
@@ -11,7 +12,7 @@ import { ConnectionState } from './connection-state.ts';
  */
 export const natsPingIntervalMs = 2000;
 
-export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, log: Logger, writeGapMs = defaultWriteGapMs): Promise<NatsConnection> {
   const nc = await connect({
     servers: url,
     name,
@@ -24,6 +25,7 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
     noAsyncTraces: true,
   });
   ConnectionState.of(nc);
+  pace(nc, writeGapMs);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {

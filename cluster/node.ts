@@ -18,6 +18,7 @@ import type { LocalDelivery } from './client.ts';
 import { assertCanJoin, clusterProtocol } from './join-check.ts';
 import { clusterMetrics, gaugeSource } from './metrics.ts';
 import { hostname } from 'node:os';
+import { pacerOf, type WritePacer } from './write-pacer.ts';
 
 export interface NodeOptions {
   nc: NatsConnection;
@@ -72,6 +73,7 @@ export class ClusterNode {
   private leaseWatch: { restart(): void } | undefined;
   private readonly runningSingletons = new Map<string, { stop(): Promise<void> }>();
   private outbox: [Msg, Uint8Array][] = [];
+  private readonly pacer: WritePacer;
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
@@ -86,6 +88,7 @@ export class ClusterNode {
     private readonly leases: Leases,
     private readonly leaseBucket: TtlBucket,
   ) {
+    this.pacer = pacerOf(opts.nc);
     this.host = new EntityHost({
       log: opts.log,
       mailboxLimit: opts.mailboxLimit,
@@ -397,7 +400,9 @@ export class ClusterNode {
     setImmediate(() => {
       const replies = this.outbox;
       this.outbox = [];
-      for (const [m, data] of replies) m.respond(data);
+      this.pacer.run(() => {
+        for (const [m, data] of replies) m.respond(data);
+      }, replies.length);
     });
   }
 

@@ -3,6 +3,7 @@
 // small ask; here a reply is matched by token, deadlines are checked by one timer, and
 // "no responders" is read from the status header the server sends back.
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import { pacerOf, type WritePacer } from './write-pacer.ts';
 
 export type RequestFailure = 'no_responders' | 'timeout' | 'closed';
 
@@ -22,8 +23,11 @@ export class Requester {
   private readonly waiting = new Map<string, Waiting>();
   private next = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly pacer: WritePacer;
 
-  constructor(private readonly nc: NatsConnection, sweepEveryMs = 10) {
+  /** `pacer`: the connection's own unless given (a test's own gap). */
+  constructor(private readonly nc: NatsConnection, sweepEveryMs = 10, pacer?: WritePacer) {
+    this.pacer = pacer ?? pacerOf(nc);
     nc.subscribe(`${this.prefix}.*`, {
       callback: (err, msg) => {
         if (err) return;
@@ -49,14 +53,16 @@ export class Requester {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
-      try {
-        const reply = `${this.prefix}.${token}`;
-        this.nc.publish(subject, data, headers ? { reply, headers } : { reply });
-      } catch (err) {
-        // Not sent (the connection is closed): nothing will answer, and nothing may stay waiting.
-        this.waiting.delete(token);
-        reject(err);
-      }
+      this.pacer.run(() => {
+        try {
+          const reply = `${this.prefix}.${token}`;
+          this.nc.publish(subject, data, headers ? { reply, headers } : { reply });
+        } catch (err) {
+          // Not sent (the connection is closed): nothing will answer, and nothing may stay waiting.
+          this.waiting.delete(token);
+          reject(err);
+        }
+      });
     });
   }
 
