@@ -33,6 +33,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { homepageRoutes, servedCounter } from './routes/homepage.ts';
 import { fastHomepage } from './routes/homepage-fast.ts';
 import { fastCart } from './routes/cart-fast.ts';
+import { fastOrders } from './routes/order-fast.ts';
+import { OrderTaking } from './order-taking.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -83,9 +85,13 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const homepageServed = servedCounter(metrics.registry);
   const corsConfigured = (deps.corsOrigins ?? []).length > 0;
   const homepage = fastHomepage(deps, { limiter: perIp, shedder, served: homepageServed, observe: metrics.observe, corsConfigured, log });
-  // The cart's read and add likewise, when the live-session cache vouches for the token.
-  const cart = fastCart(deps, { limiter: perIp, shedder, served: fastLaneCounter(metrics.registry), observe: metrics.observe, corsConfigured, log });
-  fastListeners.set(app, (fallback) => homepage.listener(cart.listener(fallback)));
+  // The cart's read and add, and placing and paying an order, likewise when the
+  // live-session cache vouches for the token.
+  const laneOptions = { limiter: perIp, shedder, served: fastLaneCounter(metrics.registry), observe: metrics.observe, corsConfigured, log };
+  const orders = new OrderTaking(deps.client, deps.limits.soldOutGateMs ?? 0);
+  const cart = fastCart(deps, laneOptions);
+  const orderLane = fastOrders(deps, laneOptions, orders);
+  fastListeners.set(app, (fallback) => homepage.listener(cart.listener(orderLane.listener(fallback))));
 
   app.use('*', async (c, next) => {
     const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
@@ -132,7 +138,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', cartRoutes(deps));
   app.route('/', wishlistRoutes(deps));
   app.route('/', inventoryRoutes(deps));
-  app.route('/', checkoutRoutes(deps, metrics.registry));
+  app.route('/', checkoutRoutes(metrics.registry, orders));
   app.route('/', orderRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', catalogRoutes(deps));

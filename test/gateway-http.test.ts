@@ -2,14 +2,15 @@
 // processes: CORS by origin, compression only where it pays, ETag/304 on public reads,
 // RateLimit-* headers, the request id in every error body, one status for one mistake on
 // every list route, and the storefront's pages and immutable, content-hashed assets. The
-// cart's read and add, answered ahead of the middleware chain, are made both ways (a query
-// string or an Idempotency-Key sends them through the chain) and the answers compared.
+// cart's read and add, and placing and paying an order, answered ahead of the middleware
+// chain, are made both ways (a query string or an Idempotency-Key sends them through the
+// chain) and the answers compared.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gunzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { adminToken, call, signup, startStack, type Res, type Stack } from './support/gateway.ts';
+import { adminToken, call, signup, signupBuyer, startStack, type Res, type Stack } from './support/gateway.ts';
 
 let s: Stack;
 let user: Awaited<ReturnType<typeof signup>>;
@@ -195,10 +196,10 @@ function errorOf(r: Res): unknown {
   return rest;
 }
 
-async function servedFast(): Promise<{ get: number; add: number }> {
+async function servedFast(): Promise<{ get: number; add: number; place: number; pay: number }> {
   const text = String((await call(s.url, 'GET', '/metrics')).body);
   const count = (route: string) => Number(new RegExp(`shop_http_fast_lane_total\\{route="${route.replace(/\//g, '\\/')}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-  return { get: count('/v1/cart'), add: count('/v1/cart/items') };
+  return { get: count('/v1/cart'), add: count('/v1/cart/items'), place: count('/v1/checkout'), pay: count('/v1/orders/:orderId/pay') };
 }
 
 test('the cart\'s read and add answered ahead of the chain (cart-fast.ts) are the chain\'s answers, errors included', async () => {
@@ -260,6 +261,96 @@ test('the cart\'s read and add answered ahead of the chain (cart-fast.ts) are th
   assert.ok(after.add >= before.add + 1 + badBodies.length + 11, `adds served ahead of the chain: ${after.add - before.add}`);
   const metrics = String((await call(s.url, 'GET', '/metrics')).body);
   assert.match(metrics, /shop_http_requests_total\{method="POST",route="\/v1\/cart\/items",status="422"\} \d+/, 'the fast lane\'s answers are in the HTTP metrics');
+});
+
+/** An order's answer with what differs between two orders (its id, its hold's end) left out. */
+function orderOf(r: Res): unknown {
+  const { orderId: _id, reservedUntil: _until, ...rest } = r.body;
+  return rest;
+}
+
+test('placing and paying an order ahead of the chain (order-fast.ts) give the chain\'s answers, refusals included', async () => {
+  const { token } = await signupBuyer(s.url);
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token })).status, 200); // the cache now vouches for the token
+  for (const [sku, onHand] of [['SKU-00004', 50], ['SKU-00005', 0]] as const) {
+    const put = await call(s.url, 'PUT', `/v1/admin/inventory/${sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand }] } });
+    assert.is(put.status, 200, JSON.stringify(put.body));
+  }
+  const before = await servedFast();
+  const items = [{ sku: 'SKU-00004', qty: 2 }];
+  const chainKey = () => ({ 'idempotency-key': randomUUID() });
+
+  const fastPlaced = await call(s.url, 'POST', '/v1/checkout', { token, body: { items } });
+  const chainPlaced = await call(s.url, 'POST', '/v1/checkout', { token, body: { items }, headers: chainKey() });
+  assert.is(fastPlaced.status, 201, JSON.stringify(fastPlaced.body));
+  assert.is(chainPlaced.status, 201);
+  assert.is.not(fastPlaced.body.orderId, chainPlaced.body.orderId, 'two orders placed');
+  assert.equal(orderOf(fastPlaced), orderOf(chainPlaced));
+  assert.equal(shape(fastPlaced), shape(chainPlaced));
+
+  const declined = { paymentMethod: { type: 'card', token: 'tok_decline' } };
+  const approved = { paymentMethod: { type: 'card', token: 'tok_ok' } };
+  const fastDeclined = await call(s.url, 'POST', `/v1/orders/${fastPlaced.body.orderId}/pay`, { token, body: declined });
+  const chainDeclined = await call(s.url, 'POST', `/v1/orders/${chainPlaced.body.orderId}/pay`, { token, body: declined, headers: chainKey() });
+  assert.is(fastDeclined.status, 402);
+  // The details name each its own order.
+  const declinedOf = (r: Res) => ({ ...(errorOf(r) as object), details: Object.keys(r.body.error.details ?? {}).sort() });
+  assert.equal(declinedOf(fastDeclined), declinedOf(chainDeclined));
+  assert.is(fastDeclined.body.error.details.orderId, fastPlaced.body.orderId);
+  assert.equal(shape(fastDeclined), shape(chainDeclined));
+
+  const fastPaid = await call(s.url, 'POST', `/v1/orders/${fastPlaced.body.orderId}/pay`, { token, body: approved });
+  const chainPaid = await call(s.url, 'POST', `/v1/orders/${chainPlaced.body.orderId}/pay`, { token, body: approved, headers: chainKey() });
+  assert.is(fastPaid.status, 200);
+  assert.equal(fastPaid.body, { orderId: fastPlaced.body.orderId, status: 'paid' });
+  assert.equal(chainPaid.body, { orderId: chainPlaced.body.orderId, status: 'paid' });
+  assert.equal(shape(fastPaid), shape(chainPaid));
+  const fastView = await call(s.url, 'GET', `/v1/orders/${fastPlaced.body.orderId}`, { token });
+  assert.is(fastView.body.status, 'paid', 'the paid order reads back as paid');
+
+  // Someone else's order is not found, and a user without an address cannot check out,
+  // for the lane as for the chain.
+  const other = await signup(s.url);
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: other.token })).status, 200);
+  const fastForeign = await call(s.url, 'POST', `/v1/orders/${fastPlaced.body.orderId}/pay`, { token: other.token, body: approved });
+  const chainForeign = await call(s.url, 'POST', `/v1/orders/${fastPlaced.body.orderId}/pay`, { token: other.token, body: approved, headers: chainKey() });
+  assert.is(fastForeign.status, 404);
+  assert.equal(errorOf(fastForeign), errorOf(chainForeign));
+  const fastNoAddress = await call(s.url, 'POST', '/v1/checkout', { token: other.token, body: { items } });
+  const chainNoAddress = await call(s.url, 'POST', '/v1/checkout', { token: other.token, body: { items }, headers: chainKey() });
+  assert.is(fastNoAddress.status, 422);
+  assert.equal(errorOf(fastNoAddress), errorOf(chainNoAddress));
+  assert.equal(shape(fastNoAddress), shape(chainNoAddress));
+
+  const badCalls: { path: string; body: unknown; status: number; code: string }[] = [
+    { path: '/v1/checkout', body: { items: [{ sku: 'SKU-00004', qty: 0 }] }, status: 422, code: 'validation_failed' },
+    { path: '/v1/checkout', body: { items: 'many' }, status: 400, code: 'invalid_request' },
+    { path: '/v1/checkout', body: '{"items": [', status: 400, code: 'malformed_json' },
+    { path: '/v1/checkout', body: { items: [{ sku: 'NO-SUCH-SKU', qty: 1 }] }, status: 404, code: 'unknown_sku' },
+    { path: '/v1/checkout', body: { items: [{ sku: 'SKU-00004', qty: 99 }] }, status: 422, code: 'quantity_limit' },
+    // Sold out: the first refusal comes from the SKU's entity, the second from the sold-out gate,
+    // which the lane and the chain share (a keyed checkout, the chain's here, is never gated).
+    { path: '/v1/checkout', body: { items: [{ sku: 'SKU-00005', qty: 1 }] }, status: 409, code: 'insufficient_stock' },
+    { path: '/v1/checkout', body: { items: [{ sku: 'SKU-00005', qty: 1 }] }, status: 409, code: 'insufficient_stock' },
+    { path: `/v1/orders/${fastPlaced.body.orderId}/pay`, body: { paymentMethod: { type: 'cash' } }, status: 400, code: 'invalid_request' },
+    { path: '/v1/orders/o0000000000000000000/pay', body: approved, status: 404, code: 'not_found' },
+  ];
+  for (const bad of badCalls) {
+    const fast = await call(s.url, 'POST', bad.path, { token, body: bad.body });
+    const chain = await call(s.url, 'POST', bad.path, { token, body: bad.body, headers: chainKey() });
+    const what = `${bad.path} ${JSON.stringify(bad.body)}`;
+    assert.is(fast.status, bad.status, `${what}: ${JSON.stringify(fast.body)}`);
+    assert.is(fast.body.error.code, bad.code, what);
+    assert.equal(errorOf(fast), errorOf(chain), what);
+    assert.equal(shape(fast), shape(chain), what);
+  }
+
+  const after = await servedFast();
+  assert.is(after.place - before.place, 1 + 1 + 7, 'placings answered ahead of the chain');
+  assert.is(after.pay - before.pay, 3 + 2, 'payments answered ahead of the chain');
+  const metrics = String((await call(s.url, 'GET', '/metrics')).body);
+  assert.match(metrics, /^shop_checkout_sold_out_refusals_total [1-9]/m, 'the lane refused the sold-out SKU through the gate the chain counts');
+  assert.match(metrics, /shop_http_requests_total\{method="POST",route="\/v1\/orders\/:orderId\/pay",status="402"\} \d+/, 'the lane\'s answers are in the HTTP metrics under the chain\'s route');
 });
 
 test('after logout the cart\'s fast lane no longer takes the token: the chain refuses it', async () => {
