@@ -1,12 +1,22 @@
 // Relays outbox rows to JetStream in id order, each with Nats-Msg-Id = its outbox id, and
 // marks them published afterwards. A crash between the two republishes on restart, and
 // the stream's duplicate window drops the copy: no event lost, none doubled.
+//
+// Rows go in windows of up to `inFlight` publishes sent together and acknowledged together,
+// rather than one at a time: one at a time, the relay fell behind a flash sale (about 500
+// events a second against 800 written; 12,000 behind after 18 s), and every event cost
+// its own socket write. A window never holds two events of one entity (the subject's last
+// token: a SKU or an order id), so each entity's events are stored in the order they were
+// committed even when a publish fails mid-window: only events of different entities can
+// then be stored out of id order, and no consumer reads order across entities.
 import type { Logger } from 'pino';
 import type { Pool } from '../mysql/index.ts';
 import type { StreamPublish } from './stream-publish.ts';
 
 export interface RelayOptions {
   batchSize?: number;
+  /** Publishes sent together and awaited together (default 128). */
+  inFlight?: number;
   /** How long to wait for new rows when there were none and nobody kicked. */
   idleMs?: number;
 }
@@ -77,14 +87,19 @@ export class OutboxRelay {
     );
     const pending = rows as Row[];
     if (pending.length === 0) return 0;
-    // One at a time, in id order: if a publish fails, nothing after it is stored before
-    // it, so consumers see each SKU's events in the order they were committed.
     const done: (number | string)[] = [];
     try {
-      for (const r of pending) {
-        const body = typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload);
-        await this.publish(r.subject, encoder.encode(body), String(r.id));
-        done.push(r.id);
+      for (let next = 0; next < pending.length;) {
+        const window = windowFrom(pending, next, this.opts.inFlight ?? 128);
+        next += window.length;
+        const outcomes = await Promise.allSettled(window.map((r) => this.publish(r.subject, encoder.encode(typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload)), String(r.id))));
+        // Marked only up to the first failure: the rest go again and are dropped as duplicates
+        // if they were stored.
+        for (let i = 0; i < window.length; i++) {
+          const outcome = outcomes[i]!;
+          if (outcome.status === 'rejected') throw outcome.reason;
+          done.push(window[i]!.id);
+        }
       }
     } finally {
       if (done.length > 0) await this.pool.query('UPDATE outbox SET published_at = NOW(3) WHERE id IN (?)', [done]);
@@ -92,4 +107,22 @@ export class OutboxRelay {
     }
     return done.length;
   }
+}
+
+/** The entity an event belongs to: its subject's last token (a SKU, an order id). */
+function entityOf(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
+}
+
+/** Rows from `start`, up to `max`, stopping before a second event of an entity already in. */
+function windowFrom(rows: Row[], start: number, max: number): Row[] {
+  const entities = new Set<string>();
+  let end = start;
+  while (end < rows.length && end - start < max) {
+    const entity = entityOf(rows[end]!.subject);
+    if (entities.has(entity)) break;
+    entities.add(entity);
+    end++;
+  }
+  return rows.slice(start, end);
 }
