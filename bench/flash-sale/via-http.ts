@@ -78,6 +78,9 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     // The same attempts split by outcome: a paid order's checkout + pay, and a sold-out
     // answer (mostly the gateway's gate); the combined figure mixes the two.
     const paidLatency = new Latencies();
+    // Paid attempts again, by quarter of the stock sold when each ended: is a p99 the first
+    // seconds' (processes warming up, the JIT) or the whole sale's?
+    const paidByQuarter = [new Latencies(), new Latencies(), new Latencies(), new Latencies()];
     const soldOutLatency = new Latencies();
     let next = 0;
     let ok = 0;
@@ -114,6 +117,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
         const took = performance.now() - t0;
         latency.record(took);
         outcome?.record(took);
+        if (outcome === paidLatency) paidByQuarter[Math.min(3, Math.floor((4 * (ok - 1)) / opts.stock))]!.record(took);
       }
     }));
     const seconds = (performance.now() - started) / 1000;
@@ -140,6 +144,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
       latencyMsPaid: paidLat,
+      latencyMsPaidByQuarter: paidByQuarter.map((q) => q.summary()),
       latencyMsSoldOut: soldOutLat,
       paidInDb: paidInDb ?? null, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
       hello: hello ?? null,
@@ -155,6 +160,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
     const row = (name: string, l: typeof lat) => out(`  ${name.padEnd(11)} ${String(l.count).padStart(6)} attempts: mean ${l.mean} ms, p50 ${l.p50}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`);
     row('paid', paidLat);
+    out(`  paid, by quarter of the stock sold: p50 ${result.latencyMsPaidByQuarter.map((q) => q.p50).join(' / ')} ms; p99 ${result.latencyMsPaidByQuarter.map((q) => q.p99).join(' / ')} ms`);
     row('sold out', soldOutLat);
     if (gateRefused !== null) out(`of the ${rejected} sold-out answers, ${gateRefused} came from the gateway's sold-out gate (SOLD_OUT_GATE_MS) without reaching the cluster`);
     if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
