@@ -30,7 +30,7 @@ export class WritePacer {
   private inBucket = 0;
   private inPreviousBucket = 0;
   private readonly busyPerBucket: number;
-  /** Publishes sent at once, publishes held to the end of a gap, and the releases that sent those. */
+  /** Messages sent at once, messages held to the end of a gap, and the releases that sent those. */
   readonly stats = { atOnce: 0, held: 0, releases: 0 };
 
   /** `busyPerSecond`: the rate from which it paces (two messages per gap unless given; 0: always). */
@@ -43,20 +43,20 @@ export class WritePacer {
     if (this.gapMs > 0) {
       const now = performance.now();
       const busy = this.count(now, messages);
-      if (this.timer) return this.hold(publish);
+      if (this.timer) return this.hold(publish, messages);
       const wait = this.lastOpened + this.gapMs - now;
       if (!this.open && wait > 0 && busy) {
         this.timer = setTimeout(this.release, wait);
-        return this.hold(publish);
+        return this.hold(publish, messages);
       }
       if (!this.open) this.openRun(now);
     }
-    this.stats.atOnce++;
+    this.stats.atOnce += messages;
     publish();
   }
 
-  private hold(publish: () => void): void {
-    this.stats.held++;
+  private hold(publish: () => void, messages: number): void {
+    this.stats.held += messages;
     this.waiting.push(publish);
   }
 
@@ -108,7 +108,7 @@ export function pace(nc: NatsConnection, gapMs: number): void {
       [{ how: 'at_once' }, pacer.stats.atOnce],
       [{ how: 'held' }, pacer.stats.held],
     ]),
-    counterSource('shop_nats_paced_releases_total', 'Ends of a gap that sent held publishes together (held ÷ releases = publishes per paced write)', [], () => pacer.stats.releases),
+    counterSource('shop_nats_paced_releases_total', 'Ends of a gap that sent held messages together (held ÷ releases = messages per paced write)', [], () => pacer.stats.releases),
   ];
   void nc.closed().then(() => unregister.forEach((u) => u()));
 }
