@@ -20,6 +20,13 @@ const paySuffix = '/pay';
 /** An id the chain's orderIdParam takes: anything else (a 404, an escaped path) is the chain's to answer. */
 const plainOrderId = /^o[a-z0-9]{8,40}$/;
 
+/** The order id of a `/v1/orders/<id>/pay` path this lane takes, else undefined. */
+function payOrderIdOf(url: string): string | undefined {
+  if (!url.startsWith(payPrefix) || !url.endsWith(paySuffix)) return undefined;
+  const id = url.slice(payPrefix.length, -paySuffix.length);
+  return plainOrderId.test(id) ? id : undefined;
+}
+
 class OrderRoutes implements FastRoutes<OrderCall> {
   readonly route = { place: '/v1/checkout', pay: '/v1/orders/:orderId/pay' } as const;
   readonly withBody = { place: true, pay: true } as const;
@@ -30,8 +37,7 @@ class OrderRoutes implements FastRoutes<OrderCall> {
     if (req.method !== 'POST') return undefined;
     const url = req.url ?? '';
     if (url === '/v1/checkout') return 'place';
-    if (url.startsWith(payPrefix) && url.endsWith(paySuffix) && plainOrderId.test(url.slice(payPrefix.length, -paySuffix.length))) return 'pay';
-    return undefined;
+    return payOrderIdOf(url) === undefined ? undefined : 'pay';
   }
 
   async perform(r: NodeRequest, call: OrderCall, userId: string): Promise<JsonOutcome> {
@@ -39,8 +45,7 @@ class OrderRoutes implements FastRoutes<OrderCall> {
       const input = check(checkoutBody, parseJsonBody(await readIncoming(r.req)));
       return { status: 201, json: JSON.stringify(await this.orders.place(userId, input, undefined)) };
     }
-    const url = r.req.url ?? '';
-    const orderId = orderIdParam(url.slice(payPrefix.length, -paySuffix.length));
+    const orderId = orderIdParam(payOrderIdOf(r.req.url ?? '') ?? '');
     const input = check(payBody, parseJsonBody(await readIncoming(r.req)));
     return { status: 200, json: JSON.stringify(await this.orders.pay(orderId, userId, input)) };
   }

@@ -80,7 +80,7 @@ export class CartRepository {
     if (w.upsert.length > 0) {
       statements.push({
         sql: `INSERT INTO cart_lines ${lineColumns} VALUES ? ${lineUpdate}`,
-        params: [w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null])],
+        params: [w.upsert.map((l) => lineRow(w.userId, l))],
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
@@ -89,6 +89,11 @@ export class CartRepository {
 }
 
 const lineColumns = '(user_id, sku, qty, price, currency, added_at, shown_price)';
+
+/** A line's values in `lineColumns` order. */
+function lineRow(userId: string, l: CartLineRecord): unknown[] {
+  return [userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null];
+}
 const lineUpdate = 'ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);';
 
 /**
@@ -114,7 +119,7 @@ const cartWrites: MergeKind<CartWrite> = {
         { sql: `IF ROW_COUNT() <> ${created.length} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cart_fenced'; END IF;` },
       );
     }
-    const upserts = writes.flatMap((w) => w.upsert.map((l) => [w.userId, l.sku, l.qty, l.price, l.currency, l.addedAt, l.shownPrice ?? null]));
+    const upserts = writes.flatMap((w) => w.upsert.map((l) => lineRow(w.userId, l)));
     if (upserts.length > 0) statements.push({ sql: `INSERT INTO cart_lines ${lineColumns} VALUES ? ${lineUpdate}`, params: [upserts] });
     const removals = writes.flatMap((w) => w.remove.map((sku) => [w.userId, sku]));
     if (removals.length > 0) {
