@@ -186,7 +186,7 @@ export class Saga {
     const outcome = result.status === 'approved' ? this.paidTransition(order, result.paymentId, now) : declinedTransition(result.reason);
     let moved: { order: OrderRecord; outputs: PartOutputs };
     try {
-      moved = await this.deps.orders.transitionTwice(order, charging, { statements: expected.statements, outputs: [] }, outcome, now);
+      moved = await this.deps.orders.transitionTwice(order, charging, { statements: expected.statements, outputs: [], ...(expected.merge ? { merge: expected.merge } : {}) }, outcome, now);
     } catch (err) {
       // The key had a charge recorded with another outcome (not a new attempt after all):
       // nothing was written; pay the ordinary way, which reads that outcome and acts on it.

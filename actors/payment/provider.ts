@@ -2,7 +2,7 @@
 // behind the same interface; every charge carries an idempotency key, and a charge sent
 // again with the same key must return the first outcome, never charge twice.
 import type { Statement } from '../../stores/mysql/writes.ts';
-import type { PartOutputs } from '../../stores/mysql/journal.ts';
+import type { Merge, PartOutputs } from '../../stores/mysql/journal.ts';
 
 export interface ChargeRequest {
   /** Unique per payment attempt; a retry of the same attempt reuses it. */
@@ -54,6 +54,8 @@ export interface ExpectedCharge {
    * outcome is `result`, so nothing is read back when the charge was new.
    */
   statements: Statement[];
+  /** The same statements as merge items, so several orders' charges go as one (journal.ts `Merge`). */
+  merge?: readonly Merge<unknown>[];
   /** Resolves when the processor would have answered (its network time, as `settle` adds). */
   answered(): Promise<void>;
 }

@@ -6,7 +6,8 @@
 // a new charge before making it, so it can tell checkout the outcome up front (except for
 // tok_timeout), and checkout then records the charge and the order's outcome in one write.
 import type { Pool } from '../../stores/mysql/index.ts';
-import { DirectWriter, type Writer } from '../../stores/mysql/journal.ts';
+import { DirectWriter, mergeOf, type MergeKind, type Writer } from '../../stores/mysql/journal.ts';
+import { mergeRank } from '../../stores/mysql/merged-writes.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type InlineCharge, type PaymentProvider } from './provider.ts';
 import type { Statement } from '../../stores/mysql/writes.ts';
 
@@ -24,6 +25,28 @@ export interface SimulatedOptions {
    */
   outcomeUpFront?: boolean;
 }
+
+const chargeColumns = '(idempotency_key, order_id, amount, currency, outcome, reason, created_at)';
+
+/**
+ * Charges known up front, of several orders written together (journal.ts `Merge`): one
+ * insert of the new ones, then one count that every key holds the outcome expected of it,
+ * failed with `charge_unexpected` otherwise, as each charge's own check would.
+ */
+const expectedCharges: MergeKind<{ row: unknown[]; key: string; outcome: string }> = {
+  rank: mergeRank.sideEffect,
+  combine(charges) {
+    const expected = [...new Map(charges.map((c) => [`${c.outcome}:${c.key}`, [c.key, c.outcome]])).values()];
+    return [
+      { sql: `INSERT IGNORE INTO sim_charges ${chargeColumns} VALUES ?;`, params: [charges.map((c) => c.row)] },
+      {
+        sql: `IF (SELECT COUNT(*) FROM sim_charges WHERE (idempotency_key, outcome) IN (?)) <> ${expected.length}
+          THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'charge_unexpected'; END IF;`,
+        params: [expected],
+      },
+    ];
+  },
+};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -45,10 +68,9 @@ export class SimulatedCardProcessor implements PaymentProvider {
     const declined = req.token === 'tok_decline' || (req.token !== 'tok_ok' && req.token !== 'tok_timeout' && Math.random() < this.opts.declineRate);
     // Record-if-new: INSERT IGNORE keeps the first outcome for a key (also against a
     // concurrent first attempt).
-    const record: Statement = {
-      sql: 'INSERT IGNORE INTO sim_charges (idempotency_key, order_id, amount, currency, outcome, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?);',
-      params: [req.idempotencyKey, req.orderId, req.amount, req.currency, declined ? 'declined' : 'approved', declined ? 'card_declined' : null, Date.now()],
-    };
+    const outcome = declined ? 'declined' : 'approved';
+    const row = [req.idempotencyKey, req.orderId, req.amount, req.currency, outcome, declined ? 'card_declined' : null, Date.now()];
+    const record: Statement = { sql: `INSERT IGNORE INTO sim_charges ${chargeColumns} VALUES (?);`, params: [row] };
     return {
       // Recorded if new, and read back: the SELECT returns the outcome the key keeps.
       statements: [
@@ -68,9 +90,10 @@ export class SimulatedCardProcessor implements PaymentProvider {
             record,
             {
               sql: "IF ROW_COUNT() = 0 AND NOT EXISTS (SELECT 1 FROM sim_charges WHERE idempotency_key = ? AND outcome = ?) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'charge_unexpected'; END IF;",
-              params: [req.idempotencyKey, declined ? 'declined' : 'approved'],
+              params: [req.idempotencyKey, outcome],
             },
           ],
+          merge: [mergeOf(expectedCharges, { row, key: req.idempotencyKey, outcome })],
           answered: () => this.networkTime(),
         },
       }),

@@ -16,10 +16,14 @@
 // A part may hand values back (a charge's recorded outcome): it writes them into
 // `@out_<name>` user variables, which the journal renames per part and reads back.
 //
-// Parts of one kind may also say how several of them are written as one (`Merge`): a cart
-// change is four statements, and MariaDB spends 40-60 µs on each statement whatever its
-// rows, so ten carts' changes as one guard, one version update and one line upsert cost
-// it a third as much. Merged parts go only in the attempt together; if that fails, the
+// A part may also say how it is written together with others (`Merge`): a cart change is
+// four statements, an order's payment eight, and MariaDB spends 40-60 µs on each statement
+// whatever its rows, so ten carts' changes as one guard, one version update and one line
+// upsert cost it a third as much. A part offers one merge per kind of statement it is made
+// of (an order's payment: its fence, its row's move, its timeline, its charge, its points,
+// its event); when two or more parts of a batch offer merges, each kind's items across all
+// of them are written by that kind's `combine`, the kinds in `rank` order, where the first
+// of those parts stands. Merged parts go only in the attempt together; if that fails, the
 // second try has each part's own statements and names the one that failed.
 //
 // @example
@@ -36,9 +40,12 @@ export type PartOutputs = Record<string, unknown>;
 /**
  * How parts of one kind are written as one: `combine` gets the items of every part of the
  * batch with this kind (by identity) and returns statements that apply all of them, or
- * fail as a whole when any one of them would have failed on its own.
+ * fail as a whole when any one of them would have failed on its own. Its statements must
+ * not depend on where the other kinds' go, except as `rank` orders them (lowest first;
+ * default 0): a row inserted by one kind and read by another, say.
  */
 export interface MergeKind<T> {
+  readonly rank?: number;
   combine(items: T[]): Statement[];
 }
 
@@ -48,14 +55,25 @@ export interface Merge<T> {
   readonly item: T;
 }
 
+/**
+ * What a part offers to merge: one item, or one per kind of statement it is made of, which
+ * together must write exactly what its statements write.
+ */
+export type MergeOffer<T = unknown> = Merge<T> | readonly Merge<unknown>[];
+
+/** An item of `kind`, typed where it is made and untyped in a part's list of merges. */
+export function mergeOf<T>(kind: MergeKind<T>, item: T): Merge<unknown> {
+  return { kind: kind as MergeKind<unknown>, item };
+}
+
 /** Where compound writes go: straight to the pool, or through a node journal. */
 export interface Writer {
   /**
    * Runs `statements` as one transaction (or one part of one); rejects like
    * `writeAtomically`. A writer may use `merge` instead of the statements when it has
-   * others of the kind to write with them (a part with outputs is never merged).
+   * other parts to merge them with (a part with outputs is never merged).
    */
-  write<T>(statements: Statement[], what: string, outputs?: string[], merge?: Merge<T>): Promise<PartOutputs>;
+  write<T>(statements: Statement[], what: string, outputs?: string[], merge?: MergeOffer<T>): Promise<PartOutputs>;
 }
 
 /** The unbatched writer: one compound transaction per call. */
@@ -82,7 +100,8 @@ interface Part {
   statements: Statement[];
   what: string;
   outputs: string[];
-  merge: Merge<unknown> | undefined;
+  /** Empty: the part is always written by its own statements. */
+  merge: readonly Merge<unknown>[];
   resolve(out: PartOutputs): void;
   reject(err: unknown): void;
 }
@@ -129,10 +148,10 @@ export class Journal implements Writer {
     this.isolateForMs = opts.isolateForMs ?? 1000;
   }
 
-  write<T>(statements: Statement[], what: string, outputs: string[] = [], merge?: Merge<T>): Promise<PartOutputs> {
+  write<T>(statements: Statement[], what: string, outputs: string[] = [], merge?: MergeOffer<T>): Promise<PartOutputs> {
     for (const o of outputs) if (!namePattern.test(o)) throw new Error(`journal output name ${JSON.stringify(o)} is not A-Za-z0-9_`);
     // A part with outputs reads back its own variables, which a merged write does not set.
-    const mergeable = outputs.length === 0 ? merge : undefined;
+    const mergeable = outputs.length === 0 ? mergesOf(merge) : [];
     return new Promise<PartOutputs>((resolve, reject) => this.batches.add({ statements, what, outputs, merge: mergeable, resolve, reject }));
   }
 
@@ -284,25 +303,26 @@ function transaction(body: string): string {
   END`;
 }
 
+/** A part's offer as a list (see `MergeOffer`). */
+function mergesOf(offer: MergeOffer | undefined): readonly Merge<unknown>[] {
+  if (offer === undefined) return [];
+  return 'kind' in offer ? [offer as Merge<unknown>] : offer;
+}
+
 /**
  * One compound transaction for the whole batch, the parts one after another: any error
- * rolls all of it back and reaches the client. Parts of a kind that merges, when there are
- * two or more, are written by their kind's combined statements, where the first of them
- * stands. The outputs, when a part has any, come back as one JSON array.
+ * rolls all of it back and reaches the client. When two or more parts offer merges, they
+ * are all written by their kinds' combined statements, where the first of them stands.
+ * The outputs, when a part has any, come back as one JSON array.
  */
 function composeTogether(batch: Part[]): { sql: string; params: unknown[]; merged: number } {
   const params: unknown[] = [];
-  const groups = mergeGroups(batch);
-  let merged = 0;
+  const merging = batch.filter((p) => p.merge.length > 0);
+  const merged = merging.length >= 2 ? merging.length : 0;
   const bodies: string[] = [];
   batch.forEach((part, i) => {
-    const group = groups.get(part);
-    if (group === undefined) {
-      bodies.push(partBody(part, i, params));
-    } else if (group.length > 0) {
-      merged += group.length;
-      bodies.push(statementsBody(part.merge!.kind.combine(group.map((p) => p.merge!.item)), params));
-    }
+    if (merged === 0 || part.merge.length === 0) bodies.push(partBody(part, i, params));
+    else if (part === merging[0]) bodies.push(statementsBody(combined(merging), params));
   });
   const outs = batch.flatMap((part, i) => part.outputs.map((o) => `@o${i}_${o}`));
   const body = transaction(bodies.join('\n'));
@@ -311,24 +331,19 @@ function composeTogether(batch: Part[]): { sql: string; params: unknown[]; merge
 }
 
 /**
- * The parts that merge, by kind, when a kind has two or more in the batch: the first
- * part of each kind maps to all of them, the others to an empty list (written by the first).
+ * The statements that write every merging part: each kind's items (in the parts' order)
+ * combined once, the kinds by rank and, within a rank, as they first appear.
  */
-function mergeGroups(batch: Part[]): Map<Part, Part[]> {
-  const byKind = new Map<MergeKind<unknown>, Part[]>();
-  for (const part of batch) {
-    if (!part.merge) continue;
-    const group = byKind.get(part.merge.kind);
-    if (group) group.push(part);
-    else byKind.set(part.merge.kind, [part]);
+function combined(parts: Part[]): Statement[] {
+  const byKind = new Map<MergeKind<unknown>, unknown[]>();
+  for (const part of parts) {
+    for (const { kind, item } of part.merge) {
+      const items = byKind.get(kind);
+      if (items) items.push(item);
+      else byKind.set(kind, [item]);
+    }
   }
-  const out = new Map<Part, Part[]>();
-  for (const group of byKind.values()) {
-    if (group.length < 2) continue;
-    out.set(group[0]!, group);
-    for (const part of group.slice(1)) out.set(part, []);
-  }
-  return out;
+  return [...byKind].sort(([a], [b]) => (a.rank ?? 0) - (b.rank ?? 0)).flatMap(([kind, items]) => kind.combine(items));
 }
 
 /** Statements with no `@out_` variables (a merged write); their values go onto `params`. */
