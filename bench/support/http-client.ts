@@ -1,8 +1,7 @@
-// A lean HTTP client for the load generator: an undici Pool of keep-alive connections to
-// one origin, bodies gathered as text by a dispatch handler, no fetch Request/Response
-// objects and no body streams per call. The bench's own CPU per request is what limits a
-// closed loop on a shared 2-core machine.
-import { Pool } from 'undici';
+// A lean HTTP client for the load generator: keep-alive connections to one origin on bare
+// sockets (raw-http.ts), bodies as text, JSON parsed here. The bench's own CPU per request
+// is what limits a closed loop on a shared 2-core machine.
+import { RawHttpClient } from './raw-http.ts';
 
 export interface HttpReply {
   status: number;
@@ -10,36 +9,14 @@ export interface HttpReply {
 }
 
 export class LeanClient {
-  private readonly pool: Pool;
+  private readonly http: RawHttpClient;
 
   constructor(origin: string, connections: number) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    this.http = new RawHttpClient(origin, connections);
   }
 
-  /**
-   * One request through `dispatch` with a handler that gathers the body's chunks: no
-   * response object and no body stream per reply, which `pool.request` builds (a stream
-   * and its events for a 100-byte JSON answer).
-   */
   request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, headers: Record<string, string>, body?: string): Promise<HttpReply> {
-    return new Promise<HttpReply>((resolve, reject) => {
-      let status = 0;
-      const chunks: Buffer[] = [];
-      this.pool.dispatch({ method, path, headers, ...(body === undefined ? {} : { body }) }, {
-        onConnect: () => undefined,
-        onError: reject,
-        // Called again after a 1xx: the last status is the reply's.
-        onHeaders: (statusCode) => {
-          status = statusCode;
-          return true;
-        },
-        onData: (chunk) => {
-          chunks.push(chunk);
-          return true;
-        },
-        onComplete: () => resolve({ status, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') }),
-      });
-    });
+    return this.http.request(method, path, headers, body);
   }
 
   /** POST JSON with a bearer token; the reply body parsed when it is JSON. */
@@ -57,6 +34,7 @@ export class LeanClient {
   }
 
   close(): Promise<void> {
-    return this.pool.close();
+    this.http.close();
+    return Promise.resolve();
   }
 }
