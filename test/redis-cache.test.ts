@@ -36,4 +36,43 @@ test('loaded once, served until invalidated; two caches invalidated in one call,
   }
 });
 
+test('invalidations made in one turn go to Redis as one script, and every caller resolves once its entries are gone', async () => {
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const watcher = new Redis(redisUrl);
+  const monitor = await watcher.monitor();
+  try {
+    const cache = new ReadThroughCache<number>(redis, { prefix: `${prefix}:t`, ttlSeconds: 60 });
+    const ids = Array.from({ length: 40 }, (_, i) => `o${i}`);
+    for (const id of ids) assert.is(await cache.get(id, async () => 1), 1);
+    const scripts: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (/^eval/i.test(args[0] ?? '') && args.some((a) => a.startsWith(`${prefix}:t`))) scripts.push(args[0]!);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // Forty writers in one turn, each its own entry and one shared by all (a user's list).
+    await Promise.all(ids.map((id) => invalidateEntries(redis, [[cache as ReadThroughCache<unknown>, id], [cache as ReadThroughCache<unknown>, 'shared']])));
+    for (const id of ids) assert.is(await cache.get(id, async () => 2), 2, `${id} reloaded after its invalidation`);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.is(scripts.length, 1, `one script for the turn's 41 entries (${scripts.length})`);
+  } finally {
+    monitor.disconnect();
+    watcher.disconnect();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  }
+});
+
+test('when Redis cannot be reached, every caller of the turn is refused, none left waiting', async () => {
+  const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    const cache = new ReadThroughCache<number>(redis, { prefix: `${prefix}:down`, ttlSeconds: 60 });
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => invalidateEntries(redis, [[cache as ReadThroughCache<unknown>, id]])));
+    assert.equal(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected']);
+  } finally {
+    redis.disconnect();
+  }
+});
+
 test.run();

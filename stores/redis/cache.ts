@@ -76,10 +76,55 @@ export class ReadThroughCache<T> {
  * transactions of five commands each; in a flash sale's profile that was a tenth of the
  * node's busy time. The keys may belong to different caches of the same Redis (not a Redis
  * Cluster: there every key of one script must share a slot).
+ *
+ * Calls made in the same turn of the event loop share that command: a journal batch
+ * answers all of its orders at once, and each order then invalidates its own entries, so a
+ * batch of forty orders cost forty scripts. Each caller still resolves only once its
+ * entries are gone, so a writer that answers after this still never lets its client read
+ * the entry it replaced.
  */
-export async function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
-  if (entries.length === 0) return;
-  const keys = entries.flatMap(([cache, id]) => cache.entryKeys(id));
+export function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
+  if (entries.length === 0) return Promise.resolve();
+  let turn = invalidationsThisTurn.get(redis);
+  if (!turn) {
+    const created: PendingInvalidations = { keys: new Map(), waiters: [] };
+    invalidationsThisTurn.set(redis, created);
+    setImmediate(() => {
+      invalidationsThisTurn.delete(redis);
+      void sendInvalidations(redis, created);
+    });
+    turn = created;
+  }
+  for (const [cache, id] of entries) {
+    const [gen, val] = cache.entryKeys(id);
+    turn.keys.set(gen, val);
+  }
+  const waiting = turn;
+  return new Promise<void>((resolve, reject) => waiting.waiters.push({ resolve, reject }));
+}
+
+interface PendingInvalidations {
+  /** Generation key → value key, each entry once however many callers named it. */
+  keys: Map<string, string>;
+  waiters: { resolve(): void; reject(err: unknown): void }[];
+}
+
+const invalidationsThisTurn = new WeakMap<Redis, PendingInvalidations>();
+
+/** Entries per script call: a long script holds Redis up for everyone else. */
+const entriesPerCall = 500;
+
+async function sendInvalidations(redis: Redis, pending: PendingInvalidations): Promise<void> {
+  try {
+    const pairs = [...pending.keys];
+    for (let i = 0; i < pairs.length; i += entriesPerCall) await invalidate(redis, pairs.slice(i, i + entriesPerCall).flat());
+    for (const w of pending.waiters) w.resolve();
+  } catch (err) {
+    for (const w of pending.waiters) w.reject(err);
+  }
+}
+
+async function invalidate(redis: Redis, keys: string[]): Promise<void> {
   // EVALSHA, and the script's text only when this Redis has not seen it (a restart). Not
   // ioredis' defineCommand: an auto-pipeline opened before the definition lacks the command.
   try {
