@@ -87,7 +87,11 @@ test('a consumer killed mid-batch and replayed on two other nodes counts every e
   // marked seen and counted, and not acknowledged: some marks, not all.
   const partial = await counted();
   let marked = 0;
-  for (const key of await redis.keys(`${env.cluster}:an:seen:*`)) marked += await redis.bitcount(key);
+  for (const key of await redis.keys(`${env.cluster}:an:seen:*`)) {
+    marked += await redis.bitcount(key);
+    // Marks must not outlive the stream's events forever: each chunk carries an expiry.
+    assert.ok(await redis.ttl(key) > 0, `seen-mark chunk ${key} has no expiry`);
+  }
   assert.ok(marked > 0 && marked < 2000, `the crash left a partial count (${marked} events marked; analytics counted ${total(partial.searches) + total(partial.views)}); the doomed node said:\n${doomed.output().slice(-2000)}`);
 
   // Two nodes resume; a loaded machine can take a while to start them.

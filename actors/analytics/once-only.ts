@@ -43,6 +43,8 @@ local function trim(k, max)
 end
 -- Count increments summed per key and member, each key's latest expiry and largest cap.
 local zkeys, zsum, zexp, zcap = {}, {}, {}, {}
+-- Seen-mark chunks written in this call, each given its expiry once at the end.
+local chunks = {}
 local applied = 0
 for _, event in ipairs(events) do
   local seq = event[1]
@@ -97,10 +99,11 @@ for _, event in ipairs(events) do
       end
     end
     redis.call('SETBIT', chunk, bit, 1)
-    redis.call('EXPIRE', chunk, seenTtl)
+    chunks[chunk] = true
     applied = applied + 1
   end
 end
+for chunk in pairs(chunks) do redis.call('EXPIRE', chunk, seenTtl) end
 for _, k in ipairs(zkeys) do
   for member, by in pairs(zsum[k]) do
     -- As text with every digit: cjson read the number as a double, and Lua's own
