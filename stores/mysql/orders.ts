@@ -631,7 +631,7 @@ const openOrderLimits: MergeKind<{ userId: string; max: number }> = {
     const refuse = "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'too_many_open_orders';";
     return [
       { sql: 'SELECT COUNT(*) INTO @shop_users FROM users WHERE user_id IN (?) FOR UPDATE;', params: [users] },
-      left.some((n) => n < 0) ? { sql: `${refuse}` } : {
+      left.some((n) => n < 0) ? { sql: refuse } : {
         sql: `IF EXISTS (SELECT 1 FROM orders WHERE user_id IN (?) AND status IN (${openList}) GROUP BY user_id
           HAVING COUNT(*) > CASE user_id ${users.map(() => 'WHEN ? THEN ?').join(' ')} END) THEN ${refuse} END IF;`,
         params: [users, ...users.flatMap((u, i) => [u, left[i]])],
