@@ -1,5 +1,6 @@
 // Counting each event once: a batch's Redis updates and the events' "seen" marks are
-// applied by one Lua script, so they happen together or not at all. A consumer that dies
+// applied by one Lua script, so they happen together or not at all: the script checks
+// every op before it writes anything, and writes the marks last. A consumer that dies
 // after the script but before its acknowledgement gets the batch again, finds the marks
 // and changes nothing. Marks are bits of a bitmap keyed by the stream sequence (128 KiB per
 // million events, in chunks that expire after the stream's own max age), and the key holds
@@ -41,69 +42,87 @@ local events = cjson.decode(ARGV[6])
 local function trim(k, max)
   if redis.call('ZCARD', k) > max + math.floor(max / 4) then redis.call('ZREMRANGEBYRANK', k, 0, -(max + 1)) end
 end
--- Count increments summed per key and member, each key's latest expiry and largest cap.
-local zkeys, zsum, zexp, zcap = {}, {}, {}, {}
--- Seen-mark chunks written in this call, each given its expiry once at the end.
-local chunks = {}
-local applied = 0
+local function num(v) return tonumber(v) ~= nil end
+local function text(v) return type(v) == 'string' or type(v) == 'number' end
+local valid = {
+  Z = function(op) return num(op[4]) and num(op[5]) and num(op[6]) end,
+  P = function(op) return num(op[4]) and type(op[5]) == 'string' and num(op[6]) end,
+  L = function(op) return num(op[4]) and num(op[5]) end,
+  H = function(op) return text(op[4]) and num(op[5]) end,
+  A = function(op) return num(op[4]) end,
+}
+-- First, without writing anything: which events are new (once each, should a seq come
+-- twice), and whether every op of theirs is well formed. A malformed one fails the call
+-- before it has changed anything, rather than halfway through.
+local fresh, taken = {}, {}
 for _, event in ipairs(events) do
-  local seq = event[1]
+  local seq, ops = event[1], event[2]
+  if type(seq) ~= 'number' or type(ops) ~= 'table' then return redis.error_reply('once-only: malformed event') end
   local chunk = prefix .. math.floor(seq / 1048576)
   local bit = seq % 1048576
-  if redis.call('GETBIT', chunk, bit) == 0 then
-    for _, op in ipairs(event[2]) do
-      local code, a, b, c, d, e = op[1], op[2], op[3], op[4], op[5], op[6]
-      if code == 'Z' then
-        local sums = zsum[a]
-        if not sums then
-          sums = {}
-          zsum[a] = sums
-          zkeys[#zkeys + 1] = a
-          zexp[a] = 0
-          zcap[a] = 0
-        end
-        sums[b] = (sums[b] or 0) + tonumber(c)
-        if tonumber(d) > zexp[a] then zexp[a] = tonumber(d) end
-        if tonumber(e) > zcap[a] then zcap[a] = tonumber(e) end
-      elseif code == 'P' then
-        local minAt = tonumber(e)
-        local done = {}
-        done[b] = true
-        for _, entry in ipairs(redis.call('LRANGE', a, 0, -1)) do
-          local sep = string.find(entry, ':', 1, true)
-          local at = tonumber(string.sub(entry, 1, sep - 1))
-          local other = string.sub(entry, sep + 1)
-          if at >= minAt and not done[other] then
-            done[other] = true
-            local k1, k2 = d .. b, d .. other
-            redis.call('ZINCRBY', k1, c, other)
-            redis.call('ZINCRBY', k2, c, b)
-            redis.call('EXPIRE', k1, coTtl)
-            redis.call('EXPIRE', k2, coTtl)
-            trim(k1, coMax)
-            trim(k2, coMax)
-            if dirty ~= '' then redis.call('SADD', dirty, other) end
-          end
-        end
-        if dirty ~= '' then redis.call('SADD', dirty, b) end
-      elseif code == 'L' then
-        redis.call('LPUSH', a, b)
-        redis.call('LTRIM', a, 0, tonumber(c) - 1)
-        redis.call('EXPIRE', a, d)
-      elseif code == 'H' then
-        redis.call('HSET', a, b, c)
-        if tonumber(d) > 0 then redis.call('EXPIRE', a, d) end
-      elseif code == 'A' then
-        redis.call('SADD', a, b)
-        redis.call('EXPIRE', a, c)
+  local id = chunk .. '/' .. bit
+  if not taken[id] and redis.call('GETBIT', chunk, bit) == 0 then
+    for _, op in ipairs(ops) do
+      local check = valid[op[1]]
+      if not (check and type(op[2]) == 'string' and text(op[3]) and check(op)) then
+        return redis.error_reply('once-only: malformed op in event ' .. seq)
       end
     end
-    redis.call('SETBIT', chunk, bit, 1)
-    chunks[chunk] = true
-    applied = applied + 1
+    taken[id] = true
+    fresh[#fresh + 1] = { chunk, bit, ops }
   end
 end
-for chunk in pairs(chunks) do redis.call('EXPIRE', chunk, seenTtl) end
+-- Count increments summed per key and member, each key's latest expiry and largest cap.
+local zkeys, zsum, zexp, zcap = {}, {}, {}, {}
+for _, event in ipairs(fresh) do
+  for _, op in ipairs(event[3]) do
+    local code, a, b, c, d, e = op[1], op[2], op[3], op[4], op[5], op[6]
+    if code == 'Z' then
+      local sums = zsum[a]
+      if not sums then
+        sums = {}
+        zsum[a] = sums
+        zkeys[#zkeys + 1] = a
+        zexp[a] = 0
+        zcap[a] = 0
+      end
+      sums[b] = (sums[b] or 0) + tonumber(c)
+      if tonumber(d) > zexp[a] then zexp[a] = tonumber(d) end
+      if tonumber(e) > zcap[a] then zcap[a] = tonumber(e) end
+    elseif code == 'P' then
+      local minAt = tonumber(e)
+      local done = {}
+      done[b] = true
+      for _, entry in ipairs(redis.call('LRANGE', a, 0, -1)) do
+        local sep = string.find(entry, ':', 1, true)
+        local at = tonumber(string.sub(entry, 1, sep - 1))
+        local other = string.sub(entry, sep + 1)
+        if at >= minAt and not done[other] then
+          done[other] = true
+          local k1, k2 = d .. b, d .. other
+          redis.call('ZINCRBY', k1, c, other)
+          redis.call('ZINCRBY', k2, c, b)
+          redis.call('EXPIRE', k1, coTtl)
+          redis.call('EXPIRE', k2, coTtl)
+          trim(k1, coMax)
+          trim(k2, coMax)
+          if dirty ~= '' then redis.call('SADD', dirty, other) end
+        end
+      end
+      if dirty ~= '' then redis.call('SADD', dirty, b) end
+    elseif code == 'L' then
+      redis.call('LPUSH', a, b)
+      redis.call('LTRIM', a, 0, tonumber(c) - 1)
+      redis.call('EXPIRE', a, d)
+    elseif code == 'H' then
+      redis.call('HSET', a, b, c)
+      if tonumber(d) > 0 then redis.call('EXPIRE', a, d) end
+    elseif code == 'A' then
+      redis.call('SADD', a, b)
+      redis.call('EXPIRE', a, c)
+    end
+  end
+end
 for _, k in ipairs(zkeys) do
   for member, by in pairs(zsum[k]) do
     -- As text with every digit: cjson read the number as a double, and Lua's own
@@ -113,6 +132,15 @@ for _, k in ipairs(zkeys) do
   if zexp[k] > 0 then redis.call('EXPIREAT', k, string.format('%d', zexp[k])) end
   if zcap[k] > 0 then trim(k, zcap[k]) end
 end
+-- The seen marks last: a Redis error above leaves events unmarked, to be applied again,
+-- never marked with their counts missing. Each chunk gets its expiry once.
+local chunks = {}
+for _, event in ipairs(fresh) do
+  redis.call('SETBIT', event[1], event[2], 1)
+  chunks[event[1]] = true
+end
+for chunk in pairs(chunks) do redis.call('EXPIRE', chunk, seenTtl) end
+local applied = #fresh
 return applied
 `;
 
@@ -146,7 +174,7 @@ export class OnceOnlyApplier {
     const max = this.opts.maxPerCall ?? 200;
     let applied = 0;
     for (let i = 0; i < events.length; i += max) {
-      const encoded = JSON.stringify(events.slice(i, i + max).map((e) => [e.seq, e.ops]));
+      const encoded = encode(events.slice(i, i + max).map((e) => [e.seq, e.ops]));
       applied += await this.redis.onceOnlyApply(this.seenPrefix, this.opts.seenTtlSec ?? 8 * 86_400, this.opts.coTtlSec ?? 120 * 86_400,
         this.opts.coMax ?? 300, this.opts.dirtyKey ?? '', encoded);
       this.opts.onCall?.();
@@ -154,6 +182,20 @@ export class OnceOnlyApplier {
     return applied;
   }
 }
+
+/**
+ * JSON.stringify writes a lone surrogate (half an emoji, cut by a length limit on a search
+ * query) as a `\udXXX` escape, which Redis' cjson refuses: one such string would fail its
+ * batch on every redelivery. Such strings go as U+FFFD instead, as ioredis sent them when
+ * each op was its own argument.
+ */
+function encode(value: unknown): string {
+  const encoded = JSON.stringify(value);
+  if (!loneSurrogate.test(encoded)) return encoded;
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'utf8').toString('utf8') : v));
+}
+
+const loneSurrogate = /\\ud[89a-f]/;
 
 /** The seen-mark prefix of one consumer of one stream incarnation. */
 export const seenPrefix = (cluster: string, consumer: string, streamCreated: string) =>
