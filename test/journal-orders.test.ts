@@ -27,7 +27,7 @@ async function stateOf(prefix: string, orderIds: string[], userIds: string[]): P
     return v !== null && typeof v === 'object' ? JSON.parse(JSON.stringify(v).split(prefix).join('')) : v;
   };
   const rows = async (sql: string, params: unknown[]) => ((await db.pool.query(sql, params))[0] as Row[])
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !['id', 'created_at', 'updated_at', 'paid_at', 'at'].includes(k)).map(([k, v]) => [k, strip(v)])));
+    .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, strip(v)])));
   return {
     orders: await rows('SELECT * FROM orders WHERE order_id IN (?) ORDER BY order_id', [orderIds]),
     events: await rows('SELECT * FROM order_events WHERE order_id IN (?) ORDER BY order_id, seq', [orderIds]),

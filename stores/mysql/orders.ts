@@ -301,10 +301,11 @@ export class OrderRepository {
     const event = [o.orderId, 1, o.createdAt, o.status, detail];
     statements.push(`INSERT INTO orders ${orderColumns} VALUES (?);`, `INSERT INTO order_events ${eventColumns} VALUES (?);`);
     params.push(row, event);
-    // The common order (no points spent, no coupon) also says how it is written with others.
-    const merge = o.pointsUsed === 0 && o.couponCode === null ? [
+    // The common order (no points spent, no coupon, an open-order limit: one without would
+    // not be counted by the others' merged check) also says how it is written with others.
+    const merge = o.pointsUsed === 0 && o.couponCode === null && opts.maxOpenOrders !== undefined ? [
       ...this.fenceMerges(true),
-      ...(opts.maxOpenOrders === undefined ? [] : [mergeOf(openOrderLimits, { userId: o.userId, max: opts.maxOpenOrders })]),
+      mergeOf(openOrderLimits, { userId: o.userId, max: opts.maxOpenOrders }),
       mergeOf(orderInserts, row),
       mergeOf(orderEvents, event),
     ] : undefined;
@@ -592,7 +593,9 @@ const orderMoves: MergeKind<{ from: OrderRecord; to: OrderRecord }> = {
   rank: mergeRank.row,
   combine: (moves) => [
     {
-      sql: `UPDATE orders o JOIN ${moveTable} n ON o.order_id = n.order_id AND o.version = n.from_version
+      // The new values first, each order found by its key: on a small table the optimizer
+      // would rather scan orders, locking rows that other batches are writing.
+      sql: `UPDATE ${moveTable} n STRAIGHT_JOIN orders o FORCE INDEX (PRIMARY) ON o.order_id = n.order_id AND o.version = n.from_version
         SET ${movedColumns.map((c) => `o.${c} = n.${c}`).join(', ')};`,
       params: [JSON.stringify(moves.map((m) => [m.from.orderId, m.from.version, ...movedValues(m.to)]))],
     },
@@ -630,7 +633,12 @@ const openOrderLimits: MergeKind<{ userId: string; max: number }> = {
     const left = users.map((u) => room.get(u)!.max - room.get(u)!.orders);
     const refuse = "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'too_many_open_orders';";
     return [
-      { sql: 'SELECT COUNT(*) INTO @shop_users FROM users WHERE user_id IN (?) FOR UPDATE;', params: [users] },
+      // Each user's row by its key (as for the move above), locked as each order's own check locks it.
+      {
+        sql: `SELECT COUNT(*) INTO @shop_users FROM JSON_TABLE(?, '$[*]' COLUMNS (user_id VARCHAR(64) PATH '$')) j
+          STRAIGHT_JOIN users u FORCE INDEX (PRIMARY) ON u.user_id = j.user_id FOR UPDATE;`,
+        params: [JSON.stringify(users)],
+      },
       left.some((n) => n < 0) ? { sql: refuse } : {
         sql: `IF EXISTS (SELECT 1 FROM orders WHERE user_id IN (?) AND status IN (${openList}) GROUP BY user_id
           HAVING COUNT(*) > CASE user_id ${users.map(() => 'WHEN ? THEN ?').join(' ')} END) THEN ${refuse} END IF;`,
