@@ -28,6 +28,8 @@ test.before(async () => {
       } else if (url.pathname === '/close') {
         res.writeHead(409, { connection: 'close', 'content-type': 'application/json' });
         res.end('{"error":"conflict"}');
+      } else if (url.pathname === '/never') {
+        // No reply at all.
       } else if (url.pathname === '/slow') {
         setTimeout(() => res.end(url.searchParams.get('n') ?? ''), 20);
       } else {
@@ -81,6 +83,21 @@ test('a request whose connection fails is rejected, and the client goes on', asy
   const again = await http.request('GET', '/', {}).then(() => undefined, (e: unknown) => e);
   assert.instance(again, Error, 'the slot was given back: a second request is tried, not stuck');
   http.close();
+});
+
+test('a reply that never comes fails its request after the timeout; closing the client refuses what still waits', async () => {
+  const http = new RawHttpClient(origin, 1, 200);
+  const started = Date.now();
+  const err = await http.request('GET', '/never', {}).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, Error);
+  assert.match(String(err), /no reply within 200 ms/);
+  assert.ok(Date.now() - started < 2000);
+  assert.is((await http.request('GET', '/echo', {})).status, 201, 'the connection\'s slot serves the next request');
+  const stuck = http.request('GET', '/never', {});
+  const queued = http.request('GET', '/echo', {});
+  http.close();
+  const outcomes = await Promise.allSettled([stuck, queued]);
+  assert.equal(outcomes.map((o) => o.status), ['rejected', 'rejected'], 'both refused at once, neither left waiting');
 });
 
 test.run();

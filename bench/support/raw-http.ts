@@ -26,18 +26,33 @@ class Connection {
   private current: Pending | undefined;
   /** Set while a reply's head has been read and its body is awaited. */
   private reply: { status: number; length: number; chunked: boolean; close: boolean; bodyAt: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly url: URL, private readonly onIdle: (c: Connection) => void) {}
+  constructor(private readonly url: URL, private readonly timeoutMs: number, private readonly onIdle: (c: Connection) => void) {}
 
   send(p: Pending): void {
     this.current = p;
+    // A reply that never comes fails its request and frees the connection, as undici's
+    // header and body timeouts did.
+    this.timer = setTimeout(() => {
+      this.close(new Error(`no reply within ${this.timeoutMs} ms`));
+      this.onIdle(this);
+    }, this.timeoutMs);
     const s = this.socket ?? this.open();
     s.write(p.head);
   }
 
-  close(): void {
-    this.socket?.destroy();
+  /** Closes the socket; a request still waiting for its reply is refused. */
+  close(err?: Error): void {
+    clearTimeout(this.timer);
+    const s = this.socket;
     this.socket = undefined;
+    this.buf = Buffer.alloc(0);
+    this.reply = undefined;
+    const p = this.current;
+    this.current = undefined;
+    s?.destroy();
+    p?.reject(err ?? new Error('the client was closed before the reply'));
   }
 
   private open(): Socket {
@@ -49,6 +64,7 @@ class Connection {
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     const lost = (err?: Error) => {
       if (this.socket !== s) return;
+      clearTimeout(this.timer);
       this.socket = undefined;
       this.buf = Buffer.alloc(0);
       this.reply = undefined;
@@ -114,9 +130,13 @@ class Connection {
     }
     this.buf = used === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(used);
     this.reply = undefined;
+    clearTimeout(this.timer);
     const p = this.current;
     this.current = undefined;
-    if (r.close) this.close();
+    if (r.close) {
+      this.socket?.destroy();
+      this.socket = undefined;
+    }
     p?.resolve({ status: r.status, text });
     this.onIdle(this);
     return this.buf.length > 0;
@@ -144,14 +164,18 @@ function dechunk(buf: Buffer, from: number): { text: string; end: number } | und
   }
 }
 
-/** Up to `connections` keep-alive connections to one origin; requests beyond them wait in order. */
+/**
+ * Up to `connections` keep-alive connections to one origin; requests beyond them wait in
+ * order. A request without its reply after `timeoutMs` (default 60 s) is refused.
+ */
 export class RawHttpClient {
   private readonly idle: Connection[] = [];
   private readonly waiting: Pending[] = [];
   private readonly all: Connection[] = [];
   private readonly host: string;
+  private closed = false;
 
-  constructor(private readonly origin: string, private readonly connections: number) {
+  constructor(private readonly origin: string, private readonly connections: number, private readonly timeoutMs = 60_000) {
     this.host = new URL(origin).host;
   }
 
@@ -162,6 +186,7 @@ export class RawHttpClient {
     head += payload === undefined ? '\r\n' : `content-length: ${payload.length}\r\n\r\n`;
     const bytes = payload === undefined ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), payload]);
     return new Promise<RawReply>((resolve, reject) => {
+      if (this.closed) return reject(new Error('the client is closed'));
       const p = { head: bytes, resolve, reject };
       const c = this.idle.pop() ?? this.fresh();
       if (c) c.send(p);
@@ -169,18 +194,22 @@ export class RawHttpClient {
     });
   }
 
+  /** Closes every connection; requests waiting for a reply or a connection are refused. */
   close(): void {
+    this.closed = true;
+    for (const p of this.waiting.splice(0)) p.reject(new Error('the client was closed before the request was sent'));
     for (const c of this.all) c.close();
   }
 
   private fresh(): Connection | undefined {
     if (this.all.length >= this.connections) return undefined;
-    const c = new Connection(new URL(this.origin), (done) => this.release(done));
+    const c = new Connection(new URL(this.origin), this.timeoutMs, (done) => this.release(done));
     this.all.push(c);
     return c;
   }
 
   private release(c: Connection): void {
+    if (this.closed) return;
     const next = this.waiting.shift();
     if (next) c.send(next);
     else this.idle.push(c);
