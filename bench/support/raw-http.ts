@@ -44,15 +44,21 @@ class Connection {
 
   /** Closes the socket; a request still waiting for its reply is refused. */
   close(err?: Error): void {
-    clearTimeout(this.timer);
     const s = this.socket;
+    const p = this.detach();
+    s?.destroy();
+    p?.reject(err ?? new Error('the client was closed before the reply'));
+  }
+
+  /** Forgets the socket and any reply in progress; the request that was waiting, if one was. */
+  private detach(): Pending | undefined {
+    clearTimeout(this.timer);
     this.socket = undefined;
     this.buf = Buffer.alloc(0);
     this.reply = undefined;
     const p = this.current;
     this.current = undefined;
-    s?.destroy();
-    p?.reject(err ?? new Error('the client was closed before the reply'));
+    return p;
   }
 
   private open(): Socket {
@@ -64,12 +70,7 @@ class Connection {
     s.on('data', (chunk: Buffer) => this.onData(chunk));
     const lost = (err?: Error) => {
       if (this.socket !== s) return;
-      clearTimeout(this.timer);
-      this.socket = undefined;
-      this.buf = Buffer.alloc(0);
-      this.reply = undefined;
-      const p = this.current;
-      this.current = undefined;
+      const p = this.detach();
       if (!p) return;
       p.reject(err ?? new Error('connection closed before the reply'));
       // The next request on this connection opens a new socket.
