@@ -6,7 +6,7 @@
 // @example
 // const users = new BatchedReads((ids) => loadUsers(ids));   // Map of the ids found
 // const u = await users.get('u1');                            // undefined when not found
-import { TurnBatches } from './turn-batches.ts';
+import { TurnBatches } from '../turn-batches.ts';
 
 interface Wanted<V> {
   key: string;

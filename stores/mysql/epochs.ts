@@ -21,7 +21,7 @@
 // // A FencedWriteError means: stop the actor, fail what it owed as retryable, reload on the next message.
 import type { Pool, PoolConnection } from './pool.ts';
 import { FencedWriteError, RetryableWriteError, writeFailure, type Statement } from './writes.ts';
-import { TurnBatches } from './turn-batches.ts';
+import { TurnBatches } from '../turn-batches.ts';
 
 /** One activation's claim on one entity. */
 export interface Fence {

@@ -30,7 +30,7 @@
 // await journal.write([guard(fence), { sql: 'UPDATE t SET v = ? WHERE id = ?', params: [v, id] }], 'thing 1');
 import type { Pool } from './pool.ts';
 import { RetryableWriteError, atomically, writeFailure, type Statement } from './writes.ts';
-import { TurnBatches } from './turn-batches.ts';
+import { TurnBatches } from '../turn-batches.ts';
 import { StoreOutcomeUnknownError, isConnectionError } from './errors.ts';
 import { ClusterError } from '../../cluster/index.ts';
 

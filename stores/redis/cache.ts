@@ -3,6 +3,7 @@
 // under the old generation, which no later reader accepts. One rebuild per key at a time.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { TurnBatches } from '../turn-batches.ts';
 
 export interface CacheOptions {
   /** Key prefix, such as `<cluster>:me`. */
@@ -77,50 +78,44 @@ export class ReadThroughCache<T> {
  * node's busy time. The keys may belong to different caches of the same Redis (not a Redis
  * Cluster: there every key of one script must share a slot).
  *
- * Calls made in the same turn of the event loop share that command: a journal batch
- * answers all of its orders at once, and each order then invalidates its own entries, so a
- * batch of forty orders cost forty scripts. Each caller still resolves only once its
+ * Calls made in the same turn of the event loop share that command (TurnBatches, as the
+ * journal's writes do): a journal batch answers all of its orders at once, and each order
+ * then invalidates its own entries, so a batch of forty orders cost forty scripts. Each caller still resolves only once its
  * entries are gone, so a writer that answers after this still never lets its client read
  * the entry it replaced.
  */
 export function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
   if (entries.length === 0) return Promise.resolve();
-  let turn = invalidationsThisTurn.get(redis);
-  if (!turn) {
-    const created: PendingInvalidations = { keys: new Map(), waiters: [] };
-    invalidationsThisTurn.set(redis, created);
-    setImmediate(() => {
-      invalidationsThisTurn.delete(redis);
-      void sendInvalidations(redis, created);
-    });
-    turn = created;
+  let batches = invalidationBatches.get(redis);
+  if (!batches) {
+    const made = new TurnBatches<Invalidation>((batch) => sendInvalidations(redis, batch), { depth: 4, max: 200 });
+    invalidationBatches.set(redis, made);
+    batches = made;
   }
-  for (const [cache, id] of entries) {
-    const [gen, val] = cache.entryKeys(id);
-    turn.keys.set(gen, val);
-  }
-  const waiting = turn;
-  return new Promise<void>((resolve, reject) => waiting.waiters.push({ resolve, reject }));
+  const gathering = batches;
+  return new Promise<void>((resolve, reject) => gathering.add({ keys: entries.map(([cache, id]) => cache.entryKeys(id)), resolve, reject }));
 }
 
-interface PendingInvalidations {
-  /** Generation key → value key, each entry once however many callers named it. */
-  keys: Map<string, string>;
-  waiters: { resolve(): void; reject(err: unknown): void }[];
+/** One caller's entries (generation key, value key) and its promise. */
+interface Invalidation {
+  keys: [gen: string, val: string][];
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
-const invalidationsThisTurn = new WeakMap<Redis, PendingInvalidations>();
+const invalidationBatches = new WeakMap<Redis, TurnBatches<Invalidation>>();
 
 /** Entries per script call: a long script holds Redis up for everyone else. */
 const entriesPerCall = 500;
 
-async function sendInvalidations(redis: Redis, pending: PendingInvalidations): Promise<void> {
+/** The batch's entries, each once however many callers named it, then every caller answered. */
+async function sendInvalidations(redis: Redis, batch: Invalidation[]): Promise<void> {
   try {
-    const pairs = [...pending.keys];
+    const pairs = [...new Map(batch.flatMap((b) => b.keys))];
     for (let i = 0; i < pairs.length; i += entriesPerCall) await invalidate(redis, pairs.slice(i, i + entriesPerCall).flat());
-    for (const w of pending.waiters) w.resolve();
+    for (const b of batch) b.resolve();
   } catch (err) {
-    for (const w of pending.waiters) w.reject(err);
+    for (const b of batch) b.reject(err);
   }
 }
 

@@ -1,6 +1,7 @@
 // Items added in the same turn of the event loop go out together: in batches of at most
 // `max`, at most `depth` batches in flight, and what arrives meanwhile gathers for the next.
-// The node's write journal and its epoch claims both send their work this way.
+// The node's write journal, its epoch claims, its batched reads and the Redis cache's
+// invalidations all send their work this way.
 
 export class TurnBatches<T> {
   private gathering: T[] = [];
