@@ -2,9 +2,10 @@
 // on the activation's epoch and the version it loaded, so a node that lost its shard
 // cannot overwrite.
 import type { Pool } from './pool.ts';
-import { claimEpoch, guard, guardAll, type Fence } from './epochs.ts';
+import { claimEpoch, guard, type Fence } from './epochs.ts';
 import type { Statement } from './writes.ts';
-import { DirectWriter, type MergeKind, type Writer } from './journal.ts';
+import { DirectWriter, mergeOf, type MergeKind, type Writer } from './journal.ts';
+import { fenceGuards, mergeRank } from './merged-writes.ts';
 
 export interface CartLineRecord {
   sku: string;
@@ -84,7 +85,7 @@ export class CartRepository {
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
-    await this.writer.write(statements, `cart ${w.userId}`, [], { kind: cartWrites, item: w });
+    await this.writer.write(statements, `cart ${w.userId}`, [], [mergeOf(fenceGuards, w.fence), mergeOf(cartWrites, w)]);
   }
 }
 
@@ -97,14 +98,16 @@ function lineRow(userId: string, l: CartLineRecord): unknown[] {
 const lineUpdate = 'ON DUPLICATE KEY UPDATE qty = VALUES(qty), price = VALUES(price), currency = VALUES(currency), shown_price = VALUES(shown_price);';
 
 /**
- * Several carts' changes as one: every fence in one guard, every version check in one
- * UPDATE (and every first write in one INSERT), every line in one upsert and one delete.
- * A row count short of the number of carts fails the whole, as any one cart's check would
- * have failed it alone; the journal then writes each cart on its own to learn which.
+ * Several carts' changes as one (their fences go with every other part's, `fenceGuards`):
+ * every version check in one UPDATE (and every first write in one INSERT), every line in
+ * one upsert and one delete. A row count short of the number of carts fails the whole, as
+ * any one cart's check would have failed it alone; the journal then writes each cart on its
+ * own to learn which.
  */
 const cartWrites: MergeKind<CartWrite> = {
+  rank: mergeRank.row,
   combine(writes) {
-    const statements = [guardAll(writes.map((w) => w.fence))];
+    const statements: Statement[] = [];
     const existing = writes.filter((w) => w.expectedVersion !== 0);
     const created = writes.filter((w) => w.expectedVersion === 0);
     if (existing.length > 0) {

@@ -55,12 +55,6 @@ export interface Merge<T> {
   readonly item: T;
 }
 
-/**
- * What a part offers to merge: one item, or one per kind of statement it is made of, which
- * together must write exactly what its statements write.
- */
-export type MergeOffer<T = unknown> = Merge<T> | readonly Merge<unknown>[];
-
 /** An item of `kind`, typed where it is made and untyped in a part's list of merges. */
 export function mergeOf<T>(kind: MergeKind<T>, item: T): Merge<unknown> {
   return { kind: kind as MergeKind<unknown>, item };
@@ -70,10 +64,11 @@ export function mergeOf<T>(kind: MergeKind<T>, item: T): Merge<unknown> {
 export interface Writer {
   /**
    * Runs `statements` as one transaction (or one part of one); rejects like
-   * `writeAtomically`. A writer may use `merge` instead of the statements when it has
-   * other parts to merge them with (a part with outputs is never merged).
+   * `writeAtomically`. `merge`: one item per kind of statement the part is made of, which
+   * together write exactly what its statements write; a writer may use them instead when it
+   * has other parts to merge them with (a part with outputs is never merged).
    */
-  write<T>(statements: Statement[], what: string, outputs?: string[], merge?: MergeOffer<T>): Promise<PartOutputs>;
+  write(statements: Statement[], what: string, outputs?: string[], merge?: readonly Merge<unknown>[]): Promise<PartOutputs>;
 }
 
 /** The unbatched writer: one compound transaction per call. */
@@ -148,10 +143,10 @@ export class Journal implements Writer {
     this.isolateForMs = opts.isolateForMs ?? 1000;
   }
 
-  write<T>(statements: Statement[], what: string, outputs: string[] = [], merge?: MergeOffer<T>): Promise<PartOutputs> {
+  write(statements: Statement[], what: string, outputs: string[] = [], merge: readonly Merge<unknown>[] = []): Promise<PartOutputs> {
     for (const o of outputs) if (!namePattern.test(o)) throw new Error(`journal output name ${JSON.stringify(o)} is not A-Za-z0-9_`);
     // A part with outputs reads back its own variables, which a merged write does not set.
-    const mergeable = outputs.length === 0 ? mergesOf(merge) : [];
+    const mergeable = outputs.length === 0 ? merge : [];
     return new Promise<PartOutputs>((resolve, reject) => this.batches.add({ statements, what, outputs, merge: mergeable, resolve, reject }));
   }
 
@@ -301,12 +296,6 @@ function transaction(body: string): string {
     ${body}
     COMMIT;
   END`;
-}
-
-/** A part's offer as a list (see `MergeOffer`). */
-function mergesOf(offer: MergeOffer | undefined): readonly Merge<unknown>[] {
-  if (offer === undefined) return [];
-  return 'kind' in offer ? [offer as Merge<unknown>] : offer;
 }
 
 /**
