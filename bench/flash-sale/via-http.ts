@@ -5,6 +5,7 @@
 // percentiles of checkout+pay, CPU seconds per process and per order, and checks that
 // MariaDB holds exactly the acknowledged paid orders and that nothing is left reserved.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { addAddress } from '../commerce-setup.ts';
 import { Latencies } from '../support/histogram.ts';
 import { measureCpu, perUnit, formatPerUnit } from '../support/cpu.ts';
@@ -13,6 +14,7 @@ import { measureHello } from '../support/hello.ts';
 import { startProgress } from '../support/progress.ts';
 import { saveResult } from '../support/results.ts';
 import { openTarget } from '../support/target.ts';
+import { FailureLog, apiError, describeFindings, examineOrders, type OrderFindings } from './failures.ts';
 
 export interface HttpSaleOptions {
   buyers: number;
@@ -31,6 +33,15 @@ export interface HttpSaleOptions {
 const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`);
 
 interface Inventory { onHand: number; reserved: number }
+
+/** A bad run's process output, next to its saved result (`<result>.logs.txt`), for whoever explains it. */
+function keepLogs(resultFile: string, logs: Record<string, string>): void {
+  const names = Object.keys(logs);
+  if (names.length === 0) return;
+  const file = resultFile.replace(/\.json$/, '.logs.txt');
+  writeFileSync(file, names.map((n) => `==== ${n}\n${logs[n]}`).join('\n'));
+  say(`the processes' output is in ${file}`);
+}
 
 /** The gateway's count of checkouts its sold-out gate refused (undefined: not exposed, an older gateway). */
 async function gateRefusals(client: LeanClient): Promise<number | undefined> {
@@ -85,34 +96,46 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     let next = 0;
     let ok = 0;
     let rejected = 0;
-    let errors = 0;
+    const failures = new FailureLog();
     let requests = 0;
-    let firstError: string | undefined;
     const gateBefore = await gateRefusals(client);
     const cpu = measureCpu(target.pids);
     const started = performance.now();
-    const progress = startProgress('sale', opts.buyers, () => ok + rejected + errors, 'attempts');
-    await Promise.all(buyers.map(async ({ token }) => {
+    const progress = startProgress('sale', opts.buyers, () => ok + rejected + failures.count, 'attempts');
+    await Promise.all(buyers.map(async ({ token, userId }) => {
       for (let i = next++; i < opts.buyers; i = next++) {
         const t0 = performance.now();
         let outcome: Latencies | undefined;
+        let step: 'checkout' | 'pay' = 'checkout';
+        let orderId: string | null = null;
+        let checkoutMs = 0;
+        const failed = (status: number, error: { code: string; message: string; requestId: string | null }) => failures.record({
+          step, status, ...error, userId, orderId, startedAtMs: Math.round(t0 - started),
+          checkoutMs: step === 'checkout' ? Math.round(performance.now() - t0) : checkoutMs,
+          payMs: step === 'pay' ? Math.round(performance.now() - t0 - checkoutMs) : null,
+        });
         try {
           requests++;
           const order = await client.postJson('/v1/checkout', token, { items: [{ sku, qty: 1 }] });
+          checkoutMs = Math.round(performance.now() - t0);
           if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') {
             rejected++;
             outcome = soldOutLatency;
-          } else if (order.status !== 201) throw new Error(`checkout ${order.status} ${JSON.stringify(order.body)}`);
+          } else if (order.status !== 201) failed(order.status, apiError(order.body));
           else {
             requests++;
-            const paid = await client.postJson(`/v1/orders/${String(order.body.orderId)}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
-            if (paid.status !== 200) throw new Error(`pay ${paid.status} ${JSON.stringify(paid.body)}`);
-            ok++;
-            outcome = paidLatency;
+            step = 'pay';
+            orderId = String(order.body.orderId);
+            const paid = await client.postJson(`/v1/orders/${orderId}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
+            if (paid.status !== 200) failed(paid.status, apiError(paid.body));
+            else {
+              ok++;
+              outcome = paidLatency;
+            }
           }
         } catch (err) {
-          errors++;
-          firstError ??= (err as Error).message;
+          // No reply at all (the connection failed or timed out).
+          failed(0, { code: 'no_reply', message: String((err as Error).message).slice(0, 200), requestId: null });
         }
         const took = performance.now() - t0;
         latency.record(took);
@@ -135,11 +158,13 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       const [rows] = await target.pool.query("SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND user_id IN (?)", [buyers.map((b) => b.userId)]);
       paidInDb = Number((rows as { n: number }[])[0]?.n ?? 0);
     }
+    // Read after the sale, so what the database shows is where each failed order ended up.
+    const findings: OrderFindings[] = target.pool && failures.samples.length > 0 ? await examineOrders(target.pool, failures.samples) : [];
     const ordersPerSec = Math.round(ok / seconds);
     const attemptsPerSec = Math.round(opts.buyers / seconds);
     const result = {
       via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes, roles: opts.url ? null : opts.roles,
-      orders: ok, rejected, gateRefused, errors, firstError: firstError ?? null,
+      orders: ok, rejected, gateRefused, errors: failures.count, errorKinds: Object.fromEntries(failures.kinds), failures: failures.samples, failedOrders: findings,
       oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
@@ -154,10 +179,16 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
         'requests/hello': Number((requests / seconds / hello.perSec).toFixed(4)),
       } : null,
     };
-    if (firstError) say(`first error: ${firstError}`);
+    if (failures.count > 0) {
+      say(`failed attempts: ${failures.summary()}`);
+      for (const f of failures.samples.slice(0, 5)) {
+        say(`  ${f.step} ${f.status} ${f.code} at ${f.startedAtMs} ms into the sale (checkout ${f.checkoutMs} ms${f.payMs === null ? '' : `, pay ${f.payMs} ms`}), request ${f.requestId ?? '-'}: ${f.message}`);
+      }
+      for (const o of findings.slice(0, 5)) say(`  in MariaDB after the sale: ${describeFindings(o)}`);
+    }
     const out = (s: string) => process.stdout.write(`${s}\n`);
     out(`path          orders/s  attempts/s  p50 ms  p99 ms  p99.9 ms  max ms  paid  rejected  errors  oversold  hello req/s`);
-    out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(errors).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
+    out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(failures.count).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
     const row = (name: string, l: typeof lat) => out(`  ${name.padEnd(11)} ${String(l.count).padStart(6)} attempts: mean ${l.mean} ms, p50 ${l.p50}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`);
     row('paid', paidLat);
     out(`  paid, by quarter of the stock sold: p50 ${result.latencyMsPaidByQuarter.map((q) => q.p50).join(' / ')} ms; p99 ${result.latencyMsPaidByQuarter.map((q) => q.p99).join(' / ')} ms`);
@@ -167,10 +198,11 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     out(`sale took ${result.seconds} s; CPU seconds: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     out(`CPU ms per paid order: ${formatPerUnit(result.cpuMsPerOrder)} (servers shared with other users of this machine count their load too)`);
     out(`MariaDB: ${paidInDb ?? 'not checked (give --mysql-url)'} paid orders; stock after: onHand ${inv.onHand}, reserved ${inv.reserved}`);
-    saveResult('flash-sale-http', result);
+    const saved = saveResult('flash-sale-http', result);
     if (opts.json) out(JSON.stringify(result));
     const consistent = (paidInDb === undefined || paidInDb === ok) && inv.onHand === opts.stock - ok && inv.reserved === 0;
     if (!consistent) say(`MISMATCH: acknowledged ${ok}, paid in MariaDB ${paidInDb}, onHand ${inv.onHand} (expected ${opts.stock - ok}), reserved ${inv.reserved}`);
+    if (failures.count > 0 || !consistent) keepLogs(saved, target.logs());
     return result.oversold > 0 || !consistent ? 1 : 0;
   } finally {
     await client.close();

@@ -14,7 +14,8 @@ export interface Target {
   pool: Pool | undefined;
   /** Processes whose CPU the bench reports, by name. */
   pids: Record<string, number>;
-  /** Whether the gateway serves /bench/hello (BENCH_ROUTES=1). */
+  /** What the processes started here wrote (their warnings and errors), by name; empty with --url. */
+  logs(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -42,11 +43,12 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
       if (gw !== undefined) pids.gateway = gw;
     }
     const pool = opts.mysqlUrl ? createPool(opts.mysqlUrl, { connectionLimit: 2 }) : undefined;
-    return { url, adminToken: opts.adminToken ?? process.env.ADMIN_TOKEN ?? '', pool, pids, close: async () => void (await pool?.end().catch(() => undefined)) };
+    return { url, adminToken: opts.adminToken ?? process.env.ADMIN_TOKEN ?? '', pool, pids, logs: () => ({}), close: async () => void (await pool?.end().catch(() => undefined)) };
   }
   const env = await freshEnv(opts.suite, { SHARDS: '64', LEASE_TTL_MS: '3000', LOG_LEVEL: 'warn', PAYMENT_LATENCY_MS: '0', ...opts.env });
   const pool = createPool(env.mysqlUrl, { connectionLimit: 2 });
   const procs: Proc[] = [];
+  const names = new Map<Proc, string>();
   const pids: Record<string, number> = serverPids({ nats: natsUrl, mysql: env.mysqlUrl, redis: redisUrl });
   try {
     await new ProductRepository(pool).upsertMany(demoProducts(opts.products));
@@ -62,10 +64,12 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
       for (let i = 0; i < opts.nodes; i++) {
         const p = await startApp(env.env, 'node', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv });
         procs.push(p);
+        names.set(p, `node${i}`);
         pids[opts.nodes === 1 ? 'node' : `node${i}`] = p.child.pid!;
       }
       const gw = await startApp(env.env, 'gateway', gatewayEnv);
       procs.push(gw);
+      names.set(gw, 'gateway');
       pids.gateway = gw.child.pid!;
       url = gw.url!;
     } else {
@@ -74,6 +78,7 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
       for (let i = 0; i < opts.nodes; i++) {
         const p = await startApp(env.env, 'all', { NODE_ID: `bench-node-${i}`, ...benchCheckoutEnv, ...gatewayEnv, LOCAL_DELIVERY: roles === 'all' ? '1' : '0' });
         procs.push(p);
+        names.set(p, `app${i}`);
         pids[opts.nodes === 1 ? 'app' : `app${i}`] = p.child.pid!;
         urls.push(p.url!);
       }
@@ -81,6 +86,7 @@ export async function openTarget(opts: TargetOptions): Promise<Target> {
     }
     return {
       url, adminToken: 'benchadmin', pool, pids,
+      logs: () => Object.fromEntries(procs.map((p) => [names.get(p)!, p.output()])),
       async close() {
         await Promise.all(procs.map((p) => p.kill('SIGTERM')));
         await pool.end().catch(() => undefined);
