@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AnyEntityDefinition, EntityContext, Reply } from './entity.ts';
 import { ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, toWireError } from './errors.ts';
 import type { WireOutcome } from './wire.ts';
+import { uniqueQueryReplies } from './unique-query-replies.ts';
 
 const { start, spawn, stop, query, dispatch } = nact;
 type ActorRef = ReturnType<typeof spawn>;
@@ -105,7 +106,8 @@ function failAll(batch: Batch, error: ClusterError): void {
 }
 
 export class EntityHost {
-  private readonly system: SystemRef = start();
+  // Numbered reply addresses: nact's random ones could hand one caller another's answer.
+  private readonly system: SystemRef = start(uniqueQueryReplies);
   private readonly defs = new Map<string, AnyEntityDefinition>();
   private readonly cells = new Map<string, Cell>();
   private readonly outstanding = new Map<number, Set<Promise<unknown>>>();

@@ -1,0 +1,56 @@
+// Two deliveries in flight at once, to two entities, must each get their own entity's answer.
+// nact filed each query's reply address under an id drawn at random from 2^32 and never
+// checked it was free. In a flash sale, two deliveries once drew the same id, and one
+// buyer's checkout was answered with another buyer's order. Math.random is pinned here so
+// that the draw repeats every time, as it did once in several hundred thousand orders.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import pino from 'pino';
+import { EntityHost } from '../cluster/host.ts';
+import type { EntityDefinition } from '../cluster/index.ts';
+import type { WireOutcome } from '../cluster/wire.ts';
+
+/** Answers `<id>:<msg>`; the entity `later` only once `letLaterAnswer` is called. */
+function echo(waitFor: Promise<void>): EntityDefinition<null, string, string> {
+  return {
+    type: 'echo',
+    decode: (raw) => String(raw),
+    activate: () => null,
+    async receive(state, msg, reply, ctx) {
+      if (ctx.id === 'later') await waitFor;
+      reply.ok(`${ctx.id}:${msg}`);
+      return state;
+    },
+  };
+}
+
+const settleWithin = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p.then((v) => ({ v }), (err: unknown) => ({ err: String(err) })), new Promise<{ late: true }>((r) => setTimeout(() => r({ late: true }), ms))]);
+
+test('two deliveries whose reply addresses draw the same random number each get their own answer', async () => {
+  const host = new EntityHost({ log: pino({ level: 'silent' }), mailboxLimit: 100, idleTimeoutMs: 60_000 });
+  let letLaterAnswer!: () => void;
+  host.register(echo(new Promise<void>((resolve) => (letLaterAnswer = resolve))));
+  const random = Math.random;
+  let first: Promise<WireOutcome[]>;
+  let later: Promise<WireOutcome[]>;
+  Math.random = () => 0.5;
+  try {
+    // Filed in this order: the second filing of one id used to replace the first.
+    first = host.deliver('echo', 'first', 0, ['a'], Date.now() + 5000);
+    later = host.deliver('echo', 'later', 0, ['b'], Date.now() + 5000);
+  } finally {
+    Math.random = random;
+  }
+  try {
+    // `first` answers while `later` still works: its answer must not reach `later`'s caller.
+    assert.equal(await settleWithin(first, 1000), { v: [{ v: 'first:a' }] }, "the first entity's caller gets the first entity's answer");
+    letLaterAnswer();
+    assert.equal(await settleWithin(later, 1000), { v: [{ v: 'later:b' }] }, "the second caller gets the second entity's answer, not the first's");
+  } finally {
+    letLaterAnswer();
+    await host.close();
+  }
+});
+
+test.run();
