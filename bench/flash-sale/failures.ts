@@ -3,8 +3,10 @@
 // how long each step took), and — with MariaDB at hand — what the database holds of their
 // orders once the sale is over: the row and its owner, the timeline, the order entity's
 // epoch and the stock its id reserved. A sale of 12,000 orders once ended with one pay
-// answered `404 no order` for an order its checkout had just acknowledged; all the bench kept
-// was the message, and a quarter of a million orders run since did not show it again.
+// answered `404 no order` for an order its checkout had just acknowledged. All the bench
+// kept was the message, and hundreds of thousands of orders did not show it again. The
+// cause (a reply handed to the wrong caller, cluster/unique-query-replies.ts) was found by
+// reading. Had this record existed, "owner: another user" would have pointed straight at it.
 import type { Pool } from '../../stores/mysql/index.ts';
 
 export interface Failure {
