@@ -1,8 +1,9 @@
 // A plugin for nact's `start`: every query's reply address gets its own number.
 //
-// nact answers `query` through a temporary reference whose id it draws at random from 2^32
-// (`(Math.random() * Number.MAX_SAFE_INTEGER) | 0`, lib/references.js) and files under that
-// id in one Map per actor system, without checking that the id is free. When two queries in
+// nact answers `query` through a temporary reference whose id it draws at random
+// (`(Math.random() * Number.MAX_SAFE_INTEGER) | 0`, lib/references.js: an odd 32-bit number,
+// so one of 2^31) and files under that id in one Map per actor system, without checking
+// that the id is free. When two queries in
 // flight draw the same id, the second replaces the first in the Map, and the first entity's
 // answer resolves the second caller's promise: one caller gets another entity's reply, and
 // the first caller hears nothing until its timeout. With a few hundred deliveries in flight
