@@ -8,6 +8,7 @@ import type { AnyEntityDefinition, EntityContext, Reply } from './entity.ts';
 import { ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, toWireError } from './errors.ts';
 import type { WireOutcome } from './wire.ts';
 import { uniqueQueryReplies } from './unique-query-replies.ts';
+import type { Plugin } from 'nact';
 
 const { start, spawn, stop, query, dispatch } = nact;
 type ActorRef = ReturnType<typeof spawn>;
@@ -18,6 +19,16 @@ interface Batch {
   raws: unknown[];
   deadline: number;
   replyTo: ActorRef;
+}
+
+/** A batch's answer names its batch, so a reply that reaches another delivery is refused there. */
+interface BatchAnswer {
+  batch: Batch;
+  outcomes: WireOutcome[];
+}
+
+function answer(batch: Batch, outcomes: WireOutcome[]): void {
+  dispatch(batch.replyTo, { batch, outcomes } satisfies BatchAnswer);
 }
 
 /** Actor state: whether the entity's own state has been loaded yet, and that state. */
@@ -57,6 +68,8 @@ interface Cell {
 
 export interface HostOptions {
   log: Logger;
+  /** Plugins for nact's actor system (default: the numbered reply addresses; a test starts without them). */
+  plugins?: Plugin[];
   /** Items an actor's mailbox may hold before new work is refused as overloaded. */
   mailboxLimit: number;
   idleTimeoutMs: number;
@@ -70,6 +83,8 @@ export interface HostStats {
   dropped: number;
   activations: number;
   passivations: number;
+  /** Answers that reached a delivery they were not for, and were refused (0 unless nact's reply addressing breaks). */
+  crossedReplies: number;
 }
 
 const stoppedActorMessage = 'Actor stopped or never existed';
@@ -102,20 +117,22 @@ class ItemReply implements Reply<unknown> {
 }
 
 function failAll(batch: Batch, error: ClusterError): void {
-  dispatch(batch.replyTo, batch.raws.map(() => ({ e: error.toWire() })));
+  answer(batch, batch.raws.map(() => ({ e: error.toWire() })));
 }
 
 export class EntityHost {
-  // Numbered reply addresses: nact's random ones could hand one caller another's answer.
-  private readonly system: SystemRef = start(uniqueQueryReplies);
+  private readonly system: SystemRef;
   private readonly defs = new Map<string, AnyEntityDefinition>();
   private readonly cells = new Map<string, Cell>();
   private readonly outstanding = new Map<number, Set<Promise<unknown>>>();
   /** Shards this node no longer serves: late deliveries fail instead of spawning actors. */
   private readonly closed = new Set<number>();
-  private counters = { dropped: 0, activations: 0, passivations: 0 };
+  private counters = { dropped: 0, activations: 0, passivations: 0, crossedReplies: 0 };
 
-  constructor(private readonly opts: HostOptions) {}
+  constructor(private readonly opts: HostOptions) {
+    // Numbered reply addresses: nact's random ones could hand one caller another's answer.
+    this.system = start(...(opts.plugins ?? [uniqueQueryReplies]));
+  }
 
   register(def: AnyEntityDefinition): void {
     if (this.defs.has(def.type)) throw new Error(`entity type "${def.type}" is registered twice`);
@@ -161,8 +178,15 @@ export class EntityHost {
       sent = { raws, deadline, replyTo };
       live.pending.add(sent);
       return sent;
-    }, timeout) as Promise<WireOutcome[]>;
-    return asked.catch((err: unknown) => {
+    }, timeout) as Promise<BatchAnswer>;
+    return asked.then((a) => {
+      if (a.batch === sent) return a.outcomes;
+      // Another delivery's answer (their reply addresses collided): never pass it on. This
+      // batch may still run, so its outcome is unknown: a timeout, resent only if idempotent.
+      this.counters.crossedReplies++;
+      this.opts.log.error({ entity: `${type}:${id}` }, 'an answer meant for another delivery reached this one; refused');
+      throw new TimeoutError(`${type}:${id}: the answer that came back was for another delivery`);
+    }, (err: unknown) => {
       if (err instanceof Error && err.message.startsWith(stoppedActorMessage)) {
         // nact stopped it (idle) between our lookup and the dispatch: the batch never
         // reached a mailbox, so it is safe to deliver it again to a fresh actor.
@@ -221,7 +245,7 @@ export class EntityHost {
     const outcomes: WireOutcome[] = new Array(batch.raws.length);
     let pending = batch.raws.length;
     const done = () => {
-      if (--pending === 0) dispatch(batch.replyTo, outcomes);
+      if (--pending === 0) answer(batch, outcomes);
     };
     try {
       if (this.opts.isServing && !this.opts.isServing(cell.shard)) {

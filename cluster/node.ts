@@ -16,7 +16,7 @@ import { keepWatching } from './watch.ts';
 import { decodeRequest, encode, encodeReply, type WireReply, type WireRequest } from './wire.ts';
 import type { LocalDelivery } from './client.ts';
 import { assertCanJoin, clusterProtocol } from './join-check.ts';
-import { clusterMetrics, gaugeSource } from './metrics.ts';
+import { clusterMetrics, counterSource, gaugeSource } from './metrics.ts';
 import { hostname } from 'node:os';
 import { pacerOf, type WritePacer } from './write-pacer.ts';
 
@@ -264,6 +264,7 @@ export class ClusterNode {
       gaugeSource('shop_mailbox_depth', 'Messages queued in this node\'s actor mailboxes', [], () => stats().mailboxDepth),
       gaugeSource('shop_actors', 'Live entity actors on this node', [], () => stats().actors),
       gaugeSource('shop_leases_held', 'Shard leases this node holds', [], () => this.leases.heldShards().length),
+      counterSource('shop_crossed_replies_total', 'Entity answers that reached a delivery they were not for and were refused (0 unless actor reply addressing breaks)', [], () => stats().crossedReplies),
     );
   }
 
