@@ -7,7 +7,7 @@
 // flight draw the same id, the second replaces the first in the Map, and the first entity's
 // answer resolves the second caller's promise: one caller gets another entity's reply, and
 // the first caller hears nothing until its timeout. With a few hundred deliveries in flight
-// and millions made, this happened about once in several hundred thousand orders. A buyer's
+// and millions made, this happened about once in a million orders. A buyer's
 // checkout was answered with another buyer's order; the pay of that order was refused as
 // `not_found`; and the real owner got its order after the gateway sent its ask again.
 //

@@ -2,7 +2,7 @@
 // nact filed each query's reply address under an id drawn at random from 2^32 and never
 // checked it was free. In a flash sale, two deliveries once drew the same id, and one
 // buyer's checkout was answered with another buyer's order. Math.random is pinned here so
-// that the draw repeats every time, as it did once in several hundred thousand orders.
+// that the draw repeats every time, as it did about once in a million orders.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import pino from 'pino';
