@@ -80,20 +80,21 @@ export class ReadThroughCache<T> {
  *
  * Calls made in the same turn of the event loop share that command (TurnBatches, as the
  * journal's writes do): a journal batch answers all of its orders at once, and each order
- * then invalidates its own entries, so a batch of forty orders cost forty scripts. Each caller still resolves only once its
- * entries are gone, so a writer that answers after this still never lets its client read
- * the entry it replaced.
+ * then invalidates its own entries, so a batch of forty orders cost forty scripts. Each
+ * caller still resolves only once its entries are gone, so a writer that answers after
+ * this still never lets its client read the entry it replaced.
  */
 export function invalidateEntries(redis: Redis, entries: [cache: ReadThroughCache<unknown>, id: string][]): Promise<void> {
   if (entries.length === 0) return Promise.resolve();
+  const batches = batchesOf(redis);
+  return new Promise<void>((resolve, reject) => batches.add({ keys: entries.map(([cache, id]) => cache.entryKeys(id)), resolve, reject }));
+}
+
+/** One gatherer of invalidations per Redis connection. */
+function batchesOf(redis: Redis): TurnBatches<Invalidation> {
   let batches = invalidationBatches.get(redis);
-  if (!batches) {
-    const made = new TurnBatches<Invalidation>((batch) => sendInvalidations(redis, batch), { depth: 4, max: 200 });
-    invalidationBatches.set(redis, made);
-    batches = made;
-  }
-  const gathering = batches;
-  return new Promise<void>((resolve, reject) => gathering.add({ keys: entries.map(([cache, id]) => cache.entryKeys(id)), resolve, reject }));
+  if (!batches) invalidationBatches.set(redis, (batches = new TurnBatches((batch) => sendInvalidations(redis, batch), { depth: 4, max: 200 })));
+  return batches;
 }
 
 /** One caller's entries (generation key, value key) and its promise. */
