@@ -13,12 +13,12 @@ import { measureCpu, perUnit, formatPerUnit } from './support/cpu.ts';
 import { saveResult } from './support/results.ts';
 import { openTarget } from './support/target.ts';
 
-const usage = `usage: bench/http.ts [--duration S] [--connections N] [--users N] [--only a,b] [--roles split|all|all-nats] [--url URL --admin-token T [--mysql-url U]] [--json]`;
+const usage = `usage: bench/http.ts [--duration S] [--warmup S] [--connections N] [--users N] [--only a,b] [--roles split|all|all-nats] [--url URL --admin-token T [--mysql-url U]] [--json]`;
 let values;
 try {
   ({ values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '8' }, connections: { type: 'string', default: '64' }, users: { type: 'string', default: '200' },
+      duration: { type: 'string', default: '8' }, warmup: { type: 'string', default: '2' }, connections: { type: 'string', default: '64' }, users: { type: 'string', default: '200' },
       only: { type: 'string' }, roles: { type: 'string', default: 'split' }, url: { type: 'string' }, 'admin-token': { type: 'string' }, 'mysql-url': { type: 'string' }, json: { type: 'boolean', default: false },
     },
   }));
@@ -29,8 +29,11 @@ try {
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const users = Number(values.users);
-if (![duration, connections, users].every((n) => Number.isInteger(n) && n > 0)) {
-  process.stderr.write(`--duration, --connections and --users are whole numbers above 0\n${usage}\n`);
+// Seconds of each scenario's load before its measured run, so that neither hello nor a
+// scenario is measured while V8 still compiles its path (its first seconds ran a fifth slower).
+const warmup = Number(values.warmup);
+if (![duration, connections, users].every((n) => Number.isInteger(n) && n > 0) || !Number.isInteger(warmup) || warmup < 0) {
+  process.stderr.write(`--duration, --connections and --users are whole numbers above 0, --warmup one from 0\n${usage}\n`);
   process.exit(2);
 }
 // The processes started (without --url): a node and a gateway, or one process with both
@@ -69,6 +72,10 @@ function runCannon(name: string, opts: autocannon.Options): Promise<autocannon.R
 }
 
 async function run(name: string, opts: Partial<autocannon.Options> & { url: string }): Promise<Row> {
+  if (warmup > 0) {
+    say(`${name}: warm-up, ${connections} connections for ${warmup} s (not counted)`);
+    await autocannon({ connections, duration: warmup, pipelining: 1, ...opts });
+  }
   say(`${name}: ${connections} connections for ${duration} s`);
   const cpu = measureCpu(target.pids);
   const r = await runCannon(name, { connections, duration, pipelining: 1, ...opts });
@@ -156,12 +163,12 @@ try {
   out('\nCPU ms per request (servers shared with other users of this machine count their load too):');
   for (const r of rows) out(`  ${r.scenario.padEnd(15)} ${formatPerUnit(r.cpuMsPerRequest)}`);
   if (reserved !== null) out(`\nflash-sale: ${reserved} orders placed (stock reserved) in MariaDB`);
-  out(`${connections} connections, ${duration} s per scenario, ${users} cart users, ${cartWrites} cart adds sent`);
+  out(`${connections} connections, ${duration} s per scenario after ${warmup} s of warm-up, ${users} cart users, ${cartWrites} cart adds sent (warm-ups included)`);
   const readRatio = rows.find((r) => r.scenario === 'inventory-read')?.ratio;
   const cartRatio = rows.find((r) => r.scenario === 'cart')?.ratio;
   if (readRatio !== undefined) out(`target inventory-read ≥ 0.5 × hello: ${readRatio >= 0.5 ? 'met' : 'NOT met'}`);
   if (cartRatio !== undefined) out(`target cart ≥ 0.2 × hello: ${cartRatio >= 0.2 ? 'met' : 'NOT met'}`);
-  const result = { bench: 'http', url: values.url ?? null, duration, connections, users, scenarios: rows, flashSaleReserved: reserved, inventoryReadTargetMet: readRatio === undefined ? null : readRatio >= 0.5, cartTargetMet: cartRatio === undefined ? null : cartRatio >= 0.2 };
+  const result = { bench: 'http', url: values.url ?? null, duration, warmup, connections, users, scenarios: rows, flashSaleReserved: reserved, inventoryReadTargetMet: readRatio === undefined ? null : readRatio >= 0.5, cartTargetMet: cartRatio === undefined ? null : cartRatio >= 0.2 };
   saveResult('http', result);
   if (values.json) out(JSON.stringify(result));
 } finally {

@@ -21,6 +21,8 @@ export interface Options {
   sku?: string;
   /** --via http without --url: how the processes started here divide the roles. */
   roles: Roles;
+  /** --via http: attempts of a warm-up sale on the same SKU before the measured one (0: none). */
+  warmup: number;
 }
 
 /**
@@ -50,6 +52,9 @@ export const usage = `usage: bench/flash-sale/index.ts [--buyers N] [--stock N] 
   --roles R      with --via http, the processes started: split (default; --nodes nodes
                  and a gateway), all (--nodes processes with both roles; load goes to the
                  first one's HTTP port), all-nats (as all, with LOCAL_DELIVERY=0)
+  --warmup N     with --via http: first a warm-up sale of N/2 units to N attempts on the
+                 same SKU, not counted (default 6000; 0: none), so that the figures are
+                 the sale's and not the JIT's first seconds in freshly started processes
   --json         end stdout with one JSON line of the results
   Every run is saved as JSON under bench/results/ (npm run bench:compare A B).
   Scenario: --via http --buyers 100000 --stock 50000 (100,000 attempts for 50,000 units).`;
@@ -96,6 +101,7 @@ export function parseOptions(argv: string[]): Options {
         'admin-token': { type: 'string' },
         sku: { type: 'string' },
         roles: { type: 'string' },
+        warmup: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -109,6 +115,7 @@ export function parseOptions(argv: string[]): Options {
   const roles = values.roles ?? 'split';
   if (!(roleLayouts as readonly string[]).includes(roles)) throw new UsageError(`--roles: "${roles}" is not one of ${roleLayouts.join(', ')}`);
   if (values.roles !== undefined && (!http || values.url !== undefined)) throw new UsageError('--roles needs --via http and no --url (it says which processes to start)');
+  if (values.warmup !== undefined && !http) throw new UsageError('--warmup needs --via http (the strategies through NATS have no warm-up)');
   return {
     roles: roles as Roles,
     via,
@@ -116,6 +123,7 @@ export function parseOptions(argv: string[]): Options {
     stock: whole('stock', values.stock, http ? 10_000 : 100_000, 0, 2_000_000_000),
     concurrency: whole('concurrency', values.concurrency, 256, 1, 100_000),
     nodes: whole('nodes', values.nodes, 1, 1, 64),
+    warmup: whole('warmup', values.warmup, http ? 6000 : 0, 0, 10_000_000),
     only: pickStrategies(values.only),
     json: values.json ?? false,
     ...(values.url !== undefined ? { url: checkUrl(values.url) } : {}),

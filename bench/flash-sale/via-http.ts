@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { addAddress } from '../commerce-setup.ts';
-import { Latencies } from '../support/histogram.ts';
+import { Latencies, type Percentiles } from '../support/histogram.ts';
+import type { Pool } from '../../stores/mysql/index.ts';
 import { measureCpu, perUnit, formatPerUnit } from '../support/cpu.ts';
 import { LeanClient } from '../support/http-client.ts';
 import { measureHello } from '../support/hello.ts';
@@ -28,6 +29,8 @@ export interface HttpSaleOptions {
   mysqlUrl?: string;
   sku?: string;
   adminToken?: string;
+  /** Attempts of a warm-up sale (half as many units) on the same SKU before the measured one; 0: none. */
+  warmup: number;
 }
 
 const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`);
@@ -50,6 +53,91 @@ async function gateRefusals(client: LeanClient): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
+interface Buyer { token: string; userId: string }
+
+/** One sale's attempts, split by outcome (a paid order's checkout + pay; a sold-out answer). */
+interface Sale {
+  ok: number;
+  rejected: number;
+  failures: FailureLog;
+  requests: number;
+  seconds: number;
+  all: Latencies;
+  paid: Latencies;
+  /** Paid attempts again, by quarter of the stock sold when each ended: is a p99 the first seconds' or the whole sale's? */
+  paidByQuarter: Latencies[];
+  soldOut: Latencies;
+}
+
+interface WarmupResult { attempts: number; units: number; seconds: number; paid: number; errors: number; latencyMsPaid: Percentiles }
+
+async function setStock(client: LeanClient, adminToken: string, sku: string, onHand: number): Promise<void> {
+  const stocked = await client.request('PUT', `/v1/admin/inventory/${sku}`, { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand }] }));
+  if (stocked.status !== 200) throw new Error(`could not set stock (needs the admin token: --admin-token or ADMIN_TOKEN): ${stocked.status} ${stocked.text}`);
+}
+
+async function paidOrders(pool: Pool, buyers: Buyer[]): Promise<number> {
+  const [rows] = await pool.query("SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND user_id IN (?)", [buyers.map((b) => b.userId)]);
+  return Number((rows as { n: number }[])[0]?.n ?? 0);
+}
+
+/** `attempts` checkouts of one unit of `sku` (each paid when it got stock), one per buyer in flight at a time. */
+async function sell(client: LeanClient, buyers: Buyer[], sku: string, attempts: number, units: number, label: string): Promise<Sale> {
+  const sale: Sale = {
+    ok: 0, rejected: 0, failures: new FailureLog(), requests: 0, seconds: 0,
+    all: new Latencies(), paid: new Latencies(), paidByQuarter: [new Latencies(), new Latencies(), new Latencies(), new Latencies()], soldOut: new Latencies(),
+  };
+  const { failures } = sale;
+  let next = 0;
+  const started = performance.now();
+  const progress = startProgress(label, attempts, () => sale.ok + sale.rejected + failures.count, 'attempts');
+  await Promise.all(buyers.map(async ({ token, userId }) => {
+    for (let i = next++; i < attempts; i = next++) {
+      const t0 = performance.now();
+      let outcome: Latencies | undefined;
+      let step: 'checkout' | 'pay' = 'checkout';
+      let orderId: string | null = null;
+      let checkoutMs = 0;
+      const failed = (status: number, error: { code: string; message: string; requestId: string | null }) => failures.record({
+        step, status, ...error, userId, orderId, startedAtMs: Math.round(t0 - started),
+        checkoutMs: step === 'checkout' ? Math.round(performance.now() - t0) : checkoutMs,
+        payMs: step === 'pay' ? Math.round(performance.now() - t0 - checkoutMs) : null,
+      });
+      try {
+        sale.requests++;
+        const order = await client.postJson('/v1/checkout', token, { items: [{ sku, qty: 1 }] });
+        checkoutMs = Math.round(performance.now() - t0);
+        if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') {
+          sale.rejected++;
+          outcome = sale.soldOut;
+        } else if (order.status !== 201) failed(order.status, apiError(order.body));
+        else {
+          sale.requests++;
+          step = 'pay';
+          orderId = String(order.body.orderId);
+          const paid = await client.postJson(`/v1/orders/${orderId}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
+          if (paid.status !== 200) failed(paid.status, apiError(paid.body));
+          else {
+            sale.ok++;
+            outcome = sale.paid;
+          }
+        }
+      } catch (err) {
+        // No reply at all (the connection failed or timed out).
+        failed(0, { code: 'no_reply', message: String((err as Error).message).slice(0, 200), requestId: null });
+      }
+      const took = performance.now() - t0;
+      sale.all.record(took);
+      outcome?.record(took);
+      if (outcome === sale.paid) sale.paidByQuarter[Math.min(3, Math.floor((4 * (sale.ok - 1)) / Math.max(1, units)))]!.record(took);
+    }
+  }));
+  sale.seconds = (performance.now() - started) / 1000;
+  progress.stop();
+  return sale;
+}
+
 export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
   const target = await openTarget({ ...(opts.url ? { url: opts.url } : {}), ...(opts.mysqlUrl ? { mysqlUrl: opts.mysqlUrl } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}), nodes: opts.nodes, roles: opts.roles, products: 10, suite: 'benchfshttp' });
   const client = new LeanClient(target.url, opts.concurrency);
@@ -58,7 +146,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const run = randomBytes(3).toString('hex');
     const sellers = Math.min(opts.concurrency, opts.buyers);
     say(`signing up ${sellers} buyers (one per connection) at ${target.url}`);
-    const buyers: { token: string; userId: string }[] = [];
+    const buyers: Buyer[] = [];
     for (let i = 0; i < sellers; i += 8) {
       buyers.push(...await Promise.all(Array.from({ length: Math.min(8, sellers - i) }, async (_, j) => {
         const signup = { email: `buyer${i + j}-${run}@bench.example`, password: 'benchmark-password', name: `Buyer ${i + j}` };
@@ -76,87 +164,44 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
         return { token: String(r.body.token), userId: String(r.body.userId) };
       })));
     }
-    const stocked = await client.request('PUT', `/v1/admin/inventory/${sku}`, { 'content-type': 'application/json', authorization: `Bearer ${target.adminToken}` },
-      JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand: opts.stock }] }));
-    if (stocked.status !== 200) throw new Error(`could not set stock (needs the admin token: --admin-token or ADMIN_TOKEN): ${stocked.status} ${stocked.text}`);
-
     say(`hello ceiling: ${opts.concurrency} connections for 5 s`);
     const hello = await measureHello(target.url, opts.concurrency, 5);
     if (!hello) say('the gateway does not serve /bench/hello (BENCH_ROUTES=1): no ratios');
 
+    // A warm-up sale first, on the same SKU: freshly started processes spend their first
+    // seconds compiling (V8 tiers up the hot paths), which is a cost of starting a process,
+    // not of a flash sale, and it made most of the sale's p99 (see docs/performance.md).
+    let warmup: WarmupResult | null = null;
+    if (opts.warmup > 0) {
+      const units = Math.floor(opts.warmup / 2);
+      say(`warm-up: ${units} units to ${opts.warmup} attempts (not counted below; --warmup 0 to skip)`);
+      await setStock(client, target.adminToken, sku, units);
+      const w = await sell(client, buyers, sku, opts.warmup, units, 'warm-up');
+      warmup = { attempts: opts.warmup, units, seconds: w.seconds, paid: w.ok, errors: w.failures.count, latencyMsPaid: w.paid.summary() };
+      if (w.failures.count > 0) say(`warm-up failed attempts: ${w.failures.summary()}`);
+      // Past the gateway's sold-out memory (SOLD_OUT_GATE_MS, 250 ms by default), so that the
+      // sale's first buyers reach the restocked SKU.
+      await new Promise((res) => setTimeout(res, 600));
+    }
+    const paidBefore = target.pool ? await paidOrders(target.pool, buyers) : undefined;
+    await setStock(client, target.adminToken, sku, opts.stock);
+
     say(`selling ${opts.stock} units to ${opts.buyers} attempts through checkout + pay, ${opts.concurrency} at a time`);
-    const latency = new Latencies();
-    // The same attempts split by outcome: a paid order's checkout + pay, and a sold-out
-    // answer (mostly the gateway's gate); the combined figure mixes the two.
-    const paidLatency = new Latencies();
-    // Paid attempts again, by quarter of the stock sold when each ended: is a p99 the first
-    // seconds' (processes warming up, the JIT) or the whole sale's?
-    const paidByQuarter = [new Latencies(), new Latencies(), new Latencies(), new Latencies()];
-    const soldOutLatency = new Latencies();
-    let next = 0;
-    let ok = 0;
-    let rejected = 0;
-    const failures = new FailureLog();
-    let requests = 0;
     const gateBefore = await gateRefusals(client);
     const cpu = measureCpu(target.pids);
-    const started = performance.now();
-    const progress = startProgress('sale', opts.buyers, () => ok + rejected + failures.count, 'attempts');
-    await Promise.all(buyers.map(async ({ token, userId }) => {
-      for (let i = next++; i < opts.buyers; i = next++) {
-        const t0 = performance.now();
-        let outcome: Latencies | undefined;
-        let step: 'checkout' | 'pay' = 'checkout';
-        let orderId: string | null = null;
-        let checkoutMs = 0;
-        const failed = (status: number, error: { code: string; message: string; requestId: string | null }) => failures.record({
-          step, status, ...error, userId, orderId, startedAtMs: Math.round(t0 - started),
-          checkoutMs: step === 'checkout' ? Math.round(performance.now() - t0) : checkoutMs,
-          payMs: step === 'pay' ? Math.round(performance.now() - t0 - checkoutMs) : null,
-        });
-        try {
-          requests++;
-          const order = await client.postJson('/v1/checkout', token, { items: [{ sku, qty: 1 }] });
-          checkoutMs = Math.round(performance.now() - t0);
-          if (order.status === 409 && order.body.error && (order.body.error as { code?: string }).code === 'insufficient_stock') {
-            rejected++;
-            outcome = soldOutLatency;
-          } else if (order.status !== 201) failed(order.status, apiError(order.body));
-          else {
-            requests++;
-            step = 'pay';
-            orderId = String(order.body.orderId);
-            const paid = await client.postJson(`/v1/orders/${orderId}/pay`, token, { paymentMethod: { type: 'card', token: 'tok_ok' } });
-            if (paid.status !== 200) failed(paid.status, apiError(paid.body));
-            else {
-              ok++;
-              outcome = paidLatency;
-            }
-          }
-        } catch (err) {
-          // No reply at all (the connection failed or timed out).
-          failed(0, { code: 'no_reply', message: String((err as Error).message).slice(0, 200), requestId: null });
-        }
-        const took = performance.now() - t0;
-        latency.record(took);
-        outcome?.record(took);
-        if (outcome === paidLatency) paidByQuarter[Math.min(3, Math.floor((4 * (ok - 1)) / opts.stock))]!.record(took);
-      }
-    }));
-    const seconds = (performance.now() - started) / 1000;
-    progress.stop();
+    const sale = await sell(client, buyers, sku, opts.buyers, opts.stock, 'sale');
+    const { ok, rejected, failures, requests, seconds } = sale;
     const cpuSeconds = cpu.stop();
-    const lat = latency.summary();
-    const paidLat = paidLatency.summary();
-    const soldOutLat = soldOutLatency.summary();
+    const lat = sale.all.summary();
+    const paidLat = sale.paid.summary();
+    const soldOutLat = sale.soldOut.summary();
 
     const gateAfter = await gateRefusals(client);
     const gateRefused = gateBefore === undefined || gateAfter === undefined ? null : gateAfter - gateBefore;
     const inv = JSON.parse((await client.request('GET', `/v1/inventory/${sku}`, {})).text) as Inventory;
     let paidInDb: number | undefined;
     if (target.pool) {
-      const [rows] = await target.pool.query("SELECT COUNT(*) AS n FROM orders WHERE status = 'paid' AND user_id IN (?)", [buyers.map((b) => b.userId)]);
-      paidInDb = Number((rows as { n: number }[])[0]?.n ?? 0);
+      paidInDb = (await paidOrders(target.pool, buyers)) - (paidBefore ?? 0);
     }
     // Read after the sale, so what the database shows is where each failed order ended up.
     const findings: OrderFindings[] = target.pool && failures.samples.length > 0 ? await examineOrders(target.pool, failures.samples) : [];
@@ -169,7 +214,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
       latencyMsPaid: paidLat,
-      latencyMsPaidByQuarter: paidByQuarter.map((q) => q.summary()),
+      latencyMsPaidByQuarter: sale.paidByQuarter.map((q) => q.summary()),
+      warmup,
       latencyMsSoldOut: soldOutLat,
       paidInDb: paidInDb ?? null, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
       hello: hello ?? null,
@@ -190,6 +236,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     out(`path          orders/s  attempts/s  p50 ms  p99 ms  p99.9 ms  max ms  paid  rejected  errors  oversold  hello req/s`);
     out(`checkout+pay ${String(ordersPerSec).padStart(9)} ${String(attemptsPerSec).padStart(11)} ${String(lat.p50).padStart(7)} ${String(lat.p99).padStart(7)} ${String(lat.p999).padStart(9)} ${String(lat.max).padStart(7)} ${String(ok).padStart(5)} ${String(rejected).padStart(9)} ${String(failures.count).padStart(7)} ${String(result.oversold).padStart(9)} ${String(hello?.perSec ?? 'n/a').padStart(12)}`);
     const row = (name: string, l: typeof lat) => out(`  ${name.padEnd(11)} ${String(l.count).padStart(6)} attempts: mean ${l.mean} ms, p50 ${l.p50}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`);
+    if (warmup) out(`warm-up before the sale (not counted): ${warmup.paid} paid of ${warmup.attempts} attempts in ${warmup.seconds.toFixed(2)} s, paid p50 ${warmup.latencyMsPaid.p50} ms, p99 ${warmup.latencyMsPaid.p99} ms${warmup.errors > 0 ? `, ${warmup.errors} failed` : ''}`);
     row('paid', paidLat);
     out(`  paid, by quarter of the stock sold: p50 ${result.latencyMsPaidByQuarter.map((q) => q.p50).join(' / ')} ms; p99 ${result.latencyMsPaidByQuarter.map((q) => q.p99).join(' / ')} ms`);
     row('sold out', soldOutLat);
@@ -202,8 +249,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     if (opts.json) out(JSON.stringify(result));
     const consistent = (paidInDb === undefined || paidInDb === ok) && inv.onHand === opts.stock - ok && inv.reserved === 0;
     if (!consistent) say(`MISMATCH: acknowledged ${ok}, paid in MariaDB ${paidInDb}, onHand ${inv.onHand} (expected ${opts.stock - ok}), reserved ${inv.reserved}`);
-    if (failures.count > 0 || !consistent) keepLogs(saved, target.logs());
-    return result.oversold > 0 || !consistent ? 1 : 0;
+    if (failures.count > 0 || !consistent || (warmup?.errors ?? 0) > 0) keepLogs(saved, target.logs());
+    return result.oversold > 0 || !consistent || (warmup?.errors ?? 0) > 0 ? 1 : 0;
   } finally {
     await client.close();
     await target.close();
