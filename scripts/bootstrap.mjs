@@ -9,7 +9,7 @@
 //   node scripts/bootstrap.mjs test [files…]    type-check, then every test suite
 //   node scripts/bootstrap.mjs bench FILE [args] a bench script
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,8 @@ async function ensureServices() {
 }
 
 const tsx = ['--import', 'tsx'];
+// The V8 flags every app process is started with (app/node-flags.json says why).
+const appNodeFlags = JSON.parse(readFileSync(join(root, 'app', 'node-flags.json'), 'utf8')).flags;
 
 async function main() {
   const [command = 'start', ...rest] = process.argv.slice(2);
@@ -169,7 +171,7 @@ async function main() {
   }
   if (!run(process.execPath, [...tsx, 'app/migrate.ts'])) fail('could not apply the database migrations');
   if (command === 'start') {
-    const child = spawn(process.execPath, [...tsx, 'app/main.ts', ...rest], { stdio: 'inherit', cwd: root, env: { DEMO_DATA: '1', ...process.env } });
+    const child = spawn(process.execPath, [...appNodeFlags, ...tsx, 'app/main.ts', ...rest], { stdio: 'inherit', cwd: root, env: { DEMO_DATA: '1', ...process.env } });
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
     child.on('exit', (code) => process.exit(code ?? 0));
     return;

@@ -9,6 +9,7 @@ import { connect, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createPool, dropDatabase, migrate, withDatabase, type Pool } from '../../stores/mysql/index.ts';
+import appNodeFlags from '../../app/node-flags.json' with { type: 'json' };
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -134,7 +135,7 @@ const startTimeoutMs = Number(process.env.TEST_START_TIMEOUT_MS || 60_000);
 export function startProcess(file: string, env: Record<string, string>): Proc {
   // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles child processes.
   const extra = (env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...appNodeFlags.flags, ...extra, '--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
