@@ -162,7 +162,7 @@ try {
   for (const r of rows) out(`${r.scenario.padEnd(16)}${pad(r.rps, 10)}${pad(r.p50, 9)}${pad(r.p99, 9)}${pad(r.p999, 9)}${pad(r.max, 9)}${pad(r.non2xx, 9)}${pad(r.errors, 8)}${pad(r.ratio, 9)}`);
   out('\nCPU ms per request (servers shared with other users of this machine count their load too):');
   for (const r of rows) out(`  ${r.scenario.padEnd(15)} ${formatPerUnit(r.cpuMsPerRequest)}`);
-  if (reserved !== null) out(`\nflash-sale: ${reserved} orders placed (stock reserved) in MariaDB`);
+  if (reserved !== null) out(`\nflash-sale: ${reserved} orders placed (stock reserved) in MariaDB, warm-up included`);
   out(`${connections} connections, ${duration} s per scenario after ${warmup} s of warm-up, ${users} cart users, ${cartWrites} cart adds sent (warm-ups included)`);
   const readRatio = rows.find((r) => r.scenario === 'inventory-read')?.ratio;
   const cartRatio = rows.find((r) => r.scenario === 'cart')?.ratio;
