@@ -30,7 +30,8 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const users = Number(values.users);
 // Seconds of each scenario's load before its measured run, so that neither hello nor a
-// scenario is measured while V8 still compiles its path (its first seconds ran a fifth slower).
+// scenario is measured while V8 still compiles its path (its first seconds ran a fifth
+// slower). The cart warm-up's lines are removed again before the measured run.
 const warmup = Number(values.warmup);
 if (![duration, connections, users].every((n) => Number.isInteger(n) && n > 0) || !Number.isInteger(warmup) || warmup < 0) {
   process.stderr.write(`--duration, --connections and --users are whole numbers above 0, --warmup one from 0\n${usage}\n`);
@@ -71,10 +72,12 @@ function runCannon(name: string, opts: autocannon.Options): Promise<autocannon.R
   });
 }
 
-async function run(name: string, opts: Partial<autocannon.Options> & { url: string }): Promise<Row> {
+/** `afterWarmup`: puts back what the warm-up changed that the measured run should not meet. */
+async function run(name: string, opts: Partial<autocannon.Options> & { url: string }, afterWarmup?: () => Promise<void>): Promise<Row> {
   if (warmup > 0) {
     say(`${name}: warm-up, ${connections} connections for ${warmup} s (not counted)`);
     await autocannon({ connections, duration: warmup, pipelining: 1, ...opts });
+    await afterWarmup?.();
   }
   say(`${name}: ${connections} connections for ${duration} s`);
   const cpu = measureCpu(target.pids);
@@ -84,6 +87,25 @@ async function run(name: string, opts: Partial<autocannon.Options> & { url: stri
     scenario: name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p99_9, max: r.latency.max,
     non2xx: r.non2xx, errors: r.errors + r.timeouts, cpuMsPerRequest: perUnit(cpu.stop(), requests),
   };
+}
+
+/**
+ * Removes every line of the users' carts, so that the measured cart run starts from empty
+ * carts as it would without a warm-up (the carts grow as it runs, and larger carts cost more).
+ */
+async function emptyCarts(url: string, tokens: string[]): Promise<void> {
+  for (let i = 0; i < tokens.length; i += 10) {
+    await Promise.all(tokens.slice(i, i + 10).map(async (token) => {
+      const auth = { authorization: `Bearer ${token}` };
+      const res = await fetch(`${url}/v1/cart`, { headers: auth });
+      if (res.status !== 200) throw new Error(`emptying the carts after the warm-up: GET /v1/cart ${res.status} ${await res.text()}`);
+      for (const { sku } of ((await res.json()) as { items: { sku: string }[] }).items) {
+        const del = await fetch(`${url}/v1/cart/items/${encodeURIComponent(sku)}`, { method: 'DELETE', headers: auth });
+        if (del.status >= 300) throw new Error(`emptying the carts after the warm-up: DELETE ${sku} ${del.status} ${await del.text()}`);
+        await del.arrayBuffer();
+      }
+    }));
+  }
 }
 
 try {
@@ -132,7 +154,7 @@ try {
           return { ...req, method: 'GET', path: '/v1/cart', headers: { authorization: `Bearer ${token}` } };
         },
       }],
-    }));
+    }, () => emptyCarts(url, tokens)));
   }
   // The buy-now path: many users each checking one unit of one SKU out (an order with its
   // reservation); paying is measured by `bench:flash-sale --via http`.
