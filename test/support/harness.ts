@@ -134,6 +134,8 @@ const startTimeoutMs = Number(process.env.TEST_START_TIMEOUT_MS || 60_000);
 /** Starts `node --import tsx <file>` with `env`; stdout and stderr are collected. */
 export function startProcess(file: string, env: Record<string, string>): Proc {
   // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles child processes.
+  // They come after the app's own flags, so they can also override one of them for a comparison
+  // (CHILD_NODE_ARGS=--max-semi-space-size=16 is V8's default).
   const extra = (env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...appNodeFlags.flags, ...extra, '--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
