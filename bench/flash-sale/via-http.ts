@@ -177,7 +177,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       say(`warm-up: ${units} units to ${opts.warmup} attempts (not counted below; --warmup 0 to skip)`);
       await setStock(client, target.adminToken, sku, units);
       const w = await sell(client, buyers, sku, opts.warmup, units, 'warm-up');
-      warmup = { attempts: opts.warmup, units, seconds: w.seconds, paid: w.ok, errors: w.failures.count, latencyMsPaid: w.paid.summary() };
+      warmup = { attempts: opts.warmup, units, seconds: Number(w.seconds.toFixed(2)), paid: w.ok, errors: w.failures.count, latencyMsPaid: w.paid.summary() };
       if (w.failures.count > 0) say(`warm-up failed attempts: ${w.failures.summary()}`);
       // Past the gateway's sold-out memory (SOLD_OUT_GATE_MS, 250 ms by default), so that the
       // sale's first buyers reach the restocked SKU.
