@@ -66,6 +66,8 @@ interface Sale {
   paid: Latencies;
   /** Paid attempts again, by quarter of the stock sold when each ended: is a p99 the first seconds' or the whole sale's? */
   paidByQuarter: Latencies[];
+  /** Paid attempts by the second of the sale in which each ended: a stall shows as one slow second. */
+  paidBySecond: Latencies[];
   soldOut: Latencies;
 }
 
@@ -86,7 +88,7 @@ async function paidOrders(pool: Pool, buyers: Buyer[]): Promise<number> {
 async function sell(client: LeanClient, buyers: Buyer[], sku: string, attempts: number, units: number, label: string): Promise<Sale> {
   const sale: Sale = {
     ok: 0, rejected: 0, failures: new FailureLog(), requests: 0, seconds: 0,
-    all: new Latencies(), paid: new Latencies(), paidByQuarter: [new Latencies(), new Latencies(), new Latencies(), new Latencies()], soldOut: new Latencies(),
+    all: new Latencies(), paid: new Latencies(), paidByQuarter: [new Latencies(), new Latencies(), new Latencies(), new Latencies()], paidBySecond: [], soldOut: new Latencies(),
   };
   const { failures } = sale;
   let next = 0;
@@ -130,7 +132,10 @@ async function sell(client: LeanClient, buyers: Buyer[], sku: string, attempts: 
       const took = performance.now() - t0;
       sale.all.record(took);
       outcome?.record(took);
-      if (outcome === sale.paid) sale.paidByQuarter[Math.min(3, Math.floor((4 * (sale.ok - 1)) / Math.max(1, units)))]!.record(took);
+      if (outcome === sale.paid) {
+        sale.paidByQuarter[Math.min(3, Math.floor((4 * (sale.ok - 1)) / Math.max(1, units)))]!.record(took);
+        (sale.paidBySecond[Math.floor((t0 + took - started) / 1000)] ??= new Latencies()).record(took);
+      }
     }
   }));
   sale.seconds = (performance.now() - started) / 1000;
@@ -215,6 +220,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       latencyMs: lat,
       latencyMsPaid: paidLat,
       latencyMsPaidByQuarter: sale.paidByQuarter.map((q) => q.summary()),
+      // Seconds in which no paid attempt ended are null.
+      latencyMsPaidBySecond: Array.from(sale.paidBySecond, (l) => l?.summary() ?? null),
       warmup,
       latencyMsSoldOut: soldOutLat,
       paidInDb: paidInDb ?? null, onHandAfter: inv.onHand, reservedAfter: inv.reserved,
@@ -239,6 +246,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     if (warmup) out(`warm-up before the sale (not counted): ${warmup.paid} paid of ${warmup.attempts} attempts in ${warmup.seconds.toFixed(2)} s, paid p50 ${warmup.latencyMsPaid.p50} ms, p99 ${warmup.latencyMsPaid.p99} ms${warmup.errors > 0 ? `, ${warmup.errors} failed` : ''}`);
     row('paid', paidLat);
     out(`  paid, by quarter of the stock sold: p50 ${result.latencyMsPaidByQuarter.map((q) => q.p50).join(' / ')} ms; p99 ${result.latencyMsPaidByQuarter.map((q) => q.p99).join(' / ')} ms`);
+    out(`  paid p99 by second of the sale: ${result.latencyMsPaidBySecond.map((q) => (q ? Math.round(q.p99) : '-')).join(' ')} ms`);
     row('sold out', soldOutLat);
     if (gateRefused !== null) out(`of the ${rejected} sold-out answers, ${gateRefused} came from the gateway's sold-out gate (SOLD_OUT_GATE_MS) without reaching the cluster`);
     if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
