@@ -20,10 +20,10 @@ import type { Redis } from 'ioredis';
  * One update. `Z`: ZINCRBY a (member b) by c (summed with the call's other increments of a
  * and b), EXPIREAT d when d > 0, trimmed to e members (lowest first) when e > 0. `P`: pair
  * sku b with every distinct other SKU in list a whose time is ≥ e (entries "at:sku"), adding
- * c to both co-occurrence sets `d<sku>`. `L`: push entry b on list a, keep c entries, expire
- * after d seconds; with e = 1, first remove the list's entries for the same SKU (entries
- * "at:sku"), so that it holds each SKU once, at its latest time. `H`: HSET a b c, EXPIRE d
- * when d > 0. `A`: SADD a b, EXPIRE c. Event ops are 6-tuples (code and five arguments).
+ * c to both co-occurrence sets `d<sku>`. `L`: push entry b ("at:sku") on list a in place of
+ * the list's entry for the same SKU, so that it holds each SKU once, at its latest time;
+ * keep c entries, expire after d seconds. `H`: HSET a b c, EXPIRE d when d > 0. `A`: SADD
+ * a b, EXPIRE c. Event ops are 6-tuples (code and five arguments).
  */
 export type Op = [code: 'Z' | 'P' | 'L' | 'H' | 'A', a: string, b: string, c: string | number, d: string | number, e: string | number];
 
@@ -48,7 +48,7 @@ local function text(v) return type(v) == 'string' or type(v) == 'number' end
 local valid = {
   Z = function(op) return num(op[4]) and num(op[5]) and num(op[6]) end,
   P = function(op) return num(op[4]) and type(op[5]) == 'string' and num(op[6]) end,
-  L = function(op) return num(op[4]) and num(op[5]) and num(op[6]) end,
+  L = function(op) return num(op[4]) and num(op[5]) end,
   H = function(op) return text(op[4]) and num(op[5]) end,
   A = function(op) return num(op[4]) end,
 }
@@ -117,7 +117,7 @@ for _, event in ipairs(fresh) do
       -- with it, and every pairing read them all).
       -- An event older than the SKU's entry (one delivered again, late) leaves it as it is.
       local push = true
-      local sep = tonumber(e) == 1 and string.find(b, ':', 1, true)
+      local sep = string.find(b, ':', 1, true)
       if sep then
         local sku, time = string.sub(b, sep), tonumber(string.sub(b, 1, sep - 1)) or 0
         for _, entry in ipairs(redis.call('LRANGE', a, 0, -1)) do

@@ -43,7 +43,7 @@ export function clickTrainingOps(k: RecKeys, e: ClickEvent, now: number): Op[] {
   const actor = actorOf(e);
   if (actor) {
     ops.push(['P', k.recent(actor), e.sku, w, k.coViewPrefix(), e.at - SESSION_MS]);
-    ops.push(['L', k.recent(actor), `${e.at}:${e.sku}`, limits.sessionItems, limits.sessionTtlS, 1]);
+    ops.push(['L', k.recent(actor), `${e.at}:${e.sku}`, limits.sessionItems, limits.sessionTtlS, 0]);
   }
   ops.push(['Z', k.popViews(), e.sku, w, 0, 0]);
   if (e.userId) ops.push(...historyOps(k, e.userId, e.sku, w * interest[e.type], Math.max(e.at, now)));
@@ -69,7 +69,7 @@ export function orderTrainingOps(k: RecKeys, e: OrderEvent, categoryOf: (sku: st
     // Pair with the user's earlier orders before adding this one's lines to that list.
     for (const a of skus) ops.push(['P', k.purchases(e.userId), a, w / 2, k.coBuyPrefix(), e.at - 90 * DAY_S * 1000]);
     for (const a of skus) {
-      ops.push(['L', k.purchases(e.userId), `${e.at}:${a}`, limits.purchases, limits.boughtTtlS, 1]);
+      ops.push(['L', k.purchases(e.userId), `${e.at}:${a}`, limits.purchases, limits.boughtTtlS, 0]);
       ops.push(['A', k.bought(e.userId), a, limits.boughtTtlS, 0, 0]);
       ops.push(...historyOps(k, e.userId, a, w * interest.purchase, Math.max(e.at, now)));
     }
