@@ -55,6 +55,13 @@ export class WritePacer {
     publish();
   }
 
+  /** Sends what is held now (the connection is about to drain or close). */
+  flush(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer);
+    this.release();
+  }
+
   private hold(publish: () => void, messages: number): void {
     this.stats.held += messages;
     this.waiting.push(publish);
@@ -99,10 +106,32 @@ export const defaultWriteGapMs = 5;
 
 const pacers = new WeakMap<NatsConnection, WritePacer>();
 
-/** Sets the pacer every paced publisher on `nc` shares (connectNats does, from the configuration). */
-export function pace(nc: NatsConnection, gapMs: number): void {
-  const pacer = new WritePacer(gapMs);
+/**
+ * Makes `pacer` the one of `nc`. What it holds goes out before the connection drains or
+ * closes: a node leaving the cluster published its last answers into the pacer and then
+ * drained its connection, and an answer still held then was lost (its caller timed out).
+ */
+function attach(nc: NatsConnection, pacer: WritePacer): void {
   pacers.set(nc, pacer);
+  const drain = nc.drain.bind(nc);
+  const close = nc.close.bind(nc);
+  nc.drain = () => {
+    pacer.flush();
+    return drain();
+  };
+  nc.close = () => {
+    pacer.flush();
+    return close();
+  };
+}
+
+/**
+ * Sets the pacer every paced publisher on `nc` shares (connectNats does, from the
+ * configuration). `busyPerSecond`: see WritePacer (tests pass 0 to hold from the start).
+ */
+export function pace(nc: NatsConnection, gapMs: number, busyPerSecond?: number): void {
+  const pacer = new WritePacer(gapMs, busyPerSecond);
+  attach(nc, pacer);
   const unregister = [
     counterSource('shop_nats_publishes_total', "The cluster's requests and replies published, by whether the write pacer sent them at once or held them to the end of a gap", ['how'], () => [
       [{ how: 'at_once' }, pacer.stats.atOnce],
@@ -118,7 +147,7 @@ export function pacerOf(nc: NatsConnection): WritePacer {
   let pacer = pacers.get(nc);
   if (!pacer) {
     pacer = new WritePacer(defaultWriteGapMs);
-    pacers.set(nc, pacer);
+    attach(nc, pacer);
   }
   return pacer;
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from 'nats';
-import { WritePacer } from '../cluster/write-pacer.ts';
+import { WritePacer, pace, pacerOf } from '../cluster/write-pacer.ts';
 import { Requester } from '../cluster/requester.ts';
 import { natsConnection } from './support/harness.ts';
 
@@ -126,6 +126,31 @@ test('over NATS: a lone request is not held, requests close behind it are held t
     assert.ok(burstMs < gapMs * 4, `and only for about one gap: ${burstMs.toFixed(0)} ms`);
   } finally {
     sub.unsubscribe();
+  }
+});
+
+test('what the pacer holds goes out before its connection drains: a leaving node still sends its last answers', async () => {
+  const sender = await natsConnection();
+  const receiver = await natsConnection();
+  const subject = `pacer.drain.${process.pid}.${Date.now()}`;
+  const got: string[] = [];
+  try {
+    receiver.subscribe(subject, { callback: (_err, m) => got.push(m.string()) });
+    await receiver.flush();
+    // A gap of 10 s, busy from the start: the second publish is held far past the drain.
+    pace(sender, 10_000, 0);
+    const pacer = pacerOf(sender);
+    pacer.run(() => sender.publish(subject, 'first'));
+    await nextTurn();
+    pacer.run(() => sender.publish(subject, 'held'));
+    assert.is(pacer.stats.held, 1, 'the second publish is held');
+    await sender.drain();
+    for (let i = 0; i < 100 && got.length < 2; i++) await sleep(20);
+    assert.equal(got, ['first', 'held'], 'the held publish was sent before the connection closed');
+  } finally {
+    pacerOf(sender).flush();
+    if (!sender.isClosed()) await sender.close();
+    await receiver.drain();
   }
 });
 
