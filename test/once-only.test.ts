@@ -51,6 +51,7 @@ test('a malformed op fails the call before anything is written; the good events 
   assert.is(await redis.scard(`${prefix}:set`), 0, 'not even its ops that come before any count');
   assert.is(await applier.apply([good]), 1, 'and it was not marked seen either');
   assert.is(Number(await redis.zscore(`${prefix}:m`, 'x')), 1);
+  assert.ok((await redis.ttl(`${prefix}:set`)) > 0, 'the set expires');
 });
 
 test("a pushed list holds each SKU once, at its latest time: a SKU bought again does not push the others out", async () => {
@@ -58,6 +59,7 @@ test("a pushed list holds each SKU once, at its latest time: a SKU bought again 
   const entries = ['1000:x', '2000:y', '3000:x', '4000:x'];
   await applier.apply(entries.map((entry, i) => ({ seq: 30 + i, ops: [push(entry)] })));
   assert.equal(await redis.lrange(`${prefix}:list`, 0, -1), ['4000:x', '2000:y'], 'x once, and y kept (as two places allow)');
+  assert.ok((await redis.ttl(`${prefix}:list`)) > 0, 'and the list expires');
   // An event delivered again late, older than the entry of its SKU, changes nothing.
   await applier.apply([{ seq: 40, ops: [push('2500:x')] }]);
   assert.equal(await redis.lrange(`${prefix}:list`, 0, -1), ['4000:x', '2000:y']);
