@@ -1,12 +1,15 @@
 // Search beyond the basics, over HTTP against node and gateway processes on the real NATS,
 // Redis and MariaDB: attribute filters and facets, totals that count only what can be
 // bought, delivery estimates from a country and postal code without a token,
-// completions, and sort=popular from paid orders.
+// completions, and sort=popular from paid orders (seeded from MariaDB, then counted from
+// the order events).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
 import { logisticsChangedSubject } from '../actors/logistics/index.ts';
-import { refreshPopularity } from '../actors/catalog/index.ts';
+import { popularityKey, popularitySeededKey, refreshPopularity } from '../actors/catalog/index.ts';
+import { AnalyticsKeys } from '../actors/analytics/keys.ts';
+import { bucketOf } from '../actors/analytics/windows.ts';
 import { loadLogistics } from '../app/catalog-load.ts';
 import { createPool, type Pool } from '../stores/mysql/index.ts';
 import { eventually, natsConnection, redisUrl } from './support/harness.ts';
@@ -131,30 +134,54 @@ test('suggest completes queries, categories and product titles as the user types
   assert.is((await call(s.url, 'GET', `/v1/search/suggest?q=${'x'.repeat(101)}`)).status, 422);
 });
 
-test('sort=popular puts the SKUs sold most in 7 days first', async () => {
+test('sort=popular puts the SKUs sold most in 7 days first, seeded from MariaDB once and counted from events after', async () => {
   const items = ['PO-1', 'PO-2', 'PO-3'].map((sku, i) => ({ sku, title: `Pomelo Juicer ${i}`, category: 'home/kitchen/juicers', price: 4000 + i }));
   for (const p of items) await stock(p.sku, 20);
   await onboard(items);
   await eventually(async () => (await search('q=pomelo')).body.total === 3, 5000, 50);
   const u = await signup(s.url, 'Juicer Fan');
   await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02101', isDefault: true } });
-  for (const [sku, qty] of [['PO-3', 3], ['PO-2', 1]] as const) {
+  const buy = async (sku: string, qty: number) => {
     const order = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: { items: [{ sku, qty }] } });
     assert.is(order.status, 201, JSON.stringify(order.body));
     const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
     assert.is(paid.status, 200, JSON.stringify(paid.body));
-  }
+  };
+  await buy('PO-3', 3);
+  await buy('PO-2', 1);
   const redis = new Redis(redisUrl);
+  const today = new AnalyticsKeys(s.env.cluster).skuSold('d', bucketOf('d', Date.now()));
+  const counted = (sku: string) => redis.zscore(today, sku).then(Number);
+  const units = async () => Object.fromEntries(Object.entries(await redis.hgetall(popularityKey(s.env.cluster))).map(([k, v]) => [k, Number(v)]));
   try {
+    // The order analytics counted both orders. The node's job seeded the daily counts from
+    // MariaDB when it started (nothing then); seeding again, as for a Redis that lost its
+    // data, sets the same days' counts from the orders: set, not added to, or they would
+    // count twice.
+    await eventually(async () => (await counted('PO-3')) === 3 && (await counted('PO-2')) === 1, 8000, 50);
+    assert.is(await redis.del(popularitySeededKey(s.env.cluster)), 1, 'seeded when the node started');
     assert.is(await refreshPopularity(pool, redis, s.env.cluster), 2);
+    assert.is(await redis.exists(popularitySeededKey(s.env.cluster)), 1);
+    assert.equal(await units(), { 'PO-3': 3, 'PO-2': 1 });
+    const r = await eventually(async () => {
+      const x = await search('q=pomelo&sort=popular');
+      return skusOf(x)[0] === 'PO-3' ? x : undefined;
+    }, 8000, 200);
+    assert.equal(skusOf(r), ['PO-3', 'PO-2', 'PO-1']);
+
+    // After the seed, sales reach it through the order events alone.
+    await buy('PO-1', 5);
+    await eventually(async () => (await counted('PO-1')) === 5, 8000, 50);
+    assert.is(await refreshPopularity(pool, redis, s.env.cluster), 3);
+    assert.equal(await units(), { 'PO-1': 5, 'PO-3': 3, 'PO-2': 1 });
+    const again = await eventually(async () => {
+      const x = await search('q=pomelo&sort=popular');
+      return skusOf(x)[0] === 'PO-1' ? x : undefined;
+    }, 8000, 200);
+    assert.equal(skusOf(again), ['PO-1', 'PO-3', 'PO-2']);
   } finally {
     redis.disconnect();
   }
-  const r = await eventually(async () => {
-    const x = await search('q=pomelo&sort=popular');
-    return skusOf(x)[0] === 'PO-3' ? x : undefined;
-  }, 8000, 200);
-  assert.equal(skusOf(r), ['PO-3', 'PO-2', 'PO-1']);
 });
 
 test('operators split a city into delivery clusters by postal prefix and edit routes; estimates follow', async () => {

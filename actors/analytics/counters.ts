@@ -38,7 +38,8 @@ export function clickOps(k: AnalyticsKeys, e: ClickEvent): Op[] {
 
 /**
  * A paid order adds (a refund subtracts) revenue per category, orders per SKU and per
- * category, and units per category and per SKU for the order's country and for all.
+ * category, units per category and per SKU for the order's country and for all, and units
+ * per SKU by day (the catalog's popularity).
  * `categoryOf` fills in lines that came without a category ("" when the SKU is unknown).
  */
 export function orderOps(k: AnalyticsKeys, e: OrderEvent, sign: 1 | -1, categoryOf: (sku: string) => string): Op[] {
@@ -50,6 +51,7 @@ export function orderOps(k: AnalyticsKeys, e: OrderEvent, sign: 1 | -1, category
     const amount = line.price * line.qty;
     perCategory.set(category, (perCategory.get(category) ?? 0) + amount);
     count(ops, (g, b) => k.products('orders', g, b), ['h', 'd'], e.at, line.sku, sign);
+    count(ops, k.skuSold, ['d'], e.at, line.sku, sign * line.qty);
     if (category === '') continue;
     for (const c of countries) {
       count(ops, (g, b) => k.categoryUnits(c, g, b), ['h'], e.at, category, sign * line.qty);

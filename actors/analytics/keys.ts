@@ -8,7 +8,7 @@ export const ALL = '*';
 export class AnalyticsKeys {
   readonly p: string;
 
-  constructor(cluster: string) {
+  constructor(readonly cluster: string) {
     this.p = `${cluster}:an`;
   }
 
@@ -27,6 +27,8 @@ export class AnalyticsKeys {
   categoryUnits = (country: string, g: Grain, b: number) => `${this.p}:uc:${country}:${g}:${b}`;
   /** SKU → units sold in one category in orders to `country`. */
   skuUnits = (country: string, category: string, g: Grain, b: number) => `${this.p}:us:${country}:${category}:${g}:${b}`;
+  /** SKU → units sold, every country and category (a refund subtracts them on its day): the catalog's popularity. */
+  skuSold = (g: Grain, b: number) => `${this.p}:sold:${g}:${b}`;
   /** Scratch key for a window's union (short-lived). */
   union = (name: string) => `${this.p}:u:${name}`;
 }

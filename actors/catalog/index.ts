@@ -5,7 +5,7 @@ export { OutOfStockSet, outOfStockProjection } from './out-of-stock.ts';
 export { itemService, applyCatalogEvents, productsCollection, type ItemServiceDeps } from './item-service.ts';
 export { startIndexer, sharedIndexer, type IndexerDeps } from './indexer.ts';
 export { ShopperFilter } from './shopper-filter.ts';
-export { PopularityMirror, popularityJob, refreshPopularity, popularityKey } from './popularity.ts';
+export { PopularityMirror, popularityJob, refreshPopularity, popularityKey, popularitySeededKey } from './popularity.ts';
 export { QueryTally } from './query-tally.ts';
 export { serveSearch, runSearch, runSuggest, encodeCursor, decodeCursor, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
 export { categoryTree, type CategoryNode } from './categories.ts';

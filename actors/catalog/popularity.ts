@@ -1,47 +1,80 @@
 // Units sold per SKU over the last 7 days, for sort=popular: a cluster singleton sums the
-// paid order lines in MariaDB every `intervalMs` into one Redis hash (built aside, then
-// renamed), and each search node mirrors that hash in memory. A background query once a
-// minute, never one per search (DESIGN: the request path never computes what can be
-// precomputed).
+// analytics' daily counts of units sold (AnalyticsKeys.skuSold: kept by the order analytics
+// consumer, once per event, a refund subtracting its units on the day it is refunded) every
+// `intervalMs` into one Redis hash (built aside, then renamed), and each search node
+// mirrors that hash in memory. Nothing is computed on a request (DESIGN: the request path
+// never computes what can be precomputed).
+//
+// It used to sum the paid orders' lines in MariaDB once a minute: a query whose cost grew
+// with every order of the week (0.3 s of MariaDB's CPU at 70,000 orders, a stall in a long
+// flash sale, and minutes at a real shop's volume). MariaDB is now read only to seed the
+// daily counts when Redis has none (a first start, or a Redis that lost its data).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
 import type { Pool } from '../../stores/mysql/index.ts';
 import type { Popularity } from '../../stores/search/index.ts';
+import { AnalyticsKeys } from '../analytics/keys.ts';
+import { DAY, expireAtSec, windowBuckets } from '../analytics/windows.ts';
 
-const weekMs = 7 * 24 * 3600_000;
-/** Statuses of an order whose units count as sold (a refunded one does not). */
-const soldStatuses = ['paid', 'shipped', 'delivered', 'return_requested'];
+/**
+ * Statuses of an order whose units count as sold when the counts are seeded: paid and
+ * after, until refunded (a refunding order's OrderRefunded event subtracts its units).
+ */
+const soldStatuses = ['paid', 'shipped', 'delivered', 'return_requested', 'refunding'];
 
 export const popularityKey = (prefix: string) => `${prefix}:catalog:popular7d`;
+/** Set once the daily counts have been seeded from MariaDB; gone with the rest if Redis loses its data. */
+export const popularitySeededKey = (prefix: string) => `${prefix}:catalog:popular-seeded`;
 
-/** SKU → units sold in paid orders since `since` (ms). */
-export async function unitsSoldSince(pool: Pool, since: number): Promise<Map<string, number>> {
-  const [rows] = await pool.query(
-    `SELECT jt.sku AS sku, SUM(jt.qty) AS units
-       FROM orders o,
-            JSON_TABLE(o.lines_json, '$[*]' COLUMNS (sku VARCHAR(64) PATH '$.sku', qty INT PATH '$.qty')) jt
-      WHERE o.paid_at >= ? AND o.status IN (?)
-      GROUP BY jt.sku`,
-    [since, soldStatuses],
-  );
-  return new Map((rows as { sku: string; units: string | number }[]).map((r) => [r.sku, Number(r.units)]));
-}
-
-/** Recomputes the hash now (the singleton's step; tests call it directly). */
+/** Recomputes the hash now (the singleton's step; tests call it directly). Returns how many SKUs it holds. */
 export async function refreshPopularity(pool: Pool, redis: Redis, prefix: string, now = Date.now()): Promise<number> {
-  const units = await unitsSoldSince(pool, now - weekMs);
+  const k = new AnalyticsKeys(prefix);
+  const { buckets, since } = windowBuckets('week', now);
+  if (!(await redis.exists(popularitySeededKey(prefix)))) await seedDailyCounts(pool, redis, k, since, now);
+  const summed = k.union(`popular7d:${now}`);
+  const res = await redis.multi()
+    .zunionstore(summed, buckets.length, ...buckets.map((b) => k.skuSold('d', b)))
+    // Above zero only: a week whose refunds outweigh its sales (of units sold before it) is not popular.
+    .zrangebyscore(summed, '(0', '+inf', 'WITHSCORES')
+    .del(summed)
+    .exec();
+  const flat = (res?.[1]?.[1] ?? []) as string[];
   const key = popularityKey(prefix);
-  const next = `${key}:next`;
-  await redis.del(next);
-  const flat = [...units].map(([sku, n]) => [sku, String(n)]).flat();
   if (flat.length === 0) {
     await redis.del(key);
     return 0;
   }
+  const next = `${key}:next`;
+  await redis.del(next);
   for (let i = 0; i < flat.length; i += 10_000) await redis.hset(next, ...flat.slice(i, i + 10_000));
   await redis.rename(next, key);
-  return units.size;
+  return flat.length / 2;
+}
+
+/**
+ * The week's daily counts from the paid orders in MariaDB, for a Redis that has none. Each
+ * count is set (not added to), so what the analytics consumer counted meanwhile of the
+ * same orders is not counted twice; only orders whose events were still on their way at
+ * that moment (under a second's worth) can be.
+ */
+async function seedDailyCounts(pool: Pool, redis: Redis, k: AnalyticsKeys, since: number, now: number): Promise<void> {
+  const [rows] = await pool.query(
+    `SELECT FLOOR(o.paid_at / ?) AS day, jt.sku AS sku, SUM(jt.qty) AS units
+       FROM orders o,
+            JSON_TABLE(o.lines_json, '$[*]' COLUMNS (sku VARCHAR(64) PATH '$.sku', qty INT PATH '$.qty')) jt
+      WHERE o.paid_at >= ? AND o.paid_at <= ? AND o.status IN (?)
+      GROUP BY day, jt.sku`,
+    [DAY, since, now, soldStatuses],
+  );
+  const p = redis.pipeline();
+  for (const r of rows as { day: string | number; sku: string; units: string | number }[]) {
+    const day = Number(r.day);
+    p.zadd(k.skuSold('d', day), Number(r.units), r.sku);
+    p.expireat(k.skuSold('d', day), expireAtSec('d', day));
+  }
+  p.set(popularitySeededKey(k.cluster), new Date(now).toISOString());
+  for (const [err] of (await p.exec()) ?? []) if (err) throw err;
 }
 
 export function popularityJob(deps: { pool: Pool; redis: Redis; prefix: string; log: Logger; intervalMs?: number }): Singleton {
