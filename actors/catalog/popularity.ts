@@ -6,9 +6,9 @@
 // never computes what can be precomputed).
 //
 // It used to sum the paid orders' lines in MariaDB once a minute: a query whose cost grew
-// with every order of the week (0.3 s of MariaDB's CPU at 70,000 orders, a stall in a long
-// flash sale, and minutes at a real shop's volume). MariaDB is now read only to seed the
-// daily counts when Redis has none (a first start, or a Redis that lost its data).
+// with every order of the week (0.3 s of MariaDB's CPU a run at 70,000 orders, minutes at a
+// large shop's volume). MariaDB is now read only to seed the daily counts when Redis has
+// none (a first start, or a Redis that lost its data).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';

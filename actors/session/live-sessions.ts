@@ -140,10 +140,10 @@ export class LiveSessions {
     if (this.feedUp && generation === this.generation && (revokedAt === undefined || revokedAt < now)) {
       this.entries.delete(sessionId);
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-      // A spread of a quarter of the age limit: a gateway that cached a crowd's sessions in
-      // one second (a flash sale's start) asked for all of them again in one second a
-      // minute later, each ask waking a session entity (its load and its last-seen write):
-      // a stall of up to a second in a long sale.
+      // A spread of a quarter of the age limit: a gateway restarted under load caches every
+      // active shopper's session in its first second, and with one fixed limit it would ask
+      // for all of them again in one second, every minute, each ask waking a session entity
+      // (its load and its last-seen write). Drawn per entry, the crowd disperses.
       this.entries.set(sessionId, { tokenHash, view, freshUntil: this.now() + this.maxAgeMs * (0.75 + 0.25 * Math.random()) });
     }
     return view;
