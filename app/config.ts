@@ -22,6 +22,12 @@ export interface Config {
   mailboxLimit: number;
   inFlightLimit: number;
   idleTimeoutMs: number;
+  /**
+   * How long an order's entity stays in memory without a message (CHECKOUT_IDLE_TIMEOUT_MS):
+   * shorter than other entities', since a flash sale makes one per checkout attempt and
+   * an order is rarely touched again soon after it is paid or refused.
+   */
+  checkoutIdleTimeoutMs: number;
   inventoryCommitDepth: number;
   /** MariaDB connections per process for everything but inventory commits (MYSQL_POOL_SIZE). */
   mysqlPoolSize: number;
@@ -174,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
+    checkoutIdleTimeoutMs: int(env, 'CHECKOUT_IDLE_TIMEOUT_MS', 15_000, 100, 86_400_000),
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
     reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
     looseReservationMs: int(env, 'LOOSE_RESERVATION_MS', 15_000, 1000, 3_600_000),

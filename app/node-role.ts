@@ -110,6 +110,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       sessionEntity({ repo: new SessionRepository(pool, journal), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),
       checkoutEntity({
+        idleTimeoutMs: config.checkoutIdleTimeoutMs,
         orders,
         products,
         users: new UserRepository(pool),

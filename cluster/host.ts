@@ -206,10 +206,20 @@ export class EntityHost {
   private spawnCell(def: AnyEntityDefinition, key: string, type: string, id: string, shard: number): Cell {
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
-    const log = this.opts.log.child({ entity: type, id });
+    const parent = this.opts.log;
+    let log: Logger | undefined;
     const cell: Cell = {
       key, type, id, shard, def,
-      ctx: { type, id, log, stop: () => this.requestStop(cell) },
+      ctx: {
+        type, id,
+        // Made when first used (a warning, an error): a pino child per entity, its bound
+        // level functions and bindings, was a tenth of a node's live heap in a flash sale,
+        // where every checkout attempt is an entity.
+        get log() {
+          return (log ??= parent.child({ entity: type, id }));
+        },
+        stop: () => this.requestStop(cell),
+      },
       ref: undefined as unknown as ActorRef, // assigned right below, once the behaviour can close over the cell
       queued: 0,
       pending: new Set(),
@@ -227,7 +237,7 @@ export class EntityHost {
       shutdownAfter: def.idleTimeoutMs ?? this.opts.idleTimeoutMs,
       onCrash: (msg: Batch | undefined, err: Error | undefined, ctx) => {
         // Only a bug in this file reaches here: behaviours' throws are caught per message.
-        log.error({ err }, 'entity actor crashed');
+        cell.ctx.log.error({ err }, 'entity actor crashed');
         if (msg) failAll(msg, new UnavailableError('entity crashed; retry', { cause: err }));
         return ctx.stop;
       },

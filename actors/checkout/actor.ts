@@ -145,6 +145,7 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
 
   return {
     type: checkoutType,
+    ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeCheckoutMsg,
     activate: () => ({ order: undefined, saga: undefined }),
     async receive(state, msg, reply, ctx) {

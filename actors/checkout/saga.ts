@@ -22,6 +22,8 @@ import { partIds, restoreIds } from './reserve.ts';
 import { startOrder } from './start.ts';
 
 export interface CheckoutDeps {
+  /** How long an order's entity stays in memory without a message (default: the host's). */
+  idleTimeoutMs?: number;
   orders: OrderRepository;
   products: ProductRepository;
   users: UserRepository;
