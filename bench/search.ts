@@ -55,8 +55,8 @@ try {
   const prepSec = (performance.now() - t0) / 1000;
 
   // Some SKUs sold, so sort=popular has something to rank by.
-  const sold = catalog.filter((_, i) => i % 7 === 0).flatMap((p, i) => [p.sku, String(1 + (i % 50))]);
-  for (let i = 0; i < sold.length; i += 10_000) await redis.hset(popularityKey(prefix), ...sold.slice(i, i + 10_000));
+  const sold = catalog.filter((_, i) => i % 7 === 0).flatMap((p, i) => [1 + (i % 50), p.sku]);
+  for (let i = 0; i < sold.length; i += 10_000) await redis.zadd(popularityKey(prefix), ...sold.slice(i, i + 10_000));
   const deps = { index, oos, estimates, filter: new ShopperFilter(redis, oos, estimates), popularity: new PopularityMirror(redis, prefix) };
 
   const texts = ['wireless headphones', 'wireles headphnes', 'wool blanket', 'smartphone 128GB', 'chef knife', 'blankt', 'running', 'coffee beans', 'oled tv', 'backpack'];

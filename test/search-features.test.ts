@@ -152,7 +152,10 @@ test('sort=popular puts the SKUs sold most in 7 days first, seeded from MariaDB 
   const redis = new Redis(redisUrl);
   const today = new AnalyticsKeys(s.env.cluster).skuSold('d', bucketOf('d', Date.now()));
   const counted = (sku: string) => redis.zscore(today, sku).then(Number);
-  const units = async () => Object.fromEntries(Object.entries(await redis.hgetall(popularityKey(s.env.cluster))).map(([k, v]) => [k, Number(v)]));
+  const units = async () => {
+    const flat = await redis.zrange(popularityKey(s.env.cluster), 0, -1, 'WITHSCORES');
+    return Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, Number(flat[i + 1])]] : [])));
+  };
   try {
     // The order analytics counted both orders. The node's job seeded the daily counts from
     // MariaDB when it started (nothing then); seeding again, as for a Redis that lost its

@@ -1,8 +1,8 @@
 // Units sold per SKU over the last 7 days, for sort=popular: a cluster singleton sums the
 // analytics' daily counts of units sold (AnalyticsKeys.skuSold: kept by the order analytics
 // consumer, once per event, a refund subtracting its units on the day it is refunded) every
-// `intervalMs` into one Redis hash (built aside, then renamed), and each search node
-// mirrors that hash in memory. Nothing is computed on a request (DESIGN: the request path
+// `intervalMs` into one Redis sorted set (built aside, then renamed), and each search node
+// mirrors that set in memory. Nothing is computed on a request (DESIGN: the request path
 // never computes what can be precomputed).
 //
 // It used to sum the paid orders' lines in MariaDB once a minute: a query whose cost grew
@@ -27,29 +27,24 @@ export const popularityKey = (prefix: string) => `${prefix}:catalog:popular7d`;
 /** Set once the daily counts have been seeded from MariaDB; gone with the rest if Redis loses its data. */
 export const popularitySeededKey = (prefix: string) => `${prefix}:catalog:popular-seeded`;
 
-/** Recomputes the hash now (the singleton's step; tests call it directly). Returns how many SKUs it holds. */
+/** Recomputes the week's sum now (the singleton's step; tests call it directly). Returns how many SKUs it holds. */
 export async function refreshPopularity(pool: Pool, redis: Redis, prefix: string, now = Date.now()): Promise<number> {
   const k = new AnalyticsKeys(prefix);
   const { buckets, since } = windowBuckets('week', now);
   if (!(await redis.exists(popularitySeededKey(prefix)))) await seedDailyCounts(pool, redis, k, since, now);
-  const summed = k.union(`popular7d:${now}`);
-  const res = await redis.multi()
-    .zunionstore(summed, buckets.length, ...buckets.map((b) => k.skuSold('d', b)))
-    // Above zero only: a week whose refunds outweigh its sales (of units sold before it) is not popular.
-    .zrangebyscore(summed, '(0', '+inf', 'WITHSCORES')
-    .del(summed)
-    .exec();
-  const flat = (res?.[1]?.[1] ?? []) as string[];
+  // Summed inside Redis, built aside and renamed into place: the SKUs never travel here.
   const key = popularityKey(prefix);
-  if (flat.length === 0) {
-    await redis.del(key);
-    return 0;
-  }
   const next = `${key}:next`;
-  await redis.del(next);
-  for (let i = 0; i < flat.length; i += 10_000) await redis.hset(next, ...flat.slice(i, i + 10_000));
-  await redis.rename(next, key);
-  return flat.length / 2;
+  const res = await redis.multi()
+    .zunionstore(next, buckets.length, ...buckets.map((b) => k.skuSold('d', b)))
+    // Above zero only: a week whose refunds outweigh its sales (of units sold before it) is not popular.
+    .zremrangebyscore(next, '-inf', 0)
+    .zcard(next)
+    .exec();
+  const skus = Number(res?.[2]?.[1] ?? 0);
+  if (skus === 0) await redis.del(key, next);
+  else await redis.rename(next, key);
+  return skus;
 }
 
 /**
@@ -90,7 +85,7 @@ export function popularityJob(deps: { pool: Pool; redis: Redis; prefix: string; 
   };
 }
 
-/** This node's copy of the hash, reloaded in the background at most every `refreshMs`. */
+/** This node's copy of the week's sum, reloaded in the background at most every `refreshMs`. */
 export class PopularityMirror {
   private units = new Map<string, number>();
   private version = 0;
@@ -110,8 +105,13 @@ export class PopularityMirror {
   }
 
   private async reload(): Promise<void> {
-    const raw = await this.redis.hgetall(popularityKey(this.prefix));
-    const next = new Map(Object.entries(raw).map(([sku, n]) => [sku, Number(n)]));
+    // A hash there is an older version's, until the job's next run replaces it: no counts yet.
+    const flat = await this.redis.zrange(popularityKey(this.prefix), 0, -1, 'WITHSCORES').catch((err: unknown) => {
+      if (String((err as Error).message).startsWith('WRONGTYPE')) return [];
+      throw err;
+    });
+    const next = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) next.set(flat[i]!, Number(flat[i + 1]));
     const changed = next.size !== this.units.size || [...next].some(([sku, n]) => this.units.get(sku) !== n);
     if (changed) {
       this.units = next;
