@@ -29,6 +29,12 @@ export interface Config {
    */
   checkoutIdleTimeoutMs: number;
   inventoryCommitDepth: number;
+  /**
+   * How long a finished reservation stays whole in an inventory entity's memory
+   * (INVENTORY_KEEP_FINISHED_MS); after it, until the 24-hour dedup window ends, only its
+   * id is kept, in a Bloom filter of a few bytes an id.
+   */
+  inventoryKeepFinishedMs: number;
   /** MariaDB connections per process for everything but inventory commits (MYSQL_POOL_SIZE). */
   mysqlPoolSize: number;
   /** Longest wait for one MariaDB statement (MYSQL_QUERY_TIMEOUT_MS); past it the outcome is unknown. */
@@ -182,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),
     checkoutIdleTimeoutMs: int(env, 'CHECKOUT_IDLE_TIMEOUT_MS', 15_000, 100, 86_400_000),
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
+    inventoryKeepFinishedMs: int(env, 'INVENTORY_KEEP_FINISHED_MS', 600_000, 1000, 86_400_000),
     reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
     looseReservationMs: int(env, 'LOOSE_RESERVATION_MS', 15_000, 1000, 3_600_000),
     mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),

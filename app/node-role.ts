@@ -64,7 +64,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // queue behind other traffic for a connection (it held every reservation of a sale up).
   const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8, queryTimeoutMs: config.mysqlQueryTimeoutMs });
   poolGauge(inventoryPool, 'inventory');
-  const repo = new InventoryRepository(inventoryPool, dedupWindowMs);
+  const repo = new InventoryRepository(inventoryPool, dedupWindowMs, config.inventoryKeepFinishedMs);
   const orderEvents = ordersStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), orderEvents);
   // A NATS server restarted without its storage comes back with no streams: create the ones
@@ -103,6 +103,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       inventoryEntity({
         repo,
         dedupWindowMs,
+        keepFinishedMs: config.inventoryKeepFinishedMs,
         commitDepth: config.inventoryCommitDepth,
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),

@@ -22,7 +22,14 @@ export interface InventoryDeps {
   eventSubject: (event: InventoryEvent) => string;
   /** Told after a batch with events committed, so the relay need not wait for its poll. */
   onEventsCommitted?: () => void;
+  /** How long a finished reservation's id is recognised: a resent `reserve` gets its first answer. */
   dedupWindowMs: number;
+  /**
+   * How long a finished reservation stays whole in memory (default: the dedup window).
+   * After that only its id is kept, in a Bloom filter, and a `reserve` the filter may have
+   * seen reads the row back first. The repository's `keepFinishedMs` should match.
+   */
+  keepFinishedMs?: number;
   idleTimeoutMs?: number;
   /** Transactions in flight per SKU (default 2). */
   commitDepth?: number;
@@ -82,16 +89,19 @@ export class InventoryEntity {
     this.pipeline.add(new AnswerWhenDurable(reply, decision));
     if (now - this.lastForget > 60_000) {
       this.lastForget = now;
-      forgetFinished(this.model, now - this.deps.dedupWindowMs);
+      forgetFinished(this.model, now - (this.deps.keepFinishedMs ?? this.deps.dedupWindowMs), now - this.deps.dedupWindowMs);
     }
   }
 
   /**
-   * Whether `msg` names a reservation this model does not hold. Finished reservations are
-   * kept (and loaded) for the dedup window only, while a refund or a return may restore
-   * units committed days before: the row is read back first (`recall`).
+   * Whether `msg` names a finished reservation this model may no longer hold, whose row
+   * must be read back first (`recall`). Finished reservations are held whole for the keep
+   * window only, while a refund or a return may restore units committed days before; and
+   * a `reserve` resent within the dedup window must get its first answer, not new units,
+   * which the forgotten ids' filters tell apart from a new id (but for a few in a million).
    */
   needsRecall(msg: InventoryMsg): msg is InventoryMsg & { reservationId: string } {
+    if (msg.op === 'reserve') return !this.model.reservations.has(msg.reservationId) && this.model.forgotten.mightHold(msg.reservationId);
     return (msg.op === 'restore' || msg.op === 'commit' || msg.op === 'release') && !this.model.reservations.has(msg.reservationId);
   }
 
@@ -164,7 +174,7 @@ function commitFailure(sku: string, err: unknown): ClusterError {
 async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext): Promise<InventoryEntity> {
   const fence = await deps.repo.claim(sku);
   const stored = await deps.repo.load(sku);
-  const model = newModel(sku);
+  const model = newModel(sku, deps.dedupWindowMs);
   model.version = stored.version;
   model.stored = stored.exists;
   model.onHand = stored.onHand;
@@ -174,6 +184,7 @@ async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext): P
     const { updatedAt, ...rest } = r;
     loadReservation(model, r.status === 'active' ? rest : { ...rest, finishedAt: updatedAt });
   }
+  for (const f of stored.finished) model.forgotten.add(f.id, f.finishedAt);
   const now = deps.now ? deps.now() : Date.now();
   for (const c of stored.commands) model.commands.set(c, now);
   reconcile(model, stored.onHand, stored.reserved, ctx);

@@ -4,6 +4,7 @@
 // change is also noted in a write set that the actor commits in its next batch.
 import { RejectedError } from '../../cluster/index.ts';
 import { ExpiryHeap } from './expiry-heap.ts';
+import { FinishedIds } from './finished-ids.ts';
 import type {
   Expired, Finalized, InventoryMsg, InventoryReply, InventoryView, Reserved, ReserveMsg, StockStatus,
 } from './messages.ts';
@@ -35,6 +36,11 @@ export interface InventoryModel {
   stock: Map<string, Stock>;
   /** Active reservations and recently finished ones (kept so a retried id gets its first answer). */
   reservations: Map<string, Reservation>;
+  /**
+   * Ids of reservations finished within the dedup window but no longer in `reservations`:
+   * a `reserve` for one of them must read the row back first (the entity's `recall`).
+   */
+  forgotten: FinishedIds;
   due: ExpiryHeap;
   onHand: number;
   reserved: number;
@@ -83,9 +89,12 @@ export type Decision = { ok: InventoryReply } | { rejected: RejectedError };
 
 export const lowStockThreshold = 10;
 
-export function newModel(sku: string): InventoryModel {
+/** How long one generation of forgotten ids gathers ids (finished-ids.ts): an eighth of the window. */
+export const forgottenSpan = (dedupWindowMs: number) => Math.max(1, Math.floor(dedupWindowMs / 8));
+
+export function newModel(sku: string, dedupWindowMs = 24 * 3600_000): InventoryModel {
   return {
-    sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), due: new ExpiryHeap(),
+    sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), forgotten: new FinishedIds(forgottenSpan(dedupWindowMs)), due: new ExpiryHeap(),
     onHand: 0, reserved: 0, availableAtLastWrite: 0, availableAtLastLevel: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
     commands: new Map(), dirtyCommands: [],
   };
@@ -346,12 +355,19 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
 }
 
 /**
- * Forgets reservations that finished before `cutoff` (ms), so a long-lived SKU's memory
- * stays bounded; a retry of one of those ids older than the window is not recognised.
+ * Keeps a long-lived SKU's memory bounded. Reservations that finished before `keepCutoff`
+ * (ms) leave `reservations` and only their ids are kept (`forgotten`), until
+ * `dedupCutoff`; a retry of an id older than that is not recognised. The same goes for
+ * setStock command ids (few, kept whole).
  */
-export function forgetFinished(model: InventoryModel, cutoff: number): void {
+export function forgetFinished(model: InventoryModel, keepCutoff: number, dedupCutoff: number): void {
   for (const [id, r] of model.reservations) {
-    if (r.status !== 'active' && (r.finishedAt ?? 0) < cutoff) model.reservations.delete(id);
+    if (r.status === 'active') continue;
+    const finishedAt = r.finishedAt ?? 0;
+    if (finishedAt >= keepCutoff) continue;
+    model.reservations.delete(id);
+    if (finishedAt >= dedupCutoff) model.forgotten.add(id, finishedAt);
   }
-  for (const [id, at] of model.commands) if (at < cutoff) model.commands.delete(id);
+  model.forgotten.dropFinishedBefore(dedupCutoff);
+  for (const [id, at] of model.commands) if (at < dedupCutoff) model.commands.delete(id);
 }

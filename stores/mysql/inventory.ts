@@ -29,7 +29,10 @@ export interface StoredInventory {
   onHand: number;
   reserved: number;
   stock: StoredStock[];
+  /** Active reservations, and those finished within the keep window (see the constructor). */
   reservations: StoredReservation[];
+  /** Reservations finished within the dedup window but before the keep window: ids only. */
+  finished: { id: string; finishedAt: number }[];
   /** setStock command ids applied within the dedup window. */
   commands: string[];
 }
@@ -78,7 +81,13 @@ function status(value: string): string {
 }
 
 export class InventoryRepository {
-  constructor(private readonly pool: Pool, private readonly dedupWindowMs: number) {}
+  /**
+   * @param dedupWindowMs how long a finished reservation's id is recognised (its `reserve`
+   *   answered again rather than taken anew)
+   * @param keepFinishedMs how long a finished reservation is loaded whole; older ones within
+   *   the dedup window come as ids only (the entity holds them in a Bloom filter)
+   */
+  constructor(private readonly pool: Pool, private readonly dedupWindowMs: number, private readonly keepFinishedMs = dedupWindowMs) {}
 
   /** Claims the SKU for a new activation (epochs.ts); call before `load`. */
   claim(sku: string): Promise<Fence> {
@@ -90,7 +99,9 @@ export class InventoryRepository {
    * window) in one read-only transaction, so the three agree with each other.
    */
   async load(sku: string): Promise<StoredInventory> {
-    const since = new Date(Date.now() - this.dedupWindowMs);
+    const now = Date.now();
+    const since = new Date(now - this.dedupWindowMs);
+    const keepSince = new Date(now - Math.min(this.keepFinishedMs, this.dedupWindowMs));
     const [results] = await this.pool.query(
       `START TRANSACTION READ ONLY;
        SELECT version, on_hand, reserved FROM inventory WHERE sku = ?;
@@ -98,8 +109,10 @@ export class InventoryRepository {
        SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations
          WHERE sku = ? AND (status = 'active' OR updated_at >= ?);
        SELECT command_id FROM inventory_commands WHERE sku = ? AND applied_at >= ?;
+       SELECT reservation_id, updated_at FROM reservations
+         WHERE sku = ? AND status <> 'active' AND updated_at >= ? AND updated_at < ? ORDER BY updated_at;
        COMMIT;`,
-      [sku, sku, sku, since, sku, since],
+      [sku, sku, sku, keepSince, sku, since, sku, since, keepSince],
     );
     const sets = results as unknown as Row[][];
     const head = sets[1]?.[0];
@@ -111,6 +124,7 @@ export class InventoryRepository {
       stock: (sets[2] ?? []).map((r) => ({ warehouseId: String(r.warehouse_id), onHand: Number(r.on_hand), reserved: Number(r.reserved) })),
       reservations: (sets[3] ?? []).map(reservationOf),
       commands: (sets[4] ?? []).map((r) => String(r.command_id)),
+      finished: (sets[5] ?? []).map((r) => ({ id: String(r.reservation_id), finishedAt: (r.updated_at as Date).getTime() })),
     };
   }
 
