@@ -128,4 +128,32 @@ test('a reloaded entity holds finished reservations older than the keep window a
   assert.is(await availableOf(second), 7);
 });
 
+test('loading a SKU reads its recent reservations, not its whole history', async () => {
+  // 50,000 reservations finished three days ago (past the dedup window), and a few recent ones.
+  await pool.query(`SET STATEMENT max_recursive_iterations = 100000 FOR
+    INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at, created_at, updated_at)
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
+    SELECT 'MEM3', CONCAT('old-', i), 'w1', 1, NULL, 'committed', 0, NOW(3) - INTERVAL 3 DAY, NOW(3) - INTERVAL 3 DAY FROM n`);
+  await pool.query(`INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at) VALUES
+    ('MEM3', 'held', 'w1', 1, NULL, 'active', ${Date.now() + 3_600_000}, NOW(3)),
+    ('MEM3', 'sold-now', 'w1', 1, NULL, 'committed', 0, NOW(3)),
+    ('MEM3', 'sold-earlier', 'w1', 1, NULL, 'committed', 0, NOW(3) - INTERVAL 5 MINUTE)`);
+  // One connection, so the session's handler counters are the load's own.
+  const one = createPool(env.mysqlUrl, { connectionLimit: 1 });
+  try {
+    const rowsRead = async () => {
+      const [rows] = await one.query("SHOW SESSION STATUS LIKE 'Handler_read%'");
+      return (rows as { Value: string }[]).reduce((sum, r) => sum + Number(r.Value), 0);
+    };
+    const before = await rowsRead();
+    const loaded = await new InventoryRepository(one, dedupWindowMs, keepFinishedMs).load('MEM3');
+    const read = (await rowsRead()) - before;
+    assert.equal(loaded.reservations.map((r) => r.id).sort(), ['held', 'sold-now']);
+    assert.equal(loaded.finished.map((f) => f.id), ['sold-earlier']);
+    assert.ok(read < 1_000, `the load read ${read} index entries or rows for 3 reservations of 50,003`);
+  } finally {
+    await one.end();
+  }
+});
+
 test.run();

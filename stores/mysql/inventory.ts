@@ -102,15 +102,17 @@ export class InventoryRepository {
     const now = Date.now();
     const since = new Date(now - this.dedupWindowMs);
     const keepSince = new Date(now - Math.min(this.keepFinishedMs, this.dedupWindowMs));
+    // Each SELECT of reservations is a range of reservations_by_sku (migration 150): what
+    // the SKU sold before the dedup window is never read.
     const [results] = await this.pool.query(
       `START TRANSACTION READ ONLY;
        SELECT version, on_hand, reserved FROM inventory WHERE sku = ?;
        SELECT warehouse_id, on_hand, reserved FROM inventory_stock WHERE sku = ?;
        SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations
-         WHERE sku = ? AND (status = 'active' OR updated_at >= ?);
+         WHERE sku = ? AND (status = 'active' OR (status IN ('committed', 'released', 'expired') AND updated_at >= ?));
        SELECT command_id FROM inventory_commands WHERE sku = ? AND applied_at >= ?;
        SELECT reservation_id, updated_at FROM reservations
-         WHERE sku = ? AND status <> 'active' AND updated_at >= ? AND updated_at < ? ORDER BY updated_at;
+         WHERE sku = ? AND status IN ('committed', 'released', 'expired') AND updated_at >= ? AND updated_at < ? ORDER BY updated_at;
        COMMIT;`,
       [sku, sku, sku, keepSince, sku, since, sku, since, keepSince],
     );
