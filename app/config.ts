@@ -35,6 +35,8 @@ export interface Config {
    * id is kept, in a Bloom filter of a few bytes an id.
    */
   inventoryKeepFinishedMs: number;
+  /** How long published outbox rows are kept (OUTBOX_RETENTION_HOURS); 0 keeps them for ever. */
+  outboxRetentionHours: number;
   /** MariaDB connections per process for everything but inventory commits (MYSQL_POOL_SIZE). */
   mysqlPoolSize: number;
   /** Longest wait for one MariaDB statement (MYSQL_QUERY_TIMEOUT_MS); past it the outcome is unknown. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     checkoutIdleTimeoutMs: int(env, 'CHECKOUT_IDLE_TIMEOUT_MS', 15_000, 100, 86_400_000),
     inventoryCommitDepth: int(env, 'INVENTORY_COMMIT_DEPTH', 2, 1, 16),
     inventoryKeepFinishedMs: int(env, 'INVENTORY_KEEP_FINISHED_MS', 600_000, 1000, 86_400_000),
+    outboxRetentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
     reservationTtlMs: int(env, 'RESERVATION_TTL_MS', 600_000, 1000, 7 * 86_400_000),
     looseReservationMs: int(env, 'LOOSE_RESERVATION_MS', 15_000, 1000, 3_600_000),
     mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),

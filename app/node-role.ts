@@ -2,7 +2,7 @@
 import { ClusterNode } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
-import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, streamPublisher } from '../stores/events/index.ts';
+import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, OutboxRetention, streamPublisher } from '../stores/events/index.ts';
 import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
@@ -36,7 +36,7 @@ import { ReadThroughCache } from '../stores/redis/index.ts';
 import type { AppContext } from './context.ts';
 import { analyticsJobs } from '../actors/analytics/index.ts';
 import { recommendationsTrainer } from '../actors/recommendations/index.ts';
-import { journalCounters, poolGauge } from './ops.ts';
+import { journalCounters, outboxPurgedCounter, poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
@@ -60,6 +60,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const stream = inventoryStream(config.cluster);
   await ensureStream(await nc.jetstreamManager(), stream);
   const relay = new OutboxRelay(pool, streamPublisher(nc), log.child({ job: 'outbox-relay' }));
+  const outboxRetention = config.outboxRetentionHours > 0
+    ? new OutboxRetention({ pool, keepMs: config.outboxRetentionHours * 3600_000, log: log.child({ job: 'outbox-retention' }) })
+    : undefined;
+  if (outboxRetention) outboxPurgedCounter(outboxRetention);
   // Inventory commits get connections of their own: a hot SKU's group commit must never
   // queue behind other traffic for a connection (it held every reservation of a sale up).
   const inventoryPool = createPool(config.mysqlUrl, { connectionLimit: 8, queryTimeoutMs: config.mysqlQueryTimeoutMs });
@@ -150,6 +154,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
     ],
     singletons: [
       { name: 'outbox-relay', start: () => relay.start() },
+      ...(outboxRetention ? [outboxRetention.singleton()] : []),
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
       checkoutSweeper({
         orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,

@@ -4,7 +4,7 @@
 // dependencies answer and at least one actor node is live.
 import type { NatsConnection } from 'nats';
 import { counterSource, gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
-import { runningConsumers } from '../stores/events/index.ts';
+import { runningConsumers, type OutboxRetention } from '../stores/events/index.ts';
 import type { Journal, Pool } from '../stores/mysql/index.ts';
 import { startOpsServer, type OpsServer } from '../ops/index.ts';
 import type { AppContext } from './context.ts';
@@ -44,6 +44,11 @@ export function journalCounters(journal: Journal): () => void {
     counterSource('shop_journal_merged_parts_total', 'Node journal parts committed inside a merged write of their kind (carts: one guard, one update, one upsert for all)', [], () => s.merged),
   ];
   return () => stops.forEach((stop) => stop());
+}
+
+/** Published outbox rows this process deleted past their retention (stores/events/outbox-retention.ts). */
+export function outboxPurgedCounter(retention: OutboxRetention): () => void {
+  return counterSource('shop_outbox_purged_total', 'Published outbox rows deleted past OUTBOX_RETENTION_HOURS by this process', [], () => retention.purged);
 }
 
 /** Tracks whether NATS is connected right now (a closed connection is never ready). */

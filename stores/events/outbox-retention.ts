@@ -1,0 +1,57 @@
+// Published outbox rows are deleted once they are older than the retention. A row is only
+// the means of getting an event to JetStream exactly once: after the relay marked it
+// published (and the stream's duplicate window, two minutes, has passed) nothing reads it
+// again, yet every order wrote two or three, so the table grew by a few gigabytes a
+// month of sales. Rows not yet published are never touched, however old.
+import type { Logger } from 'pino';
+import { periodicSingleton, type Singleton } from '../../cluster/index.ts';
+import type { Pool } from '../mysql/index.ts';
+
+export interface OutboxRetentionOptions {
+  pool: Pool;
+  /** How long a published row is kept (the store's own clock decides). */
+  keepMs: number;
+  log: Logger;
+  intervalMs?: number;
+  /** Rows per DELETE: short statements, so the relay's inserts never wait long behind one. */
+  chunk?: number;
+  /** DELETEs per round at most; the rest waits for the next round. */
+  maxChunks?: number;
+}
+
+export class OutboxRetention {
+  /** Rows deleted since the process started (the `shop_outbox_purged_total` counter). */
+  purged = 0;
+
+  constructor(private readonly opts: OutboxRetentionOptions) {}
+
+  /** Deletes published rows older than the retention, a chunk at a time; returns how many. */
+  async purgeOnce(): Promise<number> {
+    const chunk = this.opts.chunk ?? 5000;
+    let deleted = 0;
+    for (let i = 0; i < (this.opts.maxChunks ?? 20); i++) {
+      // A range of outbox_pending (published_at, id); NULL (not yet published) is never below a time.
+      const [result] = await this.opts.pool.query(
+        'DELETE FROM outbox WHERE published_at < NOW(3) - INTERVAL ? MICROSECOND ORDER BY published_at LIMIT ?',
+        [this.opts.keepMs * 1000, chunk],
+      );
+      const n = (result as { affectedRows: number }).affectedRows;
+      deleted += n;
+      this.purged += n;
+      if (n < chunk) break;
+    }
+    return deleted;
+  }
+
+  /** A cluster singleton running `purgeOnce` every interval (default a minute). */
+  singleton(): Singleton {
+    return periodicSingleton('outbox-retention', this.opts.intervalMs ?? 60_000, async () => {
+      try {
+        const n = await this.purgeOnce();
+        if (n > 0) this.opts.log.info({ deleted: n, keepMs: this.opts.keepMs }, 'published outbox rows past retention deleted');
+      } catch (err) {
+        this.opts.log.warn({ err: String(err) }, 'outbox retention round failed; the next round retries');
+      }
+    });
+  }
+}
