@@ -103,16 +103,18 @@ export class InventoryRepository {
     const since = new Date(now - this.dedupWindowMs);
     const keepSince = new Date(now - Math.min(this.keepFinishedMs, this.dedupWindowMs));
     // Each SELECT of reservations is a range of reservations_by_sku (migration 150): what
-    // the SKU sold before the dedup window is never read.
+    // the SKU sold before the dedup window is never read. Forced: with a tenth of a
+    // million-row history inside the window, the optimizer chose the primary key's sku
+    // prefix (0.82 s against 0.08 s for the ids).
     const [results] = await this.pool.query(
       `START TRANSACTION READ ONLY;
        SELECT version, on_hand, reserved FROM inventory WHERE sku = ?;
        SELECT warehouse_id, on_hand, reserved FROM inventory_stock WHERE sku = ?;
-       SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations
+       SELECT reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at FROM reservations FORCE INDEX (reservations_by_sku)
          WHERE sku = ? AND (status = 'active' OR (status IN ('committed', 'released', 'expired') AND updated_at >= ?));
        SELECT command_id FROM inventory_commands WHERE sku = ? AND applied_at >= ?;
-       SELECT reservation_id, updated_at FROM reservations
-         WHERE sku = ? AND status IN ('committed', 'released', 'expired') AND updated_at >= ? AND updated_at < ? ORDER BY updated_at;
+       SELECT reservation_id, updated_at FROM reservations FORCE INDEX (reservations_by_sku)
+         WHERE sku = ? AND status IN ('committed', 'released', 'expired') AND updated_at >= ? AND updated_at < ?;
        COMMIT;`,
       [sku, sku, sku, keepSince, sku, since, sku, since, keepSince],
     );
@@ -126,7 +128,10 @@ export class InventoryRepository {
       stock: (sets[2] ?? []).map((r) => ({ warehouseId: String(r.warehouse_id), onHand: Number(r.on_hand), reserved: Number(r.reserved) })),
       reservations: (sets[3] ?? []).map(reservationOf),
       commands: (sets[4] ?? []).map((r) => String(r.command_id)),
-      finished: (sets[5] ?? []).map((r) => ({ id: String(r.reservation_id), finishedAt: (r.updated_at as Date).getTime() })),
+      // Sorted here, not by the query: the index gives one sorted run per status, which
+      // this sort merges in a few ms, where MariaDB's filesort of 100,000 took 0.8–1.3 s.
+      finished: (sets[5] ?? []).map((r) => ({ id: String(r.reservation_id), finishedAt: (r.updated_at as Date).getTime() }))
+        .sort((a, b) => a.finishedAt - b.finishedAt),
     };
   }
 
