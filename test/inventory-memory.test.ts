@@ -65,8 +65,8 @@ test('finished ids: every id added is found, ids never added almost never, and t
   for (let i = 0; i < 100_000; i++) if (!ids.mightHold(id(i))) assert.unreachable(`lost ${id(i)}`);
   let falsePositives = 0;
   for (let i = 0; i < 200_000; i++) if (ids.mightHold(id(i, 1))) falsePositives++;
-  // A few in a million per lookup across seven generations: a handful at most here.
-  assert.ok(falsePositives <= 20, `${falsePositives} false positives in 200,000`);
+  // A few in a million per lookup across the generations (the ids are fixed, so is the count).
+  assert.ok(falsePositives <= 5, `${falsePositives} false positives in 200,000`);
   // Against about 300 bytes for a finished reservation held whole.
   assert.ok(ids.bytes / ids.size < 16, `${(ids.bytes / ids.size).toFixed(1)} bytes an id`);
   ids.dropFinishedBefore(50_000);
