@@ -68,6 +68,9 @@ interface Sale {
   paidByQuarter: Latencies[];
   /** Paid attempts by the second of the sale in which each ended: a stall shows as one slow second. */
   paidBySecond: Latencies[];
+  /** A paid attempt's two requests apart: which of them holds the tail. */
+  paidCheckout: Latencies;
+  paidPay: Latencies;
   soldOut: Latencies;
 }
 
@@ -88,7 +91,7 @@ async function paidOrders(pool: Pool, buyers: Buyer[]): Promise<number> {
 async function sell(client: LeanClient, buyers: Buyer[], sku: string, attempts: number, units: number, label: string): Promise<Sale> {
   const sale: Sale = {
     ok: 0, rejected: 0, failures: new FailureLog(), requests: 0, seconds: 0,
-    all: new Latencies(), paid: new Latencies(), paidByQuarter: [new Latencies(), new Latencies(), new Latencies(), new Latencies()], paidBySecond: [], soldOut: new Latencies(),
+    all: new Latencies(), paid: new Latencies(), paidByQuarter: [new Latencies(), new Latencies(), new Latencies(), new Latencies()], paidBySecond: [], paidCheckout: new Latencies(), paidPay: new Latencies(), soldOut: new Latencies(),
   };
   const { failures } = sale;
   let next = 0;
@@ -135,6 +138,8 @@ async function sell(client: LeanClient, buyers: Buyer[], sku: string, attempts: 
       if (outcome === sale.paid) {
         sale.paidByQuarter[Math.min(3, Math.floor((4 * (sale.ok - 1)) / Math.max(1, units)))]!.record(took);
         (sale.paidBySecond[Math.floor((t0 + took - started) / 1000)] ??= new Latencies()).record(took);
+        sale.paidCheckout.record(checkoutMs);
+        sale.paidPay.record(took - checkoutMs);
       }
     }
   }));
@@ -220,6 +225,8 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
       latencyMs: lat,
       latencyMsPaid: paidLat,
       latencyMsPaidByQuarter: sale.paidByQuarter.map((q) => q.summary()),
+      latencyMsPaidCheckout: sale.paidCheckout.summary(),
+      latencyMsPaidPay: sale.paidPay.summary(),
       // Seconds in which no paid attempt ended are null.
       latencyMsPaidBySecond: Array.from(sale.paidBySecond, (l) => l?.summary() ?? null),
       warmup,
@@ -245,6 +252,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const row = (name: string, l: typeof lat) => out(`  ${name.padEnd(11)} ${String(l.count).padStart(6)} attempts: mean ${l.mean} ms, p50 ${l.p50}, p99 ${l.p99}, p99.9 ${l.p999}, max ${l.max}`);
     if (warmup) out(`warm-up before the sale (not counted): ${warmup.paid} paid of ${warmup.attempts} attempts in ${warmup.seconds.toFixed(2)} s, paid p50 ${warmup.latencyMsPaid.p50} ms, p99 ${warmup.latencyMsPaid.p99} ms${warmup.errors > 0 ? `, ${warmup.errors} failed` : ''}`);
     row('paid', paidLat);
+    out(`  paid, its checkout / its pay: p50 ${result.latencyMsPaidCheckout.p50} / ${result.latencyMsPaidPay.p50} ms; p99 ${result.latencyMsPaidCheckout.p99} / ${result.latencyMsPaidPay.p99} ms`);
     out(`  paid, by quarter of the stock sold: p50 ${result.latencyMsPaidByQuarter.map((q) => q.p50).join(' / ')} ms; p99 ${result.latencyMsPaidByQuarter.map((q) => q.p99).join(' / ')} ms`);
     out(`  paid p99 by second of the sale: ${result.latencyMsPaidBySecond.map((q) => (q ? Math.round(q.p99) : '-')).join(' ')} ms`);
     row('sold out', soldOutLat);
