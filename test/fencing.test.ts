@@ -4,15 +4,15 @@
 // carts, sessions and orders are fenced the same way.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EntityContext, Reply } from '../cluster/index.ts';
-import { inventoryEntity, type InventoryDeps, type InventoryEntity, type InventoryMsg, type InventoryReply } from '../actors/inventory/index.ts';
+import type { InventoryMsg } from '../actors/inventory/index.ts';
 import { createPool, type Pool } from '../stores/mysql/index.ts';
 import { InventoryRepository, type InventoryBatch } from '../stores/mysql/inventory.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { FencedWriteError } from '../stores/mysql/writes.ts';
-import { eventually, freshEnv, testLog, type TestEnv } from './support/harness.ts';
+import { eventually, freshEnv, type TestEnv } from './support/harness.ts';
+import { activateInventory, type InventoryOwner } from './support/inventory-owner.ts';
 import { newOrder } from './support/orders.ts';
 
 let env: TestEnv;
@@ -48,32 +48,8 @@ class PausedRepository extends InventoryRepository {
   }
 }
 
-interface Owner {
-  entity: InventoryEntity;
-  stopped: () => boolean;
-  ask(msg: InventoryMsg): Promise<InventoryReply>;
-}
-
-async function activate(sku: string, repo: InventoryRepository): Promise<Owner> {
-  const deps: InventoryDeps = { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs: 600_000, commitDepth: 2 };
-  const def = inventoryEntity(deps);
-  let stopped = false;
-  const ctx: EntityContext = { type: 'inventory', id: sku, log: testLog, stop: () => { stopped = true; } };
-  const entity = await def.activate(sku, ctx);
-  return {
-    entity,
-    stopped: () => stopped,
-    ask: (msg) => new Promise((resolve, reject) => {
-      let settled = false;
-      const reply: Reply<InventoryReply> = {
-        ok: (v) => { settled = true; resolve(v); },
-        fail: (e) => { settled = true; reject(e); },
-        get settled() { return settled; },
-      };
-      def.receive(entity, msg, reply, ctx);
-    }),
-  };
-}
+const activate = (sku: string, repo: InventoryRepository): Promise<InventoryOwner> =>
+  activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs: 600_000, commitDepth: 2 });
 
 const reserve = (id: string, qty = 1): InventoryMsg => ({ op: 'reserve', reservationId: id, qty, ttlMs: 600_000 });
 

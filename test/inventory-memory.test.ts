@@ -4,57 +4,26 @@
 // the filter never saw the reservation is taken as usual. Against the real MariaDB.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EntityContext, Reply } from '../cluster/index.ts';
-import { inventoryEntity, type InventoryEntity, type InventoryMsg, type InventoryReply } from '../actors/inventory/index.ts';
+import type { InventoryMsg, InventoryReply } from '../actors/inventory/index.ts';
 import { FinishedIds } from '../actors/inventory/finished-ids.ts';
-import { createPool, type Pool } from '../stores/mysql/index.ts';
+import { createPool } from '../stores/mysql/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
-import { freshEnv, testLog, type TestEnv } from './support/harness.ts';
+import { freshDatabase } from './support/harness.ts';
+import { activateInventory, type InventoryOwner } from './support/inventory-owner.ts';
 
-let env: TestEnv;
-let pool: Pool;
-
-test.before(async () => {
-  env = await freshEnv('invmemory');
-  pool = createPool(env.mysqlUrl);
-});
-
-test.after(async () => {
-  await pool.end();
-  await env.cleanup();
-});
+const db = freshDatabase(test, 'invmemory');
 
 const keepFinishedMs = 60_000;
 const dedupWindowMs = 600_000;
 
-interface Owner {
-  entity: InventoryEntity;
-  ask(msg: InventoryMsg): Promise<InventoryReply>;
-}
-
-async function activate(sku: string, clock: { now: number }): Promise<Owner> {
-  const repo = new InventoryRepository(pool, dedupWindowMs, keepFinishedMs);
-  const def = inventoryEntity({ repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs, keepFinishedMs, now: () => clock.now });
-  const ctx: EntityContext = { type: 'inventory', id: sku, log: testLog, stop: () => {} };
-  const entity = await def.activate(sku, ctx);
-  return {
-    entity,
-    ask: (msg) => new Promise((resolve, reject) => {
-      let settled = false;
-      const reply: Reply<InventoryReply> = {
-        ok: (v) => { settled = true; resolve(v); },
-        fail: (e) => { settled = true; reject(e); },
-        get settled() { return settled; },
-      };
-      const next = def.receive(entity, msg, reply, ctx);
-      if (next instanceof Promise) void next.catch(reject);
-    }),
-  };
+function activate(sku: string, clock: { now: number }): Promise<InventoryOwner> {
+  const repo = new InventoryRepository(db.pool, dedupWindowMs, keepFinishedMs);
+  return activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs, keepFinishedMs, now: () => clock.now });
 }
 
 const reserve = (id: string): InventoryMsg => ({ op: 'reserve', reservationId: id, qty: 1, ttlMs: 3_600_000 });
 const statusOf = (a: InventoryReply) => (a as { status: string }).status;
-const availableOf = async (o: Owner) => (await o.ask({ op: 'get' }) as { available: number }).available;
+const availableOf = async (o: InventoryOwner) => (await o.ask({ op: 'get' }) as { available: number }).available;
 
 test('finished ids: every id added is found, ids never added almost never, and they go when the window ends', () => {
   // Ids finish at 0 … 99,999 ms, a generation gathering for at most 25 s: seven generations.
@@ -98,7 +67,7 @@ test('a reserve resent after its reservation left memory gets its first answer a
   assert.is(statusOf(await owner.ask(reserve('r6'))), 'reserved', 'a new id is taken as usual');
   assert.is(await availableOf(owner), 5);
   await owner.entity.settled();
-  const [rows] = await pool.query("SELECT reservation_id, status FROM reservations WHERE sku = 'MEM1' ORDER BY reservation_id");
+  const [rows] = await db.pool.query("SELECT reservation_id, status FROM reservations WHERE sku = 'MEM1' ORDER BY reservation_id");
   assert.equal(rows, [
     { reservation_id: 'r1', status: 'committed' }, { reservation_id: 'r2', status: 'committed' }, { reservation_id: 'r3', status: 'committed' },
     { reservation_id: 'r4', status: 'released' }, { reservation_id: 'r5', status: 'active' }, { reservation_id: 'r6', status: 'active' },
@@ -114,7 +83,7 @@ test('a reloaded entity holds finished reservations older than the keep window a
   await first.ask({ op: 'release', reservationId: 'b' });
   await first.entity.settled();
   // As if they finished five minutes ago: past the keep window, within the dedup window.
-  await pool.query("UPDATE reservations SET updated_at = NOW(3) - INTERVAL 5 MINUTE WHERE sku = 'MEM2' AND status <> 'active'");
+  await db.pool.query("UPDATE reservations SET updated_at = NOW(3) - INTERVAL 5 MINUTE WHERE sku = 'MEM2' AND status <> 'active'");
 
   const second = await activate('MEM2', clock);
   assert.equal([...second.entity.model.reservations.keys()], ['c'], 'loaded whole: the active one only');
@@ -130,16 +99,16 @@ test('a reloaded entity holds finished reservations older than the keep window a
 
 test('loading a SKU reads its recent reservations, not its whole history', async () => {
   // 50,000 reservations finished three days ago (past the dedup window), and a few recent ones.
-  await pool.query(`SET STATEMENT max_recursive_iterations = 100000 FOR
+  await db.pool.query(`SET STATEMENT max_recursive_iterations = 100000 FOR
     INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at, created_at, updated_at)
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 49999)
     SELECT 'MEM3', CONCAT('old-', i), 'w1', 1, NULL, 'committed', 0, NOW(3) - INTERVAL 3 DAY, NOW(3) - INTERVAL 3 DAY FROM n`);
-  await pool.query(`INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at) VALUES
+  await db.pool.query(`INSERT INTO reservations (sku, reservation_id, warehouse_id, qty, owner, status, expires_at, updated_at) VALUES
     ('MEM3', 'held', 'w1', 1, NULL, 'active', ${Date.now() + 3_600_000}, NOW(3)),
     ('MEM3', 'sold-now', 'w1', 1, NULL, 'committed', 0, NOW(3)),
     ('MEM3', 'sold-earlier', 'w1', 1, NULL, 'committed', 0, NOW(3) - INTERVAL 5 MINUTE)`);
   // One connection, so the session's handler counters are the load's own.
-  const one = createPool(env.mysqlUrl, { connectionLimit: 1 });
+  const one = createPool(db.env.mysqlUrl, { connectionLimit: 1 });
   try {
     const rowsRead = async () => {
       const [rows] = await one.query("SHOW SESSION STATUS LIKE 'Handler_read%'");

@@ -3,24 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OutboxRetention } from '../stores/events/index.ts';
-import { createPool, type Pool } from '../stores/mysql/index.ts';
-import { freshEnv, testLog, type TestEnv } from './support/harness.ts';
+import { freshDatabase, testLog } from './support/harness.ts';
 
-let env: TestEnv;
-let pool: Pool;
-
-test.before(async () => {
-  env = await freshEnv('outboxret');
-  pool = createPool(env.mysqlUrl);
-});
-
-test.after(async () => {
-  await pool.end();
-  await env.cleanup();
-});
+const db = freshDatabase(test, 'outboxret');
 
 async function row(subject: string, publishedHoursAgo: number | null, createdHoursAgo = 30): Promise<void> {
-  await pool.query(
+  await db.pool.query(
     `INSERT INTO outbox (subject, payload, created_at, published_at)
      VALUES (?, '{}', NOW(3) - INTERVAL ? HOUR, IF(? IS NULL, NULL, NOW(3) - INTERVAL ? HOUR))`,
     [subject, createdHoursAgo, publishedHoursAgo, publishedHoursAgo],
@@ -28,7 +16,7 @@ async function row(subject: string, publishedHoursAgo: number | null, createdHou
 }
 
 const subjects = async () => {
-  const [rows] = await pool.query('SELECT subject FROM outbox ORDER BY id');
+  const [rows] = await db.pool.query('SELECT subject FROM outbox ORDER BY id');
   return (rows as { subject: string }[]).map((r) => r.subject);
 };
 
@@ -38,7 +26,7 @@ test('published rows past the retention go, a bounded number of chunks a round; 
   await row('published-an-hour-ago', 1);
   await row('published-just-past-retention', 25, 26);
 
-  const retention = new OutboxRetention({ pool, keepMs: 24 * 3600_000, log: testLog, chunk: 5, maxChunks: 2 });
+  const retention = new OutboxRetention({ pool: db.pool, keepMs: 24 * 3600_000, log: testLog, chunk: 5, maxChunks: 2 });
   assert.is(await retention.purgeOnce(), 10, 'two chunks of five in the first round');
   assert.is(await retention.purgeOnce(), 3, 'the rest in the next');
   assert.is(await retention.purgeOnce(), 0);
