@@ -106,8 +106,6 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
     entities: [
       inventoryEntity({
         repo,
-        dedupWindowMs,
-        keepFinishedMs: config.inventoryKeepFinishedMs,
         commitDepth: config.inventoryCommitDepth,
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),

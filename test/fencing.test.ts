@@ -49,7 +49,7 @@ class PausedRepository extends InventoryRepository {
 }
 
 const activate = (sku: string, repo: InventoryRepository): Promise<InventoryOwner> =>
-  activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs: 600_000, commitDepth: 2 });
+  activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, commitDepth: 2 });
 
 const reserve = (id: string, qty = 1): InventoryMsg => ({ op: 'reserve', reservationId: id, qty, ttlMs: 600_000 });
 

@@ -18,7 +18,7 @@ const dedupWindowMs = 600_000;
 
 function activate(sku: string, clock: { now: number }): Promise<InventoryOwner> {
   const repo = new InventoryRepository(db.pool, dedupWindowMs, keepFinishedMs);
-  return activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, dedupWindowMs, keepFinishedMs, now: () => clock.now });
+  return activateInventory(sku, { repo, eventSubject: (e) => `ev.inventory.${e.kind}.${e.sku}`, now: () => clock.now });
 }
 
 const reserve = (id: string): InventoryMsg => ({ op: 'reserve', reservationId: id, qty: 1, ttlMs: 3_600_000 });

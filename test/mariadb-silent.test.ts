@@ -32,7 +32,7 @@ test('a MariaDB that stops answering (connections open, nothing comes back) cann
   const bounded = createPool(mysqlUrl, { connectionLimit: 3, queryTimeoutMs: 800, acquireTimeoutMs: 1000 });
   const repo = new InventoryRepository(bounded, 600_000);
   const ctx = { type: 'inventory', id: 'HANG1', log: testLog, stop: () => undefined };
-  const def = inventoryEntity({ repo, eventSubject: (e) => `ev.${e.kind}.${e.sku}`, dedupWindowMs: 600_000 });
+  const def = inventoryEntity({ repo, eventSubject: (e) => `ev.${e.kind}.${e.sku}` });
   const entity = await def.activate('HANG1', ctx);
   // Pooled connections, open when the server goes quiet.
   await Promise.all([1, 2, 3].map(() => bounded.query('SELECT SLEEP(0.2)')));

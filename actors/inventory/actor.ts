@@ -17,19 +17,15 @@ import {
 import { GroupCommit, type Owed } from '../common/group-commit.ts';
 
 export interface InventoryDeps {
+  /**
+   * The store, and the windows the model keeps to (its `dedupWindowMs`, `keepFinishedMs`):
+   * what a load brings whole or as ids is what memory holds until the same cutoffs.
+   */
   repo: InventoryRepository;
   /** Subject for an inventory event; the outbox relays it to the INVENTORY stream. */
   eventSubject: (event: InventoryEvent) => string;
   /** Told after a batch with events committed, so the relay need not wait for its poll. */
   onEventsCommitted?: () => void;
-  /** How long a finished reservation's id is recognised: a resent `reserve` gets its first answer. */
-  dedupWindowMs: number;
-  /**
-   * How long a finished reservation stays whole in memory (default: the dedup window).
-   * After that only its id is kept, in a Bloom filter, and a `reserve` the filter may have
-   * seen reads the row back first. The repository's `keepFinishedMs` should match.
-   */
-  keepFinishedMs?: number;
   idleTimeoutMs?: number;
   /** Transactions in flight per SKU (default 2). */
   commitDepth?: number;
@@ -89,7 +85,8 @@ export class InventoryEntity {
     this.pipeline.add(new AnswerWhenDurable(reply, decision));
     if (now - this.lastForget > 60_000) {
       this.lastForget = now;
-      forgetFinished(this.model, now - (this.deps.keepFinishedMs ?? this.deps.dedupWindowMs), now - this.deps.dedupWindowMs);
+      const { keepFinishedMs, dedupWindowMs } = this.deps.repo;
+      forgetFinished(this.model, now - keepFinishedMs, now - dedupWindowMs);
     }
   }
 
@@ -101,7 +98,8 @@ export class InventoryEntity {
    * which the forgotten ids' filters tell apart from a new id (but for a few in a million).
    */
   needsRecall(msg: InventoryMsg): msg is InventoryMsg & { reservationId: string } {
-    if (msg.op === 'reserve') return !this.model.reservations.has(msg.reservationId) && this.model.forgotten.mightHold(msg.reservationId);
+    // The filters first: with none yet (a SKU's first ten minutes of sales), nothing else is looked up.
+    if (msg.op === 'reserve') return this.model.forgotten.mightHold(msg.reservationId) && !this.model.reservations.has(msg.reservationId);
     return (msg.op === 'restore' || msg.op === 'commit' || msg.op === 'release') && !this.model.reservations.has(msg.reservationId);
   }
 
@@ -174,7 +172,7 @@ function commitFailure(sku: string, err: unknown): ClusterError {
 async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext): Promise<InventoryEntity> {
   const fence = await deps.repo.claim(sku);
   const stored = await deps.repo.load(sku);
-  const model = newModel(sku, deps.dedupWindowMs);
+  const model = newModel(sku, deps.repo.dedupWindowMs);
   model.version = stored.version;
   model.stored = stored.exists;
   model.onHand = stored.onHand;

@@ -87,7 +87,11 @@ export class InventoryRepository {
    * @param keepFinishedMs how long a finished reservation is loaded whole; older ones within
    *   the dedup window come as ids only (the entity holds them in a Bloom filter)
    */
-  constructor(private readonly pool: Pool, private readonly dedupWindowMs: number, private readonly keepFinishedMs = dedupWindowMs) {}
+  readonly keepFinishedMs: number;
+
+  constructor(private readonly pool: Pool, readonly dedupWindowMs: number, keepFinishedMs = dedupWindowMs) {
+    this.keepFinishedMs = Math.min(keepFinishedMs, dedupWindowMs);
+  }
 
   /** Claims the SKU for a new activation (epochs.ts); call before `load`. */
   claim(sku: string): Promise<Fence> {
@@ -101,7 +105,7 @@ export class InventoryRepository {
   async load(sku: string): Promise<StoredInventory> {
     const now = Date.now();
     const since = new Date(now - this.dedupWindowMs);
-    const keepSince = new Date(now - Math.min(this.keepFinishedMs, this.dedupWindowMs));
+    const keepSince = new Date(now - this.keepFinishedMs);
     // Each SELECT of reservations is a range of reservations_by_sku (migration 150): what
     // the SKU sold before the dedup window is never read. Forced: with a tenth of a
     // million-row history inside the window, the optimizer chose the primary key's sku
