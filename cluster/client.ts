@@ -58,8 +58,9 @@ function copyOfLocalReply(reply: WireReply): WireReply {
 
 /**
  * One ask waiting for its answer. A class rather than an object with two arrow functions:
- * the runner (tsx) names every such function as it is made, and that was about a
- * microsecond per ask, 6% of the calling process's busy time in the actor flash sale.
+ * a process run through tsx (the benches, the tools) names every such function as it is
+ * made, and that was about a microsecond per ask, 6% of the calling process's busy time in
+ * the actor flash sale. (The app itself runs compiled without it: app/build.ts.)
  */
 class Pending {
   attempts = 0;

@@ -100,8 +100,8 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
     }
   }
 
-  // No closures made per request: tsx compiles with keepNames, so each one costs an
-  // Object.defineProperty (esbuild's __name).
+  // No closures made per request: run through tsx (APP_FROM_SOURCE=1), which compiles with
+  // keepNames, each would cost an Object.defineProperty (esbuild's __name) besides itself.
   async function serve(r: NodeRequest, res: ServerResponse, call: Call, userId: string): Promise<void> {
     const startedAt = performance.now();
     const a = await answer(r, call, userId);

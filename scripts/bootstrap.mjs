@@ -171,7 +171,9 @@ async function main() {
   }
   if (!run(process.execPath, [...tsx, 'app/migrate.ts'])) fail('could not apply the database migrations');
   if (command === 'start') {
-    const child = spawn(process.execPath, [...appNodeFlags, ...tsx, 'app/main.ts', ...rest], { stdio: 'inherit', cwd: root, env: { DEMO_DATA: '1', ...process.env } });
+    // The app runs compiled (app/build.ts says why); built here when a source is newer.
+    if (!run(process.execPath, [...tsx, 'app/build.ts'])) fail('could not build the app (dist/app.mjs)');
+    const child = spawn(process.execPath, [...appNodeFlags, 'dist/app.mjs', ...rest], { stdio: 'inherit', cwd: root, env: { DEMO_DATA: '1', ...process.env } });
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
     child.on('exit', (code) => process.exit(code ?? 0));
     return;

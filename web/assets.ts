@@ -3,12 +3,12 @@
 // may keep them forever, with gzip and brotli copies made once at build time.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build, stop, transform } from 'esbuild';
+import { projectRoot } from '../app/project-root.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = join(projectRoot, 'web');
 
 /** The assets pages refer to by their logical names. */
 export type AssetName = 'store.js' | 'admin.js' | 'app.css' | 'icon.svg';

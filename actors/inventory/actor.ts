@@ -35,8 +35,9 @@ export interface InventoryDeps {
 
 /**
  * A decision's answer, given once its batch committed. A class rather than two arrow
- * functions per message: the runner (tsx) names every such function as it is made, which
- * cost about a microsecond per reservation in the flash sale's profile.
+ * functions per message: one object instead of three. Run through tsx (APP_FROM_SOURCE=1),
+ * every such function is also named as it is made, which cost about a microsecond per
+ * reservation in the flash sale's profile (the compiled app, app/build.ts, does not).
  */
 class AnswerWhenDurable implements Owed {
   constructor(

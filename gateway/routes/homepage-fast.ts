@@ -113,8 +113,9 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     return { status: 200, headers, body };
   };
 
-  // No closures made per request: tsx compiles with keepNames, so each one costs an
-  // Object.defineProperty (esbuild's __name), 5% of this path's time in bench:homepage.
+  // No closures made per request: run through tsx (APP_FROM_SOURCE=1), which compiles with
+  // keepNames, each would cost an Object.defineProperty (esbuild's __name) besides itself,
+  // 5% of this path's time in bench:homepage before the app ran compiled (app/build.ts).
   async function serve(req: IncomingMessage, res: ServerResponse, platform: string | undefined, fallback: RequestListener): Promise<void> {
     let a: FastAnswer | undefined;
     try {

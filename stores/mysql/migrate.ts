@@ -1,12 +1,12 @@
 // Applies the SQL files in migrations/ in name order, once each, recording them in
 // schema_migrations. Creates the database first when it is missing.
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { databaseOf } from './pool.ts';
+import { projectRoot } from '../../app/project-root.ts';
 
-const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const migrationsDir = join(projectRoot, 'stores', 'mysql', 'migrations');
 
 /** Applies pending migrations; returns the names it applied. */
 export async function migrate(url: string): Promise<string[]> {

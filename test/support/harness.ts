@@ -3,15 +3,16 @@
 // and child processes that can be waited for and killed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createPool, dropDatabase, migrate, withDatabase, type Pool } from '../../stores/mysql/index.ts';
 import appNodeFlags from '../../app/node-flags.json' with { type: 'json' };
+import { buildApp } from '../../app/build.ts';
+import { projectRoot } from '../../app/project-root.ts';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const root = projectRoot;
 export const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 export const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const serverMysqlUrl = process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/shop';
@@ -131,13 +132,23 @@ export interface Proc {
 /** How long a started process may take to say it is up: 20 s was not enough with eight suites sharing two cores. */
 const startTimeoutMs = Number(process.env.TEST_START_TIMEOUT_MS || 60_000);
 
-/** Starts `node --import tsx <file>` with `env`; stdout and stderr are collected. */
+/**
+ * How a file is started: the app as production runs it, compiled (app/build.ts; built here
+ * when a source is newer than the last build), anything else through tsx.
+ * APP_FROM_SOURCE=1 runs the app through tsx too (to compare, or to debug without a build).
+ */
+function commandFor(file: string, env: Record<string, string>): string[] {
+  if (file !== 'app/main.ts' || env.APP_FROM_SOURCE === '1') return ['--import', 'tsx', join(root, file)];
+  return [buildApp().path];
+}
+
+/** Starts `file` (commandFor) with `env`; stdout and stderr are collected. */
 export function startProcess(file: string, env: Record<string, string>): Proc {
   // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles child processes.
   // They come after the app's own flags, so they can also override one of them for a comparison
   // (CHILD_NODE_ARGS=--max-semi-space-size=16 is V8's default).
   const extra = (env.CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...appNodeFlags.flags, ...extra, '--import', 'tsx', join(root, file)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...appNodeFlags.flags, ...extra, ...commandFor(file, env)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
