@@ -1,5 +1,6 @@
 // Saves a bench's result as JSON under bench/results/ (ignored by git) with what is needed
-// to compare runs later: the git commit, Node version, CPU count and the command line.
+// to compare runs later: the git commit, Node version, CPU count, the command line and how
+// the app processes ran (compiled, or the TypeScript through tsx: APP_FROM_SOURCE=1).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,12 +24,15 @@ export interface SavedMeta {
   node: string;
   cpus: number;
   argv: string[];
+  /** How the app processes this bench started ran: dist/app.mjs, or through tsx. */
+  app: 'compiled' | 'source';
 }
 
 /** Writes `{meta, result}` to bench/results/<bench>-<time>.json; returns the path. */
 export function saveResult(bench: string, result: unknown): string {
   const meta: SavedMeta = {
     bench, at: new Date().toISOString(), commit: gitCommit(), node: process.version, cpus: cpus().length, argv: process.argv.slice(2),
+    app: process.env.APP_FROM_SOURCE === '1' ? 'source' : 'compiled',
   };
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
