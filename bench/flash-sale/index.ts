@@ -3,7 +3,7 @@
 import { defaultMysqlUrl } from '../../app/config.ts';
 import { parseOptions, usage, UsageError, type Options, type StrategyName } from './options.ts';
 import { runSale } from './run-sale.ts';
-import { isBad, json, summarize, table, type Outcome, type StrategyResult } from './report.ts';
+import { isBad, json, summarize, table, withCpu, type Outcome, type StrategyResult } from './report.ts';
 import type { Strategy } from './strategy.ts';
 import { saveResult } from '../support/results.ts';
 import { measureCpu, perUnit, serverPids } from '../support/cpu.ts';
@@ -67,7 +67,7 @@ async function runOne(name: StrategyName, opts: Options): Promise<Outcome> {
     const cpuSeconds = cpu.stop();
     const result = summarize(run, opts.stock, strategy.durable);
     // ms per thousand attempts is µs per attempt.
-    result.cpuUsPerAttempt = perUnit(cpuSeconds, run.latencies.length / 1000);
+    withCpu(result, perUnit(cpuSeconds, run.latencies.length / 1000));
     await checkDurable(strategy, result);
     say(`${name}: ${result.ok} sold, ${result.rejected} rejected, ${result.errors} errors in ${result.seconds}s`);
     if (result.firstError !== undefined) say(`${name}: first error: ${result.firstError}`);

@@ -1,5 +1,6 @@
 // Turns sale runs into the numbers the bench reports: the stdout table, the actor's
 // throughput ratios and the machine-readable JSON line.
+import { availableParallelism } from 'node:os';
 import type { SaleRun } from './run-sale.ts';
 import { Latencies } from '../support/histogram.ts';
 
@@ -24,6 +25,15 @@ export interface StrategyResult {
   firstError?: string;
   /** CPU µs per attempt (sold or refused) of each process over the sale, with a total. */
   cpuUsPerAttempt?: Record<string, number>;
+  /**
+   * Cores the processes kept busy on average (CPU seconds ÷ seconds), and the attempts a
+   * second this machine's cores would allow at this CPU per attempt if all were busy. A run
+   * far below its ceiling waits (a lockstep, a lock, the disk) rather than computes.
+   */
+  coresBusy?: number;
+  attemptsPerSecCeiling?: number;
+  /** The cores the ceiling counts. */
+  cores?: number;
 }
 
 export interface StrategyFailure {
@@ -36,6 +46,16 @@ export type Outcome = StrategyResult | StrategyFailure;
 const isFailure = (o: Outcome): o is StrategyFailure => 'failed' in o;
 
 const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+/** Sets `cpuUsPerAttempt` and what follows from it (coresBusy, attemptsPerSecCeiling). */
+export function withCpu(result: StrategyResult, cpuUsPerAttempt: Record<string, number>, cores = availableParallelism()): void {
+  result.cpuUsPerAttempt = cpuUsPerAttempt;
+  const total = cpuUsPerAttempt.total ?? 0;
+  if (total <= 0) return;
+  result.cores = cores;
+  result.coresBusy = round((total * result.attemptsPerSec) / 1e6, 2);
+  result.attemptsPerSecCeiling = Math.round((cores * 1e6) / total);
+}
 
 export function summarize(run: SaleRun, stock: number, durable: boolean): StrategyResult {
   const h = new Latencies();
@@ -104,6 +124,10 @@ export function table(outcomes: Map<string, Outcome>): string {
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const cpuLines = [...outcomes].flatMap(([name, o]) => (isFailure(o) || !o.cpuUsPerAttempt ? [] : [`  ${name.padEnd(18)} ${formatUs(o.cpuUsPerAttempt)}`]));
   if (cpuLines.length > 0) out.push('', 'CPU µs per attempt, by process (servers shared with other users of this machine count their load too):', ...cpuLines);
+  const busyLines = [...outcomes].flatMap(([name, o]) => (isFailure(o) || o.coresBusy === undefined || o.attemptsPerSecCeiling === undefined ? [] : [
+    `  ${name.padEnd(18)} ${o.coresBusy.toFixed(2)} of ${o.cores} cores busy; ${Math.round(o.attemptsPerSec).toLocaleString('en')} attempts/s of a ceiling of ${o.attemptsPerSecCeiling.toLocaleString('en')} at this CPU per attempt`,
+  ]));
+  if (busyLines.length > 0) out.push('', 'Busy or waiting (a run far under its ceiling waits: a lockstep, a lock, the disk):', ...busyLines);
   const r = ratios(outcomes);
   const ratioLines = Object.entries(r).map(([k, v]) => `  ${k}: ${v === null ? 'n/a' : `${v}x`}`);
   if (ratioLines.length > 0) out.push('', 'actor throughput (reservations/s) relative to:', ...ratioLines);
