@@ -5,8 +5,8 @@
 // Why not run the TypeScript through tsx, as the tools and tests do: tsx compiles with
 // esbuild's keepNames, which wraps every function and class made at run time in a call that
 // names it (Object.defineProperty), and the app makes closures on every message. Bundled
-// without it, the node spent a fifth less CPU per cart request and the HTTP sale 6% less CPU
-// per order across its processes (docs/performance.md, seventeenth session).
+// without it, the node spent about a tenth less CPU per order in the HTTP sale, which sold
+// 5–7% more orders a second (docs/performance.md, seventeenth session).
 //
 // `node --import tsx app/build.ts [--force]` builds it when a source is newer than the last
 // build (or always, with --force) and prints its path.
