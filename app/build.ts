@@ -77,7 +77,9 @@ export function buildApp(opts: { force?: boolean } = {}): { path: string; built:
   const temporary = `.${process.pid}.tmp`;
   // The map first, the bundle last: a bundle never points at a map of another build.
   const files = [...result.outputFiles].sort((a, b) => Number(a.path === appBundle) - Number(b.path === appBundle));
-  const inputs = [...Object.keys(result.metafile.inputs), 'app/build.ts', 'package-lock.json'];
+  // Besides the modules: what decides how they compile (tsconfig.json: class fields, target)
+  // and which packages they import.
+  const inputs = [...Object.keys(result.metafile.inputs), 'app/build.ts', 'tsconfig.json', 'package-lock.json'];
   writeFileSync(inputsFile + temporary, JSON.stringify(inputs));
   renameSync(inputsFile + temporary, inputsFile);
   for (const file of files) {
