@@ -5,7 +5,7 @@
 // with every sale for ever. Rows not yet published are never touched, however old.
 import type { Logger } from 'pino';
 import { periodicSingleton, type Singleton } from '../../cluster/index.ts';
-import type { Pool } from '../mysql/index.ts';
+import { purgeInChunks, type Pool } from '../mysql/index.ts';
 
 export interface OutboxRetentionOptions {
   pool: Pool;
@@ -27,24 +27,14 @@ export class OutboxRetention {
 
   /** Deletes published rows older than the retention, a chunk at a time; returns how many. */
   async purgeOnce(): Promise<number> {
-    const chunk = this.opts.chunk ?? 5000;
-    let deleted = 0;
-    for (let i = 0; i < (this.opts.maxChunks ?? 20); i++) {
-      // A range of outbox_pending (published_at, id); NULL (not yet published) is never below
-      // a time. READ COMMITTED: under REPEATABLE READ the range's gap lock reached the
-      // unpublished rows' end of the index, and every writer's new outbox row waited for the
-      // DELETE to commit (an INSERT behind an open DELETE hit its lock wait timeout; with READ
-      // COMMITTED it went through in 13 ms).
-      const [results] = await this.opts.pool.query(
-        `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-         DELETE FROM outbox WHERE published_at < NOW(3) - INTERVAL ? MICROSECOND ORDER BY published_at LIMIT ?;`,
-        [this.opts.keepMs * 1000, chunk],
-      );
-      const n = ((results as unknown as { affectedRows: number }[])[1])!.affectedRows;
-      deleted += n;
-      this.purged += n;
-      if (n < chunk) break;
-    }
+    // A range of outbox_pending (published_at, id); NULL (not yet published) is never below
+    // a time. Under REPEATABLE READ the range's gap lock reached the unpublished rows' end of
+    // the index, and every writer's new outbox row waited for the DELETE (purgeInChunks).
+    const deleted = await purgeInChunks(this.opts.pool, {
+      from: 'outbox', where: 'published_at < NOW(3) - INTERVAL ? MICROSECOND', params: [this.opts.keepMs * 1000],
+      orderBy: 'published_at', chunk: this.opts.chunk ?? 5000, maxChunks: this.opts.maxChunks ?? 20,
+    });
+    this.purged += deleted;
     return deleted;
   }
 
