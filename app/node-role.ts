@@ -1,7 +1,7 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
-import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
+import { commandRetention, expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, OutboxRetention, streamPublisher } from '../stores/events/index.ts';
 import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
@@ -154,6 +154,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       { name: 'outbox-relay', start: () => relay.start() },
       ...(outboxRetention ? [outboxRetention.singleton()] : []),
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
+      commandRetention({ repo, log: log.child({ job: 'inventory-command-retention' }), intervalMs: 60_000 }),
       checkoutSweeper({
         orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,
         log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000,

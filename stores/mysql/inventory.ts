@@ -3,6 +3,7 @@
 import { formatSql, type Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, RetryableWriteError, atomically, writeFailure } from './writes.ts';
+import { purgeInChunks } from './purge.ts';
 
 export { RetryableWriteError };
 
@@ -220,6 +221,21 @@ export class InventoryRepository {
       // Deadlock or lock wait timeout (RetryableWriteError): rolled back whole; the caller may retry.
       throw writeFailure(err, what);
     }
+  }
+
+  /**
+   * Deletes applied setStock command ids past the dedup window, a chunk at a time; returns
+   * how many went. Every setStock adds one (each stock update an operator or a warehouse
+   * feed sends), and only a load reads them back, only within the window, so without this
+   * the table grew with every update for ever. Kept an hour past the window: the window is
+   * counted on the node's clock, the purge on the database's.
+   */
+  purgeExpiredCommands(opts: { chunk?: number; maxChunks?: number } = {}): Promise<number> {
+    return purgeInChunks(this.pool, {
+      from: 'inventory_commands', where: 'applied_at < NOW(3) - INTERVAL ? MICROSECOND',
+      params: [(this.dedupWindowMs + 3600_000) * 1000], orderBy: 'applied_at',
+      chunk: opts.chunk ?? 5000, maxChunks: opts.maxChunks ?? 20,
+    });
   }
 
   /** SKUs that hold reservations past their expiry, for the sweeper. */
