@@ -1,7 +1,7 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
 import { ClusterNode } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
-import { commandRetention, expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
+import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, OutboxRetention, streamPublisher } from '../stores/events/index.ts';
 import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
@@ -23,7 +23,7 @@ import { InventoryApi } from '../actors/inventory/index.ts';
 import { CartApi } from '../actors/cart/index.ts';
 import { OrderRepository } from '../stores/mysql/orders.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
-import { createPool } from '../stores/mysql/index.ts';
+import { createPool, retentionSingleton } from '../stores/mysql/index.ts';
 import { Journal } from '../stores/mysql/index.ts';
 import { RouteCache } from '../actors/logistics/index.ts';
 import { homepageBuilder } from '../actors/homepage/index.ts';
@@ -82,6 +82,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const journal = config.nodeJournal ? new Journal(pool) : undefined;
   if (journal) journalCounters(journal);
   const orders = new OrderRepository(pool, undefined, journal);
+  const sessions = new SessionRepository(pool, journal);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);
   const routes = new RouteCache(new LogisticsRepository(pool));
@@ -110,7 +111,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
-      sessionEntity({ repo: new SessionRepository(pool, journal), onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
+      sessionEntity({ repo: sessions, onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),
       checkoutEntity({
         idleTimeoutMs: config.checkoutIdleTimeoutMs,
@@ -154,7 +155,10 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       { name: 'outbox-relay', start: () => relay.start() },
       ...(outboxRetention ? [outboxRetention.singleton()] : []),
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
-      commandRetention({ repo, log: log.child({ job: 'inventory-command-retention' }), intervalMs: 60_000 }),
+      // Append-only tables kept bounded, once a minute: applied setStock ids past the dedup
+      // window, sessions a day past their expiry.
+      retentionSingleton('inventory-command-retention', 60_000, log.child({ job: 'inventory-command-retention' }), () => repo.purgeExpiredCommands()),
+      retentionSingleton('session-retention', 60_000, log.child({ job: 'session-retention' }), () => sessions.purgeExpired(Date.now())),
       checkoutSweeper({
         orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,
         log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000,

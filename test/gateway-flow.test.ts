@@ -147,7 +147,7 @@ test('admin routes: 401 without a token, 403 with a user token, 200 with the adm
   const cluster = await call(s.url, 'GET', '/v1/admin/cluster', { token: adminToken });
   assert.is(cluster.status, 200);
   // The node's periodic jobs are placed: the outbox's relay and the retention jobs among them.
-  for (const job of ['outbox-relay', 'outbox-retention', 'inventory-command-retention']) assert.ok(job in cluster.body.singletons, `${job} is placed on a node`);
+  for (const job of ['outbox-relay', 'outbox-retention', 'inventory-command-retention', 'session-retention']) assert.ok(job in cluster.body.singletons, `${job} is placed on a node`);
 });
 
 test('operations: 404 for unknown routes, /openapi.json, /metrics, /healthz, /readyz', async () => {

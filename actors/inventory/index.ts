@@ -2,6 +2,6 @@
 export * from './messages.ts';
 export { decide, takeWrites, newModel, view, type InventoryModel, type InventoryEvent, type WriteSet } from './state.ts';
 export { inventoryEntity, InventoryEntity, type InventoryDeps } from './actor.ts';
-export { commandRetention, expirySweeper, sweepOnce } from './sweeper.ts';
+export { expirySweeper, sweepOnce } from './sweeper.ts';
 export { InventoryApi } from './api.ts';
 export { stockStatus, lowStockThreshold } from './state.ts';

@@ -17,21 +17,6 @@ export function expirySweeper(deps: SweeperDeps): Singleton {
   return periodicSingleton('inventory-expiry-sweeper', deps.intervalMs, () => sweepOnce(deps));
 }
 
-/**
- * A cluster singleton: once a minute, applied setStock command ids past the dedup window
- * are deleted (InventoryRepository.purgeExpiredCommands).
- */
-export function commandRetention(deps: Omit<SweeperDeps, 'client'>): Singleton {
-  return periodicSingleton('inventory-command-retention', deps.intervalMs, async () => {
-    try {
-      const deleted = await deps.repo.purgeExpiredCommands();
-      if (deleted > 0) deps.log.info({ deleted }, 'inventory commands past the dedup window deleted');
-    } catch (err) {
-      deps.log.warn({ err: String(err) }, 'inventory command retention round failed; the next round retries');
-    }
-  });
-}
-
 export async function sweepOnce(deps: SweeperDeps): Promise<number> {
   try {
     const skus = await deps.repo.skusWithDueReservations(Date.now(), 500);

@@ -4,8 +4,8 @@
 // again, yet every order writes two or three and nothing deleted them, so the table grew
 // with every sale for ever. Rows not yet published are never touched, however old.
 import type { Logger } from 'pino';
-import { periodicSingleton, type Singleton } from '../../cluster/index.ts';
-import { purgeInChunks, type Pool } from '../mysql/index.ts';
+import type { Singleton } from '../../cluster/index.ts';
+import { purgeInChunks, retentionSingleton, type Pool } from '../mysql/index.ts';
 
 export interface OutboxRetentionOptions {
   pool: Pool;
@@ -40,13 +40,6 @@ export class OutboxRetention {
 
   /** A cluster singleton running `purgeOnce` every interval (default a minute). */
   singleton(): Singleton {
-    return periodicSingleton('outbox-retention', this.opts.intervalMs ?? 60_000, async () => {
-      try {
-        const n = await this.purgeOnce();
-        if (n > 0) this.opts.log.info({ deleted: n, keepMs: this.opts.keepMs }, 'published outbox rows past retention deleted');
-      } catch (err) {
-        this.opts.log.warn({ err: String(err) }, 'outbox retention round failed; the next round retries');
-      }
-    });
+    return retentionSingleton('outbox-retention', this.opts.intervalMs ?? 60_000, this.opts.log, () => this.purgeOnce());
   }
 }

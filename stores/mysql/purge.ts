@@ -1,5 +1,7 @@
 // Deletes rows past a table's retention a chunk at a time, for the jobs that keep
-// append-only tables bounded (the outbox, the inventory's applied commands).
+// append-only tables bounded (the outbox, the inventory's applied commands, sessions).
+import type { Logger } from 'pino';
+import { periodicSingleton, type Singleton } from '../../cluster/index.ts';
 import type { Pool } from './pool.ts';
 
 export interface PurgeOptions {
@@ -34,4 +36,19 @@ export async function purgeInChunks(pool: Pool, opts: PurgeOptions): Promise<num
     if (n < opts.chunk) break;
   }
   return deleted;
+}
+
+/**
+ * A cluster singleton calling `purge` every `intervalMs`: one node at a time, and a failed
+ * round (the database away) is logged and left to the next one.
+ */
+export function retentionSingleton(name: string, intervalMs: number, log: Logger, purge: () => Promise<number>): Singleton {
+  return periodicSingleton(name, intervalMs, async () => {
+    try {
+      const deleted = await purge();
+      if (deleted > 0) log.info({ deleted }, `${name}: rows past retention deleted`);
+    } catch (err) {
+      log.warn({ err: String(err) }, `${name}: round failed; the next round retries`);
+    }
+  });
 }

@@ -3,6 +3,14 @@
 import type { Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { DirectWriter, type Writer } from './journal.ts';
+import { purgeInChunks } from './purge.ts';
+
+/**
+ * How long a session row outlives its expiry before it is deleted. An expired session is
+ * refused whether its row is there or not (`invalid_session` either way); the day only
+ * keeps recent ones for whoever looks into a complaint.
+ */
+export const sessionRowKeptAfterExpiryMs = 24 * 3600_000;
 
 export interface SessionRecord {
   sessionId: string;
@@ -42,6 +50,18 @@ export class SessionRepository {
       createdAt: Number(r.created_at), expiresAt: Number(r.expires_at), lastSeenAt: Number(r.last_seen_at),
       revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
     };
+  }
+
+  /**
+   * Deletes sessions expired more than `sessionRowKeptAfterExpiryMs` before `now`, a chunk
+   * at a time (index sessions_expiry); returns how many went. A logged-out session goes
+   * when it would have expired.
+   */
+  purgeExpired(now: number, opts: { chunk?: number; maxChunks?: number } = {}): Promise<number> {
+    return purgeInChunks(this.pool, {
+      from: 'sessions', where: 'expires_at < ?', params: [now - sessionRowKeptAfterExpiryMs],
+      orderBy: 'expires_at', chunk: opts.chunk ?? 5000, maxChunks: opts.maxChunks ?? 20,
+    });
   }
 
   async insert(fence: Fence, s: SessionRecord): Promise<void> {
