@@ -5,7 +5,10 @@ import { periodicSingleton, type Singleton } from '../../cluster/index.ts';
 import type { Pool } from './pool.ts';
 
 export interface PurgeOptions {
-  /** The table and its condition: `DELETE FROM <from> WHERE <where> ORDER BY <orderBy> LIMIT chunk`. */
+  /**
+   * The table and its condition: `DELETE FROM <from> WHERE <where> ORDER BY <orderBy> LIMIT
+   * chunk`. SQL text written in this code, never input: values go in `params`.
+   */
   from: string;
   where: string;
   params: unknown[];
