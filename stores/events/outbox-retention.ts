@@ -13,9 +13,8 @@ export interface OutboxRetentionOptions {
   keepMs: number;
   log: Logger;
   intervalMs?: number;
-  /** Rows per DELETE: short statements, so the relay's inserts never wait long behind one. */
+  /** Rows per DELETE and DELETEs per round (purgeInChunks' defaults: 5,000 and 20). */
   chunk?: number;
-  /** DELETEs per round at most; the rest waits for the next round. */
   maxChunks?: number;
 }
 
@@ -32,7 +31,7 @@ export class OutboxRetention {
     // the index, and every writer's new outbox row waited for the DELETE (purgeInChunks).
     const deleted = await purgeInChunks(this.opts.pool, {
       from: 'outbox', where: 'published_at < NOW(3) - INTERVAL ? MICROSECOND', params: [this.opts.keepMs * 1000],
-      orderBy: 'published_at', chunk: this.opts.chunk ?? 5000, maxChunks: this.opts.maxChunks ?? 20,
+      orderBy: 'published_at', chunk: this.opts.chunk, maxChunks: this.opts.maxChunks,
     });
     this.purged += deleted;
     return deleted;

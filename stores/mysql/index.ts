@@ -6,5 +6,5 @@ export {
   FencedWriteError, RetryableWriteError, atomically, writeAtomically, writeFailure, fencedTag, type Statement,
 } from './writes.ts';
 export { StoreUnavailableError, StoreOutcomeUnknownError, classifyStoreError, isConnectionError } from './errors.ts';
-export { purgeInChunks, retentionSingleton, type PurgeOptions } from './purge.ts';
+export { purgeInChunks, retentionSingleton, type PurgeLimits, type PurgeOptions } from './purge.ts';
 export { Journal, DirectWriter, type Writer, type JournalOptions, type PartOutputs } from './journal.ts';

@@ -3,7 +3,7 @@
 import { formatSql, type Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, RetryableWriteError, atomically, writeFailure } from './writes.ts';
-import { purgeInChunks } from './purge.ts';
+import { purgeInChunks, type PurgeLimits } from './purge.ts';
 
 export { RetryableWriteError };
 
@@ -230,11 +230,10 @@ export class InventoryRepository {
    * the table grew with every update for ever. Kept an hour past the window: the window is
    * counted on the node's clock, the purge on the database's.
    */
-  purgeExpiredCommands(opts: { chunk?: number; maxChunks?: number } = {}): Promise<number> {
+  purgeExpiredCommands(limits: PurgeLimits = {}): Promise<number> {
     return purgeInChunks(this.pool, {
       from: 'inventory_commands', where: 'applied_at < NOW(3) - INTERVAL ? MICROSECOND',
-      params: [(this.dedupWindowMs + 3600_000) * 1000], orderBy: 'applied_at',
-      chunk: opts.chunk ?? 5000, maxChunks: opts.maxChunks ?? 20,
+      params: [(this.dedupWindowMs + 3600_000) * 1000], orderBy: 'applied_at', ...limits,
     });
   }
 

@@ -13,11 +13,14 @@ export interface PurgeOptions {
   where: string;
   params: unknown[];
   orderBy: string;
-  /** Rows per DELETE: short statements, so writers of the table never wait long behind one. */
-  chunk: number;
-  /** DELETEs per call at most; the rest waits for the next call. */
-  maxChunks: number;
+  /** Rows per DELETE (default 5,000): short statements, so writers of the table never wait long behind one. */
+  chunk?: number;
+  /** DELETEs per call at most (default 20); the rest waits for the next call. */
+  maxChunks?: number;
 }
+
+/** How much one call of a retention job deletes at most: `chunk` rows a statement, `maxChunks` statements. */
+export type PurgeLimits = Pick<PurgeOptions, 'chunk' | 'maxChunks'>;
 
 /**
  * Deletes matching rows in chunks until fewer than a chunk match or `maxChunks` ran;
@@ -27,16 +30,17 @@ export interface PurgeOptions {
  * went through in 13 ms).
  */
 export async function purgeInChunks(pool: Pool, opts: PurgeOptions): Promise<number> {
+  const chunk = opts.chunk ?? 5000;
   let deleted = 0;
-  for (let i = 0; i < opts.maxChunks; i++) {
+  for (let i = 0; i < (opts.maxChunks ?? 20); i++) {
     const [results] = await pool.query(
       `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
        DELETE FROM ${opts.from} WHERE ${opts.where} ORDER BY ${opts.orderBy} LIMIT ?;`,
-      [...opts.params, opts.chunk],
+      [...opts.params, chunk],
     );
     const n = ((results as unknown as { affectedRows: number }[])[1])!.affectedRows;
     deleted += n;
-    if (n < opts.chunk) break;
+    if (n < chunk) break;
   }
   return deleted;
 }

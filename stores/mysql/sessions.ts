@@ -3,7 +3,7 @@
 import type { Pool } from './pool.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import { DirectWriter, type Writer } from './journal.ts';
-import { purgeInChunks } from './purge.ts';
+import { purgeInChunks, type PurgeLimits } from './purge.ts';
 
 /**
  * How long a session row outlives its expiry before it is deleted. An expired session is
@@ -57,10 +57,10 @@ export class SessionRepository {
    * at a time (index sessions_expiry); returns how many went. A logged-out session goes
    * when it would have expired.
    */
-  purgeExpired(now: number, opts: { chunk?: number; maxChunks?: number } = {}): Promise<number> {
+  purgeExpired(now: number, limits: PurgeLimits = {}): Promise<number> {
     return purgeInChunks(this.pool, {
       from: 'sessions', where: 'expires_at < ?', params: [now - sessionRowKeptAfterExpiryMs],
-      orderBy: 'expires_at', chunk: opts.chunk ?? 5000, maxChunks: opts.maxChunks ?? 20,
+      orderBy: 'expires_at', ...limits,
     });
   }
 
