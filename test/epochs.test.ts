@@ -1,9 +1,11 @@
 // Epoch claims against the real MariaDB: the activations of a process claim together, one
 // transaction per turn of the event loop, and each claim still behaves as if alone: its own
-// epoch (also for two claims of one entity), its read after its own claim.
+// epoch (also for two claims of one entity), its read after its own claim. A claim only
+// if the entity exists writes nothing for one that does not; retired epochs never return.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { claimEpoch, claimEpochAndRead, checkFence, epochClaimStats, type Fence } from '../stores/mysql/epochs.ts';
+import { claimEpoch, claimEpochAndRead, claimEpochIfExists, checkFence, epochClaimStats, guard, retireEpochs, type Fence } from '../stores/mysql/epochs.ts';
+import { writeAtomically, FencedWriteError } from '../stores/mysql/writes.ts';
 import { freshDatabase } from './support/harness.ts';
 
 const db = freshDatabase(test, 'epochs');
@@ -61,6 +63,65 @@ test('a claim that waits long for a lock holds up the others of its batch at mos
   assert.ok(settledAt['lw-x']! < 3500, `lw-x answered after ${settledAt['lw-x']} ms, before the lock on lw-y was let go`);
   assert.is(y.epoch, old.epoch + 1, 'lw-y still claimed, after the old write finished');
   assert.ok(settledAt['lw-y']! >= 3500, `lw-y waited for the old write (${settledAt['lw-y']} ms)`);
+});
+
+const cartExists = (userId: string) => ({ sql: 'SELECT 1 FROM carts WHERE user_id = ?', params: [userId] });
+const epochOf = async (type: string, id: string) => {
+  const [rows] = await db.pool.query('SELECT epoch FROM entity_epochs WHERE entity_type = ? AND entity_id = ?', [type, id]);
+  const row = (rows as { epoch: number | string }[])[0];
+  return row && Number(row.epoch);
+};
+
+test('a claim only if the entity exists: none and no row for one that does not; the next epoch and the read for one that does', async () => {
+  const [absent, present] = await Promise.all([
+    claimEpochIfExists(db.pool, 'cart', 'ie-none', cartExists('ie-none'), readCart('ie-none')),
+    (async () => {
+      await db.pool.query('INSERT INTO carts (user_id, version) VALUES (?, 3)', ['ie-some']);
+      await claimEpoch(db.pool, 'cart', 'ie-some');
+      return claimEpochIfExists(db.pool, 'cart', 'ie-some', cartExists('ie-some'), readCart('ie-some'));
+    })(),
+  ]);
+  assert.equal(absent, { fence: undefined, rows: [] });
+  assert.is(await epochOf('cart', 'ie-none'), undefined, 'nothing written for a made-up id');
+  assert.is(present.fence?.epoch, 2);
+  assert.equal((present.rows as { version: number }[]).map((r) => Number(r.version)), [3]);
+  assert.is(await epochOf('cart', 'ie-some'), 2);
+});
+
+test('retired epochs go, and a later claim of the entity starts above them: an old owner stays fenced', async () => {
+  // rt-a reached epoch 3, rt-b epoch 1; an owner still holds rt-a's epoch 3.
+  let held: Fence | undefined;
+  for (let i = 0; i < 3; i++) held = await claimEpoch(db.pool, 'cart', 'rt-a');
+  await claimEpoch(db.pool, 'cart', 'rt-b');
+  await claimEpoch(db.pool, 'cart', 'rt-keep');
+  assert.is(await retireEpochs(db.pool, 'cart', ['rt-a', 'rt-b', 'rt-never']), 2);
+  assert.equal([await epochOf('cart', 'rt-a'), await epochOf('cart', 'rt-b'), await epochOf('cart', 'rt-keep')], [undefined, undefined, 1]);
+  const [floor] = await db.pool.query('SELECT floor FROM entity_epoch_floor');
+  assert.ok(Number((floor as { floor: number }[])[0]!.floor) >= 3, 'the floor is at least the highest epoch retired');
+
+  const again = await claimEpoch(db.pool, 'cart', 'rt-a');
+  assert.ok(again.epoch > 3, `the claim after retirement took ${again.epoch}, above the retired 3`);
+  const write = (f: Fence) => writeAtomically(db.pool, [guard(f), { sql: 'INSERT INTO carts (user_id, version) VALUES (?, 1) ON DUPLICATE KEY UPDATE version = version + 1;', params: ['rt-a'] }], 'cart rt-a');
+  const stale = await write(held!).then(() => undefined, (err: unknown) => err);
+  assert.instance(stale, FencedWriteError, 'the owner from before the retirement is fenced');
+  await write(again);
+  assert.is((await claimEpoch(db.pool, 'cart', 'rt-fresh')).epoch, again.epoch, 'an entity never seen starts above the floor too');
+  assert.is((await claimEpoch(db.pool, 'cart', 'rt-keep')).epoch, 2, 'one with a row goes on from it');
+});
+
+test('a claim waiting behind a retirement in progress takes an epoch above what was retired', async () => {
+  for (let i = 0; i < 5; i++) await claimEpoch(db.pool, 'cart', 'rw-a');
+  // The retirement's two steps by hand, the DELETE held open: the floor committed first.
+  await db.pool.query("UPDATE entity_epoch_floor SET floor = GREATEST(floor, (SELECT epoch FROM entity_epochs WHERE entity_type = 'cart' AND entity_id = 'rw-a'))");
+  const conn = await db.pool.getConnection();
+  await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  await conn.beginTransaction();
+  await conn.query("DELETE FROM entity_epochs WHERE entity_type = 'cart' AND entity_id = 'rw-a'");
+  const claim = claimEpoch(db.pool, 'cart', 'rw-a');
+  await new Promise((r) => setTimeout(r, 200));
+  await conn.commit();
+  conn.release();
+  assert.ok((await claim).epoch > 5, `took ${(await claim).epoch}`);
 });
 
 test.run();

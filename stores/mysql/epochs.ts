@@ -11,6 +11,11 @@
 // stale owner's second batch expects the version its first would have made, which may be
 // exactly the version the new owner just wrote.
 //
+// Rows do not pile up: an activation that ids from outside can cause (a made-up token, order
+// id or SKU) claims only if the entity exists (`claimEpochIfExists`), and the rows of
+// entities gone for good are retired (`retireEpochs`) under a floor that keeps every later
+// epoch of an entity above every earlier one.
+//
 // @example
 // // on activation, before loading the state:
 // const fence = await claimEpoch(pool, 'cart', userId);
@@ -23,6 +28,12 @@ import type { Pool, PoolConnection } from './pool.ts';
 import { FencedWriteError, RetryableWriteError, writeFailure, type Statement } from './writes.ts';
 import { TurnBatches } from '../turn-batches.ts';
 
+/**
+ * The epoch a claim gives an entity without an epoch row: one above the highest epoch
+ * ever retired (migration 170; 1 until one is). Missing floor row: as if 0.
+ */
+const floorPlusOne = 'COALESCE((SELECT floor FROM entity_epoch_floor WHERE id = 1), 0) + 1';
+
 /** One activation's claim on one entity. */
 export interface Fence {
   readonly type: string;
@@ -30,9 +41,13 @@ export interface Fence {
   readonly epoch: number;
 }
 
-/** Claims the next epoch of `type:id` (1 for an entity never activated), committed before it returns. */
+/**
+ * Claims the next epoch of `type:id`, committed before it returns: one above the stored
+ * one, or for an entity without an epoch row, one above the floor of retired epochs (1 on
+ * a database that never retired any).
+ */
 export async function claimEpoch(pool: Pool, type: string, id: string): Promise<Fence> {
-  return (await claimsOf(pool).claim(type, id)).fence;
+  return (await claimsOf(pool).claim(type, id, undefined, undefined)).fence!;
 }
 
 /**
@@ -40,7 +55,21 @@ export async function claimEpoch(pool: Pool, type: string, id: string): Promise<
  * after the claim, so it sees every write of the old epoch that passed its guard.
  */
 export async function claimEpochAndRead<R>(pool: Pool, type: string, id: string, read: Statement): Promise<{ fence: Fence; rows: R[] }> {
-  const { fence, rows } = await claimsOf(pool).claim(type, id, read);
+  const { fence, rows } = await claimsOf(pool).claim(type, id, read, undefined);
+  return { fence: fence!, rows: rows as R[] };
+}
+
+/**
+ * `claimEpochAndRead` (or `claimEpoch`, without `read`) for an entity that exists: claims
+ * only when `exists` (a SELECT, `SELECT 1 FROM <table> WHERE <key> = ?`) finds a row, and
+ * otherwise claims nothing and answers no fence and no rows. For activations that ids from outside can cause (a
+ * token, an order id, a SKU): one that finds nothing writes no epoch row, where a claim
+ * would have written one for every made-up id, durably, for ever. An activation without
+ * a fence must claim (claimEpochAndRead) before its first write, and act on what that
+ * read finds.
+ */
+export async function claimEpochIfExists<R>(pool: Pool, type: string, id: string, exists: Statement, read?: Statement): Promise<{ fence: Fence | undefined; rows: R[] }> {
+  const { fence, rows } = await claimsOf(pool).claim(type, id, read, exists);
   return { fence, rows: rows as R[] };
 }
 
@@ -48,7 +77,9 @@ interface Claim {
   type: string;
   id: string;
   read: Statement | undefined;
-  resolve(out: { fence: Fence; rows: unknown[] }): void;
+  /** Claim only when this SELECT finds a row. */
+  exists: Statement | undefined;
+  resolve(out: { fence: Fence | undefined; rows: unknown[] }): void;
   reject(err: unknown): void;
 }
 
@@ -90,8 +121,8 @@ class EpochClaims {
     this.batches = new TurnBatches((batch) => this.run(batch), { depth: 4, max: 64 });
   }
 
-  claim(type: string, id: string, read?: Statement): Promise<{ fence: Fence; rows: unknown[] }> {
-    return new Promise((resolve, reject) => this.batches.add({ type, id, read, resolve, reject }));
+  claim(type: string, id: string, read: Statement | undefined, exists: Statement | undefined): Promise<{ fence: Fence | undefined; rows: unknown[] }> {
+    return new Promise((resolve, reject) => this.batches.add({ type, id, read, exists, resolve, reject }));
   }
 
   private async run(batch: Claim[]): Promise<void> {
@@ -100,10 +131,22 @@ class EpochClaims {
     const params: unknown[] = [];
     for (const c of ordered) {
       // LAST_INSERT_ID(expr) hands back the value this very statement wrote, so two
-      // concurrent claims can never read the same epoch.
+      // concurrent claims can never read the same epoch. A new row is written as 0 and then
+      // raised above the floor: the floor is read only once this claim holds the row's lock,
+      // which a retirement's DELETE of the row held until after the floor it raised had
+      // committed. (Read in the INSERT itself, it could be read before that wait.)
+      if (c.exists) {
+        statements.push(`INSERT INTO entity_epochs (entity_type, entity_id, epoch) SELECT ?, ?, LAST_INSERT_ID(0) FROM DUAL WHERE EXISTS (${c.exists.sql.replace(/;?\s*$/, '')})
+          ON DUPLICATE KEY UPDATE epoch = LAST_INSERT_ID(epoch + 1);`);
+        params.push(c.type, c.id, ...(c.exists.params ?? []));
+      } else {
+        statements.push('INSERT INTO entity_epochs (entity_type, entity_id, epoch) VALUES (?, ?, LAST_INSERT_ID(0)) ON DUPLICATE KEY UPDATE epoch = LAST_INSERT_ID(epoch + 1);');
+        params.push(c.type, c.id);
+      }
       statements.push(
-        'INSERT INTO entity_epochs (entity_type, entity_id, epoch) VALUES (?, ?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE epoch = LAST_INSERT_ID(epoch + 1);',
-        'SELECT LAST_INSERT_ID() AS epoch;',
+        'SET @shop_claimed = ROW_COUNT();',
+        `UPDATE entity_epochs SET epoch = LAST_INSERT_ID(${floorPlusOne}) WHERE entity_type = ? AND entity_id = ? AND epoch = 0;`,
+        'SELECT IF(@shop_claimed > 0, LAST_INSERT_ID(), 0) AS epoch;',
       );
       params.push(c.type, c.id);
       if (c.read) {
@@ -134,7 +177,10 @@ class EpochClaims {
         for (const c of ordered) {
           const epoch = Number((sets[at++]![0] as { epoch: number | string }).epoch);
           const rows = c.read ? sets[at++]! : [];
-          if (!Number.isSafeInteger(epoch) || epoch < 1) c.reject(new Error(`claiming an epoch for ${c.type}:${c.id} returned ${String(epoch)}`));
+          // Nothing claimed: the entity did not exist. What the read found (a row made since
+          // the check, by someone else) was read unfenced, so it is not handed on.
+          if (c.exists && epoch === 0) c.resolve({ fence: undefined, rows: [] });
+          else if (!Number.isSafeInteger(epoch) || epoch < 1) c.reject(new Error(`claiming an epoch for ${c.type}:${c.id} returned ${String(epoch)}`));
           else c.resolve({ fence: { type: c.type, id: c.id, epoch }, rows });
         }
         return;
@@ -149,6 +195,40 @@ class EpochClaims {
       }
     }
   }
+}
+
+/**
+ * Deletes the epoch rows of `type` entities that are gone for good (sessions deleted past
+ * their expiry), returning how many went. First the floor of retired epochs is raised to
+ * the highest of theirs and committed; then the rows go, each only if its epoch is at or
+ * under that floor. So an epoch ever held for an entity stays under any epoch claimed for
+ * it later: a claim that finds no row starts above the floor (see `floorPlusOne`), and an
+ * owner paused since before the retirement, still holding an old epoch, fails its guard
+ * against every later claim as it would have against the row. A row claimed again between
+ * the two steps may go too: its new owner's next write is fenced and the activation after
+ * it claims above the floor; nothing is lost but a retry.
+ */
+export async function retireEpochs(pool: Pool, type: string, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  // The DELETE at READ COMMITTED: point deletes that lock no gaps, so claims of other
+  // entities never wait for it.
+  const [results] = await pool.query(
+    `BEGIN NOT ATOMIC
+       DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+       START TRANSACTION;
+       UPDATE entity_epoch_floor SET floor = GREATEST(floor, (SELECT COALESCE(MAX(epoch), 0) FROM entity_epochs WHERE entity_type = ? AND entity_id IN (?)))
+         WHERE id = 1;
+       COMMIT;
+       SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+       START TRANSACTION;
+       DELETE FROM entity_epochs WHERE entity_type = ? AND entity_id IN (?) AND epoch <= (SELECT floor FROM entity_epoch_floor WHERE id = 1);
+       SELECT ROW_COUNT() AS retired;
+       COMMIT;
+     END`,
+    [type, ids, type, ids],
+  );
+  const sets = results as unknown as { retired: number | string }[][];
+  return Number(sets[0]?.[0]?.retired ?? 0);
 }
 
 /** Signal text of a failed guard; `fenced:<tag>` when the caller tagged it. */
