@@ -1,7 +1,8 @@
 // Fencing tokens against the real MariaDB: a stale owner of an entity, with writes
 // already in flight when another owner took over, gets nothing committed, whatever
 // version its batches expect; counters are rebuilt from the reservation rows on load;
-// carts, sessions and orders are fenced the same way.
+// carts, sessions and orders are fenced the same way; a SKU activated before it had
+// stock claims only when it first writes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { InventoryMsg } from '../actors/inventory/index.ts';
@@ -73,7 +74,7 @@ test('a paused owner with two batches in flight commits nothing after another ow
   // Meanwhile the new owner takes the SKU and commits one batch: the version the stale
   // owner's second batch expects is now the stored one.
   const fresh = await activate('PIPE1', repo);
-  assert.is(fresh.entity.fence.epoch, stale.entity.fence.epoch + 1);
+  assert.is(fresh.entity.fence?.epoch, stale.entity.fence!.epoch + 1);
   const mine = await fresh.ask(reserve('fresh-1', 3));
   assert.is((mine as { status: string }).status, 'reserved');
   await fresh.entity.settled();
@@ -151,6 +152,31 @@ test('a resent setStock (same command id) is not applied again over the sales ma
   await reloaded.entity.settled();
   const head = await one<{ on_hand: number }>("SELECT on_hand FROM inventory WHERE sku = 'SET1'");
   assert.is(Number(head.on_hand), 20);
+});
+
+test('a SKU read before it had stock claims nothing; its first write claims and acts on the stock another owner set meanwhile', async () => {
+  const repo = new InventoryRepository(pool, 600_000);
+  const epochOf = async () => (await one<{ epoch: number } | undefined>("SELECT epoch FROM entity_epochs WHERE entity_type = 'inventory' AND entity_id = 'LATE1'"))?.epoch;
+  const early = await activate('LATE1', repo);
+  assert.is(early.entity.fence, undefined);
+  assert.is(((await early.ask({ op: 'get' })) as { available: number }).available, 0);
+  assert.is(await epochOf(), undefined, 'a read of a SKU without stock writes nothing');
+
+  // Another activation (the SKU's owner after a hand-off) sets its stock.
+  const owner = await activate('LATE1', repo);
+  await owner.ask({ op: 'setStock', warehouses: [{ warehouseId: 'w1', onHand: 10 }] });
+  assert.is(owner.entity.fence?.epoch, 1);
+
+  // The early activation's first write claims again and loads the stock first: it
+  // reserves from the 10 units set, instead of refusing from the empty SKU it had read.
+  const r = await early.ask(reserve('late-1', 4));
+  assert.is((r as { status: string }).status, 'reserved');
+  assert.is(early.entity.fence?.epoch, 2);
+  const stored = await one<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM inventory WHERE sku = ?', ['LATE1']);
+  assert.equal([Number(stored.on_hand), Number(stored.reserved)], [10, 4]);
+  // And the other owner, its epoch taken, commits nothing more.
+  const stale = await owner.ask(reserve('late-2', 1)).then(() => 'committed', (err: unknown) => String(err));
+  assert.match(stale, /changed underneath/);
 });
 
 test('carts, sessions and orders: a write under an epoch that was taken fails fenced and changes nothing', async () => {

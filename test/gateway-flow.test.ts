@@ -110,6 +110,31 @@ test('every 🔒 route: 401 without a token or with a made-up one', async () => 
   }
 });
 
+test('made-up tokens, SKUs and order ids are answered without a write: no epoch row for any of them', async () => {
+  const u = await signup(s.url, 'Prober');
+  const epochRows = async () => (await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM entity_epochs'))[0]!.n;
+  const before = await epochRows();
+  for (let i = 0; i < 5; i++) {
+    const token = `${'Z'.repeat(40)}${String(i).padStart(3, '0')}`;
+    assert.is((await call(s.url, 'GET', '/v1/me', { token })).status, 401);
+    assert.is((await call(s.url, 'GET', '/v1/cart', { token })).status, 401);
+    const sku = `NOPE-${i}`;
+    const stock = await call(s.url, 'GET', `/v1/inventory/${sku}`);
+    assert.equal([stock.status, stock.body.available, stock.body.status], [200, 0, 'out_of_stock'], 'a SKU without stock has none');
+    const orderId = `o${'0'.repeat(20)}${i}`;
+    assert.is((await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token })).status, 404);
+    assert.is((await call(s.url, 'POST', `/v1/orders/${orderId}/cancel`, { token: u.token })).status, 404);
+  }
+  // Each had claimed an epoch before, durably and for ever: a row per made-up id, and a
+  // transaction of the database's log for each, to anyone without an account.
+  assert.is(await epochRows(), before, 'no epoch row written');
+  // The real ones still claim: the stock set for a SKU read before it had any.
+  const set = await call(s.url, 'PUT', '/v1/admin/inventory/NOPE-0', { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-west', onHand: 7 }] } });
+  assert.is(set.status, 200, JSON.stringify(set.body));
+  assert.is((await call(s.url, 'GET', '/v1/inventory/NOPE-0')).body.available, 7);
+  assert.is(await epochRows(), before + 1);
+});
+
 test("user B sees 404 for A's resources and never A's data", async () => {
   const a = await signup(s.url, 'Alice');
   const b = await signup(s.url, 'Bob');

@@ -106,14 +106,28 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
   }
 
   /**
+   * `claimAndLoad` for a message that acts only on an order that exists: for an id without
+   * one (a shopper's made-up order id), nothing is claimed, so nothing is written, and the
+   * saga cannot write; the next message looks again (see `run`).
+   */
+  async function loadIfExists(state: CheckoutState, ctx: EntityContext): Promise<Saga> {
+    const { fence, order } = await deps.orders.claimAndGetIfExists(ctx.id);
+    state.order = order;
+    return (state.saga = new Saga({ ...deps, orders: fence ? deps.orders.fencedBy(fence) : deps.orders.unclaimed() }, ctx));
+  }
+
+  /**
    * The first message decides: a checkout of a freshly minted id claims the order with the
    * write that creates it (every order of a flash sale saves a transaction, and the read of
-   * a row that cannot exist); anything else claims and reads first.
+   * a row that cannot exist); a checkout resent and an abandon, which act on an order that
+   * may not be recorded yet, claim and read first; anything else, which needs the order,
+   * claims only if it exists.
    */
   function load(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Saga | Promise<Saga> {
     if (state.saga) return state.saga;
     if (msg.op === 'start' && msg.fresh) return (state.saga = new Saga({ ...deps, orders: deps.orders.claimingOnCreate(ctx.id) }, ctx));
-    return claimAndLoad(state, ctx);
+    if (msg.op === 'start' || msg.op === 'abandon') return claimAndLoad(state, ctx);
+    return loadIfExists(state, ctx);
   }
 
   async function run(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Promise<unknown> {

@@ -64,8 +64,12 @@ export class InventoryEntity {
     readonly model: InventoryModel,
     private readonly deps: InventoryDeps,
     private readonly ctx: EntityContext,
-    /** This activation's epoch: every batch is conditional on it as well as on the version. */
-    readonly fence: Fence,
+    /**
+     * This activation's epoch: every batch is conditional on it as well as on the version.
+     * None for a SKU the store did not have: such an entity only answers reads, and the
+     * first message that may write activates the SKU again with a claim (`inventoryEntity`).
+     */
+    readonly fence: Fence | undefined,
   ) {
     this.pipeline = new GroupCommit<WriteSet>({
       name: 'inventory',
@@ -124,6 +128,9 @@ export class InventoryEntity {
   }
 
   private async write(writes: WriteSet, afterPrevious: Promise<void>): Promise<void> {
+    // Unclaimed, yet something to write: what was loaded changed after the claim found no
+    // SKU (a repair of rows made meanwhile). Fenced: the activation after this one claims.
+    if (!this.fence) throw new FencedWriteError(`inventory ${this.model.sku}: no claim to write with`);
     const batch = { ...writes, fence: this.fence, events: writes.events.map((e) => ({ subject: this.deps.eventSubject(e), payload: e })) };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -168,10 +175,11 @@ function commitFailure(sku: string, err: unknown): ClusterError {
 /**
  * Claims the SKU's next epoch, then builds a model from what the store holds. The claim
  * comes first: every batch of an earlier activation either committed before it (and is
- * in what is loaded) or fails its fence.
+ * in what is loaded) or fails its fence. Unless `mustClaim`, a SKU without stock rows is
+ * not claimed: reading a made-up SKU writes nothing.
  */
-async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext): Promise<InventoryEntity> {
-  const fence = await deps.repo.claim(sku);
+async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext, mustClaim: boolean): Promise<InventoryEntity> {
+  const fence = mustClaim ? await deps.repo.claim(sku) : await deps.repo.claimIfExists(sku);
   const stored = await deps.repo.load(sku);
   const model = newModel(sku, deps.repo.dedupWindowMs);
   model.version = stored.version;
@@ -229,21 +237,38 @@ export function inventoryEntity(deps: InventoryDeps): EntityDefinition<Inventory
     type: inventoryType,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeInventoryMsg,
-    activate: (sku, ctx) => activate(sku, deps, ctx),
-    receive(entity, msg, reply) {
-      if (!entity.needsRecall(msg)) {
-        entity.receive(msg, reply);
-        return entity;
+    activate: (sku, ctx) => activate(sku, deps, ctx, false),
+    receive(entity, msg, reply, ctx) {
+      if (!entity.fence && msg.op !== 'get') {
+        // A SKU read before it had stock: whatever may write comes after a claim and a load
+        // of what the store holds by then (stock set meanwhile by an earlier owner).
+        return entity.settled().then(() => activate(entity.model.sku, deps, ctx, true)).then((claimed) => {
+          deliver(claimed, msg, reply);
+          return claimed;
+        }, (err: unknown) => {
+          reply.fail(new UnavailableError(`inventory ${entity.model.sku} could not be loaded; retry`, { cause: err }));
+          ctx.stop();
+          return entity;
+        });
       }
-      // Rare (an old reservation): the mailbox waits for one read, so the order of messages holds.
-      return entity.recall(msg.reservationId).then(() => {
-        entity.receive(msg, reply);
-        return entity;
-      }, (err: unknown) => {
-        reply.fail(new UnavailableError(`inventory ${entity.model.sku}: reservation ${msg.reservationId} could not be read; retry`, { cause: err }));
-        return entity;
-      });
+      return deliver(entity, msg, reply);
     },
     deactivate: (entity) => entity.settled(),
   };
+}
+
+/** `msg` to the entity, after reading back the finished reservation it names if needed. */
+function deliver(entity: InventoryEntity, msg: InventoryMsg, reply: Reply<InventoryReply>): InventoryEntity | Promise<InventoryEntity> {
+  if (!entity.needsRecall(msg)) {
+    entity.receive(msg, reply);
+    return entity;
+  }
+  // Rare (an old reservation): the mailbox waits for one read, so the order of messages holds.
+  return entity.recall(msg.reservationId).then(() => {
+    entity.receive(msg, reply);
+    return entity;
+  }, (err: unknown) => {
+    reply.fail(new UnavailableError(`inventory ${entity.model.sku}: reservation ${msg.reservationId} could not be read; retry`, { cause: err }));
+    return entity;
+  });
 }

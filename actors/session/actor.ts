@@ -19,8 +19,11 @@ export interface SessionDeps {
 }
 
 interface SessionState {
-  /** This activation's epoch; every write is conditional on it. */
-  fence: Fence;
+  /**
+   * This activation's epoch; every write is conditional on it. None while the store has no
+   * such session: a made-up token's activation writes nothing, and an open claims first.
+   */
+  fence: Fence | undefined;
   record: SessionRecord | undefined;
   seenWritten: number;
 }
@@ -33,20 +36,37 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeSessionMsg,
     async activate(id) {
-      const fence = await deps.repo.claim(id);
-      const record = await deps.repo.load(id);
+      const { fence, record } = await deps.repo.claimIfExists(id);
       return { fence, record, seenWritten: record?.lastSeenAt ?? 0 };
     },
     async receive(state, msg, reply, ctx) {
+      if (!state.fence && msg.op === 'open') {
+        // Only an open writes to a session the store did not have; it claims and reads
+        // again first, so it acts on what any other activation may have written since.
+        try {
+          const { fence, record } = await deps.repo.claimAndLoad(ctx.id);
+          state = { fence, record, seenWritten: record?.lastSeenAt ?? 0 };
+        } catch (err) {
+          reply.fail(new UnavailableError('the session store did not answer; retry', { cause: err }));
+          ctx.stop();
+          return state;
+        }
+      }
       const now = Date.now();
       const d = decideSession(ctx.id, state.record, msg, now);
       if ('rejected' in d) {
         reply.fail(d.rejected);
         return state;
       }
+      const { fence } = state;
       try {
-        if (d.effect && 'insert' in d.effect) await deps.repo.insert(state.fence, d.effect.insert);
-        else if (d.effect) await deps.repo.revoke(state.fence, ctx.id, d.effect.revoke);
+        // A write comes only from an open (which claimed above) or from a session the store
+        // holds (claimed on activation): never without a fence.
+        if (d.effect) {
+          if (!fence) throw new Error(`session ${ctx.id}: a write without a claim`);
+          if ('insert' in d.effect) await deps.repo.insert(fence, d.effect.insert);
+          else await deps.repo.revoke(fence, ctx.id, d.effect.revoke);
+        }
       } catch (err) {
         // Not acknowledged; the store decides on the next activation. An unknown outcome
         // says so (a timeout), so the caller does not take it for "not done".
@@ -56,15 +76,15 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
       }
       if (msg.op === 'close') deps.onClosed?.(ctx.id);
       reply.ok(d.ok);
-      const next: SessionState = { fence: state.fence, record: d.next, seenWritten: state.seenWritten };
-      if (next.record && now - next.seenWritten > touchEveryMs) {
+      const next: SessionState = { fence, record: d.next, seenWritten: state.seenWritten };
+      if (fence && next.record && now - next.seenWritten > touchEveryMs) {
         next.seenWritten = now;
-        void deps.repo.touch(state.fence, ctx.id, now).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
+        void deps.repo.touch(fence, ctx.id, now).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
       }
       return next;
     },
     async deactivate(state, ctx) {
-      if (state.record && state.record.lastSeenAt > state.seenWritten) {
+      if (state.fence && state.record && state.record.lastSeenAt > state.seenWritten) {
         await deps.repo.touch(state.fence, ctx.id, state.record.lastSeenAt).catch((err: unknown) => ctx.log.warn({ err }, 'could not record session last-seen'));
       }
     },

@@ -1,7 +1,7 @@
 // The inventory tables: load a SKU's state in one consistent snapshot, and commit one
 // actor batch as one transaction in one round trip, conditional on the loaded version.
 import { formatSql, type Pool } from './pool.ts';
-import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { claimEpoch, claimEpochIfExists, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, RetryableWriteError, atomically, writeFailure } from './writes.ts';
 import { purgeInChunks, type PurgeLimits } from './purge.ts';
 
@@ -97,6 +97,16 @@ export class InventoryRepository {
   /** Claims the SKU for a new activation (epochs.ts); call before `load`. */
   claim(sku: string): Promise<Fence> {
     return claimEpoch(this.pool, 'inventory', sku);
+  }
+
+  /**
+   * `claim` for a SKU that has stock rows; for one that has none (a made-up SKU read over
+   * HTTP), no fence and no epoch row written. Its activation claims before it writes.
+   */
+  async claimIfExists(sku: string): Promise<Fence | undefined> {
+    return (await claimEpochIfExists(this.pool, 'inventory', sku, {
+      sql: 'SELECT 1 FROM inventory WHERE sku = ? UNION ALL SELECT 1 FROM inventory_stock WHERE sku = ?', params: [sku, sku],
+    })).fence;
   }
 
   /**

@@ -2,7 +2,7 @@
 // checkout actor with a version check; the status timeline; order history for readers.
 import type { Pool } from './pool.ts';
 import type { AddressRecord } from './users.ts';
-import { claimEpoch, claimEpochAndRead, claimFirstEpoch, guard, type Fence } from './epochs.ts';
+import { claimEpoch, claimEpochAndRead, claimEpochIfExists, claimFirstEpoch, guard, type Fence } from './epochs.ts';
 import { FencedWriteError, type Statement } from './writes.ts';
 import { DirectWriter, mergeOf, type Merge, type MergeKind, type PartOutputs, type Writer } from './journal.ts';
 import { fenceGuards, firstClaims, mergeRank, outboxRows } from './merged-writes.ts';
@@ -187,12 +187,15 @@ export class OrderRepository {
    * `writer`: the node's journal, so order writes share its batches (default: one transaction each).
    * `claimsOnCreate`: `fence` is epoch 1, not yet claimed: `create` claims it (see `claimingOnCreate`).
    */
-  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer, private readonly claimsOnCreate = false) {
+  constructor(private readonly pool: Pool, private readonly fence?: Fence, writer?: Writer, private readonly claimsOnCreate = false, private readonly readOnly = false) {
     this.writer = writer ?? new DirectWriter(pool);
-    this.claimed = !claimsOnCreate;
+    this.claimed = !claimsOnCreate && !readOnly;
   }
 
-  /** Whether writes hold their fence: false for a `claimingOnCreate` repository until its `create` committed. */
+  /**
+   * Whether writes hold their fence: false for a `claimingOnCreate` repository until its
+   * `create` committed, and for an `unclaimed` one.
+   */
   private claimed: boolean;
   get holdsFence(): boolean {
     return this.claimed;
@@ -205,8 +208,23 @@ export class OrderRepository {
     return { fence, order: rows[0] ? fromRow(rows[0]) : undefined };
   }
 
+  /**
+   * `claimAndGet` for an order that exists; for an id no order has (a made-up one), no
+   * fence, no order, and no epoch row written (epochs.ts `claimEpochIfExists`).
+   */
+  async claimAndGetIfExists(orderId: string): Promise<{ fence: Fence | undefined; order: OrderRecord | undefined }> {
+    const { fence, rows } = await claimEpochIfExists<Row>(this.pool, 'checkout', orderId,
+      { sql: 'SELECT 1 FROM orders WHERE order_id = ?', params: [orderId] }, { sql: 'SELECT * FROM orders WHERE order_id = ?', params: [orderId] });
+    return { fence, order: rows[0] ? fromRow(rows[0]) : undefined };
+  }
+
   claim(orderId: string): Promise<Fence> {
     return claimEpoch(this.pool, 'checkout', orderId);
+  }
+
+  /** The repository of an activation that found no order and claimed nothing: it reads, and refuses to write. */
+  unclaimed(): OrderRepository {
+    return new OrderRepository(this.pool, undefined, this.writer, false, true);
   }
 
   /** The same repository, its writes fenced by `fence` (the order's activation). */
@@ -241,6 +259,7 @@ export class OrderRepository {
 
   /** Statements and their values in order, as one transaction (or journal part). */
   private commit(statements: string[], params: unknown[], what: string, outputs: string[] = [], merge?: readonly Merge<unknown>[]): Promise<PartOutputs> {
+    if (this.readOnly) return Promise.reject(new Error(`${what}: an activation that claimed nothing cannot write`));
     // The values belong to the statements in order; one Statement carrying them all is the same SQL.
     return this.writer.write([{ sql: statements.join('\n'), params }], what, outputs, merge);
   }

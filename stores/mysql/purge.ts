@@ -22,6 +22,11 @@ export interface PurgeOptions {
 /** How much one call of a retention job deletes at most: `chunk` rows a statement, `maxChunks` statements. */
 export type PurgeLimits = Pick<PurgeOptions, 'chunk' | 'maxChunks'>;
 
+/** `limits` with the defaults filled in: 5,000 rows a chunk, 20 chunks a call. */
+export function purgeLimits(limits: PurgeLimits): Required<PurgeLimits> {
+  return { chunk: limits.chunk ?? 5000, maxChunks: limits.maxChunks ?? 20 };
+}
+
 /**
  * Deletes matching rows in chunks until fewer than a chunk match or `maxChunks` ran;
  * returns how many went. READ COMMITTED: under REPEATABLE READ a range DELETE also locks
@@ -30,9 +35,9 @@ export type PurgeLimits = Pick<PurgeOptions, 'chunk' | 'maxChunks'>;
  * went through in 13 ms).
  */
 export async function purgeInChunks(pool: Pool, opts: PurgeOptions): Promise<number> {
-  const chunk = opts.chunk ?? 5000;
+  const { chunk, maxChunks } = purgeLimits(opts);
   let deleted = 0;
-  for (let i = 0; i < (opts.maxChunks ?? 20); i++) {
+  for (let i = 0; i < maxChunks; i++) {
     const [results] = await pool.query(
       `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
        DELETE FROM ${opts.from} WHERE ${opts.where} ORDER BY ${opts.orderBy} LIMIT ?;`,

@@ -1,9 +1,10 @@
 // Login sessions in MariaDB, written only by their `session:<id>` actor, each write fenced
 // by the activation's epoch. Rows carry the token's hash, never the token.
 import type { Pool } from './pool.ts';
-import { claimEpoch, guard, type Fence } from './epochs.ts';
+import { claimEpoch, claimEpochAndRead, claimEpochIfExists, guard, retireEpochs, type Fence } from './epochs.ts';
+import type { Statement } from './writes.ts';
 import { DirectWriter, type Writer } from './journal.ts';
-import { purgeInChunks, type PurgeLimits } from './purge.ts';
+import { purgeLimits, type PurgeLimits } from './purge.ts';
 
 /**
  * How long a session row outlives its expiry before it is deleted. An expired session is
@@ -28,6 +29,18 @@ interface SessionRow {
   created_at: number | string; expires_at: number | string; last_seen_at: number | string; revoked_at: number | string | null;
 }
 
+function selectSession(sessionId: string): Statement {
+  return { sql: 'SELECT * FROM sessions WHERE session_id = ?', params: [sessionId] };
+}
+
+function fromRow(r: SessionRow): SessionRecord {
+  return {
+    sessionId: r.session_id, tokenHash: r.token_hash, userId: r.user_id, device: r.device,
+    createdAt: Number(r.created_at), expiresAt: Number(r.expires_at), lastSeenAt: Number(r.last_seen_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
 export class SessionRepository {
   private readonly writer: Writer;
 
@@ -41,27 +54,53 @@ export class SessionRepository {
     return claimEpoch(this.pool, 'session', sessionId);
   }
 
-  async load(sessionId: string): Promise<SessionRecord | undefined> {
-    const [rows] = await this.pool.query('SELECT * FROM sessions WHERE session_id = ?', [sessionId]);
-    const r = (rows as SessionRow[])[0];
-    if (!r) return undefined;
-    return {
-      sessionId: r.session_id, tokenHash: r.token_hash, userId: r.user_id, device: r.device,
-      createdAt: Number(r.created_at), expiresAt: Number(r.expires_at), lastSeenAt: Number(r.last_seen_at),
-      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-    };
+  /** Claims the session and reads it after the claim, in one round trip: before a write. */
+  async claimAndLoad(sessionId: string): Promise<{ fence: Fence; record: SessionRecord | undefined }> {
+    const { fence, rows } = await claimEpochAndRead<SessionRow>(this.pool, 'session', sessionId, selectSession(sessionId));
+    return { fence, record: rows[0] && fromRow(rows[0]) };
   }
 
   /**
-   * Deletes sessions expired more than `sessionRowKeptAfterExpiryMs` before `now`, a chunk
-   * at a time (index sessions_expiry); returns how many went. A logged-out session goes
-   * when it would have expired.
+   * An activation's claim and read, in one round trip, for a session that exists; for one
+   * that does not (a made-up or long-deleted token), neither a fence nor a record, and
+   * nothing written. Its activation claims with `claimAndLoad` before it opens the session.
    */
-  purgeExpired(now: number, limits: PurgeLimits = {}): Promise<number> {
-    return purgeInChunks(this.pool, {
-      from: 'sessions', where: 'expires_at < ?', params: [now - sessionRowKeptAfterExpiryMs],
-      orderBy: 'expires_at', ...limits,
-    });
+  async claimIfExists(sessionId: string): Promise<{ fence: Fence | undefined; record: SessionRecord | undefined }> {
+    const { fence, rows } = await claimEpochIfExists<SessionRow>(this.pool, 'session', sessionId,
+      { sql: 'SELECT 1 FROM sessions WHERE session_id = ?', params: [sessionId] }, selectSession(sessionId));
+    return { fence, record: rows[0] && fromRow(rows[0]) };
+  }
+
+  async load(sessionId: string): Promise<SessionRecord | undefined> {
+    const { sql, params } = selectSession(sessionId);
+    const [rows] = await this.pool.query(sql, params);
+    const r = (rows as SessionRow[])[0];
+    return r && fromRow(r);
+  }
+
+  /**
+   * Deletes sessions expired more than `sessionRowKeptAfterExpiryMs` before `now`, oldest
+   * first, `chunk` at a time (index sessions_expiry), and their epoch rows with them
+   * (retired under the floor, epochs.ts `retireEpochs`: nothing reactivates a session
+   * without its row); returns how many sessions went. A logged-out session goes when it
+   * would have expired. The epochs go first: a round stopped between the two leaves the
+   * sessions for the next round, never an epoch row that nothing would find again.
+   */
+  async purgeExpired(now: number, limits: PurgeLimits = {}): Promise<number> {
+    const { chunk, maxChunks } = purgeLimits(limits);
+    const before = now - sessionRowKeptAfterExpiryMs;
+    let deleted = 0;
+    for (let i = 0; i < maxChunks; i++) {
+      const [rows] = await this.pool.query('SELECT session_id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?', [before, chunk]);
+      const ids = (rows as { session_id: string }[]).map((r) => r.session_id);
+      if (ids.length === 0) break;
+      await retireEpochs(this.pool, 'session', ids);
+      const [res] = await this.pool.query(
+        'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; DELETE FROM sessions WHERE session_id IN (?) AND expires_at < ?;', [ids, before]);
+      deleted += (res as unknown as { affectedRows: number }[])[1]!.affectedRows;
+      if (ids.length < chunk) break;
+    }
+    return deleted;
   }
 
   async insert(fence: Fence, s: SessionRecord): Promise<void> {

@@ -5,7 +5,8 @@ import { inventoryEntity, type InventoryDeps, type InventoryEntity, type Invento
 import { testLog } from './harness.ts';
 
 export interface InventoryOwner {
-  entity: InventoryEntity;
+  /** The entity as the last message left it. */
+  readonly entity: InventoryEntity;
   /** Whether the entity stopped itself (after a failed commit, to reload). */
   stopped(): boolean;
   ask(msg: InventoryMsg): Promise<InventoryReply>;
@@ -15,9 +16,22 @@ export async function activateInventory(sku: string, deps: InventoryDeps): Promi
   const def = inventoryEntity(deps);
   let stopped = false;
   const ctx: EntityContext = { type: 'inventory', id: sku, log: testLog, stop: () => { stopped = true; } };
-  const entity = await def.activate(sku, ctx);
+  // The state the last message left (a SKU without stock is activated again, with a claim,
+  // by its first message that may write), and a mailbox like the node's: a message waits
+  // while one before it waits for a read.
+  let entity = await def.activate(sku, ctx);
+  const mailbox: (() => Promise<void> | undefined)[] = [];
+  let draining = false;
+  const drain = (): void => {
+    draining = true;
+    while (mailbox.length > 0) {
+      const waiting = mailbox.shift()!();
+      if (waiting) return void waiting.finally(drain);
+    }
+    draining = false;
+  };
   return {
-    entity,
+    get entity() { return entity; },
     stopped: () => stopped,
     ask: (msg) => new Promise((resolve, reject) => {
       let settled = false;
@@ -26,9 +40,12 @@ export async function activateInventory(sku: string, deps: InventoryDeps): Promi
         fail: (e) => { settled = true; reject(e); },
         get settled() { return settled; },
       };
-      // A message naming a reservation no longer in memory waits for one read (`recall`).
-      const next = def.receive(entity, msg, reply, ctx);
-      if (next instanceof Promise) void next.catch(reject);
+      mailbox.push(() => {
+        const next = def.receive(entity, msg, reply, ctx);
+        if (!(next instanceof Promise)) return void (entity = next);
+        return next.then((e) => { entity = e; }, reject);
+      });
+      if (!draining) drain();
     }),
   };
 }
