@@ -62,11 +62,11 @@ export async function claimEpochAndRead<R>(pool: Pool, type: string, id: string,
 /**
  * `claimEpochAndRead` (or `claimEpoch`, without `read`) for an entity that exists: claims
  * only when `exists` (a SELECT, `SELECT 1 FROM <table> WHERE <key> = ?`) finds a row, and
- * otherwise claims nothing and answers no fence and no rows. For activations that ids from outside can cause (a
- * token, an order id, a SKU): one that finds nothing writes no epoch row, where a claim
- * would have written one for every made-up id, durably, for ever. An activation without
- * a fence must claim (claimEpochAndRead) before its first write, and act on what that
- * read finds.
+ * otherwise claims nothing and answers no fence and no rows. For activations that ids
+ * from outside can cause (a token, an order id, a SKU): one that finds nothing writes no
+ * epoch row, where a claim would have written one for every made-up id, durably, for
+ * ever. An activation without a fence must claim (claimEpochAndRead) before its first
+ * write, and act on what that read finds.
  */
 export async function claimEpochIfExists<R>(pool: Pool, type: string, id: string, exists: Statement, read?: Statement): Promise<{ fence: Fence | undefined; rows: R[] }> {
   const { fence, rows } = await claimsOf(pool).claim(type, id, read, exists);
