@@ -183,6 +183,18 @@ test('a new version is served by every gateway within 2 s', async () => {
   assert.ok(ms < 2000, `both gateways after ${ms} ms`);
 });
 
+test('a gateway that sat idle answers its first request 2 s after a write with the new version', async () => {
+  // Nobody asks for the page between the write and the one request: the copy in hand is
+  // seconds old, and answered while it was re-read, it was one version (or more) behind.
+  const before = (await home(gw2.url!, ip.DE)).body.version as number;
+  await new Promise((r) => setTimeout(r, 1600));
+  const r = await put('de', doc(['DE'], `Idle ${before}`));
+  assert.is(r.body.version, before + 1);
+  await new Promise((r) => setTimeout(r, 2000));
+  const x = await home(gw2.url!, ip.DE);
+  assert.equal([x.body.version, x.body.menu[0].title], [before + 1, `Idle ${before}`], 'the first answer after 2 s');
+});
+
 test('ETag and 304; public caching without a token, private with one', async () => {
   const first = await home(s.url, ip.JP);
   const etag = first.headers.get('etag');

@@ -1,7 +1,8 @@
 // The gateway's side of the homepage: reads built pages and the country → region map from
 // Redis only, never the document store or MariaDB. Each key is re-read at most every
 // `refreshMs` (concurrent requests share one read, and meanwhile get the copy in hand), so
-// a new version is everywhere within refreshMs plus a round trip. A missing key is answered
+// under traffic a new version is everywhere within refreshMs plus a round trip; a copy
+// older than `waitAfterMs` (a gateway that sat idle) is re-read before it is answered. A missing key is answered
 // from the last good copy (or a built-in page) and reported to the builder at most once
 // per `rebuildMinMs` across all gateways (Redis SET NX PX).
 import { createHash } from 'node:crypto';
@@ -30,7 +31,21 @@ interface Parsed { fromRedis: ServedPage; lastGood: ServedPage; builtIn: ServedP
 
 export const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`;
 
-/** One Redis key's last good value, re-read in the background once it is older than refreshMs. */
+/**
+ * How old a copy may be and still be answered while it is re-read behind the answer: four
+ * times refreshMs (as the product cards, cards.ts), but never past 1.5 s, so that what an
+ * idle gateway answers first is a version at most that old, inside the 2 s in which every
+ * gateway serves a new one (API.md). Only a gateway that sat idle waits: under traffic the
+ * copy is re-read every refreshMs.
+ */
+export function waitAfterMs(refreshMs: number): number {
+  return Math.max(refreshMs, Math.min(4 * refreshMs, 1500));
+}
+
+/**
+ * One Redis key's last good value, re-read in the background once it is older than
+ * refreshMs, and before answering once it is older than `waitAfterMs`.
+ */
 class Memo<T> {
   private raw: string | null = null;
   value: T | undefined;
@@ -45,23 +60,29 @@ class Memo<T> {
     private readonly parse: (raw: string) => T,
     private readonly onMissing: () => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.waitAfterMs = waitAfterMs(refreshMs);
+  }
 
-  /** Waits only for the very first read of the key; later reads happen behind the answer. */
+  private readonly waitAfterMs: number;
+
+  /** Waits for a read when the copy in hand may not be answered (`now`), else answers at once. */
   async current(): Promise<this> {
     if (!this.now()) await (this.loading ??= this.load());
     return this;
   }
 
   /**
-   * True once the key was read at least once (the value, or its absence, is in hand), starting
-   * a background re-read when it is older than refreshMs. No promise: the homepage's fast
-   * path answers in the same turn, which bench:homepage showed worth a tenth of its time.
+   * True when the copy in hand may be answered: the key was read (the value, or its
+   * absence, is in hand) less than `waitAfterMs` ago. Starts a re-read when it is older
+   * than refreshMs. No promise: the homepage's fast path answers in the same turn, which
+   * bench:homepage showed worth a tenth of its time; false sends the caller to `current`.
    */
   now(): boolean {
     if (this.fetchedAt === 0) return false;
-    if (!this.loading && Date.now() - this.fetchedAt >= this.refreshMs) this.loading = this.load();
-    return true;
+    const age = Date.now() - this.fetchedAt;
+    if (!this.loading && age >= this.refreshMs) this.loading = this.load();
+    return age < this.waitAfterMs;
   }
 
   private async load(): Promise<void> {
