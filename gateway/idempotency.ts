@@ -9,9 +9,11 @@
 // the key, so a retry does the work. An answer whose outcome is unknown (a `timeout`, a
 // 500) keeps the key locked for `unknownHoldMs`, longer than the first attempt can still be
 // running anywhere: a retry meanwhile gets 409 `request_in_progress` instead of doing the
-// work a second time. A bearer token in a kept answer (signup, login) is never stored: a
-// replay opens a fresh session for the same user instead.
-import { createHash } from 'node:crypto';
+// work a second time. A bearer token in a kept answer (signup, login) is never stored in
+// the clear: it is sealed (AES-256-GCM) under a key derived from the Idempotency-Key and
+// the request's body, which only a replay of the same request brings, and the replay
+// answers the first response with the same token.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { GatewayEnv } from './env.ts';
@@ -20,7 +22,12 @@ import { rawBody } from './body.ts';
 
 interface Pending { s: 'pending'; fp: string }
 interface Unknown { s: 'unknown'; fp: string; until: number }
-interface Done { s: 'done'; fp: string; status: number; body: string; type: string | null; reissue?: string }
+/**
+ * `sealed`: the answer's token, sealed (see `sealToken`); `body` holds "" in its place.
+ * `reissue`: the token's user, so that a gateway of an earlier release, which re-issued a
+ * session on a replay instead of storing the token, still answers one during an upgrade.
+ */
+interface Done { s: 'done'; fp: string; status: number; body: string; type: string | null; reissue?: string; sealed?: string }
 type Stored = Pending | Unknown | Done;
 
 export interface IdempotencyOptions {
@@ -28,7 +35,10 @@ export interface IdempotencyOptions {
   ttlSeconds: number;
   /** How long a key stays locked after an answer whose outcome is unknown. */
   unknownHoldMs: number;
-  /** Opens a fresh session for a replayed signup/login (whose token was not stored). */
+  /**
+   * Opens a fresh session for a replayed signup/login whose token was not kept: an answer
+   * kept by a gateway of an earlier release.
+   */
   reissue(userId: string, device: string): Promise<string>;
 }
 
@@ -60,16 +70,39 @@ function inProgress(retryAfterMs: number): HttpError {
     undefined, Math.max(1, Math.ceil(retryAfterMs / 1000)));
 }
 
-/** The answer to keep: its token replaced by a note to re-issue one (the token's hash is never needed). */
-function withoutToken(body: string): { body: string; reissue?: string } {
+/**
+ * The key a token is sealed under: from the Idempotency-Key and the request's body (a login's
+ * password among it), which a replay brings and Redis never holds. The body's own hash,
+ * `fp`, is kept; this differs from it by a label and the key, so it is no easier to guess.
+ */
+function sealingKey(idempotencyKey: string, body: string): Buffer {
+  return createHash('sha256').update('shop idempotency token\n').update(idempotencyKey).update('\n').update(body).digest();
+}
+
+function sealToken(token: string, key: Buffer): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+function openToken(sealed: string, key: Buffer): string {
+  const raw = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+}
+
+/** The answer to keep: a token in it sealed, "" in its place (the same key order on replay). */
+function withTokenSealed(body: string, key: Buffer): { body: string; reissue?: string; sealed?: string } {
   try {
     const parsed = JSON.parse(body) as Record<string, unknown>;
     if (typeof parsed.token === 'string' && typeof parsed.userId === 'string') {
-      const { token: _, ...rest } = parsed;
-      return { body: JSON.stringify(rest), reissue: parsed.userId };
+      const sealed = sealToken(parsed.token, key);
+      return { body: JSON.stringify({ ...parsed, token: '' }), reissue: parsed.userId, sealed };
     }
   } catch {
-    // not JSON: nothing to strip
+    // not JSON: nothing to seal
   }
   return { body };
 }
@@ -98,7 +131,10 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
         const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
         if (stored.type) headers['Content-Type'] = stored.type;
         let replay = stored.body;
-        if (stored.reissue) {
+        if (stored.sealed) {
+          // The same body as the first answer's: the token back in its place.
+          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, body)) });
+        } else if (stored.reissue) {
           const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
           replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });
         }
@@ -129,8 +165,11 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await redis.del(redisKey);
       return;
     }
-    const kept = withoutToken(text);
-    const done: Done = { s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'), ...(kept.reissue ? { reissue: kept.reissue } : {}) };
+    const kept = withTokenSealed(text, sealingKey(key, body));
+    const done: Done = {
+      s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
+      ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),
+    };
     await redis.set(redisKey, JSON.stringify(done), 'EX', opts.ttlSeconds);
   };
 }

@@ -100,7 +100,7 @@ test('parallel wrong passwords are all counted: at most LOGIN_FAILURES_PER_MIN (
 
 const idemKey = (scope: string, key: string) => `${s.env.cluster}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
-test('a kept signup holds no bearer token: a replay gets a fresh working token for the same user', async () => {
+test('a replayed signup or login answers the first body, its token too, which Redis never holds in the clear', async () => {
   const ip = fromIp();
   const email = `idemtok${Date.now()}@example.com`;
   const opts = { headers: { ...ip, 'idempotency-key': 'su-1' }, body: { email, password: 'password123', name: 'T' } };
@@ -110,12 +110,18 @@ test('a kept signup holds no bearer token: a replay gets a fresh working token f
   assert.ok(stored, 'the answer is kept');
   assert.not.ok(stored!.includes(first.body.token), 'the token is not in Redis');
   const replay = await call(s.url, 'POST', '/v1/auth/signup', opts);
-  assert.is(replay.status, 201);
-  assert.is(replay.headers.get('idempotent-replayed'), 'true');
-  assert.is(replay.body.userId, first.body.userId);
-  assert.type(replay.body.token, 'string');
-  assert.is((await call(s.url, 'GET', '/v1/me', { token: replay.body.token, headers: ip })).body.userId, first.body.userId);
-  assert.is((await call(s.url, 'GET', '/v1/me', { token: first.body.token, headers: ip })).status, 200, 'the first token still works');
+  assert.equal([replay.status, replay.headers.get('idempotent-replayed'), JSON.stringify(replay.body)], [201, 'true', JSON.stringify(first.body)], 'the first response again (API.md)');
+  const sessions = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', [first.body.userId]);
+  assert.is(Number(sessions[0]!.n), 1, 'no second session: the work was not done twice');
+
+  const login = { headers: { ...ip, 'idempotency-key': 'li-1' }, body: { email, password: 'password123' } };
+  const l1 = await call(s.url, 'POST', '/v1/auth/login', login);
+  const l2 = await call(s.url, 'POST', '/v1/auth/login', login);
+  assert.equal([l2.status, JSON.stringify(l2.body)], [200, JSON.stringify(l1.body)]);
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: l2.body.token, headers: ip })).body.userId, first.body.userId);
+  // The same key with another password is another request, never the first one's token.
+  const other = await call(s.url, 'POST', '/v1/auth/login', { ...login, body: { email, password: 'not-the-password' } });
+  assert.is(other.body.error.code, 'idempotency_key_reused');
 });
 
 test('a 429 is not kept: once the limit allows, the same key does the work', async () => {
