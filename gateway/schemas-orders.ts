@@ -19,25 +19,29 @@ export const payBody = z.object({
 
 const delivery = z.object({ eta: z.string(), days: z.int() });
 
+/** API.md's statuses; `state` names the saga's steps between them too (actors/checkout/public-status.ts). */
+const status = z.enum(['pending_payment', 'paid', 'shipped', 'delivered', 'cancelled', 'expired', 'refunded', 'return_requested']);
+const state = z.string().describe('the status with the steps between: also payment_declined (still payable), charging, refunding, failed');
+
 export const orderSummary = z.object({
-  orderId: z.string(), status: z.string(), subtotal: z.int(), discount: z.int(), pointsUsed: z.int(), shipping: z.int(),
+  orderId: z.string(), status, subtotal: z.int(), discount: z.int(), pointsUsed: z.int(), shipping: z.int(),
   total: z.int().describe('subtotal − discount − pointsUsed + shipping'), currency: z.string(), reservedUntil: z.string(),
   delivery: delivery.optional(),
 }).meta({ id: 'OrderSummary' });
 
-export const orderStatus = z.object({ orderId: z.string(), status: z.string() }).meta({ id: 'OrderStatus' });
+export const orderStatus = z.object({ orderId: z.string(), status }).meta({ id: 'OrderStatus' });
 
 const line = z.object({ sku: z.string(), qty: z.int(), price: z.int(), title: z.string(), lineTotal: z.int() });
 
 export const order = z.object({
-  orderId: z.string(), status: z.string(), items: z.array(line), subtotal: z.int(), discount: z.int(), total: z.int(), currency: z.string(),
+  orderId: z.string(), status, state, items: z.array(line), subtotal: z.int(), discount: z.int(), total: z.int(), currency: z.string(),
   shipping: z.int(), pointsUsed: z.int(),
   createdAt: z.string(), paidAt: z.string().optional(), reservedUntil: z.string(),
   address: z.object({}).passthrough().nullable(),
   delivery: delivery.optional(),
   carrier: z.string().optional(), trackingNumber: z.string().optional(),
   shippedAt: z.string().optional(), deliveredAt: z.string().optional(), refundedAt: z.string().optional(),
-  timeline: z.array(z.object({ at: z.string(), status: z.string(), detail: z.string() })),
+  timeline: z.array(z.object({ at: z.string(), status, state, detail: z.string() })),
 }).meta({ id: 'Order' });
 
 export const orderPage = z.object({ items: z.array(order.omit({ timeline: true })), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });

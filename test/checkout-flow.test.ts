@@ -47,7 +47,8 @@ test('a pay whose charge key already holds another outcome answers that outcome,
   assert.equal([declined.status, declined.body.error?.code], [402, 'payment_declined']);
   assert.is(await charges(orderId), 1, 'no second charge under the key');
   const view = await call(s.url, 'GET', `/v1/orders/${orderId}`, { token: u.token });
-  assert.is(view.body.status, 'payment_declined');
+  // Still payable, as the contract says: its status is the contract's, the saga's step is `state`.
+  assert.equal([view.body.status, view.body.state], ['pending_payment', 'payment_declined']);
   // The stock was committed ahead of the write (an approval was expected): the unit stays
   // the order's until it is paid or closed, and a cancel puts it back on sale.
   assert.is((await stock('SKU-00012')).available, 4);
@@ -100,7 +101,8 @@ test('a declined card can be retried; a provider timeout retried with the same k
   assert.equal([retried.status, retried.body.status], [200, 'paid']);
   assert.is(await charges(second.body.orderId), 1, 'charged once');
   const view = await call(s.url, 'GET', `/v1/orders/${second.body.orderId}`, { token: u.token });
-  assert.equal(view.body.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'charging', 'paid']);
+  assert.equal(view.body.timeline.map((t: { state: string }) => t.state), ['pending_payment', 'charging', 'paid']);
+  assert.equal(view.body.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'pending_payment', 'paid'], 'only the contract\'s statuses');
 });
 
 test('Idempotency-Key on checkout and pay: one order, one charge', async () => {

@@ -9,6 +9,7 @@ import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts
 import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
 import { deliver, refund, requestReturn, returned, ship } from './after-payment.ts';
 import { releaseIds } from './reserve.ts';
+import { orderStatus } from './public-status.ts';
 
 export interface CheckoutState {
   order: OrderRecord | undefined;
@@ -20,7 +21,7 @@ const open = (o: OrderRecord) => o.status === 'pending_payment' || o.status === 
 
 function closed(o: OrderRecord): RejectedError {
   if (o.status === 'expired') return new RejectedError('order_expired', `order ${o.orderId} expired unpaid; its stock was released`);
-  return new RejectedError('order_closed', `order ${o.orderId} is ${o.status}`, { data: { status: o.status } });
+  return new RejectedError('order_closed', `order ${o.orderId} is ${orderStatus(o)}`, { data: { status: orderStatus(o), state: o.status } });
 }
 
 async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId: string): Promise<unknown> {
@@ -58,7 +59,7 @@ async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId:
     if (msg.op === 'ship') state.order = await ship(saga, order, msg.carrier, msg.trackingNumber, now);
     else if (msg.op === 'deliver') state.order = await deliver(saga, order, now);
     else state.order = await returned(saga, order, now);
-    return { orderId, status: state.order.status };
+    return { orderId, status: orderStatus(state.order) };
   }
   if (!order || order.userId !== msg.userId) throw notFound(orderId);
   switch (msg.op) {
@@ -88,10 +89,10 @@ async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId:
       return { orderId: order.orderId, status: 'cancelled' };
     case 'refund':
       state.order = await refund(saga, order, now);
-      return { orderId, status: state.order.status };
+      return { orderId, status: orderStatus(state.order) };
     case 'return':
       state.order = await requestReturn(saga, order, now);
-      return { orderId, status: state.order.status };
+      return { orderId, status: orderStatus(state.order) };
   }
 }
 

@@ -5,11 +5,12 @@
 import { RejectedError } from '../../cluster/index.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import type { Saga } from './saga.ts';
+import { orderStatus } from './public-status.ts';
 
 export const returnWindowMs = 30 * 86_400_000;
 
 export function invalidTransition(o: OrderRecord, to: string): RejectedError {
-  return new RejectedError('invalid_transition', `order ${o.orderId} is ${o.status}; it cannot become ${to}`, { data: { status: o.status, to } });
+  return new RejectedError('invalid_transition', `order ${o.orderId} is ${orderStatus(o)}; it cannot become ${to}`, { data: { status: orderStatus(o), state: o.status, to } });
 }
 
 const afterShipping = new Set(['shipped', 'delivered', 'return_requested']);
@@ -34,7 +35,7 @@ export async function refund(saga: Saga, o: OrderRecord, now: number): Promise<O
   if (o.status === 'refunded') return o;
   if (o.status === 'refunding') return saga.finishRefund(o);
   if (afterShipping.has(o.status)) {
-    throw new RejectedError('order_shipped', `order ${o.orderId} is ${o.status}: request a return after delivery instead`, { data: { status: o.status } });
+    throw new RejectedError('order_shipped', `order ${o.orderId} is ${orderStatus(o)}: request a return after delivery instead`, { data: { status: orderStatus(o), state: o.status } });
   }
   if (o.status !== 'paid') throw invalidTransition(o, 'refunded');
   const refunding = await saga.move(o, { status: 'refunding', refundTarget: 'refunded', detail: 'refund requested' }, now);

@@ -4,12 +4,16 @@ import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
 import { ReadThroughCache, invalidateEntries } from '../../stores/redis/index.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type TimelineEntry } from '../../stores/mysql/orders.ts';
+import { orderStatus, timelineStatuses, type PublicStatus } from './public-status.ts';
 
 export interface OrderLineView { sku: string; qty: number; price: number; title: string; lineTotal: number }
 
 export interface OrderView {
   orderId: string;
-  status: string;
+  /** As the contract names it (public-status.ts). */
+  status: PublicStatus;
+  /** The saga's own status, finer than `status`: `payment_declined`, `charging`, `refunding`, `failed` too. */
+  state: string;
   items: OrderLineView[];
   subtotal: number;
   discount: number;
@@ -27,7 +31,7 @@ export interface OrderView {
   reservedUntil: string;
   address: unknown;
   delivery?: { eta: string; days: number };
-  timeline?: { at: string; status: string; detail: string }[];
+  timeline?: { at: string; status: PublicStatus; state: string; detail: string }[];
 }
 
 export interface OrderPage { items: OrderView[]; nextCursor: string | null }
@@ -62,7 +66,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView {
   const v: OrderView = {
-    orderId: o.orderId, status: o.status,
+    orderId: o.orderId, status: orderStatus(o), state: o.status,
     items: o.lines.map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, title: l.title, lineTotal: l.price * l.qty })),
     subtotal: o.subtotal, discount: o.discount, shipping: o.shipping, pointsUsed: o.pointsUsed, total: o.total, currency: o.currency,
     createdAt: iso(o.createdAt), reservedUntil: iso(o.reservedUntil), address: o.address,
@@ -73,7 +77,10 @@ export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView
   if (o.shippedAt !== null) v.shippedAt = iso(o.shippedAt);
   if (o.deliveredAt !== null) v.deliveredAt = iso(o.deliveredAt);
   if (o.refundedAt !== null) v.refundedAt = iso(o.refundedAt);
-  if (timeline) v.timeline = timeline.map((t) => ({ at: iso(t.at), status: t.status, detail: t.detail }));
+  if (timeline) {
+    const statuses = timelineStatuses(timeline.map((t) => t.status));
+    v.timeline = timeline.map((t, i) => ({ at: iso(t.at), status: statuses[i]!, state: t.status, detail: t.detail }));
+  }
   return v;
 }
 

@@ -20,6 +20,7 @@ import type { OrderSummary, StartMsg } from './messages.ts';
 import { orderEvent, type OrderEventKind } from './events.ts';
 import { partIds, restoreIds } from './reserve.ts';
 import { startOrder } from './start.ts';
+import { orderStatus } from './public-status.ts';
 
 export interface CheckoutDeps {
   /** How long an order's entity stays in memory without a message (default: the host's). */
@@ -79,7 +80,7 @@ export function newOrderId(): string {
 
 export function summary(o: OrderRecord): OrderSummary {
   const s: OrderSummary = {
-    orderId: o.orderId, status: o.status, subtotal: o.subtotal, discount: o.discount, pointsUsed: o.pointsUsed, shipping: o.shipping,
+    orderId: o.orderId, status: orderStatus(o), subtotal: o.subtotal, discount: o.discount, pointsUsed: o.pointsUsed, shipping: o.shipping,
     total: o.total, currency: o.currency, reservedUntil: new Date(o.reservedUntil).toISOString(),
   };
   if (o.deliveryDays !== null) s.delivery = { eta: new Date(o.createdAt + o.deliveryDays * 86_400_000).toISOString().slice(0, 10), days: o.deliveryDays };

@@ -40,7 +40,7 @@ export interface OrderLine { sku: string; qty: number; price: number; title: str
 export interface Order {
   orderId: string; status: string; items: OrderLine[]; subtotal?: number; discount?: number; shipping?: number; pointsUsed?: number;
   total: number; currency: string; createdAt: string; paidAt?: string; reservedUntil?: string;
-  address?: Partial<Address> | null; delivery?: Delivery; timeline?: { at: string; status: string; detail?: string }[];
+  address?: Partial<Address> | null; delivery?: Delivery; timeline?: { at: string; status: string; state?: string; detail?: string }[];
 }
 export interface CheckoutAnswer { orderId: string; status: string; total: number; currency: string; reservedUntil: string }
 

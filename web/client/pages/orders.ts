@@ -181,5 +181,6 @@ export async function orderPage(): Promise<void> {
       h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, addressOf(o),
         h('h2', { id: 'timeline-h' }, 'Timeline'),
         h('ol', { class: 'timeline' }, (o.timeline ?? []).map((t) => h('li', null,
-          statusBadge(t.status), h('time', { datetime: t.at }, dateTime(t.at)), t.detail ? h('span', { class: 'muted small' }, t.detail) : null))))));
+          // The saga's step (`state`: a declined card, a refund under way) says more in a timeline.
+          statusBadge(t.state ?? t.status), h('time', { datetime: t.at }, dateTime(t.at)), t.detail ? h('span', { class: 'muted small' }, t.detail) : null))))));
 }
