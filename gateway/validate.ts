@@ -14,7 +14,30 @@ type Issue = z.core.$ZodIssue;
 function isShapeError(i: Issue): boolean {
   // 1.5 for an integer is a value out of the rules, not a wrong type.
   if (i.code === 'invalid_type') return !(i.expected === 'int' && typeof i.input === 'number');
-  return i.code === 'invalid_union' || i.code === 'unrecognized_keys';
+  // A union is the wrong kind of thing only if every one of its forms is: `{kind: "love",
+  // sku}` against the forms `{kind: "not_interested", category}` and `{kind:
+  // "not_interested", sku}` has the shape of the second, and a value out of its rules.
+  if (i.code === 'invalid_union') {
+    if (i.errors.length > 0) return i.errors.every((form) => form.some(isShapeError));
+    // A discriminated union that matched no form: a discriminator of the right type with a
+    // value none has is a value out of the rules; a missing or mistyped one, the wrong kind.
+    const key = i.path[i.path.length - 1];
+    const input = i.input;
+    return !(key !== undefined && typeof input === 'object' && input !== null && typeof (input as Record<PropertyKey, unknown>)[key] === 'string');
+  }
+  return i.code === 'unrecognized_keys';
+}
+
+/**
+ * The issues to report: a union's replaced by those of its closest form (the fewest), so
+ * that the details name `kind` rather than the whole body. Their paths are the union's own.
+ */
+function reported(issues: readonly Issue[]): Issue[] {
+  return issues.flatMap((i) => {
+    if (i.code !== 'invalid_union' || i.errors.length === 0) return [i];
+    const closest = i.errors.reduce((a, b) => (b.length < a.length ? b : a));
+    return reported(closest.map((inner) => ({ ...inner, path: [...i.path, ...inner.path] }) as Issue));
+  });
 }
 
 function fieldName(path: PropertyKey[]): string {
@@ -26,7 +49,7 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues;
-  const details: FieldProblem[] = issues.slice(0, 20).map((i) => ({ field: fieldName(i.path), problem: i.message }));
+  const details: FieldProblem[] = reported(issues).slice(0, 20).map((i) => ({ field: fieldName(i.path), problem: i.message }));
   const names = [...new Set(details.map((d) => d.field))].join(', ');
   if (issues.some(isShapeError)) throw new HttpError(400, 'invalid_request', `the ${what} has missing or mistyped fields: ${names}`, details);
   throw new HttpError(422, 'validation_failed', `the ${what} has invalid values: ${names}`, details);

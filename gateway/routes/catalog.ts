@@ -3,7 +3,7 @@
 // delivery cluster that search and detail filter and estimate for.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod/v4';
-import { checkProduct, decodeCursor, parseNdjson, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
+import { checkProduct, decodeCursor, parseNdjson, productInput, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
@@ -147,7 +147,9 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       await catalog.onboard(products);
       return c.json({ accepted: products.length, rejected: problems }, 202);
     }
-    const checked = checkProduct(await readJson(c));
+    const json = await readJson(c);
+    check(productInput, json, 'product'); // 400 for the wrong kind of thing, 422 for values out of the rules
+    const checked = checkProduct(json);
     if ('reason' in checked) throw new HttpError(422, 'validation_failed', `the product is not valid: ${checked.reason}`, [{ field: '(body)', problem: checked.reason }]);
     await catalog.onboard([checked.ok]);
     return c.json({ accepted: 1, rejected: [] }, 202);

@@ -2,12 +2,13 @@
 // block with a token, ETag/304, cache headers) and the admin region documents.
 import { Hono } from 'hono';
 import { Counter, type Registry } from 'prom-client';
-import { checkRegionDocument, isPlatform, regionPattern } from '../../actors/homepage/index.ts';
+import { checkRegionDocument, isPlatform, regionDocumentInput, regionPattern } from '../../actors/homepage/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
 import { readJson } from '../body.ts';
+import { check } from '../validate.ts';
 import { etagMatches } from '../representation.ts';
 
 function regionParam(region: string): string {
@@ -62,7 +63,11 @@ export function homepageRoutes(deps: GatewayDeps, registry: Registry, served: Co
 
   app.put('/v1/admin/homepage/:region', requireAdmin(deps), async (c) => {
     const region = regionParam(c.req.param('region'));
-    const checked = checkRegionDocument(await readJson(c));
+    const json = await readJson(c);
+    // The wrong kind of thing (a mistyped or missing field) is a 400, a value out of the
+    // rules a 422, as on every route; then what only the document's own checks know.
+    check(regionDocumentInput, json, 'homepage document');
+    const checked = checkRegionDocument(json);
     const problems = 'problems' in checked ? checked.problems : undefined;
     const result = 'ok' in checked ? await api.put(region, checked.ok) : undefined;
     const all = problems ?? (result && 'problems' in result ? result.problems : undefined);
