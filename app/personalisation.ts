@@ -73,7 +73,7 @@ export function personalisation(ctx: AppContext, parts: PersonalisationParts): P
       signals: new RedisShopperSignals(w.redis, w.cluster),
       feedback,
       products: cards,
-      outOfStock: (skus) => w.oos.which(skus),
+      stockStatuses: (skus) => w.oos.statuses(skus),
       countryOf: async (userId) => {
         const me = await users.me(userId);
         return me.addresses.find((a) => a.addressId === me.defaultAddressId)?.country;

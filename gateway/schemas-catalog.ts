@@ -18,7 +18,9 @@ export const productView = z.object({
 const counts = z.record(z.string(), z.int());
 
 export const searchPage = z.object({
-  items: z.array(z.object({ ...productFields, score: z.number(), delivery: eta.optional() })),
+  items: z.array(z.object({
+    ...productFields, stock: z.object({ status: z.enum(['in_stock', 'low']) }).describe('out-of-stock products are left out'), score: z.number(), delivery: eta.optional(),
+  })),
   facets: z.object({ category: counts, brand: counts, attributes: z.record(z.string(), counts).describe('attribute name → value → hits') }),
   facetsExact: z.boolean().describe('false when the result set was too large to count every hit and the facets were estimated from an even sample of 5,000 (total stays exact)'),
   total: z.int().describe('hits the shopper can buy (in stock, deliverable to them)'),

@@ -22,6 +22,7 @@ export const feedbackBody = z.union([
 
 export const productCard = z.object({
   sku: z.string(), title: z.string(), brand: z.string(), category: z.string(), price: z.int(), currency: z.string(), attributes: z.object({}).passthrough(),
+  stock: z.object({ status: z.enum(['in_stock', 'low']) }).describe('out-of-stock products are left out'),
 });
 export const productList = z.object({ items: z.array(productCard) }).meta({ id: 'ProductList' });
 

@@ -152,7 +152,9 @@ test('revenue by category from paid orders, refunds subtracted; bought-together 
     return r.body.items?.length ? r : undefined;
   }, 5000);
   assert.is(skus(related)[0], 'AN-3');
-  assert.equal(Object.keys(related.body.items[0]).sort(), ['attributes', 'brand', 'category', 'currency', 'price', 'sku', 'title']);
+  // Products as the product page has them (API.md: {items:[product…]}), stock included.
+  assert.equal(Object.keys(related.body.items[0]).sort(), ['attributes', 'brand', 'category', 'currency', 'price', 'sku', 'stock', 'title']);
+  assert.ok(['in_stock', 'low'].includes(related.body.items[0].stock.status), JSON.stringify(related.body.items[0].stock));
   assert.is((await call(s.url, 'GET', '/v1/products/NOPE-9/related')).status, 404);
 });
 

@@ -67,6 +67,9 @@ test('an onboarded product is searchable and listed in its category within a sec
     sku: 'ONB-1', title: 'Zephyr Quantum Kettle', brand: 'Hearthly', category: 'home/kitchen/appliances', price: 4599, currency: 'USD',
     attributes: { watts: 2000, color: 'steel' }, stock: { status: 'low' },
   });
+  // A search item is the product with its score (API.md), its stock too.
+  const found = (await search('q=zephyr%20kettle')).body.items.find((i: { sku: string }) => i.sku === 'ONB-1');
+  assert.equal(found.stock, { status: 'low' });
   const tree = await call(s.url, 'GET', '/v1/categories');
   const home = tree.body.items.find((c: { slug: string }) => c.slug === 'home');
   assert.is(home.children[0].path, 'home/kitchen');
@@ -88,6 +91,7 @@ test('fuzzy search: "wireles headphnes" finds the wireless headphones', async ()
   }, 3000, 20);
   assert.equal(skusOf(r), ['FZ-1']);
   assert.ok(r.body.items[0].score > 0);
+  assert.equal(r.body.items[0].stock, { status: 'in_stock' }, '50 units: in stock');
   assert.is(r.body.items[0].title, 'Auralis Wireless Headphones');
 });
 

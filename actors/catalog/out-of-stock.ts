@@ -1,16 +1,20 @@
-// The out-of-stock set: a Redis set of SKUs with nothing available, kept by one durable
-// consumer of INVENTORY events. Search asks it once per page which SKUs to drop.
+// The out-of-stock set: a Redis set of SKUs with nothing available, and beside it the set of
+// those running low, kept by one durable consumer of INVENTORY events. Search asks them
+// once per page which SKUs to drop and how the others stand (`stock.status` of each item).
 import type { NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
 import { consumeBatches, ensureStream, inventoryStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from './jobs.ts';
+import { lowStockThreshold, type StockStatus } from '../inventory/index.ts';
 
 /**
  * Applies levels newest-wins: ARGV holds (sku, available, version) triples; a level is
  * applied only if its version is above the one recorded for the SKU. A level without a
- * version (-1, from before versions) applies only while none is recorded.
+ * version (-1, from before versions) applies only while none is recorded. Nothing
+ * available: in the out-of-stock set (KEYS[1]); at most lowStockThreshold: in the low set
+ * (KEYS[3]), as the inventory's own `stockStatus` says.
  */
 const applyScript = `
 for i = 1, #ARGV, 3 do
@@ -21,7 +25,9 @@ for i = 1, #ARGV, 3 do
   if version < 0 then newer = not held else newer = (not held) or version > tonumber(held) end
   if newer then
     if version >= 0 then redis.call('HSET', KEYS[2], sku, version) end
-    if tonumber(ARGV[i + 1]) <= 0 then redis.call('SADD', KEYS[1], sku) else redis.call('SREM', KEYS[1], sku) end
+    local available = tonumber(ARGV[i + 1])
+    if available <= 0 then redis.call('SADD', KEYS[1], sku) else redis.call('SREM', KEYS[1], sku) end
+    if available > 0 and available <= ${lowStockThreshold} then redis.call('SADD', KEYS[3], sku) else redis.call('SREM', KEYS[3], sku) end
   end
 end
 return 0`;
@@ -38,9 +44,29 @@ export class OutOfStockSet {
   /** SKU → the inventory version of the level last applied. */
   readonly versionsKey: string;
 
+  /** SKUs with at most lowStockThreshold units available (and some). */
+  readonly lowKey: string;
+
   constructor(private readonly redis: Redis, prefix: string) {
     this.key = `${prefix}:catalog:oos`;
     this.versionsKey = `${prefix}:catalog:oos:versions`;
+    this.lowKey = `${prefix}:catalog:low`;
+  }
+
+  /**
+   * How each of `skus` stands, in one round trip: out of stock, low, or in stock (also a SKU
+   * whose level this projection has not seen: stock is assumed until an event says less).
+   */
+  async statuses(skus: string[]): Promise<Map<string, StockStatus>> {
+    const out = new Map<string, StockStatus>();
+    if (skus.length === 0) return out;
+    const res = await this.redis.multi().smismember(this.key, ...skus).smismember(this.lowKey, ...skus).exec();
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw failed?.[0] ?? new Error('stock statuses: the transaction was discarded');
+    const oos = res[0]![1] as number[];
+    const low = res[1]![1] as number[];
+    skus.forEach((sku, i) => out.set(sku, oos[i] === 1 ? 'out_of_stock' : low[i] === 1 ? 'low' : 'in_stock'));
+    return out;
   }
 
   /** The SKUs among `skus` that are out of stock, in one round trip. */
@@ -70,7 +96,7 @@ export class OutOfStockSet {
   async apply(levels: StockLevel[]): Promise<void> {
     if (levels.length === 0) return;
     const args = levels.flatMap((l) => [l.sku, String(l.available), String(l.version)]);
-    await this.redis.eval(applyScript, 2, this.key, this.versionsKey, ...args);
+    await this.redis.eval(applyScript, 3, this.key, this.versionsKey, this.lowKey, ...args);
   }
 }
 

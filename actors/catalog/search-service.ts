@@ -17,6 +17,7 @@ import type { PopularityMirror } from './popularity.ts';
 import { followSearches, QueryTally } from './query-tally.ts';
 import type { ShopperFilter } from './shopper-filter.ts';
 import { serveService, serviceSubject } from './rpc.ts';
+import type { StockStatus } from '../inventory/index.ts';
 
 /** The port's query with an opaque cursor instead of offset/size, and who is asking. */
 export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size' | 'accept' | 'popularity'> {
@@ -31,6 +32,8 @@ export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size' | 'ac
 }
 
 export interface SearchItem extends IndexedProduct {
+  /** In stock or low (out-of-stock SKUs are left out): the projection's, a moment behind the entity. */
+  stock: { status: StockStatus };
   score: number;
   delivery?: Eta;
 }
@@ -95,18 +98,20 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
     }
     if (res.hits.length === 0) break;
     const skus = res.hits.map((h) => h.sku);
-    const [oos, days] = await Promise.all([
-      deps.oos.which(skus),
+    const [stock, days] = await Promise.all([
+      deps.oos.statuses(skus),
       req.cluster ? deps.estimates.days(req.cluster, skus) : Promise.resolve(undefined),
     ]);
     const now = Date.now();
     let i = 0;
     for (; i < res.hits.length && items.length < req.limit; i++) {
       const h = res.hits[i]!;
-      if (oos.has(h.sku)) continue;
+      const status = stock.get(h.sku) ?? 'in_stock';
+      if (status === 'out_of_stock') continue;
       const d = days?.[i];
       if (req.cluster && d === undefined) continue;
-      items.push({ ...h.product, score: h.score, ...(d !== undefined ? { delivery: etaOf(d, now) } : {}) });
+      // Each item as the product page has it (API.md: "same as product, with score").
+      items.push({ ...h.product, stock: { status }, score: h.score, ...(d !== undefined ? { delivery: etaOf(d, now) } : {}) });
     }
     pos += i;
     if (res.hits.length < chunk) {

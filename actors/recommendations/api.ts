@@ -6,9 +6,15 @@ import type { RedisShopperSignals } from '../analytics/index.ts';
 import type { FeedbackService } from './feedback.ts';
 import { inHiddenCategory, relatedOrder, type Hidden } from './model.ts';
 import type { RecReader } from './read.ts';
+import type { StockStatus } from '../inventory/index.ts';
 
 export interface ProductCard {
   sku: string; title: string; brand: string; category: string; price: number; currency: string; attributes: Record<string, unknown>;
+}
+
+/** A card as served: with its stock, as a product is (API.md: `{items:[product…]}`). */
+export interface RecommendedProduct extends ProductCard {
+  stock: { status: StockStatus };
 }
 
 export interface RecommendationsApiDeps {
@@ -17,8 +23,8 @@ export interface RecommendationsApiDeps {
   feedback: FeedbackService;
   /** Product documents by SKU (removed products are absent). */
   products(skus: string[]): Promise<Map<string, ProductCard>>;
-  /** The out-of-stock SKUs among these. */
-  outOfStock(skus: string[]): Promise<Set<string>>;
+  /** How each of these stands (out of stock, low, in stock). */
+  stockStatuses(skus: string[]): Promise<Map<string, StockStatus>>;
   /** The country of the user's default address, if any. */
   countryOf(userId: string): Promise<string | undefined>;
 }
@@ -27,12 +33,12 @@ export class RecommendationsApi {
   constructor(private readonly deps: RecommendationsApiDeps) {}
 
   /** Bought together with `sku`, then viewed together; minus what the caller (if any) hid. */
-  async related(sku: string, limit: number, userId?: string): Promise<ProductCard[]> {
+  async related(sku: string, limit: number, userId?: string): Promise<RecommendedProduct[]> {
     const [list, hidden] = await Promise.all([this.deps.reader.related(sku), userId ? this.hidden(userId) : undefined]);
     return this.cards(relatedOrder(list, sku), limit, hidden);
   }
 
-  async forUser(userId: string, limit: number): Promise<ProductCard[]> {
+  async forUser(userId: string, limit: number): Promise<RecommendedProduct[]> {
     await this.deps.feedback.ensureLoaded(userId);
     const personal = await this.deps.signals.recommendationsFor(userId, limit * 2 + 10);
     if (personal.length > 0) {
@@ -62,17 +68,18 @@ export class RecommendationsApi {
     return per.flat().sort((a, b) => b.units - a.units).map((s) => s.sku);
   }
 
-  private async cards(skus: string[], limit: number, hidden?: Hidden): Promise<ProductCard[]> {
+  private async cards(skus: string[], limit: number, hidden?: Hidden): Promise<RecommendedProduct[]> {
     if (skus.length === 0) return [];
     const candidates = skus.slice(0, limit * 3 + 10);
-    const [docs, oos] = await Promise.all([this.deps.products(candidates), this.deps.outOfStock(candidates)]);
+    const [docs, stock] = await Promise.all([this.deps.products(candidates), this.deps.stockStatuses(candidates)]);
     const hiddenSkus = new Set(hidden?.skus ?? []);
-    const out: ProductCard[] = [];
+    const out: RecommendedProduct[] = [];
     for (const sku of candidates) {
       const p = docs.get(sku);
-      if (!p || oos.has(sku) || hiddenSkus.has(sku)) continue;
+      const status = stock.get(sku) ?? 'in_stock';
+      if (!p || status === 'out_of_stock' || hiddenSkus.has(sku)) continue;
       if (hidden && inHiddenCategory(p.category, hidden.categories)) continue;
-      out.push(p);
+      out.push({ ...p, stock: { status } });
       if (out.length >= limit) break;
     }
     return out;

@@ -7,5 +7,5 @@ export { RecModel, similar, scoreForUser } from './derive.ts';
 export { recommendationsTrainer, type TrainerDeps } from './trainer.ts';
 export { clickTrainingOps, orderTrainingOps, searchTrainingOps, decay, interest, SESSION_MS, HALF_LIFE_MS } from './training.ts';
 export { FeedbackService, type FeedbackDeps } from './feedback.ts';
-export { RecommendationsApi, type RecommendationsApiDeps, type ProductCard } from './api.ts';
+export { RecommendationsApi, type RecommendationsApiDeps, type ProductCard, type RecommendedProduct } from './api.ts';
 export { inHiddenCategory, parseHidden, relatedOrder, type Hidden, type RelatedList, type UserRecs } from './model.ts';

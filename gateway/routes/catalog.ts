@@ -92,7 +92,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const deviceId = c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}`;
     const res = await catalog.search({ ...req, ...(cluster ? { cluster } : {}), ...(userId ? { userId } : { deviceId }) });
     return {
-      items: res.items.map((i) => ({ ...publicProduct(i), score: i.score, ...(i.delivery ? { delivery: i.delivery } : {}) })),
+      items: res.items.map((i) => ({ ...publicProduct(i), stock: i.stock, score: i.score, ...(i.delivery ? { delivery: i.delivery } : {}) })),
       facets: res.facets,
       facetsExact: res.facetsExact,
       total: res.total,
