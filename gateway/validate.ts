@@ -3,7 +3,7 @@
 // `validation_failed`; both name the fields in `details`.
 import type { Context } from 'hono';
 import type { z } from 'zod/v4';
-import { readJson } from './body.ts';
+import { readJson, readOptionalJson } from './body.ts';
 import { HttpError } from './errors.ts';
 
 export interface FieldProblem { field: string; problem: string }
@@ -58,4 +58,9 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
 /** Reads the JSON body and checks it. */
 export async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   return check(schema, await readJson(c));
+}
+
+/** `body` for a route whose every field is optional: no body at all is checked as `{}`. */
+export async function optionalBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  return check(schema, await readOptionalJson(c));
 }

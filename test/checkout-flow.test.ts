@@ -209,6 +209,16 @@ test('checkout of the cart buys its lines and empties them; bad input is a 4xx',
   assert.is((await pay(u, order.body.orderId, '')).status, 422);
   assert.is((await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: {} } })).status, 400);
   assert.is((await call(s.url, 'POST', '/v1/orders/not-an-order/pay', { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } })).status, 404);
+
+  // Every field is optional: a checkout of the cart sent with no body at all is one (it was
+  // a 415 for the missing Content-Type), and so is one declared JSON with an empty body.
+  await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00016', qty: 1 } });
+  const bare = await call(s.url, 'POST', '/v1/checkout', { token: u.token });
+  assert.equal([bare.status, bare.body.status], [201, 'pending_payment'], JSON.stringify(bare.body));
+  await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00016', qty: 1 } });
+  const empty = await call(s.url, 'POST', '/v1/checkout', { token: u.token, headers: { 'content-type': 'application/json' } });
+  assert.is(empty.status, 201, JSON.stringify(empty.body));
+  assert.is((await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: '{"items":', headers: { 'content-type': 'application/json' } })).status, 400, 'a body that is there is still read');
 });
 
 test.run();
