@@ -2,6 +2,7 @@
 // payment", "More on users, carts and the catalog"), shared by the routes and /openapi.json.
 import { z } from 'zod/v4';
 import { weightClasses } from '../stores/mysql/shipping.ts';
+import { isoCountry } from './schemas.ts';
 
 const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
@@ -33,7 +34,8 @@ export const patchAddressBody = z.object({
   line1: z.string().trim().min(1).max(300).optional(),
   city: z.string().trim().min(1).max(120).optional(),
   region: z.string().trim().min(1).max(120).optional(),
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 two-letter country code').optional(),
+  country: isoCountry.optional(),
   postalCode: z.string().trim().min(1).max(20).regex(/^[A-Za-z0-9 -]+$/, 'letters, digits, spaces and dashes').optional(),
-  isDefault: z.literal(true).optional().describe('true makes it the default address'),
+  // false is taken too: a client sends back the address as GET /v1/me showed it.
+  isDefault: z.boolean().optional().describe('true makes it the default address; false leaves another one as it is (the default stays the default until another is made so: 409 default_address)'),
 }).strict().meta({ id: 'PatchAddress' });

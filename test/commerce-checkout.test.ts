@@ -267,6 +267,18 @@ test('addresses can be edited and made the default; the cart can be emptied; a w
   const page = await me(u);
   assert.is(page.defaultAddressId, second.body.addressId, 'the default changed, visible at once');
   assert.is((await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: u.token, body: { country: 'USA' } })).status, 422);
+  // Two letters that name no country are refused too (they had made a cluster of their own).
+  const zz = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Nowhere', city: 'X', region: 'X', country: 'ZZ', postalCode: '1' } });
+  assert.equal([zz.status, zz.body.error.details[0].field], [422, 'country']);
+  // An address sent back as GET /v1/me showed it (isDefault: false) is taken; the default
+  // is not unmade (another one is made the default instead).
+  const first = page.addresses.find((a: { addressId: string }) => a.addressId !== second.body.addressId);
+  const { addressId: _, cluster: __, ...asShown } = first;
+  const resent = await call(s.url, 'PATCH', `/v1/me/addresses/${first.addressId}`, { token: u.token, body: asShown });
+  assert.equal([resent.status, resent.body.isDefault], [200, false]);
+  const unmade = await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: u.token, body: { isDefault: false } });
+  assert.equal([unmade.status, unmade.body.error.code], [409, 'default_address']);
+  assert.is((await me(u)).defaultAddressId, second.body.addressId);
   const other = await signup(s.url);
   assert.is((await call(s.url, 'PATCH', `/v1/me/addresses/${second.body.addressId}`, { token: other.token, body: { city: 'X' } })).status, 404);
 

@@ -125,6 +125,11 @@ export class UsersService {
     const u = await this.deps.users.load(userId);
     const current = u?.addresses.find((a) => a.addressId === addressId);
     if (!u || !current) throw new RejectedError('not_found', 'no such address');
+    // A user with addresses always has a default (deleteAddress moves it): another one is
+    // made the default, this one is not unmade.
+    if (patch.isDefault === false && u.defaultAddressId === addressId) {
+      throw new RejectedError('default_address', 'this is the default address; make another address the default instead', { data: { addressId } });
+    }
     const country = (patch.country ?? current.country).toUpperCase();
     const region = patch.region?.trim() ?? current.region;
     const postalCode = patch.postalCode?.trim() ?? current.postalCode;
