@@ -69,13 +69,6 @@ export class OutOfStockSet {
     return out;
   }
 
-  /** The SKUs among `skus` that are out of stock, in one round trip. */
-  async which(skus: string[]): Promise<Set<string>> {
-    if (skus.length === 0) return new Set();
-    const flags = await this.redis.smismember(this.key, ...skus);
-    return new Set(skus.filter((_, i) => flags[i] === 1));
-  }
-
   async has(sku: string): Promise<boolean> {
     return (await this.redis.sismember(this.key, sku)) === 1;
   }
