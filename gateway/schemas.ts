@@ -65,7 +65,10 @@ export const cart = z.object({
 
 export const wishlistBody = z.object({ sku }).meta({ id: 'AddWishlistItem' });
 export const wishlist = z.object({
-  items: z.array(z.object({ sku: z.string(), addedAt: z.string(), title: z.string(), price: z.int(), currency: z.string() })),
+  items: z.array(z.object({
+    sku: z.string(), addedAt: z.string(), title: z.string(), price: z.int().describe("today's price"), currency: z.string(),
+    unavailable: z.literal(true).optional().describe('the product was taken off sale'),
+  })),
 }).meta({ id: 'Wishlist' });
 
 export const inventory = z.object({

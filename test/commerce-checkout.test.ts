@@ -218,7 +218,7 @@ test('the cart shows today’s price and flags a change; checkout charges what t
   assert.equal([order.status, order.body.subtotal], [201, 5_000], 'the price the cart showed');
 });
 
-test('a removed product leaves search and categories within 3 s, shows unavailable in carts, and checkout refuses it with 409 unavailable', async () => {
+test('a removed product leaves search and categories within 3 s, shows unavailable in carts and wishlists, and checkout refuses it with 409 unavailable', async () => {
   const product = { sku: 'RM-1', title: 'Vanishing Teapot', brand: 'Gone', category: 'home/vanishing', price: 1_500, currency: 'USD', supplierId: 'sup-1', attributes: {} };
   assert.is((await admin('POST', '/v1/admin/products', product)).status, 202);
   await eventually(async () => (await s.sql('SELECT 1 FROM products WHERE sku = ?', ['RM-1'])).length === 1, 5000, 50);
@@ -226,6 +226,7 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
   await eventually(async () => (await call(s.url, 'GET', '/v1/search?q=vanishing%20teapot')).body.total === 1, 5000, 50);
   const u = await signupBuyer(s.url);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'RM-1' } })).status, 200);
   const del = await admin('DELETE', '/v1/admin/products/RM-1');
   assert.is(del.status, 204);
   const t0 = Date.now();
@@ -235,6 +236,12 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
   // The cart answers a read it has already shown (here, the add's answer) from the view it
   // kept; that view must not outlive the product record it was made from.
   await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items[0]?.unavailable === true, 3000, 50);
+  // The wishlist flags it the same way (it kept showing it as if on sale).
+  const wished = await eventually(async () => {
+    const w = await call(s.url, 'GET', '/v1/wishlist', { token: u.token });
+    return w.body.items[0]?.unavailable === true ? w : undefined;
+  }, 3000, 50);
+  assert.equal([wished.body.items[0].sku, wished.body.items[0].title], ['RM-1', 'Vanishing Teapot']);
   const refused = await checkout(u, {});
   assert.equal([refused.status, refused.body.error.code, refused.body.error.details.skus], [409, 'unavailable', ['RM-1']]);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 409);

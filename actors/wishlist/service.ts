@@ -5,7 +5,11 @@ import type { ReadThroughCache } from '../../stores/redis/index.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import type { WishlistRepository } from '../../stores/mysql/wishlists.ts';
 
-export interface WishlistItemView { sku: string; addedAt: string; title: string; price: number; currency: string }
+export interface WishlistItemView {
+  sku: string; addedAt: string; title: string; price: number; currency: string;
+  /** Set when the product was taken off sale (as a cart line is flagged). */
+  unavailable?: true;
+}
 export interface WishlistView { items: WishlistItemView[] }
 
 export interface WishlistDeps {
@@ -21,12 +25,26 @@ export interface WishlistDeps {
 export class WishlistService {
   constructor(private readonly deps: WishlistDeps) {}
 
+  /**
+   * The wishlist with each product as it is now: the cached list (which this user's writes
+   * invalidate) overlaid with today's title and price from the process's product cache, and
+   * a product taken off sale flagged `unavailable`, as the cart flags its line. The cached
+   * copy alone kept a removed product's old title and price for the cache's lifetime.
+   */
   async get(userId: string): Promise<WishlistView> {
     const v = await this.deps.cache.get(userId, async () => {
       const rows = await this.deps.repo.list(userId);
       return { items: rows.map((r) => ({ ...r, addedAt: new Date(r.addedAt).toISOString() })) };
     });
-    return v ?? { items: [] };
+    if (!v || v.items.length === 0) return { items: [] };
+    const today = await this.deps.products.getMany(v.items.map((i) => i.sku));
+    return {
+      items: v.items.map((i) => {
+        const p = today.get(i.sku);
+        if (!p || p.removedAt) return { sku: i.sku, addedAt: i.addedAt, title: i.title, price: i.price, currency: i.currency, unavailable: true as const };
+        return { sku: i.sku, addedAt: i.addedAt, title: p.title, price: p.price, currency: p.currency };
+      }),
+    };
   }
 
   async add(userId: string, sku: string): Promise<WishlistView> {
