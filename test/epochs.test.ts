@@ -2,10 +2,13 @@
 // transaction per turn of the event loop, and each claim still behaves as if alone: its own
 // epoch (also for two claims of one entity), its read after its own claim. A claim only
 // if the entity exists writes nothing for one that does not; retired epochs never return.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { claimEpoch, claimEpochAndRead, claimEpochIfExists, checkFence, epochClaimStats, guard, retireEpochs, type Fence } from '../stores/mysql/epochs.ts';
 import { writeAtomically, FencedWriteError } from '../stores/mysql/writes.ts';
+import { projectRoot } from '../app/project-root.ts';
 import { freshDatabase } from './support/harness.ts';
 
 const db = freshDatabase(test, 'epochs');
@@ -122,6 +125,26 @@ test('a claim waiting behind a retirement in progress takes an epoch above what 
   await conn.commit();
   conn.release();
   assert.ok((await claim).epoch > 5, `took ${(await claim).epoch}`);
+});
+
+test('migration 171 retires the rows made-up ids left before 170, and nothing else', async () => {
+  const put = (type: string, id: string, epoch: number) => db.pool.query('INSERT INTO entity_epochs (entity_type, entity_id, epoch) VALUES (?, ?, ?)', [type, id, epoch]);
+  await put('session', 'mg-made-up', 7);
+  await put('session', 'mg-live', 2);
+  await db.pool.query("INSERT INTO sessions (session_id, token_hash, user_id, device, created_at, expires_at, last_seen_at) VALUES ('mg-live', REPEAT('a', 64), 'u1', '', 0, ?, 0)", [Date.now() + 3600_000]);
+  await put('inventory', 'MG-NOPE', 3);
+  await put('inventory', 'MG-STOCKED', 4);
+  await db.pool.query("INSERT INTO inventory (sku, version, on_hand, reserved) VALUES ('MG-STOCKED', 1, 5, 0)");
+  await put('cart', 'mg-user', 9);
+  await put('checkout', 'omgabandoned1', 1);
+  const sql = await readFile(join(projectRoot, 'stores/mysql/migrations/171_retire_orphan_epochs.sql'), 'utf8');
+  await db.pool.query(sql);
+  const [rows] = await db.pool.query("SELECT entity_type, entity_id FROM entity_epochs WHERE entity_id LIKE 'mg-%' OR entity_id LIKE 'MG-%' OR entity_id = 'omgabandoned1' ORDER BY entity_type, entity_id");
+  assert.equal((rows as { entity_type: string; entity_id: string }[]).map((r) => `${r.entity_type}:${r.entity_id}`),
+    ['cart:mg-user', 'checkout:omgabandoned1', 'inventory:MG-STOCKED', 'session:mg-live']);
+  const [floor] = await db.pool.query('SELECT floor FROM entity_epoch_floor');
+  assert.ok(Number((floor as { floor: number }[])[0]!.floor) >= 7, 'the floor covers what went');
+  assert.ok((await claimEpoch(db.pool, 'session', 'mg-made-up')).epoch > 7, 'a later claim starts above it');
 });
 
 test.run();
