@@ -33,7 +33,10 @@ export function demoProducts(count = 300): Product[] {
 }
 
 export async function seedDemoData(ctx: AppContext): Promise<void> {
-  await new ProductRepository(ctx.pool).upsertMany(demoProducts());
+  // Only the SKUs not there yet: on every start after the first, the catalog below had
+  // already replaced these, and overwriting them again gave the cart and checkout other
+  // titles and prices than the product page and search (which read the catalog) showed.
+  await new ProductRepository(ctx.pool).insertMissing(demoProducts());
   for (const w of demoWarehouses) {
     await ctx.pool.query('INSERT IGNORE INTO warehouses (warehouse_id, name, region, lat, lon) VALUES (?, ?, ?, ?, ?)', [w.warehouseId, w.name, w.region, w.lat, w.lon]);
   }

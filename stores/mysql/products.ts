@@ -66,6 +66,17 @@ export class ProductRepository {
     return out;
   }
 
+  /** Inserts the products that are not there yet, in chunks of 500 rows; existing ones are left as they are. */
+  async insertMissing(products: Product[]): Promise<void> {
+    for (let i = 0; i < products.length; i += 500) {
+      const chunk = products.slice(i, i + 500);
+      await this.pool.query(
+        'INSERT IGNORE INTO products (sku, title, brand, category, price, currency, attributes, supplier_id) VALUES ?',
+        [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId])],
+      );
+    }
+  }
+
   /** Inserts or replaces products, in chunks of 500 rows. */
   async upsertMany(products: Product[]): Promise<void> {
     for (let i = 0; i < products.length; i += 500) {
