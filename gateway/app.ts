@@ -136,7 +136,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', authRoutes(deps));
   app.route('/', meRoutes(deps));
   app.route('/', cartRoutes(deps));
-  app.route('/', wishlistRoutes(deps));
+  app.route('/', wishlistRoutes(deps, log));
   app.route('/', inventoryRoutes(deps));
   app.route('/', checkoutRoutes(metrics.registry, orders));
   app.route('/', orderRoutes(deps));

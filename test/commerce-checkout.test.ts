@@ -301,6 +301,19 @@ test('addresses can be edited and made the default; the cart can be emptied; a w
   assert.equal(cart.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]), [['SKU-00041', 1]]);
   assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: u.token })).body.items, []);
   assert.is((await call(s.url, 'POST', '/v1/wishlist/items/SKU-00041/move-to-cart', { token: u.token })).status, 404, 'no longer wished');
+
+  // A double click (here ten at once) moves the item once: one unit, one 200, the rest 404.
+  await call(s.url, 'DELETE', '/v1/cart', { token: u.token });
+  await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'SKU-00042' } });
+  const moves = await Promise.all(Array.from({ length: 10 }, () => call(s.url, 'POST', '/v1/wishlist/items/SKU-00042/move-to-cart', { token: u.token })));
+  assert.equal(moves.map((m) => m.status).sort(), [200, 404, 404, 404, 404, 404, 404, 404, 404, 404]);
+  assert.equal((await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]), [['SKU-00042', 1]]);
+  // A move the cart refuses (99 units already) leaves the item wished, with its date.
+  await call(s.url, 'PATCH', '/v1/cart/items/SKU-00042', { token: u.token, body: { qty: 99 } });
+  const wished = await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'SKU-00042' } });
+  const refused = await call(s.url, 'POST', '/v1/wishlist/items/SKU-00042/move-to-cart', { token: u.token });
+  assert.equal([refused.status, refused.body.error.code], [422, 'quantity_limit']);
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: u.token })).body.items, wished.body.items, 'put back as it was');
 });
 
 test.run();

@@ -58,6 +58,24 @@ export class WishlistService {
     return this.get(userId);
   }
 
+  /**
+   * Takes a SKU out for a move to the cart: true for exactly one of concurrent takes of one
+   * item, false when it was not wished. `giveBack` puts it back (its date kept) when the
+   * move fails.
+   */
+  async take(userId: string, sku: string): Promise<{ taken: false } | { taken: true; giveBack(): Promise<void> }> {
+    const addedAt = await this.deps.repo.take(userId, sku);
+    if (addedAt === undefined) return { taken: false };
+    await this.changed(userId);
+    return {
+      taken: true,
+      giveBack: async () => {
+        await this.deps.repo.add(userId, sku, addedAt);
+        await this.changed(userId);
+      },
+    };
+  }
+
   async remove(userId: string, sku: string): Promise<WishlistView> {
     await this.deps.repo.remove(userId, sku);
     await this.changed(userId);

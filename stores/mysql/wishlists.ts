@@ -32,6 +32,16 @@ export class WishlistRepository {
     await this.pool.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
   }
 
+  /**
+   * Removes a SKU and answers when it had been added, or undefined when it was not there:
+   * of concurrent takes of one item, exactly one gets it (the DELETE's row lock decides).
+   */
+  async take(userId: string, sku: string): Promise<number | undefined> {
+    const [rows] = await this.pool.query('DELETE FROM wishlist_items WHERE user_id = ? AND sku = ? RETURNING added_at', [userId, sku]);
+    const row = (rows as { added_at: number | string }[])[0];
+    return row ? Number(row.added_at) : undefined;
+  }
+
   async remove(userId: string, sku: string): Promise<void> {
     await this.pool.query('DELETE FROM wishlist_items WHERE user_id = ? AND sku = ?', [userId, sku]);
   }
