@@ -60,7 +60,7 @@ export interface Config {
   logLevel: string;
   /** Bearer token for 🛠 admin routes (ADMIN_TOKEN); unset: every admin call is 403. */
   adminToken: string | undefined;
-  /** Signup and login attempts per client IP per minute (RATE_LIMIT_AUTH_PER_MIN). */
+  /** Signups and failed logins per client IP per minute (RATE_LIMIT_AUTH_PER_MIN). */
   rateLimitAuthPerMin: number;
   /** Failed logins per account per minute before 429 (LOGIN_FAILURES_PER_MIN). */
   loginFailuresPerMin: number;

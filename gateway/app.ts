@@ -15,7 +15,7 @@ import { authenticate } from './auth.ts';
 import { clientIp } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
-import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders, refusedLeft } from './rate-limit.ts';
+import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders, refusalHeaders, refusedLeft } from './rate-limit.ts';
 import { inflightBound } from './shedding.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -159,6 +159,10 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     body.error.requestId = c.get('requestId');
     if (status >= 500) log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
     for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    // A 429 of a route's own limit (logins, signups) describes that limit, not the per-IP
+    // one the headers held so far: they said 1,999 left next to a Retry-After of 58 s.
+    const refusal = err instanceof HttpError ? refusalHeaders(err) : undefined;
+    if (refusal) for (const [k, v] of Object.entries(refusal)) c.header(k, v);
     c.header('X-Request-Id', c.get('requestId'));
     // An oversized body up to a few MiB is left for Node to read and discard after the
     // answer, so a client still uploading reads the 413 instead of a broken pipe; past that

@@ -24,7 +24,7 @@ import type { ShippingRepository } from '../stores/mysql/shipping.ts';
 import type { LiveSessions } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
-  /** Signup and login attempts per client IP per minute. */
+  /** Signups and failed logins per client IP per minute. */
   authPerMin: number;
   /** Failed logins per account per minute before further attempts get 429. */
   loginFailuresPerMin: number;

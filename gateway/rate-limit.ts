@@ -126,9 +126,19 @@ export function refusedLeft(err: { retryAfterSeconds?: number | undefined }): { 
  * The RateLimit-* headers (IETF draft) of an answer under a per-second limit: what is left
  * after this request, or none left and when the window resets after a refusal.
  */
-export function rateLimitHeaders(limit: number, left: { remaining: number; resetSeconds: number }): Record<string, string> {
+export function rateLimitHeaders(limit: number, left: { remaining: number; resetSeconds: number }, windowSeconds = 1): Record<string, string> {
   return {
     'RateLimit-Limit': String(limit), 'RateLimit-Remaining': String(left.remaining),
-    'RateLimit-Reset': String(left.resetSeconds), 'RateLimit-Policy': `${limit};w=1`,
+    'RateLimit-Reset': String(left.resetSeconds), 'RateLimit-Policy': `${limit};w=${windowSeconds}`,
   };
+}
+
+/**
+ * The RateLimit-* headers of a 429 made by `tooMany`: those of the limit that refused
+ * (none left, reset when Retry-After says), whichever limit that was.
+ */
+export function refusalHeaders(err: HttpError): Record<string, string> | undefined {
+  const d = err.details as { limit?: unknown; windowSeconds?: unknown } | undefined;
+  if (err.status !== 429 || typeof d?.limit !== 'number' || typeof d.windowSeconds !== 'number') return undefined;
+  return rateLimitHeaders(d.limit, refusedLeft(err), d.windowSeconds);
 }

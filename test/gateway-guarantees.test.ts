@@ -84,6 +84,21 @@ test('X-Forwarded-For: the hop the trusted proxy added counts, not what the clie
   assert.equal(statuses, [201, 201, 201, 429]);
 });
 
+test('logins that succeed are not counted against the address; failed ones are, and the 429 describes that limit', async () => {
+  const ip = fromIp();
+  const u = await signup(s.url);
+  // Ten correct logins from one address, over RATE_LIMIT_AUTH_PER_MIN=3: all 200.
+  for (let i = 0; i < 10; i++) assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: u.email, password: u.password } })).status, 200, `login ${i + 1}`);
+  // Three failures use the address's budget; the fourth attempt, right or wrong, is refused.
+  for (let i = 0; i < 3; i++) assert.is((await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: u.email, password: 'wrong' } })).status, 401);
+  const refused = await call(s.url, 'POST', '/v1/auth/login', { headers: ip, body: { email: u.email, password: u.password } });
+  assert.equal([refused.status, refused.body.error.code], [429, 'rate_limited']);
+  const h = (name: string) => refused.headers.get(name);
+  assert.ok(Number(h('retry-after')) >= 1);
+  assert.equal([h('ratelimit-limit'), h('ratelimit-remaining'), h('ratelimit-reset'), h('ratelimit-policy')], ['3', '0', h('retry-after'), '3;w=60'],
+    'the headers of the limit that refused, not of the per-IP request limit');
+});
+
 test('parallel wrong passwords are all counted: at most LOGIN_FAILURES_PER_MIN (10) are checked', async () => {
   const u = await signup(s.url);
   const tries = await Promise.all(Array.from({ length: 30 }, (_, i) =>

@@ -1,4 +1,5 @@
-// Signup, login and logout. Attempts are rate limited per IP, failed logins per account.
+// Signup, login and logout. Signups and failed logins are rate limited per IP, failed
+// logins per account too.
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { RejectedError } from '../../cluster/index.ts';
@@ -23,7 +24,7 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const sessions = new SessionApi(deps.client);
   const { limits } = deps;
   const attemptsFromIp = (c: Context<GatewayEnv>) =>
-    limiter.enforce(`auth:${c.get('clientIp')}`, limits.authPerMin, minute, 'signup and login attempts from this address');
+    limiter.enforce(`auth:${c.get('clientIp')}`, limits.authPerMin, minute, 'signups and failed logins from this address');
 
   app.post('/v1/auth/signup', async (c) => {
     await attemptsFromIp(c);
@@ -31,25 +32,34 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json(await deps.users.signup(input, device(c)), 201);
   });
 
-  app.post('/v1/auth/login', async (c) => {
-    await attemptsFromIp(c);
-    const input = await body(c, loginBody);
-    const account = `loginfail:${createHash('sha256').update(normalizeEmail(input.email)).digest('hex').slice(0, 32)}`;
-    // Counted before the password is checked, atomically, so parallel guesses cannot all
-    // pass a check made before any of them was counted; a login that turns out right (or
-    // fails for another reason) takes its count back.
-    const counted = await limiter.hit(account, minute);
-    if (counted.count > limits.loginFailuresPerMin) throw tooMany('failed logins for this account', limits.loginFailuresPerMin, minute, counted.resetMs);
+  /**
+   * `attempt`, counted against `key`'s limit per minute: counted before it runs, atomically,
+   * so parallel guesses cannot all pass a check made before any of them was counted; given
+   * back unless it failed with invalid_credentials (API.md: 429 after repeated failures).
+   */
+  async function countingFailures<T>(key: string, limit: number, what: string, attempt: () => Promise<T>): Promise<T> {
+    const counted = await limiter.hit(key, minute);
+    if (counted.count > limit) throw tooMany(what, limit, minute, counted.resetMs);
     let failed = false;
     try {
-      return c.json(await deps.users.login(input, device(c)), 200);
+      return await attempt();
     } catch (err) {
       failed = err instanceof RejectedError && err.code === 'invalid_credentials';
       throw err;
     } finally {
-      if (!failed) await limiter.hit(account, minute, -1).catch(() => undefined);
+      if (!failed) await limiter.hit(key, minute, -1).catch(() => undefined);
     }
-  });
+  }
+
+  // Failures count per address and per account; a login that succeeds counts nowhere:
+  // counted per address, the 25th correct login of a minute from one office, load tester
+  // or proxy was refused.
+  app.post('/v1/auth/login', (c) => countingFailures(`auth:${c.get('clientIp')}`, limits.authPerMin, 'signups and failed logins from this address', async () => {
+    const input = await body(c, loginBody);
+    const account = `loginfail:${createHash('sha256').update(normalizeEmail(input.email)).digest('hex').slice(0, 32)}`;
+    return countingFailures(account, limits.loginFailuresPerMin, 'failed logins for this account',
+      async () => c.json(await deps.users.login(input, device(c)), 200));
+  }));
 
   app.post('/v1/auth/logout', requireUser, async (c) => {
     await sessions.close(c.get('tokenHash')!);
