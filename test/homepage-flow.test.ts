@@ -8,6 +8,7 @@ import { Agent, get } from 'node:http';
 import { Redis } from 'ioredis';
 import type { NatsConnection, Subscription } from 'nats';
 import { homepageKeys, homepageSubjects } from '../actors/homepage/index.ts';
+import { AnalyticsKeys, windowBuckets } from '../actors/analytics/index.ts';
 import { demoWarehouses } from '../app/demo.ts';
 import { createPool, type Pool } from '../stores/mysql/index.ts';
 import { eventually, freshEnv, natsConnection, redisUrl, startProcess, type Proc, type TestEnv } from './support/harness.ts';
@@ -417,6 +418,27 @@ test('a gateway whose MariaDB is unreachable still serves homepages: the request
   assert.is(r.status, 200, JSON.stringify(r.body));
   assert.is(r.body.region, 'uk');
   assert.is(r.body.version, 2);
+});
+
+test('best sellers: `categories` blocks of `perCategory` products each, topped up from the catalog once there are sales', async () => {
+  // One sale in the region (as the analytics consumer counts it): one SKU of one category.
+  const k = new AnalyticsKeys(s.env.cluster);
+  const w = windowBuckets('day', Date.now());
+  const bucket = w.buckets[w.buckets.length - 1]!;
+  await redis.zincrby(k.categoryUnits('NL', w.grain, bucket), 1, 'electronics/audio');
+  await redis.zincrby(k.skuUnits('NL', 'electronics/audio', w.grain, bucket), 1, 'HP-AUD-1');
+  assert.is((await put('nl', doc(['NL'], 'Winkel'))).status, 200);
+  const page = await eventually(async () => {
+    const r = await home(s.url, ip.NL);
+    return r.body.region === 'nl' && r.body.blocks.some((b: { kind: string }) => b.kind === 'best_sellers') ? r : undefined;
+  }, 5000, 50);
+  const best = page.body.blocks.filter((b: { kind: string }) => b.kind === 'best_sellers');
+  // The sold category first, its sold SKU first, then the web menu's other category; three
+  // products each (it had been one block of the one product sold).
+  assert.equal(best.map((b: { category: string }) => b.category), ['electronics/audio', 'home/kitchen']);
+  assert.equal(best.map((b: { products: unknown[] }) => b.products.length), [3, 3]);
+  assert.is(best[0].products[0].sku, 'HP-AUD-1');
+  assert.is(new Set(best[0].products.map((p: { sku: string }) => p.sku)).size, 3, 'no SKU twice');
 });
 
 test.run();

@@ -22,27 +22,38 @@ const trendingSize = 12;
 const salesCountries = (doc: RegionDocument) => (doc.region === defaultRegion ? [] : doc.countries);
 
 /**
- * Best sellers: the region's top categories by units sold with their top SKUs; until there
- * are sales, the categories of the web menu and then the catalog's largest top-level
- * categories, with their newest in-stock products.
+ * Best sellers: the region's top categories by units sold with their top SKUs, each block
+ * topped up to `perCategory` with the category's newest in-stock products, and the blocks
+ * topped up to `categories` with the web menu's categories and then the catalog's largest
+ * top-level ones (all of them until there are sales). API.md: `categories` categories,
+ * `perCategory` products each, from the catalog until there are sales; a category with
+ * one sale had shown one product.
  */
 async function bestSellers(deps: BuildDeps, doc: RegionDocument): Promise<Block[]> {
   const { categories: n, perCategory } = doc.bestSellers;
   const countries = salesCountries(doc);
   const top = await deps.signals.topCategories(countries, n);
-  let picks: { category: string; skus: string[] }[];
-  if (top.length > 0) {
-    picks = await Promise.all(top.slice(0, n).map(async (t) => ({
-      category: t.category,
-      skus: (await deps.signals.topSkusInCategory(t.category, countries, perCategory)).map((s) => s.sku),
-    })));
-  } else {
-    const chosen = [...new Set(doc.platforms.web.menu.map((m) => m.category))];
+  const sold = await Promise.all(top.slice(0, n).map(async (t) => ({
+    category: t.category,
+    skus: (await deps.signals.topSkusInCategory(t.category, countries, perCategory)).map((s) => s.sku),
+  })));
+  const chosen = sold.map((p) => p.category);
+  if (chosen.length < n) {
+    for (const m of doc.platforms.web.menu) if (!chosen.includes(m.category)) chosen.push(m.category);
     if (chosen.length < n) {
       for (const c of await deps.catalog.categories()) if (c.depth === 0 && !chosen.includes(c.path)) chosen.push(c.path);
     }
-    picks = await Promise.all(chosen.slice(0, n).map(async (category) => ({ category, skus: await deps.catalog.browse(category, perCategory) })));
   }
+  const picks = await Promise.all(chosen.slice(0, n).map(async (category) => {
+    const skus = sold.find((p) => p.category === category)?.skus ?? [];
+    if (skus.length < perCategory) {
+      for (const sku of await deps.catalog.browse(category, perCategory + skus.length)) {
+        if (skus.length >= perCategory) break;
+        if (!skus.includes(sku)) skus.push(sku);
+      }
+    }
+    return { category, skus };
+  }));
   const blocks = await Promise.all(picks.map(async (p): Promise<Block> => ({
     kind: 'best_sellers', title: `Best sellers in ${titleOfCategory(p.category)}`, category: p.category,
     products: await deps.catalog.pageProducts(p.skus.slice(0, perCategory)),
