@@ -7,6 +7,7 @@ import { ordersStream } from '../stores/events/index.ts';
 import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { eventually, natsConnection, redisUrl } from './support/harness.ts';
 import { adminToken, call, signup, signupBuyer, startStack, type Stack } from './support/gateway.ts';
+import { encodeCursor } from '../actors/catalog/index.ts';
 
 let s: Stack;
 let redis: Redis;
@@ -76,6 +77,9 @@ test('exact counts within 5 s: searches normalised, product views (POST and GET 
   await Promise.all(Array.from({ length: 3 }, () => call(s.url, 'GET', '/v1/products/AN-2')));
   const w = await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'AN-6' } });
   assert.is(w.status, 200, JSON.stringify(w.body));
+  // Wished again (already there) and a search's second page: neither counts again.
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'AN-6' } })).status, 200);
+  assert.is((await call(s.url, 'GET', `/v1/search?q=garden%20hose&cursor=${encodeURIComponent(encodeCursor(1))}`)).status, 200);
 
   const top = await eventually(async () => {
     const r = await admin('/v1/admin/analytics/top-searches?window=hour&limit=5');

@@ -52,9 +52,10 @@ export class WishlistService {
     if (!product) throw new RejectedError('unknown_sku', `no product ${sku}`, { data: { sku } });
     const max = this.deps.maxItems ?? 500;
     if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
-    await this.deps.repo.add(userId, sku, Date.now());
+    const added = await this.deps.repo.add(userId, sku, Date.now());
     await this.changed(userId);
-    this.deps.onAdded?.(userId, sku, product.category);
+    // Counted once per wish (top-products by wishlist): adding it again changes nothing.
+    if (added) this.deps.onAdded?.(userId, sku, product.category);
     return this.get(userId);
   }
 

@@ -121,7 +121,10 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       throw new HttpError(422, 'validation_failed', 'minPrice is above maxPrice', [{ field: 'minPrice', problem: 'must not be above maxPrice' }]);
     }
     const attributes = attributeFilters(all);
-    return c.json(await page(c, { ...q, ...(attributes ? { attributes } : {}), record: true }, { country, postalCode }));
+    // One search is one event: the pages after the first (a cursor; an empty one is the
+    // first page) are the same search walked on, and had each been counted again in
+    // top-searches.
+    return c.json(await page(c, { ...q, ...(attributes ? { attributes } : {}), record: !q.cursor }, { country, postalCode }));
   });
 
   app.get('/v1/products/:sku', async (c) => {

@@ -27,9 +27,10 @@ export class WishlistRepository {
     return Number((rows as { n: number }[])[0]?.n ?? 0);
   }
 
-  /** Adds a SKU; adding one already there keeps its first date. */
-  async add(userId: string, sku: string, at: number): Promise<void> {
-    await this.pool.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
+  /** Adds a SKU (one already there keeps its first date); true when it was not there. */
+  async add(userId: string, sku: string, at: number): Promise<boolean> {
+    const [res] = await this.pool.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
+    return (res as { affectedRows: number }).affectedRows === 1;
   }
 
   /**
