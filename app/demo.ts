@@ -3,6 +3,8 @@ import { InventoryApi } from '../actors/inventory/index.ts';
 import { ProductRepository, type Product } from '../stores/mysql/products.ts';
 import type { AppContext } from './context.ts';
 import { catalogLoaded, loadDemoCatalog, loadLogistics } from './catalog-load.ts';
+import { demoCatalog } from './catalog-demo.ts';
+import type { Pool } from '../stores/mysql/index.ts';
 
 export const demoWarehouses = [
   { warehouseId: 'wh-east', name: 'East fulfilment centre', region: 'east', lat: 40.7, lon: -74.0 },
@@ -32,6 +34,28 @@ export function demoProducts(count = 300): Product[] {
   });
 }
 
+/**
+ * Builds before this one upserted the simple demo products over the catalog's on every
+ * start. A row that still holds exactly a simple product's title and price gets the
+ * catalog's values back (the generator is deterministic); a product edited since holds
+ * others and is left. Returns how many rows changed.
+ */
+export async function restoreCatalogRows(pool: Pool, catalogSize: number): Promise<number> {
+  const catalog = new Map(demoCatalog(Math.min(catalogSize, 300)).map((p) => [p.sku, p]));
+  const statements: string[] = [];
+  const params: unknown[] = [];
+  for (const simple of demoProducts()) {
+    const p = catalog.get(simple.sku);
+    if (!p) continue;
+    statements.push('UPDATE products SET title = ?, brand = ?, category = ?, price = ?, currency = ?, attributes = ?, supplier_id = ? WHERE sku = ? AND title = ? AND price = ?;');
+    params.push(p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId, p.sku, simple.title, simple.price);
+  }
+  if (statements.length === 0) return 0;
+  const [results] = await pool.query(statements.join('\n'), params);
+  const each = Array.isArray(results) ? (results as { affectedRows: number }[]) : [results as { affectedRows: number }];
+  return each.reduce((n, r) => n + (r.affectedRows ?? 0), 0);
+}
+
 export async function seedDemoData(ctx: AppContext): Promise<void> {
   // Only the SKUs not there yet: on every start after the first, the catalog below had
   // already replaced these, and overwriting them again gave the cart and checkout other
@@ -44,8 +68,13 @@ export async function seedDemoData(ctx: AppContext): Promise<void> {
   await loadLogistics(ctx.pool);
   // The catalog (about 5,000 products by default, DEMO_PRODUCTS) replaces the simple demo
   // products above as the same SKUs come through the item service; SKU-00001… stay valid.
-  if (ctx.config.demoProducts > 0 && !(await catalogLoaded(ctx.nc, ctx.config.cluster))) {
-    await loadDemoCatalog({ pool: ctx.pool, nc: ctx.nc, cluster: ctx.config.cluster, log: ctx.log }, ctx.config.demoProducts);
+  if (ctx.config.demoProducts > 0) {
+    if (!(await catalogLoaded(ctx.nc, ctx.config.cluster))) {
+      await loadDemoCatalog({ pool: ctx.pool, nc: ctx.nc, cluster: ctx.config.cluster, log: ctx.log }, ctx.config.demoProducts);
+    } else {
+      const restored = await restoreCatalogRows(ctx.pool, ctx.config.demoProducts);
+      if (restored > 0) ctx.log.info({ restored }, 'demo products an earlier seed had overwritten were given the catalog\'s values back');
+    }
   }
   const [rows] = await ctx.pool.query('SELECT COUNT(*) AS n FROM inventory');
   if (Number((rows as { n: number }[])[0]?.n ?? 0) > 0) return;

@@ -3,7 +3,8 @@
 // overwritten, the cart and checkout charged other prices than the product page showed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { demoProducts } from '../app/demo.ts';
+import { demoProducts, restoreCatalogRows } from '../app/demo.ts';
+import { demoCatalog } from '../app/catalog-demo.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { freshDatabase } from './support/harness.ts';
 
@@ -22,6 +23,22 @@ test('the seed inserts the products not there yet and leaves the catalog\'s as t
     ['SKU-00002', second!.title, second!.price],
     ['SKU-00003', third!.title, third!.price],
   ]);
+});
+
+test('a demo product an earlier seed overwrote gets the catalog\'s values back; one edited since is left', async () => {
+  const repo = new ProductRepository(db.pool);
+  const simple = demoProducts(3);
+  await repo.upsertMany(simple);
+  await db.pool.query("UPDATE products SET title = 'Edited by the admin', price = 4242 WHERE sku = 'SKU-00003'");
+  assert.is(await restoreCatalogRows(db.pool, 5000), 2);
+  const catalog = demoCatalog(3);
+  const [rows] = await db.pool.query('SELECT sku, title, price FROM products ORDER BY sku');
+  assert.equal((rows as { sku: string; title: string; price: number }[]).map((r) => [r.sku, r.title, Number(r.price)]), [
+    ['SKU-00001', catalog[0]!.title, catalog[0]!.price],
+    ['SKU-00002', catalog[1]!.title, catalog[1]!.price],
+    ['SKU-00003', 'Edited by the admin', 4242],
+  ]);
+  assert.is(await restoreCatalogRows(db.pool, 5000), 0, 'nothing left to restore');
 });
 
 test.run();
