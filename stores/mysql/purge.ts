@@ -17,13 +17,19 @@ export interface PurgeOptions {
   chunk?: number;
   /** DELETEs per call at most (default 20); the rest waits for the next call. */
   maxChunks?: number;
+  /**
+   * What must go before each chunk's rows (the sessions' epoch rows): the chunk's `key`
+   * values are selected first and handed to `before`, then those rows are deleted. A call
+   * stopped between the two leaves the rows for the next one, never the reverse.
+   */
+  first?: { key: string; before(keys: string[]): Promise<unknown> };
 }
 
 /** How much one call of a retention job deletes at most: `chunk` rows a statement, `maxChunks` statements. */
 export type PurgeLimits = Pick<PurgeOptions, 'chunk' | 'maxChunks'>;
 
 /** `limits` with the defaults filled in: 5,000 rows a chunk, 20 chunks a call. */
-export function purgeLimits(limits: PurgeLimits): Required<PurgeLimits> {
+function purgeLimits(limits: PurgeLimits): Required<PurgeLimits> {
   return { chunk: limits.chunk ?? 5000, maxChunks: limits.maxChunks ?? 20 };
 }
 
@@ -38,14 +44,29 @@ export async function purgeInChunks(pool: Pool, opts: PurgeOptions): Promise<num
   const { chunk, maxChunks } = purgeLimits(opts);
   let deleted = 0;
   for (let i = 0; i < maxChunks; i++) {
-    const [results] = await pool.query(
-      `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-       DELETE FROM ${opts.from} WHERE ${opts.where} ORDER BY ${opts.orderBy} LIMIT ?;`,
-      [...opts.params, chunk],
-    );
-    const n = ((results as unknown as { affectedRows: number }[])[1])!.affectedRows;
+    let matched: number;
+    let results: unknown;
+    if (opts.first) {
+      const { key, before } = opts.first;
+      const [rows] = await pool.query(`SELECT ${key} AS k FROM ${opts.from} WHERE ${opts.where} ORDER BY ${opts.orderBy} LIMIT ?`, [...opts.params, chunk]);
+      const keys = (rows as { k: string }[]).map((r) => r.k);
+      if (keys.length === 0) break;
+      await before(keys);
+      [results] = await pool.query(
+        `SET TRANSACTION ISOLATION LEVEL READ COMMITTED; DELETE FROM ${opts.from} WHERE ${key} IN (?) AND ${opts.where};`,
+        [keys, ...opts.params],
+      );
+      matched = keys.length;
+    } else {
+      [results] = await pool.query(
+        `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+         DELETE FROM ${opts.from} WHERE ${opts.where} ORDER BY ${opts.orderBy} LIMIT ?;`,
+        [...opts.params, chunk],
+      );
+    }
+    const n = ((results as { affectedRows: number }[])[1])!.affectedRows;
     deleted += n;
-    if (n < chunk) break;
+    if ((opts.first ? matched! : n) < chunk) break;
   }
   return deleted;
 }

@@ -4,7 +4,7 @@ import type { Pool } from './pool.ts';
 import { claimEpoch, claimEpochAndRead, claimEpochIfExists, guard, retireEpochs, type Fence } from './epochs.ts';
 import type { Statement } from './writes.ts';
 import { DirectWriter, type Writer } from './journal.ts';
-import { purgeLimits, type PurgeLimits } from './purge.ts';
+import { purgeInChunks, type PurgeLimits } from './purge.ts';
 
 /**
  * How long a session row outlives its expiry before it is deleted. An expired session is
@@ -86,21 +86,11 @@ export class SessionRepository {
    * would have expired. The epochs go first: a round stopped between the two leaves the
    * sessions for the next round, never an epoch row that nothing would find again.
    */
-  async purgeExpired(now: number, limits: PurgeLimits = {}): Promise<number> {
-    const { chunk, maxChunks } = purgeLimits(limits);
-    const before = now - sessionRowKeptAfterExpiryMs;
-    let deleted = 0;
-    for (let i = 0; i < maxChunks; i++) {
-      const [rows] = await this.pool.query('SELECT session_id FROM sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?', [before, chunk]);
-      const ids = (rows as { session_id: string }[]).map((r) => r.session_id);
-      if (ids.length === 0) break;
-      await retireEpochs(this.pool, 'session', ids);
-      const [res] = await this.pool.query(
-        'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; DELETE FROM sessions WHERE session_id IN (?) AND expires_at < ?;', [ids, before]);
-      deleted += (res as unknown as { affectedRows: number }[])[1]!.affectedRows;
-      if (ids.length < chunk) break;
-    }
-    return deleted;
+  purgeExpired(now: number, limits: PurgeLimits = {}): Promise<number> {
+    return purgeInChunks(this.pool, {
+      from: 'sessions', where: 'expires_at < ?', params: [now - sessionRowKeptAfterExpiryMs], orderBy: 'expires_at', ...limits,
+      first: { key: 'session_id', before: (ids) => retireEpochs(this.pool, 'session', ids) },
+    });
   }
 
   async insert(fence: Fence, s: SessionRecord): Promise<void> {
