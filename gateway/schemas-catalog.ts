@@ -9,6 +9,9 @@ const productFields = {
   price: z.int().describe('minor units'), currency: z.string(), attributes: z.record(z.string(), z.unknown()),
 };
 
+/** The stock of a listed product (search, related, recommendations): out-of-stock ones are left out. */
+export const listedStock = z.object({ status: z.enum(['in_stock', 'low']) }).describe('out-of-stock products are left out');
+
 export const productView = z.object({
   ...productFields,
   stock: z.object({ status: z.enum(['in_stock', 'low', 'out_of_stock']) }),
@@ -19,7 +22,7 @@ const counts = z.record(z.string(), z.int());
 
 export const searchPage = z.object({
   items: z.array(z.object({
-    ...productFields, stock: z.object({ status: z.enum(['in_stock', 'low']) }).describe('out-of-stock products are left out'), score: z.number(), delivery: eta.optional(),
+    ...productFields, stock: listedStock, score: z.number(), delivery: eta.optional(),
   })),
   facets: z.object({ category: counts, brand: counts, attributes: z.record(z.string(), counts).describe('attribute name → value → hits') }),
   facetsExact: z.boolean().describe('false when the result set was too large to count every hit and the facets were estimated from an even sample of 5,000 (total stays exact)'),

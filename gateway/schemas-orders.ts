@@ -2,6 +2,7 @@
 // the routes and /openapi.json.
 import { z } from 'zod/v4';
 import { skuPattern } from './schemas.ts';
+import { publicStatuses } from '../actors/checkout/public-status.ts';
 
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 const id = z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'letters, digits and _-:@+=, 1-128 characters');
@@ -20,7 +21,7 @@ export const payBody = z.object({
 const delivery = z.object({ eta: z.string(), days: z.int() });
 
 /** API.md's statuses; `state` names the saga's steps between them too (actors/checkout/public-status.ts). */
-const status = z.enum(['pending_payment', 'paid', 'shipped', 'delivered', 'cancelled', 'expired', 'refunded', 'return_requested']);
+const status = z.enum(publicStatuses);
 const state = z.string().describe('the status with the steps between: also payment_declined (still payable), charging, refunding, failed');
 
 export const orderSummary = z.object({

@@ -2,6 +2,7 @@
 // routes (API.md "Personalisation and events", "Analytics"), shared with /openapi.json.
 import { z } from 'zod/v4';
 import { skuPattern } from './schemas.ts';
+import { listedStock } from './schemas-catalog.ts';
 
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 const category = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
@@ -22,7 +23,7 @@ export const feedbackBody = z.union([
 
 export const productCard = z.object({
   sku: z.string(), title: z.string(), brand: z.string(), category: z.string(), price: z.int(), currency: z.string(), attributes: z.object({}).passthrough(),
-  stock: z.object({ status: z.enum(['in_stock', 'low']) }).describe('out-of-stock products are left out'),
+  stock: listedStock,
 });
 export const productList = z.object({ items: z.array(productCard) }).meta({ id: 'ProductList' });
 

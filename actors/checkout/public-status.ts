@@ -7,9 +7,12 @@
 // carry the saga's status as `state` besides (an addition to the contract).
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 
-export type PublicStatus = 'pending_payment' | 'paid' | 'shipped' | 'delivered' | 'cancelled' | 'expired' | 'refunded' | 'return_requested';
+/** The contract's statuses (also OpenAPI's enum, gateway/schemas-orders.ts). */
+export const publicStatuses = ['pending_payment', 'paid', 'shipped', 'delivered', 'cancelled', 'expired', 'refunded', 'return_requested'] as const;
 
-const named = new Set<string>(['pending_payment', 'paid', 'shipped', 'delivered', 'cancelled', 'expired', 'refunded', 'return_requested']);
+export type PublicStatus = (typeof publicStatuses)[number];
+
+const named: ReadonlySet<string> = new Set(publicStatuses);
 
 /**
  * A saga status as the contract names it. `before` is the status the order had when a
