@@ -45,7 +45,7 @@ test("a purged session's epoch row goes with it, and its token, shown again, wri
   const repo = new SessionRepository(db.pool);
   await session('ep-old', now - 48 * hour);
   await session('ep-live', now + 24 * hour);
-  for (const id of ['ep-old', 'ep-old', 'ep-live']) assert.ok((await repo.claimIfExists(id)).fence, `${id} exists and is claimed`);
+  for (const id of ['ep-old', 'ep-old', 'ep-live']) assert.ok((await repo.claimAndLoad(id, true)).fence, `${id} exists and is claimed`);
   const epochs = async () => {
     const [rows] = await db.pool.query("SELECT entity_id, epoch FROM entity_epochs WHERE entity_type = 'session' AND entity_id LIKE 'ep-%' ORDER BY entity_id");
     return (rows as { entity_id: string; epoch: number | string }[]).map((r) => `${r.entity_id}:${Number(r.epoch)}`);
@@ -53,10 +53,10 @@ test("a purged session's epoch row goes with it, and its token, shown again, wri
   assert.equal(await epochs(), ['ep-live:1', 'ep-old:2']);
   assert.is(await repo.purgeExpired(now), 1);
   assert.equal(await epochs(), ['ep-live:1'], "the purged session's epoch row went");
-  assert.equal(await repo.claimIfExists('ep-old'), { fence: undefined, record: undefined }, 'no session, no claim');
+  assert.equal(await repo.claimAndLoad('ep-old', true), { fence: undefined, record: undefined }, 'no session, no claim');
   assert.equal(await epochs(), ['ep-live:1'], 'and no row written back');
   // A session opened under that id after all (a resent login) claims above what was retired.
-  assert.ok((await repo.claimAndLoad('ep-old')).fence.epoch > 2);
+  assert.ok((await repo.claimAndLoad('ep-old')).fence!.epoch > 2);
 });
 
 test('the purge reads a range of an index on the expiry, not the whole table', async () => {

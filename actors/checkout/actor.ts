@@ -97,22 +97,16 @@ async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId:
 }
 
 export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutState, CheckoutMsg, unknown> {
-  /** Claims the order's next epoch, then reads it: what every activation did before it acts. */
-  async function claimAndLoad(state: CheckoutState, ctx: EntityContext): Promise<Saga> {
-    // The claim before the read: every write of an earlier activation either landed
-    // before it (and is read here) or fails its fence.
-    const { fence, order } = await deps.orders.claimAndGet(ctx.id);
-    state.order = order;
-    return (state.saga = new Saga({ ...deps, orders: deps.orders.fencedBy(fence) }, ctx));
-  }
-
   /**
-   * `claimAndLoad` for a message that acts only on an order that exists: for an id without
-   * one (a shopper's made-up order id), nothing is claimed, so nothing is written, and the
-   * saga cannot write; the next message looks again (see `run`).
+   * Claims the order's next epoch, then reads it: what every activation does before it
+   * acts. The claim before the read: every write of an earlier activation either landed
+   * before it (and is read here) or fails its fence. `ifExists`, for a message that acts
+   * only on an order that exists: for an id without one (a shopper's made-up order id),
+   * nothing is claimed, so nothing is written, and the saga cannot write; the next message
+   * looks again (see `run`).
    */
-  async function loadIfExists(state: CheckoutState, ctx: EntityContext): Promise<Saga> {
-    const { fence, order } = await deps.orders.claimAndGetIfExists(ctx.id);
+  async function claimAndLoad(state: CheckoutState, ctx: EntityContext, ifExists = false): Promise<Saga> {
+    const { fence, order } = await deps.orders.claimAndGet(ctx.id, ifExists);
     state.order = order;
     return (state.saga = new Saga({ ...deps, orders: fence ? deps.orders.fencedBy(fence) : deps.orders.unclaimed() }, ctx));
   }
@@ -127,8 +121,7 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
   function load(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Saga | Promise<Saga> {
     if (state.saga) return state.saga;
     if (msg.op === 'start' && msg.fresh) return (state.saga = new Saga({ ...deps, orders: deps.orders.claimingOnCreate(ctx.id) }, ctx));
-    if (msg.op === 'start' || msg.op === 'abandon') return claimAndLoad(state, ctx);
-    return loadIfExists(state, ctx);
+    return claimAndLoad(state, ctx, msg.op !== 'start' && msg.op !== 'abandon');
   }
 
   async function run(state: CheckoutState, msg: CheckoutMsg, ctx: EntityContext): Promise<unknown> {

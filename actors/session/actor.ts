@@ -36,7 +36,7 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
     ...(deps.idleTimeoutMs ? { idleTimeoutMs: deps.idleTimeoutMs } : {}),
     decode: decodeSessionMsg,
     async activate(id) {
-      const { fence, record } = await deps.repo.claimIfExists(id);
+      const { fence, record } = await deps.repo.claimAndLoad(id, true);
       return { fence, record, seenWritten: record?.lastSeenAt ?? 0 };
     },
     async receive(state, msg, reply, ctx) {

@@ -201,20 +201,16 @@ export class OrderRepository {
     return this.claimed;
   }
 
-  /** Claims an order for a new activation of its checkout actor; call before `get`. */
-  /** Claims the order entity's next epoch and loads the order after it, in one round trip. */
-  async claimAndGet(orderId: string): Promise<{ fence: Fence; order: OrderRecord | undefined }> {
-    const { fence, rows } = await claimEpochAndRead<Row>(this.pool, 'checkout', orderId, { sql: 'SELECT * FROM orders WHERE order_id = ?', params: [orderId] });
-    return { fence, order: rows[0] ? fromRow(rows[0]) : undefined };
-  }
-
   /**
-   * `claimAndGet` for an order that exists; for an id no order has (a made-up one), no
+   * Claims the order entity's next epoch and loads the order after it, in one round trip.
+   * `ifExists`: only for an order that exists; for an id no order has (a made-up one), no
    * fence, no order, and no epoch row written (epochs.ts `claimEpochIfExists`).
    */
-  async claimAndGetIfExists(orderId: string): Promise<{ fence: Fence | undefined; order: OrderRecord | undefined }> {
-    const { fence, rows } = await claimEpochIfExists<Row>(this.pool, 'checkout', orderId,
-      { sql: 'SELECT 1 FROM orders WHERE order_id = ?', params: [orderId] }, { sql: 'SELECT * FROM orders WHERE order_id = ?', params: [orderId] });
+  async claimAndGet(orderId: string, ifExists = false): Promise<{ fence: Fence | undefined; order: OrderRecord | undefined }> {
+    const read = { sql: 'SELECT * FROM orders WHERE order_id = ?', params: [orderId] };
+    const { fence, rows } = ifExists
+      ? await claimEpochIfExists<Row>(this.pool, 'checkout', orderId, { sql: 'SELECT 1 FROM orders WHERE order_id = ?', params: [orderId] }, read)
+      : await claimEpochAndRead<Row>(this.pool, 'checkout', orderId, read);
     return { fence, order: rows[0] ? fromRow(rows[0]) : undefined };
   }
 

@@ -54,20 +54,16 @@ export class SessionRepository {
     return claimEpoch(this.pool, 'session', sessionId);
   }
 
-  /** Claims the session and reads it after the claim, in one round trip: before a write. */
-  async claimAndLoad(sessionId: string): Promise<{ fence: Fence; record: SessionRecord | undefined }> {
-    const { fence, rows } = await claimEpochAndRead<SessionRow>(this.pool, 'session', sessionId, selectSession(sessionId));
-    return { fence, record: rows[0] && fromRow(rows[0]) };
-  }
-
   /**
-   * An activation's claim and read, in one round trip, for a session that exists; for one
-   * that does not (a made-up or long-deleted token), neither a fence nor a record, and
-   * nothing written. Its activation claims with `claimAndLoad` before it opens the session.
+   * Claims the session and reads it after the claim, in one round trip. `ifExists` (an
+   * activation): only a session that exists; for one that does not (a made-up or
+   * long-deleted token), neither a fence nor a record, and nothing written; such an
+   * activation claims without it before it opens the session.
    */
-  async claimIfExists(sessionId: string): Promise<{ fence: Fence | undefined; record: SessionRecord | undefined }> {
-    const { fence, rows } = await claimEpochIfExists<SessionRow>(this.pool, 'session', sessionId,
-      { sql: 'SELECT 1 FROM sessions WHERE session_id = ?', params: [sessionId] }, selectSession(sessionId));
+  async claimAndLoad(sessionId: string, ifExists = false): Promise<{ fence: Fence | undefined; record: SessionRecord | undefined }> {
+    const { fence, rows } = ifExists
+      ? await claimEpochIfExists<SessionRow>(this.pool, 'session', sessionId, { sql: 'SELECT 1 FROM sessions WHERE session_id = ?', params: [sessionId] }, selectSession(sessionId))
+      : await claimEpochAndRead<SessionRow>(this.pool, 'session', sessionId, selectSession(sessionId));
     return { fence, record: rows[0] && fromRow(rows[0]) };
   }
 
