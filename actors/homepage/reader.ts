@@ -2,9 +2,9 @@
 // Redis only, never the document store or MariaDB. Each key is re-read at most every
 // `refreshMs` (concurrent requests share one read, and meanwhile get the copy in hand), so
 // under traffic a new version is everywhere within refreshMs plus a round trip; a copy
-// older than `waitAfterMs` (a gateway that sat idle) is re-read before it is answered. A missing key is answered
-// from the last good copy (or a built-in page) and reported to the builder at most once
-// per `rebuildMinMs` across all gateways (Redis SET NX PX).
+// older than `waitAfterMs` (a gateway that sat idle) is re-read before it is answered. A
+// missing key is answered from the last good copy (or a built-in page) and reported to the
+// builder at most once per `rebuildMinMs` across all gateways (Redis SET NX PX).
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
