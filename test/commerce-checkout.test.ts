@@ -145,7 +145,7 @@ test('admin coupons: percent or amount off, one redemption per user, a redemptio
   await setStock('SKU-00036', { 'wh-east': 20 });
   const price = await priceOf('SKU-00036');
   const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
-  assert.is((await call(s.url, 'POST', '/v1/admin/coupons', { body: { code: 'X', discountPercent: 5, expiresAt, maxRedemptions: 1 } })).status, 401);
+  assert.is((await call(s.url, 'POST', '/v1/admin/coupons', { body: { code: 'X', discountPercent: 5, expiresAt, maxRedemptions: 1 } })).status, 403);
   const bad = await admin('POST', '/v1/admin/coupons', { code: 'BOTH', discountPercent: 5, amountOff: 100, expiresAt, maxRedemptions: 1 });
   assert.is(bad.status, 422);
   const pct = await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', discountPercent: 20, expiresAt, maxRedemptions: 2 });

@@ -405,7 +405,7 @@ test('every bad admin document is a 422 naming the field, or a 400 when it is th
   assert.is(badName.status, 422);
   assert.is(badName.body.error.details[0].field, 'region');
   assert.is((await call(s.url, 'PUT', '/v1/admin/homepage/fr', { token: adminToken, body: '{"countries":' })).status, 400, 'malformed JSON');
-  assert.is((await call(s.url, 'PUT', '/v1/admin/homepage/fr', { body: good })).status, 401);
+  assert.is((await call(s.url, 'PUT', '/v1/admin/homepage/fr', { body: good })).status, 403);
   const user = await signup(s.url);
   assert.is((await call(s.url, 'PUT', '/v1/admin/homepage/fr', { token: user.token, body: good })).status, 403);
   assert.is((await call(s.url, 'GET', '/v1/admin/homepage/fr', { token: adminToken })).status, 404, 'nothing was stored');
