@@ -129,6 +129,28 @@ test('a refund before shipping: money, units, points and coupon back, shown on /
   assert.equal([refused.status, refused.body.error.code], [409, 'invalid_transition']);
 });
 
+test('points earned and already spent: refunding both orders ends where the user began, not with points made from nothing', async () => {
+  await setStock('SKU-00047', 20);
+  const u = await signupBuyer(s.url);
+  const big = await checkout(u, { items: [{ sku: 'SKU-00047', qty: 10 }] });
+  assert.is((await pay(u, big.body.orderId)).status, 200);
+  const earned = Math.floor(big.body.total / 100);
+  const balance = (await me(u)).rewardPoints as number;
+  assert.is(balance, 100 + earned);
+  // Every point, the earned ones among them, spent on a second order.
+  const spend = await checkout(u, { items: [{ sku: 'SKU-00047', qty: 1 }], usePoints: balance });
+  assert.equal([spend.status, spend.body.pointsUsed], [201, balance], JSON.stringify(spend.body));
+  assert.is((await pay(u, spend.body.orderId)).status, 200);
+  const afterSecond = (await me(u)).rewardPoints as number;
+  assert.ok(afterSecond < earned, 'the earned points are no longer all there to take back');
+  assert.is((await call(s.url, 'POST', `/v1/orders/${big.body.orderId}/refund`, { token: u.token })).status, 200);
+  assert.is((await me(u)).rewardPoints, afterSecond - earned, 'all the points the refunded order earned are taken back, below zero if need be');
+  const refused = await checkout(u, { items: [{ sku: 'SKU-00047', qty: 1 }], usePoints: 1 });
+  assert.equal([refused.status, refused.body.error?.code], [422, 'insufficient_points']);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${spend.body.orderId}/refund`, { token: u.token })).status, 200);
+  assert.is((await me(u)).rewardPoints, 100);
+});
+
 test('a cancelled order is an event on ORDERS too', async () => {
   await setStock('SKU-00044', 5);
   const u = await signupBuyer(s.url);

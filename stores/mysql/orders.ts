@@ -530,7 +530,10 @@ function alongWith(o: OrderRecord, t: Transition): { statements: string[]; param
     merge.push(mergeOf(pointsGiven, { userId: o.userId, points: t.rewardPoints }));
   }
   if (t.takePoints) {
-    statements.push('UPDATE users SET reward_points = GREATEST(0, reward_points - ?) WHERE user_id = ?;');
+    // All of them, below zero if they were spent meanwhile: stopping at zero would let a
+    // refund of the order that spent them give back points that no longer exist. A
+    // negative balance buys nothing (checkout needs the points it uses).
+    statements.push('UPDATE users SET reward_points = reward_points - ? WHERE user_id = ?;');
     params.push(t.takePoints, o.userId);
   }
   if (t.freeCoupon && o.couponKind === 'promo') {
