@@ -8,11 +8,12 @@ const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e
 
 export const couponBody = z.object({
   code: printable(64),
-  discountPercent: z.int().min(1).max(100).optional(),
-  amountOff: z.int().min(1).max(100_000_000).optional().describe('minor units off the subtotal'),
+  // Nullable as well as optional: a coupon as the 201 shows it (the other one null) is taken back.
+  discountPercent: z.int().min(1).max(100).nullable().optional(),
+  amountOff: z.int().min(1).max(100_000_000).nullable().optional().describe('minor units off the subtotal'),
   expiresAt: z.iso.datetime({ offset: true }).describe('ISO 8601 date-time'),
   maxRedemptions: z.int().min(1).max(100_000_000),
-  userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').optional().describe('only this user may redeem it'),
+  userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').nullable().optional().describe('only this user may redeem it'),
 }).meta({ id: 'NewCoupon' });
 
 export const coupon = z.object({

@@ -156,13 +156,26 @@ test('admin coupons: percent or amount off, one redemption per user, a redemptio
   assert.equal([first.status, first.body.discount], [201, Math.floor(price / 5)]);
   const again = await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
   assert.equal([again.status, again.body.error.code], [422, 'coupon_invalid'], 'once per user');
-  assert.is((await checkout(b, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' })).status, 201);
+  assert.match(again.body.error.message, /already used/, 'the refusal says why');
+  assert.is((await checkout(b, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'spring20' })).status, 201, 'a code in another case');
   const third = await checkout(c, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
   assert.equal([third.status, third.body.error.code], [422, 'coupon_invalid'], 'two redemptions only');
 
   const mine = await admin('POST', '/v1/admin/coupons', { code: 'FORC5', amountOff: 500, expiresAt, maxRedemptions: 1, userId: c.userId });
-  assert.is(mine.status, 201);
-  assert.ok((await me(c)).coupons.some((x: { code: string; amountOff?: number }) => x.code === 'FORC5' && x.amountOff === 500), 'shown to its user at once');
+  assert.equal([mine.status, mine.body.discountPercent], [201, null]);
+  // A coupon sent back as the 201 showed it (the other kind null) is taken.
+  const echoed = await admin('POST', '/v1/admin/coupons', { ...pct.body, code: 'SPRING21', userId: null });
+  assert.equal([echoed.status, echoed.body.amountOff, echoed.body.userId], [201, null, null], JSON.stringify(echoed.body));
+  const shown = (await me(c)).coupons.find((x: { code: string }) => x.code === 'FORC5');
+  assert.equal([shown?.amountOff, shown?.discountPercent], [500, null], 'shown to its user at once, as an amount off and not as 0%');
+  const welcome = (await me(a)).coupons.find((x: { code: string }) => x.code === 'WELCOME10');
+  assert.equal([welcome?.discountPercent, welcome?.amountOff], [10, null]);
+  // The welcome coupon's code is taken by every account's own: an admin coupon of that code
+  // would let a user who spent theirs redeem it a second time.
+  for (const code of ['WELCOME10', 'welcome10']) {
+    const taken = await admin('POST', '/v1/admin/coupons', { code, discountPercent: 10, expiresAt, maxRedemptions: 5 });
+    assert.equal([taken.status, taken.body.error?.code], [409, 'coupon_exists'], code);
+  }
   assert.is((await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'FORC5' })).status, 422, 'not for another user');
   const used = await checkout(c, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'FORC5' });
   assert.equal([used.status, used.body.discount], [201, Math.min(500, price)]);

@@ -7,6 +7,7 @@ import { RejectedError, UnavailableError } from '../../cluster/index.ts';
 import { CouponTakenError, OrderRefusedError, type OrderAddress, type OrderLine, type OrderRecord } from '../../stores/mysql/orders.ts';
 import type { UserRecord } from '../../stores/mysql/users.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
+import { welcomeCouponCode } from '../users/index.ts';
 import type { StartMsg } from './messages.ts';
 import { checkPoints, discountFor, totalOf, unitGrams, weightClassOf, type CouponTerms } from './pricing.ts';
 import { partIds, releaseIds, reserveAll } from './reserve.ts';
@@ -27,15 +28,23 @@ function addressOf(user: UserRecord, addressId: string | undefined): OrderAddres
   return { addressId: found.addressId, line1: found.line1, city: found.city, region: found.region, country: found.country, postalCode: found.postalCode, cluster: found.cluster };
 }
 
-/** The user's own coupon, else an admin coupon this user may still redeem. */
-async function couponTerms(saga: Saga, user: UserRecord, code: string, now: number): Promise<CouponTerms & { kind: 'user' | 'promo' }> {
-  const own = user.coupons.find((c) => c.code === code && c.kind !== 'promo' && (c.expiresAt === null || c.expiresAt > now));
-  if (own) return { kind: 'user', discountPercent: own.discountPercent, amountOff: null };
+/**
+ * The user's own coupon, else an admin coupon this user may still redeem; `code` as it was
+ * issued, whatever case the shopper typed it in (the order records that one, so that giving
+ * it back finds its rows under any collation).
+ */
+async function couponTerms(saga: Saga, user: UserRecord, code: string, now: number): Promise<CouponTerms & { kind: 'user' | 'promo'; code: string }> {
+  const typed = code.toUpperCase();
+  const own = user.coupons.find((c) => c.code.toUpperCase() === typed && c.kind !== 'promo' && (c.expiresAt === null || c.expiresAt > now));
+  if (own) return { kind: 'user', code: own.code, discountPercent: own.discountPercent, amountOff: null };
+  // The welcome coupon is only ever the user's own: never an admin coupon of the same code
+  // (one made before such codes were refused would redeem it a second time).
+  if (typed === welcomeCouponCode) throw new RejectedError('coupon_invalid', `coupon ${code} was already used or has expired`);
   const promo = await saga.deps.coupons?.get(code);
-  const usable = promo && promo.expiresAt > now && promo.redeemed < promo.maxRedemptions && (promo.userId === null || promo.userId === user.userId)
-    && !(await saga.deps.coupons!.redeemedBy(code, user.userId));
+  const usable = promo && promo.expiresAt > now && promo.redeemed < promo.maxRedemptions && (promo.userId === null || promo.userId === user.userId);
   if (!promo || !usable) throw new RejectedError('coupon_invalid', `coupon ${code} is unknown, used up or expired`);
-  return { kind: 'promo', discountPercent: promo.discountPercent, amountOff: promo.amountOff };
+  if (await saga.deps.coupons!.redeemedBy(promo.code, user.userId)) throw new RejectedError('coupon_invalid', `coupon ${code} was already used on another of your orders (once per customer)`);
+  return { kind: 'promo', code: promo.code, discountPercent: promo.discountPercent, amountOff: promo.amountOff };
 }
 
 export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promise<OrderRecord> {
@@ -110,7 +119,7 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
 
   const order: OrderRecord = {
     orderId, userId: msg.userId, status: 'pending_payment', version: 1, source, lines,
-    currency: [...currencies][0] ?? 'USD', subtotal, discount, total, couponCode: msg.couponCode ?? null, couponKind: coupon?.kind ?? null,
+    currency: [...currencies][0] ?? 'USD', subtotal, discount, total, couponCode: coupon?.code ?? null, couponKind: coupon?.kind ?? null,
     address, reservedUntil: now + deps.reservationTtlMs, paymentKey: null, paymentToken: null, paymentAttempts: 0,
     paymentId: null, createdAt: now, paidAt: null, updatedAt: now, shipping, pointsUsed, pointsEarned: 0, deliveryDays,
     carrier: null, trackingNumber: null, shippedAt: null, deliveredAt: null, refundTarget: null, refundedAt: null,

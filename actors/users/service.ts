@@ -12,7 +12,8 @@ import { deliveryCluster } from './region.ts';
 export interface AddressView {
   addressId: string; line1: string; city: string; region: string; country: string; postalCode: string; cluster: string; isDefault: boolean;
 }
-export interface CouponView { code: string; description: string; discountPercent: number; expiresAt: string | null; amountOff?: number }
+/** Exactly one of `discountPercent` and `amountOff` is a number, the other null (as an admin coupon is created). */
+export interface CouponView { code: string; description: string; discountPercent: number | null; amountOff: number | null; expiresAt: string | null }
 export interface MeView {
   userId: string; email: string; name: string; addresses: AddressView[]; defaultAddressId: string | null; rewardPoints: number; coupons: CouponView[];
 }
@@ -33,6 +34,12 @@ export interface UsersDeps {
 
 export const signupRewardPoints = 100;
 
+/**
+ * The code of the coupon every new account gets (10% off the first order). Admin coupons
+ * may not take it: a user who had used their own would redeem it again as the admin's.
+ */
+export const welcomeCouponCode = 'WELCOME10';
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -41,7 +48,10 @@ function view(u: UserRecord): MeView {
   return {
     userId: u.userId, email: u.email, name: u.name, defaultAddressId: u.defaultAddressId, rewardPoints: u.rewardPoints,
     addresses: u.addresses.map(({ createdAt: _, ...a }) => ({ ...a, isDefault: a.addressId === u.defaultAddressId })),
-    coupons: u.coupons.map(({ kind: _kind, ...c }) => ({ ...c, expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString() })),
+    coupons: u.coupons.map((c) => ({
+      code: c.code, description: c.description, discountPercent: c.amountOff === undefined ? c.discountPercent : null, amountOff: c.amountOff ?? null,
+      expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
+    })),
   };
 }
 
@@ -62,7 +72,7 @@ export class UsersService {
       await this.deps.users.create({
         userId, email, name: input.name.trim(), passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params,
         rewardPoints: signupRewardPoints,
-        coupon: { couponId: `c${randomBytes(12).toString('hex')}`, code: 'WELCOME10', description: '10% off your first order', discountPercent: 10, expiresAt: Date.now() + 30 * 86_400_000 },
+        coupon: { couponId: `c${randomBytes(12).toString('hex')}`, code: welcomeCouponCode, description: '10% off your first order', discountPercent: 10, expiresAt: Date.now() + 30 * 86_400_000 },
       });
     } catch (err) {
       if (isDuplicateKey(err)) throw new RejectedError('email_taken', 'an account with this email exists');

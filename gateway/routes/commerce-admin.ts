@@ -10,6 +10,7 @@ import { body } from '../validate.ts';
 import { couponBody, shippingRatesBody } from '../schemas-commerce.ts';
 import { CouponExistsError } from '../../stores/mysql/coupons.ts';
 import { skuParam } from './params.ts';
+import { welcomeCouponCode } from '../../actors/users/index.ts';
 
 export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -17,12 +18,14 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 
   app.post('/v1/admin/coupons', admin, async (c) => {
     const input = await body(c, couponBody);
-    if ((input.discountPercent === undefined) === (input.amountOff === undefined)) {
+    if ((input.discountPercent == null) === (input.amountOff == null)) {
       throw new HttpError(422, 'validation_failed', 'give exactly one of discountPercent and amountOff', [{ field: 'discountPercent', problem: 'exactly one of discountPercent, amountOff' }]);
     }
     const expiresAt = Date.parse(input.expiresAt);
     if (expiresAt <= Date.now()) throw new HttpError(422, 'validation_failed', 'expiresAt is in the past', [{ field: 'expiresAt', problem: 'must be in the future' }]);
-    if (input.userId !== undefined && !(await deps.users.exists(input.userId))) {
+    // Codes compare without case (the table's collation), so WELCOME10 in any case is refused.
+    if (input.code.toUpperCase() === welcomeCouponCode) throw new HttpError(409, 'coupon_exists', `${input.code} is the welcome coupon every new account holds`);
+    if (input.userId != null && !(await deps.users.exists(input.userId))) {
       throw new HttpError(422, 'unknown_user', `no user ${input.userId}`, [{ field: 'userId', problem: 'no such user' }]);
     }
     const coupon = {

@@ -27,15 +27,18 @@ const fromRow = (r: Row): PromoCoupon => ({
   expiresAt: Number(r.expires_at), maxRedemptions: Number(r.max_redemptions), redeemed: Number(r.redeemed), userId: r.user_id,
 });
 
+/** What makes two codes the same coupon: the letters, whatever their case. */
+const codeKey = (code: string): string => code.toUpperCase();
+
 export class CouponRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Throws CouponExistsError for a code already issued. */
+  /** Throws CouponExistsError for a code already issued, in any case. */
   async create(c: Omit<PromoCoupon, 'redeemed'>): Promise<void> {
     try {
       await this.pool.query(
-        'INSERT INTO promo_coupons (code, discount_percent, amount_off, expires_at, max_redemptions, user_id) VALUES (?, ?, ?, ?, ?, ?)',
-        [c.code, c.discountPercent, c.amountOff, c.expiresAt, c.maxRedemptions, c.userId],
+        'INSERT INTO promo_coupons (code, code_key, discount_percent, amount_off, expires_at, max_redemptions, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [c.code, codeKey(c.code), c.discountPercent, c.amountOff, c.expiresAt, c.maxRedemptions, c.userId],
       );
     } catch (err) {
       if (isDuplicateKey(err)) throw new CouponExistsError(`coupon ${c.code} exists`);
@@ -43,8 +46,12 @@ export class CouponRepository {
     }
   }
 
+  /**
+   * The coupon a shopper's code names, typed in any case: by its key, or (a code that
+   * differed from an older one only in case when migration 180 ran, and has no key) exactly.
+   */
   async get(code: string): Promise<PromoCoupon | undefined> {
-    const [rows] = await this.pool.query('SELECT * FROM promo_coupons WHERE code = ?', [code]);
+    const [rows] = await this.pool.query('SELECT * FROM promo_coupons WHERE code_key = ? OR code = ? ORDER BY code = ? DESC LIMIT 1', [codeKey(code), code, code]);
     const r = (rows as Row[])[0];
     return r && fromRow(r);
   }
