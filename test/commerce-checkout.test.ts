@@ -44,6 +44,15 @@ test('no address is 422 address_required; an address nothing ships to is 422 und
   assert.equal([noRoute.status, noRoute.body.error.code, noRoute.body.error.details.skus], [422, 'undeliverable', ['SKU-00031']]);
   assert.is(br.body.cluster, 'intl-br');
   assert.is((await stock('SKU-00031')).reserved, 0);
+  // A warehouse that ships to Germany carries it, its one unit held by another order: a
+  // shortage (409, gone when that hold ends), not an address nothing ships to.
+  assert.is((await admin('PUT', '/v1/admin/logistics/warehouses/wh-eu', { name: 'EU fulfilment centre', region: 'eu' })).status, 200);
+  await setStock('SKU-00031', { 'wh-east': 5, 'wh-eu': 1 });
+  const other = await signup(s.url);
+  await call(s.url, 'POST', '/v1/me/addresses', { token: other.token, body: { line1: 'Unter den Linden 2', city: 'Berlin', region: 'BE', country: 'DE', postalCode: '10117' } });
+  assert.is((await checkout(other, { items: [{ sku: 'SKU-00031', qty: 1 }] })).status, 201);
+  const held = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }], addressId: de.body.addressId });
+  assert.equal([held.status, held.body.error.code, held.body.error.details.skus], [409, 'insufficient_stock', ['SKU-00031']]);
 });
 
 test('a quantity no one warehouse holds is reserved across warehouses, fastest first, with the slowest part’s ETA; all or nothing', async () => {

@@ -90,16 +90,20 @@ async function reserveLine(c: ReserveContext, line: OrderLine): Promise<LineOutc
   }
   if (remaining === 0) return { ok: parts, touched };
   if (remaining < 0) return { err: new RejectedError('order_closed', 'this order was started with other quantities; check out again'), touched };
-  const deliverable = (c.allowed ?? []).reduce((n, w) => n + Math.max(0, free.get(w) ?? 0), 0);
+  // Undeliverable only when no warehouse that ships here carries the SKU at all: units held
+  // for other orders there are a shortage (409, gone when their holds end), not an address
+  // to give up on.
+  const carried = new Map(view.warehouses.map((w) => [w.warehouseId, w.onHand]));
+  const carriedHere = (c.allowed ?? []).reduce((n, w) => n + Math.max(0, carried.get(w) ?? 0), 0);
   const anywhere = view.warehouses.reduce((n, w) => n + Math.max(0, w.available), 0);
-  if (c.allowed && deliverable + parts.length === 0 && anywhere > 0) return { short: 'undeliverable', touched };
+  if (c.allowed && carriedHere + parts.length === 0 && anywhere > 0) return { short: 'undeliverable', touched };
   return { short: parts.length === 0 && anywhere === 0 ? 'sold_out' : 'insufficient', touched };
 }
 
 /**
  * Reserves every line, filling in its parts. If any line is short, releases every line
- * and says which SKUs (409 insufficient_stock, or 422 undeliverable when the units are
- * only where nothing ships to the address). If an outcome is unclear (a timeout, a node
+ * and says which SKUs (409 insufficient_stock, or 422 undeliverable when the free units
+ * are only in warehouses that do not ship to the address, and none that does carries it). If an outcome is unclear (a timeout, a node
  * moving), releases nothing: the caller retries the same order, whose reservation ids find
  * what was already taken, and anything left behind expires with its hold.
  * `beforeRelease` may veto the release (the order was recorded after all).
