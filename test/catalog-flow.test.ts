@@ -216,6 +216,17 @@ test('delivery: undeliverable products are hidden for the address\'s cluster, de
   await eventually(async () => skusOf(await search('q=nordic%20lantern&sort=price_asc', de.token)).length === 2, 3000, 20);
   const both = await search('q=nordic%20lantern&sort=price_asc', de.token);
   assert.equal(both.body.items.map((i: { delivery: { days: number } }) => i.delivery.days), [3, 1]);
+
+  // Every unit that reaches Germany held by an order, though wh-east still has 30: the
+  // estimate goes with them (the SKU's total hardly moved), and comes back with them.
+  const put = await call(s.url, 'PUT', '/v1/admin/inventory/DL-EAST', { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 30 }, { warehouseId: 'wh-uk', onHand: 4 }] } });
+  assert.equal([put.status, put.body.available], [200, 34]);
+  const held = await call(s.url, 'POST', '/v1/checkout', { token: de.token, body: { items: [{ sku: 'DL-EAST', qty: 4 }] } });
+  assert.is(held.status, 201, JSON.stringify(held.body));
+  await eventually(async () => (await call(s.url, 'GET', '/v1/products/DL-EAST', { token: de.token })).body.delivery === undefined, 3000, 20);
+  assert.equal(skusOf(await search('q=nordic%20lantern', de.token)), ['DL-EU']);
+  assert.is((await call(s.url, 'POST', `/v1/orders/${held.body.orderId}/cancel`, { token: de.token })).status, 200);
+  await eventually(async () => (await call(s.url, 'GET', '/v1/products/DL-EAST', { token: de.token })).body.delivery?.days === 3, 3000, 20);
 });
 
 test('bulk NDJSON imports the good lines and reports each bad one with its number and reason', async () => {

@@ -138,6 +138,16 @@ test('level events follow real movements of stock, not every batch', () => {
   assert.equal(takeWrites(m, 200)!.events.map((e) => e.kind), ['out_of_stock', 'level'], 'a transition always carries the level');
 });
 
+test('a warehouse that runs out, or has units again, sends a level event though the SKU\'s total hardly moved', () => {
+  const m = model({ a: 500, b: 1 });
+  ok(m, { op: 'reserve', reservationId: 'rb', qty: 1, ttlMs: 60_000, preferWarehouses: ['b'], onlyPreferred: true });
+  assert.equal(takeWrites(m, 1)!.events.map((e) => e.kind), ['level'], 'b has nothing free: its delivery estimates change');
+  ok(m, reserve('ra1'));
+  assert.equal(takeWrites(m, 2)!.events.map((e) => e.kind), [], 'a unit of a, which still has units: nothing');
+  ok(m, { op: 'release', reservationId: 'rb' });
+  assert.equal(takeWrites(m, 3)!.events.map((e) => e.kind), ['level'], 'b has its unit again');
+});
+
 test('rejections change nothing that needs writing', () => {
   const m = model({ a: 1 });
   ok(m, reserve('r1'));

@@ -12,7 +12,7 @@ import type { Fence } from '../../stores/mysql/epochs.ts';
 import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import { decodeInventoryMsg, inventoryType, type InventoryMsg, type InventoryReply } from './messages.ts';
 import {
-  decide, forgetFinished, loadReservation, newModel, takeWrites, type Decision, type InventoryEvent, type InventoryModel, type WriteSet,
+  decide, forgetFinished, freeWarehouses, loadReservation, newModel, takeWrites, type Decision, type InventoryEvent, type InventoryModel, type WriteSet,
 } from './state.ts';
 import { GroupCommit, type Owed } from '../common/group-commit.ts';
 
@@ -197,6 +197,7 @@ async function activate(sku: string, deps: InventoryDeps, ctx: EntityContext, mu
   reconcile(model, stored.onHand, stored.reserved, ctx);
   model.availableAtLastWrite = model.onHand - model.reserved;
   model.availableAtLastLevel = model.availableAtLastWrite;
+  model.freeWarehousesAtLastWrite = freeWarehouses(model);
   return new InventoryEntity(model, deps, ctx, fence);
 }
 

@@ -48,6 +48,12 @@ export interface InventoryModel {
   availableAtLastWrite: number;
   /** `available` as of the last `level` event, so level events follow real movements, not every batch. */
   availableAtLastLevel: number;
+  /**
+   * The warehouses with units free as of the last write set. One that runs out, or has
+   * units again, sends a `level` event although the SKU's total hardly moved: where the
+   * units sit is what a delivery estimate is made of.
+   */
+  freeWarehousesAtLastWrite: Set<string>;
   dirtyStock: Set<string>;
   dirtyReservations: Set<Reservation>;
   /** setStock command ids applied (id → when), so a resent command is not applied twice. */
@@ -95,7 +101,7 @@ export const forgottenSpan = (dedupWindowMs: number) => Math.max(1, Math.floor(d
 export function newModel(sku: string, dedupWindowMs = 24 * 3600_000): InventoryModel {
   return {
     sku, version: 0, stored: false, stock: new Map(), reservations: new Map(), forgotten: new FinishedIds(forgottenSpan(dedupWindowMs)), due: new ExpiryHeap(),
-    onHand: 0, reserved: 0, availableAtLastWrite: 0, availableAtLastLevel: 0, dirtyStock: new Set(), dirtyReservations: new Set(),
+    onHand: 0, reserved: 0, availableAtLastWrite: 0, availableAtLastLevel: 0, freeWarehousesAtLastWrite: new Set(), dirtyStock: new Set(), dirtyReservations: new Set(),
     commands: new Map(), dirtyCommands: [],
   };
 }
@@ -310,6 +316,30 @@ export function levelMoved(last: number, now: number): boolean {
   return Math.abs(now - last) >= Math.max(10, Math.ceil(Math.abs(last) * 0.05));
 }
 
+/** The warehouses with units free: as the model holds them now. */
+export function freeWarehouses(model: InventoryModel): Set<string> {
+  const out = new Set<string>();
+  for (const [w, s] of model.stock) if (s.onHand - s.reserved > 0) out.add(w);
+  return out;
+}
+
+/**
+ * Whether a warehouse written since the last write set ran out of free units or has some
+ * again, bringing `freeWarehousesAtLastWrite` up to date. Only the dirty ones can have moved.
+ */
+function freeWarehousesMoved(model: InventoryModel): boolean {
+  let moved = false;
+  for (const w of model.dirtyStock) {
+    const s = model.stock.get(w)!;
+    const free = s.onHand - s.reserved > 0;
+    if (free === model.freeWarehousesAtLastWrite.has(w)) continue;
+    moved = true;
+    if (free) model.freeWarehousesAtLastWrite.add(w);
+    else model.freeWarehousesAtLastWrite.delete(w);
+  }
+  return moved;
+}
+
 export function hasWrites(model: InventoryModel): boolean {
   return model.dirtyStock.size > 0 || model.dirtyReservations.size > 0 || model.dirtyCommands.length > 0;
 }
@@ -326,7 +356,8 @@ export function takeWrites(model: InventoryModel, now: number): WriteSet | undef
   const before = model.availableAtLastWrite;
   if (before > 0 && avail <= 0) events.push({ kind: 'out_of_stock', ...base });
   if (before <= 0 && avail > 0) events.push({ kind: 'back_in_stock', ...base });
-  if (levelMoved(model.availableAtLastLevel, avail) || events.length > 0) {
+  const whereMoved = freeWarehousesMoved(model);
+  if (levelMoved(model.availableAtLastLevel, avail) || events.length > 0 || whereMoved) {
     events.push({ kind: 'level', ...base });
     model.availableAtLastLevel = avail;
   }
