@@ -2,6 +2,7 @@
 // homepage's fast path ahead of it), with its services wired to the
 // shared connections, and a graceful close.
 import { createServer } from 'node:http';
+import { answerClientErrors } from '../gateway/client-error.ts';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { ClusterWatch } from '../cluster/index.ts';
@@ -135,6 +136,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   // The wishlist's product cache forgets changed and removed products at once.
   const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
   const server = createServer(nodeRequestListener(app, { hostname: config.host }));
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

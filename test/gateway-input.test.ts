@@ -1,6 +1,7 @@
 // Bad input on every route with a body: malformed JSON, wrong types, missing fields,
 // out-of-range values, unknown SKUs, huge bodies and strings, unicode — always the
 // documented 4xx, never a 5xx, and the stored data unchanged afterwards.
+import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
@@ -143,6 +144,36 @@ test('path parameters and unicode: 4xx, never 5xx', async () => {
   assert.is(sig.status, 201);
   const login = await call(s.url, 'POST', '/v1/auth/login', { body: { email, password: 'пароль-пароль' } });
   assert.is(login.status, 200, 'a unicode password works');
+});
+
+/** Sends raw bytes and reads the whole answer (the server closes the connection). */
+function raw(bytes: string): Promise<string> {
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname, () => sock.write(bytes));
+    let got = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => void (got += d));
+    sock.on('end', () => resolve(got));
+    sock.on('error', reject);
+  });
+}
+
+test('what Node refuses before any handler (headers over 16 KiB, bytes that are not HTTP) still has the error body and X-Request-Id', async () => {
+  const cases: [string, string, number, string][] = [
+    ['a 20 KB path', `GET /v1/products/${'A'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'headers_too_large'],
+    ['a 60 KB header', `GET /v1/products/SKU-00004 HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(60_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['not HTTP', 'HELLO THERE\r\n\r\n', 400, 'malformed_request'],
+  ];
+  for (const [what, bytes, status, code] of cases) {
+    const answer = await raw(bytes);
+    const [head, body] = answer.split('\r\n\r\n');
+    assert.ok(head!.startsWith(`HTTP/1.1 ${status} `), `${what}: ${head}`);
+    const id = /\r\nX-Request-Id: (\S+)/i.exec(head!)?.[1];
+    assert.ok(id, `${what}: X-Request-Id`);
+    assert.equal(JSON.parse(body!).error, { code, message: JSON.parse(body!).error.message, requestId: id }, what);
+  }
+  assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00004')).status, 200, 'and the gateway serves on');
 });
 
 test('a bad Idempotency-Key is a 400, not a 500', async () => {
