@@ -13,6 +13,7 @@ import { productInput } from '../actors/catalog/index.ts';
 import * as ps from './schemas-personalisation.ts';
 import { regionDocumentInput } from '../actors/homepage/index.ts';
 import * as cm from './schemas-commerce.ts';
+import { publicGet } from './representation.ts';
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -131,6 +132,9 @@ const headers = {
 const headerRef = (name: keyof typeof headers) => ({ $ref: `#/components/headers/${name}` });
 
 /** Builds the document once; it only depends on code. */
+/** Whether answers of `op` carry an ETag (and 304 for If-None-Match): the public GETs only. */
+const tagged = (op: Operation) => op.method === 'get' && publicGet.test(op.path);
+
 export function openApiDocument(): unknown {
   if (cached) return cached;
   // Every schema an operation uses gets an id (its own, or one made from the operation),
@@ -151,7 +155,7 @@ export function openApiDocument(): unknown {
     const opId = operationId(op.method, op.path);
     const name = opId[0]!.toUpperCase() + opId.slice(1);
     const common = { 'X-Request-Id': headerRef('X-Request-Id'), 'RateLimit-Limit': headerRef('RateLimit-Limit'), 'RateLimit-Remaining': headerRef('RateLimit-Remaining'), 'RateLimit-Reset': headerRef('RateLimit-Reset') };
-    const okHeaders = { ...common, ...(op.method === 'post' ? { 'Idempotent-Replayed': headerRef('Idempotent-Replayed') } : {}), ...(op.method === 'get' ? { ETag: headerRef('ETag') } : {}) };
+    const okHeaders = { ...common, ...(op.method === 'post' ? { 'Idempotent-Replayed': headerRef('Idempotent-Replayed') } : {}), ...(tagged(op) ? { ETag: headerRef('ETag') } : {}) };
     const responses: Record<string, unknown> = {
       [op.ok[0]]: op.ok[1]
         ? { description: 'OK', headers: okHeaders, content: { 'application/json': { schema: ref(op.ok[1], `${name}Response`) } } }
@@ -169,7 +173,7 @@ export function openApiDocument(): unknown {
       parameters.push({ name: key, in: 'query', required: !optional, schema: json, ...(typeof json.description === 'string' ? { description: json.description } : {}) });
     }
     if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'the same key and body answer the first response again', schema: { type: 'string', maxLength: 200 } });
-    if (op.method === 'get') parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag this client holds: 304 when unchanged', schema: { type: 'string' } });
+    if (tagged(op)) parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag this client holds: 304 when unchanged', schema: { type: 'string' } });
     parameters.push({ name: 'X-Request-Id', in: 'header', required: false, description: 'a request id to use instead of a generated one', schema: { type: 'string', maxLength: 128 } });
     const body = op.body
       ? {

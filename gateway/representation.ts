@@ -18,7 +18,8 @@ const brotliOptions = { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } };
 const gzipOptions = { level: 5 };
 
 /** Public reads whose answer depends only on the URL (and the caller's address, for delivery). */
-const publicGet = /^\/v1\/(products|search|categories|inventory|homepage)(\/|$)/;
+/** The public GETs, which carry an ETag and answer 304 (also what /openapi.json advertises). */
+export const publicGet = /^\/v1\/(products|search|categories|inventory|homepage)(\/|$)/;
 const compressible = /^(application\/(json|javascript|problem\+json)|text\/(html|plain|css|javascript))\b/;
 /** Streamed bodies: buffering them would defeat the stream. */
 const streamed = /^(text\/event-stream|application\/(x-)?ndjson)\b/;

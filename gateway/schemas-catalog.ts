@@ -30,7 +30,14 @@ export const searchPage = z.object({
   nextCursor: z.string().nullable(),
 }).meta({ id: 'SearchPage' });
 
-const categoryNode: z.ZodType = z.lazy(() => z.object({ slug: z.string(), path: z.string(), name: z.string(), count: z.int(), children: z.array(categoryNode) }));
+// Recursive through a getter, with an id of its own: a lazy schema without one became a
+// `__shared` schema that /openapi.json referred to with a `$ref` no resolver can follow.
+const categoryNode = z.object({
+  slug: z.string(), path: z.string(), name: z.string(), count: z.int(),
+  get children() {
+    return z.array(categoryNode);
+  },
+}).meta({ id: 'CategoryNode' });
 export const categories = z.object({ items: z.array(categoryNode) }).meta({ id: 'CategoryTree' });
 
 export const suggestions = z.object({

@@ -46,6 +46,22 @@ test('every /v1 route the gateway serves is in the document, with a unique opera
   assert.is(new Set(ids).size, ids.length, 'operationIds are unique');
 });
 
+test('every $ref names a component the document has; only the public GETs advertise ETag and If-None-Match', () => {
+  const text = JSON.stringify(doc);
+  const refs = [...new Set([...text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!))];
+  const components = doc as unknown as { components: Record<string, Record<string, unknown>> };
+  const dangling = refs.filter((r) => {
+    const m = /^#\/components\/(\w+)\/([\w.-]+)$/.exec(r);
+    return !m || !(m[2]! in (components.components[m[1]!] ?? {}));
+  });
+  assert.equal(dangling, [], 'a $ref no resolver can follow (the category tree\'s was "#/components/schemas/__shared#/$defs/schema0")');
+  type Op = { parameters?: { name: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> };
+  const get = (path: string) => (doc.paths[path] as unknown as Record<string, Op>).get!;
+  const advertises = (path: string) => [get(path).parameters?.some((p) => p.name === 'If-None-Match') ?? false, 'ETag' in (get(path).responses['200']!.headers ?? {})];
+  for (const path of ['/v1/me', '/v1/cart', '/v1/wishlist', '/v1/orders', '/v1/orders/{orderId}']) assert.equal(advertises(path), [false, false], path);
+  for (const path of ['/v1/products/{sku}', '/v1/search', '/v1/categories']) assert.equal(advertises(path), [true, true], path);
+});
+
 test('the document passes Redocly lint (recommended rules) with no error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
   const file = join(dir, 'openapi.json');
