@@ -267,6 +267,10 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
   const refused = await checkout(u, {});
   assert.equal([refused.status, refused.body.error.code, refused.body.error.details.skus], [409, 'unavailable', ['RM-1']]);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 409);
+  const other = await signupBuyer(s.url);
+  const wish = await call(s.url, 'POST', '/v1/wishlist/items', { token: other.token, body: { sku: 'RM-1' } });
+  assert.equal([wish.status, wish.body.error?.code], [409, 'unavailable'], 'not wished for either');
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: other.token })).body.items, []);
   assert.is((await admin('DELETE', '/v1/admin/products/RM-1')).status, 404);
 });
 

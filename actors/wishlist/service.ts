@@ -50,6 +50,8 @@ export class WishlistService {
   async add(userId: string, sku: string): Promise<WishlistView> {
     const product = await this.deps.products.get(sku);
     if (!product) throw new RejectedError('unknown_sku', `no product ${sku}`, { data: { sku } });
+    // As the cart refuses it: a product taken off sale is not offered to be wished for either.
+    if (product.removedAt) throw new RejectedError('unavailable', `${sku} is no longer sold`, { data: { skus: [sku] } });
     const max = this.deps.maxItems ?? 500;
     if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
     const added = await this.deps.repo.add(userId, sku, Date.now());
