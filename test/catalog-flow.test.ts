@@ -132,6 +132,13 @@ test('filters, sorts and facets give correct counts', async () => {
   const pageC = await search(`q=summit&sort=price_asc&limit=5&cursor=${pageB.body.nextCursor}`);
   assert.equal([...skusOf(pageA), ...skusOf(pageB), ...skusOf(pageC)], first.map((p) => p.sku));
   assert.is(pageC.body.nextCursor, null);
+  // A cursor pages through the list it came from: with another query or sort it is refused,
+  // not answered with a page from the middle of some other list. A page size of its own is fine.
+  for (const other of ['q=glacier&sort=price_asc', 'q=summit&sort=price_desc', 'q=summit&sort=price_asc&brand=Peakline']) {
+    const r = await search(`${other}&limit=5&cursor=${pageA.body.nextCursor}`);
+    assert.equal([r.status, r.body.error?.code], [400, 'invalid_cursor'], other);
+  }
+  assert.equal(skusOf(await search(`q=summit&sort=price_asc&limit=10&cursor=${pageA.body.nextCursor}`)), first.slice(5).map((p) => p.sku));
 
   assert.is((await search('sort=cheapest')).status, 422);
   assert.is((await search('minPrice=abc')).status, 400);

@@ -7,7 +7,7 @@ export { startIndexer, sharedIndexer, type IndexerDeps } from './indexer.ts';
 export { ShopperFilter } from './shopper-filter.ts';
 export { PopularityMirror, popularityJob, refreshPopularity, popularityKey, popularitySeededKey } from './popularity.ts';
 export { QueryTally } from './query-tally.ts';
-export { serveSearch, runSearch, runSuggest, encodeCursor, decodeCursor, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
+export { serveSearch, runSearch, runSuggest, encodeCursor, decodeCursor, cursorParts, searchList, type SearchRequest, type SearchPage, type SearchItem } from './search-service.ts';
 export { categoryTree, type CategoryNode } from './categories.ts';
 export { CatalogApi, type CatalogApiDeps, type ProductView } from './api.ts';
 export { asyncSingleton } from './jobs.ts';

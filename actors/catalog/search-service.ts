@@ -5,6 +5,7 @@
 // before counting, so `total` and the facets count what the shopper can buy; the live
 // checks here catch what changed since the filter's last refresh. Every search is
 // published to the SEARCH stream; completions mix those queries with titles and categories.
+import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { InvalidError } from '../../cluster/index.ts';
@@ -29,6 +30,8 @@ export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size' | 'ac
   deviceId?: string;
   /** Publish a search event (searches do; category listings do not). */
   record: boolean;
+  /** The list this page belongs to (`searchList`): its next cursor names it. */
+  list?: string;
 }
 
 export interface SearchItem extends IndexedProduct {
@@ -47,17 +50,31 @@ export interface SearchPage {
   nextCursor: string | null;
 }
 
-export const encodeCursor = (offset: number) => Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+export const encodeCursor = (offset: number, list?: string) => Buffer.from(JSON.stringify(list === undefined ? { o: offset } : { o: offset, l: list })).toString('base64url');
 
-export function decodeCursor(cursor: string | undefined): number {
-  if (!cursor) return 0;
+/** A cursor's place, and the list it pages through (absent in cursors from before lists were named). */
+export function cursorParts(cursor: string): { offset: number; list?: string } {
   try {
-    const o = (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { o?: unknown }).o;
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o;
+    const { o, l } = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { o?: unknown; l?: unknown };
+    if (typeof o === 'number' && Number.isInteger(o) && o >= 0 && (l === undefined || typeof l === 'string')) return l === undefined ? { offset: o } : { offset: o, list: l };
   } catch {
     // fall through to the error
   }
   throw new InvalidError('cursor is not one this API gave out');
+}
+
+export function decodeCursor(cursor: string | undefined): number {
+  return cursor ? cursorParts(cursor).offset : 0;
+}
+
+/**
+ * A short name for what a search or listing pages through: every parameter but the page's
+ * place and size. A cursor carries it, so a cursor sent with another query is refused
+ * instead of answering a page from the middle of some other list.
+ */
+export function searchList(parameters: Record<string, unknown>): string {
+  const sorted = Object.keys(parameters).filter((k) => parameters[k] !== undefined).sort().map((k) => [k, parameters[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 10);
 }
 
 export interface SearchDeps {
@@ -119,7 +136,7 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
       break;
     }
   }
-  return { items, facets, facetsExact, total, nextCursor: pos < total ? encodeCursor(pos) : null };
+  return { items, facets, facetsExact, total, nextCursor: pos < total ? encodeCursor(pos, req.list) : null };
 }
 
 /** Completions for what the user is typing: past searches first, then categories and titles. */

@@ -3,7 +3,7 @@
 // delivery cluster that search and detail filter and estimate for.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod/v4';
-import { checkProduct, decodeCursor, parseNdjson, productInput, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
+import { checkProduct, cursorParts, decodeCursor, parseNdjson, searchList, productInput, type CatalogProduct, type SearchRequest } from '../../actors/catalog/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
@@ -90,7 +90,13 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const userId = c.get('userId');
     const cluster = await callerCluster(c, place);
     const deviceId = c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}`;
-    const res = await catalog.search({ ...req, ...(cluster ? { cluster } : {}), ...(userId ? { userId } : { deviceId }) });
+    const { cursor, limit: _limit, record: _record, ...parameters } = req;
+    const list = searchList({ ...parameters, ...place });
+    const given = cursor ? cursorParts(cursor).list : undefined;
+    if (given !== undefined && given !== list) {
+      throw new HttpError(400, 'invalid_cursor', 'the cursor belongs to another search or listing: ask for its first page again', [{ field: 'cursor', problem: 'from a page of other query parameters' }]);
+    }
+    const res = await catalog.search({ ...req, list, ...(cluster ? { cluster } : {}), ...(userId ? { userId } : { deviceId }) });
     return {
       items: res.items.map((i) => ({ ...publicProduct(i), stock: i.stock, score: i.score, ...(i.delivery ? { delivery: i.delivery } : {}) })),
       facets: res.facets,
