@@ -32,6 +32,7 @@ export const orderSummary = z.object({
 
 export const orderStatus = z.object({ orderId: z.string(), status }).meta({ id: 'OrderStatus' });
 
+const step = z.object({ at: z.string(), status, state, detail: z.string() });
 const line = z.object({ sku: z.string(), qty: z.int(), price: z.int(), title: z.string(), lineTotal: z.int() });
 
 export const order = z.object({
@@ -42,7 +43,8 @@ export const order = z.object({
   delivery: delivery.optional(),
   carrier: z.string().optional(), trackingNumber: z.string().optional(),
   shippedAt: z.string().optional(), deliveredAt: z.string().optional(), refundedAt: z.string().optional(),
-  timeline: z.array(z.object({ at: z.string(), status, state, detail: z.string() })),
+  timeline: z.array(step).describe('one entry per change of status'),
+  steps: z.array(step).describe("every step of the order, those within one status too (state: charging, payment_declined, refunding)"),
 }).meta({ id: 'Order' });
 
-export const orderPage = z.object({ items: z.array(order.omit({ timeline: true })), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });
+export const orderPage = z.object({ items: z.array(order.omit({ timeline: true, steps: true })), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });

@@ -101,8 +101,9 @@ test('a declined card can be retried; a provider timeout retried with the same k
   assert.equal([retried.status, retried.body.status], [200, 'paid']);
   assert.is(await charges(second.body.orderId), 1, 'charged once');
   const view = await call(s.url, 'GET', `/v1/orders/${second.body.orderId}`, { token: u.token });
-  assert.equal(view.body.timeline.map((t: { state: string }) => t.state), ['pending_payment', 'charging', 'paid']);
-  assert.equal(view.body.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'pending_payment', 'paid'], 'only the contract\'s statuses');
+  assert.equal(view.body.steps.map((t: { state: string }) => t.state), ['pending_payment', 'charging', 'paid']);
+  assert.equal(view.body.steps.map((t: { status: string }) => t.status), ['pending_payment', 'pending_payment', 'paid'], 'only the contract\'s statuses');
+  assert.equal(view.body.timeline.map((t: { status: string }) => t.status), ['pending_payment', 'paid'], 'one timeline entry per change of status');
 });
 
 test('Idempotency-Key on checkout and pay: one order, one charge', async () => {

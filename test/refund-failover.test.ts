@@ -53,7 +53,7 @@ test('kill -9 mid-refund: another node finishes it, and everything is given back
   assert.is(Number(charge!.n), 1);
   const outbox = await s.sql<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE JSON_VALUE(payload, '$.type') = 'OrderRefunded' AND JSON_VALUE(payload, '$.orderId') = ?", [id]);
   assert.is(Number(outbox[0]!.n), 1, 'one OrderRefunded event');
-  const timeline = (await call(s.url, 'GET', `/v1/orders/${id}`, { token: u.token })).body.timeline.map((t: { state: string }) => t.state);
+  const timeline = (await call(s.url, 'GET', `/v1/orders/${id}`, { token: u.token })).body.steps.map((t: { state: string }) => t.state);
   assert.equal(timeline.slice(-2), ['refunding', 'refunded']);
 });
 

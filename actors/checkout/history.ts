@@ -31,8 +31,13 @@ export interface OrderView {
   reservedUntil: string;
   address: unknown;
   delivery?: { eta: string; days: number };
-  timeline?: { at: string; status: PublicStatus; state: string; detail: string }[];
+  /** Every change of the contract's status, one entry each (API.md). */
+  timeline?: Step[];
+  /** Every step of the order's saga, those within one status too (charging, declined, refunding). */
+  steps?: Step[];
 }
+
+interface Step { at: string; status: PublicStatus; state: string; detail: string }
 
 export interface OrderPage { items: OrderView[]; nextCursor: string | null }
 
@@ -79,7 +84,10 @@ export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView
   if (o.refundedAt !== null) v.refundedAt = iso(o.refundedAt);
   if (timeline) {
     const statuses = timelineStatuses(timeline.map((t) => t.status));
-    v.timeline = timeline.map((t, i) => ({ at: iso(t.at), status: statuses[i]!, state: t.status, detail: t.detail }));
+    v.steps = timeline.map((t, i) => ({ at: iso(t.at), status: statuses[i]!, state: t.status, detail: t.detail }));
+    // A client counts status changes by the timeline's entries: a step within a status
+    // (a charge awaited, a card declined, a refund under way) is in `steps` only.
+    v.timeline = v.steps.filter((s, i) => i === 0 || s.status !== v.steps![i - 1]!.status);
   }
   return v;
 }
