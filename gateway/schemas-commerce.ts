@@ -14,11 +14,12 @@ export const couponBody = z.object({
   expiresAt: z.iso.datetime({ offset: true }).describe('ISO 8601 date-time'),
   maxRedemptions: z.int().min(1).max(100_000_000),
   userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').nullable().optional().describe('only this user may redeem it'),
+  oncePerUser: z.boolean().optional().describe('at most one redemption per user (default false: maxRedemptions in all, by anyone it is for)'),
 }).meta({ id: 'NewCoupon' });
 
 export const coupon = z.object({
   code: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), expiresAt: z.string(),
-  maxRedemptions: z.int(), redeemed: z.int(), userId: z.string().nullable(),
+  maxRedemptions: z.int(), redeemed: z.int(), userId: z.string().nullable(), oncePerUser: z.boolean(),
 }).meta({ id: 'Coupon' });
 
 export const shipBody = z.object({ carrier: z.string().trim().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'printable ASCII'), trackingNumber: printable(128) }).meta({ id: 'ShipOrder' });

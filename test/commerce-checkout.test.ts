@@ -150,15 +150,15 @@ test('points: at most half the subtotal, shown on /v1/me at once, given back whe
   assert.is((await me(u)).rewardPoints, 100);
 });
 
-test('admin coupons: percent or amount off, one redemption per user, a redemption limit, one user only, duplicates 409', async () => {
+test('admin coupons: percent or amount off, a redemption limit, once per user when asked, one user only, duplicates 409', async () => {
   await setStock('SKU-00036', { 'wh-east': 20 });
   const price = await priceOf('SKU-00036');
   const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
   assert.is((await call(s.url, 'POST', '/v1/admin/coupons', { body: { code: 'X', discountPercent: 5, expiresAt, maxRedemptions: 1 } })).status, 403);
   const bad = await admin('POST', '/v1/admin/coupons', { code: 'BOTH', discountPercent: 5, amountOff: 100, expiresAt, maxRedemptions: 1 });
   assert.is(bad.status, 422);
-  const pct = await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', discountPercent: 20, expiresAt, maxRedemptions: 2 });
-  assert.equal([pct.status, pct.body.code, pct.body.discountPercent], [201, 'SPRING20', 20]);
+  const pct = await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', discountPercent: 20, expiresAt, maxRedemptions: 2, oncePerUser: true });
+  assert.equal([pct.status, pct.body.code, pct.body.discountPercent, pct.body.oncePerUser], [201, 'SPRING20', 20, true]);
   assert.equal([(await admin('POST', '/v1/admin/coupons', { code: 'SPRING20', amountOff: 100, expiresAt, maxRedemptions: 1 })).status], [409]);
   const [a, b, c] = [await signupBuyer(s.url), await signupBuyer(s.url), await signupBuyer(s.url)];
   const first = await checkout(a, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
@@ -169,6 +169,27 @@ test('admin coupons: percent or amount off, one redemption per user, a redemptio
   assert.is((await checkout(b, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'spring20' })).status, 201, 'a code in another case');
   const third = await checkout(c, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'SPRING20' });
   assert.equal([third.status, third.body.error.code], [422, 'coupon_invalid'], 'two redemptions only');
+
+  // Without oncePerUser (API.md names no per-user limit) maxRedemptions is the only limit,
+  // one user's redemptions too; so for a coupon issued to one user.
+  const twice = await admin('POST', '/v1/admin/coupons', { code: 'TWICE5', amountOff: 5, expiresAt, maxRedemptions: 2 });
+  assert.equal([twice.status, twice.body.oncePerUser], [201, false]);
+  const d = await signupBuyer(s.url);
+  for (let i = 0; i < 2; i++) assert.is((await checkout(d, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'TWICE5' })).status, 201, `use ${i + 1}`);
+  assert.equal((await checkout(d, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'TWICE5' })).body.error?.code, 'coupon_invalid', 'used up');
+  const e = await signupBuyer(s.url);
+  assert.is((await admin('POST', '/v1/admin/coupons', { code: 'FORE-3', amountOff: 5, expiresAt, maxRedemptions: 3, userId: e.userId })).status, 201);
+  for (let i = 0; i < 3; i++) {
+    assert.ok((await me(e)).coupons.some((x: { code: string }) => x.code === 'FORE-3'), `shown before use ${i + 1}`);
+    const used = await checkout(e, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'FORE-3' });
+    assert.is(used.status, 201, `use ${i + 1}: ${JSON.stringify(used.body)}`);
+  }
+  assert.not.ok((await me(e)).coupons.some((x: { code: string }) => x.code === 'FORE-3'), 'gone once used up');
+  // Once per user holds for checkouts of one user at the same moment too.
+  assert.is((await admin('POST', '/v1/admin/coupons', { code: 'ONCE9', amountOff: 5, expiresAt, maxRedemptions: 10, oncePerUser: true })).status, 201);
+  const f = await signupBuyer(s.url);
+  const racing = await Promise.all([1, 2, 3].map(() => checkout(f, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'ONCE9' })));
+  assert.equal(racing.map((r) => r.status).sort(), [201, 422, 422], JSON.stringify(racing.map((r) => r.body)));
 
   const mine = await admin('POST', '/v1/admin/coupons', { code: 'FORC5', amountOff: 500, expiresAt, maxRedemptions: 1, userId: c.userId });
   assert.equal([mine.status, mine.body.discountPercent], [201, null]);

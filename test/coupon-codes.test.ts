@@ -12,7 +12,7 @@ import { freshDatabase } from './support/harness.ts';
 
 const db = freshDatabase(test, 'couponcodes');
 const expiresAt = Date.now() + 86_400_000;
-const coupon = (code: string) => ({ code, discountPercent: 10, amountOff: null, expiresAt, maxRedemptions: 5, userId: null });
+const coupon = (code: string) => ({ code, discountPercent: 10, amountOff: null, expiresAt, maxRedemptions: 5, userId: null, oncePerUser: false });
 
 test('a code is taken in every case, and found typed in any case as it was issued', async () => {
   const coupons = new CouponRepository(db.pool);
@@ -44,6 +44,19 @@ test('migration 180 keys the older of two codes that differ only in case; the ot
   assert.is((await coupons.get('mg-twin'))?.code, 'mg-twin', 'the exact code first');
   assert.is((await coupons.get('Mg-Twin'))?.code, 'MG-TWIN');
   assert.is((await coupons.get('MG-SINGLE'))?.code, 'mg-single');
+});
+
+test('migration 181 keeps coupons and redemptions made before it once per user', async () => {
+  await db.pool.query(`ALTER TABLE coupon_redemptions DROP KEY coupon_redemptions_once, DROP PRIMARY KEY, ADD PRIMARY KEY (code, user_id), DROP COLUMN one_per_user`);
+  await db.pool.query('ALTER TABLE promo_coupons DROP COLUMN once_per_user');
+  await db.pool.query("INSERT INTO promo_coupons (code, code_key, discount_percent, expires_at, max_redemptions, redeemed) VALUES ('MG-OLD', 'MG-OLD', 10, ?, 5, 1)", [expiresAt]);
+  await db.pool.query("INSERT INTO coupon_redemptions (code, user_id, order_id, at) VALUES ('MG-OLD', 'u-old', 'o-old', 1)");
+  await db.pool.query(await readFile(join(projectRoot, 'stores/mysql/migrations/181_coupon_once_per_user.sql'), 'utf8'));
+  assert.is((await new CouponRepository(db.pool).get('MG-OLD'))?.oncePerUser, true);
+  const [again] = await db.pool.query("INSERT IGNORE INTO coupon_redemptions (code, user_id, order_id, at, one_per_user) VALUES ('MG-OLD', 'u-old', 'o-new', 2, 1)");
+  assert.is((again as { affectedRows: number }).affectedRows, 0, 'a second redemption by the same user collides');
+  const [other] = await db.pool.query("INSERT IGNORE INTO coupon_redemptions (code, user_id, order_id, at, one_per_user) VALUES ('MG-OLD', 'u-old', 'o-many', 2, NULL)");
+  assert.is((other as { affectedRows: number }).affectedRows, 1, 'redemptions of a coupon without the rule do not');
 });
 
 test.run();

@@ -43,7 +43,7 @@ async function couponTerms(saga: Saga, user: UserRecord, code: string, now: numb
   const promo = await saga.deps.coupons?.get(code);
   const usable = promo && promo.expiresAt > now && promo.redeemed < promo.maxRedemptions && (promo.userId === null || promo.userId === user.userId);
   if (!promo || !usable) throw new RejectedError('coupon_invalid', `coupon ${code} is unknown, used up or expired`);
-  if (await saga.deps.coupons!.redeemedBy(promo.code, user.userId)) throw new RejectedError('coupon_invalid', `coupon ${code} was already used on another of your orders (once per customer)`);
+  if (promo.oncePerUser && await saga.deps.coupons!.redeemedBy(promo.code, user.userId)) throw new RejectedError('coupon_invalid', `coupon ${code} was already used on another of your orders (once per customer)`);
   return { kind: 'promo', code: promo.code, discountPercent: promo.discountPercent, amountOff: promo.amountOff };
 }
 

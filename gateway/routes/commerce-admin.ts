@@ -30,7 +30,7 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     }
     const coupon = {
       code: input.code, discountPercent: input.discountPercent ?? null, amountOff: input.amountOff ?? null, expiresAt,
-      maxRedemptions: input.maxRedemptions, userId: input.userId ?? null,
+      maxRedemptions: input.maxRedemptions, userId: input.userId ?? null, oncePerUser: input.oncePerUser ?? false,
     };
     try {
       await deps.coupons.create(coupon);

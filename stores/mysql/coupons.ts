@@ -13,6 +13,8 @@ export interface PromoCoupon {
   maxRedemptions: number;
   redeemed: number;
   userId: string | null;
+  /** At most one redemption per user (else only `maxRedemptions` in all). */
+  oncePerUser: boolean;
 }
 
 /** The code is taken. */
@@ -20,11 +22,12 @@ export class CouponExistsError extends Error {
   override name = 'CouponExistsError';
 }
 
-type Row = { code: string; discount_percent: number | null; amount_off: number | null; expires_at: number; max_redemptions: number; redeemed: number; user_id: string | null };
+type Row = { code: string; discount_percent: number | null; amount_off: number | null; expires_at: number; max_redemptions: number; redeemed: number; user_id: string | null; once_per_user: number };
 
 const fromRow = (r: Row): PromoCoupon => ({
   code: r.code, discountPercent: r.discount_percent === null ? null : Number(r.discount_percent), amountOff: r.amount_off === null ? null : Number(r.amount_off),
   expiresAt: Number(r.expires_at), maxRedemptions: Number(r.max_redemptions), redeemed: Number(r.redeemed), userId: r.user_id,
+  oncePerUser: Number(r.once_per_user) === 1,
 });
 
 /** What makes two codes the same coupon: the letters, whatever their case. */
@@ -37,8 +40,8 @@ export class CouponRepository {
   async create(c: Omit<PromoCoupon, 'redeemed'>): Promise<void> {
     try {
       await this.pool.query(
-        'INSERT INTO promo_coupons (code, code_key, discount_percent, amount_off, expires_at, max_redemptions, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [c.code, codeKey(c.code), c.discountPercent, c.amountOff, c.expiresAt, c.maxRedemptions, c.userId],
+        'INSERT INTO promo_coupons (code, code_key, discount_percent, amount_off, expires_at, max_redemptions, user_id, once_per_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.code, codeKey(c.code), c.discountPercent, c.amountOff, c.expiresAt, c.maxRedemptions, c.userId, c.oncePerUser ? 1 : 0],
       );
     } catch (err) {
       if (isDuplicateKey(err)) throw new CouponExistsError(`coupon ${c.code} exists`);
@@ -56,7 +59,7 @@ export class CouponRepository {
     return r && fromRow(r);
   }
 
-  /** Whether the user has redeemed the code on an order that still holds it. */
+  /** Whether the user has redeemed the code on an order that still holds it (what a once-per-user coupon asks). */
   async redeemedBy(code: string, userId: string): Promise<boolean> {
     const [rows] = await this.pool.query('SELECT 1 FROM coupon_redemptions WHERE code = ? AND user_id = ?', [code, userId]);
     return (rows as unknown[]).length > 0;
@@ -65,7 +68,7 @@ export class CouponRepository {
   /** Coupons issued to this user alone that they can still redeem (for the user page). */
   async openFor(userId: string, now: number): Promise<PromoCoupon[]> {
     const [rows] = await this.pool.query(
-      `SELECT p.* FROM promo_coupons p LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id
+      `SELECT p.* FROM promo_coupons p LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id AND r.one_per_user = 1
        WHERE p.user_id = ? AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at`,
       [userId, now],
     );

@@ -301,10 +301,11 @@ export class OrderRepository {
       statements.push(
         'UPDATE promo_coupons SET redeemed = redeemed + 1 WHERE code = ? AND redeemed < max_redemptions AND expires_at > ? AND (user_id IS NULL OR user_id = ?);',
         "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
-        'INSERT IGNORE INTO coupon_redemptions (code, user_id, order_id, at) VALUES (?, ?, ?, ?);',
+        // A once-per-user coupon's redemption collides with the user's other one (its unique key).
+        'INSERT IGNORE INTO coupon_redemptions (code, user_id, order_id, at, one_per_user) SELECT ?, ?, ?, ?, IF(once_per_user, 1, NULL) FROM promo_coupons WHERE code = ?;',
         "IF ROW_COUNT() <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'coupon_taken'; END IF;",
       );
-      params.push(o.couponCode, o.createdAt, o.userId, o.couponCode, o.userId, o.orderId, o.createdAt);
+      params.push(o.couponCode, o.createdAt, o.userId, o.couponCode, o.userId, o.orderId, o.createdAt, o.couponCode);
     } else if (o.couponCode !== null) {
       statements.push(
         'UPDATE coupons SET used_at = NOW(3) WHERE user_id = ? AND code = ? AND used_at IS NULL;',

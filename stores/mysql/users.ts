@@ -93,7 +93,7 @@ export class UserRepository {
        SELECT * FROM addresses WHERE user_id IN (?) ORDER BY created_at, address_id;
        SELECT user_id, code, description, discount_percent, expires_at FROM coupons WHERE user_id IN (?) AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;
        SELECT p.user_id, p.code, p.discount_percent, p.amount_off, p.expires_at FROM promo_coupons p
-         LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id
+         LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id AND r.one_per_user = 1
          WHERE p.user_id IN (?) AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at;`,
       [ids, ids, ids, ids, Date.now()],
     );
