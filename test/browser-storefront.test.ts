@@ -1,21 +1,37 @@
 // The storefront and the operator dashboard in headless Chromium against node and gateway
 // processes on the real NATS, Redis and MariaDB: a shopper signs up, adds an address,
-// searches with a facet, buys, is declined once, pays, and finds the order; an operator
-// opens the dashboard and sees the node and live throughput. No page may log an error.
+// searches with a facet, buys, is declined once, pays, and finds the order; Back never
+// shows a stale page; logging in never leaves the site; a refused token and a failed action
+// are said plainly; an operator opens the dashboard and sees the node and live throughput.
+// No page may log an error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { loadLogistics } from '../app/catalog-load.ts';
 import { createPool } from '../stores/mysql/index.ts';
 import { eventually, freshEnv, natsConnection, startProcess, type Proc, type TestEnv } from './support/harness.ts';
-import { adminToken, call } from './support/gateway.ts';
-import { launch, screenshot, type BrowserSession } from './support/browser.ts';
+import { adminToken, call, signup, signupBuyer } from './support/gateway.ts';
+import { chromiumPath, launch, screenshot, type BrowserSession } from './support/browser.ts';
 
 /** One process with both roles: a second process start costs 20 s on a busy machine. */
 let s: { env: TestEnv; url: string; proc?: Proc; stop(): Promise<void> };
 let b: BrowserSession;
 let page: Page;
+/** A second Chromium with the back/forward cache on: Playwright turns it off, real browsers do not. */
+let withCache: Browser | undefined;
+
+function launchWithBackForwardCache(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu'], ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+}
+
+/** Records a page's errors with the main session's (an expected 4xx is logged by Chromium itself). */
+function watchProblems(p: Page): void {
+  p.on('pageerror', (err) => b.problems.push(`page error on ${p.url()}: ${err.message}`));
+  p.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource: the server responded with a status of 4')) b.problems.push(`console error on ${p.url()}: ${msg.text()}`);
+  });
+}
 
 const products = [
   { sku: 'BRW-1', title: 'Auralis Wireless Headphones', brand: 'Auralis', category: 'electronics/audio/headphones', price: 12_900 },
@@ -51,13 +67,16 @@ async function setUp(): Promise<void> {
 test.before(async () => {
   // The stack and the browser start side by side: each takes seconds on a busy machine.
   const browser = launch();
+  const cached = launchWithBackForwardCache();
   try {
     await setUp();
     b = await browser;
+    withCache = await cached;
   } catch (err) {
     // uvu neither reports a failed hook nor runs test.after: say why, and stop what started.
     console.error('set-up failed:', err);
     await browser.then((x) => x.close(), () => undefined);
+    await cached.then((x) => x.close(), () => undefined);
     await s?.stop();
     throw err;
   }
@@ -66,6 +85,7 @@ test.before(async () => {
   page.setDefaultTimeout(20_000);
 });
 test.after(async () => {
+  await withCache?.close();
   await b?.close();
   await s?.stop();
 });
@@ -141,6 +161,117 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.locator(byTestId('order-row')).first().waitFor();
   assert.equal(await page.locator(byTestId('order-row')).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id'))), [orderId]);
   assert.is(await page.textContent(byTestId('cart-count')), '0', 'the bought line left the cart');
+  assert.equal(b.problems, []);
+});
+
+test('Back never shows a stale cart, nor a Pay form for an order since cancelled', async () => {
+  step('back/forward cache');
+  const buyer = await signupBuyer(s.url, 'Bea Back');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-2', qty: 1 } })).status, 200);
+  const context = await withCache!.newContext();
+  const p = await context.newPage();
+  watchProblems(p);
+  const navigationType = () => p.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).type);
+  try {
+    await p.goto(`${s.url}/`);
+    await p.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+    await p.goto(`${s.url}/cart`);
+    await p.click(byTestId('checkout'));
+    await p.waitForURL(/\/checkout\/o[a-z0-9]+$/);
+    await p.locator(byTestId('pay-token')).waitFor();
+    const checkoutUrl = p.url();
+    // As it was left, the cart has Check out disabled (it was pressed): it must load afresh.
+    // (A page restored from the cache fires no load event: wait for the history step only.)
+    await p.goBack({ waitUntil: 'commit' });
+    await p.locator(`${byTestId('checkout')}:not([disabled])`).waitFor({ timeout: 5000 });
+    assert.is(await navigationType(), 'reload', 'the page came from the back/forward cache and was loaded again');
+
+    await p.goto(checkoutUrl);
+    await p.locator(byTestId('pay-token')).waitFor();
+    p.once('dialog', (d) => void d.accept());
+    await p.click('text=Cancel this order');
+    await p.waitForURL(/\/orders\/o[a-z0-9]+$/);
+    await p.locator(byTestId('order-status')).waitFor();
+    // Back to the payment page of a cancelled order: the order is shown instead of a Pay form.
+    await p.goBack({ waitUntil: 'commit' });
+    await p.waitForURL(/\/orders\/o[a-z0-9]+$/, { timeout: 5000 });
+    await p.locator(`${byTestId('order-status')}[data-status="cancelled"]`).waitFor({ timeout: 5000 });
+    assert.is(await p.locator(byTestId('pay-submit')).count(), 0);
+  } finally {
+    await context.close();
+  }
+  assert.equal(b.problems, []);
+});
+
+test('logging in or signing up never leaves the site, whatever `next` says', async () => {
+  step('next');
+  // Were the shop to follow `next` off-site, the browser would land here rather than fail on DNS.
+  await page.route('http://evil.example/**', (r) => r.fulfill({ contentType: 'text/html', body: '<p>elsewhere</p>' }));
+  try {
+    const user = await signup(s.url, 'Nell Next');
+    // "/\evil.example" is "//evil.example" to a browser; "/.//evil.example" becomes it once resolved.
+    for (const [next, lands] of [['/\\evil.example', '/'], ['/.//evil.example', '/evil.example']] as const) {
+      await page.evaluate(() => localStorage.removeItem('shop.token'));
+      await page.goto(`${s.url}/login?next=${encodeURIComponent(next)}`);
+      await page.fill(byTestId('login-email'), user.email);
+      await page.fill(byTestId('login-password'), user.password);
+      await page.click(byTestId('login-submit'));
+      await page.waitForURL((u) => u.pathname === lands, { timeout: 5000 });
+      assert.is(new URL(page.url()).origin, s.url, `next=${next}`);
+    }
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await page.goto(`${s.url}/signup?next=${encodeURIComponent('/\\evil.example')}`);
+    await page.fill(byTestId('signup-name'), 'Nell Two');
+    await page.fill(byTestId('signup-email'), `nell${Date.now()}@example.com`);
+    await page.fill(byTestId('signup-password'), 'correct horse battery');
+    await page.click(byTestId('signup-submit'));
+    await page.waitForURL((u) => u.pathname === '/', { timeout: 5000 });
+    assert.is(new URL(page.url()).origin, s.url);
+  } finally {
+    await page.unroute('http://evil.example/**');
+  }
+  assert.equal(b.problems, []);
+});
+
+test('a failed action says so, and a token the server refused logs the shopper out plainly', async () => {
+  step('session');
+  const user = await signup(s.url, 'Grace Hopper');
+  for (const sku of ['BRW-3', 'BRW-4']) assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: user.token, body: { sku } })).status, 200);
+  await page.goto(`${s.url}/wishlist`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await page.reload();
+  const lines = page.locator('#wishlist [data-sku]');
+  await lines.nth(1).waitFor();
+  // A Remove that fails says so instead of failing silently.
+  await page.route('**/v1/wishlist/items/*', (r) => r.request().method() === 'DELETE'
+    ? r.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }) })
+    : r.fallback());
+  await lines.nth(0).getByRole('button', { name: /^Remove/ }).click();
+  await page.locator('#toast.error', { hasText: 'Too many requests' }).waitFor({ timeout: 5000 });
+  await page.unroute('**/v1/wishlist/items/*');
+  // One that works keeps keyboard focus in the list: on the line that took the removed one's place.
+  const nextLine = await lines.nth(1).getAttribute('data-sku');
+  await lines.nth(0).getByRole('button', { name: /^Remove/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#wishlist [data-sku]').length === 1);
+  assert.is(await page.evaluate(() => document.activeElement?.closest('[data-sku]')?.getAttribute('data-sku')), nextLine);
+
+  // Logged out elsewhere: the next action says the session ended and offers to log in again.
+  assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token: user.token })).status, 204);
+  await page.locator('#wishlist').getByRole('button', { name: 'Move to cart' }).first().click();
+  const notice = page.locator('#session-ended');
+  await notice.waitFor({ timeout: 5000 });
+  assert.is(await notice.textContent(), 'Your session has ended. Please log in again.');
+  assert.is(await notice.locator('a').getAttribute('href'), '/login?next=%2Fwishlist');
+  assert.ok(await page.locator('#guest-links').isVisible());
+  assert.ok(await page.locator(byTestId('account-menu')).isHidden());
+  assert.is(await page.evaluate(() => localStorage.getItem('shop.token')), null);
+
+  // A token the server does not take is not "already logged in".
+  await page.evaluate(() => localStorage.setItem('shop.token', 'a-token-the-server-never-gave'));
+  await page.goto(`${s.url}/login`);
+  await page.locator('#session-ended').waitFor({ timeout: 5000 });
+  assert.is(await page.locator('text=already logged in').count(), 0);
+  assert.ok(await page.locator('#guest-links').isVisible());
   assert.equal(b.problems, []);
 });
 

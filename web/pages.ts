@@ -73,11 +73,12 @@ export const storePages: StorePage[] = [
   { page: 'home', path: '/', title: 'Shop', body: html`<div id="home">${loading}</div>` },
   {
     page: 'search', path: '/search', title: 'Search',
-    body: html`<div class="search-layout"><aside id="facets" aria-label="Filters"></aside><section id="results" aria-live="polite">${loading}</section></div>`,
+    // On a phone the filters fold behind "Filters" (search.ts closes it there) so results come first.
+    body: html`<div class="search-layout"><details id="filters" class="filters" open><summary>Filters</summary><aside id="facets" aria-label="Filters"></aside></details><section id="results" aria-live="polite">${loading}</section></div>`,
   },
   { page: 'product', path: '/product/:sku', title: 'Product', body: html`<div id="product">${loading}</div>` },
-  { page: 'cart', path: '/cart', title: 'Your cart', body: html`<h1>Your cart</h1><div id="cart">${loading}</div>` },
-  { page: 'wishlist', path: '/wishlist', title: 'Wishlist', body: html`<h1>Your wishlist</h1><div id="wishlist">${loading}</div>` },
+  { page: 'cart', path: '/cart', title: 'Your cart', body: html`<h1 id="cart-h" tabindex="-1">Your cart</h1><div id="cart">${loading}</div>` },
+  { page: 'wishlist', path: '/wishlist', title: 'Wishlist', body: html`<h1 id="wishlist-h" tabindex="-1">Your wishlist</h1><div id="wishlist">${loading}</div>` },
   { page: 'signup', path: '/signup', title: 'Sign up', body: signup },
   { page: 'login', path: '/login', title: 'Log in', body: login },
   { page: 'account', path: '/account', title: 'Your account', body: account },

@@ -31,7 +31,7 @@ ${head(a, title === 'Shop' ? 'Shop' : `${title} · Shop`, 'store.js')}
     <a class="brand" href="/"><img src="${a.url('icon.svg')}" alt="" width="28" height="28"> Shop</a>
     <form class="search-form" role="search" action="/search" method="get">
       <label for="search-input" class="sr-only">Search products</label>
-      <input id="search-input" name="q" type="search" placeholder="Search products" autocomplete="off" data-testid="search-input">
+      <input id="search-input" name="q" type="search" placeholder="Search products" autocomplete="off" maxlength="200" data-testid="search-input">
       <button type="submit">Search</button>
     </form>
     <nav class="account-nav" aria-label="Your shopping">
@@ -65,6 +65,7 @@ export function adminShell(a: AssetSet): Markup {
 <html lang="en">
 ${head(a, 'Operator dashboard · Shop', 'admin.js')}
 <body data-page="admin" class="admin">
+<a class="skip" href="#main">Skip to content</a>
 <header class="top"><div class="top-inner">
   <a class="brand" href="/"><img src="${a.url('icon.svg')}" alt="" width="28" height="28"> Shop operators</a>
   <p class="live" id="live" aria-live="polite"></p>

@@ -49,6 +49,7 @@ function dashboard(token: string): void {
   const stock = new LiveChart('Units available', [{ name: 'available', color: '#2e8b57' }], 'units', 90, 'flash-chart');
   const skuInput = h('input', { id: 'flash-sku', name: 'sku', value: sessionStorage.getItem('shop.flashSku') ?? 'SKU-00001', required: true, 'data-testid': 'flash-sku' });
   const flashForm = h('form', { class: 'inline-form' }, h('label', { for: 'flash-sku' }, 'SKU '), skuInput, h('button', { type: 'submit', class: 'small' }, 'Watch'));
+  const flashProblem = h('p', { class: 'form-error', role: 'alert', hidden: true });
   render(root,
     h('h1', { class: 'sr-only' }, 'Operator dashboard'),
     h('section', { class: 'tiles', 'aria-label': 'Now' },
@@ -61,16 +62,32 @@ function dashboard(token: string): void {
       mailbox.element),
     h('section', { class: 'panel flash', 'aria-labelledby': 'flash-h' },
       h('h2', { id: 'flash-h' }, 'Flash sale'),
-      flashForm,
+      flashForm, flashProblem,
       h('div', { class: 'tiles' }, tile('Available', 'f-available'), tile('Reserved', 'f-reserved'), tile('On hand', 'f-onhand'), tile('Orders paid/s', 'f-orders'), tile('Checkouts/s', 'f-checkouts')),
       stock.element),
     h('section', { 'aria-labelledby': 'analytics-h' }, h('h2', { id: 'analytics-h' }, 'Analytics'), h('div', { id: 'analytics', class: 'reports' })));
 
-  let sku = skuInput.value;
+  let sku = '';
+  // The stock of a SKU nobody sells reads as zeros, like a sold-out one: the catalog is
+  // asked first, and an unknown SKU is said to be one instead of being watched.
+  const watch = async (wanted: string) => {
+    sku = '';
+    for (const id of ['f-available', 'f-reserved', 'f-onhand']) set(id, '—');
+    try {
+      await api('GET', `/v1/products/${encodeURIComponent(wanted)}`, { token: null });
+    } catch (err) {
+      flashProblem.textContent = err instanceof ApiError && err.status === 404 ? `No such product: ${wanted}` : `Could not look up ${wanted}: ${(err as Error).message}`;
+      flashProblem.hidden = false;
+      return;
+    }
+    flashProblem.hidden = true;
+    sku = wanted;
+    sessionStorage.setItem('shop.flashSku', sku);
+  };
+  void watch(skuInput.value.trim());
   flashForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    sku = skuInput.value.trim();
-    sessionStorage.setItem('shop.flashSku', sku);
+    void watch(skuInput.value.trim());
   });
 
   let last: Scrape | undefined;

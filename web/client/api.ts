@@ -9,6 +9,10 @@ export class ApiError extends Error {
   }
 }
 
+/** Dispatched on window when the server refuses the user's token. */
+export const sessionEndedEvent = 'shop:session-ended';
+export const sessionEndedMessage = 'Your session has ended. Please log in again.';
+
 const tokenKey = 'shop.token';
 const deviceKey = 'shop.device';
 
@@ -69,8 +73,14 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
-    // A token the server no longer knows (logged out elsewhere, expired) is dropped here.
-    if (res.status === 401 && opts.token === undefined && token) session.clear();
+    // A token the server no longer knows (logged out elsewhere, expired) is dropped here,
+    // and the page told (chrome.ts shows the log-in links again) instead of the shopper
+    // reading the server's "send Authorization: Bearer <token>".
+    if (res.status === 401 && opts.token === undefined && token) {
+      session.clear();
+      window.dispatchEvent(new Event(sessionEndedEvent));
+      throw new ApiError(401, 'session_ended', sessionEndedMessage, undefined, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
+    }
     throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `The request failed (${res.status}).`, err?.details, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
   }
   return data as T;

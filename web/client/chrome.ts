@@ -1,7 +1,8 @@
 // What every store page shares: the account menu or the log-in links, the cart count,
 // the category menu and logging out.
-import { api, optional, session, ApiError } from './api.ts';
-import { byId, h, render, toast } from './dom.ts';
+import { api, optional, session, sessionEndedEvent, sessionEndedMessage, ApiError } from './api.ts';
+import { byId, flashOnNextPage, h, here, render, showFlash } from './dom.ts';
+import { explain } from './messages.ts';
 import type { Cart, CategoryNode, Me } from './types.ts';
 
 let meOnce: Promise<Me | null> | undefined;
@@ -30,15 +31,51 @@ export function setCartCount(cart: Cart | null): void {
   badge.setAttribute('aria-label', `${n} ${n === 1 ? 'item' : 'items'} in your cart`);
 }
 
-async function showAccount(): Promise<void> {
-  const me = await currentUser().catch(() => null);
+/**
+ * A link to log in or sign up that brings the visitor back to this page; on the log-in and
+ * sign-up pages themselves, back to where those were to return to.
+ */
+export function authHref(path: '/login' | '/signup'): string {
+  const onAuthPage = location.pathname === '/login' || location.pathname === '/signup';
+  const next = onAuthPage ? new URLSearchParams(location.search).get('next') : here();
+  return next && next !== '/' ? `${path}?next=${encodeURIComponent(next)}` : path;
+}
+
+/** The header as this user (or a guest) sees it: the account menu or the log-in links. */
+function showSignedIn(me: Me | null): void {
   const menu = document.querySelector<HTMLDetailsElement>('[data-testid="account-menu"]');
   const guest = byId('guest-links');
-  if (!me || !menu) return;
-  render(byId('account-name'), me.name.split(/\s+/)[0] ?? me.name);
-  menu.hidden = false;
-  if (guest) guest.hidden = true;
-  setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
+  if (me) render(byId('account-name'), me.name.split(/\s+/)[0] ?? me.name);
+  if (menu) {
+    menu.hidden = !me;
+    if (!me) menu.open = false;
+  }
+  if (guest) guest.hidden = me !== null;
+  if (!me) setCartCount(null);
+}
+
+/** Reads the user and the cart again and shows them in the header (after a name change, or Back). */
+export async function refreshHeader(): Promise<void> {
+  refreshUser();
+  const me = await currentUser().catch(() => null);
+  showSignedIn(me);
+  if (me) setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
+}
+
+/**
+ * The server refused the token (logged out elsewhere, expired): the header goes back to
+ * the log-in links and the page says so once, with a way back here after logging in.
+ */
+function sessionEnded(): void {
+  meOnce = Promise.resolve(null);
+  showSignedIn(null);
+  if (byId('session-ended')) return;
+  const onAuthPage = location.pathname === '/login' || location.pathname === '/signup';
+  // On the log-in page the form is right there; elsewhere the link comes back to this page.
+  const notice = onAuthPage
+    ? h('p', { id: 'session-ended', class: 'notice', role: 'alert' }, sessionEndedMessage)
+    : h('p', { id: 'session-ended', class: 'notice', role: 'alert' }, 'Your session has ended. Please ', h('a', { href: authHref('/login') }, 'log in again'), '.');
+  byId('main')?.prepend(notice);
 }
 
 async function showMenu(): Promise<void> {
@@ -55,10 +92,17 @@ export function initChrome(): void {
   byId('logout')?.addEventListener('click', () => {
     void api('POST', '/v1/auth/logout').catch(() => undefined).finally(() => {
       session.clear();
-      toast('You are logged out.');
+      // This page goes away at once: the homepage says it.
+      flashOnNextPage('You are logged out.');
       location.assign('/');
     });
   });
+  // Log in and Sign up come back to this page.
+  document.querySelectorAll<HTMLAnchorElement>('#guest-links a').forEach((a) => {
+    a.href = authHref(a.pathname === '/signup' ? '/signup' : '/login');
+  });
+  window.addEventListener(sessionEndedEvent, sessionEnded);
+  showFlash();
   // Close the account menu with Escape, as a menu should.
   document.addEventListener('keydown', (e) => {
     const menu = document.querySelector<HTMLDetailsElement>('.account-menu[open]');
@@ -67,7 +111,7 @@ export function initChrome(): void {
       menu.querySelector('summary')?.focus();
     }
   });
-  void showAccount();
+  void refreshHeader();
   void showMenu();
 }
 
@@ -75,14 +119,14 @@ export function initChrome(): void {
 export async function requireUser(container: Element | null): Promise<Me | null> {
   const me = await currentUser();
   if (!me) {
-    render(container, h('p', { class: 'notice' }, 'Please ', h('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'log in'), ' or ', h('a', { href: '/signup' }, 'create an account'), ' first.'));
+    render(container, h('p', { class: 'notice' }, 'Please ', h('a', { href: authHref('/login') }, 'log in'), ' or ', h('a', { href: authHref('/signup') }, 'create an account'), ' first.'));
   }
   return me;
 }
 
-/** Shows an API error in a container, with the request id for support. */
+/** Shows an API error in a container, in plain words, with the request id for support. */
 export function errorNotice(err: unknown): HTMLElement {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = explain(err);
   const id = err instanceof ApiError && err.requestId ? ` (request ${err.requestId})` : '';
   return h('p', { class: 'notice error', role: 'alert' }, message + id);
 }

@@ -31,6 +31,25 @@ export function render(el: Element | null, ...children: Child[]): void {
   append(el, children);
 }
 
+/**
+ * Redraws a list of lines (elements with data-sku) without throwing keyboard focus to the
+ * page: a focused control (data-control) of a line is focused again in that line after the
+ * redraw or, when the line went, in the line now in its place; an empty list focuses
+ * `fallback` (its heading). Focus elsewhere is left alone.
+ */
+export function redrawKeepingFocus(root: HTMLElement | null, fallback: HTMLElement | null, redraw: () => void): void {
+  const active = document.activeElement;
+  const line = root && active instanceof HTMLElement && root.contains(active) ? active.closest<HTMLElement>('[data-sku]') : null;
+  if (!root || !line || !(active instanceof HTMLElement)) return redraw();
+  const index = Array.from(root.querySelectorAll('[data-sku]')).indexOf(line);
+  redraw();
+  const lines = Array.from(root.querySelectorAll<HTMLElement>('[data-sku]'));
+  const target = lines.find((l) => l.dataset.sku === line.dataset.sku) ?? lines[Math.min(index, lines.length - 1)];
+  const control = active.dataset.control;
+  const same = control ? target?.querySelector<HTMLElement>(`[data-control="${CSS.escape(control)}"]`) : null;
+  (same ?? target?.querySelector<HTMLElement>('input, button, a') ?? fallback)?.focus();
+}
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T | null {
   return document.getElementById(id) as T | null;
 }
@@ -44,6 +63,21 @@ export function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {
   el.className = `toast show ${kind}`;
   window.clearTimeout(toastTimer);
   toastTimer = window.setTimeout(() => (el.className = 'toast'), 3500);
+}
+
+const flashKey = 'shop.flash';
+
+/** A message for the next page of this tab, for actions that navigate away at once. */
+export function flashOnNextPage(message: string): void {
+  sessionStorage.setItem(flashKey, message);
+}
+
+/** Shows (once) the message the previous page left. */
+export function showFlash(): void {
+  const message = sessionStorage.getItem(flashKey);
+  if (!message) return;
+  sessionStorage.removeItem(flashKey);
+  toast(message);
 }
 
 /** Shows (or hides, with null) a form's error paragraph. */

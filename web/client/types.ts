@@ -32,6 +32,12 @@ export interface Me {
   coupons: { code: string; description: string; discountPercent: number | null; amountOff: number | null; expiresAt: string | null }[];
 }
 
+/**
+ * The most units of one product an order takes: the server's MAX_UNITS_PER_SKU, which the
+ * API does not publish; 10 is its default. More in the cart could never be checked out.
+ */
+export const maxUnitsPerOrder = 10;
+
 export interface CartLine { sku: string; qty: number; price: number; currency: string; title: string }
 export interface Cart { items: CartLine[]; subtotal: number; currency: string }
 export interface Wishlist { items: { sku: string; addedAt: string; title: string; price: number; currency?: string }[] }
@@ -40,7 +46,9 @@ export interface OrderLine { sku: string; qty: number; price: number; title: str
 export interface Order {
   orderId: string; status: string; items: OrderLine[]; subtotal?: number; discount?: number; shipping?: number; pointsUsed?: number;
   total: number; currency: string; createdAt: string; paidAt?: string; reservedUntil?: string;
-  address?: Partial<Address> | null; delivery?: Delivery; timeline?: { at: string; status: string; state?: string; detail?: string }[];
+  address?: Partial<Address> | null; delivery?: Delivery; timeline?: OrderStep[];
+  /** Every step, those within one status too (charging, declined, refunding); servers before it have only `timeline`. */
+  steps?: OrderStep[];
 }
 export interface CheckoutAnswer { orderId: string; status: string; total: number; currency: string; reservedUntil: string }
 
@@ -49,3 +57,5 @@ export interface HomeBlock {
   banners?: { title?: string; imageUrl?: string; href?: string }[]; imageUrl?: string; href?: string;
 }
 export interface Homepage { region: string; platform: string; version: number; menu?: { title: string; category: string }[]; blocks: HomeBlock[] }
+
+export interface OrderStep { at: string; status: string; state?: string; detail?: string }

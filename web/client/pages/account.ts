@@ -1,8 +1,9 @@
 // The account page: name (editable), email, reward points, coupons, and the addresses
 // (add, delete, make default) that decide delivery estimates and checkout.
 import { api, ApiError } from '../api.ts';
-import { errorNotice, refreshUser, requireUser } from '../chrome.ts';
+import { errorNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
 import { byId, formError, h, render, toast, type Child } from '../dom.ts';
+import { explain } from '../messages.ts';
 import type { Address, Me } from '../types.ts';
 
 function profile(me: Me, reload: () => Promise<void>): Child[] {
@@ -12,11 +13,11 @@ function profile(me: Me, reload: () => Promise<void>): Child[] {
     e.preventDefault();
     try {
       await api('PATCH', '/v1/me', { body: { name: name.value.trim() } });
-      refreshUser();
       toast('Name saved');
-      await reload();
+      // The header greets the user by the new name too.
+      await Promise.all([reload(), refreshHeader()]);
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'Could not save', 'error');
+      toast(explain(err), 'error');
     }
   });
   return [
@@ -36,7 +37,7 @@ function addressItem(a: Address, me: Me, reload: () => Promise<void>): HTMLEleme
       await api('PATCH', `/v1/me/addresses/${encodeURIComponent(a.addressId)}`, { body: { isDefault: true } });
       await reload();
     } catch (err) {
-      toast(err instanceof ApiError && err.status === 404 ? 'This server cannot change the default yet: add the address again as default.' : (err as Error).message, 'error');
+      toast(err instanceof ApiError && err.status === 404 ? 'This server cannot change the default yet: add the address again as default.' : explain(err), 'error');
     }
   };
   const remove = async () => {
@@ -45,7 +46,7 @@ function addressItem(a: Address, me: Me, reload: () => Promise<void>): HTMLEleme
       toast('Address deleted');
       await reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(explain(err), 'error');
     }
   };
   return h('li', { class: 'address', 'data-testid': 'address' },
@@ -91,8 +92,7 @@ export async function accountPage(): Promise<void> {
       toast('Address saved');
       await reload();
     } catch (err) {
-      const fields = err instanceof ApiError && Array.isArray(err.details) ? (err.details as { field: string; problem: string }[]) : [];
-      formError(form, fields.length ? fields.map((f) => `${f.field}: ${f.problem}`).join('; ') : (err as Error).message);
+      formError(form, explain(err));
     } finally {
       button.disabled = false;
     }

@@ -1,26 +1,46 @@
 // Sign up and log in: the token goes to localStorage and the visitor back where they were.
 import { api, session, ApiError } from '../api.ts';
-import { byId, formError } from '../dom.ts';
+import { authHref, currentUser } from '../chrome.ts';
+import { byId, formError, h } from '../dom.ts';
+import { explain as explainApiError } from '../messages.ts';
 
+/**
+ * Where to go after logging in: `next` only when it stays on this site. It is resolved as
+ * the browser would resolve it, so "/\evil.example" (which browsers read as
+ * "//evil.example") or "https://evil.example" end up on another origin and are refused.
+ */
 function nextPath(): string {
   const next = new URLSearchParams(location.search).get('next');
-  // Only paths on this site: never an open redirect.
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  if (!next) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== location.origin) return '/';
+  // A path such as "/.//evil.example" normalises to "//evil.example", which on its own
+  // would name another host again: one leading slash only.
+  return url.pathname.replace(/^\/+/, '/') + url.search + url.hash;
 }
 
 function explain(err: unknown): string {
-  if (!(err instanceof ApiError)) return 'Something went wrong. Please try again.';
-  const fields = Array.isArray(err.details) ? (err.details as { field?: string; problem?: string }[]) : [];
-  if (err.code === 'email_taken') return 'An account with this email already exists. Log in instead?';
-  if (err.code === 'invalid_credentials') return 'That email and password do not match.';
-  if (fields.length) return fields.map((f) => `${f.field}: ${f.problem}`).join('; ');
-  return err.message;
+  if (err instanceof ApiError && err.code === 'email_taken') return 'An account with this email already exists. Log in instead?';
+  if (err instanceof ApiError && err.code === 'invalid_credentials') return 'That email and password do not match.';
+  return explainApiError(err);
 }
 
 function wire(formId: string, path: string, fields: string[]): void {
   const form = byId<HTMLFormElement>(formId);
   if (!form) return;
-  if (session.token()) form.insertAdjacentHTML('beforebegin', '<p class="notice">You are already logged in. <a href="/account">Your account</a></p>');
+  // Only a token the server still takes is "logged in": a refused one was just dropped.
+  void currentUser().catch(() => null).then((me) => {
+    if (me) form.before(h('p', { class: 'notice' }, 'You are already logged in. ', h('a', { href: '/account' }, 'Your account')));
+  });
+  // "Log in" on the sign-up page and "Create an account" on the log-in page keep `next`.
+  document.querySelectorAll<HTMLAnchorElement>('main a[href="/login"], main a[href="/signup"]').forEach((a) => {
+    a.href = authHref(a.pathname === '/signup' ? '/signup' : '/login');
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!form.reportValidity()) return;

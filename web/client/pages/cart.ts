@@ -2,9 +2,12 @@
 // button, which reserves the stock and opens the payment page; and the wishlist.
 import { api, randomId, ApiError } from '../api.ts';
 import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
-import { byId, formError, h, money, render, toast } from '../dom.ts';
+import { byId, formError, h, money, redrawKeepingFocus, render, toast } from '../dom.ts';
+import { explain, type TitleOf } from '../messages.ts';
 import { thumb } from '../product-card.ts';
-import type { Cart, CheckoutAnswer, Me, Wishlist } from '../types.ts';
+import { maxUnitsPerOrder, type Cart, type CheckoutAnswer, type Me, type Wishlist } from '../types.ts';
+
+const titleIn = (cart: Cart): TitleOf => (sku) => cart.items.find((l) => l.sku === sku)?.title;
 
 function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
   const addressSelect = me.addresses.length
@@ -34,12 +37,7 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
       const order = await api<CheckoutAnswer>('POST', '/v1/checkout', { body, idempotencyKey: `${key}-${coupon}-${addressId ?? ''}` });
       location.assign(`/checkout/${encodeURIComponent(order.orderId)}`);
     } catch (err) {
-      let message = err instanceof Error ? err.message : 'Checkout failed';
-      if (err instanceof ApiError && err.code === 'insufficient_stock') {
-        const skus = (err.details as { skus?: string[] } | undefined)?.skus ?? [];
-        message = `Not enough stock left for ${skus.map((s) => cart.items.find((l) => l.sku === s)?.title ?? s).join(', ')}. Lower the quantity or remove it.`;
-      }
-      formError(form, message);
+      formError(form, explain(err, titleIn(cart)));
       button.disabled = false;
     }
   });
@@ -55,18 +53,18 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
     try {
       rerender(qty === 0 ? await api<Cart>('DELETE', `/v1/cart/items/${encodeURIComponent(sku)}`) : await api<Cart>('PATCH', `/v1/cart/items/${encodeURIComponent(sku)}`, { body: { qty } }));
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'Could not change the cart', 'error');
+      toast(explain(err, titleIn(cart)), 'error');
     }
   };
   const rows = cart.items.map((l) => {
-    const qty = h('input', { type: 'number', min: 0, max: 99, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty' });
-    qty.addEventListener('change', () => void change(l.sku, Math.max(0, Math.min(99, Number(qty.value) || 0))));
+    const qty = h('input', { type: 'number', min: 0, max: maxUnitsPerOrder, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty', 'data-control': 'qty' });
+    qty.addEventListener('change', () => void change(l.sku, Math.max(0, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 0))));
     return h('li', { class: 'line', 'data-sku': l.sku },
       thumb(l.sku, l.title),
       h('div', null, h('a', { href: `/product/${encodeURIComponent(l.sku)}` }, l.title), h('p', { class: 'muted small' }, `${money(l.price, l.currency)} each`)),
       qty,
       h('strong', { class: 'line-total' }, money(l.price * l.qty, l.currency)),
-      h('button', { type: 'button', class: 'link', onclick: () => void change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
+      h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => void change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
   });
   return [h('div', { class: 'cart-layout' }, h('ul', { class: 'lines' }, rows), checkoutForm(me, cart))];
 }
@@ -75,7 +73,8 @@ export async function cartPage(): Promise<void> {
   const root = byId('cart');
   const me = await requireUser(root);
   if (!me) return;
-  const show = (cart: Cart) => render(root, cartView(me, cart, show));
+  // After a quantity change or Remove, focus stays on that line (or the next, or the heading).
+  const show = (cart: Cart) => redrawKeepingFocus(root, byId('cart-h'), () => render(root, cartView(me, cart, show)));
   try {
     show(await api<Cart>('GET', '/v1/cart'));
   } catch (err) {
@@ -86,15 +85,25 @@ export async function cartPage(): Promise<void> {
 export async function wishlistPage(): Promise<void> {
   const root = byId('wishlist');
   if (!(await requireUser(root))) return;
-  const show = (w: Wishlist) => {
+  let titleOf: TitleOf = () => undefined;
+  const draw = (w: Wishlist) => {
+    titleOf = (sku) => w.items.find((i) => i.sku === sku)?.title;
     if (w.items.length === 0) return render(root, h('p', { class: 'notice' }, 'Nothing saved yet. Use “Save to wishlist” on a product page.'));
     render(root, h('ul', { class: 'lines' }, w.items.map((i) => h('li', { class: 'line', 'data-sku': i.sku },
       thumb(i.sku, i.title),
       h('div', null, h('a', { href: `/product/${encodeURIComponent(i.sku)}` }, i.title), h('p', { class: 'muted small' }, money(i.price, i.currency ?? 'USD'))),
-      h('button', { type: 'button', class: 'secondary', onclick: () => void moveToCart(i.sku) }, 'Move to cart'),
-      h('button', { type: 'button', class: 'link', onclick: () => void remove(i.sku) }, 'Remove', h('span', { class: 'sr-only' }, ` ${i.title}`))))));
+      h('button', { type: 'button', class: 'secondary', 'data-control': 'move', onclick: () => void moveToCart(i.sku) }, 'Move to cart'),
+      h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => void remove(i.sku) }, 'Remove', h('span', { class: 'sr-only' }, ` ${i.title}`))))));
   };
-  const remove = async (sku: string) => show(await api<Wishlist>('DELETE', `/v1/wishlist/items/${encodeURIComponent(sku)}`));
+  // After Move to cart or Remove, focus goes to the next line (or the heading), not the page.
+  const show = (w: Wishlist) => redrawKeepingFocus(root, byId('wishlist-h'), () => draw(w));
+  const remove = async (sku: string) => {
+    try {
+      show(await api<Wishlist>('DELETE', `/v1/wishlist/items/${encodeURIComponent(sku)}`));
+    } catch (err) {
+      toast(explain(err, titleOf), 'error');
+    }
+  };
   const moveToCart = async (sku: string) => {
     try {
       try {
@@ -108,7 +117,7 @@ export async function wishlistPage(): Promise<void> {
       toast('Moved to your cart');
       show(await api<Wishlist>('GET', '/v1/wishlist'));
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'Could not move it', 'error');
+      toast(explain(err, titleOf), 'error');
     }
   };
   try {

@@ -3,6 +3,7 @@
 import { api, randomId, ApiError } from '../api.ts';
 import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
 import { byId, dateTime, day, formError, h, money, render, statusLabel, toast } from '../dom.ts';
+import { explain } from '../messages.ts';
 import type { Cart, Order, Page } from '../types.ts';
 
 const orderIdFromPath = () => decodeURIComponent(location.pathname.split('/').pop() ?? '');
@@ -61,6 +62,11 @@ export async function checkoutPage(): Promise<void> {
     location.replace(`/orders/${encodeURIComponent(orderId)}`);
     return;
   }
+  const titleOf = (sku: string) => o.items.find((l) => l.sku === sku)?.title;
+  // Payable only while the items are reserved: after reservedUntil the server lets the
+  // order expire, so Pay would only fail.
+  const reservedUntil = o.reservedUntil ? Date.parse(o.reservedUntil) : Number.NaN;
+  const reservationEnded = () => reservedUntil <= Date.now();
   const token = h('input', { id: 'pay-token', name: 'token', required: true, autocomplete: 'off', list: 'test-cards', 'data-testid': 'pay-token', placeholder: 'tok_ok', 'aria-describedby': 'card-hint' });
   const form = h('form', { class: 'pay stack', 'aria-labelledby': 'pay-h' },
     h('h2', { id: 'pay-h' }, 'Payment'),
@@ -71,8 +77,18 @@ export async function checkoutPage(): Promise<void> {
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'pay-submit' }, `Pay ${money(o.total, o.currency)}`));
   // The same key while an attempt's answer is unknown (503 payment_pending), a new one per card.
   let attempt = { token: '', key: '' };
+  let ended = false;
+  const endReservation = () => {
+    token.disabled = true;
+    form.querySelector<HTMLButtonElement>('button[type="submit"]')!.disabled = true;
+    if (ended) return;
+    ended = true;
+    form.after(h('p', { class: 'notice reservation-ended', role: 'alert' },
+      'The reservation for this order has ended, so it can no longer be paid. ', h('a', { href: '/cart' }, 'Back to your cart'), ' to check out again.'));
+  };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (reservationEnded()) return endReservation();
     const card = token.value.trim();
     if (!card) return formError(form, 'Enter a card token, for example tok_ok.');
     if (attempt.token !== card) attempt = { token: card, key: randomId() };
@@ -87,21 +103,24 @@ export async function checkoutPage(): Promise<void> {
       if (err instanceof ApiError && err.code === 'payment_declined') {
         attempt = { token: '', key: '' };
         formError(form, 'Your card was declined. Try another card; the items stay reserved for you until the time shown.');
+      } else if (err instanceof ApiError && err.code === 'order_expired') {
+        endReservation();
       } else if (err instanceof ApiError && err.code === 'payment_pending') {
         formError(form, 'The payment provider has not answered yet. Press Pay again: you will not be charged twice.');
       } else {
-        formError(form, err instanceof Error ? err.message : 'Payment failed');
+        formError(form, explain(err, titleOf));
       }
-      button.disabled = false;
+      button.disabled = reservationEnded();
     }
   });
   const cancel = h('button', { type: 'button', class: 'link danger' }, 'Cancel this order');
   cancel.addEventListener('click', async () => {
+    if (!confirm('Cancel this order? The items go back on sale.')) return;
     try {
       await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/cancel`);
       location.assign(`/orders/${encodeURIComponent(orderId)}`);
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(explain(err, titleOf), 'error');
     }
   });
   render(root, h('div', { class: 'checkout-layout' },
@@ -111,7 +130,10 @@ export async function checkoutPage(): Promise<void> {
       o.delivery ? h('p', { class: 'eta' }, `Arrives by ${day(o.delivery.eta)}`) : null,
       o.reservedUntil ? h('p', { class: 'muted small' }, `Reserved for you until ${dateTime(o.reservedUntil)}.`) : null),
     h('section', { class: 'panel' }, form, cancel)));
+  if (reservationEnded()) return endReservation();
   token.focus();
+  // setTimeout takes at most 2^31-1 ms (about 24 days); a reservation is minutes.
+  if (Number.isFinite(reservedUntil)) setTimeout(endReservation, Math.min(reservedUntil - Date.now(), 2 ** 31 - 1));
 }
 
 function orderRow(o: Order): HTMLElement {
@@ -136,10 +158,17 @@ export async function ordersPage(): Promise<void> {
     let cursor = page.nextCursor;
     more.addEventListener('click', async () => {
       if (!cursor) return;
-      const next = await api<Page<Order>>('GET', `/v1/orders?limit=20&cursor=${encodeURIComponent(cursor)}`);
-      for (const o of next.items) body.appendChild(orderRow(o));
-      cursor = next.nextCursor;
-      more.hidden = !cursor;
+      more.disabled = true;
+      try {
+        const next = await api<Page<Order>>('GET', `/v1/orders?limit=20&cursor=${encodeURIComponent(cursor)}`);
+        for (const o of next.items) body.appendChild(orderRow(o));
+        cursor = next.nextCursor;
+        more.hidden = !cursor;
+      } catch (err) {
+        toast(explain(err), 'error');
+      } finally {
+        more.disabled = false;
+      }
     });
     render(root, h('table', { class: 'orders' },
       h('thead', null, h('tr', null, ['Placed', 'Order', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col' }, t)))), body), more);
@@ -148,13 +177,22 @@ export async function ordersPage(): Promise<void> {
   }
 }
 
+const confirmations: Record<'cancel' | 'refund' | 'return', string | null> = {
+  cancel: 'Cancel this order? The items go back on sale.',
+  refund: 'Cancel this order and refund the payment?',
+  return: null,
+};
+
 async function orderAction(orderId: string, action: 'cancel' | 'refund' | 'return'): Promise<void> {
+  // Cancelling cannot be undone: one stray click must not do it.
+  const question = confirmations[action];
+  if (question && !confirm(question)) return;
   try {
     await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/${action}`);
     location.reload();
   } catch (err) {
     toast(err instanceof ApiError && err.status === 404 && err.code === 'not_found' && action !== 'cancel'
-      ? `This server does not take ${action} requests yet.` : (err as Error).message, 'error');
+      ? `This server does not take ${action} requests yet.` : explain(err), 'error');
   }
 }
 
@@ -180,7 +218,7 @@ export async function orderPage(): Promise<void> {
         h('div', { class: 'actions' }, actions)),
       h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, addressOf(o),
         h('h2', { id: 'timeline-h' }, 'Timeline'),
-        h('ol', { class: 'timeline' }, (o.timeline ?? []).map((t) => h('li', null,
+        h('ol', { class: 'timeline' }, (o.steps ?? o.timeline ?? []).map((t) => h('li', null,
           // The saga's step (`state`: a declined card, a refund under way) says more in a timeline.
           statusBadge(t.state ?? t.status), h('time', { datetime: t.at }, dateTime(t.at)), t.detail ? h('span', { class: 'muted small' }, t.detail) : null))))));
 }

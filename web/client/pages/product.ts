@@ -1,10 +1,11 @@
 // One product: price, live stock, the delivery estimate for the default address, add to
 // cart or wishlist, its attributes and (where the server has them) related products.
 import { api, optional, ApiError } from '../api.ts';
-import { currentUser, errorNotice, setCartCount } from '../chrome.ts';
-import { byId, categoryName, day, h, here, money, render, toast } from '../dom.ts';
+import { authHref, currentUser, errorNotice, setCartCount } from '../chrome.ts';
+import { byId, categoryName, day, h, money, render, toast } from '../dom.ts';
+import { explain } from '../messages.ts';
 import { productGrid, stockBadge, stockOf, thumb } from '../product-card.ts';
-import type { Cart, Page, Product } from '../types.ts';
+import { maxUnitsPerOrder, type Cart, type Page, type Product, type Wishlist } from '../types.ts';
 
 function breadcrumbs(category: string | undefined): HTMLElement | null {
   if (!category) return null;
@@ -20,7 +21,7 @@ function breadcrumbs(category: string | undefined): HTMLElement | null {
 function deliveryLine(p: Product, loggedIn: boolean, hasAddress: boolean): HTMLElement {
   if (p.delivery) return h('p', { class: 'eta', 'data-testid': 'product-delivery' }, `Arrives by ${day(p.delivery.eta)} (${p.delivery.days} ${p.delivery.days === 1 ? 'day' : 'days'})`);
   if (stockOf(p) === 'out_of_stock') return h('p', { class: 'muted' }, 'No delivery estimate while it is out of stock.');
-  if (!loggedIn) return h('p', { class: 'muted' }, h('a', { href: `/login?next=${encodeURIComponent(here())}` }, 'Log in'), ' to see when it would arrive.');
+  if (!loggedIn) return h('p', { class: 'muted' }, h('a', { href: authHref('/login') }, 'Log in'), ' to see when it would arrive.');
   if (!hasAddress) return h('p', { class: 'muted' }, h('a', { href: '/account' }, 'Add a delivery address'), ' to see when it would arrive.');
   return h('p', { class: 'muted' }, 'We cannot deliver this product to your default address.');
 }
@@ -47,32 +48,32 @@ export async function productPage(): Promise<void> {
   document.title = `${p.title} · Shop`;
   const me = await currentUser().catch(() => null);
   const status = stockOf(p) ?? 'in_stock';
-  const qty = h('input', { id: 'qty', type: 'number', min: 1, max: 10, value: 1, inputmode: 'numeric', required: true });
+  const qty = h('input', { id: 'qty', type: 'number', min: 1, max: maxUnitsPerOrder, value: 1, inputmode: 'numeric', required: true });
   const add = h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-to-cart', disabled: status === 'out_of_stock' }, status === 'out_of_stock' ? 'Out of stock' : 'Add to cart');
   const save = h('button', { type: 'button', class: 'secondary', 'data-testid': 'add-to-wishlist' }, '♡ Save to wishlist');
   const buy = h('form', { class: 'buy' }, h('label', { for: 'qty' }, 'Quantity'), qty, add);
   buy.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!me) return location.assign(`/login?next=${encodeURIComponent(here())}`);
+    if (!me) return location.assign(authHref('/login'));
     add.disabled = true;
     try {
-      const cart = await api<Cart>('POST', '/v1/cart/items', { body: { sku: p.sku, qty: Math.max(1, Math.min(99, Number(qty.value) || 1)) } });
+      const cart = await api<Cart>('POST', '/v1/cart/items', { body: { sku: p.sku, qty: Math.max(1, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 1)) } });
       setCartCount(cart);
       toast(`Added to your cart: ${p.title}`);
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'Could not add it to the cart', 'error');
+      toast(explain(err, () => p.title), 'error');
     } finally {
       add.disabled = false;
     }
   });
   save.addEventListener('click', async () => {
-    if (!me) return location.assign(`/login?next=${encodeURIComponent(here())}`);
+    if (!me) return location.assign(authHref('/login'));
     try {
       await api('POST', '/v1/wishlist/items', { body: { sku: p.sku } });
       toast('Saved to your wishlist');
       save.textContent = '♥ In your wishlist';
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'Could not save it', 'error');
+      toast(explain(err, () => p.title), 'error');
     }
   });
   render(root,
@@ -90,6 +91,11 @@ export async function productPage(): Promise<void> {
     ),
     attributes(p.attributes),
     h('section', { id: 'related', 'aria-label': 'Related products' }));
-  const related = await optional<Page<Product>>('GET', `/v1/products/${encodeURIComponent(p.sku)}/related?limit=6`).catch(() => undefined);
+  const [wishlist, related] = await Promise.all([
+    me ? api<Wishlist>('GET', '/v1/wishlist').catch(() => null) : null,
+    optional<Page<Product>>('GET', `/v1/products/${encodeURIComponent(p.sku)}/related?limit=6`).catch(() => undefined),
+  ]);
+  // Saved already: the button says so rather than offering to save it again.
+  if (wishlist?.items.some((i) => i.sku === p.sku)) save.textContent = '♥ In your wishlist';
   if (related && related.items.length) render(byId('related'), h('h2', null, 'Bought together'), productGrid(related.items));
 }

@@ -1,12 +1,15 @@
 // Search results with facets (category, brand, attributes), a price range and sorting.
 // Every filter is a link or a GET form, so results are shareable and Back works.
 import { api } from '../api.ts';
-import { errorNotice } from '../chrome.ts';
-import { byId, categoryName, fromMinor, h, render, toMinor } from '../dom.ts';
+import { currentUser, errorNotice } from '../chrome.ts';
+import { byId, categoryName, formError, fromMinor, h, render, toMinor } from '../dom.ts';
 import { productCard } from '../product-card.ts';
 import type { SearchPage } from '../types.ts';
 
 const sorts: [string, string][] = [['relevance', 'Best match'], ['price_asc', 'Price: low to high'], ['price_desc', 'Price: high to low'], ['newest', 'Newest']];
+const currency = 'USD';
+/** Filters sit beside the results on wide screens and behind a "Filters" toggle on a phone. */
+const narrow = matchMedia('(max-width: 820px)');
 
 function withParam(params: URLSearchParams, key: string, value: string | null): string {
   const next = new URLSearchParams(params);
@@ -28,63 +31,106 @@ function facetGroup(title: string, key: string, counts: Record<string, number> |
         h('span', null, label(value)), h('span', { class: 'count' }, String(n)))))));
 }
 
+/** A price in the URL (minor units) as the box shows it (dollars and cents). */
+function priceInBox(params: URLSearchParams, key: 'minPrice' | 'maxPrice'): string {
+  const v = params.get(key);
+  return v === null || Number.isNaN(Number(v)) ? '' : String(fromMinor(Number(v), currency));
+}
+
 function priceForm(params: URLSearchParams): HTMLElement {
-  const currency = 'USD';
-  const value = (k: string) => {
-    const v = params.get(k);
-    return v === null ? '' : String(fromMinor(Number(v), currency));
-  };
-  const form = h('form', { class: 'price-form', 'aria-label': 'Price range' },
+  const box = (name: string, key: 'minPrice' | 'maxPrice') =>
+    h('input', { name, type: 'number', min: 0, step: '0.01', inputmode: 'decimal', value: priceInBox(params, key), 'aria-describedby': 'price-error' });
+  const form = h('form', { class: 'price-form', 'aria-label': 'Price range', novalidate: true },
     h('h3', null, 'Price'),
-    h('div', { class: 'row' },
-      h('label', null, 'From ', h('input', { name: 'min', type: 'number', min: 0, step: 1, inputmode: 'decimal', value: value('minPrice') })),
-      h('label', null, 'To ', h('input', { name: 'max', type: 'number', min: 0, step: 1, inputmode: 'decimal', value: value('maxPrice') }))),
+    h('div', { class: 'row' }, h('label', null, 'From ', box('min', 'minPrice')), h('label', null, 'To ', box('max', 'maxPrice'))),
+    h('p', { class: 'form-error', id: 'price-error', role: 'alert', hidden: true }),
     h('button', { type: 'submit', class: 'small' }, 'Apply'));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const next = new URLSearchParams(params);
     next.delete('cursor');
+    // Said here, next to the boxes, rather than by the server as "minPrice is above maxPrice".
+    const prices: Partial<Record<'minPrice' | 'maxPrice', number>> = {};
     for (const [field, key] of [['min', 'minPrice'], ['max', 'maxPrice']] as const) {
       const raw = String(data.get(field) ?? '').trim();
-      if (raw === '' || Number.isNaN(Number(raw))) next.delete(key);
-      else next.set(key, String(toMinor(Number(raw), currency)));
+      if (raw === '') {
+        next.delete(key);
+        continue;
+      }
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0) return formError(form, 'Enter prices as amounts such as 20 or 19.99.');
+      prices[key] = toMinor(value, currency);
+      next.set(key, String(prices[key]));
+    }
+    if (prices.minPrice !== undefined && prices.maxPrice !== undefined && prices.minPrice > prices.maxPrice) {
+      return formError(form, 'The “From” price is above the “To” price.');
     }
     location.assign(`/search?${next}`);
   });
   return form;
 }
 
-function sortSelect(params: URLSearchParams): HTMLElement {
+/**
+ * The sort list. Arrow keys change a select's value at once, so a keyboard change is only
+ * applied with Enter or the Sort button; a choice made with the mouse or a finger applies
+ * as it is made.
+ */
+function sortForm(params: URLSearchParams): HTMLElement {
   const select = h('select', { id: 'sort', name: 'sort' }, sorts.map(([v, label]) => h('option', { value: v, selected: (params.get('sort') ?? 'relevance') === v }, label)));
-  select.addEventListener('change', () => location.assign(withParam(params, 'sort', select.value)));
-  return h('div', { class: 'sort' }, h('label', { for: 'sort' }, 'Sort by '), select);
+  const form = h('form', { class: 'sort', 'aria-label': 'Sort' }, h('label', { for: 'sort' }, 'Sort by '), select, h('button', { type: 'submit', class: 'small' }, 'Sort'));
+  const apply = () => location.assign(withParam(params, 'sort', select.value));
+  let byPointer = false;
+  select.addEventListener('pointerdown', () => (byPointer = true));
+  select.addEventListener('keydown', (e) => {
+    byPointer = false;
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      apply();
+    }
+  });
+  select.addEventListener('change', () => byPointer && apply());
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    apply();
+  });
+  return form;
 }
 
-export async function searchPage(): Promise<void> {
+/**
+ * Puts what the URL says back into the controls: a page shown again by Back keeps what was
+ * typed or chosen before leaving (a sort that was then applied, prices), not the URL's.
+ */
+export function showUrlInControls(): void {
   const params = new URLSearchParams(location.search);
-  const results = byId('results');
-  const query = new URLSearchParams();
-  for (const [k, v] of params) if (v !== '') query.append(k, v);
-  query.set('limit', '24');
-  let page: SearchPage;
-  try {
-    page = await api<SearchPage>('GET', `/v1/search?${query}`);
-  } catch (err) {
-    render(results, errorNotice(err));
-    return;
+  const sort = byId<HTMLSelectElement>('sort');
+  if (sort) sort.value = params.get('sort') ?? 'relevance';
+  const form = document.querySelector<HTMLFormElement>('.price-form');
+  if (form) {
+    form.querySelector<HTMLInputElement>('input[name="min"]')!.value = priceInBox(params, 'minPrice');
+    form.querySelector<HTMLInputElement>('input[name="max"]')!.value = priceInBox(params, 'maxPrice');
+    formError(form, null);
   }
-  const q = params.get('q');
-  const attributeGroups = Object.entries(page.facets.attributes ?? {}).map(([name, counts]) => facetGroup(categoryName(name), `attr.${name}`, counts, params));
+  const input = document.querySelector<HTMLInputElement>('[data-testid="search-input"]');
+  if (input) input.value = params.get('q') ?? '';
+}
+
+/** The filters: the facets of the answer, or (when the search failed) the chosen ones and the price. */
+function renderFilters(params: URLSearchParams, facets: SearchPage['facets'] = {}): void {
+  const attributeNames = new Set([...Object.keys(facets.attributes ?? {}), ...[...params.keys()].filter((k) => k.startsWith('attr.')).map((k) => k.slice(5))]);
   render(byId('facets'),
     h('h2', { class: 'sr-only' }, 'Filters'),
-    facetGroup('Category', 'category', page.facets.category, params, categoryName),
-    facetGroup('Brand', 'brand', page.facets.brand, params),
-    attributeGroups,
+    facetGroup('Category', 'category', facets.category, params, categoryName),
+    facetGroup('Brand', 'brand', facets.brand, params),
+    [...attributeNames].map((name) => facetGroup(categoryName(name), `attr.${name}`, facets.attributes?.[name], params)),
     priceForm(params));
-  const grid = h('div', { class: 'grid' }, page.items.map(productCard));
+}
+
+/** "Show more": the next page in place; a failure keeps what is shown and offers to try again. */
+function showMore(query: URLSearchParams, grid: HTMLElement, firstCursor: string | null): HTMLElement {
   const more = h('button', { type: 'button', class: 'more' }, 'Show more');
-  let cursor = page.nextCursor;
+  const problem = h('div', { class: 'more-problem' });
+  let cursor = firstCursor;
   more.hidden = !cursor;
   more.addEventListener('click', async () => {
     if (!cursor) return;
@@ -96,16 +142,52 @@ export async function searchPage(): Promise<void> {
       for (const p of next.items) grid.appendChild(productCard(p));
       cursor = next.nextCursor;
       more.hidden = !cursor;
+      more.textContent = 'Show more';
+      render(problem);
       if (first) grid.querySelector<HTMLElement>(`[data-sku="${CSS.escape(first.sku)}"] a:not([tabindex])`)?.focus();
     } catch (err) {
-      more.replaceWith(errorNotice(err));
+      render(problem, errorNotice(err));
+      more.textContent = 'Try again';
     } finally {
       more.disabled = false;
     }
   });
+  return h('div', null, problem, more);
+}
+
+export async function searchPage(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const results = byId('results');
+  const filters = byId<HTMLDetailsElement>('filters');
+  if (filters) {
+    filters.open = !narrow.matches;
+    narrow.addEventListener('change', () => (filters.open = !narrow.matches));
+  }
+  window.addEventListener('popstate', showUrlInControls);
+  const query = new URLSearchParams();
+  for (const [k, v] of params) if (v !== '') query.append(k, v);
+  query.set('limit', '24');
+  let page: SearchPage;
+  try {
+    page = await api<SearchPage>('GET', `/v1/search?${query}`);
+  } catch (err) {
+    // The filters stay, so a price range the server refused can be put right.
+    renderFilters(params);
+    if (filters) filters.open = true;
+    render(results, errorNotice(err));
+    return;
+  }
+  const q = params.get('q');
+  renderFilters(params, page.facets);
+  const grid = h('div', { class: 'grid' }, page.items.map(productCard));
+  // Search leaves out what cannot be delivered to the default address: with none found,
+  // that may be why.
+  const me = page.items.length ? null : await currentUser().catch(() => null);
+  const nothing = h('div', null, h('p', { class: 'notice' }, 'Nothing matches. Try fewer words or remove a filter.'),
+    me?.defaultAddressId ? h('p', { class: 'muted' }, 'We only show what we can deliver to your default address, and deliveries there are limited. ', h('a', { href: '/account' }, 'Check your addresses'), '.') : null);
   const heading = q ? `Results for “${q}”` : params.get('category') ? categoryName(params.get('category')!) : 'All products';
   render(results,
-    h('div', { class: 'results-head' }, h('h1', null, heading), h('p', { class: 'muted', id: 'result-count' }, `${page.total} ${page.total === 1 ? 'product' : 'products'}`), sortSelect(params)),
-    page.items.length ? grid : h('p', { class: 'notice' }, 'Nothing matches. Try fewer words or remove a filter.'),
-    more);
+    h('div', { class: 'results-head' }, h('h1', null, heading), h('p', { class: 'muted', id: 'result-count' }, `${page.total} ${page.total === 1 ? 'product' : 'products'}`), sortForm(params)),
+    page.items.length ? grid : nothing,
+    showMore(query, grid, page.nextCursor));
 }
