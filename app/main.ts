@@ -10,10 +10,12 @@ import { startOps } from './ops.ts';
 import { JoinRefusedError, announceLeft, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
+import { checkListenable } from './listen-check.ts';
 
 let config: Config;
 try {
   config = loadConfig();
+  await checkListenable(config);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`configuration error: ${err.message}\n`);

@@ -1,0 +1,44 @@
+// What a process refuses before it joins the cluster: a port it is to serve that another
+// process holds is a configuration error naming the variable (exit 2), not a stack trace
+// after it had joined and taken shards, which then had no owner until their leases ran out.
+import { createServer, type Server } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readStatus } from '../cluster/index.ts';
+import { freshEnv, natsConnection, startProcess, type TestEnv } from './support/harness.ts';
+
+let env: TestEnv;
+let busy: Server;
+let busyPort: number;
+
+test.before(async () => {
+  env = await freshEnv('startup');
+  busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
+  busyPort = (busy.address() as { port: number }).port;
+});
+test.after(async () => {
+  busy.close();
+  await env.cleanup();
+});
+
+for (const [variable, extra] of [['PORT', { ROLE: 'all', PORT: 'busy' }], ['OPS_PORT', { ROLE: 'node', OPS_PORT: 'busy' }]] as const) {
+  test(`${variable} held by another process: exit 2 naming it, and the process never joined`, async () => {
+    const vars: Record<string, string> = { ...extra };
+    vars[variable] = String(busyPort);
+    const proc = startProcess('app/main.ts', { ...env.env, ...vars, NODE_ID: `busy-${variable.toLowerCase()}` });
+    const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(code, 2, proc.output());
+    assert.match(proc.output(), new RegExp(`configuration error: ${variable}: cannot listen on 127\\.0\\.0\\.1:${busyPort} \\(another process listens there\\)`));
+    assert.not.match(proc.output(), /at Server\.|EADDRINUSE/, 'no stack trace');
+    const nc = await natsConnection();
+    try {
+      const view = await readStatus(nc, env.cluster, 16, 1000);
+      assert.equal(view.members.map((m) => m.nodeId), [], 'it never joined');
+    } finally {
+      await nc.close();
+    }
+  });
+}
+
+test.run();
