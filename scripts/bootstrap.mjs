@@ -169,7 +169,11 @@ async function main() {
     const child = spawnSync(process.execPath, [join(root, 'scripts', 'run-tests.mjs'), ...rest], { stdio: 'inherit', cwd: root });
     process.exit(child.status ?? 1);
   }
-  if (!run(process.execPath, [...tsx, 'app/migrate.ts'])) fail('could not apply the database migrations');
+  // The app and the scripts that read its database (report, demo:generate) need it migrated;
+  // a bench makes databases of its own (or aims at a running system with --url), so it
+  // does not create or change the default one.
+  const ownDatabase = command === 'bench' && rest[0]?.startsWith('bench/');
+  if (!ownDatabase && !run(process.execPath, [...tsx, 'app/migrate.ts'])) fail('could not apply the database migrations');
   if (command === 'start') {
     // The app runs compiled (app/build.ts says why); built here when a source is newer.
     if (!run(process.execPath, [...tsx, 'app/build.ts'])) fail('could not build the app (dist/app.mjs)');
