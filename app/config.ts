@@ -176,7 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     role,
     nodeId: text(env, 'NODE_ID', `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`, /^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, at most 64'),
-    cluster: text(env, 'CLUSTER', 'shop', /^[a-z][a-z0-9_]{0,31}$/, 'a lowercase name such as shop'),
+    cluster: text(env, 'CLUSTER', 'shop', /^[a-z][a-z0-9_]{0,31}$/, 'a lowercase letter, then up to 31 lowercase letters, digits or _ (no -), such as shop'),
     natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
     mysqlUrl: url(env, 'MYSQL_URL', defaultMysqlUrl, ['mysql', 'mariadb']),

@@ -109,8 +109,14 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
     async readiness() {
       const checks: Record<string, string> = { nats: nats() };
       if (node) {
+        // API.md: NATS, Redis and MariaDB reachable; a node's database unreachable (or missing:
+        // MYSQL_URL naming one never migrated) used to leave its /readyz at 200.
+        const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
+        const [redis, mariadb] = await Promise.all([check(() => ctx.redis.ping()), check(() => pool.query('SELECT 1 FROM schema_migrations LIMIT 1'))]);
+        Object.assign(checks, { redis, mariadb });
         const missing = missingShards(node, config.shards);
-        checks.shards = missing.length === 0 ? 'ok' : `not yet serving ${missing.length} shard(s) placement gives it: ${missing.slice(0, 8).join(', ')}`;
+        checks.shards = node.leaving ? `leaving: handing its shards to the other nodes`
+          : missing.length === 0 ? 'ok' : `not yet serving ${missing.length} shard(s) placement gives it: ${missing.slice(0, 8).join(', ')}`;
         const behind = runningConsumers().filter((c) => !c.caughtUp()).map((c) => `${c.stream}/${c.consumer}`);
         checks.consumers = behind.length === 0 ? 'ok' : `catching up: ${behind.join(', ')}`;
       }

@@ -141,6 +141,11 @@ export class ClusterNode {
     timer.unref();
   }
 
+  /** Leaving: handing its shards off (SIGTERM or a drain), serving no new ones. */
+  get leaving(): boolean {
+    return this.stopping;
+  }
+
   get nodeId(): string {
     return this.opts.nodeId;
   }

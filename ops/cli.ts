@@ -71,7 +71,16 @@ program
       cluster: config.cluster, shards: config.shards, leaseTtlMs: config.leaseTtlMs, nodeId, timeoutMs: opts.timeout * 1000,
       onProgress: (p) => process.stdout.write(`${stamp()}  ${nodeId}: ${p.status === 'gone' ? 'left the cluster' : `${p.status}, ${p.shards} shard(s)`}\n`),
     }));
-    const after = await withNats(config, (nc) => readStatus(nc, config.cluster, config.shards, config.leaseTtlMs));
+    // The node released its leases; the others take them from their lease watch, within a
+    // check interval. Wait for that (at most two lease TTLs), so the summary shows who owns them.
+    const after = await withNats(config, async (nc) => {
+      const until = Date.now() + 2 * config.leaseTtlMs;
+      for (;;) {
+        const s = await readStatus(nc, config.cluster, config.shards, config.leaseTtlMs);
+        if (s.unownedShards.length === 0 || s.members.length === 0 || Date.now() >= until) return s;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
     const owners = after.members.map((m) => `${m.nodeId}=${m.shards}`).join(' ');
     process.stdout.write(`drained ${nodeId} in ${(result.ms / 1000).toFixed(1)} s; shards now ${owners || 'unowned'}${after.unownedShards.length ? `, unowned ${ranges(after.unownedShards)}` : ''}\n`);
   });
@@ -108,7 +117,16 @@ program
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`cluster: ${(err as Error).message ?? String(err)}\n`);
+    const config = (() => {
+      try {
+        return settings();
+      } catch {
+        return undefined;
+      }
+    })();
+    // A connection error names no server by itself ("CONNECTION_REFUSED").
+    const where = config && !String((err as Error).message).includes(config.natsUrl) ? ` (NATS at ${config.natsUrl})` : '';
+    process.stderr.write(`cluster: ${(err as Error).message ?? String(err)}${where}\n`);
     process.exit(1);
   },
 );

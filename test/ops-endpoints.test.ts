@@ -4,10 +4,10 @@
 // on the node; HTTP and asks on the gateway, which no longer re-exports the nodes' gauges.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPool } from '../stores/mysql/index.ts';
+import { createPool, withDatabase } from '../stores/mysql/index.ts';
 import { demoWarehouses } from '../app/demo.ts';
 import { adminToken, call } from './support/gateway.ts';
-import { eventually, freshEnv, startProcess, type Proc, type TestEnv } from './support/harness.ts';
+import { eventually, freshEnv, removeNatsState, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 /** A node and a gateway with ops ports; started by hand for minute-long starts on a loaded machine. */
 let s: { env: TestEnv; url: string; gateway: Proc; nodes: Proc[]; stop(): Promise<void> };
@@ -72,9 +72,29 @@ test('node: /healthz, then /readyz ok once it serves every shard and its consume
     const r = await get(`${nodeOps}/readyz`);
     return r.status === 200 ? r : undefined;
   }, 20_000, 200);
-  assert.equal(ready.json, { ok: true, checks: { nats: 'ok', shards: 'ok', consumers: 'ok' } });
+  assert.equal(ready.json, { ok: true, checks: { nats: 'ok', redis: 'ok', mariadb: 'ok', shards: 'ok', consumers: 'ok' } });
   const nf = await get(`${nodeOps}/nope`);
   assert.is(nf.status, 404);
+});
+
+test('node: /readyz is 503 naming MariaDB when its database was never made (MYSQL_URL naming a missing one)', async () => {
+  const cluster = `${testEnv!.cluster}nodb`.slice(0, 32);
+  const lost = startProcess('app/main.ts', {
+    ...testEnv!.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'nodb', OPS_PORT: '0', MYSQL_URL: withDatabase(testEnv!.mysqlUrl, `${cluster}_missing`),
+  });
+  started.push(lost);
+  try {
+    const ops = await opsUrl(lost);
+    const r = await eventually(async () => {
+      const x = await get(`${ops}/readyz`);
+      return x.json?.checks.mariadb !== undefined ? x : undefined;
+    }, 20_000, 200);
+    assert.is(r.status, 503, r.text);
+    assert.match(r.json!.checks.mariadb!, /Unknown database/);
+  } finally {
+    await lost.kill('SIGKILL');
+    await removeNatsState(cluster).catch(() => undefined);
+  }
 });
 
 test('node /metrics: its own shop_ series, group commits counted after a stock write, journal batches after a signup', async () => {

@@ -32,7 +32,7 @@ export function ranges(list: number[]): string {
 
 export function statusText(s: ClusterStatus): string {
   const head = `cluster "${s.cluster}": ${s.members.length} member(s), ${s.shardCount} shards, ${s.unownedShards.length} unowned`;
-  if (s.members.length === 0) return `${head}\nno live actor node`;
+  if (s.members.length === 0) return `${head}\nno live actor node (is "${s.cluster}" the cluster's name? CLUSTER or --cluster)`;
   const rows = [['NODE', 'HOST', 'PID', 'VERSION', 'ROLE', 'STATUS', 'SHARDS', 'ACTORS', 'MAILBOX', 'SINGLETONS']];
   for (const m of s.members) {
     rows.push([m.nodeId, m.host, String(m.pid), m.version, m.role, m.status, String(m.shards), String(m.actors), String(m.mailboxDepth), m.singletons.join(',') || '-']);
