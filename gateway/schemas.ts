@@ -5,11 +5,19 @@ import { isoCountries } from '../actors/homepage/countries.ts';
 
 export const skuPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
-const text = (max: number) => z.string().trim().min(1).max(max);
+// Control characters (a NUL among them) have no place in a name or an address line.
+const text = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
+
+/**
+ * At least 8 characters of what is hashed (actors/users/password.ts: the NFKC form), counted
+ * as characters, not UTF-16 units: "😀😀😀😀" or four "e" with combining accents are four.
+ */
+const newPassword = z.string().max(200).refine((p) => [...p.normalize('NFKC')].length >= 8, 'at least 8 characters');
 
 export const signupBody = z.object({
-  email: z.email().max(254),
-  password: z.string().min(8).max(200),
+  // Trimmed, as login trims it: " a@b.com " signs up a@b.com.
+  email: z.string().trim().max(254).pipe(z.email()),
+  password: newPassword,
   name: text(200),
 }).meta({ id: 'SignupRequest' });
 
@@ -20,7 +28,8 @@ export const loginBody = z.object({
 
 export const authResponse = z.object({ userId: z.string(), token: z.string() }).meta({ id: 'AuthResponse' });
 
-export const patchMeBody = z.object({ name: text(200).optional() }).meta({ id: 'PatchMeRequest' });
+// Strict, as an address's PATCH: {email} or {rewardPoints} is refused, not answered 200 unchanged.
+export const patchMeBody = z.object({ name: text(200).optional() }).strict().meta({ id: 'PatchMeRequest' });
 
 /**
  * An ISO 3166-1 alpha-2 code (either case): "ZZ" had been taken and given a delivery

@@ -25,6 +25,9 @@ function isShapeError(i: Issue): boolean {
     const input = i.input;
     return !(key !== undefined && typeof input === 'object' && input !== null && typeof (input as Record<PropertyKey, unknown>)[key] === 'string');
   }
+  // An enum or literal given another type of value (a number, null, an array, nothing): the
+  // wrong kind of thing; a string none of the values is, a value out of the rules.
+  if (i.code === 'invalid_value') return i.values.length > 0 && !i.values.some((v) => typeof v === typeof i.input);
   return i.code === 'unrecognized_keys';
 }
 

@@ -59,6 +59,11 @@ test('POST /v1/events: bad input is a clear 4xx, a good event 202', async () => 
   assert.equal(badType.body.error.details[0].field, 'type');
   const missing = await event({ type: 'view' }, { headers: device('device-0001') });
   assert.equal([missing.status, missing.body.error.code], [400, 'invalid_request']);
+  // Another type of value where the enum wants a string (or none at all) is a wrong type: 400.
+  for (const type of [1, null, ['view'], undefined]) {
+    const wrong = await event({ type, sku: 'AN-1' }, { headers: device('device-0001') });
+    assert.equal([wrong.status, wrong.body.error?.code, wrong.body.error?.details?.[0]?.field], [400, 'invalid_request', 'type'], JSON.stringify(type));
+  }
   const unknown = await event({ type: 'view', sku: 'NOPE-1' }, { headers: device('device-0001') });
   assert.equal([unknown.status, unknown.body.error.code], [404, 'unknown_sku']);
   const badToken = await event({ type: 'view', sku: 'AN-1' }, { token: 'x'.repeat(43) });
@@ -213,6 +218,10 @@ test('recommendations from co-viewed items; a hidden category is gone within 2 s
   // Well-formed, with a kind there is not: a value out of the rules, named.
   const love = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'love', sku: 'AN-5' } });
   assert.equal([love.status, love.body.error.code, love.body.error.details.map((d: { field: string }) => d.field)], [422, 'validation_failed', ['kind']]);
+  for (const body of [{ kind: 1, sku: 'AN-5' }, { sku: 'AN-5' }]) {
+    const wrong = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body });
+    assert.equal([wrong.status, wrong.body.error?.code], [400, 'invalid_request'], JSON.stringify(body));
+  }
   const anon = await call(s.url, 'POST', '/v1/me/feedback', { body: { kind: 'not_interested', sku: 'AN-5' } });
   assert.is(anon.status, 401);
   assert.is((await call(s.url, 'GET', '/v1/me/recommendations')).status, 401);

@@ -50,6 +50,10 @@ const routes: { method: string; path: string; token?: () => string; cases: Case[
     ['wrong types', { email: 5, password: true, name: [] }, 400, 'invalid_request'],
     ['not an email', { email: 'nope', password: 'password123', name: 'N' }, 422, 'validation_failed'],
     ['short password', { email: 'short@example.com', password: 'short', name: 'N' }, 422, 'validation_failed'],
+    // Eight UTF-16 units, four characters: the rule counts characters of what is hashed.
+    ['four emoji as a password', { email: 'emoji@example.com', password: '😀😀😀😀', name: 'N' }, 422, 'validation_failed'],
+    ['four accented letters, decomposed', { email: 'nfd@example.com', password: 'e\u0301e\u0301e\u0301e\u0301', name: 'N' }, 422, 'validation_failed'],
+    ['a NUL in the name', { email: 'nul@example.com', password: 'password123', name: 'A\u0000B' }, 422, 'validation_failed'],
     ['10,000-character name', { email: 'long@example.com', password: 'password123', name: long }, 422, 'validation_failed'],
     ['10,000-character email', { email: `${long}@example.com`, password: 'password123', name: 'N' }, 422, 'validation_failed'],
   ] },
@@ -63,6 +67,7 @@ const routes: { method: string; path: string; token?: () => string; cases: Case[
     ['wrong type', { name: 42 }, 400, 'invalid_request'],
     ['blank name', { name: '   ' }, 422, 'validation_failed'],
     ['10,000-character name', { name: long }, 422, 'validation_failed'],
+    ['a field that cannot be changed here', { email: 'x@example.com', rewardPoints: 99999 }, 400, 'invalid_request'],
   ] },
   { method: 'POST', path: '/v1/me/addresses', token: () => user.token, cases: [
     ['missing fields', { line1: '1 Main' }, 400, 'invalid_request'],
@@ -144,6 +149,10 @@ test('path parameters and unicode: 4xx, never 5xx', async () => {
   assert.is(sig.status, 201);
   const login = await call(s.url, 'POST', '/v1/auth/login', { body: { email, password: 'пароль-пароль' } });
   assert.is(login.status, 200, 'a unicode password works');
+  // An email with spaces around it signs up as login finds it: trimmed.
+  const spaced = `spaced${Date.now()}@example.com`;
+  assert.is((await call(s.url, 'POST', '/v1/auth/signup', { body: { email: `  ${spaced} `, password: 'password123', name: 'Spaced' } })).status, 201);
+  assert.is((await call(s.url, 'POST', '/v1/auth/login', { body: { email: spaced, password: 'password123' } })).status, 200);
 });
 
 /** Sends raw bytes and reads the whole answer (the server closes the connection). */
