@@ -27,6 +27,8 @@ export interface RecommendationsApiDeps {
   stockStatuses(skus: string[]): Promise<Map<string, StockStatus>>;
   /** The country of the user's default address, if any. */
   countryOf(userId: string): Promise<string | undefined>;
+  /** Products of the catalog, best first (newest), to fill a list no sales fill yet. */
+  catalogTop?(limit: number): Promise<string[]>;
 }
 
 export class RecommendationsApi {
@@ -45,16 +47,27 @@ export class RecommendationsApi {
       const cards = await this.cards(personal, limit);
       if (cards.length > 0) return cards;
     }
+    // No history: the best sellers of the user's country, then of every country, then what
+    // is trending, then the catalog, one list filled up to `limit` (a shop with two SKUs sold
+    // answered those two; a new shop, nothing).
     const [hidden, bought] = await Promise.all([this.hidden(userId), this.deps.reader.bought(userId)]);
     const country = await this.deps.countryOf(userId);
-    const tried = new Set<string>(bought);
-    for (const countries of country ? [[country], []] : [[]]) {
-      const best = await this.bestSellers(countries, limit * 2 + 10);
-      const cards = await this.cards(best.filter((s) => !tried.has(s)), limit, hidden);
-      if (cards.length > 0) return cards;
+    const wanted = limit * 2 + 10;
+    const sources: Array<() => Promise<string[]>> = [
+      ...(country ? [() => this.bestSellers([country], wanted)] : []),
+      () => this.bestSellers([], wanted),
+      async () => (await this.deps.signals.trending(wanted)).map((t) => t.sku),
+      ...(this.deps.catalogTop ? [() => this.deps.catalogTop!(wanted).catch(() => [] as string[])] : []),
+    ];
+    const seen = new Set<string>(bought);
+    const out: RecommendedProduct[] = [];
+    for (const source of sources) {
+      const fresh = (await source()).filter((s) => !seen.has(s));
+      for (const s of fresh) seen.add(s);
+      out.push(...(await this.cards(fresh, limit - out.length, hidden)));
+      if (out.length >= limit) break;
     }
-    const trending = (await this.deps.signals.trending(limit * 2 + 10)).map((t) => t.sku).filter((s) => !tried.has(s));
-    return this.cards(trending, limit, hidden);
+    return out;
   }
 
   private hidden(userId: string): Promise<Hidden> {

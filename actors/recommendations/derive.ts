@@ -12,6 +12,60 @@ const RELATED_KEEP = 40;
 const USER_KEEP = 100;
 const HISTORY_READ = 30;
 const OUTPUT_TTL_S = 90 * 86_400;
+/** Fewer recommendations than this from what others did: topped up from the user's own categories. */
+const USER_TOP_UP = 24;
+/** The user's categories (by interest) that the top-up draws from. */
+const TOP_UP_CATEGORIES = 3;
+
+/**
+ * Products of a category (its subtree), best first: the catalog's listing. Where others'
+ * co-occurrences say nothing yet (a new shop, a niche), a user's recommendations come from
+ * the categories they looked at and bought in (API.md: "from the user's views, searches and
+ * orders"), not from nothing.
+ */
+export type CategoryListing = (category: string, limit: number) => Promise<Array<[sku: string, category: string]>>;
+
+/**
+ * `recs` topped up to USER_TOP_UP with products of the user's best categories, each scored
+ * below every collaborative one (and by its category's weight and its rank there), minus
+ * what the user already knows or bought.
+ */
+export async function topUpFromCategories(
+  recs: Array<[string, number]>, history: Array<[string, number]>, categoryOf: Map<string, string>, exclude: Set<string>,
+  listing: (category: string) => Promise<Array<[string, string]>>,
+): Promise<Array<[string, number]>> {
+  if (recs.length >= USER_TOP_UP || history.length === 0) return recs;
+  const weight = new Map<string, number>();
+  for (const [sku, h] of history) {
+    const c = categoryOf.get(sku);
+    if (c) weight.set(c, (weight.get(c) ?? 0) + h);
+  }
+  const categories = [...weight].sort((a, b) => b[1] - a[1]).slice(0, TOP_UP_CATEGORIES);
+  const total = categories.reduce((n, [, w]) => n + w, 0);
+  if (total <= 0) return recs;
+  const floor = recs.length > 0 ? Math.min(...recs.map(([, s]) => s)) : 1;
+  const taken = new Set(recs.map(([s]) => s));
+  const out = [...recs];
+  // A listing that fails (the catalog busy) leaves the recommendations as they were.
+  const lists = await Promise.all(categories.map(([c]) => listing(c).catch(() => [] as Array<[string, string]>)));
+  const extra: Array<[string, number]> = [];
+  lists.forEach((listed, i) => {
+    const share = categories[i]![1] / total;
+    listed.forEach(([sku, category], rank) => {
+      if (exclude.has(sku) || taken.has(sku)) return;
+      taken.add(sku);
+      // Its own category (a leaf under the one listed), for the hidden-category filter.
+      categoryOf.set(sku, category);
+      extra.push([sku, floor * 0.5 * share / (rank + 1)]);
+    });
+  });
+  extra.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const e of extra) {
+    if (out.length >= USER_TOP_UP) break;
+    out.push(e);
+  }
+  return out;
+}
 
 function pairs(flat: string[]): Array<[string, number]> {
   const out: Array<[string, number]> = [];
@@ -47,7 +101,7 @@ export function scoreForUser(history: Array<[string, number]>, related: Map<stri
 }
 
 export class RecModel {
-  constructor(private readonly redis: Redis, readonly keys: RecKeys, private readonly now: () => number = Date.now) {}
+  constructor(private readonly redis: Redis, readonly keys: RecKeys, private readonly now: () => number = Date.now, private readonly listing?: CategoryListing) {}
 
   /** Recomputes the related lists of `skus`. */
   async recomputeRelated(skus: string[]): Promise<void> {
@@ -115,10 +169,24 @@ export class RecModel {
         if (r) related.set(s, JSON.parse(r) as RelatedList);
       });
     }
-    const scored = users.map((u) => ({ userId: u.userId, recs: scoreForUser(u.history, related, new Set([...u.bought, ...u.history.map(([s]) => s)])) }));
-    const candidates = [...new Set(scored.flatMap((u) => u.recs.map(([s]) => s)))];
-    const cats = candidates.length > 0 ? await this.redis.hmget(k.categories(), ...candidates) : [];
-    const catOf = new Map(candidates.map((s, i) => [s, cats[i] ?? ''] as const));
+    const known = (u: (typeof users)[number]) => new Set([...u.bought, ...u.history.map(([s]) => s)]);
+    let scored = users.map((u) => ({ userId: u.userId, recs: scoreForUser(u.history, related, known(u)) }));
+    const catOf = new Map<string, string>();
+    const readCategories = async (skus: string[]) => {
+      const missing = [...new Set(skus)].filter((s) => !catOf.has(s));
+      if (missing.length === 0) return;
+      const cats = await this.redis.hmget(k.categories(), ...missing);
+      missing.forEach((s, i) => catOf.set(s, cats[i] ?? ''));
+    };
+    if (this.listing) {
+      const listing = this.listing;
+      await readCategories(items);
+      // One listing per category per round, however many users share it.
+      const lists = new Map<string, Promise<Array<[string, string]>>>();
+      const list = (c: string) => lists.get(c) ?? lists.set(c, listing(c, USER_TOP_UP * 2)).get(c)!;
+      scored = await Promise.all(scored.map(async (s, i) => ({ userId: s.userId, recs: await topUpFromCategories(s.recs, users[i]!.history, catOf, known(users[i]!), list) })));
+    }
+    await readCategories(scored.flatMap((u) => u.recs.map(([s]) => s)));
     const w = this.redis.pipeline();
     for (const u of scored) {
       const recs: UserRecs = u.recs.map(([s, score]) => [s, catOf.get(s) ?? '', Number(score.toPrecision(6))]);

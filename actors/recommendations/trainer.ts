@@ -7,7 +7,8 @@ import type { Singleton } from '../../cluster/index.ts';
 import { eventsStream, ordersStream, searchStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from '../catalog/index.ts';
 import { asClickEvent, asOrderEvent, asSearchEvent, onceOnlyConsumer, type AnalyticsJobDeps, type EventOps } from '../analytics/index.ts';
-import { RecModel } from './derive.ts';
+import { RecModel, type CategoryListing } from './derive.ts';
+import { callService, serviceSubject, type SearchPage, type SearchRequest } from '../catalog/index.ts';
 import { RecKeys } from './keys.ts';
 import { clickTrainingOps, limits, orderTrainingOps, searchTrainingOps } from './training.ts';
 
@@ -15,6 +16,17 @@ import { clickTrainingOps, limits, orderTrainingOps, searchTrainingOps } from '.
 export interface TrainerDeps extends AnalyticsJobDeps {
   /** How often related lists and user recommendations that are due get recomputed. */
   deriveEveryMs?: number;
+  /** Products of a category, for users whom co-occurrences give too little; default: the catalog's search service. */
+  listing?: CategoryListing;
+}
+
+/** A category's products from the catalog's search service (any node's), newest first, in stock. */
+export function catalogListing(nc: TrainerDeps['nc'], cluster: string): CategoryListing {
+  return async (category, limit) => {
+    const req: SearchRequest = { category, limit, sort: 'newest', record: false };
+    const page = await callService<SearchPage>(nc, serviceSubject(cluster, 'catalog', 'search'), req, 5000);
+    return page.items.map((i) => [i.sku, i.category]);
+  };
 }
 
 type Batch = Array<{ seq: number; data: unknown }>;
@@ -23,7 +35,7 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
   const log = deps.log.child({ part: 'recommendations' });
   return asyncSingleton('recs-trainer', log, async () => {
     const keys = new RecKeys(deps.cluster);
-    const model = new RecModel(deps.redis, keys);
+    const model = new RecModel(deps.redis, keys, Date.now, deps.listing ?? catalogListing(deps.nc, deps.cluster));
     let chain: Promise<unknown> = Promise.resolve();
     const serial = <T>(f: () => Promise<T>): Promise<T> => {
       const next = chain.then(f);
