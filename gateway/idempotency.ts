@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
 import { rawBody } from './body.ts';
+import { deviceIdPattern } from './schemas-personalisation.ts';
 
 interface Pending { s: 'pending'; fp: string }
 interface Unknown { s: 'unknown'; fp: string; until: number }
@@ -112,7 +113,13 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     const key = c.req.header('idempotency-key');
     if (c.req.method !== 'POST' || key === undefined) return next();
     if (!keyPattern.test(key)) throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
-    const scope = c.get('userId') ?? `ip:${c.get('clientIp')}`;
+    // A user's keys are theirs; an anonymous client's were its address's, so a signup or an
+    // event retried from another network (a phone leaving Wi-Fi) ran again: 409 email_taken
+    // for its own signup, or the event stored twice. Anonymous keys are the device's when it
+    // names one, else shared: keys are random, and the fingerprint (method, path and body)
+    // still refuses a key reused for another request.
+    const device = c.req.header('x-device-id');
+    const scope = c.get('userId') ?? (device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon');
     const body = await rawBody(c);
     const fp = createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
     const redisKey = `${prefix}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;

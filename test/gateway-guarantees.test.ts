@@ -121,11 +121,14 @@ test('a replayed signup or login answers the first body, its token too, which Re
   const opts = { headers: { ...ip, 'idempotency-key': 'su-1' }, body: { email, password: 'password123', name: 'T' } };
   const first = await call(s.url, 'POST', '/v1/auth/signup', opts);
   assert.is(first.status, 201);
-  const stored = await redis.get(idemKey(`ip:${ip['x-forwarded-for']}`, 'su-1'));
+  const stored = await redis.get(idemKey('anon', 'su-1'));
   assert.ok(stored, 'the answer is kept');
   assert.not.ok(stored!.includes(first.body.token), 'the token is not in Redis');
   const replay = await call(s.url, 'POST', '/v1/auth/signup', opts);
   assert.equal([replay.status, replay.headers.get('idempotent-replayed'), JSON.stringify(replay.body)], [201, 'true', JSON.stringify(first.body)], 'the first response again (API.md)');
+  // Retried from another network (another address): the same first answer, not 409 email_taken.
+  const moved = await call(s.url, 'POST', '/v1/auth/signup', { ...opts, headers: { ...fromIp(), 'idempotency-key': 'su-1' } });
+  assert.equal([moved.status, JSON.stringify(moved.body)], [201, JSON.stringify(first.body)], 'a retry from another address');
   const sessions = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', [first.body.userId]);
   assert.is(Number(sessions[0]!.n), 1, 'no second session: the work was not done twice');
 
