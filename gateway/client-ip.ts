@@ -6,15 +6,26 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { GatewayEnv } from './env.ts';
 
+/**
+ * An address without the port some proxies append ("81.2.69.160:4711", "[2001:db8::1]:443"):
+ * with it, GeoIP found no country and the limits counted every connection apart.
+ */
+export function withoutPort(entry: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(entry);
+  if (v6) return v6[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(entry);
+  return v4 ? v4[1]! : entry;
+}
+
 /** The client address in an X-Forwarded-For value seen behind `hops` trusted proxies. */
 export function forwardedClient(header: string | undefined, hops: number): string | undefined {
   if (!header || hops < 1) return undefined;
   // One address (a single proxy in front, the common case): no list to take apart.
-  if (!header.includes(',')) return header.trim() || undefined;
+  if (!header.includes(',')) return withoutPort(header.trim()) || undefined;
   const entries = header.split(',').map((e) => e.trim()).filter((e) => e !== '');
   if (entries.length === 0) return undefined;
   // Fewer entries than proxies: the request skipped some of them; the first is the best we have.
-  return entries[Math.max(0, entries.length - hops)];
+  return withoutPort(entries[Math.max(0, entries.length - hops)]!);
 }
 
 /** The client address of a request (see above), at most 64 characters, `unknown` without a socket. */

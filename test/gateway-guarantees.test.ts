@@ -73,6 +73,10 @@ test('X-Forwarded-For: the hop the trusted proxy added counts, not what the clie
   assert.is(forwardedClient('6.6.6.6, 203.0.113.9', 1), '203.0.113.9');
   assert.is(forwardedClient('6.6.6.6, 203.0.113.9, 10.0.0.2', 2), '203.0.113.9');
   assert.is(forwardedClient('203.0.113.9', 2), '203.0.113.9');
+  // A port some proxies append is not part of the address (GeoIP found nothing with it).
+  assert.is(forwardedClient('81.2.69.160:4711', 1), '81.2.69.160');
+  assert.is(forwardedClient('6.6.6.6, [2001:db8::1]:443', 1), '2001:db8::1');
+  assert.is(forwardedClient('2001:db8::1', 1), '2001:db8::1');
   // Four signups from one client, each claiming another address: the 4th is over RATE_LIMIT_AUTH_PER_MIN=3.
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) {

@@ -36,7 +36,11 @@ export function windowBuckets(window: Window, now: number): { grain: Grain; buck
 /** The grain a window is read from (writers count at every grain a reader uses). */
 export const grainOf = (window: Window): Grain => windowGrain[window].grain;
 
-/** Lower-cased, trimmed, inner whitespace collapsed: "  Wireless   HEADPHONES " → "wireless headphones". */
+/**
+ * Lower-cased, trimmed, inner whitespace collapsed: "  Wireless   HEADPHONES " → "wireless
+ * headphones"; in Unicode's composed form (NFC), so "éclair" typed with a combining accent
+ * counts with the one typed with "é".
+ */
 export function normaliseQuery(q: string): string {
-  return q.trim().toLowerCase().replace(/\s+/g, ' ');
+  return q.normalize('NFC').trim().toLowerCase().replace(/\s+/g, ' ');
 }
