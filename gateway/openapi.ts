@@ -14,6 +14,19 @@ import * as ps from './schemas-personalisation.ts';
 import { regionDocumentInput } from '../actors/homepage/index.ts';
 import * as cm from './schemas-commerce.ts';
 import { publicGet } from './representation.ts';
+import { limitQuery } from './routes/recommendations.ts';
+import { platforms } from '../actors/homepage/document.ts';
+
+const homepageQuery = z.object({ platform: z.enum(platforms).default('web') });
+const homepageProduct = z.object({ sku: z.string(), title: z.string(), price: z.int(), currency: z.string(), stock: z.enum(['in_stock', 'low', 'out_of_stock']) });
+/** API.md "Homepage": what GET /v1/homepage answers. */
+export const homepagePage = z.object({
+  region: z.string(), platform: z.enum(platforms), version: z.int(),
+  menu: z.array(z.object({ title: z.string(), category: z.string() })),
+  blocks: z.array(z.object({
+    kind: z.enum(['banner', 'flash_sale', 'best_sellers', 'trending', 'for_you']), title: z.string(), products: z.array(homepageProduct),
+  }).passthrough()),
+}).meta({ id: 'Homepage' });
 
 type Auth = 'none' | 'user' | 'admin';
 interface Operation {
@@ -24,6 +37,8 @@ interface Operation {
   body?: z.ZodType;
   /** The body may also be NDJSON (bulk onboarding). */
   ndjson?: boolean;
+  /** Takes X-Device-Id: whose event it is without a token. */
+  deviceId?: boolean;
   /** Query parameters: the object schema the route checks them with. */
   query?: z.ZodObject;
   /** Success status and body (undefined: no body). */
@@ -62,7 +77,7 @@ const operations: Operation[] = [
   { method: 'put', path: '/v1/admin/logistics/clusters/{clusterId}', summary: 'Create or change a delivery cluster; postalPrefixes become exactly its zones (409 zone_taken)', auth: 'admin', body: clusterBody, ok: [200, cat.deliveryCluster], errors: [...withBody, 403, 409] },
   { method: 'put', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Create or change a route; estimates are rebuilt', auth: 'admin', body: routeBody, ok: [200, cat.route], errors: [...withBody, 403] },
   { method: 'delete', path: '/v1/admin/logistics/routes/{warehouseId}/{clusterId}', summary: 'Remove a route; estimates are rebuilt', auth: 'admin', ok: [204, undefined], errors: [400, 403, 404] },
-  { method: 'get', path: '/v1/homepage', summary: 'The regional homepage (query: platform=web|android|ios); ETag/304; for_you with a token', auth: 'none', ok: [200, z.object({}).passthrough()], errors: [422] },
+  { method: 'get', path: '/v1/homepage', summary: 'The regional homepage (query: platform=web|android|ios); ETag/304; for_you with a token', auth: 'none', query: homepageQuery, ok: [200, homepagePage], errors: [422] },
   { method: 'put', path: '/v1/admin/homepage/{region}', summary: 'Store a region document (every violation 422 naming the field); answers {region, version}', auth: 'admin', body: regionDocumentInput, ok: [200, z.object({ region: z.string(), version: z.int() })], errors: [...withBody, 403] },
   { method: 'get', path: '/v1/admin/homepage/{region}', summary: 'A region document with its version (default always exists)', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [403, 404, 422] },
   { method: 'post', path: '/v1/admin/homepage/rebuild', summary: 'Rebuild every homepage now', auth: 'admin', ok: [200, z.object({ rebuilt: z.int() })], errors: [403] },
@@ -71,14 +86,14 @@ const operations: Operation[] = [
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
   { method: 'get', path: '/v1/orders', summary: 'Order history, newest first (limit, cursor)', auth: 'user', ok: [200, o.orderPage], errors: [400, 401] },
   { method: 'get', path: '/v1/orders/{orderId}', summary: 'One order with lines, totals and its status timeline', auth: 'user', ok: [200, o.order], errors: [401, 404] },
-  { method: 'post', path: '/v1/events', summary: 'Record a view, click or add-to-cart (the token\'s user, else X-Device-Id); 202 once stored', auth: 'none', body: ps.clickEventBody, ok: [202, z.object({ id: z.string() })], errors: [...withBody, 401, 404, 429] },
-  { method: 'get', path: '/v1/products/{sku}/related', summary: 'Bought together with this SKU, then viewed together (limit)', auth: 'none', ok: [200, ps.productList], errors: [400, 404] },
-  { method: 'get', path: '/v1/me/recommendations', summary: 'Recommended for the user (limit); best sellers of their country without history', auth: 'user', ok: [200, ps.productList], errors: [400, 401] },
+  { method: 'post', path: '/v1/events', summary: 'Record a view, click or add-to-cart (the token\'s user, else X-Device-Id); 202 once stored', auth: 'none', deviceId: true, body: ps.clickEventBody, ok: [202, z.object({ id: z.string() })], errors: [...withBody, 401, 404, 429] },
+  { method: 'get', path: '/v1/products/{sku}/related', summary: 'Bought together with this SKU, then viewed together (limit)', auth: 'none', query: limitQuery, ok: [200, ps.productList], errors: [400, 404] },
+  { method: 'get', path: '/v1/me/recommendations', summary: 'Recommended for the user (limit); best sellers of their country without history', auth: 'user', query: limitQuery, ok: [200, ps.productList], errors: [400, 401] },
   { method: 'post', path: '/v1/me/feedback', summary: 'Not interested in a category (and its subtree) or a SKU; applied within 2 s', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/me/feedback', summary: 'Undo a not-interested', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401] },
-  { method: 'get', path: '/v1/admin/analytics/top-searches', summary: 'Top normalised searches (window=hour|day, limit)', auth: 'admin', ok: [200, ps.topSearches], errors: [400, 403, 422] },
-  { method: 'get', path: '/v1/admin/analytics/top-products', summary: 'Top products (by=views|orders|wishlist, window=day|week, limit)', auth: 'admin', ok: [200, ps.topProducts], errors: [400, 403, 422] },
-  { method: 'get', path: '/v1/admin/analytics/revenue', summary: 'Revenue by category from paid orders minus refunds (window=hour|day, currency?)', auth: 'admin', ok: [200, ps.revenue], errors: [400, 403, 422] },
+  { method: 'get', path: '/v1/admin/analytics/top-searches', summary: 'Top normalised searches (window=hour|day, limit)', auth: 'admin', query: ps.topSearchesQuery, ok: [200, ps.topSearches], errors: [400, 403, 422] },
+  { method: 'get', path: '/v1/admin/analytics/top-products', summary: 'Top products (by=views|orders|wishlist, window=day|week, limit)', auth: 'admin', query: ps.topProductsQuery, ok: [200, ps.topProducts], errors: [400, 403, 422] },
+  { method: 'get', path: '/v1/admin/analytics/revenue', summary: 'Revenue by category from paid orders minus refunds (window=hour|day, currency?)', auth: 'admin', query: ps.revenueQuery, ok: [200, ps.revenue], errors: [400, 403, 422] },
   { method: 'post', path: '/v1/orders/{orderId}/refund', summary: 'Refund a paid order not yet shipped: money back, units back on sale, points and coupon given back (409 order_shipped)', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
   { method: 'post', path: '/v1/orders/{orderId}/return', summary: 'Return a delivered order within 30 days (→ return_requested)', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
   { method: 'post', path: '/v1/admin/orders/{orderId}/ship', summary: 'paid → shipped with carrier and tracking number (409 invalid_transition)', auth: 'admin', body: cm.shipBody, ok: [200, o.order], errors: [...withBody, 403, 404, 409] },
@@ -161,6 +176,7 @@ export function openApiDocument(): unknown {
         ? { description: 'OK', headers: okHeaders, content: { 'application/json': { schema: ref(op.ok[1], `${name}Response`) } } }
         : { description: 'OK, no body', headers: okHeaders },
     };
+    if (tagged(op)) responses['304'] = { description: 'Not modified: the If-None-Match ETag is the current one', headers: { ...common, ETag: headerRef('ETag') } };
     for (const code of [...new Set([...op.errors, 429, 503])].sort()) {
       const retry = code === 429 || code === 503 ? { 'Retry-After': headerRef('Retry-After') } : {};
       responses[code] = { description: reasons[code] ?? 'error', headers: { ...common, ...retry }, content: { 'application/json': { schema: errorRef } } };
@@ -173,6 +189,7 @@ export function openApiDocument(): unknown {
       parameters.push({ name: key, in: 'query', required: !optional, schema: json, ...(typeof json.description === 'string' ? { description: json.description } : {}) });
     }
     if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'the same key and body answer the first response again', schema: { type: 'string', maxLength: 200 } });
+    if (op.deviceId) parameters.push({ name: 'X-Device-Id', in: 'header', required: false, description: 'without a token: the device the event is counted for (8-64 of A-Za-z0-9_-); 400 without either', schema: { type: 'string', pattern: ps.deviceIdPattern.source } });
     if (tagged(op)) parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag this client holds: 304 when unchanged', schema: { type: 'string' } });
     parameters.push({ name: 'X-Request-Id', in: 'header', required: false, description: 'a request id to use instead of a generated one', schema: { type: 'string', maxLength: 128 } });
     const body = op.body

@@ -4,6 +4,7 @@
 // block, admin documents (every bad one a 422), and a gateway without MariaDB.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { homepagePage } from '../gateway/openapi.ts';
 import { Agent, get } from 'node:http';
 import { Redis } from 'ioredis';
 import type { NatsConnection, Subscription } from 'nats';
@@ -169,6 +170,11 @@ test('the page: blocks in order with live stock, and each platform its own menu'
   const bad = await home(s.url, ip.GB, { query: '?platform=tv' });
   assert.is(bad.status, 422);
   assert.is(bad.body.error.details[0].field, 'platform');
+  // What /openapi.json says the page is, it is (the schema was an empty object).
+  for (const page of [web, android, ios]) {
+    const checked = homepagePage.safeParse(page.body);
+    assert.ok(checked.success, JSON.stringify(checked.error?.issues));
+  }
 });
 
 test('a new version is served by every gateway within 2 s', async () => {

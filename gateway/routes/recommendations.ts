@@ -9,7 +9,7 @@ import { body, check } from '../validate.ts';
 import { feedbackBody, limit } from '../schemas-personalisation.ts';
 import { skuParam } from './params.ts';
 
-const limitQuery = z.object({ limit }).strict();
+export const limitQuery = z.object({ limit }).strict();
 
 export function recommendationRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
