@@ -7,7 +7,7 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, assertNodeIdFree, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
@@ -33,6 +33,7 @@ let node: ClusterNode | undefined;
 try {
   // Before anything starts: with another SHARDS a node (or a gateway) would address every entity wrongly.
   await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs);
+  if (config.role !== 'gateway') await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
   node = config.role === 'gateway' ? undefined : await startNode(ctx);
 } catch (err) {
   if (err instanceof JoinRefusedError) {

@@ -14,10 +14,12 @@ export const clusterProtocol = 1;
 export class JoinRefusedError extends Error {
   override name = 'JoinRefusedError';
   readonly code = 'join_refused';
-  constructor(readonly setting: 'SHARDS' | 'protocol', readonly ours: number, readonly theirs: number, readonly memberId: string) {
+  constructor(readonly setting: 'SHARDS' | 'protocol' | 'NODE_ID', readonly ours: number, readonly theirs: number, readonly memberId: string, detail?: string) {
     super(setting === 'SHARDS'
       ? `SHARDS=${ours} here, but the running cluster uses SHARDS=${theirs} (node ${memberId}); start with SHARDS=${theirs} or use another CLUSTER`
-      : `cluster protocol ${ours} here, but the running cluster speaks protocol ${theirs} (node ${memberId}); run the same version as the cluster`);
+      : setting === 'protocol'
+        ? `cluster protocol ${ours} here, but the running cluster speaks protocol ${theirs} (node ${memberId}); run the same version as the cluster`
+        : `NODE_ID=${memberId} is a live member already (${detail}); give each node its own NODE_ID`);
   }
 }
 
@@ -35,6 +37,22 @@ export function incompatibility(members: MemberInfo[], shards: number, selfId?: 
 export async function assertCanJoin(members: KV, shards: number, selfId?: string): Promise<void> {
   const refusal = incompatibility(await readMembers(members), shards, selfId);
   if (refusal) throw refusal;
+}
+
+/**
+ * Refuses a NODE_ID that a live member holds: two nodes with one id take each other's leases
+ * without end. A record left by a crashed process with this id lives until its TTL; a restart
+ * waits that long (two TTLs at most) before it refuses, so a fixed NODE_ID restarts cleanly.
+ */
+export async function assertNodeIdFree(nc: NatsConnection, cluster: string, nodeId: string, leaseTtlMs: number): Promise<void> {
+  const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
+  const until = Date.now() + 2 * leaseTtlMs;
+  for (;;) {
+    const same = (await readMembers(kv)).find((m) => m.nodeId === nodeId);
+    if (!same) return;
+    if (Date.now() >= until) throw new JoinRefusedError('NODE_ID', 0, 0, nodeId, `pid ${same.pid}${same.host ? ` on ${same.host}` : ''}, started ${same.startedAt}`);
+    await new Promise((r) => setTimeout(r, Math.min(250, leaseTtlMs / 4)));
+  }
 }
 
 /** The same check for a process that is not a member (a gateway): its SHARDS must match too. */

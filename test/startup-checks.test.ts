@@ -41,4 +41,24 @@ for (const [variable, extra] of [['PORT', { ROLE: 'all', PORT: 'busy' }], ['OPS_
   });
 }
 
+test('a NODE_ID a live node holds is refused (exit 3) once its record outlived two lease TTLs; the live node keeps its shards', async () => {
+  const first = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'twin' });
+  try {
+    await first.waitFor(/actor node twin joined/, 120_000);
+    const second = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'twin' });
+    const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(code, 3, second.output());
+    assert.match(second.output(), /NODE_ID=twin is a live member already \(pid \d+/);
+    const nc = await natsConnection();
+    try {
+      const view = await readStatus(nc, env.cluster, 16, 1000);
+      assert.equal(view.members.map((m) => [m.nodeId, m.pid]), [['twin', first.child.pid]], 'the first keeps its place');
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await first.kill('SIGKILL');
+  }
+});
+
 test.run();
