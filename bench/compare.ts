@@ -2,7 +2,7 @@
 // every number present in both, side by side with the change in percent.
 //   npm run bench:compare -- bench/results/A.json bench/results/B.json
 //   npm run bench:compare -- flash-sale-http      (the two newest results of that bench)
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../test/support/harness.ts';
 
@@ -25,7 +25,8 @@ function load(path: string): Map<string, number | string> {
 
 function pick(args: string[]): [string, string] {
   if (args.length === 2) return [args[0]!, args[1]!];
-  if (args.length === 1 && !args[0]!.endsWith('.json')) {
+  if (args.length === 1 && !args[0]!.endsWith('.json') && !args[0]!.startsWith('-')) {
+    if (!existsSync(resultsDir)) throw new Error(`no saved results yet: run a bench first (they save to ${resultsDir})`);
     const files = readdirSync(resultsDir).filter((f) => f.startsWith(`${args[0]}-`) && f.endsWith('.json')).sort();
     if (files.length < 2) throw new Error(`fewer than two saved results of ${args[0]} in ${resultsDir}`);
     return [join(resultsDir, files.at(-2)!), join(resultsDir, files.at(-1)!)];

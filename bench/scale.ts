@@ -10,15 +10,23 @@ import { ClusterWatch, drainNode, rendezvousOwner, type ClusterStatus } from '..
 import { freshEnv, natsConnection, startProcess, type Proc } from '../test/support/harness.ts';
 import { addAddress } from './commerce-setup.ts';
 
-const { values } = parseArgs({ options: {
-  concurrency: { type: 'string', default: '16' }, hold: { type: 'string', default: '5' },
-  'max-nodes': { type: 'string', default: '4' }, json: { type: 'boolean', default: false },
-} });
+const usage = 'usage: bench/scale.ts [--concurrency N] [--hold SECONDS] [--max-nodes N ≥ 2] [--json]\n';
+let values;
+try {
+  ({ values } = parseArgs({ options: {
+    concurrency: { type: 'string', default: '16' }, hold: { type: 'string', default: '5' },
+    'max-nodes': { type: 'string', default: '4' }, json: { type: 'boolean', default: false },
+  } }));
+} catch (err) {
+  // An unknown option (--help among them): the usage, not a stack trace.
+  process.stderr.write(`${(err as Error).message}\n${usage}`);
+  process.exit(2);
+}
 const concurrency = Number(values.concurrency);
 const holdMs = Number(values.hold) * 1000;
 const maxNodes = Number(values['max-nodes']);
 if (![concurrency, holdMs, maxNodes].every((n) => Number.isInteger(n) && n > 0) || maxNodes < 2) {
-  process.stderr.write('usage: bench/scale.ts [--concurrency N] [--hold SECONDS] [--max-nodes N ≥ 2] [--json]\n');
+  process.stderr.write(usage);
   process.exit(2);
 }
 const say = (line: string) => process.stderr.write(`[bench:scale] ${line}\n`);
