@@ -67,6 +67,7 @@ export const cart = z.object({
     sku: z.string(), qty: z.int(), price: z.int().describe("today's unit price, minor units"), currency: z.string(), title: z.string(),
     priceChanged: z.literal(true).optional().describe('the price differs from when the line was added'), previousPrice: z.int().optional(),
     unavailable: z.literal(true).optional().describe('taken off sale; checkout refuses it'),
+    otherCurrency: z.literal(true).optional().describe('priced in another currency than the cart: left out of subtotal; checkout refuses the mix'),
   })),
   subtotal: z.int(),
   currency: z.string(),

@@ -259,6 +259,44 @@ test('the cart shows today’s price and flags a change; checkout charges what t
   assert.is(cart.body.subtotal, 5_000);
   const order = await checkout(u, {});
   assert.equal([order.status, order.body.subtotal], [201, 5_000], 'the price the cart showed');
+
+  // Repriced in another currency: the line shows the new amount under its new code, and the
+  // subtotal never adds euros to dollars.
+  const other = { ...product, sku: 'PC-2', title: 'Price Check Toaster', price: 1_000 };
+  assert.is((await admin('POST', '/v1/admin/products', other)).status, 202);
+  await eventually(async () => (await s.sql('SELECT 1 FROM products WHERE sku = ?', ['PC-2'])).length === 1, 5000, 50);
+  await setStock('PC-2', { 'wh-east': 10 });
+  const v = await signupBuyer(s.url);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: v.token, body: { sku: 'PC-1', qty: 1 } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: v.token, body: { sku: 'PC-2', qty: 2 } })).status, 200);
+  assert.is((await admin('POST', '/v1/admin/products', { ...other, price: 700, currency: 'EUR' })).status, 202);
+  const mixed = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/cart', { token: v.token });
+    return r.body.items.find((i: { sku: string }) => i.sku === 'PC-2')?.currency === 'EUR' ? r : undefined;
+  }, 5000, 100);
+  const toaster = mixed.body.items.find((i: { sku: string }) => i.sku === 'PC-2');
+  assert.equal([toaster.price, toaster.currency, toaster.otherCurrency], [700, 'EUR', true]);
+  assert.equal([mixed.body.subtotal, mixed.body.currency], [2_500, 'USD'], 'only the dollars');
+  assert.is((await checkout(v, {})).body.error?.code, 'mixed_currency');
+});
+
+test('paying a cart order takes the units it bought out of the cart; units added since stay', async () => {
+  await setStock('SKU-00039', { 'wh-east': 20 });
+  await setStock('SKU-00040', { 'wh-east': 20 });
+  const u = await signupBuyer(s.url);
+  const add = (sku: string, qty: number) => call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku, qty } });
+  assert.is((await add('SKU-00039', 2)).status, 200);
+  const order = await checkout(u, {});
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  assert.is((await add('SKU-00040', 3)).status, 200);
+  assert.is((await add('SKU-00039', 1)).status, 200);
+  const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.is(paid.status, 200);
+  const cart = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/cart', { token: u.token });
+    return r.body.items.find((i: { sku: string }) => i.sku === 'SKU-00039')?.qty === 1 ? r : undefined;
+  }, 5000, 100);
+  assert.equal(cart.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]).sort(), [['SKU-00039', 1], ['SKU-00040', 3]]);
 });
 
 test('a removed product leaves search and categories within 3 s, shows unavailable in carts and wishlists, and checkout refuses it with 409 unavailable', async () => {

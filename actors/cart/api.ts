@@ -25,6 +25,14 @@ class CartCalls<V> {
     return this.call(userId, { op: 'remove', sku }, { idempotent: true, ...opts });
   }
 
+  /**
+   * A paid order's units of a line leave the cart. Not idempotent (it subtracts), so never
+   * resent after a timeout: a lost answer leaves the units in the cart, not fewer than added.
+   */
+  bought(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'bought', sku, qty }, opts);
+  }
+
   clear(userId: string, opts: AskOptions = {}): Promise<V> {
     return this.call(userId, { op: 'clear' }, { idempotent: true, ...opts });
   }

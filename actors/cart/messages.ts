@@ -15,10 +15,12 @@ export interface AddMsg { op: 'add'; sku: string; qty: number }
 export interface SetQtyMsg { op: 'set'; sku: string; qty: number }
 export interface RemoveMsg { op: 'remove'; sku: string }
 export interface ClearMsg { op: 'clear' }
+/** A paid order bought `qty` units of a line: that many leave the cart (units added since stay). */
+export interface BoughtMsg { op: 'bought'; sku: string; qty: number }
 /** For checkout: the lines with the unit price each last showed its shopper. */
 export interface LinesMsg { op: 'lines' }
 
-export type CartMsg = GetCartMsg | AddMsg | SetQtyMsg | RemoveMsg | ClearMsg | LinesMsg;
+export type CartMsg = GetCartMsg | AddMsg | SetQtyMsg | RemoveMsg | ClearMsg | LinesMsg | BoughtMsg;
 
 export interface CartItemView {
   sku: string; qty: number;
@@ -30,6 +32,8 @@ export interface CartItemView {
   previousPrice?: number;
   /** Set when the product was taken off sale: checkout refuses it (409 unavailable). */
   unavailable?: true;
+  /** Set when it is priced in another currency than the cart's: left out of the subtotal; checkout refuses the mix (422 mixed_currency). */
+  otherCurrency?: true;
 }
 export interface CartLineForCheckout { sku: string; qty: number; shownPrice: number }
 export interface CartView { items: CartItemView[]; subtotal: number; currency: string }
@@ -56,6 +60,7 @@ export function decodeCartMsg(raw: unknown): CartMsg {
     case 'add': return { op: 'add', sku: sku(m), qty: qty(m, 1) };
     case 'set': return { op: 'set', sku: sku(m), qty: qty(m, 0) };
     case 'remove': return { op: 'remove', sku: sku(m) };
-    default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines');
+    case 'bought': return { op: 'bought', sku: sku(m), qty: qty(m, 1) };
+    default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines, bought');
   }
 }

@@ -31,13 +31,27 @@ export const defaultCurrency = 'USD';
 export function cartView(model: CartModel, today?: TodayPrices): CartView {
   const items: CartItemView[] = [...model.lines.values()].map((l) => {
     const p = today?.get(l.sku);
-    const item: CartItemView = { sku: l.sku, qty: l.qty, price: p?.price ?? l.price, currency: l.currency, title: p?.title ?? l.title };
-    if (p && p.price !== l.price) Object.assign(item, { priceChanged: true, previousPrice: l.price });
+    // Today's price in today's currency: a product repriced in another currency showed its
+    // new amount under the old code (700 EUR as 700 USD).
+    const item: CartItemView = { sku: l.sku, qty: l.qty, price: p?.price ?? l.price, currency: p?.currency ?? l.currency, title: p?.title ?? l.title };
+    if (p && (p.price !== l.price || p.currency !== l.currency)) Object.assign(item, { priceChanged: true, previousPrice: l.price });
     if (p?.removedAt) item.unavailable = true;
     return item;
   });
-  const subtotal = items.reduce((sum, i) => sum + (i.unavailable ? 0 : i.price * i.qty), 0);
-  return { items, subtotal, currency: items[0]?.currency ?? defaultCurrency };
+  // One currency per subtotal: the first line on sale names it; a line priced in another
+  // (its product moved to another currency since) is flagged and left out, as checkout
+  // refuses the mix (422 mixed_currency) rather than adding euros to dollars.
+  const currency = (items.find((i) => !i.unavailable) ?? items[0])?.currency ?? defaultCurrency;
+  let subtotal = 0;
+  for (const i of items) {
+    if (i.unavailable) continue;
+    if (i.currency !== currency) {
+      i.otherCurrency = true;
+      continue;
+    }
+    subtotal += i.price * i.qty;
+  }
+  return { items, subtotal, currency };
 }
 
 /** Lines whose shown price is not today's: showing the cart records today's as shown. */
@@ -116,6 +130,19 @@ export function decideCart(model: CartModel, msg: CartMsg, now: number, product?
       const lines = new Map(model.lines);
       lines.delete(msg.sku);
       return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
+    }
+    case 'bought': {
+      // A paid order took these units: the line keeps what was added after its checkout.
+      const existing = model.lines.get(msg.sku);
+      if (!existing) return { ok: cartView(model, today), next: model };
+      const lines = new Map(model.lines);
+      if (existing.qty <= msg.qty) {
+        lines.delete(msg.sku);
+        return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
+      }
+      const line = { ...existing, qty: existing.qty - msg.qty };
+      lines.set(msg.sku, line);
+      return changed(model, lines, { upsert: [line], remove: [] }, today);
     }
     case 'clear': {
       if (model.lines.size === 0) return { ok: cartView(model, today), next: model };

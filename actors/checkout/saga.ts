@@ -255,7 +255,8 @@ export class Saga {
   private async afterPaid(order: OrderRecord): Promise<void> {
     if (order.source !== 'cart') return;
     for (const line of order.lines) {
-      await this.deps.carts.remove(order.userId, line.sku).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove a purchased line from the cart'));
+      // The units bought, not the whole line: units added after the checkout stay.
+      await this.deps.carts.bought(order.userId, line.sku, Math.min(line.qty, 99)).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove purchased units from the cart'));
     }
   }
 
