@@ -62,7 +62,7 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/wishlist', summary: 'The wishlist', auth: 'user', ok: [200, s.wishlist], errors: [401] },
   { method: 'post', path: '/v1/wishlist/items', summary: 'Add a SKU', auth: 'user', body: s.wishlistBody, ok: [200, s.wishlist], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/wishlist/items/{sku}', summary: 'Remove a SKU', auth: 'user', ok: [200, s.wishlist], errors: [400, 401] },
-  { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU', auth: 'none', ok: [200, s.inventory], errors: [400] },
+  { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU (404: neither a product nor stock)', auth: 'none', ok: [200, s.inventory], errors: [400, 404] },
   { method: 'put', path: '/v1/admin/inventory/{sku}', summary: 'Set stock per warehouse (unknown warehouse: 422)', auth: 'admin', body: s.setStockBody, ok: [200, s.inventory], errors: [...withBody, 403] },
   { method: 'get', path: '/v1/admin/cluster', summary: 'Nodes, shard owners, actors', auth: 'admin', ok: [200, z.object({}).passthrough()], errors: [403] },
   { method: 'get', path: '/v1/categories', summary: 'The category tree with product counts', auth: 'none', ok: [200, cat.categories], errors: [] },

@@ -25,7 +25,11 @@ export function inventoryRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return p;
   };
   app.get('/v1/inventory/:sku', async (c) => {
-    const v = await read(skuParam(c.req.param('sku')));
+    const sku = skuParam(c.req.param('sku'));
+    const v = await read(sku);
+    // Neither stock nor a product: a SKU that does not exist is a 404, as in the cart. Stock
+    // may come before the product (a warehouse feed), and a product may have none yet: both 200.
+    if (v.warehouses.length === 0 && !(await deps.personalisation.product(sku))) throw new HttpError(404, 'unknown_sku', `no product or stock for ${sku}`);
     return c.json({ sku: v.sku, available: Math.max(0, v.available), reserved: v.reserved, onHand: v.onHand, status: v.status, warehouses: v.warehouses });
   });
   app.put('/v1/admin/inventory/:sku', requireAdmin(deps), async (c) => {
