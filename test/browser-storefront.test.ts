@@ -233,6 +233,21 @@ test('logging in or signing up never leaves the site, whatever `next` says', asy
   assert.equal(b.problems, []);
 });
 
+test('a bookmarked price range with From above To is said next to the boxes, not sent', async () => {
+  step('range');
+  let sent = 0;
+  const count = (r: { url(): string }) => void (r.url().includes('/v1/search?') && sent++);
+  page.on('request', count);
+  try {
+    await page.goto(`${s.url}/search?q=wireless&minPrice=50&maxPrice=10`);
+    await page.locator('#price-error', { hasText: 'lowest price is above the highest' }).waitFor();
+    assert.is(sent, 0, 'no search request');
+  } finally {
+    page.off('request', count);
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a failed action says so, and a token the server refused logs the shopper out plainly', async () => {
   step('session');
   const user = await signup(s.url, 'Grace Hopper');

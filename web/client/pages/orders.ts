@@ -2,7 +2,7 @@
 // lines, totals, delivery estimate and timeline.
 import { api, randomId, ApiError } from '../api.ts';
 import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
-import { byId, dateTime, day, formError, h, money, render, statusLabel, toast } from '../dom.ts';
+import { byId, dateTime, day, flashOnNextPage, formError, h, money, render, statusLabel, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Cart, Order, Page } from '../types.ts';
 
@@ -183,12 +183,20 @@ const confirmations: Record<'cancel' | 'refund' | 'return', string | null> = {
   return: null,
 };
 
+const doneMessages: Record<'cancel' | 'refund' | 'return', string> = {
+  cancel: 'Your order was cancelled.',
+  refund: 'Your order was cancelled and the payment refunded.',
+  return: 'Your return was requested.',
+};
+
 async function orderAction(orderId: string, action: 'cancel' | 'refund' | 'return'): Promise<void> {
   // Cancelling cannot be undone: one stray click must not do it.
   const question = confirmations[action];
   if (question && !confirm(question)) return;
   try {
     await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/${action}`);
+    // Said on the page that loads next, as other actions say what they did.
+    flashOnNextPage(doneMessages[action]);
     location.reload();
   } catch (err) {
     toast(err instanceof ApiError && err.status === 404 && err.code === 'not_found' && action !== 'cancel'

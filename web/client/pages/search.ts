@@ -167,6 +167,17 @@ export async function searchPage(): Promise<void> {
   const query = new URLSearchParams();
   for (const [k, v] of params) if (v !== '') query.append(k, v);
   query.set('limit', '24');
+  // A bookmarked or typed URL with From above To: said next to the boxes, as the form says
+  // it, not sent (the server's 422 read as a failed search).
+  const [min, max] = [Number(params.get('minPrice') ?? NaN), Number(params.get('maxPrice') ?? NaN)];
+  if (min > max) {
+    renderFilters(params);
+    if (filters) filters.open = true;
+    const form = filters?.querySelector<HTMLFormElement>('form.price-form');
+    if (form) formError(form, 'The lowest price is above the highest: change one of them.');
+    render(results, h('p', { class: 'notice' }, 'Nothing to show for this price range: the lowest price is above the highest.'));
+    return;
+  }
   let page: SearchPage;
   try {
     page = await api<SearchPage>('GET', `/v1/search?${query}`);
