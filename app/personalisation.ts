@@ -2,7 +2,7 @@
 // process's connections (kept out of gateway-role.ts so that file only gains a line).
 import { AnalyticsReports, Clickstream, RedisShopperSignals } from '../actors/analytics/index.ts';
 import { FeedbackService, RecKeys, RecReader, RecommendationsApi, type ProductCard } from '../actors/recommendations/index.ts';
-import { callService, productsCollection, serviceSubject, type CatalogProduct, type OutOfStockSet, type SearchPage, type SearchRequest } from '../actors/catalog/index.ts';
+import { newestProducts, productsCollection, type CatalogProduct, type OutOfStockSet } from '../actors/catalog/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { SessionApi } from '../actors/session/index.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
@@ -78,10 +78,7 @@ export function personalisation(ctx: AppContext, parts: PersonalisationParts): P
         const me = await users.me(userId);
         return me.addresses.find((a) => a.addressId === me.defaultAddressId)?.country;
       },
-      catalogTop: async (limit) => {
-        const req: SearchRequest = { limit: Math.min(limit, 100), sort: 'newest', record: false };
-        return (await callService<SearchPage>(nc, serviceSubject(config.cluster, 'catalog', 'search'), req, 3000)).items.map((i) => i.sku);
-      },
+      catalogTop: async (limit) => (await newestProducts(nc, config.cluster, { limit, deadlineMs: 3000 })).map(([sku]) => sku),
     }),
     feedback,
     product: async (sku) => {

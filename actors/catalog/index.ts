@@ -12,4 +12,5 @@ export { categoryTree, type CategoryNode } from './categories.ts';
 export { CatalogApi, type CatalogApiDeps, type ProductView } from './api.ts';
 export { asyncSingleton } from './jobs.ts';
 export { serveService, callService, serviceSubject } from './rpc.ts';
+export { newestProducts } from './newest.ts';
 export { announceProductChanges, followProductChanges, productsChangedSubject } from './product-changes.ts';

@@ -4,7 +4,7 @@
 import type { NatsConnection } from 'nats';
 import type { DocumentStore } from '../../stores/documents/index.ts';
 import type { Pool } from '../../stores/mysql/index.ts';
-import { callService, productsCollection, serviceSubject, type CatalogProduct, type CategoryNode, type SearchPage, type SearchRequest } from '../catalog/index.ts';
+import { callService, newestProducts, productsCollection, serviceSubject, type CatalogProduct, type CategoryNode } from '../catalog/index.ts';
 import { stockStatus, type StockStatus } from '../inventory/index.ts';
 import type { PageProduct } from './page.ts';
 
@@ -56,8 +56,6 @@ export class CatalogSource {
 
   /** The newest in-stock products of a category (and below it). */
   async browse(category: string, limit: number): Promise<string[]> {
-    const req: SearchRequest = { category, sort: 'newest', limit, record: false };
-    const page = await callService<SearchPage>(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'search'), req, 5000);
-    return page.items.map((i) => i.sku);
+    return (await newestProducts(this.deps.nc, this.deps.cluster, { category, limit })).map(([sku]) => sku);
   }
 }

@@ -8,7 +8,7 @@ import { eventsStream, ordersStream, searchStream } from '../../stores/events/in
 import { asyncSingleton } from '../catalog/index.ts';
 import { asClickEvent, asOrderEvent, asSearchEvent, onceOnlyConsumer, type AnalyticsJobDeps, type EventOps } from '../analytics/index.ts';
 import { RecModel, type CategoryListing } from './derive.ts';
-import { callService, serviceSubject, type SearchPage, type SearchRequest } from '../catalog/index.ts';
+import { newestProducts } from '../catalog/index.ts';
 import { RecKeys } from './keys.ts';
 import { clickTrainingOps, limits, orderTrainingOps, searchTrainingOps } from './training.ts';
 
@@ -22,11 +22,7 @@ export interface TrainerDeps extends AnalyticsJobDeps {
 
 /** A category's products from the catalog's search service (any node's), newest first, in stock. */
 export function catalogListing(nc: TrainerDeps['nc'], cluster: string): CategoryListing {
-  return async (category, limit) => {
-    const req: SearchRequest = { category, limit, sort: 'newest', record: false };
-    const page = await callService<SearchPage>(nc, serviceSubject(cluster, 'catalog', 'search'), req, 5000);
-    return page.items.map((i) => [i.sku, i.category]);
-  };
+  return (category, limit) => newestProducts(nc, cluster, { category, limit });
 }
 
 type Batch = Array<{ seq: number; data: unknown }>;
