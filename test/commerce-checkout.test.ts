@@ -283,9 +283,11 @@ test('the cart shows today’s price and flags a change; checkout charges what t
 test('paying a cart order takes the units it bought out of the cart; units added since stay', async () => {
   await setStock('SKU-00039', { 'wh-east': 20 });
   await setStock('SKU-00040', { 'wh-east': 20 });
+  await setStock('SKU-00041', { 'wh-east': 20 });
   const u = await signupBuyer(s.url);
   const add = (sku: string, qty: number) => call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku, qty } });
   assert.is((await add('SKU-00039', 2)).status, 200);
+  assert.is((await add('SKU-00041', 1)).status, 200);
   const order = await checkout(u, {});
   assert.is(order.status, 201, JSON.stringify(order.body));
   assert.is((await add('SKU-00040', 3)).status, 200);

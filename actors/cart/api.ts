@@ -26,11 +26,11 @@ class CartCalls<V> {
   }
 
   /**
-   * A paid order's units of a line leave the cart. Not idempotent (it subtracts), so never
+   * A paid order's units leave the cart, every line in one message (one write). Not idempotent (it subtracts), so never
    * resent after a timeout: a lost answer leaves the units in the cart, not fewer than added.
    */
-  bought(userId: string, sku: string, qty: number, opts: AskOptions = {}): Promise<V> {
-    return this.call(userId, { op: 'bought', sku, qty }, opts);
+  bought(userId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'bought', lines }, opts);
   }
 
   clear(userId: string, opts: AskOptions = {}): Promise<V> {

@@ -15,8 +15,8 @@ export interface AddMsg { op: 'add'; sku: string; qty: number }
 export interface SetQtyMsg { op: 'set'; sku: string; qty: number }
 export interface RemoveMsg { op: 'remove'; sku: string }
 export interface ClearMsg { op: 'clear' }
-/** A paid order bought `qty` units of a line: that many leave the cart (units added since stay). */
-export interface BoughtMsg { op: 'bought'; sku: string; qty: number }
+/** A paid order bought these units: that many of each line leave the cart (units added since stay). */
+export interface BoughtMsg { op: 'bought'; lines: { sku: string; qty: number }[] }
 /** For checkout: the lines with the unit price each last showed its shopper. */
 export interface LinesMsg { op: 'lines' }
 
@@ -60,7 +60,14 @@ export function decodeCartMsg(raw: unknown): CartMsg {
     case 'add': return { op: 'add', sku: sku(m), qty: qty(m, 1) };
     case 'set': return { op: 'set', sku: sku(m), qty: qty(m, 0) };
     case 'remove': return { op: 'remove', sku: sku(m) };
-    case 'bought': return { op: 'bought', sku: sku(m), qty: qty(m, 1) };
+    case 'bought': {
+      if (!Array.isArray(m.lines) || m.lines.length === 0 || m.lines.length > maxLines) throw new InvalidError(`lines must be 1 to ${maxLines} { sku, qty }`);
+      return { op: 'bought', lines: m.lines.map((l: unknown) => {
+        if (typeof l !== 'object' || l === null) throw new InvalidError('each line must be { sku, qty }');
+        const r = l as Record<string, unknown>;
+        return { sku: sku(r), qty: qty(r, 1) };
+      }) };
+    }
     default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines, bought');
   }
 }

@@ -132,17 +132,24 @@ export function decideCart(model: CartModel, msg: CartMsg, now: number, product?
       return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
     }
     case 'bought': {
-      // A paid order took these units: the line keeps what was added after its checkout.
-      const existing = model.lines.get(msg.sku);
-      if (!existing) return { ok: cartView(model, today), next: model };
+      // A paid order took these units: each line keeps what was added after its checkout.
       const lines = new Map(model.lines);
-      if (existing.qty <= msg.qty) {
-        lines.delete(msg.sku);
-        return changed(model, lines, { upsert: [], remove: [msg.sku] }, today);
+      const upsert: CartLineRecord[] = [];
+      const remove: string[] = [];
+      for (const b of msg.lines) {
+        const existing = lines.get(b.sku);
+        if (!existing) continue;
+        if (existing.qty <= b.qty) {
+          lines.delete(b.sku);
+          remove.push(b.sku);
+        } else {
+          const line = { ...existing, qty: existing.qty - b.qty };
+          lines.set(b.sku, line);
+          upsert.push(line);
+        }
       }
-      const line = { ...existing, qty: existing.qty - msg.qty };
-      lines.set(msg.sku, line);
-      return changed(model, lines, { upsert: [line], remove: [] }, today);
+      if (upsert.length === 0 && remove.length === 0) return { ok: cartView(model, today), next: model };
+      return changed(model, lines, { upsert, remove }, today);
     }
     case 'clear': {
       if (model.lines.size === 0) return { ok: cartView(model, today), next: model };

@@ -8,7 +8,7 @@ import {
   ClusterError, RejectedError, TimeoutError, UnavailableError, type EntityContext,
 } from '../../cluster/index.ts';
 import type { InventoryApi } from '../inventory/index.ts';
-import type { CartApi } from '../cart/index.ts';
+import { maxQty, type CartApi } from '../cart/index.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type ExpectedCharge, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
 import type { PartOutputs } from '../../stores/mysql/journal.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type Transition } from '../../stores/mysql/orders.ts';
@@ -254,10 +254,9 @@ export class Saga {
   /** A paid cart order's lines leave the cart: after the order is durable, so a failure here leaves lines in the cart, not a lost sale. */
   private async afterPaid(order: OrderRecord): Promise<void> {
     if (order.source !== 'cart') return;
-    for (const line of order.lines) {
-      // The units bought, not the whole line: units added after the checkout stay.
-      await this.deps.carts.bought(order.userId, line.sku, Math.min(line.qty, 99)).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove purchased units from the cart'));
-    }
+    // The units bought, not the whole lines: units added after the checkout stay.
+    const bought = order.lines.map((l) => ({ sku: l.sku, qty: Math.min(l.qty, maxQty) }));
+    await this.deps.carts.bought(order.userId, bought).catch((err: unknown) => this.ctx.log.warn({ err: String(err) }, 'could not remove purchased units from the cart'));
   }
 
   /**
