@@ -94,12 +94,17 @@ function openToken(sealed: string, key: Buffer): string {
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
 }
 
-/** The answer to keep: a token in it sealed, "" in its place (the same key order on replay). */
-function withTokenSealed(body: string, key: Buffer): { body: string; reissue?: string; sealed?: string } {
+/**
+ * The answer to keep: a token in it sealed, "" in its place (the same key order on replay).
+ * Only an answer with a token (signup, login) is parsed, and only then is the sealing key
+ * derived: a checkout or payment kept under its key pays for neither.
+ */
+function withTokenSealed(body: string, key: () => Buffer): { body: string; reissue?: string; sealed?: string } {
+  if (!body.includes('"token"')) return { body };
   try {
     const parsed = JSON.parse(body) as Record<string, unknown>;
     if (typeof parsed.token === 'string' && typeof parsed.userId === 'string') {
-      const sealed = sealToken(parsed.token, key);
+      const sealed = sealToken(parsed.token, key());
       return { body: JSON.stringify({ ...parsed, token: '' }), reissue: parsed.userId, sealed };
     }
   } catch {
@@ -172,7 +177,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await redis.del(redisKey);
       return;
     }
-    const kept = withTokenSealed(text, sealingKey(key, body));
+    const kept = withTokenSealed(text, () => sealingKey(key, body));
     const done: Done = {
       s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
       ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),

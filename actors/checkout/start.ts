@@ -6,6 +6,7 @@
 import { RejectedError, UnavailableError } from '../../cluster/index.ts';
 import { CouponTakenError, OrderRefusedError, type OrderAddress, type OrderLine, type OrderRecord } from '../../stores/mysql/orders.ts';
 import type { UserRecord } from '../../stores/mysql/users.ts';
+import { codeKey } from '../../stores/mysql/coupons.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { welcomeCouponCode } from '../users/index.ts';
 import type { StartMsg } from './messages.ts';
@@ -34,8 +35,8 @@ function addressOf(user: UserRecord, addressId: string | undefined): OrderAddres
  * it back finds its rows under any collation).
  */
 async function couponTerms(saga: Saga, user: UserRecord, code: string, now: number): Promise<CouponTerms & { kind: 'user' | 'promo'; code: string }> {
-  const typed = code.toUpperCase();
-  const own = user.coupons.find((c) => c.code.toUpperCase() === typed && c.kind !== 'promo' && (c.expiresAt === null || c.expiresAt > now));
+  const typed = codeKey(code);
+  const own = user.coupons.find((c) => codeKey(c.code) === typed && c.kind !== 'promo' && (c.expiresAt === null || c.expiresAt > now));
   if (own) return { kind: 'user', code: own.code, discountPercent: own.discountPercent, amountOff: null };
   // The welcome coupon is only ever the user's own: never an admin coupon of the same code
   // (one made before such codes were refused would redeem it a second time).

@@ -316,10 +316,12 @@ export function levelMoved(last: number, now: number): boolean {
   return Math.abs(now - last) >= Math.max(10, Math.ceil(Math.abs(last) * 0.05));
 }
 
+const hasFree = (s: Stock): boolean => s.onHand - s.reserved > 0;
+
 /** The warehouses with units free: as the model holds them now. */
 export function freeWarehouses(model: InventoryModel): Set<string> {
   const out = new Set<string>();
-  for (const [w, s] of model.stock) if (s.onHand - s.reserved > 0) out.add(w);
+  for (const [w, s] of model.stock) if (hasFree(s)) out.add(w);
   return out;
 }
 
@@ -331,7 +333,7 @@ function freeWarehousesMoved(model: InventoryModel): boolean {
   let moved = false;
   for (const w of model.dirtyStock) {
     const s = model.stock.get(w)!;
-    const free = s.onHand - s.reserved > 0;
+    const free = hasFree(s);
     if (free === model.freeWarehousesAtLastWrite.has(w)) continue;
     moved = true;
     if (free) model.freeWarehousesAtLastWrite.add(w);

@@ -169,8 +169,9 @@ export class RecModel {
         if (r) related.set(s, JSON.parse(r) as RelatedList);
       });
     }
-    const known = (u: (typeof users)[number]) => new Set([...u.bought, ...u.history.map(([s]) => s)]);
-    let scored = users.map((u) => ({ userId: u.userId, recs: scoreForUser(u.history, related, known(u)) }));
+    // What each user already knows or bought: never recommended back, by either source.
+    const known = users.map((u) => new Set([...u.bought, ...u.history.map(([s]) => s)]));
+    let scored = users.map((u, i) => ({ userId: u.userId, recs: scoreForUser(u.history, related, known[i]!) }));
     const catOf = new Map<string, string>();
     const readCategories = async (skus: string[]) => {
       const missing = [...new Set(skus)].filter((s) => !catOf.has(s));
@@ -184,7 +185,7 @@ export class RecModel {
       // One listing per category per round, however many users share it.
       const lists = new Map<string, Promise<Array<[string, string]>>>();
       const list = (c: string) => lists.get(c) ?? lists.set(c, listing(c, USER_TOP_UP * 2)).get(c)!;
-      scored = await Promise.all(scored.map(async (s, i) => ({ userId: s.userId, recs: await topUpFromCategories(s.recs, users[i]!.history, catOf, known(users[i]!), list) })));
+      scored = await Promise.all(scored.map(async (s, i) => ({ userId: s.userId, recs: await topUpFromCategories(s.recs, users[i]!.history, catOf, known[i]!, list) })));
     }
     await readCategories(scored.flatMap((u) => u.recs.map(([s]) => s)));
     const w = this.redis.pipeline();

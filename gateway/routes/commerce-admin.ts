@@ -8,7 +8,7 @@ import { requireAdmin } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { body } from '../validate.ts';
 import { couponBody, shippingRatesBody } from '../schemas-commerce.ts';
-import { CouponExistsError } from '../../stores/mysql/coupons.ts';
+import { CouponExistsError, codeKey } from '../../stores/mysql/coupons.ts';
 import { skuParam } from './params.ts';
 import { welcomeCouponCode } from '../../actors/users/index.ts';
 
@@ -24,7 +24,7 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const expiresAt = Date.parse(input.expiresAt);
     if (expiresAt <= Date.now()) throw new HttpError(422, 'validation_failed', 'expiresAt is in the past', [{ field: 'expiresAt', problem: 'must be in the future' }]);
     // Codes compare without case (the table's collation), so WELCOME10 in any case is refused.
-    if (input.code.toUpperCase() === welcomeCouponCode) throw new HttpError(409, 'coupon_exists', `${input.code} is the welcome coupon every new account holds`);
+    if (codeKey(input.code) === welcomeCouponCode) throw new HttpError(409, 'coupon_exists', `${input.code} is the welcome coupon every new account holds`);
     if (input.userId != null && !(await deps.users.exists(input.userId))) {
       throw new HttpError(422, 'unknown_user', `no user ${input.userId}`, [{ field: 'userId', problem: 'no such user' }]);
     }

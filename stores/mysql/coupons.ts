@@ -31,7 +31,7 @@ const fromRow = (r: Row): PromoCoupon => ({
 });
 
 /** What makes two codes the same coupon: the letters, whatever their case. */
-const codeKey = (code: string): string => code.toUpperCase();
+export const codeKey = (code: string): string => code.toUpperCase();
 
 export class CouponRepository {
   constructor(private readonly pool: Pool) {}
