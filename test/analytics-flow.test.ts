@@ -257,4 +257,45 @@ test('a user whose views no one else shares still gets recommendations from thei
   assert.is(new Set(none).size, 10, 'no SKU twice');
 });
 
+
+test('revenue is what was paid for the goods: a coupon and points shared out over the categories, shipping left out; a refund takes back exactly that', async () => {
+  const code = `HALF-${Date.now().toString(36)}`;
+  const coupon = await call(s.url, 'POST', '/v1/admin/coupons', {
+    token: adminToken, body: { code, discountPercent: 50, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), maxRedemptions: 5 },
+  });
+  assert.is(coupon.status, 201, JSON.stringify(coupon.body));
+  const revenueOf = async () => {
+    const r = await admin('/v1/admin/analytics/revenue?by=category&window=hour&currency=USD');
+    assert.is(r.status, 200, JSON.stringify(r.body));
+    return new Map<string, number>(r.body.items.map((i: { category: string; revenue: number }) => [i.category, i.revenue]));
+  };
+  const before = await revenueOf();
+  const u = await signupBuyer(s.url);
+  // Books 900 and seeds 2 × 200: subtotal 1,300, half off, 100 points: 550 paid for the goods.
+  const order = await call(s.url, 'POST', '/v1/checkout', {
+    token: u.token, body: { items: [{ sku: 'AN-5', qty: 1 }, { sku: 'AN-8', qty: 2 }], couponCode: code, usePoints: 100 },
+  });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  assert.equal([order.body.subtotal, order.body.discount, order.body.pointsUsed], [1300, 650, 100]);
+  assert.is(order.body.total, 550 + order.body.shipping);
+  const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.is(paid.status, 200, JSON.stringify(paid.body));
+
+  const delta = (now: Map<string, number>, category: string) => (now.get(category) ?? 0) - (before.get(category) ?? 0);
+  const after = await eventually(async () => {
+    const now = await revenueOf();
+    return delta(now, 'garden/seeds') !== 0 ? now : undefined;
+  }, 5000);
+  // 550 × 900/1,300 = 380.8 and 550 × 400/1,300 = 169.2: the leftover unit goes to books.
+  assert.equal([delta(after, 'books/fiction'), delta(after, 'garden/seeds')], [381, 169]);
+
+  const refund = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/refund`, { token: u.token });
+  assert.is(refund.status, 200, JSON.stringify(refund.body));
+  const back = await eventually(async () => {
+    const now = await revenueOf();
+    return delta(now, 'garden/seeds') === 0 ? now : undefined;
+  }, 5000);
+  assert.is(delta(back, 'books/fiction'), 0);
+});
+
 test.run();

@@ -58,8 +58,13 @@ export function orderOps(k: AnalyticsKeys, e: OrderEvent, sign: 1 | -1, category
       count(ops, (g, b) => k.skuUnits(c, category, g, b), ['h'], e.at, line.sku, sign * line.qty);
     }
   }
+  const categories = [...perCategory.keys()];
+  const gross = [...perCategory.values()];
+  const revenue = e.goods === undefined ? gross : shareOut(e.goods, gross);
   let sum = 0;
-  for (const [category, amount] of perCategory) {
+  for (let i = 0; i < categories.length; i++) {
+    const category = categories[i]!;
+    const amount = revenue[i]!;
     sum += amount;
     const name = category === '' ? 'uncategorised' : category;
     count(ops, (g, b) => k.revenue(e.currency, g, b), ['m', 'h'], e.at, name, sign * amount);
@@ -67,4 +72,24 @@ export function orderOps(k: AnalyticsKeys, e: OrderEvent, sign: 1 | -1, category
   }
   count(ops, k.currencies, ['m', 'h'], e.at, e.currency, sign * sum);
   return ops;
+}
+
+/**
+ * `total` shared out over parts in proportion to their sizes, in whole minor units that add
+ * up to `total` exactly: each part gets its floor, and the units left over go to the parts
+ * with the largest remainders (the earlier part on a tie), so a refund takes back exactly
+ * what its sale added. Parts that are all zero share nothing.
+ */
+export function shareOut(total: number, parts: number[]): number[] {
+  const whole = parts.reduce((a, b) => a + b, 0);
+  if (whole <= 0) return parts.map(() => 0);
+  const shares = parts.map((p) => Math.floor((total * p) / whole));
+  let left = total - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = parts.map((p, i) => ({ i, r: (total * p) % whole })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left <= 0) break;
+    shares[i]!++;
+    left--;
+  }
+  return shares;
 }

@@ -37,6 +37,8 @@ export interface SearchEvent {
  * events may lack their category, and fields this side does not read are not kept.
  */
 export type OrderEvent = Pick<PublishedOrderEvent, 'type' | 'orderId' | 'userId' | 'total' | 'currency' | 'country' | 'at'> & {
+  /** Absent on events written before it was added: their revenue is the lines' prices. */
+  goods?: number;
   lines: (Omit<PublishedOrderEvent['lines'][number], 'category'> & { category?: string })[];
 };
 
@@ -80,6 +82,7 @@ export function asOrderEvent(v: unknown): OrderEvent | undefined {
     type: e.type, orderId: e.orderId, userId: isStr(e.userId) ? e.userId : '', total: isNum(e.total) ? e.total : 0,
     currency: e.currency, lines, at: isNum(e.at) ? e.at : Date.now(),
     ...(isStr(e.country) ? { country: e.country.toUpperCase() } : {}),
+    ...(isNum(e.goods) && e.goods >= 0 ? { goods: e.goods } : {}),
   };
 }
 

@@ -17,6 +17,12 @@ export interface OrderEvent {
   /** What the customer paid (for OrderRefunded: what is given back), minor units. */
   total: number;
   currency: string;
+  /**
+   * What the customer paid for the goods, minor units: the lines' subtotal less the coupon's
+   * discount and the points used, shipping left out. Revenue by category shares it out over
+   * the lines (the lines' prices are before any discount).
+   */
+  goods: number;
   /** The address's country (ISO 3166 alpha-2), when the order has an address. */
   country?: string;
   lines: { sku: string; qty: number; price: number; category: string }[];
@@ -27,6 +33,7 @@ export interface OrderEvent {
 export function orderEvent(kind: OrderEventKind, o: OrderRecord, at: number, extra: Record<string, unknown> = {}): OrderEvent {
   return {
     type: types[kind], orderId: o.orderId, userId: o.userId, total: o.total, currency: o.currency,
+    goods: Math.max(0, o.subtotal - o.discount - o.pointsUsed),
     ...(o.address?.country ? { country: o.address.country } : {}),
     lines: o.lines.map((l) => ({ sku: l.sku, qty: l.qty, price: l.price, category: l.category ?? '' })),
     at, ...extra,
