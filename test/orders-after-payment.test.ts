@@ -62,11 +62,19 @@ test('shipped → delivered → return → returned: refunded and restocked, eve
   assert.equal([(await admin('POST', `/v1/admin/orders/${id}/deliver`)).status], [409], 'not shipped yet');
   assert.is((await call(s.url, 'POST', `/v1/orders/${id}/return`, { token: u.token })).body.error.code, 'invalid_transition');
   assert.is((await call(s.url, 'POST', `/v1/admin/orders/${id}/ship`, { token: u.token, body: { carrier: 'UPS', trackingNumber: '1Z999' } })).status, 403);
-  const shipped = await admin('POST', `/v1/admin/orders/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' });
+  const shipKeyed = () => call(s.url, 'POST', `/v1/admin/orders/${id}/ship`, { token: adminToken, headers: { 'Idempotency-Key': `ship-${id}` }, body: { carrier: 'UPS', trackingNumber: '1Z999' } });
+  const shipped = await shipKeyed();
   assert.equal([shipped.status, shipped.body.status, shipped.body.carrier, shipped.body.trackingNumber], [200, 'shipped', 'UPS', '1Z999']);
+  const shippedAgain = await admin('POST', `/v1/admin/orders/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999' });
+  assert.equal([shippedAgain.status, shippedAgain.body.error.code, shippedAgain.body.error.details.status], [409, 'invalid_transition', 'shipped']);
+  assert.is((await admin('POST', `/v1/admin/orders/${id}/ship`, { carrier: 'DHL', trackingNumber: 'JD01' })).status, 409, 'another parcel for a shipped order');
+  // A retry is made safe by its Idempotency-Key: the first answer again.
+  const replayed = await shipKeyed();
+  assert.equal([replayed.status, replayed.body.status, replayed.headers.get('idempotent-replayed')], [200, 'shipped', 'true']);
   const late = await call(s.url, 'POST', `/v1/orders/${id}/refund`, { token: u.token });
   assert.equal([late.status, late.body.error.code], [409, 'order_shipped']);
   assert.is((await admin('POST', `/v1/admin/orders/${id}/deliver`)).body.status, 'delivered');
+  assert.equal([(await admin('POST', `/v1/admin/orders/${id}/deliver`)).body.error.code], ['invalid_transition'], 'delivered twice');
   const ret = await call(s.url, 'POST', `/v1/orders/${id}/return`, { token: u.token });
   assert.equal([ret.status, ret.body.status], [200, 'return_requested']);
   const pointsBefore = (await me(u)).rewardPoints;
@@ -81,7 +89,10 @@ test('shipped → delivered → return → returned: refunded and restocked, eve
   assert.ok(back.body.timeline.every((t: { at: string }) => !Number.isNaN(Date.parse(t.at))));
   assert.equal([(await stock('SKU-00042')).onHand, (await stock('SKU-00042')).available], [10, 10], 'restocked');
   assert.is((await me(u)).rewardPoints, pointsBefore - Math.floor(o.body.total / 100), 'the points it earned are taken back');
-  assert.is((await admin('POST', `/v1/admin/orders/${id}/returned`)).status, 200, 'repeating it changes nothing');
+  // API.md: a transition from the wrong status is 409, a repeat included; nothing changes.
+  const again = await admin('POST', `/v1/admin/orders/${id}/returned`);
+  assert.equal([again.status, again.body.error.code, again.body.error.details.status], [409, 'invalid_transition', 'refunded']);
+  assert.equal([(await stock('SKU-00042')).onHand, (await me(u)).rewardPoints], [10, pointsBefore - Math.floor(o.body.total / 100)]);
   assert.is((await admin('POST', '/v1/admin/orders/o0000000000000/deliver')).status, 404);
 
   const evs = await eventually(async () => {

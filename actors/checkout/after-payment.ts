@@ -2,6 +2,13 @@
 // before shipping, a return within 30 days of delivery (return_requested → the admin's
 // returned → refunded). Each change is a timeline entry and an ORDERS event, written in
 // one transaction; a transition from the wrong status is 409 invalid_transition.
+//
+// The admin's transitions follow API.md to the letter: shipping a shipped order, delivering
+// a delivered one or receiving a return twice is a transition from the wrong status (409,
+// with the status it is in), so a tool that ships a batch twice hears of it. A retry after
+// an unknown outcome is made safe by its Idempotency-Key, which answers the first response
+// again. The customer's refund and return stay answered with the order as it is when they
+// were already made: the shopper asked for an outcome and has it.
 import { RejectedError } from '../../cluster/index.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import type { Saga } from './saga.ts';
@@ -16,7 +23,6 @@ export function invalidTransition(o: OrderRecord, to: string): RejectedError {
 const afterShipping = new Set(['shipped', 'delivered', 'return_requested']);
 
 export async function ship(saga: Saga, o: OrderRecord, carrier: string, trackingNumber: string, now: number): Promise<OrderRecord> {
-  if (o.status === 'shipped' && o.carrier === carrier && o.trackingNumber === trackingNumber) return o;
   if (o.status !== 'paid') throw invalidTransition(o, 'shipped');
   return saga.move(o, {
     status: 'shipped', carrier, trackingNumber, shippedAt: now, detail: `shipped with ${carrier}, tracking ${trackingNumber}`,
@@ -25,7 +31,6 @@ export async function ship(saga: Saga, o: OrderRecord, carrier: string, tracking
 }
 
 export async function deliver(saga: Saga, o: OrderRecord, now: number): Promise<OrderRecord> {
-  if (o.status === 'delivered') return o;
   if (o.status !== 'shipped') throw invalidTransition(o, 'delivered');
   return saga.move(o, { status: 'delivered', deliveredAt: now, detail: 'delivered', outbox: saga.event('delivered', o, now) }, now);
 }
@@ -54,8 +59,9 @@ export async function requestReturn(saga: Saga, o: OrderRecord, now: number): Pr
 
 /** The admin received the goods back: refund and restock. */
 export async function returned(saga: Saga, o: OrderRecord, now: number): Promise<OrderRecord> {
-  if (o.status === 'refunded' && o.deliveredAt !== null) return o;
-  if (o.status === 'refunding') return saga.finishRefund(o);
+  // A refund the return began and a crash or timeout interrupted is finished, not refused
+  // (one the customer began before delivery is theirs to finish).
+  if (o.status === 'refunding' && o.deliveredAt !== null) return saga.finishRefund(o);
   if (o.status !== 'return_requested') throw invalidTransition(o, 'returned');
   const refunding = await saga.move(o, { status: 'refunding', refundTarget: 'refunded', detail: 'returned goods received' }, now);
   return saga.finishRefund(refunding);
