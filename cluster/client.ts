@@ -64,8 +64,22 @@ function copyOfLocalReply(reply: WireReply): WireReply {
  */
 class Pending {
   attempts = 0;
-  /** Why the previous attempt failed: what the caller is told if the deadline passes before a resend. */
+  /**
+   * Why an earlier attempt failed: what the caller is told if the deadline passes before a
+   * resend. Once an attempt may have been applied (a timeout), it stays: a later attempt
+   * that could not be sent does not make the first one unsent.
+   */
   lastError?: ClusterError;
+
+  /** Records why an attempt failed; an outcome already unknown stays unknown. */
+  failed(err: ClusterError): void {
+    if (!(this.lastError instanceof TimeoutError) || err instanceof TimeoutError) this.lastError = err;
+  }
+
+  /** What to tell the caller on giving up after `err`: "timeout" if any attempt may have been applied. */
+  givingUp(err: ClusterError): ClusterError {
+    return this.lastError instanceof TimeoutError ? this.lastError : err;
+  }
 
   constructor(
     readonly msg: unknown,
@@ -316,13 +330,16 @@ export class ClusterClient {
       .then(
         (reply) => this.answered(queue, batch, decodeReply(reply.data, batch.length)),
         (err: unknown) => {
-          const reason = err instanceof RequestFailed ? err.reason : 'closed';
+          const reason = err instanceof RequestFailed ? err.reason : 'not_sent';
           if (reason === 'no_responders') {
             this.failBatch(queue, batch, new UnavailableError('no node serves this entity right now'), true);
           } else if (reason === 'timeout') {
             this.failBatch(queue, batch, new TimeoutError('no reply before the deadline'), false);
+          } else if (reason === 'closed') {
+            // Sent, then the connection closed before a reply: the node may have acted on it.
+            this.failBatch(queue, batch, new TimeoutError('the connection closed before a reply; the outcome is unknown'), false);
           } else {
-            this.failBatch(queue, batch, new UnavailableError('request failed: connection closed'), false);
+            this.failBatch(queue, batch, new UnavailableError('the NATS connection is closed; not sent'), true);
           }
         },
       )
@@ -403,17 +420,19 @@ export class ClusterClient {
   private failBatch(queue: EntityQueue, batch: Pending[], err: ClusterError, notDelivered: boolean): void {
     for (const p of batch) {
       if (err.retryable && !(err instanceof OverloadedError) && (notDelivered || p.idempotent)) this.retryOrFail(queue, p, err);
-      else p.reject(err);
+      else p.reject(p.givingUp(err));
     }
   }
 
   private retryOrFail(queue: EntityQueue, p: Pending, err: ClusterError): void {
-    if (!p.retry) return p.reject(err);
+    if (!p.retry) return p.reject(p.givingUp(err));
     p.attempts++;
-    p.lastError = err;
+    p.failed(err);
     const backoff = Math.min(500, 5 * 2 ** p.attempts) * (0.5 + Math.random());
-    // Give up with the real cause while there is still time to say so.
-    if (Date.now() + backoff >= p.deadline) return p.reject(err);
+    // Give up with the real cause while there is still time to say so: an earlier attempt
+    // that may have been applied outweighs later ones that were not sent ("unavailable"
+    // would tell the caller nothing happened, and a charge may have).
+    if (Date.now() + backoff >= p.deadline) return p.reject(p.lastError!);
     this.counters.retries++;
     setTimeout(() => this.enqueue(queue, p), backoff);
   }
