@@ -41,6 +41,8 @@ export interface Config {
   mysqlPoolSize: number;
   /** Longest wait for one MariaDB statement (MYSQL_QUERY_TIMEOUT_MS); past it the outcome is unknown. */
   mysqlQueryTimeoutMs: number;
+  /** Longest wait for one Redis command (REDIS_COMMAND_TIMEOUT_MS): a hung Redis fails requests, it does not hold them. */
+  redisCommandTimeoutMs: number;
   /** How long an unpaid order holds its stock (RESERVATION_TTL_MS). */
   reservationTtlMs: number;
   /** A reservation held under an order id that was never recorded is released after this long (LOOSE_RESERVATION_MS). */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     looseReservationMs: int(env, 'LOOSE_RESERVATION_MS', 15_000, 1000, 3_600_000),
     mysqlPoolSize: int(env, 'MYSQL_POOL_SIZE', 32, 1, 1000),
     mysqlQueryTimeoutMs: int(env, 'MYSQL_QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
+    redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 600_000),
     paymentLatencyMs: int(env, 'PAYMENT_LATENCY_MS', 20, 0, 60_000),
     paymentDeclineRate: int(env, 'PAYMENT_DECLINE_PERCENT', 0, 0, 100) / 100,
     paymentTimeoutMs: int(env, 'PAYMENT_TIMEOUT_MS', 1500, 10, 120_000),

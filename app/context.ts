@@ -19,7 +19,12 @@ export interface AppContext {
 export async function openContext(config: Config, log: Logger): Promise<AppContext> {
   const nc = await connectNats(config.natsUrl, `${config.role}:${config.nodeId}`, log, config.natsWriteGapMs);
   const pool = createPool(config.mysqlUrl, { connectionLimit: config.mysqlPoolSize, queryTimeoutMs: config.mysqlQueryTimeoutMs });
-  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true, showFriendlyErrorStack: !!process.env.DEBUG_REDIS_STACK });
+  // commandTimeout: a Redis that hangs (stopped, not gone) would otherwise hold every request
+  // that reads it for as long as it hangs; maxRetriesPerRequest only bounds reconnects.
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true, commandTimeout: config.redisCommandTimeoutMs,
+    showFriendlyErrorStack: !!process.env.DEBUG_REDIS_STACK,
+  });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   const client = new ClusterClient(nc, {
     cluster: config.cluster,

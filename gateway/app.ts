@@ -130,6 +130,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     ttlSeconds: deps.limits.idempotencyTtlSec,
     unknownHoldMs: deps.limits.idempotencyUnknownHoldMs ?? 60_000,
     reissue: async (userId, device) => (await deps.users.reissue(userId, device)).token,
+    log,
   }));
 
   app.route('/', healthRoutes(deps, metrics.registry));

@@ -93,5 +93,6 @@ function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && connectionCodes.has(code)) return true;
   const message = (err as { message?: unknown }).message;
-  return typeof message === 'string' && /Connection is closed|max retries per request/i.test(message);
+  // ioredis's own: a closed connection, reconnects used up, and a command past commandTimeout.
+  return typeof message === 'string' && /Connection is closed|max retries per request|Command timed out/i.test(message);
 }

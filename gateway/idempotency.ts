@@ -16,6 +16,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
 import { rawBody } from './body.ts';
@@ -41,10 +42,21 @@ export interface IdempotencyOptions {
    * kept by a gateway of an earlier release.
    */
   reissue(userId: string, device: string): Promise<string>;
+  /** Where a record that could not be written is reported. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
-const pendingTtlMs = 60_000;
+/**
+ * The claim of a key while its first request runs is a lease: renewed every
+ * `pendingRenewMs` while the request runs, so a gateway killed mid-request frees the key
+ * within `pendingTtlMs` (it held it 60 s, and retries through another gateway got 409 for
+ * that long). Should a claim lapse while its request still runs (a gateway stalled past
+ * the TTL), a retry runs the work again, which checkout and pay repeat safely (the order id
+ * is the key's, the charge the order's).
+ */
+const pendingTtlMs = 10_000;
+const pendingRenewMs = 3_000;
 const waitForFirstMs = 15_000;
 /**
  * 503 codes after which a retry is safe, so the key is freed for it: nothing was applied
@@ -158,32 +170,45 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await sleep(25);
     }
 
+    const renew = setInterval(() => void redis.pexpire(redisKey, pendingTtlMs).catch(() => undefined), pendingRenewMs);
     try {
       await next();
     } catch (err) {
       // Thrown past the error handler (should not happen): the outcome is unknown.
-      await hold(redis, redisKey, fp, opts.unknownHoldMs);
+      await hold(redis, redisKey, fp, opts.unknownHoldMs).catch(() => undefined);
       throw err;
+    } finally {
+      clearInterval(renew);
     }
-    const res = c.res;
-    const text = await res.clone().text();
-    const code = res.status >= 400 ? errorCode(text) : undefined;
-    if (res.status >= 500) {
-      if (code !== undefined && notApplied.has(code)) await redis.del(redisKey);
-      else await hold(redis, redisKey, fp, opts.unknownHoldMs);
-      return;
-    }
-    if (res.status === 429 || (code !== undefined && notFinal.has(code))) {
-      await redis.del(redisKey);
-      return;
-    }
-    const kept = withTokenSealed(text, () => sealingKey(key, body));
-    const done: Done = {
-      s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
-      ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),
-    };
-    await redis.set(redisKey, JSON.stringify(done), 'EX', opts.ttlSeconds);
+    // The work is done: what Redis does now must not change the answer. Were a failure here
+    // thrown, the error handler would answer 503 "unavailable" (nothing applied) for work
+    // that was applied. A record not written leaves the claim to lapse, and a retry then
+    // repeats the work, which is idempotent where it matters.
+    await settle(redis, redisKey, fp, key, body, c.res, opts).catch((err: unknown) => {
+      opts.log?.warn({ err: String(err), path: c.req.path }, 'idempotency record not written; the key is freed when its claim lapses');
+    });
   };
+}
+
+/** Keeps the answer for replays, frees the key, or holds it after an unknown outcome. */
+async function settle(redis: Redis, redisKey: string, fp: string, key: string, body: string, res: Response, opts: IdempotencyOptions): Promise<void> {
+  const text = await res.clone().text();
+  const code = res.status >= 400 ? errorCode(text) : undefined;
+  if (res.status >= 500) {
+    if (code !== undefined && notApplied.has(code)) await redis.del(redisKey);
+    else await hold(redis, redisKey, fp, opts.unknownHoldMs);
+    return;
+  }
+  if (res.status === 429 || (code !== undefined && notFinal.has(code))) {
+    await redis.del(redisKey);
+    return;
+  }
+  const kept = withTokenSealed(text, () => sealingKey(key, body));
+  const done: Done = {
+    s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
+    ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),
+  };
+  await redis.set(redisKey, JSON.stringify(done), 'EX', opts.ttlSeconds);
 }
 
 async function hold(redis: Redis, redisKey: string, fp: string, ms: number): Promise<void> {

@@ -25,27 +25,40 @@ export class ReadThroughCache<T> {
     return { val: `${base}:v`, gen: `${base}:g`, lock: `${base}:l` };
   }
 
-  /** The cached value when it is current, else `load()` (stored unless undefined). */
+  /**
+   * The cached value when it is current, else `load()` (stored unless undefined). A Redis
+   * that fails or does not answer in time (a command timeout) is a cache that missed: the
+   * value comes from `load()`, the source of truth, and is not stored.
+   */
   async get(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const k = this.keys(id);
-    const current = await this.read(k);
-    if (current.hit) return current.value;
-    const won = await this.redis.set(k.lock, '1', 'PX', 2000, 'NX');
+    let current: Awaited<ReturnType<typeof this.read>>;
+    let won: 'OK' | null;
+    try {
+      current = await this.read(k);
+      if (current.hit) return current.value;
+      won = await this.redis.set(k.lock, '1', 'PX', 2000, 'NX');
+    } catch {
+      return load();
+    }
     if (!won) {
       // Someone else is rebuilding: wait a little for their value instead of piling onto the database.
       const until = Date.now() + (this.opts.waitMs ?? 200);
       while (Date.now() < until) {
         await sleep(20);
-        const again = await this.read(k);
-        if (again.hit) return again.value;
+        const again = await this.read(k).catch(() => undefined);
+        if (again?.hit) return again.value;
       }
     }
     try {
       const value = await load();
-      if (value !== undefined) await this.redis.set(k.val, JSON.stringify({ g: current.gen, d: value } satisfies Entry<T>), 'EX', this.opts.ttlSeconds);
+      if (value !== undefined) {
+        // Not kept when Redis fails now: the caller still gets the value it loaded.
+        await this.redis.set(k.val, JSON.stringify({ g: current.gen, d: value } satisfies Entry<T>), 'EX', this.opts.ttlSeconds).catch(() => undefined);
+      }
       return value;
     } finally {
-      if (won) await this.redis.del(k.lock);
+      if (won) await this.redis.del(k.lock).catch(() => undefined);
     }
   }
 

@@ -16,6 +16,10 @@ export interface PrivateServer {
   running(): boolean;
   /** Sends a signal (default SIGKILL) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: the server hangs with its connections open, as behind a network that drops packets. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Starts it again on the same port with the same data; resolves once it accepts connections. */
   start(): Promise<void>;
   /** Kills it and removes its data. */
@@ -62,6 +66,8 @@ function server(kind: PrivateServer['kind'], port: number, url: string, dir: str
       if (self.running()) child!.kill(signal);
       await exited;
     },
+    pause: () => void (self.running() && child!.kill('SIGSTOP')),
+    resume: () => void (self.running() && child!.kill('SIGCONT')),
     async start() {
       const [cmd, args] = command();
       output = '';
