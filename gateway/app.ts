@@ -6,7 +6,7 @@ import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
 import { HttpError, toHttp } from './errors.ts';
@@ -65,6 +65,16 @@ export function nodeRequestListener(app: Hono<GatewayEnv>, opts: { hostname?: st
   return fastListeners.get(app)?.(hono) ?? hono;
 }
 
+/** The live-session cache as /metrics shows it: answers from it, asks past it, and whether it may answer now. */
+function sessionCacheMetrics(registry: Registry, sessions: NonNullable<GatewayDeps['liveSessions']>): void {
+  new Gauge({ name: 'shop_session_cache_hits', help: 'Token checks this gateway answered from its live-session cache, since start', registers: [registry], collect() { this.set(sessions.stats().hits); } });
+  new Gauge({ name: 'shop_session_cache_asks', help: 'Token checks this gateway asked a session entity for, since start', registers: [registry], collect() { this.set(sessions.stats().asks); } });
+  new Gauge({
+    name: 'shop_session_cache_trusted', help: '1 while a probe through NATS sent within the last 100 ms came back (the cache may answer), else 0',
+    registers: [registry], collect() { this.set(sessions.stats().trusted ? 1 : 0); },
+  });
+}
+
 function fastLaneCounter(registry: Registry): Counter<'route'> {
   return new Counter({ name: 'shop_http_fast_lane_total', help: 'Requests answered ahead of the middleware chain (same answers, less work), by route', labelNames: ['route'], registers: [registry] });
 }
@@ -76,6 +86,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // Routes ask through a client that counts asks per entity type for /metrics.
   const deps: GatewayDeps = { ...given, client: metrics.meter(given.client) };
   const perIp = new BatchedWindowLimiter(new RateLimiter(deps.redis, deps.keyPrefix), 1000);
+  if (deps.liveSessions) sessionCacheMetrics(metrics.registry, deps.liveSessions);
 
   // The ceiling of HTTP + Hono for bench:http: before every middleware on purpose.
   if (deps.benchRoutes) app.route('/', benchHello());

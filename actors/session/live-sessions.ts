@@ -4,7 +4,16 @@
 // logout still reaches every gateway within milliseconds. While the feed cannot be trusted
 // (disconnected, reconnected, or the gateway's own probe through NATS did not come back)
 // the cache is emptied and every check asks the session entity, as without a cache.
+//
+// How long a logout can go unheard is bounded by `trustMs` (100 ms), also on a gateway cut
+// off from NATS without knowing it (a black-holed link is noticed by pings only after
+// seconds): the gateway probes itself through the server every `probeEveryMs`, and the cache
+// answers only while a probe sent at most `trustMs` ago has come back. The server delivers
+// to one connection in the order it routes, so every revocation it routed before that probe
+// was heard before the probe's echo. A fault audit had a gateway cut off from NATS keep a
+// logged-out token working for 2.6 s.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { NatsConnection, Subscription } from 'nats';
 import type { SessionView } from './messages.ts';
 import { sessionIdOf } from './token.ts';
@@ -30,8 +39,15 @@ export interface LiveSessionsOptions {
   maxAgeMs?: number;
   /** The clock (tests). */
   now?: () => number;
-  /** How often the gateway sends a probe through NATS to itself. */
+  /** How often the gateway sends a probe through NATS to itself (default 25 ms). */
   probeEveryMs?: number;
+  /**
+   * The cache answers only while a probe sent at most this long ago has come back (default
+   * 100 ms): the longest a logout can go unheard on a gateway whose link to NATS died.
+   */
+  trustMs?: number;
+  /** With no probe back for this long the cache is emptied: announcements may be lost (default 2 s). */
+  lossAfterMs?: number;
 }
 
 interface Entry {
@@ -45,6 +61,8 @@ export interface LiveSessionStats {
   hits: number;
   asks: number;
   feedUp: boolean;
+  /** Whether the cache may answer now (the feed is up and a recent probe came back). */
+  trusted: boolean;
   size: number;
 }
 
@@ -60,19 +78,23 @@ export class LiveSessions {
   private generation = 0;
   private subs: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private probeSent = 0;
-  private probeSeen = 0;
+  /** performance.now() when the newest probe that came back was sent. */
+  private echoSentAt = -Infinity;
   private closed = false;
   private hits = 0;
   private asks = 0;
   private readonly probeSubject: string;
   private readonly maxEntries: number;
   private readonly maxAgeMs: number;
+  private readonly trustMs: number;
+  private readonly lossAfterMs: number;
   private readonly now: () => number;
 
   constructor(private readonly opts: LiveSessionsOptions) {
     this.maxEntries = opts.maxEntries ?? 200_000;
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+    this.trustMs = opts.trustMs ?? 100;
+    this.lossAfterMs = opts.lossAfterMs ?? 2000;
     this.now = opts.now ?? Date.now;
     this.probeSubject = `${sessionRevokedSubject(opts.cluster)}.probe.${randomBytes(6).toString('hex')}`;
   }
@@ -94,11 +116,12 @@ export class LiveSessions {
     }));
     this.subs.push(nc.subscribe(this.probeSubject, {
       callback: (err, msg) => {
-        if (!err) this.probeSeen = Math.max(this.probeSeen, Number(decoder.decode(msg.data)) || 0);
+        if (!err) this.echoSentAt = Math.max(this.echoSentAt, Number(decoder.decode(msg.data)) || -Infinity);
       },
     }));
     await nc.flush();
     this.feedUp = true;
+    this.echoSentAt = performance.now();
     void (async () => {
       for await (const s of nc.status()) {
         if (this.closed) break;
@@ -106,7 +129,7 @@ export class LiveSessions {
         if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') this.lose();
       }
     })();
-    this.timer = setInterval(() => this.probe(), this.opts.probeEveryMs ?? 1000);
+    this.timer = setInterval(() => this.probe(), this.opts.probeEveryMs ?? 25);
     this.timer.unref();
   }
 
@@ -120,7 +143,7 @@ export class LiveSessions {
   }
 
   stats(): LiveSessionStats {
-    return { hits: this.hits, asks: this.asks, feedUp: this.feedUp, size: this.entries.size };
+    return { hits: this.hits, asks: this.asks, feedUp: this.feedUp, trusted: this.trusted(), size: this.entries.size };
   }
 
   /**
@@ -151,7 +174,7 @@ export class LiveSessions {
 
   /** The session of `tokenHash` when the cache may answer for it now (as check would), else undefined. */
   peek(tokenHash: string): SessionView | undefined {
-    if (!this.feedUp) return undefined;
+    if (!this.trusted()) return undefined;
     const now = this.now();
     const hit = this.entries.get(sessionIdOf(tokenHash));
     if (!hit || hit.tokenHash !== tokenHash || hit.view.expiresAt <= now || now >= hit.freshUntil) return undefined;
@@ -173,14 +196,21 @@ export class LiveSessions {
     this.entries.clear();
   }
 
+  /** Whether the cache may answer now: the feed is up and a probe sent within `trustMs` came back. */
+  private trusted(): boolean {
+    return this.feedUp && performance.now() - this.echoSentAt <= this.trustMs;
+  }
+
   /**
-   * A probe published to this gateway's own subject must come back through the server by
-   * the next-but-one tick; if not, announcements may be lost too: stop trusting the cache
-   * until probes come back again.
+   * Sends a probe to this gateway's own subject, stamped with its send time. A short gap in
+   * the echoes only stops the cache answering (trusted()); nothing is lost while the
+   * connection holds, since the server delivers in order. With no echo for `lossAfterMs`
+   * announcements may have been lost (a slow consumer dropped, a link gone): the cache is
+   * emptied until probes come back again.
    */
   private probe(): void {
     if (this.closed) return;
-    const healthy = this.probeSeen >= this.probeSent - 1;
+    const healthy = performance.now() - this.echoSentAt <= this.lossAfterMs;
     if (!healthy && this.feedUp) {
       this.feedUp = false;
       this.lose();
@@ -189,7 +219,6 @@ export class LiveSessions {
       this.feedUp = true;
     }
     if (this.opts.nc.isClosed()) return;
-    this.probeSent++;
-    this.opts.nc.publish(this.probeSubject, String(this.probeSent));
+    this.opts.nc.publish(this.probeSubject, String(performance.now()));
   }
 }
