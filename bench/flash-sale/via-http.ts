@@ -46,12 +46,20 @@ function keepLogs(resultFile: string, logs: Record<string, string>): void {
   say(`the processes' output is in ${file}`);
 }
 
-/** The gateway's count of checkouts its sold-out gate refused (undefined: not exposed, an older gateway). */
-async function gateRefusals(client: LeanClient): Promise<number | undefined> {
+/**
+ * The gateway's counts: checkouts its sold-out gate refused, and token checks answered from
+ * its live-session cache or asked of a session entity (undefined: not exposed, an older gateway).
+ */
+async function gatewayCounts(client: LeanClient): Promise<{ gate?: number; sessionHits?: number; sessionAsks?: number }> {
   const metrics = await client.request('GET', '/metrics', {}).catch(() => undefined);
-  const m = metrics?.status === 200 ? /^shop_checkout_sold_out_refusals_total (\d+)/m.exec(metrics.text) : null;
-  return m ? Number(m[1]) : undefined;
+  const read = (name: string) => {
+    const m = metrics?.status === 200 ? new RegExp(`^${name} (\\d+)`, 'm').exec(metrics.text) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  return { gate: read('shop_checkout_sold_out_refusals_total'), sessionHits: read('shop_session_cache_hits'), sessionAsks: read('shop_session_cache_asks') };
 }
+
+const delta = (after: number | undefined, before: number | undefined) => (after === undefined || before === undefined ? null : after - before);
 
 interface Buyer { token: string; userId: string }
 
@@ -197,7 +205,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     await setStock(client, target.adminToken, sku, opts.stock);
 
     say(`selling ${opts.stock} units to ${opts.buyers} attempts through checkout + pay, ${opts.concurrency} at a time`);
-    const gateBefore = await gateRefusals(client);
+    const countsBefore = await gatewayCounts(client);
     const cpu = measureCpu(target.pids);
     const sale = await sell(client, buyers, sku, opts.buyers, opts.stock, 'sale');
     const { ok, rejected, failures, requests, seconds } = sale;
@@ -206,8 +214,9 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const paidLat = sale.paid.summary();
     const soldOutLat = sale.soldOut.summary();
 
-    const gateAfter = await gateRefusals(client);
-    const gateRefused = gateBefore === undefined || gateAfter === undefined ? null : gateAfter - gateBefore;
+    const countsAfter = await gatewayCounts(client);
+    const gateRefused = delta(countsAfter.gate, countsBefore.gate);
+    const sessionChecks = { cached: delta(countsAfter.sessionHits, countsBefore.sessionHits), asked: delta(countsAfter.sessionAsks, countsBefore.sessionAsks) };
     const inv = JSON.parse((await client.request('GET', `/v1/inventory/${sku}`, {})).text) as Inventory;
     let paidInDb: number | undefined;
     if (target.pool) {
@@ -219,7 +228,7 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const attemptsPerSec = Math.round(opts.buyers / seconds);
     const result = {
       via: 'http', url: opts.url ?? null, sku, buyers: opts.buyers, stock: opts.stock, concurrency: opts.concurrency, nodes: opts.nodes, roles: opts.url ? null : opts.roles,
-      orders: ok, rejected, gateRefused, errors: failures.count, errorKinds: Object.fromEntries(failures.kinds), failures: failures.samples, failedOrders: findings,
+      orders: ok, rejected, gateRefused, sessionChecks, errors: failures.count, errorKinds: Object.fromEntries(failures.kinds), failures: failures.samples, failedOrders: findings,
       oversold: Math.max(0, ok - opts.stock, (paidInDb ?? 0) - opts.stock),
       ordersPerSec, attemptsPerSec, requestsPerSec: Math.round(requests / seconds), seconds: Number(seconds.toFixed(2)),
       latencyMs: lat,
@@ -257,6 +266,9 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     out(`  paid p99 by second of the sale: ${result.latencyMsPaidBySecond.map((q) => (q ? Math.round(q.p99) : '-')).join(' ')} ms`);
     row('sold out', soldOutLat);
     if (gateRefused !== null) out(`of the ${rejected} sold-out answers, ${gateRefused} came from the gateway's sold-out gate (SOLD_OUT_GATE_MS) without reaching the cluster`);
+    if (sessionChecks.cached !== null && sessionChecks.asked !== null) {
+      out(`token checks: ${sessionChecks.cached} answered from the gateway's live-session cache, ${sessionChecks.asked} asked of a session entity`);
+    }
     if (result.ratios) out(`orders/s ÷ hello req/s: ${result.ratios['orders/hello']}; HTTP requests/s ÷ hello: ${result.ratios['requests/hello']}`);
     out(`sale took ${result.seconds} s; CPU seconds: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     out(`CPU ms per paid order: ${formatPerUnit(result.cpuMsPerOrder)} (servers shared with other users of this machine count their load too)`);
