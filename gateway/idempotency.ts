@@ -22,7 +22,8 @@ import { HttpError } from './errors.ts';
 import { rawBody } from './body.ts';
 import { deviceIdPattern } from './schemas-personalisation.ts';
 
-interface Pending { s: 'pending'; fp: string }
+/** `c`: this claim's own id, so a claim whose SET timed out can be taken back by value. */
+interface Pending { s: 'pending'; fp: string; c?: string }
 interface Unknown { s: 'unknown'; fp: string; until: number }
 /**
  * `sealed`: the answer's token, sealed (see `sealToken`); `body` holds "" in its place.
@@ -68,6 +69,8 @@ const notApplied = new Set(['unavailable', 'overloaded', 'payment_pending']);
 const notFinal = new Set(['rate_limited', 'request_in_progress', 'payment_in_progress']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const deleteIfEqual = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 function errorCode(body: string): string | undefined {
   try {
@@ -142,8 +145,14 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     const redisKey = `${prefix}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
     const until = Date.now() + waitForFirstMs;
+    const claim = JSON.stringify({ s: 'pending', fp, c: randomBytes(8).toString('hex') } satisfies Pending);
     for (;;) {
-      const won = await redis.set(redisKey, JSON.stringify({ s: 'pending', fp } satisfies Pending), 'PX', pendingTtlMs, 'NX');
+      const won = await redis.set(redisKey, claim, 'PX', pendingTtlMs, 'NX').catch((err: unknown) => {
+        // A claim that timed out may still run when a hung Redis resumes, and then hold the
+        // key for the client's retry (10 s): a delete of this very claim is queued behind it.
+        void redis.eval(deleteIfEqual, 1, redisKey, claim).catch(() => undefined);
+        throw err;
+      });
       if (won) break;
       const raw = await redis.get(redisKey);
       if (raw === null) continue; // the first attempt failed and let go of the key: take it
