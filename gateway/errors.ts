@@ -78,6 +78,11 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
         return { status: 503, body: body('outcome_unknown', err.message), headers: { 'Retry-After': '1' } };
     }
   }
+  // A Redis command past its timeout may still run when Redis answers again (ioredis only
+  // stops waiting): the outcome is unknown, as for an ask without a reply.
+  if (isRedisTimeout(err)) {
+    return { status: 503, body: body('timeout', 'a dependency did not answer in time; the outcome is unknown'), headers: { 'Retry-After': '1' } };
+  }
   // A dependency's connection failing (Redis, MariaDB) is "try again", not a bug.
   if (isConnectionError(err)) {
     return { status: 503, body: body('unavailable', 'a dependency is not reachable; retry shortly'), headers: { 'Retry-After': '1' } };
@@ -93,6 +98,12 @@ function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && connectionCodes.has(code)) return true;
   const message = (err as { message?: unknown }).message;
-  // ioredis's own: a closed connection, reconnects used up, and a command past commandTimeout.
-  return typeof message === 'string' && /Connection is closed|max retries per request|Command timed out/i.test(message);
+  // ioredis's own: a closed connection, reconnects used up.
+  return typeof message === 'string' && /Connection is closed|max retries per request/i.test(message);
+}
+
+/** ioredis's "Command timed out" (commandTimeout), also as the message of an error from a node. */
+function isRedisTimeout(err: unknown): boolean {
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && /Command timed out/.test(message);
 }

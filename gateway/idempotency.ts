@@ -70,7 +70,22 @@ const notFinal = new Set(['rate_limited', 'request_in_progress', 'payment_in_pro
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const deleteIfEqual = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+/** Redis failed before the request did anything: "not applied", whatever the Redis error was. */
+function storeDown(): HttpError {
+  return new HttpError(503, 'unavailable', 'the idempotency store is not answering; nothing was done; retry with the same key', undefined, 1);
+}
+
+/**
+ * Acts on a key only while it holds this request's claim (ARGV[1]), or nothing: a claim that
+ * lapsed (a gateway stalled past its lease) may have passed to a retry, whose record this
+ * request must not cut short, delete or overwrite. ARGV[2] '' deletes; else it is stored
+ * for ARGV[3] ms.
+ */
+const replaceIfMine = `local v = redis.call('GET', KEYS[1])
+if v ~= ARGV[1] and v ~= false then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])`;
+const renewIfMine = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
 function errorCode(body: string): string | undefined {
   try {
@@ -147,14 +162,17 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     const until = Date.now() + waitForFirstMs;
     const claim = JSON.stringify({ s: 'pending', fp, c: randomBytes(8).toString('hex') } satisfies Pending);
     for (;;) {
-      const won = await redis.set(redisKey, claim, 'PX', pendingTtlMs, 'NX').catch((err: unknown) => {
+      const won = await redis.set(redisKey, claim, 'PX', pendingTtlMs, 'NX').catch(() => {
         // A claim that timed out may still run when a hung Redis resumes, and then hold the
         // key for the client's retry (10 s): a delete of this very claim is queued behind it.
-        void redis.eval(deleteIfEqual, 1, redisKey, claim).catch(() => undefined);
-        throw err;
+        // Nothing else was done, so this is "not applied", whatever the Redis error was.
+        void redis.eval(replaceIfMine, 1, redisKey, claim, '', '0').catch(() => undefined);
+        throw storeDown();
       });
       if (won) break;
-      const raw = await redis.get(redisKey);
+      const raw = await redis.get(redisKey).catch(() => {
+        throw storeDown();
+      });
       if (raw === null) continue; // the first attempt failed and let go of the key: take it
       const stored = JSON.parse(raw) as Stored;
       if (stored.fp !== fp) {
@@ -179,12 +197,12 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await sleep(25);
     }
 
-    const renew = setInterval(() => void redis.pexpire(redisKey, pendingTtlMs).catch(() => undefined), pendingRenewMs);
+    const renew = setInterval(() => void redis.eval(renewIfMine, 1, redisKey, claim, String(pendingTtlMs)).catch(() => undefined), pendingRenewMs);
     try {
       await next();
     } catch (err) {
       // Thrown past the error handler (should not happen): the outcome is unknown.
-      await hold(redis, redisKey, fp, opts.unknownHoldMs).catch(() => undefined);
+      await hold(redis, redisKey, claim, fp, opts.unknownHoldMs).catch(() => undefined);
       throw err;
     } finally {
       clearInterval(renew);
@@ -193,23 +211,24 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // thrown, the error handler would answer 503 "unavailable" (nothing applied) for work
     // that was applied. A record not written leaves the claim to lapse, and a retry then
     // repeats the work, which is idempotent where it matters.
-    await settle(redis, redisKey, fp, key, body, c.res, opts).catch((err: unknown) => {
+    await settle(redis, redisKey, claim, fp, key, body, c.res, opts).catch((err: unknown) => {
       opts.log?.warn({ err: String(err), path: c.req.path }, 'idempotency record not written; the key is freed when its claim lapses');
     });
   };
 }
 
 /** Keeps the answer for replays, frees the key, or holds it after an unknown outcome. */
-async function settle(redis: Redis, redisKey: string, fp: string, key: string, body: string, res: Response, opts: IdempotencyOptions): Promise<void> {
+async function settle(redis: Redis, redisKey: string, claim: string, fp: string, key: string, body: string, res: Response, opts: IdempotencyOptions): Promise<void> {
   const text = await res.clone().text();
   const code = res.status >= 400 ? errorCode(text) : undefined;
+  const free = () => redis.eval(replaceIfMine, 1, redisKey, claim, '', '0');
   if (res.status >= 500) {
-    if (code !== undefined && notApplied.has(code)) await redis.del(redisKey);
-    else await hold(redis, redisKey, fp, opts.unknownHoldMs);
+    if (code !== undefined && notApplied.has(code)) await free();
+    else await hold(redis, redisKey, claim, fp, opts.unknownHoldMs);
     return;
   }
   if (res.status === 429 || (code !== undefined && notFinal.has(code))) {
-    await redis.del(redisKey);
+    await free();
     return;
   }
   const kept = withTokenSealed(text, () => sealingKey(key, body));
@@ -217,10 +236,10 @@ async function settle(redis: Redis, redisKey: string, fp: string, key: string, b
     s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
     ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),
   };
-  await redis.set(redisKey, JSON.stringify(done), 'EX', opts.ttlSeconds);
+  await redis.eval(replaceIfMine, 1, redisKey, claim, JSON.stringify(done), String(opts.ttlSeconds * 1000));
 }
 
-async function hold(redis: Redis, redisKey: string, fp: string, ms: number): Promise<void> {
+async function hold(redis: Redis, redisKey: string, claim: string, fp: string, ms: number): Promise<void> {
   const unknown: Unknown = { s: 'unknown', fp, until: Date.now() + ms };
-  await redis.set(redisKey, JSON.stringify(unknown), 'PX', ms);
+  await redis.eval(replaceIfMine, 1, redisKey, claim, JSON.stringify(unknown), String(ms));
 }

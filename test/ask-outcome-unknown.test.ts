@@ -61,11 +61,15 @@ test('an ask in flight when the connection closes ends as timeout (the node may 
   const nc = await connectNats(nats.url, 'caller-2', log);
   const client = new ClusterClient(nc, { cluster, shards, deadlineMs: 3000, inFlightLimit: 100 });
   const asked = client.ask('charge', 'order-2', { pay: 1 }).then(() => 'answered', (err: unknown) => err);
-  await node.took;
-  await nc.close();
-  const outcome = await asked;
+  let outcome: unknown;
+  try {
+    await node.took;
+    await nc.close();
+    outcome = await asked;
+  } finally {
+    await node.nc.close().catch(() => undefined);
+  }
   assert.instance(outcome, TimeoutError, `told ${String(outcome)}`);
-  await node.nc.close();
 });
 
 test.run();

@@ -1,0 +1,54 @@
+// The claim on an Idempotency-Key is this request's own: once it lapsed (a gateway stalled
+// past its 10 s lease) and a retry claimed the key, the first request's end neither
+// overwrites, deletes nor renews the retry's record. Against the real Redis, with the
+// gateway's middleware in a Hono app.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { Redis } from 'ioredis';
+import { idempotency } from '../gateway/idempotency.ts';
+import type { GatewayEnv } from '../gateway/env.ts';
+import { redisUrl } from './support/harness.ts';
+
+const prefix = `t_idclaim_${randomBytes(3).toString('hex')}`;
+let redis: Redis;
+
+test.before(() => {
+  redis = new Redis(redisUrl);
+});
+test.after(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+test('a request whose claim passed to a retry leaves the retry\'s record alone', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const app = new Hono<GatewayEnv>();
+  app.use('*', idempotency(redis, prefix, { ttlSeconds: 60, unknownHoldMs: 60_000, reissue: async () => 'x' }));
+  app.post('/work', async (c) => {
+    await held;
+    return c.json({ done: 'first' }, 201);
+  });
+  const first = app.request('/work', { method: 'POST', headers: { 'Idempotency-Key': 'k-1', 'content-type': 'application/json' }, body: '{}' });
+  // The first request holds the key; its claim lapses and a retry takes the key meanwhile.
+  const [key] = await (async () => {
+    for (let i = 0; i < 100; i++) {
+      const found = await redis.keys(`${prefix}:idem:*`);
+      if (found.length > 0) return found;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('no claim was made');
+  })();
+  const theirs = JSON.stringify({ s: 'pending', fp: JSON.parse((await redis.get(key!))!).fp, c: 'the-retry' });
+  await redis.set(key!, theirs, 'PX', 10_000);
+  release();
+  assert.is((await first).status, 201, 'the first request still answers its own outcome');
+  assert.is(await redis.get(key!), theirs, 'the retry\'s claim is untouched');
+  const ttl = await redis.pttl(key!);
+  assert.ok(ttl > 0 && ttl <= 10_000, `its lease is its own (${ttl} ms)`);
+});
+
+test.run();
