@@ -111,7 +111,15 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         eventSubject: (e) => stream.subject(e.kind, e.sku),
         onEventsCommitted: () => relay.kick(),
       }),
-      sessionEntity({ repo: sessions, onClosed: (id) => announceRevoked(nc, config.cluster, id) }),
+      sessionEntity({
+        repo: sessions,
+        onClosed: async (id) => {
+          announceRevoked(nc, config.cluster, id);
+          // Flushed before the logout is answered: the server has routed the announcement
+          // to every gateway's connection before any client can hear "logged out".
+          await Promise.race([nc.flush(), new Promise((_r, reject) => setTimeout(() => reject(new Error('NATS flush timed out')), 1000).unref())]);
+        },
+      }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),
       checkoutEntity({
         idleTimeoutMs: config.checkoutIdleTimeoutMs,

@@ -1,7 +1,7 @@
 // The session entity's wiring: the record is loaded on activation, opens and logouts are
 // written before the reply (acknowledged means durable), and last-seen, which nobody
 // waits for, is written at most once a minute and on passivation.
-import { UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
+import { TimeoutError, UnavailableError, type EntityDefinition } from '../../cluster/index.ts';
 import type { Fence } from '../../stores/mysql/epochs.ts';
 import { StoreOutcomeUnknownError } from '../../stores/mysql/errors.ts';
 import type { SessionRecord, SessionRepository } from '../../stores/mysql/sessions.ts';
@@ -15,7 +15,8 @@ export interface SessionDeps {
    * Told after a logout is durable and before it is answered (also for a repeated logout,
    * in case the first announcement was lost with its node): gateways drop the session.
    */
-  onClosed?(sessionId: string): void;
+  /** Announces a logout; resolves once the announcement left for the server (rejects if it could not). */
+  onClosed?(sessionId: string): void | Promise<void>;
 }
 
 interface SessionState {
@@ -74,7 +75,17 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
         ctx.stop();
         return state;
       }
-      if (msg.op === 'close') deps.onClosed?.(ctx.id);
+      if (msg.op === 'close') {
+        // The announcement must be on its way before the answer: an answer delivered in this
+        // process (ROLE=all) does not pass NATS, so it could overtake an unflushed publish.
+        try {
+          await deps.onClosed?.(ctx.id);
+        } catch (err) {
+          // Stored, so the session is closed here too; a retry finds it closed (401).
+          reply.fail(new TimeoutError('the logout is stored, but its announcement to the gateways was not confirmed', { cause: err }));
+          return { fence, record: d.next, seenWritten: state.seenWritten };
+        }
+      }
       reply.ok(d.ok);
       const next: SessionState = { fence, record: d.next, seenWritten: state.seenWritten };
       if (fence && next.record && now - next.seenWritten > touchEveryMs) {
