@@ -12,6 +12,13 @@ export interface AppContext {
   nc: NatsConnection;
   pool: Pool;
   redis: Redis;
+  /**
+   * The same Redis without a command timeout, for background jobs (analytics, the
+   * recommendations trainer, popularity, homepage builds): a timed-out command only stops
+   * the waiting, so a job's SPOP would lose what it took, and a job's long pipeline would
+   * make the request path's commands time out behind it. Connects when first used.
+   */
+  jobsRedis: Redis;
   client: ClusterClient;
   close(): Promise<void>;
 }
@@ -26,6 +33,8 @@ export async function openContext(config: Config, log: Logger): Promise<AppConte
     showFriendlyErrorStack: !!process.env.DEBUG_REDIS_STACK,
   });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  const jobsRedis = redis.duplicate({ commandTimeout: undefined, lazyConnect: true });
+  jobsRedis.on('error', (err) => log.warn({ err }, 'redis error (jobs)'));
   const client = new ClusterClient(nc, {
     cluster: config.cluster,
     shards: config.shards,
@@ -33,11 +42,12 @@ export async function openContext(config: Config, log: Logger): Promise<AppConte
     inFlightLimit: config.inFlightLimit,
   });
   return {
-    config, log, nc, pool, redis, client,
+    config, log, nc, pool, redis, jobsRedis, client,
     async close() {
       await nc.drain().catch(() => undefined);
       await pool.end().catch(() => undefined);
       redis.disconnect();
+      jobsRedis.disconnect();
     },
   };
 }

@@ -90,7 +90,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const history = new OrderHistory(orders, ctx.redis, config.cluster, config.cacheTtlSec);
   // Analytics and the recommendations trainer look up categories that order lines lack.
   const streamJobs = {
-    nc, cluster: config.cluster, redis, log,
+    nc, cluster: config.cluster, redis: ctx.jobsRedis, log,
     categoriesOf: async (skus: string[]) => new Map([...(await products.getMany(skus))].map(([sku, p]) => [sku, p.category])),
     ackWaitMs: config.analyticsAckWaitMs, failpoint: config.analyticsFailpoint,
   };
@@ -174,11 +174,11 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog, onProductsChanged: (skus) => announceProductChanges(nc, config.cluster, skus) }),
       outOfStockProjection({ nc, cluster: config.cluster, set: oos, log: catalogLog }),
       deliveryEstimator({ nc, cluster: config.cluster, repo: new LogisticsRepository(pool), estimates, log: log.child({ part: 'logistics' }) }),
-      homepageBuilder({ nc, cluster: config.cluster, redis, documents, pool, signals: new RedisShopperSignals(redis, config.cluster), log: log.child({ part: 'homepage' }) }),
+      homepageBuilder({ nc, cluster: config.cluster, redis: ctx.jobsRedis, documents, pool, signals: new RedisShopperSignals(ctx.jobsRedis, config.cluster), log: log.child({ part: 'homepage' }) }),
       ...analyticsJobs(streamJobs),
       recommendationsTrainer(streamJobs),
       ...(indexer ? [] : [sharedIndexer({ nc, cluster: config.cluster, index: searchIndex, log: catalogLog })]),
-      popularityJob({ pool, redis, prefix: config.cluster, log: catalogLog }),
+      popularityJob({ pool, redis: ctx.jobsRedis, prefix: config.cluster, log: catalogLog }),
     ],
   });
   // The process's own asks (the gateway's with ROLE=all, and entities asking entities) to
