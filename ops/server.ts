@@ -15,7 +15,9 @@ export async function startOpsServer(opts: { host: string; port: number; readine
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      // Not ready yet: when to look again, as every 503 of the API says.
+      const retry: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...retry });
       res.end(body);
     };
     const json = (status: number, body: unknown) => send(status, 'application/json', JSON.stringify(body));

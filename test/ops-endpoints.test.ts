@@ -19,7 +19,7 @@ let gatewayOps: string;
 
 const opsUrl = async (proc: Proc) => (await proc.waitFor(/ops port on (\S+)/, 90_000)).split(' ')[3]!;
 
-async function get(url: string): Promise<{ status: number; text: string; json?: { ok: boolean; checks: Record<string, string> } }> {
+async function get(url: string): Promise<{ status: number; text: string; retryAfter: string | null; json?: { ok: boolean; checks: Record<string, string> } }> {
   const res = await fetch(url);
   const text = await res.text();
   let json;
@@ -28,7 +28,7 @@ async function get(url: string): Promise<{ status: number; text: string; json?: 
   } catch {
     // metrics are text
   }
-  return { status: res.status, text, ...(json ? { json } : {}) };
+  return { status: res.status, text, retryAfter: res.headers.get('retry-after'), ...(json ? { json } : {}) };
 }
 
 /** The value of one series in a Prometheus text page, or undefined. */
@@ -90,6 +90,7 @@ test('node: /readyz is 503 naming MariaDB when its database was never made (MYSQ
       return x.json?.checks.mariadb !== undefined ? x : undefined;
     }, 20_000, 200);
     assert.is(r.status, 503, r.text);
+    assert.is(r.retryAfter, '1', 'a 503 says when to look again');
     assert.match(r.json!.checks.mariadb!, /Unknown database/);
   } finally {
     await lost.kill('SIGKILL');
@@ -135,6 +136,7 @@ test('node /metrics: its own shop_ series, group commits counted after a stock w
 test('gateway: ready with a live node; /metrics its own, without any node gauge; not ready once no node is left', async () => {
   const ready = await get(`${gatewayOps}/readyz`);
   assert.is(ready.status, 200, ready.text);
+  assert.is(ready.retryAfter, null);
   assert.equal(ready.json!.checks, { nats: 'ok', redis: 'ok', mariadb: 'ok', nodes: 'ok' });
   await call(s.url, 'GET', '/v1/inventory/SKU-00001');
   const page = (await get(`${gatewayOps}/metrics`)).text;
@@ -149,6 +151,10 @@ test('gateway: ready with a live node; /metrics its own, without any node gauge;
     return r.status === 503 ? r : undefined;
   }, 10_000, 200);
   assert.match(notReady.json!.checks.nodes!, /no live actor node/);
+  assert.is(notReady.retryAfter, '1');
+  const onTheApiPort = await fetch(`${s.url}/readyz`);
+  assert.is(onTheApiPort.status, 503);
+  assert.is(onTheApiPort.headers.get('retry-after'), '1', 'the API port\'s /readyz too');
 });
 
 test.run();

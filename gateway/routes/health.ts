@@ -13,6 +13,8 @@ export function healthRoutes(deps: GatewayDeps, _registry: Registry): Hono<Gatew
   app.get('/readyz', async (c) => {
     const checks = await deps.readiness();
     const ok = Object.values(checks).every((v) => v === 'ok');
+    // A load balancer or a client polling readiness learns when to look again, as from every 503.
+    if (!ok) c.header('Retry-After', '1');
     return c.json({ ok, checks }, ok ? 200 : 503);
   });
   // The whole process's series (the gateway's are attached to it), same as on the ops port.
