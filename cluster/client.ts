@@ -57,6 +57,15 @@ function copyOfLocalReply(reply: WireReply): WireReply {
 }
 
 /**
+ * An ask whose deadline passed before any attempt of it was sent (it waited behind its
+ * entity's requests in flight): certainly not applied, so not a timeout, which would tell
+ * the caller the outcome is unknown (the gateway then holds an idempotency key for a minute).
+ */
+function notSentInTime(): OverloadedError {
+  return new OverloadedError('its entity was busy until the deadline; the ask was not sent');
+}
+
+/**
  * One ask waiting for its answer. A class rather than an object with two arrow functions:
  * a process run through tsx (the benches, the tools) names every such function as it is
  * made, and that was about a microsecond per ask, 6% of the calling process's busy time in
@@ -304,7 +313,7 @@ export class ClusterClient {
     }
     const remaining = deadline - now;
     if (remaining <= 0) {
-      for (const p of batch) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
+      for (const p of batch) p.reject(p.lastError ?? notSentInTime());
       return;
     }
     const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg), f: 1 };
@@ -391,7 +400,7 @@ export class ClusterClient {
       if (queue.waiting.length === 0 || !queue.waiting.some((p) => p.deadline <= now)) continue;
       const expired = queue.waiting.filter((p) => p.deadline <= now);
       queue.waiting = queue.waiting.filter((p) => p.deadline > now);
-      for (const p of expired) p.reject(p.lastError ?? new TimeoutError('deadline passed before the ask was sent'));
+      for (const p of expired) p.reject(p.lastError ?? notSentInTime());
       if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
     }
   }

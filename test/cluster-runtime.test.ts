@@ -196,4 +196,21 @@ test('an ask past its deadline fails with a typed timeout within the deadline', 
   assert.ok(took < 1000, `took ${took} ms`);
 });
 
+test('an ask that expired waiting behind its entity\'s request, never sent, is refused as overloaded: nothing was applied', async () => {
+  const oneAtATime = new ClusterClient(nc, { cluster, shards, deadlineMs: 10_000, inFlightLimit: 100, maxRequestsPerEntity: 1 });
+  gate.close();
+  const first = oneAtATime.ask('slow', 's4', { op: 'x' });
+  await new Promise((r) => setTimeout(r, 20)); // the first is on its way; the next one waits
+  const started = Date.now();
+  const err = await oneAtATime.ask('slow', 's4', { op: 'x' }, { deadlineMs: 300 }).then(() => undefined, (e: unknown) => e);
+  const took = Date.now() - started;
+  gate.open();
+  assert.is(await first, 'done');
+  // "timeout" would tell the gateway the outcome is unknown, and it would hold the client's
+  // idempotency key for a minute over a request that never left this process.
+  assert.instance(err, OverloadedError);
+  assert.ok(took < 1000, `refused after ${took} ms`);
+  assert.is(oneAtATime.stats().requests, 1, 'only the first was sent');
+});
+
 test.run();
