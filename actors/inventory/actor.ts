@@ -43,6 +43,8 @@ class AnswerWhenDurable implements Owed {
   constructor(
     private readonly reply: Reply<InventoryReply>,
     private readonly decision: Decision,
+    /** A `get`: it waits for the writes decided before it, but writes nothing itself. */
+    readonly read: boolean,
   ) {}
 
   settle(): void {
@@ -87,7 +89,7 @@ export class InventoryEntity {
     if (this.pipeline.dead) return reply.fail(new UnavailableError(`inventory ${this.model.sku} is reloading; retry`));
     const now = this.now();
     const decision = decide(this.model, msg, now);
-    this.pipeline.add(new AnswerWhenDurable(reply, decision));
+    this.pipeline.add(new AnswerWhenDurable(reply, decision, msg.op === 'get'));
     if (now - this.lastForget > 60_000) {
       this.lastForget = now;
       const { keepFinishedMs, dedupWindowMs } = this.deps.repo;
@@ -150,7 +152,12 @@ export class InventoryEntity {
   private die(err: unknown, owed: Owed[]): void {
     this.ctx.log.warn({ err: String(err), sku: this.model.sku }, 'inventory write failed; reloading');
     const failure = commitFailure(this.model.sku, err);
-    for (const o of owed) o.fail(failure);
+    // A read has no outcome to be unknown: what it would have shown was not confirmed, and
+    // asking again is safe, so it is not told (nor does its caller say) that a write's is.
+    const readFailure = failure instanceof TimeoutError
+      ? new UnavailableError(`inventory ${this.model.sku}: the stock could not be confirmed; retry`, { cause: err })
+      : failure;
+    for (const o of owed) o.fail(o instanceof AnswerWhenDurable && o.read ? readFailure : failure);
     this.ctx.stop();
   }
 }
