@@ -56,12 +56,14 @@ export function authenticate(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   };
 }
 
+/** The 401 of a 🔒 route: no Authorization header at all, or a token that is not valid. */
+export function notAuthenticated(sent: boolean): HttpError {
+  return new HttpError(401, sent ? 'invalid_token' : 'unauthenticated', sent ? 'the token is not valid (unknown, expired or logged out)' : 'send Authorization: Bearer <token>');
+}
+
 /** 🔒 routes: 401 without a valid user token. */
 export const requireUser: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-  if (!c.get('userId')) {
-    const sent = c.req.header('authorization') !== undefined;
-    throw new HttpError(401, sent ? 'invalid_token' : 'unauthenticated', sent ? 'the token is not valid (unknown, expired or logged out)' : 'send Authorization: Bearer <token>');
-  }
+  if (!c.get('userId')) throw notAuthenticated(c.req.header('authorization') !== undefined);
   await next();
 };
 

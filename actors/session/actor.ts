@@ -81,7 +81,8 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
         try {
           await deps.onClosed?.(ctx.id);
         } catch (err) {
-          // Stored, so the session is closed here too; a retry finds it closed (401).
+          // Stored, so the session is closed here too; a retry finds it closed, announces it
+          // again and, confirmed this time, answers 204.
           reply.fail(new TimeoutError('the logout is stored, but its announcement to the gateways was not confirmed', { cause: err }));
           return { fence, record: d.next, seenWritten: state.seenWritten };
         }

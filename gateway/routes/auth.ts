@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { RejectedError } from '../../cluster/index.ts';
 import { normalizeEmail } from '../../actors/users/index.ts';
-import { SessionApi } from '../../actors/session/index.ts';
+import { SessionApi, hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
-import { requireUser } from '../auth.ts';
+import { bearer, notAuthenticated } from '../auth.ts';
 import { RateLimiter, tooMany } from '../rate-limit.ts';
 import { body } from '../validate.ts';
 import { loginBody, signupBody } from '../schemas.ts';
@@ -61,8 +61,18 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       async () => c.json(await deps.users.login(input, device(c)), 200));
   }));
 
-  app.post('/v1/auth/logout', requireUser, async (c) => {
-    await sessions.close(c.get('tokenHash')!);
+  app.post('/v1/auth/logout', async (c) => {
+    // Not requireUser: a logout asked again with the token it closed (its answer was lost,
+    // or it was a 503 timeout, which says "retry") is 204 again, and announced again; the
+    // session entity knows the token. A token it never issued is still 401.
+    const token = bearer(c.req.header('authorization'));
+    if (token === undefined || !looksLikeToken(token)) throw notAuthenticated(c.req.header('authorization') !== undefined);
+    try {
+      await sessions.close(c.get('tokenHash') ?? hashToken(token));
+    } catch (err) {
+      if (err instanceof RejectedError) throw notAuthenticated(true);
+      throw err;
+    }
     return c.body(null, 204);
   });
   return app;
