@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 300_000);
+/** How long a suite may take to exit after uvu printed its summary. */
+const lingerMs = 3000;
 const requested = process.argv.slice(2);
 const files = requested.length > 0
   ? requested
@@ -28,7 +30,26 @@ function runFile(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    let lingering;
+    let stoppedLingering = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+      // uvu prints its totals once every test and hook has run. A suite still alive well
+      // after that is held open by a timer or a connection it left behind: say so and stop
+      // it, rather than let it add its leftover wait to the whole run.
+      if (!lingering && /Duration:\s+[\d.]+ms/.test(out.replace(ansi, ''))) {
+        lingering = setTimeout(() => {
+          stoppedLingering = true;
+          process.stdout.write(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }, lingerMs);
+      }
+    });
     child.stderr.on('data', (d) => { process.stderr.write(d); });
     const timer = setTimeout(() => {
       process.stdout.write(`\n${file}: still running after ${perFileTimeoutMs} ms; killed\n`);
@@ -40,6 +61,7 @@ function runFile(file) {
     }, perFileTimeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      clearTimeout(lingering);
       // Whatever the suite left running (a child it did not reap) goes with it.
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -52,8 +74,9 @@ function runFile(file) {
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
       // uvu's Total counts the tests that ran; skipped ones are reported apart.
       let failed = Math.max(0, total - passed);
-      // A file that died before uvu could count, or exited non-zero anyway, failed.
-      if (code !== 0 && failed === 0) failed = 1;
+      // A file that died before uvu could count, or exited non-zero anyway, failed. One
+      // stopped for lingering after its summary is judged by that summary.
+      if (code !== 0 && failed === 0 && !stoppedLingering) failed = 1;
       resolve({ file, passed, failed, skipped, ms: Date.now() - started });
     });
   });

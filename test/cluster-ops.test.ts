@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { ClusterClient, drainNode, readStatus } from '../cluster/index.ts';
 import { statusJson, statusText } from '../ops/cli/render.ts';
-import { eventually, natsConnection, removeNatsState, root, startProcess, type Proc } from './support/harness.ts';
+import { eventually, natsConnection, orAfter, removeNatsState, root, startProcess, type Proc } from './support/harness.ts';
 
 const cluster = `t_clusterops_${process.pid}`;
 const shards = 16;
@@ -116,7 +116,7 @@ test('drain under a steady stream of asks: zero failed, the node exits 0, the co
     await eventually(() => ok > 200, 20_000);
     r = await cli(['drain', 'n2']);
     process.stdout.write(`  ${r.out.trim().split('\n').join('\n  ')}\n`);
-    exitCode = await Promise.race([procs.get('n2')!.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    exitCode = await orAfter(procs.get('n2')!.exited, 10_000, 'still running');
     const before = ok;
     await eventually(() => ok > before + 100, 10_000);
   } finally {

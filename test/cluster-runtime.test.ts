@@ -10,7 +10,7 @@ import { JsonText, decodeReply, encodeReply, type WireReply } from '../cluster/w
 import { entitySubject } from '../cluster/addressing.ts';
 import { gatedEntity } from './support/gated.ts';
 import { counterEntity, type CounterState } from './support/counter.ts';
-import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
+import { eventually, natsConnection, orAfter, removeNatsState, testLog } from './support/harness.ts';
 
 const cluster = `t_runtime_${process.pid}`;
 const shards = 8;
@@ -167,7 +167,7 @@ test('a full mailbox answers overloaded at once instead of queueing', async () =
     for (let i = 0; i < 50; i++) asks.push(client.ask('slow', 's1', { op: 'x' }, { deadlineMs: 10_000 }).then(() => ({}), (err: unknown) => ({ err })));
     await new Promise((r) => setTimeout(r, 20));
   }
-  const settledEarly = await Promise.race([Promise.all(asks.slice(-50)), new Promise((r) => setTimeout(() => r('pending'), 2000))]);
+  const settledEarly = await orAfter(Promise.all(asks.slice(-50)), 2000, 'pending');
   const refusedAt = Date.now() - started;
   gate.open();
   const results = await Promise.all(asks);

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { EntityHost } from '../cluster/host.ts';
 import type { EntityDefinition } from '../cluster/index.ts';
 import type { WireOutcome } from '../cluster/wire.ts';
+import { orAfter } from './support/harness.ts';
 
 /** Answers `<id>:<msg>`; the entity `later` only once `letLaterAnswer` is called. */
 function echo(waitFor: Promise<void>): EntityDefinition<null, string, string> {
@@ -25,7 +26,7 @@ function echo(waitFor: Promise<void>): EntityDefinition<null, string, string> {
 }
 
 const settleWithin = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p.then((v) => ({ v }), (err: unknown) => ({ err: String(err) })), new Promise<{ late: true }>((r) => setTimeout(() => r({ late: true }), ms))]);
+  orAfter(p.then((v) => ({ v }), (err: unknown) => ({ err: String(err) })), ms, { late: true as const });
 
 /** Two deliveries made while nact's random draw repeats, the first entity answering first. */
 function collidingDeliveries(host: EntityHost): { first: Promise<WireOutcome[]>; later: Promise<WireOutcome[]>; letLaterAnswer: () => void } {

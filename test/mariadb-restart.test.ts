@@ -15,7 +15,7 @@ import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { logisticsClusters, logisticsRoutes } from '../app/catalog-demo.ts';
 import { ClusterClient, connectNats } from '../cluster/index.ts';
 import { checkoutType } from '../actors/checkout/messages.ts';
-import { natsUrl, redisUrl, removeNatsState, removeRedisKeys, sleep, startProcess, type Proc } from './support/harness.ts';
+import { natsUrl, orAfter, redisUrl, removeNatsState, removeRedisKeys, sleep, startProcess, type Proc } from './support/harness.ts';
 import { startPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.ts';
 
 const port = 13321;
@@ -75,7 +75,7 @@ interface Outcome { what: string; status: number; code?: string; retryAfter: str
 /** A call that never hangs the test: no answer within 25 s (past every ask deadline) counts as status 0. */
 async function timed(what: string, run: () => Promise<Res>, log: Outcome[]): Promise<Res | undefined> {
   const started = Date.now();
-  const res = await Promise.race([run(), sleep(25_000).then(() => undefined)]).catch(() => undefined);
+  const res = await orAfter(run(), 25_000, undefined).catch(() => undefined);
   const code = (res?.body as { error?: { code?: string } } | undefined)?.error?.code;
   log.push({ what, status: res?.status ?? 0, ...(code ? { code } : {}), retryAfter: res?.headers.get('retry-after') ?? null, at: Date.now(), ms: Date.now() - started });
   return res;

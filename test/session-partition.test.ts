@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { natsUrl, sleep, startApp, type Proc } from './support/harness.ts';
+import { natsUrl, orAfter, sleep, startApp, type Proc } from './support/harness.ts';
 import { adminToken, call, signup, startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
@@ -62,10 +62,7 @@ test('a token logged out elsewhere is never served by a gateway whose link to NA
   const statuses: number[] = [];
   const until = Date.now() + 1500;
   while (Date.now() < until) {
-    const r = await Promise.race([
-      call(cutOff.url!, 'GET', '/v1/me', { token: u.token }).then((x) => x.status),
-      sleep(8000).then(() => 0),
-    ]);
+    const r = await orAfter(call(cutOff.url!, 'GET', '/v1/me', { token: u.token }).then((x) => x.status), 8000, 0);
     statuses.push(r);
   }
   assert.ok(statuses.length > 0);
