@@ -11,6 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 300_000);
 /** How long a suite may take to exit after uvu printed its summary. */
 const lingerMs = 3000;
+/** uvu's closing block, whole: a test printing a line like "Duration: 3ms" is not it. */
+const uvuSummary = /\n\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)\n\s*Duration:\s+[\d.]+ms\s*$/;
 const requested = process.argv.slice(2);
 const files = requested.length > 0
   ? requested
@@ -38,7 +40,7 @@ function runFile(file) {
       // uvu prints its totals once every test and hook has run. A suite still alive well
       // after that is held open by a timer or a connection it left behind: say so and stop
       // it, rather than let it add its leftover wait to the whole run.
-      if (!lingering && /Duration:\s+[\d.]+ms/.test(out.replace(ansi, ''))) {
+      if (!lingering && uvuSummary.test(out.replace(ansi, ''))) {
         lingering = setTimeout(() => {
           stoppedLingering = true;
           process.stdout.write(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);
@@ -59,15 +61,19 @@ function runFile(file) {
         child.kill('SIGKILL');
       }
     }, perFileTimeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      clearTimeout(lingering);
-      // Whatever the suite left running (a child it did not reap) goes with it.
+    child.on('exit', () => {
+      // Whatever the suite left running (a child it did not reap) goes with it; that also
+      // closes any copy of its output pipe such a child held.
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
         // the group is already gone
       }
+    });
+    // 'close', after 'exit': every byte of its output is read before the totals are parsed.
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearTimeout(lingering);
       const text = out.replace(ansi, '');
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
@@ -75,8 +81,9 @@ function runFile(file) {
       // uvu's Total counts the tests that ran; skipped ones are reported apart.
       let failed = Math.max(0, total - passed);
       // A file that died before uvu could count, or exited non-zero anyway, failed. One
-      // stopped for lingering after its summary is judged by that summary.
-      if (code !== 0 && failed === 0 && !stoppedLingering) failed = 1;
+      // stopped for lingering after a whole summary is judged by it (a failure it would
+      // have thrown later than that is not seen: the line above says it was stopped).
+      if (code !== 0 && failed === 0 && !(stoppedLingering && total > 0)) failed = 1;
       resolve({ file, passed, failed, skipped, ms: Date.now() - started });
     });
   });
