@@ -230,7 +230,16 @@ export class Saga {
 
   /** Charged: commit every reservation, then record the order paid (with points and the event). */
   private async fulfil(order: OrderRecord, paymentId: string): Promise<OrderRecord> {
-    if ((await this.commitStock(order)) === 'hold_lost') {
+    let committed: 'committed' | 'hold_lost';
+    try {
+      committed = await this.commitStock(order);
+    } catch (err) {
+      // Charged already: whatever the inventory said (an ask "not sent", a node moving),
+      // this pay did something, so its caller must not hear "nothing was applied". A retry
+      // with the same key finds the recorded charge and finishes the order.
+      throw new ClusterError('payment_pending', 'the payment went through and the order is being completed; retry with the same key', { retryable: true, cause: err });
+    }
+    if (committed === 'hold_lost') {
       // A hold ran out before the charge could be completed: unwind (money back, units
       // back) as a refund that ends `failed`; a step that fails stays pending for the sweeper.
       const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now());
