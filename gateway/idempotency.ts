@@ -57,6 +57,7 @@ const keyPattern = /^[\x21-\x7e]{1,255}$/;
  * is the key's, the charge the order's).
  */
 const pendingTtlMs = 10_000;
+const logoutPath = '/v1/auth/logout';
 const pendingRenewMs = 3_000;
 const waitForFirstMs = 15_000;
 /**
@@ -146,7 +147,9 @@ function withTokenSealed(body: string, key: () => Buffer): { body: string; reiss
 export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
-    if (c.req.method !== 'POST' || key === undefined) return next();
+    // A logout is idempotent by itself (the session entity closes a session once and
+    // answers a repeat alike): a key would only hold a retry after a 503 timeout with 409.
+    if (c.req.method !== 'POST' || key === undefined || c.req.path === logoutPath) return next();
     if (!keyPattern.test(key)) throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
     // A user's keys are theirs; an anonymous client's were its address's, so a signup or an
     // event retried from another network (a phone leaving Wi-Fi) ran again: 409 email_taken
