@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TurnBatches } from '../turn-batches.ts';
+import { noteRedisAnswer, noteRedisFailure, redisPassedOver } from './suspect.ts';
 
 export interface CacheOptions {
   /** Key prefix, such as `<cluster>:me`. */
@@ -28,17 +29,22 @@ export class ReadThroughCache<T> {
   /**
    * The cached value when it is current, else `load()` (stored unless undefined). A Redis
    * that fails or does not answer in time (a command timeout) is a cache that missed: the
-   * value comes from `load()`, the source of truth, and is not stored.
+   * value comes from `load()`, the source of truth, and is not stored; after such a failure
+   * reads go to `load()` without asking Redis until a probe gets an answer (./suspect.ts).
    */
   async get(id: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    // Redis just failed to answer: the database, at once, instead of another timeout.
+    if (redisPassedOver(this.redis)) return load();
     const k = this.keys(id);
     let current: Awaited<ReturnType<typeof this.read>>;
     let won: 'OK' | null;
     try {
       current = await this.read(k);
+      noteRedisAnswer(this.redis);
       if (current.hit) return current.value;
       won = await this.redis.set(k.lock, '1', 'PX', 2000, 'NX');
-    } catch {
+    } catch (err) {
+      noteRedisFailure(this.redis, err);
       return load();
     }
     if (!won) {

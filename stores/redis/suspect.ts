@@ -1,0 +1,55 @@
+// A Redis that just failed a command for want of an answer (a command timeout: it hangs;
+// or a connection that is closed or refused) is passed over by the callers that do as well
+// without it: the read-through cache reads the database. After a pause, one caller at a
+// time tries Redis again (the probe) while the others are still passed over; a probe that
+// gets an answer ends it, one that fails starts another pause. So a hung Redis costs one
+// command timeout (REDIS_COMMAND_TIMEOUT_MS) per client and pause, not one per read.
+//
+// Not the idempotency claims: refused at once, a keyed POST is a 503 either way, but while
+// Redis restarts (3 s in `npm run chaos`), claims that wait in ioredis' offline queue
+// succeed once it is back; refusing them fast turned 8 failed pays into 43.
+
+/** How long a Redis client is passed over after such a failure, before a probe. */
+export const redisPassOverMs = 1000;
+/** A probe that never said how it went (its caller failed otherwise) stops counting after this. */
+const probeLapseMs = 10_000;
+
+interface PassOver {
+  /** Passed over until then; after it, one probe at a time. */
+  until: number;
+  /** When the probe in flight, if any, was let through. */
+  probeAt: number | undefined;
+}
+
+const passOvers = new WeakMap<object, PassOver>();
+
+/** A failure that says Redis did not answer or cannot be reached (not a refusal of a command). */
+function unreachable(err: unknown): boolean {
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string'
+    && /Command timed out|Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/i.test(message);
+}
+
+/**
+ * Whether to do without `redis` now. False when it is in good standing, or for the one
+ * caller let through as the probe, which must report with noteRedisAnswer or
+ * noteRedisFailure.
+ */
+export function redisPassedOver(redis: object, now = Date.now()): boolean {
+  const p = passOvers.get(redis);
+  if (p === undefined) return false;
+  if (now < p.until) return true;
+  if (p.probeAt !== undefined && now - p.probeAt < probeLapseMs) return true;
+  p.probeAt = now;
+  return false;
+}
+
+/** Notes a failure of a command to `redis`; only an unanswered or unreachable one counts. */
+export function noteRedisFailure(redis: object, err: unknown): void {
+  if (unreachable(err)) passOvers.set(redis, { until: Date.now() + redisPassOverMs, probeAt: undefined });
+}
+
+/** `redis` answered a command: in good standing again. */
+export function noteRedisAnswer(redis: object): void {
+  passOvers.delete(redis);
+}
