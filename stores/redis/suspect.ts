@@ -44,9 +44,13 @@ export function redisPassedOver(redis: object, now = Date.now()): boolean {
   return false;
 }
 
-/** Notes a failure of a command to `redis`; only an unanswered or unreachable one counts. */
+/**
+ * Notes a failure of a command to `redis`. Only an unanswered or unreachable one passes it
+ * over; any other (a refusal, a value that would not parse) means it answered.
+ */
 export function noteRedisFailure(redis: object, err: unknown): void {
   if (unreachable(err)) passOvers.set(redis, { until: Date.now() + redisPassOverMs, probeAt: undefined });
+  else noteRedisAnswer(redis);
 }
 
 /** `redis` answered a command: in good standing again. */
