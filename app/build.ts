@@ -91,7 +91,9 @@ export function buildApp(opts: { force?: boolean } = {}): { path: string; built:
   return { path: appBundle, built: true };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a script, not imported; its own name too, since bundled into a test suite this
+// module's URL is the suite's.
+if (process.argv[1] && /build\.ts$/.test(process.argv[1]) && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { path, built } = buildApp({ force: process.argv.includes('--force') });
   process.stdout.write(`${path} ${built ? 'built' : 'is current'}\n`);
 }

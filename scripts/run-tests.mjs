@@ -12,7 +12,13 @@ const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 300_000);
 /** How long a suite may take to exit after uvu printed its summary. */
 const lingerMs = 3000;
 /** uvu's closing block, whole: a test printing a line like "Duration: 3ms" is not it. */
-const uvuSummary = /\n\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)\n\s*Duration:\s+[\d.]+ms\s*$/;
+const uvuSummary = /\n\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)\n\s*Duration:\s+[\d.]+ms/g;
+/** The counts of the last whole summary block in `text`, if any. */
+function lastSummary(text) {
+  const blocks = [...text.matchAll(uvuSummary)];
+  const last = blocks[blocks.length - 1];
+  return last ? { total: Number(last[1]), passed: Number(last[2]), skipped: Number(last[3]) } : undefined;
+}
 const requested = process.argv.slice(2);
 const files = requested.length > 0
   ? requested
@@ -96,7 +102,7 @@ function runFile([file, args]) {
       // uvu prints its totals once every test and hook has run. A suite still alive well
       // after that is held open by a timer or a connection it left behind: say so and stop
       // it, rather than let it add its leftover wait to the whole run.
-      if (!lingering && uvuSummary.test(out.replace(ansi, ''))) {
+      if (!lingering && lastSummary(out.replace(ansi, '')) !== undefined) {
         lingering = setTimeout(() => {
           stoppedLingering = true;
           process.stdout.write(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);
@@ -125,15 +131,18 @@ function runFile([file, args]) {
       } catch {
         // the group is already gone
       }
+      // A child that left the group and still holds the pipe would keep 'close' away.
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 2000).unref();
     });
     // 'close', after 'exit': every byte of its output is read before the totals are parsed.
     child.on('close', (code) => {
       clearTimeout(timer);
       clearTimeout(lingering);
       const text = out.replace(ansi, '');
-      const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
+      const { total, passed, skipped } = lastSummary(text) ?? { total: 0, passed: 0, skipped: 0 };
       // uvu's Total counts the tests that ran; skipped ones are reported apart.
       let failed = Math.max(0, total - passed);
       // A file that died before uvu could count, or exited non-zero anyway, failed. One
