@@ -49,12 +49,15 @@ test('a hung Redis: keyed POSTs are 503 not applied, cached reads come from Mari
     const me = await timed(call(s.url, 'GET', '/v1/me', { token: u.token }));
     assert.is(me[0], 200, 'the user page from MariaDB');
     assert.ok(me[2] < 4000, `answered in ${me[2]} ms`);
-    // A cached read just found Redis not answering: the next ones go to MariaDB at once.
+    // A cached read just found Redis not answering: the next ones go to MariaDB at once
+    // (one of them may be the probe the pause lets through after a second, on a slow machine).
+    const waits: number[] = [];
     for (let i = 0; i < 3; i++) {
       const meAgain = await timed(call(s.url, 'GET', '/v1/me', { token: u.token }));
       assert.is(meAgain[0], 200);
-      assert.ok(meAgain[2] < 250, `read ${i + 2} waited ${meAgain[2]} ms on the hung Redis`);
+      waits.push(meAgain[2]);
     }
+    assert.ok(waits.filter((ms) => ms >= 250).length <= 1, `the reads after it waited ${waits.join(', ')} ms on the hung Redis`);
     const ready = await timed(call(s.url, 'GET', '/readyz'));
     assert.is(ready[0], 503);
     assert.ok(ready[2] < 4000, `answered in ${ready[2]} ms`);

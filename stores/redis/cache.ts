@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TurnBatches } from '../turn-batches.ts';
-import { noteRedisAnswer, noteRedisFailure, redisPassedOver } from './suspect.ts';
+import { noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPaused } from './suspect.ts';
 
 export interface CacheOptions {
   /** Key prefix, such as `<cluster>:me`. */
@@ -50,7 +50,7 @@ export class ReadThroughCache<T> {
     if (!won) {
       // Someone else is rebuilding: wait a little for their value instead of piling onto the database.
       const until = Date.now() + (this.opts.waitMs ?? 200);
-      while (Date.now() < until) {
+      while (Date.now() < until && !redisPaused(this.redis)) {
         await sleep(20);
         const again = await this.read(k).catch(() => undefined);
         if (again?.hit) return again.value;
@@ -58,13 +58,15 @@ export class ReadThroughCache<T> {
     }
     try {
       const value = await load();
-      if (value !== undefined) {
-        // Not kept when Redis fails now: the caller still gets the value it loaded.
+      // Not kept when Redis fails now, or stopped answering meanwhile: the caller still gets
+      // the value it loaded, without waiting on Redis again.
+      if (value !== undefined && !redisPaused(this.redis)) {
         await this.redis.set(k.val, JSON.stringify({ g: current.gen, d: value } satisfies Entry<T>), 'EX', this.opts.ttlSeconds).catch(() => undefined);
       }
       return value;
     } finally {
-      if (won) await this.redis.del(k.lock).catch(() => undefined);
+      // A lock left behind by a paused Redis expires by itself (PX 2000).
+      if (won && !redisPaused(this.redis)) await this.redis.del(k.lock).catch(() => undefined);
     }
   }
 

@@ -14,6 +14,7 @@ export const redisPassOverMs = 1000;
 /** A probe that never said how it went (its caller failed otherwise) stops counting after this. */
 const probeLapseMs = 10_000;
 
+// performance.now(): a wall clock stepped back would otherwise stretch a pause.
 interface PassOver {
   /** Passed over until then; after it, one probe at a time. */
   until: number;
@@ -35,7 +36,7 @@ function unreachable(err: unknown): boolean {
  * caller let through as the probe, which must report with noteRedisAnswer or
  * noteRedisFailure.
  */
-export function redisPassedOver(redis: object, now = Date.now()): boolean {
+export function redisPassedOver(redis: object, now = performance.now()): boolean {
   const p = passOvers.get(redis);
   if (p === undefined) return false;
   if (now < p.until) return true;
@@ -49,8 +50,14 @@ export function redisPassedOver(redis: object, now = Date.now()): boolean {
  * over; any other (a refusal, a value that would not parse) means it answered.
  */
 export function noteRedisFailure(redis: object, err: unknown): void {
-  if (unreachable(err)) passOvers.set(redis, { until: Date.now() + redisPassOverMs, probeAt: undefined });
+  if (unreachable(err)) passOvers.set(redis, { until: performance.now() + redisPassOverMs, probeAt: undefined });
   else noteRedisAnswer(redis);
+}
+
+/** Whether `redis` is paused or probed now, without becoming the probe (for a caller's later steps). */
+export function redisPaused(redis: object, now = performance.now()): boolean {
+  const p = passOvers.get(redis);
+  return p !== undefined && (now < p.until || (p.probeAt !== undefined && now - p.probeAt < probeLapseMs));
 }
 
 /** `redis` answered a command: in good standing again. */
