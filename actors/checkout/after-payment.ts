@@ -40,7 +40,10 @@ export async function refund(saga: Saga, o: OrderRecord, now: number): Promise<O
   if (o.status === 'refunded') return o;
   if (o.status === 'refunding') return saga.finishRefund(o);
   if (afterShipping.has(o.status)) {
-    throw new RejectedError('order_shipped', `order ${o.orderId} is ${orderStatus(o)}: request a return after delivery instead`, { data: { status: orderStatus(o), state: o.status } });
+    // What to do instead depends on how far it got: a return already asked for is refunded when it arrives.
+    const instead = orderStatus(o) === 'return_requested' ? 'its return is requested; it is refunded when the return arrives'
+      : orderStatus(o) === 'delivered' ? 'request a return instead' : 'request a return after delivery instead';
+    throw new RejectedError('order_shipped', `order ${o.orderId} is ${orderStatus(o)}: ${instead}`, { data: { status: orderStatus(o), state: o.status } });
   }
   if (o.status !== 'paid') throw invalidTransition(o, 'refunded');
   const refunding = await saga.move(o, { status: 'refunding', refundTarget: 'refunded', detail: 'refund requested' }, now);

@@ -29,7 +29,8 @@ export interface ServedPage {
 /** A page as read, with the three ways of serving it made once (not per request). */
 interface Parsed { fromRedis: ServedPage; lastGood: ServedPage; builtIn: ServedPage }
 
-export const etagOf = (body: string) => `"${createHash('sha1').update(body).digest('base64url')}"`;
+/** Weak, as every public read's (docs/api.md): the same page is sent plain, gzip or br. */
+export const etagOf = (body: string) => `W/"${createHash('sha1').update(body).digest('base64url')}"`;
 
 /**
  * How old a copy may be and still be answered while it is re-read behind the answer: four
