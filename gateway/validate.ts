@@ -52,7 +52,14 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues;
-  const details: FieldProblem[] = reported(issues).slice(0, 20).map((i) => ({ field: fieldName(i.path), problem: i.message }));
+  // One problem per field, the first: a value can fail two checks at once (a country `USA`
+  // is neither two letters nor a code), and a client shows one line per field.
+  const byField = new Map<string, FieldProblem>();
+  for (const i of reported(issues)) {
+    const field = fieldName(i.path);
+    if (!byField.has(field)) byField.set(field, { field, problem: i.message });
+  }
+  const details = [...byField.values()].slice(0, 20);
   const names = [...new Set(details.map((d) => d.field))].join(', ');
   if (issues.some(isShapeError)) throw new HttpError(400, 'invalid_request', `the ${what} has missing or mistyped fields: ${names}`, details);
   throw new HttpError(422, 'validation_failed', `the ${what} has invalid values: ${names}`, details);

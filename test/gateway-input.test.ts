@@ -128,6 +128,10 @@ test('every route with a body answers bad input with the documented 4xx and chan
       if (status === 400 && code === 'invalid_request' && typeof body === 'object' && body !== null && !Array.isArray(body)) {
         assert.ok(Array.isArray(r.body.error.details) && r.body.error.details.length > 0, `${what}: details name the fields`);
       }
+      if (Array.isArray(r.body?.error?.details)) {
+        const fields = (r.body.error.details as { field?: string }[]).map((d) => d.field);
+        assert.is(new Set(fields).size, fields.length, `${what}: one problem per field: ${JSON.stringify(fields)}`);
+      }
     }
   }
   assert.equal(await snapshot(), before, 'nothing changed');
