@@ -57,9 +57,10 @@ const keyPattern = /^[\x21-\x7e]{1,255}$/;
  * is the key's, the charge the order's).
  */
 const pendingTtlMs = 10_000;
-const logoutPath = '/v1/auth/logout';
 const pendingRenewMs = 3_000;
 const waitForFirstMs = 15_000;
+/** The one POST that takes no key: see the middleware. */
+const logoutPath = '/v1/auth/logout';
 /**
  * 503 codes after which a retry is safe, so the key is freed for it: nothing was applied
  * (`unavailable`, `overloaded`), or the order entity repeats the same stored charge and

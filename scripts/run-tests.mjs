@@ -26,15 +26,7 @@ const files = requested.length > 0
 
 const ansi = /\u001b\[[0-9;]*m/g;
 
-/**
- * Every suite compiled up front into dist/tests/<pid> (one esbuild run, modules shared between
- * suites in chunks), so each suite's process loads plain JavaScript. Loaded through tsx, a
- * suite spent 0.6–1 s importing its TypeScript before its first test (the homepage units:
- * 0.87 s of a 1.2 s run), about a minute of the whole run. tsx's own settings are kept
- * (keepNames), so the code behaves as it does from source. TEST_FROM_SOURCE=1 runs the
- * sources through tsx instead; so does a failed build, after saying why.
- * Returns how to run each file: [file, node arguments].
- */
+/** Whether process `pid` still runs (a run's directory in dist/tests is named by its pid). */
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -44,6 +36,15 @@ function alive(pid) {
   }
 }
 
+/**
+ * Every suite compiled up front into dist/tests/<pid> (one esbuild run, modules shared between
+ * suites in chunks), so each suite's process loads plain JavaScript. Loaded through tsx, a
+ * suite spent 0.6–1 s importing its TypeScript before its first test (the homepage units:
+ * 0.87 s of a 1.2 s run), about a minute of the whole run. tsx's own settings are kept
+ * (keepNames), so the code behaves as it does from source. TEST_FROM_SOURCE=1 runs the
+ * sources through tsx instead; so does a failed build, after saying why.
+ * Returns how to run each file: [file, node arguments].
+ */
 async function compiled(list) {
   const fromSource = (f) => [f, ['--import', 'tsx', f]];
   if (process.env.TEST_FROM_SOURCE === '1') return list.map(fromSource);
