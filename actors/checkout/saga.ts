@@ -215,6 +215,8 @@ export class Saga {
 
   /** Commits every reservation of the order: done, a hold that ran out, or a throw when unclear. */
   private async commitStock(order: OrderRecord): Promise<'committed' | 'hold_lost'> {
+    // Tests: the inventory refusing the commit as "not applied" (a node moving, say).
+    if (this.deps.failpoint === 'stock_unavailable') throw new UnavailableError('failpoint stock_unavailable: the stock commit was not applied');
     const outcomes = await Promise.all(partIds(order.lines).map(({ sku, id }) =>
       this.deps.inventory.commit(sku, id, { deadlineMs: 10_000 }).then(() => undefined, (err: unknown) => err)));
     if (outcomes.some((e) => e instanceof RejectedError)) return 'hold_lost';
