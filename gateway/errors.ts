@@ -1,6 +1,7 @@
 // HTTP errors of the gateway and the one mapping from typed errors to statuses and the
 // JSON body of API.md: { "error": { "code", "message", "details" } }.
 import { ClusterError, RejectedError } from '../cluster/index.ts';
+import { isRedisConnectionLoss, isRedisTimeout } from '../stores/redis/index.ts';
 
 /** An error the gateway answers with as it is. */
 export class HttpError extends Error {
@@ -97,13 +98,5 @@ function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && connectionCodes.has(code)) return true;
-  const message = (err as { message?: unknown }).message;
-  // ioredis's own: a closed connection, reconnects used up.
-  return typeof message === 'string' && /Connection is closed|max retries per request/i.test(message);
-}
-
-/** ioredis's "Command timed out" (commandTimeout), also as the message of an error from a node. */
-function isRedisTimeout(err: unknown): boolean {
-  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && /Command timed out/.test(message);
+  return isRedisConnectionLoss(err);
 }

@@ -1,3 +1,4 @@
 // Redis: caches and read models in front of the system of record.
 export { ReadThroughCache, invalidateEntries, type CacheOptions } from './cache.ts';
 export { noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPassOverMs, redisPaused } from './suspect.ts';
+export { isRedisConnectionLoss, isRedisTimeout } from './failures.ts';

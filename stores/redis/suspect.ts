@@ -9,6 +9,8 @@
 // Redis restarts (3 s in `npm run chaos`), claims that wait in ioredis' offline queue
 // succeed once it is back; refusing them fast turned 8 failed pays into 43.
 
+import { isRedisConnectionLoss, isRedisTimeout } from './failures.ts';
+
 /** How long a Redis client is passed over after such a failure, before a probe. */
 export const redisPassOverMs = 1000;
 /** A probe that never said how it went (its caller failed otherwise) stops counting after this. */
@@ -26,9 +28,7 @@ const passOvers = new WeakMap<object, PassOver>();
 
 /** A failure that says Redis did not answer or cannot be reached (not a refusal of a command). */
 function unreachable(err: unknown): boolean {
-  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  return typeof message === 'string'
-    && /Command timed out|Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/i.test(message);
+  return isRedisTimeout(err) || isRedisConnectionLoss(err);
 }
 
 /**
