@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
+import { luaScript, runScript } from '../stores/redis/index.ts';
 import { rawBody } from './body.ts';
 import { deviceIdPattern } from './schemas-personalisation.ts';
 
@@ -83,11 +84,11 @@ function storeDown(): HttpError {
  * request must not cut short, delete or overwrite. ARGV[2] '' deletes; else it is stored
  * for ARGV[3] ms.
  */
-const replaceIfMine = `local v = redis.call('GET', KEYS[1])
+const replaceIfMine = luaScript(`local v = redis.call('GET', KEYS[1])
 if v ~= ARGV[1] and v ~= false then return 0 end
 if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
-return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])`;
-const renewIfMine = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])`);
+const renewIfMine = luaScript("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0");
 
 function errorCode(body: string): string | undefined {
   try {
@@ -170,7 +171,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
         // A claim that timed out may still run when a hung Redis resumes, and then hold the
         // key for the client's retry (10 s): a delete of this very claim is queued behind it.
         // Nothing else was done, so this is "not applied", whatever the Redis error was.
-        void redis.eval(replaceIfMine, 1, redisKey, claim, '', '0').catch(() => undefined);
+        void runScript(redis, replaceIfMine, [redisKey], [claim, '', '0']).catch(() => undefined);
         throw storeDown();
       });
       if (won) break;
@@ -201,7 +202,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await sleep(25);
     }
 
-    const renew = setInterval(() => void redis.eval(renewIfMine, 1, redisKey, claim, String(pendingTtlMs)).catch(() => undefined), pendingRenewMs);
+    const renew = setInterval(() => void runScript(redis, renewIfMine, [redisKey], [claim, String(pendingTtlMs)]).catch(() => undefined), pendingRenewMs);
     try {
       await next();
     } catch (err) {
@@ -225,7 +226,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
 async function settle(redis: Redis, redisKey: string, claim: string, fp: string, key: string, body: string, res: Response, opts: IdempotencyOptions): Promise<void> {
   const text = await res.clone().text();
   const code = res.status >= 400 ? errorCode(text) : undefined;
-  const free = () => redis.eval(replaceIfMine, 1, redisKey, claim, '', '0');
+  const free = () => runScript(redis, replaceIfMine, [redisKey], [claim, '', '0']);
   if (res.status >= 500) {
     if (code !== undefined && notApplied.has(code)) await free();
     else await hold(redis, redisKey, claim, fp, opts.unknownHoldMs);
@@ -240,10 +241,10 @@ async function settle(redis: Redis, redisKey: string, claim: string, fp: string,
     s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
     ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),
   };
-  await redis.eval(replaceIfMine, 1, redisKey, claim, JSON.stringify(done), String(opts.ttlSeconds * 1000));
+  await runScript(redis, replaceIfMine, [redisKey], [claim, JSON.stringify(done), String(opts.ttlSeconds * 1000)]);
 }
 
 async function hold(redis: Redis, redisKey: string, claim: string, fp: string, ms: number): Promise<void> {
   const unknown: Unknown = { s: 'unknown', fp, until: Date.now() + ms };
-  await redis.eval(replaceIfMine, 1, redisKey, claim, JSON.stringify(unknown), String(ms));
+  await runScript(redis, replaceIfMine, [redisKey], [claim, JSON.stringify(unknown), String(ms)]);
 }

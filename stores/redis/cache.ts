@@ -1,9 +1,9 @@
 // A Redis read-through cache whose entries are invalidated by bumping a generation
 // counter: a reader that loaded from the database just before a write stores its value
 // under the old generation, which no later reader accepts. One rebuild per key at a time.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TurnBatches } from '../turn-batches.ts';
+import { luaScript, runScript } from './script.ts';
 import { noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPaused } from './suspect.ts';
 
 export interface CacheOptions {
@@ -142,19 +142,11 @@ async function sendInvalidations(redis: Redis, batch: Invalidation[]): Promise<v
 }
 
 async function invalidate(redis: Redis, keys: string[]): Promise<void> {
-  // EVALSHA, and the script's text only when this Redis has not seen it (a restart). Not
-  // ioredis' defineCommand: an auto-pipeline opened before the definition lacks the command.
-  try {
-    await redis.evalsha(invalidateSha, keys.length, ...keys, generationTtlSeconds);
-  } catch (err) {
-    if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-    await redis.eval(invalidateLua, keys.length, ...keys, generationTtlSeconds);
-  }
+  await runScript(redis, invalidateScript, keys, [generationTtlSeconds]);
 }
 
 /** How long a generation counter outlives its last bump (longer than any entry's TTL). */
 const generationTtlSeconds = 7 * 86_400;
 
 /** KEYS: gen1, val1, gen2, val2, …; ARGV[1]: the generation's TTL. */
-const invalidateLua = "for i = 1, #KEYS, 2 do redis.call('INCR', KEYS[i]); redis.call('EXPIRE', KEYS[i], ARGV[1]); redis.call('DEL', KEYS[i + 1]) end return #KEYS / 2";
-const invalidateSha = createHash('sha1').update(invalidateLua).digest('hex');
+const invalidateScript = luaScript("for i = 1, #KEYS, 2 do redis.call('INCR', KEYS[i]); redis.call('EXPIRE', KEYS[i], ARGV[1]); redis.call('DEL', KEYS[i + 1]) end return #KEYS / 2");

@@ -2,3 +2,4 @@
 export { ReadThroughCache, invalidateEntries, type CacheOptions } from './cache.ts';
 export { noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPassOverMs, redisPaused } from './suspect.ts';
 export { isRedisConnectionLoss, isRedisTimeout } from './failures.ts';
+export { luaScript, runScript, type LuaScript } from './script.ts';
