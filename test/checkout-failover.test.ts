@@ -32,6 +32,13 @@ async function startNode(name: string, extra: Record<string, string> = {}): Prom
   nodes.set(name, await startApp(s.env.env, 'node', { NODE_ID: name, ...nodeEnv, ...extra }));
 }
 
+/** Starts node `name` and stops `from` (SIGTERM): `name` then serves every shard. */
+async function takeOver(name: string, from: string, extra: Record<string, string> = {}): Promise<void> {
+  await startNode(name, extra);
+  await nodes.get(from)!.kill('SIGTERM');
+  nodes.delete(from);
+}
+
 test.before(async () => {
   s = await startStack('checkoutfail', { nodeEnv, gatewayEnv: { RATE_LIMIT_AUTH_PER_MIN: '100000' } });
   nodes.set('n1', s.nodes[0]!);
@@ -179,9 +186,7 @@ test('kill -9 between the charge and the commit: another node finishes the order
   // A node that dies right after the provider approves; it takes every shard from n2. Its
   // simulator answers after the charge, as a real processor does, so the order is in
   // `charging` with the charge made and the stock not yet committed when it dies.
-  await startNode('dies', { CHECKOUT_FAILPOINT: 'after_charge', PAYMENT_OUTCOME_UP_FRONT: '0' });
-  await nodes.get('n2')!.kill('SIGTERM');
-  nodes.delete('n2');
+  await takeOver('dies', 'n2', { CHECKOUT_FAILPOINT: 'after_charge', PAYMENT_OUTCOME_UP_FRONT: '0' });
   const order = await checkout(u, { items: [{ sku: 'SKU-00021', qty: 2 }] });
   assert.is(order.status, 201);
   const paying = pay(u, order.body.orderId, 'tok_ok');
@@ -205,9 +210,7 @@ test('kill -9 between the stock commit and the payment\'s write: the resent pay 
   // The charge's outcome is known up front, so the stock is committed before the one write
   // that records the charge and the payment; this node dies between the two. Its orders
   // hold their stock for a minute, so the gateway's resend comes well within the hold.
-  await startNode('dies2', { CHECKOUT_FAILPOINT: 'after_stock', RESERVATION_TTL_MS: '60000' });
-  await nodes.get('n3')!.kill('SIGTERM');
-  nodes.delete('n3');
+  await takeOver('dies2', 'n3', { CHECKOUT_FAILPOINT: 'after_stock', RESERVATION_TTL_MS: '60000' });
   const resent = await checkout(u, { items: [{ sku: 'SKU-00022', qty: 2 }] });
   assert.is(resent.status, 201);
   const paying = pay(u, resent.body.orderId, 'tok_ok');
@@ -224,9 +227,7 @@ test('kill -9 between the stock commit and the payment\'s write: the resent pay 
 
   // The same death with nobody resending the pay: the order keeps its committed unit,
   // uncharged, until it expires (RESERVATION_TTL_MS is 3 s here); then the unit goes back.
-  await startNode('dies3', { CHECKOUT_FAILPOINT: 'after_stock' });
-  await nodes.get('n4')!.kill('SIGTERM');
-  nodes.delete('n4');
+  await takeOver('dies3', 'n4', { CHECKOUT_FAILPOINT: 'after_stock' });
   const left = await checkout(u, { items: [{ sku: 'SKU-00022', qty: 1 }] });
   assert.is(left.status, 201);
   const nc = await natsConnection();
@@ -274,9 +275,7 @@ test('a stock commit refused after the charge answers payment_pending, not "noth
   // Charged step by step (the outcome is not known up front), then the inventory refuses
   // the commit as not applied: the pay did something, so the client must hear "retry with
   // the same key", never the 503 that says nothing was done.
-  await startNode('refusing', { CHECKOUT_FAILPOINT: 'stock_unavailable', PAYMENT_OUTCOME_UP_FRONT: '0' });
-  await nodes.get('n6')!.kill('SIGTERM');
-  nodes.delete('n6');
+  await takeOver('refusing', 'n6', { CHECKOUT_FAILPOINT: 'stock_unavailable', PAYMENT_OUTCOME_UP_FRONT: '0' });
   const order = await checkout(u, { items: [{ sku: 'SKU-00024', qty: 2 }] });
   assert.is(order.status, 201);
   const refused = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, {
@@ -284,9 +283,7 @@ test('a stock commit refused after the charge answers payment_pending, not "noth
   });
   assert.equal([refused.status, refused.body.error?.code], [503, 'payment_pending'], JSON.stringify(refused.body));
   assert.is(await charges(order.body.orderId), 1, 'the card was charged');
-  await startNode('n7');
-  await nodes.get('refusing')!.kill('SIGTERM');
-  nodes.delete('refusing');
+  await takeOver('n7', 'refusing');
   const retried = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, {
     token: u.token, headers: { 'Idempotency-Key': `pay-${order.body.orderId}` }, body: { paymentMethod: { type: 'card', token: 'tok_ok' } },
   });
