@@ -205,7 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     // 0: the simulator behaves as a processor whose answer comes only after the charge
     // (orders wait in `charging` for it), the path every real processor takes.
     paymentOutcomeUpFront: int(env, 'PAYMENT_OUTCOME_UP_FRONT', 1, 0, 1) === 1,
-    checkoutFailpoint: ((f) => (f === 'none' ? undefined : f))(text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_stock|after_charge|after_refund|stock_unavailable)$/, 'none, after_stock, after_charge, after_refund or stock_unavailable')),
+    checkoutFailpoint: ((f) => (f === 'none' ? undefined : f))(text(env, 'CHECKOUT_FAILPOINT', 'none', /^(none|after_stock|after_charge|after_refund|stock_unavailable|paid_unavailable)$/, 'none, after_stock, after_charge, after_refund, stock_unavailable or paid_unavailable')),
     maxUnitsPerSku: int(env, 'MAX_UNITS_PER_SKU', 10, 1, 1_000_000),
     maxOpenOrders: int(env, 'MAX_OPEN_ORDERS', 3, 1, 1_000_000),
     logLevel: text(env, 'LOG_LEVEL', 'info', /^(trace|debug|info|warn|error|fatal|silent)$/, 'trace, debug, info, warn, error, fatal or silent'),

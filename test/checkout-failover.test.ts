@@ -269,27 +269,34 @@ test('a refund days after the payment puts the units back, though the SKU\'s ent
   assert.equal(await stock('SKU-00023'), { ...(await stock('SKU-00023')), onHand: 5, reserved: 0, available: 5 });
 });
 
-test('a stock commit refused after the charge answers payment_pending, not "nothing applied"; the retry pays once', async () => {
-  const u = await signup(s.url);
-  await setStock('SKU-00024', 5);
-  // Charged step by step (the outcome is not known up front), then the inventory refuses
-  // the commit as not applied: the pay did something, so the client must hear "retry with
-  // the same key", never the 503 that says nothing was done.
-  await takeOver('refusing', 'n6', { CHECKOUT_FAILPOINT: 'stock_unavailable', PAYMENT_OUTCOME_UP_FRONT: '0' });
-  const order = await checkout(u, { items: [{ sku: 'SKU-00024', qty: 2 }] });
-  assert.is(order.status, 201);
-  const refused = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, {
-    token: u.token, headers: { 'Idempotency-Key': `pay-${order.body.orderId}` }, body: { paymentMethod: { type: 'card', token: 'tok_ok' } },
+// Charged step by step (the outcome is not known up front), then a later step is refused as
+// not applied: the pay did something, so the client must hear "retry with the same key",
+// never the 503 that says nothing was done.
+const afterCharge = [
+  { failpoint: 'stock_unavailable', what: 'a stock commit', sku: 'SKU-00024', node: 'refusing', next: 'n7' },
+  { failpoint: 'paid_unavailable', what: 'the write that records the order paid', sku: 'SKU-00025', node: 'refusing2', next: 'n8' },
+];
+let lastNode = 'n6';
+for (const c of afterCharge) {
+  test(`${c.what} refused after the charge answers payment_pending, not "nothing applied"; the retry pays once`, async () => {
+    const u = await signup(s.url);
+    await setStock(c.sku, 5);
+    await takeOver(c.node, lastNode, { CHECKOUT_FAILPOINT: c.failpoint, PAYMENT_OUTCOME_UP_FRONT: '0' });
+    const order = await checkout(u, { items: [{ sku: c.sku, qty: 2 }] });
+    assert.is(order.status, 201);
+    const payOnce = () => call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, {
+      token: u.token, headers: { 'Idempotency-Key': `pay-${order.body.orderId}` }, body: { paymentMethod: { type: 'card', token: 'tok_ok' } },
+    });
+    const refused = await payOnce();
+    assert.equal([refused.status, refused.body.error?.code], [503, 'payment_pending'], JSON.stringify(refused.body));
+    assert.is(await charges(order.body.orderId), 1, 'the card was charged');
+    await takeOver(c.next, c.node);
+    lastNode = c.next;
+    const retried = await payOnce();
+    assert.equal([retried.status, retried.body.status], [200, 'paid'], JSON.stringify(retried.body));
+    assert.is(await charges(order.body.orderId), 1, 'charged once');
+    assert.equal(await stock(c.sku), { ...(await stock(c.sku)), onHand: 3, reserved: 0, available: 3 });
   });
-  assert.equal([refused.status, refused.body.error?.code], [503, 'payment_pending'], JSON.stringify(refused.body));
-  assert.is(await charges(order.body.orderId), 1, 'the card was charged');
-  await takeOver('n7', 'refusing');
-  const retried = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, {
-    token: u.token, headers: { 'Idempotency-Key': `pay-${order.body.orderId}` }, body: { paymentMethod: { type: 'card', token: 'tok_ok' } },
-  });
-  assert.equal([retried.status, retried.body.status], [200, 'paid'], JSON.stringify(retried.body));
-  assert.is(await charges(order.body.orderId), 1, 'charged once');
-  assert.equal(await stock('SKU-00024'), { ...(await stock('SKU-00024')), onHand: 3, reserved: 0, available: 3 });
-});
+}
 
 test.run();

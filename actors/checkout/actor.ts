@@ -6,7 +6,7 @@ import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { StoreOutcomeUnknownError, StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import type { OrderRecord } from '../../stores/mysql/orders.ts';
 import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts';
-import { Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
+import { ChargedNotFinishedError, Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
 import { deliver, refund, requestReturn, returned, ship } from './after-payment.ts';
 import { releaseIds } from './reserve.ts';
 import { orderStatus } from './public-status.ts';
@@ -160,12 +160,15 @@ export function checkoutEntity(deps: CheckoutDeps): EntityDefinition<CheckoutSta
       try {
         reply.ok(await run(state, msg, ctx));
       } catch (err) {
-        if (err instanceof FencedWriteError) {
+        // After a charge the caller hears `payment_pending` whatever failed; what failed
+        // still decides what becomes of this activation.
+        const cause = err instanceof ChargedNotFinishedError ? err.cause : err;
+        if (cause instanceof FencedWriteError) {
           ctx.stop();
-          reply.fail(new UnavailableError(`order ${ctx.id} changed underneath; retry`));
+          reply.fail(err instanceof ChargedNotFinishedError ? err : new UnavailableError(`order ${ctx.id} changed underneath; retry`));
           return state;
         }
-        if (err instanceof StoreOutcomeUnknownError || err instanceof StoreUnavailableError) {
+        if (cause instanceof StoreOutcomeUnknownError || cause instanceof StoreUnavailableError) {
           // The database did not answer: memory may be behind or ahead of the order row.
           // The next message reloads it, so a retried pay answers the order's true state.
           ctx.stop();

@@ -11,6 +11,7 @@ import type { InventoryApi } from '../inventory/index.ts';
 import { maxQty, type CartApi } from '../cart/index.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type ExpectedCharge, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
 import type { PartOutputs } from '../../stores/mysql/journal.ts';
+import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type Transition } from '../../stores/mysql/orders.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import type { UserRepository } from '../../stores/mysql/users.ts';
@@ -85,6 +86,18 @@ export function summary(o: OrderRecord): OrderSummary {
   };
   if (o.deliveryDays !== null) s.delivery = { eta: new Date(o.createdAt + o.deliveryDays * 86_400_000).toISOString().slice(0, 10), days: o.deliveryDays };
   return s;
+}
+
+/**
+ * A pay that failed after the card was charged: 503 `payment_pending` to its caller, never a
+ * code that says nothing was applied. `cause` is what failed, which decides whether the
+ * entity must stop (fenced) or reload (the store did not answer).
+ */
+export class ChargedNotFinishedError extends ClusterError {
+  override name = 'ChargedNotFinishedError';
+  constructor(cause: unknown) {
+    super('payment_pending', 'the payment went through and the order is being completed; retry with the same key', { retryable: true, cause });
+  }
 }
 
 export const notFound = (orderId: string) => new RejectedError('not_found', `no order ${orderId}`);
@@ -232,23 +245,32 @@ export class Saga {
 
   /** Charged: commit every reservation, then record the order paid (with points and the event). */
   private async fulfil(order: OrderRecord, paymentId: string): Promise<OrderRecord> {
+    // Charged already: whatever fails from here on (an inventory ask "not sent", a node
+    // moving, the database refusing the move to `paid`), this pay did something, so its
+    // caller must not hear "nothing was applied". A retry with the same key finds the
+    // recorded charge, repeats it under its key (never doubled) and finishes the order.
     let committed: 'committed' | 'hold_lost';
     try {
       committed = await this.commitStock(order);
     } catch (err) {
-      // Charged already: whatever the inventory said (an ask "not sent", a node moving),
-      // this pay did something, so its caller must not hear "nothing was applied". A retry
-      // with the same key finds the recorded charge and finishes the order.
-      throw new ClusterError('payment_pending', 'the payment went through and the order is being completed; retry with the same key', { retryable: true, cause: err });
+      throw new ChargedNotFinishedError(err);
     }
     if (committed === 'hold_lost') {
       // A hold ran out before the charge could be completed: unwind (money back, units
       // back) as a refund that ends `failed`; a step that fails stays pending for the sweeper.
-      const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now());
+      const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now())
+        .catch((err: unknown) => { throw new ChargedNotFinishedError(err); });
       return this.finishRefund(unwinding);
     }
     const now = Date.now();
-    const paid = await this.move(order, this.paidTransition(order, paymentId, now), now);
+    let paid: OrderRecord;
+    try {
+      // Tests: the database refusing the move to `paid` after the charge and the stock commit.
+      if (this.deps.failpoint === 'paid_unavailable') throw new StoreUnavailableError('failpoint paid_unavailable: the move to paid was not applied');
+      paid = await this.move(order, this.paidTransition(order, paymentId, now), now);
+    } catch (err) {
+      throw new ChargedNotFinishedError(err);
+    }
     await this.afterPaid(paid);
     return paid;
   }
