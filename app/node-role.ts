@@ -1,4 +1,5 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
+import type { NatsConnection } from 'nats';
 import { ClusterNode } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
@@ -117,7 +118,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
           announceRevoked(nc, config.cluster, id);
           // Flushed before the logout is answered: the server has routed the announcement
           // to every gateway's connection before any client can hear "logged out".
-          await Promise.race([nc.flush(), new Promise((_r, reject) => setTimeout(() => reject(new Error('NATS flush timed out')), 1000).unref())]);
+          await flushWithin(nc, 1000);
         },
       }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),
@@ -185,4 +186,14 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   // shards served here skip NATS.
   if (config.localDelivery) client.deliverLocally(node.localDelivery());
   return node;
+}
+
+/** `nc.flush()`, failing after `ms`; the timer goes with the answer (one per logout otherwise idled a second). */
+async function flushWithin(nc: NatsConnection, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([nc.flush(), new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error('NATS flush timed out')), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
