@@ -19,7 +19,7 @@ const badCursor = () => new HttpError(400, 'invalid_cursor', 'the cursor is not 
  */
 export function cursorParam(raw: string | undefined, decode?: (cursor: string) => unknown): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (raw.length > 200 || !/^[A-Za-z0-9_\-.=~:]+$/.test(raw)) throw badCursor();
+  if (raw.length > 512 || !/^[A-Za-z0-9_\-.=~:]+$/.test(raw)) throw badCursor();
   if (decode) {
     try {
       decode(raw);

@@ -182,6 +182,22 @@ test('a sold-out SKU leaves search within a second and comes back on restock; pa
   assert.ok(backMs < 1000, `back after ${backMs} ms`);
 });
 
+test('a SKU that sells out after its page was shown shifts no later product past the shopper', async () => {
+  const items = Array.from({ length: 14 }, (_, i) => ({ sku: `PL-${String(i).padStart(2, '0')}`, title: `Pine Lantern ${i}`, brand: 'Lumen', category: 'home/decor/lighting', price: 5_000 + i }));
+  for (const p of items) await stock(p.sku, 3);
+  await onboard(items);
+  const first = await eventually(async () => {
+    const r = await search('q=pine%20lantern&sort=price_asc&limit=5');
+    return r.body.total === 14 && r.body.items.length === 5 ? r : undefined;
+  }, 3000, 20);
+  assert.equal(skusOf(first), items.slice(0, 5).map((p) => p.sku));
+  // PL-01, already shown, sells out; the next page is asked for once search counts it gone.
+  await stock('PL-01', 0);
+  await eventually(async () => (await search('q=pine%20lantern&sort=price_asc&limit=5')).body.total === 13, 3000, 20);
+  const second = await search(`q=pine%20lantern&sort=price_asc&limit=5&cursor=${first.body.nextCursor}`);
+  assert.equal(skusOf(second), items.slice(5, 10).map((p) => p.sku), 'goes on after the last product shown (an offset would skip PL-05)');
+});
+
 test('delivery: undeliverable products are hidden for the address\'s cluster, deliverable ones show an ETA', async () => {
   await stock('DL-EAST', 9, 'wh-east');
   await stock('DL-EU', 9, 'wh-eu');

@@ -35,8 +35,12 @@ test('estimate: the fastest route from any warehouse with stock; unreachable clu
 });
 
 test('cursors round-trip; a forged one is InvalidError', () => {
-  assert.is(decodeCursor(encodeCursor(40)), 40);
-  assert.is(decodeCursor(undefined), 0);
+  assert.equal(decodeCursor(encodeCursor(40)), { offset: 40 });
+  assert.equal(decodeCursor(encodeCursor([-1.5, 'SKU-1'], 'list1')), { after: [-1.5, 'SKU-1'], offset: 0 });
+  assert.equal(decodeCursor(undefined), { offset: 0 });
+  for (const forged of [{ a: [1] }, { a: [{}, 'x'] }, { a: [1, 'x'], o: 3 }, { a: [null, 'x'] }, { a: 'x' }]) {
+    assert.throws(() => decodeCursor(Buffer.from(JSON.stringify(forged)).toString('base64url')), (e: unknown) => e instanceof InvalidError, JSON.stringify(forged));
+  }
   assert.throws(() => decodeCursor('nope'), (e: unknown) => e instanceof InvalidError);
   assert.throws(() => decodeCursor(Buffer.from('{"o":-1}').toString('base64url')), (e: unknown) => e instanceof InvalidError);
 });

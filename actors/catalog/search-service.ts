@@ -10,7 +10,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { InvalidError } from '../../cluster/index.ts';
 import { searchStream } from '../../stores/events/index.ts';
-import type { Facets, IndexedProduct, SearchIndex, SearchQuery, Suggestion } from '../../stores/search/index.ts';
+import { isRankPlace, type Facets, type IndexedProduct, type RankPlace, type SearchIndex, type SearchQuery, type Suggestion } from '../../stores/search/index.ts';
 import { etaOf, type DeliveryEstimates, type Eta } from '../logistics/index.ts';
 import { categoryTree, type CategoryNode } from './categories.ts';
 import type { OutOfStockSet } from './out-of-stock.ts';
@@ -50,21 +50,37 @@ export interface SearchPage {
   nextCursor: string | null;
 }
 
-export const encodeCursor = (offset: number, list?: string) => Buffer.from(JSON.stringify(list === undefined ? { o: offset } : { o: offset, l: list })).toString('base64url');
+/** Where a page starts: after a hit's place in the ranking, or (cursors from before places) at an offset. */
+export interface CursorPlace {
+  after?: RankPlace;
+  offset: number;
+}
+
+/** A cursor for the page after `after` (a place) or at `offset` (a number), in the list `list`. */
+export function encodeCursor(at: RankPlace | number, list?: string): string {
+  const body: { a?: RankPlace; o?: number; l?: string } = typeof at === 'number' ? { o: at } : { a: at };
+  if (list !== undefined) body.l = list;
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
 
 /** A cursor's place, and the list it pages through (absent in cursors from before lists were named). */
-export function cursorParts(cursor: string): { offset: number; list?: string } {
+export function cursorParts(cursor: string): CursorPlace & { list?: string } {
   try {
-    const { o, l } = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { o?: unknown; l?: unknown };
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0 && (l === undefined || typeof l === 'string')) return l === undefined ? { offset: o } : { offset: o, list: l };
+    const { a, o, l } = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { a?: unknown; o?: unknown; l?: unknown };
+    if (l !== undefined && typeof l !== 'string') throw new Error('list');
+    const list = l === undefined ? {} : { list: l };
+    if (a !== undefined && o === undefined && isRankPlace(a)) return { after: a, offset: 0, ...list };
+    if (a === undefined && typeof o === 'number' && Number.isInteger(o) && o >= 0) return { offset: o, ...list };
   } catch {
     // fall through to the error
   }
   throw new InvalidError('cursor is not one this API gave out');
 }
 
-export function decodeCursor(cursor: string | undefined): number {
-  return cursor ? cursorParts(cursor).offset : 0;
+export function decodeCursor(cursor: string | undefined): CursorPlace {
+  if (!cursor) return { offset: 0 };
+  const { after, offset } = cursorParts(cursor);
+  return after ? { after, offset } : { offset };
 }
 
 /**
@@ -102,18 +118,27 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
   const items: SearchItem[] = [];
   // Candidates fetched per round: a little more than a page, since some will be dropped.
   const chunk = Math.max(20, req.limit * 2);
-  let pos = start;
+  // The page goes on after the last hit looked at (kept or dropped), by its place in the
+  // ranking, not by a count: a SKU that sells out or leaves the index between two pages
+  // would shift an offset, and the shopper would never see the hit it shifted past.
+  let after = start.after;
+  let offset = start.offset;
   let total = 0;
   let facets: Facets = { category: {}, brand: {}, attributes: {} };
   let facetsExact = true;
+  /** Whether the index has hits past the last one looked at (undefined: not known yet). */
+  let more: boolean | undefined;
   for (let round = 0; items.length < req.limit; round++) {
-    const res = await deps.index.search({ ...base, offset: pos, size: chunk });
+    const res = await deps.index.search({ ...base, ...(after ? { after } : {}), offset, size: chunk });
     if (round === 0) {
       total = res.total;
       facets = res.facets;
       facetsExact = res.facetsExact;
     }
-    if (res.hits.length === 0) break;
+    if (res.hits.length === 0) {
+      more = false;
+      break;
+    }
     const skus = res.hits.map((h) => h.sku);
     const [stock, days] = await Promise.all([
       deps.oos.statuses(skus),
@@ -130,13 +155,14 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
       // Each item as the product page has it (API.md: "same as product, with score").
       items.push({ ...h.product, stock: { status }, score: h.score, ...(d !== undefined ? { delivery: etaOf(d, now) } : {}) });
     }
-    pos += i;
-    if (res.hits.length < chunk) {
-      if (i === res.hits.length) pos = Math.max(pos, total);
-      break;
-    }
+    after = res.hits[i - 1]!.place;
+    offset = 0;
+    if (i < res.hits.length) more = true;
+    else if (res.hits.length < chunk) more = false;
   }
-  return { items, facets, facetsExact, total, nextCursor: pos < total ? encodeCursor(pos, req.list) : null };
+  // The page ended exactly at the end of a full round: one hit more says whether a next page has any.
+  if (more === undefined && after) more = (await deps.index.search({ ...base, after, offset: 0, size: 1 })).hits.length > 0;
+  return { items, facets, facetsExact, total, nextCursor: more && after ? encodeCursor(after, req.list) : null };
 }
 
 /** Completions for what the user is typing: past searches first, then categories and titles. */

@@ -123,6 +123,32 @@ export function searchIndexContract(name: string, open: () => Promise<IndexFixtu
     assert.is(new Set(seen).size, contractProducts.length);
   });
 
+  t('paging by place walks every hit once, in every sort', async (ctx) => {
+    const popularity = { version: 'p1', of: (sku: string) => Number(sku.slice(-1)) % 3 };
+    for (const sort of ['relevance', 'price_asc', 'price_desc', 'newest', 'popular'] as const) {
+      const whole = skus(await ix(ctx).search(q({ sort, popularity, size: 20 })));
+      const seen: string[] = [];
+      let after: SearchQuery['after'];
+      for (;;) {
+        const r = await ix(ctx).search(q({ sort, popularity, size: 3, ...(after ? { after } : {}) }));
+        if (r.hits.length === 0) break;
+        seen.push(...skus(r));
+        after = r.hits[r.hits.length - 1]!.place;
+      }
+      assert.equal(seen, whole, sort);
+    }
+  });
+
+  t('a hit that leaves the filter before the next page shifts no later hit past it', async (ctx) => {
+    const first = await ix(ctx).search(q({ sort: 'price_asc', size: 3 }));
+    const whole = skus(await ix(ctx).search(q({ sort: 'price_asc', size: 20 })));
+    // The first page's first hit sells out: an offset of 3 would now start one hit late.
+    const gone = first.hits[0]!.sku;
+    const accept = { version: `without-${gone}`, accepts: (sku: string) => sku !== gone };
+    const next = await ix(ctx).search(q({ sort: 'price_asc', size: 3, accept, after: first.hits[2]!.place }));
+    assert.equal(skus(next), whole.slice(3, 6));
+  });
+
   t('upsert replaces, remove drops, clear empties', async (ctx) => {
     await ix(ctx).upsert([{ ...contractProducts[5]!, title: 'Alpaca Throw', price: 5_900 }]);
     assert.equal(skus(await ix(ctx).search(q({ q: 'alpaca' }))), ['C-06']);

@@ -4,7 +4,7 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
 import {
   attributeText, attributeValues, categoryPaths, normalizeText,
-  type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
+  type IndexedProduct, type RankPlace, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
 
 /** "color=blue" → 7 buckets into { color: { blue: 7 } }. */
@@ -139,6 +139,8 @@ export class ElasticSearchIndex implements SearchIndex {
       index: this.index,
       from: query.offset,
       size: query.size,
+      // Elasticsearch's own keyset paging: the place is a hit's `sort` values, as it gave them.
+      ...(query.after ? { search_after: query.after } : {}),
       track_total_hits: true,
       query: { bool: { must, filter } },
       sort,
@@ -156,7 +158,7 @@ export class ElasticSearchIndex implements SearchIndex {
     return {
       hits: res.hits.hits.map((h) => {
         const { attrs: _a, categoryPath: _c, brandKey: _b, attrKey: _k, attrFacet: _f, ...product } = h._source!;
-        return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, product };
+        return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, place: (h.sort ?? []) as RankPlace, product };
       }),
       total,
       facets: { category: buckets('category'), brand: buckets('brand'), attributes: splitPairs(buckets('attributes')) },

@@ -6,7 +6,7 @@
 import MiniSearch, { type SearchResult as MsResult } from 'minisearch';
 import {
   attributeText, attributeValues, categoryPaths, inCategory, matchesAttributes, normalizeText,
-  type Facets, type IndexedProduct, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
+  type Facets, type IndexedProduct, type RankPlace, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
 import { TitleSuggester } from './suggest.ts';
 
@@ -97,6 +97,46 @@ const compare: Record<Exclude<SearchQuery['sort'], 'popular'>, (a: Entry, b: Ent
   newest: (a, b) => b.product.createdAt - a.product.createdAt || (a.product.sku < b.product.sku ? -1 : 1),
 };
 
+/**
+ * A hit's place as a tuple that sorts ascending in the order `rank` gives (every
+ * descending key negated, the SKU last), so a cursor's place is found by bisection.
+ */
+function placeOf(e: Entry, query: SearchQuery): RankPlace {
+  const sku = e.product.sku;
+  switch (query.sort) {
+    case 'relevance': return [-e.score, sku];
+    case 'price_asc': return [e.product.price, sku];
+    case 'price_desc': return [-e.product.price, sku];
+    case 'newest': return [-e.product.createdAt, sku];
+    case 'popular': return [-(query.popularity?.of(sku) ?? 0), -e.score, sku];
+  }
+}
+
+/** Lexicographic order of two places; a number sorts before a string (a place from a client is only shape-checked). */
+function comparePlaces(a: RankPlace, b: RankPlace): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** The index of the first entry ranked after `after` (entries are in `rank`'s order). */
+function firstAfter(entries: Entry[], after: RankPlace, query: SearchQuery): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (comparePlaces(placeOf(entries[mid]!, query), after) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
   private engine = newEngine();
@@ -163,8 +203,9 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const counted = query.accept
       ? lruGet(this.counted, `${key}|${query.accept.version}`, this.cacheSize, () => withFacets(ranked.filter((e) => query.accept!.accepts(e.product.sku))))
       : lruGet(this.counted, key, this.cacheSize, () => withFacets(ranked));
-    const hits: SearchHit[] = counted.entries.slice(query.offset, query.offset + query.size)
-      .map((e) => ({ sku: e.product.sku, score: Math.round(e.score * 1000) / 1000, product: e.product }));
+    const start = (query.after ? firstAfter(counted.entries, query.after, query) : 0) + query.offset;
+    const hits: SearchHit[] = counted.entries.slice(start, start + query.size)
+      .map((e) => ({ sku: e.product.sku, score: Math.round(e.score * 1000) / 1000, place: placeOf(e, query), product: e.product }));
     return { hits, total: counted.entries.length, facets: counted.facets, facetsExact: counted.facetsExact };
   }
 

@@ -1,6 +1,7 @@
 // The product search port: index catalog products, query them with fuzzy text, filters,
-// sorts, facet counts and offset paging. Embedded (MiniSearch) by default, Elasticsearch
-// when ELASTICSEARCH_URL is set; both pass the contract in contract.ts.
+// sorts, facet counts, and paging by offset or by a hit's place in the ranking. Embedded
+// (MiniSearch) by default, Elasticsearch when ELASTICSEARCH_URL is set; both pass the
+// contract in contract.ts.
 
 /** What the index holds per product (the catalog document). */
 export interface IndexedProduct {
@@ -54,14 +55,35 @@ export interface SearchQuery {
   accept?: HitFilter;
   /** Needed by sort=popular; without it every SKU counts as unsold. */
   popularity?: Popularity;
-  /** Position in the ranked hits to start at, and how many to return. */
+  /**
+   * Only hits ranked after this place (a hit's `place`, as the index gave it). Paging by
+   * place rather than by offset: a hit that leaves the filter or the index between two
+   * pages shifts no later hit past the shopper, as an offset would.
+   */
+  after?: RankPlace;
+  /** Hits to skip (after `after`, if given), and how many to return. */
   offset: number;
   size: number;
+}
+
+/**
+ * Where a hit sits in its ranking: its sort values, the SKU last as the tiebreak. Opaque
+ * outside the index that made it; it travels in search cursors, so an index checks its
+ * shape (`isRankPlace`) and never trusts it further.
+ */
+export type RankPlace = (number | string)[];
+
+/** A place as a cursor may carry it: two to four finite numbers or short strings. */
+export function isRankPlace(v: unknown): v is RankPlace {
+  return Array.isArray(v) && v.length >= 2 && v.length <= 4
+    && v.every((x) => (typeof x === 'number' && Number.isFinite(x)) || (typeof x === 'string' && x.length <= 256));
 }
 
 export interface SearchHit {
   sku: string;
   score: number;
+  /** Pass as `after` to go on after this hit. */
+  place: RankPlace;
   product: IndexedProduct;
 }
 
