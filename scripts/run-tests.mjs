@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs each test file in its own process (suites start and kill processes of their own,
-// and a crash in one must not take the others down), reads uvu's totals from each, and
-// ends with the one line CI reads: "N passed, N failed".
+// and a crash in one must not take the others down), two at a time, reads uvu's totals
+// from each, and ends with the one line CI reads: "N passed, N failed".
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const perFileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS || 300_000);
 /** How long a suite may take to exit after uvu printed its summary. */
 const lingerMs = 3000;
+/**
+ * Suites run side by side, TEST_JOBS at a time (default 2). Each has its own database,
+ * cluster name, Redis keys, ports and private servers, and most of a fault suite's time is
+ * waiting (lease TTLs, expiries, process starts), so two at once take about half as long.
+ */
+const jobs = Number(process.env.TEST_JOBS || 2);
+if (!Number.isInteger(jobs) || jobs < 1) {
+  process.stderr.write(`TEST_JOBS: "${process.env.TEST_JOBS}" is not a whole number from 1\n`);
+  process.exit(2);
+}
 /** uvu's closing block, whole: a test printing a line like "Duration: 3ms" is not it. */
 const uvuSummary = /\n\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)\n\s*Duration:\s+[\d.]+ms/g;
 /** The counts of the last whole summary block in `text`, if any. */
@@ -83,7 +93,11 @@ async function compiled(list) {
   }
 }
 
-function runFile([file, args]) {
+/**
+ * Runs one suite. `show` gets its output: as it comes when suites run one at a time, all at
+ * once at its end when they run side by side (so one suite's lines stay together).
+ */
+function runFile([file, args], show) {
   return new Promise((resolve) => {
     const started = Date.now();
     // Its own process group, so a suite killed for running too long takes the node and
@@ -99,14 +113,14 @@ function runFile([file, args]) {
     let stoppedLingering = false;
     child.stdout.on('data', (d) => {
       out += d;
-      process.stdout.write(d);
+      show.out(d);
       // uvu prints its totals once every test and hook has run. A suite still alive well
       // after that is held open by a timer or a connection it left behind: say so and stop
       // it, rather than let it add its leftover wait to the whole run.
       if (!lingering && lastSummary(out.replace(ansi, '')) !== undefined) {
         lingering = setTimeout(() => {
           stoppedLingering = true;
-          process.stdout.write(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);
+          show.out(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);
           try {
             process.kill(-child.pid, 'SIGKILL');
           } catch {
@@ -115,9 +129,9 @@ function runFile([file, args]) {
         }, lingerMs);
       }
     });
-    child.stderr.on('data', (d) => { process.stderr.write(d); });
+    child.stderr.on('data', (d) => { show.err(d); });
     const timer = setTimeout(() => {
-      process.stdout.write(`\n${file}: still running after ${perFileTimeoutMs} ms; killed\n`);
+      show.out(`\n${file}: still running after ${perFileTimeoutMs} ms; killed\n`);
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
@@ -155,11 +169,52 @@ function runFile([file, args]) {
   });
 }
 
-const results = [];
-for (const run of await compiled(files)) {
-  process.stdout.write(`\n── ${run[0]}\n`);
-  results.push(await runFile(run));
+/** Streams a suite's output as it comes. */
+function live(file) {
+  process.stdout.write(`\n── ${file}\n`);
+  return { out: (d) => process.stdout.write(d), err: (d) => process.stderr.write(d), end() {} };
 }
+
+/** Holds a suite's output and prints it whole when the suite ends. */
+function held(file) {
+  const chunks = [];
+  return {
+    out: (d) => chunks.push([process.stdout, d]),
+    err: (d) => chunks.push([process.stderr, d]),
+    end() {
+      process.stdout.write(`\n── ${file}\n`);
+      for (const [stream, d] of chunks) stream.write(d);
+    },
+  };
+}
+
+/**
+ * A suite that asserts how soon something happens (a product searchable within a second, a
+ * logout seen by another gateway within 100 ms) says so with a line `// run-tests: alone`:
+ * it runs after the others, one at a time, so another suite's load is not what it measures.
+ */
+const alone = (file) => /^\/\/ run-tests: alone\b/m.test(readFileSync(join(root, file), 'utf8'));
+
+/** Runs the suites at `indexes`, `width` at a time, into `results`. */
+async function runAll(indexes, width) {
+  let next = 0;
+  const worker = async () => {
+    for (let k = next++; k < indexes.length; k = next++) {
+      const i = indexes[k];
+      const show = width === 1 ? live(runs[i][0]) : held(runs[i][0]);
+      results[i] = await runFile(runs[i], show);
+      show.end();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, indexes.length) }, worker));
+}
+
+const runs = await compiled(files);
+const results = new Array(runs.length);
+const indexes = runs.map((_, i) => i);
+const timed = jobs > 1 ? indexes.filter((i) => alone(runs[i][0])) : [];
+await runAll(indexes.filter((i) => !timed.includes(i)), jobs);
+await runAll(timed, 1);
 process.stdout.write('\n');
 for (const r of results) {
   process.stdout.write(`${r.failed ? 'FAIL' : 'ok  '} ${r.file}  ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}  (${(r.ms / 1000).toFixed(1)} s)\n`);

@@ -1,6 +1,7 @@
 // The catalog end to end over HTTP against node and gateway processes on the real NATS,
 // Redis and MariaDB: onboarding, fuzzy search, filters/sorts/facets, the out-of-stock set,
 // delivery filtering and ETAs, bulk NDJSON with bad lines, and search events.
+// run-tests: alone (it asserts a product is searchable, and a sold-out one gone, within a second)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StringCodec } from 'nats';

@@ -1,5 +1,6 @@
 // The cluster runtime in one process against the real NATS: ordering under concurrency,
 // malformed messages, passivation, mailbox bounds and deadlines.
+// run-tests: alone (it asserts deadlines and refusals within a second)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from 'nats';

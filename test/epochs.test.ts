@@ -2,6 +2,7 @@
 // transaction per turn of the event loop, and each claim still behaves as if alone: its own
 // epoch (also for two claims of one entity), its read after its own claim. A claim only
 // if the entity exists writes nothing for one that does not; retired epochs never return.
+// run-tests: alone (it asserts a claim answers before a lock elsewhere is let go)
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';

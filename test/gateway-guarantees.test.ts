@@ -4,6 +4,7 @@
 // had an unknown outcome stays locked; kept answers hold no bearer token and no 429;
 // X-Forwarded-For counts only the hop the trusted proxy added; parallel password guesses
 // are all counted.
+// run-tests: alone (it asserts a logout reaches another gateway within 100 ms)
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -2,6 +2,7 @@
 // NATS, Redis and MariaDB: GeoIP regions, platform menus, a new version on every gateway
 // within 2 s, ETag/304, the stampede (every key deleted under 1,000 requests), the personal
 // block, admin documents (every bad one a 422), and a gateway without MariaDB.
+// run-tests: alone (it asserts a new homepage version reaches both gateways within 2 s)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { homepagePage } from '../gateway/openapi.ts';

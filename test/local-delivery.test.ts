@@ -1,6 +1,7 @@
 // Asks from a process to the shards a node in that same process serves (ROLE=all) skip
 // NATS; everything an ask promises over NATS still holds: copies rather than shared
 // objects, the caller's deadline, and a shard that moved away is asked where it now lives.
+// run-tests: alone (it asserts an ask to a stopped local shard fails within 290–800 ms)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection, Subscription } from 'nats';

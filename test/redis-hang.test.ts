@@ -5,6 +5,7 @@
 //   not ready; once Redis answers again the same key does the work at once;
 // - a gateway killed while it holds a key's claim frees the key within the claim's lease
 //   (10 s), not a minute: a retry through another gateway gets its answer, charged once.
+// run-tests: alone (it asserts reads past a hung Redis answer within 250 ms)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startApp, sleep, type Proc } from './support/harness.ts';

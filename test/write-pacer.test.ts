@@ -1,5 +1,6 @@
 // The NATS write pacer: a quiet connection is written at once, a busy one at most once per
 // gap, and nothing published is lost or reordered on the way.
+// run-tests: alone (it asserts how long the pacer holds a write, to the millisecond)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NatsConnection } from 'nats';
