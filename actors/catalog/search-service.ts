@@ -157,8 +157,11 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
     }
     after = res.hits[i - 1]!.place;
     offset = 0;
+    // Hits left in this round: the page is full, and there is more. A short round looked
+    // at to its end: the index has nothing further.
     if (i < res.hits.length) more = true;
     else if (res.hits.length < chunk) more = false;
+    if (more !== undefined) break;
   }
   // The page ended exactly at the end of a full round: one hit more says whether a next page has any.
   if (more === undefined && after) more = (await deps.index.search({ ...base, after, offset: 0, size: 1 })).hits.length > 0;

@@ -95,10 +95,13 @@ export function summary(o: OrderRecord): OrderSummary {
  */
 export class ChargedNotFinishedError extends ClusterError {
   override name = 'ChargedNotFinishedError';
-  constructor(cause: unknown) {
-    super('payment_pending', 'the payment went through and the order is being completed; retry with the same key', { retryable: true, cause });
+  constructor(cause: unknown, message = 'the payment went through and the order is being completed; retry with the same key') {
+    super('payment_pending', message, { retryable: true, cause });
   }
 }
+
+/** A charge whose stock hold had run out, its refund not finished yet. */
+const refundingMessage = 'the stock hold ran out before the payment completed; the payment is being refunded (a retry or the sweeper finishes it)';
 
 export const notFound = (orderId: string) => new RejectedError('not_found', `no order ${orderId}`);
 
@@ -259,8 +262,8 @@ export class Saga {
       // A hold ran out before the charge could be completed: unwind (money back, units
       // back) as a refund that ends `failed`; a step that fails stays pending for the sweeper.
       const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now())
-        .catch((err: unknown) => { throw new ChargedNotFinishedError(err); });
-      return this.finishRefund(unwinding);
+        .catch((err: unknown) => { throw new ChargedNotFinishedError(err, refundingMessage); });
+      return this.finishRefund(unwinding).catch((err: unknown) => { throw new ChargedNotFinishedError(err, refundingMessage); });
     }
     const now = Date.now();
     let paid: OrderRecord;

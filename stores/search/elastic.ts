@@ -2,10 +2,35 @@
 // set: a mapping with an edge-n-gram analyzer for prefixes, bulk indexing, fuzzy
 // multi_match, term/range filters, sorts, and terms aggregations for the facets.
 import { Client, type estypes } from '@elastic/elasticsearch';
+import { InvalidError } from '../../cluster/errors.ts';
 import {
   attributeText, attributeValues, categoryPaths, normalizeText,
   type IndexedProduct, type RankPlace, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
+
+/** Elasticsearch's default index.max_result_window: `from + size` may not pass it. */
+const maxResultWindow = 10_000;
+
+/**
+ * How a query pages. By price or date, a place is the hit's sort values and the next page
+ * is Elasticsearch's `search_after` them: a product that leaves the index moves no later
+ * one. A relevance score moves whenever the index changes (a document added changes every
+ * IDF), so by relevance a place is the position after the hit in the unfiltered ranking: the
+ * shopper's stock and delivery filter applies live, after this index, so stock changes
+ * shift nothing here; a catalog change between pages can (a point in time would hold it,
+ * but its id does not fit in a cursor).
+ */
+function pagingOf(query: SearchQuery): { from: number; searchAfter?: estypes.SortResults; scored: boolean } {
+  const scored = query.sort === 'relevance' || query.sort === 'popular';
+  const after = query.after;
+  if (!after) return { from: query.offset, scored };
+  if (query.offset !== 0) throw new Error('a search after a place starts there: offset must be 0');
+  const [first, sku] = after;
+  const fits = after.length === 2 && typeof sku === 'string'
+    && (scored ? Number.isInteger(first) && (first as number) >= 0 && (first as number) <= maxResultWindow : typeof first === 'number');
+  if (!fits) throw new InvalidError('cursor is not one this API gave out');
+  return scored ? { from: first as number, scored } : { from: 0, searchAfter: after, scored };
+}
 
 /** "color=blue" → 7 buckets into { color: { blue: 7 } }. */
 function splitPairs(counts: Record<string, number>): Record<string, Record<string, number>> {
@@ -135,12 +160,12 @@ export class ElasticSearchIndex implements SearchIndex {
       price_desc: [{ price: 'desc' }, { sku: 'asc' }],
       newest: [{ createdAt: 'desc' }, { sku: 'asc' }],
     }[query.sort] as estypes.Sort;
+    const { from, searchAfter, scored } = pagingOf(query);
     const res = await this.client.search<EsDoc>({
       index: this.index,
-      from: query.offset,
+      from,
       size: query.size,
-      // Elasticsearch's own keyset paging: the place is a hit's `sort` values, as it gave them.
-      ...(query.after ? { search_after: query.after } : {}),
+      ...(searchAfter ? { search_after: searchAfter } : {}),
       track_total_hits: true,
       query: { bool: { must, filter } },
       sort,
@@ -156,9 +181,10 @@ export class ElasticSearchIndex implements SearchIndex {
     };
     const total = typeof res.hits.total === 'number' ? res.hits.total : res.hits.total?.value ?? 0;
     return {
-      hits: res.hits.hits.map((h) => {
+      hits: res.hits.hits.map((h, i) => {
         const { attrs: _a, categoryPath: _c, brandKey: _b, attrKey: _k, attrFacet: _f, ...product } = h._source!;
-        return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, place: (h.sort ?? []) as RankPlace, product };
+        const place: RankPlace = scored ? [from + i + 1, product.sku] : (h.sort ?? []) as RankPlace;
+        return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, place, product };
       }),
       total,
       facets: { category: buckets('category'), brand: buckets('brand'), attributes: splitPairs(buckets('attributes')) },

@@ -10,7 +10,8 @@ import {
 } from './port.ts';
 import { TitleSuggester } from './suggest.ts';
 
-type Entry = { product: IndexedProduct; score: number };
+/** A ranked hit; `rank` is its index in the ranked list before the shopper's filter. */
+type Entry = { product: IndexedProduct; score: number; rank: number };
 type Counted = { entries: Entry[]; facets: Facets; facetsExact: boolean };
 
 /** Most-recently-used cache lookup: a hit moves to the back, a miss evicts the oldest. */
@@ -125,17 +126,20 @@ function comparePlaces(a: RankPlace, b: RankPlace): number {
   return a.length - b.length;
 }
 
-/** The index of the first entry ranked after `after` (entries are in `rank`'s order). */
-function firstAfter(entries: Entry[], after: RankPlace, query: SearchQuery): number {
+/** The index of the first of `entries` (in `rank`'s order) for which `past` holds; every later one holds it too. */
+function bisect(entries: Entry[], past: (e: Entry) => boolean): number {
   let lo = 0;
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (comparePlaces(placeOf(entries[mid]!, query), after) <= 0) lo = mid + 1;
-    else hi = mid;
+    if (past(entries[mid]!)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
+
+/** Sorts whose places hold a relevance score, which moves whenever the index changes. */
+const scoredSorts: ReadonlySet<SearchQuery['sort']> = new Set(['relevance', 'popular']);
 
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
@@ -147,6 +151,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private readonly cache = new Map<string, Entry[]>();
   /** Hits that survived a filter version, with their facets. */
   private readonly counted = new Map<string, Counted>();
+  /** SKU → rank in a ranked list, made when a page after a place first needs it. */
+  private readonly ranks = new WeakMap<Entry[], Map<string, number>>();
   private titles: TitleSuggester | undefined;
   private titlesDirty = false;
   private titlesBuiltAt = 0;
@@ -203,10 +209,27 @@ export class EmbeddedSearchIndex implements SearchIndex {
     const counted = query.accept
       ? lruGet(this.counted, `${key}|${query.accept.version}`, this.cacheSize, () => withFacets(ranked.filter((e) => query.accept!.accepts(e.product.sku))))
       : lruGet(this.counted, key, this.cacheSize, () => withFacets(ranked));
-    const start = (query.after ? firstAfter(counted.entries, query.after, query) : 0) + query.offset;
+    const start = (query.after ? this.firstAfter(ranked, counted.entries, query.after, query) : 0) + query.offset;
     const hits: SearchHit[] = counted.entries.slice(start, start + query.size)
       .map((e) => ({ sku: e.product.sku, score: Math.round(e.score * 1000) / 1000, place: placeOf(e, query), product: e.product }));
     return { hits, total: counted.entries.length, facets: counted.facets, facetsExact: counted.facetsExact };
+  }
+
+  /**
+   * Where the hits after `after` begin in `entries` (`ranked`, filtered). A relevance score
+   * moves whenever the index changes (every product added shifts the others' scores), so a
+   * place holding one is found by its SKU's rank in today's ranking, and by its values only
+   * when that SKU is no longer among the hits. Prices and dates stay put: found by value.
+   */
+  private firstAfter(ranked: Entry[], entries: Entry[], after: RankPlace, query: SearchQuery): number {
+    const sku = after[after.length - 1];
+    if (scoredSorts.has(query.sort) && typeof sku === 'string') {
+      let ranks = this.ranks.get(ranked);
+      if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
+      const at = ranks.get(sku);
+      if (at !== undefined) return bisect(entries, (e) => e.rank > at);
+    }
+    return bisect(entries, (e) => comparePlaces(placeOf(e, query), after) > 0);
   }
 
   private rank(query: SearchQuery): Entry[] {
@@ -223,16 +246,16 @@ export class EmbeddedSearchIndex implements SearchIndex {
       if (query.category !== undefined) {
         for (const sku of this.byCategory.get(query.category) ?? []) {
           const p = this.products.get(sku)!;
-          if (keep(p)) entries.push({ product: p, score: 1 });
+          if (keep(p)) entries.push({ product: p, score: 1, rank: 0 });
         }
       } else {
-        for (const p of this.products.values()) if (keep(p)) entries.push({ product: p, score: 1 });
+        for (const p of this.products.values()) if (keep(p)) entries.push({ product: p, score: 1, rank: 0 });
       }
     } else {
       const found: MsResult[] = this.engine.search(text);
       for (const r of found) {
         const p = this.products.get(r.id as string);
-        if (p && keep(p)) entries.push({ product: p, score: r.score });
+        if (p && keep(p)) entries.push({ product: p, score: r.score, rank: 0 });
       }
     }
     if (query.sort === 'popular') {
@@ -242,6 +265,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
     } else {
       entries.sort(compare[query.sort]);
     }
+    for (let i = 0; i < entries.length; i++) entries[i]!.rank = i;
     return entries;
   }
 

@@ -61,7 +61,7 @@ export interface SearchQuery {
    * pages shifts no later hit past the shopper, as an offset would.
    */
   after?: RankPlace;
-  /** Hits to skip (after `after`, if given), and how many to return. */
+  /** Hits to skip (0 with `after`: Elasticsearch cannot skip past a place), and how many to return. */
   offset: number;
   size: number;
 }
