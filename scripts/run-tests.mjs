@@ -175,13 +175,19 @@ function live(file) {
   return { out: (d) => process.stdout.write(d), err: (d) => process.stderr.write(d), end() {} };
 }
 
-/** Holds a suite's output and prints it whole when the suite ends. */
+/**
+ * Holds a suite's output and prints it whole when the suite ends. A suite still running
+ * after a minute says so once a minute, so a hang shows in the log before its timeout.
+ */
 function held(file) {
   const chunks = [];
+  const started = Date.now();
+  const still = setInterval(() => process.stdout.write(`(${file} still running after ${Math.round((Date.now() - started) / 1000)} s)\n`), 60_000);
   return {
     out: (d) => chunks.push([process.stdout, d]),
     err: (d) => chunks.push([process.stderr, d]),
     end() {
+      clearInterval(still);
       process.stdout.write(`\n── ${file}\n`);
       for (const [stream, d] of chunks) stream.write(d);
     },
