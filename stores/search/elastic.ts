@@ -27,7 +27,7 @@ function pagingOf(query: SearchQuery): { from: number; searchAfter?: estypes.Sor
   if (query.offset !== 0) throw new Error('a search after a place starts there: offset must be 0');
   const [first, sku] = after;
   const fits = after.length === 2 && typeof sku === 'string'
-    && (scored ? Number.isInteger(first) && (first as number) >= 0 && (first as number) <= maxResultWindow : typeof first === 'number');
+    && (scored ? Number.isInteger(first) && (first as number) >= 0 : typeof first === 'number');
   if (!fits) throw new InvalidError('cursor is not one this API gave out');
   return scored ? { from: first as number, scored } : { from: 0, searchAfter: after, scored };
 }
@@ -160,11 +160,15 @@ export class ElasticSearchIndex implements SearchIndex {
       price_desc: [{ price: 'desc' }, { sku: 'asc' }],
       newest: [{ createdAt: 'desc' }, { sku: 'asc' }],
     }[query.sort] as estypes.Sort;
-    const { from, searchAfter, scored } = pagingOf(query);
+    const paging = pagingOf(query);
+    const { searchAfter, scored } = paging;
+    // Elasticsearch refuses `from + size` past its result window: a page there has no hits
+    // (and still its total and facets), never a refused query.
+    const from = Math.min(paging.from, maxResultWindow);
     const res = await this.client.search<EsDoc>({
       index: this.index,
       from,
-      size: query.size,
+      size: Math.min(query.size, maxResultWindow - from),
       ...(searchAfter ? { search_after: searchAfter } : {}),
       track_total_hits: true,
       query: { bool: { must, filter } },

@@ -99,17 +99,19 @@ const compare: Record<Exclude<SearchQuery['sort'], 'popular'>, (a: Entry, b: Ent
 };
 
 /**
- * A hit's place as a tuple that sorts ascending in the order `rank` gives (every
- * descending key negated, the SKU last), so a cursor's place is found by bisection.
+ * A hit's place. By price or date: its sort values as a tuple that sorts ascending in the
+ * order `rank` gives (descending keys negated, the SKU last), found again by bisection.
+ * By relevance (and popular, whose ties go by relevance): its rank and SKU, since a score
+ * moves whenever the catalog does (see `firstAfter`).
  */
 function placeOf(e: Entry, query: SearchQuery): RankPlace {
   const sku = e.product.sku;
   switch (query.sort) {
-    case 'relevance': return [-e.score, sku];
+    case 'relevance':
+    case 'popular': return [e.rank, sku];
     case 'price_asc': return [e.product.price, sku];
     case 'price_desc': return [-e.product.price, sku];
     case 'newest': return [-e.product.createdAt, sku];
-    case 'popular': return [-(query.popularity?.of(sku) ?? 0), -e.score, sku];
   }
 }
 
@@ -138,8 +140,8 @@ function bisect(entries: Entry[], past: (e: Entry) => boolean): number {
   return lo;
 }
 
-/** Sorts whose places hold a relevance score, which moves whenever the index changes. */
-const scoredSorts: ReadonlySet<SearchQuery['sort']> = new Set(['relevance', 'popular']);
+/** Sorts whose places hold a rank, not sort values. */
+const rankedSorts: ReadonlySet<SearchQuery['sort']> = new Set(['relevance', 'popular']);
 
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
@@ -174,7 +176,11 @@ export class EmbeddedSearchIndex implements SearchIndex {
     for (const p of products) {
       const old = this.products.get(p.sku);
       if (old) {
-        this.engine.discard(p.sku);
+        // Removed at once, not discarded: MiniSearch cleans a discarded document up lazily,
+        // in the middle of a later search, so tied products split into two score groups by
+        // internal id and the ranking reordered; a page going on after a SKU's rank would
+        // repeat or skip whole pages. `old` is the document as it was indexed.
+        this.engine.remove(old);
         this.unlink(old);
       }
       this.products.set(p.sku, p);
@@ -194,7 +200,7 @@ export class EmbeddedSearchIndex implements SearchIndex {
       if (!old) continue;
       this.products.delete(sku);
       this.unlink(old);
-      this.engine.discard(sku);
+      this.engine.remove(old);
     }
   }
 
@@ -216,18 +222,20 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   /**
-   * Where the hits after `after` begin in `entries` (`ranked`, filtered). A relevance score
-   * moves whenever the index changes (every product added shifts the others' scores), so a
-   * place holding one is found by its SKU's rank in today's ranking, and by its values only
-   * when that SKU is no longer among the hits. Prices and dates stay put: found by value.
+   * Where the hits after `after` begin in `entries` (`ranked`, filtered). By relevance a
+   * score moves whenever the catalog changes (every product added or removed moves every
+   * IDF), so the page goes on after the place's SKU at its rank in today's ranking; when
+   * that SKU has left, at the rank it had (one hit early or late for each other product
+   * that left or came above it meanwhile). Prices and dates stay put: found by value.
    */
   private firstAfter(ranked: Entry[], entries: Entry[], after: RankPlace, query: SearchQuery): number {
-    const sku = after[after.length - 1];
-    if (scoredSorts.has(query.sort) && typeof sku === 'string') {
+    if (rankedSorts.has(query.sort)) {
+      const [rank, sku] = after;
       let ranks = this.ranks.get(ranked);
       if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
-      const at = ranks.get(sku);
+      const at = typeof sku === 'string' ? ranks.get(sku) : undefined;
       if (at !== undefined) return bisect(entries, (e) => e.rank > at);
+      if (typeof rank === 'number') return bisect(entries, (e) => e.rank >= rank);
     }
     return bisect(entries, (e) => comparePlaces(placeOf(e, query), after) > 0);
   }
