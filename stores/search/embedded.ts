@@ -231,10 +231,15 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private firstAfter(ranked: Entry[], entries: Entry[], after: RankPlace, query: SearchQuery): number {
     if (rankedSorts.has(query.sort)) {
       const [rank, sku] = after;
-      let ranks = this.ranks.get(ranked);
-      if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
-      const at = typeof sku === 'string' ? ranks.get(sku) : undefined;
-      if (at !== undefined) return bisect(entries, (e) => e.rank > at);
+      // Usually the ranking is the one the place came from: the SKU is where it was.
+      let at = typeof rank === 'number' && typeof sku === 'string' && ranked[rank]?.product.sku === sku ? rank : undefined;
+      if (at === undefined && typeof sku === 'string') {
+        let ranks = this.ranks.get(ranked);
+        if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
+        at = ranks.get(sku);
+      }
+      const seen = at;
+      if (seen !== undefined) return bisect(entries, (e) => e.rank > seen);
       if (typeof rank === 'number') return bisect(entries, (e) => e.rank >= rank);
     }
     return bisect(entries, (e) => comparePlaces(placeOf(e, query), after) > 0);
