@@ -6,16 +6,10 @@
 // it from a clean state, as Node would by default.
 import type { Logger } from 'pino';
 import { isConnectionError } from '../stores/mysql/index.ts';
-
-/** ioredis errors that mean "the server is not reachable right now". */
-function isRedisConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const { name, message } = err as { name?: unknown; message?: unknown };
-  return name === 'MaxRetriesPerRequestError' || (typeof message === 'string' && /Connection is closed|max retries per request|Stream isn't writeable/i.test(message));
-}
+import { isRedisConnectionLoss } from '../stores/redis/failures.ts';
 
 export function isDependencyOutage(err: unknown): boolean {
-  return isConnectionError(err) || isRedisConnectionError(err);
+  return isConnectionError(err) || isRedisConnectionLoss(err);
 }
 
 export function guardUnhandledRejections(log: Logger, onSurvived: () => void = () => undefined): void {
