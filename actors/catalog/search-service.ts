@@ -126,28 +126,27 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
   let total = 0;
   let facets: Facets = { category: {}, brand: {}, attributes: {} };
   let facetsExact = true;
-  /** Whether the index has hits past the last one looked at (undefined: not known yet). */
-  let more: boolean | undefined;
+  /** Whether the index has hits past the last one looked at. */
+  let more = false;
   for (let round = 0; items.length < req.limit; round++) {
-    const res = await deps.index.search({ ...base, ...(after ? { after } : {}), offset, size: chunk });
+    // One hit more than is looked at: whether it comes back says whether there is more.
+    const res = await deps.index.search({ ...base, ...(after ? { after } : {}), offset, size: chunk + 1 });
     if (round === 0) {
       total = res.total;
       facets = res.facets;
       facetsExact = res.facetsExact;
     }
-    if (res.hits.length === 0) {
-      more = false;
-      break;
-    }
-    const skus = res.hits.map((h) => h.sku);
+    const hits = res.hits.slice(0, chunk);
+    if (hits.length === 0) break;
+    const skus = hits.map((h) => h.sku);
     const [stock, days] = await Promise.all([
       deps.oos.statuses(skus),
       req.cluster ? deps.estimates.days(req.cluster, skus) : Promise.resolve(undefined),
     ]);
     const now = Date.now();
     let i = 0;
-    for (; i < res.hits.length && items.length < req.limit; i++) {
-      const h = res.hits[i]!;
+    for (; i < hits.length && items.length < req.limit; i++) {
+      const h = hits[i]!;
       const status = stock.get(h.sku) ?? 'in_stock';
       if (status === 'out_of_stock') continue;
       const d = days?.[i];
@@ -155,16 +154,11 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
       // Each item as the product page has it (API.md: "same as product, with score").
       items.push({ ...h.product, stock: { status }, score: h.score, ...(d !== undefined ? { delivery: etaOf(d, now) } : {}) });
     }
-    after = res.hits[i - 1]!.place;
+    after = hits[i - 1]!.place;
     offset = 0;
-    // Hits left in this round: the page is full, and there is more. A short round looked
-    // at to its end: the index has nothing further.
-    if (i < res.hits.length) more = true;
-    else if (res.hits.length < chunk) more = false;
-    if (more !== undefined) break;
+    more = res.hits.length > i;
+    if (!more) break;
   }
-  // The page ended exactly at the end of a full round: one hit more says whether a next page has any.
-  if (more === undefined && after) more = (await deps.index.search({ ...base, after, offset: 0, size: 1 })).hits.length > 0;
   return { items, facets, facetsExact, total, nextCursor: more && after ? encodeCursor(after, req.list) : null };
 }
 

@@ -4,7 +4,7 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
 import { InvalidError } from '../../cluster/errors.ts';
 import {
-  attributeText, attributeValues, categoryPaths, normalizeText,
+  attributeText, attributeValues, categoryPaths, normalizeText, rankedSorts,
   type IndexedProduct, type RankPlace, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
 
@@ -21,15 +21,14 @@ const maxResultWindow = 10_000;
  * but its id does not fit in a cursor).
  */
 function pagingOf(query: SearchQuery): { from: number; searchAfter?: estypes.SortResults; scored: boolean } {
-  const scored = query.sort === 'relevance' || query.sort === 'popular';
+  const scored = rankedSorts.has(query.sort);
   const after = query.after;
   if (!after) return { from: query.offset, scored };
   if (query.offset !== 0) throw new Error('a search after a place starts there: offset must be 0');
-  const [first, sku] = after;
-  const fits = after.length === 2 && typeof sku === 'string'
-    && (scored ? Number.isInteger(first) && (first as number) >= 0 : typeof first === 'number');
-  if (!fits) throw new InvalidError('cursor is not one this API gave out');
-  return scored ? { from: first as number, scored } : { from: 0, searchAfter: after, scored };
+  if (!scored) return { from: 0, searchAfter: after, scored };
+  const [position] = after;
+  if (!Number.isInteger(position) || position < 0) throw new InvalidError('cursor is not one this API gave out');
+  return { from: position, scored };
 }
 
 /** "color=blue" → 7 buckets into { color: { blue: 7 } }. */
@@ -187,7 +186,7 @@ export class ElasticSearchIndex implements SearchIndex {
     return {
       hits: res.hits.hits.map((h, i) => {
         const { attrs: _a, categoryPath: _c, brandKey: _b, attrKey: _k, attrFacet: _f, ...product } = h._source!;
-        const place: RankPlace = scored ? [from + i + 1, product.sku] : (h.sort ?? []) as RankPlace;
+        const place = (scored ? [from + i + 1, product.sku] : h.sort) as RankPlace;
         return { sku: product.sku, score: Math.round((h._score ?? 1) * 1000) / 1000, place, product };
       }),
       total,

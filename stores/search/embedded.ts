@@ -6,7 +6,7 @@
 import MiniSearch, { type SearchResult as MsResult } from 'minisearch';
 import {
   attributeText, attributeValues, categoryPaths, inCategory, matchesAttributes, normalizeText,
-  type Facets, type IndexedProduct, type RankPlace, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
+  rankedSorts, type Facets, type IndexedProduct, type RankPlace, type SearchHit, type SearchIndex, type SearchQuery, type SearchResult, type Suggestion,
 } from './port.ts';
 import { TitleSuggester } from './suggest.ts';
 
@@ -115,17 +115,9 @@ function placeOf(e: Entry, query: SearchQuery): RankPlace {
   }
 }
 
-/** Lexicographic order of two places; a number sorts before a string (a place from a client is only shape-checked). */
-function comparePlaces(a: RankPlace, b: RankPlace): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return x - y;
-    if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
+/** The order of two places: by their number, then by SKU. */
+function comparePlaces([a, skuA]: RankPlace, [b, skuB]: RankPlace): number {
+  return a - b || (skuA === skuB ? 0 : skuA < skuB ? -1 : 1);
 }
 
 /** The index of the first of `entries` (in `rank`'s order) for which `past` holds; every later one holds it too. */
@@ -139,9 +131,6 @@ function bisect(entries: Entry[], past: (e: Entry) => boolean): number {
   }
   return lo;
 }
-
-/** Sorts whose places hold a rank, not sort values. */
-const rankedSorts: ReadonlySet<SearchQuery['sort']> = new Set(['relevance', 'popular']);
 
 export class EmbeddedSearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
@@ -231,18 +220,19 @@ export class EmbeddedSearchIndex implements SearchIndex {
   private firstAfter(ranked: Entry[], entries: Entry[], after: RankPlace, query: SearchQuery): number {
     if (rankedSorts.has(query.sort)) {
       const [rank, sku] = after;
-      // Usually the ranking is the one the place came from: the SKU is where it was.
-      let at = typeof rank === 'number' && typeof sku === 'string' && ranked[rank]?.product.sku === sku ? rank : undefined;
-      if (at === undefined && typeof sku === 'string') {
-        let ranks = this.ranks.get(ranked);
-        if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
-        at = ranks.get(sku);
-      }
-      const seen = at;
-      if (seen !== undefined) return bisect(entries, (e) => e.rank > seen);
-      if (typeof rank === 'number') return bisect(entries, (e) => e.rank >= rank);
+      const at = this.rankOf(ranked, sku, rank);
+      // The SKU gone from the ranking: what followed it now stands at the rank it had.
+      return at !== undefined ? bisect(entries, (e) => e.rank > at) : bisect(entries, (e) => e.rank >= rank);
     }
     return bisect(entries, (e) => comparePlaces(placeOf(e, query), after) > 0);
+  }
+
+  /** `sku`'s rank in `ranked`, looked for first at `hint`: usually the ranking is the one the place came from. */
+  private rankOf(ranked: Entry[], sku: string, hint: number): number | undefined {
+    if (ranked[hint]?.product.sku === sku) return hint;
+    let ranks = this.ranks.get(ranked);
+    if (!ranks) this.ranks.set(ranked, (ranks = new Map(ranked.map((e) => [e.product.sku, e.rank]))));
+    return ranks.get(sku);
   }
 
   private rank(query: SearchQuery): Entry[] {

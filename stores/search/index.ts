@@ -6,7 +6,7 @@ import type { SearchIndex } from './port.ts';
 export {
   inCategory, categoryPaths, attributeText, attributeValues, matchesAttributes, normalizeText, searchSorts,
   type IndexedProduct, type SearchIndex, type SearchQuery, type SearchResult, type SearchHit, type SearchSort, type Facets,
-  type HitFilter, type Popularity, type Suggestion, type RankPlace, isRankPlace,
+  type HitFilter, type Popularity, type Suggestion, type RankPlace, isRankPlace, rankedSorts,
 } from './port.ts';
 export { EmbeddedSearchIndex, exactFacetLimit } from './embedded.ts';
 export { ElasticSearchIndex } from './elastic.ts';

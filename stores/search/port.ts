@@ -67,17 +67,19 @@ export interface SearchQuery {
 }
 
 /**
- * Where a hit sits in its ranking: its sort values, the SKU last as the tiebreak. Opaque
- * outside the index that made it; it travels in search cursors, so an index checks its
- * shape (`isRankPlace`) and never trusts it further.
+ * Where a hit sits in its ranking: a number (its sort value, or its rank where the sort is
+ * by relevance) and its SKU. Opaque outside the index that made it; it travels in search
+ * cursors, so it is shape-checked (`isRankPlace`) and never trusted further.
  */
-export type RankPlace = (number | string)[];
+export type RankPlace = [number, string];
 
-/** A place as a cursor may carry it: two to four finite numbers or short strings. */
+/** A place as a cursor may carry it: a finite number and a SKU-sized string. */
 export function isRankPlace(v: unknown): v is RankPlace {
-  return Array.isArray(v) && v.length >= 2 && v.length <= 4
-    && v.every((x) => (typeof x === 'number' && Number.isFinite(x)) || (typeof x === 'string' && x.length <= 256));
+  return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && Number.isFinite(v[0]) && typeof v[1] === 'string' && v[1].length <= 256;
 }
+
+/** Sorts whose places hold a rank, not a sort value: relevance scores move whenever the catalog does. */
+export const rankedSorts: ReadonlySet<SearchSort> = new Set(['relevance', 'popular']);
 
 export interface SearchHit {
   sku: string;
