@@ -246,36 +246,35 @@ export class Saga {
     return { idempotencyKey: key, orderId: order.orderId, amount: order.total, currency: order.currency, token };
   }
 
-  /** Charged: commit every reservation, then record the order paid (with points and the event). */
+  /**
+   * Charged: commit every reservation, then record the order paid (with points and the
+   * event). Whatever fails from here on (an inventory ask "not sent", a node moving, the
+   * database refusing the move to `paid`), this pay did something, so its caller must not
+   * hear "nothing was applied": a retry with the same key finds the recorded charge,
+   * repeats it under its key (never doubled) and finishes the order.
+   */
   private async fulfil(order: OrderRecord, paymentId: string): Promise<OrderRecord> {
-    // Charged already: whatever fails from here on (an inventory ask "not sent", a node
-    // moving, the database refusing the move to `paid`), this pay did something, so its
-    // caller must not hear "nothing was applied". A retry with the same key finds the
-    // recorded charge, repeats it under its key (never doubled) and finishes the order.
-    let committed: 'committed' | 'hold_lost';
-    try {
-      committed = await this.commitStock(order);
-    } catch (err) {
-      throw new ChargedNotFinishedError(err);
-    }
+    const committed = await this.commitStock(order).catch((err: unknown) => { throw new ChargedNotFinishedError(err); });
     if (committed === 'hold_lost') {
       // A hold ran out before the charge could be completed: unwind (money back, units
       // back) as a refund that ends `failed`; a step that fails stays pending for the sweeper.
-      const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now())
-        .catch((err: unknown) => { throw new ChargedNotFinishedError(err, refundingMessage); });
-      return this.finishRefund(unwinding).catch((err: unknown) => { throw new ChargedNotFinishedError(err, refundingMessage); });
+      try {
+        const unwinding = await this.move(order, { status: 'refunding', paymentId, refundTarget: 'failed', detail: 'stock hold ran out; refunding the payment' }, Date.now());
+        return await this.finishRefund(unwinding);
+      } catch (err) {
+        throw new ChargedNotFinishedError(err, refundingMessage);
+      }
     }
     const now = Date.now();
-    let paid: OrderRecord;
-    try {
-      // Tests: the database refusing the move to `paid` after the charge and the stock commit.
-      if (this.deps.failpoint === 'paid_unavailable') throw new StoreUnavailableError('failpoint paid_unavailable: the move to paid was not applied');
-      paid = await this.move(order, this.paidTransition(order, paymentId, now), now);
-    } catch (err) {
-      throw new ChargedNotFinishedError(err);
-    }
+    const paid = await this.recordPaid(order, paymentId, now).catch((err: unknown) => { throw new ChargedNotFinishedError(err); });
     await this.afterPaid(paid);
     return paid;
+  }
+
+  private recordPaid(order: OrderRecord, paymentId: string, now: number): Promise<OrderRecord> {
+    // Tests: the database refusing the move to `paid` after the charge and the stock commit.
+    if (this.deps.failpoint === 'paid_unavailable') return Promise.reject(new StoreUnavailableError('failpoint paid_unavailable: the move to paid was not applied'));
+    return this.move(order, this.paidTransition(order, paymentId, now), now);
   }
 
   /** The move to `paid`: reward points earned, and OrderPlaced, the event of a paid order (analytics counts it as revenue). */
