@@ -60,7 +60,7 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
     if (!byField.has(field)) byField.set(field, { field, problem: i.message });
   }
   const details = [...byField.values()].slice(0, 20);
-  const names = [...new Set(details.map((d) => d.field))].join(', ');
+  const names = details.map((d) => d.field).join(', ');
   if (issues.some(isShapeError)) throw new HttpError(400, 'invalid_request', `the ${what} has missing or mistyped fields: ${names}`, details);
   throw new HttpError(422, 'validation_failed', `the ${what} has invalid values: ${names}`, details);
 }

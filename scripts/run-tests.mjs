@@ -117,7 +117,9 @@ function runFile([file, args], show) {
       // uvu prints its totals once every test and hook has run. A suite still alive well
       // after that is held open by a timer or a connection it left behind: say so and stop
       // it, rather than let it add its leftover wait to the whole run.
-      if (!lingering && lastSummary(out.replace(ansi, '')) !== undefined) {
+      // Only the new output and the bit before it (a summary split across two reads) is
+      // looked at: scanning the whole output on every read grew with its square.
+      if (!lingering && lastSummary(out.slice(-(d.length + 512)).replace(ansi, '')) !== undefined) {
         lingering = setTimeout(() => {
           stoppedLingering = true;
           show.out(`\n${file}: still running ${lingerMs} ms after its summary (a timer or connection left open); stopped\n`);

@@ -37,11 +37,9 @@ function unreachable(err: unknown): boolean {
  * noteRedisFailure.
  */
 export function redisPassedOver(redis: object, now = performance.now()): boolean {
+  if (redisPaused(redis, now)) return true;
   const p = passOvers.get(redis);
-  if (p === undefined) return false;
-  if (now < p.until) return true;
-  if (p.probeAt !== undefined && now - p.probeAt < probeLapseMs) return true;
-  p.probeAt = now;
+  if (p !== undefined) p.probeAt = now;
   return false;
 }
 
