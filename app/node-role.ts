@@ -1,6 +1,5 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
-import type { NatsConnection } from 'nats';
-import { ClusterNode } from '../cluster/index.ts';
+import { ClusterNode, orAfter } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, OutboxRetention, streamPublisher } from '../stores/events/index.ts';
@@ -118,7 +117,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
           announceRevoked(nc, config.cluster, id);
           // Flushed before the logout is answered: the server has routed the announcement
           // to every gateway's connection before any client can hear "logged out".
-          await flushWithin(nc, 1000);
+          if (!(await orAfter(nc.flush().then(() => true), 1000, false))) throw new Error('NATS flush timed out');
         },
       }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),
@@ -188,12 +187,3 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   return node;
 }
 
-/** `nc.flush()`, failing after `ms`; the timer goes with the answer (one per logout otherwise idled a second). */
-async function flushWithin(nc: NatsConnection, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([nc.flush(), new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error('NATS flush timed out')), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -8,6 +8,7 @@ import type { AnyEntityDefinition, EntityContext, Reply } from './entity.ts';
 import { ClusterError, InvalidError, OverloadedError, TimeoutError, UnavailableError, toWireError } from './errors.ts';
 import type { WireOutcome } from './wire.ts';
 import { uniqueQueryReplies } from './unique-query-replies.ts';
+import { orAfter } from './or-after.ts';
 import type { Plugin } from 'nact';
 
 const { start, spawn, stop, query, dispatch } = nact;
@@ -364,9 +365,9 @@ export class EntityHost {
    */
   async drainShard(shard: number, opts: { graceMs?: number; stopWaitMs?: number } = {}): Promise<void> {
     const set = this.outstanding.get(shard);
-    if (set && set.size > 0) await withinMs(Promise.allSettled([...set]), opts.graceMs ?? 500);
+    if (set && set.size > 0) await orAfter(Promise.allSettled([...set]), opts.graceMs ?? 500, undefined);
     const stopped = this.stopShard(shard);
-    await (opts.stopWaitMs === undefined ? stopped : withinMs(stopped, opts.stopWaitMs));
+    await (opts.stopWaitMs === undefined ? stopped : orAfter(stopped, opts.stopWaitMs, undefined));
   }
 
   /** Serving the shard (again): deliveries to it spawn actors. */
@@ -402,9 +403,3 @@ export class EntityHost {
   }
 }
 
-/** Waits for `work` or `ms`, whichever comes first (`work` goes on either way). */
-async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}

@@ -8,6 +8,7 @@ export {
   toWireError, fromWireError, type WireError,
 } from './errors.ts';
 export { shardOf, rendezvousOwner, entityIdPattern } from './addressing.ts';
+export { orAfter } from './or-after.ts';
 export { connectNats } from './connection.ts';
 export { Requester, RequestFailed } from './requester.ts';
 export { JsonText } from './wire.ts';

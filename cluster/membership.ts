@@ -4,6 +4,7 @@ import type { KV } from 'nats';
 import type { Logger } from 'pino';
 import type { TtlBucket } from './bucket.ts';
 import { keepWatching, type KeptWatch } from './watch.ts';
+import { orAfter } from './or-after.ts';
 
 export { openTtlBucket } from './bucket.ts';
 
@@ -82,7 +83,7 @@ export class Membership {
       },
     });
     // The watch replays current values first; wait for them (or a short while on an empty bucket).
-    await Promise.race([initialised, new Promise((r) => setTimeout(r, 500))]);
+    await orAfter(initialised, 500, undefined);
     this.timer = setInterval(() => void this.beatNow(), Math.max(100, Math.floor(this.ttlMs / 3)));
   }
 
@@ -161,7 +162,7 @@ export async function readMembers(kv: KV): Promise<MemberInfo[]> {
       else members.delete(entry.key);
     }
   })().catch(() => undefined);
-  await Promise.race([replayed, new Promise((r) => setTimeout(r, 1000))]);
+  await orAfter(replayed, 1000, undefined);
   iter.stop();
   return [...members.values()];
 }

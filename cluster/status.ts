@@ -4,6 +4,7 @@
 // shards there are, and stays live for `cluster watch` at no further cost.
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import { membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
+import { orAfter } from './or-after.ts';
 
 export interface MemberRow {
   nodeId: string;
@@ -105,7 +106,7 @@ export class ClusterWatch {
     void (async () => {
       for await (const entry of iter) this.apply(entry);
     })().catch(() => undefined);
-    await Promise.race([replayed, new Promise((r) => setTimeout(r, 2000))]);
+    await orAfter(replayed, 2000, undefined);
     this.replaying = false;
   }
 

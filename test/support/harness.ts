@@ -217,17 +217,7 @@ export async function startApp(env: Record<string, string>, role: 'all' | 'node'
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/**
- * `p`, or `fallback` once `ms` passed without it settling. The timer is cleared when `p`
- * wins: a bare race with sleep() kept a suite's process alive up to `ms` after its last test.
- */
-export function orAfter<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<F>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
+export { orAfter } from '../../cluster/index.ts';
 
 /** Polls `check` until it returns a truthy value or `ms` passes. */
 export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, every = 50): Promise<NonNullable<T>> {
