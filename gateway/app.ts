@@ -142,6 +142,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     unknownHoldMs: deps.limits.idempotencyUnknownHoldMs ?? 60_000,
     reissue: async (userId, device) => (await deps.users.reissue(userId, device)).token,
     log,
+    keyless: new Set(['/v1/auth/logout']),
   }));
 
   app.route('/', healthRoutes(deps, metrics.registry));

@@ -46,6 +46,12 @@ export interface IdempotencyOptions {
   reissue(userId: string, device: string): Promise<string>;
   /** Where a record that could not be written is reported. */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * POST paths whose key is ignored: idempotent by themselves, where a key would only hold
+   * a retry after a 503 `timeout` with 409 (the logout: a session closes once, and a repeat
+   * answers alike).
+   */
+  keyless?: ReadonlySet<string>;
 }
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
@@ -60,8 +66,6 @@ const keyPattern = /^[\x21-\x7e]{1,255}$/;
 const pendingTtlMs = 10_000;
 const pendingRenewMs = 3_000;
 const waitForFirstMs = 15_000;
-/** The one POST that takes no key: see the middleware. */
-const logoutPath = '/v1/auth/logout';
 /**
  * 503 codes after which a retry is safe, so the key is freed for it: nothing was applied
  * (`unavailable`, `overloaded`), or the order entity repeats the same stored charge and
@@ -149,9 +153,7 @@ function withTokenSealed(body: string, key: () => Buffer): { body: string; reiss
 export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
-    // A logout is idempotent by itself (the session entity closes a session once and
-    // answers a repeat alike): a key would only hold a retry after a 503 timeout with 409.
-    if (c.req.method !== 'POST' || key === undefined || c.req.path === logoutPath) return next();
+    if (c.req.method !== 'POST' || key === undefined || opts.keyless?.has(c.req.path)) return next();
     if (!keyPattern.test(key)) throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
     // A user's keys are theirs; an anonymous client's were its address's, so a signup or an
     // event retried from another network (a phone leaving Wi-Fi) ran again: 409 email_taken
