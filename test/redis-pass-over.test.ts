@@ -2,7 +2,11 @@
 // back: one probe at a time after the pause, and the first answer ends it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPassOverMs } from '../stores/redis/index.ts';
+import { Redis } from 'ioredis';
+import {
+  isRedisConnectionLoss, isRedisTimeout, noteRedisAnswer, noteRedisFailure, redisPassedOver, redisPassOverMs,
+} from '../stores/redis/index.ts';
+import { startRedis } from './support/private-servers.ts';
 
 const timedOut = new Error('Command timed out');
 
@@ -39,6 +43,52 @@ test('a refusal is an answer: it neither starts a pause nor prolongs one', () =>
   noteRedisFailure(redis, timedOut);
   noteRedisFailure(redis, new SyntaxError('Unexpected token'));
   assert.not.ok(redisPassedOver(redis), 'Redis answered');
+});
+
+/** The error a command ends with (it must end with one). */
+async function failureOf(command: Promise<unknown>): Promise<unknown> {
+  try {
+    await command;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('the command succeeded');
+}
+
+// The tests above build ioredis's messages by hand; this one makes ioredis fail for real, with
+// the app's own client options, so a change in ioredis's wording fails here and not in production.
+test('ioredis\'s real failures are classified: a hung Redis times out, a gone one is a lost connection, a refusal neither', async () => {
+  const server = await startRedis(16393);
+  // As app/context.ts makes it, with a short command timeout.
+  const redis = new Redis(server.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true, commandTimeout: 200 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.set('k', 'v');
+    const refused = await failureOf(redis.lpush('k', 'x'));
+    assert.ok(!isRedisTimeout(refused) && !isRedisConnectionLoss(refused), `a WRONGTYPE refusal: ${String(refused)}`);
+    noteRedisFailure(redis, refused);
+    assert.not.ok(redisPassedOver(redis), 'Redis answered');
+
+    server.pause();
+    const hung = await failureOf(redis.get('k'));
+    assert.ok(isRedisTimeout(hung), `a hung Redis: ${String(hung)}`);
+    assert.not.ok(isRedisConnectionLoss(hung));
+    noteRedisFailure(redis, hung);
+    assert.ok(redisPassedOver(redis), 'passed over after a real timeout');
+    server.resume();
+
+    const quit = redis.duplicate();
+    await quit.quit();
+    const closed = await failureOf(quit.get('k'));
+    assert.ok(isRedisConnectionLoss(closed), `a client that was closed: ${String(closed)}`);
+
+    await server.kill();
+    const gone = await failureOf(redis.get('k'));
+    assert.ok(isRedisConnectionLoss(gone), `a Redis that is gone: ${String(gone)}`);
+  } finally {
+    redis.disconnect();
+    await server.destroy();
+  }
 });
 
 test.run();
