@@ -58,6 +58,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     oos: new OutOfStockSet(redis, config.cluster),
     estimates: new DeliveryEstimates(redis, config.cluster),
     logistics: new LogisticsRepository(pool),
+    products,
     log: log.child({ part: 'catalog' }),
   });
   const homepage = {

@@ -301,7 +301,7 @@ test('paying a cart order takes the units it bought out of the cart; units added
   assert.equal(cart.body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]).sort(), [['SKU-00039', 1], ['SKU-00040', 3]]);
 });
 
-test('a removed product leaves search and categories within 3 s, shows unavailable in carts and wishlists, and checkout refuses it with 409 unavailable', async () => {
+test('a removed product: checkout refuses it (409 unavailable) from the 204 on; it leaves search and categories within 3 s and shows unavailable in carts and wishlists', async () => {
   const product = { sku: 'RM-1', title: 'Vanishing Teapot', brand: 'Gone', category: 'home/vanishing', price: 1_500, currency: 'USD', supplierId: 'sup-1', attributes: {} };
   assert.is((await admin('POST', '/v1/admin/products', product)).status, 202);
   await eventually(async () => (await s.sql('SELECT 1 FROM products WHERE sku = ?', ['RM-1'])).length === 1, 5000, 50);
@@ -310,8 +310,14 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
   const u = await signupBuyer(s.url);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 200);
   assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'RM-1' } })).status, 200);
+  // A bulk onboarding just before keeps the item service busy: the removal's event waits
+  // behind it, and checkout must refuse the product from the 204 on all the same.
+  const filler = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ ...product, sku: `RM-FILL-${i}`, title: `Filler ${i}`, category: 'home/filler' })).join('\n');
+  assert.is((await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: { 'content-type': 'application/x-ndjson' }, body: filler })).status, 202);
   const del = await admin('DELETE', '/v1/admin/products/RM-1');
   assert.is(del.status, 204);
+  const refused = await checkout(u, {});
+  assert.equal([refused.status, refused.body.error?.code, refused.body.error?.details?.skus], [409, 'unavailable', ['RM-1']], 'refused right after the 204');
   const t0 = Date.now();
   await eventually(async () => (await call(s.url, 'GET', '/v1/search?q=vanishing%20teapot')).body.total === 0, 3000, 50);
   const hasCategory = (nodes: { path: string; children: unknown[] }[]): boolean => nodes.some((n) => n.path === 'home/vanishing' || hasCategory(n.children as never));
@@ -325,14 +331,13 @@ test('a removed product leaves search and categories within 3 s, shows unavailab
     return w.body.items[0]?.unavailable === true ? w : undefined;
   }, 3000, 50);
   assert.equal([wished.body.items[0].sku, wished.body.items[0].title], ['RM-1', 'Vanishing Teapot']);
-  const refused = await checkout(u, {});
-  assert.equal([refused.status, refused.body.error.code, refused.body.error.details.skus], [409, 'unavailable', ['RM-1']]);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 409);
   const other = await signupBuyer(s.url);
   const wish = await call(s.url, 'POST', '/v1/wishlist/items', { token: other.token, body: { sku: 'RM-1' } });
   assert.equal([wish.status, wish.body.error?.code], [409, 'unavailable'], 'not wished for either');
   assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: other.token })).body.items, []);
-  assert.is((await admin('DELETE', '/v1/admin/products/RM-1')).status, 404);
+  // Once the item service has applied the removal (behind the bulk onboarding), it is unknown.
+  await eventually(async () => (await admin('DELETE', '/v1/admin/products/RM-1')).status === 404, 10_000, 100);
 });
 
 test('a keyed checkout whose first answer was lost finds the same order: one order, reserved once', async () => {
@@ -393,7 +398,7 @@ test('addresses can be edited and made the default; the cart can be emptied; a w
   await call(s.url, 'DELETE', '/v1/cart', { token: u.token });
   await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'SKU-00042' } });
   const moves = await Promise.all(Array.from({ length: 10 }, () => call(s.url, 'POST', '/v1/wishlist/items/SKU-00042/move-to-cart', { token: u.token })));
-  assert.equal(moves.map((m) => m.status).sort(), [200, 404, 404, 404, 404, 404, 404, 404, 404, 404]);
+  assert.equal(moves.map((m) => m.status).sort(), [200, 404, 404, 404, 404, 404, 404, 404, 404, 404], JSON.stringify(moves.filter((m) => m.status !== 200 && m.status !== 404).map((m) => m.body)));
   assert.equal((await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items.map((i: { sku: string; qty: number }) => [i.sku, i.qty]), [['SKU-00042', 1]]);
   // A move the cart refuses (99 units already) leaves the item wished, with its date.
   await call(s.url, 'PATCH', '/v1/cart/items/SKU-00042', { token: u.token, body: { qty: 99 } });

@@ -8,11 +8,13 @@ import type { DocumentStore } from '../../stores/documents/index.ts';
 import type { Suggestion } from '../../stores/search/index.ts';
 import { catalogStream, ensureStream } from '../../stores/events/index.ts';
 import type { Warehouse, LogisticsRepository } from '../../stores/mysql/logistics.ts';
+import type { ProductRepository } from '../../stores/mysql/products.ts';
 import { InventoryApi, type StockStatus } from '../inventory/index.ts';
 import { etaOf, type DeliveryEstimates, type Eta } from '../logistics/index.ts';
 import type { CategoryNode } from './categories.ts';
 import { productsCollection } from './item-service.ts';
 import type { OutOfStockSet } from './out-of-stock.ts';
+import { announceProductChanges } from './product-changes.ts';
 import type { CatalogEvent, CatalogProduct, ProductInput } from './product.ts';
 import { callService, serviceSubject } from './rpc.ts';
 import type { SearchPage, SearchRequest } from './search-service.ts';
@@ -30,6 +32,8 @@ export interface CatalogApiDeps {
   oos: OutOfStockSet;
   estimates: DeliveryEstimates;
   logistics: LogisticsRepository;
+  /** The products table the cart and checkout price from (and this process's cache of it). */
+  products: ProductRepository;
   log: Logger;
 }
 
@@ -77,14 +81,28 @@ export class CatalogApi {
     }));
   }
 
-  /** Takes a product off sale: a `removed` event on CATALOG, which the item service and indexers apply. False: no such product. */
+  /**
+   * Takes a product off sale: a `removed` event on CATALOG, which the item service and
+   * indexers apply (search, categories, homepage). False: no such product.
+   *
+   * Checkout must refuse it from the answer on, not from whenever the item service gets to
+   * the event: the row is marked here too, and every process's product cache is told to
+   * forget it before this resolves. The flush returns once NATS has taken that announcement,
+   * so it reaches every node ahead of any ask sent after the answer (one server, in order).
+   */
   async remove(sku: string): Promise<boolean> {
     const doc = await this.deps.documents.get(productsCollection, sku);
     if (!doc) return false;
     const stream = catalogStream(this.deps.cluster);
     await this.catalogStreamReady(stream);
-    const event: CatalogEvent = { kind: 'removed', sku, at: Date.now() };
+    const at = Date.now();
+    const event: CatalogEvent = { kind: 'removed', sku, at };
+    // The event first: it is what makes the removal whole, and the item service applies it
+    // even if the marking below fails and the caller never retries.
     await this.deps.nc.jetstream().publish(stream.subject('product', sku), this.encoder.encode(JSON.stringify(event)));
+    await this.deps.products.markRemoved([sku], at);
+    announceProductChanges(this.deps.nc, this.deps.cluster, [sku]);
+    await this.deps.nc.flush();
     return true;
   }
 

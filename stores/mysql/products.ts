@@ -32,17 +32,23 @@ function fromRow(r: ProductRow): Product {
 export class ProductRepository {
   /** Products change rarely; a short per-process cache keeps hot cart paths off the database. */
   private readonly cache = new Map<string, { at: number; product: Product | undefined }>();
+  /**
+   * Bumped by every invalidation. A read that began before one may hold the row as it was
+   * before the change, and must not put it back in the cache for the next ten seconds: a
+   * product removed while a checkout was reading it would otherwise stay on sale.
+   */
+  private generation = 0;
 
   constructor(private readonly pool: Pool, private readonly cacheMs = 10_000) {}
 
   async get(sku: string): Promise<Product | undefined> {
     const hit = this.cache.get(sku);
     if (hit && Date.now() - hit.at < this.cacheMs) return hit.product;
+    const generation = this.generation;
     const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku = ?', [sku]);
     const row = (rows as ProductRow[])[0];
     const product = row ? fromRow(row) : undefined;
-    if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(sku, { at: Date.now(), product });
+    if (generation === this.generation) this.remember([[sku, product]]);
     return product;
   }
 
@@ -59,10 +65,10 @@ export class ProductRepository {
       }
     }
     if (missing.length === 0) return out;
+    const generation = this.generation;
     const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku IN (?)', [missing]);
     for (const r of rows as ProductRow[]) out.set(r.sku, fromRow(r));
-    if (this.cache.size > 50_000) this.cache.clear();
-    for (const sku of missing) this.cache.set(sku, { at: now, product: out.get(sku) });
+    if (generation === this.generation) this.remember(missing.map((sku) => [sku, out.get(sku)]));
     return out;
   }
 
@@ -88,7 +94,7 @@ export class ProductRepository {
         [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId])],
       );
     }
-    for (const p of products) this.cache.delete(p.sku);
+    this.invalidate(products.map((p) => p.sku));
   }
 
   /** Takes products off sale: carts show them unavailable and checkout refuses them. */
@@ -100,6 +106,13 @@ export class ProductRepository {
 
   /** Forgets cached copies (another process changed these products). */
   invalidate(skus: string[]): void {
+    this.generation++;
     for (const sku of skus) this.cache.delete(sku);
+  }
+
+  private remember(entries: [string, Product | undefined][]): void {
+    if (this.cache.size > 50_000) this.cache.clear();
+    const at = Date.now();
+    for (const [sku, product] of entries) this.cache.set(sku, { at, product });
   }
 }
