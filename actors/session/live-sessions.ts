@@ -1,20 +1,27 @@
 // Local session checks for gateways: a bounded cache of sessions a gateway has seen live,
 // fed by the revocation feed — every session entity publishes `<cluster>.evt.session.revoked`
-// after a logout commits and before it answers — so a request pays for no ask, while a
-// logout still reaches every gateway within milliseconds. While the feed cannot be trusted
-// (disconnected, reconnected, or the gateway's own probe through NATS did not come back)
-// the cache is emptied and every check asks the session entity, as without a cache.
+// after a logout commits, and flushes it to the server before it answers — so a request pays
+// for no ask, while a logout takes effect on every gateway at once.
 //
-// How long a logout can go unheard is bounded by `trustMs` (100 ms), also on a gateway cut
-// off from NATS without knowing it (a black-holed link is noticed by pings only after
-// seconds): the gateway probes itself through the server every `probeEveryMs`, and the cache
-// answers only while a probe sent at most `trustMs` ago has come back. The server delivers
-// to one connection in the order it routes, so every revocation it routed before that probe
-// was heard before the probe's echo. A fault audit had a gateway cut off from NATS keep a
-// logged-out token working for 2.6 s.
+// "At once" is a fence, not a time: before the cache answers for a request, the gateway
+// flushes its connection (PING, PONG) after the request came in. The server writes to one
+// connection in the order it routes, and every revocation acknowledged before the request
+// was routed before that PING, so it reaches the gateway, and nats.js runs the feed's
+// callback, before the PONG. The flushes are shared (a request waits at most for the one
+// after the one already out, two round trips to the server). Without the fence a fault
+// audit saw a gateway whose link had 3 ms of latency serve 8 of 157 tokens 0–10 ms after
+// their logout's 204. One NATS server is assumed: across a cluster's routes the PONG of the
+// gateway's server does not wait for what another server is still forwarding.
+//
+// While the feed cannot be trusted (disconnected, reconnected, or the gateway's own probe
+// through NATS did not come back) the cache is emptied and every check asks the session
+// entity, as without a cache; a flush that does not come back within `trustMs` (100 ms)
+// sends the request to the session entity too. A fault audit had a gateway cut off from
+// NATS keep a logged-out token working for 2.6 s before the probes.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { NatsConnection, Subscription } from 'nats';
+import { orAfter } from '../../cluster/or-after.ts';
 import type { SessionView } from './messages.ts';
 import { sessionIdOf } from './token.ts';
 
@@ -42,8 +49,9 @@ export interface LiveSessionsOptions {
   /** How often the gateway sends a probe through NATS to itself (default 25 ms). */
   probeEveryMs?: number;
   /**
-   * The cache answers only while a probe sent at most this long ago has come back (default
-   * 100 ms): the longest a logout can go unheard on a gateway whose link to NATS died.
+   * The cache answers only while a probe sent at most this long ago has come back, and once
+   * a flush sent after the request came back within this long (default 100 ms); otherwise
+   * the session entity is asked.
    */
   trustMs?: number;
   /** With no probe back for this long the cache is emptied: announcements may be lost (default 2 s). */
@@ -81,6 +89,9 @@ export class LiveSessions {
   /** performance.now() when the newest probe that came back was sent. */
   private echoSentAt = -Infinity;
   private closed = false;
+  /** The flush out now, and the one that starts when it returns (see heardUpToNow). */
+  private flushing: Promise<boolean> | undefined;
+  private nextFlush: Promise<boolean> | undefined;
   private hits = 0;
   private asks = 0;
   private readonly probeSubject: string;
@@ -151,7 +162,7 @@ export class LiveSessions {
    * otherwise from `ask` (the session entity), whose answer is then cached.
    */
   async check(tokenHash: string, ask: () => Promise<SessionView>): Promise<SessionView> {
-    const hit = this.peek(tokenHash);
+    const hit = await this.vouch(tokenHash);
     if (hit) return hit;
     const now = this.now();
     const sessionId = sessionIdOf(tokenHash);
@@ -172,13 +183,45 @@ export class LiveSessions {
     return view;
   }
 
-  /** The session of `tokenHash` when the cache may answer for it now (as check would), else undefined. */
-  peek(tokenHash: string): SessionView | undefined {
+  /**
+   * The session of `tokenHash` as the cache may answer for it to a request that came in
+   * now (as check would), or undefined: not cached, not trusted, or revoked by the time
+   * every revocation routed before now was heard.
+   */
+  async vouch(tokenHash: string): Promise<SessionView | undefined> {
+    if (!this.cached(tokenHash) || !(await this.heardUpToNow())) return undefined;
+    const view = this.cached(tokenHash);
+    if (view) this.hits++;
+    return view;
+  }
+
+  /**
+   * Resolves true once this gateway has heard every revocation the server routed before
+   * the call (see the fence above), false when that is not confirmed within `trustMs`.
+   */
+  heardUpToNow(): Promise<boolean> {
+    if (!this.trusted()) return Promise.resolve(false);
+    // A flush already out was sent before this caller came: the next one answers for it.
+    if (this.flushing) return (this.nextFlush ??= this.flushing.then(() => this.startFlush()));
+    return this.startFlush();
+  }
+
+  private startFlush(): Promise<boolean> {
+    this.nextFlush = undefined;
+    const flushed: Promise<boolean> = orAfter(this.opts.nc.flush().then(() => true, () => false), this.trustMs, false).then((heard) => {
+      if (this.flushing === flushed) this.flushing = undefined;
+      return heard;
+    });
+    this.flushing = flushed;
+    return flushed;
+  }
+
+  /** The cached view of `tokenHash` while the cache is trusted and the entry fresh. */
+  private cached(tokenHash: string): SessionView | undefined {
     if (!this.trusted()) return undefined;
     const now = this.now();
     const hit = this.entries.get(sessionIdOf(tokenHash));
     if (!hit || hit.tokenHash !== tokenHash || hit.view.expiresAt <= now || now >= hit.freshUntil) return undefined;
-    this.hits++;
     return hit.view;
   }
 
