@@ -6,7 +6,7 @@ import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay,
 import { catalogStream } from '../stores/events/index.ts';
 import { InventoryRepository } from '../stores/mysql/inventory.ts';
 import { sessionEntity } from '../actors/session/index.ts';
-import { announceRevoked } from '../actors/session/index.ts';
+import { announceRevoked, revocationTrustMs } from '../actors/session/index.ts';
 import { cartEntity } from '../actors/cart/index.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { CartRepository } from '../stores/mysql/carts.ts';
@@ -115,9 +115,13 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
         repo: sessions,
         onClosed: async (id) => {
           announceRevoked(nc, config.cluster, id);
-          // Flushed before the logout is answered: the server has routed the announcement
-          // to every gateway's connection before any client can hear "logged out".
+          // Flushed, then held for the gateways' trust window before the logout is answered:
+          // the server has routed the announcement to every gateway's connection, and a
+          // gateway that has not heard it by then has stopped answering from its cache
+          // (actors/session/live-sessions.ts), so no client can hear "logged out" and then be
+          // served with the token.
           if (!(await orAfter(nc.flush().then(() => true), 1000, false))) throw new Error('NATS flush timed out');
+          await new Promise((resolve) => setTimeout(resolve, revocationTrustMs + 10));
         },
       }),
       cartEntity({ repo: new CartRepository(pool, journal), products }),

@@ -30,14 +30,13 @@ export class NodeRequest {
 
 /**
  * The user whose live session, as this gateway's cache holds it, the Authorization header
- * names: the answer the chain's `authenticate` would take from the same cache, after the
- * same fence (every logout acknowledged before now heard). Undefined when the cache cannot
- * vouch (the chain then asks the session entity).
+ * names: the answer the chain's `authenticate` would take from the same cache. Undefined
+ * when the cache cannot vouch (the chain then asks the session entity).
  */
-export async function vouchedUser(deps: GatewayDeps, authorization: string): Promise<string | undefined> {
+export function vouchedUser(deps: GatewayDeps, authorization: string): string | undefined {
   const token = bearer(authorization);
-  if (!token || !looksLikeToken(token) || !deps.liveSessions) return undefined;
-  return (await deps.liveSessions.vouch(hashToken(token)))?.userId;
+  if (!token || !looksLikeToken(token)) return undefined;
+  return deps.liveSessions?.peek(hashToken(token))?.userId;
 }
 
 /**

@@ -102,12 +102,8 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
 
   // No closures made per request: run through tsx (APP_FROM_SOURCE=1), which compiles with
   // keepNames, each would cost an Object.defineProperty (esbuild's __name) besides itself.
-  async function serve(r: NodeRequest, res: ServerResponse, call: Call, authorization: string, fallback: RequestListener): Promise<void> {
+  async function serve(r: NodeRequest, res: ServerResponse, call: Call, userId: string): Promise<void> {
     const startedAt = performance.now();
-    const userId = await vouchedUser(deps, authorization);
-    // The cache cannot vouch (the token is not in it, or logged out): the chain answers, as
-    // if the lane had not been there; nothing of the request has been read yet.
-    if (userId === undefined) return fallback(r.req, res);
     const a = await answer(r, call, userId);
     served.get(call)!.inc();
     opts.observe(routes.route[call], r.req.method ?? 'GET', a.status, startedAt);
@@ -127,8 +123,9 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
       if (call === undefined) return fallback(req, res);
       const r = new NodeRequest(req);
       const authorization = r.header('authorization');
-      if (authorization === undefined || chainOnly(r, call)) return fallback(req, res);
-      void serve(r, res, call, authorization, fallback);
+      const userId = authorization === undefined ? undefined : vouchedUser(deps, authorization);
+      if (userId === undefined || chainOnly(r, call)) return fallback(req, res);
+      void serve(r, res, call, userId);
     };
   }
 

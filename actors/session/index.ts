@@ -4,4 +4,4 @@ export { decideSession } from './state.ts';
 export { sessionEntity, type SessionDeps } from './actor.ts';
 export { SessionApi } from './api.ts';
 export { issueToken, hashToken, sessionIdOf, looksLikeToken, type IssuedToken } from './token.ts';
-export { LiveSessions, announceRevoked, sessionRevokedSubject, type LiveSessionsOptions, type LiveSessionStats } from './live-sessions.ts';
+export { LiveSessions, announceRevoked, revocationTrustMs, sessionRevokedSubject, type LiveSessionsOptions, type LiveSessionStats } from './live-sessions.ts';

@@ -1,29 +1,33 @@
 // Local session checks for gateways: a bounded cache of sessions a gateway has seen live,
 // fed by the revocation feed — every session entity publishes `<cluster>.evt.session.revoked`
-// after a logout commits, and flushes it to the server before it answers — so a request pays
-// for no ask, while a logout takes effect on every gateway at once.
+// after a logout commits — so a request pays for no ask, while a logout still takes effect
+// on every gateway at once. While the feed cannot be trusted (disconnected, reconnected, or
+// the gateway's own probe through NATS did not come back) the cache is emptied and every
+// check asks the session entity, as without a cache.
 //
-// "At once" is a fence, not a time: before the cache answers for a request, the gateway
-// flushes its connection (PING, PONG) after the request came in. The server writes to one
-// connection in the order it routes, and every revocation acknowledged before the request
-// was routed before that PING, so it reaches the gateway, and nats.js runs the feed's
-// callback, before the PONG. The flushes are shared (a request waits at most for the one
-// after the one already out, two round trips to the server). Without the fence a fault
-// audit saw a gateway whose link had 3 ms of latency serve 8 of 157 tokens 0–10 ms after
-// their logout's 204. One NATS server is assumed: across a cluster's routes the PONG of the
-// gateway's server does not wait for what another server is still forwarding.
-//
-// While the feed cannot be trusted (disconnected, reconnected, or the gateway's own probe
-// through NATS did not come back) the cache is emptied and every check asks the session
-// entity, as without a cache; a flush that does not come back within `trustMs` (100 ms)
-// sends the request to the session entity too. A fault audit had a gateway cut off from
-// NATS keep a logged-out token working for 2.6 s before the probes.
+// The cache answers only while a probe it sent at most `trustMs` (100 ms) ago has come back:
+// the gateway probes itself through the server every `probeEveryMs`. The server delivers
+// to one connection in the order it routes, so a gateway that has not heard a revocation
+// has no echo of a probe routed after it, and stops answering from its cache at most
+// `trustMs` after the revocation was routed, whatever its link does (a fault audit had a
+// gateway cut off from NATS keep a logged-out token working for 2.6 s). The session entity
+// flushes the announcement and then waits `revocationTrustMs` before it answers the logout
+// (app/node-role.ts): by its 204, every gateway has either heard it or stopped trusting its
+// cache. Answering at once instead, a gateway whose link had 3 ms of latency served 8 of
+// 157 tokens 0–10 ms after their logout's 204. Logouts are rare; this costs each one 100 ms
+// and every other request nothing.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { NatsConnection, Subscription } from 'nats';
-import { orAfter } from '../../cluster/or-after.ts';
 import type { SessionView } from './messages.ts';
 import { sessionIdOf } from './token.ts';
+
+/**
+ * How long a gateway's cache answers after its newest probe that came back was sent (the
+ * default `trustMs`), and so how long a logout waits after its announcement before it is
+ * answered. The two must agree: a gateway trusting longer could serve a token after the 204.
+ */
+export const revocationTrustMs = 100;
 
 /** The subject a logout is announced on. */
 export const sessionRevokedSubject = (cluster: string) => `${cluster}.evt.session.revoked`;
@@ -49,9 +53,9 @@ export interface LiveSessionsOptions {
   /** How often the gateway sends a probe through NATS to itself (default 25 ms). */
   probeEveryMs?: number;
   /**
-   * The cache answers only while a probe sent at most this long ago has come back, and once
-   * a flush sent after the request came back within this long (default 100 ms); otherwise
-   * the session entity is asked.
+   * The cache answers only while a probe sent at most this long ago has come back (default
+   * `revocationTrustMs`): the longest a logout can go unheard on a gateway whose link to
+   * NATS died or slowed. Longer than the logout's wait breaks "at once".
    */
   trustMs?: number;
   /** With no probe back for this long the cache is emptied: announcements may be lost (default 2 s). */
@@ -89,9 +93,6 @@ export class LiveSessions {
   /** performance.now() when the newest probe that came back was sent. */
   private echoSentAt = -Infinity;
   private closed = false;
-  /** The flush out now, and the one that starts when it returns (see heardUpToNow). */
-  private flushing: Promise<boolean> | undefined;
-  private nextFlush: Promise<boolean> | undefined;
   private hits = 0;
   private asks = 0;
   private readonly probeSubject: string;
@@ -104,7 +105,7 @@ export class LiveSessions {
   constructor(private readonly opts: LiveSessionsOptions) {
     this.maxEntries = opts.maxEntries ?? 200_000;
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
-    this.trustMs = opts.trustMs ?? 100;
+    this.trustMs = opts.trustMs ?? revocationTrustMs;
     this.lossAfterMs = opts.lossAfterMs ?? 2000;
     this.now = opts.now ?? Date.now;
     this.probeSubject = `${sessionRevokedSubject(opts.cluster)}.probe.${randomBytes(6).toString('hex')}`;
@@ -162,7 +163,7 @@ export class LiveSessions {
    * otherwise from `ask` (the session entity), whose answer is then cached.
    */
   async check(tokenHash: string, ask: () => Promise<SessionView>): Promise<SessionView> {
-    const hit = await this.vouch(tokenHash);
+    const hit = this.peek(tokenHash);
     if (hit) return hit;
     const now = this.now();
     const sessionId = sessionIdOf(tokenHash);
@@ -183,45 +184,13 @@ export class LiveSessions {
     return view;
   }
 
-  /**
-   * The session of `tokenHash` as the cache may answer for it to a request that came in
-   * now (as check would), or undefined: not cached, not trusted, or revoked by the time
-   * every revocation routed before now was heard.
-   */
-  async vouch(tokenHash: string): Promise<SessionView | undefined> {
-    if (!this.cached(tokenHash) || !(await this.heardUpToNow())) return undefined;
-    const view = this.cached(tokenHash);
-    if (view) this.hits++;
-    return view;
-  }
-
-  /**
-   * Resolves true once this gateway has heard every revocation the server routed before
-   * the call (see the fence above), false when that is not confirmed within `trustMs`.
-   */
-  heardUpToNow(): Promise<boolean> {
-    if (!this.trusted()) return Promise.resolve(false);
-    // A flush already out was sent before this caller came: the next one answers for it.
-    if (this.flushing) return (this.nextFlush ??= this.flushing.then(() => this.startFlush()));
-    return this.startFlush();
-  }
-
-  private startFlush(): Promise<boolean> {
-    this.nextFlush = undefined;
-    const flushed: Promise<boolean> = orAfter(this.opts.nc.flush().then(() => true, () => false), this.trustMs, false).then((heard) => {
-      if (this.flushing === flushed) this.flushing = undefined;
-      return heard;
-    });
-    this.flushing = flushed;
-    return flushed;
-  }
-
-  /** The cached view of `tokenHash` while the cache is trusted and the entry fresh. */
-  private cached(tokenHash: string): SessionView | undefined {
+  /** The session of `tokenHash` when the cache may answer for it now (as check would), else undefined. */
+  peek(tokenHash: string): SessionView | undefined {
     if (!this.trusted()) return undefined;
     const now = this.now();
     const hit = this.entries.get(sessionIdOf(tokenHash));
     if (!hit || hit.tokenHash !== tokenHash || hit.view.expiresAt <= now || now >= hit.freshUntil) return undefined;
+    this.hits++;
     return hit.view;
   }
 

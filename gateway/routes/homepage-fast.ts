@@ -3,7 +3,7 @@
 // the personal block), so it keeps what matters of the chain (request id, the per-IP limit
 // and its headers, the client address behind trusted proxies, metrics, ETag/304,
 // compression) and skips the rest. A token is served here when the gateway's live-session
-// cache vouches for it (LiveSessions.vouch: the same answer the chain's authenticate would
+// cache vouches for it (LiveSessions.peek: the same answer the chain's authenticate would
 // take from it); an unknown token, a cross-origin request when CORS is configured, or a bad
 // platform falls through to the ordinary route, which answers it in full.
 //
@@ -63,7 +63,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
   const answer = async (req: NodeRequest, given: string | undefined): Promise<FastAnswer | undefined> => {
     const platform = given ?? 'web';
     const authorization = req.header('authorization');
-    const userId = authorization === undefined ? undefined : await vouchedUser(deps, authorization);
+    const userId = authorization === undefined ? undefined : vouchedUser(deps, authorization);
     if ((authorization !== undefined && userId === undefined) || (opts.corsConfigured && req.header('origin') !== undefined) || !isPlatform(platform)) {
       return undefined;
     }
