@@ -68,6 +68,11 @@ test('attr.<name>=<value> filters (repeatable) and attribute facets', async () =
   const both = await search('q=harbor&attr.color=blue&attr.color=red&attr.size=M');
   assert.equal(skusOf(both), ['SH-1'], 'different attributes all apply');
   assert.equal(both.body.facets.attributes.size, { M: 1, L: 1 });
+  // Names are case-insensitive too, whichever spelling the node met first: an audit saw
+  // attr.FABRIC answered first leave attr.fabric empty for every shopper after.
+  assert.equal(skusOf(await search('q=harbor&attr.COLOR=red')), ['SH-3']);
+  assert.equal(skusOf(await search('q=harbor&attr.color=red')), ['SH-3']);
+  assert.equal(skusOf(await search('q=harbor&attr.Color=blue&attr.color=RED&sort=price_asc')), ['SH-1', 'SH-3'], 'one name in two spellings: alternatives');
 
   const bad = await search('q=harbor&attr.co%20lor=blue');
   assert.is(bad.status, 422);

@@ -48,7 +48,12 @@ export function attributeFilters(all: Record<string, string[]>): Record<string, 
     const name = key.slice(5);
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) problems.push({ field: key, problem: 'an attribute name is 1-40 of A-Z a-z 0-9 _ -' });
     else if (values.some((v) => v.trim().length === 0 || v.length > 100)) problems.push({ field: key, problem: 'a value is 1-100 characters' });
-    else out[name] = [...new Set([...(out[name] ?? []), ...values.map((v) => v.trim())])].slice(0, 20);
+    else {
+      // Names compare case-insensitively: attr.Color and attr.color are one filter, whose
+      // values are alternatives, not two that must both hold.
+      const key = name.toLowerCase();
+      out[key] = [...new Set([...(out[key] ?? []), ...values.map((v) => v.trim())])].slice(0, 20);
+    }
   }
   if (Object.keys(out).length > 10) problems.push({ field: 'attr.*', problem: 'at most 10 attributes can be filtered on at once' });
   if (problems.length > 0) throw new HttpError(422, 'validation_failed', `the query has invalid values: ${problems.map((p) => p.field).join(', ')}`, problems);

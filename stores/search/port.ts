@@ -158,11 +158,18 @@ export function attributeValues(value: unknown): string[] {
   return [];
 }
 
+/** The value of the attribute whose name is `name` in another case, if any (names compare case-insensitively). */
+function attributeNamedLike(attributes: Record<string, unknown>, name: string): unknown {
+  const wanted = name.toLowerCase();
+  for (const key in attributes) if (key.toLowerCase() === wanted) return attributes[key];
+  return undefined;
+}
+
 /** True when every attribute filter has a matching value on the product. */
 export function matchesAttributes(attributes: Record<string, unknown>, filters: Record<string, string[]> | undefined): boolean {
   if (!filters) return true;
   for (const [name, wanted] of Object.entries(filters)) {
-    const have = attributeValues(attributes[name]).map((v) => v.toLowerCase());
+    const have = attributeValues(attributes[name] ?? attributeNamedLike(attributes, name)).map((v) => v.toLowerCase());
     if (!wanted.some((w) => have.includes(w.toLowerCase()))) return false;
   }
   return true;
