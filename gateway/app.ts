@@ -165,7 +165,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', orderLifeRoutes(deps));
   app.route('/', commerceAdminRoutes(deps));
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null, requestId: c.get('requestId') } }, 404));
   app.onError((err, c) => {
     const { status, body, headers } = toHttp(err);
     // The same id as the X-Request-Id header, for a client that only keeps the body.

@@ -26,7 +26,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   }
   const [status, code, message] = answerFor(err.code);
   const requestId = randomUUID();
-  const body = JSON.stringify({ error: { code, message, requestId } });
+  const body = JSON.stringify({ error: { code, message, details: null, requestId } });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
     + `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,

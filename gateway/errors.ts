@@ -53,8 +53,10 @@ const rejectionStatus: Record<string, HttpError['status']> = {
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */
 export function toHttp(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  // `details` is always there (null when there are none): API.md's shape names it, and a
+  // client that reads error.details should not have to tell "absent" from "none".
   const body = (code: string, message: string, details?: unknown): ErrorBody => ({
-    error: details === undefined ? { code, message } : { code, message, details },
+    error: { code, message, details: details ?? null },
   });
   if (err instanceof HttpError) {
     const headers: Record<string, string> = err.retryAfterSeconds ? { 'Retry-After': String(err.retryAfterSeconds) } : {};

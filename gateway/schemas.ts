@@ -93,5 +93,5 @@ export const setStockBody = z.object({
 }).meta({ id: 'SetStock' });
 
 export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional().describe('the X-Request-Id of the request') }),
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().describe('what the problem concerns (the fields, the SKUs), or null'), requestId: z.string().optional().describe('the X-Request-Id of the request') }),
 }).meta({ id: 'Error' });

@@ -102,7 +102,7 @@ test('RateLimit-* headers say the limit, what is left and when the window resets
   assert.is(r.headers.get('ratelimit-policy'), `${limit};w=1`);
 });
 
-test('every error body carries the request id of its X-Request-Id header', async () => {
+test('every error body has API.md\'s shape, details included (null when there are none), and the request id of its X-Request-Id header', async () => {
   const cases = [
     await call(s.url, 'GET', '/v1/nowhere'),
     await call(s.url, 'POST', '/v1/auth/login', { body: '{"email":' }),
@@ -114,7 +114,9 @@ test('every error body carries the request id of its X-Request-Id header', async
   for (const r of cases) {
     assert.ok(r.body.error.requestId, JSON.stringify(r.body));
     assert.is(r.body.error.requestId, r.headers.get('x-request-id'));
+    assert.equal(Object.keys(r.body.error).sort(), ['code', 'details', 'message', 'requestId'], JSON.stringify(r.body));
   }
+  assert.equal(cases.map((r) => r.body.error.details === null), [true, true, true, false, true], 'only the wrong type names a field');
   const mine = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': 'trace-123' } });
   assert.is(mine.body.error.requestId, 'trace-123');
 });
