@@ -67,6 +67,15 @@ export async function readOptionalJson(c: Context): Promise<unknown> {
   return readJson(c);
 }
 
+/**
+ * For a POST that takes no body (a cancel, a logout): none at all, or JSON, which is
+ * ignored. A body that is not JSON is refused as any route refuses one (415, 400) rather
+ * than passed over: its sender meant something by it, and a malformed one is API.md's 400.
+ */
+export async function noBody(c: Context): Promise<void> {
+  await readOptionalJson(c);
+}
+
 export async function readJson(c: Context): Promise<unknown> {
   if (!isJsonType(c.req.header('content-type'))) throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
   return parseJsonBody(await rawBody(c));

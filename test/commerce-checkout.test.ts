@@ -340,6 +340,24 @@ test('a removed product: checkout refuses it (409 unavailable) from the 204 on; 
   await eventually(async () => (await admin('DELETE', '/v1/admin/products/RM-1')).status === 404, 10_000, 100);
 });
 
+test('a POST that takes no body refuses a malformed one (400) and does nothing; none, or JSON, is fine', async () => {
+  await setStock('SKU-00043', { 'wh-east': 5 });
+  const u = await signupBuyer(s.url);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00043', qty: 1 }] });
+  assert.is(order.status, 201);
+  const bad = { token: u.token, body: '{bad', headers: { 'content-type': 'application/json' } };
+  const refused = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/cancel`, bad);
+  assert.equal([refused.status, refused.body.error?.code], [400, 'malformed_json']);
+  assert.is((await call(s.url, 'GET', `/v1/orders/${order.body.orderId}`, { token: u.token })).body.status, 'pending_payment', 'not cancelled');
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'SKU-00043' } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items/SKU-00043/move-to-cart', bad)).status, 400);
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token: u.token })).body.items.map((i: { sku: string }) => i.sku), ['SKU-00043'], 'still wished');
+  assert.is((await call(s.url, 'POST', '/v1/auth/logout', bad)).status, 400);
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: u.token })).status, 200, 'still logged in');
+  assert.is((await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/cancel`, { token: u.token, body: {} })).status, 200, 'a JSON body is ignored');
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items/SKU-00043/move-to-cart', { token: u.token })).status, 200, 'no body at all');
+});
+
 test('a keyed checkout whose first answer was lost finds the same order: one order, reserved once', async () => {
   await setStock('SKU-00038', { 'wh-east': 10 });
   const u = await signupBuyer(s.url);

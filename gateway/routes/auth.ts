@@ -11,6 +11,7 @@ import { bearer, notAuthenticated } from '../auth.ts';
 import { RateLimiter, tooMany } from '../rate-limit.ts';
 import { body } from '../validate.ts';
 import { loginBody, signupBody } from '../schemas.ts';
+import { noBody } from '../body.ts';
 
 const minute = 60_000;
 
@@ -67,6 +68,7 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     // session entity knows the token. A token it never issued is still 401.
     const token = bearer(c.req.header('authorization'));
     if (token === undefined || !looksLikeToken(token)) throw notAuthenticated(c.req.header('authorization') !== undefined);
+    await noBody(c);
     try {
       await sessions.close(c.get('tokenHash') ?? hashToken(token));
     } catch (err) {

@@ -9,6 +9,7 @@ import { body, optionalBody } from '../validate.ts';
 import { checkoutBody, payBody } from '../schemas-orders.ts';
 import { orderIdParam } from './order-params.ts';
 import type { OrderTaking } from '../order-taking.ts';
+import { noBody } from '../body.ts';
 
 export function checkoutRoutes(registry: Registry, orders: OrderTaking): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -36,7 +37,9 @@ export function checkoutRoutes(registry: Registry, orders: OrderTaking): Hono<Ga
   });
 
   app.post('/v1/orders/:orderId/cancel', async (c) => {
-    return c.json(await orders.cancel(orderIdParam(c.req.param('orderId')), userOf(c)));
+    const userId = userOf(c);
+    await noBody(c);
+    return c.json(await orders.cancel(orderIdParam(c.req.param('orderId')), userId));
   });
   return app;
 }

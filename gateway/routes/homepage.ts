@@ -7,7 +7,7 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
-import { readJson } from '../body.ts';
+import { readJson, noBody } from '../body.ts';
 import { check } from '../validate.ts';
 import { etagMatches } from '../representation.ts';
 
@@ -82,6 +82,9 @@ export function homepageRoutes(deps: GatewayDeps, registry: Registry, served: Co
     return c.json(doc);
   });
 
-  app.post('/v1/admin/homepage/rebuild', requireAdmin(deps), async (c) => c.json(await api.rebuild()));
+  app.post('/v1/admin/homepage/rebuild', requireAdmin(deps), async (c) => {
+    await noBody(c);
+    return c.json(await api.rebuild());
+  });
   return app;
 }

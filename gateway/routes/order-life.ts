@@ -9,6 +9,7 @@ import { requireAdmin, requireUser, userOf } from '../auth.ts';
 import { body } from '../validate.ts';
 import { shipBody } from '../schemas-commerce.ts';
 import { orderIdParam } from './order-params.ts';
+import { noBody } from '../body.ts';
 
 export function orderLifeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -18,11 +19,15 @@ export function orderLifeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use('/v1/admin/orders/*', requireAdmin(deps));
 
   app.post('/v1/orders/:orderId/refund', async (c) => {
-    const r = await checkout.refund(orderIdParam(c.req.param('orderId')), userOf(c));
+    const userId = userOf(c);
+    await noBody(c);
+    const r = await checkout.refund(orderIdParam(c.req.param('orderId')), userId);
     return c.json({ orderId: r.orderId, status: r.status });
   });
   app.post('/v1/orders/:orderId/return', async (c) => {
-    const r = await checkout.requestReturn(orderIdParam(c.req.param('orderId')), userOf(c));
+    const userId = userOf(c);
+    await noBody(c);
+    const r = await checkout.requestReturn(orderIdParam(c.req.param('orderId')), userId);
     return c.json({ orderId: r.orderId, status: r.status });
   });
 
@@ -35,6 +40,7 @@ export function orderLifeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   for (const op of ['deliver', 'returned'] as const) {
     app.post(`/v1/admin/orders/:orderId/${op}`, async (c) => {
       const orderId = orderIdParam(c.req.param('orderId'));
+      await noBody(c);
       await checkout.admin(orderId, { op });
       return c.json(await deps.orders.getAny(orderId));
     });

@@ -9,6 +9,7 @@ import { requireUser, userOf } from '../auth.ts';
 import { body } from '../validate.ts';
 import { wishlistBody } from '../schemas.ts';
 import { skuParam } from './params.ts';
+import { noBody } from '../body.ts';
 
 export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -27,6 +28,7 @@ export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv>
   app.post('/v1/wishlist/items/:sku/move-to-cart', async (c) => {
     const userId = userOf(c);
     const sku = skuParam(c.req.param('sku'));
+    await noBody(c);
     const move = await deps.wishlist.take(userId, sku);
     if (!move.taken) throw new HttpError(404, 'not_found', `${sku} is not in the wishlist`);
     try {
