@@ -54,7 +54,7 @@ export interface IdempotencyOptions {
   keyless?: ReadonlySet<string>;
 }
 
-const keyPattern = /^[\x21-\x7e]{1,255}$/;
+const keyPattern = /^[\x20-\x7e]{1,255}$/;
 /**
  * The claim of a key while its first request runs is a lease: renewed every
  * `pendingRenewMs` while the request runs, so a gateway killed mid-request frees the key
@@ -150,6 +150,34 @@ function withTokenSealed(body: string, key: () => Buffer): { body: string; reiss
   return { body };
 }
 
+function fingerprint(method: string, path: string, body: string): string {
+  return createHash('sha256').update(`${method} ${path}\n`).update(body).digest('hex');
+}
+
+/**
+ * The body as the fingerprint compares it: a JSON body in one canonical spelling (keys
+ * sorted, no white space), so the same request sent again by a client that orders its keys
+ * otherwise, or pretty-prints, is the same body; anything else (NDJSON) as it is.
+ */
+export function canonicalBody(text: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  return canonicalJson(value);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptions): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
@@ -162,8 +190,11 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // still refuses a key reused for another request.
     const device = c.req.header('x-device-id');
     const scope = c.get('userId') ?? (device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon');
-    const body = await rawBody(c);
-    const fp = createHash('sha256').update(`${c.req.method} ${c.req.path}\n`).update(body).digest('hex');
+    const raw = await rawBody(c);
+    const body = canonicalBody(raw);
+    const fp = fingerprint(c.req.method, c.req.path, body);
+    // What this key's first request stored before fingerprints were canonical (the raw text).
+    const rawFp = fingerprint(c.req.method, c.req.path, raw);
     const redisKey = `${prefix}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
     const until = Date.now() + waitForFirstMs;
@@ -182,7 +213,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       });
       if (raw === null) continue; // the first attempt failed and let go of the key: take it
       const stored = JSON.parse(raw) as Stored;
-      if (stored.fp !== fp) {
+      if (stored.fp !== fp && stored.fp !== rawFp) {
         throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key');
       }
       if (stored.s === 'done') {
@@ -191,7 +222,8 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
         let replay = stored.body;
         if (stored.sealed) {
           // The same body as the first answer's: the token back in its place.
-          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, body)) });
+          // Sealed under the body's canonical spelling, or its raw text before fingerprints were canonical.
+          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, stored.fp === fp ? body : raw)) });
         } else if (stored.reissue) {
           const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
           replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });

@@ -34,6 +34,13 @@ test('the same Idempotency-Key and body: the first response again, the work done
   assert.equal(again.body, first.body);
   assert.is(again.headers.get('idempotent-replayed'), 'true');
   assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 2, 'added once');
+  // The same body spelt otherwise (keys in another order, white space) is the same request.
+  const respelt = await call(s.url, 'POST', '/v1/cart/items', { ...opts, body: '{ "qty": 2,\n  "sku": "SKU-00003" }' });
+  assert.equal([respelt.status, respelt.headers.get('idempotent-replayed')], [200, 'true'], JSON.stringify(respelt.body));
+  // A key with a space in it is printable ASCII too.
+  const spaced = await call(s.url, 'POST', '/v1/cart/items', { ...opts, headers: { ...ip, 'idempotency-key': 'add 1b' } });
+  assert.is(spaced.status, 200);
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 4);
 
   // Concurrent repeats: one does the work, the others wait for it and get its answer.
   const copies = await Promise.all(Array.from({ length: 6 }, () =>
@@ -48,7 +55,7 @@ test('the same Idempotency-Key and body: the first response again, the work done
   const reused = await call(s.url, 'POST', '/v1/cart/items', { ...opts, body: { sku: 'SKU-00003', qty: 5 } });
   assert.is(reused.status, 422);
   assert.is(reused.body.error.code, 'idempotency_key_reused');
-  assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 2, 'the reused key did nothing');
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 4, 'the reused key did nothing');
 });
 
 test('idempotent signup: one account, the same user; errors are replayed too; keys are per caller', async () => {
@@ -60,6 +67,9 @@ test('idempotent signup: one account, the same user; errors are replayed too; ke
   assert.is(a.status, 201);
   // The first answer again, its token too (kept sealed, gateway-guarantees.test.ts).
   assert.equal([b.status, b.body], [201, a.body]);
+  // Spelt otherwise, the same signup: the same answer, its token unsealed too.
+  const respelt = await call(s.url, 'POST', '/v1/auth/signup', { ...opts, body: JSON.stringify({ name: 'I', password: 'password123', email }) });
+  assert.equal([respelt.status, respelt.body], [201, a.body]);
   const users = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE email = ?', [email]);
   assert.is(Number(users[0]!.n), 1);
 
