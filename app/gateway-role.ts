@@ -28,7 +28,7 @@ import { HomepageApi, HomepageReader, ProductCards, homepageKeys } from '../acto
 import { RedisShopperSignals } from '../actors/analytics/index.ts';
 import { GeoIp } from '../stores/geoip/index.ts';
 import type { AppContext } from './context.ts';
-import { personalisation } from './personalisation.ts';
+import { RecommendationCards, personalisation } from './personalisation.ts';
 import { CouponRepository } from '../stores/mysql/coupons.ts';
 import { ShippingRepository } from '../stores/mysql/shipping.ts';
 import { followProductChanges } from '../actors/catalog/index.ts';
@@ -69,7 +69,8 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     }),
     api: new HomepageApi(nc, redis, config.cluster),
   };
-  const personal = personalisation(ctx, { documents, products, oos: new OutOfStockSet(redis, config.cluster) });
+  const cards = new RecommendationCards(documents);
+  const personal = personalisation(ctx, { documents, products, cards, oos: new OutOfStockSet(redis, config.cluster) });
   // Sessions checked locally, dropped when any node announces a logout.
   const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
   await liveSessions.start();
@@ -135,7 +136,10 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     shippingRates: new ShippingRepository(pool, () => nc.publish(logisticsChangedSubject(config.cluster))),
   }, log);
   // The wishlist's product cache forgets changed and removed products at once.
-  const productChanges = followProductChanges(nc, config.cluster, (skus) => products.invalidate(skus));
+  const productChanges = followProductChanges(nc, config.cluster, (skus) => {
+    products.invalidate(skus);
+    cards.forget(skus);
+  });
   const server = createServer(nodeRequestListener(app, { hostname: config.host }));
   answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));

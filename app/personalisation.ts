@@ -16,33 +16,51 @@ import type { AppContext } from './context.ts';
 export interface PersonalisationParts {
   documents: DocumentStore;
   products: ProductRepository;
+  cards: RecommendationCards;
   oos: OutOfStockSet;
 }
 
-/** Product cards from the document store, kept 30 s per process (recommendation reads stay off the store). */
-function productCards(documents: DocumentStore, ttlMs = 30_000): (skus: string[]) => Promise<Map<string, ProductCard>> {
-  const cache = new Map<string, { at: number; card: ProductCard | undefined }>();
-  return async (skus) => {
+/**
+ * Product cards from the document store, kept 30 s per process (recommendation reads stay
+ * off the store), and forgotten at once when a product changes or leaves the catalog
+ * (`forget`, fed by the product-change announcements): a removed product was offered in
+ * related lists and recommendations for up to 30 s, at its old price after a change.
+ */
+export class RecommendationCards {
+  private readonly cache = new Map<string, { at: number; card: ProductCard | undefined }>();
+  /** Bumped by `forget`: a read that began before it does not cache what it read. */
+  private generation = 0;
+
+  constructor(private readonly documents: DocumentStore, private readonly ttlMs = 30_000) {}
+
+  readonly get = async (skus: string[]): Promise<Map<string, ProductCard>> => {
     const now = Date.now();
     const out = new Map<string, ProductCard>();
     const missing: string[] = [];
     for (const sku of skus) {
-      const hit = cache.get(sku);
-      if (hit && now - hit.at < ttlMs) {
+      const hit = this.cache.get(sku);
+      if (hit && now - hit.at < this.ttlMs) {
         if (hit.card) out.set(sku, hit.card);
       } else missing.push(sku);
     }
     if (missing.length === 0) return out;
-    const docs = await documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, missing);
-    if (cache.size > 50_000) cache.clear();
+    const generation = this.generation;
+    const docs = await this.documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, missing);
+    const keep = generation === this.generation;
+    if (this.cache.size > 50_000) this.cache.clear();
     for (const sku of missing) {
       const d = docs.get(sku);
       const card = d ? { sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes ?? {} } : undefined;
-      cache.set(sku, { at: now, card });
+      if (keep) this.cache.set(sku, { at: now, card });
       if (card) out.set(sku, card);
     }
     return out;
   };
+
+  forget(skus: string[]): void {
+    this.generation++;
+    for (const sku of skus) this.cache.delete(sku);
+  }
 }
 
 export function personalisation(ctx: AppContext, parts: PersonalisationParts): PersonalisationDeps {
@@ -61,7 +79,6 @@ export function personalisation(ctx: AppContext, parts: PersonalisationParts): P
     repo: new FeedbackRepository(w.pool), redis: w.redis, keys,
     skuExists: async (sku) => (await w.products.get(sku)) !== undefined,
   });
-  const cards = productCards(w.documents);
   return {
     clickstream: new Clickstream(w.nc, w.cluster, w.log.child({ part: 'clickstream' })),
     reports: new AnalyticsReports(w.redis, w.cluster, async (skus) => {
@@ -72,7 +89,7 @@ export function personalisation(ctx: AppContext, parts: PersonalisationParts): P
       reader: new RecReader(w.redis, keys),
       signals: new RedisShopperSignals(w.redis, w.cluster),
       feedback,
-      products: cards,
+      products: parts.cards.get,
       stockStatuses: (skus) => w.oos.statuses(skus),
       countryOf: async (userId) => {
         const me = await users.me(userId);

@@ -166,6 +166,15 @@ test('revenue by category from paid orders, refunds subtracted; bought-together 
   assert.equal(Object.keys(related.body.items[0]).sort(), ['attributes', 'brand', 'category', 'currency', 'price', 'sku', 'stock', 'title']);
   assert.ok(['in_stock', 'low'].includes(related.body.items[0].stock.status), JSON.stringify(related.body.items[0].stock));
   assert.is((await call(s.url, 'GET', '/v1/products/NOPE-9/related')).status, 404);
+  // A price change shows in related lists as on the product page, not once a 30 s card cache lapses.
+  const repriced = { sku: 'AN-3', title: 'Product AN-3', brand: 'Acme', category: 'audio/cables', price: 333, currency: 'USD', supplierId: 'sup-1', attributes: {} };
+  assert.is((await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, body: repriced })).status, 202);
+  await eventually(async () => (await call(s.url, 'GET', '/v1/products/AN-3')).body.price === 333, 5000, 50);
+  const priced = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/products/AN-1/related');
+    return r.body.items?.[0]?.price === 333 ? r : undefined;
+  }, 2000, 50);
+  assert.is(skus(priced)[0], 'AN-3');
 });
 
 test('recommendations from co-viewed items; a hidden category is gone within 2 s and comes back when undone', async () => {
