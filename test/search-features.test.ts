@@ -79,6 +79,20 @@ test('attr.<name>=<value> filters (repeatable) and attribute facets', async () =
   assert.is(bad.body.error.details[0].field, 'attr.co lor');
 });
 
+test('stock loaded as rows (the demo, a bulk import) stands in search as on the product page: low, in stock, out of stock', async () => {
+  // As the demo loader writes stock: rows, so no inventory event ever says how it stands.
+  await pool.query('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, 0, 3, 0), (?, 0, 50, 0)', ['RW-LOW', 'RW-MANY']);
+  await pool.query('INSERT INTO inventory_stock (sku, warehouse_id, on_hand, reserved) VALUES (?, ?, 3, 0), (?, ?, 50, 0)', ['RW-LOW', 'wh-east', 'RW-MANY', 'wh-east']);
+  await onboard(['RW-LOW', 'RW-MANY', 'RW-NONE'].map((sku, i) => ({ sku, title: `Rowan Lantern ${sku}`, category: 'home/lanterns', price: 1000 + i })));
+  const found = await eventually(async () => {
+    const r = await search('q=rowan%20lantern&sort=price_asc');
+    return r.body.total === 2 ? r : undefined;
+  }, 5000, 50);
+  const stood = found.body.items.map((i: { sku: string; stock: { status: string } }) => [i.sku, i.stock.status]);
+  assert.equal(stood, [['RW-LOW', 'low'], ['RW-MANY', 'in_stock']], 'RW-NONE, without stock, is left out');
+  assert.is((await call(s.url, 'GET', '/v1/products/RW-LOW')).body.stock.status, 'low', 'as the product page says');
+});
+
 test('total and facets count only what is in stock', async () => {
   const items = Array.from({ length: 6 }, (_, i) => ({ sku: `TC-${i}`, title: `Tidecraft Mug ${i}`, category: 'home/kitchen/mugs', price: 900 + i, brand: i < 3 ? 'Tide' : 'Craft' }));
   for (const p of items) await stock(p.sku, 5);

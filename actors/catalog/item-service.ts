@@ -2,7 +2,7 @@
 // stores each product as a document (the catalog's source of products). It also keeps the
 // relational `products` table in sync, because the cart and checkout read prices from
 // MariaDB (ProductRepository.get) next to the orders they write. A product seen for the
-// first time with no units in MariaDB joins the out-of-stock set.
+// first time gets its stock standing (out of stock, low) from MariaDB.
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
@@ -46,26 +46,24 @@ export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'clu
   const changed = [...latest.keys()];
   if (changed.length > 0) deps.onProductsChanged?.(changed);
   const fresh = docs.filter((d) => !existing.has(d.sku)).map((d) => d.sku);
-  if (fresh.length > 0) await markUnstocked(deps, fresh);
+  if (fresh.length > 0) await seedStockLevels(deps, fresh);
 }
 
 /**
- * New SKUs without units in MariaDB go into the out-of-stock set, and leave it again if a
- * second look finds units: stock that arrived between the two looks produced an event the
- * projection applies after our add, or our second look sees it. SKUs that had units at the
- * first look are never added, so a stocked product does not flicker out of search.
+ * New SKUs get their stock standing (out of stock, low, in stock) from MariaDB as of its
+ * inventory version, applied newest-wins as the projection applies events: stock loaded as
+ * rows (the demo, a bulk import) produced no event, and a level that moves less than the
+ * event threshold produces none either, so a SKU loaded with 5 units showed `in_stock` in
+ * search while its page said `low`. A SKU without a row is out of stock at no version, so
+ * any event of its stock, before or after, decides over it.
  */
-async function markUnstocked(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus: string[]): Promise<void> {
-  const stocked = async (list: string[]) => {
-    const [rows] = await deps.pool.query('SELECT sku FROM inventory WHERE sku IN (?) AND on_hand > reserved', [list]);
-    return new Set((rows as { sku: string }[]).map((r) => r.sku));
-  };
-  const first = await stocked(skus);
-  const unstocked = skus.filter((s) => !first.has(s));
-  if (unstocked.length === 0) return;
-  await Promise.all(unstocked.map((s) => deps.oos.add(s)));
-  const second = await stocked(unstocked);
-  await Promise.all([...second].map((s) => deps.oos.remove(s)));
+async function seedStockLevels(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus: string[]): Promise<void> {
+  const [rows] = await deps.pool.query('SELECT sku, on_hand - reserved AS available, version FROM inventory WHERE sku IN (?)', [skus]);
+  const stored = new Map((rows as { sku: string; available: number | string; version: number | string }[]).map((r) => [r.sku, r]));
+  await deps.oos.apply(skus.map((sku) => {
+    const r = stored.get(sku);
+    return r ? { sku, available: Number(r.available), version: Number(r.version) } : { sku, available: 0, version: -1 };
+  }));
 }
 
 export function itemService(deps: ItemServiceDeps): Singleton {

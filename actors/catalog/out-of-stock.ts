@@ -73,14 +73,6 @@ export class OutOfStockSet {
     return (await this.redis.sismember(this.key, sku)) === 1;
   }
 
-  add(sku: string): Promise<number> {
-    return this.redis.sadd(this.key, sku);
-  }
-
-  remove(sku: string): Promise<number> {
-    return this.redis.srem(this.key, sku);
-  }
-
   /**
    * Applies stock levels, each only if newer (by inventory version) than the last applied
    * for its SKU: nothing available → in the set. Atomic per call, in one round trip, so a
