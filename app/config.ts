@@ -16,6 +16,14 @@ export interface Config {
   mysqlUrl: string;
   host: string;
   port: number;
+  /**
+   * How long the gateway keeps an idle keep-alive connection (Node's default is 5 s). Longer
+   * than a load balancer's idle timeout (60 s on the common ones), so the balancer, not the
+   * gateway, closes an idle connection and never sends a request into one being closed; and
+   * a gateway stopped for a while (SIGSTOP, a long GC, a frozen VM) answers the requests that
+   * waited on its kept-alive connections instead of resetting them when it resumes.
+   */
+  httpKeepAliveMs: number;
   shards: number;
   leaseTtlMs: number;
   askDeadlineMs: number;
@@ -187,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     shards: int(env, 'SHARDS', 64, 1, 4096),
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 500, 600_000),
     askDeadlineMs: int(env, 'ASK_DEADLINE_MS', 5000, 50, 600_000),
+    httpKeepAliveMs: int(env, 'HTTP_KEEP_ALIVE_MS', 65_000, 1000, 600_000),
     mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),

@@ -141,6 +141,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     cards.forget(skus);
   });
   const server = createServer(nodeRequestListener(app, { hostname: config.host }));
+  // Node's 5 s keep-alive timers fire before the requests that arrived meanwhile are read
+  // when the process resumes from a stop: a gateway paused 7 s reset all four waiting
+  // requests of a test's kept-alive connections. headersTimeout must outlast it (Node's docs).
+  server.keepAliveTimeout = config.httpKeepAliveMs;
+  server.headersTimeout = config.httpKeepAliveMs + 1000;
   answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();

@@ -1,0 +1,52 @@
+// A gateway stopped for a while (SIGSTOP here; a long GC pause or a frozen VM alike) with
+// clients waiting on its kept-alive connections: when it resumes it answers them. With
+// Node's 5 s keep-alive timers it reset every one (ECONNRESET): the timers, due during the
+// stop, ran before the requests that had arrived were read.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Agent, request } from 'node:http';
+import { sleep } from './support/harness.ts';
+import { startStack, type Stack } from './support/gateway.ts';
+
+let s: Stack;
+test.before(async () => {
+  s = await startStack('gwpause');
+});
+test.after(async () => {
+  await s?.stop();
+});
+
+/** The status of a GET on one of `agent`'s connections, or the error's code. */
+function get(agent: Agent, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request(s.url + path, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+    req.end();
+  });
+}
+
+test('requests waiting on kept-alive connections of a gateway stopped for 7 s are answered when it resumes', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    const four = () => Promise.all([0, 1, 2, 3].map(() => get(agent, '/v1/categories')));
+    assert.equal(await four(), [200, 200, 200, 200]);
+    const pid = s.gateway.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(300);
+      const waiting = four();
+      await sleep(7000);
+      process.kill(pid, 'SIGCONT');
+      assert.equal(await waiting, [200, 200, 200, 200]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  } finally {
+    agent.destroy();
+  }
+});
+
+test.run();
