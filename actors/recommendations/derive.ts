@@ -26,15 +26,17 @@ const TOP_UP_CATEGORIES = 3;
 export type CategoryListing = (category: string, limit: number) => Promise<Array<[sku: string, category: string]>>;
 
 /**
- * `recs` topped up to USER_TOP_UP with products of the user's best categories, each scored
- * below every collaborative one (and by its category's weight and its rank there), minus
- * what the user already knows or bought.
+ * `recs` topped up to USER_TOP_UP buyable ones with products of the user's best categories
+ * (listed in stock), each scored below every collaborative one (and by its category's weight
+ * and its rank there), minus what the user already knows or bought. `buyable` is how many
+ * of `recs` are in stock: out-of-stock ones are dropped when the list is read, so counting
+ * them left a user 7 of 24 (an audit: the rest sold out or new products not yet stocked).
  */
 export async function topUpFromCategories(
   recs: Array<[string, number]>, history: Array<[string, number]>, categoryOf: Map<string, string>, exclude: Set<string>,
-  listing: (category: string) => Promise<Array<[string, string]>>,
+  listing: (category: string) => Promise<Array<[string, string]>>, buyable = recs.length,
 ): Promise<Array<[string, number]>> {
-  if (recs.length >= USER_TOP_UP || history.length === 0) return recs;
+  if (buyable >= USER_TOP_UP || history.length === 0) return recs;
   const weight = new Map<string, number>();
   for (const [sku, h] of history) {
     const c = categoryOf.get(sku);
@@ -60,9 +62,11 @@ export async function topUpFromCategories(
     });
   });
   extra.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  let have = buyable;
   for (const e of extra) {
-    if (out.length >= USER_TOP_UP) break;
+    if (have >= USER_TOP_UP) break;
     out.push(e);
+    have++;
   }
   return out;
 }
@@ -101,7 +105,11 @@ export function scoreForUser(history: Array<[string, number]>, related: Map<stri
 }
 
 export class RecModel {
-  constructor(private readonly redis: Redis, readonly keys: RecKeys, private readonly now: () => number = Date.now, private readonly listing?: CategoryListing) {}
+  constructor(
+    private readonly redis: Redis, readonly keys: RecKeys, private readonly now: () => number = Date.now, private readonly listing?: CategoryListing,
+    /** Which of these SKUs are out of stock now (the catalog's set); without it every candidate counts as buyable. */
+    private readonly outOfStock?: (skus: string[]) => Promise<Set<string>>,
+  ) {}
 
   /** Recomputes the related lists of `skus`. */
   async recomputeRelated(skus: string[]): Promise<void> {
@@ -185,7 +193,13 @@ export class RecModel {
       // One listing per category per round, however many users share it.
       const lists = new Map<string, Promise<Array<[string, string]>>>();
       const list = (c: string) => lists.get(c) ?? lists.set(c, listing(c, USER_TOP_UP * 2)).get(c)!;
-      scored = await Promise.all(scored.map(async (s, i) => ({ userId: s.userId, recs: await topUpFromCategories(s.recs, users[i]!.history, catOf, known[i]!, list) })));
+      const candidates = [...new Set(scored.flatMap((u) => u.recs.map(([sku]) => sku)))];
+      // Unknown (the set unreadable): every candidate counts, as before.
+      const soldOut = this.outOfStock && candidates.length > 0 ? await this.outOfStock(candidates).catch(() => new Set<string>()) : new Set<string>();
+      scored = await Promise.all(scored.map(async (s, i) => ({
+        userId: s.userId,
+        recs: await topUpFromCategories(s.recs, users[i]!.history, catOf, known[i]!, list, s.recs.filter(([sku]) => !soldOut.has(sku)).length),
+      })));
     }
     await readCategories(scored.flatMap((u) => u.recs.map(([s]) => s)));
     const w = this.redis.pipeline();

@@ -8,7 +8,7 @@ import { eventsStream, ordersStream, searchStream } from '../../stores/events/in
 import { asyncSingleton } from '../catalog/index.ts';
 import { asClickEvent, asOrderEvent, asSearchEvent, onceOnlyConsumer, type AnalyticsJobDeps, type EventOps } from '../analytics/index.ts';
 import { RecModel, type CategoryListing } from './derive.ts';
-import { newestProducts } from '../catalog/index.ts';
+import { OutOfStockSet, newestProducts } from '../catalog/index.ts';
 import { RecKeys } from './keys.ts';
 import { clickTrainingOps, limits, orderTrainingOps, searchTrainingOps } from './training.ts';
 
@@ -31,7 +31,9 @@ export function recommendationsTrainer(deps: TrainerDeps): Singleton {
   const log = deps.log.child({ part: 'recommendations' });
   return asyncSingleton('recs-trainer', log, async () => {
     const keys = new RecKeys(deps.cluster);
-    const model = new RecModel(deps.redis, keys, Date.now, deps.listing ?? catalogListing(deps.nc, deps.cluster));
+    const stock = new OutOfStockSet(deps.redis, deps.cluster);
+    const outOfStock = async (skus: string[]) => new Set([...(await stock.statuses(skus))].filter(([, st]) => st === 'out_of_stock').map(([sku]) => sku));
+    const model = new RecModel(deps.redis, keys, Date.now, deps.listing ?? catalogListing(deps.nc, deps.cluster), outOfStock);
     let chain: Promise<unknown> = Promise.resolve();
     const serial = <T>(f: () => Promise<T>): Promise<T> => {
       const next = chain.then(f);
