@@ -8,8 +8,29 @@ import { check } from './validate.ts';
 
 export const maxLimit = 100;
 
+/**
+ * A whole number in a query string: written as digits (a sign and a fraction are read, to
+ * be refused as out of the rules, 422); anything else, such as `ten`, `0x10`, `1e2` or
+ * ` 10`, is the wrong kind of value (400), where Number() had taken the last three. Empty
+ * (`?limit=`) is as if absent, as an empty cursor is.
+ */
+function asQueryNumber(v: unknown): unknown {
+  if (v === '') return undefined;
+  return typeof v === 'string' && /^-?[0-9]{1,15}(\.[0-9]+)?$/.test(v) ? Number(v) : v;
+}
+
+/** An optional whole number `min`..`max` of a query string (see asQueryNumber). */
+export function queryInt(min: number, max: number) {
+  return z.preprocess(asQueryNumber, z.number().int().min(min).max(max).optional());
+}
+
+/** The same with a default (inside: an empty value reaches it as absent). */
+export function queryIntOr(min: number, max: number, fallback: number) {
+  return z.preprocess(asQueryNumber, z.number().int().min(min).max(max).default(fallback));
+}
+
 /** `?limit=`: default 20, 1..100. */
-export const limitParam = z.coerce.number().int().min(1).max(maxLimit).default(20);
+export const limitParam = queryIntOr(1, maxLimit, 20);
 
 const badCursor = () => new HttpError(400, 'invalid_cursor', 'the cursor is not one this API returned', [{ field: 'cursor', problem: 'not a cursor from a previous page' }]);
 

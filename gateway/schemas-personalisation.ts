@@ -3,10 +3,11 @@
 import { z } from 'zod/v4';
 import { skuPattern } from './schemas.ts';
 import { listedStock } from './schemas-catalog.ts';
+import { queryIntOr } from './paging.ts';
 
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 const category = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
-export const limit = z.coerce.number().int().min(1).max(100).default(20);
+export const limit = queryIntOr(1, 100, 20);
 
 export const deviceIdPattern = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -33,7 +34,7 @@ export const revenueQuery = z.object({
   by: z.enum(['category']).default('category'),
   window: z.enum(['hour', 'day']).default('day'),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(100),
+  limit: queryIntOr(1, 100, 100),
 }).strict();
 
 export const topSearches = z.object({ window: z.string(), since: z.string(), items: z.array(z.object({ query: z.string(), count: z.number() })) }).meta({ id: 'TopSearches' });

@@ -136,7 +136,8 @@ test('the same mistake gets the same status on every list route', async () => {
   }
   const mistakes: [string, number, string][] = [
     ['limit=500', 422, 'validation_failed'], ['limit=0', 422, 'validation_failed'], ['limit=2.5', 422, 'validation_failed'],
-    ['limit=ten', 400, 'invalid_request'], ['cursor=%25%25', 400, 'invalid_cursor'], [`cursor=${'x'.repeat(300)}`, 400, 'invalid_cursor'],
+    ['limit=ten', 400, 'invalid_request'], ['limit=0x10', 400, 'invalid_request'], ['limit=1e2', 400, 'invalid_request'], ['limit=%2010', 400, 'invalid_request'],
+    ['cursor=%25%25', 400, 'invalid_cursor'], [`cursor=${'x'.repeat(300)}`, 400, 'invalid_cursor'],
   ];
   const seen: string[] = [];
   for (const route of routes) {
@@ -150,6 +151,9 @@ test('the same mistake gets the same status on every list route', async () => {
     }
     const fine = await call(s.url, 'GET', `${route.path}${route.path.endsWith('?') ? '' : '&'}limit=100`, route.token ? { token: route.token } : {});
     assert.is(fine.status, 200, `${route.path} limit=100: ${JSON.stringify(fine.body)}`);
+    // An empty limit is no limit given, as an empty cursor is no cursor.
+    const empty = await call(s.url, 'GET', `${route.path}${route.path.endsWith('?') ? '' : '&'}limit=`, route.token ? { token: route.token } : {});
+    assert.is(empty.status, 200, `${route.path} limit=: ${JSON.stringify(empty.body)}`);
   }
 });
 

@@ -11,11 +11,11 @@ import { requireAdmin } from '../auth.ts';
 import { rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
-import { cursorParam } from '../paging.ts';
+import { cursorParam, queryInt, queryIntOr } from '../paging.ts';
 
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
-const price = z.coerce.number().int().min(0).max(100_000_000);
-const limit = z.coerce.number().int().min(1).max(100).default(20);
+const price = queryInt(0, 100_000_000);
+const limit = queryIntOr(1, 100, 20);
 /** Where to estimate delivery for a shopper without a token (or another place than their address). */
 const deliveryPlace = {
   country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code such as "US"').transform((c) => c.toUpperCase()).optional(),
@@ -36,7 +36,7 @@ export const searchQuery = z.object({
 
 export const suggestQuery = z.object({
   q: z.string().trim().min(1).max(100),
-  limit: z.coerce.number().int().min(1).max(20).default(10),
+  limit: queryIntOr(1, 20, 10),
 }).meta({ id: 'SuggestQuery' });
 
 /** `attr.<name>=<value>` filters (repeatable): the name's values are alternatives, names all apply. */
