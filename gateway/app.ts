@@ -1,7 +1,6 @@
 // The Hono application: request ids, metrics, load shedding, client IP, per-IP limits,
 // body limit, authentication and idempotency in that order, then the routes, and one
 // error handler that maps every typed error to API.md's statuses and JSON body.
-import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
@@ -43,6 +42,7 @@ import { corsFor } from './cors.ts';
 import { representation } from './representation.ts';
 import { orderLifeRoutes } from './routes/order-life.ts';
 import { commerceAdminRoutes } from './routes/commerce-admin.ts';
+import { requestIdOf } from './request-id.ts';
 
 export { maxBodyBytes } from './body.ts';
 
@@ -105,7 +105,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   fastListeners.set(app, (fallback) => homepage.listener(cart.listener(orderLane.listener(fallback))));
 
   app.use('*', async (c, next) => {
-    const requestId = c.req.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const requestId = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     c.header('X-Request-Id', requestId);
     await next();

@@ -12,7 +12,6 @@
 // does: a POST with an Idempotency-Key, a cross-origin request when CORS is configured, a
 // body not declared JSON with a length. Anything else goes to the chain untouched, as does
 // everything in an app used without Node's server (app.request() in tests).
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -24,6 +23,7 @@ import { NodeRequest, errorAnswer, jsonAnswer, vouchedUser, withCors, type FastA
 import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from './rate-limit.ts';
 import type { Shedder } from './shedding.ts';
 import { compress, encodingFor, minCompressBytes } from './representation.ts';
+import { requestIdOf } from './request-id.ts';
 
 export interface FastLaneOptions {
   limiter: BatchedWindowLimiter;
@@ -74,7 +74,7 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
 
   /** The answer to a call the chain would serve the same way; never throws. */
   async function answer(r: NodeRequest, call: Call, userId: string): Promise<FastAnswer> {
-    const requestId = r.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const requestId = requestIdOf(r.header('x-request-id'));
     const context = { requestId, path: routes.route[call], log: opts.log };
     // In the chain's order: the bound on requests in progress, then the per-IP limit.
     try {

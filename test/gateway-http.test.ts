@@ -119,6 +119,10 @@ test('every error body has API.md\'s shape, details included (null when there ar
   assert.equal(cases.map((r) => r.body.error.details === null), [true, true, true, false, true], 'only the wrong type names a field');
   const mine = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': 'trace-123' } });
   assert.is(mine.body.error.requestId, 'trace-123');
+  // Markup (or anything but a plain token) is not echoed: a new id stands in for it.
+  const markup = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': '<script>x</script>' } });
+  assert.match(markup.headers.get('x-request-id')!, /^[0-9a-f-]{36}$/);
+  assert.is(markup.body.error.requestId, markup.headers.get('x-request-id'));
 });
 
 test('the same mistake gets the same status on every list route', async () => {

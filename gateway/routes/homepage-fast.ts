@@ -11,7 +11,6 @@
 // with): no fetch Request, Hono context or Response per request; bench:homepage showed those
 // as a fifth of the anonymous page's cost. An app used without Node's server (app.request()
 // in tests) has the ordinary route answer every homepage.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
@@ -24,6 +23,7 @@ import { NodeRequest, errorAnswer, vouchedUser, withCors, type FastAnswer } from
 import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
 import { compressSync, encodingFor, etagMatches } from '../representation.ts';
+import { requestIdOf } from '../request-id.ts';
 
 export interface FastHomepageOptions {
   limiter: BatchedWindowLimiter;
@@ -68,7 +68,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
       return undefined;
     }
     const startedAt = performance.now();
-    const requestId = req.header('x-request-id')?.slice(0, 128) || randomUUID();
+    const requestId = requestIdOf(req.header('x-request-id'));
     const ip = addressOf(req.header('x-forwarded-for'), req, deps.limits.trustProxy);
     let left: { remaining: number; resetSeconds: number };
     try {
