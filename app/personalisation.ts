@@ -98,9 +98,11 @@ export function personalisation(ctx: AppContext, parts: PersonalisationParts): P
       catalogTop: async (limit) => (await newestProducts(nc, config.cluster, { limit, deadlineMs: 3000 })).map(([sku]) => sku),
     }),
     feedback,
+    // A product taken off sale is no product here, as on its page (404): its related list
+    // and a view of it answered as if it were still sold.
     product: async (sku) => {
       const p = await w.products.get(sku);
-      return p ? { category: p.category } : undefined;
+      return p && p.removedAt == null ? { category: p.category } : undefined;
     },
   };
 }

@@ -332,6 +332,9 @@ test('a removed product: checkout refuses it (409 unavailable) from the 204 on; 
   }, 3000, 50);
   assert.equal([wished.body.items[0].sku, wished.body.items[0].title], ['RM-1', 'Vanishing Teapot']);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'RM-1', qty: 1 } })).status, 409);
+  // As its page (404): no related list, no views of it.
+  assert.is((await call(s.url, 'GET', '/v1/products/RM-1/related')).status, 404);
+  assert.is((await call(s.url, 'POST', '/v1/events', { token: u.token, body: { type: 'view', sku: 'RM-1' } })).status, 404);
   const other = await signupBuyer(s.url);
   const wish = await call(s.url, 'POST', '/v1/wishlist/items', { token: other.token, body: { sku: 'RM-1' } });
   assert.equal([wish.status, wish.body.error?.code], [409, 'unavailable'], 'not wished for either');
