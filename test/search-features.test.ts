@@ -137,11 +137,16 @@ test('country and postalCode give delivery estimates and filtering without a tok
 
 test('suggest completes queries, categories and product titles as the user types', async () => {
   await stock('SG-1', 5);
-  await onboard([{ sku: 'SG-1', title: 'Xylophone Deluxe Kit', category: 'toys/musical-instruments', price: 2500 }]);
+  // SG-2 has no stock: a search cannot find it, so it is not suggested either.
+  await onboard([
+    { sku: 'SG-1', title: 'Xylophone Deluxe Kit', category: 'toys/musical-instruments', price: 2500 },
+    { sku: 'SG-2', title: 'Xylophone Mini', category: 'toys/musical-instruments', price: 900 },
+  ]);
   await eventually(async () => (await search('q=xylophone')).body.total === 1, 5000, 50);
   const r = await call(s.url, 'GET', '/v1/search/suggest?q=xylo');
   assert.is(r.status, 200);
   assert.ok(r.body.items.some((i: { text: string; kind: string }) => i.kind === 'product' && i.text === 'Xylophone Deluxe Kit'), JSON.stringify(r.body));
+  assert.not.ok(r.body.items.some((i: { text: string }) => i.text === 'Xylophone Mini'), JSON.stringify(r.body));
   const cat = await call(s.url, 'GET', '/v1/search/suggest?q=musical');
   assert.ok(cat.body.items.some((i: { text: string; kind: string }) => i.kind === 'category' && i.text === 'toys/musical-instruments'), JSON.stringify(cat.body));
   // The searches above ("xylophone") found something: they complete as queries.

@@ -163,10 +163,12 @@ export async function runSearch(deps: SearchDeps, req: SearchRequest): Promise<S
 }
 
 /** Completions for what the user is typing: past searches first, then categories and titles. */
-export async function runSuggest(deps: { index: SearchIndex; tally?: QueryTally }, q: string, limit: number): Promise<Suggestion[]> {
+export async function runSuggest(deps: { index: SearchIndex; tally?: QueryTally; filter?: ShopperFilter }, q: string, limit: number): Promise<Suggestion[]> {
   const queries = deps.tally?.complete(q, Math.max(3, Math.ceil(limit / 2))) ?? [];
   const out: Suggestion[] = queries.map((text) => ({ text, kind: 'query' }));
-  for (const s of await deps.index.suggest(q, limit)) if (out.length < limit) out.push(s);
+  // Products a search would show (in stock; suggest takes no address, so delivery is not asked).
+  const accept = await deps.filter?.filterFor(undefined);
+  for (const s of await deps.index.suggest(q, limit, accept?.accepts)) if (out.length < limit) out.push(s);
   return out;
 }
 
@@ -210,7 +212,7 @@ export function serveSearch(deps: SearchServiceDeps): () => Promise<void> {
     });
   const stopSuggest = serveService(deps.nc, serviceSubject(deps.cluster, 'catalog', 'suggest'), deps.log, async (raw) => {
     const req = raw as { q: string; limit: number };
-    return runSuggest({ index: deps.index, tally }, req.q, req.limit);
+    return runSuggest({ index: deps.index, tally, ...(deps.filter ? { filter: deps.filter } : {}) }, req.q, req.limit);
   });
   return async () => {
     await stopSearch();

@@ -115,6 +115,10 @@ export function searchIndexContract(name: string, open: () => Promise<IndexFixtu
     assert.ok(head.some((x) => x.kind === 'product' && x.text === 'Wired Studio Headphones'), 'a later word of the title completes too');
     assert.equal(await ix(ctx).suggest('zzzz', 10), []);
     assert.ok((await ix(ctx).suggest('w', 2)).length <= 2);
+    // With the shopper's filter, a title none of whose SKUs passes it is not suggested.
+    const buyable = await ix(ctx).suggest('Wirel', 10, (sku) => sku !== 'C-01');
+    const shown = buyable.filter((x) => x.kind === 'product').map((x) => x.text);
+    assert.ok(!shown.includes('Wireless Headphones Pro') && shown.includes('Wireless Speaker'), JSON.stringify(buyable));
   });
 
   t('offset paging walks every hit once', async (ctx) => {

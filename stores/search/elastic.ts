@@ -196,20 +196,26 @@ export class ElasticSearchIndex implements SearchIndex {
     };
   }
 
-  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
+  async suggest(prefix: string, limit: number, accepts?: (sku: string) => boolean): Promise<Suggestion[]> {
     await this.ensure();
     const text = normalizeText(prefix);
     if (text === '') return [];
     const res = await this.client.search<EsDoc>({
       index: this.index,
-      size: limit,
-      _source: ['title'],
+      // More than asked when some will be dropped as not buyable (the filter lives here, after the index).
+      size: accepts ? limit * 4 : limit,
+      _source: ['title', 'sku'],
       query: { match: { 'title.prefix': { query: text, operator: 'and' } } },
       aggs: { categories: { terms: { field: 'categoryPath', size: 2, include: `(.*/)?${text.replace(/[^a-z0-9 -]/g, '').replace(/ /g, '[-_ ]')}.*` } } },
     });
     const cats = (res.aggregations?.categories as { buckets?: { key: string }[] } | undefined)?.buckets ?? [];
     const out: Suggestion[] = cats.map((b) => ({ text: b.key, kind: 'category' as const }));
-    for (const h of res.hits.hits) if (h._source && out.length < limit) out.push({ text: h._source.title, kind: 'product' });
+    const titles = new Set<string>();
+    for (const h of res.hits.hits) {
+      if (!h._source || out.length >= limit || titles.has(h._source.title) || (accepts && !accepts(h._source.sku))) continue;
+      titles.add(h._source.title);
+      out.push({ text: h._source.title, kind: 'product' });
+    }
     return out;
   }
 

@@ -272,8 +272,8 @@ export class EmbeddedSearchIndex implements SearchIndex {
     return entries;
   }
 
-  async suggest(prefix: string, limit: number): Promise<Suggestion[]> {
-    return this.suggester().complete(normalizeText(prefix), limit);
+  async suggest(prefix: string, limit: number, accepts?: (sku: string) => boolean): Promise<Suggestion[]> {
+    return this.suggester().complete(normalizeText(prefix), limit, accepts);
   }
 
   /** The completion index, rebuilt at most once a second after the catalog changed. */

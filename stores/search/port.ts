@@ -121,7 +121,8 @@ export interface SearchIndex {
   remove(skus: string[]): Promise<void>;
   search(query: SearchQuery): Promise<SearchResult>;
   /** Product titles and categories that complete `prefix` (lower-cased, trimmed), best first. */
-  suggest(prefix: string, limit: number): Promise<Suggestion[]>;
+  /** Completions of `prefix`; with `accepts`, products only where a SKU passes it (the shopper filter). */
+  suggest(prefix: string, limit: number, accepts?: (sku: string) => boolean): Promise<Suggestion[]>;
   /** Category → product count over the whole index (for the category tree). */
   categoryCounts(): Promise<Record<string, number>>;
   count(): Promise<number>;

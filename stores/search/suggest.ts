@@ -23,6 +23,8 @@ const maxCategories = 2;
 export class TitleSuggester {
   private readonly titleKeys: string[] = [];
   private readonly titleText: string[] = [];
+  /** The SKUs with each title (a title is suggested while one of them can be bought). */
+  private readonly titleSkus: string[][] = [];
   private readonly wordKeys: string[] = [];
   private readonly wordTitle: number[] = [];
   private readonly categoryKeys: string[] = [];
@@ -30,9 +32,14 @@ export class TitleSuggester {
 
   constructor(products: Iterable<IndexedProduct>) {
     const titles = new Map<string, string>();
+    const skus = new Map<string, string[]>();
     const categories = new Map<string, Set<string>>();
     for (const p of products) {
-      titles.set(normalizeText(p.title), p.title);
+      const key = normalizeText(p.title);
+      titles.set(key, p.title);
+      const withTitle = skus.get(key);
+      if (withTitle) withTitle.push(p.sku);
+      else skus.set(key, [p.sku]);
       // "electronics/audio/headphones" completes from any of its words ("audio", "head…").
       const segments = p.category.split('/');
       segments.forEach((segment, i) => {
@@ -47,6 +54,7 @@ export class TitleSuggester {
     sortedTitles.forEach((key, i) => {
       this.titleKeys.push(key);
       this.titleText.push(titles.get(key)!);
+      this.titleSkus.push(skus.get(key)!);
       for (const w of new Set(key.split(' '))) if (w.length > 0) words.push([w, i]);
     });
     words.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
@@ -63,8 +71,12 @@ export class TitleSuggester {
     }
   }
 
-  /** Categories, then titles that start with `prefix`, then titles with a word that does. */
-  complete(prefix: string, limit: number): Suggestion[] {
+  /**
+   * Categories, then titles that start with `prefix`, then titles with a word that does;
+   * with `accepts`, only titles of which a SKU passes it (in stock, deliverable): a
+   * suggestion that a search then cannot find is a dead end.
+   */
+  complete(prefix: string, limit: number, accepts?: (sku: string) => boolean): Suggestion[] {
     const out: Suggestion[] = [];
     if (prefix.length === 0 || limit <= 0) return out;
     const seen = new Set<string>();
@@ -78,8 +90,9 @@ export class TitleSuggester {
       if (out.length >= Math.min(maxCategories, limit)) break;
       push(this.categoryPath[i]!, 'category');
     }
+    const buyable = (t: number) => !accepts || this.titleSkus[t]!.some(accepts);
     for (let i = lowerBound(this.titleKeys, prefix); i < this.titleKeys.length && this.titleKeys[i]!.startsWith(prefix) && out.length < limit; i++) {
-      push(this.titleText[i]!, 'product');
+      if (buyable(i)) push(this.titleText[i]!, 'product');
     }
     // "wireless he": a title with the word "wireless" and a word starting with "he".
     const tokens = prefix.split(' ');
@@ -89,7 +102,7 @@ export class TitleSuggester {
     for (let i = start; i < this.wordKeys.length && i - start < maxWordScan && out.length < limit && this.wordKeys[i]!.startsWith(last); i++) {
       const t = this.wordTitle[i]!;
       const key = this.titleKeys[t]!;
-      if (rest.every((w) => key.includes(w))) push(this.titleText[t]!, 'product');
+      if (rest.every((w) => key.includes(w)) && buyable(t)) push(this.titleText[t]!, 'product');
     }
     return out;
   }
