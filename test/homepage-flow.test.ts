@@ -446,6 +446,20 @@ test('best sellers: `categories` blocks of `perCategory` products each, topped u
   assert.equal(best.map((b: { products: unknown[] }) => b.products.length), [3, 3]);
   assert.is(best[0].products[0].sku, 'HP-AUD-1');
   assert.is(new Set(best[0].products.map((p: { sku: string }) => p.sku)).size, 3, 'no SKU twice');
+
+  // A parent of the sold category in the menu: its block shows other products than its child's.
+  const parent = doc(['NL'], 'Winkel');
+  parent.platforms.web.menu = [menu('Audio', 'electronics/audio'), menu('Electronics', 'electronics')];
+  assert.is((await put('nl', parent)).status, 200);
+  const nested = await eventually(async () => {
+    const r = await home(s.url, ip.NL);
+    const blocks = r.body.blocks?.filter((b: { kind: string }) => b.kind === 'best_sellers') ?? [];
+    return blocks.map((b: { category: string }) => b.category).join() === 'electronics/audio,electronics' ? blocks : undefined;
+  }, 5000, 50);
+  const skusIn = nested.map((b: { products: { sku: string }[] }) => b.products.map((p) => p.sku));
+  // Electronics has five products in stock (HP-AUD-5 has none): three, then the other two.
+  assert.equal(skusIn.map((x: string[]) => x.length), [3, 2]);
+  assert.equal(skusIn[0].filter((sku: string) => skusIn[1].includes(sku)), [], `no product in both blocks: ${JSON.stringify(skusIn)}`);
 });
 
 test.run();

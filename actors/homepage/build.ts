@@ -44,16 +44,25 @@ async function bestSellers(deps: BuildDeps, doc: RegionDocument): Promise<Block[
       for (const c of await deps.catalog.categories()) if (c.depth === 0 && !chosen.includes(c.path)) chosen.push(c.path);
     }
   }
-  const picks = await Promise.all(chosen.slice(0, n).map(async (category) => {
-    const skus = sold.find((p) => p.category === category)?.skus ?? [];
-    if (skus.length < perCategory) {
-      for (const sku of await deps.catalog.browse(category, perCategory + skus.length)) {
-        if (skus.length >= perCategory) break;
-        if (!skus.includes(sku)) skus.push(sku);
-      }
-    }
+  // Each category's candidates: its sold SKUs, then enough of its newest to fill the block
+  // even when earlier blocks took some (a parent category and its child share products).
+  const candidates = await Promise.all(chosen.slice(0, n).map(async (category) => {
+    const skus = [...(sold.find((p) => p.category === category)?.skus ?? [])];
+    for (const sku of await deps.catalog.browse(category, perCategory * 3)) if (!skus.includes(sku)) skus.push(sku);
     return { category, skus };
   }));
+  // No SKU in two blocks: an audit saw one product in "Audio" and again in "Electronics".
+  const shown = new Set<string>();
+  const picks = candidates.map(({ category, skus }) => {
+    const mine: string[] = [];
+    for (const sku of skus) {
+      if (mine.length >= perCategory) break;
+      if (shown.has(sku)) continue;
+      shown.add(sku);
+      mine.push(sku);
+    }
+    return { category, skus: mine };
+  });
   const blocks = await Promise.all(picks.map(async (p): Promise<Block> => ({
     kind: 'best_sellers', title: `Best sellers in ${titleOfCategory(p.category)}`, category: p.category,
     products: await deps.catalog.pageProducts(p.skus.slice(0, perCategory)),
