@@ -462,4 +462,25 @@ test('best sellers: `categories` blocks of `perCategory` products each, topped u
   assert.equal(skusIn[0].filter((sku: string) => skusIn[1].includes(sku)), [], `no product in both blocks: ${JSON.stringify(skusIn)}`);
 });
 
+test('a product taken off sale since a region named it: GET lists it under problems, and a PUT of the document unchanged says why it is refused', async () => {
+  const gone = { sku: 'HP-GONE-1', title: 'Vanishing Robot', category: 'toys', brand: 'Homely', price: 1500, currency: 'USD', supplierId: 'sup-1', attributes: {} };
+  assert.is((await call(s.url, 'PUT', `/v1/admin/inventory/${gone.sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 5 }] } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, body: gone })).status, 202);
+  await eventually(async () => (await call(s.url, 'GET', `/v1/products/${gone.sku}`)).status === 200, 10_000, 50);
+  const body = doc(['IT'], 'Negozio', { flashSale: { title: 'Oggi', skus: [gone.sku, 'HP-TOY-1'] } });
+  assert.is((await put('it', body)).status, 200);
+  const fine = await call(s.url, 'GET', '/v1/admin/homepage/it', { token: adminToken });
+  assert.equal(fine.body.problems, []);
+
+  assert.is((await call(s.url, 'DELETE', `/v1/admin/products/${gone.sku}`, { token: adminToken })).status, 204);
+  const stale = await eventually(async () => {
+    const r = await call(s.url, 'GET', '/v1/admin/homepage/it', { token: adminToken });
+    return r.body.problems?.length ? r : undefined;
+  }, 10_000, 100);
+  assert.equal(stale.body.problems.map((p: { field: string }) => p.field), ['flashSale.skus[0]']);
+  assert.match(stale.body.problems[0].problem, /no longer in the catalog \(it was in version 1\); remove it/);
+  const again = await put('it', body);
+  assert.equal([again.status, again.body.error?.details?.[0]?.problem], [422, stale.body.problems[0].problem]);
+});
+
 test.run();

@@ -2,7 +2,7 @@
 import type { NatsConnection } from 'nats';
 import type { Redis } from 'ioredis';
 import { callService } from '../catalog/index.ts';
-import type { RegionDocument, RegionDocumentInput } from './document.ts';
+import type { FieldProblem, RegionDocument, RegionDocumentInput } from './document.ts';
 import { homepageKeys, homepageSubjects } from './keys.ts';
 import type { PutResult } from './writer.ts';
 
@@ -20,8 +20,9 @@ export class HomepageApi {
     return callService(this.nc, this.subjects.put, { region, doc }, 10_000);
   }
 
-  async get(region: string): Promise<RegionDocument | undefined> {
-    return (await callService<RegionDocument | null>(this.nc, this.subjects.get, { region }, 5000)) ?? undefined;
+  /** The stored document, with what in it the catalog no longer has (see catalogProblems). */
+  async get(region: string): Promise<(RegionDocument & { problems: FieldProblem[] }) | undefined> {
+    return (await callService<(RegionDocument & { problems: FieldProblem[] }) | null>(this.nc, this.subjects.get, { region }, 5000)) ?? undefined;
   }
 
   /** Rebuilds every page now; resolves with the number of keys written. */

@@ -17,7 +17,7 @@ import { CatalogSource } from './catalog-source.ts';
 import { isPlatform, regionPattern, type RegionDocumentInput } from './document.ts';
 import { homepageKeys, homepageSubjects } from './keys.ts';
 import type { ShopperSignals } from './signals.ts';
-import { RegionStore, putRegion, type PutResult } from './writer.ts';
+import { RegionStore, catalogProblems, putRegion, type PutResult } from './writer.ts';
 
 export interface HomepageBuilderDeps {
   nc: NatsConnection;
@@ -130,7 +130,12 @@ async function startBuilder(deps: HomepageBuilderDeps): Promise<{ stop(): Promis
       return result;
     }));
   }));
-  stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => (await unavailableIfDown(regions.get((raw as { region: string }).region))) ?? null));
+  // The stored document, and what in it the catalog no longer has (shown is not what is
+  // served: the page leaves those out; a PUT of it unchanged would be refused for them).
+  stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => unavailableIfDown((async () => {
+    const doc = await regions.get((raw as { region: string }).region);
+    return doc ? { ...doc, problems: await catalogProblems(catalog, doc, doc) } : null;
+  })())));
   stops.push(serveService(deps.nc, subjects.rebuild, deps.log, async () => ({ rebuilt: await unavailableIfDown(rebuildAll('asked')) })));
   const empty = deps.nc.subscribe(subjects.empty, {
     callback: (err, msg) => {

@@ -47,19 +47,39 @@ export async function putRegion(deps: { regions: RegionStore; catalog: CatalogSo
     const other = owner.get(c);
     if (other) problems.push({ field: `countries[${i}]`, problem: `${c} already belongs to region "${other}"; remove it there first` });
   });
-  const named = categoriesOf(input);
-  if (named.length > 0) {
-    const known = new Set((await deps.catalog.categories()).map((c) => c.path));
-    for (const { field, category } of named) if (!known.has(category)) problems.push({ field, problem: `unknown category "${category}"` });
-  }
-  const skus = skusOf(input);
-  if (skus.length > 0) {
-    const found = await deps.catalog.products(skus.map((s) => s.sku));
-    for (const { field, sku } of skus) if (!found.has(sku)) problems.push({ field, problem: `unknown SKU "${sku}"` });
-  }
-  if (problems.length > 0) return { problems };
   const previous = all.find((d) => d.region === region);
+  problems.push(...await catalogProblems(deps.catalog, input, previous));
+  if (problems.length > 0) return { problems };
   const doc: RegionDocument = { ...input, region, version: (previous?.version ?? 0) + 1, updatedAt: Date.now() };
   await deps.regions.put(doc);
   return { ok: { region, version: doc.version } };
+}
+
+/**
+ * The categories and SKUs of a document the catalog does not have. One the stored version
+ * (`stored`) already named has left the catalog since: said so, for an operator whose
+ * unchanged document came back 422 (a product taken off sale, a category's last product
+ * gone). GET shows the same list beside the stored document.
+ */
+export async function catalogProblems(catalog: CatalogSource, input: RegionDocumentInput, stored?: RegionDocument): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  const before = stored ? { categories: new Set(categoriesOf(stored).map((c) => c.category)), skus: new Set(skusOf(stored).map((s) => s.sku)) } : undefined;
+  const since = stored ? ` (it was in version ${stored.version}); remove it` : '';
+  const named = categoriesOf(input);
+  if (named.length > 0) {
+    const known = new Set((await catalog.categories()).map((c) => c.path));
+    for (const { field, category } of named) {
+      if (known.has(category)) continue;
+      problems.push({ field, problem: before?.categories.has(category) ? `category "${category}" has no products any more${since}` : `unknown category "${category}"` });
+    }
+  }
+  const skus = skusOf(input);
+  if (skus.length > 0) {
+    const found = await catalog.products(skus.map((s) => s.sku));
+    for (const { field, sku } of skus) {
+      if (found.has(sku)) continue;
+      problems.push({ field, problem: before?.skus.has(sku) ? `SKU "${sku}" is no longer in the catalog${since}` : `unknown SKU "${sku}"` });
+    }
+  }
+  return problems;
 }
