@@ -165,7 +165,17 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', orderLifeRoutes(deps));
   app.route('/', commerceAdminRoutes(deps));
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null, requestId: c.get('requestId') } }, 404));
+  // A path the API has, asked with a method it does not answer there: 405 with Allow, not
+  // the 404 of a path it does not have.
+  const allowedAt = methodsByPath(app);
+  app.notFound((c) => {
+    const allowed = allowedAt(c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return c.json({ error: { code: 'method_not_allowed', message: `${c.req.path} answers ${allowed.join(', ')}, not ${c.req.method}`, details: { allowed }, requestId: c.get('requestId') } }, 405);
+    }
+    return c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null, requestId: c.get('requestId') } }, 404);
+  });
   app.onError((err, c) => {
     const { status, body, headers } = toHttp(err);
     // The same id as the X-Request-Id header, for a client that only keeps the body.
@@ -184,4 +194,21 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     return c.json(body, status as 400);
   });
   return app;
+}
+
+/**
+ * The methods the app's routes answer at a path (middleware, registered for every method,
+ * left out), read from its route table on first use, when every route is in it.
+ */
+function methodsByPath(app: Hono<GatewayEnv>): (path: string) => string[] {
+  let routes: { method: string; pattern: RegExp }[] | undefined;
+  return (path) => {
+    routes ??= app.routes.filter((r) => r.method !== 'ALL').map((r) => ({
+      method: r.method,
+      pattern: new RegExp(`^${r.path.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`),
+    }));
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }

@@ -117,6 +117,12 @@ test('every error body has API.md\'s shape, details included (null when there ar
     assert.equal(Object.keys(r.body.error).sort(), ['code', 'details', 'message', 'requestId'], JSON.stringify(r.body));
   }
   assert.equal(cases.map((r) => r.body.error.details === null), [true, true, true, false, true], 'only the wrong type names a field');
+  // A path the API has, with a method it does not answer there: 405 and what it does answer.
+  const wrong = await call(s.url, 'PUT', '/v1/cart', { token: user.token, body: {} });
+  assert.equal([wrong.status, wrong.body.error.code, wrong.headers.get('allow')], [405, 'method_not_allowed', 'DELETE, GET, HEAD']);
+  assert.equal((await call(s.url, 'POST', '/v1/categories')).headers.get('allow'), 'GET, HEAD');
+  assert.is((await call(s.url, 'POST', '/v1/products/SKU-00001/related')).status, 405);
+  assert.is((await call(s.url, 'POST', '/v1/nowhere')).status, 404);
   const mine = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': 'trace-123' } });
   assert.is(mine.body.error.requestId, 'trace-123');
   // Markup (or anything but a plain token) is not echoed: a new id stands in for it.
