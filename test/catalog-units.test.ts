@@ -15,6 +15,14 @@ test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines
   assert.equal(problems.map((p) => p.line), [3, 4, 5]);
   assert.match(problems[1]!.reason, /price/);
   assert.match(problems[2]!.reason, /extra/);
+  // Attributes search can filter and count: values or lists of them, nothing nested or null.
+  const attrs = (attributes: unknown) => parseNdjson(JSON.stringify({ ...ok, attributes }));
+  assert.equal(attrs({ color: 'red', size: ['S', 'M'], watts: 40, smart: true }).problems, []);
+  for (const bad of [{ color: { r: 1 } }, { color: null }, { size: [['S']] }, { '': 'x' }]) {
+    const r = attrs(bad);
+    assert.equal([r.products.length, r.problems.length], [0, 1], JSON.stringify(bad));
+    assert.match(r.problems[0]!.reason, /attributes/);
+  }
 });
 
 test('categoryTree: nested nodes with counts that include descendants', () => {
