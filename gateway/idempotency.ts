@@ -160,13 +160,13 @@ function fingerprint(method: string, path: string, body: string): string {
  * otherwise, or pretty-prints, is the same body; anything else (NDJSON) as it is.
  */
 export function canonicalBody(text: string): string {
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return canonicalJson(JSON.parse(text));
   } catch {
+    // Not JSON, or nested deeper than the recursion goes (JSON.parse is not recursive; a
+    // 10 KB body of brackets overflowed canonicalJson's stack): compared as it is.
     return text;
   }
-  return canonicalJson(value);
 }
 
 function canonicalJson(value: unknown): string {
@@ -208,11 +208,11 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
         throw storeDown();
       });
       if (won) break;
-      const raw = await redis.get(redisKey).catch(() => {
+      const kept = await redis.get(redisKey).catch(() => {
         throw storeDown();
       });
-      if (raw === null) continue; // the first attempt failed and let go of the key: take it
-      const stored = JSON.parse(raw) as Stored;
+      if (kept === null) continue; // the first attempt failed and let go of the key: take it
+      const stored = JSON.parse(kept) as Stored;
       if (stored.fp !== fp && stored.fp !== rawFp) {
         throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key');
       }

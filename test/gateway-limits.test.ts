@@ -1,7 +1,9 @@
 // Idempotency-Key, rate limits and load shedding over HTTP against the running stack.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startApp } from './support/harness.ts';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { redisUrl, startApp } from './support/harness.ts';
 import { call, startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
@@ -56,6 +58,37 @@ test('the same Idempotency-Key and body: the first response again, the work done
   assert.is(reused.status, 422);
   assert.is(reused.body.error.code, 'idempotency_key_reused');
   assert.is((await call(s.url, 'GET', '/v1/cart', { token: u.token, headers: ip })).body.items[0].qty, 4, 'the reused key did nothing');
+});
+
+test('a signup kept before fingerprints were canonical (raw body, token sealed under it) still replays, token and all', async () => {
+  // The kept answer as a gateway of the earlier version wrote it, planted as it would be found.
+  const sha = (...parts: string[]) => parts.reduce((h, p) => h.update(p), createHash('sha256'));
+  const key = 'legacy-signup-1';
+  const device = 'legacy-device-01';
+  const raw = JSON.stringify({ email: `legacy${Date.now()}@example.com`, password: 'password123', name: 'Legacy' });
+  const token = 'tok-legacy-0123456789';
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sha('shop idempotency token\n', key, '\n', raw).digest(), iv);
+  const sealedText = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  const done = {
+    s: 'done', fp: sha('POST /v1/auth/signup\n', raw).digest('hex'), status: 201, body: JSON.stringify({ userId: 'u-legacy', token: '' }),
+    type: 'application/json', sealed: Buffer.concat([iv, cipher.getAuthTag(), sealedText]).toString('base64url'),
+  };
+  const redis = new Redis(redisUrl);
+  try {
+    await redis.set(`${s.env.cluster}:idem:device:${device}:${sha(key).digest('hex').slice(0, 40)}`, JSON.stringify(done), 'EX', 60);
+  } finally {
+    redis.disconnect();
+  }
+  const replay = await call(s.url, 'POST', '/v1/auth/signup', { headers: { ...fromIp(), 'idempotency-key': key, 'x-device-id': device }, body: raw });
+  assert.equal([replay.status, replay.body, replay.headers.get('idempotent-replayed')], [201, { userId: 'u-legacy', token }, 'true']);
+});
+
+test('a deeply nested body with a key is refused as without one (400), never a 500', async () => {
+  const deep = '['.repeat(6000) + ']'.repeat(6000);
+  const plain = await call(s.url, 'POST', '/v1/auth/signup', { headers: fromIp(), body: deep });
+  const keyed = await call(s.url, 'POST', '/v1/auth/signup', { headers: { ...fromIp(), 'idempotency-key': 'deep-1' }, body: deep });
+  assert.equal([plain.status, keyed.status], [400, 400], JSON.stringify(keyed.body));
 });
 
 test('idempotent signup: one account, the same user; errors are replayed too; keys are per caller', async () => {
