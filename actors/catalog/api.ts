@@ -98,7 +98,9 @@ export class CatalogApi {
     const at = Date.now();
     const event: CatalogEvent = { kind: 'removed', sku, at };
     // The event first: it is what makes the removal whole, and the item service applies it
-    // even if the marking below fails and the caller never retries.
+    // even if the marking below fails and the caller never retries. Marked as of the event's
+    // time, so a listing the item service writes after this, but made before it, cannot
+    // undo it (products.listed_at).
     await this.deps.nc.jetstream().publish(stream.subject('product', sku), this.encoder.encode(JSON.stringify(event)));
     await this.deps.products.markRemoved([sku], at);
     announceProductChanges(this.deps.nc, this.deps.cluster, [sku]);
