@@ -170,7 +170,8 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const allowedAt = methodsByPath(app);
   app.notFound((c) => {
     const allowed = allowedAt(c.req.path);
-    if (allowed.length > 0) {
+    // A pattern read too wide must not turn a 404 of an allowed method into a 405.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       c.header('Allow', allowed.join(', '));
       return c.json({ error: { code: 'method_not_allowed', message: `${c.req.path} answers ${allowed.join(', ')}, not ${c.req.method}`, details: { allowed }, requestId: c.get('requestId') } }, 405);
     }
@@ -203,12 +204,21 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
 function methodsByPath(app: Hono<GatewayEnv>): (path: string) => string[] {
   let routes: { method: string; pattern: RegExp }[] | undefined;
   return (path) => {
-    routes ??= app.routes.filter((r) => r.method !== 'ALL').map((r) => ({
-      method: r.method,
-      pattern: new RegExp(`^${r.path.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`),
-    }));
+    routes ??= app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
     const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].sort();
   };
+}
+
+/** A Hono route path as a RegExp: `:name` one segment, `:name{re}` what `re` matches, `:name?` optional, `*` anything. */
+function pathPattern(path: string): RegExp {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = path.split('/').map((part, i) => {
+    const param = /^:[A-Za-z0-9_]+(\{(.+)\})?(\?)?$/.exec(part);
+    const slash = i === 0 ? '' : '/';
+    if (param) return param[3] ? `(?:${slash}${param[2] ? `(?:${param[2]})` : '[^/]+'})?` : `${slash}${param[2] ? `(?:${param[2]})` : '[^/]+'}`;
+    return part === '*' ? `${slash}.*` : `${slash}${escape(part)}`;
+  }).join('');
+  return new RegExp(`^${source}$`);
 }

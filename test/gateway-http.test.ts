@@ -123,6 +123,13 @@ test('every error body has API.md\'s shape, details included (null when there ar
   assert.equal((await call(s.url, 'POST', '/v1/categories')).headers.get('allow'), 'GET, HEAD');
   assert.is((await call(s.url, 'POST', '/v1/products/SKU-00001/related')).status, 405);
   assert.is((await call(s.url, 'POST', '/v1/nowhere')).status, 404);
+  // A route whose parameter has its own pattern: another file there is no route at all.
+  const docsPage = await call(s.url, 'GET', '/docs');
+  const asset = /src="([^"]*init\.js)"/.exec(String(docsPage.body))?.[1];
+  assert.ok(asset, 'the docs page names its script');
+  assert.is((await call(s.url, 'GET', asset!)).status, 200);
+  assert.is((await call(s.url, 'GET', asset!.replace('init.js', 'nope.js'))).status, 404);
+  assert.is((await call(s.url, 'POST', asset!)).status, 405);
   const mine = await call(s.url, 'GET', '/v1/nowhere', { headers: { 'x-request-id': 'trace-123' } });
   assert.is(mine.body.error.requestId, 'trace-123');
   // Markup (or anything but a plain token) is not echoed: a new id stands in for it.
