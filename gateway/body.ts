@@ -73,7 +73,13 @@ export async function readOptionalJson(c: Context): Promise<unknown> {
  * than passed over: its sender meant something by it, and a malformed one is API.md's 400.
  */
 export async function noBody(c: Context): Promise<void> {
-  await readOptionalJson(c);
+  const length = c.req.header('content-length');
+  if ((length === undefined || length.trim() === '0') && c.req.header('transfer-encoding') === undefined) return;
+  // Sent, but perhaps empty (a chunked body of no bytes): that is no body too.
+  const text = await rawBody(c);
+  if (text.trim() === '') return;
+  if (!isJsonType(c.req.header('content-type'))) throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
+  parseJsonBody(text);
 }
 
 export async function readJson(c: Context): Promise<unknown> {

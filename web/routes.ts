@@ -33,7 +33,7 @@ export function webRoutes(): Hono<GatewayEnv> {
 
   app.get('/assets/:file', async (c) => {
     const a = (await assets()).byFile.get(c.req.param('file'));
-    if (!a) return c.json({ error: { code: 'not_found', message: 'no such asset', requestId: c.get('requestId') } }, 404);
+    if (!a) return c.json({ error: { code: 'not_found', message: 'no such asset', details: null, requestId: c.get('requestId') } }, 404);
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     c.header('Content-Type', a.type);
     c.header('ETag', a.etag);
