@@ -15,14 +15,16 @@ test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines
   assert.equal(problems.map((p) => p.line), [3, 4, 5]);
   assert.match(problems[1]!.reason, /price/);
   assert.match(problems[2]!.reason, /extra/);
-  // Attributes search can filter and count: values or lists of them, nothing nested or null.
-  const attrs = (attributes: unknown) => parseNdjson(JSON.stringify({ ...ok, attributes }));
-  assert.equal(attrs({ color: 'red', size: ['S', 'M'], watts: 40, smart: true }).problems, []);
-  for (const bad of [{ color: { r: 1 } }, { color: null }, { size: [['S']] }, { '': 'x' }]) {
-    const r = attrs(bad);
-    assert.equal([r.products.length, r.problems.length], [0, 1], JSON.stringify(bad));
-    assert.match(r.problems[0]!.reason, /attributes/);
-  }
+});
+
+test('attributes search cannot filter on (null, nested objects) are kept as sent but name no facet', async () => {
+  const ok = { sku: 'AF-1', title: 'Lamp', brand: 'Glow', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
+  const { products, problems } = parseNdjson(JSON.stringify({ ...ok, attributes: { color: 'red', dimensions: { w: 1 }, finish: null } }));
+  assert.equal(problems, []);
+  const index = new EmbeddedSearchIndex();
+  await index.upsert(products.map((p) => ({ ...p, createdAt: 1, updatedAt: 1 })));
+  const r = await index.search({ sort: 'newest', offset: 0, size: 10 });
+  assert.equal(r.facets.attributes, { color: { red: 1 } });
 });
 
 test('categoryTree: nested nodes with counts that include descendants', () => {

@@ -4,9 +4,6 @@ import { z } from 'zod/v4';
 
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
 
-const isScalar = (v: unknown) => (typeof v === 'string' && v.length <= 200) || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
-const isAttributeValue = (v: unknown) => isScalar(v) || (Array.isArray(v) && v.length <= 50 && v.every(isScalar));
-
 /** What a supplier sends. */
 export const productInput = z.object({
   sku: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'letters, digits and _-:@+=, 1-128 characters'),
@@ -16,9 +13,7 @@ export const productInput = z.object({
   price: z.int().min(0).max(100_000_000).describe('minor units (cents)'),
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
   supplierId: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,64}$/, 'letters, digits and _-:@+=, 1-64 characters'),
-  // What search can filter and count (attr.<name>=<value>, facets): a value or a list of
-  // them. Nested objects and null were taken and then showed as empty facets.
-  attributes: z.record(z.string().min(1).max(64), z.unknown().refine(isAttributeValue, 'a string, number or boolean, or a list of up to 50 of them')).default({}),
+  attributes: z.record(z.string().max(64), z.unknown()).default({}),
 }).strict().meta({ id: 'ProductInput' });
 
 export type ProductInput = z.output<typeof productInput>;

@@ -45,12 +45,16 @@ function withFacets(entries: Entry[]): Counted {
     facets.category[p.category] = (facets.category[p.category] ?? 0) + 1;
     facets.brand[p.brand] = (facets.brand[p.brand] ?? 0) + 1;
     for (const [name, raw] of Object.entries(p.attributes)) {
+      // A value search cannot filter on (null, a nested object) names no facet: it showed
+      // as an attribute with no values.
+      const own = attributeValues(raw);
+      if (own.length === 0) continue;
       let values = facets.attributes[name];
       if (!values) {
         if (Object.keys(facets.attributes).length >= maxFacetNames) continue;
         values = facets.attributes[name] = {};
       }
-      for (const v of attributeValues(raw)) {
+      for (const v of own) {
         if (values[v] === undefined && Object.keys(values).length >= maxFacetValues) continue;
         values[v] = (values[v] ?? 0) + 1;
       }
