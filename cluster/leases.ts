@@ -181,7 +181,7 @@ function definitelyLost(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; api_error?: unknown };
   if (e.api_error !== undefined) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  if (/wrong last sequence|stream not found|no responders/i.test(message)) return true;
+  if (isWrongSequence(err) || /stream not found|no responders/i.test(message)) return true;
   if (e.code === '503') return true;
   return !/timeout|disconnect|closed|connection/i.test(`${String(e.code)} ${message}`);
 }

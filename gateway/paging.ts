@@ -9,14 +9,15 @@ import { check } from './validate.ts';
 export const maxLimit = 100;
 
 /**
- * A whole number in a query string: written as digits (a sign and a fraction are read, to
- * be refused as out of the rules, 422); anything else, such as `ten`, `0x10`, `1e2` or
- * ` 10`, is the wrong kind of value (400), where Number() had taken the last three. Empty
- * (`?limit=`) is as if absent, as an empty cursor is.
+ * A number in a query string, read as Number() reads it (what z.coerce took before: API.md
+ * may only add); empty (`?limit=`) is as if absent, as an empty cursor is, where it had been
+ * 0 and a 422. What Number() cannot read (`ten`) stays a string: the wrong kind, 400.
  */
 function asQueryNumber(v: unknown): unknown {
-  if (v === '') return undefined;
-  return typeof v === 'string' && /^-?[0-9]{1,15}(\.[0-9]+)?$/.test(v) ? Number(v) : v;
+  if (typeof v !== 'string') return v;
+  if (v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isNaN(n) ? v : n;
 }
 
 /** An optional whole number `min`..`max` of a query string (see asQueryNumber). */

@@ -3,11 +3,11 @@
 import { z } from 'zod/v4';
 import { skuPattern } from './schemas.ts';
 import { listedStock } from './schemas-catalog.ts';
-import { queryIntOr } from './paging.ts';
+import { limitParam, queryIntOr } from './paging.ts';
 
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 const category = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
-export const limit = queryIntOr(1, 100, 20);
+export const limit = limitParam;
 
 export const deviceIdPattern = /^[A-Za-z0-9_-]{8,64}$/;
 

@@ -153,7 +153,7 @@ test('the same mistake gets the same status on every list route', async () => {
   }
   const mistakes: [string, number, string][] = [
     ['limit=500', 422, 'validation_failed'], ['limit=0', 422, 'validation_failed'], ['limit=2.5', 422, 'validation_failed'],
-    ['limit=ten', 400, 'invalid_request'], ['limit=0x10', 400, 'invalid_request'], ['limit=1e2', 400, 'invalid_request'], ['limit=%2010', 400, 'invalid_request'],
+    ['limit=ten', 400, 'invalid_request'],
     ['cursor=%25%25', 400, 'invalid_cursor'], [`cursor=${'x'.repeat(300)}`, 400, 'invalid_cursor'],
   ];
   const seen: string[] = [];

@@ -20,9 +20,9 @@ export class HomepageApi {
     return callService(this.nc, this.subjects.put, { region, doc }, 10_000);
   }
 
-  /** The stored document, with what in it the catalog no longer has (see catalogProblems). */
-  async get(region: string): Promise<(RegionDocument & { problems: FieldProblem[] }) | undefined> {
-    return (await callService<(RegionDocument & { problems: FieldProblem[] }) | null>(this.nc, this.subjects.get, { region }, 5000)) ?? undefined;
+  /** The stored document, with what in it the catalog no longer has (see catalogProblems; left out when the catalog cannot say). */
+  async get(region: string): Promise<(RegionDocument & { problems?: FieldProblem[] }) | undefined> {
+    return (await callService<(RegionDocument & { problems?: FieldProblem[] }) | null>(this.nc, this.subjects.get, { region }, 5000)) ?? undefined;
   }
 
   /** Rebuilds every page now; resolves with the number of keys written. */

@@ -134,7 +134,10 @@ async function startBuilder(deps: HomepageBuilderDeps): Promise<{ stop(): Promis
   // served: the page leaves those out; a PUT of it unchanged would be refused for them).
   stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => unavailableIfDown((async () => {
     const doc = await regions.get((raw as { region: string }).region);
-    return doc ? { ...doc, problems: await catalogProblems(catalog, doc, doc) } : null;
+    if (!doc) return null;
+    // The catalog asked is the nodes' search service: without it the document still shows.
+    const problems = await catalogProblems(catalog, doc, doc).catch(() => undefined);
+    return problems ? { ...doc, problems } : doc;
   })())));
   stops.push(serveService(deps.nc, subjects.rebuild, deps.log, async () => ({ rebuilt: await unavailableIfDown(rebuildAll('asked')) })));
   const empty = deps.nc.subscribe(subjects.empty, {

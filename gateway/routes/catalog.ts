@@ -11,11 +11,11 @@ import { requireAdmin } from '../auth.ts';
 import { rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
-import { cursorParam, queryInt, queryIntOr } from '../paging.ts';
+import { cursorParam, limitParam, queryInt, queryIntOr } from '../paging.ts';
 
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const price = queryInt(0, 100_000_000);
-const limit = queryIntOr(1, 100, 20);
+const limit = limitParam;
 /** Where to estimate delivery for a shopper without a token (or another place than their address). */
 const deliveryPlace = {
   country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code such as "US"').transform((c) => c.toUpperCase()).optional(),
