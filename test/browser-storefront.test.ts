@@ -303,6 +303,20 @@ test('the operator dashboard refuses a wrong token, then shows the node and live
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="throughput-chart"]')?.getAttribute('data-points') ?? 0) >= 3);
   assert.match(await page.textContent('#t-shards') ?? '', /^16 \/ 16$/);
   await screenshot(page, 'dashboard', true);
+  // Nothing is wider than the screen, on a desktop or a phone: wide tables scroll in their card.
+  await page.locator('#analytics .report').first().waitFor();
+  const pageWidth = () => page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  const [desktopWidth, desktopViewport] = await pageWidth();
+  assert.ok(desktopWidth! <= desktopViewport!, `the dashboard is ${desktopWidth} px wide in a ${desktopViewport} px window`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.waitForTimeout(200);
+    const [phoneWidth, phoneViewport] = await pageWidth();
+    assert.ok(phoneWidth! <= phoneViewport!, `the dashboard is ${phoneWidth} px wide on a ${phoneViewport} px phone`);
+    await screenshot(page, 'dashboard-phone', true);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
   // The token stays for this tab only: a reload keeps the dashboard open.
   await page.reload();
   await page.locator(byTestId('node-row')).first().waitFor();

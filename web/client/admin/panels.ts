@@ -2,7 +2,7 @@
 // The dashboard's tables: nodes with their shards and actors, the shard map, and the
 // analytics reports (shown as "not available" where the server has no such route).
 import { api, ApiError } from '../api.ts';
-import { h, money, render } from '../dom.ts';
+import { h, money, render, type Child } from '../dom.ts';
 
 export interface NodeStat {
   nodeId: string; shards?: number[]; leasesHeld?: number; actors?: number; mailboxDepth?: number; dropped?: number;
@@ -30,13 +30,18 @@ function since(iso: string | undefined): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
+/** A table in a box that scrolls sideways, so a wide table never widens its card or the page. */
+function scrolling(table: HTMLElement): HTMLElement {
+  return h('div', { class: 'table-scroll' }, table);
+}
+
 export function nodesTable(view: ClusterView): HTMLElement {
   const ids = view.nodes.map((n) => n.nodeId);
   const stats = new Map(view.nodeStats.map((s) => [s.nodeId, s]));
   const owned = new Map<string, number>();
   for (const owner of Object.values(view.shardOwners)) owned.set(owner, (owned.get(owner) ?? 0) + 1);
   const num = (v: number | undefined) => (v === undefined ? '—' : v.toLocaleString());
-  return h('table', { class: 'nodes' },
+  return scrolling(h('table', { class: 'nodes' },
     h('caption', { class: 'sr-only' }, 'Actor nodes'),
     h('thead', null, h('tr', null, ['Node', 'Up for', 'Shards', 'Actors', 'Mailbox depth', 'Dropped', 'Activations'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', null, view.nodes.map((n) => {
@@ -52,7 +57,7 @@ export function nodesTable(view: ClusterView): HTMLElement {
         h('td', { class: (s?.mailboxDepth ?? 0) > 1000 ? 'warn' : undefined }, num(s?.mailboxDepth)),
         h('td', null, num(s?.dropped)),
         h('td', null, num(s?.activations)));
-    })));
+    }))));
 }
 
 export function shardMap(view: ClusterView): HTMLElement {
@@ -70,7 +75,13 @@ export function shardMap(view: ClusterView): HTMLElement {
     view.unownedShards.length ? h('p', { class: 'warn' }, `${view.unownedShards.length} shards have no owner right now.`) : h('p', { class: 'muted small' }, 'Every shard has an owner.'));
 }
 
-interface Report { title: string; path: string; columns: [string, (row: Record<string, unknown>, r: Record<string, unknown>) => string][] }
+interface Report { title: string; path: string; columns: [string, (row: Record<string, unknown>, r: Record<string, unknown>) => Child][] }
+
+/** "electronics/audio/headphones" with a line-break chance after each slash, so it wraps there. */
+function categoryPath(path: string): Child[] {
+  const parts = path.split('/');
+  return parts.flatMap((part, i) => (i < parts.length - 1 ? [`${part}/`, h('wbr')] : [part]));
+}
 
 const reports: Report[] = [
   { title: 'Top searches (last hour)', path: '/v1/admin/analytics/top-searches?window=hour&limit=10', columns: [['Query', (r) => String(r.query ?? '')], ['Searches', (r) => String(r.count ?? 0)]] },
@@ -78,7 +89,7 @@ const reports: Report[] = [
   { title: 'Most ordered (last day)', path: '/v1/admin/analytics/top-products?by=orders&window=day&limit=10', columns: [['Product', (r) => String(r.title ?? r.sku ?? '')], ['Orders', (r) => String(r.count ?? 0)]] },
   {
     title: 'Revenue by category (last day)', path: '/v1/admin/analytics/revenue?by=category&window=day',
-    columns: [['Category', (r) => String(r.category ?? '')], ['Revenue', (r, all) => money(Number(r.revenue ?? 0), String(all.currency ?? 'USD'))], ['Orders', (r) => String(r.orders ?? 0)]],
+    columns: [['Category', (r) => categoryPath(String(r.category ?? ''))], ['Revenue', (r, all) => money(Number(r.revenue ?? 0), String(all.currency ?? 'USD'))], ['Orders', (r) => String(r.orders ?? 0)]],
   },
 ];
 
@@ -90,9 +101,9 @@ export async function analytics(container: HTMLElement, token: string): Promise<
       const items = data.items ?? [];
       content = items.length === 0
         ? h('p', { class: 'muted' }, 'Nothing yet in this window.')
-        : h('table', null,
+        : scrolling(h('table', null,
           h('thead', null, h('tr', null, rep.columns.map(([t]) => h('th', { scope: 'col' }, t)))),
-          h('tbody', null, items.map((row) => h('tr', null, rep.columns.map(([, f]) => h('td', null, f(row, data)))))));
+          h('tbody', null, items.map((row) => h('tr', null, rep.columns.map(([, f]) => h('td', null, f(row, data))))))));
     } catch (err) {
       content = h('p', { class: 'muted', 'data-unavailable': 'true' }, err instanceof ApiError && err.status === 404 ? 'Not available on this server.' : `Could not load: ${(err as Error).message}`);
     }
