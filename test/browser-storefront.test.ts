@@ -154,6 +154,13 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.waitForURL(new RegExp(`/orders/${orderId}\\?paid=1$`));
   assert.is(await page.getAttribute(byTestId('order-status'), 'data-status'), 'paid');
   assert.is(await page.textContent(byTestId('order-status')), 'Paid');
+  // The timeline says money as the page does and in a shopper's words, not the server's log lines.
+  const timeline = await page.locator('.timeline').innerText();
+  const total = await page.locator('.totals dd strong').innerText();
+  assert.match(total, /^\$[\d,]+\.\d\d$/);
+  assert.ok(timeline.includes(`${total} charged to your card.`), timeline);
+  assert.ok(timeline.includes('Your card was declined.'), timeline);
+  assert.not.match(timeline, /\d+ USD|line\(s\)|card_declined/);
   await screenshot(page, 'order', true);
 
   step('orders');

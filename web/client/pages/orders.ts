@@ -4,7 +4,7 @@ import { api, randomId, ApiError } from '../api.ts';
 import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
 import { byId, dateTime, day, flashOnNextPage, formError, h, money, render, statusLabel, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
-import type { Cart, Order, Page } from '../types.ts';
+import type { Cart, Order, OrderStep, Page } from '../types.ts';
 
 const orderIdFromPath = () => decodeURIComponent(location.pathname.split('/').pop() ?? '');
 
@@ -204,6 +204,38 @@ async function orderAction(orderId: string, action: 'cancel' | 'refund' | 'retur
   }
 }
 
+/**
+ * A timeline step's detail in a shopper's words. The server writes it for operators
+ * ("paid 103318 USD", "reserved 1 line(s) in 1 part(s)", "declined: card_declined") and
+ * the API answers it as written, so it is said again here; text we do not know is shown
+ * as it came.
+ */
+function stepDetail(step: OrderStep): string | null {
+  const detail = step.detail?.trim();
+  if (!detail) return null;
+  let m: RegExpMatchArray | null;
+  if ((m = detail.match(/^(paid|refunded) (\d+) ([A-Z]{3})$/))) {
+    const amount = money(Number(m[2]), m[3]);
+    return m[1] === 'paid' ? `${amount} charged to your card.` : `${amount} refunded to your card.`;
+  }
+  if ((m = detail.match(/^reserved (\d+) line\(s\)/))) return Number(m[1]) === 1 ? 'The item was reserved for you.' : 'The items were reserved for you.';
+  if ((m = detail.match(/^payment attempt (\d+)$/))) return Number(m[1]) > 1 ? `Charging your card (try ${m[1]}).` : 'Charging your card.';
+  if (/^declined: /.test(detail)) return 'Your card was declined.';
+  if ((m = detail.match(/^shipped with (.+), tracking (.+)$/))) return `Shipped with ${m[1]}, tracking number ${m[2]}.`;
+  // null: the step's badge says it all.
+  const plain: Record<string, string | null> = {
+    'refund requested': 'Refund requested.',
+    'cancelled by the customer': 'You cancelled the order; the items went back on sale.',
+    'not paid in time; stock released': 'Not paid in time, so the items went back on sale.',
+    'stock hold ran out; refunding the payment': 'The items were no longer reserved when the payment went through, so it is being refunded.',
+    'payment refunded; stock released': 'Your payment was refunded.',
+    delivered: null,
+    'return requested': null,
+    'returned goods received': 'We received the items you returned; refunding the payment.',
+  };
+  return Object.hasOwn(plain, detail) ? plain[detail] ?? null : detail;
+}
+
 export async function orderPage(): Promise<void> {
   const root = byId('order');
   const o = await orderOfPage(root);
@@ -226,7 +258,9 @@ export async function orderPage(): Promise<void> {
         h('div', { class: 'actions' }, actions)),
       h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, addressOf(o),
         h('h2', { id: 'timeline-h' }, 'Timeline'),
-        h('ol', { class: 'timeline' }, (o.steps ?? o.timeline ?? []).map((t) => h('li', null,
+        h('ol', { class: 'timeline' }, (o.steps ?? o.timeline ?? []).map((t) => {
+          const detail = stepDetail(t);
           // The saga's step (`state`: a declined card, a refund under way) says more in a timeline.
-          statusBadge(t.state ?? t.status), h('time', { datetime: t.at }, dateTime(t.at)), t.detail ? h('span', { class: 'muted small' }, t.detail) : null))))));
+          return h('li', null, statusBadge(t.state ?? t.status), h('time', { datetime: t.at }, dateTime(t.at)), detail ? h('span', { class: 'muted small' }, detail) : null);
+        })))));
 }
