@@ -309,6 +309,10 @@ test('the operator dashboard refuses a wrong token, then shows the node and live
   // Two scrapes make the first rate; wait for a few points on the chart.
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="throughput-chart"]')?.getAttribute('data-points') ?? 0) >= 3);
   assert.match(await page.textContent('#t-shards') ?? '', /^16 \/ 16$/);
+  // Dropped and Activations come from the node's counters: numbers, not "—".
+  const [dropped, activations] = (await page.locator(`${byTestId('node-row')}[data-node-id="n1"] td`).allInnerTexts()).slice(4);
+  assert.match(dropped ?? '', /^\d[\d,]*$/, 'Dropped');
+  assert.match(activations ?? '', /^[1-9][\d,]*$/, 'Activations');
   await screenshot(page, 'dashboard', true);
   // Nothing is wider than the screen, on a desktop or a phone: wide tables scroll in their card.
   await page.locator('#analytics .report').first().waitFor();

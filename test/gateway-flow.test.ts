@@ -176,6 +176,14 @@ test('admin routes: 403 without a token and with a user token (API.md: "403 othe
   assert.is(cluster.status, 200);
   // The node's periodic jobs are placed: the outbox's relay and the retention jobs among them.
   for (const job of ['outbox-relay', 'outbox-retention', 'inventory-command-retention', 'session-retention']) assert.ok(job in cluster.body.singletons, `${job} is placed on a node`);
+  // Each node's dropped messages and activations (the dashboard's Nodes table shows them).
+  const nodeStats = cluster.body.nodeStats as { nodeId: string; dropped?: unknown; activations?: unknown }[];
+  assert.equal(nodeStats.map((n) => n.nodeId), ['n1']);
+  for (const n of nodeStats) {
+    assert.type(n.dropped, 'number', `${n.nodeId} dropped`);
+    assert.type(n.activations, 'number', `${n.nodeId} activations`);
+  }
+  assert.ok((nodeStats[0]!.activations as number) >= 1, 'the inventory entity just written was activated');
 });
 
 test('operations: 404 for unknown routes, /openapi.json, /metrics, /healthz, /readyz', async () => {
