@@ -297,6 +297,29 @@ test('a failed action says so, and a token the server refused logs the shopper o
   assert.equal(b.problems, []);
 });
 
+test('a long first name keeps the header and its menu on a phone\'s screen', async () => {
+  step('long name');
+  const user = await signup(s.url, 'Maximiliana-Wolfeschlegelsteinhausenberger Longname');
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${s.url}/`);
+    await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+    await page.reload();
+    await page.locator('#account-name', { hasText: 'Maximiliana' }).waitFor();
+    await page.click(`${byTestId('account-menu')} summary`);
+    const box = await page.evaluate(() => {
+      const menu = document.querySelector('.account-menu ul')!.getBoundingClientRect();
+      return { width: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth, left: menu.left, right: menu.right };
+    });
+    assert.ok(box.width <= box.screen, `the page is ${box.width} px wide on a ${box.screen} px phone`);
+    assert.ok(box.left >= 0 && box.right <= box.screen, `the menu spans ${box.left}–${box.right} px`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('the operator dashboard refuses a wrong token, then shows the node and live throughput', async () => {
   step('admin');
   await page.goto(`${s.url}/admin`);

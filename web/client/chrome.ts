@@ -45,7 +45,12 @@ export function authHref(path: '/login' | '/signup'): string {
 function showSignedIn(me: Me | null): void {
   const menu = document.querySelector<HTMLDetailsElement>('[data-testid="account-menu"]');
   const guest = byId('guest-links');
-  if (me) render(byId('account-name'), me.name.split(/\s+/)[0] ?? me.name);
+  const name = byId('account-name');
+  if (me && name) {
+    render(name, me.name.split(/\s+/)[0] ?? me.name);
+    // A long name is cut short with an ellipsis: the whole of it on hover.
+    name.title = me.name;
+  }
   if (menu) {
     menu.hidden = !me;
     if (!me) menu.open = false;
