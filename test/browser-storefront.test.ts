@@ -168,6 +168,16 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.locator(byTestId('order-row')).first().waitFor();
   assert.equal(await page.locator(byTestId('order-row')).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id'))), [orderId]);
   assert.is(await page.textContent(byTestId('cart-count')), '0', 'the bought line left the cart');
+  // On a phone each order is a card: its date stays on one line instead of a column five lines tall.
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    const placed = page.locator(`${byTestId('order-row')} a`).first();
+    const [height, lineHeight] = await placed.evaluate((a) => [a.getBoundingClientRect().height, parseFloat(getComputedStyle(a).lineHeight)]);
+    assert.ok(height! < 1.5 * lineHeight!, `the order's date is ${height} px tall`);
+    await screenshot(page, 'orders-phone');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
   assert.equal(b.problems, []);
 });
 

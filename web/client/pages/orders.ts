@@ -139,12 +139,13 @@ export async function checkoutPage(): Promise<void> {
 function orderRow(o: Order): HTMLElement {
   const href = `/orders/${encodeURIComponent(o.orderId)}`;
   const count = o.items.reduce((n, l) => n + l.qty, 0);
+  // The classes place each cell on a phone, where a row is a card (app.css).
   return h('tr', { 'data-testid': 'order-row', 'data-order-id': o.orderId },
-    h('td', null, h('a', { href }, dateTime(o.createdAt))),
-    h('td', null, h('code', null, o.orderId)),
-    h('td', null, `${count} ${count === 1 ? 'item' : 'items'}`),
-    h('td', null, money(o.total, o.currency)),
-    h('td', null, statusBadge(o.status)));
+    h('td', { class: 'placed' }, h('a', { href }, dateTime(o.createdAt))),
+    h('td', { class: 'order-id' }, h('code', null, o.orderId)),
+    h('td', { class: 'items' }, `${count} ${count === 1 ? 'item' : 'items'}`),
+    h('td', { class: 'amount' }, money(o.total, o.currency)),
+    h('td', { class: 'state' }, statusBadge(o.status)));
 }
 
 export async function ordersPage(): Promise<void> {
