@@ -168,6 +168,23 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.locator(byTestId('order-row')).first().waitFor();
   assert.equal(await page.locator(byTestId('order-row')).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id'))), [orderId]);
   assert.is(await page.textContent(byTestId('cart-count')), '0', 'the bought line left the cart');
+  // "Show older orders" on the last page hides itself: focus goes to the first order it showed, not to the page.
+  const older = { orderId: 'oolder1', status: 'cancelled', items: [{ sku: 'BRW-2', qty: 1, price: 6_900, title: 'Sonic Wireless Headphones Lite' }], total: 6_900, currency: 'USD', createdAt: '2026-01-02T03:04:05.000Z' };
+  await page.route('**/v1/orders?limit=20', async (r) => {
+    const real = await r.fetch();
+    await r.fulfill({ response: real, json: { ...(await real.json()), nextCursor: 'older' } });
+  });
+  await page.route('**/v1/orders?limit=20&cursor=older', (r) => r.fulfill({ json: { items: [older], nextCursor: null } }));
+  try {
+    await page.reload();
+    await page.getByRole('button', { name: 'Show older orders' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`${byTestId('order-row')}[data-order-id="oolder1"]`).waitFor();
+    assert.is(await page.evaluate(() => document.activeElement?.closest('[data-testid="order-row"]')?.getAttribute('data-order-id')), 'oolder1');
+  } finally {
+    await page.unroute('**/v1/orders?limit=20');
+    await page.unroute('**/v1/orders?limit=20&cursor=older');
+  }
   // On a phone each order is a card: its date stays on one line instead of a column five lines tall.
   await page.setViewportSize({ width: 390, height: 844 });
   try {

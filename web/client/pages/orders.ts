@@ -162,9 +162,13 @@ export async function ordersPage(): Promise<void> {
       more.disabled = true;
       try {
         const next = await api<Page<Order>>('GET', `/v1/orders?limit=20&cursor=${encodeURIComponent(cursor)}`);
-        for (const o of next.items) body.appendChild(orderRow(o));
+        const rows = next.items.map(orderRow);
+        body.append(...rows);
         cursor = next.nextCursor;
         more.hidden = !cursor;
+        // Focus goes to the first order just shown (as search's Show more does), not to the
+        // page when the button hides itself on the last page.
+        (rows[0] ?? body.lastElementChild)?.querySelector<HTMLElement>('a')?.focus();
       } catch (err) {
         toast(explain(err), 'error');
       } finally {
