@@ -145,6 +145,9 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.click(byTestId('checkout'));
   await page.waitForURL(/\/checkout\/o[a-z0-9]+$/);
   const orderId = page.url().split('/').pop()!;
+  // The page opens on the order, not scrolled to (and focused on) the card field.
+  await page.locator(byTestId('pay-token')).waitFor();
+  assert.is(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null), null);
 
   await page.fill(byTestId('pay-token'), 'tok_decline');
   await page.click(byTestId('pay-submit'));

@@ -131,7 +131,8 @@ export async function checkoutPage(): Promise<void> {
       o.reservedUntil ? h('p', { class: 'muted small' }, `Reserved for you until ${dateTime(o.reservedUntil)}.`) : null),
     h('section', { class: 'panel' }, form, cancel)));
   if (reservationEnded()) return endReservation();
-  token.focus();
+  // Focus is not moved to the card field: on a phone that scrolled past the order and
+  // opened the keyboard before the shopper had seen what they pay for.
   // setTimeout takes at most 2^31-1 ms (about 24 days); a reservation is minutes.
   if (Number.isFinite(reservedUntil)) setTimeout(endReservation, Math.min(reservedUntil - Date.now(), 2 ** 31 - 1));
 }
