@@ -229,6 +229,8 @@ test('Back never shows a stale cart, nor a Pay form for an order since cancelled
     await p.click('text=Cancel this order');
     await p.waitForURL(/\/orders\/o[a-z0-9]+$/);
     await p.locator(byTestId('order-status')).waitFor();
+    // The order page says what was done, as its own Cancel order does.
+    await p.locator('#toast', { hasText: 'Your order was cancelled.' }).waitFor({ timeout: 5000 });
     // Back to the payment page of a cancelled order: the order is shown instead of a Pay form.
     await p.goBack({ waitUntil: 'commit' });
     await p.waitForURL(/\/orders\/o[a-z0-9]+$/, { timeout: 5000 });

@@ -118,6 +118,8 @@ export async function checkoutPage(): Promise<void> {
     if (!confirm('Cancel this order? The items go back on sale.')) return;
     try {
       await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/cancel`);
+      // Said on the order page, as its own Cancel order says it.
+      flashOnNextPage(doneMessages.cancel);
       location.assign(`/orders/${encodeURIComponent(orderId)}`);
     } catch (err) {
       toast(explain(err, titleOf), 'error');
