@@ -138,6 +138,11 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.locator(byTestId('cart-count'), { hasText: '1' }).waitFor();
   await screenshot(page, 'product');
 
+  // A search that finds nothing anywhere does not blame the (deliverable) default address.
+  await page.goto(`${s.url}/search?q=zzzzqqq`);
+  await page.locator('#results .notice', { hasText: 'Nothing matches' }).waitFor();
+  assert.is(await page.locator('#results', { hasText: 'default address' }).count(), 0);
+
   step('cart');
   await page.goto(`${s.url}/cart`);
   await page.locator(byTestId('checkout')).waitFor();

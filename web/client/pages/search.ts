@@ -126,6 +126,23 @@ function renderFilters(params: URLSearchParams, facets: SearchPage['facets'] = {
     priceForm(params));
 }
 
+/**
+ * Whether nothing was found only because nothing here reaches the default address: asked
+ * for a plain category page (no words or other filters) that came back empty, by listing
+ * the category without an address (`/v1/products`, which is not counted as a search). A
+ * search with words is not asked again: the second search would be counted in the search
+ * analytics (top searches, completions, trending) as one the shopper made.
+ */
+async function deliveryHidesAll(params: URLSearchParams): Promise<boolean> {
+  const category = params.get('category');
+  const narrowed = [...params].some(([k, v]) => v !== '' && k !== 'category' && k !== 'sort' && k !== 'cursor');
+  if (!category || narrowed) return false;
+  const me = await currentUser().catch(() => null);
+  if (!me?.defaultAddressId) return false;
+  const anywhere = await api<SearchPage>('GET', `/v1/products?category=${encodeURIComponent(category)}&limit=1`, { token: null }).catch(() => null);
+  return (anywhere?.items.length ?? 0) > 0;
+}
+
 /** "Show more": the next page in place; a failure keeps what is shown and offers to try again. */
 function showMore(query: URLSearchParams, grid: HTMLElement, firstCursor: string | null): HTMLElement {
   const more = h('button', { type: 'button', class: 'more' }, 'Show more');
@@ -191,11 +208,11 @@ export async function searchPage(): Promise<void> {
   const q = params.get('q');
   renderFilters(params, page.facets);
   const grid = h('div', { class: 'grid' }, page.items.map(productCard));
-  // Search leaves out what cannot be delivered to the default address: with none found,
-  // that may be why.
-  const me = page.items.length ? null : await currentUser().catch(() => null);
+  // Search leaves out what cannot be delivered to the default address: said only where
+  // that is why nothing was found, not for every empty search.
+  const undeliverable = page.items.length ? false : await deliveryHidesAll(params);
   const nothing = h('div', null, h('p', { class: 'notice' }, 'Nothing matches. Try fewer words or remove a filter.'),
-    me?.defaultAddressId ? h('p', { class: 'muted' }, 'We only show what we can deliver to your default address, and deliveries there are limited. ', h('a', { href: '/account' }, 'Check your addresses'), '.') : null);
+    undeliverable ? h('p', { class: 'muted', 'data-testid': 'undeliverable' }, 'There are products here, but none we can deliver to your default address. ', h('a', { href: '/account' }, 'Check your addresses'), '.') : null);
   const heading = q ? `Results for “${q}”` : params.get('category') ? categoryName(params.get('category')!) : 'All products';
   render(results,
     h('div', { class: 'results-head' }, h('h1', null, heading), h('p', { class: 'muted', id: 'result-count' }, `${page.total} ${page.total === 1 ? 'product' : 'products'}`), sortForm(params)),
