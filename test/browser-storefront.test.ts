@@ -138,6 +138,17 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.locator(byTestId('cart-count'), { hasText: '1' }).waitFor();
   await screenshot(page, 'product');
 
+  // On a phone the Filters panel opens closed: the brand in use, with its ✕, shows above the results.
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.goto(`${s.url}/search?q=wireless&brand=Auralis`);
+    await page.locator(byTestId('product-card')).first().waitFor();
+    assert.is(await page.evaluate(() => (document.getElementById('filters') as HTMLDetailsElement).open), false);
+    assert.ok(await page.locator('.active-filters a', { hasText: '✕ Auralis' }).isVisible(), 'the active brand can be removed');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
+
   // A search that finds nothing anywhere does not blame the (deliverable) default address.
   await page.goto(`${s.url}/search?q=zzzzqqq`);
   await page.locator('#results .notice', { hasText: 'Nothing matches' }).waitFor();

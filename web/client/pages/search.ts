@@ -2,7 +2,7 @@
 // Every filter is a link or a GET form, so results are shareable and Back works.
 import { api } from '../api.ts';
 import { currentUser, errorNotice } from '../chrome.ts';
-import { byId, categoryName, formError, fromMinor, h, render, toMinor } from '../dom.ts';
+import { byId, categoryName, formError, fromMinor, h, money, render, toMinor } from '../dom.ts';
 import { productCard } from '../product-card.ts';
 import type { SearchPage } from '../types.ts';
 
@@ -17,6 +17,31 @@ function withParam(params: URLSearchParams, key: string, value: string | null): 
   if (value === null) next.delete(key);
   else next.set(key, value);
   return `/search?${next}`;
+}
+
+/**
+ * The filters in use, each with a ✕ that removes it, above the results. On a phone the
+ * facets fold behind "Filters" (closed again on every page), which hid the only ✕; wider
+ * screens show the facets' own ✕ and hide these (app.css).
+ */
+function activeFilters(params: URLSearchParams): HTMLElement | null {
+  const chips: [string, string][] = [];
+  for (const [key, value] of params) {
+    if (value === '') continue;
+    if (key === 'category') chips.push([categoryName(value), withParam(params, key, null)]);
+    else if (key === 'brand') chips.push([value, withParam(params, key, null)]);
+    else if (key.startsWith('attr.')) chips.push([`${categoryName(key.slice(5))}: ${value}`, withParam(params, key, null)]);
+  }
+  const [min, max] = [params.get('minPrice'), params.get('maxPrice')];
+  if (min || max) {
+    const next = new URLSearchParams(params);
+    for (const key of ['minPrice', 'maxPrice', 'cursor']) next.delete(key);
+    const price = (v: string | null) => (v && !Number.isNaN(Number(v)) ? money(Number(v), currency) : '');
+    chips.push([min && max ? `${price(min)}–${price(max)}` : min ? `From ${price(min)}` : `Up to ${price(max)}`, `/search?${next}`]);
+  }
+  if (chips.length === 0) return null;
+  return h('ul', { class: 'active-filters', 'aria-label': 'Filters in use' },
+    chips.map(([label, href]) => h('li', null, h('a', { href, 'aria-label': `Remove the filter ${label}` }, `✕ ${label}`))));
 }
 
 function facetGroup(title: string, key: string, counts: Record<string, number> | undefined, params: URLSearchParams, label: (v: string) => string = (v) => v): HTMLElement | null {
@@ -216,6 +241,7 @@ export async function searchPage(): Promise<void> {
   const heading = q ? `Results for “${q}”` : params.get('category') ? categoryName(params.get('category')!) : 'All products';
   render(results,
     h('div', { class: 'results-head' }, h('h1', null, heading), h('p', { class: 'muted', id: 'result-count' }, `${page.total} ${page.total === 1 ? 'product' : 'products'}`), sortForm(params)),
+    activeFilters(params),
     page.items.length ? grid : nothing,
     showMore(query, grid, page.nextCursor));
 }
