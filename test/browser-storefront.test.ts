@@ -274,6 +274,16 @@ test('logging in or signing up never leaves the site, whatever `next` says', asy
       await page.waitForURL((u) => u.pathname === lands, { timeout: 5000 });
       assert.is(new URL(page.url()).origin, s.url, `next=${next}`);
     }
+    // Signing up with a taken email offers a link to log in, back to the same page.
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await page.goto(`${s.url}/signup?next=${encodeURIComponent('/cart')}`);
+    await page.fill(byTestId('signup-name'), 'Nell Again');
+    await page.fill(byTestId('signup-email'), user.email);
+    await page.fill(byTestId('signup-password'), 'correct horse battery');
+    await page.click(byTestId('signup-submit'));
+    const logIn = page.locator('#signup-form .form-error a', { hasText: 'Log in instead' });
+    await logIn.waitFor({ timeout: 5000 });
+    assert.is(await logIn.getAttribute('href'), '/login?next=%2Fcart');
     await page.evaluate(() => localStorage.removeItem('shop.token'));
     await page.goto(`${s.url}/signup?next=${encodeURIComponent('/\\evil.example')}`);
     await page.fill(byTestId('signup-name'), 'Nell Two');
@@ -300,6 +310,13 @@ test('a bookmarked price range with From above To is said next to the boxes, not
   } finally {
     page.off('request', count);
   }
+  assert.equal(b.problems, []);
+});
+
+test('an unknown product says so in the tab title too', async () => {
+  await page.goto(`${s.url}/product/NOPE-1`);
+  await page.locator('h1', { hasText: 'Product not found' }).waitFor();
+  assert.is(await page.title(), 'Product not found · Shop');
   assert.equal(b.problems, []);
 });
 

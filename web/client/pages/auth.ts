@@ -25,7 +25,6 @@ function nextPath(): string {
 }
 
 function explain(err: unknown): string {
-  if (err instanceof ApiError && err.code === 'email_taken') return 'An account with this email already exists. Log in instead?';
   if (err instanceof ApiError && err.code === 'invalid_credentials') return 'That email and password do not match.';
   return explainApiError(err);
 }
@@ -55,7 +54,13 @@ function wire(formId: string, path: string, fields: string[]): void {
       session.set(auth.token);
       location.assign(nextPath());
     } catch (err) {
-      formError(form, explain(err));
+      if (err instanceof ApiError && err.code === 'email_taken') {
+        // A way to log in right here, back to the page the visitor came from.
+        formError(form, 'An account with this email already exists. ');
+        form.querySelector('.form-error')?.append(h('a', { href: authHref('/login') }, 'Log in instead'), '.');
+      } else {
+        formError(form, explain(err));
+      }
       button.disabled = false;
     }
   });

@@ -40,6 +40,7 @@ export async function productPage(): Promise<void> {
   try {
     p = await api<Product>('GET', `/v1/products/${encodeURIComponent(sku)}`);
   } catch (err) {
+    if (err instanceof ApiError && err.status === 404) document.title = 'Product not found · Shop';
     render(root, err instanceof ApiError && err.status === 404
       ? h('div', { class: 'notice' }, h('h1', null, 'Product not found'), h('p', null, 'It may have been removed. ', h('a', { href: '/search' }, 'Browse the catalog')))
       : errorNotice(err));
