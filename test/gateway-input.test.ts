@@ -184,7 +184,7 @@ test('what Node refuses before any handler (headers over 16 KiB, bytes that are 
     assert.ok(head!.startsWith(`HTTP/1.1 ${status} `), `${what}: ${head}`);
     const id = /\r\nX-Request-Id: (\S+)/i.exec(head!)?.[1];
     assert.ok(id, `${what}: X-Request-Id`);
-    assert.equal(JSON.parse(body!).error, { code, message: JSON.parse(body!).error.message, requestId: id }, what);
+    assert.equal(JSON.parse(body!).error, { code, message: JSON.parse(body!).error.message, details: null, requestId: id }, what);
   }
   assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00004')).status, 200, 'and the gateway serves on');
 });
