@@ -12,6 +12,7 @@ import { FeedbackRepository } from '../stores/mysql/feedback.ts';
 import type { ProductRepository } from '../stores/mysql/products.ts';
 import type { PersonalisationDeps } from '../gateway/deps.ts';
 import type { AppContext } from './context.ts';
+import { ReadCache } from '../stores/read-cache.ts';
 
 export interface PersonalisationParts {
   documents: DocumentStore;
@@ -27,39 +28,21 @@ export interface PersonalisationParts {
  * related lists and recommendations for up to 30 s, at its old price after a change.
  */
 export class RecommendationCards {
-  private readonly cache = new Map<string, { at: number; card: ProductCard | undefined }>();
-  /** Bumped by `forget`: a read that began before it does not cache what it read. */
-  private generation = 0;
+  private readonly cache: ReadCache<ProductCard>;
 
-  constructor(private readonly documents: DocumentStore, private readonly ttlMs = 30_000) {}
+  constructor(private readonly documents: DocumentStore, ttlMs = 30_000) {
+    this.cache = new ReadCache(ttlMs);
+  }
 
-  readonly get = async (skus: string[]): Promise<Map<string, ProductCard>> => {
-    const now = Date.now();
-    const out = new Map<string, ProductCard>();
-    const missing: string[] = [];
-    for (const sku of skus) {
-      const hit = this.cache.get(sku);
-      if (hit && now - hit.at < this.ttlMs) {
-        if (hit.card) out.set(sku, hit.card);
-      } else missing.push(sku);
-    }
-    if (missing.length === 0) return out;
-    const generation = this.generation;
+  readonly get = (skus: string[]): Promise<Map<string, ProductCard>> => this.cache.getMany(skus, async (missing) => {
     const docs = await this.documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, missing);
-    const keep = generation === this.generation;
-    if (this.cache.size > 50_000) this.cache.clear();
-    for (const sku of missing) {
-      const d = docs.get(sku);
-      const card = d ? { sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes ?? {} } : undefined;
-      if (keep) this.cache.set(sku, { at: now, card });
-      if (card) out.set(sku, card);
-    }
-    return out;
-  };
+    return new Map([...docs.values()].map((d) => [d.sku, {
+      sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes ?? {},
+    }]));
+  });
 
   forget(skus: string[]): void {
-    this.generation++;
-    for (const sku of skus) this.cache.delete(sku);
+    this.cache.forget(skus);
   }
 }
 

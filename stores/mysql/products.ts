@@ -1,6 +1,7 @@
 // The smallest product repository the cart and wishlist need: look up SKUs, and insert
 // products (demo data, tests). The catalog issue may replace it with its own.
 import type { Pool } from './pool.ts';
+import { ReadCache } from '../read-cache.ts';
 
 export interface Product {
   sku: string;
@@ -31,45 +32,23 @@ function fromRow(r: ProductRow): Product {
 
 export class ProductRepository {
   /** Products change rarely; a short per-process cache keeps hot cart paths off the database. */
-  private readonly cache = new Map<string, { at: number; product: Product | undefined }>();
-  /**
-   * Bumped by every invalidation. A read that began before one may hold the row as it was
-   * before the change, and must not put it back in the cache for the next ten seconds: a
-   * product removed while a checkout was reading it would otherwise stay on sale.
-   */
-  private generation = 0;
+  private readonly cache: ReadCache<Product>;
 
-  constructor(private readonly pool: Pool, private readonly cacheMs = 10_000) {}
-
-  async get(sku: string): Promise<Product | undefined> {
-    const hit = this.cache.get(sku);
-    if (hit && Date.now() - hit.at < this.cacheMs) return hit.product;
-    const generation = this.generation;
-    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku = ?', [sku]);
-    const row = (rows as ProductRow[])[0];
-    const product = row ? fromRow(row) : undefined;
-    if (generation === this.generation) this.remember([[sku, product]]);
-    return product;
+  constructor(private readonly pool: Pool, cacheMs = 10_000) {
+    this.cache = new ReadCache(cacheMs);
   }
 
-  async getMany(skus: string[]): Promise<Map<string, Product>> {
-    const out = new Map<string, Product>();
-    const missing: string[] = [];
-    const now = Date.now();
-    for (const sku of skus) {
-      const hit = this.cache.get(sku);
-      if (hit && now - hit.at < this.cacheMs) {
-        if (hit.product) out.set(sku, hit.product);
-      } else {
-        missing.push(sku);
-      }
-    }
-    if (missing.length === 0) return out;
-    const generation = this.generation;
-    const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku IN (?)', [missing]);
-    for (const r of rows as ProductRow[]) out.set(r.sku, fromRow(r));
-    if (generation === this.generation) this.remember(missing.map((sku) => [sku, out.get(sku)]));
-    return out;
+  async get(sku: string): Promise<Product | undefined> {
+    const hit = this.cache.fresh(sku);
+    if (hit) return hit.value;
+    return (await this.getMany([sku])).get(sku);
+  }
+
+  getMany(skus: string[]): Promise<Map<string, Product>> {
+    return this.cache.getMany(skus, async (missing) => {
+      const [rows] = await this.pool.query('SELECT sku, title, brand, category, price, currency, attributes, supplier_id, removed_at FROM products WHERE sku IN (?)', [missing]);
+      return new Map((rows as ProductRow[]).map((r) => [r.sku, fromRow(r)]));
+    });
   }
 
   /** Inserts the products that are not there yet, in chunks of 500 rows; existing ones are left as they are. */
@@ -115,13 +94,6 @@ export class ProductRepository {
 
   /** Forgets cached copies (another process changed these products). */
   invalidate(skus: string[]): void {
-    this.generation++;
-    for (const sku of skus) this.cache.delete(sku);
-  }
-
-  private remember(entries: [string, Product | undefined][]): void {
-    if (this.cache.size > 50_000) this.cache.clear();
-    const at = Date.now();
-    for (const [sku, product] of entries) this.cache.set(sku, { at, product });
+    this.cache.forget(skus);
   }
 }
