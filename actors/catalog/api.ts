@@ -3,7 +3,7 @@
 // to CATALOG; the item service and indexers take it from there).
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import type { ClusterClient } from '../../cluster/index.ts';
+import { UnavailableError, type ClusterClient } from '../../cluster/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
 import type { Suggestion } from '../../stores/search/index.ts';
 import { catalogStream, ensureStream } from '../../stores/events/index.ts';
@@ -86,23 +86,28 @@ export class CatalogApi {
    * indexers apply (search, categories, homepage). False: no such product.
    *
    * Checkout must refuse it from the answer on, not from whenever the item service gets to
-   * the event: the row is marked here too, and every process's product cache is told to
-   * forget it before this resolves. The flush returns once NATS has taken that announcement,
-   * so it reaches every node ahead of any ask sent after the answer (one server, in order).
+   * the event: this waits until the item service, the one writer of listings and removals
+   * (in the stream's order), has marked the row, then tells every process's product cache
+   * to forget it. The flush returns once NATS has taken that announcement, so it reaches
+   * every node ahead of any ask sent after the answer (one server, in order). Marking the
+   * row here instead raced the item service, which could then write an earlier listing over
+   * the mark and put the product back on sale. Not applied within `applyWithinMs` (the item
+   * service moving between nodes): 503 unavailable; the event stands and applies, and the
+   * same DELETE again confirms it.
    */
-  async remove(sku: string): Promise<boolean> {
+  async remove(sku: string, applyWithinMs = 5000): Promise<boolean> {
     const doc = await this.deps.documents.get(productsCollection, sku);
     if (!doc) return false;
     const stream = catalogStream(this.deps.cluster);
     await this.catalogStreamReady(stream);
-    const at = Date.now();
-    const event: CatalogEvent = { kind: 'removed', sku, at };
-    // The event first: it is what makes the removal whole, and the item service applies it
-    // even if the marking below fails and the caller never retries. Marked as of the event's
-    // time, so a listing the item service writes after this, but made before it, cannot
-    // undo it (products.listed_at).
+    const event: CatalogEvent = { kind: 'removed', sku, at: Date.now() };
     await this.deps.nc.jetstream().publish(stream.subject('product', sku), this.encoder.encode(JSON.stringify(event)));
-    await this.deps.products.markRemoved([sku], at);
+    const until = Date.now() + applyWithinMs;
+    while (!(await this.deps.products.isRemoved(sku))) {
+      if (Date.now() >= until) throw new UnavailableError(`the removal of ${sku} is recorded but not applied yet; retry to confirm`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    this.deps.products.invalidate([sku]);
     announceProductChanges(this.deps.nc, this.deps.cluster, [sku]);
     await this.deps.nc.flush();
     return true;

@@ -33,19 +33,18 @@ export async function applyCatalogEvents(deps: Omit<ItemServiceDeps, 'nc' | 'clu
   const latest = new Map<string, CatalogEvent>();
   for (const e of events) latest.set(e.kind === 'product' ? e.product.sku : e.sku, e);
   const upserts = [...latest.values()].flatMap((e) => (e.kind === 'product' ? [e.product] : []));
-  const removals = [...latest.values()].flatMap((e) => (e.kind === 'removed' ? [{ sku: e.sku, at: e.at }] : []));
+  const removals = [...latest.values()].flatMap((e) => (e.kind === 'removed' ? [e.sku] : []));
   const existing = await deps.documents.getMany<CatalogProduct & Record<string, unknown>>(productsCollection, upserts.map((p) => p.sku));
   const docs = upserts.map((p) => ({ ...p, createdAt: existing.get(p.sku)?.createdAt ?? p.createdAt }));
   await deps.documents.putMany(productsCollection, docs.map((d) => ({ id: d.sku, doc: { ...d } })));
   const products = new ProductRepository(deps.pool);
   await products.upsertMany(docs.map((d) => ({
     sku: d.sku, title: d.title, brand: d.brand, category: d.category, price: d.price, currency: d.currency, attributes: d.attributes, supplierId: d.supplierId,
-    listedAt: d.updatedAt,
   })));
-  for (const { sku } of removals) await deps.documents.delete(productsCollection, sku);
-  // Each as of its own event's time (the DELETE route marked it so already): a listing
-  // made after it, applied before or after, stands.
-  for (const { sku, at } of removals) await products.markRemoved([sku], at);
+  for (const sku of removals) await deps.documents.delete(productsCollection, sku);
+  // The one writer of listings and removals, in the stream's order (the DELETE route waits
+  // for this mark before it answers, and writes none itself).
+  await products.markRemoved(removals, Date.now());
   // Every process's product cache (cart prices, checkout) forgets these SKUs at once.
   const changed = [...latest.keys()];
   if (changed.length > 0) deps.onProductsChanged?.(changed);

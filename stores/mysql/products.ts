@@ -62,34 +62,32 @@ export class ProductRepository {
     }
   }
 
-  /**
-   * Inserts or replaces products, in chunks of 500 rows. `listedAt` is the time of the
-   * catalog event that lists it: a removal made after it (or in the same millisecond) stays;
-   * one made before it, or any removal when the listing has no time, is undone.
-   */
-  async upsertMany(products: (Product & { listedAt?: number })[]): Promise<void> {
+  /** Inserts or replaces products, in chunks of 500 rows (a product listed again is on sale again). */
+  async upsertMany(products: Product[]): Promise<void> {
     for (let i = 0; i < products.length; i += 500) {
       const chunk = products.slice(i, i + 500);
       await this.pool.query(
-        `INSERT INTO products (sku, title, brand, category, price, currency, attributes, supplier_id, listed_at) VALUES ?
+        `INSERT INTO products (sku, title, brand, category, price, currency, attributes, supplier_id) VALUES ?
          ON DUPLICATE KEY UPDATE title = VALUES(title), brand = VALUES(brand), category = VALUES(category), price = VALUES(price),
-           currency = VALUES(currency), attributes = VALUES(attributes), supplier_id = VALUES(supplier_id),
-           removed_at = IF(removed_at IS NOT NULL AND VALUES(listed_at) IS NOT NULL AND removed_at >= VALUES(listed_at), removed_at, NULL),
-           listed_at = COALESCE(VALUES(listed_at), listed_at)`,
-        [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId, p.listedAt ?? null])],
+           currency = VALUES(currency), attributes = VALUES(attributes), supplier_id = VALUES(supplier_id), removed_at = NULL`,
+        [chunk.map((p) => [p.sku, p.title, p.brand, p.category, p.price, p.currency, JSON.stringify(p.attributes), p.supplierId])],
       );
     }
     this.invalidate(products.map((p) => p.sku));
   }
 
-  /**
-   * Takes products off sale as of `at` (the removal's own time): carts show them unavailable
-   * and checkout refuses them. A listing newer than the removal stands.
-   */
+  /** Takes products off sale: carts show them unavailable and checkout refuses them. */
   async markRemoved(skus: string[], at: number): Promise<void> {
     if (skus.length === 0) return;
-    await this.pool.query('UPDATE products SET removed_at = ? WHERE sku IN (?) AND (listed_at IS NULL OR listed_at <= ?)', [at, skus, at]);
+    await this.pool.query('UPDATE products SET removed_at = ? WHERE sku IN (?)', [at, skus]);
     this.invalidate(skus);
+  }
+
+  /** Whether the item service has taken this product off sale (read past the cache). */
+  async isRemoved(sku: string): Promise<boolean> {
+    const [rows] = await this.pool.query('SELECT removed_at FROM products WHERE sku = ?', [sku]);
+    const row = (rows as { removed_at: unknown }[])[0];
+    return row !== undefined && row.removed_at !== null;
   }
 
   /** Forgets cached copies (another process changed these products). */
