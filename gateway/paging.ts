@@ -10,8 +10,8 @@ export const maxLimit = 100;
 
 /**
  * A number in a query string, read as Number() reads it (what z.coerce took before: API.md
- * may only add); empty (`?limit=`) is as if absent, as an empty cursor is, where it had been
- * 0 and a 422. What Number() cannot read (`ten`) stays a string: the wrong kind, 400.
+ * may only add); empty or blank (`?limit=`) is as if absent, as an empty cursor is, where
+ * it had been 0 and a 422. What Number() cannot read (`ten`) stays a string: the wrong kind, 400.
  */
 function asQueryNumber(v: unknown): unknown {
   if (typeof v !== 'string') return v;

@@ -18,6 +18,7 @@ import { isPlatform, regionPattern, type RegionDocumentInput } from './document.
 import { homepageKeys, homepageSubjects } from './keys.ts';
 import type { ShopperSignals } from './signals.ts';
 import { RegionStore, catalogProblems, putRegion, type PutResult } from './writer.ts';
+import { orAfter } from '../../cluster/or-after.ts';
 
 export interface HomepageBuilderDeps {
   nc: NatsConnection;
@@ -135,8 +136,9 @@ async function startBuilder(deps: HomepageBuilderDeps): Promise<{ stop(): Promis
   stops.push(serveService(deps.nc, subjects.get, deps.log, async (raw) => unavailableIfDown((async () => {
     const doc = await regions.get((raw as { region: string }).region);
     if (!doc) return null;
-    // The catalog asked is the nodes' search service: without it the document still shows.
-    const problems = await catalogProblems(catalog, doc, doc).catch(() => undefined);
+    // The catalog asked is the nodes' search service: without it (or slow) the document
+    // still shows, well inside the caller's own 5 s deadline.
+    const problems = await orAfter(catalogProblems(catalog, doc, doc).catch(() => undefined), 1500, undefined);
     return problems ? { ...doc, problems } : doc;
   })())));
   stops.push(serveService(deps.nc, subjects.rebuild, deps.log, async () => ({ rebuilt: await unavailableIfDown(rebuildAll('asked')) })));
