@@ -145,6 +145,12 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
     await page.locator(byTestId('product-card')).first().waitFor();
     assert.is(await page.evaluate(() => (document.getElementById('filters') as HTMLDetailsElement).open), false);
     assert.ok(await page.locator('.active-filters a', { hasText: '✕ Auralis' }).isVisible(), 'the active brand can be removed');
+    // Of two values of one attribute, a ✕ removes its own and keeps the other.
+    await page.goto(`${s.url}/search?q=wireless&attr.color=black&attr.color=red`);
+    await page.locator('.active-filters').waitFor();
+    const href = await page.locator('.active-filters a', { hasText: ': red' }).getAttribute('href');
+    const left = new URLSearchParams(href!.split('?')[1]);
+    assert.equal([left.getAll('attr.color'), left.get('q')], [['black'], 'wireless'], href!);
   } finally {
     await page.setViewportSize({ width: 1280, height: 860 });
   }

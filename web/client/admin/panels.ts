@@ -30,9 +30,12 @@ function since(iso: string | undefined): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-/** A table in a box that scrolls sideways, so a wide table never widens its card or the page. */
-function scrolling(table: HTMLElement): HTMLElement {
-  return h('div', { class: 'table-scroll' }, table);
+/**
+ * A table in a box that scrolls sideways, so a wide table never widens its card or the page.
+ * Focusable and named, so the keyboard can scroll it too (not every browser lets it otherwise).
+ */
+function scrolling(table: HTMLElement, label: string): HTMLElement {
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label }, table);
 }
 
 export function nodesTable(view: ClusterView): HTMLElement {
@@ -57,7 +60,7 @@ export function nodesTable(view: ClusterView): HTMLElement {
         h('td', { class: (s?.mailboxDepth ?? 0) > 1000 ? 'warn' : undefined }, num(s?.mailboxDepth)),
         h('td', null, num(s?.dropped)),
         h('td', null, num(s?.activations)));
-    }))));
+    }))), 'Actor nodes');
 }
 
 export function shardMap(view: ClusterView): HTMLElement {
@@ -103,7 +106,7 @@ export async function analytics(container: HTMLElement, token: string): Promise<
         ? h('p', { class: 'muted' }, 'Nothing yet in this window.')
         : scrolling(h('table', null,
           h('thead', null, h('tr', null, rep.columns.map(([t]) => h('th', { scope: 'col' }, t)))),
-          h('tbody', null, items.map((row) => h('tr', null, rep.columns.map(([, f]) => h('td', null, f(row, data))))))));
+          h('tbody', null, items.map((row) => h('tr', null, rep.columns.map(([, f]) => h('td', null, f(row, data))))))), rep.title);
     } catch (err) {
       content = h('p', { class: 'muted', 'data-unavailable': 'true' }, err instanceof ApiError && err.status === 404 ? 'Not available on this server.' : `Could not load: ${(err as Error).message}`);
     }

@@ -19,6 +19,12 @@ function withParam(params: URLSearchParams, key: string, value: string | null): 
   return `/search?${next}`;
 }
 
+/** The URL without one value of a repeatable parameter (attr.color=red of red and blue), from the first page. */
+function without(params: URLSearchParams, key: string, value: string): string {
+  const next = new URLSearchParams([...params].filter(([k, v]) => k !== 'cursor' && !(k === key && v === value)));
+  return `/search?${next}`;
+}
+
 /**
  * The filters in use, each with a ✕ that removes it, above the results. On a phone the
  * facets fold behind "Filters" (closed again on every page), which hid the only ✕; wider
@@ -30,7 +36,7 @@ function activeFilters(params: URLSearchParams): HTMLElement | null {
     if (value === '') continue;
     if (key === 'category') chips.push([categoryName(value), withParam(params, key, null)]);
     else if (key === 'brand') chips.push([value, withParam(params, key, null)]);
-    else if (key.startsWith('attr.')) chips.push([`${categoryName(key.slice(5))}: ${value}`, withParam(params, key, null)]);
+    else if (key.startsWith('attr.')) chips.push([`${categoryName(key.slice(5))}: ${value}`, without(params, key, value)]);
   }
   const [min, max] = [params.get('minPrice'), params.get('maxPrice')];
   if (min || max) {
