@@ -143,12 +143,14 @@ function orderRow(o: Order): HTMLElement {
   const href = `/orders/${encodeURIComponent(o.orderId)}`;
   const count = o.items.reduce((n, l) => n + l.qty, 0);
   // The classes place each cell on a phone, where a row is a card (app.css).
-  return h('tr', { 'data-testid': 'order-row', 'data-order-id': o.orderId },
-    h('td', { class: 'placed' }, h('a', { href }, dateTime(o.createdAt))),
-    h('td', { class: 'order-id' }, h('code', null, o.orderId)),
-    h('td', { class: 'items' }, `${count} ${count === 1 ? 'item' : 'items'}`),
-    h('td', { class: 'amount' }, money(o.total, o.currency)),
-    h('td', { class: 'state' }, statusBadge(o.status)));
+  // Explicit roles: on a phone the rows are cards (another CSS display), which some
+  // browsers take as leaving the table, headers and all, for screen readers.
+  return h('tr', { 'data-testid': 'order-row', 'data-order-id': o.orderId, role: 'row' },
+    h('td', { class: 'placed', role: 'cell' }, h('a', { href }, dateTime(o.createdAt))),
+    h('td', { class: 'order-id', role: 'cell' }, h('code', null, o.orderId)),
+    h('td', { class: 'items', role: 'cell' }, `${count} ${count === 1 ? 'item' : 'items'}`),
+    h('td', { class: 'amount', role: 'cell' }, money(o.total, o.currency)),
+    h('td', { class: 'state', role: 'cell' }, statusBadge(o.status)));
 }
 
 export async function ordersPage(): Promise<void> {
@@ -157,7 +159,7 @@ export async function ordersPage(): Promise<void> {
   try {
     const page = await api<Page<Order>>('GET', '/v1/orders?limit=20');
     if (page.items.length === 0) return render(root, h('p', { class: 'notice' }, 'No orders yet. ', h('a', { href: '/search' }, 'Start shopping'), '.'));
-    const body = h('tbody', null, page.items.map(orderRow));
+    const body = h('tbody', { role: 'rowgroup' }, page.items.map(orderRow));
     const more = h('button', { type: 'button', class: 'more', hidden: !page.nextCursor }, 'Show older orders');
     let cursor = page.nextCursor;
     more.addEventListener('click', async () => {
@@ -178,8 +180,8 @@ export async function ordersPage(): Promise<void> {
         more.disabled = false;
       }
     });
-    render(root, h('table', { class: 'orders' },
-      h('thead', null, h('tr', null, ['Placed', 'Order', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col' }, t)))), body), more);
+    render(root, h('table', { class: 'orders', role: 'table' },
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, ['Placed', 'Order', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col', role: 'columnheader' }, t)))), body), more);
   } catch (err) {
     render(root, errorNotice(err));
   }
