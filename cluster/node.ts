@@ -135,8 +135,9 @@ export class ClusterNode {
     this.opts.log.warn('NATS reconnected: renewing leases, restarting watches');
     this.membership.rewatch();
     this.leaseWatch?.restart();
-    void this.membership.beatNow();
+    // Renewals first: a lapsed shard is let go before the heartbeat announces us (describe).
     void this.renewAll();
+    void this.membership.beatNow();
     const timer = setTimeout(() => void this.trigger(), tick);
     timer.unref();
   }
@@ -230,8 +231,18 @@ export class ClusterNode {
     return this.leases.owners(this.opts.shards);
   }
 
-  /** This node's record in the members bucket beyond id and pid (read by cluster/status.ts). */
+  /**
+   * This node's record in the members bucket beyond id and pid (read by cluster/status.ts),
+   * made as each heartbeat is written. Shards whose lease lapsed are let go first, so
+   * their unsubscribes reach NATS ahead of the heartbeat. A node resumed after a pause past
+   * its TTL still has its old subscriptions on the server; its heartbeat makes the node
+   * that took its shards hand them back, and a request that arrived after that hand-off
+   * but before our unsubscribe went to us alone, was dropped here (onMessage), and its
+   * caller waited out its whole deadline (a fault audit: cart adds timing out at 5.4 s
+   * right after SIGCONT).
+   */
   private describe(): Partial<MemberInfo> {
+    this.loseLapsed();
     const held = this.ownedShards();
     if (!this.up && !this.stopping) {
       const live = this.membership.liveNodes();
@@ -338,10 +349,16 @@ export class ClusterNode {
     }));
   }
 
-  private async renewAll(): Promise<void> {
-    // Time ran out without a confirmed renewal (NATS unreachable, or this process was
-    // paused): stop serving before anything else runs, whether or not a renewal failed.
+  /**
+   * Time ran out without a confirmed renewal (NATS unreachable, or this process was
+   * paused): stop serving those shards now, whether or not a renewal failed.
+   */
+  private loseLapsed(): void {
     for (const shard of this.leases.lapsed()) this.lose(shard, 'lease lapsed without a confirmed renewal');
+  }
+
+  private async renewAll(): Promise<void> {
+    this.loseLapsed();
     await Promise.all(this.leases.heldShards().map(async (shard) => {
       const started = performance.now();
       const renewed = await this.leases.renew(shard);

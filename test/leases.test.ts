@@ -2,13 +2,18 @@
 // applied on the server) moves the key's revision on. The next renewal finds "wrong last
 // sequence"; while the key still names this node that is not a loss. A fault audit saw
 // such renewals move shards for three minutes after a NATS restart on a loaded host.
+// And a node resumed after a pause past its TTL lets the lapsed shards go before its
+// first heartbeat is written.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection } from 'nats';
+import { KvWatchInclude, type NatsConnection } from 'nats';
 import { TtlBucket } from '../cluster/bucket.ts';
 import { Leases } from '../cluster/leases.ts';
-import { natsConnection } from './support/harness.ts';
+import { ClusterNode } from '../cluster/index.ts';
+import { membersBucket, type MemberInfo } from '../cluster/membership.ts';
+import { counterEntity } from './support/counter.ts';
+import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
 
 let nc: NatsConnection;
 let bucket: TtlBucket;
@@ -38,6 +43,42 @@ test('a renewal that finds its own lost write (the key still ours, its revision 
   assert.ok(await leases.renew(1), 'and renewed from its new revision after');
   assert.not.ok(await leases.renew(2), 'another node wrote it: lost');
   assert.not.ok(leases.holds(2));
+});
+
+
+test('a node resumed after a pause past its lease TTL lets its lapsed shards go before its first heartbeat announces it', async () => {
+  // The heartbeat is what makes the node that took the shards hand them back. Had it gone
+  // out while the lapsed subscriptions were still open, a request reaching NATS after that
+  // hand-off went to the resumed node alone, which drops it (its lease lapsed), and the
+  // caller waited out its whole deadline.
+  const cluster = `t_resume_${randomBytes(3).toString('hex')}`;
+  const shards = 4;
+  const node = await ClusterNode.start({
+    nc, cluster, nodeId: 'paused', shards, leaseTtlMs: 1000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog, entities: [counterEntity()],
+  });
+  const members = await (await nc.jetstream().views.kv(membersBucket(cluster))).watch({ key: 'paused', include: KvWatchInclude.UpdatesOnly });
+  try {
+    await eventually(() => node.ownedShards().length === shards, 10_000);
+    let paused = false;
+    let firstAfterPause: MemberInfo | undefined;
+    for await (const entry of members) {
+      const record = JSON.parse(new TextDecoder().decode(entry.value)) as MemberInfo;
+      if (paused) {
+        firstAfterPause = record;
+        break;
+      }
+      if (record.held?.length !== shards) continue;
+      // The whole process stops, as under SIGSTOP, right after a heartbeat that held every shard.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1600);
+      paused = true;
+    }
+    assert.equal(firstAfterPause?.held, [], 'the first heartbeat after the pause claims no lapsed shard');
+    await eventually(() => node.ownedShards().length === shards, 10_000);
+  } finally {
+    members.stop();
+    await node.stop();
+    await removeNatsState(cluster);
+  }
 });
 
 test.run();
