@@ -10,7 +10,7 @@ import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
 import { HttpError, toHttp } from './errors.ts';
 import { maxBodyBytes } from './body.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, hasAdminToken } from './auth.ts';
 import { clientIp } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
@@ -143,6 +143,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     reissue: async (userId, device) => (await deps.users.reissue(userId, device)).token,
     log,
     keyless: new Set(['/v1/auth/logout']),
+    isAdmin: (authorization) => hasAdminToken(deps, authorization),
   }));
 
   app.route('/', healthRoutes(deps, metrics.registry));

@@ -21,6 +21,12 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Whether an Authorization header carries the admin token. */
+export function hasAdminToken(deps: Pick<GatewayDeps, 'adminToken'>, authorization: string | undefined): boolean {
+  const token = bearer(authorization);
+  return token !== undefined && deps.adminToken !== undefined && same(token, deps.adminToken);
+}
+
 export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     // API.md: 🛠 routes need the admin token, "403 otherwise": no token at all is 403 too,

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redisUrl, startApp } from './support/harness.ts';
-import { call, startStack, type Stack } from './support/gateway.ts';
+import { adminToken, call, startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
 let ipSeq = 1;
@@ -117,6 +117,30 @@ test('idempotent signup: one account, the same user; errors are replayed too; ke
   const o = await call(s.url, 'POST', '/v1/wishlist/items', { ...miss, token: other.token, body: { sku: 'SKU-00001' } });
   assert.is(o.status, 200);
   assert.is(o.body.items[0].sku, 'SKU-00001');
+});
+
+test('an operator\'s Idempotency-Key is the operator\'s: no token gets no replay, and a refused try without the token does not spoil the key', async () => {
+  const ip = fromIp();
+  const admin = { authorization: `Bearer ${adminToken}` };
+  const coupon = (code: string) => ({ code, amountOff: 500, expiresAt: '2099-01-01T00:00:00Z', maxRedemptions: 5 });
+  const code = `IDEM${Date.now()}`;
+  const made = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...admin, 'idempotency-key': 'op-1' }, body: coupon(code) });
+  assert.is(made.status, 201);
+  const replay = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...admin, 'idempotency-key': 'op-1' }, body: coupon(code) });
+  assert.equal([replay.status, replay.body], [201, made.body], 'the operator\'s own retry replays');
+  for (const headers of [{}, { authorization: 'Bearer not-the-admin-token' }]) {
+    const stranger = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...headers, 'idempotency-key': 'op-1' }, body: coupon(code) });
+    assert.is(stranger.status, 403, 'no replay of the operator\'s answer without the token');
+    assert.is(stranger.headers.get('idempotent-replayed'), null);
+  }
+  // Someone without the token tries a key first: the operator's request with it still runs.
+  const later = `IDEMB${Date.now()}`;
+  const refused = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, 'idempotency-key': 'op-2' }, body: coupon(later) });
+  assert.is(refused.status, 403);
+  const real = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...admin, 'idempotency-key': 'op-2' }, body: coupon(later) });
+  assert.is(real.status, 201, JSON.stringify(real.body));
+  const rows = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM promo_coupons WHERE code = ?', [later]);
+  assert.is(Number(rows[0]!.n), 1);
 });
 
 test('the 11th failed login for one account in a minute is 429 with Retry-After, even with the right password', async () => {
