@@ -15,7 +15,10 @@ export const couponBody = z.object({
   maxRedemptions: z.int().min(1).max(100_000_000),
   userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').nullable().optional().describe('only this user may redeem it'),
   oncePerUser: z.boolean().optional().describe('at most one redemption per user (default false: maxRedemptions in all, by anyone it is for)'),
-}).meta({ id: 'NewCoupon' });
+  // Shown in the 201; taken back and ignored, so a coupon as the 201 shows it is accepted.
+  redeemed: z.int().optional().describe('read-only: ignored'),
+  // Strict: a misspelt `userid` made a coupon anyone could redeem.
+}).strict().meta({ id: 'NewCoupon' });
 
 export const coupon = z.object({
   code: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), expiresAt: z.string(),

@@ -12,7 +12,9 @@ export const checkoutBody = z.object({
   addressId: id.optional(),
   couponCode: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'printable ASCII').optional(),
   usePoints: z.int().min(0).max(1_000_000_000).optional().describe('reward points to spend: 1 point = 1 minor unit, at most half the subtotal'),
-}).meta({ id: 'CheckoutRequest' });
+  // Strict: every field is optional, so a misspelt one would change the order silently
+  // (`coupon` lost the discount; `item` bought the whole cart instead of one SKU).
+}).strict().meta({ id: 'CheckoutRequest' });
 
 export const payBody = z.object({
   paymentMethod: z.object({ type: z.literal('card'), token: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII') }),

@@ -56,8 +56,11 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, what = 'bo
   // is neither two letters nor a code), and a client shows one line per field.
   const byField = new Map<string, FieldProblem>();
   for (const i of reported(issues)) {
-    const field = fieldName(i.path);
-    if (!byField.has(field)) byField.set(field, { field, problem: i.message });
+    // Each unknown field by its own name (zod reports them together, on the object).
+    const named = i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ field: fieldName([...i.path, key]), problem: `unknown field "${key}"` }))
+      : [{ field: fieldName(i.path), problem: i.message }];
+    for (const problem of named) if (!byField.has(problem.field)) byField.set(problem.field, problem);
   }
   const details = [...byField.values()].slice(0, 20);
   const names = details.map((d) => d.field).join(', ');

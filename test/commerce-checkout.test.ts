@@ -197,6 +197,13 @@ test('admin coupons: percent or amount off, a redemption limit, once per user wh
   // A coupon sent back as the 201 showed it (the other kind null) is taken.
   const echoed = await admin('POST', '/v1/admin/coupons', { ...pct.body, code: 'SPRING21', userId: null });
   assert.equal([echoed.status, echoed.body.amountOff, echoed.body.userId], [201, null, null], JSON.stringify(echoed.body));
+  // A misspelt field is refused, naming it: `userid` made a coupon for everyone.
+  const misspelt = await admin('POST', '/v1/admin/coupons', { code: 'TYPO1', amountOff: 500, expiresAt, maxRedemptions: 1, userid: c.userId });
+  assert.equal([misspelt.status, misspelt.body.error.details?.[0]?.field], [400, 'userid'], JSON.stringify(misspelt.body));
+  const typoCheckout = await checkout(c, { items: [{ sku: 'SKU-00002', qty: 1 }], coupon: 'FORC5' });
+  assert.equal([typoCheckout.status, typoCheckout.body.error.details?.[0]?.field], [400, 'coupon'], 'not an order without its discount');
+  const typoItems = await checkout(c, { item: [{ sku: 'SKU-00002', qty: 1 }] });
+  assert.equal([typoItems.status, typoItems.body.error.details?.[0]?.field], [400, 'item'], 'not the whole cart instead');
   const shown = (await me(c)).coupons.find((x: { code: string }) => x.code === 'FORC5');
   assert.equal([shown?.amountOff, shown?.discountPercent], [500, null], 'shown to its user at once, as an amount off and not as 0%');
   const welcome = (await me(a)).coupons.find((x: { code: string }) => x.code === 'WELCOME10');

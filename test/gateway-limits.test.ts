@@ -128,7 +128,7 @@ test('an operator\'s Idempotency-Key is the operator\'s: no token gets no replay
   assert.is(made.status, 201);
   const replay = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...admin, 'idempotency-key': 'op-1' }, body: coupon(code) });
   assert.equal([replay.status, replay.body], [201, made.body], 'the operator\'s own retry replays');
-  for (const headers of [{}, { authorization: 'Bearer not-the-admin-token' }]) {
+  for (const headers of [{}, { authorization: 'Bearer not-the-admin-token' }] as Record<string, string>[]) {
     const stranger = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...ip, ...headers, 'idempotency-key': 'op-1' }, body: coupon(code) });
     assert.is(stranger.status, 403, 'no replay of the operator\'s answer without the token');
     assert.is(stranger.headers.get('idempotent-replayed'), null);

@@ -394,8 +394,8 @@ test('every bad admin document is a 422 naming the field, or a 400 when it is th
     ['menu too long', { ...good, platforms: { web: { menu: Array.from({ length: 21 }, () => menu('x', 'toys')), banners: [] } } }, 'platforms.web.menu'],
     ['script link', { ...good, platforms: { web: { menu: [], banners: [{ title: 'x', imageUrl: 'javascript:alert(1)', href: '/' }] } } }, 'platforms.web.banners[0].imageUrl'],
     ['empty title', { ...good, platforms: { android: { menu: [menu(' ', 'toys')], banners: [] } } }, 'platforms.android.menu[0].title'],
-    ['unknown platform', { ...good, platforms: { tv: { menu: [], banners: [] } } }, 'platforms'],
-    ['unknown field', { ...good, colour: 'red' }, '(body)'],
+    ['unknown platform', { ...good, platforms: { tv: { menu: [], banners: [] } } }, 'platforms.tv'],
+    ['unknown field', { ...good, colour: 'red' }, 'colour'],
     ['wrong type', { ...good, countries: 'GB' }, 'countries'],
     ['not an object', [1, 2], '(body)'],
   ];
