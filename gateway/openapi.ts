@@ -59,7 +59,7 @@ const operations: Operation[] = [
   { method: 'post', path: '/v1/cart/items', summary: 'Add units of a SKU', auth: 'user', body: s.addCartItemBody, ok: [200, s.cart], errors: [...withBody, 401, 404] },
   { method: 'patch', path: '/v1/cart/items/{sku}', summary: "Set a line's quantity (0 removes)", auth: 'user', body: s.setCartItemBody, ok: [200, s.cart], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/cart/items/{sku}', summary: 'Remove a line', auth: 'user', ok: [200, s.cart], errors: [400, 401] },
-  { method: 'get', path: '/v1/wishlist', summary: 'The wishlist', auth: 'user', ok: [200, s.wishlist], errors: [401] },
+  { method: 'get', path: '/v1/wishlist', summary: 'The wishlist, newest first: all of it, or with limit or cursor a page', auth: 'user', query: s.wishlistQuery, ok: [200, s.wishlistPage], errors: [400, 401, 422] },
   { method: 'post', path: '/v1/wishlist/items', summary: 'Add a SKU', auth: 'user', body: s.wishlistBody, ok: [200, s.wishlist], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/wishlist/items/{sku}', summary: 'Remove a SKU', auth: 'user', ok: [200, s.wishlist], errors: [400, 401] },
   { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU (404: neither a product nor stock)', auth: 'none', ok: [200, s.inventory], errors: [400, 404] },

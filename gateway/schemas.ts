@@ -81,6 +81,16 @@ export const wishlist = z.object({
   })),
 }).meta({ id: 'Wishlist' });
 
+/** GET /v1/wishlist: the whole list, or with `limit` or `cursor` a page of it. */
+export const wishlistPage = wishlist.extend({
+  nextCursor: z.string().nullable().describe('null on the last page, and when the whole wishlist was asked for (no limit, no cursor)'),
+}).meta({ id: 'WishlistPage' });
+
+export const wishlistQuery = z.object({
+  limit: z.string().optional().describe('a page of this many (1-100); without limit and cursor the whole wishlist (at most 500 items)'),
+  cursor: z.string().optional(),
+});
+
 export const inventory = z.object({
   sku: z.string(), available: z.int(), reserved: z.int(), onHand: z.int(), status: z.enum(['in_stock', 'low', 'out_of_stock']),
 }).meta({ id: 'Inventory' });

@@ -85,6 +85,23 @@ test('signup → login → profile → address → cart → wishlist → logout 
   assert.equal(wl.body.items.map((i: { sku: string }) => i.sku), ['SKU-00012']);
   assert.equal((await call(s.url, 'GET', '/v1/wishlist', { token })).body.items.map((i: { sku: string }) => i.sku), ['SKU-00012'], 'the cached wishlist was invalidated');
 
+  // Paged when asked (API.md's Lists), newest first; the whole list otherwise.
+  for (const sku of ['SKU-00013', 'SKU-00014', 'SKU-00015', 'SKU-00016']) await call(s.url, 'POST', '/v1/wishlist/items', { token, body: { sku } });
+  const skus = (r: { body: { items: { sku: string }[] } }) => r.body.items.map((i) => i.sku);
+  const whole = await call(s.url, 'GET', '/v1/wishlist', { token });
+  assert.equal([skus(whole), whole.body.nextCursor], [['SKU-00016', 'SKU-00015', 'SKU-00014', 'SKU-00013', 'SKU-00012'], null]);
+  const first = await call(s.url, 'GET', '/v1/wishlist?limit=2', { token });
+  assert.equal(skus(first), ['SKU-00016', 'SKU-00015']);
+  assert.type(first.body.nextCursor, 'string');
+  // An item of a page already seen goes: the next page starts where the last one ended.
+  await call(s.url, 'DELETE', '/v1/wishlist/items/SKU-00015', { token });
+  const second = await call(s.url, 'GET', `/v1/wishlist?limit=2&cursor=${first.body.nextCursor}`, { token });
+  assert.equal(skus(second), ['SKU-00014', 'SKU-00013']);
+  const last = await call(s.url, 'GET', `/v1/wishlist?limit=2&cursor=${second.body.nextCursor}`, { token });
+  assert.equal([skus(last), last.body.nextCursor], [['SKU-00012'], null]);
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist?limit=0', { token })).status, 422);
+  assert.equal((await call(s.url, 'GET', '/v1/wishlist?cursor=abc', { token })).body.error?.code, 'invalid_cursor');
+
   assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token })).status, 204);
   // A retried logout (its answer lost, or a 503 that said retry) is done, not "who are you?".
   assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token })).status, 204, 'a logout asked again');

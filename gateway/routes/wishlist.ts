@@ -10,12 +10,50 @@ import { body } from '../validate.ts';
 import { wishlistBody } from '../schemas.ts';
 import { skuParam } from './params.ts';
 import { noBody } from '../body.ts';
+import { cursorParam, pageParams } from '../paging.ts';
+import type { WishlistItemView } from '../../actors/wishlist/index.ts';
+
+/** Where a page ended: its last item's time and SKU (the list is newest first, then by SKU). */
+interface Place { at: string; sku: string }
+
+function encodePlace(item: WishlistItemView): string {
+  return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku })).toString('base64url');
+}
+
+function decodePlace(cursor: string): Place {
+  const place = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Partial<Place>;
+  if (typeof place.at !== 'string' || typeof place.sku !== 'string') throw new Error('not a wishlist cursor');
+  return { at: place.at, sku: place.sku };
+}
+
+/**
+ * The page after `after`, by place rather than by offset: an item removed from an earlier
+ * page does not make the next one skip an item.
+ */
+function pageOf(items: WishlistItemView[], limit: number, after: Place | undefined) {
+  const start = after === undefined ? 0 : items.findIndex((i) => i.addedAt < after.at || (i.addedAt === after.at && i.sku > after.sku));
+  const from = start === -1 ? items.length : start;
+  const page = items.slice(from, from + limit);
+  const more = from + limit < items.length;
+  return { items: page, nextCursor: more ? encodePlace(page[page.length - 1]!) : null };
+}
 
 export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.use('/v1/wishlist', requireUser);
   app.use('/v1/wishlist/*', requireUser);
-  app.get('/v1/wishlist', async (c) => c.json(await deps.wishlist.get(userOf(c))));
+  app.get('/v1/wishlist', async (c) => {
+    const query = c.req.query();
+    // API.md's wishlist row answers the whole list, its Lists convention pages: without
+    // limit and cursor the whole wishlist (at most 500), with either a page of it.
+    const paged = (query.limit ?? '') !== '' || (query.cursor ?? '') !== '';
+    const { limit } = pageParams(query);
+    const cursor = cursorParam(query.cursor, decodePlace);
+    const after = cursor === undefined ? undefined : decodePlace(cursor);
+    const whole = await deps.wishlist.get(userOf(c));
+    if (!paged) return c.json({ ...whole, nextCursor: null });
+    return c.json(pageOf(whole.items, limit, after));
+  });
   app.post('/v1/wishlist/items', async (c) => {
     const input = await body(c, wishlistBody);
     return c.json(await deps.wishlist.add(userOf(c), input.sku));
