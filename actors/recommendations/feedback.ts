@@ -29,7 +29,8 @@ export class FeedbackService {
         : new RejectedError('unknown_category', `no product is in category ${row.value}`, { data: { category: row.value } });
     }
     const max = this.deps.maxPerUser ?? 500;
-    if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('feedback_full', `at most ${max} things can be hidden`, { data: { max } });
+    // Hiding what is already hidden changes nothing, so a full list takes it too.
+    if ((await this.deps.repo.countOthers(userId, row)) >= max) throw new RejectedError('feedback_full', `at most ${max} things can be hidden`, { data: { max } });
     await this.deps.repo.add(userId, row, Date.now());
     await this.copy(userId, (key) => this.deps.redis.sadd(key, member(row)));
   }

@@ -53,7 +53,8 @@ export class WishlistService {
     // As the cart refuses it: a product taken off sale is not offered to be wished for either.
     if (product.removedAt) throw new RejectedError('unavailable', `${sku} is no longer sold`, { data: { skus: [sku] } });
     const max = this.deps.maxItems ?? 500;
-    if ((await this.deps.repo.count(userId)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
+    // Adding what is already there changes nothing, so a full wishlist takes it too.
+    if ((await this.deps.repo.countOthers(userId, sku)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
     const added = await this.deps.repo.add(userId, sku, Date.now());
     await this.changed(userId);
     // Counted once per wish (top-products by wishlist): adding it again changes nothing.

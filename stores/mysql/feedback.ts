@@ -12,8 +12,9 @@ export class FeedbackRepository {
     return rows as FeedbackRow[];
   }
 
-  async count(userId: string): Promise<number> {
-    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM recommendation_feedback WHERE user_id = ?', [userId]);
+  /** The user's rows other than `row`: what hiding it again would be counted against. */
+  async countOthers(userId: string, row: FeedbackRow): Promise<number> {
+    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM recommendation_feedback WHERE user_id = ? AND NOT (kind = ? AND value = ?)', [userId, row.kind, row.value]);
     return Number((rows as Array<{ n: number }>)[0]?.n ?? 0);
   }
 

@@ -22,8 +22,9 @@ export class WishlistRepository {
       .map((r) => ({ sku: r.sku, addedAt: Number(r.added_at), title: r.title, price: Number(r.price), currency: r.currency }));
   }
 
-  async count(userId: string): Promise<number> {
-    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ?', [userId]);
+  /** The user's items other than `sku`: what adding it again would be counted against. */
+  async countOthers(userId: string, sku: string): Promise<number> {
+    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]);
     return Number((rows as { n: number }[])[0]?.n ?? 0);
   }
 
