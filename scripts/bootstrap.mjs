@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, '.data');
@@ -179,7 +180,7 @@ async function main() {
     if (!run(process.execPath, [...tsx, 'app/build.ts'])) fail('could not build the app (dist/app.mjs)');
     const child = spawn(process.execPath, [...appNodeFlags, 'dist/app.mjs', ...rest], { stdio: 'inherit', cwd: root, env: { DEMO_DATA: '1', ...process.env } });
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-    child.on('exit', (code) => process.exit(code ?? 0));
+    child.on('exit', exitAsChild);
     return;
   }
   if (command === 'bench') {
@@ -188,10 +189,19 @@ async function main() {
     const child = spawn(process.execPath, [...tsx, file, ...args], { stdio: 'inherit', cwd: root });
     // Passed on, so a bench that started servers and processes can stop them (npm run chaos).
     for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-    child.on('exit', (code) => process.exit(code ?? 0));
+    child.on('exit', exitAsChild);
     return;
   }
   fail(`unknown command "${command}" (start, test or bench)`);
+}
+
+/**
+ * Exits as the child did: its code, or for a child killed by a signal (an OOM kill, a
+ * kill -9) 128 + the signal's number, as a shell reports it. Exiting 0 there told a
+ * supervisor or a CI job that a killed bench or app had succeeded.
+ */
+function exitAsChild(code, signal) {
+  process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0));
 }
 
 main().catch((err) => fail(err?.stack ?? String(err)));
