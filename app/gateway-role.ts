@@ -1,7 +1,8 @@
 // The gateway role: the Hono app on Node's HTTP server (through @hono/node-server, the
 // homepage's fast path ahead of it), with its services wired to the
 // shared connections, and a graceful close.
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { answerClientErrors } from '../gateway/client-error.ts';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
@@ -147,18 +148,47 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   server.keepAliveTimeout = config.httpKeepAliveMs;
   server.headersTimeout = config.httpKeepAliveMs + 1000;
   answerClientErrors(server);
+  // Once stopping, every answer says `Connection: close`: a client busy on a kept-alive
+  // connection never let it go idle, so close() waited for it until the 30 s bound ended
+  // the process with code 1 (an ops audit: four keep-alive clients, SIGTERM, 31.9 s).
+  let closing = false;
+  const answering = new Set<ServerResponse>();
+  // `this`, not a closure per request: this runs for every request the gateway serves.
+  function answered(this: ServerResponse): void {
+    answering.delete(this);
+  }
+  server.prependListener('request', (_req, res) => {
+    if (closing) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    answering.add(res);
+    res.on('close', answered); // emitted once; 'on' spares once()'s wrapper per request
+  });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
     readiness,
-    // Stop accepting, let requests in progress finish; idle keep-alive sockets are closed so
-    // close() does not wait for clients that will never send again.
-    close: async () => {
+    // Stop accepting; every answer from now on, those in progress included, closes its
+    // connection after it. Connections idle for `idleGraceMs` are closed then, and what is
+    // still open after `drainMs` is cut, so a stop is bounded well inside main's 30 s.
+    close: async (drainMs = 10_000, idleGraceMs = 1000) => {
+      closing = true;
+      for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        // net.Server's close, not http.Server's: that one also drops idle kept-alive
+        // connections at once, and a busy client's next request is usually already on its
+        // way on one (the ops audit's four ECONNRESETs). Given a moment, each busy
+        // connection is answered with Connection: close instead, and ends cleanly.
+        NetServer.prototype.close.call(server, () => resolve());
+        const idle = setTimeout(() => server.closeIdleConnections(), idleGraceMs);
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        server.once('close', () => {
+          clearTimeout(idle);
+          clearTimeout(cut);
+        });
       });
       unfollowZones();
       routeEdits.unsubscribe();

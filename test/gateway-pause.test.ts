@@ -2,6 +2,8 @@
 // clients waiting on its kept-alive connections: when it resumes it answers them. With
 // Node's 5 s keep-alive timers it reset every one (ECONNRESET): the timers, due during the
 // stop, ran before the requests that had arrived were read.
+// And a gateway stopped with SIGTERM while clients keep its kept-alive connections busy
+// exits promptly with code 0: it had waited for them until its 30 s bound, then exited 1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent, request } from 'node:http';
@@ -45,6 +47,36 @@ test('requests waiting on kept-alive connections of a gateway stopped for 7 s ar
       process.kill(pid, 'SIGCONT');
     }
   } finally {
+    agent.destroy();
+  }
+});
+
+test('SIGTERM with clients busy on kept-alive connections: answers in progress finish, the connections close, the gateway exits 0 at once', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const outcomes = new Map<number | string, number>();
+  let stop = false;
+  const client = async () => {
+    while (!stop) {
+      const r = await get(agent, '/v1/inventory/SKU-00002');
+      outcomes.set(r, (outcomes.get(r) ?? 0) + 1);
+      if (r !== 200) return;
+    }
+  };
+  try {
+    const clients = [0, 1, 2, 3].map(() => client());
+    await sleep(500);
+    const sent = Date.now();
+    const code = await s.gateway.kill('SIGTERM');
+    const tookMs = Date.now() - sent;
+    stop = true;
+    await Promise.all(clients);
+    assert.is(code, 0, `exit code (${s.gateway.output().slice(-300)})`);
+    assert.ok(tookMs < 5000, `exited ${tookMs} ms after SIGTERM`);
+    assert.ok((outcomes.get(200) ?? 0) > 0);
+    // Refused once the server stopped listening: new connections only, nothing cut mid-answer.
+    assert.equal([...outcomes.keys()].filter((k) => k !== 200 && k !== 'ECONNREFUSED'), [], JSON.stringify([...outcomes]));
+  } finally {
+    stop = true;
     agent.destroy();
   }
 });
