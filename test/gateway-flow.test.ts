@@ -101,6 +101,9 @@ test('signup → login → profile → address → cart → wishlist → logout 
   assert.equal([skus(last), last.body.nextCursor], [['SKU-00012'], null]);
   assert.equal((await call(s.url, 'GET', '/v1/wishlist?limit=0', { token })).status, 422);
   assert.equal((await call(s.url, 'GET', '/v1/wishlist?cursor=abc', { token })).body.error?.code, 'invalid_cursor');
+  const forged = Buffer.from(JSON.stringify({ at: 'zzzz', sku: '' })).toString('base64url');
+  assert.equal((await call(s.url, 'GET', `/v1/wishlist?cursor=${forged}`, { token })).body.error?.code, 'invalid_cursor', 'a place never given out');
+  assert.equal(skus(await call(s.url, 'GET', '/v1/wishlist?limit=%20', { token })).length, 4, 'a blank limit: the whole list, as with none');
 
   assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token })).status, 204);
   // A retried logout (its answer lost, or a 503 that said retry) is done, not "who are you?".

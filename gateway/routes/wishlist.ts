@@ -7,7 +7,7 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { body } from '../validate.ts';
-import { wishlistBody } from '../schemas.ts';
+import { skuPattern, wishlistBody } from '../schemas.ts';
 import { skuParam } from './params.ts';
 import { noBody } from '../body.ts';
 import { cursorParam, pageParams } from '../paging.ts';
@@ -20,10 +20,14 @@ function encodePlace(item: WishlistItemView): string {
   return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku })).toString('base64url');
 }
 
+/** A place this route gave out, or a throw (400 invalid_cursor): a forged one is not read. */
 function decodePlace(cursor: string): Place {
-  const place = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Partial<Place>;
-  if (typeof place.at !== 'string' || typeof place.sku !== 'string') throw new Error('not a wishlist cursor');
-  return { at: place.at, sku: place.sku };
+  const place = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Partial<Place> | null;
+  const at = place?.at;
+  const sku = place?.sku;
+  if (typeof at !== 'string' || typeof sku !== 'string' || !skuPattern.test(sku)) throw new Error('not a wishlist cursor');
+  if (Number.isNaN(Date.parse(at)) || new Date(at).toISOString() !== at) throw new Error('not a wishlist cursor');
+  return { at, sku };
 }
 
 /**
@@ -46,7 +50,8 @@ export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv>
     const query = c.req.query();
     // API.md's wishlist row answers the whole list, its Lists convention pages: without
     // limit and cursor the whole wishlist (at most 500), with either a page of it.
-    const paged = (query.limit ?? '') !== '' || (query.cursor ?? '') !== '';
+    // (A blank limit is as if absent, as pageParams reads it.)
+    const paged = (query.limit ?? '').trim() !== '' || (query.cursor ?? '') !== '';
     const { limit } = pageParams(query);
     const cursor = cursorParam(query.cursor, decodePlace);
     const after = cursor === undefined ? undefined : decodePlace(cursor);
