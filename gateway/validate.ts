@@ -38,6 +38,16 @@ function isShapeError(i: Issue): boolean {
 function reported(issues: readonly Issue[]): Issue[] {
   return issues.flatMap((i) => {
     if (i.code !== 'invalid_union' || i.errors.length === 0) return [i];
+    // Every form refused only fields another form takes (`{kind, sku, category}` against a
+    // form with `sku` and one with `category`): the mistake is sending them together, not
+    // an unknown field.
+    const extra = i.errors.map((form) => form.every((inner) => inner.code === 'unrecognized_keys' && inner.path.length === 0)
+      ? form.flatMap((inner) => (inner.code === 'unrecognized_keys' ? inner.keys : []))
+      : undefined);
+    if (extra.every((keys) => keys !== undefined)) {
+      const together = [...new Set(extra.flat())].sort();
+      return [{ code: 'custom', path: i.path, message: `send one of ${together.join(', ')}, not more`, input: i.input } as Issue];
+    }
     const closest = i.errors.reduce((a, b) => (b.length < a.length ? b : a));
     return reported(closest.map((inner) => ({ ...inner, path: [...i.path, ...inner.path] }) as Issue));
   });

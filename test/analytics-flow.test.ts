@@ -226,6 +226,8 @@ test('recommendations from co-viewed items; a hidden category is gone within 2 s
   assert.equal([unknownCat.status, unknownCat.body.error.code], [422, 'unknown_category']);
   const both = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'not_interested', category: 'garden', sku: 'AN-5' } });
   assert.is(both.status, 400);
+  // Named as what it is: both sent, not an unknown field.
+  assert.equal(both.body.error.details, [{ field: '(body)', problem: 'send one of category, sku, not more' }]);
   // Well-formed, with a kind there is not: a value out of the rules, named.
   const love = await call(s.url, 'POST', '/v1/me/feedback', { token: u.token, body: { kind: 'love', sku: 'AN-5' } });
   assert.equal([love.status, love.body.error.code, love.body.error.details.map((d: { field: string }) => d.field)], [422, 'validation_failed', ['kind']]);
