@@ -208,7 +208,8 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     const fp = fingerprint(c.req.method, c.req.path, body);
     // What this key's first request stored before fingerprints were canonical (the raw text).
     const rawFp = fingerprint(c.req.method, c.req.path, raw);
-    const redisKey = `${prefix}:idem:${scope}:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+    const keyHash = createHash('sha256').update(key).digest('hex').slice(0, 40);
+    const redisKey = `${prefix}:idem:${scope}:${keyHash}`;
 
     const until = Date.now() + waitForFirstMs;
     const claim = JSON.stringify({ s: 'pending', fp, c: randomBytes(8).toString('hex') } satisfies Pending);
@@ -247,6 +248,23 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       if (stored.s === 'unknown') throw inProgress(stored.until - Date.now());
       if (Date.now() > until) throw inProgress(1000);
       await sleep(25);
+    }
+
+    if (admin && c.req.path.startsWith(adminPaths)) {
+      // Until one IDEMPOTENCY_TTL_SECONDS after the release that gave the operator a scope
+      // of its own: an answer a gateway of the release before kept for this request, under
+      // the anonymous (or device) scope, is this key's first answer. Without this, a retry
+      // across a rolling deploy ran the work again (409 coupon_exists where the first
+      // answer was 201). A 401 or 403 there is someone else's try, never the operator's.
+      const legacyKey = `${prefix}:idem:${device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon'}:${keyHash}`;
+      const legacy = await redis.get(legacyKey).catch(() => null);
+      const earlier = legacy === null ? undefined : (JSON.parse(legacy) as Stored);
+      if (earlier?.s === 'done' && (earlier.fp === fp || earlier.fp === rawFp) && earlier.status !== 401 && earlier.status !== 403) {
+        await runScript(redis, replaceIfMine, [redisKey], [claim, JSON.stringify({ ...earlier, fp }), String(opts.ttlSeconds * 1000)]).catch(() => undefined);
+        const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
+        if (earlier.type) headers['Content-Type'] = earlier.type;
+        return c.newResponse(earlier.status === 204 ? null : earlier.body, earlier.status as 200, headers);
+      }
     }
 
     const renew = setInterval(() => void runScript(redis, renewIfMine, [redisKey], [claim, String(pendingTtlMs)]).catch(() => undefined), pendingRenewMs);

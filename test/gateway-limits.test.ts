@@ -143,6 +143,26 @@ test('an operator\'s Idempotency-Key is the operator\'s: no token gets no replay
   assert.is(Number(rows[0]!.n), 1);
 });
 
+test('an operator\'s retry across the deploy that gave it a scope of its own replays the answer the earlier release kept as anonymous; a kept 403 is not', async () => {
+  const sha = (...parts: string[]) => parts.reduce((h, p) => h.update(p), createHash('sha256'));
+  const admin = { authorization: `Bearer ${adminToken}` };
+  const body = JSON.stringify({ code: `OLD${Date.now()}`, amountOff: 500, expiresAt: '2099-01-01T00:00:00Z', maxRedemptions: 5 });
+  const kept = (status: number, answer: unknown) => JSON.stringify({ s: 'done', fp: sha('POST /v1/admin/coupons\n', body).digest('hex'), status, body: JSON.stringify(answer), type: 'application/json' });
+  const redis = new Redis(redisUrl);
+  try {
+    await redis.set(`${s.env.cluster}:idem:anon:${sha('old-op-1').digest('hex').slice(0, 40)}`, kept(201, { code: 'as-first-answered' }), 'EX', 60);
+    await redis.set(`${s.env.cluster}:idem:anon:${sha('old-op-2').digest('hex').slice(0, 40)}`, kept(403, { error: { code: 'forbidden' } }), 'EX', 60);
+  } finally {
+    redis.disconnect();
+  }
+  const replay = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...fromIp(), ...admin, 'idempotency-key': 'old-op-1' }, body });
+  assert.equal([replay.status, replay.body, replay.headers.get('idempotent-replayed')], [201, { code: 'as-first-answered' }, 'true']);
+  const again = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...fromIp(), ...admin, 'idempotency-key': 'old-op-1' }, body });
+  assert.equal([again.status, again.body], [201, { code: 'as-first-answered' }], 'kept under the operator\'s scope from then on');
+  const notMine = await call(s.url, 'POST', '/v1/admin/coupons', { headers: { ...fromIp(), ...admin, 'idempotency-key': 'old-op-2' }, body });
+  assert.is(notMine.status, 201, 'a 403 kept for someone without the token is not the operator\'s answer: the work is done');
+});
+
 test('the 11th failed login for one account in a minute is 429 with Retry-After, even with the right password', async () => {
   const u = await newUser(fromIp());
   for (let i = 1; i <= 10; i++) {
