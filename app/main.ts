@@ -11,6 +11,7 @@ import { JoinRefusedError, announceLeft, assertNodeIdFree, checkJoin, clusterMet
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
+import { untilDatabaseReady } from './database-wait.ts';
 
 let config: Config;
 try {
@@ -30,10 +31,22 @@ useBucketReplicas(config.jetstreamReplicas);
 useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log);
 let node: ClusterNode | undefined;
+let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+let ops: Awaited<ReturnType<typeof startOps>>;
 try {
   // Before anything starts: with another SHARDS a node (or a gateway) would address every entity wrongly.
   await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs);
-  if (config.role !== 'gateway') await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
+  // The ops port first: while the node waits for MariaDB, its /readyz says so.
+  ops = await startOps(ctx, {
+    nodeRole: config.role !== 'gateway',
+    node: () => node,
+    ...(config.role !== 'node' ? { gatewayReadiness: () => gateway?.readiness() ?? Promise.resolve({ gateway: 'not listening yet' }) } : {}),
+  });
+  if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
+  if (config.role !== 'gateway') {
+    await untilDatabaseReady(ctx.pool, log);
+    await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
+  }
   node = config.role === 'gateway' ? undefined : await startNode(ctx);
 } catch (err) {
   if (err instanceof JoinRefusedError) {
@@ -43,8 +56,7 @@ try {
   }
   throw err;
 }
-const gateway = config.role === 'node' ? undefined : await startGateway(ctx);
-const ops = await startOps(ctx, { ...(node ? { node } : {}), ...(gateway ? { gatewayReadiness: gateway.readiness } : {}) });
+gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
 if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => void shutdown('drain'));
 
@@ -53,7 +65,6 @@ if (process.env.DEMO_DATA === '1' && node) await seedDemoData(ctx);
 log.info({ cluster: config.cluster, shards: config.shards, http: gateway?.url, ownedShards: node?.ownedShards().length }, 'started');
 if (gateway) process.stdout.write(`gateway listening on ${gateway.url}\n`);
 if (node) process.stdout.write(`actor node ${config.nodeId} joined cluster "${config.cluster}" on ${config.natsUrl}\n`);
-if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

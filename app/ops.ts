@@ -5,7 +5,7 @@
 import type { NatsConnection } from 'nats';
 import { counterSource, gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
 import { runningConsumers, type OutboxRetention } from '../stores/events/index.ts';
-import type { Journal, Pool } from '../stores/mysql/index.ts';
+import { schemaProblem, type Journal, type Pool } from '../stores/mysql/index.ts';
 import { startOpsServer, type OpsServer } from '../ops/index.ts';
 import type { AppContext } from './context.ts';
 
@@ -73,8 +73,15 @@ export function missingShards(node: ClusterNode, shards: number): number[] {
   return missing;
 }
 
+/**
+ * What the process runs, read when asked: the ops port starts before the node joins (it
+ * waits for MariaDB first, app/database-wait.ts) and before the gateway listens, so its
+ * /readyz can say what the process is waiting for.
+ */
 export interface OpsParts {
-  node?: ClusterNode;
+  /** This process runs a node (ROLE node or all), joined or not yet. */
+  nodeRole: boolean;
+  node(): ClusterNode | undefined;
   gatewayReadiness?: () => Promise<Record<string, string>>;
 }
 
@@ -84,7 +91,7 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
   gaugeSource('shop_asks_in_flight', 'Asks from this process waiting or in flight', [], () => client.stats().inFlight);
   poolGauge(pool, 'main');
   const nats = natsState(nc);
-  if (parts.node) {
+  if (parts.nodeRole) {
     let backlog: { at: number; value: Promise<number> } | undefined;
     gaugeSource('shop_outbox_backlog', 'Outbox rows committed and not yet relayed to JetStream', [], () => {
       // One count per second at most, however often it is scraped.
@@ -102,18 +109,22 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
     });
   }
   if (config.opsPort === undefined) return undefined;
-  const node = parts.node;
   return startOpsServer({
     host: config.opsHost,
     port: config.opsPort,
     async readiness() {
       const checks: Record<string, string> = { nats: nats() };
-      if (node) {
+      if (parts.nodeRole) {
         // API.md: NATS, Redis and MariaDB reachable; a node's database unreachable (or missing:
         // MYSQL_URL naming one never migrated) used to leave its /readyz at 200.
         const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
-        const [redis, mariadb] = await Promise.all([check(() => ctx.redis.ping()), check(() => pool.query('SELECT 1 FROM schema_migrations LIMIT 1'))]);
+        const [redis, mariadb] = await Promise.all([check(() => ctx.redis.ping()), schemaProblem(pool).then((problem) => problem ?? 'ok')]);
         Object.assign(checks, { redis, mariadb });
+        const node = parts.node();
+        if (!node) {
+          checks.shards = 'not joined yet: waiting for MariaDB';
+          return checks;
+        }
         const missing = missingShards(node, config.shards);
         checks.shards = node.leaving ? `leaving: handing its shards to the other nodes`
           : missing.length === 0 ? 'ok' : `not yet serving ${missing.length} shard(s) placement gives it: ${missing.slice(0, 8).join(', ')}`;

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { databaseOf } from './pool.ts';
+import { databaseOf, type Pool } from './pool.ts';
 import { projectRoot } from '../../app/project-root.ts';
 
 const migrationsDir = join(projectRoot, 'stores', 'mysql', 'migrations');
@@ -35,6 +35,24 @@ export async function migrate(url: string): Promise<string[]> {
   } finally {
     await conn.end();
   }
+}
+
+/**
+ * Why the database behind `pool` cannot serve this release yet (unreachable, missing,
+ * never migrated, or a migration of this release not applied), or undefined when it can.
+ */
+export async function schemaProblem(pool: Pool): Promise<string | undefined> {
+  let applied: Set<string>;
+  try {
+    const [rows] = await pool.query('SELECT name FROM schema_migrations');
+    applied = new Set((rows as { name: string }[]).map((r) => r.name));
+  } catch (err) {
+    return String((err as Error).message ?? err);
+  }
+  // Where the SQL files are not shipped (an image with the bundle alone), applied is enough.
+  const files = await readdir(migrationsDir).catch(() => [] as string[]);
+  const pending = files.filter((f) => f.endsWith('.sql') && !applied.has(f)).sort();
+  return pending.length === 0 ? undefined : `migrations not applied: ${pending.join(', ')} (run npm run migrate)`;
 }
 
 /** Drops a database (tests clean up after themselves). */

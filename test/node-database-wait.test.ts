@@ -1,0 +1,59 @@
+// A node whose MariaDB cannot serve it (the database missing, never migrated, or a
+// migration of this release not applied) waits, saying why, and joins once it can: it
+// takes no shard meanwhile. Joined at once, it took shards and singletons and failed
+// every request on them (checkouts 500, and 503s after the whole ask deadline).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RequestStrategy, type NatsConnection } from 'nats';
+import { dropDatabase, migrate } from '../stores/mysql/index.ts';
+import { freshEnv, natsConnection, sleep, startApp, type Proc, type TestEnv } from './support/harness.ts';
+
+let env: TestEnv;
+let nc: NatsConnection;
+let node: Proc | undefined;
+const lateUrl = () => env.mysqlUrl.replace(/\/(shop_[^/?]+)/, '/$1_late');
+
+test.before(async () => {
+  env = await freshEnv('dbwait');
+  nc = await natsConnection();
+});
+test.after(async () => {
+  await node?.kill('SIGKILL');
+  await nc.close();
+  await dropDatabase(lateUrl()).catch(() => undefined);
+  await env.cleanup();
+});
+
+/** Shards each node answering the cluster's stats request serves. */
+async function served(): Promise<number> {
+  let n = 0;
+  try {
+    const replies = await nc.requestMany(`${env.cluster}.svc.cluster.stats`, undefined, { strategy: RequestStrategy.Timer, maxWait: 500 });
+    for await (const msg of replies) n += (JSON.parse(new TextDecoder().decode(msg.data)) as { shards?: number[] }).shards?.length ?? 0;
+  } catch {
+    // No node answers at all ("no responders"): none serves a shard.
+  }
+  return n;
+}
+
+test('a node started on a database that does not exist yet waits, serves no shard, and joins once it is migrated', async () => {
+  const starting = startApp({ ...env.env, MYSQL_URL: lateUrl(), LOG_LEVEL: 'info' }, 'node', { NODE_ID: 'waiting' });
+  let joined = false;
+  void starting.then((p) => {
+    node = p;
+    joined = true;
+  }, () => undefined);
+  // startApp resolves on "joined"; find the process to read its output meanwhile.
+  await sleep(4000);
+  assert.not.ok(joined, 'not joined while its database is missing');
+  assert.is(await served(), 0, 'no shard taken');
+  await migrate(lateUrl());
+  const proc = await starting;
+  const output = proc.output();
+  assert.match(output, /waiting for MariaDB before joining the cluster/);
+  assert.match(output, /Unknown database/);
+  assert.match(output, /MariaDB is ready; joining the cluster/);
+  assert.ok(await served() > 0);
+});
+
+test.run();
