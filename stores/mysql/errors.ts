@@ -38,6 +38,12 @@ const notAppliedErrnos = new Set([
   1927, // ER_CONNECTION_KILLED
   1290, // ER_OPTION_PREVENTS_STATEMENT (--read-only)
   1836, // ER_READ_ONLY_MODE
+  // A database this process cannot use (a MYSQL_URL naming one missing, wrong credentials,
+  // a schema not migrated): nothing was applied. These reached clients as a 500 `internal`.
+  1044, // ER_DBACCESS_DENIED_ERROR
+  1045, // ER_ACCESS_DENIED_ERROR
+  1049, // ER_BAD_DB_ERROR
+  1146, // ER_NO_SUCH_TABLE
 ]);
 
 /** Whether `err` is a lost or refused connection rather than an answer from the server. */
@@ -58,7 +64,7 @@ export function classifyStoreError(err: unknown, how: { sent: boolean; writes: b
   if (err instanceof ClusterError) return err;
   const errno = (err as { errno?: unknown }).errno;
   if (typeof errno === 'number' && notAppliedErrnos.has(errno)) {
-    return new StoreUnavailableError('the database is not taking writes; retry shortly', { cause: err });
+    return new StoreUnavailableError(`the database cannot take this now (${String((err as Error).message ?? err).slice(0, 200)}); retry shortly`, { cause: err });
   }
   if (!isConnectionError(err)) return err;
   if (!how.sent || !how.writes) return new StoreUnavailableError('the database is not reachable; retry shortly', { cause: err });
