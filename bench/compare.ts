@@ -7,6 +7,11 @@ import { join } from 'node:path';
 import { root } from '../test/support/harness.ts';
 
 const resultsDir = join(root, 'bench', 'results');
+// `… | head` closes the pipe early: stop quietly, as other tools do, not with an EPIPE stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 function flatten(value: unknown, prefix: string, out: Map<string, number | string>): void {
   if (typeof value === 'number') out.set(prefix, value);

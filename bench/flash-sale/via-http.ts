@@ -217,7 +217,10 @@ export async function runHttpSale(opts: HttpSaleOptions): Promise<number> {
     const countsAfter = await gatewayCounts(client);
     const gateRefused = delta(countsAfter.gate, countsBefore.gate);
     const sessionChecks = { cached: delta(countsAfter.sessionHits, countsBefore.sessionHits), asked: delta(countsAfter.sessionAsks, countsBefore.sessionAsks) };
-    const inv = JSON.parse((await client.request('GET', `/v1/inventory/${sku}`, {})).text) as Inventory;
+    const stockRead = await client.request('GET', `/v1/inventory/${sku}`, {});
+    // An error body read as stock printed "onHand undefined" and a MISMATCH (a 429 from a target's rate limit).
+    if (stockRead.status !== 200) throw new Error(`could not read ${sku}'s stock after the sale: ${stockRead.status} ${stockRead.text.slice(0, 300)}`);
+    const inv = JSON.parse(stockRead.text) as Inventory;
     let paidInDb: number | undefined;
     if (target.pool) {
       paidInDb = (await paidOrders(target.pool, buyers)) - (paidBefore ?? 0);
