@@ -2,6 +2,7 @@
 // value stops the process with a message that names the variable.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import { parseCorsOrigins } from '../gateway/cors.ts';
 import { defaultWriteGapMs } from '../cluster/write-pacer.ts';
 
@@ -170,6 +171,18 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
   return value;
 }
 
+/** A path that must name a readable file (checked now, not when a request first needs it). */
+function readableFile(env: Env, name: string): string | undefined {
+  const path = env[name];
+  if (path === undefined || path === '') return undefined;
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new ConfigError(name, `"${path}" cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return path;
+}
+
 function origins(env: Env, name: string): string[] {
   try {
     return parseCorsOrigins(env[name]);
@@ -238,7 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
     homepageRebuildMinMs: int(env, 'HOMEPAGE_REBUILD_MIN_MS', 5000, 100, 3_600_000),
     homepageRefreshMs: int(env, 'HOMEPAGE_REFRESH_MS', 250, 10, 1900),
-    geoipDb: env.GEOIP_DB || undefined,
+    geoipDb: readableFile(env, 'GEOIP_DB'),
     analyticsFailpoint: text(env, 'ANALYTICS_FAILPOINT', 'none', /^(none|mid_batch)$/, 'none or mid_batch') === 'mid_batch' ? 'mid_batch' : undefined,
     analyticsAckWaitMs: int(env, 'ANALYTICS_ACK_WAIT_MS', 10_000, 500, 600_000),
     opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,

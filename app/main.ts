@@ -12,6 +12,7 @@ import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
 import { untilDatabaseReady } from './database-wait.ts';
+import { startProblem } from './start-problem.ts';
 
 let config: Config;
 try {
@@ -29,7 +30,7 @@ const log = createLogger(config.logLevel, { role: config.role, nodeId: config.no
 guardUnhandledRejections(log, () => clusterMetrics.survivedRejections.inc());
 useBucketReplicas(config.jetstreamReplicas);
 useStreamReplicas(config.jetstreamReplicas);
-const ctx = await openContext(config, log);
+const ctx = await openContext(config, log).catch((err: unknown) => startFailed(err));
 let node: ClusterNode | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let ops: Awaited<ReturnType<typeof startOps>>;
@@ -54,7 +55,7 @@ try {
     await ctx.close();
     process.exit(3);
   }
-  throw err;
+  startFailed(err);
 }
 gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
@@ -87,3 +88,14 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+
+/**
+ * A start that cannot go on for a reason an operator can change: one line naming the
+ * setting, not a stack trace (an ops audit met three). Anything else is thrown as it is.
+ */
+function startFailed(err: unknown): never {
+  const problem = startProblem(err, config);
+  if (!problem) throw err;
+  process.stderr.write(`cannot start: ${problem.message}\n`);
+  process.exit(problem.exitCode);
+}

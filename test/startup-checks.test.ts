@@ -1,6 +1,7 @@
 // What a process refuses before it joins the cluster: a port it is to serve that another
 // process holds is a configuration error naming the variable (exit 2), not a stack trace
 // after it had joined and taken shards, which then had no owner until their leases ran out.
+// NATS not answering and an unreadable GEOIP_DB are one line naming the setting too.
 import { createServer, type Server } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -38,6 +39,19 @@ for (const [variable, extra] of [['PORT', { ROLE: 'all', PORT: 'busy' }], ['OPS_
     } finally {
       await nc.close();
     }
+  });
+}
+
+for (const [what, vars, code, line] of [
+  ['NATS not answering at NATS_URL', { ROLE: 'node', NATS_URL: 'nats://127.0.0.1:1' }, 1, /^cannot start: NATS does not answer at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\): CONNECTION_REFUSED$/m],
+  ['a GEOIP_DB that cannot be read', { ROLE: 'gateway', GEOIP_DB: '/nonexistent/country.mmdb' }, 2, /^configuration error: GEOIP_DB: "\/nonexistent\/country\.mmdb" cannot be read \(ENOENT\)$/m],
+] as const) {
+  test(`${what}: one line naming the setting, exit ${code}, no stack trace`, async () => {
+    const proc = startProcess('app/main.ts', { ...env.env, ...vars, NODE_ID: 'refused' });
+    const exit = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(exit, code, proc.output());
+    assert.match(proc.output(), line);
+    assert.not.match(proc.output(), /\n\s+at /, 'no stack trace');
   });
 }
 
