@@ -36,6 +36,13 @@ export interface TargetOptions {
 export async function openTarget(opts: TargetOptions): Promise<Target> {
   if (opts.url) {
     const url = opts.url.replace(/\/$/, '');
+    // Before signing up buyers or measuring anything: a gateway not there is one line and
+    // exit 2, not a stack trace (after a 5 s hello phase in bench:flash-sale).
+    const healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, (err: unknown) => String((err as { cause?: { code?: string } }).cause?.code ?? err));
+    if (healthy !== 200) {
+      process.stderr.write(`--url ${url}: no gateway answers there (GET /healthz: ${healthy})\n`);
+      process.exit(2);
+    }
     const pids: Record<string, number> = serverPids({ nats: natsUrl, mysql: opts.mysqlUrl ?? 'mysql://127.0.0.1:3306', redis: redisUrl });
     const u = new URL(url);
     if (u.hostname === '127.0.0.1' || u.hostname === 'localhost') {
