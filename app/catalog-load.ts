@@ -18,11 +18,16 @@ export async function loadLogistics(pool: Pool): Promise<void> {
 }
 
 /** True when the CATALOG stream already holds events (the demo was loaded before). */
-export async function catalogLoaded(nc: NatsConnection, cluster: string): Promise<boolean> {
+export async function catalogLoaded(nc: NatsConnection, cluster: string, count: number): Promise<boolean> {
   const jsm = await nc.jetstreamManager();
   const stream = catalogStream(cluster);
   await ensureStream(jsm, stream);
-  return (await jsm.streams.info(stream.name)).state.messages > 0;
+  // The demo catalog's last product on its subject, not any message: products an operator
+  // posted before the first demo seed made it look loaded, and the demo SKUs then had rows
+  // (cart and checkout took them) but no catalog page (an ops audit: 404).
+  const last = demoCatalog(count).at(-1);
+  if (!last) return true;
+  return jsm.streams.getMessage(stream.name, { last_by_subj: stream.subject('product', last.sku) }).then(() => true, () => false);
 }
 
 export async function loadDemoCatalog(deps: { pool: Pool; nc: NatsConnection; cluster: string; log: Logger }, count: number): Promise<void> {

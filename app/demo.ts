@@ -69,7 +69,7 @@ export async function seedDemoData(ctx: AppContext): Promise<void> {
   // The catalog (about 5,000 products by default, DEMO_PRODUCTS) replaces the simple demo
   // products above as the same SKUs come through the item service; SKU-00001… stay valid.
   if (ctx.config.demoProducts > 0) {
-    if (!(await catalogLoaded(ctx.nc, ctx.config.cluster))) {
+    if (!(await catalogLoaded(ctx.nc, ctx.config.cluster, ctx.config.demoProducts))) {
       await loadDemoCatalog({ pool: ctx.pool, nc: ctx.nc, cluster: ctx.config.cluster, log: ctx.log }, ctx.config.demoProducts);
     } else {
       const restored = await restoreCatalogRows(ctx.pool, ctx.config.demoProducts);
