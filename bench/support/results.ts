@@ -28,10 +28,22 @@ export interface SavedMeta {
   app: 'compiled' | 'source';
 }
 
+/**
+ * The arguments with secrets left out: an admin token, and a password in a database URL,
+ * would otherwise be kept in the file and printed by bench:compare.
+ */
+export function redactedArgs(argv: string[]): string[] {
+  return argv.map((arg, i) => {
+    if (argv[i - 1] === '--admin-token') return '<redacted>';
+    if (arg.startsWith('--admin-token=')) return '--admin-token=<redacted>';
+    return arg.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]*@/gi, '$1<redacted>@');
+  });
+}
+
 /** Writes `{meta, result}` to bench/results/<bench>-<time>.json; returns the path. */
 export function saveResult(bench: string, result: unknown): string {
   const meta: SavedMeta = {
-    bench, at: new Date().toISOString(), commit: gitCommit(), node: process.version, cpus: cpus().length, argv: process.argv.slice(2),
+    bench, at: new Date().toISOString(), commit: gitCommit(), node: process.version, cpus: cpus().length, argv: redactedArgs(process.argv.slice(2)),
     app: process.env.APP_FROM_SOURCE === '1' ? 'source' : 'compiled',
   };
   const dir = join(root, 'bench', 'results');
