@@ -11,6 +11,8 @@ export const couponBody = z.object({
   // Nullable as well as optional: a coupon as the 201 shows it (the other one null) is taken back.
   discountPercent: z.int().min(1).max(100).nullable().optional(),
   amountOff: z.int().min(1).max(100_000_000).nullable().optional().describe('minor units off the subtotal'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').nullable().optional()
+    .describe("amountOff's currency: an order priced in another is refused the coupon (422 coupon_invalid); without it, amountOff is taken in the order's currency"),
   expiresAt: z.iso.datetime({ offset: true }).describe('ISO 8601 date-time'),
   maxRedemptions: z.int().min(1).max(100_000_000),
   userId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'a user id').nullable().optional().describe('only this user may redeem it'),
@@ -21,7 +23,7 @@ export const couponBody = z.object({
 }).strict().meta({ id: 'NewCoupon' });
 
 export const coupon = z.object({
-  code: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), expiresAt: z.string(),
+  code: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), currency: z.string().nullable(), expiresAt: z.string(),
   maxRedemptions: z.int(), redeemed: z.int(), userId: z.string().nullable(), oncePerUser: z.boolean(),
 }).meta({ id: 'Coupon' });
 

@@ -55,7 +55,7 @@ export const address = z.object({
 export const me = z.object({
   userId: z.string(), email: z.string(), name: z.string(), addresses: z.array(address), defaultAddressId: z.string().nullable(),
   rewardPoints: z.int(),
-  coupons: z.array(z.object({ code: z.string(), description: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), expiresAt: z.string().nullable() })),
+  coupons: z.array(z.object({ code: z.string(), description: z.string(), discountPercent: z.int().nullable(), amountOff: z.int().nullable(), currency: z.string().nullable().describe("amountOff's currency; null: the order's"), expiresAt: z.string().nullable() })),
 }).meta({ id: 'Me' });
 
 export const qty = z.int().min(1).max(99);

@@ -192,6 +192,18 @@ test('admin coupons: percent or amount off, a redemption limit, once per user wh
   const racing = await Promise.all([1, 2, 3].map(() => checkout(f, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'ONCE9' })));
   assert.equal(racing.map((r) => r.status).sort(), [201, 422, 422], JSON.stringify(racing.map((r) => r.body)));
 
+  // An amount off in a currency: refused on an order priced in another, taken on one in its own.
+  assert.equal((await admin('POST', '/v1/admin/coupons', { code: 'PCT-EUR', discountPercent: 5, currency: 'EUR', expiresAt, maxRedemptions: 1 })).body.error?.details?.[0]?.field, 'currency', 'a percent off has no currency');
+  const euros = await admin('POST', '/v1/admin/coupons', { code: 'EURO5', amountOff: 500, currency: 'EUR', expiresAt, maxRedemptions: 5 });
+  assert.equal([euros.status, euros.body.currency], [201, 'EUR']);
+  const g = await signupBuyer(s.url);
+  const wrongMoney = await checkout(g, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'EURO5' });
+  assert.equal([wrongMoney.status, wrongMoney.body.error?.code, wrongMoney.body.error?.details?.couponCurrency], [422, 'coupon_invalid', 'EUR'], 'not 500 cents off a USD order');
+  assert.is((await admin('POST', '/v1/admin/coupons', { code: 'USD5', amountOff: 500, currency: 'USD', expiresAt, maxRedemptions: 5, userId: g.userId })).status, 201);
+  assert.equal((await me(g)).coupons.find((x: { code: string }) => x.code === 'USD5')?.currency, 'USD');
+  const rightMoney = await checkout(g, { items: [{ sku: 'SKU-00036', qty: 1 }], couponCode: 'USD5' });
+  assert.equal([rightMoney.status, rightMoney.body.discount], [201, 500], JSON.stringify(rightMoney.body));
+
   const mine = await admin('POST', '/v1/admin/coupons', { code: 'FORC5', amountOff: 500, expiresAt, maxRedemptions: 1, userId: c.userId });
   assert.equal([mine.status, mine.body.discountPercent], [201, null]);
   // A coupon sent back as the 201 showed it (the other kind null) is taken.

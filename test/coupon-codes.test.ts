@@ -12,7 +12,7 @@ import { freshDatabase } from './support/harness.ts';
 
 const db = freshDatabase(test, 'couponcodes');
 const expiresAt = Date.now() + 86_400_000;
-const coupon = (code: string) => ({ code, discountPercent: 10, amountOff: null, expiresAt, maxRedemptions: 5, userId: null, oncePerUser: false });
+const coupon = (code: string) => ({ code, discountPercent: 10, amountOff: null, currency: null, expiresAt, maxRedemptions: 5, userId: null, oncePerUser: false });
 
 test('a code is taken in every case, and found typed in any case as it was issued', async () => {
   const coupons = new CouponRepository(db.pool);

@@ -34,7 +34,7 @@ function addressOf(user: UserRecord, addressId: string | undefined): OrderAddres
  * issued, whatever case the shopper typed it in (the order records that one, so that giving
  * it back finds its rows under any collation).
  */
-async function couponTerms(saga: Saga, user: UserRecord, code: string, now: number): Promise<CouponTerms & { kind: 'user' | 'promo'; code: string }> {
+async function couponTerms(saga: Saga, user: UserRecord, code: string, now: number, currency: string): Promise<CouponTerms & { kind: 'user' | 'promo'; code: string }> {
   const typed = codeKey(code);
   const own = user.coupons.find((c) => codeKey(c.code) === typed && c.kind !== 'promo' && (c.expiresAt === null || c.expiresAt > now));
   if (own) return { kind: 'user', code: own.code, discountPercent: own.discountPercent, amountOff: null };
@@ -45,6 +45,9 @@ async function couponTerms(saga: Saga, user: UserRecord, code: string, now: numb
   const usable = promo && promo.expiresAt > now && promo.redeemed < promo.maxRedemptions && (promo.userId === null || promo.userId === user.userId);
   if (!promo || !usable) throw new RejectedError('coupon_invalid', `coupon ${code} is unknown, used up or expired`);
   if (promo.oncePerUser && await saga.deps.coupons!.redeemedBy(promo.code, user.userId)) throw new RejectedError('coupon_invalid', `coupon ${code} was already used on another of your orders (once per customer)`);
+  if (promo.amountOff !== null && promo.currency !== null && promo.currency !== currency) {
+    throw new RejectedError('coupon_invalid', `coupon ${code} takes ${promo.amountOff} (minor units) off in ${promo.currency}; this order is priced in ${currency}`, { data: { couponCurrency: promo.currency, currency } });
+  }
   return { kind: 'promo', code: promo.code, discountPercent: promo.discountPercent, amountOff: promo.amountOff };
 }
 
@@ -82,7 +85,7 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
     return { sku, qty, price: p.price, title: p.title, category: p.category, reservationId: '', warehouseId: '' };
   });
   const subtotal = lines.reduce((n, l) => n + l.price * l.qty, 0);
-  const coupon = msg.couponCode === undefined ? undefined : await couponTerms(saga, user, msg.couponCode, now);
+  const coupon = msg.couponCode === undefined ? undefined : await couponTerms(saga, user, msg.couponCode, now, [...currencies][0] ?? 'USD');
   const discount = coupon ? discountFor(coupon, subtotal) : 0;
   const pointsUsed = checkPoints(msg.usePoints ?? 0, subtotal, discount, user.rewardPoints);
   const grams = lines.reduce((n, l) => n + unitGrams(products.get(l.sku)!.attributes) * l.qty, 0);

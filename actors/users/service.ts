@@ -13,7 +13,7 @@ export interface AddressView {
   addressId: string; line1: string; city: string; region: string; country: string; postalCode: string; cluster: string; isDefault: boolean;
 }
 /** Exactly one of `discountPercent` and `amountOff` is a number, the other null (as an admin coupon is created). */
-export interface CouponView { code: string; description: string; discountPercent: number | null; amountOff: number | null; expiresAt: string | null }
+export interface CouponView { code: string; description: string; discountPercent: number | null; amountOff: number | null; currency: string | null; expiresAt: string | null }
 export interface MeView {
   userId: string; email: string; name: string; addresses: AddressView[]; defaultAddressId: string | null; rewardPoints: number; coupons: CouponView[];
 }
@@ -49,7 +49,7 @@ function view(u: UserRecord): MeView {
     userId: u.userId, email: u.email, name: u.name, defaultAddressId: u.defaultAddressId, rewardPoints: u.rewardPoints,
     addresses: u.addresses.map(({ createdAt: _, ...a }) => ({ ...a, isDefault: a.addressId === u.defaultAddressId })),
     coupons: u.coupons.map((c) => ({
-      code: c.code, description: c.description, discountPercent: c.amountOff === undefined ? c.discountPercent : null, amountOff: c.amountOff ?? null,
+      code: c.code, description: c.description, discountPercent: c.amountOff === undefined ? c.discountPercent : null, amountOff: c.amountOff ?? null, currency: c.currency ?? null,
       expiresAt: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
     })),
   };

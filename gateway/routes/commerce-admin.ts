@@ -21,6 +21,9 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     if ((input.discountPercent == null) === (input.amountOff == null)) {
       throw new HttpError(422, 'validation_failed', 'give exactly one of discountPercent and amountOff', [{ field: 'discountPercent', problem: 'exactly one of discountPercent, amountOff' }]);
     }
+    if (input.currency != null && input.amountOff == null) {
+      throw new HttpError(422, 'validation_failed', 'currency goes with amountOff: a percent off has none', [{ field: 'currency', problem: 'only with amountOff' }]);
+    }
     const expiresAt = Date.parse(input.expiresAt);
     if (expiresAt <= Date.now()) throw new HttpError(422, 'validation_failed', 'expiresAt is in the past', [{ field: 'expiresAt', problem: 'must be in the future' }]);
     // Codes compare without case (the table's collation), so WELCOME10 in any case is refused.
@@ -29,7 +32,7 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       throw new HttpError(422, 'unknown_user', `no user ${input.userId}`, [{ field: 'userId', problem: 'no such user' }]);
     }
     const coupon = {
-      code: input.code, discountPercent: input.discountPercent ?? null, amountOff: input.amountOff ?? null, expiresAt,
+      code: input.code, discountPercent: input.discountPercent ?? null, amountOff: input.amountOff ?? null, currency: input.currency ?? null, expiresAt,
       maxRedemptions: input.maxRedemptions, userId: input.userId ?? null, oncePerUser: input.oncePerUser ?? false,
     };
     try {

@@ -7,8 +7,10 @@ import { isDuplicateKey } from './users.ts';
 export interface PromoCoupon {
   code: string;
   discountPercent: number | null;
-  /** Minor units off the subtotal, in the order's currency. */
+  /** Minor units off the subtotal, in `currency`. */
   amountOff: number | null;
+  /** The currency of `amountOff`; null: the order's, whatever it is (coupons made before it could be given). */
+  currency: string | null;
   expiresAt: number;
   maxRedemptions: number;
   redeemed: number;
@@ -22,10 +24,10 @@ export class CouponExistsError extends Error {
   override name = 'CouponExistsError';
 }
 
-type Row = { code: string; discount_percent: number | null; amount_off: number | null; expires_at: number; max_redemptions: number; redeemed: number; user_id: string | null; once_per_user: number };
+type Row = { code: string; discount_percent: number | null; amount_off: number | null; currency: string | null; expires_at: number; max_redemptions: number; redeemed: number; user_id: string | null; once_per_user: number };
 
 const fromRow = (r: Row): PromoCoupon => ({
-  code: r.code, discountPercent: r.discount_percent === null ? null : Number(r.discount_percent), amountOff: r.amount_off === null ? null : Number(r.amount_off),
+  code: r.code, discountPercent: r.discount_percent === null ? null : Number(r.discount_percent), amountOff: r.amount_off === null ? null : Number(r.amount_off), currency: r.currency,
   expiresAt: Number(r.expires_at), maxRedemptions: Number(r.max_redemptions), redeemed: Number(r.redeemed), userId: r.user_id,
   oncePerUser: Number(r.once_per_user) === 1,
 });
@@ -40,8 +42,8 @@ export class CouponRepository {
   async create(c: Omit<PromoCoupon, 'redeemed'>): Promise<void> {
     try {
       await this.pool.query(
-        'INSERT INTO promo_coupons (code, code_key, discount_percent, amount_off, expires_at, max_redemptions, user_id, once_per_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [c.code, codeKey(c.code), c.discountPercent, c.amountOff, c.expiresAt, c.maxRedemptions, c.userId, c.oncePerUser ? 1 : 0],
+        'INSERT INTO promo_coupons (code, code_key, discount_percent, amount_off, currency, expires_at, max_redemptions, user_id, once_per_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.code, codeKey(c.code), c.discountPercent, c.amountOff, c.currency, c.expiresAt, c.maxRedemptions, c.userId, c.oncePerUser ? 1 : 0],
       );
     } catch (err) {
       if (isDuplicateKey(err)) throw new CouponExistsError(`coupon ${c.code} exists`);

@@ -31,6 +31,8 @@ export interface CouponRecord {
   kind?: 'promo';
   /** Minor units off, for an admin amount-off coupon (discountPercent is then 0). */
   amountOff?: number;
+  /** `amountOff`'s currency; absent: the order's. */
+  currency?: string;
 }
 
 export interface UserRecord {
@@ -92,7 +94,7 @@ export class UserRepository {
       `SELECT user_id, email, name, reward_points, default_address_id FROM users WHERE user_id IN (?);
        SELECT * FROM addresses WHERE user_id IN (?) ORDER BY created_at, address_id;
        SELECT user_id, code, description, discount_percent, expires_at FROM coupons WHERE user_id IN (?) AND used_at IS NULL AND (expires_at IS NULL OR expires_at > NOW(3)) ORDER BY created_at;
-       SELECT p.user_id, p.code, p.discount_percent, p.amount_off, p.expires_at FROM promo_coupons p
+       SELECT p.user_id, p.code, p.discount_percent, p.amount_off, p.currency, p.expires_at FROM promo_coupons p
          LEFT JOIN coupon_redemptions r ON r.code = p.code AND r.user_id = p.user_id AND r.one_per_user = 1
          WHERE p.user_id IN (?) AND p.expires_at > ? AND p.redeemed < p.max_redemptions AND r.code IS NULL ORDER BY p.created_at;`,
       [ids, ids, ids, ids, Date.now()],
@@ -119,7 +121,10 @@ export class UserRepository {
     for (const c of prows) {
       out.get(String(c.user_id))?.coupons.push(c.amount_off === null
         ? { code: String(c.code), description: `${Number(c.discount_percent)}% off`, discountPercent: Number(c.discount_percent), expiresAt: Number(c.expires_at), kind: 'promo' }
-        : { code: String(c.code), description: `${Number(c.amount_off)} off (minor units)`, discountPercent: 0, amountOff: Number(c.amount_off), expiresAt: Number(c.expires_at), kind: 'promo' });
+        : {
+          code: String(c.code), description: c.currency === null ? `${Number(c.amount_off)} off (minor units)` : `${Number(c.amount_off)} off (minor units of ${String(c.currency)})`,
+          discountPercent: 0, amountOff: Number(c.amount_off), ...(c.currency === null ? {} : { currency: String(c.currency) }), expiresAt: Number(c.expires_at), kind: 'promo',
+        });
     }
     // The column compares case-insensitively and ignores trailing spaces (its collation), as
     // `WHERE user_id = ?` did for one id: answer each id asked for the same way.

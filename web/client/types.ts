@@ -29,7 +29,7 @@ export interface Address {
 }
 export interface Me {
   userId: string; email: string; name: string; addresses: Address[]; defaultAddressId: string | null; rewardPoints: number;
-  coupons: { code: string; description: string; discountPercent: number | null; amountOff: number | null; expiresAt: string | null }[];
+  coupons: { code: string; description: string; discountPercent: number | null; amountOff: number | null; currency?: string | null; expiresAt: string | null }[];
 }
 
 /**

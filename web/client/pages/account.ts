@@ -2,7 +2,7 @@
 // (add, delete, make default) that decide delivery estimates and checkout.
 import { api, ApiError } from '../api.ts';
 import { errorNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
-import { byId, formError, h, render, toast, type Child } from '../dom.ts';
+import { byId, formError, h, money, render, toast, type Child } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Address, Me } from '../types.ts';
 
@@ -25,7 +25,7 @@ function profile(me: Me, reload: () => Promise<void>): Child[] {
     h('dl', { class: 'facts' },
       h('dt', null, 'Email'), h('dd', null, me.email),
       h('dt', null, 'Reward points'), h('dd', { 'data-testid': 'reward-points' }, String(me.rewardPoints ?? 0))),
-    me.coupons?.length ? h('div', null, h('h3', null, 'Your coupons'), h('ul', { class: 'coupons' }, me.coupons.map((c) => h('li', null, h('code', null, c.code), ` ${c.description}`)))) : null,
+    me.coupons?.length ? h('div', null, h('h3', null, 'Your coupons'), h('ul', { class: 'coupons' }, me.coupons.map((c) => h('li', null, h('code', null, c.code), ` ${c.amountOff !== null && c.currency ? `${money(c.amountOff, c.currency)} off` : c.description}`)))) : null,
     h('p', null, h('a', { href: '/orders' }, 'Your orders →')),
   ];
 }
