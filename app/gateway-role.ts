@@ -76,7 +76,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   const liveSessions = new LiveSessions({ nc, cluster: config.cluster });
   await liveSessions.start();
   // Live actor nodes, followed with one KV watch: a gateway with none is not ready.
-  const members = await ClusterWatch.open(nc, config.cluster, config.shards, config.leaseTtlMs);
+  const members = await ClusterWatch.keep(nc, config.cluster, config.shards, config.leaseTtlMs, log);
   const liveNodes = () => {
     const up = members.snapshot().members.filter((m) => m.status !== 'Leaving').length;
     return up > 0 ? 'ok' : `no live actor node in cluster "${config.cluster}"`;

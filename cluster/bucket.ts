@@ -76,3 +76,8 @@ export class TtlBucket {
     return this.reopening;
   }
 }
+
+/** Timeout of JetStream calls on the lease path: under a third of the TTL (the renewal interval). */
+export function leaseCallTimeoutMs(leaseTtlMs: number): number {
+  return Math.max(100, Math.floor(leaseTtlMs / 4));
+}

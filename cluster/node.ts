@@ -10,7 +10,7 @@ import { EntityHost, type HostStats } from './host.ts';
 import { statsSubject } from './admin.ts';
 import { Leases } from './leases.ts';
 import { Membership, leasesBucket, membersBucket, type MemberInfo } from './membership.ts';
-import { TtlBucket } from './bucket.ts';
+import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
 import { decodeRequest, encode, encodeReply, type WireReply, type WireRequest } from './wire.ts';
@@ -515,9 +515,4 @@ export class ClusterNode {
     await this.host.close();
     for (const svc of services) await svc.afterStop?.();
   }
-}
-
-/** Timeout of JetStream calls on the lease path: under a third of the TTL (the renewal interval). */
-export function leaseCallTimeoutMs(leaseTtlMs: number): number {
-  return Math.max(100, Math.floor(leaseTtlMs / 4));
 }

@@ -3,8 +3,12 @@
 // (cluster/node.ts writes them), so a view costs one subscription however many nodes and
 // shards there are, and stays live for `cluster watch` at no further cost.
 import type { KV, KvEntry, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
 import { membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
 import { orAfter } from './or-after.ts';
+import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
+import { keepWatching, type KeptWatch } from './watch.ts';
+import { ConnectionState } from './connection-state.ts';
 
 export interface MemberRow {
   nodeId: string;
@@ -137,7 +141,57 @@ export class ClusterWatch {
 
   stop(): void {
     this.iter?.stop();
+    this.kept?.stop();
+    this.stopKeeping?.();
     this.listeners.clear();
+  }
+
+  private kept: KeptWatch | undefined;
+  private stopKeeping: (() => void) | undefined;
+
+  /**
+   * A view that outlives NATS faults (a gateway's, for as long as it runs): the watch starts
+   * again when it ends, on every reconnect, and when nothing was seen for a TTL (live nodes
+   * heartbeat several times a TTL, so a quiet watch is a dead one). With a single watch
+   * opened once, a gateway saw no live node for 6-12 s after every NATS restart, and its
+   * /readyz took it out of a load balancer while requests were being served.
+   */
+  static async keep(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number, log: Logger): Promise<ClusterWatch> {
+    const bucket = await TtlBucket.open(nc, { name: membersBucket(cluster), ttlMs: leaseTtlMs, callTimeoutMs: leaseCallTimeoutMs(leaseTtlMs), log });
+    const ttl = (await bucket.kv.status()).ttl || leaseTtlMs;
+    const view = new ClusterWatch(bucket.kv, cluster, shards, ttl);
+    let ready!: () => void;
+    const replayed = new Promise<void>((r) => (ready = r));
+    let lastEntry = Date.now();
+    view.kept = keepWatching({
+      bucket,
+      log,
+      onEntry: (entry) => {
+        lastEntry = Date.now();
+        view.apply(entry);
+      },
+      onReplayed: () => {
+        view.replaying = false;
+        ready();
+      },
+    });
+    const restart = () => {
+      lastEntry = Date.now();
+      view.replaying = true;
+      view.kept?.restart();
+    };
+    const quiet = setInterval(() => {
+      if (Date.now() - lastEntry > ttl) restart();
+    }, Math.max(100, Math.floor(ttl / 2)));
+    quiet.unref();
+    const offReconnect = ConnectionState.of(nc).onReconnect(restart);
+    view.stopKeeping = () => {
+      clearInterval(quiet);
+      offReconnect();
+    };
+    await orAfter(replayed, 2000, undefined);
+    view.replaying = false;
+    return view;
   }
 }
 
