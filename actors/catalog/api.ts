@@ -1,6 +1,7 @@
 // What the gateway uses of the catalog: searches and the category tree from the nodes'
 // search service, product documents with live stock and delivery, and onboarding (publish
 // to CATALOG; the item service and indexers take it from there).
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { UnavailableError, type ClusterClient } from '../../cluster/index.ts';
@@ -47,15 +48,16 @@ export class CatalogApi {
   }
 
   search(req: SearchRequest): Promise<SearchPage> {
-    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'search'), req, 5000);
+    // Its id names the search event, so a search asked again (callService) is counted once.
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'search'), { ...req, searchId: req.searchId ?? randomUUID() }, 5000, { read: true });
   }
 
   suggest(q: string, limit: number): Promise<Suggestion[]> {
-    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'suggest'), { q, limit }, 2000);
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'suggest'), { q, limit }, 2000, { read: true });
   }
 
   categories(): Promise<CategoryNode[]> {
-    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'categories'), {}, 5000);
+    return callService(this.deps.nc, serviceSubject(this.deps.cluster, 'catalog', 'categories'), {}, 5000, { read: true });
   }
 
   /** A product document with live stock status (from its inventory entity; the out-of-stock set if that is slow) and delivery to `cluster`. */

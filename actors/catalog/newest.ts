@@ -10,6 +10,6 @@ export async function newestProducts(
   nc: NatsConnection, cluster: string, opts: { category?: string; limit: number; deadlineMs?: number },
 ): Promise<Array<[sku: string, category: string]>> {
   const req: SearchRequest = { ...(opts.category ? { category: opts.category } : {}), sort: 'newest', limit: Math.min(opts.limit, 100), record: false };
-  const page = await callService<SearchPage>(nc, serviceSubject(cluster, 'catalog', 'search'), req, opts.deadlineMs ?? 5000);
+  const page = await callService<SearchPage>(nc, serviceSubject(cluster, 'catalog', 'search'), req, opts.deadlineMs ?? 5000, { read: true });
   return page.items.map((i) => [i.sku, i.category]);
 }

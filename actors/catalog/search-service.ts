@@ -32,6 +32,8 @@ export interface SearchRequest extends Omit<SearchQuery, 'offset' | 'size' | 'ac
   record: boolean;
   /** The list this page belongs to (`searchList`): its next cursor names it. */
   list?: string;
+  /** The same for every attempt of one search: its event's id, so JetStream keeps it once. */
+  searchId?: string;
 }
 
 export interface SearchItem extends IndexedProduct {
@@ -197,7 +199,7 @@ export function serveSearch(deps: SearchServiceDeps): () => Promise<void> {
         at: Date.now(),
       };
       // Analytics must not slow or fail a search: published in the background.
-      js.publish(events.subject('query', req.userId ? 'user' : 'anonymous'), encoder.encode(JSON.stringify(event)))
+      js.publish(events.subject('query', req.userId ? 'user' : 'anonymous'), encoder.encode(JSON.stringify(event)), req.searchId ? { msgID: `search-${req.searchId}` } : undefined)
         .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'search event not published'));
     }
     return page;
