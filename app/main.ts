@@ -7,12 +7,13 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, assertNodeIdFree, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
 import { untilDatabaseReady } from './database-wait.ts';
 import { startProblem } from './start-problem.ts';
+import { databaseIdentity, databaseOf } from '../stores/mysql/index.ts';
 
 let config: Config;
 try {
@@ -46,9 +47,11 @@ try {
   if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
   if (config.role !== 'gateway') {
     await untilDatabaseReady(ctx.pool, log);
+    const database = { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) };
+    await assertSameDatabase(ctx.nc, config.cluster, config.leaseTtlMs, database, config.nodeId);
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
+    node = await startNode(ctx, database);
   }
-  node = config.role === 'gateway' ? undefined : await startNode(ctx);
 } catch (err) {
   if (err instanceof JoinRefusedError) {
     process.stderr.write(`refusing to join cluster "${config.cluster}": ${err.message}\n`);

@@ -1,5 +1,5 @@
 // The actor-node role: registers every entity type and cluster singleton, joins the cluster.
-import { ClusterNode, orAfter } from '../cluster/index.ts';
+import { ClusterNode, orAfter, type MemberDatabase } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { expirySweeper, inventoryEntity } from '../actors/inventory/index.ts';
 import { ensureStream, inventoryStream, searchStream, ordersStream, OutboxRelay, OutboxRetention, streamPublisher } from '../stores/events/index.ts';
@@ -40,7 +40,7 @@ import { journalCounters, outboxPurgedCounter, poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
-export async function startNode(ctx: AppContext): Promise<ClusterNode> {
+export async function startNode(ctx: AppContext, database?: MemberDatabase): Promise<ClusterNode> {
   const { config, log, nc, pool, client, redis } = ctx;
   // Catalog: product documents, this node's search index (replayed from CATALOG) and the
   // search service over it; the out-of-stock set and delivery estimates are singletons.
@@ -103,6 +103,7 @@ export async function startNode(ctx: AppContext): Promise<ClusterNode> {
   const node = await ClusterNode.start({
     nc,
     ...nodeSettings(config),
+    ...(database ? { database } : {}),
     log: log.child({ node: config.nodeId }),
     entities: [
       inventoryEntity({

@@ -2,7 +2,7 @@
 // cluster's would address entities to the wrong shards and fail message by message, so it
 // stops at start instead, with a message that names both values.
 import type { KV, NatsConnection } from 'nats';
-import { membersBucket, openTtlBucket, readMembers, type MemberInfo } from './membership.ts';
+import { membersBucket, openTtlBucket, readMembers, type MemberDatabase, type MemberInfo } from './membership.ts';
 
 /**
  * The version of what nodes say to each other (subjects, wire format, KV records). Raise it
@@ -14,8 +14,10 @@ export const clusterProtocol = 1;
 export class JoinRefusedError extends Error {
   override name = 'JoinRefusedError';
   readonly code = 'join_refused';
-  constructor(readonly setting: 'SHARDS' | 'protocol' | 'NODE_ID', readonly ours: number, readonly theirs: number, readonly memberId: string, detail?: string) {
-    super(setting === 'SHARDS'
+  constructor(readonly setting: 'SHARDS' | 'protocol' | 'NODE_ID' | 'MYSQL_URL', readonly ours: number, readonly theirs: number, readonly memberId: string, detail?: string) {
+    super(setting === 'MYSQL_URL'
+      ? `MYSQL_URL here names ${detail}; start with the cluster's MYSQL_URL or use another CLUSTER`
+      : setting === 'SHARDS'
       ? `SHARDS=${ours} here, but the running cluster uses SHARDS=${theirs} (node ${memberId}); start with SHARDS=${theirs} or use another CLUSTER`
       : setting === 'protocol'
         ? `cluster protocol ${ours} here, but the running cluster speaks protocol ${theirs} (node ${memberId}); run the same version as the cluster`
@@ -52,6 +54,22 @@ export async function assertNodeIdFree(nc: NatsConnection, cluster: string, node
     if (!same) return;
     if (Date.now() >= until) throw new JoinRefusedError('NODE_ID', 0, 0, nodeId, `pid ${same.pid}${same.host ? ` on ${same.host}` : ''}, started ${same.startedAt}`);
     await new Promise((r) => setTimeout(r, Math.min(250, leaseTtlMs / 4)));
+  }
+}
+
+/**
+ * Refuses a node whose database is not the one the live members use: with a mistyped
+ * MYSQL_URL (the database then made by `npm run migrate`) a node joined, took shards and
+ * singletons, and answered from an empty database: sessions unknown (401), SKUs unknown,
+ * carts empty, delivery estimates wiped for the whole cluster (a fault audit). Members
+ * of an earlier release name no database and are not compared.
+ */
+export async function assertSameDatabase(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, selfId?: string): Promise<void> {
+  const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
+  for (const m of await readMembers(kv)) {
+    if (m.nodeId === selfId || m.database === undefined || m.database.id === ours.id) continue;
+    throw new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
+      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId} of the running cluster uses database "${m.database.name}" (identity ${m.database.id})`);
   }
 }
 

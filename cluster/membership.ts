@@ -21,12 +21,16 @@ export interface MemberInfo {
   /** SHARDS and the cluster protocol this node runs with; a node that differs is refused. */
   shardCount?: number;
   protocol?: number;
+  /** The database it uses (its identity, and the name for people); a node with another is refused. */
+  database?: MemberDatabase;
   /** Shards it serves right now, its live actors and mailbox depth, the singletons it runs. */
   held?: number[];
   actors?: number;
   mailboxDepth?: number;
   singletons?: string[];
 }
+
+export interface MemberDatabase { id: string; name: string }
 
 export const membersBucket = (cluster: string) => `${cluster}_members`;
 export const leasesBucket = (cluster: string) => `${cluster}_leases`;

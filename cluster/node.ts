@@ -9,7 +9,7 @@ import { InvalidError, toWireError } from './errors.ts';
 import { EntityHost, type HostStats } from './host.ts';
 import { statsSubject } from './admin.ts';
 import { Leases } from './leases.ts';
-import { Membership, leasesBucket, membersBucket, type MemberInfo } from './membership.ts';
+import { Membership, leasesBucket, membersBucket, type MemberDatabase, type MemberInfo } from './membership.ts';
 import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
 import { ConnectionState } from './connection-state.ts';
 import { keepWatching } from './watch.ts';
@@ -41,6 +41,8 @@ export interface NodeOptions {
   /** What operators see in `cluster status`: the software version and the process role. */
   version?: string;
   role?: string;
+  /** The database this node uses, in its member record (join-check refuses a node with another). */
+  database?: MemberDatabase;
 }
 
 export interface NodeService {
@@ -258,6 +260,7 @@ export class ClusterNode {
       status: this.stopping ? 'Leaving' : this.up ? 'Up' : 'Joining',
       shardCount: this.opts.shards,
       protocol: clusterProtocol,
+      ...(this.opts.database ? { database: this.opts.database } : {}),
       held,
       actors,
       mailboxDepth,

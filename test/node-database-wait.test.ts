@@ -1,12 +1,13 @@
 // A node whose MariaDB cannot serve it (the database missing, never migrated, or a
 // migration of this release not applied) waits, saying why, and joins once it can: it
 // takes no shard meanwhile. Joined at once, it took shards and singletons and failed
-// every request on them (checkouts 500, and 503s after the whole ask deadline).
+// every request on them (checkouts 500, and 503s after the whole ask deadline). And one
+// whose database is another than the running nodes' is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RequestStrategy, type NatsConnection } from 'nats';
 import { dropDatabase, migrate } from '../stores/mysql/index.ts';
-import { freshEnv, natsConnection, sleep, startApp, type Proc, type TestEnv } from './support/harness.ts';
+import { freshEnv, natsConnection, sleep, startApp, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
 let nc: NatsConnection;
@@ -54,6 +55,15 @@ test('a node started on a database that does not exist yet waits, serves no shar
   assert.match(output, /Unknown database/);
   assert.match(output, /MariaDB is ready; joining the cluster/);
   assert.ok(await served() > 0);
+});
+
+test('a node whose database is not the one the running nodes use (another, though migrated) is refused with exit 3, naming both', async () => {
+  // `node` (from the test above) runs on the late database; this one is the suite's own.
+  const other = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'elsewhere' });
+  const code = await Promise.race([other.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+  assert.is(code, 3, other.output());
+  assert.match(other.output(), /refusing to join cluster "[^"]+": MYSQL_URL here names database "shop_[^"]+" \(identity [0-9a-f-]{36}\), but node waiting of the running cluster uses database "shop_[^"]+_late"/);
+  assert.is(await served(), 16, 'the running node keeps every shard');
 });
 
 test.run();

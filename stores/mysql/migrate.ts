@@ -55,6 +55,14 @@ export async function schemaProblem(pool: Pool): Promise<string | undefined> {
   return pending.length === 0 ? undefined : `migrations not applied: ${pending.join(', ')} (run npm run migrate)`;
 }
 
+/** This database's identity (migration 191): the same for every process that uses it. */
+export async function databaseIdentity(pool: Pool): Promise<string> {
+  const [rows] = await pool.query('SELECT id FROM database_identity ORDER BY created_at LIMIT 1');
+  const id = (rows as { id: string }[])[0]?.id;
+  if (!id) throw new Error('database_identity is empty: run npm run migrate');
+  return id;
+}
+
 /** Drops a database (tests clean up after themselves). */
 export async function dropDatabase(url: string): Promise<void> {
   const database = databaseOf(url);
