@@ -35,6 +35,7 @@ const ctx = await openContext(config, log).catch((err: unknown) => startFailed(e
 let node: ClusterNode | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let ops: Awaited<ReturnType<typeof startOps>>;
+let joining = 'starting';
 try {
   // Before anything starts: with another SHARDS a node (or a gateway) would address every entity wrongly.
   await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs);
@@ -42,14 +43,18 @@ try {
   ops = await startOps(ctx, {
     nodeRole: config.role !== 'gateway',
     node: () => node,
+    joining: () => joining,
     ...(config.role !== 'node' ? { gatewayReadiness: () => gateway?.readiness() ?? Promise.resolve({ gateway: 'not listening yet' }) } : {}),
   });
   if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
   if (config.role !== 'gateway') {
+    joining = 'waiting for MariaDB';
     await untilDatabaseReady(ctx.pool, log);
     const database = { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) };
     await assertSameDatabase(ctx.nc, config.cluster, config.leaseTtlMs, database, config.nodeId);
+    joining = `waiting for the record of an earlier NODE_ID=${config.nodeId} to expire`;
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
+    joining = 'taking its shards';
     node = await startNode(ctx, database);
   }
 } catch (err) {

@@ -82,6 +82,8 @@ export interface OpsParts {
   /** This process runs a node (ROLE node or all), joined or not yet. */
   nodeRole: boolean;
   node(): ClusterNode | undefined;
+  /** What a node not joined yet is waiting for (its /readyz says it). */
+  joining?: () => string;
   gatewayReadiness?: () => Promise<Record<string, string>>;
 }
 
@@ -122,7 +124,7 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
         Object.assign(checks, { redis, mariadb });
         const node = parts.node();
         if (!node) {
-          checks.shards = 'not joined yet: waiting for MariaDB';
+          checks.shards = `not joined yet: ${parts.joining?.() ?? 'starting'}`;
           return checks;
         }
         const missing = missingShards(node, config.shards);

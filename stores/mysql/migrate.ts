@@ -47,7 +47,10 @@ export async function schemaProblem(pool: Pool): Promise<string | undefined> {
     const [rows] = await pool.query('SELECT name FROM schema_migrations');
     applied = new Set((rows as { name: string }[]).map((r) => r.name));
   } catch (err) {
-    return String((err as Error).message ?? err);
+    // The server's own words ("Unknown database 'shop_typo'"), not the typed error's advice
+    // to retry shortly: this is often a setting to change, not a moment to wait.
+    const cause = (err as { cause?: unknown }).cause ?? err;
+    return String((cause as Error).message ?? cause);
   }
   // Where the SQL files are not shipped (an image with the bundle alone), applied is enough.
   const files = await readdir(migrationsDir).catch(() => [] as string[]);
