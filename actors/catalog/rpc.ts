@@ -1,12 +1,12 @@
 // Request/reply for stateless services (`<cluster>.svc.<name>.<op>` in a NATS queue group):
 // errors cross as the cluster's wire errors, and "no responders" (a node starting or
 // stopping) is retried with backoff inside the deadline. A read is also asked again when
-// an attempt gets no answer in time, each attempt allowed twice as long as the one before
-// (250 ms, 500 ms, 1 s, …): the queue group picks a member per request, and one that is
+// its first attempt is not answered within a second, the earlier attempt still waiting
+// for its answer (`hedged`): the queue group picks a member per request, and one that is
 // frozen (SIGSTOP, a long pause) keeps its share of them for as long as it is frozen. A
 // fault audit saw 26% of searches time out at 5 s through a 30 s pause, long after the
 // frozen node's shards had moved.
-import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import { ErrorCode, type Msg, type NatsConnection, type NatsError } from 'nats';
 import type { Logger } from 'pino';
 import { TimeoutError, UnavailableError, fromWireError, toWireError, type WireError } from '../../cluster/index.ts';
 
@@ -14,8 +14,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A read's first attempt; a slow answer (a big search under load) gets longer ones after. */
-const firstReadAttemptMs = 250;
+/** How long a read waits for its first attempt before asking again (see `hedged`). */
+const hedgeAfterMs = 1000;
 
 export const serviceSubject = (cluster: string, service: string, op: string) => `${cluster}.svc.${service}.${op}`;
 
@@ -44,27 +44,69 @@ export function serveService(nc: NatsConnection, subject: string, log: Logger, h
 /** Asks a service; throws the typed error it answered with, or Timeout/Unavailable. */
 export async function callService<R>(nc: NatsConnection, subject: string, req: unknown, deadlineMs = 5000, opts: { read?: boolean } = {}): Promise<R> {
   const until = Date.now() + deadlineMs;
-  // A write (a homepage document) waits for its one answer: asked again, it could apply twice.
-  let attemptMs = opts.read ? firstReadAttemptMs : deadlineMs;
   const data = encoder.encode(JSON.stringify(req));
+  const msg = opts.read ? await hedged(nc, subject, data, until, deadlineMs) : await askOnce(nc, subject, data, until, deadlineMs);
+  const reply = JSON.parse(decoder.decode(msg.data)) as { v?: unknown; e?: WireError };
+  if (reply.e) throw fromWireError(reply.e);
+  return reply.v as R;
+}
+
+/** One request, waiting for its answer until `until`; "no responders" is asked again with backoff. */
+async function askOnce(nc: NatsConnection, subject: string, data: Uint8Array, until: number, deadlineMs: number): Promise<Msg> {
   for (let attempt = 0; ; attempt++) {
     const left = until - Date.now();
     if (left <= 0) throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
     try {
-      const msg = await nc.request(subject, data, { timeout: Math.min(left, attemptMs) });
-      const reply = JSON.parse(decoder.decode(msg.data)) as { v?: unknown; e?: WireError };
-      if (reply.e) throw fromWireError(reply.e);
-      return reply.v as R;
+      return await nc.request(subject, data, { timeout: left });
     } catch (err) {
       const code = (err as NatsError).code;
-      if (code === ErrorCode.Timeout) {
-        attemptMs *= 2;
-        if (opts.read && until - Date.now() > 20) continue;
-        throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
-      }
+      if (code === ErrorCode.Timeout) throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
       if (code !== ErrorCode.NoResponders) throw err;
       if (until - Date.now() < 20) throw new UnavailableError(`no ${subject} service is running`);
       await sleep(Math.min(500, 20 * 2 ** attempt));
     }
   }
+}
+
+/**
+ * A read asked again, of whichever member the queue group picks, when no answer came after
+ * `hedgeAfterMs` (and once more after twice that), every attempt still waiting for its own
+ * answer until the one deadline: the first answer wins. A slow read (a big search under load)
+ * is still answered by its first attempt; one that reached a frozen member is answered by
+ * another. An attempt whose work is abandoned still runs on its member, so hedges are few
+ * and late.
+ */
+function hedged(nc: NatsConnection, subject: string, data: Uint8Array, until: number, deadlineMs: number): Promise<Msg> {
+  return new Promise<Msg>((resolve, reject) => {
+    let running = 0;
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      outcome();
+    };
+    const launch = () => {
+      running++;
+      askOnce(nc, subject, data, until, deadlineMs).then(
+        (msg) => finish(() => resolve(msg)),
+        (err: unknown) => {
+          running--;
+          // Another attempt may still answer in time; an answer that is an error is final.
+          if (err instanceof TimeoutError && (running > 0 || timers.some((t) => t.hasRef()))) return;
+          finish(() => reject(err));
+        },
+      );
+    };
+    launch();
+    for (const at of [hedgeAfterMs, hedgeAfterMs * 3]) {
+      if (Date.now() + at >= until - 250) break;
+      const timer: NodeJS.Timeout = setTimeout(() => {
+        timer.unref();
+        if (!settled) launch();
+      }, at);
+      timers.push(timer);
+    }
+  });
 }

@@ -22,7 +22,7 @@ export class HomepageApi {
 
   /** The stored document, with what in it the catalog no longer has (see catalogProblems; left out when the catalog cannot say). */
   async get(region: string): Promise<(RegionDocument & { problems?: FieldProblem[] }) | undefined> {
-    return (await callService<(RegionDocument & { problems?: FieldProblem[] }) | null>(this.nc, this.subjects.get, { region }, 5000, { read: true })) ?? undefined;
+    return (await callService<(RegionDocument & { problems?: FieldProblem[] }) | null>(this.nc, this.subjects.get, { region }, 5000)) ?? undefined;
   }
 
   /** Rebuilds every page now; resolves with the number of keys written. */
