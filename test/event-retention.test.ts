@@ -63,6 +63,13 @@ test('a fresh CATALOG keeps latest per SKU for ever; SEARCH, a pure log, still a
     const search = (await jsm.streams.info(searchStream(other).name)).config;
     assert.is(search.max_age, week);
     assert.ok(search.max_msgs_per_subject <= 0, 'no per-subject limit on a log');
+    // Search ids are kept two minutes (a search asked again counts once), not the hour the
+    // outbox's streams keep: an id per search for an hour is server memory for nothing.
+    assert.equal([search.duplicate_window, catalog.duplicate_window], [nanos(120_000), nanos(3600_000)]);
+    // A SEARCH stream made before with the hour is brought to two minutes on start.
+    await jsm.streams.update(searchStream(other).name, { ...search, duplicate_window: nanos(3600_000) });
+    await ensureStream(jsm, searchStream(other));
+    assert.is((await jsm.streams.info(searchStream(other).name)).config.duplicate_window, nanos(120_000));
   } finally {
     await jsm.streams.delete(catalogStream(other).name).catch(() => undefined);
     await jsm.streams.delete(searchStream(other).name).catch(() => undefined);

@@ -14,6 +14,8 @@ export interface StreamRetention {
   maxAgeMs: number;
   /** Messages kept per subject (the newest); -1 for no limit. */
   maxMsgsPerSubject: number;
+  /** How long a message id is remembered to drop a second publish of it (default 1 h). */
+  duplicateWindowMs?: number;
 }
 
 export interface StreamNames {
@@ -50,7 +52,9 @@ export const ordersStream = (cluster: string) => names(cluster, 'ORDERS');
  */
 export const catalogStream = (cluster: string) => names(cluster, 'CATALOG', latestPerKey);
 /** Every search (`search.query.<kind>`), for analytics and recommendations. */
-export const searchStream = (cluster: string) => names(cluster, 'SEARCH');
+// Every search carries its id (a search asked again is kept once): two minutes cover the
+// retries and a member that answered late, where an hour would keep an id per search.
+export const searchStream = (cluster: string) => names(cluster, 'SEARCH', { ...eventLog, duplicateWindowMs: 120_000 });
 /** The clickstream (`events.<type>.<user|anonymous>`): views, clicks, cart and wishlist adds. */
 export const eventsStream = (cluster: string) => names(cluster, 'EVENTS');
 
@@ -70,6 +74,7 @@ export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): 
   const retention = {
     max_age: stream.retention.maxAgeMs === 0 ? 0 : nanos(stream.retention.maxAgeMs),
     max_msgs_per_subject: stream.retention.maxMsgsPerSubject,
+    duplicate_window: nanos(stream.retention.duplicateWindowMs ?? 3600_000),
   };
   let existing;
   try {
@@ -84,7 +89,6 @@ export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): 
         subjects: [stream.subjects],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
-        duplicate_window: nanos(3600_000),
         num_replicas: streamReplicas,
         ...retention,
       });
@@ -98,7 +102,7 @@ export async function ensureStream(jsm: JetStreamManager, stream: StreamNames): 
   // The server reports "no limit per subject" as -1 or 0 depending on version.
   const perSubject = (c.max_msgs_per_subject ?? -1) <= 0 ? -1 : c.max_msgs_per_subject;
   const wanted = retention.max_msgs_per_subject <= 0 ? -1 : retention.max_msgs_per_subject;
-  if ((c.max_age ?? 0) !== retention.max_age || perSubject !== wanted) {
+  if ((c.max_age ?? 0) !== retention.max_age || perSubject !== wanted || c.duplicate_window !== retention.duplicate_window) {
     await jsm.streams.update(stream.name, { ...c, ...retention });
     if (wanted > 0) await compact(jsm, stream.name, wanted);
   }
