@@ -27,7 +27,16 @@ export async function catalogLoaded(nc: NatsConnection, cluster: string, count: 
   // (cart and checkout took them) but no catalog page (an ops audit: 404).
   const last = demoCatalog(count).at(-1);
   if (!last) return true;
-  return jsm.streams.getMessage(stream.name, { last_by_subj: stream.subject('product', last.sku) }).then(() => true, () => false);
+  try {
+    await jsm.streams.getMessage(stream.name, { last_by_subj: stream.subject('product', last.sku) });
+    return true;
+  } catch (err) {
+    // Only "no such message" means not loaded; a timeout or a leader election would reload
+    // the whole demo catalog over an operator's edits.
+    const e = err as { code?: unknown; api_error?: { err_code?: number } };
+    if (e.api_error?.err_code === 10037 || e.code === '404' || e.code === 404) return false;
+    throw err;
+  }
 }
 
 export async function loadDemoCatalog(deps: { pool: Pool; nc: NatsConnection; cluster: string; log: Logger }, count: number): Promise<void> {

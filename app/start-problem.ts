@@ -11,7 +11,8 @@ export function startProblem(err: unknown, config: Pick<Config, 'natsUrl' | 'jet
   if (code === 'CONNECTION_REFUSED') {
     return { message: `NATS does not answer at ${config.natsUrl} (NATS_URL): ${message}`, exitCode: 1 };
   }
-  if (/replicas > 1 not supported|insufficient resources/i.test(message)) {
+  // ("insufficient resources" alone is also JetStream's storage limits: only with replicas asked for.)
+  if (config.jetstreamReplicas > 1 && /replicas > 1 not supported|insufficient resources/i.test(message)) {
     return { message: `JETSTREAM_REPLICAS=${config.jetstreamReplicas} needs a NATS cluster of at least that many servers with JetStream (${message})`, exitCode: 2 };
   }
   return undefined;

@@ -13,7 +13,8 @@ test('a missing database and a missing table are unavailable (retryable, nothing
   try {
     const err = await missing.query('SELECT 1').then(() => undefined, (e: unknown) => e);
     assert.instance(err, StoreUnavailableError, String(err));
-    assert.match(String((err as Error).message), /Unknown database/);
+    assert.match(String(((err as Error).cause as Error).message), /Unknown database/, 'the server\'s words kept as the cause');
+    assert.not.match(String((err as Error).message), /Unknown database|shop_/, 'and not told to the client');
   } finally {
     await missing.end();
   }

@@ -64,7 +64,9 @@ export function classifyStoreError(err: unknown, how: { sent: boolean; writes: b
   if (err instanceof ClusterError) return err;
   const errno = (err as { errno?: unknown }).errno;
   if (typeof errno === 'number' && notAppliedErrnos.has(errno)) {
-    return new StoreUnavailableError(`the database cannot take this now (${String((err as Error).message ?? err).slice(0, 200)}); retry shortly`, { cause: err });
+    // The server's words stay in `cause` (logs, the node's wait): they name users, hosts and
+    // tables, and this message reaches anonymous clients.
+    return new StoreUnavailableError('the database cannot take this now; retry shortly', { cause: err });
   }
   if (!isConnectionError(err)) return err;
   if (!how.sent || !how.writes) return new StoreUnavailableError('the database is not reachable; retry shortly', { cause: err });

@@ -1,5 +1,6 @@
 // Applies the SQL files in migrations/ in name order, once each, recording them in
 // schema_migrations. Creates the database first when it is missing.
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -58,12 +59,22 @@ export async function schemaProblem(pool: Pool): Promise<string | undefined> {
   return pending.length === 0 ? undefined : `migrations not applied: ${pending.join(', ')} (run npm run migrate)`;
 }
 
-/** This database's identity (migration 191): the same for every process that uses it. */
+/**
+ * This database's identity (migration 191): the same for every process that uses it. The
+ * first to read it writes it; two that do so at once both write, and every reader takes
+ * the same first row.
+ */
 export async function databaseIdentity(pool: Pool): Promise<string> {
-  const [rows] = await pool.query('SELECT id FROM database_identity ORDER BY created_at LIMIT 1');
-  const id = (rows as { id: string }[])[0]?.id;
-  if (!id) throw new Error('database_identity is empty: run npm run migrate');
-  return id;
+  const read = async () => {
+    const [rows] = await pool.query('SELECT id FROM database_identity ORDER BY created_at, id LIMIT 1');
+    return (rows as { id: string }[])[0]?.id;
+  };
+  const id = await read();
+  if (id) return id;
+  await pool.query('INSERT INTO database_identity (id) SELECT ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM database_identity)', [randomUUID()]);
+  const made = await read();
+  if (!made) throw new Error('database_identity: no row after writing one');
+  return made;
 }
 
 /** Drops a database (tests clean up after themselves). */
