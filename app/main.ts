@@ -13,7 +13,7 @@ import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
 import { untilDatabaseReady } from './database-wait.ts';
 import { startProblem } from './start-problem.ts';
-import { databaseIdentity, databaseOf } from '../stores/mysql/index.ts';
+import { databaseIdentity, databaseOf, schemaProblem } from '../stores/mysql/index.ts';
 
 let config: Config;
 try {
@@ -56,6 +56,11 @@ try {
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
     joining = 'taking its shards';
     node = await startNode(ctx, database);
+  } else if ((await schemaProblem(ctx.pool)) === undefined) {
+    // A gateway writes users, coupons and wishlists itself: on another database than the
+    // nodes', they would land where checkout never reads. One whose database is not ready
+    // yet starts anyway (its /readyz names mariadb), as before.
+    await assertSameDatabase(ctx.nc, config.cluster, config.leaseTtlMs, { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) });
   }
 } catch (err) {
   if (err instanceof JoinRefusedError) {

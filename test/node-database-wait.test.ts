@@ -66,4 +66,11 @@ test('a node whose database is not the one the running nodes use (another, thoug
   assert.is(await served(), 16, 'the running node keeps every shard');
 });
 
+test('a gateway whose database is another than the running nodes\' is refused too (it writes users, coupons, wishlists)', async () => {
+  const gateway = startProcess('app/main.ts', { ...env.env, ROLE: 'gateway', PORT: '0' });
+  const code = await Promise.race([gateway.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+  assert.is(code, 3, gateway.output());
+  assert.match(gateway.output(), /MYSQL_URL here names database "shop_[^"]+" \(identity [0-9a-f-]{36}\), but node waiting/);
+});
+
 test.run();

@@ -42,6 +42,9 @@ export async function migrate(url: string): Promise<string[]> {
  * Why the database behind `pool` cannot serve this release yet (unreachable, missing,
  * never migrated, or a migration of this release not applied), or undefined when it can.
  */
+/** The release's migration files, read once (readiness probes ask every few seconds). */
+let migrationFiles: Promise<string[]> | undefined;
+
 export async function schemaProblem(pool: Pool): Promise<string | undefined> {
   let applied: Set<string>;
   try {
@@ -54,7 +57,7 @@ export async function schemaProblem(pool: Pool): Promise<string | undefined> {
     return String((cause as Error).message ?? cause);
   }
   // Where the SQL files are not shipped (an image with the bundle alone), applied is enough.
-  const files = await readdir(migrationsDir).catch(() => [] as string[]);
+  const files = await (migrationFiles ??= readdir(migrationsDir).catch(() => [] as string[]));
   const pending = files.filter((f) => f.endsWith('.sql') && !applied.has(f)).sort();
   return pending.length === 0 ? undefined : `migrations not applied: ${pending.join(', ')} (run npm run migrate)`;
 }
