@@ -174,9 +174,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     url: `http://${config.host}:${port}`,
     readiness,
     // Stop accepting; every answer from now on, those in progress included, closes its
-    // connection after it. Connections idle for `idleGraceMs` are closed then, and what is
-    // still open after `drainMs` is cut, so a stop is bounded well inside main's 30 s.
-    close: async (drainMs = 10_000, idleGraceMs = 1000) => {
+    // connection after it. Idle connections are closed after `idleGraceMs` and every second
+    // after (one whose answer had begun before the stop stays kept-alive until it goes
+    // idle), and what is still open after `drainMs` is cut: longer than a request may
+    // rightly take (a keyed retry waits 15 s for its first), inside main's 30 s bound.
+    close: async (drainMs = 25_000, idleGraceMs = 1000) => {
       closing = true;
       for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       await new Promise<void>((resolve) => {
@@ -185,10 +187,15 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
         // way on one (the ops audit's four ECONNRESETs). Given a moment, each busy
         // connection is answered with Connection: close instead, and ends cleanly.
         NetServer.prototype.close.call(server, () => resolve());
-        const idle = setTimeout(() => server.closeIdleConnections(), idleGraceMs);
+        let sweep: NodeJS.Timeout | undefined;
+        const idle = setTimeout(() => {
+          server.closeIdleConnections();
+          sweep = setInterval(() => server.closeIdleConnections(), 1000);
+        }, idleGraceMs);
         const cut = setTimeout(() => server.closeAllConnections(), drainMs);
         server.once('close', () => {
           clearTimeout(idle);
+          clearInterval(sweep);
           clearTimeout(cut);
         });
       });
