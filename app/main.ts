@@ -36,6 +36,24 @@ let node: ClusterNode | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let ops: Awaited<ReturnType<typeof startOps>>;
 let joining = 'starting';
+let stopping = false;
+let started = false;
+let stopAsked: string | undefined;
+// Signals are taken from here on: during start-up, a process that holds nothing yet (it is
+// waiting for MariaDB or for an earlier NODE_ID's record) leaves at once; one taking its
+// shards or seeding finishes starting, then stops as asked. Handled only after start-up,
+// a SIGTERM then killed a node holding shards (unowned until their leases ran out) and a
+// drain during the demo seed was lost.
+function stopWhenAsked(signal: string): void {
+  if (started) return void shutdown(signal);
+  if (node === undefined && joining !== 'taking its shards') {
+    log.info({ signal, joining }, 'stopping before joining');
+    process.exit(0);
+  }
+  stopAsked ??= signal;
+}
+process.on('SIGTERM', () => stopWhenAsked('SIGTERM'));
+process.on('SIGINT', () => stopWhenAsked('SIGINT'));
 try {
   // Before anything starts: with another SHARDS a node (or a gateway) would address every entity wrongly.
   await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs);
@@ -72,15 +90,16 @@ try {
 }
 gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
-if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => void shutdown('drain'));
+if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => stopWhenAsked('drain'));
 
 if (process.env.DEMO_DATA === '1' && node) await seedDemoData(ctx);
 
 log.info({ cluster: config.cluster, shards: config.shards, http: gateway?.url, ownedShards: node?.ownedShards().length }, 'started');
 if (gateway) process.stdout.write(`gateway listening on ${gateway.url}\n`);
 if (node) process.stdout.write(`actor node ${config.nodeId} joined cluster "${config.cluster}" on ${config.natsUrl}\n`);
+started = true;
+if (stopAsked) await shutdown(stopAsked);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -99,8 +118,6 @@ async function shutdown(signal: string): Promise<void> {
   log.info('stopped');
   process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
 
 /**
  * A start that cannot go on for a reason an operator can change: one line naming the

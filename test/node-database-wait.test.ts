@@ -73,4 +73,15 @@ test('a gateway whose database is another than the running nodes\' is refused to
   assert.match(gateway.output(), /MYSQL_URL here names database "shop_[^"]+" \(identity [0-9a-f-]{36}\), but node waiting/);
 });
 
+test('SIGTERM while a node waits for its database: it leaves at once, exit 0, having held nothing', async () => {
+  const waiting = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'leaves', LOG_LEVEL: 'info', MYSQL_URL: env.mysqlUrl.replace(/\/(shop_[^/?]+)/, '/$1_never') });
+  await waiting.waitFor(/waiting for MariaDB before joining the cluster/, 60_000);
+  const sent = Date.now();
+  waiting.child.kill('SIGTERM');
+  const code = await Promise.race([waiting.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]);
+  assert.is(code, 0, waiting.output().slice(-500));
+  assert.ok(Date.now() - sent < 3000);
+  assert.match(waiting.output(), /stopping before joining/);
+});
+
 test.run();
