@@ -7,7 +7,7 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, databaseRival, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
@@ -39,6 +39,7 @@ let joining = 'starting';
 let stopping = false;
 let started = false;
 let stopAsked: string | undefined;
+let rival: JoinRefusedError | undefined;
 // Signals are taken from here on: during start-up, a process that holds nothing yet (it is
 // waiting for MariaDB or for an earlier NODE_ID's record) leaves at once; one taking its
 // shards or seeding finishes starting, then stops as asked. Handled only after start-up,
@@ -74,6 +75,7 @@ try {
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
     joining = 'taking its shards';
     node = await startNode(ctx, database);
+    rival = await databaseRival(ctx.nc, config.cluster, config.leaseTtlMs, database, node);
   } else if ((await schemaProblem(ctx.pool)) === undefined) {
     // A gateway writes users, coupons and wishlists itself: on another database than the
     // nodes', they would land where checkout never reads. One whose database is not ready
@@ -88,6 +90,12 @@ try {
   }
   startFailed(err);
 }
+// Two nodes started at once with different databases each passed the check before joining:
+// the later started leaves now, handing back the shards it took.
+if (rival) {
+  process.stderr.write(`refusing to join cluster "${config.cluster}": ${rival.message}\n`);
+  await shutdown('database of another node', 3);
+}
 gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
 if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => stopWhenAsked('drain'));
@@ -100,7 +108,7 @@ if (node) process.stdout.write(`actor node ${config.nodeId} joined cluster "${co
 started = true;
 if (stopAsked) await shutdown(stopAsked);
 
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping: finishing in-flight work');
@@ -116,7 +124,7 @@ async function shutdown(signal: string): Promise<void> {
   await ctx.close();
   await ops?.close();
   log.info('stopped');
-  process.exit(0);
+  process.exit(exitCode);
 }
 
 /**

@@ -73,6 +73,24 @@ export async function assertSameDatabase(nc: NatsConnection, cluster: string, le
   }
 }
 
+/**
+ * The same check once this node's own record is written: nodes started at the same moment
+ * with different databases each passed `assertSameDatabase` (neither had a record yet).
+ * The later started of two rivals is refused (the earlier keeps serving); undefined when
+ * this node may stay.
+ */
+export async function databaseRival(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, self: { nodeId: string; startedAt: string }): Promise<JoinRefusedError | undefined> {
+  const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
+  for (const m of await readMembers(kv)) {
+    if (m.nodeId === self.nodeId || m.database === undefined || m.database.id === ours.id) continue;
+    const older = m.startedAt < self.startedAt || (m.startedAt === self.startedAt && m.nodeId < self.nodeId);
+    if (!older) continue;
+    return new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
+      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId}, started before this one, uses database "${m.database.name}" (identity ${m.database.id})`);
+  }
+  return undefined;
+}
+
 /** The same check for a process that is not a member (a gateway): its SHARDS must match too. */
 export async function checkJoin(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number): Promise<void> {
   await assertCanJoin(await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs), shards);

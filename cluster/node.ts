@@ -153,6 +153,10 @@ export class ClusterNode {
     return this.opts.nodeId;
   }
 
+  get startedAt(): string {
+    return this.membership.startedAt;
+  }
+
   ownedShards(): number[] {
     return [...this.subs.keys()].sort((a, b) => a - b);
   }

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RequestStrategy, type NatsConnection } from 'nats';
 import { dropDatabase, migrate } from '../stores/mysql/index.ts';
-import { freshEnv, natsConnection, sleep, startApp, startProcess, type Proc, type TestEnv } from './support/harness.ts';
+import { freshEnv, natsConnection, removeNatsState, sleep, startApp, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
 let nc: NatsConnection;
@@ -82,6 +82,27 @@ test('SIGTERM while a node waits for its database: it leaves at once, exit 0, ha
   assert.is(code, 0, waiting.output().slice(-500));
   assert.ok(Date.now() - sent < 3000);
   assert.match(waiting.output(), /stopping before joining/);
+});
+
+test('two nodes started at the same moment on two databases: the later started leaves (exit 3), the other serves every shard', async () => {
+  const cluster = `${env.cluster}tw`;
+  const second = env.mysqlUrl.replace(/\/(shop_[^/?]+)/, '/$1_twin');
+  await migrate(second);
+  const a = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-a' });
+  const b = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-b', MYSQL_URL: second });
+  try {
+    const left = await Promise.race([a.exited.then((code) => ['twin-a', code] as const), b.exited.then((code) => ['twin-b', code] as const),
+      new Promise<readonly [string, string]>((r) => setTimeout(() => r(['none', 'still running']), 60_000).unref())]);
+    const [who, code] = left;
+    assert.is(code, 3, `${who}: ${a.output().slice(-400)} ${b.output().slice(-400)}`);
+    const stayed = who === 'twin-a' ? b : a;
+    assert.is(stayed.child.exitCode, null, 'the other keeps serving');
+    assert.match((who === 'twin-a' ? a : b).output(), /started before this one, uses database|of the running cluster uses database/);
+  } finally {
+    await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
+    await dropDatabase(second).catch(() => undefined);
+    await removeNatsState(cluster).catch(() => undefined);
+  }
 });
 
 test.run();
