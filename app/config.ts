@@ -25,6 +25,8 @@ export interface Config {
    * waited on its kept-alive connections instead of resetting them when it resumes.
    */
   httpKeepAliveMs: number;
+  /** After SIGTERM, how long a gateway still serves with /readyz failing before it closes its port (HTTP_STOP_GRACE_MS). */
+  httpStopGraceMs: number;
   shards: number;
   leaseTtlMs: number;
   askDeadlineMs: number;
@@ -209,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 500, 600_000),
     askDeadlineMs: int(env, 'ASK_DEADLINE_MS', 5000, 50, 600_000),
     httpKeepAliveMs: int(env, 'HTTP_KEEP_ALIVE_MS', 65_000, 1000, 600_000),
+    httpStopGraceMs: int(env, 'HTTP_STOP_GRACE_MS', 0, 0, 60_000),
     mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_MS', 120_000, 100, 86_400_000),

@@ -82,9 +82,13 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     const up = members.snapshot().members.filter((m) => m.status !== 'Leaving').length;
     return up > 0 ? 'ok' : `no live actor node in cluster "${config.cluster}"`;
   };
+  // Set on SIGTERM for HTTP_STOP_GRACE_MS: still serving, but not ready, so a load balancer
+  // stops sending new connections before the port closes.
+  let stopping = false;
   async function readiness(): Promise<Record<string, string>> {
     const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
     return {
+      ...(stopping ? { stopping: 'stopping: finishing requests, closing soon' } : {}),
       nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
       redis: await check(() => redis.ping()),
       // Reachable and migrated to this release, as a node's: `SELECT 1` said ok on a database never migrated.
@@ -179,6 +183,10 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     // idle), and what is still open after `drainMs` is cut: longer than a request may
     // rightly take (a keyed retry waits 15 s for its first), inside main's 30 s bound.
     close: async (drainMs = 25_000, idleGraceMs = 1000) => {
+      if (config.httpStopGraceMs > 0) {
+        stopping = true;
+        await new Promise((resolve) => setTimeout(resolve, config.httpStopGraceMs));
+      }
       closing = true;
       for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
       await new Promise<void>((resolve) => {

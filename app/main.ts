@@ -112,10 +112,11 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping: finishing in-flight work');
+  const boundMs = 30_000 + (gateway ? config.httpStopGraceMs : 0);
   const force = setTimeout(() => {
-    log.error('graceful stop took over 30 s; exiting');
+    log.error(`graceful stop took over ${boundMs / 1000} s; exiting`);
     process.exit(1);
-  }, 30_000);
+  }, boundMs);
   force.unref();
   await gateway?.close();
   await node?.stop();

@@ -4,10 +4,11 @@
 // stop, ran before the requests that had arrived were read.
 // And a gateway stopped with SIGTERM while clients keep its kept-alive connections busy
 // exits promptly with code 0: it had waited for them until its 30 s bound, then exited 1.
+// With HTTP_STOP_GRACE_MS it first keeps serving while its /readyz says it is stopping.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent, request } from 'node:http';
-import { sleep } from './support/harness.ts';
+import { sleep, startApp } from './support/harness.ts';
 import { startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
@@ -79,6 +80,20 @@ test('SIGTERM with clients busy on kept-alive connections: answers in progress f
     stop = true;
     agent.destroy();
   }
+});
+
+test('HTTP_STOP_GRACE_MS: after SIGTERM the gateway answers as before while its /readyz says it is stopping, then closes and exits 0', async () => {
+  const gw = await startApp(s.env.env, 'gateway', { PORT: '0', HTTP_STOP_GRACE_MS: '1500' });
+  const sent = Date.now();
+  gw.child.kill('SIGTERM');
+  await sleep(300);
+  const ready = await fetch(`${gw.url}/readyz`);
+  assert.is(ready.status, 503, 'a load balancer stops sending new connections');
+  assert.match(JSON.stringify(await ready.json()), /stopping/);
+  assert.is((await fetch(`${gw.url}/v1/categories`)).status, 200, 'requests are still answered meanwhile');
+  const code = await gw.exited;
+  assert.is(code, 0);
+  assert.ok(Date.now() - sent >= 1500, `closed after the grace (${Date.now() - sent} ms)`);
 });
 
 test.run();
