@@ -67,7 +67,7 @@ function natsState(nc: NatsConnection): () => string {
 export function missingShards(node: ClusterNode, shards: number): number[] {
   const live = node.membersView().map((m) => m.nodeId);
   if (!live.includes(node.nodeId)) live.push(node.nodeId);
-  const owned = new Set(node.ownedShards());
+  const owned = new Set(node.servingShards());
   const missing: number[] = [];
   for (let s = 0; s < shards; s++) if (rendezvousOwner(s, live) === node.nodeId && !owned.has(s)) missing.push(s);
   return missing;

@@ -162,6 +162,15 @@ export class ClusterNode {
   }
 
   /**
+   * The owned shards whose lease is still valid by the local clock: what this node can
+   * answer for now. Right after a pause past its TTL, its subscriptions are still there
+   * until the next timer or message lets them go; readiness must not count them.
+   */
+  servingShards(): number[] {
+    return this.ownedShards().filter((s) => this.leases.valid(s));
+  }
+
+  /**
    * Asks from clients in this process to shards served here, without NATS (ClusterClient.
    * deliverLocally). The shard must pass what a message from the wire passes (onMessage).
    */

@@ -3,7 +3,7 @@
 // sequence"; while the key still names this node that is not a loss. A fault audit saw
 // such renewals move shards for three minutes after a NATS restart on a loaded host.
 // And a node resumed after a pause past its TTL lets the lapsed shards go before its
-// first heartbeat is written.
+// first heartbeat is written, and is not ready until it serves its shards again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { Leases } from '../cluster/leases.ts';
 import { ClusterNode } from '../cluster/index.ts';
 import { membersBucket, type MemberInfo } from '../cluster/membership.ts';
 import { counterEntity } from './support/counter.ts';
+import { missingShards } from '../app/ops.ts';
 import { eventually, natsConnection, removeNatsState, testLog } from './support/harness.ts';
 
 let nc: NatsConnection;
@@ -80,6 +81,24 @@ test('a node resumed after a pause past its lease TTL lets its lapsed shards go 
     await eventually(() => node.ownedShards().length === shards, 10_000);
   } finally {
     members.stop();
+    await node.stop();
+    await removeNatsState(cluster);
+  }
+});
+
+test('right after a pause past its TTL a node is not ready: the shards it still subscribes to are not counted as served', async () => {
+  const cluster = `t_ready_${randomBytes(3).toString('hex')}`;
+  const shards = 4;
+  const node = await ClusterNode.start({
+    nc, cluster, nodeId: 'resumed', shards, leaseTtlMs: 1000, mailboxLimit: 100, idleTimeoutMs: 60_000, log: testLog, entities: [counterEntity()],
+  });
+  try {
+    await eventually(() => node.ownedShards().length === shards && missingShards(node, shards).length === 0, 10_000);
+    // Stopped as under SIGSTOP; the first thing to run after is a readiness probe.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1600);
+    assert.equal(missingShards(node, shards).length, shards, 'every shard counted missing, none served from a lapsed lease');
+    await eventually(() => missingShards(node, shards).length === 0, 10_000);
+  } finally {
     await node.stop();
     await removeNatsState(cluster);
   }
