@@ -39,7 +39,14 @@ export interface RunningGateway {
   url: string;
   /** Its dependencies and the live actor nodes: each "ok" or why not (the ops port's /readyz). */
   readiness(): Promise<Record<string, string>>;
-  close(): Promise<void>;
+  /** Stops taking requests and closes; connections still open after `drainMs` are cut. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/** A database problem as the public /readyz says it. */
+function publicDatabaseState(problem: string | undefined): string {
+  if (problem === undefined) return 'ok';
+  return problem.startsWith('migrations not applied') ? 'migrations not applied (npm run migrate)' : 'unavailable';
 }
 
 export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
@@ -91,8 +98,10 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       ...(stopping ? { stopping: 'stopping: finishing requests, closing soon' } : {}),
       nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
       redis: await check(() => redis.ping()),
-      // Reachable and migrated to this release, as a node's: `SELECT 1` said ok on a database never migrated.
-      mariadb: (await schemaProblem(pool)) ?? 'ok',
+      // Reachable and migrated to this release, as a node's: `SELECT 1` said ok on a database
+      // never migrated. Told in general words: this /readyz is on the public port, and the
+      // server's own (users, hosts, database names) are for the logs and the nodes' ops ports.
+      mariadb: publicDatabaseState(await schemaProblem(pool)),
       nodes: liveNodes(),
     };
   }

@@ -7,7 +7,7 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, databaseRival, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, assertNoDatabaseRival, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
@@ -39,7 +39,6 @@ let joining = 'starting';
 let stopping = false;
 let started = false;
 let stopAsked: string | undefined;
-let rival: JoinRefusedError | undefined;
 // Signals are taken from here on: during start-up, a process that holds nothing yet (it is
 // waiting for MariaDB or for an earlier NODE_ID's record) leaves at once; one taking its
 // shards or seeding finishes starting, then stops as asked. Handled only after start-up,
@@ -51,7 +50,12 @@ function stopWhenAsked(signal: string): void {
     log.info({ signal, joining }, 'stopping before joining');
     process.exit(0);
   }
-  stopAsked ??= signal;
+  if (stopAsked) {
+    // Asked twice while it finishes starting: the operator means now.
+    log.warn({ signal }, 'asked again to stop during start-up: exiting now');
+    process.exit(1);
+  }
+  stopAsked = signal;
 }
 process.on('SIGTERM', () => stopWhenAsked('SIGTERM'));
 process.on('SIGINT', () => stopWhenAsked('SIGINT'));
@@ -74,8 +78,9 @@ try {
     joining = `waiting for the record of an earlier NODE_ID=${config.nodeId} to expire`;
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
     joining = 'taking its shards';
-    node = await startNode(ctx, database);
-    rival = await databaseRival(ctx.nc, config.cluster, config.leaseTtlMs, database, node);
+    // Checked again once our record is written, before any shard is taken: nodes started
+    // together on two databases each passed the check above.
+    node = await startNode(ctx, database, () => assertNoDatabaseRival(ctx.nc, config.cluster, config.leaseTtlMs, database, config.nodeId));
   } else if ((await schemaProblem(ctx.pool)) === undefined) {
     // A gateway writes users, coupons and wishlists itself: on another database than the
     // nodes', they would land where checkout never reads. One whose database is not ready
@@ -90,17 +95,14 @@ try {
   }
   startFailed(err);
 }
-// Two nodes started at once with different databases each passed the check before joining:
-// the later started leaves now, handing back the shards it took.
-if (rival) {
-  process.stderr.write(`refusing to join cluster "${config.cluster}": ${rival.message}\n`);
-  await shutdown('database of another node', 3);
-}
 gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
 if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => stopWhenAsked('drain'));
 
-if (process.env.DEMO_DATA === '1' && node) await seedDemoData(ctx);
+if (process.env.DEMO_DATA === '1' && node) {
+  // Demo data is a convenience: a failure (NATS slow to answer) must not take down a node that holds shards.
+  await seedDemoData(ctx).catch((err: unknown) => log.error({ err }, 'demo data not seeded; it is tried again at the next start'));
+}
 
 log.info({ cluster: config.cluster, shards: config.shards, http: gateway?.url, ownedShards: node?.ownedShards().length }, 'started');
 if (gateway) process.stdout.write(`gateway listening on ${gateway.url}\n`);
@@ -118,7 +120,8 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
     process.exit(1);
   }, boundMs);
   force.unref();
-  await gateway?.close();
+  // With a node in the same process, its hand-off needs time inside the bound too.
+  await gateway?.close(node ? 15_000 : 25_000);
   await node?.stop();
   // Tells a waiting `cluster drain` that every shard was handed off.
   if (node) await announceLeft(ctx.nc, config.cluster, config.nodeId);

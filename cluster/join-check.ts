@@ -74,21 +74,19 @@ export async function assertSameDatabase(nc: NatsConnection, cluster: string, le
 }
 
 /**
- * The same check once this node's own record is written: nodes started at the same moment
- * with different databases each passed `assertSameDatabase` (neither had a record yet).
- * The later started of two rivals is refused (the earlier keeps serving); undefined when
- * this node may stay.
+ * The same check once this node's own record is written, before it takes any shard: nodes
+ * started at the same moment with different databases each passed `assertSameDatabase`
+ * (neither had a record yet). Any node that then sees a member with another database is
+ * refused. Both rivals may leave, which is safe; ordering them by start time was not (a
+ * clock, or a stall between stamping and writing, could keep both).
  */
-export async function databaseRival(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, self: { nodeId: string; startedAt: string }): Promise<JoinRefusedError | undefined> {
+export async function assertNoDatabaseRival(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, selfId: string): Promise<void> {
   const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
   for (const m of await readMembers(kv)) {
-    if (m.nodeId === self.nodeId || m.database === undefined || m.database.id === ours.id) continue;
-    const older = m.startedAt < self.startedAt || (m.startedAt === self.startedAt && m.nodeId < self.nodeId);
-    if (!older) continue;
-    return new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
-      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId}, started before this one, uses database "${m.database.name}" (identity ${m.database.id})`);
+    if (m.nodeId === selfId || m.database === undefined || m.database.id === ours.id) continue;
+    throw new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
+      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId}, joining at the same moment, uses database "${m.database.name}" (identity ${m.database.id})`);
   }
-  return undefined;
 }
 
 /** The same check for a process that is not a member (a gateway): its SHARDS must match too. */

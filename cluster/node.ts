@@ -43,6 +43,11 @@ export interface NodeOptions {
   role?: string;
   /** The database this node uses, in its member record (join-check refuses a node with another). */
   database?: MemberDatabase;
+  /**
+   * Runs once this node's record is written and before it takes any shard; a throw (a
+   * JoinRefusedError) takes the record back and fails the start.
+   */
+  beforeServing?: () => Promise<void>;
 }
 
 export interface NodeService {
@@ -118,6 +123,14 @@ export class ClusterNode {
     membership.describe = () => node.describe();
     node.registerGauges();
     await membership.join();
+    if (opts.beforeServing) {
+      try {
+        await opts.beforeServing();
+      } catch (err) {
+        await membership.leave();
+        throw err;
+      }
+    }
     node.watch();
     node.answerStats();
     const tick = Math.max(100, Math.min(1000, Math.floor(opts.leaseTtlMs / 3)));

@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RequestStrategy, type NatsConnection } from 'nats';
-import { dropDatabase, migrate } from '../stores/mysql/index.ts';
+import { createPool, databaseIdentity, dropDatabase, migrate } from '../stores/mysql/index.ts';
+import { JoinRefusedError, assertNoDatabaseRival } from '../cluster/index.ts';
 import { freshEnv, natsConnection, removeNatsState, sleep, startApp, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
@@ -84,24 +85,41 @@ test('SIGTERM while a node waits for its database: it leaves at once, exit 0, ha
   assert.match(waiting.output(), /stopping before joining/);
 });
 
-test('two nodes started at the same moment on two databases: the later started leaves (exit 3), the other serves every shard', async () => {
+test('two nodes started at the same moment on two databases: neither serves from a database the other does not use', async () => {
   const cluster = `${env.cluster}tw`;
   const second = env.mysqlUrl.replace(/\/(shop_[^/?]+)/, '/$1_twin');
   await migrate(second);
   const a = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-a' });
   const b = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-b', MYSQL_URL: second });
   try {
-    const left = await Promise.race([a.exited.then((code) => ['twin-a', code] as const), b.exited.then((code) => ['twin-b', code] as const),
-      new Promise<readonly [string, string]>((r) => setTimeout(() => r(['none', 'still running']), 60_000).unref())]);
-    const [who, code] = left;
-    assert.is(code, 3, `${who}: ${a.output().slice(-400)} ${b.output().slice(-400)}`);
-    const stayed = who === 'twin-a' ? b : a;
-    assert.is(stayed.child.exitCode, null, 'the other keeps serving');
-    assert.match((who === 'twin-a' ? a : b).output(), /started before this one, uses database|of the running cluster uses database/);
+    // At least one is refused; a refused one never took a shard (it says so before joining).
+    const first = await Promise.race([a.exited, b.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(first, 3, `${a.output().slice(-400)} ${b.output().slice(-400)}`);
+    await sleep(2000);
+    for (const p of [a, b]) {
+      if (p.child.exitCode === null) continue;
+      assert.is(p.child.exitCode, 3);
+      assert.match(p.output(), /refusing to join cluster .*MYSQL_URL here names database/);
+      assert.not.match(p.output(), /joined cluster/, 'it never served');
+    }
   } finally {
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
     await dropDatabase(second).catch(() => undefined);
     await removeNatsState(cluster).catch(() => undefined);
+  }
+});
+
+test('the check a node makes once its record is written: a live member on another database refuses it', async () => {
+  // The node of the first test runs on the late database and wrote its record with it.
+  const refusal = await assertNoDatabaseRival(nc, env.cluster, 2000, { id: '00000000-0000-0000-0000-000000000000', name: 'shop_elsewhere' }, 'newcomer').then(() => undefined, (err: unknown) => err);
+  assert.instance(refusal, JoinRefusedError);
+  assert.match(String((refusal as Error).message), /node waiting, joining at the same moment, uses database "shop_[^"]+_late"/);
+  // A member on the same database is no rival.
+  const pool = createPool(lateUrl(), { connectionLimit: 1 });
+  try {
+    await assertNoDatabaseRival(nc, env.cluster, 2000, { id: await databaseIdentity(pool), name: 'shop_late_again' }, 'newcomer');
+  } finally {
+    await pool.end();
   }
 });
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import { callService, serveService } from '../actors/catalog/rpc.ts';
-import { TimeoutError } from '../cluster/index.ts';
+import { RejectedError, TimeoutError } from '../cluster/index.ts';
 import { natsConnection, sleep, testLog } from './support/harness.ts';
 
 let nc: NatsConnection;
@@ -74,6 +74,34 @@ test('a slow but live member still answers a read inside its deadline (an attemp
     const ms = Date.now() - started;
     assert.ok(ms < 2500, `the first attempt's answer was taken (${ms} ms)`);
     assert.ok(got <= 2, `asked ${got} times`);
+  } finally {
+    await stop();
+  }
+});
+
+test('a read nobody answers ends as a timeout at its deadline; an error answer ends it at once', async () => {
+  const silent = `t_rpc_${randomBytes(3).toString('hex')}.svc.catalog.silent`;
+  const sub = nc.subscribe(silent, { queue: `${silent}.q`, callback: () => undefined });
+  await nc.flush();
+  try {
+    const started = Date.now();
+    const outcome = await callService<string>(nc, silent, {}, 1500, { read: true }).then((v) => v, (err: unknown) => err);
+    assert.instance(outcome, TimeoutError);
+    const ms = Date.now() - started;
+    assert.ok(ms >= 1400 && ms < 2200, `settled at ${ms} ms`);
+  } finally {
+    sub.unsubscribe();
+  }
+  const refusing = `t_rpc_${randomBytes(3).toString('hex')}.svc.catalog.refusing`;
+  const stop = serveService(nc, refusing, testLog, async () => {
+    throw new RejectedError('unknown_sku', 'no such product');
+  });
+  await nc.flush();
+  try {
+    const started = Date.now();
+    const outcome = await callService<string>(nc, refusing, {}, 5000, { read: true }).then((v) => v, (err: unknown) => err);
+    assert.instance(outcome, RejectedError);
+    assert.ok(Date.now() - started < 500, 'the answer is final: no waiting for hedges');
   } finally {
     await stop();
   }

@@ -51,11 +51,14 @@ export async function callService<R>(nc: NatsConnection, subject: string, req: u
   return reply.v as R;
 }
 
-/** One request, waiting for its answer until `until`; "no responders" is asked again with backoff. */
-async function askOnce(nc: NatsConnection, subject: string, data: Uint8Array, until: number, deadlineMs: number): Promise<Msg> {
+/**
+ * One request, waiting for its answer until `until`; "no responders" is asked again with
+ * backoff, unless `done()` says the call was answered meanwhile (another hedge).
+ */
+async function askOnce(nc: NatsConnection, subject: string, data: Uint8Array, until: number, deadlineMs: number, done: () => boolean = () => false): Promise<Msg> {
   for (let attempt = 0; ; attempt++) {
     const left = until - Date.now();
-    if (left <= 0) throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
+    if (left <= 0 || done()) throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
     try {
       return await nc.request(subject, data, { timeout: left });
     } catch (err) {
@@ -63,7 +66,7 @@ async function askOnce(nc: NatsConnection, subject: string, data: Uint8Array, un
       if (code === ErrorCode.Timeout) throw new TimeoutError(`${subject} did not answer within ${deadlineMs} ms`);
       if (code !== ErrorCode.NoResponders) throw err;
       if (until - Date.now() < 20) throw new UnavailableError(`no ${subject} service is running`);
-      await sleep(Math.min(500, 20 * 2 ** attempt));
+      await sleep(Math.min(500, 20 * 2 ** attempt, Math.max(0, until - Date.now() - 10)));
     }
   }
 }
@@ -89,7 +92,7 @@ function hedged(nc: NatsConnection, subject: string, data: Uint8Array, until: nu
     };
     const launch = () => {
       running++;
-      askOnce(nc, subject, data, until, deadlineMs).then(
+      askOnce(nc, subject, data, until, deadlineMs, () => settled).then(
         (msg) => finish(() => resolve(msg)),
         (err: unknown) => {
           running--;

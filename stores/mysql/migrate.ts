@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { databaseOf, type Pool } from './pool.ts';
+import { databaseOf, type Pool, type PoolConnection } from './pool.ts';
 import { projectRoot } from '../../app/project-root.ts';
 
 const migrationsDir = join(projectRoot, 'stores', 'mysql', 'migrations');
@@ -38,13 +38,13 @@ export async function migrate(url: string): Promise<string[]> {
   }
 }
 
+/** The release's migration files, read once (readiness probes ask every few seconds). */
+let migrationFiles: Promise<string[]> | undefined;
+
 /**
  * Why the database behind `pool` cannot serve this release yet (unreachable, missing,
  * never migrated, or a migration of this release not applied), or undefined when it can.
  */
-/** The release's migration files, read once (readiness probes ask every few seconds). */
-let migrationFiles: Promise<string[]> | undefined;
-
 export async function schemaProblem(pool: Pool): Promise<string | undefined> {
   let applied: Set<string>;
   try {
@@ -64,20 +64,32 @@ export async function schemaProblem(pool: Pool): Promise<string | undefined> {
 
 /**
  * This database's identity (migration 191): the same for every process that uses it. The
- * first to read it writes it; two that do so at once both write, and every reader takes
- * the same first row.
+ * first to read it writes it, under a named lock, so processes started together (a first
+ * deploy) agree on one row instead of deadlocking on the insert or each keeping its own.
  */
 export async function databaseIdentity(pool: Pool): Promise<string> {
-  const read = async () => {
-    const [rows] = await pool.query('SELECT id FROM database_identity ORDER BY created_at, id LIMIT 1');
+  const read = async (conn: PoolConnection) => {
+    const [rows] = await conn.query('SELECT id FROM database_identity ORDER BY created_at, id LIMIT 1');
     return (rows as { id: string }[])[0]?.id;
   };
-  const id = await read();
-  if (id) return id;
-  await pool.query('INSERT INTO database_identity (id) SELECT ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM database_identity)', [randomUUID()]);
-  const made = await read();
-  if (!made) throw new Error('database_identity: no row after writing one');
-  return made;
+  const conn = await pool.getConnection();
+  try {
+    const found = await read(conn);
+    if (found) return found;
+    const [locked] = await conn.query("SELECT GET_LOCK('shop.database_identity', 10) AS got");
+    if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new Error('database_identity: another process held its lock for 10 s');
+    try {
+      const again = await read(conn);
+      if (again) return again;
+      const id = randomUUID();
+      await conn.query('INSERT INTO database_identity (id) VALUES (?)', [id]);
+      return id;
+    } finally {
+      await conn.query("SELECT RELEASE_LOCK('shop.database_identity')");
+    }
+  } finally {
+    conn.release();
+  }
 }
 
 /** Drops a database (tests clean up after themselves). */
