@@ -7,7 +7,7 @@ import { startNode } from './node-role.ts';
 import { startGateway } from './gateway-role.ts';
 import { seedDemoData } from './demo.ts';
 import { startOps } from './ops.ts';
-import { JoinRefusedError, announceLeft, assertNodeIdFree, assertSameDatabase, checkJoin, assertNoDatabaseRival, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode } from '../cluster/index.ts';
+import { JoinRefusedError, announceLeft, assertNodeIdFree, checkJoin, clusterMetrics, serveDrain, useBucketReplicas, type ClusterNode, type MemberDatabase } from '../cluster/index.ts';
 import { useStreamReplicas } from '../stores/events/index.ts';
 import { guardUnhandledRejections } from './crash-guard.ts';
 import { checkListenable } from './listen-check.ts';
@@ -35,7 +35,14 @@ const ctx = await openContext(config, log).catch((err: unknown) => startFailed(e
 let node: ClusterNode | undefined;
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
 let ops: Awaited<ReturnType<typeof startOps>>;
-let joining = 'starting';
+/** What a node not joined yet waits for (its /readyz says it). */
+let joining: 'starting' | 'database' | 'nodeId' | 'shards' = 'starting';
+const joiningText = {
+  starting: 'starting',
+  database: 'waiting for MariaDB',
+  nodeId: `waiting for the record of an earlier NODE_ID=${config.nodeId} to expire`,
+  shards: 'taking its shards',
+} as const;
 let stopping = false;
 let started = false;
 let stopAsked: string | undefined;
@@ -46,7 +53,7 @@ let stopAsked: string | undefined;
 // drain during the demo seed was lost.
 function stopWhenAsked(signal: string): void {
   if (started) return void shutdown(signal);
-  if (node === undefined && joining !== 'taking its shards') {
+  if (node === undefined && joining !== 'shards') {
     log.info({ signal, joining }, 'stopping before joining');
     process.exit(0);
   }
@@ -66,26 +73,26 @@ try {
   ops = await startOps(ctx, {
     nodeRole: config.role !== 'gateway',
     node: () => node,
-    joining: () => joining,
+    joining: () => joiningText[joining],
     ...(config.role !== 'node' ? { gatewayReadiness: () => gateway?.readiness() ?? Promise.resolve({ gateway: 'not listening yet' }) } : {}),
   });
   if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
   if (config.role !== 'gateway') {
-    joining = 'waiting for MariaDB';
+    joining = 'database';
     await untilDatabaseReady(ctx.pool, log);
-    const database = { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) };
-    await assertSameDatabase(ctx.nc, config.cluster, config.leaseTtlMs, database, config.nodeId);
-    joining = `waiting for the record of an earlier NODE_ID=${config.nodeId} to expire`;
+    const database = await ourDatabase();
+    // Refused before anything else waits: a node on another database than the members'.
+    await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs, database);
+    joining = 'nodeId';
     await assertNodeIdFree(ctx.nc, config.cluster, config.nodeId, config.leaseTtlMs);
-    joining = 'taking its shards';
-    // Checked again once our record is written, before any shard is taken: nodes started
-    // together on two databases each passed the check above.
-    node = await startNode(ctx, database, () => assertNoDatabaseRival(ctx.nc, config.cluster, config.leaseTtlMs, database, config.nodeId));
+    joining = 'shards';
+    // ClusterNode.start checks the database again before and after writing our record.
+    node = await startNode(ctx, database);
   } else if ((await schemaProblem(ctx.pool)) === undefined) {
     // A gateway writes users, coupons and wishlists itself: on another database than the
     // nodes', they would land where checkout never reads. One whose database is not ready
     // yet starts anyway (its /readyz names mariadb), as before.
-    await assertSameDatabase(ctx.nc, config.cluster, config.leaseTtlMs, { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) });
+    await checkJoin(ctx.nc, config.cluster, config.shards, config.leaseTtlMs, await ourDatabase());
   }
 } catch (err) {
   if (err instanceof JoinRefusedError) {
@@ -140,4 +147,9 @@ function startFailed(err: unknown): never {
   if (!problem) throw err;
   process.stderr.write(`cannot start: ${problem.message}\n`);
   process.exit(problem.exitCode);
+}
+
+/** The database this process uses, as member records name it. */
+async function ourDatabase(): Promise<MemberDatabase> {
+  return { id: await databaseIdentity(ctx.pool), name: databaseOf(config.mysqlUrl) };
 }

@@ -40,7 +40,7 @@ import { journalCounters, outboxPurgedCounter, poolGauge } from './ops.ts';
 
 const dedupWindowMs = 24 * 3600_000;
 
-export async function startNode(ctx: AppContext, database?: MemberDatabase, beforeServing?: () => Promise<void>): Promise<ClusterNode> {
+export async function startNode(ctx: AppContext, database?: MemberDatabase): Promise<ClusterNode> {
   const { config, log, nc, pool, client, redis } = ctx;
   // Catalog: product documents, this node's search index (replayed from CATALOG) and the
   // search service over it; the out-of-stock set and delivery estimates are singletons.
@@ -104,7 +104,6 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase, befo
     nc,
     ...nodeSettings(config),
     ...(database ? { database } : {}),
-    ...(beforeServing ? { beforeServing } : {}),
     log: log.child({ node: config.nodeId }),
     entities: [
       inventoryEntity({

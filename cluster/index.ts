@@ -17,7 +17,7 @@ export { clusterView, type ClusterView } from './admin.ts';
 export { useBucketReplicas } from './bucket.ts';
 export { periodicSingleton } from './periodic.ts';
 export { clusterMetrics, gaugeSource, counterSource, attachRegistry, scrape, metricsContentType, processRegistry, type GaugeReading } from './metrics.ts';
-export { JoinRefusedError, assertCanJoin, assertNodeIdFree, assertSameDatabase, checkJoin, assertNoDatabaseRival, clusterProtocol, incompatibility } from './join-check.ts';
+export { JoinRefusedError, assertCanJoin, assertNodeIdFree, checkJoin, clusterProtocol, incompatibility } from './join-check.ts';
 export { readStatus, ClusterWatch, type ClusterStatus, type MemberRow } from './status.ts';
 export { serveDrain, drainNode, announceLeft, type DrainProgress } from './drain.ts';
 export type { MemberDatabase, MemberInfo } from './membership.ts';

@@ -25,19 +25,30 @@ export class JoinRefusedError extends Error {
   }
 }
 
-/** The first live member that disagrees with `shards` or our protocol, as an error; else undefined. */
-export function incompatibility(members: MemberInfo[], shards: number, selfId?: string): JoinRefusedError | undefined {
+/**
+ * The first live member that disagrees with `shards`, our protocol or (when given) our
+ * database, as an error; else undefined. The database: with a mistyped MYSQL_URL (the
+ * database then made by `npm run migrate`) a node joined, took shards and singletons, and
+ * answered from an empty database: sessions unknown (401), SKUs unknown, carts empty,
+ * delivery estimates wiped for the whole cluster (a fault audit). Members of an earlier
+ * release name no database and are not compared.
+ */
+export function incompatibility(members: MemberInfo[], shards: number, selfId?: string, database?: MemberDatabase): JoinRefusedError | undefined {
   for (const m of members) {
     if (m.nodeId === selfId) continue;
     if (m.shardCount !== undefined && m.shardCount !== shards) return new JoinRefusedError('SHARDS', shards, m.shardCount, m.nodeId);
     if (m.protocol !== undefined && m.protocol !== clusterProtocol) return new JoinRefusedError('protocol', clusterProtocol, m.protocol, m.nodeId);
+    if (database && m.database !== undefined && m.database.id !== database.id) {
+      return new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
+        `database "${database.name}" (identity ${database.id}), but node ${m.nodeId} uses database "${m.database.name}" (identity ${m.database.id})`);
+    }
   }
   return undefined;
 }
 
 /** Reads the members bucket once and throws JoinRefusedError when this process would not fit. */
-export async function assertCanJoin(members: KV, shards: number, selfId?: string): Promise<void> {
-  const refusal = incompatibility(await readMembers(members), shards, selfId);
+export async function assertCanJoin(members: KV, shards: number, selfId?: string, database?: MemberDatabase): Promise<void> {
+  const refusal = incompatibility(await readMembers(members), shards, selfId, database);
   if (refusal) throw refusal;
 }
 
@@ -57,39 +68,7 @@ export async function assertNodeIdFree(nc: NatsConnection, cluster: string, node
   }
 }
 
-/**
- * Refuses a node whose database is not the one the live members use: with a mistyped
- * MYSQL_URL (the database then made by `npm run migrate`) a node joined, took shards and
- * singletons, and answered from an empty database: sessions unknown (401), SKUs unknown,
- * carts empty, delivery estimates wiped for the whole cluster (a fault audit). Members
- * of an earlier release name no database and are not compared.
- */
-export async function assertSameDatabase(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, selfId?: string): Promise<void> {
-  const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
-  for (const m of await readMembers(kv)) {
-    if (m.nodeId === selfId || m.database === undefined || m.database.id === ours.id) continue;
-    throw new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
-      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId} of the running cluster uses database "${m.database.name}" (identity ${m.database.id})`);
-  }
-}
-
-/**
- * The same check once this node's own record is written, before it takes any shard: nodes
- * started at the same moment with different databases each passed `assertSameDatabase`
- * (neither had a record yet). Any node that then sees a member with another database is
- * refused. Both rivals may leave, which is safe; ordering them by start time was not (a
- * clock, or a stall between stamping and writing, could keep both).
- */
-export async function assertNoDatabaseRival(nc: NatsConnection, cluster: string, leaseTtlMs: number, ours: MemberDatabase, selfId: string): Promise<void> {
-  const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
-  for (const m of await readMembers(kv)) {
-    if (m.nodeId === selfId || m.database === undefined || m.database.id === ours.id) continue;
-    throw new JoinRefusedError('MYSQL_URL', 0, 0, m.nodeId,
-      `database "${ours.name}" (identity ${ours.id}), but node ${m.nodeId}, joining at the same moment, uses database "${m.database.name}" (identity ${m.database.id})`);
-  }
-}
-
-/** The same check for a process that is not a member (a gateway): its SHARDS must match too. */
-export async function checkJoin(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number): Promise<void> {
-  await assertCanJoin(await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs), shards);
+/** The same check for a process that is not a member (a gateway): its SHARDS (and database) must match too. */
+export async function checkJoin(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number, database?: MemberDatabase): Promise<void> {
+  await assertCanJoin(await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs), shards, undefined, database);
 }

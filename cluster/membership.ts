@@ -121,11 +121,6 @@ export class Membership {
     return this.timer ? this.beat() : Promise.resolve();
   }
 
-  /** When this node started, as its record says (the older of two rivals stays). */
-  get startedAt(): string {
-    return this.self.startedAt;
-  }
-
   /** Node ids whose heartbeat we saw within the TTL, sorted. */
   liveNodes(): string[] {
     const now = Date.now();

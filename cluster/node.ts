@@ -43,11 +43,6 @@ export interface NodeOptions {
   role?: string;
   /** The database this node uses, in its member record (join-check refuses a node with another). */
   database?: MemberDatabase;
-  /**
-   * Runs once this node's record is written and before it takes any shard; a throw (a
-   * JoinRefusedError) takes the record back and fails the start.
-   */
-  beforeServing?: () => Promise<void>;
 }
 
 export interface NodeService {
@@ -117,15 +112,19 @@ export class ClusterNode {
     const self: MemberInfo = { nodeId: opts.nodeId, pid: process.pid, startedAt: new Date().toISOString() };
     let node: ClusterNode | undefined;
     // A node with another SHARDS (or protocol) would fail message by message: refuse it now.
-    await assertCanJoin(memberBucket.kv, opts.shards, opts.nodeId);
+    await assertCanJoin(memberBucket.kv, opts.shards, opts.nodeId, opts.database);
     const membership = new Membership(memberBucket, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
     node = new ClusterNode(opts, membership, new Leases(leaseBucket, opts.nodeId, opts.leaseTtlMs), leaseBucket);
     membership.describe = () => node.describe();
     node.registerGauges();
     await membership.join();
-    if (opts.beforeServing) {
+    // Again once our record is written, before any shard is taken: nodes started together
+    // each passed the check above before the other had a record. One that now sees a
+    // member on another database leaves (both may, which is safe; ordering them by start
+    // time could keep both).
+    if (opts.database) {
       try {
-        await opts.beforeServing();
+        await assertCanJoin(memberBucket.kv, opts.shards, opts.nodeId, opts.database);
       } catch (err) {
         await membership.leave();
         throw err;
@@ -166,9 +165,6 @@ export class ClusterNode {
     return this.opts.nodeId;
   }
 
-  get startedAt(): string {
-    return this.membership.startedAt;
-  }
 
   ownedShards(): number[] {
     return [...this.subs.keys()].sort((a, b) => a - b);

@@ -9,11 +9,11 @@
 //   /readyz) sees the nodes again within the same bound.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RequestStrategy, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { pino } from 'pino';
 import { ClusterClient, ClusterWatch, UnavailableError, connectNats, shardOf } from '../cluster/index.ts';
 import type { CounterState } from './support/counter.ts';
-import { eventually, startProcess, type Proc } from './support/harness.ts';
+import { eventually, nodeShards, startProcess, type Proc } from './support/harness.ts';
 import { startNats, wipeNatsStore, type PrivateServer } from './support/private-servers.ts';
 
 const port = 14221;
@@ -50,20 +50,12 @@ test.after(async () => {
   await nats?.destroy();
 });
 
-/** The shards each node that answers says it serves (asked over NATS: reads no bucket, creates none). */
-async function nodeShards(): Promise<Map<string, number[]>> {
-  const out = new Map<string, number[]>();
-  const replies = await nc.requestMany(`${cluster}.svc.cluster.stats`, undefined, { strategy: RequestStrategy.Timer, maxWait: 1000 });
-  for await (const msg of replies) {
-    const stats = JSON.parse(new TextDecoder().decode(msg.data)) as { nodeId: string; shards: number[] };
-    out.set(stats.nodeId, stats.shards);
-  }
-  return out;
-}
+/** The shards each node that answers says it serves. */
+const nodeShardsNow = () => nodeShards(nc, cluster);
 
 /** True when both nodes answer and between them serve every shard exactly once. */
 async function partitioned(): Promise<boolean> {
-  const m = await nodeShards();
+  const m = await nodeShardsNow();
   const all = [...m.values()].flat().sort((a, b) => a - b);
   return m.size === 2 && all.length === shards && all.every((s, i) => s === i);
 }
@@ -83,7 +75,7 @@ test('a node resumed after a pause past its TTL answers nothing from stale memor
   const id = 'paused-x';
   const shard = shardOf(id, shards);
   await eventually(partitioned, 30_000, 100);
-  const byNode = await nodeShards();
+  const byNode = await nodeShardsNow();
   const ownerId = [...byNode.entries()].find(([, s]) => s.includes(shard))![0];
   const otherId = ownerId === 'p1' ? 'p2' : 'p1';
   const stale = await client.ask<CounterState>('counter', id, { op: 'add', by: 5 });
@@ -94,7 +86,7 @@ test('a node resumed after a pause past its TTL answers nothing from stale memor
   const pausedAt = Date.now();
   // The other node takes the shard (the counter's store is per process, so it starts at 0)
   // and changes the entity's state.
-  await eventually(async () => (await nodeShards()).get(otherId)?.includes(shard), leaseTtlMs + 5000, 100);
+  await eventually(async () => (await nodeShardsNow()).get(otherId)?.includes(shard), leaseTtlMs + 5000, 100);
   const takeoverMs = Date.now() - pausedAt;
   const fresh = await eventually(async () => client.ask<CounterState>('counter', id, { op: 'add', by: 100 }, { deadlineMs: 1000 }), 5000, 50);
   assert.is(fresh.value, 100, 'the new owner changed the state');

@@ -5,10 +5,11 @@
 // whose database is another than the running nodes' is refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RequestStrategy, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { createPool, databaseIdentity, dropDatabase, migrate } from '../stores/mysql/index.ts';
-import { JoinRefusedError, assertNoDatabaseRival } from '../cluster/index.ts';
-import { eventually, freshEnv, natsConnection, removeNatsState, sleep, startApp, startProcess, type Proc, type TestEnv } from './support/harness.ts';
+import { JoinRefusedError, assertCanJoin } from '../cluster/index.ts';
+import { leasesBucket, membersBucket, openTtlBucket } from '../cluster/membership.ts';
+import { eventually, freshEnv, natsConnection, nodeShards, removeNatsState, sleep, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
 let nc: NatsConnection;
@@ -26,35 +27,21 @@ test.after(async () => {
   await env.cleanup();
 });
 
-/** Shards each node answering the cluster's stats request serves. */
+/** Shards the nodes answering the cluster's stats request serve between them. */
 async function served(): Promise<number> {
-  let n = 0;
-  try {
-    const replies = await nc.requestMany(`${env.cluster}.svc.cluster.stats`, undefined, { strategy: RequestStrategy.Timer, maxWait: 500 });
-    for await (const msg of replies) n += (JSON.parse(new TextDecoder().decode(msg.data)) as { shards?: number[] }).shards?.length ?? 0;
-  } catch {
-    // No node answers at all ("no responders"): none serves a shard.
-  }
-  return n;
+  return [...(await nodeShards(nc, env.cluster, 500)).values()].reduce((n, s) => n + s.length, 0);
 }
 
 test('a node started on a database that does not exist yet waits, serves no shard, and joins once it is migrated', async () => {
-  const starting = startApp({ ...env.env, MYSQL_URL: lateUrl(), LOG_LEVEL: 'info' }, 'node', { NODE_ID: 'waiting' });
-  let joined = false;
-  void starting.then((p) => {
-    node = p;
-    joined = true;
-  }, () => undefined);
-  // startApp resolves on "joined"; find the process to read its output meanwhile.
-  await sleep(4000);
-  assert.not.ok(joined, 'not joined while its database is missing');
+  const proc = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'waiting', MYSQL_URL: lateUrl(), LOG_LEVEL: 'info' });
+  node = proc;
+  await proc.waitFor(/waiting for MariaDB before joining the cluster/, 120_000);
+  assert.match(proc.output(), /Unknown database/);
+  assert.not.match(proc.output(), /joined cluster/, 'not joined while its database is missing');
   assert.is(await served(), 0, 'no shard taken');
   await migrate(lateUrl());
-  const proc = await starting;
-  const output = proc.output();
-  assert.match(output, /waiting for MariaDB before joining the cluster/);
-  assert.match(output, /Unknown database/);
-  assert.match(output, /MariaDB is ready; joining the cluster/);
+  await proc.waitFor(/actor node waiting joined/, 60_000);
+  assert.match(proc.output(), /MariaDB is ready; joining the cluster/);
   // (Asked until it answers: on a loaded machine its first stats reply can miss the 500 ms window.)
   await eventually(async () => (await served()) > 0, 10_000, 200);
 });
@@ -64,7 +51,7 @@ test('a node whose database is not the one the running nodes use (another, thoug
   const other = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'elsewhere' });
   const code = await Promise.race([other.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
   assert.is(code, 3, other.output());
-  assert.match(other.output(), /refusing to join cluster "[^"]+": MYSQL_URL here names database "shop_[^"]+" \(identity [0-9a-f-]{36}\), but node waiting of the running cluster uses database "shop_[^"]+_late"/);
+  assert.match(other.output(), /refusing to join cluster "[^"]+": MYSQL_URL here names database "shop_[^"]+" \(identity [0-9a-f-]{36}\), but node waiting uses database "shop_[^"]+_late"/);
   await eventually(async () => (await served()) === 16, 10_000, 200);
 });
 
@@ -86,24 +73,31 @@ test('SIGTERM while a node waits for its database: it leaves at once, exit 0, ha
   assert.match(waiting.output(), /stopping before joining/);
 });
 
-test('two nodes started at the same moment on two databases: neither serves from a database the other does not use', async () => {
+test('two nodes started at the same moment on two databases: a refused one never held a shard', async () => {
   const cluster = `${env.cluster}tw`;
   const second = env.mysqlUrl.replace(/\/(shop_[^/?]+)/, '/$1_twin');
   await migrate(second);
+  // Every lease written during the race, to see which node ever held one.
+  const leases = await openTtlBucket(nc, leasesBucket(cluster), Number(env.env.LEASE_TTL_MS));
+  const holders = new Set<string>();
+  const watch = await leases.watch();
+  void (async () => {
+    for await (const e of watch) if (e.operation === 'PUT') holders.add(new TextDecoder().decode(e.value));
+  })();
   const a = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-a' });
   const b = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-b', MYSQL_URL: second });
   try {
-    // At least one is refused; a refused one never took a shard (it says so before joining).
     const first = await Promise.race([a.exited, b.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
     assert.is(first, 3, `${a.output().slice(-400)} ${b.output().slice(-400)}`);
     await sleep(2000);
-    for (const p of [a, b]) {
+    for (const [id, p] of [['twin-a', a], ['twin-b', b]] as const) {
       if (p.child.exitCode === null) continue;
       assert.is(p.child.exitCode, 3);
       assert.match(p.output(), /refusing to join cluster .*MYSQL_URL here names database/);
-      assert.not.match(p.output(), /joined cluster/, 'it never served');
+      assert.not.ok(holders.has(id), `${id} was refused, and never held a shard (holders: ${[...holders].join(', ')})`);
     }
   } finally {
+    watch.stop();
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
     await dropDatabase(second).catch(() => undefined);
     await removeNatsState(cluster).catch(() => undefined);
@@ -112,13 +106,14 @@ test('two nodes started at the same moment on two databases: neither serves from
 
 test('the check a node makes once its record is written: a live member on another database refuses it', async () => {
   // The node of the first test runs on the late database and wrote its record with it.
-  const refusal = await assertNoDatabaseRival(nc, env.cluster, 2000, { id: '00000000-0000-0000-0000-000000000000', name: 'shop_elsewhere' }, 'newcomer').then(() => undefined, (err: unknown) => err);
+  const members = await openTtlBucket(nc, membersBucket(env.cluster), Number(env.env.LEASE_TTL_MS));
+  const refusal = await assertCanJoin(members, 16, 'newcomer', { id: '00000000-0000-0000-0000-000000000000', name: 'shop_elsewhere' }).then(() => undefined, (err: unknown) => err);
   assert.instance(refusal, JoinRefusedError);
-  assert.match(String((refusal as Error).message), /node waiting, joining at the same moment, uses database "shop_[^"]+_late"/);
+  assert.match(String((refusal as Error).message), /but node waiting uses database "shop_[^"]+_late"/);
   // A member on the same database is no rival.
   const pool = createPool(lateUrl(), { connectionLimit: 1 });
   try {
-    await assertNoDatabaseRival(nc, env.cluster, 2000, { id: await databaseIdentity(pool), name: 'shop_late_again' }, 'newcomer');
+    await assertCanJoin(members, 16, 'newcomer', { id: await databaseIdentity(pool), name: 'shop_late_again' });
   } finally {
     await pool.end();
   }

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { RequestStrategy, connect, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createPool, dropDatabase, migrate, withDatabase, type Pool } from '../../stores/mysql/index.ts';
@@ -233,4 +233,23 @@ export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, ev
     await sleep(every);
   }
   throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * The shards each node that answers says it serves, asked over NATS (reads no bucket,
+ * creates none). No node at all ("no responders") is an empty map; any other failure is
+ * thrown, not read as "none".
+ */
+export async function nodeShards(nc: NatsConnection, cluster: string, maxWaitMs = 1000): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  try {
+    const replies = await nc.requestMany(`${cluster}.svc.cluster.stats`, undefined, { strategy: RequestStrategy.Timer, maxWait: maxWaitMs });
+    for await (const msg of replies) {
+      const stats = JSON.parse(new TextDecoder().decode(msg.data)) as { nodeId: string; shards?: number[] };
+      out.set(stats.nodeId, stats.shards ?? []);
+    }
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== '503') throw err;
+  }
+  return out;
 }
