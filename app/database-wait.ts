@@ -12,7 +12,7 @@ export async function untilDatabaseReady(pool: Pool, log: Logger, everyMs = 1000
   let said = '';
   let saidAt = 0;
   for (;;) {
-    const problem = await schemaProblem(pool);
+    const problem = (await schemaProblem(pool))?.detail;
     if (problem === undefined) {
       if (said) log.info({ waitedMs: Date.now() - started }, 'MariaDB is ready; joining the cluster');
       return;

@@ -13,7 +13,7 @@ import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
-import { schemaProblem } from '../stores/mysql/index.ts';
+import { schemaProblem, type SchemaProblem } from '../stores/mysql/index.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { UserRepository } from '../stores/mysql/users.ts';
 import { WarehouseRepository } from '../stores/mysql/warehouses.ts';
@@ -38,15 +38,15 @@ import { followProductChanges } from '../actors/catalog/index.ts';
 export interface RunningGateway {
   url: string;
   /** Its dependencies and the live actor nodes: each "ok" or why not (the ops port's /readyz). */
-  readiness(): Promise<Record<string, string>>;
+  readiness(scope?: 'all' | 'own'): Promise<Record<string, string>>;
   /** Stops taking requests and closes; connections still open after `drainMs` are cut. */
   close(drainMs?: number): Promise<void>;
 }
 
 /** A database problem as the public /readyz says it. */
-function publicDatabaseState(problem: string | undefined): string {
+function publicDatabaseState(problem: SchemaProblem | undefined): string {
   if (problem === undefined) return 'ok';
-  return problem.startsWith('migrations not applied') ? 'migrations not applied (npm run migrate)' : 'unavailable';
+  return problem.kind === 'not_migrated' ? 'migrations not applied (npm run migrate)' : 'unavailable';
 }
 
 export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
@@ -92,17 +92,19 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   // Set on SIGTERM for HTTP_STOP_GRACE_MS: still serving, but not ready, so a load balancer
   // stops sending new connections before the port closes.
   let stopping = false;
-  async function readiness(): Promise<Record<string, string>> {
+  /** `own`: only what the gateway alone knows (its stop, the live nodes), for a caller that asked the rest. */
+  async function readiness(scope: 'all' | 'own' = 'all'): Promise<Record<string, string>> {
+    const own = { ...(stopping ? { stopping: 'stopping: finishing requests, closing soon' } : {}), nodes: liveNodes() };
+    if (scope === 'own') return own;
     const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
     return {
-      ...(stopping ? { stopping: 'stopping: finishing requests, closing soon' } : {}),
+      ...own,
       nats: nc.isClosed() ? 'closed' : ConnectionState.of(nc).up ? 'ok' : 'reconnecting',
       redis: await check(() => redis.ping()),
       // Reachable and migrated to this release, as a node's: `SELECT 1` said ok on a database
       // never migrated. Told in general words: this /readyz is on the public port, and the
       // server's own (users, hosts, database names) are for the logs and the nodes' ops ports.
       mariadb: publicDatabaseState(await schemaProblem(pool)),
-      nodes: liveNodes(),
     };
   }
   const app = createApp({

@@ -74,7 +74,7 @@ try {
     nodeRole: config.role !== 'gateway',
     node: () => node,
     joining: () => joiningText[joining],
-    ...(config.role !== 'node' ? { gatewayReadiness: () => gateway?.readiness() ?? Promise.resolve({ gateway: 'not listening yet' }) } : {}),
+    ...(config.role !== 'node' ? { gatewayReadiness: (scope) => gateway?.readiness(scope) ?? Promise.resolve({ gateway: 'not listening yet' }) } : {}),
   });
   if (ops) process.stdout.write(`ops port on ${ops.url} (/healthz, /readyz, /metrics)\n`);
   if (config.role !== 'gateway') {

@@ -84,7 +84,7 @@ export interface OpsParts {
   node(): ClusterNode | undefined;
   /** What a node not joined yet is waiting for (its /readyz says it). */
   joining?: () => string;
-  gatewayReadiness?: () => Promise<Record<string, string>>;
+  gatewayReadiness?: (scope: 'all' | 'own') => Promise<Record<string, string>>;
 }
 
 /** Registers the gauges; starts the ops port when OPS_PORT is set. */
@@ -120,7 +120,7 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
         // API.md: NATS, Redis and MariaDB reachable; a node's database unreachable (or missing:
         // MYSQL_URL naming one never migrated) used to leave its /readyz at 200.
         const check = async (f: () => Promise<unknown>) => f().then(() => 'ok', (err: unknown) => String((err as Error).message ?? err));
-        const [redis, mariadb] = await Promise.all([check(() => ctx.redis.ping()), schemaProblem(pool).then((problem) => problem ?? 'ok')]);
+        const [redis, mariadb] = await Promise.all([check(() => ctx.redis.ping()), schemaProblem(pool).then((problem) => problem?.detail ?? 'ok')]);
         Object.assign(checks, { redis, mariadb });
         const node = parts.node();
         if (!node) {
@@ -133,7 +133,9 @@ export async function startOps(ctx: AppContext, parts: OpsParts): Promise<OpsSer
         const behind = runningConsumers().filter((c) => !c.caughtUp()).map((c) => `${c.stream}/${c.consumer}`);
         checks.consumers = behind.length === 0 ? 'ok' : `catching up: ${behind.join(', ')}`;
       }
-      if (parts.gatewayReadiness) Object.assign(checks, await parts.gatewayReadiness());
+      // With a node in the process (ROLE=all) the gateway adds only its own checks: NATS,
+      // Redis and MariaDB were asked above, with the node's more telling words.
+      if (parts.gatewayReadiness) Object.assign(checks, await parts.gatewayReadiness(parts.nodeRole ? 'own' : 'all'));
       return checks;
     },
   });

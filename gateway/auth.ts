@@ -31,9 +31,9 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
     // API.md: 🛠 routes need the admin token, "403 otherwise": no token at all is 403 too,
     // not the 401 of 🔒 routes (no user token can ever open these).
-    const token = bearer(c.req.header('authorization'));
-    if (!token) throw new HttpError(403, 'forbidden', 'this route needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>');
-    if (!deps.adminToken || !same(token, deps.adminToken)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
+    const authorization = c.req.header('authorization');
+    if (!bearer(authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>');
+    if (!hasAdminToken(deps, authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
     await next();
   };
 }

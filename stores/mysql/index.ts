@@ -1,6 +1,6 @@
 // MariaDB: the system of record.
 export { createPool, databaseOf, withDatabase, withTransaction, type Pool, type PoolConnection } from './pool.ts';
-export { migrate, dropDatabase, schemaProblem, databaseIdentity } from './migrate.ts';
+export { migrate, dropDatabase, schemaProblem, databaseIdentity, type SchemaProblem } from './migrate.ts';
 export { claimEpoch, guard, checkFence, type Fence } from './epochs.ts';
 export {
   FencedWriteError, RetryableWriteError, atomically, writeAtomically, writeFailure, fencedTag, type Statement,

@@ -41,25 +41,37 @@ export async function migrate(url: string): Promise<string[]> {
 /** The release's migration files, read once (readiness probes ask every few seconds). */
 let migrationFiles: Promise<string[]> | undefined;
 
+/** Pools whose database was found migrated to this release: migrations only go forward. */
+const migrated = new WeakSet<Pool>();
+
+/** Why a database cannot serve this release: `detail` in the server's own words, for logs and operators. */
+export interface SchemaProblem { kind: 'unreachable' | 'not_migrated'; detail: string }
+
 /**
  * Why the database behind `pool` cannot serve this release yet (unreachable, missing,
  * never migrated, or a migration of this release not applied), or undefined when it can.
+ * Once found migrated, later calls (readiness probes) only see that it answers.
  */
-export async function schemaProblem(pool: Pool): Promise<string | undefined> {
+export async function schemaProblem(pool: Pool): Promise<SchemaProblem | undefined> {
   let applied: Set<string>;
   try {
-    const [rows] = await pool.query('SELECT name FROM schema_migrations');
+    const [rows] = await pool.query(migrated.has(pool) ? 'SELECT name FROM schema_migrations LIMIT 1' : 'SELECT name FROM schema_migrations');
+    if (migrated.has(pool)) return undefined;
     applied = new Set((rows as { name: string }[]).map((r) => r.name));
   } catch (err) {
     // The server's own words ("Unknown database 'shop_typo'"), not the typed error's advice
     // to retry shortly: this is often a setting to change, not a moment to wait.
     const cause = (err as { cause?: unknown }).cause ?? err;
-    return String((cause as Error).message ?? cause);
+    return { kind: 'unreachable', detail: String((cause as Error).message ?? cause) };
   }
   // Where the SQL files are not shipped (an image with the bundle alone), applied is enough.
   const files = await (migrationFiles ??= readdir(migrationsDir).catch(() => [] as string[]));
   const pending = files.filter((f) => f.endsWith('.sql') && !applied.has(f)).sort();
-  return pending.length === 0 ? undefined : `migrations not applied: ${pending.join(', ')} (run npm run migrate)`;
+  if (pending.length === 0) {
+    migrated.add(pool);
+    return undefined;
+  }
+  return { kind: 'not_migrated', detail: `migrations not applied: ${pending.join(', ')} (run npm run migrate)` };
 }
 
 /**
