@@ -1,7 +1,7 @@
 // The gateway role: the Hono app on Node's HTTP server (through @hono/node-server, the
 // homepage's fast path ahead of it), with its services wired to the
 // shared connections, and a graceful close.
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { answerClientErrors } from '../gateway/client-error.ts';
 import { clusterView, type NodeStats } from '../cluster/index.ts';
@@ -165,41 +165,29 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
   server.keepAliveTimeout = config.httpKeepAliveMs;
   server.headersTimeout = config.httpKeepAliveMs + 1000;
   answerClientErrors(server);
-  // Once stopping, every answer says `Connection: close`: a client busy on a kept-alive
-  // connection never let it go idle, so close() waited for it until the 30 s bound ended
-  // the process with code 1 (an ops audit: four keep-alive clients, SIGTERM, 31.9 s).
-  let closing = false;
-  const answering = new Set<ServerResponse>();
-  // `this`, not a closure per request: this runs for every request the gateway serves.
-  function answered(this: ServerResponse): void {
-    answering.delete(this);
-  }
-  server.prependListener('request', (_req, res) => {
-    if (closing) {
-      res.setHeader('Connection', 'close');
-      return;
-    }
-    answering.add(res);
-    res.on('close', answered); // emitted once; 'on' spares once()'s wrapper per request
-  });
+  // Once stopping, a request that arrives (on a connection kept alive) is answered and its
+  // connection closed after it: a client busy on a kept-alive connection never let it go
+  // idle, so close() waited for it until the 30 s bound ended the process with code 1 (an
+  // ops audit: four keep-alive clients, SIGTERM, 31.9 s). Answers already under way are
+  // not tracked: the request after one arrives within the idle grace below and closes its
+  // connection so. (Tracking every response cost each request an add and a listener.)
+  const closeAfterAnswer = (_req: IncomingMessage, res: ServerResponse) => res.setHeader('Connection', 'close');
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
     readiness,
-    // Stop accepting; every answer from now on, those in progress included, closes its
-    // connection after it. Idle connections are closed after `idleGraceMs` and every second
-    // after (one whose answer had begun before the stop stays kept-alive until it goes
-    // idle), and what is still open after `drainMs` is cut: longer than a request may
-    // rightly take (a keyed retry waits 15 s for its first), inside main's 30 s bound.
+    // Stop accepting; every request from now on closes its connection after its answer.
+    // Idle connections are closed after `idleGraceMs` and every second after, and what is
+    // still open after `drainMs` is cut: longer than a request may rightly take (a keyed
+    // retry waits 15 s for its first), inside main's 30 s bound.
     close: async (drainMs = 25_000, idleGraceMs = 1000) => {
       if (config.httpStopGraceMs > 0) {
         stopping = true;
         await new Promise((resolve) => setTimeout(resolve, config.httpStopGraceMs));
       }
-      closing = true;
-      for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
+      server.prependListener('request', closeAfterAnswer);
       await new Promise<void>((resolve) => {
         // net.Server's close, not http.Server's: that one also drops idle kept-alive
         // connections at once, and a busy client's next request is usually already on its

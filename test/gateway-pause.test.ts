@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent, request } from 'node:http';
-import { sleep, startApp } from './support/harness.ts';
+import { eventually, sleep, startApp } from './support/harness.ts';
 import { startStack, type Stack } from './support/gateway.ts';
 
 let s: Stack;
@@ -65,7 +65,7 @@ test('SIGTERM with clients busy on kept-alive connections: answers in progress f
   };
   try {
     const clients = [0, 1, 2, 3].map(() => client());
-    await sleep(500);
+    await eventually(() => (outcomes.get(200) ?? 0) >= 8, 10_000, 20);
     const sent = Date.now();
     const code = await s.gateway.kill('SIGTERM');
     const tookMs = Date.now() - sent;
@@ -83,17 +83,22 @@ test('SIGTERM with clients busy on kept-alive connections: answers in progress f
 });
 
 test('HTTP_STOP_GRACE_MS: after SIGTERM the gateway answers as before while its /readyz says it is stopping, then closes and exits 0', async () => {
-  const gw = await startApp(s.env.env, 'gateway', { PORT: '0', HTTP_STOP_GRACE_MS: '1500' });
-  const sent = Date.now();
-  gw.child.kill('SIGTERM');
-  await sleep(300);
-  const ready = await fetch(`${gw.url}/readyz`);
-  assert.is(ready.status, 503, 'a load balancer stops sending new connections');
-  assert.match(JSON.stringify(await ready.json()), /stopping/);
-  assert.is((await fetch(`${gw.url}/v1/categories`)).status, 200, 'requests are still answered meanwhile');
-  const code = await gw.exited;
-  assert.is(code, 0);
-  assert.ok(Date.now() - sent >= 1500, `closed after the grace (${Date.now() - sent} ms)`);
+  const gw = await startApp(s.env.env, 'gateway', { PORT: '0', HTTP_STOP_GRACE_MS: '4000' });
+  try {
+    const sent = Date.now();
+    gw.child.kill('SIGTERM');
+    const ready = await eventually(async () => {
+      const r = await fetch(`${gw.url}/readyz`);
+      return r.status === 503 ? r : undefined;
+    }, 3000, 20);
+    assert.match(JSON.stringify(await ready.json()), /stopping/, 'a load balancer stops sending new connections');
+    assert.is((await fetch(`${gw.url}/v1/categories`)).status, 200, 'requests are still answered meanwhile');
+    const code = await gw.exited;
+    assert.is(code, 0);
+    assert.ok(Date.now() - sent >= 4000, `closed after the grace (${Date.now() - sent} ms)`);
+  } finally {
+    await gw.kill('SIGKILL');
+  }
 });
 
 test.run();
