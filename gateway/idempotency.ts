@@ -200,14 +200,30 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // never made). And the operator's answers are not anyone else's: under the anonymous
     // scope, a caller with no token who sent the same key and body got the answer back
     // (a coupon, a shipped order with the customer's address).
-    if (c.req.path.startsWith(adminPaths) && !admin) return next();
+    const adminRoute = c.req.path.startsWith(adminPaths);
+    if (adminRoute && !admin) return next();
     const device = c.req.header('x-device-id');
-    const scope = admin ? 'admin' : c.get('userId') ?? (device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon');
+    const anonymousScope = device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon';
+    const scope = admin ? 'admin' : c.get('userId') ?? anonymousScope;
     const raw = await rawBody(c);
     const body = canonicalBody(raw);
     const fp = fingerprint(c.req.method, c.req.path, body);
-    // What this key's first request stored before fingerprints were canonical (the raw text).
-    const rawFp = fingerprint(c.req.method, c.req.path, raw);
+    // This request's, or as a first request kept it before fingerprints were canonical (its raw text).
+    const sameRequest = (kept: string) => kept === fp || (raw !== body && kept === fingerprint(c.req.method, c.req.path, raw));
+    /** The kept answer again, a token it carried back in its place. */
+    const replay = async (stored: Done): Promise<Response> => {
+      const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
+      if (stored.type) headers['Content-Type'] = stored.type;
+      let text = stored.body;
+      if (stored.sealed) {
+        // Sealed under the body's canonical spelling, or its raw text before fingerprints were canonical.
+        text = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, stored.fp === fp ? body : raw)) });
+      } else if (stored.reissue) {
+        const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
+        text = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });
+      }
+      return c.newResponse(stored.status === 204 ? null : text, stored.status as 200, headers);
+    };
     const keyHash = createHash('sha256').update(key).digest('hex').slice(0, 40);
     const redisKey = `${prefix}:idem:${scope}:${keyHash}`;
 
@@ -227,43 +243,28 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       });
       if (kept === null) continue; // the first attempt failed and let go of the key: take it
       const stored = JSON.parse(kept) as Stored;
-      if (stored.fp !== fp && stored.fp !== rawFp) {
+      if (!sameRequest(stored.fp)) {
         throw new HttpError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key');
       }
-      if (stored.s === 'done') {
-        const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
-        if (stored.type) headers['Content-Type'] = stored.type;
-        let replay = stored.body;
-        if (stored.sealed) {
-          // The same body as the first answer's: the token back in its place.
-          // Sealed under the body's canonical spelling, or its raw text before fingerprints were canonical.
-          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, stored.fp === fp ? body : raw)) });
-        } else if (stored.reissue) {
-          const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
-          replay = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });
-        }
-        return c.newResponse(stored.status === 204 ? null : replay, stored.status as 200, headers);
-      }
+      if (stored.s === 'done') return replay(stored);
       // Nothing will settle an unknown outcome before its hold ends: say so at once.
       if (stored.s === 'unknown') throw inProgress(stored.until - Date.now());
       if (Date.now() > until) throw inProgress(1000);
       await sleep(25);
     }
 
-    if (admin && c.req.path.startsWith(adminPaths)) {
-      // Until one IDEMPOTENCY_TTL_SECONDS after the release that gave the operator a scope
-      // of its own: an answer a gateway of the release before kept for this request, under
-      // the anonymous (or device) scope, is this key's first answer. Without this, a retry
+    if (adminRoute) {
+      // An answer a gateway of the release before kept for this request, under the
+      // anonymous (or device) scope, is this key's first answer: without this, a retry
       // across a rolling deploy ran the work again (409 coupon_exists where the first
       // answer was 201). A 401 or 403 there is someone else's try, never the operator's.
-      const legacyKey = `${prefix}:idem:${device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon'}:${keyHash}`;
-      const legacy = await redis.get(legacyKey).catch(() => null);
+      // Remove in the release after next: such records expire IDEMPOTENCY_TTL_SECONDS (24 h
+      // by default) after the upgrade that gave the operator a scope of its own.
+      const legacy = await redis.get(`${prefix}:idem:${anonymousScope}:${keyHash}`).catch(() => null);
       const earlier = legacy === null ? undefined : (JSON.parse(legacy) as Stored);
-      if (earlier?.s === 'done' && (earlier.fp === fp || earlier.fp === rawFp) && earlier.status !== 401 && earlier.status !== 403) {
+      if (earlier?.s === 'done' && sameRequest(earlier.fp) && earlier.status !== 401 && earlier.status !== 403) {
         await runScript(redis, replaceIfMine, [redisKey], [claim, JSON.stringify({ ...earlier, fp }), String(opts.ttlSeconds * 1000)]).catch(() => undefined);
-        const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
-        if (earlier.type) headers['Content-Type'] = earlier.type;
-        return c.newResponse(earlier.status === 204 ? null : earlier.body, earlier.status as 200, headers);
+        return replay(earlier);
       }
     }
 
