@@ -8,7 +8,7 @@ import { logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { catalogStream, ensureStream } from '../stores/events/index.ts';
 import type { Pool } from '../stores/mysql/index.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
-import { demoCatalog, demoStock, logisticsClusters, logisticsRoutes, logisticsWarehouses } from './catalog-demo.ts';
+import { demoCatalog, demoSku, demoStock, logisticsClusters, logisticsRoutes, logisticsWarehouses } from './catalog-demo.ts';
 
 export async function loadLogistics(pool: Pool): Promise<void> {
   const repo = new LogisticsRepository(pool);
@@ -25,10 +25,9 @@ export async function catalogLoaded(nc: NatsConnection, cluster: string, count: 
   // The demo catalog's last product on its subject, not any message: products an operator
   // posted before the first demo seed made it look loaded, and the demo SKUs then had rows
   // (cart and checkout took them) but no catalog page (an ops audit: 404).
-  const last = demoCatalog(count).at(-1);
-  if (!last) return true;
+  if (count === 0) return true;
   try {
-    await jsm.streams.getMessage(stream.name, { last_by_subj: stream.subject('product', last.sku) });
+    await jsm.streams.getMessage(stream.name, { last_by_subj: stream.subject('product', demoSku(count)) });
     return true;
   } catch (err) {
     // Only "no such message" means not loaded; a timeout or a leader election would reload

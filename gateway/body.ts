@@ -62,9 +62,13 @@ export function isJsonType(type: string | undefined): boolean {
  * Content-Type; one with a body is read as `readJson` reads it.
  */
 export async function readOptionalJson(c: Context): Promise<unknown> {
+  return sentNoBody(c) ? {} : readJson(c);
+}
+
+/** No Content-Length (or 0) and no Transfer-Encoding: the request has no body at all. */
+function sentNoBody(c: Context): boolean {
   const length = c.req.header('content-length');
-  if ((length === undefined || length.trim() === '0') && c.req.header('transfer-encoding') === undefined) return {};
-  return readJson(c);
+  return (length === undefined || length.trim() === '0') && c.req.header('transfer-encoding') === undefined;
 }
 
 /**
@@ -73,8 +77,7 @@ export async function readOptionalJson(c: Context): Promise<unknown> {
  * than passed over: its sender meant something by it, and a malformed one is API.md's 400.
  */
 export async function noBody(c: Context): Promise<void> {
-  const length = c.req.header('content-length');
-  if ((length === undefined || length.trim() === '0') && c.req.header('transfer-encoding') === undefined) return;
+  if (sentNoBody(c)) return;
   // Sent, but perhaps empty (a chunked body of no bytes): that is no body too.
   const text = await rawBody(c);
   if (text.trim() === '') return;

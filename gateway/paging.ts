@@ -54,8 +54,17 @@ export function cursorParam(raw: string | undefined, decode?: (cursor: string) =
 
 const page = z.object({ limit: limitParam });
 
-/** `limit` and `cursor` of a list route's query string. */
-export function pageParams(query: Record<string, string>): { limit: number; cursor: string | undefined } {
+/**
+ * `limit` and `cursor` of a list route's query string; `decode` (when given) reads the
+ * cursor, refusing one this API did not give out. `given`: whether either was sent (a
+ * blank one counts as not sent), for a route that answers its whole list without them.
+ */
+export function pageParams<P = never>(query: Record<string, string>, decode?: (cursor: string) => P): { limit: number; cursor: string | undefined; after: P | undefined; given: boolean } {
   const { limit } = check(page, { limit: query.limit }, 'query');
-  return { limit, cursor: cursorParam(query.cursor) };
+  const cursor = cursorParam(query.cursor, decode);
+  return {
+    limit, cursor,
+    after: cursor === undefined || !decode ? undefined : decode(cursor),
+    given: asQueryNumber(query.limit) !== undefined || cursor !== undefined,
+  };
 }

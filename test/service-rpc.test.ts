@@ -63,16 +63,15 @@ test('a slow but live member still answers a read inside its deadline (an attemp
   const subject = `t_rpc_${randomBytes(3).toString('hex')}.svc.catalog.slow`;
   let got = 0;
   const stop = serveService(nc, subject, testLog, async () => {
-    got++;
+    const mine = ++got;
     await sleep(1800);
-    return 'slow';
+    return `slow-${mine}`;
   });
   await nc.flush();
   try {
     const started = Date.now();
-    assert.is(await callService<string>(nc, subject, { q: 'big' }, 5000, { read: true }), 'slow');
-    const ms = Date.now() - started;
-    assert.ok(ms < 2500, `the first attempt's answer was taken (${ms} ms)`);
+    assert.is(await callService<string>(nc, subject, { q: 'big' }, 5000, { read: true }), 'slow-1', 'the first attempt\'s answer, not one asked again');
+    assert.ok(Date.now() - started < 4000);
     assert.ok(got <= 2, `asked ${got} times`);
   } finally {
     await stop();
@@ -88,7 +87,7 @@ test('a read nobody answers ends as a timeout at its deadline; an error answer e
     const outcome = await callService<string>(nc, silent, {}, 1500, { read: true }).then((v) => v, (err: unknown) => err);
     assert.instance(outcome, TimeoutError);
     const ms = Date.now() - started;
-    assert.ok(ms >= 1400 && ms < 2200, `settled at ${ms} ms`);
+    assert.ok(ms >= 1400 && ms < 3000, `settled at ${ms} ms`);
   } finally {
     sub.unsubscribe();
   }
@@ -101,7 +100,7 @@ test('a read nobody answers ends as a timeout at its deadline; an error answer e
     const started = Date.now();
     const outcome = await callService<string>(nc, refusing, {}, 5000, { read: true }).then((v) => v, (err: unknown) => err);
     assert.instance(outcome, RejectedError);
-    assert.ok(Date.now() - started < 500, 'the answer is final: no waiting for hedges');
+    assert.ok(Date.now() - started < 900, 'the answer is final: no waiting for the hedge at 1 s');
   } finally {
     await stop();
   }

@@ -82,6 +82,7 @@ async function askOnce(nc: NatsConnection, subject: string, data: Uint8Array, un
 function hedged(nc: NatsConnection, subject: string, data: Uint8Array, until: number, deadlineMs: number): Promise<Msg> {
   return new Promise<Msg>((resolve, reject) => {
     let running = 0;
+    let hedgesLeft = 0;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
     const finish = (outcome: () => void) => {
@@ -97,7 +98,7 @@ function hedged(nc: NatsConnection, subject: string, data: Uint8Array, until: nu
         (err: unknown) => {
           running--;
           // Another attempt may still answer in time; an answer that is an error is final.
-          if (err instanceof TimeoutError && (running > 0 || timers.some((t) => t.hasRef()))) return;
+          if (err instanceof TimeoutError && (running > 0 || hedgesLeft > 0)) return;
           finish(() => reject(err));
         },
       );
@@ -105,11 +106,11 @@ function hedged(nc: NatsConnection, subject: string, data: Uint8Array, until: nu
     launch();
     for (const at of [hedgeAfterMs, hedgeAfterMs * 3]) {
       if (Date.now() + at >= until - 250) break;
-      const timer: NodeJS.Timeout = setTimeout(() => {
-        timer.unref();
+      hedgesLeft++;
+      timers.push(setTimeout(() => {
+        hedgesLeft--;
         if (!settled) launch();
-      }, at);
-      timers.push(timer);
+      }, at));
     }
   });
 }

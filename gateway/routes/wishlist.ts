@@ -10,7 +10,7 @@ import { body } from '../validate.ts';
 import { skuPattern, wishlistBody } from '../schemas.ts';
 import { skuParam } from './params.ts';
 import { noBody } from '../body.ts';
-import { cursorParam, pageParams } from '../paging.ts';
+import { pageParams } from '../paging.ts';
 import type { WishlistItemView } from '../../actors/wishlist/index.ts';
 
 /** Where a page ended: its last item's time and SKU (the list is newest first, then by SKU). */
@@ -50,11 +50,7 @@ export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv>
     const query = c.req.query();
     // API.md's wishlist row answers the whole list, its Lists convention pages: without
     // limit and cursor the whole wishlist (at most 500), with either a page of it.
-    // (A blank limit is as if absent, as pageParams reads it.)
-    const paged = (query.limit ?? '').trim() !== '' || (query.cursor ?? '') !== '';
-    const { limit } = pageParams(query);
-    const cursor = cursorParam(query.cursor, decodePlace);
-    const after = cursor === undefined ? undefined : decodePlace(cursor);
+    const { limit, after, given: paged } = pageParams(query, decodePlace);
     const whole = await deps.wishlist.get(userOf(c));
     if (!paged) return c.json({ ...whole, nextCursor: null });
     return c.json(pageOf(whole.items, limit, after));
