@@ -173,7 +173,7 @@ test('revenue by category from paid orders, refunds subtracted; bought-together 
   const priced = await eventually(async () => {
     const r = await call(s.url, 'GET', '/v1/products/AN-1/related');
     return r.body.items?.[0]?.price === 333 ? r : undefined;
-  }, 2000, 50);
+  }, 5000, 50);
   assert.is(skus(priced)[0], 'AN-3');
 });
 

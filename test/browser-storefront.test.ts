@@ -415,7 +415,8 @@ test('the operator dashboard refuses a wrong token, then shows the node and live
   assert.ok(desktopWidth! <= desktopViewport!, `the dashboard is ${desktopWidth} px wide in a ${desktopViewport} px window`);
   await page.setViewportSize({ width: 390, height: 844 });
   try {
-    await page.waitForTimeout(200);
+    // The resize applied (reading the widths lays the page out again).
+    await page.waitForFunction(() => document.documentElement.clientWidth <= 390, undefined, { timeout: 5000 });
     const [phoneWidth, phoneViewport] = await pageWidth();
     assert.ok(phoneWidth! <= phoneViewport!, `the dashboard is ${phoneWidth} px wide on a ${phoneViewport} px phone`);
     await screenshot(page, 'dashboard-phone', true);

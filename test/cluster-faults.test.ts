@@ -147,10 +147,12 @@ test('NATS killed and restarted without its storage: asks settle by their deadli
   // The view sees the nodes again about a heartbeat after they are back. A watch opened once
   // and never started again saw none for 6-12 s (lease TTL 3 s) after every NATS restart
   // (here: none within 6.5 s).
-  await eventually(() => members.snapshot().members.length === 2, leaseTtlMs + 5000, 50);
-  const seenMs = Date.now() - restartedAt;
-  process.stdout.write(`  the members view saw both nodes ${seenMs} ms after NATS came back\n`);
-  members.stop();
+  try {
+    await eventually(() => members.snapshot().members.length === 2, leaseTtlMs + 5000, 50);
+  } finally {
+    members.stop();
+  }
+  process.stdout.write(`  the members view saw both nodes ${Date.now() - restartedAt} ms after NATS came back\n`);
   await eventually(() => allServed(1000), leaseTtlMs + 5000, 100);
   const recoveredMs = Date.now() - restartedAt;
   process.stdout.write(`  asks served again ${recoveredMs} ms after NATS came back\n`);

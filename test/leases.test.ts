@@ -63,6 +63,8 @@ test('a node resumed after a pause past its lease TTL lets its lapsed shards go 
     let paused = false;
     let firstAfterPause: MemberInfo | undefined;
     let resumedAt = 0;
+    // Bounded: a record that never showed every shard would otherwise keep the loop waiting.
+    const giveUp = setTimeout(() => members.stop(), 20_000);
     for await (const entry of members) {
       const record = JSON.parse(new TextDecoder().decode(entry.value)) as MemberInfo;
       if (paused) {
@@ -77,6 +79,7 @@ test('a node resumed after a pause past its lease TTL lets its lapsed shards go 
       resumedAt = Date.now();
       paused = true;
     }
+    clearTimeout(giveUp);
     assert.equal(firstAfterPause?.held, [], 'the first heartbeat after the pause claims no lapsed shard');
     await eventually(() => node.ownedShards().length === shards, 10_000);
   } finally {

@@ -83,7 +83,8 @@ test('stock loaded as rows (the demo, a bulk import) stands in search as on the 
   // As the demo loader writes stock: rows, so no inventory event ever says how it stands.
   await pool.query('INSERT INTO inventory (sku, version, on_hand, reserved) VALUES (?, 0, 3, 0), (?, 0, 50, 0)', ['RW-LOW', 'RW-MANY']);
   await pool.query('INSERT INTO inventory_stock (sku, warehouse_id, on_hand, reserved) VALUES (?, ?, 3, 0), (?, ?, 50, 0)', ['RW-LOW', 'wh-east', 'RW-MANY', 'wh-east']);
-  await onboard(['RW-LOW', 'RW-MANY', 'RW-NONE'].map((sku, i) => ({ sku, title: `Rowan Lantern ${sku}`, category: 'home/lanterns', price: 1000 + i })));
+  // RW-NONE first: the index takes products in order, so once the last is found it was seen.
+  await onboard(['RW-NONE', 'RW-LOW', 'RW-MANY'].map((sku, i) => ({ sku, title: `Rowan Lantern ${sku}`, category: 'home/lanterns', price: sku === 'RW-NONE' ? 1002 : 1000 + i })));
   const found = await eventually(async () => {
     const r = await search('q=rowan%20lantern&sort=price_asc');
     return r.body.total === 2 ? r : undefined;
@@ -138,9 +139,10 @@ test('country and postalCode give delivery estimates and filtering without a tok
 test('suggest completes queries, categories and product titles as the user types', async () => {
   await stock('SG-1', 5);
   // SG-2 has no stock: a search cannot find it, so it is not suggested either.
+  // SG-2 first: the index takes products in order, so once SG-1 is found SG-2 was seen.
   await onboard([
-    { sku: 'SG-1', title: 'Xylophone Deluxe Kit', category: 'toys/musical-instruments', price: 2500 },
     { sku: 'SG-2', title: 'Xylophone Mini', category: 'toys/musical-instruments', price: 900 },
+    { sku: 'SG-1', title: 'Xylophone Deluxe Kit', category: 'toys/musical-instruments', price: 2500 },
   ]);
   await eventually(async () => (await search('q=xylophone')).body.total === 1, 5000, 50);
   const r = await call(s.url, 'GET', '/v1/search/suggest?q=xylo');
