@@ -8,7 +8,6 @@ import { membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
 import { orAfter } from './or-after.ts';
 import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
 import { keepWatching, type KeptWatch } from './watch.ts';
-import { ConnectionState } from './connection-state.ts';
 
 export interface MemberRow {
   nodeId: string;
@@ -142,12 +141,10 @@ export class ClusterWatch {
   stop(): void {
     this.iter?.stop();
     this.kept?.stop();
-    this.stopKeeping?.();
     this.listeners.clear();
   }
 
   private kept: KeptWatch | undefined;
-  private stopKeeping: (() => void) | undefined;
 
   /**
    * A view that outlives NATS faults (a gateway's, for as long as it runs): the watch starts
@@ -162,33 +159,18 @@ export class ClusterWatch {
     const view = new ClusterWatch(bucket.kv, cluster, shards, ttl);
     let ready!: () => void;
     const replayed = new Promise<void>((r) => (ready = r));
-    let lastEntry = Date.now();
     view.kept = keepWatching({
       bucket,
       log,
-      onEntry: (entry) => {
-        lastEntry = Date.now();
-        view.apply(entry);
-      },
+      restartWhenQuietMs: ttl,
+      restartOnReconnect: nc,
+      onEntry: (entry) => view.apply(entry),
+      onRestart: () => (view.replaying = true),
       onReplayed: () => {
         view.replaying = false;
         ready();
       },
     });
-    const restart = () => {
-      lastEntry = Date.now();
-      view.replaying = true;
-      view.kept?.restart();
-    };
-    const quiet = setInterval(() => {
-      if (Date.now() - lastEntry > ttl) restart();
-    }, Math.max(100, Math.floor(ttl / 2)));
-    quiet.unref();
-    const offReconnect = ConnectionState.of(nc).onReconnect(restart);
-    view.stopKeeping = () => {
-      clearInterval(quiet);
-      offReconnect();
-    };
     await orAfter(replayed, 2000, undefined);
     view.replaying = false;
     return view;

@@ -1,7 +1,9 @@
 // A KV watch that does not die: the loop is started again when its iterator ends or fails
 // (a NATS restart removes the consumer behind it, or the bucket itself), on every
-// reconnect, and whenever its owner decides it has gone quiet.
-import type { KvEntry, KvWatchInclude } from 'nats';
+// reconnect (`restartOnReconnect`), when nothing came for `restartWhenQuietMs`, and
+// whenever its owner decides it has gone quiet.
+import type { KvEntry, KvWatchInclude, NatsConnection } from 'nats';
+import { ConnectionState } from './connection-state.ts';
 import type { Logger } from 'pino';
 import type { TtlBucket } from './bucket.ts';
 
@@ -11,6 +13,12 @@ export interface WatchOptions {
   onEntry(entry: KvEntry): void;
   /** Called after each (re)start once the watch has replayed the current values. */
   onReplayed?(): void;
+  /** Called when a restart is asked for, before the next watch replays the values again. */
+  onRestart?(): void;
+  /** Started again when no entry came for this long (for a bucket written to steadily). */
+  restartWhenQuietMs?: number;
+  /** Started again on each reconnect of this connection. */
+  restartOnReconnect?: NatsConnection;
   log: Logger;
 }
 
@@ -24,6 +32,7 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
   let stopped = false;
   let current: { stop(): void } | undefined;
   let wake: (() => void) | undefined;
+  let lastEntry = Date.now();
   void (async () => {
     let failures = 0;
     while (!stopped) {
@@ -38,7 +47,10 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
         }
         current = iter;
         failures = 0;
-        for await (const entry of iter) opts.onEntry(entry);
+        for await (const entry of iter) {
+          lastEntry = Date.now();
+          opts.onEntry(entry);
+        }
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) opts.log.warn({ bucket: opts.bucket.name, err: String(err) }, 'KV watch failed; starting it again');
@@ -57,13 +69,24 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
       wake = undefined;
     }
   })();
+  const restart = () => {
+    lastEntry = Date.now();
+    opts.onRestart?.();
+    current?.stop();
+    wake?.();
+  };
+  const quietMs = opts.restartWhenQuietMs;
+  const quiet = quietMs === undefined ? undefined : setInterval(() => {
+    if (Date.now() - lastEntry > quietMs) restart();
+  }, Math.max(100, Math.floor(quietMs / 2)));
+  quiet?.unref();
+  const offReconnect = opts.restartOnReconnect ? ConnectionState.of(opts.restartOnReconnect).onReconnect(restart) : undefined;
   return {
-    restart() {
-      current?.stop();
-      wake?.();
-    },
+    restart,
     stop() {
       stopped = true;
+      clearInterval(quiet);
+      offReconnect?.();
       current?.stop();
       wake?.();
     },
