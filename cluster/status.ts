@@ -125,10 +125,18 @@ export class ClusterWatch {
     for (const l of this.listeners) l();
   }
 
-  /** The view now; members silent for longer than the bucket's TTL are left out. */
+  /**
+   * The view now; members silent for longer than the bucket's TTL are left out, and
+   * forgotten: their keys expired without an event, and a process that runs for months
+   * sees a new node id at every restart of every node.
+   */
   snapshot(): ClusterStatus {
     const now = Date.now();
-    const live = [...this.records.values()].filter((r) => now - r.seenAt <= this.ttlMs);
+    const live: { info: MemberInfo; seenAt: number }[] = [];
+    for (const [id, r] of this.records) {
+      if (now - r.seenAt <= this.ttlMs) live.push(r);
+      else this.records.delete(id);
+    }
     return summarize(this.cluster, this.shards, live, now);
   }
 
