@@ -5,6 +5,7 @@
 // @hono/node-server: asking Hono for it (or for `c.req.raw`, as hono/body-limit does)
 // makes the adapter build a fetch Request with a web stream and an AbortController per
 // call, which was about a tenth of the gateway's CPU per order in the flash sale profile.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { HttpError } from './errors.ts';
@@ -15,7 +16,13 @@ const read = new WeakMap<object, Promise<string>>();
 
 const tooLarge = () => new HttpError(413, 'body_too_large', `the body is over ${maxBodyBytes} bytes`);
 
-/** Node's request body as text, refused with 413 once it is over the limit. */
+/**
+ * JSON is UTF-8 (RFC 8259). Decoded as it came, other bytes (a Latin-1 "é") became U+FFFD
+ * and were stored in place of what the client sent, without a word.
+ */
+const notUtf8 = () => new HttpError(400, 'malformed_json', 'the body is not valid UTF-8; send JSON encoded as UTF-8');
+
+/** Node's request body as text, refused with 413 once it is over the limit and with 400 when it is not UTF-8. */
 export function readIncoming(incoming: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -30,7 +37,11 @@ export function readIncoming(incoming: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    incoming.once('end', () => {
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (isUtf8(bytes)) resolve(bytes.toString('utf8'));
+      else reject(notUtf8());
+    });
     incoming.once('error', reject);
   });
 }

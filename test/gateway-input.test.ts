@@ -159,6 +159,26 @@ test('path parameters and unicode: 4xx, never 5xx', async () => {
   assert.is((await call(s.url, 'POST', '/v1/auth/login', { body: { email: spaced, password: 'password123' } })).status, 200);
 });
 
+test('a body that is not UTF-8 is 400 malformed_json, never stored with U+FFFD in its place', async () => {
+  const before = (await call(s.url, 'GET', '/v1/me', { token: other.token })).body.name;
+  // {"name":"Zo\xeb"}: a Latin-1 "ë", which had been stored as "Zo\uFFFD".
+  const latin1 = Buffer.concat([Buffer.from('{"name":"Zo'), Buffer.from([0xeb]), Buffer.from('"}')]);
+  const sends: [string, string, Buffer][] = [
+    ['PATCH', '/v1/me', latin1],
+    ['POST', '/v1/cart/items', Buffer.concat([Buffer.from('{"sku":"SKU-00004","qty":1,"note":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])],
+    ['POST', '/v1/checkout', Buffer.concat([Buffer.from('{"couponCode":"'), Buffer.from([0xc3]), Buffer.from('"}')])],
+  ];
+  for (const [method, path, bytes] of sends) {
+    const res = await fetch(s.url + path, { method, headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' }, body: new Uint8Array(bytes) });
+    const body = await res.json() as { error: { code: string; message: string } };
+    assert.is(res.status, 400, `${method} ${path}`);
+    assert.is(body.error.code, 'malformed_json', `${method} ${path}`);
+    assert.match(body.error.message, /UTF-8/);
+  }
+  assert.is((await call(s.url, 'GET', '/v1/me', { token: other.token })).body.name, before, 'the name is as it was');
+  assert.equal((await call(s.url, 'GET', '/v1/cart', { token: other.token })).body.items, [], 'nothing was added');
+});
+
 /** Sends raw bytes and reads the whole answer (the server closes the connection). */
 function raw(bytes: string): Promise<string> {
   const { hostname, port } = new URL(s.url);
