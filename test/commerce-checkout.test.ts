@@ -151,6 +151,26 @@ test('points: at most half the subtotal, shown on /v1/me at once, given back whe
   assert.is((await me(u)).rewardPoints, 100);
 });
 
+test('points: a balance past 2^31 - 1 is kept; paying is not a 500 when the points earned take it there', async () => {
+  await setStock('SKU-00036', { 'wh-east': 10 });
+  const u = await signupBuyer(s.url);
+  // What two of the largest orders the API takes (200 lines of 10 units at 100,000,000)
+  // earn: 2,000,000,000 points each. The column was an INT, and a payment that took the
+  // balance past 2,147,483,647 failed with "Out of range value" after its stock commit.
+  const start = 2_147_483_640;
+  await s.sql('UPDATE users SET reward_points = ? WHERE user_id = ?', [start, u.userId]);
+  const order = await checkout(u, { items: [{ sku: 'SKU-00036', qty: 2 }] });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  const paid = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.equal([paid.status, paid.body.status], [200, 'paid'], JSON.stringify(paid.body));
+  const earned = Math.floor(order.body.total / 100);
+  assert.ok(start + earned > 2 ** 31 - 1, 'the balance passes INT');
+  assert.is((await me(u)).rewardPoints, start + earned);
+  const refunded = await call(s.url, 'POST', `/v1/orders/${order.body.orderId}/refund`, { token: u.token });
+  assert.is(refunded.status, 200, JSON.stringify(refunded.body));
+  assert.is((await me(u)).rewardPoints, start);
+});
+
 test('admin coupons: percent or amount off, a redemption limit, once per user when asked, one user only, duplicates 409', async () => {
   await setStock('SKU-00036', { 'wh-east': 20 });
   const price = await priceOf('SKU-00036');
