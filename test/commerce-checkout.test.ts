@@ -430,6 +430,26 @@ test('a keyed checkout whose first answer was lost finds the same order: one ord
   assert.is(res!.reservation_id, `${first.body.orderId}:SKU-00038`, 'named by order and SKU');
 });
 
+test('addresses changed from two tabs at once: every delete and add answers (never a 5xx), and a user with addresses has a default', async () => {
+  const address = (line1: string, isDefault = false) => ({ line1, city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault });
+  for (let round = 0; round < 3; round++) {
+    const u = await signup(s.url);
+    for (let i = 0; i < 4; i++) assert.is((await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: address(`${i} Main St`) })).status, 201);
+    const ids = (await me(u)).addresses.map((a: { addressId: string }) => a.addressId) as string[];
+    // Each delete moved the default in a subquery over the user's other addresses, which the
+    // concurrent deletes held: InnoDB killed all but one as deadlocks (500 internal).
+    const answers = await Promise.all([
+      ...ids.map((id) => call(s.url, 'DELETE', `/v1/me/addresses/${id}`, { token: u.token })),
+      call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: address('New St 1') }),
+      call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: address('New St 2', true) }),
+    ]);
+    assert.equal(answers.map((a) => a.status), [204, 204, 204, 204, 201, 201], JSON.stringify(answers.map((a) => a.body)));
+    const page = await me(u);
+    assert.equal(page.addresses.map((a: { line1: string }) => a.line1).sort(), ['New St 1', 'New St 2']);
+    assert.is(page.addresses.filter((a: { addressId: string; isDefault: boolean }) => a.isDefault && a.addressId === page.defaultAddressId).length, 1);
+  }
+});
+
 test('addresses can be edited and made the default; the cart can be emptied; a wishlist item moves to the cart', async () => {
   const u = await signupBuyer(s.url);
   const second = await call(s.url, 'POST', '/v1/me/addresses', { token: u.token, body: { line1: '1 Ocean Ave', city: 'San Francisco', region: 'CA', country: 'US', postalCode: '94105' } });

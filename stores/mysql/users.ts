@@ -1,6 +1,6 @@
 // Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
-import { withTransaction, type Pool } from './pool.ts';
+import { withTransaction, type Pool, type PoolConnection } from './pool.ts';
 import { BatchedReads } from './batched-reads.ts';
 
 export interface UserCredentials {
@@ -54,6 +54,16 @@ const ms = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v))
 
 /** How the ids' collation (utf8mb4_general_ci, PAD SPACE) tells them apart, near enough for generated ids. */
 const collationKey = (id: string) => id.toLowerCase().trimEnd();
+
+/**
+ * Takes the user's row first in every change of their addresses, so two of them (two tabs
+ * deleting addresses, one adding) run one after the other. Each had locked its address row,
+ * then waited for the other's in the subquery that moves the default: InnoDB killed one as
+ * a deadlock, and the client got a 500 for a plain DELETE /v1/me/addresses/:id.
+ */
+async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
+  await conn.query('SELECT user_id FROM users WHERE user_id = ? FOR UPDATE', [userId]);
+}
 
 export class UserRepository {
   constructor(private readonly pool: Pool) {}
@@ -147,6 +157,7 @@ export class UserRepository {
   /** Adds an address; makes it the default when asked or when the user has none. */
   async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
     return withTransaction(this.pool, async (conn) => {
+      await lockUser(conn, userId);
       await conn.query(
         'INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster],
@@ -162,6 +173,7 @@ export class UserRepository {
   /** Changes one of the user's addresses (and makes it the default when asked); false when the user has no such address. */
   async updateAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
     return withTransaction(this.pool, async (conn) => {
+      await lockUser(conn, userId);
       const [res] = await conn.query(
         'UPDATE addresses SET line1 = ?, city = ?, region = ?, country = ?, postal_code = ?, cluster = ? WHERE address_id = ? AND user_id = ?',
         [a.line1, a.city, a.region, a.country, a.postalCode, a.cluster, a.addressId, userId],
@@ -175,6 +187,7 @@ export class UserRepository {
   /** Deletes one of the user's addresses; false when the user has no such address. */
   async deleteAddress(userId: string, addressId: string): Promise<boolean> {
     return withTransaction(this.pool, async (conn) => {
+      await lockUser(conn, userId);
       const [res] = await conn.query('DELETE FROM addresses WHERE address_id = ? AND user_id = ?', [addressId, userId]);
       // Nothing deleted, nothing to undo: committing the empty transaction is harmless.
       if ((res as { affectedRows: number }).affectedRows !== 1) return false;
