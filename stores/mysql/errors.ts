@@ -46,6 +46,13 @@ const notAppliedErrnos = new Set([
   1146, // ER_NO_SUCH_TABLE
 ]);
 
+/**
+ * ER_LOCK_DEADLOCK: InnoDB chose this transaction as a deadlock's victim and rolled it
+ * back whole. In an interactive transaction it reached clients as a 500 `internal` (two
+ * deletes of one user's addresses at once, two admins changing delivery clusters).
+ */
+const deadlockErrno = 1213;
+
 /** Whether `err` is a lost or refused connection rather than an answer from the server. */
 export function isConnectionError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -67,6 +74,11 @@ export function classifyStoreError(err: unknown, how: { sent: boolean; writes: b
     // The server's words stay in `cause` (logs, the node's wait): they name users, hosts and
     // tables, and this message reaches anonymous clients.
     return new StoreUnavailableError('the database cannot take this now; retry shortly', { cause: err });
+  }
+  // Inside an explicit transaction (or a read) nothing was applied. A write sent on its own
+  // is left as it is: the compound writes (writes.ts) read its errno to retry it themselves.
+  if (errno === deadlockErrno && !how.writes) {
+    return new StoreUnavailableError('the database refused this as a lock conflict; nothing was done; retry shortly', { cause: err });
   }
   if (!isConnectionError(err)) return err;
   if (!how.sent || !how.writes) return new StoreUnavailableError('the database is not reachable; retry shortly', { cause: err });
