@@ -248,4 +248,21 @@ test('operators split a city into delivery clusters by postal prefix and edit ro
   assert.is((await admin('DELETE', '/v1/admin/logistics/routes/wh-east/nyc-manhattan')).status, 404);
 });
 
+test('two admins giving one postal prefix to two clusters at once: one 200, one 409 zone_taken, never both, never a 5xx', async () => {
+  const admin = (method: string, path: string, body?: unknown) => call(s.url, method, path, { token: adminToken, ...(body === undefined ? {} : { body }) });
+  for (let round = 0; round < 6; round++) {
+    const prefix = `97${round}`;
+    // Both had passed the check before either wrote: both 200, the prefix the later one's.
+    // Or they deadlocked in the zones' DELETE and upsert (a 500).
+    const answers = await Promise.all(['a', 'b', 'c'].map((x) => admin('PUT', `/v1/admin/logistics/clusters/race-${round}-${x}`, { name: `Race ${x}`, country: 'US', postalPrefixes: [prefix, `98${round}${x === 'a' ? 1 : 2}`] })));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.equal(statuses, [200, 409, 409], JSON.stringify(answers.map((a) => a.body)));
+    const won = answers.find((a) => a.status === 200)!.body as { clusterId: string };
+    for (const lost of answers.filter((a) => a.status === 409)) assert.is(lost.body.error.code, 'zone_taken');
+    const view = await admin('GET', '/v1/admin/logistics');
+    const owners = (view.body.clusters as { clusterId: string; postalPrefixes: string[] }[]).filter((c) => c.postalPrefixes.includes(prefix)).map((c) => c.clusterId);
+    assert.equal(owners, [won.clusterId], 'the prefix is the one answered 200');
+  }
+});
+
 test.run();

@@ -14,6 +14,11 @@ export interface LogisticsView {
   routes: Route[];
 }
 
+function zoneTaken(taken: DeliveryZone[]): RejectedError {
+  return new RejectedError('zone_taken', `postal prefixes already in another cluster: ${taken.map((z) => `${z.postalPrefix} (${z.clusterId})`).join(', ')}`,
+    { data: { taken: taken.map((z) => ({ postalPrefix: z.postalPrefix, clusterId: z.clusterId })) } });
+}
+
 export class LogisticsAdmin {
   constructor(private readonly repo: LogisticsRepository, private readonly nc: NatsConnection, private readonly cluster: string) {}
 
@@ -38,13 +43,12 @@ export class LogisticsAdmin {
   async putCluster(c: DeliveryCluster, postalPrefixes: string[]): Promise<DeliveryCluster & { postalPrefixes: string[] }> {
     const prefixes = [...new Set(postalPrefixes.map(postalKey))].sort();
     const taken = (await this.repo.zones()).filter((z: DeliveryZone) => z.country === c.country && z.clusterId !== c.clusterId && prefixes.includes(z.postalPrefix));
-    if (taken.length > 0) {
-      throw new RejectedError('zone_taken', `postal prefixes already in another cluster: ${taken.map((z) => `${z.postalPrefix} (${z.clusterId})`).join(', ')}`,
-        { data: { taken: taken.map((z) => ({ postalPrefix: z.postalPrefix, clusterId: z.clusterId })) } });
-    }
+    if (taken.length > 0) throw zoneTaken(taken);
     await this.repo.upsertClusters([c]);
-    await this.repo.replaceZones(c.clusterId, c.country, prefixes);
+    // Checked again where it is decided: another cluster may have taken one since.
+    const takenMeanwhile = await this.repo.replaceZones(c.clusterId, c.country, prefixes);
     this.announce();
+    if (takenMeanwhile.length > 0) throw zoneTaken(takenMeanwhile);
     return { ...c, postalPrefixes: prefixes };
   }
 

@@ -1,6 +1,7 @@
 // Logistics data: warehouses, delivery clusters, routes warehouse → cluster, and where
 // stock sits (inventory_stock rows with units available).
 import type { Pool } from './pool.ts';
+import { StoreUnavailableError } from './errors.ts';
 
 export interface Warehouse { warehouseId: string; name: string; region: string; location: { lat: number; lon: number } | null }
 export interface DeliveryCluster { clusterId: string; name: string; country: string }
@@ -59,20 +60,41 @@ export class LogisticsRepository {
     return (rows as { country: string; postal_prefix: string; cluster_id: string }[]).map((r) => ({ country: r.country, postalPrefix: r.postal_prefix, clusterId: r.cluster_id }));
   }
 
-  /** Makes `prefixes` (of `country`) exactly the zones of `clusterId`; a prefix another cluster had moves here. */
-  async replaceZones(clusterId: string, country: string, prefixes: string[]): Promise<void> {
+  /**
+   * Makes `prefixes` (of `country`) exactly the zones of `clusterId`, unless another cluster
+   * holds one of them: then nothing changes and those zones are returned (zone_taken). One
+   * change of zones at a time, under a named lock: two admins giving one prefix to two
+   * clusters at once had both passed the caller's check and been answered 200, the prefix
+   * silently the later one's; and concurrent changes deadlocked (a DELETE by cluster and an
+   * upsert by prefix), a 500.
+   */
+  async replaceZones(clusterId: string, country: string, prefixes: string[]): Promise<DeliveryZone[]> {
     const conn = await this.pool.getConnection();
     try {
-      await conn.beginTransaction();
-      await conn.query('DELETE FROM delivery_zones WHERE cluster_id = ?', [clusterId]);
-      if (prefixes.length > 0) {
-        await conn.query('INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)',
-          [prefixes.map((p) => [country, p, clusterId])]);
+      const [locked] = await conn.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.delivery_zones'), 5) AS got");
+      if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly');
+      try {
+        if (prefixes.length > 0) {
+          const [rows] = await conn.query('SELECT country, postal_prefix, cluster_id FROM delivery_zones WHERE country = ? AND postal_prefix IN (?) AND cluster_id <> ?', [country, prefixes, clusterId]);
+          const taken = (rows as { country: string; postal_prefix: string; cluster_id: string }[]).map((r) => ({ country: r.country, postalPrefix: r.postal_prefix, clusterId: r.cluster_id }));
+          if (taken.length > 0) return taken;
+        }
+        await conn.beginTransaction();
+        try {
+          await conn.query('DELETE FROM delivery_zones WHERE cluster_id = ?', [clusterId]);
+          if (prefixes.length > 0) {
+            await conn.query('INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)',
+              [prefixes.map((p) => [country, p, clusterId])]);
+          }
+          await conn.commit();
+        } catch (err) {
+          await conn.rollback().catch(() => undefined);
+          throw err;
+        }
+        return [];
+      } finally {
+        await conn.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.delivery_zones'))").catch(() => undefined);
       }
-      await conn.commit();
-    } catch (err) {
-      await conn.rollback().catch(() => undefined);
-      throw err;
     } finally {
       conn.release();
     }
