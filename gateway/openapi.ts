@@ -188,7 +188,7 @@ export function openApiDocument(): unknown {
       const optional = prop.safeParse(undefined).success;
       parameters.push({ name: key, in: 'query', required: !optional, schema: json, ...(typeof json.description === 'string' ? { description: json.description } : {}) });
     }
-    if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'the same key and body answer the first response again', schema: { type: 'string', maxLength: 200 } });
+    if (op.method === 'post') parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'the same key and body answer the first response again', schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' } });
     if (op.deviceId) parameters.push({ name: 'X-Device-Id', in: 'header', required: false, description: 'without a token: the device the event is counted for (8-64 of A-Za-z0-9_-); 400 without either', schema: { type: 'string', pattern: ps.deviceIdPattern.source } });
     if (tagged(op)) parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'an ETag this client holds: 304 when unchanged', schema: { type: 'string' } });
     parameters.push({ name: 'X-Request-Id', in: 'header', required: false, description: 'a request id to use instead of a generated one (anything else is replaced by one)', schema: { type: 'string', pattern: '^[A-Za-z0-9._:/+=@-]{1,128}$' } });

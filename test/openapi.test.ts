@@ -62,6 +62,15 @@ test('every $ref names a component the document has; only the public GETs advert
   for (const path of ['/v1/products/{sku}', '/v1/search', '/v1/categories']) assert.equal(advertises(path), [true, true], path);
 });
 
+test('the Idempotency-Key every POST documents is the one the gateway takes: 1-255 printable ASCII', () => {
+  type Param = { name: string; schema: { pattern?: string; maxLength?: number } };
+  const post = (doc.paths['/v1/checkout'] as unknown as Record<string, { parameters: Param[] }>).post!;
+  const key = post.parameters.find((p) => p.name === 'Idempotency-Key')!;
+  // It said maxLength 200, where api.md and the gateway take up to 255.
+  const rule = new RegExp(key.schema.pattern!);
+  assert.ok(rule.test('k'.repeat(255)) && !rule.test('k'.repeat(256)) && !rule.test('') && !rule.test('é'), key.schema.pattern);
+});
+
 test('the document passes Redocly lint (recommended rules) with no error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
   const file = join(dir, 'openapi.json');
