@@ -70,10 +70,14 @@ export function isJsonType(type: string | undefined): boolean {
 /**
  * `readJson` for a route whose every field is optional (a checkout of the cart): a request
  * with no body at all (no Content-Length or 0, no Transfer-Encoding) is `{}`, whatever its
- * Content-Type; one with a body is read as `readJson` reads it.
+ * Content-Type, and so is one sent chunked with no bytes (as `noBody` takes it: it had been
+ * a 400 "the body is empty" for the same checkout of the cart); one with a body, even of
+ * white space only, is read as `readJson` reads it.
  */
 export async function readOptionalJson(c: Context): Promise<unknown> {
-  return sentNoBody(c) ? {} : readJson(c);
+  if (sentNoBody(c)) return {};
+  if (c.req.header('content-length') === undefined && (await rawBody(c)) === '') return {};
+  return readJson(c);
 }
 
 /** No Content-Length (or 0) and no Transfer-Encoding: the request has no body at all. */

@@ -411,6 +411,25 @@ test('a POST that takes no body refuses a malformed one (400) and does nothing; 
     req.end();
   });
   assert.is(chunked, 200);
+  // A checkout sent so is a checkout of the cart, as one with no body at all is (it was a 400).
+  const cart = (await call(s.url, 'GET', '/v1/cart', { token: u.token })).body as { subtotal: number; items: unknown[] };
+  assert.is(cart.items.length, 1, 'the unit moved from the wishlist');
+  const placed = await new Promise<{ status: number; body: { orderId?: string; subtotal?: number } }>((resolve, reject) => {
+    const req = httpRequest(`${s.url}/v1/checkout`, {
+      method: 'POST', headers: { authorization: `Bearer ${u.token}`, 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => void (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { orderId?: string; subtotal?: number } }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.is(placed.status, 201, JSON.stringify(placed.body));
+  assert.is(placed.body.subtotal, cart.subtotal);
+  // White space is a body, and not JSON: refused, never read as "the cart".
+  const blank = await call(s.url, 'POST', '/v1/checkout', { token: u.token, body: '  ', headers: { 'content-type': 'application/json' } });
+  assert.equal([blank.status, blank.body.error?.code], [400, 'invalid_request']);
 });
 
 test('a keyed checkout whose first answer was lost finds the same order: one order, reserved once', async () => {
