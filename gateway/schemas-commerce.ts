@@ -30,7 +30,9 @@ export const coupon = z.object({
 export const shipBody = z.object({ carrier: z.string().trim().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'printable ASCII'), trackingNumber: printable(128) }).meta({ id: 'ShipOrder' });
 
 export const shippingRatesBody = z.object({
-  rates: z.array(z.object({ weightClass: z.enum(weightClasses), amount: z.int().min(0).max(100_000_000) })).min(1).max(weightClasses.length),
+  rates: z.array(z.object({ weightClass: z.enum(weightClasses), amount: z.int().min(0).max(100_000_000) })).min(1).max(weightClasses.length)
+    // Two amounts for one class had been taken silently, the last one winning.
+    .refine((rates) => new Set(rates.map((r) => r.weightClass)).size === rates.length, 'each weightClass at most once'),
 }).meta({ id: 'ShippingRates' });
 
 export const shippingRates = z.object({

@@ -259,6 +259,8 @@ test('shipping: a table per cluster and weight class, editable by the admin, cha
   const put = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 123 }, { weightClass: 'medium', amount: 456 }] });
   assert.is(put.status, 200, JSON.stringify(put.body));
   assert.is((await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'tiny', amount: 1 }] })).status, 422);
+  const twice = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 1 }, { weightClass: 'small', amount: 2 }] });
+  assert.equal([twice.status, twice.body.error.code, twice.body.error.details[0].field], [422, 'validation_failed', 'rates'], JSON.stringify(twice.body));
   const list = await admin('GET', '/v1/admin/shipping-rates');
   assert.ok(list.body.items.some((r: { clusterId: string; weightClass: string; amount: number }) => r.clusterId === 'east' && r.weightClass === 'small' && r.amount === 123));
   // Demo products weigh 100-1080 g: one unit is small, six are medium.
