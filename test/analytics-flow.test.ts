@@ -86,6 +86,9 @@ test('exact counts within 5 s: searches normalised, product views (POST and GET 
   // Wished again (already there) and a search's second page: neither counts again.
   assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: u.token, body: { sku: 'AN-6' } })).status, 200);
   assert.is((await call(s.url, 'GET', `/v1/search?q=garden%20hose&cursor=${encodeURIComponent(encodeCursor(1))}`)).status, 200);
+  // HEAD (a monitor's probe) reads no results and shows no product: no search, no view.
+  const heads = await Promise.all([call(s.url, 'HEAD', '/v1/search?q=garden%20hose'), call(s.url, 'HEAD', '/v1/products/AN-2')]);
+  assert.equal(heads.map((h) => h.status), [200, 200]);
 
   const top = await eventually(async () => {
     const r = await admin('/v1/admin/analytics/top-searches?window=hour&limit=5');

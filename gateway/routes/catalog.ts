@@ -134,8 +134,8 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const attributes = attributeFilters(all);
     // One search is one event: the pages after the first (a cursor; an empty one is the
     // first page) are the same search walked on, and had each been counted again in
-    // top-searches.
-    return c.json(await page(c, { ...q, ...(attributes ? { attributes } : {}), record: !q.cursor }, { country, postalCode }));
+    // top-searches. A HEAD (a monitor, a link checker) reads no results: no search either.
+    return c.json(await page(c, { ...q, ...(attributes ? { attributes } : {}), record: !q.cursor && c.req.method !== 'HEAD' }, { country, postalCode }));
   });
 
   app.get('/v1/products/:sku', async (c) => {
@@ -144,10 +144,13 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const p = await catalog.product(sku, await callerCluster(c, place));
     if (!p) throw new HttpError(404, 'not_found', `no product ${sku}`);
     const viewer = c.get('userId');
-    deps.personalisation.clickstream.record({
-      type: 'view', sku, category: p.category,
-      ...(viewer ? { userId: viewer } : { deviceId: c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}` }),
-    });
+    // A HEAD shows no one the product: not a view (it had counted in top-products and trending).
+    if (c.req.method !== 'HEAD') {
+      deps.personalisation.clickstream.record({
+        type: 'view', sku, category: p.category,
+        ...(viewer ? { userId: viewer } : { deviceId: c.req.header('x-device-id')?.slice(0, 128) || `ip:${c.get('clientIp')}` }),
+      });
+    }
     return c.json({ ...publicProduct(p), stock: p.stock, ...(p.delivery ? { delivery: p.delivery } : {}) });
   });
 
