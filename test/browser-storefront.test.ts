@@ -368,6 +368,27 @@ test('a failed action says so, and a token the server refused logs the shopper o
   assert.equal(b.problems, []);
 });
 
+test('a user the server cannot read just now is said on the page, not left at "Loading…"', async () => {
+  step('me fails');
+  const user = await signup(s.url, 'Iris Interrupted');
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  // Not a 401: the token is fine, the server only cannot answer for it now.
+  await page.route('**/v1/me', (r) => r.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }) }));
+  try {
+    for (const path of ['/cart', '/orders', '/account']) {
+      await page.goto(`${s.url}${path}`);
+      await page.locator('main .notice.error', { hasText: 'Too many requests' }).waitFor({ timeout: 5000 });
+      assert.is(await page.locator('main [data-loading]').count(), 0, `${path} still says Loading…`);
+    }
+    assert.is(await page.evaluate(() => localStorage.getItem('shop.token')), user.token, 'the token is kept');
+  } finally {
+    await page.unroute('**/v1/me');
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a long first name keeps the header and its menu on a phone\'s screen', async () => {
   step('long name');
   const user = await signup(s.url, 'Maximiliana-Wolfeschlegelsteinhausenberger Longname');

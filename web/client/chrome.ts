@@ -120,9 +120,20 @@ export function initChrome(): void {
   void showMenu();
 }
 
-/** For pages that need a user: the user, or a redirect to log in (and back here after). */
+/**
+ * For pages that need a user: the user, or null once `container` says why not (a link to
+ * log in and back here after, or why the user could not be read).
+ */
 export async function requireUser(container: Element | null): Promise<Me | null> {
-  const me = await currentUser();
+  let me: Me | null;
+  try {
+    me = await currentUser();
+  } catch (err) {
+    // Not knowing who this is (the server busy, the connection down) is not being logged
+    // out: said as the failure it is, instead of the page staying at "Loading…".
+    render(container, errorNotice(err));
+    return null;
+  }
   if (!me) {
     render(container, h('p', { class: 'notice' }, 'Please ', h('a', { href: authHref('/login') }, 'log in'), ' or ', h('a', { href: authHref('/signup') }, 'create an account'), ' first.'));
   }
