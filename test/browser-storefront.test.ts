@@ -382,6 +382,11 @@ test('a user the server cannot read just now is said on the page, not left at "L
       assert.is(await page.locator('main [data-loading]').count(), 0, `${path} still says Loading…`);
     }
     assert.is(await page.evaluate(() => localStorage.getItem('shop.token')), user.token, 'the token is kept');
+    // Nor is that shopper sent to log in when adding to the cart.
+    await page.goto(`${s.url}/product/BRW-1`);
+    await page.click(byTestId('add-to-cart'));
+    await page.locator('#toast', { hasText: 'Added to your cart' }).waitFor({ timeout: 5000 });
+    assert.is(new URL(page.url()).pathname, '/product/BRW-1');
   } finally {
     await page.unroute('**/v1/me');
     await page.evaluate(() => localStorage.removeItem('shop.token'));

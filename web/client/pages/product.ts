@@ -1,6 +1,6 @@
 // One product: price, live stock, the delivery estimate for the default address, add to
 // cart or wishlist, its attributes and (where the server has them) related products.
-import { api, optional, ApiError } from '../api.ts';
+import { api, optional, session, ApiError } from '../api.ts';
 import { authHref, currentUser, errorNotice, setCartCount } from '../chrome.ts';
 import { byId, categoryName, day, h, money, render, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
@@ -53,9 +53,12 @@ export async function productPage(): Promise<void> {
   const add = h('button', { type: 'submit', class: 'primary', 'data-testid': 'add-to-cart', disabled: status === 'out_of_stock' }, status === 'out_of_stock' ? 'Out of stock' : 'Add to cart');
   const save = h('button', { type: 'button', class: 'secondary', 'data-testid': 'add-to-wishlist' }, '♡ Save to wishlist');
   const buy = h('form', { class: 'buy' }, h('label', { for: 'qty' }, 'Quantity'), qty, add);
+  // Logged out is no token (a refused one is dropped as it is refused), not a user that
+  // could not be read just now: that shopper is still logged in and is not sent to log in.
+  const loggedOut = () => !session.token();
   buy.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!me) return location.assign(authHref('/login'));
+    if (loggedOut()) return location.assign(authHref('/login'));
     add.disabled = true;
     try {
       const cart = await api<Cart>('POST', '/v1/cart/items', { body: { sku: p.sku, qty: Math.max(1, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 1)) } });
@@ -68,7 +71,7 @@ export async function productPage(): Promise<void> {
     }
   });
   save.addEventListener('click', async () => {
-    if (!me) return location.assign(authHref('/login'));
+    if (loggedOut()) return location.assign(authHref('/login'));
     try {
       await api('POST', '/v1/wishlist/items', { body: { sku: p.sku } });
       toast('Saved to your wishlist');
