@@ -164,6 +164,18 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.goto(`${s.url}/cart`);
   await page.locator(byTestId('checkout')).waitFor();
   await screenshot(page, 'cart');
+  // A quantity the server refuses goes back to what the cart holds, not left beside the old totals.
+  await page.route('**/v1/cart/items/*', (r) => r.request().method() === 'PATCH'
+    ? r.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }) })
+    : r.fallback());
+  try {
+    await page.fill('input.qty', '3');
+    await page.press('input.qty', 'Tab');
+    await page.locator('#toast.error', { hasText: 'Too many requests' }).waitFor({ timeout: 5000 });
+    assert.is(await page.inputValue('input.qty'), '1');
+  } finally {
+    await page.unroute('**/v1/cart/items/*');
+  }
   await page.click(byTestId('checkout'));
   await page.waitForURL(/\/checkout\/o[a-z0-9]+$/);
   const orderId = page.url().split('/').pop()!;

@@ -54,6 +54,9 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
       rerender(qty === 0 ? await api<Cart>('DELETE', `/v1/cart/items/${encodeURIComponent(sku)}`) : await api<Cart>('PATCH', `/v1/cart/items/${encodeURIComponent(sku)}`, { body: { qty } }));
     } catch (err) {
       toast(explain(err, titleIn(cart)), 'error');
+      // The boxes go back to what the cart holds: one left at the refused quantity read as
+      // done, beside the old line total and subtotal.
+      rerender(cart);
     }
   };
   const rows = cart.items.map((l) => {
