@@ -191,6 +191,7 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.waitForURL(new RegExp(`/orders/${orderId}\\?paid=1$`));
   assert.is(await page.getAttribute(byTestId('order-status'), 'data-status'), 'paid');
   assert.is(await page.textContent(byTestId('order-status')), 'Paid');
+  assert.match(await page.locator('#order .eta').innerText(), /^Estimated delivery: /);
   // The timeline says money as the page does and in a shopper's words, not the server's log lines.
   const timeline = await page.locator('.timeline').innerText();
   const total = await page.locator('.totals dd strong').innerText();
@@ -270,6 +271,8 @@ test('Back never shows a stale cart, nor a Pay form for an order since cancelled
     await p.waitForURL(/\/orders\/o[a-z0-9]+$/, { timeout: 5000 });
     await p.locator(`${byTestId('order-status')}[data-status="cancelled"]`).waitFor({ timeout: 5000 });
     assert.is(await p.locator(byTestId('pay-submit')).count(), 0);
+    // Nor does a cancelled order promise a delivery day.
+    assert.is(await p.locator('#order .eta').count(), 0, 'a delivery estimate on a cancelled order');
   } finally {
     await context.close();
   }

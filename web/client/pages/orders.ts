@@ -246,6 +246,13 @@ function stepDetail(step: OrderStep): string | null {
   return Object.hasOwn(plain, detail) ? plain[detail] ?? null : detail;
 }
 
+/**
+ * The statuses whose delivery estimate still means something: the API keeps `delivery` on a
+ * cancelled, expired or refunded order (and a delivered one), where "Estimated delivery: …"
+ * promised a parcel that will never come.
+ */
+const onItsWay = new Set(['pending_payment', 'paid', 'shipped']);
+
 export async function orderPage(): Promise<void> {
   const root = byId('order');
   const o = await orderOfPage(root);
@@ -264,7 +271,7 @@ export async function orderPage(): Promise<void> {
     h('p', { class: 'muted' }, `Placed ${dateTime(o.createdAt)}`, o.paidAt ? ` · paid ${dateTime(o.paidAt)}` : ''),
     h('div', { class: 'checkout-layout' },
       h('section', { class: 'panel', 'aria-label': 'Items and totals' }, lines(o), totals(o),
-        o.delivery ? h('p', { class: 'eta' }, `Estimated delivery: ${day(o.delivery.eta)}`) : null,
+        o.delivery && onItsWay.has(o.status) ? h('p', { class: 'eta' }, `Estimated delivery: ${day(o.delivery.eta)}`) : null,
         h('div', { class: 'actions' }, actions)),
       h('section', { class: 'panel', 'aria-labelledby': 'timeline-h' }, addressOf(o),
         h('h2', { id: 'timeline-h' }, 'Timeline'),
