@@ -5,9 +5,25 @@ import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
 import { byId, formError, h, money, redrawKeepingFocus, render, toast } from '../dom.ts';
 import { explain, type TitleOf } from '../messages.ts';
 import { thumb } from '../product-card.ts';
-import { maxUnitsPerOrder, type Cart, type CheckoutAnswer, type Me, type Wishlist } from '../types.ts';
+import { maxUnitsPerOrder, type Cart, type CheckoutAnswer, type Me, type Order, type Page, type Wishlist } from '../types.ts';
 
 const titleIn = (cart: Cart): TitleOf => (sku) => cart.items.find((l) => l.sku === sku)?.title;
+
+/**
+ * An unpaid order of exactly this cart to this address, reserved for a minute more at
+ * least. The cart keeps its lines until payment, and Back or a reload brings it again with
+ * a new idempotency key: pressing Check out again reserved everything a second time (and
+ * a third, until "too many unpaid orders"), each order holding its own stock. That order's
+ * payment page is opened instead. With a coupon the order is made afresh: a code is not
+ * part of the order's answer, so a match cannot be told.
+ */
+async function unpaidOrderOf(cart: Cart, addressId: string | undefined): Promise<Order | undefined> {
+  const recent = await api<Page<Order>>('GET', '/v1/orders?limit=5').catch(() => undefined);
+  const sameLines = (o: Order) => o.items.length === cart.items.length && cart.items.every((l) => o.items.some((i) => i.sku === l.sku && i.qty === l.qty));
+  return recent?.items.find((o) => o.status === 'pending_payment' && !o.discount && !o.pointsUsed
+    && Date.parse(o.reservedUntil ?? '') > Date.now() + 60_000
+    && (!addressId || o.address?.addressId === addressId) && sameLines(o));
+}
 
 function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
   const addressSelect = me.addresses.length
@@ -34,6 +50,8 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
     button.disabled = true;
     formError(form, null);
     try {
+      const unpaid = coupon ? undefined : await unpaidOrderOf(cart, body.addressId);
+      if (unpaid) return location.assign(`/checkout/${encodeURIComponent(unpaid.orderId)}`);
       const order = await api<CheckoutAnswer>('POST', '/v1/checkout', { body, idempotencyKey: `${key}-${coupon}-${addressId ?? ''}` });
       location.assign(`/checkout/${encodeURIComponent(order.orderId)}`);
     } catch (err) {
