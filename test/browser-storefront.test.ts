@@ -338,6 +338,27 @@ test('a bookmarked price range with From above To is said next to the boxes, not
   assert.equal(b.problems, []);
 });
 
+/** WCAG's relative luminance of a computed `rgb(…)` colour. */
+function luminance(color: string): number {
+  const [r, g, b] = (color.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+test('the search button, the cart count and the stock badge are readable: 4.5:1 against their background', async () => {
+  await page.goto(`${s.url}/product/BRW-1`);
+  await page.locator(byTestId('product-stock')).waitFor();
+  for (const selector of ['.search-form button', byTestId('cart-count'), byTestId('product-stock')]) {
+    const [fg, bg] = await page.locator(selector).evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+    const [light, dark] = [luminance(fg!), luminance(bg!)].sort((x, y) => y - x);
+    const ratio = (light! + 0.05) / (dark! + 0.05);
+    assert.ok(ratio >= 4.5, `${selector}: ${ratio.toFixed(2)}:1 (${fg} on ${bg})`);
+  }
+  assert.equal(b.problems, []);
+});
+
 test('an unknown product says so in the tab title too', async () => {
   await page.goto(`${s.url}/product/NOPE-1`);
   await page.locator('h1', { hasText: 'Product not found' }).waitFor();
