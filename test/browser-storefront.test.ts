@@ -474,6 +474,15 @@ test('the operator dashboard refuses a wrong token, then shows the node and live
   assert.match(dropped ?? '', /^\d[\d,]*$/, 'Dropped');
   assert.match(activations ?? '', /^[1-9][\d,]*$/, 'Activations');
   await screenshot(page, 'dashboard', true);
+  // The flash-sale chart is of the SKU watched: another SKU starts it over.
+  const flashPoints = () => page.evaluate(() => Number(document.querySelector('[data-testid="flash-chart"]')?.getAttribute('data-points') ?? 0));
+  await page.fill(byTestId('flash-sku'), 'BRW-1');
+  await page.press(byTestId('flash-sku'), 'Enter');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="flash-chart"]')?.getAttribute('data-points') ?? 0) >= 3);
+  await page.fill(byTestId('flash-sku'), 'BRW-2');
+  await page.press(byTestId('flash-sku'), 'Enter');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="flash-chart"]')?.getAttribute('data-points') ?? 0) < 3, undefined, { timeout: 5000 });
+  assert.ok(await flashPoints() < 3);
   // Nothing is wider than the screen, on a desktop or a phone: wide tables scroll in their card.
   await page.locator('#analytics .report').first().waitFor();
   const pageWidth = () => page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);

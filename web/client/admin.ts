@@ -72,6 +72,8 @@ function dashboard(token: string): void {
   // asked first, and an unknown SKU is said to be one instead of being watched.
   const watch = async (wanted: string) => {
     sku = '';
+    // The chart is of one SKU: another's units left in it read as a restock or a sell-out.
+    stock.clear();
     for (const id of ['f-available', 'f-reserved', 'f-onhand']) set(id, '—');
     try {
       await api('GET', `/v1/products/${encodeURIComponent(wanted)}`, { token: null });
@@ -139,8 +141,11 @@ function dashboard(token: string): void {
 
   const pollStock = async () => {
     if (!sku) return;
+    const asked = sku;
     try {
-      const inv = await api<{ available: number; reserved: number; onHand: number }>('GET', `/v1/inventory/${encodeURIComponent(sku)}`, { token: null });
+      const inv = await api<{ available: number; reserved: number; onHand: number }>('GET', `/v1/inventory/${encodeURIComponent(asked)}`, { token: null });
+      // Another SKU was chosen while this answer was on its way.
+      if (asked !== sku) return;
       set('f-available', inv.available.toLocaleString());
       set('f-reserved', inv.reserved.toLocaleString());
       set('f-onhand', inv.onHand.toLocaleString());

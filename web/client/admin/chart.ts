@@ -63,6 +63,13 @@ export class LiveChart {
     this.draw();
   }
 
+  /** Forgets every point (the chart starts over for another subject). */
+  clear(): void {
+    for (const s of this.series) s.points = [];
+    this.element.dataset.points = '0';
+    this.draw();
+  }
+
   private format(v: number): string {
     return `${v >= 100 ? Math.round(v) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${this.unit}`;
   }
