@@ -148,6 +148,11 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
     // Of two values of one attribute, a ✕ removes its own and keeps the other.
     await page.goto(`${s.url}/search?q=wireless&attr.color=black&attr.color=red`);
     await page.locator('.active-filters').waitFor();
+    // Two cards a row, not one card a screen tall.
+    const tops = await page.locator(byTestId('product-card')).evaluateAll((cards) => cards.slice(0, 2).map((c) => c.getBoundingClientRect().top));
+    assert.is(tops.length, 2);
+    assert.is(tops[0], tops[1], 'the first two cards share a row');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'nothing wider than the phone');
     const href = await page.locator('.active-filters a', { hasText: ': red' }).getAttribute('href');
     const left = new URLSearchParams(href!.split('?')[1]);
     assert.equal([left.getAll('attr.color'), left.get('q')], [['black'], 'wireless'], href!);
