@@ -181,6 +181,11 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   } finally {
     await page.unroute('**/v1/cart/items/*');
   }
+  // An emptied box is not 0: the line stays.
+  await page.fill('input.qty', '');
+  await page.press('input.qty', 'Tab');
+  await page.waitForFunction(() => (document.querySelector('input.qty') as HTMLInputElement | null)?.value === '1', undefined, { timeout: 5000 });
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: await page.evaluate(() => localStorage.getItem('shop.token') ?? '') })).body.items.length, 1);
   await page.click(byTestId('checkout'));
   await page.waitForURL(/\/checkout\/o[a-z0-9]+$/);
   const orderId = page.url().split('/').pop()!;

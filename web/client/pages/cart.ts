@@ -79,7 +79,12 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
   };
   const rows = cart.items.map((l) => {
     const qty = h('input', { type: 'number', min: 0, max: maxUnitsPerOrder, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty', 'data-control': 'qty' });
-    qty.addEventListener('change', () => void change(l.sku, Math.max(0, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 0))));
+    qty.addEventListener('change', () => {
+      // An emptied box (cleared to type another number, or holding no number) is not 0:
+      // it took the line out of the cart. The line stays as it is.
+      if (qty.value.trim() === '') return rerender(cart);
+      void change(l.sku, Math.max(0, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 0)));
+    });
     return h('li', { class: 'line', 'data-sku': l.sku },
       thumb(l.sku, l.title),
       h('div', null, h('a', { href: `/product/${encodeURIComponent(l.sku)}` }, l.title), h('p', { class: 'muted small' }, `${money(l.price, l.currency)} each`)),
