@@ -37,7 +37,7 @@ import { OrderTaking } from './order-taking.ts';
 import { eventRoutes } from './routes/events.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
-import { webRoutes } from '../web/index.ts';
+import { storeNotFound, wantsStorePage, webRoutes } from '../web/index.ts';
 import { corsFor } from './cors.ts';
 import { representation } from './representation.ts';
 import { orderLifeRoutes } from './routes/order-life.ts';
@@ -176,6 +176,8 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
       c.header('Allow', allowed.join(', '));
       return c.json({ error: { code: 'method_not_allowed', message: `${c.req.path} answers ${allowed.join(', ')}, not ${c.req.method}`, details: { allowed }, requestId: c.get('requestId') } }, 405);
     }
+    // A browser asking for a page the shop does not have gets the store's page saying so.
+    if (wantsStorePage(c)) return storeNotFound(c);
     return c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null, requestId: c.get('requestId') } }, 404);
   });
   app.onError((err, c) => {

@@ -369,6 +369,19 @@ test('the search button, the cart count and the stock badge are readable: 4.5:1 
   assert.equal(b.problems, []);
 });
 
+test('a page the shop does not have is the store\'s "Page not found", not the API\'s JSON', async () => {
+  const res = await page.goto(`${s.url}/orders/`);
+  assert.is(res?.status(), 404);
+  await page.locator('main h1', { hasText: 'Page not found' }).waitFor();
+  assert.is(await page.title(), 'Page not found · Shop');
+  assert.ok(await page.locator(byTestId('search-input')).isVisible(), 'the store header, with its search');
+  // An API client still gets the JSON error.
+  const api = await call(s.url, 'GET', '/orders/');
+  assert.is(api.status, 404);
+  assert.is((api.body as { error: { code: string } }).error.code, 'not_found');
+  assert.equal(b.problems, []);
+});
+
 test('an unknown product says so in the tab title too', async () => {
   await page.goto(`${s.url}/product/NOPE-1`);
   await page.locator('h1', { hasText: 'Product not found' }).waitFor();

@@ -86,3 +86,13 @@ export const storePages: StorePage[] = [
   { page: 'orders', path: '/orders', title: 'Your orders', body: html`<h1>Your orders</h1><div id="orders">${loading}</div>` },
   { page: 'order', path: '/orders/:orderId', title: 'Order', body: html`<div id="order">${loading}</div>` },
 ];
+
+/** A page the shop does not have (a mistyped or stale link), for a browser: not the API's JSON 404. */
+export const notFoundPage: StorePage = {
+  page: 'not-found', path: '*', title: 'Page not found',
+  body: html`<section class="narrow">
+  <h1>Page not found</h1>
+  <p>There is no page at this address: the link may be mistyped or out of date.</p>
+  <p><a href="/">Go to the homepage</a> or search for what you are looking for.</p>
+</section>`,
+};

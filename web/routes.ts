@@ -5,7 +5,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import type { GatewayEnv } from '../gateway/env.ts';
 import { etagMatches } from '../gateway/representation.ts';
 import { assets } from './assets.ts';
-import { storePages } from './pages.ts';
+import { notFoundPage, storePages } from './pages.ts';
 import { adminShell, contentSecurityPolicy, storeShell } from './shell.ts';
 
 function pageHeaders(c: Context<GatewayEnv>): void {
@@ -26,6 +26,21 @@ function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
   if (/\bbr\b/.test(accept)) return 'br';
   if (/\bgzip\b/.test(accept)) return 'gzip';
   return undefined;
+}
+
+/** Whether a request nothing answered is a browser asking for a page (not an API call). */
+export function wantsStorePage(c: Context<GatewayEnv>): boolean {
+  return c.req.method === 'GET' && !c.req.path.startsWith('/v1/') && (c.req.header('accept') ?? '').includes('text/html');
+}
+
+/**
+ * The store's "Page not found" with the store's header (search, cart, categories): a
+ * shopper following a stale link or a mistyped address read the API's
+ * `{"error":{"code":"not_found","message":"no route GET /…"}}` instead.
+ */
+export async function storeNotFound(c: Context<GatewayEnv>): Promise<Response> {
+  pageHeaders(c);
+  return c.html(await storeShell(await assets(), notFoundPage.page, notFoundPage.title, notFoundPage.body), 404);
 }
 
 export function webRoutes(): Hono<GatewayEnv> {
