@@ -293,6 +293,36 @@ test('Back never shows a stale cart, nor a Pay form for an order since cancelled
   assert.equal(b.problems, []);
 });
 
+test('a cart line whose product was taken off sale says so instead of a line total the subtotal leaves out', async () => {
+  step('unavailable');
+  const buyer = await signupBuyer(s.url, 'Gus Gone');
+  const product = { sku: 'BRW-GONE', title: 'Auralis Retired Speaker', brand: 'Auralis', category: 'electronics/audio/speakers', price: 5_900, currency: 'USD', supplierId: 'sup-1', attributes: {} };
+  assert.is((await call(s.url, 'PUT', `/v1/admin/inventory/${product.sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 5 }] } })).status, 200);
+  const onboarded = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: { 'content-type': 'application/x-ndjson' }, body: JSON.stringify(product) });
+  assert.is(onboarded.status, 202, JSON.stringify(onboarded.body));
+  await eventually(async () => (await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: product.sku, qty: 2 } })).status === 200, 10_000, 100);
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-4', qty: 1 } })).status, 200);
+  assert.is((await call(s.url, 'DELETE', `/v1/admin/products/${product.sku}`, { token: adminToken })).status, 204);
+  await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: buyer.token })).body.items.some((l: { unavailable?: boolean }) => l.unavailable), 10_000, 100);
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  try {
+    await page.goto(`${s.url}/cart`);
+    const line = page.locator(`#cart [data-sku="${product.sku}"]`);
+    await line.waitFor();
+    assert.is(await line.locator('.line-total').innerText(), 'No longer sold');
+    assert.is(await page.textContent(byTestId('cart-subtotal')), '$39.00', 'the subtotal of the kettle alone');
+    assert.match(await page.locator(byTestId('cart-unavailable')).innerText(), /Auralis Retired Speaker/);
+    assert.ok(await page.locator(byTestId('checkout')).isDisabled(), 'Check out waits for the line to go');
+    await line.getByRole('button', { name: /^Remove/ }).click();
+    await page.locator(`${byTestId('checkout')}:not([disabled])`).waitFor({ timeout: 5000 });
+    assert.is(await page.locator(byTestId('cart-unavailable')).count(), 0);
+  } finally {
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('logging in or signing up never leaves the site, whatever `next` says', async () => {
   step('next');
   // Were the shop to follow `next` off-site, the browser would land here rather than fail on DNS.

@@ -38,7 +38,11 @@ export interface Me {
  */
 export const maxUnitsPerOrder = 10;
 
-export interface CartLine { sku: string; qty: number; price: number; currency: string; title: string }
+export interface CartLine {
+  sku: string; qty: number; price: number; currency: string; title: string;
+  /** The product was taken off sale: left out of the subtotal, refused at checkout. */
+  unavailable?: true;
+}
 export interface Cart { items: CartLine[]; subtotal: number; currency: string }
 export interface Wishlist { items: { sku: string; addedAt: string; title: string; price: number; currency?: string }[] }
 

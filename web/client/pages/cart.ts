@@ -26,6 +26,8 @@ async function unpaidOrderOf(cart: Cart, addressId: string | undefined): Promise
 }
 
 function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
+  // Lines of products taken off sale: out of the subtotal, and checkout refuses them (409).
+  const gone = cart.items.filter((l) => l.unavailable);
   const addressSelect = me.addresses.length
     ? h('select', { id: 'ship-to', name: 'addressId' }, me.addresses.map((a) => h('option', { value: a.addressId, selected: a.addressId === me.defaultAddressId }, `${a.line1}, ${a.city} ${a.postalCode}, ${a.country}`)))
     : null;
@@ -34,8 +36,9 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
     addressSelect ? h('label', { for: 'ship-to' }, 'Deliver to') : h('p', { class: 'notice' }, 'No delivery address yet: ', h('a', { href: '/account' }, 'add one on your account page'), '.'),
     addressSelect,
     h('label', null, 'Coupon code (optional) ', h('input', { name: 'couponCode', autocomplete: 'off', maxlength: 64 })),
+    gone.length ? h('p', { class: 'notice error', 'data-testid': 'cart-unavailable' }, `No longer sold: ${gone.map((l) => l.title).join(', ')}. Remove ${gone.length === 1 ? 'it' : 'them'} to check out.`) : null,
     h('p', { class: 'form-error', role: 'alert', hidden: true }),
-    h('button', { type: 'submit', class: 'primary', 'data-testid': 'checkout', disabled: cart.items.length === 0 }, 'Check out'));
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'checkout', disabled: cart.items.length === 0 || gone.length > 0 }, 'Check out'));
   // One key per visit to the cart: a double click or a retry never reserves twice.
   const key = randomId();
   form.addEventListener('submit', async (e) => {
@@ -78,7 +81,7 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
     }
   };
   const rows = cart.items.map((l) => {
-    const qty = h('input', { type: 'number', min: 0, max: maxUnitsPerOrder, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty', 'data-control': 'qty' });
+    const qty = h('input', { type: 'number', min: 0, max: maxUnitsPerOrder, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty', 'data-control': 'qty', disabled: l.unavailable });
     qty.addEventListener('change', () => {
       // An emptied box (cleared to type another number, or holding no number) is not 0:
       // it took the line out of the cart. The line stays as it is.
@@ -89,7 +92,9 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
       thumb(l.sku, l.title),
       h('div', null, h('a', { href: `/product/${encodeURIComponent(l.sku)}` }, l.title), h('p', { class: 'muted small' }, `${money(l.price, l.currency)} each`)),
       qty,
-      h('strong', { class: 'line-total' }, money(l.price * l.qty, l.currency)),
+      // A line taken off sale is not in the subtotal: its price times its quantity beside
+      // a subtotal without it read as a sum that did not add up.
+      l.unavailable ? h('strong', { class: 'line-total danger' }, 'No longer sold') : h('strong', { class: 'line-total' }, money(l.price * l.qty, l.currency)),
       h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => void change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
   });
   return [h('div', { class: 'cart-layout' }, h('ul', { class: 'lines' }, rows), checkoutForm(me, cart))];
