@@ -302,6 +302,7 @@ test('a cart line whose product was taken off sale says so instead of a line tot
   assert.is(onboarded.status, 202, JSON.stringify(onboarded.body));
   await eventually(async () => (await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: product.sku, qty: 2 } })).status === 200, 10_000, 100);
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-4', qty: 1 } })).status, 200);
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: buyer.token, body: { sku: product.sku } })).status, 200);
   assert.is((await call(s.url, 'DELETE', `/v1/admin/products/${product.sku}`, { token: adminToken })).status, 204);
   await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: buyer.token })).body.items.some((l: { unavailable?: boolean }) => l.unavailable), 10_000, 100);
   await page.goto(`${s.url}/`);
@@ -317,6 +318,12 @@ test('a cart line whose product was taken off sale says so instead of a line tot
     await line.getByRole('button', { name: /^Remove/ }).click();
     await page.locator(`${byTestId('checkout')}:not([disabled])`).waitFor({ timeout: 5000 });
     assert.is(await page.locator(byTestId('cart-unavailable')).count(), 0);
+    // In the wishlist too: no price, and no Move to cart that can only fail.
+    await page.goto(`${s.url}/wishlist`);
+    const saved = page.locator(`#wishlist [data-sku="${product.sku}"]`);
+    await saved.waitFor();
+    assert.match(await saved.innerText(), /No longer sold/);
+    assert.is(await saved.getByRole('button', { name: 'Move to cart' }).count(), 0);
   } finally {
     await page.evaluate(() => localStorage.removeItem('shop.token'));
   }

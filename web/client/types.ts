@@ -44,7 +44,7 @@ export interface CartLine {
   unavailable?: true;
 }
 export interface Cart { items: CartLine[]; subtotal: number; currency: string }
-export interface Wishlist { items: { sku: string; addedAt: string; title: string; price: number; currency?: string }[] }
+export interface Wishlist { items: { sku: string; addedAt: string; title: string; price: number; currency?: string; unavailable?: true }[] }
 
 export interface OrderLine { sku: string; qty: number; price: number; title: string; lineTotal?: number }
 export interface Order {

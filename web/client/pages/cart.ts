@@ -122,8 +122,11 @@ export async function wishlistPage(): Promise<void> {
     if (w.items.length === 0) return render(root, h('p', { class: 'notice' }, 'Nothing saved yet. Use “Save to wishlist” on a product page.'));
     render(root, h('ul', { class: 'lines' }, w.items.map((i) => h('li', { class: 'line', 'data-sku': i.sku },
       thumb(i.sku, i.title),
-      h('div', null, h('a', { href: `/product/${encodeURIComponent(i.sku)}` }, i.title), h('p', { class: 'muted small' }, money(i.price, i.currency ?? 'USD'))),
-      h('button', { type: 'button', class: 'secondary', 'data-control': 'move', onclick: () => void moveToCart(i.sku) }, 'Move to cart'),
+      h('div', null, h('a', { href: `/product/${encodeURIComponent(i.sku)}` }, i.title),
+        i.unavailable ? h('p', { class: 'small danger' }, 'No longer sold') : h('p', { class: 'muted small' }, money(i.price, i.currency ?? 'USD'))),
+      // A product taken off sale cannot go to the cart: the button only failed, telling
+      // the shopper to remove it "from your cart".
+      i.unavailable ? null : h('button', { type: 'button', class: 'secondary', 'data-control': 'move', onclick: () => void moveToCart(i.sku) }, 'Move to cart'),
       h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => void remove(i.sku) }, 'Remove', h('span', { class: 'sr-only' }, ` ${i.title}`))))));
   };
   // After Move to cart or Remove, focus goes to the next line (or the heading), not the page.
