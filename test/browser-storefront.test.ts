@@ -494,6 +494,36 @@ test('a user the server cannot read just now is said on the page, not left at "L
   assert.equal(b.problems, []);
 });
 
+test('the account menu closes when the shopper clicks or tabs away from it, as with Escape', async () => {
+  step('menu');
+  const user = await signup(s.url, 'Otto Outside');
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  try {
+    await page.goto(`${s.url}/cart`);
+    const menu = page.locator(byTestId('account-menu'));
+    await menu.waitFor({ state: 'visible' });
+    const isOpen = () => menu.evaluate((d) => (d as HTMLDetailsElement).open);
+    await menu.locator('summary').click();
+    assert.ok(await isOpen());
+    await page.click('#cart-h');
+    assert.not.ok(await isOpen(), 'a click elsewhere closes it');
+    await menu.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    assert.ok(await isOpen());
+    // Account and addresses, Orders, Wishlist, Log out, then out of the menu.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Tab');
+    assert.not.ok(await isOpen(), 'tabbing past its last item closes it');
+    // Its own items still work.
+    await menu.locator('summary').click();
+    await menu.getByRole('link', { name: 'Orders' }).click();
+    await page.waitForURL(`${s.url}/orders`);
+  } finally {
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a long first name keeps the header and its menu on a phone\'s screen', async () => {
   step('long name');
   const user = await signup(s.url, 'Maximiliana-Wolfeschlegelsteinhausenberger Longname');
