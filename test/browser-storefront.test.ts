@@ -468,6 +468,31 @@ test('a failed action says so, and a token the server refused logs the shopper o
   assert.equal(b.problems, []);
 });
 
+test('a double click on Move to cart moves one unit, not two', async () => {
+  step('move twice');
+  const user = await signup(s.url, 'Dora Double');
+  assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: user.token, body: { sku: 'BRW-3' } })).status, 200);
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  // The move takes a moment, as on a slow connection: the second click comes while the first is under way.
+  await page.route('**/move-to-cart', async (r) => {
+    await new Promise((done) => setTimeout(done, 500));
+    await r.fallback();
+  });
+  try {
+    await page.goto(`${s.url}/wishlist`);
+    await page.locator('#wishlist').getByRole('button', { name: 'Move to cart' }).dblclick();
+    await page.locator('#toast', { hasText: 'Moved to your cart' }).waitFor({ timeout: 5000 });
+    await page.locator('#wishlist .notice', { hasText: 'Nothing saved yet' }).waitFor({ timeout: 5000 });
+    const cart = await call(s.url, 'GET', '/v1/cart', { token: user.token });
+    assert.equal(cart.body.items.map((l: { sku: string; qty: number }) => [l.sku, l.qty]), [['BRW-3', 1]]);
+  } finally {
+    await page.unroute('**/move-to-cart');
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a user the server cannot read just now is said on the page, not left at "Loading…"', async () => {
   step('me fails');
   const user = await signup(s.url, 'Iris Interrupted');

@@ -138,12 +138,20 @@ export async function wishlistPage(): Promise<void> {
       toast(explain(err, titleOf), 'error');
     }
   };
+  // One move of a product at a time: a second click while the first was under way found
+  // it gone from the wishlist and put it in the cart a second time (qty 2). (Not by
+  // disabling the button: a disabled button drops keyboard focus to the page.)
+  const moving = new Set<string>();
   const moveToCart = async (sku: string) => {
+    if (moving.has(sku)) return;
+    moving.add(sku);
     try {
       try {
         setCartCount(await api<Cart>('POST', `/v1/wishlist/items/${encodeURIComponent(sku)}/move-to-cart`));
       } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404 && err.code === 'not_found')) throw err;
+        // Only a server without the route ("no route POST …"), not a product no longer in
+        // the wishlist (moved by a retry whose first answer was lost): that one is said.
+        if (!(err instanceof ApiError && err.status === 404 && err.code === 'not_found' && err.message.startsWith('no route'))) throw err;
         // A server without the move route: the same in two steps.
         setCartCount(await api<Cart>('POST', '/v1/cart/items', { body: { sku, qty: 1 } }));
         await api('DELETE', `/v1/wishlist/items/${encodeURIComponent(sku)}`);
@@ -152,6 +160,8 @@ export async function wishlistPage(): Promise<void> {
       show(await api<Wishlist>('GET', '/v1/wishlist'));
     } catch (err) {
       toast(explain(err, titleOf), 'error');
+    } finally {
+      moving.delete(sku);
     }
   };
   try {
