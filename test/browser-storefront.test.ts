@@ -507,6 +507,9 @@ test('a user the server cannot read just now is said on the page, not left at "L
       assert.is(await page.locator('main [data-loading]').count(), 0, `${path} still says Loading…`);
     }
     assert.is(await page.evaluate(() => localStorage.getItem('shop.token')), user.token, 'the token is kept');
+    // The header stays signed in, rather than offering Log in and Sign up.
+    await page.locator(byTestId('account-menu')).waitFor({ state: 'visible', timeout: 5000 });
+    await page.locator('#guest-links').waitFor({ state: 'hidden', timeout: 5000 });
     // Nor is that shopper sent to log in when adding to the cart.
     await page.goto(`${s.url}/product/BRW-1`);
     await page.click(byTestId('add-to-cart'));

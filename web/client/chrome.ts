@@ -41,8 +41,13 @@ export function authHref(path: '/login' | '/signup'): string {
   return next && next !== '/' ? `${path}?next=${encodeURIComponent(next)}` : path;
 }
 
-/** The header as this user (or a guest) sees it: the account menu or the log-in links. */
-function showSignedIn(me: Me | null): void {
+/**
+ * The header as this user (or a guest) sees it: the account menu or the log-in links.
+ * `unread`: a token the server did not refuse, whose user could not be read just now; the
+ * menu shows, as "Account".
+ */
+function showSignedIn(me: Me | null, unread = false): void {
+  const signedIn = me !== null || unread;
   const menu = document.querySelector<HTMLDetailsElement>('[data-testid="account-menu"]');
   const guest = byId('guest-links');
   const name = byId('account-name');
@@ -52,19 +57,27 @@ function showSignedIn(me: Me | null): void {
     name.title = me.name;
   }
   if (menu) {
-    menu.hidden = !me;
-    if (!me) menu.open = false;
+    menu.hidden = !signedIn;
+    if (!signedIn) menu.open = false;
   }
-  if (guest) guest.hidden = me !== null;
-  if (!me) setCartCount(null);
+  if (guest) guest.hidden = signedIn;
+  if (!signedIn) setCartCount(null);
 }
 
 /** Reads the user and the cart again and shows them in the header (after a name change, or Back). */
 export async function refreshHeader(): Promise<void> {
   refreshUser();
-  const me = await currentUser().catch(() => null);
-  showSignedIn(me);
-  if (me) setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
+  let me: Me | null = null;
+  let unread = false;
+  try {
+    me = await currentUser();
+  } catch {
+    // A busy server or a dropped connection is not a logged-out shopper: the header
+    // offered Log in and Sign up (and an empty cart) beside the page's "try again".
+    unread = session.token() !== null;
+  }
+  showSignedIn(me, unread);
+  if (me || unread) setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
 }
 
 /**
