@@ -419,6 +419,13 @@ test('a page the shop does not have is the store\'s "Page not found", not the AP
   assert.equal(b.problems, []);
 });
 
+test('the homepage has one main heading for those who find their way by headings', async () => {
+  await page.goto(`${s.url}/`);
+  await page.locator('#home section').first().waitFor();
+  assert.is(await page.locator('main h1').count(), 1);
+  assert.equal(b.problems, []);
+});
+
 test('an unknown product says so in the tab title too', async () => {
   await page.goto(`${s.url}/product/NOPE-1`);
   await page.locator('h1', { hasText: 'Product not found' }).waitFor();

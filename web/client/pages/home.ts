@@ -53,7 +53,9 @@ export async function homePage(): Promise<void> {
       render(byId('menu'), h('ul', null, home.menu.map((m) => h('li', null, h('a', { href: `/search?category=${encodeURIComponent(m.category)}` }, m.title)))));
     }
     const blocks = home.blocks.map(block).filter((b): b is HTMLElement => b !== null);
-    render(root, blocks.length ? blocks : await fallback());
+    // The blocks have only h2s: a heading to start from for those who find their way by
+    // headings (the welcome page of the fallback has its own).
+    render(root, blocks.length ? [h('h1', { class: 'sr-only' }, 'Shop'), ...blocks] : await fallback());
   } catch (err) {
     render(root, errorNotice(err));
   }
