@@ -1,7 +1,7 @@
 // The users service: signup, login, the user information page, profile and addresses.
 // Stateless (any gateway process runs it); MariaDB is the record, Redis caches the page,
 // and every write invalidates that cache for all processes and announces the change.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { RejectedError } from '../../cluster/index.ts';
 import type { ReadThroughCache } from '../../stores/redis/index.ts';
 import { isDuplicateKey, type UserRecord, type UserRepository } from '../../stores/mysql/users.ts';
@@ -64,10 +64,19 @@ export class UsersService {
     return this.deps.clusterOf ? this.deps.clusterOf(country, region, postalCode) : Promise.resolve(deliveryCluster(country, region, postalCode));
   }
 
-  async signup(input: { email: string; password: string; name: string }, device: string): Promise<Authenticated> {
+  /**
+   * With an Idempotency-Key the user id is derived from it and the email, so a retry of a
+   * signup whose account was created but whose answer was not (the session could not be
+   * opened: NATS down, a node moving) finds its own account and answers it with a new
+   * session, as the first attempt would have, instead of 409 `email_taken`. It must prove
+   * the password too, so the key alone opens nothing.
+   */
+  async signup(input: { email: string; password: string; name: string }, device: string, idempotencyKey?: string): Promise<Authenticated> {
     const email = normalizeEmail(input.email);
     const pw = await hashPassword(input.password);
-    const userId = `u${randomBytes(12).toString('hex')}`;
+    const userId = idempotencyKey === undefined
+      ? `u${randomBytes(12).toString('hex')}`
+      : `u${createHash('sha256').update(`signup\n${email}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
     try {
       await this.deps.users.create({
         userId, email, name: input.name.trim(), passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params,
@@ -75,10 +84,19 @@ export class UsersService {
         coupon: { couponId: `c${randomBytes(12).toString('hex')}`, code: welcomeCouponCode, description: '10% off your first order', discountPercent: 10, expiresAt: Date.now() + 30 * 86_400_000 },
       });
     } catch (err) {
-      if (isDuplicateKey(err)) throw new RejectedError('email_taken', 'an account with this email exists');
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      if (idempotencyKey === undefined || !(await this.isOwnEarlierSignup(userId, email, input.password))) {
+        throw new RejectedError('email_taken', 'an account with this email exists');
+      }
     }
     return this.openSession(userId, device);
+  }
+
+  /** True when `email`'s account is the one an earlier attempt of this keyed signup created (its derived id) and `password` is its password. */
+  private async isOwnEarlierSignup(userId: string, email: string, password: string): Promise<boolean> {
+    const cred = await this.deps.users.credentialsByEmail(email);
+    if (!cred || cred.userId !== userId) return false;
+    return verifyPassword(password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams });
   }
 
   /** Rejects `invalid_credentials` for an unknown email or a wrong password alike. */

@@ -30,7 +30,7 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/v1/auth/signup', async (c) => {
     await attemptsFromIp(c);
     const input = await body(c, signupBody);
-    return c.json(await deps.users.signup(input, device(c)), 201);
+    return c.json(await deps.users.signup(input, device(c), c.req.header('idempotency-key')), 201);
   });
 
   /**
