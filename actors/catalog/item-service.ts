@@ -3,11 +3,11 @@
 // relational `products` table in sync, because the cart and checkout read prices from
 // MariaDB (ProductRepository.get) next to the orders they write. A product seen for the
 // first time gets its stock standing (out of stock, low) from MariaDB.
-import type { NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Singleton } from '../../cluster/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
-import { catalogStream, consumeBatches, ensureStream } from '../../stores/events/index.ts';
+import { catalogStream, consumeBatches, ensureStream, type StreamNames } from '../../stores/events/index.ts';
 import type { Pool } from '../../stores/mysql/index.ts';
 import { ProductRepository } from '../../stores/mysql/products.ts';
 import { asyncSingleton } from './jobs.ts';
@@ -69,14 +69,70 @@ async function seedStockLevels(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus
   }));
 }
 
+/** How often the item service looks for an emptied CATALOG (one stream info while it is not empty). */
+export const catalogCheckIntervalMs = 10_000;
+
+/**
+ * CATALOG is the feed every node's search index replays at start, and the item service has
+ * stored each product it carried in the document store. A stream that lost its storage
+ * (NATS started again on an empty store, the server of an R1 stream lost) comes back
+ * empty: search and listings were then empty on every node started afterwards, for good,
+ * while every product was still in MariaDB (a fault audit). When the stream holds no
+ * message but the store holds products, each stored product is published again. Each
+ * publish expects its subject to be empty, so a product posted or removed meanwhile is
+ * never overwritten by the stored copy. Returns how many were published.
+ */
+export async function republishCatalogIfEmpty(deps: Pick<ItemServiceDeps, 'nc' | 'documents' | 'log'>, jsm: JetStreamManager, stream: StreamNames): Promise<number> {
+  if ((await jsm.streams.info(stream.name)).state.messages > 0) return 0;
+  if ((await deps.documents.count(productsCollection)) === 0) return 0;
+  const js = deps.nc.jetstream();
+  const encoder = new TextEncoder();
+  let published = 0;
+  let after: string | undefined;
+  for (;;) {
+    const page = await deps.documents.scan<CatalogProduct & Record<string, unknown>>(productsCollection, { ...(after !== undefined ? { after } : {}), limit: 1000 });
+    if (page.length === 0) break;
+    await Promise.all(page.map(async ({ doc }) => {
+      const event: CatalogEvent = { kind: 'product', product: doc };
+      try {
+        await js.publish(stream.subject('product', doc.sku), encoder.encode(JSON.stringify(event)), { expect: { lastSubjectSequence: 0 } });
+        published++;
+      } catch (err) {
+        // 10071 "wrong last sequence": the subject has a newer event; it stands.
+        if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10071 && !/wrong last sequence/i.test(String(err))) throw err;
+      }
+    }));
+    after = page[page.length - 1]!.id;
+  }
+  deps.log.warn({ stream: stream.name, products: published }, 'CATALOG was empty; published the stored products again');
+  return published;
+}
+
 export function itemService(deps: ItemServiceDeps): Singleton {
   return asyncSingleton('catalog-item-service', deps.log, async () => {
     const stream = catalogStream(deps.cluster);
     const jsm = await deps.nc.jetstreamManager();
     await ensureStream(jsm, stream);
-    return consumeBatches({
+    await republishCatalogIfEmpty(deps, jsm, stream);
+    const consumer = await consumeBatches({
       js: deps.nc.jetstream(), jsm, stream: stream.name, durable: 'catalog-items', log: deps.log, maxBatch: 1000,
       handle: (batch) => applyCatalogEvents(deps, batch.map((m) => m.json<CatalogEvent>())),
     });
+    // The stream can also be lost while this runs (the ensureStream of any process makes it again, empty).
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      republishCatalogIfEmpty(deps, jsm, stream)
+        .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'could not check CATALOG for lost products; next check retries'))
+        .finally(() => { checking = false; });
+    }, catalogCheckIntervalMs);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+        await consumer.stop();
+      },
+    };
   });
 }
