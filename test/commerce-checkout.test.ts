@@ -254,6 +254,19 @@ test('admin coupons: percent or amount off, a redemption limit, once per user wh
   assert.ok((await me(c)).coupons.some((x: { code: string }) => x.code === 'FORC5'), 'back after cancel');
 });
 
+test('GET /v1/me stops showing a coupon once it has expired, though the page is cached', async () => {
+  await setStock('SKU-00044', { 'wh-east': 5 });
+  const u = await signupBuyer(s.url);
+  const code = `SOON${Date.now().toString(36).toUpperCase()}`;
+  const made = await admin('POST', '/v1/admin/coupons', { code, discountPercent: 5, expiresAt: new Date(Date.now() + 1500).toISOString(), maxRedemptions: 1, userId: u.userId });
+  assert.is(made.status, 201, JSON.stringify(made.body));
+  assert.ok((await me(u)).coupons.some((c: { code: string }) => c.code === code), 'shown while it is valid (and the page cached)');
+  await new Promise((r) => setTimeout(r, 1700));
+  assert.not.ok((await me(u)).coupons.some((c: { code: string }) => c.code === code), 'gone once expired');
+  const refused = await checkout(u, { items: [{ sku: 'SKU-00044', qty: 1 }], couponCode: code });
+  assert.equal([refused.status, refused.body.error?.code], [422, 'coupon_invalid'], 'as checkout refuses it');
+});
+
 test('shipping: a table per cluster and weight class, editable by the admin, charged in the total', async () => {
   await setStock('SKU-00037', { 'wh-east': 50, 'wh-west': 50 });
   const put = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 123 }, { weightClass: 'medium', amount: 456 }] });

@@ -126,7 +126,11 @@ export class UsersService {
       return u && view(u);
     });
     if (!v) throw notFound();
-    return v;
+    // The page is cached for CACHE_TTL_SECONDS: a coupon that expired meanwhile was still
+    // offered on it (and refused at checkout, 422 coupon_invalid) for up to ten minutes.
+    const now = Date.now();
+    const live = v.coupons.filter((c) => c.expiresAt === null || Date.parse(c.expiresAt) > now);
+    return live.length === v.coupons.length ? v : { ...v, coupons: live };
   }
 
   async rename(userId: string, name: string): Promise<MeView> {
