@@ -158,12 +158,18 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     products.invalidate(skus);
     cards.forget(skus);
   });
-  const server = createServer(nodeRequestListener(app, { hostname: config.host }));
+  // A request's headers and body must arrive within the bound, counted from its first byte
+  // (time idle on a kept-alive connection does not count), checked every second rather
+  // than Node's 30: a trickling body holds a place among MAX_INFLIGHT_HTTP until then.
+  const server = createServer({
+    requestTimeout: config.httpRequestTimeoutMs,
+    headersTimeout: config.httpRequestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  }, nodeRequestListener(app, { hostname: config.host }));
   // Node's 5 s keep-alive timers fire before the requests that arrived meanwhile are read
   // when the process resumes from a stop: a gateway paused 7 s reset all four waiting
-  // requests of a test's kept-alive connections. headersTimeout must outlast it (Node's docs).
+  // requests of a test's kept-alive connections.
   server.keepAliveTimeout = config.httpKeepAliveMs;
-  server.headersTimeout = config.httpKeepAliveMs + 1000;
   answerClientErrors(server);
   // Once stopping, a request that arrives (on a connection kept alive) is answered and its
   // connection closed after it: a client busy on a kept-alive connection never let it go

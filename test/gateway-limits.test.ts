@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { redisUrl, startApp } from './support/harness.ts';
 import { adminToken, call, startStack, type Stack } from './support/gateway.ts';
@@ -232,6 +233,52 @@ test('past MAX_INFLIGHT_HTTP the gateway sheds with 503 and Retry-After', async 
     assert.is(shed[0]!.body.error.code, 'overloaded');
     assert.is(shed[0]!.headers.get('retry-after'), '1');
     assert.is((await call(gw.url!, 'GET', '/healthz')).status, 200);
+  } finally {
+    await gw.kill();
+  }
+});
+
+/** Sends the head of a POST that promises 100 bytes and only the first few; resolves with what the gateway answers. */
+function trickle(url: string, path: string): { answer: Promise<string>; sent: Promise<void> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let received = '';
+  socket.on('data', (d) => void (received += String(d)));
+  const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(received)));
+  const sent = new Promise<void>((resolve) => socket.on('connect', () => {
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Forwarded-For: ${fromIp()['x-forwarded-for']}\r\n\r\n{"em`, () => resolve());
+  }));
+  return { answer, sent };
+}
+
+test('a client that never finishes its body gets 408 within HTTP_REQUEST_TIMEOUT_MS, and the places it held serve others again', async () => {
+  const gw = await startApp(s.env.env, 'gateway', { PORT: '0', TRUST_PROXY: '1', MAX_INFLIGHT_HTTP: '2', HTTP_REQUEST_TIMEOUT_MS: '1500' });
+  try {
+    const started = Date.now();
+    const slow = [trickle(gw.url!, '/v1/auth/signup'), trickle(gw.url!, '/v1/auth/signup')];
+    await Promise.all(slow.map((t) => t.sent));
+    // Both places are held by bodies still on their way: a whole request is shed meanwhile.
+    let shed = 0;
+    for (let i = 0; i < 20 && shed === 0; i++) {
+      if ((await call(gw.url!, 'GET', '/v1/categories', { headers: fromIp() })).status === 503) shed++;
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.is(shed, 1, 'the two trickling requests held both places');
+    const answers = await Promise.all(slow.map((t) => t.answer));
+    const waited = Date.now() - started;
+    for (const a of answers) {
+      assert.match(a, /^HTTP\/1\.1 408 /, a);
+      assert.match(a, /"code":"request_timeout"/, a);
+    }
+    assert.ok(waited < 1500 + 4000, `answered after ${waited} ms, not Node's 300 s`);
+    // The server closes each connection as it answers; its request ends (and its place is
+    // freed) as that close is seen, a moment after the client saw the answer.
+    let after = 0;
+    for (let i = 0; i < 40 && after !== 200; i++) {
+      after = (await call(gw.url!, 'GET', '/v1/categories', { headers: fromIp() })).status;
+      if (after !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.is(after, 200, 'the places are free again');
   } finally {
     await gw.kill();
   }
