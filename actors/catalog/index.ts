@@ -2,7 +2,7 @@
 // per-node search indexer and search service, and the out-of-stock set.
 export { productInput, checkProduct, parseNdjson, type ProductInput, type CatalogProduct, type CatalogEvent, type LineProblem } from './product.ts';
 export { OutOfStockSet, outOfStockProjection } from './out-of-stock.ts';
-export { itemService, applyCatalogEvents, republishCatalogIfEmpty, productsCollection, type ItemServiceDeps } from './item-service.ts';
+export { itemService, applyCatalogEvents, republishLostProducts, productsCollection, type ItemServiceDeps } from './item-service.ts';
 export { startIndexer, sharedIndexer, type IndexerDeps } from './indexer.ts';
 export { ShopperFilter } from './shopper-filter.ts';
 export { PopularityMirror, popularityJob, refreshPopularity, popularityKey, popularitySeededKey } from './popularity.ts';

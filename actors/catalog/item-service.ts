@@ -69,7 +69,7 @@ async function seedStockLevels(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus
   }));
 }
 
-/** How often the item service looks for an emptied CATALOG (one stream info while it is not empty). */
+/** How often the item service looks for products CATALOG lost (a stream info and a count while none are). */
 export const catalogCheckIntervalMs = 10_000;
 
 /**
@@ -77,34 +77,46 @@ export const catalogCheckIntervalMs = 10_000;
  * stored each product it carried in the document store. A stream that lost its storage
  * (NATS started again on an empty store, the server of an R1 stream lost) comes back
  * empty: search and listings were then empty on every node started afterwards, for good,
- * while every product was still in MariaDB (a fault audit). When the stream holds no
- * message but the store holds products, each stored product is published again. Each
- * publish expects its subject to be empty, so a product posted or removed meanwhile is
- * never overwritten by the stored copy. Returns how many were published.
+ * while every product was still in MariaDB (a fault audit).
+ *
+ * Every stored product, removed ones included, has its subject on CATALOG (one message
+ * each, the latest), so fewer subjects than stored products means some were lost; then
+ * each stored product is published again. Counted rather than "is the stream empty": one
+ * product posted to the new stream before the check, or a pass cut short (a publish timed
+ * out, the singleton moved), left the rest out for good. Each publish expects its subject
+ * to be empty, so a product posted or removed meanwhile is never overwritten by the stored
+ * copy, and a second pass only fills what the first missed. Returns how many were published.
  */
-export async function republishCatalogIfEmpty(deps: Pick<ItemServiceDeps, 'nc' | 'documents' | 'log'>, jsm: JetStreamManager, stream: StreamNames): Promise<number> {
-  if ((await jsm.streams.info(stream.name)).state.messages > 0) return 0;
-  if ((await deps.documents.count(productsCollection)) === 0) return 0;
+export async function republishLostProducts(deps: Pick<ItemServiceDeps, 'nc' | 'documents' | 'log'>, jsm: JetStreamManager, stream: StreamNames): Promise<number> {
+  const state = (await jsm.streams.info(stream.name)).state;
+  const subjects = state.num_subjects ?? state.messages;
+  const stored = await deps.documents.count(productsCollection);
+  if (subjects >= stored) return 0;
   const js = deps.nc.jetstream();
   const encoder = new TextEncoder();
   let published = 0;
   let after: string | undefined;
-  for (;;) {
-    const page = await deps.documents.scan<CatalogProduct & Record<string, unknown>>(productsCollection, { ...(after !== undefined ? { after } : {}), limit: 1000 });
-    if (page.length === 0) break;
-    await Promise.all(page.map(async ({ doc }) => {
-      const event: CatalogEvent = { kind: 'product', product: doc };
-      try {
-        await js.publish(stream.subject('product', doc.sku), encoder.encode(JSON.stringify(event)), { expect: { lastSubjectSequence: 0 } });
-        published++;
-      } catch (err) {
-        // 10071 "wrong last sequence": the subject has a newer event; it stands.
-        if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10071 && !/wrong last sequence/i.test(String(err))) throw err;
-      }
-    }));
-    after = page[page.length - 1]!.id;
+  try {
+    for (;;) {
+      const page = await deps.documents.scan<CatalogProduct & Record<string, unknown>>(productsCollection, { ...(after !== undefined ? { after } : {}), limit: 1000 });
+      if (page.length === 0) break;
+      await Promise.all(page.map(async ({ doc }) => {
+        const event: CatalogEvent = { kind: 'product', product: doc };
+        try {
+          await js.publish(stream.subject('product', doc.sku), encoder.encode(JSON.stringify(event)), { expect: { lastSubjectSequence: 0 } });
+          published++;
+        } catch (err) {
+          // 10071 "wrong last sequence": the subject has a newer event; it stands.
+          if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10071 && !/wrong last sequence/i.test(String(err))) throw err;
+        }
+      }));
+      after = page[page.length - 1]!.id;
+    }
+  } catch (err) {
+    deps.log.warn({ stream: stream.name, subjects, stored, published, err: String(err) }, 'CATALOG had lost products; published some of them again, the next check goes on');
+    throw err;
   }
-  deps.log.warn({ stream: stream.name, products: published }, 'CATALOG was empty; published the stored products again');
+  deps.log.warn({ stream: stream.name, subjects, stored, published }, 'CATALOG had lost products; published the stored products again');
   return published;
 }
 
@@ -113,7 +125,7 @@ export function itemService(deps: ItemServiceDeps): Singleton {
     const stream = catalogStream(deps.cluster);
     const jsm = await deps.nc.jetstreamManager();
     await ensureStream(jsm, stream);
-    await republishCatalogIfEmpty(deps, jsm, stream);
+    await republishLostProducts(deps, jsm, stream);
     const consumer = await consumeBatches({
       js: deps.nc.jetstream(), jsm, stream: stream.name, durable: 'catalog-items', log: deps.log, maxBatch: 1000,
       handle: (batch) => applyCatalogEvents(deps, batch.map((m) => m.json<CatalogEvent>())),
@@ -123,7 +135,7 @@ export function itemService(deps: ItemServiceDeps): Singleton {
     const timer = setInterval(() => {
       if (checking) return;
       checking = true;
-      republishCatalogIfEmpty(deps, jsm, stream)
+      republishLostProducts(deps, jsm, stream)
         .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'could not check CATALOG for lost products; next check retries'))
         .finally(() => { checking = false; });
     }, catalogCheckIntervalMs);
