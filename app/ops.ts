@@ -3,7 +3,7 @@
 // serving every shard placement gives it, and its consumers caught up; for a gateway: its
 // dependencies answer and at least one actor node is live.
 import type { NatsConnection } from 'nats';
-import { counterSource, gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
+import { ConnectionState, counterSource, gaugeSource, rendezvousOwner, type ClusterNode } from '../cluster/index.ts';
 import { runningConsumers, type OutboxRetention } from '../stores/events/index.ts';
 import { schemaProblem, type Journal, type Pool } from '../stores/mysql/index.ts';
 import { startOpsServer, type OpsServer } from '../ops/index.ts';
@@ -51,16 +51,13 @@ export function outboxPurgedCounter(retention: OutboxRetention): () => void {
   return counterSource('shop_outbox_purged_total', 'Published outbox rows deleted past OUTBOX_RETENTION_HOURS by this process', [], () => retention.purged);
 }
 
-/** Tracks whether NATS is connected right now (a closed connection is never ready). */
+/**
+ * Whether NATS is connected right now, worded as the gateway's /readyz words it
+ * (`reconnecting` while the client tries again; the docs promised that word for both).
+ */
 function natsState(nc: NatsConnection): () => string {
-  let state = 'ok';
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect') state = 'disconnected';
-      else if (s.type === 'reconnect') state = 'ok';
-    }
-  })().catch(() => undefined);
-  return () => (nc.isClosed() ? 'closed' : state);
+  const state = ConnectionState.of(nc);
+  return () => (nc.isClosed() ? 'closed' : state.up ? 'ok' : 'reconnecting');
 }
 
 /** Shards placement gives this node that it does not serve yet (empty when it serves them all). */
