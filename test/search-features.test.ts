@@ -262,6 +262,9 @@ test('two admins giving one postal prefix to two clusters at once: one 200, one 
     const view = await admin('GET', '/v1/admin/logistics');
     const owners = (view.body.clusters as { clusterId: string; postalPrefixes: string[] }[]).filter((c) => c.postalPrefixes.includes(prefix)).map((c) => c.clusterId);
     assert.equal(owners, [won.clusterId], 'the prefix is the one answered 200');
+    // A 409 changed nothing: the losers' clusters were not created either.
+    const raced = (view.body.clusters as { clusterId: string }[]).filter((c) => c.clusterId.startsWith(`race-${round}-`)).map((c) => c.clusterId);
+    assert.equal(raced, [won.clusterId], 'only the cluster answered 200 exists');
   }
 });
 

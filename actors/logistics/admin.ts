@@ -44,11 +44,10 @@ export class LogisticsAdmin {
     const prefixes = [...new Set(postalPrefixes.map(postalKey))].sort();
     const taken = (await this.repo.zones()).filter((z: DeliveryZone) => z.country === c.country && z.clusterId !== c.clusterId && prefixes.includes(z.postalPrefix));
     if (taken.length > 0) throw zoneTaken(taken);
-    await this.repo.upsertClusters([c]);
     // Checked again where it is decided: another cluster may have taken one since.
-    const takenMeanwhile = await this.repo.replaceZones(c.clusterId, c.country, prefixes);
-    this.announce();
+    const takenMeanwhile = await this.repo.putClusterWithZones(c, prefixes);
     if (takenMeanwhile.length > 0) throw zoneTaken(takenMeanwhile);
+    this.announce();
     return { ...c, postalPrefixes: prefixes };
   }
 

@@ -61,18 +61,23 @@ export class LogisticsRepository {
   }
 
   /**
-   * Makes `prefixes` (of `country`) exactly the zones of `clusterId`, unless another cluster
-   * holds one of them: then nothing changes and those zones are returned (zone_taken). One
+   * Creates or updates `cluster` and makes `prefixes` (of its country) exactly its zones,
+   * unless another cluster holds one of them: then nothing changes, the cluster row
+   * included, and those zones are returned (zone_taken: a 409 that had already created or
+   * renamed the cluster said "nothing changed" untruly). One
    * change of zones at a time, under a named lock: two admins giving one prefix to two
    * clusters at once had both passed the caller's check and been answered 200, the prefix
    * silently the later one's; and concurrent changes deadlocked (a DELETE by cluster and an
    * upsert by prefix), a 500.
    */
-  async replaceZones(clusterId: string, country: string, prefixes: string[]): Promise<DeliveryZone[]> {
+  async putClusterWithZones(cluster: DeliveryCluster, prefixes: string[]): Promise<DeliveryZone[]> {
+    const { clusterId, country } = cluster;
     const conn = await this.pool.getConnection();
+    let lockHeld = false;
     try {
       const [locked] = await conn.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.delivery_zones'), 5) AS got");
       if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly');
+      lockHeld = true;
       try {
         if (prefixes.length > 0) {
           const [rows] = await conn.query('SELECT country, postal_prefix, cluster_id FROM delivery_zones WHERE country = ? AND postal_prefix IN (?) AND cluster_id <> ?', [country, prefixes, clusterId]);
@@ -81,6 +86,8 @@ export class LogisticsRepository {
         }
         await conn.beginTransaction();
         try {
+          await conn.query('INSERT INTO delivery_clusters (cluster_id, name, country) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), country = VALUES(country)',
+            [clusterId, cluster.name, country]);
           await conn.query('DELETE FROM delivery_zones WHERE cluster_id = ?', [clusterId]);
           if (prefixes.length > 0) {
             await conn.query('INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)',
@@ -93,10 +100,14 @@ export class LogisticsRepository {
         }
         return [];
       } finally {
-        await conn.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.delivery_zones'))").catch(() => undefined);
+        const [released] = await conn.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.delivery_zones')) AS released").catch(() => [[]]);
+        lockHeld = Number((released as { released?: number | null }[])[0]?.released) !== 1;
       }
     } finally {
-      conn.release();
+      // A connection that may still hold the lock is closed (which frees it), not pooled:
+      // every later change of zones would wait for it and fail.
+      if (lockHeld) conn.destroy();
+      else conn.release();
     }
   }
 
