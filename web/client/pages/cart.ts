@@ -15,11 +15,14 @@ const titleIn = (cart: Cart): TitleOf => (sku) => cart.items.find((l) => l.sku =
  * a new idempotency key: pressing Check out again reserved everything a second time (and
  * a third, until "too many unpaid orders"), each order holding its own stock. That order's
  * payment page is opened instead. With a coupon the order is made afresh: a code is not
- * part of the order's answer, so a match cannot be told.
+ * part of the order's answer, so a match cannot be told; nor at other prices.
  */
 async function unpaidOrderOf(cart: Cart, addressId: string | undefined): Promise<Order | undefined> {
   const recent = await api<Page<Order>>('GET', '/v1/orders?limit=5').catch(() => undefined);
-  const sameLines = (o: Order) => o.items.length === cart.items.length && cart.items.every((l) => o.items.some((i) => i.sku === l.sku && i.qty === l.qty));
+  // At the prices the cart shows: after a price change the order's were not the subtotal
+  // the shopper saw, and a new order is made at today's.
+  const sameLines = (o: Order) => o.currency === cart.currency && o.items.length === cart.items.length
+    && cart.items.every((l) => o.items.some((i) => i.sku === l.sku && i.qty === l.qty && i.price === l.price));
   return recent?.items.find((o) => o.status === 'pending_payment' && !o.discount && !o.pointsUsed
     && Date.parse(o.reservedUntil ?? '') > Date.now() + 60_000
     && (!addressId || o.address?.addressId === addressId) && sameLines(o));
@@ -76,8 +79,10 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
     } catch (err) {
       toast(explain(err, titleIn(cart)), 'error');
       // The boxes go back to what the cart holds: one left at the refused quantity read as
-      // done, beside the old line total and subtotal.
-      rerender(cart);
+      // done, beside the old line total and subtotal. Read again rather than assumed: a
+      // change whose answer was lost (a dropped connection, a 503 timeout) may have been
+      // made, and Check out orders what the server holds.
+      rerender(await api<Cart>('GET', '/v1/cart').catch(() => cart));
     }
   };
   const rows = cart.items.map((l) => {
