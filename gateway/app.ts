@@ -169,15 +169,24 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // A path the API has, asked with a method it does not answer there: 405 with Allow, not
   // the 404 of a path it does not have.
   const allowedAt = methodsByPath(app);
-  app.notFound((c) => {
+  app.notFound(async (c) => {
     const allowed = allowedAt(c.req.path);
     // A pattern read too wide must not turn a 404 of an allowed method into a 405.
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       c.header('Allow', allowed.join(', '));
       return c.json({ error: { code: 'method_not_allowed', message: `${c.req.path} answers ${allowed.join(', ')}, not ${c.req.method}`, details: { allowed }, requestId: c.get('requestId') } }, 405);
     }
-    // A browser asking for a page the shop does not have gets the store's page saying so.
-    if (wantsStorePage(c)) return storeNotFound(c);
+    // A browser asking for a page the shop does not have gets the store's page saying so;
+    // the answer depends on Accept, which a shared cache must know. Where the page cannot be
+    // built (the web assets missing), the JSON 404 below, never a 500.
+    c.header('Vary', 'Accept', { append: true });
+    if (wantsStorePage(c)) {
+      const page = await storeNotFound(c).catch((err: unknown) => {
+        log.warn({ err: String(err), path: c.req.path }, 'the store\'s not-found page could not be built; answering JSON');
+        return undefined;
+      });
+      if (page) return page;
+    }
     return c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null, requestId: c.get('requestId') } }, 404);
   });
   app.onError((err, c) => {

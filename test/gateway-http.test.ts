@@ -199,6 +199,19 @@ test('the storefront: pages are HTML with a strict CSP; assets are content-hashe
   assert.is((await raw('/assets/store.000000000000.js')).status, 404);
   // The API's own 404 stays JSON.
   assert.is((await call(s.url, 'GET', '/v1/nothing')).body.error.code, 'not_found');
+  // A path outside the API is a page for a browser and JSON for everyone else, so the
+  // answer says it varies with Accept (a shared cache must not hand one to the other).
+  const page = await fetch(`${s.url}/no-such-page`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  assert.is(page.status, 404);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(page.headers.get('vary') ?? '', /\bAccept\b/);
+  await page.arrayBuffer();
+  for (const accept of ['application/json', '*/*', 'text/html;q=0']) {
+    const api = await fetch(`${s.url}/no-such-page`, { headers: { accept } });
+    assert.is(api.status, 404, accept);
+    assert.is(((await api.json()) as { error: { code: string } }).error.code, 'not_found', accept);
+    assert.match(api.headers.get('vary') ?? '', /\bAccept\b/, accept);
+  }
 });
 
 /** The headers a client could rely on, values that vary per request left out. */

@@ -30,7 +30,8 @@ function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
 
 /** Whether a request nothing answered is a browser asking for a page (not an API call). */
 export function wantsStorePage(c: Context<GatewayEnv>): boolean {
-  return c.req.method === 'GET' && !c.req.path.startsWith('/v1/') && (c.req.header('accept') ?? '').includes('text/html');
+  // text/html named and not refused (`text/html;q=0`).
+  return c.req.method === 'GET' && !c.req.path.startsWith('/v1/') && /(^|,)\s*text\/html\s*(,|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$))|$)/i.test(c.req.header('accept') ?? '');
 }
 
 /**
