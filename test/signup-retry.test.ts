@@ -23,11 +23,16 @@ test('a keyed signup retried after its session could not be opened answers its o
   const email = `retry${Date.now()}@example.com`;
   const body = { email, password: 'correct horse battery', name: 'Retry' };
   const key = { 'Idempotency-Key': `signup-${email}` };
+  // A second one, retried with the key but another password.
+  const guessedEmail = `guessed${Date.now()}@example.com`;
+  const guessedBody = { email: guessedEmail, password: 'correct horse battery', name: 'Guessed' };
+  const guessedKey = { 'Idempotency-Key': `signup-${guessedEmail}` };
 
   // No node: the account is written (the gateway does that) but no session entity answers.
   await stack.nodes[0]!.kill('SIGKILL');
   const first = await call(stack.url, 'POST', '/v1/auth/signup', { body, headers: key });
   assert.is(first.status, 503, JSON.stringify(first.body));
+  assert.is((await call(stack.url, 'POST', '/v1/auth/signup', { body: guessedBody, headers: guessedKey })).status, 503);
   const stored = await stack.sql<{ user_id: string }>('SELECT user_id FROM users WHERE email = ?', [email]);
   assert.is(stored.length, 1, 'the first attempt created the account');
 
@@ -39,6 +44,11 @@ test('a keyed signup retried after its session could not be opened answers its o
   const me = await call(stack.url, 'GET', '/v1/me', { token: again.body.token });
   assert.is(me.status, 200);
   assert.is(me.body.email, email);
+
+  // The key alone opens nothing: with another password it is a signup of a taken email
+  // (the key was free again: a 503 that applied nothing keeps no answer).
+  const guessed = await call(stack.url, 'POST', '/v1/auth/signup', { body: { ...guessedBody, password: 'not the password at all' }, headers: guessedKey });
+  assert.equal([guessed.status, guessed.body.error?.code, guessed.body.token], [409, 'email_taken', undefined], JSON.stringify(guessed.body));
 
   // Another key with the same email and password is another signup: the email is taken.
   const other = await call(stack.url, 'POST', '/v1/auth/signup', { body, headers: { 'Idempotency-Key': `other-${email}` } });
