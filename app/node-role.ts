@@ -83,6 +83,7 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase): Pro
   if (journal) journalCounters(journal);
   const orders = new OrderRepository(pool, undefined, journal);
   const sessions = new SessionRepository(pool, journal);
+  const carts = new CartRepository(pool, journal);
   // One product cache for the cart and checkout: a SKU looked up by one is warm for the other.
   const products = new ProductRepository(pool);
   const routes = new RouteCache(new LogisticsRepository(pool));
@@ -125,7 +126,7 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase): Pro
           await new Promise((resolve) => setTimeout(resolve, revocationTrustMs + 10));
         },
       }),
-      cartEntity({ repo: new CartRepository(pool, journal), products }),
+      cartEntity({ repo: carts, products }),
       checkoutEntity({
         idleTimeoutMs: config.checkoutIdleTimeoutMs,
         orders,
@@ -169,9 +170,10 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase): Pro
       ...(outboxRetention ? [outboxRetention.singleton()] : []),
       expirySweeper({ repo, client, log: log.child({ job: 'expiry-sweeper' }), intervalMs: 1000 }),
       // Append-only tables kept bounded, once a minute: applied setStock ids past the dedup
-      // window, sessions a day past their expiry.
+      // window, sessions a day past their expiry, paid orders' cart removals after a day.
       retentionSingleton('inventory-command-retention', 60_000, log.child({ job: 'inventory-command-retention' }), () => repo.purgeExpiredCommands()),
       retentionSingleton('session-retention', 60_000, log.child({ job: 'session-retention' }), () => sessions.purgeExpired(Date.now())),
+      retentionSingleton('cart-bought-retention', 60_000, log.child({ job: 'cart-bought-retention' }), () => carts.purgeBoughtOrders(Date.now())),
       checkoutSweeper({
         orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,
         log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000,

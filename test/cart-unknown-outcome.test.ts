@@ -66,4 +66,40 @@ test('a cart add whose acknowledgement is lost is a timeout, and is applied exac
   assert.is(view.items.find((i) => i.sku === 'SKU-00002')?.qty, 1);
 });
 
+test('a paid order\'s units leave the cart once: sent again after its answer was lost, it takes nothing more', async () => {
+  const carts = new CartApi(ctx.client);
+  const user = 'u-bought-again';
+  await carts.add(user, 'SKU-00003', 3);
+  const qtyOf = async () => {
+    const [rows] = await ctx.pool.query('SELECT qty FROM cart_lines WHERE user_id = ? AND sku = ?', [user, 'SKU-00003']);
+    return (rows as { qty: number }[]).map((r) => Number(r.qty));
+  };
+  // The removal commits and its answer is lost, as in a shard move or a NATS pause.
+  repo.lose = true;
+  let failure: unknown;
+  try {
+    await carts.bought(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }], { deadlineMs: 3000 });
+  } catch (err) {
+    failure = err;
+  }
+  repo.lose = false;
+  assert.instance(failure, TimeoutError);
+  assert.equal(await qtyOf(), [2], 'the first send was applied');
+  // The order sends it again: applied already, so nothing more is taken.
+  await carts.bought(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }]);
+  assert.equal(await qtyOf(), [2], 'not taken twice');
+  // Another order's units are taken as usual, and an order with nothing left to take is recorded too.
+  await carts.bought(user, 'o-paid-2', [{ sku: 'SKU-00003', qty: 1 }]);
+  assert.equal(await qtyOf(), [1]);
+  await carts.bought(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
+  await carts.add(user, 'SKU-00004', 1);
+  await carts.bought(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
+  assert.is((await carts.get(user)).items.find((i) => i.sku === 'SKU-00004')?.qty, 1, 'a unit added after the order stays');
+  // Remembered for a day, then forgotten by the retention job.
+  assert.is(await repo.purgeBoughtOrders(Date.now()), 0);
+  assert.ok(await repo.boughtApplied(user, 'o-paid-1'));
+  assert.is(await repo.purgeBoughtOrders(Date.now() + 86_400_000 + 60_000), 3);
+  assert.not.ok(await repo.boughtApplied(user, 'o-paid-1'));
+});
+
 test.run();

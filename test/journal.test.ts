@@ -53,8 +53,8 @@ test('carts written in one turn go as one merged write: new and existing carts, 
   await carts.write({ userId: 'mb', fence: fences[1]!, expectedVersion: 0, upsert: [line('SKU-1', 1)], remove: [] });
   const before = { ...journal.stats };
   await Promise.all([
-    carts.write({ userId: 'ma', fence: fences[0]!, expectedVersion: 1, upsert: [line('SKU-1', 7)], remove: ['SKU-2'] }),
-    carts.write({ userId: 'mb', fence: fences[1]!, expectedVersion: 1, upsert: [line('SKU-3', 3)], remove: [] }),
+    carts.write({ userId: 'ma', fence: fences[0]!, expectedVersion: 1, upsert: [line('SKU-1', 7)], remove: ['SKU-2'], boughtOrderId: 'o-ma' }),
+    carts.write({ userId: 'mb', fence: fences[1]!, expectedVersion: 1, upsert: [line('SKU-3', 3)], remove: [], boughtOrderId: 'o-mb' }),
     carts.write({ userId: 'mc', fence: fences[2]!, expectedVersion: 0, upsert: [line('SKU-1', 4)], remove: [] }),
     carts.write({ userId: 'md', fence: fences[3]!, expectedVersion: 0, upsert: [], remove: [] }),
   ]);
@@ -68,6 +68,10 @@ test('carts written in one turn go as one merged write: new and existing carts, 
   assert.is(await qtyOf('mc', 'SKU-1'), 4);
   const [v] = await db.pool.query("SELECT user_id, version FROM carts WHERE user_id IN ('ma','mb','mc','md') ORDER BY user_id");
   assert.equal((v as { user_id: string; version: number }[]).map((r) => [r.user_id, Number(r.version)]), [['ma', 2], ['mb', 2], ['mc', 1], ['md', 1]]);
+  // The paid orders whose units two of the writes took out are recorded with them.
+  assert.ok(await carts.boughtApplied('ma', 'o-ma'));
+  assert.ok(await carts.boughtApplied('mb', 'o-mb'));
+  assert.not.ok(await carts.boughtApplied('ma', 'o-mb'), 'per cart');
 });
 
 test('a stale activation and its successor writing the same cart in one batch: the stale one fails, the new one commits', async () => {

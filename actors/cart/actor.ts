@@ -8,7 +8,7 @@ import type { CartRepository } from '../../stores/mysql/carts.ts';
 import type { ProductRepository } from '../../stores/mysql/products.ts';
 import { FencedWriteError } from '../../stores/mysql/writes.ts';
 import { cartType, decodeCartMsg, type CartLineForCheckout, type CartMsg, type CartView } from './messages.ts';
-import { decideCart, type CartModel, type ProductInfo, type TodayPrices } from './state.ts';
+import { cartView, decideCart, type CartModel, type ProductInfo, type TodayPrices } from './state.ts';
 
 export interface CartDeps {
   repo: CartRepository;
@@ -73,6 +73,21 @@ export function cartEntity(deps: CartDeps): EntityDefinition<CartState, CartMsg,
       } catch (err) {
         reply.fail(new UnavailableError('the product store did not answer; retry', { cause: err }));
         return state;
+      }
+      // A paid order's units are taken once: a resend (its first answer was lost) is told
+      // the cart as it is.
+      if (msg.op === 'bought' && msg.orderId !== undefined) {
+        let applied: boolean;
+        try {
+          applied = await deps.repo.boughtApplied(model.userId, msg.orderId);
+        } catch (err) {
+          reply.fail(new UnavailableError('the cart store did not answer; retry', { cause: err }));
+          return state;
+        }
+        if (applied) {
+          reply.ok(cartView(model, today));
+          return state;
+        }
       }
       if (msg.op === 'get' && stillShows(state.shown, model, today)) {
         reply.ok(state.shown.text);

@@ -26,11 +26,11 @@ class CartCalls<V> {
   }
 
   /**
-   * A paid order's units leave the cart, every line in one message (one write). Not idempotent (it subtracts), so never
-   * resent after a timeout: a lost answer leaves the units in the cart, not fewer than added.
+   * A paid order's units leave the cart, every line in one message (one write). Applied once
+   * per order (the cart records the order with the removal), so it is safe to send again.
    */
-  bought(userId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
-    return this.call(userId, { op: 'bought', lines }, opts);
+  bought(userId: string, orderId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'bought', lines, orderId }, { idempotent: true, ...opts });
   }
 
   clear(userId: string, opts: AskOptions = {}): Promise<V> {

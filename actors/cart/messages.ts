@@ -16,7 +16,15 @@ export interface SetQtyMsg { op: 'set'; sku: string; qty: number }
 export interface RemoveMsg { op: 'remove'; sku: string }
 export interface ClearMsg { op: 'clear' }
 /** A paid order bought these units: that many of each line leave the cart (units added since stay). */
-export interface BoughtMsg { op: 'bought'; lines: { sku: string; qty: number }[] }
+export interface BoughtMsg {
+  op: 'bought';
+  lines: { sku: string; qty: number }[];
+  /**
+   * The paid order: applied once per order, so it can be sent again after a timeout.
+   * Absent from a sender of an earlier release (a rolling deploy): applied as it comes.
+   */
+  orderId?: string;
+}
 /** For checkout: the lines with the unit price each last showed its shopper. */
 export interface LinesMsg { op: 'lines' }
 
@@ -62,11 +70,16 @@ export function decodeCartMsg(raw: unknown): CartMsg {
     case 'remove': return { op: 'remove', sku: sku(m) };
     case 'bought': {
       if (!Array.isArray(m.lines) || m.lines.length === 0 || m.lines.length > maxLines) throw new InvalidError(`lines must be 1 to ${maxLines} { sku, qty }`);
-      return { op: 'bought', lines: m.lines.map((l: unknown) => {
-        if (typeof l !== 'object' || l === null) throw new InvalidError('each line must be { sku, qty }');
-        const r = l as Record<string, unknown>;
-        return { sku: sku(r), qty: qty(r, 1) };
-      }) };
+      if (m.orderId !== undefined && (typeof m.orderId !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(m.orderId))) throw new InvalidError('orderId must be an order id');
+      return {
+        op: 'bought',
+        lines: m.lines.map((l: unknown) => {
+          if (typeof l !== 'object' || l === null) throw new InvalidError('each line must be { sku, qty }');
+          const r = l as Record<string, unknown>;
+          return { sku: sku(r), qty: qty(r, 1) };
+        }),
+        ...(typeof m.orderId === 'string' ? { orderId: m.orderId } : {}),
+      };
     }
     default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines, bought');
   }

@@ -148,8 +148,10 @@ export function decideCart(model: CartModel, msg: CartMsg, now: number, product?
           upsert.push(line);
         }
       }
-      if (upsert.length === 0 && remove.length === 0) return { ok: cartView(model, today), next: model };
-      return changed(model, lines, { upsert, remove }, today);
+      // Nothing left to take is still written when the order is named: the record that it
+      // was applied keeps a resend from taking units added later.
+      if (upsert.length === 0 && remove.length === 0 && msg.orderId === undefined) return { ok: cartView(model, today), next: model };
+      return changed(model, lines, { upsert, remove, ...(msg.orderId === undefined ? {} : { boughtOrderId: msg.orderId }) }, today);
     }
     case 'clear': {
       if (model.lines.size === 0) return { ok: cartView(model, today), next: model };

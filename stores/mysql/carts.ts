@@ -2,6 +2,7 @@
 // on the activation's epoch and the version it loaded, so a node that lost its shard
 // cannot overwrite.
 import type { Pool } from './pool.ts';
+import { purgeInChunks, type PurgeLimits } from './purge.ts';
 import { claimEpoch, guard, type Fence } from './epochs.ts';
 import type { Statement } from './writes.ts';
 import { DirectWriter, mergeOf, type MergeKind, type Writer } from './journal.ts';
@@ -32,6 +33,8 @@ export interface CartWrite {
   expectedVersion: number;
   upsert: CartLineRecord[];
   remove: string[];
+  /** A paid order whose units this write takes out: recorded with it (`boughtApplied`). */
+  boughtOrderId?: string;
 }
 
 export class CartRepository {
@@ -63,6 +66,21 @@ export class CartRepository {
     return { version, lines };
   }
 
+  /** Whether a paid order's units have been taken out of this cart already. */
+  async boughtApplied(userId: string, orderId: string): Promise<boolean> {
+    const [rows] = await this.pool.query('SELECT 1 FROM cart_bought_orders WHERE user_id = ? AND order_id = ?', [userId, orderId]);
+    return (rows as unknown[]).length > 0;
+  }
+
+  /**
+   * Forgets paid orders applied to carts over a day ago (an order resends its removal for
+   * about two minutes), a chunk at a time; returns how many went. One row per paid cart
+   * order: without this the table grew with every sale for ever.
+   */
+  purgeBoughtOrders(now: number, limits: PurgeLimits = {}): Promise<number> {
+    return purgeInChunks(this.pool, { from: 'cart_bought_orders', where: 'applied_at < ?', params: [now - boughtRetentionMs], orderBy: 'applied_at', ...limits });
+  }
+
   /**
    * Applies one change in one transaction and one round trip (or one part of a journal
    * batch); throws FencedWriteError when
@@ -85,11 +103,15 @@ export class CartRepository {
       });
     }
     if (w.remove.length > 0) statements.push({ sql: 'DELETE FROM cart_lines WHERE user_id = ? AND sku IN (?);', params: [w.userId, w.remove] });
+    if (w.boughtOrderId !== undefined) statements.push({ sql: `${boughtInsert} (?, ?, ?);`, params: [w.userId, w.boughtOrderId, Date.now()] });
     await this.writer.write(statements, `cart ${w.userId}`, [], [mergeOf(fenceGuards, w.fence), mergeOf(cartWrites, w)]);
   }
 }
 
 const lineColumns = '(user_id, sku, qty, price, currency, added_at, shown_price)';
+/** How long a paid order's removal from its cart is remembered. */
+const boughtRetentionMs = 86_400_000;
+const boughtInsert = 'INSERT INTO cart_bought_orders (user_id, order_id, applied_at) VALUES';
 
 /** A line's values in `lineColumns` order. */
 function lineRow(userId: string, l: CartLineRecord): unknown[] {
@@ -128,6 +150,8 @@ const cartWrites: MergeKind<CartWrite> = {
     if (removals.length > 0) {
       statements.push({ sql: `DELETE FROM cart_lines WHERE (user_id, sku) IN (${removals.map(() => '(?, ?)').join(', ')});`, params: removals.flat() });
     }
+    const bought = writes.filter((w) => w.boughtOrderId !== undefined);
+    if (bought.length > 0) statements.push({ sql: `${boughtInsert} ?;`, params: [bought.map((w) => [w.userId, w.boughtOrderId, Date.now()])] });
     return statements;
   },
 };
