@@ -29,6 +29,12 @@ try {
 
 const log = createLogger(config.logLevel, { role: config.role, nodeId: config.nodeId });
 guardUnhandledRejections(log, () => clusterMetrics.survivedRejections.inc());
+// A keyed checkout answered `timeout` can only be retried once its key's hold ends; an order
+// whose stock hold is shorter than that expires before its buyer can pay it.
+if (config.reservationTtlMs < 2 * config.idempotencyUnknownHoldMs) {
+  log.warn({ reservationTtlMs: config.reservationTtlMs, idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs },
+    'RESERVATION_TTL_MS is under twice IDEMPOTENCY_UNKNOWN_HOLD_MS: a checkout retried after a timeout may expire before it can be paid');
+}
 useBucketReplicas(config.jetstreamReplicas);
 useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log).catch((err: unknown) => startFailed(err));
