@@ -25,14 +25,6 @@ export interface Config {
    * waited on its kept-alive connections instead of resetting them when it resumes.
    */
   httpKeepAliveMs: number;
-  /**
-   * The longest a client may take to send one whole request, headers and body
-   * (HTTP_REQUEST_TIMEOUT_MS); past it the gateway answers 408 and closes the connection.
-   * A request whose body trickles in holds one of MAX_INFLIGHT_HTTP's places while it
-   * does: Node's own bound is 300 s (checked every 30 s), so a few thousand slow clients
-   * could have shut everyone else out for five minutes.
-   */
-  httpRequestTimeoutMs: number;
   /** After SIGTERM, how long a gateway still serves with /readyz failing before it closes its port (HTTP_STOP_GRACE_MS). */
   httpStopGraceMs: number;
   shards: number;
@@ -219,7 +211,6 @@ export function loadConfig(env: Env = process.env): Config {
     leaseTtlMs: int(env, 'LEASE_TTL_MS', 3000, 500, 600_000),
     askDeadlineMs: int(env, 'ASK_DEADLINE_MS', 5000, 50, 600_000),
     httpKeepAliveMs: int(env, 'HTTP_KEEP_ALIVE_MS', 65_000, 1000, 600_000),
-    httpRequestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     httpStopGraceMs: int(env, 'HTTP_STOP_GRACE_MS', 0, 0, 60_000),
     mailboxLimit: int(env, 'MAILBOX_LIMIT', 50_000, 1, 10_000_000),
     inFlightLimit: int(env, 'INFLIGHT_LIMIT', 50_000, 1, 10_000_000),

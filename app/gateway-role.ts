@@ -158,12 +158,17 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     products.invalidate(skus);
     cards.forget(skus);
   });
-  // A request's headers and body must arrive within the bound, counted from its first byte
-  // (time idle on a kept-alive connection does not count), checked every second rather
-  // than Node's 30: a trickling body holds a place among MAX_INFLIGHT_HTTP until then.
+  // A request must arrive whole (headers and body) within the keep-alive time and a second,
+  // checked every second. Node's own bound for the body was 300 s, checked every 30 s, and a
+  // body that trickled in held a place among MAX_INFLIGHT_HTTP until then (an audit). The
+  // headers' bound stays above the keep-alive time, as before: Node starts it when it accepts
+  // a connection, and a load balancer's connection opened ahead of its first request must not
+  // be cut before the balancer itself gives it up. Time idle on a kept-alive connection
+  // counts toward neither. Set here, not after: Node reads them only at construction.
+  const requestBoundMs = config.httpKeepAliveMs + 1000;
   const server = createServer({
-    requestTimeout: config.httpRequestTimeoutMs,
-    headersTimeout: config.httpRequestTimeoutMs,
+    requestTimeout: requestBoundMs,
+    headersTimeout: requestBoundMs,
     connectionsCheckingInterval: 1000,
   }, nodeRequestListener(app, { hostname: config.host }));
   // Node's 5 s keep-alive timers fire before the requests that arrived meanwhile are read

@@ -19,9 +19,9 @@ function answerFor(code: string | undefined): [number, string, string] {
 
 /**
  * Answers a request Node's parser refused, then closes the connection (its framing is lost).
- * Closes it for good once the answer is written, as Node does without this handler: after
- * a 408 a half-closed socket kept the request it was still sending in progress (its place
- * among MAX_INFLIGHT_HTTP held) for as long as the client did not close its side.
+ * Closes it for good a second after the answer, as Node does (at once) without this handler:
+ * after a 408 a half-closed socket kept the request it was still sending in progress (its
+ * place among MAX_INFLIGHT_HTTP held) for as long as the client did not close its side.
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   // A reset or a socket already answering (a response started) has no one to tell.
@@ -35,8 +35,10 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
     + `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
   );
+  // A second for the client to read the answer and close its side (a socket closed with its
+  // bytes unread would reset the connection, the answer with it), then gone either way.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 export function answerClientErrors(server: Server): void {
