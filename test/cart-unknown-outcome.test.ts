@@ -5,7 +5,7 @@
 // connection after COMMIT does.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CartApi, cartEntity } from '../actors/cart/index.ts';
+import { CartApi, cartEntity, refusedAsUnknown } from '../actors/cart/index.ts';
 import { ClusterNode, TimeoutError } from '../cluster/index.ts';
 import { loadConfig } from '../app/config.ts';
 import { openContext, type AppContext } from '../app/context.ts';
@@ -78,7 +78,7 @@ test('a paid order\'s units leave the cart once: sent again after its answer was
   repo.lose = true;
   let failure: unknown;
   try {
-    await carts.bought(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }], { deadlineMs: 3000 });
+    await carts.boughtOnce(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }], { deadlineMs: 3000 });
   } catch (err) {
     failure = err;
   }
@@ -86,15 +86,21 @@ test('a paid order\'s units leave the cart once: sent again after its answer was
   assert.instance(failure, TimeoutError);
   assert.equal(await qtyOf(), [2], 'the first send was applied');
   // The order sends it again: applied already, so nothing more is taken.
-  await carts.bought(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }]);
+  await carts.boughtOnce(user, 'o-paid-1', [{ sku: 'SKU-00003', qty: 1 }]);
   assert.equal(await qtyOf(), [2], 'not taken twice');
   // Another order's units are taken as usual, and an order with nothing left to take is recorded too.
-  await carts.bought(user, 'o-paid-2', [{ sku: 'SKU-00003', qty: 1 }]);
+  await carts.boughtOnce(user, 'o-paid-2', [{ sku: 'SKU-00003', qty: 1 }]);
   assert.equal(await qtyOf(), [1]);
-  await carts.bought(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
+  await carts.boughtOnce(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
   await carts.add(user, 'SKU-00004', 1);
-  await carts.bought(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
+  await carts.boughtOnce(user, 'o-paid-3', [{ sku: 'SKU-00004', qty: 1 }]);
   assert.is((await carts.get(user)).items.find((i) => i.sku === 'SKU-00004')?.qty, 1, 'a unit added after the order stays');
+  // What a cart of the earlier release answers an op it does not know is recognised (the
+  // order then sends it the plain removal once), and that plain removal still applies.
+  const unknownOp = await ctx.client.ask('cart', user, { op: 'somethingNewer' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(refusedAsUnknown(unknownOp), String(unknownOp));
+  await carts.bought(user, [{ sku: 'SKU-00004', qty: 1 }]);
+  assert.is((await carts.get(user)).items.find((i) => i.sku === 'SKU-00004'), undefined);
   // Remembered for a day, then forgotten by the retention job.
   assert.is(await repo.purgeBoughtOrders(Date.now()), 0);
   assert.ok(await repo.boughtApplied(user, 'o-paid-1'));

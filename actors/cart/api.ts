@@ -1,5 +1,5 @@
 // Typed calls to `cart:<userId>` for the gateway (and checkout, later).
-import type { AskOptions, ClusterClient } from '../../cluster/index.ts';
+import { InvalidError, type AskOptions, type ClusterClient } from '../../cluster/index.ts';
 import { cartType, type CartLineForCheckout, type CartView } from './messages.ts';
 
 type Asker<V> = (userId: string, msg: unknown, opts: AskOptions) => Promise<V>;
@@ -27,10 +27,19 @@ class CartCalls<V> {
 
   /**
    * A paid order's units leave the cart, every line in one message (one write). Applied once
-   * per order (the cart records the order with the removal), so it is safe to send again.
+   * per order (the cart records the order with the removal), so it is safe to send again. A
+   * cart of an earlier release refuses it (InvalidError, see `refusedAsUnknown`).
    */
-  bought(userId: string, orderId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
-    return this.call(userId, { op: 'bought', lines, orderId }, { idempotent: true, ...opts });
+  boughtOnce(userId: string, orderId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'boughtOnce', lines, orderId }, { idempotent: true, ...opts });
+  }
+
+  /**
+   * The same without the order, for a cart of an earlier release: not idempotent (it
+   * subtracts), so never resent after a timeout.
+   */
+  bought(userId: string, lines: { sku: string; qty: number }[], opts: AskOptions = {}): Promise<V> {
+    return this.call(userId, { op: 'bought', lines }, opts);
   }
 
   clear(userId: string, opts: AskOptions = {}): Promise<V> {
@@ -51,4 +60,9 @@ export class CartApi extends CartCalls<CartView> {
   lines(userId: string, opts: AskOptions = {}): Promise<CartLineForCheckout[]> {
     return this.client.ask(cartType, userId, { op: 'lines' }, { idempotent: true, ...opts });
   }
+}
+
+/** Whether a cart refused a message as an op it does not know: a node of an earlier release. */
+export function refusedAsUnknown(err: unknown): boolean {
+  return err instanceof InvalidError && /^op must be one of/.test(err.message);
 }

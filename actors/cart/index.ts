@@ -2,4 +2,4 @@
 export * from './messages.ts';
 export { decideCart, cartView, defaultCurrency, type CartModel, type ProductInfo } from './state.ts';
 export { cartEntity, type CartDeps } from './actor.ts';
-export { CartApi } from './api.ts';
+export { CartApi, refusedAsUnknown } from './api.ts';

@@ -20,8 +20,10 @@ export interface BoughtMsg {
   op: 'bought';
   lines: { sku: string; qty: number }[];
   /**
-   * The paid order: applied once per order, so it can be sent again after a timeout.
-   * Absent from a sender of an earlier release (a rolling deploy): applied as it comes.
+   * The paid order, on the wire as op `boughtOnce`: applied once per order, so it can be sent
+   * again after a timeout. A cart of an earlier release refuses that op as unknown (where it
+   * would have dropped an `orderId` and subtracted each time), and `bought` without an order
+   * is applied as it comes, as before.
    */
   orderId?: string;
 }
@@ -68,9 +70,10 @@ export function decodeCartMsg(raw: unknown): CartMsg {
     case 'add': return { op: 'add', sku: sku(m), qty: qty(m, 1) };
     case 'set': return { op: 'set', sku: sku(m), qty: qty(m, 0) };
     case 'remove': return { op: 'remove', sku: sku(m) };
-    case 'bought': {
+    case 'bought':
+    case 'boughtOnce': {
       if (!Array.isArray(m.lines) || m.lines.length === 0 || m.lines.length > maxLines) throw new InvalidError(`lines must be 1 to ${maxLines} { sku, qty }`);
-      if (m.orderId !== undefined && (typeof m.orderId !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(m.orderId))) throw new InvalidError('orderId must be an order id');
+      if (m.op === 'boughtOnce' && (typeof m.orderId !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(m.orderId))) throw new InvalidError('orderId must be an order id');
       return {
         op: 'bought',
         lines: m.lines.map((l: unknown) => {
@@ -78,9 +81,9 @@ export function decodeCartMsg(raw: unknown): CartMsg {
           const r = l as Record<string, unknown>;
           return { sku: sku(r), qty: qty(r, 1) };
         }),
-        ...(typeof m.orderId === 'string' ? { orderId: m.orderId } : {}),
+        ...(m.op === 'boughtOnce' ? { orderId: m.orderId as string } : {}),
       };
     }
-    default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines, bought');
+    default: throw new InvalidError('op must be one of get, add, set, remove, clear, lines, bought, boughtOnce');
   }
 }

@@ -9,7 +9,7 @@ import {
   ClusterError, RejectedError, TimeoutError, UnavailableError, type EntityContext,
 } from '../../cluster/index.ts';
 import type { InventoryApi } from '../inventory/index.ts';
-import { maxQty, type CartApi } from '../cart/index.ts';
+import { maxQty, refusedAsUnknown, type CartApi } from '../cart/index.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type ExpectedCharge, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
 import type { PartOutputs } from '../../stores/mysql/journal.ts';
 import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
@@ -298,13 +298,18 @@ export class Saga {
     if (order.source !== 'cart') return;
     // The units bought, not the whole lines: units added after the checkout stay.
     const bought = order.lines.map((l) => ({ sku: l.sku, qty: Math.min(l.qty, maxQty) }));
-    const send = () => this.deps.carts.bought(order.userId, order.orderId, bought).then(() => undefined);
+    const send = () => this.deps.carts.boughtOnce(order.userId, order.orderId, bought).then(() => undefined);
     const log = this.ctx.log.child({ orderId: order.orderId });
     try {
       await send();
     } catch (err) {
+      // A cart on a node of the earlier release (a rolling deploy): its own op, once, as then.
+      if (refusedAsUnknown(err)) {
+        await this.deps.carts.bought(order.userId, bought).catch((e: unknown) => log.warn({ err: String(e) }, 'could not remove purchased units from the cart'));
+        return;
+      }
       if (err instanceof RejectedError) return void log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
-      log.warn({ err: String(err) }, 'could not remove purchased units from the cart yet; sending it again');
+      log.warn({ err: String(err) }, 'could not remove purchased units from the cart yet; sending it again for about two minutes while this process runs');
       void resendUntilAnswered(send, log);
     }
   }
@@ -389,7 +394,9 @@ async function resendUntilAnswered(send: () => Promise<void>, log: Logger): Prom
       log.info('removed the purchased units from the cart');
       return;
     } catch (err) {
-      if (err instanceof RejectedError) return void log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
+      // Refused, or a cart of the earlier release (which must not be sent a plain removal
+      // now: the first send may have been applied): the units may stay in the cart.
+      if (err instanceof RejectedError || refusedAsUnknown(err)) return void log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
     }
   }
   log.error('gave up removing the purchased units from the cart; they are still in it');
