@@ -177,23 +177,27 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
     await page.fill('input.qty', '3');
     await page.press('input.qty', 'Tab');
     await page.locator('#toast.error', { hasText: 'Too many requests' }).waitFor({ timeout: 5000 });
-    assert.is(await page.inputValue('input.qty'), '1');
+    // Redrawn from the cart read again after the failure.
+    await page.waitForFunction(() => (document.querySelector('input.qty') as HTMLInputElement | null)?.value === '1', undefined, { timeout: 5000 });
   } finally {
     await page.unroute('**/v1/cart/items/*');
   }
-  // A change made whose answer was lost: the page shows what the cart now holds (2), not
-  // what it held before (1), which Check out would not have ordered.
+  // A change made whose answer was lost: the page shows what the cart now holds, read again,
+  // not what it held before (which Check out would not have ordered). The server is sent 3
+  // where the shopper typed 2, so only a fresh read can show it.
   const seenBefore = b.problems.length;
   await page.route('**/v1/cart/items/*', async (r) => {
     if (r.request().method() !== 'PATCH') return r.fallback();
-    await r.fetch();
+    await r.fetch({ postData: JSON.stringify({ qty: 3 }) });
     await r.abort('connectionreset');
   });
   try {
+    const reread = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/v1/cart');
     await page.fill('input.qty', '2');
     await page.press('input.qty', 'Tab');
     await page.locator('#toast.error').waitFor({ timeout: 5000 });
-    await page.waitForFunction(() => (document.querySelector('input.qty') as HTMLInputElement | null)?.value === '2', undefined, { timeout: 5000 });
+    await reread;
+    await page.waitForFunction(() => (document.querySelector('input.qty') as HTMLInputElement | null)?.value === '3', undefined, { timeout: 5000 });
   } finally {
     await page.unroute('**/v1/cart/items/*');
   }
@@ -204,6 +208,7 @@ test('a shopper signs up, adds an address, searches, buys, is declined once, pay
   await page.press('input.qty', 'Tab');
   await patched;
   await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: await page.evaluate(() => localStorage.getItem('shop.token') ?? '') })).body.items[0]?.qty === 1, 5000, 50);
+  await page.waitForFunction(() => (document.querySelector('input.qty') as HTMLInputElement | null)?.value === '1', undefined, { timeout: 5000 });
   // An emptied box is not 0: the line stays.
   await page.fill('input.qty', '');
   await page.press('input.qty', 'Tab');

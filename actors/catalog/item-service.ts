@@ -69,7 +69,7 @@ async function seedStockLevels(deps: Pick<ItemServiceDeps, 'pool' | 'oos'>, skus
   }));
 }
 
-/** How often the item service looks for products CATALOG lost (a stream info and a count while none are). */
+/** How often the item service looks whether CATALOG was made again (a stream info; products are counted only then). */
 export const catalogCheckIntervalMs = 10_000;
 
 /**
@@ -125,17 +125,30 @@ export function itemService(deps: ItemServiceDeps): Singleton {
     const stream = catalogStream(deps.cluster);
     const jsm = await deps.nc.jetstreamManager();
     await ensureStream(jsm, stream);
+    // Products are counted (a COUNT over the store) at start, when the stream was made again
+    // since the last look (its creation time moved), and after a pass that did not finish;
+    // otherwise each check is one stream info.
+    let streamCreated = (await jsm.streams.info(stream.name)).created;
     await republishLostProducts(deps, jsm, stream);
+    let unfinished = false;
     const consumer = await consumeBatches({
       js: deps.nc.jetstream(), jsm, stream: stream.name, durable: 'catalog-items', log: deps.log, maxBatch: 1000,
       handle: (batch) => applyCatalogEvents(deps, batch.map((m) => m.json<CatalogEvent>())),
     });
     // The stream can also be lost while this runs (the ensureStream of any process makes it again, empty).
     let checking = false;
+    const check = async () => {
+      const created = (await jsm.streams.info(stream.name)).created;
+      if (created === streamCreated && !unfinished) return;
+      unfinished = true;
+      await republishLostProducts(deps, jsm, stream);
+      streamCreated = created;
+      unfinished = false;
+    };
     const timer = setInterval(() => {
       if (checking) return;
       checking = true;
-      republishLostProducts(deps, jsm, stream)
+      check()
         .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'could not check CATALOG for lost products; next check retries'))
         .finally(() => { checking = false; });
     }, catalogCheckIntervalMs);

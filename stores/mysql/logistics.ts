@@ -73,12 +73,12 @@ export class LogisticsRepository {
   async putClusterWithZones(cluster: DeliveryCluster, prefixes: string[]): Promise<DeliveryZone[]> {
     const { clusterId, country } = cluster;
     const conn = await this.pool.getConnection();
-    let lockHeld = false;
+    // Held until RELEASE_LOCK says otherwise: a GET_LOCK whose answer was lost may have taken it.
+    let lockHeld = true;
     try {
-      const [locked] = await conn.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.delivery_zones'), 5) AS got");
-      if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly');
-      lockHeld = true;
       try {
+        const [locked] = await conn.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.delivery_zones'), 5) AS got");
+        if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly');
         if (prefixes.length > 0) {
           const [rows] = await conn.query('SELECT country, postal_prefix, cluster_id FROM delivery_zones WHERE country = ? AND postal_prefix IN (?) AND cluster_id <> ?', [country, prefixes, clusterId]);
           const taken = (rows as { country: string; postal_prefix: string; cluster_id: string }[]).map((r) => ({ country: r.country, postalPrefix: r.postal_prefix, clusterId: r.cluster_id }));
