@@ -42,7 +42,9 @@ export function readIncoming(incoming: IncomingMessage): Promise<string> {
       if (isUtf8(bytes)) resolve(bytes.toString('utf8'));
       else reject(notUtf8());
     });
-    incoming.once('error', reject);
+    // The client went away mid-body (or was cut off at the request bound): nobody is left to
+    // answer, and it is the client's doing, not a 500 for the error log.
+    incoming.once('error', () => reject(new HttpError(400, 'body_incomplete', 'the request ended before its body did')));
   });
 }
 
