@@ -30,8 +30,15 @@ function encodingFor(accept: string | undefined): 'br' | 'gzip' | undefined {
 
 /** Whether a request nothing answered is a browser asking for a page (not an API call). */
 export function wantsStorePage(c: Context<GatewayEnv>): boolean {
-  // text/html named and not refused (`text/html;q=0`).
-  return c.req.method === 'GET' && !c.req.path.startsWith('/v1/') && /(^|,)\s*text\/html\s*(,|;(?!\s*q\s*=\s*0(\.0*)?\s*(,|$))|$)/i.test(c.req.header('accept') ?? '');
+  return c.req.method === 'GET' && !c.req.path.startsWith('/v1/') && namesHtml(c.req.header('accept') ?? '');
+}
+
+/** Whether an Accept header names text/html and does not refuse it (`text/html;q=0`). */
+function namesHtml(accept: string): boolean {
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((p) => p.replace(/\s/g, '').toLowerCase());
+    return type === 'text/html' && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+  });
 }
 
 /**

@@ -122,18 +122,17 @@ export function initChrome(): void {
   window.addEventListener(sessionEndedEvent, sessionEnded);
   showFlash();
   // Close the account menu with Escape, as a menu should.
+  const accountMenu = document.querySelector<HTMLDetailsElement>('.account-menu');
   document.addEventListener('keydown', (e) => {
-    const menu = document.querySelector<HTMLDetailsElement>('.account-menu[open]');
-    if (e.key === 'Escape' && menu) {
-      menu.open = false;
-      menu.querySelector('summary')?.focus();
+    if (e.key === 'Escape' && accountMenu?.open) {
+      accountMenu.open = false;
+      accountMenu.querySelector('summary')?.focus();
     }
   });
   // It closes too when the shopper clicks or tabs away from it: left open, it covered the
   // page (on a phone, the top of the cart). Focus leaving for nowhere (a click on something
   // that takes no focus, such as a button in Safari) is left to the click, so a click on
   // Log out is not lost to the menu closing under it.
-  const accountMenu = document.querySelector<HTMLDetailsElement>('.account-menu');
   document.addEventListener('click', (e) => {
     if (accountMenu?.open && !(e.target instanceof Node && accountMenu.contains(e.target))) accountMenu.open = false;
   });
