@@ -79,6 +79,12 @@ export class ClusterNode {
   private reconciling: Promise<void> | undefined;
   private again = false;
   private stopping = false;
+  /**
+   * Set once the join checks have passed. Until then no round runs: our own record, or a
+   * rival's, seen by the member watch during the second check would otherwise start one
+   * and take shards that a refusal a moment later leaves leased to a process that exits.
+   */
+  private admitted = false;
   /** Joining until it first holds every shard placement gives it; Up from then on. */
   private up = false;
   private announceTimer: NodeJS.Timeout | undefined;
@@ -130,6 +136,7 @@ export class ClusterNode {
         throw err;
       }
     }
+    node.admitted = true;
     node.watch();
     node.answerStats();
     const tick = Math.max(100, Math.min(1000, Math.floor(opts.leaseTtlMs / 3)));
@@ -320,7 +327,7 @@ export class ClusterNode {
 
   /** A change seen in the buckets, or the timer: run a reconcile round (one at a time). */
   private trigger(): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+    if (this.stopping || !this.admitted) return Promise.resolve();
     if (this.reconciling) {
       this.again = true;
       return this.reconciling;

@@ -104,6 +104,46 @@ test('two nodes started at the same moment on two databases: a refused one never
   }
 });
 
+test('a rival on another database that appears while a node makes its second check: the node is refused having taken no shard', async () => {
+  // A round of shard taking used to start as soon as the member watch showed our own record,
+  // before the second check had read the rival, so a refused node left leases behind it.
+  const cluster = `${env.cluster}rv`;
+  const members = await openTtlBucket(nc, membersBucket(cluster), Number(env.env.LEASE_TTL_MS));
+  const leases = await openTtlBucket(nc, leasesBucket(cluster), Number(env.env.LEASE_TTL_MS));
+  const holders = new Set<string>();
+  const leaseWatch = await leases.watch();
+  void (async () => {
+    for await (const e of leaseWatch) if (e.operation === 'PUT') holders.add(new TextDecoder().decode(e.value));
+  })();
+  const rival = { nodeId: 'rival', pid: 1, startedAt: new Date().toISOString(), shardCount: Number(env.env.SHARDS ?? 16), protocol: 1, database: { id: '00000000-0000-0000-0000-000000000001', name: 'shop_rival' } };
+  // The rival's record is written the moment the newcomer's is seen, and kept alive meanwhile.
+  const memberWatch = await members.watch();
+  let beat: NodeJS.Timeout | undefined;
+  void (async () => {
+    for await (const e of memberWatch) {
+      if (e.operation === 'PUT' && e.key === 'newcomer' && !beat) {
+        const put = () => void members.put('rival', new TextEncoder().encode(JSON.stringify(rival))).catch(() => undefined);
+        put();
+        beat = setInterval(put, 300);
+      }
+    }
+  })();
+  const newcomer = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'newcomer' });
+  try {
+    const code = await Promise.race([newcomer.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(code, 3, newcomer.output().slice(-600));
+    assert.match(newcomer.output(), /but node rival uses database "shop_rival"/);
+    await sleep(500);
+    assert.not.ok(holders.has('newcomer'), `the refused node held a lease (holders: ${[...holders].join(', ')})`);
+  } finally {
+    clearInterval(beat);
+    memberWatch.stop();
+    leaseWatch.stop();
+    await newcomer.kill('SIGKILL');
+    await removeNatsState(cluster).catch(() => undefined);
+  }
+});
+
 test('the check a node makes once its record is written: a live member on another database refuses it', async () => {
   // The node of the first test runs on the late database and wrote its record with it.
   const members = await openTtlBucket(nc, membersBucket(env.cluster), Number(env.env.LEASE_TTL_MS));
