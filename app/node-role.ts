@@ -175,7 +175,7 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase): Pro
       retentionSingleton('session-retention', 60_000, log.child({ job: 'session-retention' }), () => sessions.purgeExpired(Date.now())),
       retentionSingleton('cart-bought-retention', 60_000, log.child({ job: 'cart-bought-retention' }), () => carts.purgeBoughtOrders(Date.now())),
       checkoutSweeper({
-        orders, client, inventory: new InventoryApi(client), unrecordedAfterMs: config.looseReservationMs,
+        orders, client, inventory: new InventoryApi(client), carts: new CartApi(client), unrecordedAfterMs: config.looseReservationMs,
         log: log.child({ job: 'checkout-sweeper' }), intervalMs: 1000, resumeAfterMs: 5000,
       }),
       itemService({ nc, cluster: config.cluster, documents, pool, oos, log: catalogLog, onProductsChanged: (skus) => announceProductChanges(nc, config.cluster, skus) }),

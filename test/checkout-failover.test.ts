@@ -299,4 +299,31 @@ for (const c of afterCharge) {
   });
 }
 
+test('a node killed right after it recorded a cart order paid: another node takes the bought units out of the cart', async () => {
+  const u = await signup(s.url);
+  await setStock('SKU-00026', 5);
+  const cartQty = async () => ((await call(s.url, 'GET', '/v1/cart', { token: u.token })).body.items as { sku: string; qty: number }[]).find((i) => i.sku === 'SKU-00026')?.qty;
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: u.token, body: { sku: 'SKU-00026', qty: 2 } })).status, 200);
+  // The payment is one write here, and this node dies right after it, before the cart is
+  // told: the removal's only record is the one the payment stored.
+  await startNode('dies4', { CHECKOUT_FAILPOINT: 'after_charge' });
+  for (const [name, proc] of [...nodes]) {
+    if (name === 'dies4') continue;
+    await proc.kill('SIGTERM');
+    nodes.delete(name);
+  }
+  const order = await checkout(u, {});
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  const paying = pay(u, order.body.orderId, 'tok_ok');
+  await nodes.get('dies4')!.exited;
+  nodes.delete('dies4');
+  await startNode('n9');
+  await paying;
+  await eventually(async () => (await orderStatus(u, order.body.orderId)) === 'paid', 20_000, 250);
+  // Left in the cart, the next checkout would buy them again.
+  await eventually(async () => (await cartQty()) === undefined, 20_000, 250);
+  assert.equal(await s.sql('SELECT order_id FROM cart_cleanups WHERE order_id = ?', [order.body.orderId]), [], 'nothing left to send');
+  assert.is(await charges(order.body.orderId), 1);
+});
+
 test.run();

@@ -4,12 +4,11 @@
 // in progress is repeated with its stored idempotency key, never made afresh, and a
 // refund in progress (`refunding`) is finished step by step, each step idempotent.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import {
   ClusterError, RejectedError, TimeoutError, UnavailableError, type EntityContext,
 } from '../../cluster/index.ts';
 import type { InventoryApi } from '../inventory/index.ts';
-import { maxQty, refusedAsUnknown, type CartApi } from '../cart/index.ts';
+import type { CartApi } from '../cart/index.ts';
 import { ProviderTimeoutError, type ChargeRequest, type ChargeResult, type ExpectedCharge, type InlineCharge, type PaymentProvider } from '../payment/index.ts';
 import type { PartOutputs } from '../../stores/mysql/journal.ts';
 import { StoreUnavailableError } from '../../stores/mysql/errors.ts';
@@ -22,6 +21,7 @@ import type { OrderSummary, StartMsg } from './messages.ts';
 import { orderEvent, type OrderEventKind } from './events.ts';
 import { partIds, restoreIds } from './reserve.ts';
 import { startOrder } from './start.ts';
+import { cartCleanupGraceMs, sendCartCleanup } from './cart-cleanup.ts';
 import { orderStatus } from './public-status.ts';
 
 export interface CheckoutDeps {
@@ -284,33 +284,20 @@ export class Saga {
     return {
       status: 'paid', paymentId, paidAt: now, detail: `paid ${order.total} ${order.currency}`, rewardPoints: earned, pointsEarned: earned,
       outbox: this.event('placed', order, now),
+      ...(order.source === 'cart' ? { cartCleanup: { paidAt: now, firstAt: now + cartCleanupGraceMs } } : {}),
     };
   }
 
   /**
    * A paid cart order's lines leave the cart: after the order is durable, so a failure here
-   * leaves lines in the cart, not a lost sale. The cart applies an order's removal once, so
-   * one whose answer was lost (a shard moving, a NATS pause) is sent again in the background
-   * until the cart answers: left in the cart, the bought units were bought again by the
-   * shopper's next checkout (a fault audit: 11 in a run).
+   * leaves lines in the cart, not a lost sale. Unanswered, the checkout sweeper sends it
+   * again from the clean-up the move to `paid` stored (cart-cleanup.ts).
    */
   private async afterPaid(order: OrderRecord): Promise<void> {
     if (order.source !== 'cart') return;
-    // The units bought, not the whole lines: units added after the checkout stay.
-    const bought = order.lines.map((l) => ({ sku: l.sku, qty: Math.min(l.qty, maxQty) }));
-    const send = () => this.deps.carts.boughtOnce(order.userId, order.orderId, bought).then(() => undefined);
     const log = this.ctx.log.child({ orderId: order.orderId });
-    try {
-      await send();
-    } catch (err) {
-      // A cart on a node of the earlier release (a rolling deploy): its own op, once, as then.
-      if (refusedAsUnknown(err)) {
-        await this.deps.carts.bought(order.userId, bought).catch((e: unknown) => log.warn({ err: String(e) }, 'could not remove purchased units from the cart'));
-        return;
-      }
-      if (err instanceof RejectedError) return void log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
-      log.warn({ err: String(err) }, 'could not remove purchased units from the cart yet; sending it again for about two minutes while this process runs');
-      void resendUntilAnswered(send, log);
+    if ((await sendCartCleanup(this.deps, order, log, true)) === 'retry') {
+      log.warn('could not remove purchased units from the cart yet; the checkout sweeper sends it again');
     }
   }
 
@@ -381,23 +368,3 @@ export async function returnStock(deps: Pick<CheckoutDeps, 'inventory' | 'orders
 
 /** The move to `payment_declined`: the order stays open for another card. */
 const declinedTransition = (reason: string): Transition => ({ status: 'payment_declined', detail: `declined: ${reason}` });
-
-/** Waits before each resend of a paid order's cart clean-up (about two minutes in all). */
-const cartCleanupRetryMs = [1000, 2000, 5000, 10_000, 30_000, 60_000];
-
-/** Sends `send` again after each wait until it is answered or refused; says when it gives up. */
-async function resendUntilAnswered(send: () => Promise<void>, log: Logger): Promise<void> {
-  for (const wait of cartCleanupRetryMs) {
-    await new Promise((r) => setTimeout(r, wait).unref());
-    try {
-      await send();
-      log.info('removed the purchased units from the cart');
-      return;
-    } catch (err) {
-      // Refused, or a cart of the earlier release (which must not be sent a plain removal
-      // now: the first send may have been applied): the units may stay in the cart.
-      if (err instanceof RejectedError || refusedAsUnknown(err)) return void log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
-    }
-  }
-  log.error('gave up removing the purchased units from the cart; they are still in it');
-}

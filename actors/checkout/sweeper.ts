@@ -3,11 +3,14 @@
 // commit, or the provider went silent) are resumed with their stored key, refunds left
 // in progress (a node died mid-refund, a restore failed) are finished, and reservations no
 // open order will use (a release lost to a database restart, an order never recorded, stock
-// committed for a payment that did not happen) are given back.
+// committed for a payment that did not happen) are given back, and paid cart orders whose
+// units are still in the cart are taken out of it.
 import type { Logger } from 'pino';
 import { periodicSingleton, type ClusterClient, type Singleton } from '../../cluster/index.ts';
 import type { OrderRepository } from '../../stores/mysql/orders.ts';
 import type { InventoryApi } from '../inventory/index.ts';
+import type { CartApi } from '../cart/index.ts';
+import { cartCleanupBackoffMs, cartCleanupGiveUpMs, sendCartCleanup } from './cart-cleanup.ts';
 import { checkoutType } from './messages.ts';
 import { restoreIds } from './reserve.ts';
 import { returnStock } from './saga.ts';
@@ -23,6 +26,8 @@ export interface CheckoutSweeperDeps {
   inventory?: InventoryApi;
   /** A reservation whose order was never recorded is looked at after this long (default 15 s). */
   unrecordedAfterMs?: number;
+  /** Sends paid cart orders' removals left unanswered; without it they wait in cart_cleanups. */
+  carts?: Pick<CartApi, 'boughtOnce' | 'bought'>;
 }
 
 /**
@@ -55,6 +60,29 @@ async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, 
   return returns.length + loose.length;
 }
 
+/**
+ * Paid cart orders whose removal from the cart was not answered (cart-cleanup.ts), sent
+ * again; each failure waits longer, and one still unanswered after most of a day is given
+ * up (the cart's record of applied orders lasts a day).
+ */
+async function finishCartCleanups(deps: CheckoutSweeperDeps, carts: NonNullable<CheckoutSweeperDeps['carts']>, now: number): Promise<number> {
+  const due = await deps.orders.dueCartCleanups(now, 100);
+  if (due.length > 0) deps.log.info({ orders: due.slice(0, 10).map((d) => d.order.orderId), count: due.length }, 'removing paid orders\' units from their carts');
+  await Promise.all(due.map(async ({ order, attempts }) => {
+    const log = deps.log.child({ orderId: order.orderId });
+    if (now - (order.paidAt ?? now) > cartCleanupGiveUpMs) {
+      log.error('gave up removing the purchased units from the cart; they are still in it');
+      return deps.orders.cartCleanedUp(order.orderId);
+    }
+    if ((await sendCartCleanup({ carts, orders: deps.orders }, order, log, false)) === 'retry') {
+      await deps.orders.cartCleanupLater(order.orderId, Date.now() + cartCleanupBackoffMs(attempts));
+    } else {
+      log.info('removed the purchased units from the cart');
+    }
+  }));
+  return due.length;
+}
+
 export function checkoutSweeper(deps: CheckoutSweeperDeps): Singleton {
   // At most every 10 s: the query reads every active reservation.
   const looseEveryMs = Math.min(10_000, deps.unrecordedAfterMs ?? 15_000);
@@ -80,7 +108,8 @@ export async function sweepOrders(deps: CheckoutSweeperDeps, withLoose = true): 
       });
     await Promise.all([...due.map((id) => tell(id, 'expire')), ...stuck.map((id) => tell(id, 'resume'))]);
     const loose = deps.inventory && withLoose ? await releaseLoose(deps, deps.inventory, now) : 0;
-    return due.length + stuck.length + loose;
+    const cleanups = deps.carts ? await finishCartCleanups(deps, deps.carts, now) : 0;
+    return due.length + stuck.length + loose + cleanups;
   } catch (err) {
     deps.log.warn({ err: String(err) }, 'order sweep failed; next round retries');
     return 0;

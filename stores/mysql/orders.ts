@@ -105,6 +105,12 @@ export interface Transition {
   outbox?: { subject: string; payload: unknown };
   /** The order closes unpaid: its stock is to be given back (`pendingStockReturns` until `stockReturned`). */
   stockReturn?: boolean;
+  /**
+   * A cart order is paid: its units are to leave the cart, first tried at `firstAt` by the
+   * checkout sweeper if the order's own send did not finish it (`dueCartCleanups` until
+   * `cartCleanedUp`).
+   */
+  cartCleanup?: { paidAt: number; firstAt: number };
 }
 
 /**
@@ -472,6 +478,29 @@ export class OrderRepository {
     await this.pool.query('UPDATE orders SET stock_return_pending = 0 WHERE order_id = ?', [orderId]);
   }
 
+  /**
+   * Paid cart orders whose removal from the cart is due (`Transition.cartCleanup`), oldest
+   * first, with how many sends of the sweeper's have failed so far.
+   */
+  async dueCartCleanups(now: number, limit: number): Promise<{ order: OrderRecord; attempts: number }[]> {
+    const [rows] = await this.pool.query(
+      `SELECT o.*, c.attempts AS cart_cleanup_attempts FROM cart_cleanups c STRAIGHT_JOIN orders o ON o.order_id = c.order_id
+        WHERE c.next_at <= ? ORDER BY c.next_at LIMIT ?`,
+      [now, limit],
+    );
+    return (rows as Row[]).map((r) => ({ order: fromRow(r), attempts: Number(r.cart_cleanup_attempts) }));
+  }
+
+  /** The cart applied (or refused) the order's removal: nothing is left to send. */
+  async cartCleanedUp(orderId: string): Promise<void> {
+    await this.pool.query('DELETE FROM cart_cleanups WHERE order_id = ?', [orderId]);
+  }
+
+  /** The removal's send failed again: the next one at `nextAt`. */
+  async cartCleanupLater(orderId: string, nextAt: number): Promise<void> {
+    await this.pool.query('UPDATE cart_cleanups SET attempts = attempts + 1, next_at = ? WHERE order_id = ?', [nextAt, orderId]);
+  }
+
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
   async stuckCharging(olderThan: number, limit: number): Promise<string[]> {
     const [rows] = await this.pool.query("SELECT order_id FROM orders WHERE status = 'charging' AND updated_at <= ? LIMIT ?", [olderThan, limit]);
@@ -557,6 +586,12 @@ function alongWith(o: OrderRecord, t: Transition): { statements: string[]; param
     statements.push('UPDATE orders SET stock_return_pending = 1 WHERE order_id = ?;');
     params.push(o.orderId);
   }
+  if (t.cartCleanup) {
+    const row = [o.orderId, t.cartCleanup.paidAt, t.cartCleanup.firstAt];
+    statements.push(`INSERT INTO cart_cleanups ${cartCleanupColumns} VALUES (?);`);
+    params.push(row);
+    merge.push(mergeOf(cartCleanupRows, row));
+  }
   const onlyMergeable = !t.takePoints && !t.freeCoupon && !t.stockReturn;
   return { statements, params, ...(onlyMergeable ? { merge } : {}) };
 }
@@ -626,6 +661,15 @@ const orderMoves: MergeKind<{ from: OrderRecord; to: OrderRecord }> = {
 const orderInserts: MergeKind<unknown[]> = {
   rank: mergeRank.row,
   combine: (rows) => [{ sql: `INSERT INTO orders ${orderColumns} VALUES ?;`, params: [rows] }],
+};
+
+/** A paid cart order's pending removal from its cart (`Transition.cartCleanup`). */
+const cartCleanupColumns = '(order_id, paid_at, next_at)';
+
+/** Paid cart orders' pending cart removals in one insert. */
+const cartCleanupRows: MergeKind<unknown[]> = {
+  rank: mergeRank.row,
+  combine: (rows) => [{ sql: `INSERT INTO cart_cleanups ${cartCleanupColumns} VALUES ?;`, params: [rows] }],
 };
 
 /** Timeline entries (`eventColumns`) in one insert. */
