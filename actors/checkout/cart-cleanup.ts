@@ -48,7 +48,8 @@ export async function sendCartCleanup(deps: CartCleanupDeps, order: OrderRecord,
     if (!refused) return 'retry';
     log.warn({ err: String(err) }, 'the cart refused to remove the purchased units');
   }
-  // A delete that fails only means one more send, which the cart applies once.
-  await deps.orders.cartCleanedUp(order.orderId).catch((err: unknown) => log.warn({ err: String(err) }, 'cart clean-up done but not marked; it is sent again'));
+  // Not waited for: the payment's answer need not wait on it, and a delete that fails only
+  // means one more send, which the cart applies once.
+  void deps.orders.cartCleanedUp(order.orderId).catch((err: unknown) => log.warn({ err: String(err) }, 'cart clean-up done but not marked; it is sent again'));
   return 'done';
 }
