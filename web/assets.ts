@@ -78,10 +78,17 @@ async function buildAll(): Promise<AssetSet> {
 
 let built: Promise<AssetSet> | undefined;
 
+/**
+ * How long a failed build is answered from memory before it is tried again: every page and
+ * every browser's 404 needs the assets, and a build per request (an esbuild process each)
+ * with the sources missing or broken would spend the gateway's CPU on failing.
+ */
+const retryBuildAfterMs = 10_000;
+
 /** Builds the assets on first use (a gateway that serves only the API never pays for it). */
 export function assets(): Promise<AssetSet> {
   built ??= buildAll().catch((err: unknown) => {
-    built = undefined;
+    setTimeout(() => (built = undefined), retryBuildAfterMs).unref();
     throw err;
   });
   return built;
