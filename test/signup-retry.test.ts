@@ -35,6 +35,12 @@ test('a keyed signup retried after its session could not be opened answers its o
   assert.is((await call(stack.url, 'POST', '/v1/auth/signup', { body: guessedBody, headers: guessedKey })).status, 503);
   const stored = await stack.sql<{ user_id: string }>('SELECT user_id FROM users WHERE email = ?', [email]);
   assert.is(stored.length, 1, 'the first attempt created the account');
+  // Without a key, "unavailable" (nothing applied) would be false, and its retry gets
+  // email_taken: the answer says the account exists and to log in.
+  const plainEmail = `plain${Date.now()}@example.com`;
+  const plain = await call(stack.url, 'POST', '/v1/auth/signup', { body: { ...body, email: plainEmail } });
+  assert.equal([plain.status, plain.body.error?.code], [503, 'outcome_unknown'], JSON.stringify(plain.body));
+  assert.match(plain.body.error.message, /account was created.*log in/);
 
   stack.nodes[0] = await startApp(stack.env.env, 'node', { NODE_ID: 'n1b' });
   let again = await call(stack.url, 'POST', '/v1/auth/signup', { body, headers: key });
@@ -57,6 +63,8 @@ test('a keyed signup retried after its session could not be opened answers its o
   const unkeyed = await call(stack.url, 'POST', '/v1/auth/signup', { body });
   assert.is(unkeyed.status, 409);
   assert.is(unkeyed.body.error.code, 'email_taken');
+  const login = await call(stack.url, 'POST', '/v1/auth/login', { body: { email: plainEmail, password: body.password } });
+  assert.is(login.status, 200, JSON.stringify(login.body));
 });
 
 test.run();

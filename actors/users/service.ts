@@ -2,7 +2,7 @@
 // Stateless (any gateway process runs it); MariaDB is the record, Redis caches the page,
 // and every write invalidates that cache for all processes and announces the change.
 import { createHash, randomBytes } from 'node:crypto';
-import { RejectedError } from '../../cluster/index.ts';
+import { ClusterError, RejectedError } from '../../cluster/index.ts';
 import type { ReadThroughCache } from '../../stores/redis/index.ts';
 import { isDuplicateKey, type UserRecord, type UserRepository } from '../../stores/mysql/users.ts';
 import { issueToken, type SessionApi } from '../session/index.ts';
@@ -19,6 +19,14 @@ export interface MeView {
 }
 export interface NewAddress { line1: string; city: string; region: string; country: string; postalCode: string; isDefault?: boolean }
 export interface Authenticated { userId: string; token: string }
+
+/** A signup whose account was created but whose session could not be opened (503 `outcome_unknown`). */
+export class AccountWithoutSessionError extends ClusterError {
+  override name = 'AccountWithoutSessionError';
+  constructor(cause: unknown) {
+    super('outcome_unknown', 'the account was created, but no session could be opened for it: log in with its email and password', { retryable: false, cause });
+  }
+}
 
 export interface UsersDeps {
   users: UserRepository;
@@ -89,7 +97,15 @@ export class UsersService {
         throw new RejectedError('email_taken', 'an account with this email exists');
       }
     }
-    return this.openSession(userId, device);
+    try {
+      return await this.openSession(userId, device);
+    } catch (err) {
+      // Without a key a retry meets this very account (409 email_taken), so "unavailable,
+      // nothing applied" would be false: say the account exists and how to get a token.
+      // A keyed retry answers the account itself (above), so it keeps the plain 503.
+      if (idempotencyKey === undefined && err instanceof ClusterError && err.retryable) throw new AccountWithoutSessionError(err);
+      throw err;
+    }
   }
 
   /** True when `email`'s account is the one an earlier attempt of this keyed signup created (its derived id) and `password` is its password. */
