@@ -64,9 +64,24 @@ export function rawBody(c: Context): Promise<string> {
   return text;
 }
 
-/** Whether a Content-Type header names JSON (anything else is a 415). */
+/** A Content-Type's media type, lower-cased, without its parameters ("" when there is none). */
+export function mediaType(type: string | undefined): string {
+  return (type ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/**
+ * Whether a Content-Type header names JSON (anything else is a 415): the media type itself,
+ * any parameters (a charset) aside. A prefix test took application/json-patch+json (a
+ * list of patch operations, not the object the route reads) and "application/json, text/plain".
+ */
 export function isJsonType(type: string | undefined): boolean {
-  return /^application\/json\b/i.test(type ?? '');
+  return mediaType(type) === 'application/json';
+}
+
+/** Whether a Content-Type header names NDJSON (the bulk product upload), by its whole media type. */
+export function isNdjsonType(type: string | undefined): boolean {
+  const media = mediaType(type);
+  return media === 'application/x-ndjson' || media === 'application/ndjson';
 }
 
 /**

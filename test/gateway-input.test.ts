@@ -42,6 +42,9 @@ const common: Case[] = [
   ['null', 'null', 400, 'invalid_request'],
   ['a 2 MiB body', big, 413, 'body_too_large'],
   ['not JSON media type', 'name=x', 415, 'unsupported_media_type', { 'content-type': 'application/x-www-form-urlencoded' }],
+  // Media types that only begin like JSON's: a JSON Patch is a list of operations, not the object the route reads.
+  ['JSON Patch media type', '{"qty":1}', 415, 'unsupported_media_type', { 'content-type': 'application/json-patch+json' }],
+  ['a list of media types', '{"qty":1}', 415, 'unsupported_media_type', { 'content-type': 'application/json, text/plain' }],
 ];
 
 const routes: { method: string; path: string; token?: () => string; cases: Case[] }[] = [

@@ -8,7 +8,7 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
-import { rawBody, readJson } from '../body.ts';
+import { isNdjsonType, rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { skuParam } from './params.ts';
 import { cursorParam, limitParam, queryInt, queryIntOr } from '../paging.ts';
@@ -155,8 +155,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   app.post('/v1/admin/products', requireAdmin(deps), async (c) => {
-    const type = c.req.header('content-type') ?? '';
-    if (/^application\/(x-)?ndjson\b/i.test(type)) {
+    if (isNdjsonType(c.req.header('content-type'))) {
       const { products, problems } = parseNdjson(await rawBody(c));
       if (products.length === 0) {
         throw new HttpError(422, 'validation_failed', problems.length ? 'no line holds a valid product' : 'the body has no products', problems);
