@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
 import { luaScript, runScript } from '../stores/redis/index.ts';
-import { rawBody } from './body.ts';
+import { isJsonType, isNdjsonType, rawBody } from './body.ts';
 import { deviceIdPattern } from './schemas-personalisation.ts';
 
 /** `c`: this claim's own id, so a claim whose SET timed out can be taken back by value. */
@@ -59,6 +59,8 @@ export interface IdempotencyOptions {
 
 /** The 🛠 routes: refused (403) to anyone without the admin token. */
 const adminPaths = '/v1/admin/';
+/** The one route that reads NDJSON (bulk product onboarding). */
+const ndjsonPath = '/v1/admin/products';
 
 const keyPattern = /^[\x20-\x7e]{1,255}$/;
 /**
@@ -206,6 +208,14 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     const anonymousScope = device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon';
     const scope = admin ? 'admin' : c.get('userId') ?? anonymousScope;
     const raw = await rawBody(c);
+    // A body of a media type no route reads is refused before the key is looked at (and its
+    // 415 is not kept, see settle): the fingerprint compares bytes, so a text/plain retry of
+    // a JSON request was replayed the JSON request's answer, and a client that corrected
+    // its Content-Type and retried with the key was replayed the 415 for 24 hours.
+    const type = c.req.header('content-type');
+    if (raw.trim() !== '' && !isJsonType(type) && !(isNdjsonType(type) && c.req.path === ndjsonPath)) {
+      throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
+    }
     const body = canonicalBody(raw);
     const fp = fingerprint(c.req.method, c.req.path, body);
     // This request's, or as a first request kept it before fingerprints were canonical (its raw text).
@@ -298,7 +308,8 @@ async function settle(redis: Redis, redisKey: string, claim: string, fp: string,
     else await hold(redis, redisKey, claim, fp, opts.unknownHoldMs);
     return;
   }
-  if (res.status === 429 || (code !== undefined && notFinal.has(code))) {
+  // A 415 is about how the body was sent, not the request: the corrected retry does the work.
+  if (res.status === 429 || res.status === 415 || (code !== undefined && notFinal.has(code))) {
     await free();
     return;
   }

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { idempotency } from '../gateway/idempotency.ts';
+import { readJson } from '../gateway/body.ts';
+import { toHttp } from '../gateway/errors.ts';
 import type { GatewayEnv } from '../gateway/env.ts';
 import { redisUrl } from './support/harness.ts';
 
@@ -49,6 +51,36 @@ test('a request whose claim passed to a retry leaves the retry\'s record alone',
   assert.is(await redis.get(key!), theirs, 'the retry\'s claim is untouched');
   const ttl = await redis.pttl(key!);
   assert.ok(ttl > 0 && ttl <= 10_000, `its lease is its own (${ttl} ms)`);
+});
+
+test('a keyed request is one request with its media type: another Content-Type is neither replayed the first answer nor kept its 415', async () => {
+  const app = new Hono<GatewayEnv>();
+  app.onError((err, c) => {
+    const { status, body } = toHttp(err);
+    return c.json(body, status as 415);
+  });
+  app.use('*', idempotency(redis, prefix, { ttlSeconds: 60, unknownHoldMs: 60_000, reissue: async () => 'x' }));
+  let done = 0;
+  app.post('/add', async (c) => {
+    await readJson(c);
+    done += 1;
+    return c.json({ done }, 201);
+  });
+  const send = (key: string, type: string) => app.request('/add', { method: 'POST', headers: { 'Idempotency-Key': key, 'content-type': type }, body: '{"sku":"A","qty":1}' });
+
+  assert.is((await send('media-1', 'application/json')).status, 201);
+  const plain = await send('media-1', 'text/plain');
+  assert.is(plain.status, 415, 'the same bytes as text/plain are not the JSON request: refused, not replayed its 201');
+  assert.is(plain.headers.get('idempotent-replayed'), null);
+  const again = await send('media-1', 'application/json; charset=utf-8');
+  assert.is(again.status, 201, 'a charset parameter leaves it the same request');
+  assert.is(again.headers.get('idempotent-replayed'), 'true');
+  assert.is(done, 1);
+
+  assert.is((await send('media-2', 'text/plain')).status, 415);
+  const corrected = await send('media-2', 'application/json');
+  assert.is(corrected.status, 201, 'the retry with the Content-Type corrected does the work, not replayed the 415');
+  assert.is(done, 2);
 });
 
 test.run();
