@@ -3,6 +3,7 @@
 import { z } from 'zod/v4';
 import { weightClasses } from '../stores/mysql/shipping.ts';
 import { isoCountry } from './schemas.ts';
+import { isoCurrency } from '../actors/catalog/currencies.ts';
 
 const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
@@ -11,7 +12,7 @@ export const couponBody = z.object({
   // Nullable as well as optional: a coupon as the 201 shows it (the other one null) is taken back.
   discountPercent: z.int().min(1).max(100).nullable().optional(),
   amountOff: z.int().min(1).max(100_000_000).nullable().optional().describe('minor units off the subtotal'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').nullable().optional()
+  currency: isoCurrency.nullable().optional()
     .describe("amountOff's currency: an order priced in another is refused the coupon (422 coupon_invalid); without it, amountOff is taken in the order's currency"),
   expiresAt: z.iso.datetime({ offset: true }).describe('ISO 8601 date-time'),
   maxRedemptions: z.int().min(1).max(100_000_000),

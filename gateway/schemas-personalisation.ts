@@ -4,6 +4,7 @@ import { z } from 'zod/v4';
 import { skuPattern } from './schemas.ts';
 import { listedStock } from './schemas-catalog.ts';
 import { limitParam, queryIntOr } from './paging.ts';
+import { isoCurrency } from '../actors/catalog/currencies.ts';
 
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 const category = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
@@ -33,7 +34,7 @@ export const topProductsQuery = z.object({ by: z.enum(['views', 'orders', 'wishl
 export const revenueQuery = z.object({
   by: z.enum(['category']).default('category'),
   window: z.enum(['hour', 'day']).default('day'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
+  currency: isoCurrency.optional(),
   limit: queryIntOr(1, 100, 100),
 }).strict();
 

@@ -7,6 +7,8 @@ import { QueryTally, categoryTree, decodeCursor, encodeCursor, parseNdjson } fro
 import { EmbeddedSearchIndex, exactFacetLimit } from '../stores/search/index.ts';
 import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
 import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
+import { couponBody } from '../gateway/schemas-commerce.ts';
+import { revenueQuery } from '../gateway/schemas-personalisation.ts';
 
 test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines ignored', () => {
   const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
@@ -15,6 +17,19 @@ test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines
   assert.equal(problems.map((p) => p.line), [3, 4, 5]);
   assert.match(problems[1]!.reason, /price/);
   assert.match(problems[2]!.reason, /extra/);
+});
+
+test('a currency is an ISO 4217 code: three capitals that no standard assigns (ABC) are refused in a product, a coupon and the revenue filter', () => {
+  const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
+  const { products, problems } = parseNdjson([JSON.stringify(ok), JSON.stringify({ ...ok, sku: 'A-2', currency: 'ABC' }), JSON.stringify({ ...ok, sku: 'A-3', currency: 'JPY' })].join('\n'));
+  assert.equal(products.map((p) => p.sku), ['A-1', 'A-3']);
+  assert.equal(problems.map((p) => p.line), [2]);
+  assert.match(problems[0]!.reason, /currency: not an ISO 4217/);
+  const coupon = { code: 'C1', amountOff: 500, expiresAt: '2030-01-01T00:00:00Z', maxRedemptions: 1 };
+  assert.ok(couponBody.safeParse({ ...coupon, currency: 'EUR' }).success);
+  assert.not.ok(couponBody.safeParse({ ...coupon, currency: 'ABC' }).success);
+  assert.ok(revenueQuery.safeParse({ currency: 'GBP' }).success);
+  assert.not.ok(revenueQuery.safeParse({ currency: 'ABC' }).success);
 });
 
 test('attributes search cannot filter on (null, nested objects) are kept as sent but name no facet', async () => {

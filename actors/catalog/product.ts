@@ -1,6 +1,7 @@
 // The catalog product: its fixed core and free-form attributes, checked the same way for
 // one JSON product and for each NDJSON line. Pure: no I/O.
 import { z } from 'zod/v4';
+import { isoCurrency } from './currencies.ts';
 
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
 
@@ -11,7 +12,7 @@ export const productInput = z.object({
   brand: z.string().trim().min(1).max(120),
   category: z.string().regex(slug, 'a category path of lowercase slugs such as "electronics/audio/headphones"').max(120),
   price: z.int().min(0).max(100_000_000).describe('minor units (cents)'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD'),
+  currency: isoCurrency,
   supplierId: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,64}$/, 'letters, digits and _-:@+=, 1-64 characters'),
   attributes: z.record(z.string().max(64), z.unknown()).default({}),
 }).strict().meta({ id: 'ProductInput' });
