@@ -9,6 +9,7 @@ import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
 import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
 import { couponBody } from '../gateway/schemas-commerce.ts';
 import { revenueQuery } from '../gateway/schemas-personalisation.ts';
+import { clusterBody, warehouseBody } from '../gateway/routes/logistics-admin.ts';
 
 test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines ignored', () => {
   const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
@@ -30,6 +31,17 @@ test('a currency is an ISO 4217 code: three capitals that no standard assigns (A
   assert.not.ok(couponBody.safeParse({ ...coupon, currency: 'ABC' }).success);
   assert.ok(revenueQuery.safeParse({ currency: 'GBP' }).success);
   assert.not.ok(revenueQuery.safeParse({ currency: 'ABC' }).success);
+});
+
+test('names hold no control characters: a product title or brand, an attribute name, a warehouse or delivery cluster name with a NUL or an escape are refused', () => {
+  const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
+  const lines = [{ ...ok, title: 'Ket\u0000tle' }, { ...ok, brand: '\u001b[31mB' }, { ...ok, attributes: { 'co\u0000lor': 'red' } }, { ...ok, title: '  Kettle \n' }];
+  const { products, problems } = parseNdjson(lines.map((l) => JSON.stringify(l)).join('\n'));
+  assert.equal(problems.map((p) => p.line), [1, 2, 3]);
+  assert.equal(products.map((p) => p.title), ['Kettle'], 'white space around a title is trimmed, as before');
+  assert.not.ok(warehouseBody.safeParse({ name: 'W\u0000', region: 'east' }).success);
+  assert.not.ok(clusterBody.safeParse({ name: 'C\u0007', country: 'US' }).success);
+  assert.ok(clusterBody.safeParse({ name: 'Cluster', country: 'US' }).success);
 });
 
 test('attributes search cannot filter on (null, nested objects) are kept as sent but name no facet', async () => {

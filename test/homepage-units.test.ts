@@ -19,6 +19,13 @@ test('a document gets defaults for missing platforms; problems name their fields
   const bad = checkRegionDocument({ countries: ['GB', 'XX', 'GB'], bestSellers: { categories: 2, perCategory: 4 }, flashSale: { title: 'x', skus: ['A', 'A'] } });
   assert.ok('problems' in bad);
   if ('problems' in bad) assert.equal(bad.problems.map((p) => p.field), ['countries[1]', 'countries[2]', 'flashSale.skus[1]']);
+  // A NUL or an escape sequence in a title is refused, not stored and served.
+  const control = checkRegionDocument({
+    countries: ['GB'], bestSellers: { categories: 2, perCategory: 4 }, flashSale: { title: 'Sale\u0000', skus: ['A'] },
+    platforms: { web: { menu: [{ title: 'Au\u001b[31mdio', category: 'audio' }], banners: [{ title: 'Line\nbreak', imageUrl: '/b.png', href: '/b' }] } },
+  });
+  assert.ok('problems' in control);
+  if ('problems' in control) assert.equal(control.problems.map((p) => p.field).sort(), ['flashSale.title', 'platforms.web.banners[0].title', 'platforms.web.menu[0].title']);
 });
 
 test('blocks come in API order: banners, flash sale, best sellers, trending (when it has products)', () => {

@@ -4,17 +4,21 @@ import { z } from 'zod/v4';
 import { isoCurrency } from './currencies.ts';
 
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
+// Control characters (a NUL, an escape sequence) have no place in a name shown on the
+// storefront, in search facets and in the report's terminal output: they had been stored.
+const noControl = /^[^\u0000-\u001f\u007f]*$/;
+const name = (max: number) => z.string().trim().min(1).max(max).regex(noControl, 'no control characters');
 
 /** What a supplier sends. */
 export const productInput = z.object({
   sku: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'letters, digits and _-:@+=, 1-128 characters'),
-  title: z.string().trim().min(1).max(300),
-  brand: z.string().trim().min(1).max(120),
+  title: name(300),
+  brand: name(120),
   category: z.string().regex(slug, 'a category path of lowercase slugs such as "electronics/audio/headphones"').max(120),
   price: z.int().min(0).max(100_000_000).describe('minor units (cents)'),
   currency: isoCurrency,
   supplierId: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,64}$/, 'letters, digits and _-:@+=, 1-64 characters'),
-  attributes: z.record(z.string().max(64), z.unknown()).default({}),
+  attributes: z.record(z.string().max(64).regex(noControl, 'no control characters'), z.unknown()).default({}),
 }).strict().meta({ id: 'ProductInput' });
 
 export type ProductInput = z.output<typeof productInput>;

@@ -8,16 +8,18 @@ import { requireAdmin } from '../auth.ts';
 import { body, check } from '../validate.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, '1-64 of a-z 0-9 - (starting with a letter or digit)');
+// Control characters have no place in a name an operator reads back: a NUL had been stored.
+const name = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
 const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code').transform((c) => c.toUpperCase());
 
 export const warehouseBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  region: z.string().trim().min(1).max(64),
+  name: name(200),
+  region: name(64),
   location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).nullable().optional(),
 }).strict().meta({ id: 'WarehouseInput' });
 
 export const clusterBody = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: name(200),
   country,
   postalPrefixes: z.array(z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal-code prefix of 1-12 letters and digits')).max(500).default([]),
 }).strict().meta({ id: 'DeliveryClusterInput' });
