@@ -134,6 +134,9 @@ test('country and postalCode give delivery estimates and filtering without a tok
   assert.is(detail.body.delivery.days, 1);
   assert.is((await search('q=quillon&postalCode=10001')).status, 422, 'a postal code needs a country');
   assert.is((await search('q=quillon&country=USA')).status, 422);
+  // Two letters no country has: refused as an address refuses them, not an empty 200.
+  assert.is((await search('q=quillon&country=XX')).status, 422);
+  assert.is((await call(s.url, 'GET', '/v1/products/DP-EAST?country=XX')).status, 422);
 });
 
 test('suggest completes queries, categories and product titles as the user types', async () => {
@@ -236,6 +239,8 @@ test('operators split a city into delivery clusters by postal prefix and edit ro
   assert.equal(view.body.clusters.find((c: { clusterId: string }) => c.clusterId === 'nyc-manhattan').postalPrefixes, ['100', '101']);
 
   assert.is((await admin('PUT', '/v1/admin/logistics/clusters/uptown', { name: 'Uptown', country: 'US', postalPrefixes: ['100'] })).status, 409, 'a prefix belongs to one cluster');
+  const nowhere = await admin('PUT', '/v1/admin/logistics/clusters/nowhere', { name: 'Nowhere', country: 'XX', postalPrefixes: ['999'] });
+  assert.equal([nowhere.status, nowhere.body.error.details[0].field], [422, 'country'], 'a cluster is for an assigned ISO 3166 country');
   assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-nowhere/nyc-manhattan', { transitDays: 1 })).status, 422);
   assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-east/nowhere', { transitDays: 1 })).status, 422);
   assert.is((await admin('PUT', '/v1/admin/logistics/routes/wh-east/nyc-manhattan', { transitDays: 'soon' })).status, 400);

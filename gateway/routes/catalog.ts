@@ -10,6 +10,7 @@ import { HttpError } from '../errors.ts';
 import { requireAdmin } from '../auth.ts';
 import { isNdjsonType, rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
+import { isoCountry } from '../schemas.ts';
 import { skuParam } from './params.ts';
 import { cursorParam, limitParam, queryInt, queryIntOr } from '../paging.ts';
 
@@ -18,7 +19,8 @@ const price = queryInt(0, 100_000_000);
 const limit = limitParam;
 /** Where to estimate delivery for a shopper without a token (or another place than their address). */
 const deliveryPlace = {
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code such as "US"').transform((c) => c.toUpperCase()).optional(),
+  // An assigned code, as an address's: "XX" had been an empty 200, as if nothing shipped there.
+  country: isoCountry.transform((c) => c.toUpperCase()).optional(),
   postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal code of 1-12 letters, digits, spaces or dashes').optional(),
 };
 

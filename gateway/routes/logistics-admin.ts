@@ -6,11 +6,13 @@ import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { requireAdmin } from '../auth.ts';
 import { body, check } from '../validate.ts';
+import { isoCountry } from '../schemas.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, '1-64 of a-z 0-9 - (starting with a letter or digit)');
 // Control characters have no place in a name an operator reads back: a NUL had been stored.
 const name = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
-const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 alpha-2 country code').transform((c) => c.toUpperCase());
+// An assigned ISO 3166-1 code, as an address's: a cluster for "XX" had been made, where no address can be.
+const country = isoCountry.transform((c) => c.toUpperCase());
 
 export const warehouseBody = z.object({
   name: name(200),
