@@ -275,6 +275,9 @@ test('shipping: a table per cluster and weight class, editable by the admin, cha
   const put = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 123 }, { weightClass: 'medium', amount: 456 }] });
   assert.is(put.status, 200, JSON.stringify(put.body));
   assert.is((await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'tiny', amount: 1 }] })).status, 422);
+  const unknown = await admin('PUT', '/v1/admin/shipping-rates/esat', { rates: [{ weightClass: 'small', amount: 1 }] });
+  assert.equal([unknown.status, unknown.body.error.code], [422, 'unknown_cluster'], 'a rate for a cluster that does not exist is refused, not stored');
+  assert.not.ok((await admin('GET', '/v1/admin/shipping-rates')).body.items.some((r: { clusterId: string }) => r.clusterId === 'esat'));
   const twice = await admin('PUT', '/v1/admin/shipping-rates/east', { rates: [{ weightClass: 'small', amount: 1 }, { weightClass: 'small', amount: 2 }] });
   assert.equal([twice.status, twice.body.error.code, twice.body.error.details[0].field], [422, 'validation_failed', 'rates'], JSON.stringify(twice.body));
   const list = await admin('GET', '/v1/admin/shipping-rates');

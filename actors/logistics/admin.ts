@@ -51,6 +51,11 @@ export class LogisticsAdmin {
     return { ...c, postalPrefixes: prefixes };
   }
 
+  /** Whether a delivery cluster of this id exists. */
+  async hasCluster(clusterId: string): Promise<boolean> {
+    return (await this.repo.clusters()).some((c) => c.clusterId === clusterId);
+  }
+
   async putRoute(r: Route): Promise<Route> {
     const [warehouses, clusters] = await Promise.all([this.repo.warehouses(), this.repo.clusters()]);
     if (!warehouses.some((w) => w.warehouseId === r.warehouseId)) throw new RejectedError('unknown_warehouse', `no warehouse ${r.warehouseId}`);

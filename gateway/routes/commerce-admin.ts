@@ -51,6 +51,11 @@ export function commerceAdminRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const clusterId = c.req.param('clusterId');
     if (!/^(\*|[A-Za-z0-9_-]{1,64})$/.test(clusterId)) throw new HttpError(400, 'invalid_request', 'clusterId must be a delivery cluster id or *');
     const input = await body(c, shippingRatesBody);
+    // A rate for a cluster that does not exist had been stored (200) and never charged: a
+    // misspelt "esat" left east at the default rate without a word. A route is refused the same way.
+    if (clusterId !== '*' && !(await deps.logistics.hasCluster(clusterId))) {
+      throw new HttpError(422, 'unknown_cluster', `no delivery cluster ${clusterId}; create it first (PUT /v1/admin/logistics/clusters/${clusterId})`, [{ field: 'clusterId', problem: 'no such delivery cluster' }]);
+    }
     await deps.shippingRates.put(clusterId, input.rates);
     return c.json({ items: (await deps.shippingRates.all()).filter((r) => r.clusterId === clusterId) });
   });
