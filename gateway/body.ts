@@ -9,6 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { HttpError } from './errors.ts';
+import { wellFormed } from '../stores/unicode.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -125,9 +126,16 @@ export async function readJson(c: Context): Promise<unknown> {
 /** A request body's JSON, or the 400 API.md promises for an empty or malformed one. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new HttpError(400, 'invalid_request', 'the body is empty; send a JSON object');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, 'malformed_json', 'the body is not valid JSON');
   }
+  // Only a \u escape can make one: the bytes themselves were checked to be UTF-8.
+  if (text.includes('\\u') && !wellFormed(value)) {
+    throw new HttpError(400, 'malformed_json', 'the body has a \\u escape of a lone surrogate, which is not Unicode text; send JSON encoded as UTF-8');
+  }
+  return value;
 }
+

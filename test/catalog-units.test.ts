@@ -44,6 +44,12 @@ test('names hold no control characters: a product title or brand, an attribute n
   assert.ok(clusterBody.safeParse({ name: 'Cluster', country: 'US' }).success);
 });
 
+test('an NDJSON line with a \\u escape of a lone surrogate is refused: it is not text, and its document could never be stored', () => {
+  const lone = parseNdjson(`{"sku":"A-9","title":"K\\ud800","brand":"B","category":"home","price":1,"currency":"USD","supplierId":"s"}\n{"sku":"A-8","title":"K\\ud83d\\ude80","brand":"B","category":"home","price":1,"currency":"USD","supplierId":"s"}`);
+  assert.equal([lone.products.map((p) => p.title), lone.problems.map((p) => p.line)], [['K🚀'], [1]]);
+  assert.match(lone.problems[0]!.reason, /lone surrogate/);
+});
+
 test('attributes search cannot filter on (null, nested objects) are kept as sent but name no facet', async () => {
   const ok = { sku: 'AF-1', title: 'Lamp', brand: 'Glow', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
   const { products, problems } = parseNdjson(JSON.stringify({ ...ok, attributes: { color: 'red', dimensions: { w: 1 }, finish: null } }));

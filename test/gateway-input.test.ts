@@ -45,6 +45,8 @@ const common: Case[] = [
   // Media types that only begin like JSON's: a JSON Patch is a list of operations, not the object the route reads.
   ['JSON Patch media type', '{"qty":1}', 415, 'unsupported_media_type', { 'content-type': 'application/json-patch+json' }],
   ['a list of media types', '{"qty":1}', 415, 'unsupported_media_type', { 'content-type': 'application/json, text/plain' }],
+  // Valid JSON, not Unicode: stored as U+FFFD, or refused by MariaDB's JSON check (a 500).
+  ['a lone surrogate escape', '{"name":"A\\ud800B","line1":"\\udc00","sku":"SKU-00004","qty":1}', 400, 'malformed_json'],
 ];
 
 const routes: { method: string; path: string; token?: () => string; cases: Case[] }[] = [
@@ -210,6 +212,20 @@ test('what Node refuses before any handler (headers over 16 KiB, bytes that are 
     assert.equal(JSON.parse(body!).error, { code, message: JSON.parse(body!).error.message, details: null, requestId: id }, what);
   }
   assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00004')).status, 200, 'and the gateway serves on');
+});
+
+test('a lone surrogate in a homepage document or a product is 400/422, not a 500 or a product search lists but cannot store', async () => {
+  const doc = '{"countries":["PT"],"bestSellers":{"categories":1,"perCategory":1},"flashSale":{"title":"Sale \\ud800","skus":["SKU-00004"]}}';
+  const page = await call(s.url, 'PUT', '/v1/admin/homepage/lone', { token: adminToken, body: doc });
+  assert.equal([page.status, page.body.error.code], [400, 'malformed_json'], JSON.stringify(page.body));
+  const product = '{"sku":"LONE-1","title":"K\\ud800","brand":"B","category":"home","price":1,"currency":"USD","attributes":{},"supplierId":"s"}';
+  const one = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, body: product });
+  assert.equal([one.status, one.body.error.code], [400, 'malformed_json']);
+  const bulk = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, body: product, headers: { 'content-type': 'application/x-ndjson' } });
+  assert.equal([bulk.status, bulk.body.error.details[0].line], [422, 1], JSON.stringify(bulk.body));
+  // A surrogate pair escaped is a character like any other.
+  const pair = await call(s.url, 'PATCH', '/v1/me', { token: other.token, body: '{"name":"Rocket \\ud83d\\ude80"}' });
+  assert.equal([pair.status, pair.body.name], [200, 'Rocket 🚀']);
 });
 
 test('a bad Idempotency-Key is a 400, not a 500', async () => {

@@ -2,6 +2,7 @@
 // one JSON product and for each NDJSON line. Pure: no I/O.
 import { z } from 'zod/v4';
 import { isoCurrency } from './currencies.ts';
+import { wellFormed } from '../../stores/unicode.ts';
 
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
 // Control characters (a NUL, an escape sequence) have no place in a name shown on the
@@ -64,6 +65,12 @@ export function parseNdjson(text: string, maxLines = 10_000): { products: Produc
       value = JSON.parse(raw);
     } catch {
       problems.push({ line: i + 1, reason: 'not valid JSON' });
+      continue;
+    }
+    // A \u escape of a lone surrogate: accepted, it was listed by search while its document
+    // write failed MariaDB's JSON check and was retried for ever.
+    if (raw.includes('\\u') && !wellFormed(value)) {
+      problems.push({ line: i + 1, reason: 'a \\u escape of a lone surrogate, which is not Unicode text' });
       continue;
     }
     const checked = checkProduct(value);
