@@ -10,6 +10,7 @@ import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.t
 import { couponBody } from '../gateway/schemas-commerce.ts';
 import { revenueQuery } from '../gateway/schemas-personalisation.ts';
 import { clusterBody, warehouseBody } from '../gateway/routes/logistics-admin.ts';
+import { normaliseQuery } from '../actors/analytics/index.ts';
 
 test('parseNdjson: good lines kept, bad ones numbered with a reason, blank lines ignored', () => {
   const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
@@ -150,6 +151,13 @@ test('QueryTally: completes normalised queries that found something, most search
   assert.equal(tally.complete('WIRE', 5), ['wireless headphones', 'wireless charger']);
   assert.equal(tally.complete('wireless c', 5), ['wireless charger']);
   assert.equal(tally.complete('x', 5), []);
+});
+
+test('a searched query with control characters is completed and counted with them as white space, never as sent', () => {
+  const tally = new QueryTally();
+  tally.record('red\u0000kettle\u001b[31m', 3);
+  assert.equal(tally.complete('red', 5), ['red kettle [31m']);
+  assert.is(normaliseQuery('  \u001b[31mKettle\u0000 Blue\t'), '[31mkettle blue');
 });
 
 test.run();

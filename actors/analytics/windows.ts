@@ -42,5 +42,7 @@ export const grainOf = (window: Window): Grain => windowGrain[window].grain;
  * counts with the one typed with "é".
  */
 export function normaliseQuery(q: string): string {
-  return q.normalize('NFC').trim().toLowerCase().replace(/\s+/g, ' ');
+  // Control characters count as white space: a NUL or a terminal escape sequence had been
+  // listed in top-searches and printed by the report.
+  return q.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().toLowerCase().replace(/\s+/g, ' ');
 }
