@@ -77,8 +77,9 @@ export function toHttp(err: unknown): { status: number; body: ErrorBody; headers
         return { status: 503, body: body(err.code, err.message), headers: { 'Retry-After': '1' } };
       case 'outcome_unknown':
         // A write was sent and its answer lost (the database went away mid-commit): the
-        // client must read before resending anything that is not idempotent.
-        return { status: 503, body: body('outcome_unknown', err.message), headers: { 'Retry-After': '1' } };
+        // client must read before resending anything that is not idempotent. One that says
+        // it is not retryable (a signup whose account exists: log in) invites no retry.
+        return { status: 503, body: body('outcome_unknown', err.message), headers: err.retryable ? { 'Retry-After': '1' } : {} };
     }
   }
   // A Redis command past its timeout may still run when Redis answers again (ioredis only

@@ -35,6 +35,7 @@ async function stateOf(prefix: string, orderIds: string[], userIds: string[]): P
     points: await rows('SELECT user_id, reward_points FROM users WHERE user_id IN (?) ORDER BY user_id', [userIds]),
     outbox: await rows(`SELECT subject, payload FROM outbox WHERE subject LIKE ? ORDER BY id`, [`%${prefix}%`]),
     epochs: await rows("SELECT entity_id, epoch FROM entity_epochs WHERE entity_type = 'checkout' AND entity_id IN (?) ORDER BY entity_id", [orderIds]),
+    cartCleanups: await rows('SELECT * FROM cart_cleanups WHERE order_id IN (?) ORDER BY order_id', [orderIds]),
   };
 }
 
@@ -44,9 +45,9 @@ async function stateOf(prefix: string, orderIds: string[], userIds: string[]): P
  */
 async function buyAndPay(writer: Writer, prefix: string): Promise<{ orderIds: string[]; userIds: string[] }> {
   // Through the journal, every write of a step at once; alone, one after another.
-  const each = async <T>(items: T[], write: (item: T) => Promise<unknown>) => {
+  const each = async <T>(items: T[], write: (item: T, index: number) => Promise<unknown>) => {
     if (writer instanceof Journal) await Promise.all(items.map(write));
-    else for (const item of items) await write(item);
+    else for (const [i, item] of items.entries()) await write(item, i);
   };
   const orders = new OrderRepository(db.pool, undefined, writer);
   const processor = new SimulatedCardProcessor(db.pool, { latencyMs: 0, declineRate: 0, timeoutMs: 100 }, writer);
@@ -59,13 +60,15 @@ async function buyAndPay(writer: Writer, prefix: string): Promise<{ orderIds: st
     address: { addressId: 'a', line1: '1 Road', city: 'Town', region: 'R', country: 'US', postalCode: '1', cluster: 'c' },
   }));
   await each(created, (o) => orders.claimingOnCreate(o.orderId).create(o, 'created', { maxOpenOrders: 3 }));
-  await each(created, (o) => {
+  await each(created, (o, i) => {
     const key = `${o.orderId}:1`;
     const charge = processor.inline({ idempotencyKey: key, orderId: o.orderId, amount: o.total, currency: 'USD', token: 'tok_ok' }).expected!;
     const charging: Transition = { status: 'charging', detail: 'payment attempt 1', paymentKey: key, paymentToken: 'tok_ok', paymentAttempts: 1 };
     const paid: Transition = {
       status: 'paid', detail: 'paid', paymentId: key, paidAt: now, rewardPoints: o.total / 100, pointsEarned: o.total / 100,
       outbox: { subject: `test.orders.placed.${o.orderId}`, payload: { orderId: o.orderId, total: o.total } },
+      // Half of them cart orders, whose units are to leave the cart.
+      ...(i % 2 === 0 ? { cartCleanup: { paidAt: now, firstAt: now + 5000 } } : {}),
     };
     return orders.claimingOnCreate(o.orderId).transitionTwice(o, charging, { statements: charge.statements, outputs: [], ...(charge.merge ? { merge: charge.merge } : {}) }, paid, now);
   });
@@ -88,6 +91,21 @@ test('new orders and their payments merged in one write each leave exactly what 
   assert.equal(s.points.map((p) => Number(p.reward_points)), [1 + 4, 2 + 5, 3 + 6], 'each user\'s points from both of its orders');
   assert.is(s.outbox.length, 6);
   assert.is(s.charges.length, 6);
+  assert.equal((a as { cartCleanups: Row[] }).cartCleanups.map((c) => [c.order_id, Number(c.attempts)]), [['o0', 0], ['o2', 0], ['o4', 0]], 'the cart orders\' clean-ups');
+});
+
+test('a paid cart order\'s clean-up: the sweeper claims what it read, and the first send takes it only while unclaimed', async () => {
+  const orders = new OrderRepository(db.pool);
+  await db.pool.query('INSERT INTO cart_cleanups (order_id, paid_at, next_at) VALUES ?', [[['cc-1', 1, 1], ['cc-2', 1, 1]]]);
+  // The sweeper read cc-1 unclaimed and claims it: the first send's late fallback must not run.
+  assert.ok(await orders.claimCartCleanup('cc-1', 0, 10));
+  assert.not.ok(await orders.takeUnclaimedCartCleanup('cc-1'), 'claimed: no plain removal');
+  assert.not.ok(await orders.claimCartCleanup('cc-1', 0, 10), 'a second sweeper round that read it before the claim sends nothing');
+  // The first send took cc-2 (and sends the plain removal): the sweeper's claim finds nothing.
+  assert.ok(await orders.takeUnclaimedCartCleanup('cc-2'));
+  assert.not.ok(await orders.claimCartCleanup('cc-2', 0, 10));
+  await orders.cartCleanedUp('cc-1');
+  assert.equal((await db.pool.query('SELECT order_id FROM cart_cleanups WHERE order_id LIKE ?', ['cc-%']))[0], []);
 });
 
 test('in merged batches, the order over its user\'s open-order limit, the fenced one and the one whose charge was recorded otherwise fail alone', async () => {

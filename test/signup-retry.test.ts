@@ -45,6 +45,7 @@ test('a keyed signup retried after its session could not be opened answers its o
   assert.is(stored.length, 1, 'the first attempt created the account');
   assert.equal([plain.status, plain.body.error?.code], [503, 'outcome_unknown'], JSON.stringify(plain.body));
   assert.match(plain.body.error.message, /account was created.*log in/);
+  assert.is(plain.headers.get('retry-after'), null, 'no invitation to send the signup again');
 
   stack.nodes[0] = await startApp(stack.env.env, 'node', { NODE_ID: 'n1b' });
   let again = await call(stack.url, 'POST', '/v1/auth/signup', { body, headers: key });

@@ -68,17 +68,18 @@ async function releaseLoose(deps: CheckoutSweeperDeps, inventory: InventoryApi, 
 async function finishCartCleanups(deps: CheckoutSweeperDeps, carts: NonNullable<CheckoutSweeperDeps['carts']>, now: number): Promise<number> {
   const due = await deps.orders.dueCartCleanups(now, 100);
   if (due.length > 0) deps.log.info({ orders: due.slice(0, 10).map((d) => d.order.orderId), count: due.length }, 'removing paid orders\' units from their carts');
-  await Promise.all(due.map(async ({ order, attempts }) => {
+  await Promise.all(due.map(async ({ order, paidAt, attempts }) => {
     const log = deps.log.child({ orderId: order.orderId });
-    if (now - (order.paidAt ?? now) > cartCleanupGiveUpMs) {
+    if (now - paidAt > cartCleanupGiveUpMs) {
       log.error('gave up removing the purchased units from the cart; they are still in it');
       return deps.orders.cartCleanedUp(order.orderId);
     }
-    if ((await sendCartCleanup({ carts, orders: deps.orders }, order, log, false)) === 'retry') {
-      await deps.orders.cartCleanupLater(order.orderId, Date.now() + cartCleanupBackoffMs(attempts));
-    } else {
-      log.info('removed the purchased units from the cart');
-    }
+    // Claimed first: the order's own first send then no longer falls back to the earlier
+    // release's removal, which this send may meet (cart-cleanup.ts). The claim also sets
+    // the next try, so a failed send needs no second write.
+    if (!(await deps.orders.claimCartCleanup(order.orderId, attempts, Date.now() + cartCleanupBackoffMs(attempts)))) return;
+    // A short deadline: a cart that cannot answer must not hold up the sweep's other work.
+    if ((await sendCartCleanup({ carts, orders: deps.orders }, order, log, false, 2000)) === 'done') log.info('removed the purchased units from the cart');
   }));
   return due.length;
 }

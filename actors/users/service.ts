@@ -103,7 +103,7 @@ export class UsersService {
       // Without a key a retry meets this very account (409 email_taken), so "unavailable,
       // nothing applied" would be false: say the account exists and how to get a token.
       // A keyed retry answers the account itself (above), so it keeps the plain 503.
-      if (idempotencyKey === undefined && err instanceof ClusterError && err.retryable) throw new AccountWithoutSessionError(err);
+      if (idempotencyKey === undefined) throw new AccountWithoutSessionError(err);
       throw err;
     }
   }

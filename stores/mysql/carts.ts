@@ -73,8 +73,8 @@ export class CartRepository {
   }
 
   /**
-   * Forgets paid orders applied to carts over a day ago (an order resends its removal for
-   * about two minutes), a chunk at a time; returns how many went. One row per paid cart
+   * Forgets paid orders applied to carts over a day ago (the checkout sweeper resends a
+   * removal for 23 hours after the payment at most), a chunk at a time; returns how many went. One row per paid cart
    * order: without this the table grew with every sale for ever.
    */
   purgeBoughtOrders(now: number, limits: PurgeLimits = {}): Promise<number> {

@@ -480,25 +480,36 @@ export class OrderRepository {
 
   /**
    * Paid cart orders whose removal from the cart is due (`Transition.cartCleanup`), oldest
-   * first, with how many sends of the sweeper's have failed so far.
+   * first, with when they were paid and how many times the sweeper claimed them so far.
    */
-  async dueCartCleanups(now: number, limit: number): Promise<{ order: OrderRecord; attempts: number }[]> {
+  async dueCartCleanups(now: number, limit: number): Promise<{ order: OrderRecord; paidAt: number; attempts: number }[]> {
     const [rows] = await this.pool.query(
-      `SELECT o.*, c.attempts AS cart_cleanup_attempts FROM cart_cleanups c STRAIGHT_JOIN orders o ON o.order_id = c.order_id
+      `SELECT o.*, c.paid_at AS cart_cleanup_paid_at, c.attempts AS cart_cleanup_attempts
+         FROM cart_cleanups c STRAIGHT_JOIN orders o ON o.order_id = c.order_id
         WHERE c.next_at <= ? ORDER BY c.next_at LIMIT ?`,
       [now, limit],
     );
-    return (rows as Row[]).map((r) => ({ order: fromRow(r), attempts: Number(r.cart_cleanup_attempts) }));
+    return (rows as Row[]).map((r) => ({ order: fromRow(r), paidAt: Number(r.cart_cleanup_paid_at), attempts: Number(r.cart_cleanup_attempts) }));
+  }
+
+  /**
+   * The sweeper claims a clean-up it read with `attempts` before sending it, and sets its
+   * next try; false when it is gone or someone claimed it meanwhile (then it sends nothing).
+   */
+  async claimCartCleanup(orderId: string, attempts: number, nextAt: number): Promise<boolean> {
+    const [res] = await this.pool.query('UPDATE cart_cleanups SET attempts = attempts + 1, next_at = ? WHERE order_id = ? AND attempts = ?', [nextAt, orderId, attempts]);
+    return (res as { affectedRows: number }).affectedRows === 1;
+  }
+
+  /** Deletes the clean-up only if the sweeper never claimed it; true when it did. */
+  async takeUnclaimedCartCleanup(orderId: string): Promise<boolean> {
+    const [res] = await this.pool.query('DELETE FROM cart_cleanups WHERE order_id = ? AND attempts = 0', [orderId]);
+    return (res as { affectedRows: number }).affectedRows === 1;
   }
 
   /** The cart applied (or refused) the order's removal: nothing is left to send. */
   async cartCleanedUp(orderId: string): Promise<void> {
     await this.pool.query('DELETE FROM cart_cleanups WHERE order_id = ?', [orderId]);
-  }
-
-  /** The removal's send failed again: the next one at `nextAt`. */
-  async cartCleanupLater(orderId: string, nextAt: number): Promise<void> {
-    await this.pool.query('UPDATE cart_cleanups SET attempts = attempts + 1, next_at = ? WHERE order_id = ?', [nextAt, orderId]);
   }
 
   /** Orders left in `charging` (a node died, or the provider did not answer), to resume. */
