@@ -657,4 +657,23 @@ test('the operator dashboard refuses a wrong token, then shows the node and live
   assert.equal(b.problems, []);
 });
 
+test('keyboard focus is a ring of 3:1 or more against what is around it, in the header and on the page', async () => {
+  step('focus ring');
+  await page.goto(`${s.url}/product/BRW-1`);
+  await page.locator(byTestId('add-to-cart')).waitFor();
+  // The header's search box sits on the dark header; Add to cart on the light page.
+  for (const [selector, around] of [[byTestId('search-input'), 'header.top'], [byTestId('add-to-cart'), 'body']] as const) {
+    await page.locator(selector).focus();
+    // Focused from the keyboard: a Tab away and back shows :focus-visible as a shopper sees it.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    const [ring, background] = await page.evaluate(({ sel, bg }) => [getComputedStyle(document.querySelector(sel)!).outlineColor, getComputedStyle(document.querySelector(bg)!).backgroundColor], { sel: selector, bg: around });
+    const [light, dark] = [luminance(ring!), luminance(background!)].sort((x, y) => y - x);
+    const ratio = (light! + 0.05) / (dark! + 0.05);
+    assert.ok(ratio >= 3, `${selector}: focus ring ${ratio.toFixed(2)}:1 (${ring} on ${background})`);
+  }
+  assert.equal(b.problems, []);
+});
+
+
 test.run();
