@@ -676,4 +676,23 @@ test('keyboard focus is a ring of 3:1 or more against what is around it, in the 
 });
 
 
+test('on a search page, "Skip to results" takes the keyboard past the filters', async () => {
+  step('skip to results');
+  await page.goto(`${s.url}/search?q=wireless`);
+  await page.locator(byTestId('product-card')).first().waitFor();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.is(await page.evaluate(() => document.activeElement?.textContent), 'Skip to results');
+  await page.keyboard.press('Enter');
+  // Then the sort list and its button, then the first result: not some 40 Tabs through the facets.
+  let tabs = 0;
+  while (tabs < 6 && !(await page.evaluate(() => document.activeElement?.closest('[data-testid="product-card"]') !== null))) {
+    await page.keyboard.press('Tab');
+    tabs++;
+  }
+  assert.ok(tabs <= 3, `${tabs} Tabs from "Skip to results" to the first result`);
+  assert.equal(b.problems, []);
+});
+
+
 test.run();

@@ -74,7 +74,7 @@ export const storePages: StorePage[] = [
   {
     page: 'search', path: '/search', title: 'Search',
     // On a phone the filters fold behind "Filters" (search.ts closes it there) so results come first.
-    body: html`<div class="search-layout"><details id="filters" class="filters" open><summary>Filters</summary><aside id="facets" aria-label="Filters"></aside></details><section id="results" aria-live="polite">${loading}</section></div>`,
+    body: html`<div class="search-layout"><details id="filters" class="filters" open><summary>Filters</summary><aside id="facets" aria-label="Filters"></aside></details><section id="results" aria-live="polite" tabindex="-1">${loading}</section></div>`,
   },
   { page: 'product', path: '/product/:sku', title: 'Product', body: html`<div id="product">${loading}</div>` },
   { page: 'cart', path: '/cart', title: 'Your cart', body: html`<h1 id="cart-h" tabindex="-1">Your cart</h1><div id="cart">${loading}</div>` },

@@ -20,13 +20,18 @@ function head(a: AssetSet, title: string, script: 'store.js' | 'admin.js') {
 </head>`;
 }
 
+/**
+ * Every page's skip link goes to its content; search has a second one past the filters
+ * (up to a dozen categories, brands and attribute values, the price boxes): from the top of
+ * the page a keyboard user reached the first result after some 40 Tabs.
+ */
 export function storeShell(a: AssetSet, page: string, title: string, body: Markup): Markup {
   return html`<!doctype html>
 <html lang="en">
 ${head(a, title === 'Shop' ? 'Shop' : `${title} · Shop`, 'store.js')}
 <body data-page="${page}">
 <a class="skip" href="#main">Skip to content</a>
-<header class="top">
+${page === 'search' ? html`<a class="skip" href="#results">Skip to results</a>\n` : ''}<header class="top">
   <div class="top-inner">
     <a class="brand" href="/"><img src="${a.url('icon.svg')}" alt="" width="28" height="28"> Shop</a>
     <form class="search-form" role="search" action="/search" method="get">
