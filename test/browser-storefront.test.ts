@@ -695,4 +695,24 @@ test('on a search page, "Skip to results" takes the keyboard past the filters', 
 });
 
 
+test('homepage blocks of one kind are each named by their own heading', async () => {
+  step('home blocks');
+  const products = [{ sku: 'BRW-1', title: 'Auralis Wireless Headphones', price: 12_900, currency: 'USD', stock: 'in_stock' }];
+  await page.route('**/v1/homepage?*', (r) => r.fulfill({ json: { region: 'default', platform: 'web', version: 1, blocks: [
+    { kind: 'best_sellers', title: 'Best sellers in Audio', products },
+    { kind: 'best_sellers', title: 'Best sellers in Kitchen', products },
+  ] } }));
+  try {
+    await page.goto(`${s.url}/`);
+    await page.locator('#home section').nth(1).waitFor();
+    // Each region is announced by its own title, not both by the first one's.
+    for (const name of ['Best sellers in Audio', 'Best sellers in Kitchen']) assert.is(await page.getByRole('region', { name, exact: true }).count(), 1, name);
+    assert.is(await page.evaluate(() => new Set(Array.from(document.querySelectorAll('#home [id]'), (e) => e.id)).size), await page.locator('#home [id]').count(), 'ids are unique');
+  } finally {
+    await page.unroute('**/v1/homepage?*');
+  }
+  assert.equal(b.problems, []);
+});
+
+
 test.run();

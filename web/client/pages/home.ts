@@ -15,15 +15,20 @@ function banner(b: { title?: string; imageUrl?: string; href?: string }): HTMLEl
   return h('div', { class: 'banner' }, b.href ? h('a', { href: b.href }, inner) : inner);
 }
 
-function block(b: HomeBlock): HTMLElement | null {
+/**
+ * One block; `index` names its heading: blocks of one kind come more than once (best
+ * sellers in Tops, in Electronics …), and an id from the kind was the same for each, so
+ * every one of them was announced by the first one's title.
+ */
+function block(b: HomeBlock, index: number): HTMLElement | null {
   const products = (b.products ?? []).map((p) => ({ ...p, stock: p.stock ? { status: p.stock } : undefined }) as Product);
   if (b.kind === 'banner') {
     const banners = b.banners ?? [{ title: b.title, imageUrl: b.imageUrl, href: b.href }];
     return h('section', { class: 'block banners', 'aria-label': b.title ?? 'Featured' }, banners.map(banner), products.length ? productGrid(products) : null);
   }
   if (products.length === 0) return null;
-  return h('section', { class: `block ${b.kind}`, 'aria-labelledby': `block-${b.kind}` },
-    h('h2', { id: `block-${b.kind}` }, b.title || blockTitles[b.kind] || b.kind),
+  return h('section', { class: `block ${b.kind}`, 'aria-labelledby': `block-${index}` },
+    h('h2', { id: `block-${index}` }, b.title || blockTitles[b.kind] || b.kind),
     productGrid(products));
 }
 
@@ -52,7 +57,7 @@ export async function homePage(): Promise<void> {
     if (home.menu?.length) {
       render(byId('menu'), h('ul', null, home.menu.map((m) => h('li', null, h('a', { href: `/search?category=${encodeURIComponent(m.category)}` }, m.title)))));
     }
-    const blocks = home.blocks.map(block).filter((b): b is HTMLElement => b !== null);
+    const blocks = home.blocks.map((b, i) => block(b, i)).filter((b): b is HTMLElement => b !== null);
     // The blocks have only h2s: a heading to start from for those who find their way by
     // headings (the welcome page of the fallback has its own).
     render(root, blocks.length ? [h('h1', { class: 'sr-only' }, 'Shop'), ...blocks] : await fallback());
