@@ -77,7 +77,12 @@ export async function refreshHeader(): Promise<void> {
     unread = session.token() !== null;
   }
   showSignedIn(me, unread);
-  if (me || unread) setCartCount(await api<Cart>('GET', '/v1/cart').catch(() => null));
+  // A cart that could not be read is not an empty one: the count stays unsaid (the badge
+  // starts empty) rather than telling the shopper "0" beside the page's "try again".
+  if (me || unread) {
+    const cart = await api<Cart>('GET', '/v1/cart').catch(() => undefined);
+    if (cart) setCartCount(cart);
+  }
 }
 
 /**
