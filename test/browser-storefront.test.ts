@@ -6,7 +6,7 @@
 // No page may log an error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { logisticsChangedSubject } from '../actors/logistics/index.ts';
 import { loadLogistics } from '../app/catalog-load.ts';
 import { createPool } from '../stores/mysql/index.ts';
@@ -738,6 +738,48 @@ test('a cart that cannot be read is not shown as an empty one in the header', as
     await page.evaluate(() => localStorage.removeItem('shop.token'));
     // The 503s are the ones this test made (and Chromium's console lines for them).
     b.problems.push(...b.problems.splice(seenBefore).filter((p) => !p.startsWith('503 from GET') && !p.includes('status of 503')));
+  }
+  assert.equal(b.problems, []);
+});
+
+
+test('a title with a word longer than its box keeps the page, and the Pay box, on the screen', async () => {
+  step('long words');
+  const long = `Auralis ${'Supercalifragilistic'.repeat(5)} Headphones`;
+  const buyer = await signupBuyer(s.url, 'Lena Long');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-4', qty: 1 } })).status, 200);
+  const order = await call(s.url, 'POST', '/v1/checkout', { token: buyer.token, body: {} });
+  assert.is(order.status, 201, JSON.stringify(order.body));
+  // The server's answers with the long title in place of the real one.
+  const retitle = async (r: Route) => {
+    const real = await r.fetch();
+    await r.fulfill({ response: real, body: (await real.text()).replaceAll('Hearthly Steel Kettle', long) });
+  };
+  await page.route('**/v1/products/BRW-4', retitle);
+  await page.route('**/v1/search?*', retitle);
+  await page.route(`**/v1/orders/${order.body.orderId}`, retitle);
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  try {
+    for (const size of [{ width: 1280, height: 860 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(size);
+      for (const [path, ready] of [['/search?q=kettle', byTestId('product-card')], ['/product/BRW-4', byTestId('add-to-cart')], [`/checkout/${order.body.orderId}`, byTestId('pay-submit')]] as const) {
+        await page.goto(`${s.url}${path}`);
+        await page.locator(ready).first().waitFor();
+        assert.ok((await page.locator('main', { hasText: 'Supercalifragilistic' }).count()) === 1, `${path}: the long title is shown`);
+        assert.is(await overflow(), 0, `${path} at ${size.width} px`);
+      }
+      // The Pay button is within the window, not pushed past its right edge.
+      const pay = await page.locator(byTestId('pay-submit')).boundingBox();
+      assert.ok(pay && pay.x + pay.width <= size.width, `Pay ends at ${pay && pay.x + pay.width} px of ${size.width}`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.unroute('**/v1/products/BRW-4');
+    await page.unroute('**/v1/search?*');
+    await page.unroute(`**/v1/orders/${order.body.orderId}`);
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
   }
   assert.equal(b.problems, []);
 });
