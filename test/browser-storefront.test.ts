@@ -785,4 +785,34 @@ test('a title with a word longer than its box keeps the page, and the Pay box, o
 });
 
 
+test('a double click on Delete deletes the address and says so, without an error after it', async () => {
+  step('delete twice');
+  const buyer = await signupBuyer(s.url, 'Dieter Delete');
+  assert.is((await call(s.url, 'POST', '/v1/me/addresses', { token: buyer.token, body: { line1: '9 Ninth St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02101' } })).status, 201);
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  // The delete takes a moment, as on a slow connection: the second click comes while the
+  // first is under way. A second DELETE would be answered after the first (its 404 then put
+  // "It is not there any more" in red over "Address deleted").
+  let deletes = 0;
+  await page.route('**/v1/me/addresses/*', async (r) => {
+    if (r.request().method() === 'DELETE') await new Promise((done) => setTimeout(done, ++deletes === 1 ? 300 : 1000));
+    await r.fallback();
+  });
+  try {
+    await page.goto(`${s.url}/account`);
+    const line = page.locator(byTestId('address'), { hasText: '9 Ninth St' });
+    await line.getByRole('button', { name: 'Delete' }).dblclick();
+    await page.locator('#toast', { hasText: 'Address deleted' }).waitFor({ timeout: 5000 });
+    await line.waitFor({ state: 'detached', timeout: 5000 });
+    assert.is(deletes, 1, 'one DELETE for a double click');
+    assert.is(await page.locator('#toast.error').count(), 0, await page.locator('#toast').innerText());
+  } finally {
+    await page.unroute('**/v1/me/addresses/*');
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
+
 test.run();

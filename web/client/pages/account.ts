@@ -40,13 +40,20 @@ function addressItem(a: Address, me: Me, reload: () => Promise<void>): HTMLEleme
       toast(err instanceof ApiError && err.status === 404 ? 'This server cannot change the default yet: add the address again as default.' : explain(err), 'error');
     }
   };
+  // One delete at a time: a double click sent a second DELETE, whose 404 put "It is not
+  // there any more" in red over "Address deleted" once the first had worked.
+  let deleting = false;
   const remove = async () => {
+    if (deleting) return;
+    deleting = true;
     try {
       await api('DELETE', `/v1/me/addresses/${encodeURIComponent(a.addressId)}`);
       toast('Address deleted');
       await reload();
     } catch (err) {
       toast(explain(err), 'error');
+    } finally {
+      deleting = false;
     }
   };
   return h('li', { class: 'address', 'data-testid': 'address' },
