@@ -815,4 +815,38 @@ test('a double click on Delete deletes the address and says so, without an error
 });
 
 
+test('Add to cart pressed again after its answer was lost adds the units once', async () => {
+  step('add lost');
+  const buyer = await signupBuyer(s.url, 'Lou Lost');
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  const seenBefore = b.problems.length;
+  // The first add reaches the server, and its answer is lost on the way back.
+  let lost = false;
+  await page.route('**/v1/cart/items', async (r) => {
+    if (r.request().method() !== 'POST' || lost) return r.fallback();
+    lost = true;
+    await r.fetch();
+    await r.abort('connectionreset');
+  });
+  try {
+    await page.goto(`${s.url}/product/BRW-3`);
+    await page.click(byTestId('add-to-cart'));
+    await page.locator('#toast.error', { hasText: 'could not be reached' }).waitFor({ timeout: 5000 });
+    await page.click(byTestId('add-to-cart'));
+    await page.locator('#toast', { hasText: 'Added to your cart' }).waitFor({ timeout: 5000 });
+    const cart = await call(s.url, 'GET', '/v1/cart', { token: buyer.token });
+    assert.equal(cart.body.items.map((l: { sku: string; qty: number }) => [l.sku, l.qty]), [['BRW-3', 1]]);
+    // Another press, the answer in hand, is another unit.
+    await page.click(byTestId('add-to-cart'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="cart-count"]')?.textContent === '2', undefined, { timeout: 5000 });
+  } finally {
+    await page.unroute('**/v1/cart/items');
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  b.problems.push(...b.problems.splice(seenBefore).filter((p) => !p.includes('net::ERR_CONNECTION_RESET')));
+  assert.equal(b.problems, []);
+});
+
+
 test.run();

@@ -34,6 +34,8 @@ const fixed = new Map<string, string>(Object.entries({
   invalid_transition: 'That is not possible for this order any more. Reload the page to see where it stands.',
   not_found: 'It is not there any more. Reload the page to see what is.',
   unknown_sku: 'That product is not sold here any more.',
+  // A retry (same Idempotency-Key) while the first attempt's outcome is not known yet.
+  request_in_progress: 'Your last try is still being processed. Wait a moment and try again.',
 }));
 
 function list(words: string[]): string {
