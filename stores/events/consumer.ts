@@ -1,7 +1,8 @@
 // Consumes a JetStream stream in small batches, one batch at a time and in stream order:
 // messages that arrive together are handed over together (so a projection can coalesce
 // its writes), a durable consumer acks after the batch is handled, a failed batch is
-// redelivered after a pause. Without a durable name it is an ordered consumer that replays
+// redelivered after a pause, and an event its own data makes fail on every try is set
+// aside so the stream does not stop behind it. Without a durable name it is an ordered consumer that replays
 // the whole stream from the start (a rebuildable in-memory projection).
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { Logger } from 'pino';
@@ -49,6 +50,21 @@ const probes = new Set<ConsumerProbe>();
 /** Every consumer running in this process now. */
 export function runningConsumers(): ConsumerProbe[] {
   return [...probes];
+}
+
+/** Tries of an event refused for its own data before it is set aside. */
+export const poisonAfterTries = 3;
+
+/**
+ * Whether an error comes from the event's own data, so that no retry can change it:
+ * MariaDB's SQLSTATE classes 22 (data exception: a value too long, an invalid JSON text)
+ * and 23 (integrity constraint: a CHECK), or an event that is not JSON. Anything else (a
+ * store down, a timeout, a bug fixed by the next release) is retried for as long as it takes.
+ */
+export function causedByTheEvent(err: unknown): boolean {
+  if (err instanceof SyntaxError) return true;
+  const state = (err as { sqlState?: unknown } | null)?.sqlState;
+  return typeof state === 'string' && /^2[23]/.test(state);
 }
 
 export async function consumeBatches(opts: BatchConsumerOptions): Promise<RunningConsumer> {
@@ -101,25 +117,72 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     }
     endLinger = done;
   });
+  /** Hands `batch` over (and acks it); the error, or undefined when it was applied. */
+  const attempt = async (batch: JsMsg[]): Promise<{ err: unknown } | undefined> => {
+    try {
+      await opts.handle(batch);
+      if (opts.durable) for (const m of batch) m.ack();
+      return undefined;
+    } catch (err) {
+      return { err };
+    }
+  };
+  // Times each message was handed over and failed alone with an error of its own data, by
+  // stream sequence (this process's count: a restart gives a poison event its tries again).
+  const poisonTries = new Map<number, number>();
   const drain = async () => {
     while (queue.length > 0 && !stopped) {
       // Only once caught up: a consumer replaying a backlog (a restart, a new projection)
       // goes at full speed, as it did before it waited at all.
       if (lingerMs > 0 && isCaughtUp && queue.length < maxBatch) await linger();
-      const batch = queue.splice(0, maxBatch);
-      try {
-        await opts.handle(batch);
-        if (opts.durable) for (const m of batch) m.ack();
-        if (batch[batch.length - 1]!.info.pending === 0) markCaughtUp();
-      } catch (err) {
-        opts.log.error({ err: String(err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; redelivering');
-        if (opts.durable) {
-          for (const m of batch) m.nak(1000);
-        } else {
-          // An ordered consumer cannot redeliver: retry the same batch after a pause.
-          queue = [...batch, ...queue];
-          await new Promise((r) => setTimeout(r, 1000));
+      let batch = queue.splice(0, maxBatch);
+      let failure = await attempt(batch);
+      if (failure && batch.length > 1 && causedByTheEvent(failure.err)) {
+        // One event that no retry can apply (its own data is refused) failed the whole batch,
+        // and would fail every batch it is redelivered in: the events before it go alone, in
+        // order, to find it; those after it wait behind it as before.
+        let i = 0;
+        for (; i < batch.length; i++) {
+          failure = await attempt([batch[i]!]);
+          if (failure) break;
         }
+        batch = batch.slice(i);
+      }
+      if (!failure) {
+        if (batch.length > 0 && batch[batch.length - 1]!.info.pending === 0) markCaughtUp();
+        continue;
+      }
+      const culprit = batch[0]!;
+      if (batch.length === 1 || causedByTheEvent(failure.err)) {
+        const tries = (poisonTries.get(culprit.seq) ?? 0) + (causedByTheEvent(failure.err) ? 1 : 0);
+        if (tries >= poisonAfterTries) {
+          // Set aside rather than retried for ever with the stream stuck behind it; its
+          // subject, sequence and error are in the log for an operator to mend and republish.
+          poisonTries.delete(culprit.seq);
+          opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, subject: culprit.subject, seq: culprit.seq, tries },
+            'event refused for its own data on every try; set aside (terminated), the events after it go on');
+          if (opts.durable) culprit.term();
+          batch = batch.slice(1);
+          if (batch.length === 0) {
+            if (culprit.info.pending === 0) markCaughtUp();
+            continue;
+          }
+          if (!opts.durable) {
+            queue = [...batch, ...queue];
+            continue;
+          }
+          for (const m of batch) m.nak(1000);
+          continue;
+        }
+        if (tries > 0) poisonTries.set(culprit.seq, tries);
+      }
+      opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; redelivering');
+      if (opts.durable) {
+        for (const m of batch) m.nak(1000);
+      } else {
+        // An ordered consumer cannot redeliver: retry the same batch after a pause.
+        queue = [...batch, ...queue];
+        await new Promise((r) => setTimeout(r, 1000));
       }
     }
     running = undefined;
