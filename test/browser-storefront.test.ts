@@ -529,6 +529,28 @@ test('a double click on Move to cart moves one unit, not two', async () => {
   assert.equal(b.problems, []);
 });
 
+test('a call that never answers is said after the page\'s wait, not left pending for as long as the browser waits', async () => {
+  step('call never answers');
+  const user = await signup(s.url, 'Nadia Nowait');
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await page.goto(`${s.url}/product/BRW-3`);
+  // The page's own wait is 30 s; shortened here so the test need not sit through it.
+  await page.evaluate(() => { (window as { shopRequestTimeoutMs?: number }).shopRequestTimeoutMs = 1500; });
+  const held: Route[] = [];
+  await page.route('**/v1/cart/items', (r) => { held.push(r); });
+  try {
+    await page.click(byTestId('add-to-cart'));
+    await page.locator('#toast', { hasText: 'did not answer in time' }).waitFor({ timeout: 10_000 });
+    assert.is(held.length, 1, 'the add was sent once');
+  } finally {
+    await page.unroute('**/v1/cart/items');
+    for (const r of held) await r.abort().catch(() => undefined);
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a user the server cannot read just now is said on the page, not left at "Loading…"', async () => {
   step('me fails');
   const user = await signup(s.url, 'Iris Interrupted');

@@ -50,6 +50,12 @@ export interface CallOptions {
   token?: string | null;
 }
 
+/** How long a call waits for its whole answer (a test may set `window.shopRequestTimeoutMs`). */
+function requestTimeoutMs(): number {
+  const set = (window as { shopRequestTimeoutMs?: unknown }).shopRequestTimeoutMs;
+  return typeof set === 'number' && set > 0 ? set : 30_000;
+}
+
 /** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
 export async function api<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -59,12 +65,22 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
   let res: Response;
+  let text: string;
+  // A request that never answers (a connection stuck in a proxy) must not leave a page at
+  // "Loading…" for as long as the browser waits; the server answers every request within
+  // its own bounds (20 s for a payment), so this is well past any real answer.
+  const signal = AbortSignal.timeout(requestTimeoutMs());
   try {
-    res = await fetch(path, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body) });
-  } catch {
+    res = await fetch(path, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal });
+    text = await res.text();
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'TimeoutError') {
+      throw new ApiError(0, 'client_timeout', method === 'GET'
+        ? 'The shop did not answer in time. Try again.'
+        : 'The shop did not answer in time, so this may or may not have been done. Check before trying again.');
+    }
     throw new ApiError(0, 'network', 'The shop could not be reached. Check your connection and try again.');
   }
-  const text = await res.text();
   let data: unknown;
   try {
     data = text ? JSON.parse(text) : undefined;

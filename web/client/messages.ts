@@ -80,6 +80,10 @@ export function explain(err: unknown, titleOf: TitleOf = () => undefined): strin
       return fields.length ? `Please check ${list(fields)}.` : 'Please check what you entered.';
     }
   }
+  // A signup whose account was made but not logged in (the server says so): log in.
+  if (err.code === 'outcome_unknown' && /account was created/.test(err.message)) {
+    return 'Your account was created, but we could not log you in just now. Log in with your email and password.';
+  }
   const known = fixed.get(err.code);
   if (known) return known;
   if (err.status === 429) return 'Too many requests just now. Please wait a moment and try again.';
