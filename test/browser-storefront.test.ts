@@ -455,6 +455,15 @@ test('the homepage has one main heading for those who find their way by headings
   assert.equal(b.problems, []);
 });
 
+test('search results\' headings go down one level at a time (h1, then h2 before the cards\' h3)', async () => {
+  await page.goto(`${s.url}/search?q=wireless`);
+  await page.locator(byTestId('product-card')).first().waitFor();
+  const levels = await page.locator('main :is(h1, h2, h3, h4, h5, h6)').evaluateAll((els) => els.map((e) => Number(e.tagName[1])));
+  const skips = levels.filter((l, i) => i > 0 && l > levels[i - 1]! + 1);
+  assert.equal(skips, [], `heading levels in order: ${levels.join(' ')}`);
+  assert.equal(b.problems, []);
+});
+
 test('an unknown product says so in the tab title too', async () => {
   await page.goto(`${s.url}/product/NOPE-1`);
   await page.locator('h1', { hasText: 'Product not found' }).waitFor();

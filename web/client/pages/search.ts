@@ -248,6 +248,8 @@ export async function searchPage(): Promise<void> {
   render(results,
     h('div', { class: 'results-head' }, h('h1', null, heading), h('p', { class: 'muted', id: 'result-count' }, `${page.total} ${page.total === 1 ? 'product' : 'products'}`), sortForm(params)),
     activeFilters(params),
-    page.items.length ? grid : nothing,
+    // The cards' titles are h3 (as in the homepage's sections): a heading between the
+    // page's h1 and them keeps the outline a screen reader walks whole.
+    page.items.length ? [h('h2', { class: 'sr-only' }, 'Products'), grid] : nothing,
     showMore(query, grid, page.nextCursor));
 }
