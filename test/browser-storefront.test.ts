@@ -560,6 +560,27 @@ test('a call that never answers is said after the page\'s wait, not left pending
   assert.equal(b.problems, []);
 });
 
+test('a page whose content the server could not give offers Try again, which loads it', async () => {
+  step('page load fails');
+  const user = await signup(s.url, 'Tomas Tryagain');
+  await page.goto(`${s.url}/`);
+  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await page.route('**/v1/cart', (r) => r.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }) }));
+  try {
+    await page.goto(`${s.url}/cart`);
+    await page.locator('main .notice.error').waitFor({ timeout: 5000 });
+    await page.unroute('**/v1/cart');
+    await page.click(byTestId('try-again'));
+    await page.locator('#cart-h').waitFor({ timeout: 10_000 });
+    assert.is(await page.locator('main .notice.error').count(), 0);
+  } finally {
+    await page.unroute('**/v1/cart');
+    await page.evaluate(() => localStorage.removeItem('shop.token'));
+  }
+  assert.equal(b.problems.filter((p) => !p.includes('503')), []);
+  b.problems.length = 0;
+});
+
 test('a user the server cannot read just now is said on the page, not left at "Loading…"', async () => {
   step('me fails');
   const user = await signup(s.url, 'Iris Interrupted');

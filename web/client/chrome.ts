@@ -159,7 +159,7 @@ export async function requireUser(container: Element | null): Promise<Me | null>
   } catch (err) {
     // Not knowing who this is (the server busy, the connection down) is not being logged
     // out: said as the failure it is, instead of the page staying at "Loading…".
-    render(container, errorNotice(err));
+    render(container, loadFailedNotice(err));
     return null;
   }
   if (!me) {
@@ -173,4 +173,15 @@ export function errorNotice(err: unknown): HTMLElement {
   const message = explain(err);
   const id = err instanceof ApiError && err.requestId ? ` (request ${err.requestId})` : '';
   return h('p', { class: 'notice error', role: 'alert' }, message + id);
+}
+
+/**
+ * A page whose content could not be loaded: the error, and when trying again may help (no
+ * connection, no answer in time, too many requests, the server busy) a button that loads
+ * the page again, rather than leaving the shopper to find the browser's reload.
+ */
+export function loadFailedNotice(err: unknown): HTMLElement {
+  const transient = !(err instanceof ApiError) || err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500;
+  return h('div', { class: 'load-failed' }, errorNotice(err),
+    transient ? h('button', { type: 'button', 'data-testid': 'try-again', onclick: () => location.reload() }, 'Try again') : null);
 }

@@ -1,7 +1,7 @@
 // The account page: name (editable), email, reward points, coupons, and the addresses
 // (add, delete, make default) that decide delivery estimates and checkout.
 import { api, ApiError } from '../api.ts';
-import { errorNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
+import { loadFailedNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
 import { byId, formError, h, money, render, toast, type Child } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Address, Me } from '../types.ts';
@@ -79,7 +79,7 @@ export async function accountPage(): Promise<void> {
       const def = form?.querySelector<HTMLInputElement>('input[name="isDefault"]');
       if (def) def.checked = me.addresses.length === 0;
     } catch (err) {
-      render(profileEl, errorNotice(err));
+      render(profileEl, loadFailedNotice(err));
     }
   };
   render(profileEl, profile(me0, reload));

@@ -1,7 +1,7 @@
 // The cart (quantities, removal, subtotal, where to deliver, a coupon) and its checkout
 // button, which reserves the stock and opens the payment page; and the wishlist.
 import { api, randomId, ApiError } from '../api.ts';
-import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
+import { loadFailedNotice, requireUser, setCartCount } from '../chrome.ts';
 import { byId, formError, h, money, redrawKeepingFocus, render, toast } from '../dom.ts';
 import { explain, type TitleOf } from '../messages.ts';
 import { thumb } from '../product-card.ts';
@@ -114,7 +114,7 @@ export async function cartPage(): Promise<void> {
   try {
     show(await api<Cart>('GET', '/v1/cart'));
   } catch (err) {
-    render(root, errorNotice(err));
+    render(root, loadFailedNotice(err));
   }
 }
 
@@ -172,6 +172,6 @@ export async function wishlistPage(): Promise<void> {
   try {
     show(await api<Wishlist>('GET', '/v1/wishlist'));
   } catch (err) {
-    render(root, errorNotice(err));
+    render(root, loadFailedNotice(err));
   }
 }

@@ -1,7 +1,7 @@
 // The homepage: the blocks of GET /v1/homepage (banners, flash sale, best sellers,
 // trending, for you); where that route is not there, new arrivals and the categories.
 import { optional, api } from '../api.ts';
-import { errorNotice } from '../chrome.ts';
+import { loadFailedNotice } from '../chrome.ts';
 import { byId, h, render } from '../dom.ts';
 import { productGrid } from '../product-card.ts';
 import type { CategoryNode, HomeBlock, Homepage, Product, SearchPage } from '../types.ts';
@@ -62,6 +62,6 @@ export async function homePage(): Promise<void> {
     // headings (the welcome page of the fallback has its own).
     render(root, blocks.length ? [h('h1', { class: 'sr-only' }, 'Shop'), ...blocks] : await fallback());
   } catch (err) {
-    render(root, errorNotice(err));
+    render(root, loadFailedNotice(err));
   }
 }

@@ -1,7 +1,7 @@
 // Payment (the checkout page of one order), the order history and one order with its
 // lines, totals, delivery estimate and timeline.
 import { api, randomId, ApiError } from '../api.ts';
-import { errorNotice, requireUser, setCartCount } from '../chrome.ts';
+import { loadFailedNotice, requireUser, setCartCount } from '../chrome.ts';
 import { byId, dateTime, day, flashOnNextPage, formError, h, money, render, statusLabel, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Cart, Order, OrderStep, Page } from '../types.ts';
@@ -48,7 +48,7 @@ async function orderOfPage(root: HTMLElement | null): Promise<Order | undefined>
   try {
     return await api<Order>('GET', `/v1/orders/${encodeURIComponent(orderIdFromPath())}`);
   } catch (err) {
-    render(root, err instanceof ApiError && err.status === 404 ? h('p', { class: 'notice' }, 'No such order. ', h('a', { href: '/orders' }, 'Your orders')) : errorNotice(err));
+    render(root, err instanceof ApiError && err.status === 404 ? h('p', { class: 'notice' }, 'No such order. ', h('a', { href: '/orders' }, 'Your orders')) : loadFailedNotice(err));
     return undefined;
   }
 }
@@ -183,7 +183,7 @@ export async function ordersPage(): Promise<void> {
     render(root, h('table', { class: 'orders', role: 'table' },
       h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, ['Placed', 'Order', 'Items', 'Total', 'Status'].map((t) => h('th', { scope: 'col', role: 'columnheader' }, t)))), body), more);
   } catch (err) {
-    render(root, errorNotice(err));
+    render(root, loadFailedNotice(err));
   }
 }
 

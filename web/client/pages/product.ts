@@ -1,7 +1,7 @@
 // One product: price, live stock, the delivery estimate for the default address, add to
 // cart or wishlist, its attributes and (where the server has them) related products.
 import { api, optional, randomId, session, ApiError } from '../api.ts';
-import { authHref, currentUser, errorNotice, setCartCount } from '../chrome.ts';
+import { authHref, currentUser, loadFailedNotice, setCartCount } from '../chrome.ts';
 import { byId, categoryName, day, h, money, render, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
 import { productGrid, stockBadge, stockOf, thumb } from '../product-card.ts';
@@ -43,7 +43,7 @@ export async function productPage(): Promise<void> {
     if (err instanceof ApiError && err.status === 404) document.title = 'Product not found · Shop';
     render(root, err instanceof ApiError && err.status === 404
       ? h('div', { class: 'notice' }, h('h1', null, 'Product not found'), h('p', null, 'It may have been removed. ', h('a', { href: '/search' }, 'Browse the catalog')))
-      : errorNotice(err));
+      : loadFailedNotice(err));
     return;
   }
   document.title = `${p.title} · Shop`;

@@ -1,7 +1,7 @@
 // Search results with facets (category, brand, attributes), a price range and sorting.
 // Every filter is a link or a GET form, so results are shareable and Back works.
 import { api } from '../api.ts';
-import { currentUser, errorNotice } from '../chrome.ts';
+import { currentUser, errorNotice, loadFailedNotice } from '../chrome.ts';
 import { byId, categoryName, formError, fromMinor, h, money, render, toMinor } from '../dom.ts';
 import { productCard } from '../product-card.ts';
 import type { SearchPage } from '../types.ts';
@@ -233,7 +233,7 @@ export async function searchPage(): Promise<void> {
     // The filters stay, so a price range the server refused can be put right.
     renderFilters(params);
     if (filters) filters.open = true;
-    render(results, errorNotice(err));
+    render(results, loadFailedNotice(err));
     return;
   }
   const q = params.get('q');
