@@ -15,6 +15,15 @@ export interface CheckoutState {
   order: OrderRecord | undefined;
   /** Undefined until the first message: it decides how the order is claimed (see `load`). */
   saga: Saga | undefined;
+  /**
+   * The refusal this activation answered a start of the order with. A start that takes
+   * longer than one attempt (2 s) is resent by the caller's client and queued behind the
+   * first; a refusal gives back what it reserved, so running the resend found its own
+   * reservations released and answered `order_closed` ("check out again") instead of why
+   * the order was refused (too_many_open_orders, coupon_invalid, …). The resend is the
+   * same request, so it gets the same answer.
+   */
+  refusedStart?: { userId: string; err: RejectedError };
 }
 
 const open = (o: OrderRecord) => o.status === 'pending_payment' || o.status === 'payment_declined';
@@ -32,7 +41,13 @@ async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId:
       if (order.userId !== msg.userId) throw notFound(order.orderId);
       return summary(order);
     }
-    state.order = await saga.start(msg, now);
+    if (state.refusedStart?.userId === msg.userId) throw state.refusedStart.err;
+    try {
+      state.order = await saga.start(msg, now);
+    } catch (err) {
+      if (err instanceof RejectedError) state.refusedStart = { userId: msg.userId, err };
+      throw err;
+    }
     return summary(state.order);
   }
   if (msg.op === 'expire') {
