@@ -36,10 +36,12 @@ test('a currency is an ISO 4217 code: three capitals that no standard assigns (A
 
 test('names hold no control characters: a product title or brand, an attribute name, a warehouse or delivery cluster name with a NUL or an escape are refused', () => {
   const ok = { sku: 'A-1', title: 'T', brand: 'B', category: 'home', price: 1, currency: 'USD', supplierId: 's' };
-  const lines = [{ ...ok, title: 'Ket\u0000tle' }, { ...ok, brand: '\u001b[31mB' }, { ...ok, attributes: { 'co\u0000lor': 'red' } }, { ...ok, title: '  Kettle \n' }];
+  const lines = [{ ...ok, title: 'Ket\u0000tle' }, { ...ok, brand: '\u001b[31mB' }, { ...ok, attributes: { 'co\u0000lor': 'red' } }, { ...ok, title: '  Kettle \n' },
+    // C1 controls too (U+009B starts an escape sequence like ESC [), and attribute values, which facets show.
+    { ...ok, title: 'Ket\u009b31mtle' }, { ...ok, attributes: { color: 'r\u001bed' } }, { ...ok, attributes: { sizes: ['S', 'M\u0000'] } }, { ...ok, attributes: { color: 'rouge foncé', sizes: ['S', 'M'], watts: 40 } }];
   const { products, problems } = parseNdjson(lines.map((l) => JSON.stringify(l)).join('\n'));
-  assert.equal(problems.map((p) => p.line), [1, 2, 3]);
-  assert.equal(products.map((p) => p.title), ['Kettle'], 'white space around a title is trimmed, as before');
+  assert.equal(problems.map((p) => p.line), [1, 2, 3, 5, 6, 7]);
+  assert.equal(products.map((p) => p.title), ['Kettle', 'T'], 'white space around a title is trimmed, as before');
   assert.not.ok(warehouseBody.safeParse({ name: 'W\u0000', region: 'east' }).success);
   assert.not.ok(clusterBody.safeParse({ name: 'C\u0007', country: 'US' }).success);
   assert.ok(clusterBody.safeParse({ name: 'Cluster', country: 'US' }).success);

@@ -44,5 +44,5 @@ export const grainOf = (window: Window): Grain => windowGrain[window].grain;
 export function normaliseQuery(q: string): string {
   // Control characters count as white space: a NUL or a terminal escape sequence had been
   // listed in top-searches and printed by the report.
-  return q.normalize('NFC').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().toLowerCase().replace(/\s+/g, ' ');
+  return q.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().toLowerCase().replace(/\s+/g, ' ');
 }

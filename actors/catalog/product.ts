@@ -7,8 +7,13 @@ import { wellFormed } from '../../stores/unicode.ts';
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
 // Control characters (a NUL, an escape sequence) have no place in a name shown on the
 // storefront, in search facets and in the report's terminal output: they had been stored.
-const noControl = /^[^\u0000-\u001f\u007f]*$/;
+const noControl = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 const name = (max: number) => z.string().trim().min(1).max(max).regex(noControl, 'no control characters');
+/** An attribute's value (shown in facets): its text, or the texts in a list of values, hold no control characters. */
+const attributeValue = z.unknown().refine(
+  (v) => (typeof v === 'string' ? noControl.test(v) : !Array.isArray(v) || v.every((x) => typeof x !== 'string' || noControl.test(x))),
+  'no control characters',
+);
 
 /** What a supplier sends. */
 export const productInput = z.object({
@@ -19,7 +24,7 @@ export const productInput = z.object({
   price: z.int().min(0).max(100_000_000).describe('minor units (cents)'),
   currency: isoCurrency,
   supplierId: z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,64}$/, 'letters, digits and _-:@+=, 1-64 characters'),
-  attributes: z.record(z.string().max(64).regex(noControl, 'no control characters'), z.unknown()).default({}),
+  attributes: z.record(z.string().max(64).regex(noControl, 'no control characters'), attributeValue).default({}),
 }).strict().meta({ id: 'ProductInput' });
 
 export type ProductInput = z.output<typeof productInput>;

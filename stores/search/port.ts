@@ -179,4 +179,4 @@ export function matchesAttributes(attributes: Record<string, unknown>, filters: 
 /** Lower-case, trimmed, inner white space collapsed: how queries and prefixes are compared. */
 // Control characters count as white space: a query with a NUL or an escape sequence had
 // been offered as a completion to every shopper typing its start.
-export const normalizeText = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, ' ').toLowerCase().trim().replace(/\s+/g, ' ');
+export const normalizeText = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').toLowerCase().trim().replace(/\s+/g, ' ');
