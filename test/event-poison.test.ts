@@ -48,15 +48,20 @@ for (const durable of [true, false]) {
   test(`${durable ? 'a durable' : 'an ordered'} consumer: an event refused for its data is set aside after ${poisonAfterTries} tries, the others are applied in order, a store down is waited out`, async () => {
     const subject = durable ? 'd' : 'o';
     const p = projection(poisonAfterTries + 1);
-    // Published before the consumer starts, so they come in one batch with the bad one.
-    await publish(subject, ['a', 'b', 'bad', 'c', 'down', 'd']);
+    // The first ones published before the consumer starts, so they come in one batch with
+    // the bad one; the rest while it is being tried, so they queue behind it.
+    await publish(subject, ['a', 'b', 'bad', 'c']);
     const jsm = await nc.jetstreamManager();
     let consumer: RunningConsumer | undefined;
     try {
       consumer = await consumeBatches({
         js: nc.jetstream(), jsm, stream, filterSubject: `${cluster}.ev.${subject}`, log: testLog, handle: p.handle,
-        ...(durable ? { durable: `poison_${subject}` } : {}),
+        // A short ack wait, shorter than the store stays down: the held events must not come
+        // back as redeliveries behind newer ones (applied twice, or out of order).
+        ...(durable ? { durable: `poison_${subject}`, ackWaitMs: 1500 } : {}),
       });
+      await eventually(async () => (p.tries.get('bad') ?? 0) >= 2, 10_000, 20);
+      await publish(subject, ['down', 'd']);
       await eventually(async () => p.applied.includes('d'), 30_000, 100);
       assert.equal(p.applied, ['a', 'b', 'c', 'down', 'd'], 'every other event, once each, in the stream\'s order');
       // The bad one: each round in its batch and then alone, until set aside.

@@ -1,8 +1,8 @@
 // Consumes a JetStream stream in small batches, one batch at a time and in stream order:
 // messages that arrive together are handed over together (so a projection can coalesce
-// its writes), a durable consumer acks after the batch is handled, a failed batch is
-// redelivered after a pause, and an event its own data makes fail on every try is set
-// aside so the stream does not stop behind it. Without a durable name it is an ordered consumer that replays
+// its writes), a durable consumer acks after the batch is handled, a failed batch is tried
+// again in place after a pause (events stay in the stream's order), and an event its own
+// data makes fail on every try is set aside so the stream does not stop behind it. Without a durable name it is an ordered consumer that replays
 // the whole stream from the start (a rebuildable in-memory projection).
 import { AckPolicy, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { Logger } from 'pino';
@@ -58,11 +58,10 @@ export const poisonAfterTries = 3;
 /**
  * Whether an error comes from the event's own data, so that no retry can change it:
  * MariaDB's SQLSTATE classes 22 (data exception: a value too long, an invalid JSON text)
- * and 23 (integrity constraint: a CHECK), or an event that is not JSON. Anything else (a
- * store down, a timeout, a bug fixed by the next release) is retried for as long as it takes.
+ * and 23 (integrity constraint: a CHECK). Anything else (a store down, a timeout, a bug
+ * fixed by the next release) is retried for as long as it takes.
  */
 export function causedByTheEvent(err: unknown): boolean {
-  if (err instanceof SyntaxError) return true;
   const state = (err as { sqlState?: unknown } | null)?.sqlState;
   return typeof state === 'string' && /^2[23]/.test(state);
 }
@@ -117,39 +116,66 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     }
     endLinger = done;
   });
+  // Times each message was handed over and failed alone with an error of its own data, by
+  // stream sequence (this process's count: a restart gives a poison event its tries again).
+  const poisonTries = new Map<number, number>();
+  const ackWaitMs = opts.ackWaitMs ?? 30_000;
+  // A durable consumer's messages handed to this process and not yet acknowledged or set
+  // aside, by stream sequence: JetStream redelivering one still held here is the same event,
+  // already in line (see keepHeld).
+  const held = new Set<number>();
+  let toldWorkingAt = performance.now();
+  /**
+   * Tells JetStream the held messages are still being worked on (at most every third of the
+   * ack wait): a failure is retried in place, and a message redelivered meanwhile would come
+   * in behind newer events and be applied after them.
+   */
+  const keepHeld = (...lists: JsMsg[][]) => {
+    if (!opts.durable || performance.now() - toldWorkingAt < ackWaitMs / 3) return;
+    toldWorkingAt = performance.now();
+    for (const list of lists) for (const m of list) m.working();
+  };
   /** Hands `batch` over (and acks it); the error, or undefined when it was applied. */
   const attempt = async (batch: JsMsg[]): Promise<{ err: unknown } | undefined> => {
     try {
       await opts.handle(batch);
-      if (opts.durable) for (const m of batch) m.ack();
+      if (opts.durable) {
+        for (const m of batch) {
+          m.ack();
+          held.delete(m.seq);
+        }
+      }
+      if (poisonTries.size > 0) for (const m of batch) poisonTries.delete(m.seq);
       return undefined;
     } catch (err) {
       return { err };
     }
   };
-  // Times each message was handed over and failed alone with an error of its own data, by
-  // stream sequence (this process's count: a restart gives a poison event its tries again).
-  const poisonTries = new Map<number, number>();
+  // A failed batch is tried again in place, ahead of everything after it: events of one key
+  // (a product's successive versions) are applied in the stream's order, never an older one
+  // over a newer one, which projections without a version of their own would keep.
   const drain = async () => {
     while (queue.length > 0 && !stopped) {
       // Only once caught up: a consumer replaying a backlog (a restart, a new projection)
       // goes at full speed, as it did before it waited at all.
       if (lingerMs > 0 && isCaughtUp && queue.length < maxBatch) await linger();
       let batch = queue.splice(0, maxBatch);
+      const last = batch[batch.length - 1]!;
       let failure = await attempt(batch);
       if (failure && batch.length > 1 && causedByTheEvent(failure.err)) {
         // One event that no retry can apply (its own data is refused) failed the whole batch,
-        // and would fail every batch it is redelivered in: the events before it go alone, in
-        // order, to find it; those after it wait behind it as before.
+        // and would fail every batch it is tried in: the events before it go alone, in
+        // order, to find it; those after it wait behind it.
         let i = 0;
         for (; i < batch.length; i++) {
+          keepHeld(batch, queue);
           failure = await attempt([batch[i]!]);
           if (failure) break;
         }
         batch = batch.slice(i);
       }
       if (!failure) {
-        if (batch.length > 0 && batch[batch.length - 1]!.info.pending === 0) markCaughtUp();
+        if (last.info.pending === 0) markCaughtUp();
         continue;
       }
       const culprit = batch[0]!;
@@ -161,35 +187,30 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
           poisonTries.delete(culprit.seq);
           opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, subject: culprit.subject, seq: culprit.seq, tries },
             'event refused for its own data on every try; set aside (terminated), the events after it go on');
-          if (opts.durable) culprit.term();
-          batch = batch.slice(1);
-          if (batch.length === 0) {
-            if (culprit.info.pending === 0) markCaughtUp();
-            continue;
+          if (opts.durable) {
+            culprit.term();
+            held.delete(culprit.seq);
           }
-          if (!opts.durable) {
-            queue = [...batch, ...queue];
-            continue;
-          }
-          for (const m of batch) m.nak(1000);
+          queue = [...batch.slice(1), ...queue];
+          if (queue.length === 0 && culprit.info.pending === 0) markCaughtUp();
           continue;
         }
         if (tries > 0) poisonTries.set(culprit.seq, tries);
       }
-      opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; redelivering');
-      if (opts.durable) {
-        for (const m of batch) m.nak(1000);
-      } else {
-        // An ordered consumer cannot redeliver: retry the same batch after a pause.
-        queue = [...batch, ...queue];
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+      opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; trying it again in 1 s');
+      queue = [...batch, ...queue];
+      keepHeld(queue);
+      await new Promise((r) => setTimeout(r, 1000));
     }
     running = undefined;
   };
   const messages = await consumer.consume({
     max_messages: Math.max(maxBatch * 2, 1000),
     callback: (m) => {
+      if (opts.durable) {
+        if (held.has(m.seq)) return;
+        held.add(m.seq);
+      }
       queue.push(m);
       if (queue.length >= maxBatch) endLinger?.();
       running ??= Promise.resolve().then(drain);
@@ -200,8 +221,12 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     async stop() {
       probes.delete(probe);
       await messages.close();
-      await running;
+      // The batch in hand finishes; one being retried (a store down) is not waited out.
       stopped = true;
+      await running;
+      // What is left goes back to JetStream at once, for whichever process consumes next.
+      if (opts.durable) for (const m of queue) m.nak();
+      queue = [];
     },
   };
 }
