@@ -53,7 +53,7 @@ export interface CallOptions {
 /** How long a call waits for its whole answer (a test may set `window.shopRequestTimeoutMs`). */
 function requestTimeoutMs(): number {
   const set = (window as { shopRequestTimeoutMs?: unknown }).shopRequestTimeoutMs;
-  return typeof set === 'number' && set > 0 ? set : 30_000;
+  return typeof set === 'number' && set > 0 ? set : 45_000;
 }
 
 /** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
@@ -67,19 +67,28 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
   let res: Response;
   let text: string;
   // A request that never answers (a connection stuck in a proxy) must not leave a page at
-  // "Loading…" for as long as the browser waits; the server answers every request within
-  // its own bounds (20 s for a payment), so this is well past any real answer.
-  const signal = AbortSignal.timeout(requestTimeoutMs());
+  // "Loading…" for as long as the browser waits. The server answers within its own bounds:
+  // 20 s for a payment, about 35 s for a keyed retry that first waits for the attempt
+  // before it; this is past them. (An AbortController rather than AbortSignal.timeout,
+  // which Safari before 16 and Chrome before 103 lack: every call would fail there.)
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, requestTimeoutMs());
   try {
-    res = await fetch(path, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal });
+    res = await fetch(path, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal: abort.signal });
     text = await res.text();
-  } catch (err) {
-    if (err instanceof DOMException && err.name === 'TimeoutError') {
+  } catch {
+    if (timedOut) {
       throw new ApiError(0, 'client_timeout', method === 'GET'
         ? 'The shop did not answer in time. Try again.'
         : 'The shop did not answer in time, so this may or may not have been done. Check before trying again.');
     }
     throw new ApiError(0, 'network', 'The shop could not be reached. Check your connection and try again.');
+  } finally {
+    clearTimeout(timer);
   }
   let data: unknown;
   try {
