@@ -74,6 +74,12 @@ test('attr.<name>=<value> filters (repeatable) and attribute facets', async () =
   assert.equal(skusOf(await search('q=harbor&attr.color=red')), ['SH-3']);
   assert.equal(skusOf(await search('q=harbor&attr.Color=blue&attr.color=RED&sort=price_asc')), ['SH-1', 'SH-3'], 'one name in two spellings: alternatives');
 
+  // Names that are Object's own members are names like any other: no product has them.
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const odd = await search(`q=harbor&attr.${name}=blue`);
+    assert.is(odd.status, 200, `attr.${name}: ${JSON.stringify(odd.body)}`);
+    assert.equal(skusOf(odd), [], `attr.${name} matches nothing`);
+  }
   const bad = await search('q=harbor&attr.co%20lor=blue');
   assert.is(bad.status, 422);
   assert.is(bad.body.error.details[0].field, 'attr.co lor');

@@ -43,7 +43,9 @@ export const suggestQuery = z.object({
 
 /** `attr.<name>=<value>` filters (repeatable): the name's values are alternatives, names all apply. */
 export function attributeFilters(all: Record<string, string[]>): Record<string, string[]> | undefined {
-  const out: Record<string, string[]> = {};
+  // No prototype: a name is the client's, and attr.constructor or attr.__proto__ read
+  // Object's own members here (a 500, "not iterable") instead of no filter yet.
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   const problems: { field: string; problem: string }[] = [];
   for (const [key, values] of Object.entries(all)) {
     if (!key.startsWith('attr.')) continue;
