@@ -86,6 +86,10 @@ test('the document passes Redocly lint (recommended rules) with no error', () =>
 test('/docs serves the API reference from this process, with cacheable assets', async () => {
   const page = await app.request('/docs');
   assert.is(page.status, 200);
+  // As the store's pages: no other site may frame it (its Try-it-out keeps the admin token).
+  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.is(page.headers.get('x-content-type-options'), 'nosniff');
+  assert.is(page.headers.get('referrer-policy'), 'same-origin');
   const html = await page.text();
   assert.match(html, /swagger-ui-bundle\.js/);
   const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);

@@ -47,6 +47,13 @@ export function docsRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.get('/docs', (c) => {
     c.header('Cache-Control', 'public, max-age=300');
+    // The store's pages carry these; the reference did not, so any site could frame it
+    // (its Try-it-out keeps an operator's admin token) under a decoy. Only framing is
+    // restricted: Swagger UI's own scripts and styles stay as they are.
+    c.header('Content-Security-Policy', "frame-ancestors 'none'");
+    c.header('X-Frame-Options', 'DENY');
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'same-origin');
     return c.html(page);
   });
   app.get(`${base}/:file{swagger-ui\\.css|swagger-ui-bundle\\.js|init\\.js}`, (c) => {
