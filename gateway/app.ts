@@ -11,7 +11,7 @@ import type { GatewayEnv } from './env.ts';
 import { HttpError, toHttp } from './errors.ts';
 import { maxBodyBytes } from './body.ts';
 import { authenticate, hasAdminToken } from './auth.ts';
-import { clientIp } from './client-ip.ts';
+import { clientIp, limitedAs } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
 import { BatchedWindowLimiter, RateLimiter, rateLimitHeaders, refusalHeaders, refusedLeft } from './rate-limit.ts';
@@ -122,7 +122,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.use('*', async (c, next) => {
     if (!unlimited.has(c.req.path)) {
       try {
-        setRateLimitHeaders(c, perIp.enforce(`ip:${c.get('clientIp')}`, deps.limits.perIpPerSec, 'requests from this address'));
+        setRateLimitHeaders(c, perIp.enforce(`ip:${limitedAs(c.get('clientIp'))}`, deps.limits.perIpPerSec, 'requests from this address'));
       } catch (err) {
         if (err instanceof HttpError && err.status === 429) setRateLimitHeaders(c, refusedLeft(err));
         throw err;

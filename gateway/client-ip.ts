@@ -2,6 +2,7 @@
 // the address they saw to X-Forwarded-For — the entry the outermost trusted proxy added,
 // counted from the right. Entries further left were written by the client and prove
 // nothing; trusting them would let anyone pick the address its limits are counted under.
+import { isIPv6 } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { GatewayEnv } from './env.ts';
@@ -57,4 +58,38 @@ export function clientIp(trustProxy: number): MiddlewareHandler<GatewayEnv> {
     c.set('clientIp', clientAddress(c, trustProxy));
     await next();
   };
+}
+
+/**
+ * The name a client address is rate limited under: an IPv6 address's /64 network, an
+ * IPv4-mapped one's IPv4 address, anything else as it is. One IPv6 host is given a whole
+ * /64 (often more) and may speak from any address in it: limited per address, it could try
+ * passwords on every account (or sign up) without end by taking a new address each time.
+ */
+export function limitedAs(ip: string): string {
+  const address = ip.split('%', 1)[0]!;
+  if (!isIPv6(address)) return ip;
+  const groups = groupsOf(address);
+  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+    const [hi, lo] = [parseInt(groups[6]!, 16), parseInt(groups[7]!, 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, lower-case, without leading zeros. */
+function groupsOf(address: string): string[] {
+  // A trailing dotted IPv4 part counts as two groups.
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  let text = address;
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${address.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const split = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = split(head);
+  const right = tail === undefined ? [] : split(tail);
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
 }

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { GatewayDeps } from './deps.ts';
 import { HttpError } from './errors.ts';
-import { addressOf } from './client-ip.ts';
+import { addressOf, limitedAs } from './client-ip.ts';
 import { isJsonType, maxBodyBytes } from './body.ts';
 import { NodeRequest, errorAnswer, jsonAnswer, vouchedUser, withCors, type FastAnswer } from './fast-lane.ts';
 import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from './rate-limit.ts';
@@ -86,7 +86,7 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
     try {
       const ip = addressOf(r.header('x-forwarded-for'), r, deps.limits.trustProxy);
       try {
-        limitHeaders = rateLimitHeaders(limit, opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address'));
+        limitHeaders = rateLimitHeaders(limit, opts.limiter.enforce(`ip:${limitedAs(ip)}`, limit, 'requests from this address'));
       } catch (err) {
         if (err instanceof HttpError && err.status === 429) limitHeaders = rateLimitHeaders(limit, refusedLeft(err));
         throw err;

@@ -192,6 +192,22 @@ test('signup and login attempts per IP: the 31st in a minute is 429', async () =
   assert.ok(Number(r.headers.get('retry-after')) >= 1);
 });
 
+test('IPv6 clients are limited per /64: a new address in the same network is the same client', async () => {
+  // One host holds a whole /64 and may speak from any address in it: counted per address,
+  // it could try passwords (or sign up) without end by taking a new one each attempt.
+  const net = `2001:db8:${(ipSeq++).toString(16)}:7`;
+  for (let i = 1; i <= 30; i++) {
+    const r = await call(s.url, 'POST', '/v1/auth/login', { headers: { 'x-forwarded-for': `${net}::${i.toString(16)}` }, body: { email: `v6nobody${i}@example.com`, password: 'password123' } });
+    assert.is(r.status, 401, `attempt ${i}`);
+  }
+  const same = await call(s.url, 'POST', '/v1/auth/login', { headers: { 'x-forwarded-for': `${net}:abcd:1234:5678:9abc` }, body: { email: 'v6nobody@example.com', password: 'password123' } });
+  assert.is(same.status, 429, 'another address of the same /64');
+  const signup = await call(s.url, 'POST', '/v1/auth/signup', { headers: { 'x-forwarded-for': `${net}::ffff` }, body: { email: `v6${Date.now()}@example.com`, password: 'password123', name: 'V' } });
+  assert.is(signup.status, 429, 'signups share the limit');
+  const other = await call(s.url, 'POST', '/v1/auth/login', { headers: { 'x-forwarded-for': `2001:db8:${(ipSeq++).toString(16)}:8::1` }, body: { email: 'v6nobody@example.com', password: 'password123' } });
+  assert.is(other.status, 401, 'another /64 is another client');
+});
+
 test('requests per IP per second: past RATE_LIMIT_PER_SEC, 429 with Retry-After; never a 5xx', async () => {
   const ip = fromIp();
   const started = Date.now();

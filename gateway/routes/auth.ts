@@ -8,6 +8,7 @@ import { SessionApi, hashToken, looksLikeToken } from '../../actors/session/inde
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { bearer, notAuthenticated } from '../auth.ts';
+import { limitedAs } from '../client-ip.ts';
 import { RateLimiter, tooMany } from '../rate-limit.ts';
 import { body } from '../validate.ts';
 import { loginBody, signupBody } from '../schemas.ts';
@@ -25,7 +26,7 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const sessions = new SessionApi(deps.client);
   const { limits } = deps;
   const attemptsFromIp = (c: Context<GatewayEnv>) =>
-    limiter.enforce(`auth:${c.get('clientIp')}`, limits.authPerMin, minute, 'signups and failed logins from this address');
+    limiter.enforce(`auth:${limitedAs(c.get('clientIp'))}`, limits.authPerMin, minute, 'signups and failed logins from this address');
 
   app.post('/v1/auth/signup', async (c) => {
     await attemptsFromIp(c);
@@ -55,7 +56,7 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   // Failures count per address and per account; a login that succeeds counts nowhere:
   // counted per address, the 25th correct login of a minute from one office, load tester
   // or proxy was refused.
-  app.post('/v1/auth/login', (c) => countingFailures(`auth:${c.get('clientIp')}`, limits.authPerMin, 'signups and failed logins from this address', async () => {
+  app.post('/v1/auth/login', (c) => countingFailures(`auth:${limitedAs(c.get('clientIp'))}`, limits.authPerMin, 'signups and failed logins from this address', async () => {
     const input = await body(c, loginBody);
     const account = `loginfail:${createHash('sha256').update(normalizeEmail(input.email)).digest('hex').slice(0, 32)}`;
     return countingFailures(account, limits.loginFailuresPerMin, 'failed logins for this account',

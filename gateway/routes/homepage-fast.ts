@@ -18,7 +18,7 @@ import { isPlatform } from '../../actors/homepage/index.ts';
 import type { ServedPage } from '../../actors/homepage/reader.ts';
 import type { GatewayDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
-import { addressOf } from '../client-ip.ts';
+import { addressOf, limitedAs } from '../client-ip.ts';
 import { NodeRequest, errorAnswer, vouchedUser, withCors, type FastAnswer } from '../fast-lane.ts';
 import { rateLimitHeaders, refusedLeft, type BatchedWindowLimiter } from '../rate-limit.ts';
 import type { Shedder } from '../shedding.ts';
@@ -72,7 +72,7 @@ export function fastHomepage(deps: GatewayDeps, opts: FastHomepageOptions): Fast
     const ip = addressOf(req.header('x-forwarded-for'), req, deps.limits.trustProxy);
     let left: { remaining: number; resetSeconds: number };
     try {
-      left = opts.limiter.enforce(`ip:${ip}`, limit, 'requests from this address');
+      left = opts.limiter.enforce(`ip:${limitedAs(ip)}`, limit, 'requests from this address');
     } catch (err) {
       if (err instanceof HttpError) return refused(opts, err, { limit, left: undefined, requestId, startedAt });
       throw err;
