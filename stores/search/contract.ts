@@ -172,6 +172,30 @@ export function searchIndexContract(name: string, open: () => Promise<IndexFixtu
     }
   });
 
+  t('facets of names and values that are members of Object count like any other', async (ctx) => {
+    // Counted in plain objects, brand "constructor" came out as "function Object() { [native
+    // code] }1", "__proto__" and an attribute "toString" not at all (their counts were put on
+    // Object.prototype.toString, for the life of the process).
+    const odd = [
+      p('O-01', 'Zyxwv odd one', 'constructor', 'constructor', 100, 20, { toString: 'x', color: 'constructor', size: '__proto__' }),
+      p('O-02', 'Zyxwv odd two', '__proto__', 'home/valueOf', 100, 21, { hasOwnProperty: 'y', color: 'valueOf' }),
+    ];
+    await ix(ctx).upsert(odd);
+    try {
+      const r = await ix(ctx).search(q({ q: 'zyxwv' }));
+      assert.is(r.total, 2);
+      assert.equal(r.facets.brand, JSON.parse('{"constructor":1,"__proto__":1}'));
+      assert.equal(r.facets.category, { constructor: 1, 'home/valueOf': 1 });
+      assert.equal(r.facets.attributes, JSON.parse('{"toString":{"x":1},"color":{"constructor":1,"valueOf":1},"size":{"__proto__":1},"hasOwnProperty":{"y":1}}'));
+      const all = await ix(ctx).categoryCounts();
+      assert.is(all.constructor, 1);
+      assert.is(all['home/valueOf'], 1);
+      assert.is((Object.prototype.toString as unknown as Record<string, unknown>).x, undefined, 'nothing was counted on a built-in');
+    } finally {
+      await ix(ctx).remove(odd.map((o) => o.sku));
+    }
+  });
+
   t('upsert replaces, remove drops, clear empties', async (ctx) => {
     await ix(ctx).upsert([{ ...contractProducts[5]!, title: 'Alpaca Throw', price: 5_900 }]);
     assert.equal(skus(await ix(ctx).search(q({ q: 'alpaca' }))), ['C-06']);

@@ -33,13 +33,16 @@ function pagingOf(query: SearchQuery): { from: number; searchAfter?: estypes.Sor
 
 /** "color=blue" → 7 buckets into { color: { blue: 7 } }. */
 function splitPairs(counts: Record<string, number>): Record<string, Record<string, number>> {
-  const out: Record<string, Record<string, number>> = {};
+  // A Map first: an attribute named "constructor" read Object's own member from a plain object.
+  const out = new Map<string, [string, number][]>();
   for (const [pair, n] of Object.entries(counts)) {
     const at = pair.indexOf('=');
     const name = pair.slice(0, at);
-    (out[name] ??= {})[pair.slice(at + 1)] = n;
+    let values = out.get(name);
+    if (!values) out.set(name, (values = []));
+    values.push([pair.slice(at + 1), n]);
   }
-  return out;
+  return Object.fromEntries([...out].map(([name, values]) => [name, Object.fromEntries(values)]));
 }
 
 interface EsDoc extends IndexedProduct {

@@ -38,28 +38,38 @@ const maxFacetValues = 30;
 export const exactFacetLimit = 5000;
 
 function withFacets(entries: Entry[]): Counted {
-  const facets: Facets = { category: {}, brand: {}, attributes: {} };
+  // Counted in Maps, made objects at the end with own properties only: names and values are
+  // the catalog's (a brand "constructor", an attribute "toString", a value "__proto__"), and
+  // counted in plain objects they read Object's members (counts such as
+  // "function Object() { [native code] }1") or were dropped.
+  const category = new Map<string, number>();
+  const brand = new Map<string, number>();
+  const attributes = new Map<string, Map<string, number>>();
   const step = entries.length > exactFacetLimit ? entries.length / exactFacetLimit : 1;
   for (let at = 0; at < entries.length; at += step) {
     const p = entries[Math.floor(at)]!.product;
-    facets.category[p.category] = (facets.category[p.category] ?? 0) + 1;
-    facets.brand[p.brand] = (facets.brand[p.brand] ?? 0) + 1;
+    category.set(p.category, (category.get(p.category) ?? 0) + 1);
+    brand.set(p.brand, (brand.get(p.brand) ?? 0) + 1);
     for (const [name, raw] of Object.entries(p.attributes)) {
       // A value search cannot filter on (null, a nested object) names no facet: it showed
       // as an attribute with no values.
       const own = attributeValues(raw);
       if (own.length === 0) continue;
-      let values = facets.attributes[name];
+      let values = attributes.get(name);
       if (!values) {
-        if (Object.keys(facets.attributes).length >= maxFacetNames) continue;
-        values = facets.attributes[name] = {};
+        if (attributes.size >= maxFacetNames) continue;
+        attributes.set(name, (values = new Map()));
       }
       for (const v of own) {
-        if (values[v] === undefined && Object.keys(values).length >= maxFacetValues) continue;
-        values[v] = (values[v] ?? 0) + 1;
+        if (!values.has(v) && values.size >= maxFacetValues) continue;
+        values.set(v, (values.get(v) ?? 0) + 1);
       }
     }
   }
+  const facets: Facets = {
+    category: Object.fromEntries(category), brand: Object.fromEntries(brand),
+    attributes: Object.fromEntries([...attributes].map(([name, values]) => [name, Object.fromEntries(values)])),
+  };
   if (step > 1) scaleFacets(facets, step, entries.length);
   return { entries, facets, facetsExact: step === 1 };
 }
@@ -292,9 +302,10 @@ export class EmbeddedSearchIndex implements SearchIndex {
   }
 
   async categoryCounts(): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const p of this.products.values()) out[p.category] = (out[p.category] ?? 0) + 1;
-    return out;
+    // A Map first, as in withFacets: a category path is the catalog's, not a member of Object.
+    const out = new Map<string, number>();
+    for (const p of this.products.values()) out.set(p.category, (out.get(p.category) ?? 0) + 1);
+    return Object.fromEntries(out);
   }
 
   async count(): Promise<number> {
