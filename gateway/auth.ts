@@ -2,7 +2,7 @@
 // entity (the single owner) vouches for — asked on a gateway's first sight of the token,
 // then remembered until its session entity announces a logout (LiveSessions); operators
 // send ADMIN_TOKEN from the environment.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { RejectedError } from '../cluster/index.ts';
 import { SessionApi, hashToken, looksLikeToken } from '../actors/session/index.ts';
@@ -15,10 +15,12 @@ export function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/**
+ * Compared as SHA-256 digests: equal lengths always, so the time taken says nothing about
+ * the admin token's length either (a length check first answered a wrong length sooner).
+ */
 function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
 /** Whether an Authorization header carries the admin token. */
