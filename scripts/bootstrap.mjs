@@ -9,11 +9,12 @@
 //   node scripts/bootstrap.mjs test [files…]    type-check, then every test suite
 //   node scripts/bootstrap.mjs bench FILE [args] a bench script
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { dependenciesCurrent } from './dependencies.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, '.data');
@@ -36,9 +37,8 @@ function run(cmd, args, opts = {}) {
 }
 
 function ensureDependencies() {
-  const installed = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
-  if (existsSync(installed) && (!existsSync(lock) || statSync(installed).mtimeMs >= statSync(lock).mtimeMs)) return;
+  if (dependenciesCurrent(root)) return;
   say('installing npm dependencies');
   const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
   if (!run('npm', args)) fail('npm could not install the dependencies (is the npm registry reachable?)');
