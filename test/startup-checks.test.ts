@@ -55,6 +55,23 @@ for (const [what, vars, code, line] of [
   });
 }
 
+// `npm run migrate` (app/migrate.ts) against a MariaDB that cannot be used: one line naming
+// MYSQL_URL and the server's reason, a non-zero exit, no stack trace (it printed Node's).
+for (const [what, url, code, line] of [
+  ['a MariaDB that does not answer', 'mysql://root@127.0.0.1:1/shop_nowhere', 1, /^migrate: MariaDB at 127\.0\.0\.1:1, database shop_nowhere \(MYSQL_URL\): connect ECONNREFUSED 127\.0\.0\.1:1$/m],
+  ['a login MariaDB refuses', 'mysql://nobody_here:wrong@127.0.0.1:3306/shop_nowhere', 1, /^migrate: MariaDB at 127\.0\.0\.1:3306, database shop_nowhere \(MYSQL_URL\): Access denied for user 'nobody_here'/m],
+  ['a MYSQL_URL naming no database', 'mysql://root@127.0.0.1:3306/', 2, /^configuration error: MYSQL_URL must name a database/m],
+  ['a MYSQL_URL that is not a URL', 'not a url', 2, /^configuration error: MYSQL_URL: "not a url" is not a URL/m],
+] as const) {
+  test(`npm run migrate with ${what}: one line, exit ${code}, no stack trace`, async () => {
+    const proc = startProcess('app/migrate.ts', { ...env.env, MYSQL_URL: url });
+    const exit = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())]);
+    assert.is(exit, code, proc.output());
+    assert.match(proc.output(), line);
+    assert.not.match(proc.output(), /\n\s+at /, 'no stack trace');
+  });
+}
+
 test('a NODE_ID a live node holds is refused (exit 3) once its record outlived two lease TTLs; the live node keeps its shards', async () => {
   const first = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'twin' });
   try {

@@ -28,7 +28,15 @@ export async function migrate(url: string): Promise<string[]> {
     const applied: string[] = [];
     for (const file of files) {
       if (done.has(file)) continue;
-      await conn.query(await readFile(join(migrationsDir, file), 'utf8'));
+      try {
+        await conn.query(await readFile(join(migrationsDir, file), 'utf8'));
+      } catch (err) {
+        // Which file failed, for the operator who runs `npm run migrate` (the server names only the statement).
+        const e = err as { message?: string; sqlMessage?: string };
+        e.message = `${file}: ${e.message ?? String(err)}`;
+        if (e.sqlMessage) e.sqlMessage = `${file}: ${e.sqlMessage}`;
+        throw err;
+      }
       await conn.query('INSERT INTO schema_migrations (name) VALUES (?)', [file]);
       applied.push(file);
     }
