@@ -61,6 +61,11 @@ export async function drainNode(
     try {
       await nc.request(drainSubject(opts.cluster, opts.nodeId), undefined, { timeout: 5000 });
     } catch (err) {
+      // No responders: nothing listens for the node any more, so its record outlives a crash
+      // (a kill -9) until it runs out. Said as such, rather than NATS's bare "503".
+      if ((err as { code?: unknown }).code === '503') {
+        throw new DrainError(`node "${opts.nodeId}" did not accept the drain: no process answers for it (it stopped without leaving, e.g. killed); its record runs out within ${watch.ttlMs} ms and the others take its shards then: nothing to drain`);
+      }
       throw new DrainError(`node "${opts.nodeId}" did not accept the drain: ${(err as Error).message}`);
     }
     let last = '';

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { ClusterClient, drainNode, readStatus } from '../cluster/index.ts';
 import { statusJson, statusText } from '../ops/cli/render.ts';
+import { openTtlBucket } from '../cluster/bucket.ts';
+import { membersBucket } from '../cluster/membership.ts';
 import { eventually, natsConnection, orAfter, removeNatsState, root, startProcess, type Proc } from './support/harness.ts';
 
 const cluster = `t_clusterops_${process.pid}`;
@@ -133,6 +135,15 @@ test('drain under a steady stream of asks: zero failed, the node exits 0, the co
   assert.equal(view.unownedShards, []);
   const missing = await drainNode(nc, { cluster, shards, leaseTtlMs: 2000, nodeId: 'n2' }).then(() => 'drained', (err: Error) => err.message);
   assert.match(missing, /no live node "n2"/);
+});
+
+test('drain of a node that was killed while its record lives: says nothing answers for it and that its record runs out', async () => {
+  // A record as a node killed with -9 leaves it, until it expires (no process listens for the drain).
+  const members = await openTtlBucket(nc, membersBucket(cluster), 2000);
+  await members.put('ghost', new TextEncoder().encode(JSON.stringify({ nodeId: 'ghost', pid: 1, startedAt: new Date().toISOString(), status: 'Leaving', held: [] })));
+  // In this process, not through the CLI: the record lives 2 s, and starting the CLI can take longer.
+  const said = await drainNode(nc, { cluster, shards, leaseTtlMs: 2000, nodeId: 'ghost' }).then(() => 'drained', (err: Error) => err.message);
+  assert.match(said, /^node "ghost" did not accept the drain: no process answers for it \(it stopped without leaving, e\.g\. killed\); its record runs out within 2000 ms/);
 });
 
 test.run();
