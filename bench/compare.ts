@@ -22,9 +22,32 @@ function flatten(value: unknown, prefix: string, out: Map<string, number | strin
   }
 }
 
+/**
+ * A saved result's numbers. Whatever else is given (a missing file, a directory, a file
+ * that is not JSON or not a saved result) is refused naming the file: a missing one said
+ * only "ENOENT", a broken one a JSON position without the file, and any other JSON file
+ * (package.json) was "compared" as if it were a run.
+ */
 function load(path: string): Map<string, number | string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a saved result' : (err as Error).message}`);
+  }
+  let saved: unknown;
+  try {
+    saved = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not JSON (${(err as Error).message}); give two saved results (${resultsDir}/*.json)`);
+  }
+  const meta = (saved as { meta?: { bench?: unknown } } | null)?.meta;
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved) || typeof meta?.bench !== 'string' || !('result' in saved)) {
+    throw new Error(`${path}: not a saved bench result (no meta.bench and result); give two of ${resultsDir}/*.json`);
+  }
   const out = new Map<string, number | string>();
-  flatten(JSON.parse(readFileSync(path, 'utf8')), '', out);
+  flatten(saved, '', out);
   return out;
 }
 
