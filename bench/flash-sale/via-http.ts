@@ -35,7 +35,7 @@ export interface HttpSaleOptions {
 
 const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`);
 
-interface Inventory { onHand: number; reserved: number }
+interface Inventory { onHand: number; reserved: number; warehouses: { warehouseId: string }[] }
 
 /** A bad run's process output, next to its saved result (`<result>.logs.txt`), for whoever explains it. */
 function keepLogs(resultFile: string, logs: Record<string, string>): void {
@@ -84,9 +84,20 @@ interface Sale {
 
 interface WarmupResult { attempts: number; units: number; seconds: number; paid: number; errors: number; latencyMsPaid: Percentiles }
 
-async function setStock(client: LeanClient, adminToken: string, sku: string, onHand: number): Promise<void> {
+/**
+ * Makes `onHand` units of `sku` the whole stock on sale: in wh-east, and none in any other
+ * warehouse. A PUT sets only the warehouses it names, and the demo catalog stocks most SKUs
+ * in several: with the others left as they were, buyers also bought those units, and a
+ * clean sale against a running demo system (--url, any --sku but the few stocked only in
+ * wh-east) was reported as oversold, a MISMATCH and exit 1.
+ */
+export async function setStock(client: LeanClient, adminToken: string, sku: string, onHand: number): Promise<void> {
+  const current = await client.request('GET', `/v1/inventory/${sku}`, {});
+  if (current.status !== 200 && current.status !== 404) throw new Error(`could not read ${sku}'s stock before setting it: ${current.status} ${current.text.slice(0, 300)}`);
+  const others = current.status === 200 ? (JSON.parse(current.text) as Inventory).warehouses.map((w) => w.warehouseId).filter((id) => id !== 'wh-east') : [];
+  const warehouses = [{ warehouseId: 'wh-east', onHand }, ...others.map((warehouseId) => ({ warehouseId, onHand: 0 }))];
   const stocked = await client.request('PUT', `/v1/admin/inventory/${sku}`, { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-    JSON.stringify({ warehouses: [{ warehouseId: 'wh-east', onHand }] }));
+    JSON.stringify({ warehouses }));
   if (stocked.status !== 200) throw new Error(`could not set stock (needs the admin token: --admin-token or ADMIN_TOKEN): ${stocked.status} ${stocked.text}`);
 }
 
