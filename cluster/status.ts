@@ -4,9 +4,9 @@
 // shards there are, and stays live for `cluster watch` at no further cost.
 import type { KV, KvEntry, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { membersBucket, openTtlBucket, type MemberInfo } from './membership.ts';
+import { membersBucket, type MemberInfo } from './membership.ts';
 import { orAfter } from './or-after.ts';
-import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
+import { TtlBucket, isMissingBucket, leaseCallTimeoutMs } from './bucket.ts';
 import { keepWatching, type KeptWatch } from './watch.ts';
 
 export interface MemberRow {
@@ -89,13 +89,28 @@ export class ClusterWatch {
     readonly cluster: string,
     private readonly shards: number,
     readonly ttlMs: number,
+    /** False when the cluster has no members bucket: no node of it ever started on this NATS. */
+    readonly exists = true,
   ) {}
 
-  /** Opens the watch and resolves once the bucket's current records have been read. */
+  /**
+   * Opens the watch and resolves once the bucket's current records have been read. Only
+   * reads: a cluster whose bucket does not exist is seen empty. It created the bucket, with
+   * the reader's LEASE_TTL_MS and one replica, so `cluster status` under a mistyped CLUSTER
+   * left a bucket behind, and run before a cluster's first node it made that cluster's
+   * members bucket R1 whatever JETSTREAM_REPLICAS the nodes were given (they create it only
+   * when missing).
+   */
   static async open(nc: NatsConnection, cluster: string, shards: number, leaseTtlMs: number): Promise<ClusterWatch> {
-    const kv = await openTtlBucket(nc, membersBucket(cluster), leaseTtlMs);
-    // The bucket's own TTL is the truth (a node may run with another LEASE_TTL_MS than we assume).
-    const ttl = (await kv.status()).ttl || leaseTtlMs;
+    const kv = await nc.jetstream().views.kv(membersBucket(cluster), { bindOnly: true });
+    let ttl: number;
+    try {
+      // The bucket's own TTL is the truth (a node may run with another LEASE_TTL_MS than we assume).
+      ttl = (await kv.status()).ttl || leaseTtlMs;
+    } catch (err) {
+      if (!isMissingBucket(err)) throw err;
+      return new ClusterWatch(kv, cluster, shards, leaseTtlMs, false);
+    }
     const view = new ClusterWatch(kv, cluster, shards, ttl);
     await view.follow();
     return view;

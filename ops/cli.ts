@@ -92,6 +92,10 @@ program
     const config = settings();
     const nc = await connectNats(config.natsUrl, 'cluster-cli', pino({ level: 'silent' }));
     const watch = await ClusterWatch.open(nc, config.cluster, config.shards, config.leaseTtlMs);
+    if (!watch.exists) {
+      await nc.close();
+      throw new Error(`no cluster "${config.cluster}" on this NATS (no node of it ever started): is "${config.cluster}" the cluster's name? (CLUSTER or --cluster)`);
+    }
     const events: string[] = [];
     let previous = new Map<string, string>();
     const draw = () => {

@@ -26,9 +26,11 @@ let client: ClusterClient;
 let refused: Proc | undefined;
 
 /** Runs `npm run cluster -- …` (the CLI file itself) and collects its output and exit code. */
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+function cli(args: string[], extraEnv: Record<string, string> = {}, killAfterMs?: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'ops/cli.ts'), ...args], { cwd: root, env: { ...env, ...extraEnv } });
+    // `watch` runs until it is stopped: one that does not end by itself fails its test instead of hanging it.
+    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs).unref();
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -135,6 +137,22 @@ test('drain under a steady stream of asks: zero failed, the node exits 0, the co
   assert.equal(view.unownedShards, []);
   const missing = await drainNode(nc, { cluster, shards, leaseTtlMs: 2000, nodeId: 'n2' }).then(() => 'drained', (err: Error) => err.message);
   assert.match(missing, /no live node "n2"/);
+});
+
+test('status, drain and watch of a cluster that never started: seen empty, and no bucket is left behind', async () => {
+  const never = `t_never_${process.pid}`;
+  const view = await readStatus(nc, never, shards, 2000);
+  assert.equal(view.members, []);
+  const missing = await drainNode(nc, { cluster: never, shards, leaseTtlMs: 2000, nodeId: 'n1' }).then(() => 'drained', (err: Error) => err.message);
+  assert.match(missing, /no live node "n1" in cluster "t_never_\d+" \(members: none\)/);
+  const watched = await cli(['watch'], { CLUSTER: never }, 30_000);
+  assert.is(watched.code, 1, watched.out);
+  assert.match(watched.err, /^cluster: no cluster "t_never_\d+" on this NATS \(no node of it ever started\)/);
+  // A bucket made by a reader has the reader's TTL and one replica, whatever the nodes would give it.
+  const jsm = await nc.jetstreamManager();
+  const made = await jsm.streams.info(`KV_${never}_members`).then(() => 'created', () => 'none');
+  await removeNatsState(never);
+  assert.is(made, 'none');
 });
 
 test('drain of a node that was killed while its record lives: says nothing answers for it and that its record runs out', async () => {
