@@ -8,6 +8,12 @@ import { ClusterWatch, connectNats, drainNode, readStatus } from '../cluster/ind
 import { ConfigError, loadConfig, type Config } from '../app/config.ts';
 import { ranges, statusJson, statusText } from './cli/render.ts';
 
+// `… watch | head` closes the pipe early: stop quietly, as other tools do, not with an EPIPE stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 interface Globals {
   nats?: string;
   cluster?: string;
