@@ -91,6 +91,12 @@ test.after(async () => {
 });
 
 const byTestId = (id: string) => `[data-testid="${id}"]`;
+
+/** The page as a shopper with this token would have it after logging in (the token in localStorage). */
+async function signIn(token: string): Promise<void> {
+  await page.goto(`${s.url}/`);
+  await page.evaluate((t) => localStorage.setItem('shop.token', t), token);
+}
 const started = Date.now();
 const step = (what: string) => process.env.TEST_VERBOSE && console.log(`${((Date.now() - started) / 1000).toFixed(1)} s ${what}`);
 
@@ -334,8 +340,7 @@ test('a cart line whose product was taken off sale says so instead of a line tot
   assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: buyer.token, body: { sku: product.sku } })).status, 200);
   assert.is((await call(s.url, 'DELETE', `/v1/admin/products/${product.sku}`, { token: adminToken })).status, 204);
   await eventually(async () => (await call(s.url, 'GET', '/v1/cart', { token: buyer.token })).body.items.some((l: { unavailable?: boolean }) => l.unavailable), 10_000, 100);
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  await signIn(buyer.token);
   try {
     await page.goto(`${s.url}/cart`);
     const line = page.locator(`#cart [data-sku="${product.sku}"]`);
@@ -517,8 +522,7 @@ test('a double click on Move to cart moves one unit, not two', async () => {
   step('move twice');
   const user = await signup(s.url, 'Dora Double');
   assert.is((await call(s.url, 'POST', '/v1/wishlist/items', { token: user.token, body: { sku: 'BRW-3' } })).status, 200);
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await signIn(user.token);
   // The move takes a moment, as on a slow connection: the second click comes while the first is under way.
   await page.route('**/move-to-cart', async (r) => {
     await new Promise((done) => setTimeout(done, 500));
@@ -541,10 +545,9 @@ test('a double click on Move to cart moves one unit, not two', async () => {
 test('a call that never answers is said after the page\'s wait, not left pending for as long as the browser waits', async () => {
   step('call never answers');
   const user = await signup(s.url, 'Nadia Nowait');
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await signIn(user.token);
   await page.goto(`${s.url}/product/BRW-3`);
-  // The page's own wait is 30 s; shortened here so the test need not sit through it.
+  // The page's own wait is 45 s; shortened here so the test need not sit through it.
   await page.evaluate(() => { (window as { shopRequestTimeoutMs?: number }).shopRequestTimeoutMs = 1500; });
   const held: Route[] = [];
   await page.route('**/v1/cart/items', (r) => { held.push(r); });
@@ -563,8 +566,7 @@ test('a call that never answers is said after the page\'s wait, not left pending
 test('a page whose content the server could not give offers Try again, which loads it', async () => {
   step('page load fails');
   const user = await signup(s.url, 'Tomas Tryagain');
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await signIn(user.token);
   await page.route('**/v1/cart', (r) => r.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }) }));
   try {
     await page.goto(`${s.url}/cart`);
@@ -584,8 +586,7 @@ test('a page whose content the server could not give offers Try again, which loa
 test('a user the server cannot read just now is said on the page, not left at "Loading…"', async () => {
   step('me fails');
   const user = await signup(s.url, 'Iris Interrupted');
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await signIn(user.token);
   // Not a 401: the token is fine, the server only cannot answer for it now.
   await page.route('**/v1/me', (r) => r.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'rate_limited', message: 'too many requests' } }) }));
   try {
@@ -613,8 +614,7 @@ test('a user the server cannot read just now is said on the page, not left at "L
 test('the account menu closes when the shopper clicks or tabs away from it, as with Escape', async () => {
   step('menu');
   const user = await signup(s.url, 'Otto Outside');
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), user.token);
+  await signIn(user.token);
   try {
     await page.goto(`${s.url}/cart`);
     const menu = page.locator(byTestId('account-menu'));
@@ -773,8 +773,7 @@ test('a cart that cannot be read is not shown as an empty one in the header', as
   const buyer = await signupBuyer(s.url, 'Cora Count');
   const seenBefore = b.problems.length;
   assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-4', qty: 2 } })).status, 200);
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  await signIn(buyer.token);
   await page.route('**/v1/cart', (r) => r.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ error: { code: 'unavailable', message: 'try again' } }) }));
   try {
     await page.goto(`${s.url}/cart`);
@@ -810,8 +809,7 @@ test('a title with a word longer than its box keeps the page, and the Pay box, o
   await page.route('**/v1/products/BRW-4', retitle);
   await page.route('**/v1/search?*', retitle);
   await page.route(`**/v1/orders/${order.body.orderId}`, retitle);
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  await signIn(buyer.token);
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   try {
     for (const size of [{ width: 1280, height: 860 }, { width: 390, height: 844 }]) {
@@ -841,8 +839,7 @@ test('a double click on Delete deletes the address and says so, without an error
   step('delete twice');
   const buyer = await signupBuyer(s.url, 'Dieter Delete');
   assert.is((await call(s.url, 'POST', '/v1/me/addresses', { token: buyer.token, body: { line1: '9 Ninth St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02101' } })).status, 201);
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  await signIn(buyer.token);
   // The delete takes a moment, as on a slow connection: the second click comes while the
   // first is under way. A second DELETE would be answered after the first (its 404 then put
   // "It is not there any more" in red over "Address deleted").
@@ -870,8 +867,7 @@ test('a double click on Delete deletes the address and says so, without an error
 test('Add to cart pressed again after its answer was lost adds the units once', async () => {
   step('add lost');
   const buyer = await signupBuyer(s.url, 'Lou Lost');
-  await page.goto(`${s.url}/`);
-  await page.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+  await signIn(buyer.token);
   const seenBefore = b.problems.length;
   // The first add reaches the server, and its answer is lost on the way back.
   let lost = false;
