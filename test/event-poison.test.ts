@@ -31,6 +31,8 @@ function projection(downFor: number) {
   const handle = async (batch: JsMsg[]) => {
     const texts = batch.map((m) => m.string());
     for (const t of texts) tries.set(t, (tries.get(t) ?? 0) + 1);
+    // An event that is not JSON fails its handler's parse, as `m.json()` would.
+    for (const m of batch) if (m.string().startsWith('{')) m.json();
     // Refused as the store would: for its data (SQLSTATE 22001), or while it is down.
     if (texts.includes('bad')) throw Object.assign(new Error("Data too long for column 'doc'"), { sqlState: '22001', errno: 1406 });
     if (texts.includes('down') && tries.get('down')! <= downFor) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -50,7 +52,7 @@ for (const durable of [true, false]) {
     const p = projection(poisonAfterTries + 1);
     // The first ones published before the consumer starts, so they come in one batch with
     // the bad one; the rest while it is being tried, so they queue behind it.
-    await publish(subject, ['a', 'b', 'bad', 'c']);
+    await publish(subject, ['a', 'b', 'bad', '{not json', 'c']);
     const jsm = await nc.jetstreamManager();
     let consumer: RunningConsumer | undefined;
     try {
@@ -67,6 +69,8 @@ for (const durable of [true, false]) {
       // The bad one: each round in its batch and then alone, until set aside.
       const badTries = p.tries.get('bad')!;
       assert.ok(badTries >= poisonAfterTries && badTries <= 2 * poisonAfterTries, String(badTries));
+      // So is the one that is not JSON.
+      assert.ok(p.tries.get('{not json')! >= poisonAfterTries, String(p.tries.get('{not json')));
       // "down" failed more times than a bad event is given, and was still applied.
       assert.ok(p.tries.get('down')! > poisonAfterTries + 1);
       if (durable) {

@@ -58,12 +58,27 @@ export const poisonAfterTries = 3;
 /**
  * Whether an error comes from the event's own data, so that no retry can change it:
  * MariaDB's SQLSTATE classes 22 (data exception: a value too long, an invalid JSON text)
- * and 23 (integrity constraint: a CHECK). Anything else (a store down, a timeout, a bug
- * fixed by the next release) is retried for as long as it takes.
+ * and 23 (integrity constraint: a CHECK), or one of `events` that is not JSON. Anything else
+ * (a store down, a timeout, a bug fixed by the next release) is retried for as long as it
+ * takes.
  */
-export function causedByTheEvent(err: unknown): boolean {
+export function causedByTheEvent(err: unknown, events: JsMsg[] = []): boolean {
   const state = (err as { sqlState?: unknown } | null)?.sqlState;
-  return typeof state === 'string' && /^2[23]/.test(state);
+  if (typeof state === 'string' && /^2[23]/.test(state)) return true;
+  // Every consumer's events are JSON: one that is not fails its handler's parse for ever (a
+  // SyntaxError, or nats.js's BAD_JSON from `m.json()`). It counts only when one of the
+  // events itself does not parse, not a stored value the handler read.
+  const parseFailure = err instanceof SyntaxError || (err as { code?: unknown } | null)?.code === 'BAD_JSON';
+  return parseFailure && events.some((m) => !parsesAsJson(m));
+}
+
+function parsesAsJson(m: JsMsg): boolean {
+  try {
+    JSON.parse(m.string());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function consumeBatches(opts: BatchConsumerOptions): Promise<RunningConsumer> {
@@ -86,7 +101,10 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   const consumer = opts.durable
     ? await opts.js.consumers.get(opts.stream, opts.durable)
     : await opts.js.consumers.get(opts.stream, opts.filterSubject ? { filterSubjects: opts.filterSubject } : {});
-  const pendingAtStart = (await consumer.info()).num_pending;
+  const info = await consumer.info();
+  const pendingAtStart = info.num_pending;
+  // The consumer's own ack wait: an existing durable keeps the one it was made with.
+  const ackWaitMs = opts.durable ? Math.max(1, (info.config.ack_wait ?? nanos(opts.ackWaitMs ?? 30_000)) / 1e6) : 0;
   let markCaughtUp!: () => void;
   let isCaughtUp = false;
   const caughtUp = new Promise<void>((r) => (markCaughtUp = r)).then(() => {
@@ -119,32 +137,46 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   // Times each message was handed over and failed alone with an error of its own data, by
   // stream sequence (this process's count: a restart gives a poison event its tries again).
   const poisonTries = new Map<number, number>();
-  const ackWaitMs = opts.ackWaitMs ?? 30_000;
   // A durable consumer's messages handed to this process and not yet acknowledged or set
-  // aside, by stream sequence: JetStream redelivering one still held here is the same event,
-  // already in line (see keepHeld).
-  const held = new Set<number>();
-  let toldWorkingAt = performance.now();
-  /**
-   * Tells JetStream the held messages are still being worked on (at most every third of the
-   * ack wait): a failure is retried in place, and a message redelivered meanwhile would come
-   * in behind newer events and be applied after them.
-   */
-  const keepHeld = (...lists: JsMsg[][]) => {
-    if (!opts.durable || performance.now() - toldWorkingAt < ackWaitMs / 3) return;
-    toldWorkingAt = performance.now();
-    for (const list of lists) for (const m of list) m.working();
+  // aside, by stream sequence. JetStream redelivers a message not acknowledged within the
+  // ack wait; one still held here is the same event, already in line, so it is kept alive
+  // (`working()`, every third of the ack wait while anything is held: a failed batch is
+  // retried in place, and a backlog may wait its turn longer than the ack wait), and a
+  // redelivery of it is ignored.
+  const held = new Map<number, JsMsg>();
+  const keepAlive = opts.durable
+    ? setInterval(() => {
+      for (const m of held.values()) m.working();
+    }, Math.max(100, ackWaitMs / 3))
+    : undefined;
+  keepAlive?.unref();
+  // Messages settled here after being held a good part of the ack wait, by stream sequence
+  // and when: a redelivery sent just before the settling reached the server would otherwise
+  // come back as a new event, after newer ones. Kept for two ack waits.
+  const settled = new Map<number, number>();
+  /** When each held message came in (performance.now()). */
+  const arrived = new Map<number, number>();
+  const settle = (m: JsMsg, how: 'ack' | 'term') => {
+    if (how === 'ack') m.ack();
+    else m.term();
+    held.delete(m.seq);
+    const heldFor = performance.now() - (arrived.get(m.seq) ?? performance.now());
+    arrived.delete(m.seq);
+    if (heldFor > ackWaitMs / 3) {
+      const now = performance.now();
+      settled.set(m.seq, now);
+      // Oldest first (insertion order): stop at the first one still young.
+      for (const [seq, at] of settled) {
+        if (now - at <= 2 * ackWaitMs) break;
+        settled.delete(seq);
+      }
+    }
   };
   /** Hands `batch` over (and acks it); the error, or undefined when it was applied. */
   const attempt = async (batch: JsMsg[]): Promise<{ err: unknown } | undefined> => {
     try {
       await opts.handle(batch);
-      if (opts.durable) {
-        for (const m of batch) {
-          m.ack();
-          held.delete(m.seq);
-        }
-      }
+      if (opts.durable) for (const m of batch) settle(m, 'ack');
       if (poisonTries.size > 0) for (const m of batch) poisonTries.delete(m.seq);
       return undefined;
     } catch (err) {
@@ -162,35 +194,37 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
       let batch = queue.splice(0, maxBatch);
       const last = batch[batch.length - 1]!;
       let failure = await attempt(batch);
-      if (failure && batch.length > 1 && causedByTheEvent(failure.err)) {
+      if (failure && batch.length > 1 && causedByTheEvent(failure.err, batch)) {
         // One event that no retry can apply (its own data is refused) failed the whole batch,
         // and would fail every batch it is tried in: the events before it go alone, in
         // order, to find it; those after it wait behind it.
         let i = 0;
-        for (; i < batch.length; i++) {
-          keepHeld(batch, queue);
+        for (; i < batch.length && !stopped; i++) {
           failure = await attempt([batch[i]!]);
           if (failure) break;
         }
         batch = batch.slice(i);
+        if (stopped && !failure) {
+          // Stopping: what was not tried goes back in line (stop() gives it back to JetStream).
+          queue = [...batch, ...queue];
+          break;
+        }
       }
       if (!failure) {
         if (last.info.pending === 0) markCaughtUp();
         continue;
       }
       const culprit = batch[0]!;
-      if (batch.length === 1 || causedByTheEvent(failure.err)) {
-        const tries = (poisonTries.get(culprit.seq) ?? 0) + (causedByTheEvent(failure.err) ? 1 : 0);
+      const ownFault = causedByTheEvent(failure.err, [culprit]);
+      if (batch.length === 1 || ownFault) {
+        const tries = (poisonTries.get(culprit.seq) ?? 0) + (ownFault ? 1 : 0);
         if (tries >= poisonAfterTries) {
           // Set aside rather than retried for ever with the stream stuck behind it; its
           // subject, sequence and error are in the log for an operator to mend and republish.
           poisonTries.delete(culprit.seq);
           opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, subject: culprit.subject, seq: culprit.seq, tries },
             'event refused for its own data on every try; set aside (terminated), the events after it go on');
-          if (opts.durable) {
-            culprit.term();
-            held.delete(culprit.seq);
-          }
+          if (opts.durable) settle(culprit, 'term');
           queue = [...batch.slice(1), ...queue];
           if (queue.length === 0 && culprit.info.pending === 0) markCaughtUp();
           continue;
@@ -199,7 +233,6 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
       }
       opts.log.error({ err: String(failure.err), stream: opts.stream, durable: opts.durable, size: batch.length }, 'event batch failed; trying it again in 1 s');
       queue = [...batch, ...queue];
-      keepHeld(queue);
       await new Promise((r) => setTimeout(r, 1000));
     }
     running = undefined;
@@ -209,7 +242,9 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
     callback: (m) => {
       if (opts.durable) {
         if (held.has(m.seq)) return;
-        held.add(m.seq);
+        if (m.redelivered && settled.has(m.seq)) return void m.ack();
+        held.set(m.seq, m);
+        arrived.set(m.seq, performance.now());
       }
       queue.push(m);
       if (queue.length >= maxBatch) endLinger?.();
@@ -224,6 +259,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
       // The batch in hand finishes; one being retried (a store down) is not waited out.
       stopped = true;
       await running;
+      clearInterval(keepAlive);
       // What is left goes back to JetStream at once, for whichever process consumes next.
       if (opts.durable) for (const m of queue) m.nak();
       queue = [];
