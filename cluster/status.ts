@@ -6,7 +6,7 @@ import type { KV, KvEntry, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { membersBucket, type MemberInfo } from './membership.ts';
 import { orAfter } from './or-after.ts';
-import { TtlBucket, isMissingBucket, leaseCallTimeoutMs } from './bucket.ts';
+import { TtlBucket, leaseCallTimeoutMs } from './bucket.ts';
 import { keepWatching, type KeptWatch } from './watch.ts';
 
 export interface MemberRow {
@@ -108,7 +108,7 @@ export class ClusterWatch {
       // The bucket's own TTL is the truth (a node may run with another LEASE_TTL_MS than we assume).
       ttl = (await kv.status()).ttl || leaseTtlMs;
     } catch (err) {
-      if (!isMissingBucket(err)) throw err;
+      if (!bucketNotFound(err)) throw err;
       return new ClusterWatch(kv, cluster, shards, leaseTtlMs, false);
     }
     const view = new ClusterWatch(kv, cluster, shards, ttl);
@@ -198,6 +198,16 @@ export class ClusterWatch {
     view.replaying = false;
     return view;
   }
+}
+
+/**
+ * Whether JetStream says the bucket's stream does not exist (its "stream not found",
+ * 10059). Not a 503: that is also JetStream down or between leaders, which is not "no
+ * cluster ever started here" and must not be shown as an empty cluster.
+ */
+function bucketNotFound(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: unknown } | null;
+  return e?.api_error?.err_code === 10059 || (typeof e?.message === 'string' && /stream not found/i.test(e.message));
 }
 
 /** The cluster view read once (`cluster status`, `GET /v1/admin/cluster`). */

@@ -70,7 +70,11 @@ export function limitedAs(ip: string): string {
   const address = ip.split('%', 1)[0]!;
   if (!isIPv6(address)) return ip;
   const groups = groupsOf(address);
-  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
+  // IPv4-mapped (::ffff:a.b.c.d), and the NAT64 well-known prefix (64:ff9b::a.b.c.d): each
+  // is one IPv4 client, not one /64 shared by every IPv4 client behind the translator.
+  const mapped = groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff';
+  const nat64 = groups[0] === '64' && groups[1] === 'ff9b' && groups.slice(2, 6).every((g) => g === '0');
+  if (mapped || nat64) {
     const [hi, lo] = [parseInt(groups[6]!, 16), parseInt(groups[7]!, 16)];
     return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }

@@ -31,7 +31,7 @@ export function dependenciesCurrent(root) {
     const got = have[path];
     // Optional packages for other platforms (esbuild's binaries) are never installed.
     if (got === undefined) {
-      if (entry.optional) continue;
+      if (entry.optional || entry.devOptional) continue;
       return false;
     }
     if (got.version !== entry.version) return false;

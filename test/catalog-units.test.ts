@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { InvalidError } from '../cluster/index.ts';
 import { QueryTally, categoryTree, decodeCursor, encodeCursor, parseNdjson } from '../actors/catalog/index.ts';
 import { EmbeddedSearchIndex, exactFacetLimit } from '../stores/search/index.ts';
+import { matchesAttributes } from '../stores/search/port.ts';
 import { estimate, etaOf, routeTable } from '../actors/logistics/index.ts';
 import { demoCatalog, demoCategoryCount, demoStock } from '../app/catalog-demo.ts';
 import { couponBody } from '../gateway/schemas-commerce.ts';
@@ -160,6 +161,12 @@ test('a searched query with control characters is completed and counted with the
   tally.record('red\u0000kettle\u001b[31m', 3);
   assert.equal(tally.complete('red', 5), ['red kettle [31m']);
   assert.is(normaliseQuery('  \u001b[31mKettle\u0000 Blue\t'), '[31mkettle blue');
+});
+
+test('an attribute filter named like a member of Object matches the product\'s own attribute of that name in any case, never the prototype\'s', () => {
+  assert.ok(matchesAttributes({ Constructor: 'Oak' }, { constructor: ['oak'] }));
+  assert.not.ok(matchesAttributes({ color: 'red' }, { constructor: ['function Object() { [native code] }'] }));
+  assert.ok(matchesAttributes({ toString: 'x' }, { toString: ['X'] }));
 });
 
 test.run();

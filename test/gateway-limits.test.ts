@@ -1,5 +1,6 @@
 // Idempotency-Key, rate limits and load shedding over HTTP against the running stack.
 import { test } from 'uvu';
+import { limitedAs } from '../gateway/client-ip.ts';
 import * as assert from 'uvu/assert';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -206,6 +207,16 @@ test('IPv6 clients are limited per /64: a new address in the same network is the
   assert.is(signup.status, 429, 'signups share the limit');
   const other = await call(s.url, 'POST', '/v1/auth/login', { headers: { 'x-forwarded-for': `2001:db8:${(ipSeq++).toString(16)}:8::1` }, body: { email: 'v6nobody@example.com', password: 'password123' } });
   assert.is(other.status, 401, 'another /64 is another client');
+});
+
+test('the name a client address is limited under: an IPv6 /64, an IPv4 address, mapped or behind NAT64 as itself', () => {
+  assert.is(limitedAs('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+  assert.is(limitedAs('2001:DB8:0001:0002::9'), '2001:db8:1:2::/64');
+  assert.is(limitedAs('10.0.0.1'), '10.0.0.1');
+  assert.is(limitedAs('::ffff:10.0.0.1'), '10.0.0.1');
+  // Every IPv4 client behind a NAT64 translator comes from 64:ff9b::/96: one /64 for all of them.
+  assert.is(limitedAs('64:ff9b::192.0.2.1'), '192.0.2.1');
+  assert.is(limitedAs('64:ff9b::c000:202'), '192.0.2.2');
 });
 
 test('requests per IP per second: past RATE_LIMIT_PER_SEC, 429 with Retry-After; never a 5xx', async () => {

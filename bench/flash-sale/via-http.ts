@@ -35,7 +35,7 @@ export interface HttpSaleOptions {
 
 const say = (line: string) => process.stderr.write(`[flash-sale:http] ${line}\n`);
 
-interface Inventory { onHand: number; reserved: number; warehouses: { warehouseId: string }[] }
+interface Inventory { onHand: number; reserved: number; warehouses: { warehouseId: string; reserved?: number }[] }
 
 /** A bad run's process output, next to its saved result (`<result>.logs.txt`), for whoever explains it. */
 function keepLogs(resultFile: string, logs: Record<string, string>): void {
@@ -94,11 +94,16 @@ interface WarmupResult { attempts: number; units: number; seconds: number; paid:
 export async function setStock(client: LeanClient, adminToken: string, sku: string, onHand: number): Promise<void> {
   const current = await client.request('GET', `/v1/inventory/${sku}`, {});
   if (current.status !== 200 && current.status !== 404) throw new Error(`could not read ${sku}'s stock before setting it: ${current.status} ${current.text.slice(0, 300)}`);
-  const others = current.status === 200 ? (JSON.parse(current.text) as Inventory).warehouses.map((w) => w.warehouseId).filter((id) => id !== 'wh-east') : [];
-  const warehouses = [{ warehouseId: 'wh-east', onHand }, ...others.map((warehouseId) => ({ warehouseId, onHand: 0 }))];
+  const others = current.status === 200 ? (JSON.parse(current.text) as Inventory).warehouses.filter((w) => w.warehouseId !== 'wh-east') : [];
+  // A warehouse's stock cannot go below what its open orders hold (409 stock_below_reserved
+  // on a running system): those units stay held, and none beyond them is on sale.
+  const held = others.filter((w) => (w.reserved ?? 0) > 0);
+  if (held.length > 0) process.stderr.write(`note: ${held.map((w) => `${w.reserved} unit(s) in ${w.warehouseId}`).join(', ')} held by open orders stay held; none beyond them is on sale\n`);
+  const warehouses = [{ warehouseId: 'wh-east', onHand }, ...others.map((w) => ({ warehouseId: w.warehouseId, onHand: w.reserved ?? 0 }))];
   const stocked = await client.request('PUT', `/v1/admin/inventory/${sku}`, { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
     JSON.stringify({ warehouses }));
-  if (stocked.status !== 200) throw new Error(`could not set stock (needs the admin token: --admin-token or ADMIN_TOKEN): ${stocked.status} ${stocked.text}`);
+  if (stocked.status === 401 || stocked.status === 403) throw new Error(`could not set stock: ${stocked.status} (needs the admin token: --admin-token or ADMIN_TOKEN)`);
+  if (stocked.status !== 200) throw new Error(`could not set stock: ${stocked.status} ${stocked.text.slice(0, 300)}`);
 }
 
 async function paidOrders(pool: Pool, buyers: Buyer[]): Promise<number> {

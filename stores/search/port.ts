@@ -170,7 +170,8 @@ function attributeNamedLike(attributes: Record<string, unknown>, name: string): 
 export function matchesAttributes(attributes: Record<string, unknown>, filters: Record<string, string[]> | undefined): boolean {
   if (!filters) return true;
   for (const [name, wanted] of Object.entries(filters)) {
-    const have = attributeValues(attributes[name] ?? attributeNamedLike(attributes, name)).map((v) => v.toLowerCase());
+    // An own property only: `constructor` or `toString` read from the prototype is no attribute.
+    const have = attributeValues((Object.hasOwn(attributes, name) ? attributes[name] : undefined) ?? attributeNamedLike(attributes, name)).map((v) => v.toLowerCase());
     if (!wanted.some((w) => have.includes(w.toLowerCase()))) return false;
   }
   return true;
