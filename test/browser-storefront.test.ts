@@ -97,6 +97,12 @@ async function signIn(token: string): Promise<void> {
   await page.goto(`${s.url}/`);
   await page.evaluate((t) => localStorage.setItem('shop.token', t), token);
 }
+
+/** A test's clean-up: the requests it intercepted go through again, and no shopper is signed in. */
+async function signOut(...intercepted: string[]): Promise<void> {
+  for (const pattern of intercepted) await page.unroute(pattern);
+  await page.evaluate(() => localStorage.removeItem('shop.token'));
+}
 const started = Date.now();
 const step = (what: string) => process.env.TEST_VERBOSE && console.log(`${((Date.now() - started) / 1000).toFixed(1)} s ${what}`);
 
@@ -359,7 +365,7 @@ test('a cart line whose product was taken off sale says so instead of a line tot
     assert.match(await saved.innerText(), /No longer sold/);
     assert.is(await saved.getByRole('button', { name: 'Move to cart' }).count(), 0);
   } finally {
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
   }
   assert.equal(b.problems, []);
 });
@@ -372,7 +378,7 @@ test('logging in or signing up never leaves the site, whatever `next` says', asy
     const user = await signup(s.url, 'Nell Next');
     // "/\evil.example" is "//evil.example" to a browser; "/.//evil.example" becomes it once resolved.
     for (const [next, lands] of [['/\\evil.example', '/'], ['/.//evil.example', '/evil.example']] as const) {
-      await page.evaluate(() => localStorage.removeItem('shop.token'));
+      await signOut();
       await page.goto(`${s.url}/login?next=${encodeURIComponent(next)}`);
       await page.fill(byTestId('login-email'), user.email);
       await page.fill(byTestId('login-password'), user.password);
@@ -381,7 +387,7 @@ test('logging in or signing up never leaves the site, whatever `next` says', asy
       assert.is(new URL(page.url()).origin, s.url, `next=${next}`);
     }
     // Signing up with a taken email offers a link to log in, back to the same page.
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
     await page.goto(`${s.url}/signup?next=${encodeURIComponent('/cart')}`);
     await page.fill(byTestId('signup-name'), 'Nell Again');
     await page.fill(byTestId('signup-email'), user.email);
@@ -390,7 +396,7 @@ test('logging in or signing up never leaves the site, whatever `next` says', asy
     const logIn = page.locator('#signup-form .form-error a', { hasText: 'Log in instead' });
     await logIn.waitFor({ timeout: 5000 });
     assert.is(await logIn.getAttribute('href'), '/login?next=%2Fcart');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
     await page.goto(`${s.url}/signup?next=${encodeURIComponent('/\\evil.example')}`);
     await page.fill(byTestId('signup-name'), 'Nell Two');
     await page.fill(byTestId('signup-email'), `nell${Date.now()}@example.com`);
@@ -536,8 +542,7 @@ test('a double click on Move to cart moves one unit, not two', async () => {
     const cart = await call(s.url, 'GET', '/v1/cart', { token: user.token });
     assert.equal(cart.body.items.map((l: { sku: string; qty: number }) => [l.sku, l.qty]), [['BRW-3', 1]]);
   } finally {
-    await page.unroute('**/move-to-cart');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/move-to-cart');
   }
   assert.equal(b.problems, []);
 });
@@ -558,7 +563,7 @@ test('a call that never answers is said after the page\'s wait, not left pending
   } finally {
     await page.unroute('**/v1/cart/items');
     for (const r of held) await r.abort().catch(() => undefined);
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
   }
   assert.equal(b.problems, []);
 });
@@ -576,8 +581,7 @@ test('a page whose content the server could not give offers Try again, which loa
     await page.locator('#cart-h').waitFor({ timeout: 10_000 });
     assert.is(await page.locator('main .notice.error').count(), 0);
   } finally {
-    await page.unroute('**/v1/cart');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/v1/cart');
   }
   assert.equal(b.problems.filter((p) => !p.includes('503')), []);
   b.problems.length = 0;
@@ -605,8 +609,7 @@ test('a user the server cannot read just now is said on the page, not left at "L
     await page.locator('#toast', { hasText: 'Added to your cart' }).waitFor({ timeout: 5000 });
     assert.is(new URL(page.url()).pathname, '/product/BRW-1');
   } finally {
-    await page.unroute('**/v1/me');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/v1/me');
   }
   assert.equal(b.problems, []);
 });
@@ -635,7 +638,7 @@ test('the account menu closes when the shopper clicks or tabs away from it, as w
     await menu.getByRole('link', { name: 'Orders' }).click();
     await page.waitForURL(`${s.url}/orders`);
   } finally {
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
   }
   assert.equal(b.problems, []);
 });
@@ -658,7 +661,7 @@ test('a long first name keeps the header and its menu on a phone\'s screen', asy
     assert.ok(box.left >= 0 && box.right <= box.screen, `the menu spans ${box.left}–${box.right} px`);
   } finally {
     await page.setViewportSize({ width: 1280, height: 860 });
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
   }
   assert.equal(b.problems, []);
 });
@@ -785,8 +788,7 @@ test('a cart that cannot be read is not shown as an empty one in the header', as
     await page.reload();
     await page.waitForFunction(() => document.querySelector('[data-testid="cart-count"]')?.textContent === '2', undefined, { timeout: 5000 });
   } finally {
-    await page.unroute('**/v1/cart');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/v1/cart');
     // The 503s are the ones this test made (and Chromium's console lines for them).
     b.problems.push(...b.problems.splice(seenBefore).filter((p) => !p.startsWith('503 from GET') && !p.includes('status of 503')));
   }
@@ -829,7 +831,7 @@ test('a title with a word longer than its box keeps the page, and the Pay box, o
     await page.unroute('**/v1/products/BRW-4');
     await page.unroute('**/v1/search?*');
     await page.unroute(`**/v1/orders/${order.body.orderId}`);
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut();
   }
   assert.equal(b.problems, []);
 });
@@ -857,8 +859,7 @@ test('a double click on Delete deletes the address and says so, without an error
     assert.is(deletes, 1, 'one DELETE for a double click');
     assert.is(await page.locator('#toast.error').count(), 0, await page.locator('#toast').innerText());
   } finally {
-    await page.unroute('**/v1/me/addresses/*');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/v1/me/addresses/*');
   }
   assert.equal(b.problems, []);
 });
@@ -889,8 +890,7 @@ test('Add to cart pressed again after its answer was lost adds the units once', 
     await page.click(byTestId('add-to-cart'));
     await page.waitForFunction(() => document.querySelector('[data-testid="cart-count"]')?.textContent === '2', undefined, { timeout: 5000 });
   } finally {
-    await page.unroute('**/v1/cart/items');
-    await page.evaluate(() => localStorage.removeItem('shop.token'));
+    await signOut('**/v1/cart/items');
   }
   b.problems.push(...b.problems.splice(seenBefore).filter((p) => !p.includes('net::ERR_CONNECTION_RESET')));
   assert.equal(b.problems, []);
