@@ -143,10 +143,10 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   // (`working()`, every third of the ack wait while anything is held: a failed batch is
   // retried in place, and a backlog may wait its turn longer than the ack wait), and a
   // redelivery of it is ignored.
-  const held = new Map<number, JsMsg>();
+  const held = new Map<number, { m: JsMsg; since: number }>();
   const keepAlive = opts.durable
     ? setInterval(() => {
-      for (const m of held.values()) m.working();
+      for (const { m } of held.values()) m.working();
     }, Math.max(100, ackWaitMs / 3))
     : undefined;
   keepAlive?.unref();
@@ -154,16 +154,13 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
   // and when: a redelivery sent just before the settling reached the server would otherwise
   // come back as a new event, after newer ones. Kept for two ack waits.
   const settled = new Map<number, number>();
-  /** When each held message came in (performance.now()). */
-  const arrived = new Map<number, number>();
   const settle = (m: JsMsg, how: 'ack' | 'term') => {
     if (how === 'ack') m.ack();
     else m.term();
+    const now = performance.now();
+    const since = held.get(m.seq)?.since ?? now;
     held.delete(m.seq);
-    const heldFor = performance.now() - (arrived.get(m.seq) ?? performance.now());
-    arrived.delete(m.seq);
-    if (heldFor > ackWaitMs / 3) {
-      const now = performance.now();
+    if (now - since > ackWaitMs / 3) {
       settled.set(m.seq, now);
       // Oldest first (insertion order): stop at the first one still young.
       for (const [seq, at] of settled) {
@@ -243,8 +240,7 @@ export async function consumeBatches(opts: BatchConsumerOptions): Promise<Runnin
       if (opts.durable) {
         if (held.has(m.seq)) return;
         if (m.redelivered && settled.has(m.seq)) return void m.ack();
-        held.set(m.seq, m);
-        arrived.set(m.seq, performance.now());
+        held.set(m.seq, { m, since: performance.now() });
       }
       queue.push(m);
       if (queue.length >= maxBatch) endLinger?.();
