@@ -2,11 +2,12 @@
 // and /openapi.json is generated from the same objects, so the two cannot drift.
 import { z } from 'zod/v4';
 import { isoCountries } from '../actors/homepage/countries.ts';
+import { noControlCharacters } from '../stores/unicode.ts';
 
 export const skuPattern = /^[A-Za-z0-9_\-:@+=]{1,128}$/;
 const sku = z.string().regex(skuPattern, 'letters, digits and _-:@+=, 1-128 characters');
 // Control characters (a NUL among them) have no place in a name or an address line.
-const text = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters');
+const text = (max: number) => z.string().trim().min(1).max(max).regex(noControlCharacters, 'no control characters');
 
 /**
  * At least 8 characters of what is hashed (actors/users/password.ts: the NFKC form), counted

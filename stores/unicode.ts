@@ -1,6 +1,16 @@
 // Whether text parsed from JSON is Unicode: JSON can escape a lone UTF-16 surrogate
 // ("\ud800"), which no UTF-8 text holds and MariaDB's JSON check refuses.
 
+/**
+ * Text with no control character: C0, DEL and C1 (U+009B starts an escape sequence as ESC [
+ * does). They have no place in a name shown on the storefront, in facets or in a report's
+ * terminal output.
+ */
+export const noControlCharacters = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+/** Every control character of a text, for `replace` (searched queries count them as white space). */
+export const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/g;
+
 /** A surrogate without its other half. */
 export const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

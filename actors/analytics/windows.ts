@@ -4,6 +4,8 @@
 // week = 7 day buckets. Buckets expire by themselves (EXPIREAT from the bucket's end), so
 // memory stays bounded by time, not by the number of events.
 
+import { controlCharacters } from '../../stores/unicode.ts';
+
 export type Grain = 'm' | 'h' | 'd';
 export type Window = 'hour' | 'day' | 'week';
 
@@ -44,5 +46,5 @@ export const grainOf = (window: Window): Grain => windowGrain[window].grain;
 export function normaliseQuery(q: string): string {
   // Control characters count as white space: a NUL or a terminal escape sequence had been
   // listed in top-searches and printed by the report.
-  return q.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().toLowerCase().replace(/\s+/g, ' ');
+  return q.normalize('NFC').replace(controlCharacters, ' ').trim().toLowerCase().replace(/\s+/g, ' ');
 }

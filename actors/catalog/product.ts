@@ -2,12 +2,12 @@
 // one JSON product and for each NDJSON line. Pure: no I/O.
 import { z } from 'zod/v4';
 import { isoCurrency } from './currencies.ts';
-import { wellFormed } from '../../stores/unicode.ts';
+import { noControlCharacters, wellFormed } from '../../stores/unicode.ts';
 
 const slug = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/;
 // Control characters (a NUL, an escape sequence) have no place in a name shown on the
 // storefront, in search facets and in the report's terminal output: they had been stored.
-const noControl = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const noControl = noControlCharacters;
 const name = (max: number) => z.string().trim().min(1).max(max).regex(noControl, 'no control characters');
 /** An attribute's value (shown in facets): its text, or the texts in a list of values, hold no control characters. */
 const attributeValue = z.unknown().refine(

@@ -3,6 +3,7 @@
 // catalog and the other regions are the writer's (writer.ts). Pure: no I/O.
 import { z } from 'zod/v4';
 import { isoCountries } from './countries.ts';
+import { noControlCharacters } from '../../stores/unicode.ts';
 
 export const platforms = ['web', 'android', 'ios'] as const;
 export type Platform = (typeof platforms)[number];
@@ -20,7 +21,7 @@ const sku = z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'a SKU: letters, dig
 // A link is a site path ("/sale") or an absolute http(s) URL; nothing a browser would run.
 const link = z.string().max(500).regex(/^(\/(?!\/)[^\s]*|https?:\/\/[^\s]+)$/, 'a path starting with / or an http(s) URL');
 // No control characters: a NUL or an escape sequence in a menu or banner title had been stored and served.
-const title = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters');
+const title = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).regex(noControlCharacters, 'no control characters');
 
 const platformSection = z.object({
   menu: z.array(z.object({ title: title(60), category: categoryPath }).strict()).max(limits.menu).default([]),

@@ -7,10 +7,11 @@ import type { GatewayEnv } from '../env.ts';
 import { requireAdmin } from '../auth.ts';
 import { body, check } from '../validate.ts';
 import { isoCountry } from '../schemas.ts';
+import { noControlCharacters } from '../../stores/unicode.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, '1-64 of a-z 0-9 - (starting with a letter or digit)');
 // Control characters have no place in a name an operator reads back: a NUL had been stored.
-const name = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters');
+const name = (max: number) => z.string().trim().min(1).max(max).regex(noControlCharacters, 'no control characters');
 // An assigned ISO 3166-1 code, as an address's: a cluster for "XX" had been made, where no address can be.
 const country = isoCountry.transform((c) => c.toUpperCase());
 

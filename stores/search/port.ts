@@ -2,6 +2,7 @@
 // sorts, facet counts, and paging by offset or by a hit's place in the ranking. Embedded
 // (MiniSearch) by default, Elasticsearch when ELASTICSEARCH_URL is set; both pass the
 // contract in contract.ts.
+import { controlCharacters } from '../unicode.ts';
 
 /** What the index holds per product (the catalog document). */
 export interface IndexedProduct {
@@ -180,4 +181,4 @@ export function matchesAttributes(attributes: Record<string, unknown>, filters: 
 /** Lower-case, trimmed, inner white space collapsed: how queries and prefixes are compared. */
 // Control characters count as white space: a query with a NUL or an escape sequence had
 // been offered as a completion to every shopper typing its start.
-export const normalizeText = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').toLowerCase().trim().replace(/\s+/g, ' ');
+export const normalizeText = (text: string): string => text.replace(controlCharacters, ' ').toLowerCase().trim().replace(/\s+/g, ' ');
