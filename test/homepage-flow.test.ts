@@ -393,6 +393,9 @@ test('every bad admin document is a 422 naming the field, or a 400 when it is th
     ['no best sellers', { countries: [] }, 'bestSellers'],
     ['menu too long', { ...good, platforms: { web: { menu: Array.from({ length: 21 }, () => menu('x', 'toys')), banners: [] } } }, 'platforms.web.menu'],
     ['script link', { ...good, platforms: { web: { menu: [], banners: [{ title: 'x', imageUrl: 'javascript:alert(1)', href: '/' }] } } }, 'platforms.web.banners[0].imageUrl'],
+    // Browsers read "/\host" as "//host": a banner would send shoppers to another site.
+    ['backslash link', { ...good, platforms: { web: { menu: [], banners: [{ title: 'x', imageUrl: '/a.png', href: '/\\evil.example' }] } } }, 'platforms.web.banners[0].href'],
+    ['control character in link', { ...good, platforms: { web: { menu: [], banners: [{ title: 'x', imageUrl: '/a\u0000.png', href: '/' }] } } }, 'platforms.web.banners[0].imageUrl'],
     ['empty title', { ...good, platforms: { android: { menu: [menu(' ', 'toys')], banners: [] } } }, 'platforms.android.menu[0].title'],
     ['unknown platform', { ...good, platforms: { tv: { menu: [], banners: [] } } }, 'platforms.tv'],
     ['unknown field', { ...good, colour: 'red' }, 'colour'],

@@ -19,7 +19,9 @@ export const limits = { menu: 20, banners: 10, flashSaleSkus: 50, countries: iso
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const sku = z.string().regex(/^[A-Za-z0-9_\-:@+=]{1,128}$/, 'a SKU: letters, digits and _-:@+=, 1-128 characters');
 // A link is a site path ("/sale") or an absolute http(s) URL; nothing a browser would run.
-const link = z.string().max(500).regex(/^(\/(?!\/)[^\s]*|https?:\/\/[^\s]+)$/, 'a path starting with / or an http(s) URL');
+// No backslash: browsers read "/\evil.example" as "//evil.example", another site.
+const link = z.string().max(500).regex(/^(\/(?!\/)[^\s\\]*|https?:\/\/[^\s\\]+)$/, 'a path starting with / or an http(s) URL, without backslashes')
+  .regex(noControlCharacters, 'no control characters');
 // No control characters: a NUL or an escape sequence in a menu or banner title had been stored and served.
 const title = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).regex(noControlCharacters, 'no control characters');
 

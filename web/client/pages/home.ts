@@ -10,9 +10,19 @@ const blockTitles: Record<string, string> = {
   flash_sale: 'Flash sale', best_sellers: 'Best sellers', trending: 'Trending now', for_you: 'Picked for you',
 };
 
+/**
+ * The links the admin document accepts (a site path or an http(s) URL, no backslash): a
+ * document stored before the backslash was refused may still hold "/\host", which a
+ * browser follows to another site, so the page checks again and drops such a link.
+ */
+const safeLink = /^(\/(?!\/)[^\s\\]*|https?:\/\/[^\s\\]+)$/;
+const linkOrNothing = (url: string | undefined): string | undefined => (url && safeLink.test(url) ? url : undefined);
+
 function banner(b: { title?: string; imageUrl?: string; href?: string }): HTMLElement {
-  const inner = [b.imageUrl ? h('img', { src: b.imageUrl, alt: '', loading: 'lazy' }) : null, h('strong', null, b.title ?? '')];
-  return h('div', { class: 'banner' }, b.href ? h('a', { href: b.href }, inner) : inner);
+  const imageUrl = linkOrNothing(b.imageUrl);
+  const href = linkOrNothing(b.href);
+  const inner = [imageUrl ? h('img', { src: imageUrl, alt: '', loading: 'lazy' }) : null, h('strong', null, b.title ?? '')];
+  return h('div', { class: 'banner' }, href ? h('a', { href }, inner) : inner);
 }
 
 /**
