@@ -110,6 +110,14 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     c.header('X-Request-Id', requestId);
     await next();
   });
+  // An answer to a signed-in request is that user's (a cart, an order, an address), and a
+  // signup's or login's carries a token: no cache, the browser's own included, may keep
+  // it. A route that says otherwise (the homepage: private, revalidated) keeps its say.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res.headers.has('Cache-Control')) return;
+    if (c.req.header('authorization') !== undefined || c.req.path.startsWith('/v1/auth/')) c.header('Cache-Control', 'no-store');
+  });
   const cors = corsFor(deps.corsOrigins ?? []);
   if (cors) app.use('*', cors);
   app.use('*', metrics.http);

@@ -108,6 +108,8 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
     served.get(call)!.inc();
     opts.observe(routes.route[call], r.req.method ?? 'GET', a.status, startedAt);
     try {
+      // Always a signed-in user's answer: no cache may keep it, as the chain says (app.ts).
+      res.setHeader('Cache-Control', 'no-store');
       res.writeHead(a.status, withCors(a.headers, opts.corsConfigured));
       res.end(a.body ?? undefined);
     } catch (err) {

@@ -174,6 +174,30 @@ test('the same mistake gets the same status on every list route', async () => {
   }
 });
 
+test('a signed-in user\'s answers and a login\'s token are never kept by a cache; public reads may be', async () => {
+  const email = `cache-${randomUUID()}@example.com`;
+  const created = await call(s.url, 'POST', '/v1/auth/signup', { body: { email, password: 'correct horse battery', name: 'Cache' } });
+  assert.is(created.status, 201);
+  assert.is(created.headers.get('cache-control'), 'no-store', 'a signup answer carries a token');
+  const login = await call(s.url, 'POST', '/v1/auth/login', { body: { email, password: 'correct horse battery' } });
+  assert.is(login.status, 200);
+  assert.is(login.headers.get('cache-control'), 'no-store', 'a login answer carries a token');
+  const wrong = await call(s.url, 'POST', '/v1/auth/login', { body: { email, password: 'wrong horse battery' } });
+  assert.is(wrong.status, 401);
+  assert.is(wrong.headers.get('cache-control'), 'no-store');
+  const token = login.body.token as string;
+  for (const path of ['/v1/me', '/v1/cart', '/v1/cart?via=chain', '/v1/orders', '/v1/wishlist', '/v1/orders/no-such-order']) {
+    const r = await call(s.url, 'GET', path, { token });
+    assert.is(r.headers.get('cache-control'), 'no-store', `${path}: ${r.status}`);
+  }
+  const added = await call(s.url, 'POST', '/v1/cart/items', { token, body: { sku: 'SKU-00001', qty: 1 } });
+  assert.is(added.status, 200);
+  assert.is(added.headers.get('cache-control'), 'no-store', 'the cart add answered ahead of the chain');
+  // The homepage keeps its own rule (private when personal); public reads stay cacheable.
+  assert.is((await call(s.url, 'GET', '/v1/homepage', { token })).headers.get('cache-control'), 'private, max-age=0');
+  assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00001')).headers.get('cache-control'), null);
+});
+
 test('the storefront: pages are HTML with a strict CSP; assets are content-hashed, immutable and precompressed', async () => {
   for (const path of ['/', '/search?q=x', '/product/SKU-00001', '/cart', '/signup', '/account', '/orders', '/orders/o12345678', '/admin']) {
     const r = await raw(path);
@@ -222,6 +246,7 @@ function shape(r: Res): Record<string, string | null> {
     limit: h('ratelimit-limit'), policy: h('ratelimit-policy'), remaining: h('ratelimit-remaining') === null ? null : 'set',
     requestId: h('x-request-id') === null ? null : 'set',
     exposed: h('access-control-expose-headers'), allowOrigin: h('access-control-allow-origin'),
+    cache: h('cache-control'),
   };
 }
 
