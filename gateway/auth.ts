@@ -9,6 +9,10 @@ import { SessionApi, hashToken, looksLikeToken } from '../actors/session/index.t
 import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
 import { HttpError } from './errors.ts';
+import { limitedAs } from './client-ip.ts';
+import { RateLimiter, tooMany } from './rate-limit.ts';
+
+const minute = 60_000;
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -30,12 +34,23 @@ export function hasAdminToken(deps: Pick<GatewayDeps, 'adminToken'>, authorizati
 }
 
 export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
+  const limiter = new RateLimiter(deps.redis, deps.keyPrefix);
+  const limit = deps.limits.authPerMin;
   return async (c, next) => {
     // API.md: 🛠 routes need the admin token, "403 otherwise": no token at all is 403 too,
     // not the 401 of 🔒 routes (no user token can ever open these).
     const authorization = c.req.header('authorization');
     if (!bearer(authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>');
+    // Wrong tokens are counted per address as failed logins are: counted before the
+    // comparison, atomically, and refused past the limit even when right, or guessing on
+    // through the 429s would still find the token; a right one is given back. With Redis
+    // unreachable nothing is counted: the operator keeps the admin routes, and the token's
+    // own length is the guard meanwhile.
+    const key = `adminfail:${limitedAs(c.get('clientIp'))}`;
+    const counted = await limiter.hit(key, minute).catch(() => undefined);
+    if (counted && counted.count > limit) throw tooMany('wrong admin tokens from this address', limit, minute, counted.resetMs);
     if (!hasAdminToken(deps, authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
+    if (counted) await limiter.hit(key, minute, -1).catch(() => undefined);
     await next();
   };
 }

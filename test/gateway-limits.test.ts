@@ -193,6 +193,23 @@ test('signup and login attempts per IP: the 31st in a minute is 429', async () =
   assert.ok(Number(r.headers.get('retry-after')) >= 1);
 });
 
+test('wrong admin tokens per IP: the 31st in a minute is 429, even with the right token; right ones are not counted', async () => {
+  const ip = fromIp();
+  // An operator's own calls never use up the allowance.
+  for (let i = 1; i <= 10; i++) assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: ip })).status, 200, `right token ${i}`);
+  for (let i = 1; i <= 30; i++) {
+    const r = await call(s.url, 'GET', '/v1/admin/warehouses', { token: `guess-${i}`, headers: ip });
+    assert.is(r.status, 403, `guess ${i}`);
+  }
+  const over = await call(s.url, 'GET', '/v1/admin/warehouses', { token: 'guess-31', headers: ip });
+  assert.is(over.status, 429);
+  assert.is(over.body.error.code, 'rate_limited');
+  assert.ok(Number(over.headers.get('retry-after')) >= 1);
+  // Guessing on through the 429s must not find the token: the right one is refused too.
+  assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: ip })).status, 429);
+  assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: fromIp() })).status, 200, 'another address is not affected');
+});
+
 test('IPv6 clients are limited per /64: a new address in the same network is the same client', async () => {
   // One host holds a whole /64 and may speak from any address in it: counted per address,
   // it could try passwords (or sign up) without end by taking a new one each attempt.
