@@ -35,6 +35,12 @@ if (config.reservationTtlMs < 2 * config.idempotencyUnknownHoldMs) {
   log.warn({ reservationTtlMs: config.reservationTtlMs, idempotencyUnknownHoldMs: config.idempotencyUnknownHoldMs },
     'RESERVATION_TTL_MS is under twice IDEMPOTENCY_UNKNOWN_HOLD_MS: a checkout retried after a timeout may expire before it can be paid');
 }
+// Guessing is limited per address (gateway/auth.ts), but a botnet has many addresses: the
+// token's length is what holds then. A warning, not a refusal, so a deploy never stops on it.
+if (config.adminToken !== undefined && config.adminToken.length < 24 && config.role !== 'node') {
+  log.warn({ adminTokenLength: config.adminToken.length },
+    'ADMIN_TOKEN is short: use 24 or more random characters (openssl rand -hex 16 prints 32)');
+}
 useBucketReplicas(config.jetstreamReplicas);
 useStreamReplicas(config.jetstreamReplicas);
 const ctx = await openContext(config, log).catch((err: unknown) => startFailed(err));
