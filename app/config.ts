@@ -111,6 +111,8 @@ export interface Config {
   mongoUrl: string | undefined;
   /** Elasticsearch for search (ELASTICSEARCH_URL); unset: an embedded index per node. */
   elasticsearchUrl: string | undefined;
+  /** Whether a node seeds the demo data (DEMO_DATA; `npm start` sets 1). */
+  demoData: boolean;
   /** Products `npm start` onboards on first start (DEMO_PRODUCTS). */
   demoProducts: number;
   /** At most one homepage rebuild per key per this interval across all gateways (HOMEPAGE_REBUILD_MIN_MS). */
@@ -251,6 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheTtlSec: int(env, 'CACHE_TTL_SECONDS', 600, 1, 86_400),
     mongoUrl: env.MONGO_URL ? url(env, 'MONGO_URL', 'mongodb://127.0.0.1:27017/shop', ['mongodb', 'mongodb+srv']) : undefined,
     elasticsearchUrl: env.ELASTICSEARCH_URL ? url(env, 'ELASTICSEARCH_URL', 'http://127.0.0.1:9200', ['http', 'https']) : undefined,
+    demoData: text(env, 'DEMO_DATA', '0', /^[01]$/, '0 or 1') === '1',
     demoProducts: int(env, 'DEMO_PRODUCTS', 5000, 0, 1_000_000),
     homepageRebuildMinMs: int(env, 'HOMEPAGE_REBUILD_MIN_MS', 5000, 100, 3_600_000),
     homepageRefreshMs: int(env, 'HOMEPAGE_REFRESH_MS', 250, 10, 1900),

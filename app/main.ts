@@ -118,7 +118,7 @@ gateway = config.role === 'node' ? undefined : await startGateway(ctx);
 // `npm run cluster -- drain <nodeId>` asks this node to leave the way SIGTERM does.
 if (node) serveDrain(ctx.nc, config.cluster, config.nodeId, () => stopWhenAsked('drain'));
 
-if (process.env.DEMO_DATA === '1' && node) {
+if (config.demoData && node) {
   // Demo data is a convenience: a failure (NATS slow to answer) must not take down a node that holds shards.
   await seedDemoData(ctx).catch((err: unknown) => log.error({ err }, 'demo data not seeded; it is tried again at the next start'));
 }

@@ -44,6 +44,8 @@ for (const [variable, extra] of [['PORT', { ROLE: 'all', PORT: 'busy' }], ['OPS_
 
 for (const [what, vars, code, line] of [
   ['NATS not answering at NATS_URL', { ROLE: 'node', NATS_URL: 'nats://127.0.0.1:1' }, 1, /^cannot start: NATS does not answer at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\): CONNECTION_REFUSED$/m],
+  // It had been read as "1 or anything else": DEMO_DATA=true started a node with no demo data, silently.
+  ['a DEMO_DATA that is neither 0 nor 1', { ROLE: 'node', DEMO_DATA: 'true' }, 2, /^configuration error: DEMO_DATA: "true" is not valid; expected 0 or 1$/m],
   ['a GEOIP_DB that cannot be read', { ROLE: 'gateway', GEOIP_DB: '/nonexistent/country.mmdb' }, 2, /^configuration error: GEOIP_DB: "\/nonexistent\/country\.mmdb" cannot be read \(ENOENT\)$/m],
 ] as const) {
   test(`${what}: one line naming the setting, exit ${code}, no stack trace`, async () => {
