@@ -175,6 +175,20 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
   return value;
 }
 
+/**
+ * One URL or several, comma-separated (the servers of a NATS cluster: the client tries
+ * them in turn and reconnects to another when one goes), each checked as `url` checks one.
+ */
+function urlList(env: Env, name: string, fallback: string, schemes: string[]): string {
+  const value = text(env, name, fallback);
+  const each = value.split(',').map((part) => part.trim());
+  for (const part of each) {
+    if (part === '') throw new ConfigError(name, `"${value}" has an empty entry; list URLs separated by commas`);
+    url({ [name]: part }, name, fallback, schemes);
+  }
+  return each.join(',');
+}
+
 /** A path that must name a readable file (checked now, not when a request first needs it). */
 function readableFile(env: Env, name: string): string | undefined {
   const path = env[name];
@@ -204,7 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     role,
     nodeId: text(env, 'NODE_ID', `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`, /^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, at most 64'),
     cluster: text(env, 'CLUSTER', 'shop', /^[a-z][a-z0-9_]{0,31}$/, 'a lowercase letter, then up to 31 lowercase letters, digits or _ (no -), such as shop'),
-    natsUrl: url(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls']),
+    natsUrl: urlList(env, 'NATS_URL', 'nats://127.0.0.1:4222', ['nats', 'tls']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis', 'rediss']),
     mysqlUrl: url(env, 'MYSQL_URL', defaultMysqlUrl, ['mysql', 'mariadb']),
     host: text(env, 'HOST', '127.0.0.1'),

@@ -12,9 +12,10 @@ import { defaultWriteGapMs, pace } from './write-pacer.ts';
  */
 export const natsPingIntervalMs = 2000;
 
+/** `url`: one server, or several comma-separated (a NATS cluster's), tried in turn. */
 export async function connectNats(url: string, name: string, log: Logger, writeGapMs = defaultWriteGapMs): Promise<NatsConnection> {
   const nc = await connect({
-    servers: url,
+    servers: url.split(','),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

@@ -136,7 +136,8 @@ function startService(name, url) {
 
 async function ensureServices() {
   for (const [name, svc] of Object.entries(services)) {
-    const url = process.env[svc.env] || svc.fallback;
+    // NATS_URL may list several servers (a NATS cluster): the first is the one checked here.
+    const url = (process.env[svc.env] || svc.fallback).split(',')[0].trim();
     let status = await svc.probe(url);
     if (status === 'ok') continue;
     if (status !== 'no answer' || !isLoopback(url) || !canInstall()) {

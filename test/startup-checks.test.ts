@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readStatus } from '../cluster/index.ts';
-import { freshEnv, natsConnection, startProcess, type TestEnv } from './support/harness.ts';
+import { freshEnv, natsConnection, natsUrl, startProcess, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
 let busy: Server;
@@ -46,6 +46,8 @@ for (const [what, vars, code, line] of [
   ['NATS not answering at NATS_URL', { ROLE: 'node', NATS_URL: 'nats://127.0.0.1:1' }, 1, /^cannot start: NATS does not answer at nats:\/\/127\.0\.0\.1:1 \(NATS_URL\): CONNECTION_REFUSED$/m],
   // It had been read as "1 or anything else": DEMO_DATA=true started a node with no demo data, silently.
   ['a DEMO_DATA that is neither 0 nor 1', { ROLE: 'node', DEMO_DATA: 'true' }, 2, /^configuration error: DEMO_DATA: "true" is not valid; expected 0 or 1$/m],
+  ['a NATS_URL list with an empty entry', { ROLE: 'node', NATS_URL: 'nats://127.0.0.1:4222,,nats://127.0.0.1:4223' }, 2, /^configuration error: NATS_URL: "nats:\/\/127\.0\.0\.1:4222,,nats:\/\/127\.0\.0\.1:4223" has an empty entry; list URLs separated by commas$/m],
+  ['a NATS_URL list with one entry not a NATS URL', { ROLE: 'node', NATS_URL: 'nats://127.0.0.1:4222, http://127.0.0.1:4223' }, 2, /^configuration error: NATS_URL: scheme "http:" is not one of nats, tls$/m],
   ['a GEOIP_DB that cannot be read', { ROLE: 'gateway', GEOIP_DB: '/nonexistent/country.mmdb' }, 2, /^configuration error: GEOIP_DB: "\/nonexistent\/country\.mmdb" cannot be read \(ENOENT\)$/m],
 ] as const) {
   test(`${what}: one line naming the setting, exit ${code}, no stack trace`, async () => {
@@ -73,6 +75,24 @@ for (const [what, url, code, line] of [
     assert.not.match(proc.output(), /\n\s+at /, 'no stack trace');
   });
 }
+
+test('NATS_URL may list a NATS cluster\'s servers: a node joins through one that answers when another does not', async () => {
+  // A NATS cluster's clients are given every server, so that losing one is a reconnect to
+  // another; a single URL was all the setting took.
+  const proc = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'listed', NATS_URL: `nats://127.0.0.1:1, ${env.env.NATS_URL ?? natsUrl}` });
+  try {
+    await proc.waitFor(/actor node listed joined/, 120_000);
+    const nc = await natsConnection();
+    try {
+      const view = await readStatus(nc, env.cluster, 16, 1000);
+      assert.ok(view.members.some((m) => m.nodeId === 'listed'), JSON.stringify(view.members));
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await proc.kill('SIGKILL');
+  }
+});
 
 test('a NODE_ID a live node holds is refused (exit 3) once its record outlived two lease TTLs; the live node keeps its shards', async () => {
   const first = startProcess('app/main.ts', { ...env.env, ROLE: 'node', NODE_ID: 'twin' });
