@@ -50,7 +50,8 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
     const counted = await limiter.hit(key, minute).catch(() => undefined);
     if (counted && counted.count > limit) throw tooMany('wrong admin tokens from this address', limit, minute, counted.resetMs);
     if (!hasAdminToken(deps, authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
-    if (counted) await limiter.hit(key, minute, -1).catch(() => undefined);
+    // Not awaited, as a login's give-back (routes/auth.ts): best effort, never a wait.
+    if (counted) void limiter.hit(key, minute, -1).catch(() => undefined);
     await next();
   };
 }

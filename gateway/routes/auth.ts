@@ -49,7 +49,10 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       failed = err instanceof RejectedError && err.code === 'invalid_credentials';
       throw err;
     } finally {
-      if (!failed) await limiter.hit(key, minute, -1).catch(() => undefined);
+      // Not awaited: giving the count back is best effort, and a Redis that hangs would hold
+      // the answer a command timeout per give-back (a login gives back two). One
+      // connection sends in order, so this gateway's next count of the key comes after it.
+      if (!failed) void limiter.hit(key, minute, -1).catch(() => undefined);
     }
   }
 
