@@ -41,17 +41,19 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
     // not the 401 of 🔒 routes (no user token can ever open these).
     const authorization = c.req.header('authorization');
     if (!bearer(authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token: send Authorization: Bearer <ADMIN_TOKEN>');
-    // Wrong tokens are counted per address as failed logins are: counted before the
-    // comparison, atomically, and refused past the limit even when right, or guessing on
-    // through the 429s would still find the token; a right one is given back. With Redis
-    // unreachable nothing is counted: the operator keeps the admin routes, and the token's
-    // own length is the guard meanwhile.
+    // Wrong tokens are counted per address, atomically; past the limit an address is
+    // refused even with the right token, or guessing on through the 429s would still find
+    // it. A right token is never counted: an operator's script making 50 calls at once was
+    // refused when each counted and gave back. With Redis unreachable nothing is counted:
+    // the operator keeps the admin routes, and the token's own length is the guard meanwhile.
     const key = `adminfail:${limitedAs(c.get('clientIp'))}`;
-    const counted = await limiter.hit(key, minute).catch(() => undefined);
-    if (counted && counted.count > limit) throw tooMany('wrong admin tokens from this address', limit, minute, counted.resetMs);
-    if (!hasAdminToken(deps, authorization)) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
-    // Not awaited, as a login's give-back (routes/auth.ts): best effort, never a wait.
-    if (counted) void limiter.hit(key, minute, -1).catch(() => undefined);
+    if (!hasAdminToken(deps, authorization)) {
+      const counted = await limiter.hit(key, minute).catch(() => undefined);
+      if (counted && counted.count > limit) throw tooMany('wrong admin tokens from this address', limit, minute, counted.resetMs);
+      throw new HttpError(403, 'forbidden', 'this route needs the admin token');
+    }
+    const wrongSoFar = await limiter.peek(key).catch(() => undefined);
+    if (wrongSoFar && wrongSoFar.count >= limit) throw tooMany('wrong admin tokens from this address', limit, minute, wrongSoFar.resetMs);
     await next();
   };
 }
