@@ -292,7 +292,10 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // thrown, the error handler would answer 503 "unavailable" (nothing applied) for work
     // that was applied. A record not written leaves the claim to lapse, and a retry then
     // repeats the work, which is idempotent where it matters.
-    await settle(redis, redisKey, claim, fp, key, body, c.res, opts).catch((err: unknown) => {
+    // Nor does the answer wait for the record: on a hung Redis that held it a command
+    // timeout (or two) after the work was done. A retry that comes before the record finds
+    // the claim still pending and waits for it, as for a first request still running.
+    void settle(redis, redisKey, claim, fp, key, body, c.res, opts).catch((err: unknown) => {
       opts.log?.warn({ err: String(err), path: c.req.path }, 'idempotency record not written; the key is freed when its claim lapses');
     });
   };
