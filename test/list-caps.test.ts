@@ -11,11 +11,13 @@ import { RecKeys } from '../actors/recommendations/keys.ts';
 import { ReadThroughCache } from '../stores/redis/index.ts';
 import { ProductRepository } from '../stores/mysql/products.ts';
 import { WishlistRepository } from '../stores/mysql/wishlists.ts';
+import { UserRepository } from '../stores/mysql/users.ts';
+import { UsersService, type MeView } from '../actors/users/service.ts';
 import { FeedbackRepository } from '../stores/mysql/feedback.ts';
 import { demoProducts } from '../app/demo.ts';
 import { freshDatabase, redisUrl } from './support/harness.ts';
 
-const db = freshDatabase(test, 'listcaps');
+const db = freshDatabase(test, 'listcaps', 12);
 let redis: Redis;
 
 test.before(async () => {
@@ -58,6 +60,48 @@ test('a full list of hidden things takes one it already hides, and refuses a new
   await feedback.hide('u1', { kind: 'sku', value: 'SKU-00002' });
   assert.is(await refusal(feedback.hide('u1', { kind: 'sku', value: 'SKU-00001' })), undefined, 'already hidden: no change, no refusal');
   assert.is(await refusal(feedback.hide('u1', { kind: 'sku', value: 'SKU-00003' })), 'feedback_full');
+});
+
+async function newUser(userId: string): Promise<void> {
+  await new UserRepository(db.pool).create({
+    userId, email: `${userId}@example.com`, name: userId, passwordHash: Buffer.alloc(8), passwordSalt: Buffer.alloc(8), passwordParams: 'x', rewardPoints: 0,
+    coupon: { couponId: `c-${userId}`, code: 'WELCOME10', description: 'welcome', discountPercent: 10, expiresAt: null },
+  });
+}
+
+// Each cap had been counted before the row was added, apart from it: twenty wishlist adds
+// at once to a list of 499 made it 501, ten address adds to a user with 49 made 52.
+test('concurrent adds cannot pass a cap: wishlist items, hidden things, addresses', async () => {
+  await newUser('u-race');
+  const wishlist = new WishlistService({
+    repo: new WishlistRepository(db.pool), products: new ProductRepository(db.pool), maxItems: 2, onChange: () => undefined,
+    cache: new ReadThroughCache<WishlistView>(redis, { prefix: `${db.env.cluster}:wishlist`, ttlSeconds: 60 }),
+  });
+  await wishlist.add('u-race', 'SKU-00001');
+  const wishes = await Promise.all(['SKU-00002', 'SKU-00003', 'SKU-00004', 'SKU-00005'].map((sku) => refusal(wishlist.add('u-race', sku))));
+  assert.equal(wishes.filter((r) => r === undefined).length, 1, `one add fits: ${wishes.join()}`);
+  assert.equal(wishes.filter((r) => r === 'wishlist_full').length, 3);
+  assert.is((await wishlist.get('u-race')).items.length, 2);
+
+  const feedback = new FeedbackService({
+    repo: new FeedbackRepository(db.pool), redis, keys: new RecKeys(db.env.cluster), maxPerUser: 2,
+    skuExists: async () => true,
+  });
+  await feedback.hide('u-race', { kind: 'sku', value: 'SKU-00001' });
+  const hides = await Promise.all(Array.from({ length: 10 }, (_, i) => refusal(feedback.hide('u-race', { kind: 'sku', value: `SKU-1${i}` }))));
+  assert.equal(hides.filter((r) => r === undefined).length, 1, `one hide fits: ${hides.join()}`);
+  assert.is((await new FeedbackRepository(db.pool).list('u-race')).length, 2);
+
+  const users = new UsersService({
+    users: new UserRepository(db.pool), sessions: undefined as never, sessionTtlMs: 60_000, maxAddresses: 2, onChange: () => undefined,
+    cache: new ReadThroughCache<MeView>(redis, { prefix: `${db.env.cluster}:me`, ttlSeconds: 60 }),
+  });
+  const address = { line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110' };
+  await users.addAddress('u-race', address);
+  const adds = await Promise.all(Array.from({ length: 10 }, () => refusal(users.addAddress('u-race', address))));
+  assert.equal(adds.filter((r) => r === undefined).length, 1, `one address fits: ${adds.join()}`);
+  assert.equal(adds.filter((r) => r === 'too_many_addresses').length, 9);
+  assert.is((await users.me('u-race')).addresses.length, 2);
 });
 
 test.run();

@@ -30,8 +30,8 @@ export class FeedbackService {
     }
     const max = this.deps.maxPerUser ?? 500;
     // Hiding what is already hidden changes nothing, so a full list takes it too.
-    if ((await this.deps.repo.countOthers(userId, row)) >= max) throw new RejectedError('feedback_full', `at most ${max} things can be hidden`, { data: { max } });
-    await this.deps.repo.add(userId, row, Date.now());
+    // Counted and added in one locked step, so concurrent hides cannot pass the cap.
+    if ((await this.deps.repo.addCapped(userId, row, Date.now(), max)) === 'full') throw new RejectedError('feedback_full', `at most ${max} things can be hidden`, { data: { max } });
     await this.copy(userId, (key) => this.deps.redis.sadd(key, member(row)));
   }
 

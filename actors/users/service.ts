@@ -157,13 +157,15 @@ export class UsersService {
 
   async addAddress(userId: string, a: NewAddress): Promise<AddressView> {
     const max = this.deps.maxAddresses ?? 50;
-    if ((await this.deps.users.countAddresses(userId)) >= max) {
-      throw new RejectedError('too_many_addresses', `at most ${max} addresses per user`, { data: { max } });
-    }
+    const full = () => new RejectedError('too_many_addresses', `at most ${max} addresses per user`, { data: { max } });
+    // Checked here first so a full user costs no lookup of the delivery cluster; the add
+    // counts again under the user's lock, which is what holds the cap under concurrent adds.
+    if ((await this.deps.users.countAddresses(userId)) >= max) throw full();
     const addressId = `a${randomBytes(12).toString('hex')}`;
     const country = a.country.toUpperCase();
     const record = { addressId, line1: a.line1.trim(), city: a.city.trim(), region: a.region.trim(), country, postalCode: a.postalCode.trim(), cluster: await this.clusterOf(country, a.region, a.postalCode) };
-    const isDefault = await this.deps.users.addAddress(userId, record, a.isDefault === true);
+    const isDefault = await this.deps.users.addAddress(userId, record, a.isDefault === true, max);
+    if (isDefault === 'full') throw full();
     await this.changed(userId, 'address');
     return { ...record, isDefault };
   }

@@ -53,9 +53,11 @@ export class WishlistService {
     // As the cart refuses it: a product taken off sale is not offered to be wished for either.
     if (product.removedAt) throw new RejectedError('unavailable', `${sku} is no longer sold`, { data: { skus: [sku] } });
     const max = this.deps.maxItems ?? 500;
-    // Adding what is already there changes nothing, so a full wishlist takes it too.
-    if ((await this.deps.repo.countOthers(userId, sku)) >= max) throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
-    const added = await this.deps.repo.add(userId, sku, Date.now());
+    // Adding what is already there changes nothing, so a full wishlist takes it too. The
+    // count and the insert are one locked step, so concurrent adds cannot pass the cap.
+    const outcome = await this.deps.repo.addCapped(userId, sku, Date.now(), max);
+    if (outcome === 'full') throw new RejectedError('wishlist_full', `a wishlist holds at most ${max} items`, { data: { max } });
+    const added = outcome === 'added';
     await this.changed(userId);
     // Counted once per wish (top-products by wishlist): adding it again changes nothing.
     if (added) this.deps.onAdded?.(userId, sku, product.category);

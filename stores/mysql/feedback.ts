@@ -1,5 +1,6 @@
 // "Not interested" rows (the Redis copy read by recommendations lives in actors/recommendations).
-import type { Pool } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
+import { lockUser } from './users.ts';
 
 export type FeedbackKind = 'category' | 'sku';
 export interface FeedbackRow { kind: FeedbackKind; value: string }
@@ -12,16 +13,18 @@ export class FeedbackRepository {
     return rows as FeedbackRow[];
   }
 
-  /** The user's rows other than `row`: what hiding it again would be counted against. */
-  async countOthers(userId: string, row: FeedbackRow): Promise<number> {
-    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM recommendation_feedback WHERE user_id = ? AND NOT (kind = ? AND value = ?)', [userId, row.kind, row.value]);
-    return Number((rows as Array<{ n: number }>)[0]?.n ?? 0);
-  }
-
-  /** True when the row is new. */
-  async add(userId: string, row: FeedbackRow, at: number): Promise<boolean> {
-    const [res] = await this.pool.query('INSERT IGNORE INTO recommendation_feedback (user_id, kind, value, created_at) VALUES (?, ?, ?, ?)', [userId, row.kind, row.value, at]);
-    return (res as { affectedRows: number }).affectedRows > 0;
+  /**
+   * Adds the row unless the user has `max` others (`'full'`, nothing added): the count and
+   * the insert under the user's lock, so concurrent hides cannot pass the cap together.
+   */
+  async addCapped(userId: string, row: FeedbackRow, at: number, max: number): Promise<'added' | 'present' | 'full'> {
+    return withTransaction(this.pool, async (conn) => {
+      await lockUser(conn, userId);
+      const [counted] = await conn.query('SELECT COUNT(*) AS n FROM recommendation_feedback WHERE user_id = ? AND NOT (kind = ? AND value = ?)', [userId, row.kind, row.value]);
+      if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
+      const [res] = await conn.query('INSERT IGNORE INTO recommendation_feedback (user_id, kind, value, created_at) VALUES (?, ?, ?, ?)', [userId, row.kind, row.value, at]);
+      return (res as { affectedRows: number }).affectedRows > 0 ? 'added' : 'present';
+    });
   }
 
   async remove(userId: string, row: FeedbackRow): Promise<void> {

@@ -61,7 +61,11 @@ const collationKey = (id: string) => id.toLowerCase().trimEnd();
  * then waited for the other's in the subquery that moves the default: InnoDB killed one as
  * a deadlock, and the client got a 500 for a plain DELETE /v1/me/addresses/:id.
  */
-async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
+/**
+ * Holds the user's row until the transaction ends: what one user does to their own lists
+ * (a cap counted, then a row added) happens one at a time.
+ */
+export async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
   await conn.query('SELECT user_id FROM users WHERE user_id = ? FOR UPDATE', [userId]);
 }
 
@@ -154,10 +158,19 @@ export class UserRepository {
     return Number((rows as { n: number }[])[0]?.n ?? 0);
   }
 
-  /** Adds an address; makes it the default when asked or when the user has none. */
-  async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
+  /**
+   * Adds an address; makes it the default when asked or when the user has none. With `max`,
+   * a user who already has that many gets `'full'` and nothing is added: counted under the
+   * user's lock, so concurrent adds cannot pass the cap together (counted before the
+   * transaction, ten at once had taken a user with 49 addresses to 52).
+   */
+  async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean, max?: number): Promise<boolean | 'full'> {
     return withTransaction(this.pool, async (conn) => {
       await lockUser(conn, userId);
+      if (max !== undefined) {
+        const [counted] = await conn.query('SELECT COUNT(*) AS n FROM addresses WHERE user_id = ?', [userId]);
+        if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
+      }
       await conn.query(
         'INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster],

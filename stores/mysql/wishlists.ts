@@ -1,5 +1,6 @@
 // Wishlist rows in MariaDB (the cache in front of them lives in actors/wishlist).
-import type { Pool } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
+import { lockUser } from './users.ts';
 
 export interface WishlistRow {
   sku: string;
@@ -22,10 +23,20 @@ export class WishlistRepository {
       .map((r) => ({ sku: r.sku, addedAt: Number(r.added_at), title: r.title, price: Number(r.price), currency: r.currency }));
   }
 
-  /** The user's items other than `sku`: what adding it again would be counted against. */
-  async countOthers(userId: string, sku: string): Promise<number> {
-    const [rows] = await this.pool.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]);
-    return Number((rows as { n: number }[])[0]?.n ?? 0);
+  /**
+   * Adds a SKU unless the user holds `max` others (`'full'`, nothing added); `'added'` when
+   * it was not there, `'present'` when it was (it keeps its first date). The count and the
+   * insert are one transaction under the user's lock: counted apart, twenty adds at once to
+   * a list of 499 had made it 501.
+   */
+  async addCapped(userId: string, sku: string, at: number, max: number): Promise<'added' | 'present' | 'full'> {
+    return withTransaction(this.pool, async (conn) => {
+      await lockUser(conn, userId);
+      const [counted] = await conn.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]);
+      if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
+      const [res] = await conn.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
+      return (res as { affectedRows: number }).affectedRows === 1 ? 'added' : 'present';
+    });
   }
 
   /** Adds a SKU (one already there keeps its first date); true when it was not there. */
