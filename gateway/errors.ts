@@ -49,6 +49,7 @@ const rejectionStatus: Record<string, HttpError['status']> = {
   undeliverable: 422,
   points_limit: 422,
   insufficient_points: 422,
+  idempotency_key_reused: 422,
 };
 
 /** Maps any thrown value to a status, a body and headers; unknown ones are a 500. */

@@ -470,6 +470,29 @@ test('a keyed checkout whose first answer was lost finds the same order: one ord
   assert.is(res!.reservation_id, `${first.body.orderId}:SKU-00038`, 'named by order and SKU');
 });
 
+test('a key used again after its record is gone, for another request, is refused (422), never answered with the earlier order', async () => {
+  await setStock('SKU-00039', { 'wh-east': 10 });
+  const u = await signupBuyer(s.url);
+  const key = { 'Idempotency-Key': `again-${u.userId}` };
+  const first = await checkout(u, { items: [{ sku: 'SKU-00039', qty: 1 }] }, key);
+  assert.is(first.status, 201);
+  const paid = await call(s.url, 'POST', `/v1/orders/${first.body.orderId}/pay`, { token: u.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.is(paid.status, 200);
+  // A day later the gateway's record of the key has expired (IDEMPOTENCY_TTL_SECONDS);
+  // each attempt below comes after that of the one before has too.
+  for (const body of [{ items: [{ sku: 'SKU-00039', qty: 2 }] }, { items: [{ sku: 'SKU-00039', qty: 1 }], usePoints: 10 }, {}]) {
+    await removeRedisKeys(`${s.env.cluster}:idem`);
+    const other = await checkout(u, body, key);
+    // It had been 201 with the earlier, paid order, and nothing placed.
+    assert.equal([other.status, other.body.error?.code], [422, 'idempotency_key_reused'], JSON.stringify(other.body));
+  }
+  await removeRedisKeys(`${s.env.cluster}:idem`);
+  const same = await checkout(u, { items: [{ sku: 'SKU-00039', qty: 1 }] }, key);
+  assert.equal([same.status, same.body.orderId, same.body.status], [201, first.body.orderId, 'paid'], 'the same request still finds its order');
+  const [n] = await s.sql<{ n: number }>('SELECT COUNT(*) AS n FROM orders WHERE user_id = ?', [u.userId]);
+  assert.is(Number(n!.n), 1);
+});
+
 test('addresses changed from two tabs at once: every delete and add answers (never a 5xx), and a user with addresses has a default', async () => {
   const address = (line1: string, isDefault = false) => ({ line1, city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', isDefault });
   for (let round = 0; round < 3; round++) {

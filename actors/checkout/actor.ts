@@ -9,6 +9,7 @@ import { checkoutType, decodeCheckoutMsg, type CheckoutMsg } from './messages.ts
 import { ChargedNotFinishedError, Saga, notFound, summary, type CheckoutDeps } from './saga.ts';
 import { deliver, refund, requestReturn, returned, ship } from './after-payment.ts';
 import { releaseIds } from './reserve.ts';
+import { foundFor } from './start.ts';
 import { orderStatus } from './public-status.ts';
 
 export interface CheckoutState {
@@ -39,7 +40,7 @@ async function step(state: CheckoutState, saga: Saga, msg: CheckoutMsg, orderId:
   if (msg.op === 'start') {
     if (order) {
       if (order.userId !== msg.userId) throw notFound(order.orderId);
-      return summary(order);
+      return summary(foundFor(order, msg));
     }
     if (state.refusedStart?.userId === msg.userId) throw state.refusedStart.err;
     try {

@@ -51,6 +51,41 @@ async function couponTerms(saga: Saga, user: UserRecord, code: string, now: numb
   return { kind: 'promo', code: promo.code, discountPercent: promo.discountPercent, amountOff: promo.amountOff };
 }
 
+/**
+ * Whether a start asks for what `o` was placed with: the same items (units per SKU) or
+ * the cart, the same coupon, points and, when it names one, address. A keyed checkout
+ * finds the order its key names (the order id comes from the user and the key), and the
+ * gateway's record of the key, which refuses another body, lasts a day: a key used again
+ * after that for other items had been answered 201 with the earlier order (paid, say) and
+ * nothing placed. What a start cannot name (the cart's lines, the default address) may
+ * have changed since the first attempt and is not compared.
+ */
+export function sameRequest(o: OrderRecord, msg: StartMsg): boolean {
+  if ((msg.items !== undefined) !== (o.source === 'items')) return false;
+  if (msg.items) {
+    const units = (lines: { sku: string; qty: number }[]) => {
+      const m = new Map<string, number>();
+      for (const l of lines) m.set(l.sku, (m.get(l.sku) ?? 0) + l.qty);
+      return m;
+    };
+    const asked = units(msg.items);
+    const placed = units(o.lines);
+    if (asked.size !== placed.size || [...asked].some(([sku, qty]) => placed.get(sku) !== qty)) return false;
+  }
+  if ((msg.couponCode === undefined ? null : codeKey(msg.couponCode)) !== (o.couponCode === null ? null : codeKey(o.couponCode))) return false;
+  if ((msg.usePoints ?? 0) !== o.pointsUsed) return false;
+  if (msg.addressId !== undefined && o.address?.addressId !== msg.addressId) return false;
+  return true;
+}
+
+/** `o`, found for a start: refused when the start asks for something else (see sameRequest). */
+export function foundFor(o: OrderRecord, msg: StartMsg): OrderRecord {
+  if (!sameRequest(o, msg)) {
+    throw new RejectedError('idempotency_key_reused', `this Idempotency-Key placed order ${o.orderId} with another request; use a new key`, { data: { orderId: o.orderId } });
+  }
+  return o;
+}
+
 export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promise<OrderRecord> {
   const { deps, orderId } = saga;
   const wanted = await wantedItems(saga, msg);
@@ -111,7 +146,7 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
   try {
     await reserveAll({ orderId, inventory: deps.inventory, ttlMs: deps.reservationTtlMs + deps.commitGraceMs, allowed }, lines, mayRelease);
   } catch (err) {
-    if (existing && existing.userId === msg.userId) return existing;
+    if (existing && existing.userId === msg.userId) return foundFor(existing, msg);
     throw err;
   }
   // After the stock is held: a sold-out crowd costs no query for these. The open-order
@@ -138,7 +173,7 @@ export async function startOrder(saga: Saga, msg: StartMsg, now: number): Promis
     const refused = err instanceof CouponTakenError ? 'coupon_taken' : err instanceof OrderRefusedError ? err.code : undefined;
     if (refused === 'order_exists') {
       const found = await deps.orders.get(orderId);
-      if (found && found.userId === msg.userId) return found;
+      if (found && found.userId === msg.userId) return foundFor(found, msg);
       throw new UnavailableError('the order could not be recorded; retry');
     }
     if (refused) {
