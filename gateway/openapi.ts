@@ -47,6 +47,18 @@ interface Operation {
 }
 
 const withBody = [400, 413, 415, 422];
+/**
+ * What any POST may also answer for its Idempotency-Key (API.md "Idempotency"): 400
+ * invalid_idempotency_key, 409 request_in_progress, 422 idempotency_key_reused; and, for
+ * one that takes no body, a body sent anyway that is not JSON (400, 413, 415).
+ */
+const everyPost = [400, 409, 413, 415, 422];
+
+/** GET /v1/orders: a page of `limit` (1-100, default 20) after `cursor`. */
+const ordersQuery = z.object({
+  limit: z.int().min(1).max(100).default(20).describe('orders per page (1-100)'),
+  cursor: z.string().optional().describe('the nextCursor of the page before, unchanged'),
+});
 const operations: Operation[] = [
   { method: 'post', path: '/v1/auth/signup', summary: 'Create an account and a session', auth: 'none', body: s.signupBody, ok: [201, s.authResponse], errors: [...withBody, 409, 429] },
   { method: 'post', path: '/v1/auth/login', summary: 'Log in: a new session', auth: 'none', body: s.loginBody, ok: [200, s.authResponse], errors: [...withBody, 401, 429] },
@@ -60,7 +72,7 @@ const operations: Operation[] = [
   { method: 'patch', path: '/v1/cart/items/{sku}', summary: "Set a line's quantity (0 removes)", auth: 'user', body: s.setCartItemBody, ok: [200, s.cart], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/cart/items/{sku}', summary: 'Remove a line', auth: 'user', ok: [200, s.cart], errors: [400, 401] },
   { method: 'get', path: '/v1/wishlist', summary: 'The wishlist, newest first: all of it, or with limit or cursor a page', auth: 'user', query: s.wishlistQuery, ok: [200, s.wishlistPage], errors: [400, 401, 422] },
-  { method: 'post', path: '/v1/wishlist/items', summary: 'Add a SKU', auth: 'user', body: s.wishlistBody, ok: [200, s.wishlist], errors: [...withBody, 401, 404] },
+  { method: 'post', path: '/v1/wishlist/items', summary: 'Add a SKU', auth: 'user', body: s.wishlistBody, ok: [200, s.wishlist], errors: [...withBody, 401, 404, 409] },
   { method: 'delete', path: '/v1/wishlist/items/{sku}', summary: 'Remove a SKU', auth: 'user', ok: [200, s.wishlist], errors: [400, 401] },
   { method: 'get', path: '/v1/inventory/{sku}', summary: 'Stock of a SKU (404: neither a product nor stock)', auth: 'none', ok: [200, s.inventory], errors: [400, 404] },
   { method: 'put', path: '/v1/admin/inventory/{sku}', summary: 'Set stock per warehouse (unknown warehouse: 422)', auth: 'admin', body: s.setStockBody, ok: [200, s.inventory], errors: [...withBody, 403] },
@@ -84,11 +96,11 @@ const operations: Operation[] = [
   { method: 'post', path: '/v1/checkout', summary: 'Reserve the cart (or items: buy now) as an order awaiting payment', auth: 'user', body: o.checkoutBody, ok: [201, o.orderSummary], errors: [...withBody, 401, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/pay', summary: 'Pay the order (402 declined; 503 payment_pending: retry with the same key)', auth: 'user', body: o.payBody, ok: [200, o.orderStatus], errors: [...withBody, 401, 402, 404, 409, 503] },
   { method: 'post', path: '/v1/orders/{orderId}/cancel', summary: 'Cancel an unpaid order; its stock goes back', auth: 'user', ok: [200, o.orderStatus], errors: [401, 404, 409] },
-  { method: 'get', path: '/v1/orders', summary: 'Order history, newest first (limit, cursor)', auth: 'user', ok: [200, o.orderPage], errors: [400, 401] },
+  { method: 'get', path: '/v1/orders', summary: 'Order history, newest first (limit, cursor)', auth: 'user', query: ordersQuery, ok: [200, o.orderPage], errors: [400, 401, 422] },
   { method: 'get', path: '/v1/orders/{orderId}', summary: 'One order with lines, totals and its status timeline', auth: 'user', ok: [200, o.order], errors: [401, 404] },
   { method: 'post', path: '/v1/events', summary: 'Record a view, click or add-to-cart (the token\'s user, else X-Device-Id); 202 once stored', auth: 'none', deviceId: true, body: ps.clickEventBody, ok: [202, z.object({ id: z.string() })], errors: [...withBody, 401, 404, 429] },
-  { method: 'get', path: '/v1/products/{sku}/related', summary: 'Bought together with this SKU, then viewed together (limit)', auth: 'none', query: limitQuery, ok: [200, ps.productList], errors: [400, 404] },
-  { method: 'get', path: '/v1/me/recommendations', summary: 'Recommended for the user (limit); best sellers of their country without history', auth: 'user', query: limitQuery, ok: [200, ps.productList], errors: [400, 401] },
+  { method: 'get', path: '/v1/products/{sku}/related', summary: 'Bought together with this SKU, then viewed together (limit)', auth: 'none', query: limitQuery, ok: [200, ps.productList], errors: [400, 404, 422] },
+  { method: 'get', path: '/v1/me/recommendations', summary: 'Recommended for the user (limit); best sellers of their country without history', auth: 'user', query: limitQuery, ok: [200, ps.productList], errors: [400, 401, 422] },
   { method: 'post', path: '/v1/me/feedback', summary: 'Not interested in a category (and its subtree) or a SKU; applied within 2 s', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401, 404] },
   { method: 'delete', path: '/v1/me/feedback', summary: 'Undo a not-interested', auth: 'user', body: ps.feedbackBody, ok: [204, undefined], errors: [...withBody, 401] },
   { method: 'get', path: '/v1/admin/analytics/top-searches', summary: 'Top normalised searches (window=hour|day, limit)', auth: 'admin', query: ps.topSearchesQuery, ok: [200, ps.topSearches], errors: [400, 403, 422] },
@@ -103,7 +115,7 @@ const operations: Operation[] = [
   { method: 'get', path: '/v1/admin/shipping-rates', summary: 'Shipping cost per delivery cluster and weight class (cluster * is the default)', auth: 'admin', ok: [200, cm.shippingRates], errors: [403] },
   { method: 'put', path: '/v1/admin/shipping-rates/{clusterId}', summary: "Set a cluster's shipping rates per weight class (an unknown cluster is 422 unknown_cluster)", auth: 'admin', body: cm.shippingRatesBody, ok: [200, cm.shippingRates], errors: [...withBody, 403] },
   { method: 'delete', path: '/v1/admin/products/{sku}', summary: 'Take a product off sale: gone from search, categories and homepage within 3 s; carts show it unavailable; checkout 409 unavailable', auth: 'admin', ok: [204, undefined], errors: [400, 403, 404] },
-  { method: 'patch', path: '/v1/me/addresses/{addressId}', summary: 'Change an address (its delivery cluster follows) or make it the default', auth: 'user', body: cm.patchAddressBody, ok: [200, s.address], errors: [...withBody, 401, 404] },
+  { method: 'patch', path: '/v1/me/addresses/{addressId}', summary: 'Change an address (its delivery cluster follows) or make it the default', auth: 'user', body: cm.patchAddressBody, ok: [200, s.address], errors: [...withBody, 401, 404, 409] },
   { method: 'delete', path: '/v1/cart', summary: 'Empty the cart', auth: 'user', ok: [200, s.cart], errors: [401] },
   { method: 'post', path: '/v1/wishlist/items/{sku}/move-to-cart', summary: 'Move a wishlist item to the cart (one unit)', auth: 'user', ok: [200, s.cart], errors: [400, 401, 404, 409, 422] },
 ];
@@ -177,7 +189,9 @@ export function openApiDocument(): unknown {
         : { description: 'OK, no body', headers: okHeaders },
     };
     if (tagged(op)) responses['304'] = { description: 'Not modified: the If-None-Match ETag is the current one', headers: { ...common, ETag: headerRef('ETag') } };
-    for (const code of [...new Set([...op.errors, 429, 503])].sort()) {
+    // A logout ignores any key it is sent (API.md): only a body it cannot read is refused.
+    const posted = op.method !== 'post' ? [] : op.path === '/v1/auth/logout' ? [400, 413, 415] : everyPost;
+    for (const code of [...new Set([...op.errors, ...posted, 429, 503])].sort()) {
       const retry = code === 429 || code === 503 ? { 'Retry-After': headerRef('Retry-After') } : {};
       responses[code] = { description: reasons[code] ?? 'error', headers: { ...common, ...retry }, content: { 'application/json': { schema: errorRef } } };
     }

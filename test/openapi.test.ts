@@ -71,6 +71,28 @@ test('the Idempotency-Key every POST documents is the one the gateway takes: 1-2
   assert.ok(rule.test('k'.repeat(255)) && !rule.test('k'.repeat(256)) && !rule.test('') && !rule.test('é'), key.schema.pattern);
 });
 
+// A client generated from the document had no limit or cursor for GET /v1/orders, and
+// was told of no 422 there (API.md's tour: ?limit=500 is 422), none for recommendations
+// and related products, no 409 default_address, and none of what an Idempotency-Key may
+// answer on a POST (409 request_in_progress, 422 idempotency_key_reused).
+test('every status a route answers is in the document: list limits, default_address, a POST\'s Idempotency-Key', () => {
+  const full = openApiDocument() as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> }>> };
+  const op = (method: string, path: string) => full.paths[path]![method]!;
+  const query = (method: string, path: string) => (op(method, path).parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+  assert.equal(query('get', '/v1/orders'), ['cursor', 'limit']);
+  for (const [path, ops] of Object.entries(full.paths)) {
+    for (const [method, o] of Object.entries(ops)) {
+      const names = (o.parameters ?? []).map((p) => p.name);
+      if (names.includes('limit')) assert.ok('422' in o.responses, `${method} ${path} takes limit: limit=500 is 422`);
+      if (method === 'post' && path !== '/v1/auth/logout') {
+        for (const code of ['400', '409', '422']) assert.ok(code in o.responses, `${method} ${path} may answer ${code} for its Idempotency-Key`);
+      }
+    }
+  }
+  assert.ok('409' in op('patch', '/v1/me/addresses/{addressId}').responses, 'isDefault: false on the default is 409 default_address');
+  assert.ok('409' in op('post', '/v1/wishlist/items').responses, 'a product taken off sale is 409 unavailable');
+});
+
 test('the document passes Redocly lint (recommended rules) with no error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
   const file = join(dir, 'openapi.json');
