@@ -3,6 +3,7 @@
 // outside 1..100 (or a fraction) is 422 `validation_failed`; a cursor this API could not
 // have returned is 400 `invalid_cursor`.
 import { z } from 'zod/v4';
+import { RejectedError } from '../cluster/index.ts';
 import { HttpError } from './errors.ts';
 import { check } from './validate.ts';
 
@@ -45,7 +46,10 @@ export function cursorParam(raw: string | undefined, decode?: (cursor: string) =
   if (decode) {
     try {
       decode(raw);
-    } catch {
+    } catch (err) {
+      // A decoder that says why (a cursor of another account's list) is answered so.
+      if (err instanceof HttpError) throw err;
+      if (err instanceof RejectedError && err.code === 'invalid_cursor') throw new HttpError(400, 'invalid_cursor', err.message, err.data ?? null);
       throw badCursor();
     }
   }

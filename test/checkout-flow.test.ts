@@ -146,6 +146,13 @@ test('order history: only the caller’s orders, newest first, with correct tota
   const page2 = await call(s.url, 'GET', `/v1/orders?limit=2&cursor=${page1.body.nextCursor}`, { token: a.token });
   assert.equal(page2.body.items.map((o: { orderId: string }) => o.orderId), [placed[0]]);
   assert.is(page2.body.nextCursor, null);
+  // A's cursor with B's token is not a place in B's history (it had been read as one).
+  const foreign = await call(s.url, 'GET', `/v1/orders?limit=2&cursor=${page1.body.nextCursor}`, { token: b.token });
+  assert.equal([foreign.status, foreign.body.error?.code, foreign.body.error?.details?.[0]?.field], [400, 'invalid_cursor', 'cursor'], JSON.stringify(foreign.body));
+  // A cursor given out before cursors named their list is still read.
+  const [at, id] = JSON.parse(Buffer.from(page1.body.nextCursor, 'base64url').toString()) as [number, string];
+  const older = await call(s.url, 'GET', `/v1/orders?limit=2&cursor=${Buffer.from(JSON.stringify([at, id])).toString('base64url')}`, { token: a.token });
+  assert.equal(older.body.items?.map((o: { orderId: string }) => o.orderId), [placed[0]]);
 
   assert.is((await call(s.url, 'GET', `/v1/orders/${other}`, { token: a.token })).status, 404, 'another user’s order does not exist for me');
   assert.is((await pay(a, other, 'tok_ok')).status, 404);

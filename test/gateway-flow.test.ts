@@ -97,6 +97,11 @@ test('signup → login → profile → address → cart → wishlist → logout 
   await call(s.url, 'DELETE', '/v1/wishlist/items/SKU-00015', { token });
   const second = await call(s.url, 'GET', `/v1/wishlist?limit=2&cursor=${first.body.nextCursor}`, { token });
   assert.equal(skus(second), ['SKU-00014', 'SKU-00013']);
+  // Another account's cursor is not a place in this list: it had been read as one, and
+  // its page skipped every item of this list newer than the other's place.
+  const otherAccount = await signup(s.url, 'Other');
+  const foreign = await call(s.url, 'GET', `/v1/wishlist?limit=2&cursor=${first.body.nextCursor}`, { token: otherAccount.token });
+  assert.equal([foreign.status, foreign.body.error?.code], [400, 'invalid_cursor'], JSON.stringify(foreign.body));
   const last = await call(s.url, 'GET', `/v1/wishlist?limit=2&cursor=${second.body.nextCursor}`, { token });
   assert.equal([skus(last), last.body.nextCursor], [['SKU-00012'], null]);
   assert.equal((await call(s.url, 'GET', '/v1/wishlist?limit=0', { token })).status, 422);

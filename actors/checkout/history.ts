@@ -1,5 +1,6 @@
 // Order history for readers: from MariaDB through Redis. An order's page and a user's
 // first page of orders are cached, and invalidated by the saga after every change.
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
 import { ReadThroughCache, invalidateEntries } from '../../stores/redis/index.ts';
@@ -92,18 +93,39 @@ export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView
   return v;
 }
 
-function encodeCursor(o: OrderRecord): string {
-  return Buffer.from(JSON.stringify([o.createdAt, o.orderId])).toString('base64url');
+/**
+ * Whose list a cursor pages: a short digest of the user id, so a cursor of one account's
+ * history sent with another's token (an app that switched accounts mid-scroll) is 400
+ * `invalid_cursor` instead of a page of the other's orders from the first one's place,
+ * which had skipped every order of theirs newer than it. Not a secret: it tells lists apart.
+ */
+const listOf = (userId: string) => createHash('sha256').update(userId).digest('base64url').slice(0, 8);
+
+function encodeCursor(o: OrderRecord, userId: string): string {
+  return Buffer.from(JSON.stringify([o.createdAt, o.orderId, listOf(userId)])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: number; orderId: string } {
+/**
+ * Reads a cursor this API gave out for `userId`'s orders, or throws 400 invalid_cursor. A
+ * cursor given out before it named its list (two elements) is still read.
+ */
+export function decodeOrderCursor(cursor: string, userId: string): { createdAt: number; orderId: string } {
+  let parts: unknown;
   try {
-    const [createdAt, orderId] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (Number.isSafeInteger(createdAt) && typeof orderId === 'string' && /^o[a-z0-9]{8,40}$/.test(orderId)) return { createdAt: createdAt as number, orderId };
+    parts = JSON.parse(Buffer.from(cursor, 'base64url').toString());
   } catch {
-    // fall through
+    parts = undefined;
   }
-  throw new RejectedError('invalid_cursor', 'the cursor is not one this API returned');
+  if (Array.isArray(parts) && (parts.length === 2 || parts.length === 3)) {
+    const [createdAt, orderId, list] = parts as [unknown, unknown, unknown];
+    if (Number.isSafeInteger(createdAt) && typeof orderId === 'string' && /^o[a-z0-9]{8,40}$/.test(orderId)) {
+      if (list !== undefined && list !== listOf(userId)) {
+        throw new RejectedError('invalid_cursor', 'the cursor belongs to another account\'s orders: ask for the first page again', { data: [{ field: 'cursor', problem: 'from another account\'s list' }] });
+      }
+      return { createdAt: createdAt as number, orderId };
+    }
+  }
+  throw new RejectedError('invalid_cursor', 'the cursor is not one this API returned', { data: [{ field: 'cursor', problem: 'not a cursor from a previous page' }] });
 }
 
 export class OrderHistory {
@@ -142,9 +164,9 @@ export class OrderHistory {
 
   async list(userId: string, limit: number, cursor?: string): Promise<OrderPage> {
     const load = async (): Promise<OrderPage> => {
-      const rows = await this.orders.listByUser(userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+      const rows = await this.orders.listByUser(userId, limit + 1, cursor ? decodeOrderCursor(cursor, userId) : undefined);
       const page = rows.slice(0, limit);
-      return { items: page.map((o) => orderView(o)), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+      return { items: page.map((o) => orderView(o)), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!, userId) : null };
     };
     // The first page at the default size is what almost every visit reads: cache that one.
     if (cursor || limit !== 20) return load();

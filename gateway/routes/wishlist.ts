@@ -1,4 +1,5 @@
 // The caller's wishlist (🔒).
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { CartApi } from '../../actors/cart/index.ts';
@@ -16,17 +17,30 @@ import type { WishlistItemView } from '../../actors/wishlist/index.ts';
 /** Where a page ended: its last item's time and SKU (the list is newest first, then by SKU). */
 interface Place { at: string; sku: string }
 
-function encodePlace(item: WishlistItemView): string {
-  return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku })).toString('base64url');
+/**
+ * Whose wishlist a cursor pages: a short digest of the user id (not a secret), so one
+ * account's cursor sent with another's token is 400 invalid_cursor, not a page of the
+ * other's list from the first one's place (which skipped their newer items).
+ */
+const listOf = (userId: string) => createHash('sha256').update(userId).digest('base64url').slice(0, 8);
+
+function encodePlace(item: WishlistItemView, userId: string): string {
+  return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku, u: listOf(userId) })).toString('base64url');
 }
 
-/** A place this route gave out, or a throw (400 invalid_cursor): a forged one is not read. */
-function decodePlace(cursor: string): Place {
-  const place = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Partial<Place> | null;
+/**
+ * A place this route gave out for `userId`'s list, or a throw (400 invalid_cursor): a
+ * forged one is not read. One given out before cursors named their list (no `u`) is read.
+ */
+function decodePlace(cursor: string, userId: string): Place {
+  const place = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Partial<Place> & { u?: unknown } | null;
   const at = place?.at;
   const sku = place?.sku;
   if (typeof at !== 'string' || typeof sku !== 'string' || !skuPattern.test(sku)) throw new Error('not a wishlist cursor');
   if (Number.isNaN(Date.parse(at)) || new Date(at).toISOString() !== at) throw new Error('not a wishlist cursor');
+  if (place?.u !== undefined && place.u !== listOf(userId)) {
+    throw new HttpError(400, 'invalid_cursor', 'the cursor belongs to another account\'s wishlist: ask for the first page again', [{ field: 'cursor', problem: 'from another account\'s list' }]);
+  }
   return { at, sku };
 }
 
@@ -34,12 +48,12 @@ function decodePlace(cursor: string): Place {
  * The page after `after`, by place rather than by offset: an item removed from an earlier
  * page does not make the next one skip an item.
  */
-function pageOf(items: WishlistItemView[], limit: number, after: Place | undefined) {
+function pageOf(items: WishlistItemView[], limit: number, after: Place | undefined, userId: string) {
   const start = after === undefined ? 0 : items.findIndex((i) => i.addedAt < after.at || (i.addedAt === after.at && i.sku > after.sku));
   const from = start === -1 ? items.length : start;
   const page = items.slice(from, from + limit);
   const more = from + limit < items.length;
-  return { items: page, nextCursor: more ? encodePlace(page[page.length - 1]!) : null };
+  return { items: page, nextCursor: more ? encodePlace(page[page.length - 1]!, userId) : null };
 }
 
 export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv> {
@@ -50,10 +64,11 @@ export function wishlistRoutes(deps: GatewayDeps, log: Logger): Hono<GatewayEnv>
     const query = c.req.query();
     // API.md's wishlist row answers the whole list, its Lists convention pages: without
     // limit and cursor the whole wishlist (at most 500), with either a page of it.
-    const { limit, after, given: paged } = pageParams(query, decodePlace);
-    const whole = await deps.wishlist.get(userOf(c));
+    const userId = userOf(c);
+    const { limit, after, given: paged } = pageParams(query, (cursor) => decodePlace(cursor, userId));
+    const whole = await deps.wishlist.get(userId);
     if (!paged) return c.json({ ...whole, nextCursor: null });
-    return c.json(pageOf(whole.items, limit, after));
+    return c.json(pageOf(whole.items, limit, after, userId));
   });
   app.post('/v1/wishlist/items', async (c) => {
     const input = await body(c, wishlistBody);
