@@ -41,7 +41,10 @@ export class WishlistService {
     return {
       items: v.items.map((i) => {
         const p = today.get(i.sku);
-        if (!p || p.removedAt) return { sku: i.sku, addedAt: i.addedAt, title: i.title, price: i.price, currency: i.currency, unavailable: true as const };
+        // A product taken off sale shows its last title and price, as the cart's line does:
+        // the cached copy is from when the list was read, a price changed since included.
+        if (!p) return { sku: i.sku, addedAt: i.addedAt, title: i.title, price: i.price, currency: i.currency, unavailable: true as const };
+        if (p.removedAt) return { sku: i.sku, addedAt: i.addedAt, title: p.title, price: p.price, currency: p.currency, unavailable: true as const };
         return { sku: i.sku, addedAt: i.addedAt, title: p.title, price: p.price, currency: p.currency };
       }),
     };
