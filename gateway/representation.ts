@@ -103,6 +103,10 @@ export function representation(): MiddlewareHandler<GatewayEnv> {
     if (!tagged && !enc) return;
     const { text, res: current } = await bodyText(c, c.res);
     if (tagged) {
+      // A signed-in caller's answer may differ (a product's delivery to their address,
+      // related products without the ones they hid): a shared cache must not hand them the
+      // anonymous copy it keeps, nor an anonymous caller theirs.
+      current.headers.append('Vary', 'Authorization');
       // Weak: the same JSON is sent gzip'd, brotli'd or plain.
       const etag = `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 22)}"`;
       if (etagMatches(c.req.header('if-none-match'), etag)) {

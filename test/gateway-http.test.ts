@@ -193,9 +193,18 @@ test('a signed-in user\'s answers and a login\'s token are never kept by a cache
   const added = await call(s.url, 'POST', '/v1/cart/items', { token, body: { sku: 'SKU-00001', qty: 1 } });
   assert.is(added.status, 200);
   assert.is(added.headers.get('cache-control'), 'no-store', 'the cart add answered ahead of the chain');
-  // The homepage keeps its own rule (private when personal); public reads stay cacheable.
+  // The homepage keeps its own rule (private when personal); public reads stay cacheable,
+  // per caller: a product's answer names the delivery to the signed-in caller's address.
   assert.is((await call(s.url, 'GET', '/v1/homepage', { token })).headers.get('cache-control'), 'private, max-age=0');
-  assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00001')).headers.get('cache-control'), null);
+  const anonymous = await call(s.url, 'GET', '/v1/inventory/SKU-00001');
+  assert.is(anonymous.status, 200);
+  assert.is(anonymous.headers.get('cache-control'), null);
+  assert.match(anonymous.headers.get('vary') ?? '', /\bAuthorization\b/, 'a shared cache keeps the anonymous copy for anonymous callers only');
+  const unchanged = await fetch(`${s.url}/v1/inventory/SKU-00001`, { headers: { 'if-none-match': anonymous.headers.get('etag')! } });
+  assert.is(unchanged.status, 304);
+  assert.match(unchanged.headers.get('vary') ?? '', /\bAuthorization\b/);
+  const signedIn = await call(s.url, 'GET', '/v1/inventory/SKU-00001', { token });
+  assert.is(signedIn.headers.get('cache-control'), 'no-store');
 });
 
 test('the storefront: pages are HTML with a strict CSP; assets are content-hashed, immutable and precompressed', async () => {
