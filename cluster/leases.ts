@@ -6,6 +6,10 @@
 // last confirmed write plus the TTL minus a margin. The server cannot expire the key
 // before that moment, so nobody else can hold it while we think we do, even when we were
 // paused, or cut off from NATS, and no renewal failed because none was even tried.
+// "Since we sent it" is measured on both clocks, and the lease ends when either says so:
+// the monotonic one, which a wall clock stepped back (NTP, a VM's clock resynced) does not
+// stretch, and the wall clock, which keeps counting where the monotonic one may not (a
+// suspended machine).
 import type { KV } from 'nats';
 import type { TtlBucket } from './bucket.ts';
 
@@ -16,8 +20,14 @@ const keyOf = (shard: number) => `shard.${shard}`;
 interface Held {
   /** The revision of our latest confirmed write. */
   revision: number;
-  /** Local time after which we must not serve the shard without a newer confirmed write. */
-  validUntil: number;
+  /** When that write was sent: performance.now() and Date.now(). */
+  sentMono: number;
+  sentWall: number;
+}
+
+/** When a write is sent, on both clocks. */
+function sentNow(): { sentMono: number; sentWall: number } {
+  return { sentMono: performance.now(), sentWall: Date.now() };
 }
 
 /** How much earlier than the TTL a lease stops being trusted locally (clock rates, timers). */
@@ -41,16 +51,27 @@ export class Leases {
     return this.held.has(shard);
   }
 
+  /**
+   * Whether less than the TTL minus the margin has passed since the lease's last confirmed
+   * write was sent, by both clocks. Date.now() alone let a wall clock stepped back keep a
+   * lease valid here for the size of the step after the bucket dropped it and another node
+   * took it: two nodes served one shard.
+   */
+  private current(lease: Held): boolean {
+    const window = this.ttlMs - this.margin;
+    return performance.now() - lease.sentMono < window && Date.now() - lease.sentWall < window;
+  }
+
   /** Held and within its local validity: the only state in which the shard may be served. */
-  valid(shard: number, now = Date.now()): boolean {
+  valid(shard: number): boolean {
     const lease = this.held.get(shard);
-    return lease !== undefined && now < lease.validUntil;
+    return lease !== undefined && this.current(lease);
   }
 
   /** Shards we hold whose local validity ran out without a confirmed renewal. */
-  lapsed(now = Date.now()): number[] {
+  lapsed(): number[] {
     const out: number[] = [];
-    for (const [shard, lease] of this.held) if (now >= lease.validUntil) out.push(shard);
+    for (const [shard, lease] of this.held) if (!this.current(lease)) out.push(shard);
     return out;
   }
 
@@ -60,7 +81,7 @@ export class Leases {
 
   /** True when we now hold it; false when somebody else does or the bucket cannot say. */
   async acquire(shard: number): Promise<boolean> {
-    const sentAt = Date.now();
+    const sent = sentNow();
     let revision: number;
     try {
       revision = await this.kv.create(keyOf(shard), encoder.encode(this.nodeId));
@@ -73,7 +94,7 @@ export class Leases {
       this.held.set(shard, retaken);
       return true;
     }
-    this.held.set(shard, { revision, validUntil: sentAt + this.ttlMs - this.margin });
+    this.held.set(shard, { revision, ...sent });
     return true;
   }
 
@@ -86,9 +107,9 @@ export class Leases {
     try {
       const entry = await this.kv.get(keyOf(shard));
       if (!entry || entry.operation !== 'PUT' || decoder.decode(entry.value) !== this.nodeId) return undefined;
-      const sentAt = Date.now();
+      const sent = sentNow();
       const revision = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), entry.revision);
-      return { revision, validUntil: sentAt + this.ttlMs - this.margin };
+      return { revision, ...sent };
     } catch {
       return undefined;
     }
@@ -117,10 +138,10 @@ export class Leases {
       const lease = this.held.get(shard);
       // Released meanwhile (a hand-off finished): nothing was lost.
       if (lease === undefined) return true;
-      const sentAt = Date.now();
+      const sent = sentNow();
       try {
         const next = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), lease.revision);
-        if (this.held.get(shard) === lease) this.held.set(shard, { revision: next, validUntil: sentAt + this.ttlMs - this.margin });
+        if (this.held.get(shard) === lease) this.held.set(shard, { revision: next, ...sent });
         return true;
       } catch (err) {
         if (!definitelyLost(err)) return true;

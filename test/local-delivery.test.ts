@@ -148,12 +148,13 @@ test('a lease a local ask finds lapsed is given up at once; a late renewal does 
   const shard = shardOf(id, shards);
   await client.ask('counter', id, { op: 'add', by: 1 });
   // What the node's own clock says between a renewal's deadline and its late confirmation.
-  const lease = (nodeA as unknown as { leases: { held: Map<number, { validUntil: number }> } }).leases.held.get(shard)!;
-  const validUntil = lease.validUntil;
-  lease.validUntil = Date.now() - 1;
+  const lease = (nodeA as unknown as { leases: { held: Map<number, { sentMono: number; sentWall: number }> } }).leases.held.get(shard)!;
+  const { sentMono, sentWall } = lease;
+  lease.sentMono -= 60_000;
+  lease.sentWall -= 60_000;
   const asked = client.ask<CounterState>('counter', id, { op: 'add', by: 1 }, { deadlineMs: 15_000 });
   await new Promise((r) => setImmediate(r));
-  lease.validUntil = validUntil; // a confirmation arriving now must not revive it
+  Object.assign(lease, { sentMono, sentWall }); // a confirmation arriving now must not revive it
   assert.not.ok(nodeA.ownedShards().includes(shard), 'the shard is no longer served here');
   // The shard is taken again through the lease protocol, and the ask lands exactly once.
   assert.is((await asked).value, 2);
