@@ -41,13 +41,16 @@ const text = new TextDecoder();
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private watcher: KeptWatch | undefined;
-  /** Node id → when we last saw its heartbeat (local clock). */
+  /**
+   * Node id → when we last saw its heartbeat, by performance.now(): a wall clock stepped
+   * back kept a killed node "live" for the size of the step, and its shards unserved.
+   */
   private readonly lastSeen = new Map<string, number>();
   private readonly info = new Map<string, MemberInfo>();
   /** What this node adds to its record at each heartbeat (status, shards, actors). */
   describe: (() => Partial<MemberInfo>) | undefined;
   /** When the watch was last (re)started or last showed our own heartbeat. */
-  private watchAlive = Date.now();
+  private watchAlive = performance.now();
 
   constructor(
     private readonly bucket: TtlBucket,
@@ -75,8 +78,8 @@ export class Membership {
       onEntry: (entry) => {
         if (entry.operation === 'PUT') {
           const known = this.lastSeen.has(entry.key);
-          this.lastSeen.set(entry.key, Date.now());
-          if (entry.key === this.self.nodeId) this.watchAlive = Date.now();
+          this.lastSeen.set(entry.key, performance.now());
+          if (entry.key === this.self.nodeId) this.watchAlive = performance.now();
           this.info.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
           if (!known) this.onChange();
         } else {
@@ -95,9 +98,9 @@ export class Membership {
   async beatNow(): Promise<void> {
     try {
       await this.beat();
-      if (Date.now() - this.watchAlive > this.ttlMs) {
+      if (performance.now() - this.watchAlive > this.ttlMs) {
         this.log.warn('membership watch went quiet; starting it again');
-        this.watchAlive = Date.now();
+        this.watchAlive = performance.now();
         this.watcher?.restart();
       }
     } catch (err) {
@@ -108,7 +111,7 @@ export class Membership {
 
   /** Starts the watch again at once (after a reconnect its consumer may be gone). */
   rewatch(): void {
-    this.watchAlive = Date.now();
+    this.watchAlive = performance.now();
     this.watcher?.restart();
   }
 
@@ -123,7 +126,7 @@ export class Membership {
 
   /** Node ids whose heartbeat we saw within the TTL, sorted. */
   liveNodes(): string[] {
-    const now = Date.now();
+    const now = performance.now();
     const live: string[] = [];
     for (const [id, at] of this.lastSeen) {
       if (now - at <= this.ttlMs) live.push(id);

@@ -32,7 +32,7 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
   let stopped = false;
   let current: { stop(): void } | undefined;
   let wake: (() => void) | undefined;
-  let lastEntry = Date.now();
+  let lastEntry = performance.now();
   void (async () => {
     let failures = 0;
     while (!stopped) {
@@ -48,7 +48,7 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
         current = iter;
         failures = 0;
         for await (const entry of iter) {
-          lastEntry = Date.now();
+          lastEntry = performance.now();
           opts.onEntry(entry);
         }
       } catch (err) {
@@ -70,14 +70,14 @@ export function keepWatching(opts: WatchOptions): KeptWatch {
     }
   })();
   const restart = () => {
-    lastEntry = Date.now();
+    lastEntry = performance.now();
     opts.onRestart?.();
     current?.stop();
     wake?.();
   };
   const quietMs = opts.restartWhenQuietMs;
   const quiet = quietMs === undefined ? undefined : setInterval(() => {
-    if (Date.now() - lastEntry > quietMs) restart();
+    if (performance.now() - lastEntry > quietMs) restart();
   }, Math.max(100, Math.floor(quietMs / 2)));
   quiet?.unref();
   const offReconnect = opts.restartOnReconnect ? ConnectionState.of(opts.restartOnReconnect).onReconnect(restart) : undefined;
