@@ -10,6 +10,7 @@
 // the monotonic one, which a wall clock stepped back (NTP, a VM's clock resynced) does not
 // stretch, and the wall clock, which keeps counting where the monotonic one may not (a
 // suspended machine).
+import { randomBytes } from 'node:crypto';
 import type { KV } from 'nats';
 import type { TtlBucket } from './bucket.ts';
 
@@ -35,12 +36,32 @@ export function leaseMargin(ttlMs: number): number {
   return Math.max(100, Math.floor(ttlMs / 10));
 }
 
+/**
+ * What a lease key holds: the node's id and, after a space (ids have none), this process's
+ * incarnation. The id alone could not tell a node from an earlier process of the same
+ * NODE_ID that was paused, not dead, when its replacement joined: resumed, it "retook" the
+ * replacement's leases as its own, the replacement did the same at its next renewal, and
+ * both served every shard for good.
+ */
+export function leaseValue(nodeId: string, incarnation: string): string {
+  return `${nodeId} ${incarnation}`;
+}
+
+/** The node id in a lease key's value (a value written before incarnations is the id alone). */
+export function leaseOwner(value: string): string {
+  const space = value.indexOf(' ');
+  return space < 0 ? value : value.slice(0, space);
+}
+
 export class Leases {
   private readonly held = new Map<number, Held>();
   private readonly margin: number;
+  /** What this process writes into the keys it holds (leaseValue). */
+  private readonly value: string;
 
-  constructor(private readonly bucket: TtlBucket, private readonly nodeId: string, private readonly ttlMs: number) {
+  constructor(private readonly bucket: TtlBucket, nodeId: string, private readonly ttlMs: number, incarnation = randomBytes(8).toString('hex')) {
     this.margin = leaseMargin(ttlMs);
+    this.value = leaseValue(nodeId, incarnation);
   }
 
   private get kv(): KV {
@@ -84,7 +105,7 @@ export class Leases {
     const sent = sentNow();
     let revision: number;
     try {
-      revision = await this.kv.create(keyOf(shard), encoder.encode(this.nodeId));
+      revision = await this.kv.create(keyOf(shard), encoder.encode(this.value));
     } catch (err) {
       await this.bucket.recover(err);
       // Still ours from before (we stopped trusting it locally during an outage or a pause,
@@ -99,16 +120,17 @@ export class Leases {
   }
 
   /**
-   * The lease confirmed afresh when the key still names this node, whatever its revision:
-   * only we write our id, so nobody else wrote since our last write, which we may not have
-   * heard confirmed (a renewal timed out here and applied there). Valid from this write on.
+   * The lease confirmed afresh when the key still names this process, whatever its
+   * revision: only we write our value (id and incarnation), so nobody else wrote since our
+   * last write, which we may not have heard confirmed (a renewal timed out here and applied
+   * there). Valid from this write on.
    */
   private async retake(shard: number): Promise<Held | undefined> {
     try {
       const entry = await this.kv.get(keyOf(shard));
-      if (!entry || entry.operation !== 'PUT' || decoder.decode(entry.value) !== this.nodeId) return undefined;
+      if (!entry || entry.operation !== 'PUT' || decoder.decode(entry.value) !== this.value) return undefined;
       const sent = sentNow();
-      const revision = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), entry.revision);
+      const revision = await this.kv.update(keyOf(shard), encoder.encode(this.value), entry.revision);
       return { revision, ...sent };
     } catch {
       return undefined;
@@ -140,7 +162,7 @@ export class Leases {
       if (lease === undefined) return true;
       const sent = sentNow();
       try {
-        const next = await this.kv.update(keyOf(shard), encoder.encode(this.nodeId), lease.revision);
+        const next = await this.kv.update(keyOf(shard), encoder.encode(this.value), lease.revision);
         if (this.held.get(shard) === lease) this.held.set(shard, { revision: next, ...sent });
         return true;
       } catch (err) {
@@ -181,7 +203,7 @@ export class Leases {
     const out: Record<number, string> = {};
     for (let s = 0; s < shards; s++) {
       const entry = await this.kv.get(keyOf(s));
-      if (entry && entry.operation === 'PUT') out[s] = decoder.decode(entry.value);
+      if (entry && entry.operation === 'PUT') out[s] = leaseOwner(decoder.decode(entry.value));
     }
     return out;
   }

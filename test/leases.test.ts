@@ -37,7 +37,8 @@ test('a renewal that finds its own lost write (the key still ours, its revision 
   const key = (shard: number) => `shard.${shard}`;
   for (const shard of [1, 2]) {
     const entry = await bucket.kv.get(key(shard));
-    await bucket.kv.update(key(shard), new TextEncoder().encode(shard === 1 ? 'node-a' : 'node-b'), entry!.revision);
+    // Shard 1: A's own value, as its lost renewal wrote it; shard 2: another node's.
+    await bucket.kv.update(key(shard), shard === 1 ? entry!.value : new TextEncoder().encode('node-b'), entry!.revision);
   }
   assert.ok(await leases.renew(1), 'still ours: not lost');
   assert.ok(leases.valid(1));

@@ -9,6 +9,7 @@ import type { NatsConnection } from 'nats';
 import { createPool, databaseIdentity, dropDatabase, migrate } from '../stores/mysql/index.ts';
 import { JoinRefusedError, assertCanJoin } from '../cluster/index.ts';
 import { leasesBucket, membersBucket, openTtlBucket } from '../cluster/membership.ts';
+import { leaseOwner } from '../cluster/leases.ts';
 import { eventually, freshEnv, natsConnection, nodeShards, removeNatsState, sleep, startProcess, type Proc, type TestEnv } from './support/harness.ts';
 
 let env: TestEnv;
@@ -82,7 +83,7 @@ test('two nodes started at the same moment on two databases: a refused one never
   const holders = new Set<string>();
   const watch = await leases.watch();
   void (async () => {
-    for await (const e of watch) if (e.operation === 'PUT') holders.add(new TextDecoder().decode(e.value));
+    for await (const e of watch) if (e.operation === 'PUT') holders.add(leaseOwner(new TextDecoder().decode(e.value)));
   })();
   const a = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-a' });
   const b = startProcess('app/main.ts', { ...env.env, CLUSTER: cluster, ROLE: 'node', NODE_ID: 'twin-b', MYSQL_URL: second });
@@ -113,7 +114,7 @@ test('a rival on another database that appears while a node makes its second che
   const holders = new Set<string>();
   const leaseWatch = await leases.watch();
   void (async () => {
-    for await (const e of leaseWatch) if (e.operation === 'PUT') holders.add(new TextDecoder().decode(e.value));
+    for await (const e of leaseWatch) if (e.operation === 'PUT') holders.add(leaseOwner(new TextDecoder().decode(e.value)));
   })();
   const rival = { nodeId: 'rival', pid: 1, startedAt: new Date().toISOString(), shardCount: Number(env.env.SHARDS ?? 16), protocol: 1, database: { id: '00000000-0000-0000-0000-000000000001', name: 'shop_rival' } };
   // The rival's record is written the moment the newcomer's is seen, and kept alive meanwhile.
