@@ -316,7 +316,7 @@ export class ClusterClient {
       for (const p of batch) p.reject(p.lastError ?? notSentInTime());
       return;
     }
-    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg), f: 1 };
+    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg), f: 1, t: remaining };
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     // A copy of what goes in and comes out, as the wire would make: the entity must not
     // hold the caller's objects, nor the caller the entity's state.
