@@ -92,7 +92,12 @@ class Pending {
 
   constructor(
     readonly msg: unknown,
-    readonly deadline: number,
+    /**
+     * When the caller gives up, on performance.now(): a wall clock stepped back while the
+     * ask waited kept it waiting for the size of the step. The wall-clock deadline the
+     * node reads (WireRequest.d) is made from it when a request is sent.
+     */
+    readonly expiresAt: number,
     readonly idempotent: boolean,
     readonly retry: boolean,
     /** The caller wants the answer's JSON text (askJson). */
@@ -207,7 +212,7 @@ export class ClusterClient {
     return new Promise<R>((resolve, reject) => {
       this.enqueue(address, new Pending(
         msg,
-        Date.now() + (options.deadlineMs ?? this.opts.deadlineMs),
+        performance.now() + (options.deadlineMs ?? this.opts.deadlineMs),
         options.idempotent ?? false,
         options.retry ?? true,
         json,
@@ -292,11 +297,11 @@ export class ClusterClient {
    * and the node starts nothing past the earliest.
    */
   private batchLength(waiting: Pending[]): number {
-    const now = Date.now();
-    const first = waiting[0]!.deadline - now;
+    const now = performance.now();
+    const first = waiting[0]!.expiresAt - now;
     let n = 1;
     while (n < waiting.length && n < this.maxBatch) {
-      const left = waiting[n]!.deadline - now;
+      const left = waiting[n]!.expiresAt - now;
       if (left > first * 2 || left * 2 < first) break;
       n++;
     }
@@ -304,19 +309,19 @@ export class ClusterClient {
   }
 
   private send(queue: EntityQueue, batch: Pending[], route: Route): void {
-    const now = Date.now();
-    let deadline = Infinity;
+    const now = performance.now();
+    let expiresAt = Infinity;
     let allIdempotent = true;
     for (const p of batch) {
-      if (p.deadline < deadline) deadline = p.deadline;
+      if (p.expiresAt < expiresAt) expiresAt = p.expiresAt;
       if (!p.idempotent) allIdempotent = false;
     }
-    const remaining = deadline - now;
+    const remaining = expiresAt - now;
     if (remaining <= 0) {
       for (const p of batch) p.reject(p.lastError ?? notSentInTime());
       return;
     }
-    const request: WireRequest = { d: deadline, m: batch.map((p) => p.msg), f: 1, t: remaining };
+    const request: WireRequest = { d: Date.now() + remaining, m: batch.map((p) => p.msg), f: 1, t: remaining };
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     // A copy of what goes in and comes out, as the wire would make: the entity must not
     // hold the caller's objects, nor the caller the entity's state.
@@ -395,11 +400,11 @@ export class ClusterClient {
   }
 
   private expireWaiting(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const queue of this.queues.values()) {
-      if (queue.waiting.length === 0 || !queue.waiting.some((p) => p.deadline <= now)) continue;
-      const expired = queue.waiting.filter((p) => p.deadline <= now);
-      queue.waiting = queue.waiting.filter((p) => p.deadline > now);
+      if (queue.waiting.length === 0 || !queue.waiting.some((p) => p.expiresAt <= now)) continue;
+      const expired = queue.waiting.filter((p) => p.expiresAt <= now);
+      queue.waiting = queue.waiting.filter((p) => p.expiresAt > now);
       for (const p of expired) p.reject(p.lastError ?? notSentInTime());
       if (queue.inFlight === 0 && queue.waiting.length === 0) this.queues.delete(queue.subject);
     }
@@ -441,7 +446,7 @@ export class ClusterClient {
     // Give up with the real cause while there is still time to say so: an earlier attempt
     // that may have been applied outweighs later ones that were not sent ("unavailable"
     // would tell the caller nothing happened, and a charge may have).
-    if (Date.now() + backoff >= p.deadline) return p.reject(p.lastError!);
+    if (performance.now() + backoff >= p.expiresAt) return p.reject(p.lastError!);
     this.counters.retries++;
     setTimeout(() => this.enqueue(queue, p), backoff);
   }

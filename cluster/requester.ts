@@ -15,6 +15,7 @@ export class RequestFailed {
 interface Waiting {
   resolve: (msg: Msg) => void;
   reject: (failure: RequestFailed) => void;
+  /** performance.now() after which it times out (a wall clock stepped back must not stretch it). */
   deadline: number;
 }
 
@@ -52,7 +53,7 @@ export class Requester {
   request(subject: string, data: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
-      this.waiting.set(token, { resolve, reject, deadline: Date.now() + timeoutMs });
+      this.waiting.set(token, { resolve, reject, deadline: performance.now() + timeoutMs });
       this.pacer.run(() => {
         try {
           const reply = `${this.prefix}.${token}`;
@@ -67,7 +68,7 @@ export class Requester {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, w] of this.waiting) {
       if (w.deadline <= now) {
         this.waiting.delete(token);

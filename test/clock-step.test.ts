@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { TtlBucket } from '../cluster/bucket.ts';
 import { Leases } from '../cluster/leases.ts';
-import { ClusterNode } from '../cluster/index.ts';
+import { ClusterClient, ClusterNode, TimeoutError, shardOf } from '../cluster/index.ts';
+import { entitySubject } from '../cluster/addressing.ts';
 import { counterEntity } from './support/counter.ts';
 import { eventually, natsConnection, natsUrl, removeNatsState, startProcess, testLog } from './support/harness.ts';
 
@@ -80,6 +81,27 @@ test('a member killed after the wall clock stepped back is judged gone after the
     await b.kill('SIGKILL');
     await a.stop();
     await removeNatsState(cluster);
+  }
+});
+
+test('an ask settles by its deadline when the wall clock is stepped back while it waits', async () => {
+  const cluster = `t_clockask_${randomBytes(3).toString('hex')}`;
+  const shards = 4;
+  // Something that takes the request and never answers (a node that hangs).
+  const sink = nc.subscribe(entitySubject(cluster, 'counter', shardOf('hung', shards), 'hung'));
+  const client = new ClusterClient(nc, { cluster, shards, deadlineMs: 1000, inFlightLimit: 10 });
+  try {
+    const started = performance.now();
+    const asked = client.ask('counter', 'hung', { op: 'get' }).then(() => undefined, (err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 100));
+    stepWallClock(-30_000);
+    const err = await asked;
+    const tookMs = performance.now() - started;
+    assert.instance(err, TimeoutError);
+    assert.ok(tookMs < 2000, `settled ${Math.round(tookMs)} ms after it was asked, deadline 1000 ms`);
+  } finally {
+    Date.now = realNow;
+    sink.unsubscribe();
   }
 });
 
