@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { RetentionPolicy, StorageType, nanos, type NatsConnection } from 'nats';
 import { Redis } from 'ioredis';
 import { OutOfStockSet, outOfStockProjection } from '../actors/catalog/index.ts';
+import { startCardsProjection } from '../actors/homepage/cards.ts';
+import { homepageKeys } from '../actors/homepage/keys.ts';
 import { catalogStream, ensureStream, inventoryStream, searchStream } from '../stores/events/index.ts';
 import { eventually, freshEnv, natsConnection, redisUrl, sleep, testLog, type TestEnv } from './support/harness.ts';
 
@@ -107,6 +109,33 @@ test('a redelivered older level cannot take a sold-out SKU out of the out-of-sto
     assert.not.ok(await set.has('OOS-DIRECT'));
   } finally {
     await job.stop();
+  }
+});
+
+test('the homepage\'s stock levels are newest-wins too: a level that comes after a newer one changes nothing', async () => {
+  // A durable consumer's new owner after a crash gets the events the old one did not hold
+  // first; the held ones come back after their ack wait and were applied last.
+  const stream = inventoryStream(env.cluster);
+  const jsm = await nc.jetstreamManager();
+  await ensureStream(jsm, stream);
+  const js = nc.jetstream();
+  const level = (sku: string, version: number, available: number) =>
+    js.publish(stream.subject('level', sku), JSON.stringify({ kind: 'level', sku, version, available, onHand: available, reserved: 0, at: Date.now() }));
+  await level('HP-LATE', 12, 0);
+  await level('HP-LATE', 11, 40);
+  await level('HP-UP', 3, 1);
+  await level('HP-UP', 4, 25);
+  const keys = homepageKeys(env.cluster);
+  const consumers = await startCardsProjection({ nc, cluster: env.cluster, redis, keys, log: testLog, onChange: () => undefined });
+  try {
+    await eventually(async () => {
+      const c = await jsm.consumers.info(stream.name, 'homepage-stock').catch(() => undefined);
+      return c !== undefined && c.num_pending === 0 && c.num_ack_pending === 0;
+    }, 15_000);
+    await sleep(100);
+    assert.equal(await redis.hmget(keys.available, 'HP-LATE', 'HP-UP'), ['0', '25'], 'the newest level of each, whatever the order they came in');
+  } finally {
+    await Promise.all(consumers.map((c) => c.stop()));
   }
 });
 

@@ -103,7 +103,38 @@ export class ProductCards {
   }
 }
 
-interface LevelEvent { sku?: unknown; available?: unknown }
+interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
+
+/**
+ * Levels applied newest-wins, as the out-of-stock set applies them: ARGV holds (sku,
+ * available, version) triples, and a level is written only if its version is above the
+ * one recorded for the SKU (-1, an event from before versions, only while none is). A
+ * durable consumer's new owner after a crash gets the events it did not hold first, and
+ * the held ones come back only after their ack wait: applied as they came, an old level
+ * overwrote a newer one until the SKU's next event.
+ */
+const applyLevels = `
+for i = 1, #ARGV, 3 do
+  local sku = ARGV[i]
+  local version = tonumber(ARGV[i + 2])
+  local held = redis.call('HGET', KEYS[2], sku)
+  local newer
+  if version < 0 then newer = not held else newer = (not held) or version > tonumber(held) end
+  if newer then
+    if version >= 0 then redis.call('HSET', KEYS[2], sku, version) end
+    redis.call('HSET', KEYS[1], sku, ARGV[i + 1])
+  end
+end
+return 0`;
+
+/** The (sku, available, version) triples of a batch's level events, for applyLevels. */
+function levelArgs(events: LevelEvent[]): string[] {
+  const args: string[] = [];
+  for (const e of events) {
+    if (typeof e.sku === 'string' && typeof e.available === 'number') args.push(e.sku, String(e.available), String(typeof e.version === 'number' ? e.version : -1));
+  }
+  return args;
+}
 
 /** Starts the two consumers that keep the cards; `onChange` hears of every applied batch. */
 export async function startCardsProjection(deps: { nc: NatsConnection; cluster: string; redis: Redis; keys: HomepageKeys; log: Logger; onChange(): void }): Promise<RunningConsumer[]> {
@@ -131,8 +162,13 @@ export async function startCardsProjection(deps: { nc: NatsConnection; cluster: 
       p.hdel(deps.keys.cards, e.sku);
     }
   });
-  const stock = await project<LevelEvent>(inventory.name, 'homepage-stock', (p, e) => {
-    if (typeof e.sku === 'string' && typeof e.available === 'number') p.hset(deps.keys.available, e.sku, String(e.available));
+  const stock = await consumeBatches({
+    js, jsm, stream: inventory.name, durable: 'homepage-stock', log: deps.log, maxBatch: 1000,
+    async handle(batch) {
+      const args = levelArgs(batch.map((m) => m.json<LevelEvent>()));
+      if (args.length > 0) await deps.redis.eval(applyLevels, 2, deps.keys.available, deps.keys.availableVersions, ...args);
+      deps.onChange();
+    },
   });
   return [cards, stock];
 }

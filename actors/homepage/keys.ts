@@ -16,6 +16,8 @@ export function homepageKeys(cluster: string) {
     cards: `${base}:cards`,
     /** sku → units available as of the last inventory event (for `low`). */
     available: `${base}:available`,
+    /** sku → the inventory version of the level in `available` (newest wins, see cards.ts). */
+    availableVersions: `${base}:available:versions`,
     /** Counters the builder keeps (rebuilds by reason), read by /metrics. */
     stats: `${base}:stats`,
   };
