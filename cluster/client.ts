@@ -321,7 +321,9 @@ export class ClusterClient {
       for (const p of batch) p.reject(p.lastError ?? notSentInTime());
       return;
     }
-    const request: WireRequest = { d: Date.now() + remaining, m: batch.map((p) => p.msg), f: 1, t: remaining };
+    // The node reads `d` on its own clock: clocks kept in step (NTP) are assumed, see
+    // docs/failure-behaviour.md. Whole milliseconds, as before expiresAt was monotonic.
+    const request: WireRequest = { d: Date.now() + Math.floor(remaining), m: batch.map((p) => p.msg), f: 1 };
     const timeout = allIdempotent ? Math.min(remaining, this.attemptTimeoutMs) : remaining;
     // A copy of what goes in and comes out, as the wire would make: the entity must not
     // hold the caller's objects, nor the caller the entity's state.

@@ -19,7 +19,6 @@ import { assertCanJoin, clusterProtocol } from './join-check.ts';
 import { clusterMetrics, counterSource, gaugeSource } from './metrics.ts';
 import { hostname } from 'node:os';
 import { pacerOf, type WritePacer } from './write-pacer.ts';
-import { CallerClocks } from './caller-clocks.ts';
 
 export interface NodeOptions {
   nc: NatsConnection;
@@ -76,7 +75,6 @@ export class ClusterNode {
   private leaseWatch: { restart(): void } | undefined;
   private readonly runningSingletons = new Map<string, { stop(): Promise<void> }>();
   private outbox: [Msg, Uint8Array][] = [];
-  private readonly callerClocks = new CallerClocks();
   private readonly pacer: WritePacer;
   private reconciling: Promise<void> | undefined;
   private again = false;
@@ -481,9 +479,7 @@ export class ClusterNode {
     } catch (err) {
       return this.respondSoon(msg, { e: toWireError(err) });
     }
-    // The caller's deadline on this node's clock (the two clocks may disagree).
-    const local: WireRequest = { ...request, d: this.callerClocks.localDeadline(msg.reply, request.d, request.t) };
-    void this.dispatch(addr.type, addr.id, shard, local).then((reply) => this.respondSoon(msg, reply, request.f === 1));
+    void this.dispatch(addr.type, addr.id, shard, request).then((reply) => this.respondSoon(msg, reply, request.f === 1));
   }
 
   /** Graceful hand-over: stop taking messages, let the actors finish and flush, release. */

@@ -14,12 +14,6 @@ export interface WireRequest {
    * versions can run side by side.
    */
   f?: 1;
-  /**
-   * Milliseconds the caller had left when it sent the request. With `d`, it lets a node
-   * whose clock disagrees with the caller's read `d` on its own clock (caller-clocks.ts).
-   * A node that does not know the field uses `d` as it is.
-   */
-  t?: number;
 }
 
 /**
@@ -61,9 +55,7 @@ export function decodeRequest(data: Uint8Array): WireRequest {
   const req = parsed as Record<string, unknown>;
   if (!Array.isArray(req.m) || req.m.length === 0) throw new InvalidError('request.m must be a non-empty array of messages');
   if (typeof req.d !== 'number' || !Number.isFinite(req.d)) throw new InvalidError('request.d must be a deadline in ms since the epoch');
-  const out: WireRequest = req.f === 1 ? { d: req.d, m: req.m, f: 1 } : { d: req.d, m: req.m };
-  if (typeof req.t === 'number' && Number.isFinite(req.t)) out.t = req.t;
-  return out;
+  return req.f === 1 ? { d: req.d, m: req.m, f: 1 } : { d: req.d, m: req.m };
 }
 
 /** Marks a framed reply; a JSON reply starts with `{`. */
