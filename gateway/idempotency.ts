@@ -196,13 +196,16 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // for its own signup, or the event stored twice. Anonymous keys are the device's when it
     // names one, else shared: keys are random, and the fingerprint (method, path and body)
     // still refuses a key reused for another request.
-    const admin = opts.isAdmin?.(c.req.header('authorization')) ?? false;
+    // Only on admin routes: asked on every keyed POST, whether a replay came back told a
+    // caller whether the token it sent was the admin token (another scope, no replay), a
+    // guess the admin routes' own limit never counted.
+    const adminRoute = c.req.path.startsWith(adminPaths);
+    const admin = adminRoute && (opts.isAdmin?.(c.req.header('authorization')) ?? false);
     // An admin route asked without the admin token is a 403 and does nothing: kept under
     // the key, it was replayed to the operator's own request with that key (the coupon was
     // never made). And the operator's answers are not anyone else's: under the anonymous
     // scope, a caller with no token who sent the same key and body got the answer back
     // (a coupon, a shipped order with the customer's address).
-    const adminRoute = c.req.path.startsWith(adminPaths);
     if (adminRoute && !admin) return next();
     const device = c.req.header('x-device-id');
     const anonymousScope = device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon';

@@ -212,6 +212,20 @@ test('wrong admin tokens per IP: the 31st in a minute is 429, even with the righ
   assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: fromIp() })).status, 200, 'another address is not affected');
 });
 
+test('a keyed POST outside the admin routes says nothing of whether its token is the admin token', async () => {
+  // Its scope had been the operator's for the admin token and the device's for any other:
+  // a replay (or none) told a guess right from wrong, and no limit counted such guesses.
+  const ip = fromIp();
+  const headers = { ...ip, 'x-device-id': `device-${randomBytes(6).toString('hex')}`, 'idempotency-key': `guess-${randomBytes(6).toString('hex')}` };
+  const body = { type: 'view', sku: 'SKU-00001' };
+  const first = await call(s.url, 'POST', '/v1/events', { headers, body });
+  assert.ok(first.status < 500, `${first.status} ${JSON.stringify(first.body)}`);
+  const wrong = await call(s.url, 'POST', '/v1/events', { headers: { ...headers, authorization: 'Bearer not-the-admin-token' }, body });
+  const right = await call(s.url, 'POST', '/v1/events', { headers: { ...headers, authorization: `Bearer ${adminToken}` }, body });
+  assert.is(wrong.headers.get('idempotent-replayed'), 'true');
+  assert.equal([right.status, right.headers.get('idempotent-replayed')], [wrong.status, wrong.headers.get('idempotent-replayed')], 'the admin token gets the same answer as a wrong one');
+});
+
 test('IPv6 clients are limited per /64: a new address in the same network is the same client', async () => {
   // One host holds a whole /64 and may speak from any address in it: counted per address,
   // it could try passwords (or sign up) without end by taking a new one each attempt.
