@@ -75,7 +75,7 @@ export function sessionEntity(deps: SessionDeps): EntityDefinition<SessionState,
         ctx.stop();
         return state;
       }
-      if (msg.op === 'close') {
+      if (msg.op === 'close' || msg.op === 'revoke') {
         // The announcement must be on its way before the answer: an answer delivered in this
         // process (ROLE=all) does not pass NATS, so it could overtake an unflushed publish.
         try {

@@ -19,4 +19,12 @@ export class SessionApi {
   close(tokenHash: string, opts: AskOptions = {}): Promise<Closed> {
     return this.client.ask(sessionType, sessionIdOf(tokenHash), { op: 'close', tokenHash }, { idempotent: true, ...opts });
   }
+
+  /**
+   * Ends `userId`'s session `sessionId` as a logout does (announced to every gateway before
+   * it is answered); rejects RejectedError `not_found` for another user's or an unknown one.
+   */
+  revoke(sessionId: string, userId: string, opts: AskOptions = {}): Promise<Closed> {
+    return this.client.ask(sessionType, sessionId, { op: 'revoke', userId }, { idempotent: true, ...opts });
+  }
 }

@@ -13,8 +13,13 @@ export interface OpenMsg { op: 'open'; tokenHash: string; userId: string; device
 export interface CheckMsg { op: 'check'; tokenHash: string }
 /** Logout: the session ends at once; every later check is refused. */
 export interface CloseMsg { op: 'close'; tokenHash: string }
+/**
+ * Ends the session as a logout does, asked by its user without its token (the session list,
+ * a password change). Another user's session, or none, rejects `not_found`.
+ */
+export interface RevokeMsg { op: 'revoke'; userId: string }
 
-export type SessionMsg = OpenMsg | CheckMsg | CloseMsg;
+export type SessionMsg = OpenMsg | CheckMsg | CloseMsg | RevokeMsg;
 
 export interface SessionView {
   sessionId: string;
@@ -43,7 +48,9 @@ export function decodeSessionMsg(raw: unknown): SessionMsg {
     case 'check':
     case 'close':
       return { op: m.op, tokenHash: str(m, 'tokenHash', hashPattern) };
+    case 'revoke':
+      return { op: 'revoke', userId: str(m, 'userId', userIdPattern) };
     default:
-      throw new InvalidError('op must be one of open, check, close');
+      throw new InvalidError('op must be one of open, check, close, revoke');
   }
 }

@@ -43,5 +43,12 @@ export function decideSession(sessionId: string, current: SessionRecord | undefi
       if (current.revokedAt !== null) return { ok: { sessionId, closed: true }, next: current, effect: undefined };
       return { ok: { sessionId, closed: true }, next: { ...current, revokedAt: now }, effect: { revoke: now } };
     }
+    case 'revoke': {
+      // Another user's session answers as one that does not exist.
+      if (!current || current.userId !== msg.userId) return { rejected: new RejectedError('not_found', 'no such session') };
+      // Ended already: answered (and announced) again, as a repeated logout.
+      if (current.revokedAt !== null) return { ok: { sessionId, closed: true }, next: current, effect: undefined };
+      return { ok: { sessionId, closed: true }, next: { ...current, revokedAt: now }, effect: { revoke: now } };
+    }
   }
 }

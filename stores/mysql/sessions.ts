@@ -24,6 +24,17 @@ export interface SessionRecord {
   revokedAt: number | null;
 }
 
+/** At most this many sessions are listed (GET /v1/me/sessions): the newest. */
+export const maxListedSessions = 100;
+
+/** A live session as its user may see it: no token hash. */
+export interface LiveSession {
+  sessionId: string;
+  device: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
 interface SessionRow {
   session_id: string; token_hash: string; user_id: string; device: string;
   created_at: number | string; expires_at: number | string; last_seen_at: number | string; revoked_at: number | string | null;
@@ -87,6 +98,34 @@ export class SessionRepository {
       from: 'sessions', where: 'expires_at < ?', params: [now - sessionRowKeptAfterExpiryMs], orderBy: 'expires_at', ...limits,
       first: { key: 'session_id', before: (ids) => retireEpochs(this.pool, 'session', ids) },
     });
+  }
+
+  /**
+   * The user's live sessions (not revoked, not expired at `now`), newest first, at most
+   * `limit` (capped at 100). Token hashes stay here: the views carry none.
+   */
+  async listLive(userId: string, now: number, limit = maxListedSessions): Promise<LiveSession[]> {
+    const [rows] = await this.pool.query(
+      `SELECT session_id, device, created_at, last_seen_at FROM sessions
+       WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, session_id DESC LIMIT ?`,
+      [userId, now, Math.max(1, Math.min(limit, maxListedSessions))],
+    );
+    return (rows as Pick<SessionRow, 'session_id' | 'device' | 'created_at' | 'last_seen_at'>[]).map((r) => ({
+      sessionId: r.session_id, device: r.device, createdAt: Number(r.created_at), lastSeenAt: Number(r.last_seen_at),
+    }));
+  }
+
+  /**
+   * The ids of the user's live sessions after `afterId` in id order, at most `limit`: one
+   * batch of a walk over all of them (pass the last id back for the next), so a user with
+   * any number of sessions is read a bounded batch at a time.
+   */
+  async liveIdsAfter(userId: string, now: number, afterId: string, limit: number): Promise<string[]> {
+    const [rows] = await this.pool.query(
+      'SELECT session_id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND session_id > ? ORDER BY session_id LIMIT ?',
+      [userId, now, afterId, limit],
+    );
+    return (rows as { session_id: string }[]).map((r) => r.session_id);
   }
 
   async insert(fence: Fence, s: SessionRecord): Promise<void> {
