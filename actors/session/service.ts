@@ -40,9 +40,9 @@ export class SessionService {
 
   /**
    * Ends every live session of the user but `keepSessionId`, a batch at a time (any number
-   * of them), each through its entity; answers how many it ended. One that ended meanwhile
-   * (its own logout, a concurrent revoke) is not counted twice: it is simply gone from the
-   * next read. A failure stops the walk and is thrown: what was ended stays ended, and a
+   * of them), each through its entity; answers how many it ended. Sessions are read by id
+   * after the last one read, so each is asked once; one ended meanwhile by its own logout is
+   * simply not read. A failure stops the walk and is thrown: what was ended stays ended, and a
    * retry ends the rest.
    */
   async revokeOthers(userId: string, keepSessionId: string | undefined): Promise<number> {
