@@ -1,15 +1,14 @@
 // Signup, login and logout. Signups and failed logins are rate limited per IP, failed
 // logins per account too.
-import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { RejectedError } from '../../cluster/index.ts';
-import { normalizeEmail } from '../../actors/users/index.ts';
 import { SessionApi, hashToken, looksLikeToken } from '../../actors/session/index.ts';
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { bearer, notAuthenticated } from '../auth.ts';
 import { limitedAs } from '../client-ip.ts';
-import { RateLimiter, tooMany } from '../rate-limit.ts';
+import { RateLimiter } from '../rate-limit.ts';
+import { accountFailuresKey, countingFailures } from '../failed-logins.ts';
 import { body } from '../validate.ts';
 import { loginBody, signupBody } from '../schemas.ts';
 import { noBody } from '../body.ts';
@@ -34,35 +33,12 @@ export function authRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json(await deps.users.signup(input, device(c), c.req.header('idempotency-key')), 201);
   });
 
-  /**
-   * `attempt`, counted against `key`'s limit per minute: counted before it runs, atomically,
-   * so parallel guesses cannot all pass a check made before any of them was counted; given
-   * back unless it failed with invalid_credentials (API.md: 429 after repeated failures).
-   */
-  async function countingFailures<T>(key: string, limit: number, what: string, attempt: () => Promise<T>): Promise<T> {
-    const counted = await limiter.hit(key, minute);
-    if (counted.count > limit) throw tooMany(what, limit, minute, counted.resetMs);
-    let failed = false;
-    try {
-      return await attempt();
-    } catch (err) {
-      failed = err instanceof RejectedError && err.code === 'invalid_credentials';
-      throw err;
-    } finally {
-      // Not awaited: giving the count back is best effort, and a Redis that hangs would hold
-      // the answer a command timeout per give-back (a login gives back two). One
-      // connection sends in order, so this gateway's next count of the key comes after it.
-      if (!failed) void limiter.hit(key, minute, -1).catch(() => undefined);
-    }
-  }
-
   // Failures count per address and per account; a login that succeeds counts nowhere:
   // counted per address, the 25th correct login of a minute from one office, load tester
   // or proxy was refused.
-  app.post('/v1/auth/login', (c) => countingFailures(`auth:${limitedAs(c.get('clientIp'))}`, limits.authPerMin, 'signups and failed logins from this address', async () => {
+  app.post('/v1/auth/login', (c) => countingFailures(limiter, `auth:${limitedAs(c.get('clientIp'))}`, limits.authPerMin, 'signups and failed logins from this address', async () => {
     const input = await body(c, loginBody);
-    const account = `loginfail:${createHash('sha256').update(normalizeEmail(input.email)).digest('hex').slice(0, 32)}`;
-    return countingFailures(account, limits.loginFailuresPerMin, 'failed logins for this account',
+    return countingFailures(limiter, accountFailuresKey(input.email), limits.loginFailuresPerMin, 'failed logins for this account',
       async () => c.json(await deps.users.login(input, device(c)), 200));
   }));
 
