@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ClusterError, RejectedError } from '../../cluster/index.ts';
 import type { ReadThroughCache } from '../../stores/redis/index.ts';
 import { isDuplicateKey, type UserRecord, type UserRepository } from '../../stores/mysql/users.ts';
-import { issueToken, type SessionApi } from '../session/index.ts';
+import { issueToken, type SessionApi, type SessionService } from '../session/index.ts';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password.ts';
 import { deliveryCluster } from './region.ts';
 
@@ -35,6 +35,8 @@ export interface UsersDeps {
   /** Told after every committed change to a user (cache invalidation has happened already). */
   onChange(userId: string, what: string): void;
   sessionTtlMs: number;
+  /** The user's own sessions: a password change ends all but the caller's. */
+  userSessions?: SessionService;
   maxAddresses?: number;
   /** The delivery cluster of an address (operator zones); the built-in rule when absent. */
   clusterOf?(country: string, region: string, postalCode: string): Promise<string>;
@@ -123,6 +125,39 @@ export class UsersService {
       : await burnPasswordCheck(input.password);
     if (!ok || !cred) throw new RejectedError('invalid_credentials', 'the email or password is wrong');
     return this.openSession(cred.userId, device);
+  }
+
+  /**
+   * Changes the password of a signed-in user who proves the current one, then ends every
+   * other session of theirs (through each session's entity, as a logout); `keepSessionId`,
+   * the caller's, stays. Rejects `invalid_credentials` for a wrong current password, and
+   * `same_password` when the new one is the current one. The new hash is committed before
+   * any session is ended. A retry of a change that was stored but not answered (ending the
+   * sessions failed: a 503) finds the new password already current and finishes the job.
+   */
+  async changePassword(userId: string, input: { currentPassword: string; newPassword: string }, keepSessionId: string | undefined): Promise<void> {
+    const sessions = this.deps.userSessions;
+    if (!sessions) throw new Error('changePassword needs userSessions');
+    const cred = await this.deps.users.credentialsById(userId);
+    const stored = cred && { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams };
+    const ok = stored ? await verifyPassword(input.currentPassword, stored) : await burnPasswordCheck(input.currentPassword);
+    if (!ok || !stored) {
+      // Knowing the password that is current now proves as much as knowing the old one did:
+      // this is the retry of a change already stored. Guessing through it is no faster than
+      // through login, whose per-account failure count it shares (the route counts).
+      if (stored && (await verifyPassword(input.newPassword, stored))) {
+        await sessions.revokeOthers(userId, keepSessionId);
+        return;
+      }
+      throw new RejectedError('invalid_credentials', 'the current password is wrong');
+    }
+    // Hashed in NFKC form (password.ts): two spellings of one form are the same password.
+    if (input.currentPassword.normalize('NFKC') === input.newPassword.normalize('NFKC')) {
+      throw new RejectedError('same_password', 'the new password is the current one');
+    }
+    const pw = await hashPassword(input.newPassword);
+    if (!(await this.deps.users.updatePassword(userId, { passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params }))) throw notFound();
+    await sessions.revokeOthers(userId, keepSessionId);
   }
 
   /** A fresh session for a user whose identity was already proven (an idempotent replay of signup or login). */

@@ -92,6 +92,21 @@ export class UserRepository {
     return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
   }
 
+  async credentialsById(userId: string): Promise<UserCredentials | undefined> {
+    const [rows] = await this.pool.query('SELECT user_id, email, password_hash, password_salt, password_params FROM users WHERE user_id = ?', [userId]);
+    const r = (rows as { user_id: string; email: string; password_hash: Buffer; password_salt: Buffer; password_params: string }[])[0];
+    return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
+  }
+
+  /**
+   * Replaces the user's password hash; resolves once committed (one autocommit statement),
+   * false when there is no such user.
+   */
+  async updatePassword(userId: string, pw: { passwordHash: Buffer; passwordSalt: Buffer; passwordParams: string }): Promise<boolean> {
+    const [res] = await this.pool.query('UPDATE users SET password_hash = ?, password_salt = ?, password_params = ? WHERE user_id = ?', [pw.passwordHash, pw.passwordSalt, pw.passwordParams, userId]);
+    return (res as { affectedRows: number }).affectedRows === 1;
+  }
+
   /**
    * The whole user information page, or undefined. Loads asked for in the same turn go as
    * one round trip (checkout loads the buyer on its hot path: one query per attempt of a
