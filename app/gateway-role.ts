@@ -8,7 +8,8 @@ import { clusterView, type NodeStats } from '../cluster/index.ts';
 import { ConnectionState } from '../cluster/index.ts';
 import { ClusterWatch } from '../cluster/index.ts';
 import { createApp, nodeRequestListener } from '../gateway/index.ts';
-import { SessionApi } from '../actors/session/index.ts';
+import { SessionApi, SessionService } from '../actors/session/index.ts';
+import { SessionRepository } from '../stores/mysql/sessions.ts';
 import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
@@ -107,8 +108,11 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
       mariadb: publicDatabaseState(await schemaProblem(pool)),
     };
   }
+  // The caller's own sessions: read from the store, ended through their entities.
+  const userSessions = new SessionService(new SessionRepository(pool), new SessionApi(ctx.client));
   const app = createApp({
     liveSessions,
+    sessions: userSessions,
     client: ctx.client,
     adminToken: config.adminToken,
     readiness,
@@ -119,6 +123,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     users: new UsersService({
       users: new UserRepository(pool),
       sessions: new SessionApi(ctx.client),
+      userSessions,
       cache: new ReadThroughCache<MeView>(redis, { prefix: `${config.cluster}:me`, ttlSeconds: config.cacheTtlSec }),
       onChange,
       sessionTtlMs: config.sessionTtlMs,

@@ -19,6 +19,7 @@ import { inflightBound } from './shedding.ts';
 import { healthRoutes } from './routes/health.ts';
 import { authRoutes } from './routes/auth.ts';
 import { meRoutes } from './routes/me.ts';
+import { meSessionRoutes } from './routes/me-sessions.ts';
 import { cartRoutes } from './routes/cart.ts';
 import { wishlistRoutes } from './routes/wishlist.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
@@ -157,6 +158,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   app.route('/', healthRoutes(deps, metrics.registry));
   app.route('/', authRoutes(deps));
   app.route('/', meRoutes(deps));
+  app.route('/', meSessionRoutes(deps));
   app.route('/', cartRoutes(deps));
   app.route('/', wishlistRoutes(deps, log));
   app.route('/', inventoryRoutes(deps));

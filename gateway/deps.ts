@@ -21,7 +21,7 @@ export interface PersonalisationDeps {
 }
 import type { CouponRepository } from '../stores/mysql/coupons.ts';
 import type { ShippingRepository } from '../stores/mysql/shipping.ts';
-import type { LiveSessions } from '../actors/session/index.ts';
+import type { LiveSessions, SessionService } from '../actors/session/index.ts';
 
 export interface GatewayLimits {
   /** Signups and failed logins per client IP per minute. */
@@ -58,6 +58,8 @@ export interface GatewayDeps {
   /** Prefix of this deployment's Redis keys (the cluster name). */
   keyPrefix: string;
   users: UsersService;
+  /** The caller's own sessions: listed, ended one by one or all but the current. */
+  sessions: SessionService;
   wishlist: WishlistService;
   /** Search, categories, product detail and supplier onboarding. */
   catalog: CatalogApi;

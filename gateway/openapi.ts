@@ -67,6 +67,10 @@ const operations: Operation[] = [
   { method: 'patch', path: '/v1/me', summary: 'Change the profile', auth: 'user', body: s.patchMeBody, ok: [200, s.me], errors: [...withBody, 401] },
   { method: 'post', path: '/v1/me/addresses', summary: 'Add an address (mapped to a delivery cluster)', auth: 'user', body: s.addressBody, ok: [201, s.address], errors: [...withBody, 401] },
   { method: 'delete', path: '/v1/me/addresses/{addressId}', summary: 'Delete an address', auth: 'user', ok: [204, undefined], errors: [401, 404] },
+  { method: 'get', path: '/v1/me/sessions', summary: "The caller's live sessions, newest first (at most 100); current marks this token's", auth: 'user', ok: [200, s.sessionList], errors: [401] },
+  { method: 'delete', path: '/v1/me/sessions/{sessionId}', summary: 'End one of your sessions as a logout does (every gateway within 100 ms); another user\'s or an unknown id is 404', auth: 'user', ok: [204, undefined], errors: [401, 404] },
+  { method: 'post', path: '/v1/me/sessions/revoke-others', summary: 'End every other live session of yours; this one stays', auth: 'user', ok: [200, s.revokedSessions], errors: [401] },
+  { method: 'post', path: '/v1/me/password', summary: 'Change the password (401 invalid_credentials for a wrong current one, counted as a failed login); ends every other session', auth: 'user', body: s.changePasswordBody, ok: [204, undefined], errors: [...withBody, 401, 429] },
   { method: 'get', path: '/v1/cart', summary: 'The cart', auth: 'user', ok: [200, s.cart], errors: [401] },
   { method: 'post', path: '/v1/cart/items', summary: 'Add units of a SKU', auth: 'user', body: s.addCartItemBody, ok: [200, s.cart], errors: [...withBody, 401, 404] },
   { method: 'patch', path: '/v1/cart/items/{sku}', summary: "Set a line's quantity (0 removes)", auth: 'user', body: s.setCartItemBody, ok: [200, s.cart], errors: [...withBody, 401, 404] },
@@ -136,7 +140,7 @@ function operationId(method: string, path: string): string {
 }
 
 const tagDescriptions: Record<string, string> = {
-  auth: 'signup, login, logout', me: 'the user information page, addresses, recommendations, feedback',
+  auth: 'signup, login, logout', me: 'the user information page, addresses, sessions, password, recommendations, feedback',
   cart: 'the cart', wishlist: 'the wishlist', inventory: 'stock of a SKU', admin: 'operator routes (ADMIN_TOKEN)',
   categories: 'the category tree', products: 'catalog pages, product detail, related products', search: 'search and completions',
   checkout: 'placing an order', orders: 'paying, cancelling, refunding, returning; order history', homepage: 'the regional homepage',

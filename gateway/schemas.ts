@@ -27,6 +27,25 @@ export const loginBody = z.object({
   password: z.string().min(1).max(200),
 }).meta({ id: 'LoginRequest' });
 
+/** POST /v1/me/password: the new password is checked as signup checks one. */
+export const changePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(200),
+  newPassword,
+}).meta({ id: 'ChangePasswordRequest' });
+
+/** GET /v1/me/sessions: the caller's live sessions, newest first (at most 100). */
+export const sessionList = z.object({
+  items: z.array(z.object({
+    sessionId: z.string(),
+    device: z.string().describe('the User-Agent the session was opened with'),
+    createdAt: z.string(),
+    lastSeenAt: z.string().describe('recorded at most once a minute'),
+    current: z.boolean().describe('the session of the token that made this request'),
+  })),
+}).meta({ id: 'SessionList' });
+
+export const revokedSessions = z.object({ revoked: z.int().describe('how many sessions were ended') }).meta({ id: 'RevokedSessions' });
+
 export const authResponse = z.object({ userId: z.string(), token: z.string() }).meta({ id: 'AuthResponse' });
 
 // Strict, as an address's PATCH: {email} or {rewardPoints} is refused, not answered 200 unchanged.
