@@ -8,8 +8,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { issueToken } from '../actors/session/index.ts';
-import { eventually, startApp, type Proc } from './support/harness.ts';
+import { SessionApi, issueToken } from '../actors/session/index.ts';
+import { UsersService } from '../actors/users/index.ts';
+import { ClusterClient, RejectedError } from '../cluster/index.ts';
+import { createPool } from '../stores/mysql/index.ts';
+import { UserRepository, type UserCredentials } from '../stores/mysql/users.ts';
+import { eventually, natsConnection, startApp, type Proc } from './support/harness.ts';
 import { call, startStack, type Res, type Stack } from './support/gateway.ts';
 
 let s: Stack;
@@ -248,6 +252,33 @@ test('a wrong current password counts against the per-account failed-login limit
   for (let i = 0; i < 2; i++) assert.is((await login(w.email, `guess-${i}`)).status, 401);
   assert.is((await req('POST', '/v1/me/password', w.token, { currentPassword: password, newPassword: 'whatever 12345' })).status, 204);
   assert.is((await login(w.email, 'whatever 12345')).status, 200, 'within the limit still');
+});
+
+test('a login checking the old password while the password changes does not keep a session', async () => {
+  const u = await signup();
+  const pool = createPool(s.env.mysqlUrl, { connectionLimit: 2 });
+  const nc = await natsConnection();
+  try {
+    // The change lands between the login's read of the credentials and its session: the
+    // change ends the other sessions before the login has opened one.
+    class ChangedMeanwhile extends UserRepository {
+      override async credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
+        const cred = await super.credentialsByEmail(email);
+        const r = await req('POST', '/v1/me/password', u.token, { currentPassword: password, newPassword: 'changed meanwhile' });
+        if (r.status !== 204) throw new Error(`password change: ${r.status}`);
+        return cred;
+      }
+    }
+    const client = new ClusterClient(nc, { cluster: s.env.cluster, shards: Number(s.env.env.SHARDS ?? 64), deadlineMs: 5000, inFlightLimit: 100 });
+    const users = new UsersService({ users: new ChangedMeanwhile(pool), sessions: new SessionApi(client), cache: undefined as never, onChange: () => undefined, sessionTtlMs: 3_600_000 });
+    const out = await users.login({ email: u.email, password }, 'racing-login').then(() => 'logged in', (err: unknown) => (err instanceof RejectedError ? err.code : String(err)));
+    assert.is(out, 'invalid_credentials', 'the old password no longer logs in');
+    const live = await s.sql<{ device: string }>('SELECT device FROM sessions WHERE user_id = ? AND revoked_at IS NULL', [u.userId]);
+    assert.equal(live.map((r) => r.device), ['signup-agent'], 'only the changer\'s own session is live');
+  } finally {
+    await nc.close();
+    await pool.end();
+  }
 });
 
 test.run();

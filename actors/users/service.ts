@@ -124,7 +124,19 @@ export class UsersService {
       ? await verifyPassword(input.password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams })
       : await burnPasswordCheck(input.password);
     if (!ok || !cred) throw new RejectedError('invalid_credentials', 'the email or password is wrong');
-    return this.openSession(cred.userId, device);
+    const t = issueToken();
+    await this.deps.sessions.open(t.tokenHash, cred.userId, device, this.deps.sessionTtlMs);
+    // A password change that stored its hash while this login was checking the old one
+    // would not find this session when it ends the others (it may have read them before
+    // this one was opened). Read again now the session is stored: unchanged, any change
+    // after this read finds the session; changed, this login ends it itself and fails.
+    const now = await this.deps.users.credentialsById(cred.userId);
+    if (!now || !now.passwordHash.equals(cred.passwordHash)) {
+      // Its token was never given out: a close that fails leaves a session nobody can use.
+      await this.deps.sessions.close(t.tokenHash).catch(() => undefined);
+      throw new RejectedError('invalid_credentials', 'the email or password is wrong');
+    }
+    return { userId: cred.userId, token: t.token };
   }
 
   /**
