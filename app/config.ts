@@ -177,7 +177,7 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
 
 /**
  * One URL or several, comma-separated (the servers of a NATS cluster: the client tries
- * them in turn and reconnects to another when one goes), each checked as `url` checks one.
+ * them in a random order and reconnects to another when one goes), each checked as `url` checks one.
  */
 function urlList(env: Env, name: string, fallback: string, schemes: string[]): string {
   const value = text(env, name, fallback);

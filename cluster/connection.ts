@@ -12,7 +12,7 @@ import { defaultWriteGapMs, pace } from './write-pacer.ts';
  */
 export const natsPingIntervalMs = 2000;
 
-/** `url`: one server, or several comma-separated (a NATS cluster's), tried in turn. */
+/** `url`: one server, or several comma-separated (a NATS cluster's); nats.js tries them in a random order. */
 export async function connectNats(url: string, name: string, log: Logger, writeGapMs = defaultWriteGapMs): Promise<NatsConnection> {
   const nc = await connect({
     servers: url.split(','),
