@@ -58,7 +58,15 @@ export class Membership {
     private readonly ttlMs: number,
     private readonly log: Logger,
     private readonly onChange: () => void = () => {},
+    /**
+     * Told once, when our own key shows another, later process of our NODE_ID: we were
+     * paused (SIGSTOP, a frozen VM) past our record's TTL, and a replacement was admitted
+     * meanwhile. Heartbeats have stopped by then: ours would overwrite its record.
+     */
+    private readonly onSuperseded: (by: MemberInfo) => void = () => {},
   ) {}
+
+  private superseded = false;
 
   /**
    * Starts heartbeating and watching the bucket. The member list comes from the watch
@@ -79,8 +87,16 @@ export class Membership {
         if (entry.operation === 'PUT') {
           const known = this.lastSeen.has(entry.key);
           this.lastSeen.set(entry.key, performance.now());
-          if (entry.key === this.self.nodeId) this.watchAlive = performance.now();
-          this.info.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
+          const info = JSON.parse(text.decode(entry.value)) as MemberInfo;
+          if (entry.key === this.self.nodeId) {
+            this.watchAlive = performance.now();
+            if (laterProcess(info, this.self) && !this.superseded) {
+              this.superseded = true;
+              this.halt();
+              this.onSuperseded(info);
+            }
+          }
+          this.info.set(entry.key, info);
           if (!known) this.onChange();
         } else {
           this.lastSeen.delete(entry.key);
@@ -154,6 +170,16 @@ export class Membership {
     this.timer = undefined;
     this.watcher?.stop();
   }
+}
+
+/**
+ * Whether `record` was written by another process of the same NODE_ID started after `self`.
+ * Only the earlier one gives way: the later one, admitted once the earlier's record had run
+ * out, sees the earlier's resumed heartbeat too and must not leave as well.
+ */
+function laterProcess(record: MemberInfo, self: MemberInfo): boolean {
+  if (record.pid === self.pid && record.startedAt === self.startedAt) return false;
+  return record.startedAt > self.startedAt || (record.startedAt === self.startedAt && record.pid > self.pid);
 }
 
 /** The members of a bucket right now, read once through a watch (for tools and views). */

@@ -43,6 +43,12 @@ export interface NodeOptions {
   role?: string;
   /** The database this node uses, in its member record (join-check refuses a node with another). */
   database?: MemberDatabase;
+  /**
+   * A later process took this NODE_ID while this one was paused past its record's TTL
+   * (Membership's onSuperseded). The node has stopped heartbeating and serves nothing by
+   * then; the process should exit, as after a crash (default: it only logs).
+   */
+  onSuperseded?: (by: MemberInfo) => void;
 }
 
 export interface NodeService {
@@ -119,7 +125,7 @@ export class ClusterNode {
     let node: ClusterNode | undefined;
     // A node with another SHARDS (or protocol) would fail message by message: refuse it now.
     await assertCanJoin(memberBucket.kv, opts.shards, opts.nodeId, opts.database);
-    const membership = new Membership(memberBucket, self, opts.leaseTtlMs, opts.log, () => void node?.trigger());
+    const membership = new Membership(memberBucket, self, opts.leaseTtlMs, opts.log, () => void node?.trigger(), (by) => node?.supersededBy(by));
     node = new ClusterNode(opts, membership, new Leases(leaseBucket, opts.nodeId, opts.leaseTtlMs), leaseBucket);
     membership.describe = () => node.describe();
     node.registerGauges();
@@ -508,6 +514,23 @@ export class ClusterNode {
     })().finally(() => this.handingOff.delete(shard));
     this.handingOff.set(shard, work);
     return work;
+  }
+
+  /**
+   * A later process of our NODE_ID was admitted while we were paused: serve nothing more,
+   * take nothing, and leave its record alone (the membership has stopped heartbeating).
+   * Our leases lapsed in the pause; what we had not noticed yet is given up here. The
+   * process is then told to exit (`onSuperseded`): staying, it would poll for shards
+   * forever, and a drain or a graceful stop of "its" id would act on the replacement.
+   */
+  supersededBy(by: MemberInfo): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.opts.log.error({ nodeId: this.opts.nodeId, by: { pid: by.pid, startedAt: by.startedAt, host: by.host } },
+      'another process took this NODE_ID while this one was paused; serving nothing more');
+    for (const shard of this.leases.heldShards()) this.lose(shard, 'NODE_ID taken by a later process');
+    for (const t of this.timers) clearInterval(t);
+    this.opts.onSuperseded?.(by);
   }
 
   /** The lease is gone (expired, taken or lapsed): stop serving at once; fencing guards the store. */
