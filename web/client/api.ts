@@ -100,8 +100,9 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
     const err = (data as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
     // A token the server no longer knows (logged out elsewhere, expired) is dropped here,
     // and the page told (chrome.ts shows the log-in links again) instead of the shopper
-    // reading the server's "send Authorization: Bearer <token>".
-    if (res.status === 401 && opts.token === undefined && token) {
+    // reading the server's "send Authorization: Bearer <token>". A wrong current password
+    // (changing the password: 401 `invalid_credentials`) is not the token refused: it stays.
+    if (res.status === 401 && opts.token === undefined && token && err?.code !== 'invalid_credentials') {
       session.clear();
       window.dispatchEvent(new Event(sessionEndedEvent));
       throw new ApiError(401, 'session_ended', sessionEndedMessage, undefined, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
