@@ -67,6 +67,25 @@ const account = html`
       <button class="primary" type="submit" data-testid="address-submit">Save address</button>
     </form>
   </section>
+</div>
+<div class="account-grid security">
+  <section aria-labelledby="sessions-h" class="panel" id="sessions-section">
+    <h2 id="sessions-h" tabindex="-1">Signed-in devices</h2>
+    <div id="sessions">${loading}</div>
+  </section>
+  <section aria-labelledby="password-h" class="panel" id="password-section">
+    <h2 id="password-h">Change password</h2>
+    <form id="password-form" class="stack" novalidate>
+      <input name="username" autocomplete="username" hidden readonly>
+      <label>Current password <input name="currentPassword" type="password" autocomplete="current-password" required maxlength="200" data-testid="password-current"></label>
+      <label>New password <span class="hint">(at least 8 characters)</span>
+        <input name="newPassword" type="password" autocomplete="new-password" required minlength="8" maxlength="200" data-testid="password-new"></label>
+      <label>Confirm new password <input name="confirmPassword" type="password" autocomplete="new-password" required maxlength="200" data-testid="password-confirm"></label>
+      <p class="form-error" role="alert" hidden></p>
+      <button class="primary" type="submit" data-testid="password-submit">Change password</button>
+      <p class="form-ok" role="status" data-testid="password-done"></p>
+    </form>
+  </section>
 </div>`;
 
 export const storePages: StorePage[] = [

@@ -63,3 +63,6 @@ export interface HomeBlock {
 export interface Homepage { region: string; platform: string; version: number; menu?: { title: string; category: string }[]; blocks: HomeBlock[] }
 
 export interface OrderStep { at: string; status: string; state?: string; detail?: string }
+
+/** One of the user's live sessions (GET /v1/me/sessions); `device` is its User-Agent, anyone's to choose. */
+export interface SessionInfo { sessionId: string; device: string; createdAt: string; lastSeenAt: string; current: boolean }

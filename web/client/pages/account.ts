@@ -1,10 +1,11 @@
-// The account page: name (editable), email, reward points, coupons, and the addresses
-// (add, delete, make default) that decide delivery estimates and checkout.
-import { api, ApiError } from '../api.ts';
+// The account page: name (editable), email, reward points, coupons, the addresses (add,
+// delete, make default) that decide delivery estimates and checkout, the devices signed in
+// (sign one or all the others out) and the password.
+import { api, ApiError, optional, randomId } from '../api.ts';
 import { loadFailedNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
-import { byId, formError, h, money, render, toast, type Child } from '../dom.ts';
+import { byId, dateTime, formError, h, money, render, toast, type Child } from '../dom.ts';
 import { explain } from '../messages.ts';
-import type { Address, Me } from '../types.ts';
+import type { Address, Me, SessionInfo } from '../types.ts';
 
 function profile(me: Me, reload: () => Promise<void>): Child[] {
   const name = h('input', { name: 'name', value: me.name, required: true, maxlength: 200, autocomplete: 'name' });
@@ -62,14 +63,200 @@ function addressItem(a: Address, me: Me, reload: () => Promise<void>): HTMLEleme
     h('button', { type: 'button', class: 'link danger', onclick: () => void remove() }, 'Delete'));
 }
 
+/**
+ * An Idempotency-Key for one intended action, kept until the server answers it: pressed
+ * again after an answer lost on the way (no connection, no answer in time, a 5xx), the POST
+ * is the same request and is answered rather than done twice. A new key for another body,
+ * and once the server has answered (a 4xx is an answer: nothing was done).
+ */
+class ActionKey {
+  private held: { body: string; key: string } | undefined;
+
+  for(body: unknown): string {
+    const sent = JSON.stringify(body ?? null);
+    if (this.held?.body !== sent) this.held = { body: sent, key: randomId() };
+    return this.held.key;
+  }
+
+  /** After the call, with its error if it failed. */
+  settle(err?: unknown): void {
+    const answered = err === undefined || (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'request_in_progress');
+    if (answered) this.held = undefined;
+  }
+}
+
+const deviceName = (s: SessionInfo): string => s.device.trim() || 'Unknown device';
+const when = (iso: string): HTMLElement => h('time', { datetime: iso }, dateTime(iso));
+
+/**
+ * The signed-in devices: this one first ("This device"), then the others newest first, each
+ * with Sign out, and Sign out everywhere else. A device is the User-Agent its session was
+ * opened with, which anyone can set to anything: it is only ever text, never markup.
+ */
+function signedInDevices(root: HTMLElement, heading: HTMLElement | null): { load(): Promise<void> } {
+  const othersKey = new ActionKey();
+  /**
+   * Reads the list again. `focusAt`: the place among the list's buttons of the one just
+   * pressed; a button that went with its line hands focus to the one now in its place (or
+   * to the heading when none is left), unless the user has moved focus elsewhere meanwhile.
+   */
+  const load = async (focusAt?: number): Promise<void> => {
+    let list: { items: SessionInfo[] } | undefined;
+    try {
+      list = await optional<{ items: SessionInfo[] }>('GET', '/v1/me/sessions');
+    } catch (err) {
+      render(root, loadFailedNotice(err));
+      return;
+    }
+    // A server without the route (an older version): no section rather than an error.
+    if (!list) return root.closest('section')?.setAttribute('hidden', '');
+    const focusWasHere = document.activeElement === null || document.activeElement === document.body || root.contains(document.activeElement);
+    const items = [...list.items.filter((s) => s.current), ...list.items.filter((s) => !s.current)];
+    const others = items.filter((s) => !s.current);
+    render(root,
+      h('ul', { class: 'sessions', 'data-testid': 'sessions' }, items.map((s, i) => line(s, i))),
+      others.length ? revokeOthers() : h('p', { class: 'muted' }, 'No other device is signed in.'));
+    if (focusAt !== undefined && focusWasHere) {
+      const buttons = Array.from(root.querySelectorAll<HTMLElement>('button'));
+      (buttons[Math.min(focusAt, buttons.length - 1)] ?? heading)?.focus();
+    }
+  };
+  const placeOf = (button: HTMLElement): number => Array.from(root.querySelectorAll('button')).indexOf(button as HTMLButtonElement);
+  const line = (s: SessionInfo, i: number): HTMLElement => {
+    const deviceId = `session-device-${i}`;
+    let signOut: HTMLButtonElement | null = null;
+    if (!s.current) {
+      const button = h('button', { type: 'button', class: 'small', 'data-testid': 'session-signout', 'aria-describedby': deviceId }, 'Sign out');
+      button.addEventListener('click', async () => {
+        const place = placeOf(button);
+        button.disabled = true;
+        try {
+          // Ending one already ended is 204 too; 404 is an id this account does not have.
+          await api('DELETE', `/v1/me/sessions/${encodeURIComponent(s.sessionId)}`);
+          toast('That device is signed out.');
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 'not_found')) {
+            toast(explain(err), 'error');
+            button.disabled = false;
+            return;
+          }
+        }
+        await load(place);
+      });
+      signOut = button;
+    }
+    return h('li', { class: s.current ? 'session current' : 'session', 'data-testid': 'session', 'data-session-id': s.sessionId, 'data-current': s.current },
+      h('div', { class: 'session-info' },
+        h('p', { class: 'device', id: deviceId }, deviceName(s)),
+        h('p', { class: 'when muted small' }, 'Signed in ', when(s.createdAt), ' · last active ', when(s.lastSeenAt))),
+      s.current ? h('span', { class: 'tag' }, 'This device') : signOut);
+  };
+  const revokeOthers = (): HTMLButtonElement => {
+    const button = h('button', { type: 'button', class: 'secondary', 'data-testid': 'sessions-revoke-others' }, 'Sign out everywhere else');
+    button.addEventListener('click', async () => {
+      const place = placeOf(button);
+      button.disabled = true;
+      let revoked: number;
+      try {
+        revoked = (await api<{ revoked: number }>('POST', '/v1/me/sessions/revoke-others', { idempotencyKey: othersKey.for(null) })).revoked;
+        othersKey.settle();
+      } catch (err) {
+        othersKey.settle(err);
+        toast(explain(err), 'error');
+        button.disabled = false;
+        return;
+      }
+      toast(revoked === 0 ? 'No other device was signed in.' : `Signed out ${revoked} other ${revoked === 1 ? 'device' : 'devices'}.`);
+      await load(place);
+    });
+    return button;
+  };
+  return { load: () => load() };
+}
+
+/** What went wrong changing the password, and the field it is about. */
+function passwordProblem(err: unknown): { field: 'currentPassword' | 'newPassword' | null; message: string } {
+  if (err instanceof ApiError && err.code === 'invalid_credentials') {
+    return { field: 'currentPassword', message: 'Your current password is not right. Check it and try again.' };
+  }
+  if (err instanceof ApiError && err.code === 'validation_failed') {
+    const problems = Array.isArray(err.details) ? (err.details as { field?: unknown; problem?: unknown }[]) : [];
+    const about = (field: string) => problems.find((p) => p.field === field);
+    const next = about('newPassword');
+    if (next) {
+      return /same/i.test(String(next.problem ?? ''))
+        ? { field: 'newPassword', message: 'The new password must be different from your current one.' }
+        : { field: 'newPassword', message: 'The new password must be at least 8 characters long.' };
+    }
+    if (about('currentPassword')) return { field: 'currentPassword', message: 'Enter your current password.' };
+  }
+  if (err instanceof ApiError && (err.status === 429 || err.code === 'rate_limited')) {
+    return { field: null, message: 'Too many attempts just now. Wait a minute, then try again.' };
+  }
+  return { field: null, message: explain(err) };
+}
+
+/**
+ * Change password: current, new and the new again. A confirmation that differs is said here
+ * and nothing is sent; each refusal is said next to the button and focuses its field. Once
+ * changed, the fields are cleared, the page says so, and the other devices (which the
+ * server signs out) leave the list.
+ */
+function passwordForm(form: HTMLFormElement, me: Me, changed: () => Promise<void>): void {
+  const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+  const [username, current, next, confirm] = ['username', 'currentPassword', 'newPassword', 'confirmPassword'].map(input) as [HTMLInputElement, HTMLInputElement, HTMLInputElement, HTMLInputElement];
+  // For password managers: which account this password is of.
+  username.value = me.email;
+  const done = form.querySelector<HTMLElement>('[data-testid="password-done"]');
+  const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
+  const key = new ActionKey();
+  const problem = (field: HTMLInputElement | null, message: string | null) => {
+    for (const f of [current, next, confirm]) f.removeAttribute('aria-invalid');
+    formError(form, message);
+    if (!field) return;
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (button.disabled) return;
+    if (done) done.textContent = '';
+    problem(null, null);
+    if (!form.reportValidity()) return;
+    if (next.value !== confirm.value) return problem(confirm, 'The new password and its confirmation do not match.');
+    const body = { currentPassword: current.value, newPassword: next.value };
+    button.disabled = true;
+    try {
+      await api('POST', '/v1/me/password', { body, idempotencyKey: key.for(body) });
+      key.settle();
+    } catch (err) {
+      key.settle(err);
+      const { field, message } = passwordProblem(err);
+      button.disabled = false;
+      return problem(field === null ? null : input(field), message);
+    }
+    form.reset();
+    username.value = me.email;
+    if (done) done.textContent = 'Your password was changed. Every other device was signed out.';
+    button.disabled = false;
+    await changed();
+  });
+}
+
 export async function accountPage(): Promise<void> {
   const profileEl = byId('profile');
   const me0 = await requireUser(profileEl);
   const form = byId<HTMLFormElement>('address-form');
   if (!me0) {
+    for (const id of ['sessions-section', 'password-section']) byId(id)?.setAttribute('hidden', '');
     form?.closest('section')?.setAttribute('hidden', '');
     return;
   }
+  const sessionsEl = byId('sessions');
+  const devices = sessionsEl ? signedInDevices(sessionsEl, byId('sessions-h')) : undefined;
+  void devices?.load();
+  const passwordEl = byId<HTMLFormElement>('password-form');
+  if (passwordEl) passwordForm(passwordEl, me0, async () => devices?.load());
   const reload = async () => {
     refreshUser();
     try {
