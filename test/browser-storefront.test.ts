@@ -897,4 +897,65 @@ test('Add to cart pressed again after its answer was lost adds the units once', 
 });
 
 
+test('the account page lists the signed-in devices, signs one out, and changes the password', async () => {
+  step('devices and password');
+  const user = await signup(s.url, 'Sid Sessions');
+  // A second session, from a device whose name (its User-Agent, anyone's to choose) is markup.
+  const phoneName = '<img src=x data-x=1> Pocket Phone';
+  const login = (password: string, device: string) => call(s.url, 'POST', '/v1/auth/login', { headers: { 'user-agent': device }, body: { email: user.email, password } });
+  const phone = await login(user.password, phoneName);
+  assert.is(phone.status, 200, JSON.stringify(phone.body));
+  const posts: (string | undefined)[] = [];
+  const record = (r: { url(): string; method(): string; headers(): Record<string, string> }) => void (r.method() === 'POST' && r.url().endsWith('/v1/me/password') && posts.push(r.headers()['idempotency-key']));
+  page.on('request', record);
+  await signIn(user.token);
+  try {
+    await page.goto(`${s.url}/account`);
+    const lines = page.locator(byTestId('session'));
+    await lines.nth(1).waitFor();
+    assert.is(await lines.count(), 2);
+    assert.match(await page.locator(`${byTestId('session')}[data-current]`).innerText(), /This device/);
+    const other = lines.filter({ hasText: 'Pocket Phone' });
+    assert.is(await other.locator('.device').innerText(), phoneName, 'the device is shown as text');
+    assert.is(await page.locator('#sessions img').count(), 0);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitFor({ state: 'detached', timeout: 5000 });
+    assert.is((await call(s.url, 'GET', '/v1/me', { token: phone.body.token })).status, 401);
+    // Another device signs in; changing the password signs it out and takes it off the list.
+    const tablet = await login(user.password, 'Tablet');
+    await page.reload();
+    await lines.nth(1).waitFor();
+    const form = page.locator('#password-form');
+    const change = async (current: string, next: string, confirm: string) => {
+      await page.fill(byTestId('password-current'), current);
+      await page.fill(byTestId('password-new'), next);
+      await page.fill(byTestId('password-confirm'), confirm);
+      await page.click(byTestId('password-submit'));
+    };
+    await change(user.password, 'new horse battery', 'new horse batteyr');
+    await form.locator('.form-error', { hasText: 'do not match' }).waitFor({ timeout: 5000 });
+    assert.is(posts.length, 0, 'nothing sent for a confirmation that differs');
+    // A wrong current password is said, and leaves the shopper logged in.
+    await change('not my password', 'new horse battery', 'new horse battery');
+    await form.locator('.form-error', { hasText: 'current password is not right' }).waitFor({ timeout: 5000 });
+    assert.ok(await page.evaluate(() => localStorage.getItem('shop.token') !== null), 'still logged in');
+    await change(user.password, 'new horse battery', 'new horse battery');
+    await page.locator(byTestId('password-done'), { hasText: 'password was changed' }).waitFor({ timeout: 5000 });
+    for (const field of ['password-current', 'password-new', 'password-confirm']) assert.is(await page.inputValue(byTestId(field)), '', field);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session"]').length === 1, undefined, { timeout: 5000 });
+    assert.is(posts.length, 2);
+    assert.ok(posts.every((k) => k) && posts[0] !== posts[1], `one Idempotency-Key per attempt: ${JSON.stringify(posts)}`);
+    await screenshot(page, 'account', true);
+    assert.is((await call(s.url, 'GET', '/v1/me', { token: tablet.body.token })).status, 401, 'the other device is signed out');
+    assert.is((await call(s.url, 'GET', '/v1/me', { token: user.token })).status, 200, 'this one is not');
+    assert.is((await login(user.password, 'node')).status, 401, 'the old password');
+    assert.is((await login('new horse battery', 'node')).status, 200, 'the new one');
+  } finally {
+    page.off('request', record);
+    await signOut();
+  }
+  assert.equal(b.problems, []);
+});
+
+
 test.run();
