@@ -248,6 +248,8 @@ export async function accountPage(): Promise<void> {
   const me0 = await requireUser(profileEl);
   const form = byId<HTMLFormElement>('address-form');
   if (!me0) {
+    // Nothing of them is left saying "Loading…" either.
+    render(byId('sessions'));
     for (const id of ['sessions-section', 'password-section']) byId(id)?.setAttribute('hidden', '');
     form?.closest('section')?.setAttribute('hidden', '');
     return;
