@@ -2,7 +2,8 @@
 // processes on the real NATS, Redis and MariaDB: a shopper signs up, adds an address,
 // searches with a facet, buys, is declined once, pays, and finds the order; Back never
 // shows a stale page; logging in never leaves the site; a refused token and a failed action
-// are said plainly; an operator opens the dashboard and sees the node and live throughput.
+// are said plainly; the account page signs another device out and changes the password; an
+// operator opens the dashboard and sees the node and live throughput.
 // No page may log an error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
