@@ -155,8 +155,8 @@ export class UsersService {
     const ok = stored ? await verifyPassword(input.currentPassword, stored) : await burnPasswordCheck(input.currentPassword);
     if (!ok || !stored) {
       // Knowing the password that is current now proves as much as knowing the old one did:
-      // this is the retry of a change already stored. Guessing through it is no faster than
-      // through login, whose per-account failure count it shares (the route counts).
+      // this is the retry of a change already stored. A refusal tried two guesses, and the
+      // route counts it twice against login's per-account failure count, which it shares.
       if (stored && (await verifyPassword(input.newPassword, stored))) {
         await sessions.revokeOthers(userId, keepSessionId);
         return;
@@ -168,7 +168,11 @@ export class UsersService {
       throw new RejectedError('same_password', 'the new password is the current one');
     }
     const pw = await hashPassword(input.newPassword);
-    if (!(await this.deps.users.updatePassword(userId, { passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params }))) throw notFound();
+    if (!(await this.deps.users.updatePassword(userId, stored.hash, { passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params }))) {
+      // Changed since it was checked (another change got there first): the current password
+      // given is no longer the current one.
+      throw new RejectedError('invalid_credentials', 'the current password is wrong');
+    }
     await sessions.revokeOthers(userId, keepSessionId);
   }
 

@@ -52,6 +52,9 @@ export function meSessionRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
       try {
         await deps.users.changePassword(userId, input, currentSession(c));
       } catch (err) {
+        // A refusal checked two passwords (the current one, and the new one in case this is
+        // the retry of a change already stored): it counts as two failed guesses.
+        if (err instanceof RejectedError && err.code === 'invalid_credentials') await limiter.hit(accountFailuresKey(email), 60_000).catch(() => undefined);
         if (err instanceof RejectedError && err.code === 'same_password') {
           throw new HttpError(422, 'validation_failed', 'the body has invalid values: newPassword', [{ field: 'newPassword', problem: 'the same as the current password' }]);
         }

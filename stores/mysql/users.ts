@@ -99,11 +99,14 @@ export class UserRepository {
   }
 
   /**
-   * Replaces the user's password hash; resolves once committed (one autocommit statement),
-   * false when there is no such user.
+   * Replaces the user's password hash if it is still `verifiedHash`, the one the caller
+   * checked the current password against; resolves once committed (one autocommit
+   * statement), false when it changed meanwhile (or there is no such user). Unconditional,
+   * two changes checked against the same old password both succeeded, the last one's
+   * password in force, and each told its caller theirs was.
    */
-  async updatePassword(userId: string, pw: { passwordHash: Buffer; passwordSalt: Buffer; passwordParams: string }): Promise<boolean> {
-    const [res] = await this.pool.query('UPDATE users SET password_hash = ?, password_salt = ?, password_params = ? WHERE user_id = ?', [pw.passwordHash, pw.passwordSalt, pw.passwordParams, userId]);
+  async updatePassword(userId: string, verifiedHash: Buffer, pw: { passwordHash: Buffer; passwordSalt: Buffer; passwordParams: string }): Promise<boolean> {
+    const [res] = await this.pool.query('UPDATE users SET password_hash = ?, password_salt = ?, password_params = ? WHERE user_id = ? AND password_hash = ?', [pw.passwordHash, pw.passwordSalt, pw.passwordParams, userId, verifiedHash]);
     return (res as { affectedRows: number }).affectedRows === 1;
   }
 
