@@ -10,7 +10,7 @@ import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
 import { HttpError, toHttp } from './errors.ts';
 import { maxBodyBytes } from './body.ts';
-import { authenticate, hasAdminToken } from './auth.ts';
+import { authenticate, hasAdminToken, requireAdmin } from './auth.ts';
 import { clientIp, limitedAs } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
@@ -146,6 +146,10 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     return next();
   });
   app.use('*', authenticate(deps));
+  // The admin token (and its limit on wrong ones) before any key is claimed: a right token
+  // past the limit had claimed the request's key before its 429, and a second request with
+  // that key then told it right from wrong (422 idempotency_key_reused against a 429).
+  app.use('/v1/admin/*', requireAdmin(deps));
   app.use('*', idempotency(deps.redis, deps.keyPrefix, {
     ttlSeconds: deps.limits.idempotencyTtlSec,
     unknownHoldMs: deps.limits.idempotencyUnknownHoldMs ?? 60_000,

@@ -210,6 +210,17 @@ test('wrong admin tokens per IP: the 31st in a minute is 429, even with the righ
   // Guessing on through the 429s must not find the token: the right one is refused too.
   assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: ip })).status, 429);
   assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: fromIp() })).status, 200, 'another address is not affected');
+  // Keyed, the right token is refused before its key is claimed: two requests at once with
+  // one key and two bodies are not told "reused" (422), which only a claimed key would say
+  // and a wrong token never gets.
+  const pairs = await Promise.all(Array.from({ length: 5 }, () => {
+    const key = { ...ip, 'idempotency-key': `admin-${randomBytes(6).toString('hex')}` };
+    return Promise.all([
+      call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: key, body: [] }),
+      call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: key, body: [{ sku: 'X' }] }),
+    ]);
+  }));
+  assert.equal(pairs.flat().map((r) => r.status), Array(10).fill(429));
 });
 
 test('a keyed POST outside the admin routes says nothing of whether its token is the admin token', async () => {
