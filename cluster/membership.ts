@@ -38,6 +38,12 @@ export const leasesBucket = (cluster: string) => `${cluster}_leases`;
 const json = new TextEncoder();
 const text = new TextDecoder();
 
+/** NATS's refusal of a conditional write whose expected revision is not the key's. */
+function isWrongSequence(err: unknown): boolean {
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && /wrong last sequence/i.test(message);
+}
+
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private watcher: KeptWatch | undefined;
@@ -59,14 +65,16 @@ export class Membership {
     private readonly log: Logger,
     private readonly onChange: () => void = () => {},
     /**
-     * Told once, when our own key shows another, later process of our NODE_ID: we were
-     * paused (SIGSTOP, a frozen VM) past our record's TTL, and a replacement was admitted
-     * meanwhile. Heartbeats have stopped by then: ours would overwrite its record.
+     * Told once, when a heartbeat finds our key written by another process of our NODE_ID:
+     * we were paused (SIGSTOP, a frozen VM) past our record's TTL, and a replacement was
+     * admitted meanwhile. Heartbeats have stopped by then: ours would overwrite its record.
      */
     private readonly onSuperseded: (by: MemberInfo) => void = () => {},
   ) {}
 
   private superseded = false;
+  /** The key's revision after our last confirmed write (undefined before the first). */
+  private revision: number | undefined;
 
   /**
    * Starts heartbeating and watching the bucket. The member list comes from the watch
@@ -87,16 +95,8 @@ export class Membership {
         if (entry.operation === 'PUT') {
           const known = this.lastSeen.has(entry.key);
           this.lastSeen.set(entry.key, performance.now());
-          const info = JSON.parse(text.decode(entry.value)) as MemberInfo;
-          if (entry.key === this.self.nodeId) {
-            this.watchAlive = performance.now();
-            if (laterProcess(info, this.self) && !this.superseded) {
-              this.superseded = true;
-              this.halt();
-              this.onSuperseded(info);
-            }
-          }
-          this.info.set(entry.key, info);
+          if (entry.key === this.self.nodeId) this.watchAlive = performance.now();
+          this.info.set(entry.key, JSON.parse(text.decode(entry.value)) as MemberInfo);
           if (!known) this.onChange();
         } else {
           this.lastSeen.delete(entry.key);
@@ -131,8 +131,45 @@ export class Membership {
     this.watcher?.restart();
   }
 
+  /**
+   * Writes our record, on the condition that the key still holds our last write: a
+   * process of our NODE_ID admitted while we were paused past the TTL has written it since,
+   * and an unconditional write would overwrite its record (the key names the id, not the
+   * process). Which process wrote last is read from the key, not from clocks, so the two
+   * never both give way, nor both stay.
+   */
   private async beat(): Promise<void> {
-    await this.bucket.kv.put(this.self.nodeId, json.encode(JSON.stringify({ ...this.self, ...this.describe?.() })));
+    if (this.superseded) return;
+    const key = this.self.nodeId;
+    const value = json.encode(JSON.stringify({ ...this.self, ...this.describe?.() }));
+    if (this.revision === undefined) {
+      // The first write: join() runs once no live record of this id is left (assertNodeIdFree).
+      this.revision = await this.bucket.kv.put(key, value);
+      return;
+    }
+    try {
+      this.revision = await this.bucket.kv.update(key, value, this.revision);
+      return;
+    } catch (err) {
+      if (!isWrongSequence(err)) throw err;
+    }
+    // The key moved on without us: a write of ours that timed out here but applied there,
+    // the key expired (a stall past the TTL, a NATS restart without its storage), or
+    // another process of our id wrote it.
+    const entry = await this.bucket.kv.get(key);
+    if (entry && entry.operation === 'PUT') {
+      const record = JSON.parse(text.decode(entry.value)) as MemberInfo;
+      if (record.pid === this.self.pid && record.startedAt === this.self.startedAt) {
+        this.revision = await this.bucket.kv.update(key, value, entry.revision);
+        return;
+      }
+      this.superseded = true;
+      this.halt();
+      this.onSuperseded(record);
+      return;
+    }
+    // Gone: ours again, unless another process creates it first (then the next beat finds it).
+    this.revision = await this.bucket.kv.create(key, value);
   }
 
   /** Heartbeats now, outside the timer, so a status change is seen at once. */
@@ -161,7 +198,10 @@ export class Membership {
   /** Stops heartbeating and removes this node at once, so others need not wait for the TTL. */
   async leave(): Promise<void> {
     this.halt();
-    await this.bucket.kv.delete(this.self.nodeId).catch((err: unknown) => this.log.warn({ err }, 'leave failed'));
+    // Only our own last write: after a pause past the TTL, the record may be another
+    // process's of our id (superseded: nothing of ours is left to remove).
+    if (this.superseded || this.revision === undefined) return;
+    await this.bucket.kv.delete(this.self.nodeId, { previousSeq: this.revision }).catch((err: unknown) => this.log.warn({ err }, 'leave failed'));
   }
 
   /** Stops heartbeating and watching without leaving (a crash, as others see it). */
@@ -170,16 +210,6 @@ export class Membership {
     this.timer = undefined;
     this.watcher?.stop();
   }
-}
-
-/**
- * Whether `record` was written by another process of the same NODE_ID started after `self`.
- * Only the earlier one gives way: the later one, admitted once the earlier's record had run
- * out, sees the earlier's resumed heartbeat too and must not leave as well.
- */
-function laterProcess(record: MemberInfo, self: MemberInfo): boolean {
-  if (record.pid === self.pid && record.startedAt === self.startedAt) return false;
-  return record.startedAt > self.startedAt || (record.startedAt === self.startedAt && record.pid > self.pid);
 }
 
 /** The members of a bucket right now, read once through a watch (for tools and views). */
