@@ -109,7 +109,9 @@ export function fastLane<Call extends string>(deps: GatewayDeps, opts: FastLaneO
     opts.observe(routes.route[call], r.req.method ?? 'GET', a.status, startedAt);
     try {
       // Always a signed-in user's answer: no cache may keep it, as the chain says (app.ts).
-      res.setHeader('Cache-Control', 'no-store');
+      // Put in the answer's own headers (made for this answer): a setHeader before
+      // writeHead would take Node's slower path of merging two sets of headers.
+      a.headers['Cache-Control'] = 'no-store';
       res.writeHead(a.status, withCors(a.headers, opts.corsConfigured));
       res.end(a.body ?? undefined);
     } catch (err) {
