@@ -8,29 +8,16 @@ import type { Singleton } from '../../cluster/index.ts';
 import { consumeBatches, ensureStream, inventoryStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from './jobs.ts';
 import { lowStockThreshold, type StockStatus } from '../inventory/index.ts';
+import { newestLevelScript } from '../inventory/level-script.ts';
 
 /**
- * Applies levels newest-wins: ARGV holds (sku, available, version) triples; a level is
- * applied only if its version is above the one recorded for the SKU. A level without a
- * version (-1, from before versions) applies only while none is recorded. Nothing
- * available: in the out-of-stock set (KEYS[1]); at most lowStockThreshold: in the low set
- * (KEYS[3]), as the inventory's own `stockStatus` says.
+ * Levels newest-wins (newestLevelScript; KEYS[2] the versions). Nothing available: in the
+ * out-of-stock set (KEYS[1]); at most lowStockThreshold: in the low set (KEYS[3]), as the
+ * inventory's own `stockStatus` says.
  */
-const applyScript = `
-for i = 1, #ARGV, 3 do
-  local sku = ARGV[i]
-  local version = tonumber(ARGV[i + 2])
-  local held = redis.call('HGET', KEYS[2], sku)
-  local newer
-  if version < 0 then newer = not held else newer = (not held) or version > tonumber(held) end
-  if newer then
-    if version >= 0 then redis.call('HSET', KEYS[2], sku, version) end
-    local available = tonumber(ARGV[i + 1])
+const applyScript = newestLevelScript(`
     if available <= 0 then redis.call('SADD', KEYS[1], sku) else redis.call('SREM', KEYS[1], sku) end
-    if available > 0 and available <= ${lowStockThreshold} then redis.call('SADD', KEYS[3], sku) else redis.call('SREM', KEYS[3], sku) end
-  end
-end
-return 0`;
+    if available > 0 and available <= ${lowStockThreshold} then redis.call('SADD', KEYS[3], sku) else redis.call('SREM', KEYS[3], sku) end`);
 
 /** One stock level of a SKU as of its inventory version (-1: unknown, from an older event). */
 export interface StockLevel {

@@ -8,6 +8,7 @@ import { catalogStream, consumeBatches, ensureStream, inventoryStream, type Runn
 import type { CatalogEvent } from '../catalog/index.ts';
 import { stockStatus, type StockStatus } from '../inventory/index.ts';
 import type { HomepageKeys } from './keys.ts';
+import { newestLevelScript } from '../inventory/level-script.ts';
 
 export interface Card {
   sku: string; title: string; price: number; currency: string; category: string; stock: StockStatus;
@@ -106,26 +107,12 @@ export class ProductCards {
 interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
 
 /**
- * Levels applied newest-wins, as the out-of-stock set applies them: ARGV holds (sku,
- * available, version) triples, and a level is written only if its version is above the
- * one recorded for the SKU (-1, an event from before versions, only while none is). A
- * durable consumer's new owner after a crash gets the events it did not hold first, and
- * the held ones come back only after their ack wait: applied as they came, an old level
+ * Levels applied newest-wins (newestLevelScript; KEYS[1] the available units per SKU,
+ * KEYS[2] the versions), as the out-of-stock set applies them: after a crash, a durable
+ * consumer's new owner applied the events the old one held last, and an old level
  * overwrote a newer one until the SKU's next event.
  */
-const applyLevels = `
-for i = 1, #ARGV, 3 do
-  local sku = ARGV[i]
-  local version = tonumber(ARGV[i + 2])
-  local held = redis.call('HGET', KEYS[2], sku)
-  local newer
-  if version < 0 then newer = not held else newer = (not held) or version > tonumber(held) end
-  if newer then
-    if version >= 0 then redis.call('HSET', KEYS[2], sku, version) end
-    redis.call('HSET', KEYS[1], sku, ARGV[i + 1])
-  end
-end
-return 0`;
+const applyLevels = newestLevelScript(`redis.call('HSET', KEYS[1], sku, ARGV[i + 1])`);
 
 /** The (sku, available, version) triples of a batch's level events, for applyLevels. */
 function levelArgs(events: LevelEvent[]): string[] {
