@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-function answerFor(code: string | undefined): [number, string, string] {
+function answerFor(code: string | undefined, requestRead: boolean): [number, string, string] {
+  // The connection ended (the client closed its side) after a request's headers and before
+  // the end of its body: the request was HTTP, its body incomplete (API.md's body_incomplete).
+  if (code === 'HPE_INVALID_EOF_STATE' && requestRead) return [400, 'body_incomplete', 'the request ended before its body did'];
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'headers_too_large', 'the request line and headers together are over 16 KiB'];
@@ -29,7 +32,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
-  const [status, code, message] = answerFor(err.code);
+  // Node gives a request whose headers it has read its response (socket._httpMessage).
+  const requestRead = (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null;
+  const [status, code, message] = answerFor(err.code, requestRead);
   const requestId = randomUUID();
   const body = JSON.stringify({ error: { code, message, details: null, requestId } });
   socket.end(

@@ -214,6 +214,37 @@ test('what Node refuses before any handler (headers over 16 KiB, bytes that are 
   assert.is((await call(s.url, 'GET', '/v1/inventory/SKU-00004')).status, 200, 'and the gateway serves on');
 });
 
+/** Sends `bytes`, then ends the client's side (a half-close), and reads the whole answer. */
+function rawThenEnd(bytes: string): Promise<string> {
+  const { hostname, port } = new URL(s.url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname, () => sock.end(bytes));
+    let got = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => void (got += d));
+    sock.on('end', () => resolve(got));
+    sock.on('error', reject);
+  });
+}
+
+test('a connection that ends before the body does is 400 body_incomplete (API.md), on the fast lane and the chain alike', async () => {
+  const cases: [string, string][] = [
+    ['cart add (fast lane)', `POST /v1/cart/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sku":"SKU-`],
+    ['password (chain)', `POST /v1/me/password HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"curr`],
+    ['chunked signup', 'POST /v1/auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ema'],
+  ];
+  for (const [what, bytes] of cases) {
+    const answer = await rawThenEnd(bytes);
+    const [head, body] = answer.split('\r\n\r\n');
+    assert.ok(head!.startsWith('HTTP/1.1 400 '), `${what}: ${head}`);
+    assert.is(JSON.parse(body!).error.code, 'body_incomplete', what);
+  }
+  // Headers cut short are still not HTTP.
+  const cut = await rawThenEnd('POST /v1/cart/items HTTP/1.1\r\nHost: x\r\nContent-Le');
+  assert.is(JSON.parse(cut.split('\r\n\r\n')[1]!).error.code, 'malformed_request');
+  assert.is((await call(s.url, 'GET', '/v1/cart', { token: user.token })).status, 200, 'and the gateway serves on');
+});
+
 test('a lone surrogate in a homepage document or a product is 400/422, not a 500 or a product search lists but cannot store', async () => {
   const doc = '{"countries":["PT"],"bestSellers":{"categories":1,"perCategory":1},"flashSale":{"title":"Sale \\ud800","skus":["SKU-00004"]}}';
   const page = await call(s.url, 'PUT', '/v1/admin/homepage/lone', { token: adminToken, body: doc });
