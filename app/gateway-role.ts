@@ -10,6 +10,7 @@ import { ClusterWatch } from '../cluster/index.ts';
 import { createApp, nodeRequestListener } from '../gateway/index.ts';
 import { SessionApi, SessionService } from '../actors/session/index.ts';
 import { SessionRepository } from '../stores/mysql/sessions.ts';
+import { ClusterSecrets } from '../stores/mysql/secrets.ts';
 import { LiveSessions } from '../actors/session/index.ts';
 import { UsersService, type MeView } from '../actors/users/index.ts';
 import { WishlistService, type WishlistView } from '../actors/wishlist/index.ts';
@@ -115,6 +116,7 @@ export async function startGateway(ctx: AppContext): Promise<RunningGateway> {
     sessions: userSessions,
     client: ctx.client,
     adminToken: config.adminToken,
+    secrets: new ClusterSecrets(pool),
     readiness,
     clusterView: () => clusterView(nc, config.cluster, config.shards, config.leaseTtlMs),
     nodeStats: async () => (await clusterView(nc, config.cluster, config.shards, config.leaseTtlMs)).nodeStats as NodeStats[],

@@ -150,6 +150,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
   // past the limit had claimed the request's key before its 429, and a second request with
   // that key then told it right from wrong (422 idempotency_key_reused against a 429).
   app.use('/v1/admin/*', requireAdmin(deps));
+  const secrets = deps.secrets;
   app.use('*', idempotency(deps.redis, deps.keyPrefix, {
     ttlSeconds: deps.limits.idempotencyTtlSec,
     unknownHoldMs: deps.limits.idempotencyUnknownHoldMs ?? 60_000,
@@ -157,6 +158,7 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     log,
     keyless: new Set(['/v1/auth/logout']),
     isAdmin: (authorization) => hasAdminToken(deps, authorization),
+    ...(secrets ? { fingerprintKey: () => secrets.get('idempotency_fingerprint') } : {}),
   }));
 
   app.route('/', healthRoutes(deps, metrics.registry));

@@ -48,6 +48,8 @@ export interface GatewayLimits {
 export interface GatewayDeps {
   client: ClusterClient;
   adminToken: string | undefined;
+  /** Secrets the cluster's processes share (stores/mysql/secrets.ts); absent: none are used. */
+  secrets?: { get(name: string): Promise<Buffer> };
   /** Each dependency's state: "ok" or why not. */
   readiness(): Promise<Record<string, string>>;
   /** The cluster as an operator sees it (nodes, shard owners, actors). */

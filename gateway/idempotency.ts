@@ -14,7 +14,7 @@
 // the clear: it is sealed (AES-256-GCM) under a key derived from the Idempotency-Key and
 // the request's body, which only a replay of the same request brings, and the replay
 // answers the first response with the same token.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -47,6 +47,11 @@ export interface IdempotencyOptions {
   reissue(userId: string, device: string): Promise<string>;
   /** Where a record that could not be written is reported. */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * The cluster's key for fingerprints of password-bearing requests (ClusterSecrets, in
+   * MariaDB). Without it (a gateway built without a database) they are plain SHA-256 too.
+   */
+  fingerprintKey?: () => Promise<Buffer>;
   /**
    * POST paths whose key is ignored: idempotent by themselves, where a key would only hold
    * a retry after a 503 `timeout` with 409 (the logout: a session closes once, and a repeat
@@ -158,6 +163,22 @@ function withTokenSealed(body: string, key: () => Buffer): { body: string; reiss
   return { body };
 }
 
+/** Routes whose bodies carry a password: their records keep no fast hash of it. */
+const passwordBodies = new Set(['/v1/auth/signup', '/v1/auth/login', '/v1/me/password']);
+
+/**
+ * A password-bearing request's fingerprint and sealing material: HMACs under the cluster's
+ * key, with the scope and the Idempotency-Key in them. The plain SHA-256 of the body let
+ * whoever reads Redis test password guesses at hash speed (where the users table makes each
+ * cost a scrypt), and gave the same value for the same passwords under every key. A scrypt
+ * per request instead was refused: it would run before the login limits, so anyone could
+ * make a gateway spend one per keyed request.
+ */
+function keyedFingerprint(secret: Buffer, method: string, path: string, body: string, scope: string, key: string): { fp: string; seal: string } {
+  const mac = (what: string) => createHmac('sha256', secret).update(`${what}\n${scope}\n${key}\n${method} ${path}\n`).update(body).digest('hex');
+  return { fp: `h:${mac('fingerprint')}`, seal: mac('seal') };
+}
+
 function fingerprint(method: string, path: string, body: string): string {
   return createHash('sha256').update(`${method} ${path}\n`).update(body).digest('hex');
 }
@@ -220,9 +241,22 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       throw new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
     }
     const body = canonicalBody(raw);
-    const fp = fingerprint(c.req.method, c.req.path, body);
-    // This request's, or as a first request kept it before fingerprints were canonical (its raw text).
-    const sameRequest = (kept: string) => kept === fp || (raw !== body && kept === fingerprint(c.req.method, c.req.path, raw));
+    const fastFp = fingerprint(c.req.method, c.req.path, body);
+    let keyed: { fp: string; seal: string } | undefined;
+    if (opts.fingerprintKey && passwordBodies.has(c.req.path)) {
+      // Nothing is claimed yet: not applied, whatever the database's trouble was.
+      const secret = await opts.fingerprintKey().catch(() => {
+        throw storeDown();
+      });
+      keyed = keyedFingerprint(secret, c.req.method, c.req.path, body, scope, key);
+    }
+    const fp = keyed?.fp ?? fastFp;
+    /** What a token in the answer is sealed under, with the key: never the password-bearing body itself. */
+    const sealWith = keyed?.seal ?? body;
+    // This request's; or as a first request kept it before password-bearing fingerprints
+    // were keyed (a release before: remove in the release after next, when such records,
+    // kept IDEMPOTENCY_TTL_SECONDS, are gone), or before fingerprints were canonical (raw text).
+    const sameRequest = (kept: string) => kept === fp || kept === fastFp || (raw !== body && kept === fingerprint(c.req.method, c.req.path, raw));
     /** The kept answer again, a token it carried back in its place. */
     const replay = async (stored: Done): Promise<Response> => {
       const headers: Record<string, string> = { 'Idempotent-Replayed': 'true' };
@@ -230,7 +264,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       let text = stored.body;
       if (stored.sealed) {
         // Sealed under the body's canonical spelling, or its raw text before fingerprints were canonical.
-        text = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, stored.fp === fp ? body : raw)) });
+        text = JSON.stringify({ ...(JSON.parse(stored.body) as object), token: openToken(stored.sealed, sealingKey(key, stored.fp === fp ? sealWith : stored.fp === fastFp ? body : raw)) });
       } else if (stored.reissue) {
         const token = await opts.reissue(stored.reissue, (c.req.header('user-agent') ?? '').slice(0, 200));
         text = JSON.stringify({ ...(JSON.parse(stored.body) as object), token });
@@ -298,14 +332,14 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // Nor does the answer wait for the record: on a hung Redis that held it a command
     // timeout (or two) after the work was done. A retry that comes before the record finds
     // the claim still pending and waits for it, as for a first request still running.
-    void settle(redis, redisKey, claim, fp, key, body, c.res, opts).catch((err: unknown) => {
+    void settle(redis, redisKey, claim, fp, key, sealWith, c.res, opts).catch((err: unknown) => {
       opts.log?.warn({ err: String(err), path: c.req.path }, 'idempotency record not written; the key is freed when its claim lapses');
     });
   };
 }
 
 /** Keeps the answer for replays, frees the key, or holds it after an unknown outcome. */
-async function settle(redis: Redis, redisKey: string, claim: string, fp: string, key: string, body: string, res: Response, opts: IdempotencyOptions): Promise<void> {
+async function settle(redis: Redis, redisKey: string, claim: string, fp: string, key: string, sealWith: string, res: Response, opts: IdempotencyOptions): Promise<void> {
   const text = await res.clone().text();
   const code = res.status >= 400 ? errorCode(text) : undefined;
   const free = () => runScript(redis, replaceIfMine, [redisKey], [claim, '', '0']);
@@ -319,7 +353,7 @@ async function settle(redis: Redis, redisKey: string, claim: string, fp: string,
     await free();
     return;
   }
-  const kept = withTokenSealed(text, () => sealingKey(key, body));
+  const kept = withTokenSealed(text, () => sealingKey(key, sealWith));
   const done: Done = {
     s: 'done', fp, status: res.status, body: kept.body, type: res.headers.get('content-type'),
     ...(kept.reissue ? { reissue: kept.reissue } : {}), ...(kept.sealed ? { sealed: kept.sealed } : {}),

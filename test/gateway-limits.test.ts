@@ -237,6 +237,30 @@ test('a keyed POST outside the admin routes says nothing of whether its token is
   assert.equal([right.status, right.headers.get('idempotent-replayed')], [wrong.status, wrong.headers.get('idempotent-replayed')], 'the admin token gets the same answer as a wrong one');
 });
 
+test('a keyed login through the gateway keeps a keyed fingerprint in Redis, under the secret the cluster keeps in MariaDB', async () => {
+  const ip = fromIp();
+  const u = await newUser(ip);
+  const key = `login-${randomBytes(6).toString('hex')}`;
+  const body = { email: u.email, password: 'password123' };
+  const first = await call(s.url, 'POST', '/v1/auth/login', { headers: { ...ip, 'idempotency-key': key }, body });
+  assert.is(first.status, 200);
+  await new Promise((r) => setTimeout(r, 200)); // the record is written after the answer
+  const redis = new Redis(redisUrl);
+  try {
+    const keyHash = createHash('sha256').update(key).digest('hex').slice(0, 40);
+    const names = await redis.keys(`${s.env.cluster}*:idem:*:${keyHash}`);
+    assert.is(names.length, 1, `one record: ${names.join(', ')}`);
+    const record = JSON.parse((await redis.get(names[0]!))!) as { fp: string };
+    assert.match(record.fp, /^h:[0-9a-f]{64}$/, 'an HMAC, not the plain SHA-256 of the body');
+  } finally {
+    redis.disconnect();
+  }
+  const secrets = await s.sql<{ name: string }>('SELECT name FROM cluster_secrets');
+  assert.equal(secrets.map((r) => r.name), ['idempotency_fingerprint']);
+  const again = await call(s.url, 'POST', '/v1/auth/login', { headers: { ...ip, 'idempotency-key': key }, body });
+  assert.equal([again.status, again.headers.get('idempotent-replayed'), again.body.token], [200, 'true', first.body.token]);
+});
+
 test('IPv6 clients are limited per /64: a new address in the same network is the same client', async () => {
   // One host holds a whole /64 and may speak from any address in it: counted per address,
   // it could try passwords (or sign up) without end by taking a new one each attempt.
