@@ -1,8 +1,8 @@
 // Order history for readers: from MariaDB through Redis. An order's page and a user's
 // first page of orders are cached, and invalidated by the saga after every change.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
+import { listOwnerTag } from '../common/list-owner.ts';
 import { ReadThroughCache, invalidateEntries } from '../../stores/redis/index.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type TimelineEntry } from '../../stores/mysql/orders.ts';
 import { orderStatus, timelineStatuses, type PublicStatus } from './public-status.ts';
@@ -93,16 +93,8 @@ export function orderView(o: OrderRecord, timeline?: TimelineEntry[]): OrderView
   return v;
 }
 
-/**
- * Whose list a cursor pages: a short digest of the user id, so a cursor of one account's
- * history sent with another's token (an app that switched accounts mid-scroll) is 400
- * `invalid_cursor` instead of a page of the other's orders from the first one's place,
- * which had skipped every order of theirs newer than it. Not a secret: it tells lists apart.
- */
-const listOf = (userId: string) => createHash('sha256').update(userId).digest('base64url').slice(0, 8);
-
 function encodeCursor(o: OrderRecord, userId: string): string {
-  return Buffer.from(JSON.stringify([o.createdAt, o.orderId, listOf(userId)])).toString('base64url');
+  return Buffer.from(JSON.stringify([o.createdAt, o.orderId, listOwnerTag(userId)])).toString('base64url');
 }
 
 /**
@@ -119,7 +111,7 @@ export function decodeOrderCursor(cursor: string, userId: string): { createdAt: 
   if (Array.isArray(parts) && (parts.length === 2 || parts.length === 3)) {
     const [createdAt, orderId, list] = parts as [unknown, unknown, unknown];
     if (Number.isSafeInteger(createdAt) && typeof orderId === 'string' && /^o[a-z0-9]{8,40}$/.test(orderId)) {
-      if (list !== undefined && list !== listOf(userId)) {
+      if (list !== undefined && list !== listOwnerTag(userId)) {
         throw new RejectedError('invalid_cursor', 'the cursor belongs to another account\'s orders: ask for the first page again', { data: [{ field: 'cursor', problem: 'from another account\'s list' }] });
       }
       return { createdAt: createdAt as number, orderId };

@@ -1,6 +1,6 @@
 // The caller's wishlist (🔒).
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
+import { listOwnerTag } from '../../actors/common/list-owner.ts';
 import type { Logger } from 'pino';
 import { CartApi } from '../../actors/cart/index.ts';
 import { HttpError } from '../errors.ts';
@@ -17,15 +17,8 @@ import type { WishlistItemView } from '../../actors/wishlist/index.ts';
 /** Where a page ended: its last item's time and SKU (the list is newest first, then by SKU). */
 interface Place { at: string; sku: string }
 
-/**
- * Whose wishlist a cursor pages: a short digest of the user id (not a secret), so one
- * account's cursor sent with another's token is 400 invalid_cursor, not a page of the
- * other's list from the first one's place (which skipped their newer items).
- */
-const listOf = (userId: string) => createHash('sha256').update(userId).digest('base64url').slice(0, 8);
-
 function encodePlace(item: WishlistItemView, userId: string): string {
-  return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku, u: listOf(userId) })).toString('base64url');
+  return Buffer.from(JSON.stringify({ at: item.addedAt, sku: item.sku, u: listOwnerTag(userId) })).toString('base64url');
 }
 
 /**
@@ -38,7 +31,7 @@ function decodePlace(cursor: string, userId: string): Place {
   const sku = place?.sku;
   if (typeof at !== 'string' || typeof sku !== 'string' || !skuPattern.test(sku)) throw new Error('not a wishlist cursor');
   if (Number.isNaN(Date.parse(at)) || new Date(at).toISOString() !== at) throw new Error('not a wishlist cursor');
-  if (place?.u !== undefined && place.u !== listOf(userId)) {
+  if (place?.u !== undefined && place.u !== listOwnerTag(userId)) {
     throw new HttpError(400, 'invalid_cursor', 'the cursor belongs to another account\'s wishlist: ask for the first page again', [{ field: 'cursor', problem: 'from another account\'s list' }]);
   }
   return { at, sku };

@@ -1,0 +1,10 @@
+// Whose list a paging cursor pages (a user's orders, their wishlist): a short digest of the
+// user id, written into the cursor, so one account's cursor sent with another's token (an
+// app that switched accounts mid-scroll) is 400 `invalid_cursor` instead of a page of the
+// other's list from the first one's place, which skipped every newer item of theirs. Not a
+// secret: it tells lists apart.
+import { createHash } from 'node:crypto';
+
+export function listOwnerTag(userId: string): string {
+  return createHash('sha256').update(userId).digest('base64url').slice(0, 8);
+}
