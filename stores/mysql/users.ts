@@ -59,14 +59,28 @@ const collationKey = (id: string) => id.toLowerCase().trimEnd();
  * Takes the user's row first in every change of their addresses, so two of them (two tabs
  * deleting addresses, one adding) run one after the other. Each had locked its address row,
  * then waited for the other's in the subquery that moves the default: InnoDB killed one as
- * a deadlock, and the client got a 500 for a plain DELETE /v1/me/addresses/:id.
+ * a deadlock, and the client got a 500 for a plain DELETE /v1/me/addresses/:id. Held until
+ * the transaction ends, it also makes a capped list's count and insert one step
+ * (insertUnderCap).
  */
-/**
- * Holds the user's row until the transaction ends: what one user does to their own lists
- * (a cap counted, then a row added) happens one at a time.
- */
-export async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
+async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
   await conn.query('SELECT user_id FROM users WHERE user_id = ? FOR UPDATE', [userId]);
+}
+
+/**
+ * Inserts a row of a user's capped list (`insert`, an INSERT IGNORE) unless `count`, the
+ * user's other rows, is at `max` already: `'full'` and nothing added, else `'added'` or
+ * `'present'`. Counted and inserted in one transaction under the user's lock: counted apart,
+ * twenty adds at once to a wishlist of 499 had made it 501.
+ */
+export async function insertUnderCap(pool: Pool, userId: string, max: number, count: [string, unknown[]], insert: [string, unknown[]]): Promise<'added' | 'present' | 'full'> {
+  return withTransaction(pool, async (conn) => {
+    await lockUser(conn, userId);
+    const [counted] = await conn.query(count[0], count[1]);
+    if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
+    const [res] = await conn.query(insert[0], insert[1]);
+    return (res as { affectedRows: number }).affectedRows > 0 ? 'added' : 'present';
+  });
 }
 
 export class UserRepository {

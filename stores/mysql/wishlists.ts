@@ -1,6 +1,6 @@
 // Wishlist rows in MariaDB (the cache in front of them lives in actors/wishlist).
-import { withTransaction, type Pool } from './pool.ts';
-import { lockUser } from './users.ts';
+import type { Pool } from './pool.ts';
+import { insertUnderCap } from './users.ts';
 
 export interface WishlistRow {
   sku: string;
@@ -24,19 +24,13 @@ export class WishlistRepository {
   }
 
   /**
-   * Adds a SKU unless the user holds `max` others (`'full'`, nothing added); `'added'` when
-   * it was not there, `'present'` when it was (it keeps its first date). The count and the
-   * insert are one transaction under the user's lock: counted apart, twenty adds at once to
-   * a list of 499 had made it 501.
+   * Adds a SKU unless the user holds `max` others (`'full'`, nothing added); `'present'`
+   * when it was there (it keeps its first date). Under the user's lock (insertUnderCap).
    */
-  async addCapped(userId: string, sku: string, at: number, max: number): Promise<'added' | 'present' | 'full'> {
-    return withTransaction(this.pool, async (conn) => {
-      await lockUser(conn, userId);
-      const [counted] = await conn.query('SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]);
-      if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
-      const [res] = await conn.query('INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]);
-      return (res as { affectedRows: number }).affectedRows === 1 ? 'added' : 'present';
-    });
+  addCapped(userId: string, sku: string, at: number, max: number): Promise<'added' | 'present' | 'full'> {
+    return insertUnderCap(this.pool, userId, max,
+      ['SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]],
+      ['INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]]);
   }
 
   /** Adds a SKU (one already there keeps its first date); true when it was not there. */
