@@ -87,6 +87,8 @@ export class UsersService {
     const userId = idempotencyKey === undefined
       ? `u${randomBytes(12).toString('hex')}`
       : `u${createHash('sha256').update(`signup\n${email}\n${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+    /** A keyed retry's account, made by its first attempt: the hash its password matched. */
+    let earlier: Buffer | undefined;
     try {
       await this.deps.users.create({
         userId, email, name: input.name.trim(), passwordHash: pw.hash, passwordSalt: pw.salt, passwordParams: pw.params,
@@ -95,12 +97,11 @@ export class UsersService {
       });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      if (idempotencyKey === undefined || !(await this.isOwnEarlierSignup(userId, email, input.password))) {
-        throw new RejectedError('email_taken', 'an account with this email exists');
-      }
+      earlier = idempotencyKey === undefined ? undefined : await this.ownEarlierSignup(userId, email, input.password);
+      if (!earlier) throw new RejectedError('email_taken', 'an account with this email exists');
     }
     try {
-      return await this.openSession(userId, device);
+      return await this.openSession(userId, device, earlier);
     } catch (err) {
       // Without a key a retry meets this very account (409 email_taken), so "unavailable,
       // nothing applied" would be false: say the account exists and how to get a token.
@@ -110,11 +111,15 @@ export class UsersService {
     }
   }
 
-  /** True when `email`'s account is the one an earlier attempt of this keyed signup created (its derived id) and `password` is its password. */
-  private async isOwnEarlierSignup(userId: string, email: string, password: string): Promise<boolean> {
+  /**
+   * The password hash of `email`'s account when it is the one an earlier attempt of this
+   * keyed signup created (its derived id) and `password` is its password; else undefined.
+   */
+  private async ownEarlierSignup(userId: string, email: string, password: string): Promise<Buffer | undefined> {
     const cred = await this.deps.users.credentialsByEmail(email);
-    if (!cred || cred.userId !== userId) return false;
-    return verifyPassword(password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams });
+    if (!cred || cred.userId !== userId) return undefined;
+    const ok = await verifyPassword(password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams });
+    return ok ? cred.passwordHash : undefined;
   }
 
   /** Rejects `invalid_credentials` for an unknown email or a wrong password alike. */
@@ -124,19 +129,7 @@ export class UsersService {
       ? await verifyPassword(input.password, { hash: cred.passwordHash, salt: cred.passwordSalt, params: cred.passwordParams })
       : await burnPasswordCheck(input.password);
     if (!ok || !cred) throw new RejectedError('invalid_credentials', 'the email or password is wrong');
-    const t = issueToken();
-    await this.deps.sessions.open(t.tokenHash, cred.userId, device, this.deps.sessionTtlMs);
-    // A password change that stored its hash while this login was checking the old one
-    // would not find this session when it ends the others (it may have read them before
-    // this one was opened). Read again now the session is stored: unchanged, any change
-    // after this read finds the session; changed, this login ends it itself and fails.
-    const now = await this.deps.users.credentialsById(cred.userId);
-    if (!now || !now.passwordHash.equals(cred.passwordHash)) {
-      // Its token was never given out: a close that fails leaves a session nobody can use.
-      await this.deps.sessions.close(t.tokenHash).catch(() => undefined);
-      throw new RejectedError('invalid_credentials', 'the email or password is wrong');
-    }
-    return { userId: cred.userId, token: t.token };
+    return this.openSession(cred.userId, device, cred.passwordHash);
   }
 
   /**
@@ -181,9 +174,25 @@ export class UsersService {
     return this.openSession(userId, device);
   }
 
-  private async openSession(userId: string, device: string): Promise<Authenticated> {
+  /**
+   * A new session for `userId`. With `verifiedHash`, the password hash the caller checked a
+   * password against (a login, a keyed signup's retry): a password change that stored its
+   * hash meanwhile would not find this session when it ends the others (it may have read
+   * them before this one was opened), so the hash is read again once the session is stored.
+   * Unchanged, any later change finds the session; changed, it is closed here and the
+   * caller told the password is wrong.
+   */
+  private async openSession(userId: string, device: string, verifiedHash?: Buffer): Promise<Authenticated> {
     const t = issueToken();
     await this.deps.sessions.open(t.tokenHash, userId, device, this.deps.sessionTtlMs);
+    if (verifiedHash) {
+      const now = await this.deps.users.credentialsById(userId);
+      if (!now || !now.passwordHash.equals(verifiedHash)) {
+        // Its token was never given out: a close that fails leaves a session nobody can use.
+        await this.deps.sessions.close(t.tokenHash).catch(() => undefined);
+        throw new RejectedError('invalid_credentials', 'the email or password is wrong');
+      }
+    }
     return { userId, token: t.token };
   }
 
