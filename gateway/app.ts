@@ -10,7 +10,7 @@ import type { GatewayDeps } from './deps.ts';
 import type { GatewayEnv } from './env.ts';
 import { HttpError, toHttp } from './errors.ts';
 import { maxBodyBytes } from './body.ts';
-import { authenticate, hasAdminToken, requireAdmin } from './auth.ts';
+import { authenticate, requireAdmin } from './auth.ts';
 import { clientIp, limitedAs } from './client-ip.ts';
 import { idempotency } from './idempotency.ts';
 import { createMetrics } from './metrics.ts';
@@ -146,7 +146,8 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     return next();
   });
   app.use('*', authenticate(deps));
-  // The admin token (and its limit on wrong ones) before any key is claimed: a right token
+  // Every 🛠 route's one admin check, with its limit on wrong tokens, before any key is
+  // claimed (the idempotency middleware relies on it): a right token
   // past the limit had claimed the request's key before its 429, and a second request with
   // that key then told it right from wrong (422 idempotency_key_reused against a 429).
   app.use('/v1/admin/*', requireAdmin(deps));
@@ -157,7 +158,6 @@ export function createApp(given: GatewayDeps, log: Logger): Hono<GatewayEnv> {
     reissue: async (userId, device) => (await deps.users.reissue(userId, device)).token,
     log,
     keyless: new Set(['/v1/auth/logout']),
-    isAdmin: (authorization) => hasAdminToken(deps, authorization),
     ...(secrets ? { fingerprintKey: () => secrets.get('idempotency_fingerprint') } : {}),
   }));
 

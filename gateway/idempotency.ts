@@ -58,11 +58,9 @@ export interface IdempotencyOptions {
    * answers alike).
    */
   keyless?: ReadonlySet<string>;
-  /** Whether the request carries the admin token: the operator's keys are a scope of their own. */
-  isAdmin?: (authorization: string | undefined) => boolean;
 }
 
-/** The 🛠 routes: refused (403) to anyone without the admin token. */
+/** The 🛠 routes: refused (403) to anyone without the admin token, before this middleware (app.ts). */
 const adminPaths = '/v1/admin/';
 /** The one route that reads NDJSON (bulk product onboarding). */
 const ndjsonPath = '/v1/admin/products';
@@ -217,17 +215,13 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
     // for its own signup, or the event stored twice. Anonymous keys are the device's when it
     // names one, else shared: keys are random, and the fingerprint (method, path and body)
     // still refuses a key reused for another request.
-    // Only on admin routes: asked on every keyed POST, whether a replay came back told a
-    // caller whether the token it sent was the admin token (another scope, no replay), a
-    // guess the admin routes' own limit never counted.
-    const adminRoute = c.req.path.startsWith(adminPaths);
-    const admin = adminRoute && (opts.isAdmin?.(c.req.header('authorization')) ?? false);
-    // An admin route asked without the admin token is a 403 and does nothing: kept under
-    // the key, it was replayed to the operator's own request with that key (the coupon was
-    // never made). And the operator's answers are not anyone else's: under the anonymous
-    // scope, a caller with no token who sent the same key and body got the answer back
-    // (a coupon, a shipped order with the customer's address).
-    if (adminRoute && !admin) return next();
+    // The operator's keys are a scope of their own: under the anonymous scope, a caller with
+    // no token who sent the same key and body got the operator's answer back (a coupon, a
+    // shipped order with the customer's address). Only a request with the admin token comes
+    // this far on an admin route (app.ts checks it first, with its limit on wrong ones), and
+    // only there is the token looked at: asked on every keyed POST, whether a replay came
+    // back told a guess right from wrong.
+    const admin = c.req.path.startsWith(adminPaths);
     const device = c.req.header('x-device-id');
     const anonymousScope = device !== undefined && deviceIdPattern.test(device) ? `device:${device}` : 'anon';
     const scope = admin ? 'admin' : c.get('userId') ?? anonymousScope;
@@ -300,7 +294,7 @@ export function idempotency(redis: Redis, prefix: string, opts: IdempotencyOptio
       await sleep(25);
     }
 
-    if (adminRoute) {
+    if (admin) {
       // An answer a gateway of the release before kept for this request, under the
       // anonymous (or device) scope, is this key's first answer: without this, a retry
       // across a rolling deploy ran the work again (409 coupon_exists where the first

@@ -7,7 +7,6 @@ import { checkProduct, cursorParts, decodeCursor, parseNdjson, searchList, produ
 import type { GatewayDeps } from '../deps.ts';
 import type { GatewayEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
-import { requireAdmin } from '../auth.ts';
 import { isNdjsonType, rawBody, readJson } from '../body.ts';
 import { check } from '../validate.ts';
 import { isoCountry } from '../schemas.ts';
@@ -158,7 +157,7 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json({ ...publicProduct(p), stock: p.stock, ...(p.delivery ? { delivery: p.delivery } : {}) });
   });
 
-  app.post('/v1/admin/products', requireAdmin(deps), async (c) => {
+  app.post('/v1/admin/products', async (c) => {
     if (isNdjsonType(c.req.header('content-type'))) {
       const { products, problems } = parseNdjson(await rawBody(c));
       if (products.length === 0) {
@@ -175,6 +174,6 @@ export function catalogRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.json({ accepted: 1, rejected: [] }, 202);
   });
 
-  app.get('/v1/admin/warehouses', requireAdmin(deps), async (c) => c.json({ items: await catalog.warehouses() }));
+  app.get('/v1/admin/warehouses', async (c) => c.json({ items: await catalog.warehouses() }));
   return app;
 }
