@@ -31,6 +31,12 @@ export function useBucketReplicas(replicas: number): void {
 }
 
 /** True when an error from a KV or JetStream call means the bucket's stream does not exist. */
+/** NATS's refusal of a conditional write whose expected revision is not the key's ("wrong last sequence"). */
+export function isWrongSequence(err: unknown): boolean {
+  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && /wrong last sequence/i.test(message);
+}
+
 export function isMissingBucket(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; message?: unknown; api_error?: { err_code?: number } };

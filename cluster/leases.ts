@@ -12,7 +12,7 @@
 // suspended machine).
 import { randomBytes } from 'node:crypto';
 import type { KV } from 'nats';
-import type { TtlBucket } from './bucket.ts';
+import { isWrongSequence, type TtlBucket } from './bucket.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -207,11 +207,6 @@ export class Leases {
     }
     return out;
   }
-}
-
-function isWrongSequence(err: unknown): boolean {
-  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && /wrong last sequence/i.test(message);
 }
 
 /**

@@ -2,7 +2,7 @@
 // TTL drops it when the node stops heartbeating.
 import type { KV } from 'nats';
 import type { Logger } from 'pino';
-import type { TtlBucket } from './bucket.ts';
+import { isWrongSequence, type TtlBucket } from './bucket.ts';
 import { keepWatching, type KeptWatch } from './watch.ts';
 import { orAfter } from './or-after.ts';
 
@@ -37,12 +37,6 @@ export const leasesBucket = (cluster: string) => `${cluster}_leases`;
 
 const json = new TextEncoder();
 const text = new TextDecoder();
-
-/** NATS's refusal of a conditional write whose expected revision is not the key's. */
-function isWrongSequence(err: unknown): boolean {
-  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  return typeof message === 'string' && /wrong last sequence/i.test(message);
-}
 
 export class Membership {
   private timer: NodeJS.Timeout | undefined;
