@@ -62,12 +62,22 @@ test('its own unconfirmed write and an expired record are not another process; a
   }
 });
 
-test('a graceful leave removes only its own last write', async () => {
-  const self: MemberInfo = { nodeId: 'beat-b', pid: 1003, startedAt: '2026-11-28T10:00:00.000Z' };
-  const m = new Membership(bucket, self, ttlMs, testLog);
+test('a graceful leave removes only its own last write: not a record another process wrote since', async () => {
+  const mine: MemberInfo = { nodeId: 'beat-b', pid: 1003, startedAt: '2026-11-28T10:00:00.000Z' };
+  const m = new Membership(bucket, mine, ttlMs, testLog);
   await m.join();
   await m.leave();
-  assert.is(await read(self.nodeId), undefined);
+  assert.is(await read(mine.nodeId), undefined, 'its own record removed');
+
+  // Another process of the id wrote the key after our last heartbeat (we were paused, say)
+  // and we leave before any heartbeat of ours could have noticed.
+  const self: MemberInfo = { nodeId: 'beat-c', pid: 1004, startedAt: '2026-11-28T10:00:00.000Z' };
+  const n = new Membership(bucket, self, ttlMs, testLog);
+  await n.join();
+  const replacement: MemberInfo = { nodeId: self.nodeId, pid: 2004, startedAt: '2026-11-28T10:05:00.000Z' };
+  await bucket.kv.put(self.nodeId, encode(replacement));
+  await n.leave();
+  assert.equal(await read(self.nodeId), replacement, 'the other process\'s record stays');
 });
 
 test.run();
