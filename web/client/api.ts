@@ -121,3 +121,25 @@ export async function optional<T>(method: string, path: string, opts: CallOption
     throw err;
   }
 }
+
+/**
+ * An Idempotency-Key for one intended action, kept until the server answers it: pressed
+ * again after an answer lost on the way (no connection, no answer in time, a 5xx), the POST
+ * is the same request and is answered rather than done twice. A new key for another body,
+ * and once the server has answered (a 4xx is an answer: nothing was done).
+ */
+export class ActionKey {
+  private held: { body: string; key: string } | undefined;
+
+  for(body: unknown): string {
+    const sent = JSON.stringify(body ?? null);
+    if (this.held?.body !== sent) this.held = { body: sent, key: randomId() };
+    return this.held.key;
+  }
+
+  /** After the call, with its error if it failed. */
+  settle(err?: unknown): void {
+    const answered = err === undefined || (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'request_in_progress');
+    if (answered) this.held = undefined;
+  }
+}

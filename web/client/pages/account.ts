@@ -1,7 +1,7 @@
 // The account page: name (editable), email, reward points, coupons, the addresses (add,
 // delete, make default) that decide delivery estimates and checkout, the devices signed in
 // (sign one or all the others out) and the password.
-import { api, ApiError, optional, randomId } from '../api.ts';
+import { ActionKey, api, ApiError, optional } from '../api.ts';
 import { loadFailedNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
 import { byId, dateTime, formError, h, money, render, toast, type Child } from '../dom.ts';
 import { explain } from '../messages.ts';
@@ -61,28 +61,6 @@ function addressItem(a: Address, me: Me, reload: () => Promise<void>): HTMLEleme
     h('address', null, a.line1, h('br'), `${a.city}, ${a.region} ${a.postalCode}`, h('br'), a.country),
     isDefault ? h('span', { class: 'tag' }, 'Default') : h('button', { type: 'button', class: 'link', onclick: () => void makeDefault() }, 'Make default'),
     h('button', { type: 'button', class: 'link danger', onclick: () => void remove() }, 'Delete'));
-}
-
-/**
- * An Idempotency-Key for one intended action, kept until the server answers it: pressed
- * again after an answer lost on the way (no connection, no answer in time, a 5xx), the POST
- * is the same request and is answered rather than done twice. A new key for another body,
- * and once the server has answered (a 4xx is an answer: nothing was done).
- */
-class ActionKey {
-  private held: { body: string; key: string } | undefined;
-
-  for(body: unknown): string {
-    const sent = JSON.stringify(body ?? null);
-    if (this.held?.body !== sent) this.held = { body: sent, key: randomId() };
-    return this.held.key;
-  }
-
-  /** After the call, with its error if it failed. */
-  settle(err?: unknown): void {
-    const answered = err === undefined || (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'request_in_progress');
-    if (answered) this.held = undefined;
-  }
 }
 
 const deviceName = (s: SessionInfo): string => s.device.trim() || 'Unknown device';

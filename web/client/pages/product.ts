@@ -1,6 +1,6 @@
 // One product: price, live stock, the delivery estimate for the default address, add to
 // cart or wishlist, its attributes and (where the server has them) related products.
-import { api, optional, randomId, session, ApiError } from '../api.ts';
+import { ActionKey, api, ApiError, optional, session } from '../api.ts';
 import { authHref, currentUser, loadFailedNotice, setCartCount } from '../chrome.ts';
 import { byId, categoryName, day, h, money, render, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
@@ -59,21 +59,20 @@ export async function productPage(): Promise<void> {
   // An add whose answer was lost (a dropped connection, a timeout) may have been made:
   // pressed again, it is sent with the same Idempotency-Key, so the server answers the first
   // add rather than adding the units a second time. A new key once the server has answered.
-  let pending: { qty: number; key: string } | undefined;
+  const addKey = new ActionKey();
   buy.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (loggedOut()) return location.assign(authHref('/login'));
     add.disabled = true;
     const units = Math.max(1, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 1));
-    if (pending?.qty !== units) pending = { qty: units, key: randomId() };
+    const body = { sku: p.sku, qty: units };
     try {
-      const cart = await api<Cart>('POST', '/v1/cart/items', { body: { sku: p.sku, qty: units }, idempotencyKey: pending.key });
-      pending = undefined;
+      const cart = await api<Cart>('POST', '/v1/cart/items', { body, idempotencyKey: addKey.for(body) });
+      addKey.settle();
       setCartCount(cart);
       toast(`Added to your cart: ${p.title}`);
     } catch (err) {
-      // A refusal is an answer (nothing was added); a network error or a 5xx may not be.
-      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'request_in_progress') pending = undefined;
+      addKey.settle(err);
       toast(explain(err, () => p.title), 'error');
     } finally {
       add.disabled = false;
