@@ -71,15 +71,19 @@ export class RejectedError extends ClusterError {
   override name = 'RejectedError';
   constructor(code: string, message: string, opts: { data?: unknown; cause?: unknown } = {}) {
     // A refusal is an answer, not a fault: its stack says nothing, and capturing one per
-    // "sold out" was a measurable share of a flash sale's CPU. The options are passed on
-    // field by field: spreading them cost a microsecond per error, twice what the rest of
-    // the construction does (a refusal is built on the node and again on the caller).
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    // "sold out" was a measurable share of a flash sale's CPU. A limit that is not a number
+    // skips V8's stack walk altogether (a limit of 0 still starts one: 0.5 against 0.27 µs
+    // per error, and 10% of the node's samples in a sale), so a refusal has no `stack`.
+    // The options are passed on field by field: spreading them cost a microsecond per
+    // error, twice what the rest of the construction does (a refusal is built on the node
+    // and again on the caller).
+    const errorClass = Error as { stackTraceLimit?: number };
+    const limit = errorClass.stackTraceLimit;
+    errorClass.stackTraceLimit = undefined;
     try {
       super(code, message, { data: opts.data, cause: opts.cause, retryable: false });
     } finally {
-      Error.stackTraceLimit = limit;
+      errorClass.stackTraceLimit = limit;
     }
   }
   override toWire(): WireError {
