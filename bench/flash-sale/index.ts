@@ -1,4 +1,4 @@
-// Flash-sale benchmark: sells the same stock through the actor system and three
+// Flash-sale benchmark: sells the same stock through the actor system and four
 // baselines side by side, checks none oversold, and reports throughput and latency.
 import { defaultMysqlUrl } from '../../app/config.ts';
 import { parseOptions, usage, UsageError, type Options, type StrategyName } from './options.ts';
@@ -38,6 +38,8 @@ async function create(name: StrategyName, opts: Options): Promise<Strategy> {
       return (await import('./strategies/mysql-conditional.ts')).createMysqlConditional({ mysqlUrl });
     case 'redis-lua':
       return (await import('./strategies/redis-lua.ts')).createRedisLua({ redisUrl });
+    case 'redis-lua-fsync':
+      return (await import('./strategies/redis-lua.ts')).createRedisLuaFsync();
   }
 }
 

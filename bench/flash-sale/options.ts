@@ -1,7 +1,7 @@
 // Command-line options of the flash-sale runner; a bad value is a UsageError (exit 2).
 import { parseArgs } from 'node:util';
 
-export const strategyNames = ['actor', 'mysql-for-update', 'mysql-conditional', 'redis-lua'] as const;
+export const strategyNames = ['actor', 'mysql-for-update', 'mysql-conditional', 'redis-lua', 'redis-lua-fsync'] as const;
 export type StrategyName = (typeof strategyNames)[number];
 
 export interface Options {

@@ -85,7 +85,7 @@ export function isBad(o: Outcome): boolean {
   return o.oversold > 0 || o.durableMatches === false;
 }
 
-export const baselines = ['mysql-for-update', 'mysql-conditional', 'redis-lua'] as const;
+export const baselines = ['mysql-for-update', 'mysql-conditional', 'redis-lua', 'redis-lua-fsync'] as const;
 
 export function ratios(outcomes: Map<string, Outcome>): Record<string, number | null> {
   const actor = outcomes.get('actor');

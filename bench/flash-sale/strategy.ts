@@ -7,7 +7,7 @@ export interface SaleOutcome {
 }
 
 export interface Strategy {
-  readonly name: string; // 'actor' | 'mysql-for-update' | 'mysql-conditional' | 'redis-lua'
+  readonly name: string; // 'actor' | 'mysql-for-update' | 'mysql-conditional' | 'redis-lua' | 'redis-lua-fsync'
   readonly durable: boolean; // redis-lua is false
   /** Reset the SKU to `stock` units and clear earlier sales; called once before the sale. */
   setup(stock: number): Promise<void>;

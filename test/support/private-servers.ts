@@ -114,10 +114,15 @@ export function wipeNatsStore(s: PrivateServer): void {
   rmSync(join(s.dir, 'jetstream'), { recursive: true, force: true });
 }
 
-export async function startRedis(port: number): Promise<PrivateServer> {
+/**
+ * Redis keeping nothing on disk, as the machine's own; or, with `appendfsync`, an
+ * append-only file synced as that says (`always`: before each reply, a durable baseline).
+ */
+export async function startRedis(port: number, opts: { appendfsync?: 'always' | 'everysec' } = {}): Promise<PrivateServer> {
   const dir = mkdtempSync(join(tmpdir(), `redis-${port}-`));
+  const persistence = opts.appendfsync ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync] : ['--appendonly', 'no'];
   const s = server('redis', port, `redis://127.0.0.1:${port}`, dir,
-    () => ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]],
+    () => ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir]],
     () => waitForPort(port));
   await s.start();
   return s;
