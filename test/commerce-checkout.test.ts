@@ -51,9 +51,18 @@ test('no address is 422 address_required; an address nothing ships to is 422 und
   await setStock('SKU-00031', { 'wh-east': 5, 'wh-eu': 1 });
   const other = await signup(s.url);
   await call(s.url, 'POST', '/v1/me/addresses', { token: other.token, body: { line1: 'Unter den Linden 2', city: 'Berlin', region: 'BE', country: 'DE', postalCode: '10117' } });
-  assert.is((await checkout(other, { items: [{ sku: 'SKU-00031', qty: 1 }] })).status, 201);
+  const otherOrder = await checkout(other, { items: [{ sku: 'SKU-00031', qty: 1 }] });
+  assert.is(otherOrder.status, 201);
   const held = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }], addressId: de.body.addressId });
   assert.equal([held.status, held.body.error.code, held.body.error.details.skus], [409, 'insufficient_stock', ['SKU-00031']]);
+  // Once that order is paid, wh-eu has none on hand, but it still carries the SKU: the same
+  // shortage (409, gone when it is restocked), not an address nothing ships to. It had
+  // turned into 422 undeliverable at the payment, while wh-east still held units.
+  const paid = await call(s.url, 'POST', `/v1/orders/${otherOrder.body.orderId}/pay`, { token: other.token, body: { paymentMethod: { type: 'card', token: 'tok_ok' } } });
+  assert.is(paid.status, 200, JSON.stringify(paid.body));
+  assert.is((await stock('SKU-00031')).onHand, 5);
+  const sold = await checkout(u, { items: [{ sku: 'SKU-00031', qty: 1 }], addressId: de.body.addressId });
+  assert.equal([sold.status, sold.body.error.code, sold.body.error.details.skus], [409, 'insufficient_stock', ['SKU-00031']]);
 });
 
 test('a quantity no one warehouse holds is reserved across warehouses, fastest first, with the slowest part’s ETA; all or nothing', async () => {

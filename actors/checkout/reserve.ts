@@ -90,20 +90,23 @@ async function reserveLine(c: ReserveContext, line: OrderLine): Promise<LineOutc
   }
   if (remaining === 0) return { ok: parts, touched };
   if (remaining < 0) return { err: new RejectedError('order_closed', 'this order was started with other quantities; check out again'), touched };
-  // Undeliverable only when no warehouse that ships here carries the SKU at all: units held
-  // for other orders there are a shortage (409, gone when their holds end), not an address
-  // to give up on.
-  const carried = new Map(view.warehouses.map((w) => [w.warehouseId, w.onHand]));
-  const carriedHere = (c.allowed ?? []).reduce((n, w) => n + Math.max(0, carried.get(w) ?? 0), 0);
+  // Undeliverable only when no warehouse that ships here carries the SKU at all, that is
+  // has a stock row for it: units held for other orders there, or sold there down to none
+  // on hand, are a shortage (409, gone when the holds end or it is restocked), not an
+  // address to give up on. Counting only units on hand turned the same shortage into 422
+  // the moment the order holding the last unit there was paid.
+  const carrying = new Set(view.warehouses.map((w) => w.warehouseId));
+  const carriedHere = (c.allowed ?? []).some((w) => carrying.has(w));
   const anywhere = view.warehouses.reduce((n, w) => n + Math.max(0, w.available), 0);
-  if (c.allowed && carriedHere + parts.length === 0 && anywhere > 0) return { short: 'undeliverable', touched };
+  if (c.allowed && !carriedHere && parts.length === 0 && anywhere > 0) return { short: 'undeliverable', touched };
   return { short: parts.length === 0 && anywhere === 0 ? 'sold_out' : 'insufficient', touched };
 }
 
 /**
  * Reserves every line, filling in its parts. If any line is short, releases every line
  * and says which SKUs (409 insufficient_stock, or 422 undeliverable when the free units
- * are only in warehouses that do not ship to the address, and none that does carries it). If an outcome is unclear (a timeout, a node
+ * are only in warehouses that do not ship to the address, and none that does carries it,
+ * even at none on hand). If an outcome is unclear (a timeout, a node
  * moving), releases nothing: the caller retries the same order, whose reservation ids find
  * what was already taken, and anything left behind expires with its hold.
  * `beforeRelease` may veto the release (the order was recorded after all).
