@@ -48,6 +48,11 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
     // the operator keeps the admin routes, and the token's own length is the guard meanwhile.
     const key = `adminfail:${limitedAs(c.get('clientIp'))}`;
     if (!hasAdminToken(deps, authorization)) {
+      // A token a live session vouches for (authenticate ran first) is a signed-in user on
+      // the wrong route, not a guess at the admin token: 403, never counted. Counted, 30 of
+      // them in a minute turned the user's 403 into 429 and locked the operator's right
+      // token out of that address for the rest of the minute.
+      if (c.get('userId') !== undefined) throw new HttpError(403, 'forbidden', 'this route needs the admin token');
       const counted = await limiter.hit(key, minute).catch(() => undefined);
       if (counted && counted.count > limit) throw tooMany('wrong admin tokens from this address', limit, minute, counted.resetMs);
       throw new HttpError(403, 'forbidden', 'this route needs the admin token');

@@ -223,6 +223,24 @@ test('wrong admin tokens per IP: the 31st in a minute is 429, even with the righ
   assert.equal(pairs.flat().map((r) => r.status), Array(10).fill(429));
 });
 
+test('a signed-in user\'s token on an admin route is 403 every time and never counted as a guess: the operator is not locked out', async () => {
+  // Each had counted as a wrong admin token: past 30 in a minute the user got 429 instead of
+  // API.md's 403, and the operator's right token was 429 from that address for the rest of
+  // the minute. A live session's token is a user on the wrong route, not a guess.
+  const ip = fromIp();
+  const u = await newUser(ip);
+  for (let i = 1; i <= 35; i++) {
+    const r = await call(s.url, 'GET', '/v1/admin/warehouses', { token: u.token, headers: ip });
+    assert.equal([r.status, r.body.error.code], [403, 'forbidden'], `user call ${i}`);
+  }
+  assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: ip })).status, 200);
+  // A token no session vouches for is still a guess, counted as before.
+  await new Promise((r) => setTimeout(r, 1100)); // past this second's RATE_LIMIT_PER_SEC (60 here)
+  for (let i = 1; i <= 30; i++) assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: `guess-${i}`, headers: ip })).status, 403);
+  assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: 'guess-31', headers: ip })).status, 429);
+  assert.is((await call(s.url, 'GET', '/v1/admin/warehouses', { token: adminToken, headers: ip })).status, 429);
+});
+
 test('a keyed POST outside the admin routes says nothing of whether its token is the admin token', async () => {
   // Its scope had been the operator's for the admin token and the device's for any other:
   // a replay (or none) told a guess right from wrong, and no limit counted such guesses.
