@@ -145,6 +145,27 @@ test('country and postalCode give delivery estimates and filtering without a tok
   assert.is((await call(s.url, 'GET', '/v1/products/DP-EAST?country=XX')).status, 422);
 });
 
+test('API.md\'s query templates sent as written, every parameter empty, are the unfiltered first page', async () => {
+  // An empty category, brand, sort, country or postalCode had been 422 validation_failed,
+  // where an empty q, minPrice, limit or cursor was already as if not sent.
+  await stock('ET-1', 4);
+  await onboard([{ sku: 'ET-1', title: 'Vellichor Empty Template Mug', category: 'home/kitchen', price: 1200 }]);
+  await eventually(async () => (await search('q=vellichor')).body.total === 1, 5000, 50);
+  const plain = await search('q=vellichor');
+  const all = await search('q=vellichor&category=&brand=&minPrice=&maxPrice=&sort=&cursor=&limit=&country=&postalCode=');
+  assert.is(all.status, 200, JSON.stringify(all.body));
+  assert.equal([all.body.total, skusOf(all)], [plain.body.total, skusOf(plain)]);
+  const plainList = await call(s.url, 'GET', '/v1/products');
+  const list = await call(s.url, 'GET', '/v1/products?category=&cursor=&limit=&sort=');
+  assert.is(list.status, 200, JSON.stringify(list.body));
+  assert.equal(skusOf(list), skusOf(plainList));
+  const detail = await call(s.url, 'GET', '/v1/products/ET-1?country=&postalCode=');
+  assert.is(detail.status, 200, JSON.stringify(detail.body));
+  // A value that is there still has to be right.
+  const wrong = await search('q=vellichor&sort=cheapest');
+  assert.equal([wrong.status, wrong.body.error.code], [422, 'validation_failed']);
+});
+
 test('suggest completes queries, categories and product titles as the user types', async () => {
   await stock('SG-1', 5);
   // SG-2 has no stock: a search cannot find it, so it is not suggested either.

@@ -13,23 +13,33 @@ import { isoCountry } from '../schemas.ts';
 import { skuParam } from './params.ts';
 import { cursorParam, limitParam, queryInt, queryIntOr } from '../paging.ts';
 
+/**
+ * A query parameter sent empty (`?category=`, as API.md's query templates write every
+ * parameter) is as if absent, as an empty `limit` or `cursor` already is (paging.ts): an
+ * empty category, brand, sort, country or postal code had been 422 where an empty q,
+ * minPrice or limit was no filter.
+ */
+function blankAsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+}
+
 const categoryPath = z.string().regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*){0,5}$/, 'a category path such as "electronics/audio"').max(120);
 const price = queryInt(0, 100_000_000);
 const limit = limitParam;
 /** Where to estimate delivery for a shopper without a token (or another place than their address). */
 const deliveryPlace = {
   // An assigned code, as an address's: "XX" had been an empty 200, as if nothing shipped there.
-  country: isoCountry.transform((c) => c.toUpperCase()).optional(),
-  postalCode: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal code of 1-12 letters, digits, spaces or dashes').optional(),
+  country: blankAsAbsent(isoCountry.transform((c) => c.toUpperCase()).optional()),
+  postalCode: blankAsAbsent(z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 -]{0,11}$/, 'a postal code of 1-12 letters, digits, spaces or dashes').optional()),
 };
 
 export const searchQuery = z.object({
   q: z.string().max(200).optional(),
-  category: categoryPath.optional(),
-  brand: z.string().trim().min(1).max(120).optional(),
+  category: blankAsAbsent(categoryPath.optional()),
+  brand: blankAsAbsent(z.string().trim().min(1).max(120).optional()),
   minPrice: price.optional(),
   maxPrice: price.optional(),
-  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('relevance'),
+  sort: blankAsAbsent(z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('relevance')),
   cursor: z.string().max(200).optional(),
   limit,
   ...deliveryPlace,
@@ -64,8 +74,8 @@ export function attributeFilters(all: Record<string, string[]>): Record<string, 
 }
 
 export const listQuery = z.object({
-  category: categoryPath.optional(),
-  sort: z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('newest'),
+  category: blankAsAbsent(categoryPath.optional()),
+  sort: blankAsAbsent(z.enum(['relevance', 'price_asc', 'price_desc', 'newest', 'popular']).default('newest')),
   cursor: z.string().max(200).optional(),
   limit,
 }).meta({ id: 'ProductListQuery' });
