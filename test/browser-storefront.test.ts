@@ -959,4 +959,50 @@ test('the account page lists the signed-in devices, signs one out, and changes t
 });
 
 
+test('logging out, or in as someone else, in another tab ends this tab\'s session: nothing is done in the other account\'s name', async () => {
+  step('two tabs');
+  const ann = await signupBuyer(s.url, 'Ann Tabs');
+  const ben = await signupBuyer(s.url, 'Ben Tabs');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: ann.token, body: { sku: 'BRW-3', qty: 1 } })).status, 200);
+  const context = await withCache!.newContext();
+  const [one, two] = [await context.newPage(), await context.newPage()];
+  watchProblems(one);
+  watchProblems(two);
+  try {
+    await one.goto(`${s.url}/`);
+    await one.evaluate((token) => localStorage.setItem('shop.token', token), ann.token);
+    await one.goto(`${s.url}/account`);
+    await one.locator(byTestId('address')).first().waitFor();
+    // The other tab logs in as Ben (what the log-in page does with his token).
+    await two.goto(`${s.url}/`);
+    await two.evaluate((token) => localStorage.setItem('shop.token', token), ben.token);
+    // Ann, still on her account page, adds an address: it was added to Ben's account.
+    await one.fill(byTestId('address-line1'), '7 Seventh St');
+    await one.fill(byTestId('address-city'), 'Boston');
+    await one.fill(byTestId('address-region'), 'MA');
+    await one.fill(byTestId('address-country'), 'US');
+    await one.fill(byTestId('address-postalCode'), '02110');
+    await one.click(byTestId('address-submit'));
+    await one.locator('#session-ended').waitFor({ timeout: 5000 });
+    const addressesOf = async (token: string) => ((await call(s.url, 'GET', '/v1/me', { token })).body as { addresses: { line1: string }[] }).addresses.map((a) => a.line1);
+    assert.equal(await addressesOf(ben.token), ['1 Main St']);
+    assert.ok(await one.locator('#guest-links').isVisible());
+
+    // Logged out in the other tab: Check out here says the session ended, not the server's
+    // "send Authorization: Bearer <token>", and the header says so before anything is pressed.
+    await one.evaluate((token) => localStorage.setItem('shop.token', token), ann.token);
+    await one.goto(`${s.url}/cart`);
+    await one.locator(`${byTestId('checkout')}:not([disabled])`).waitFor();
+    await two.evaluate(() => localStorage.removeItem('shop.token'));
+    await one.locator('#session-ended').waitFor({ timeout: 5000 });
+    await one.click(byTestId('checkout'));
+    await one.locator('#cart .form-error', { hasText: 'Your session has ended' }).waitFor({ timeout: 5000 });
+    assert.is(await one.locator('text=Authorization').count(), 0);
+    assert.is(((await call(s.url, 'GET', '/v1/orders', { token: ann.token })).body as { items: unknown[] }).items.length, 0);
+  } finally {
+    await context.close();
+  }
+  assert.equal(b.problems, []);
+});
+
 test.run();

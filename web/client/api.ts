@@ -16,14 +16,27 @@ export const sessionEndedMessage = 'Your session has ended. Please log in again.
 const tokenKey = 'shop.token';
 const deviceKey = 'shop.device';
 
+/**
+ * The token this page was shown with (or set or dropped here since). Every tab reads the one
+ * localStorage: after logging out in another tab, this page's next call went without a
+ * token (the server's "send Authorization: Bearer <token>" under Check out), and after
+ * logging in there as someone else, in that account's name (an address typed on the first
+ * user's account page was added to the second's).
+ */
+let pageToken = localStorage.getItem(tokenKey);
+
 export const session = {
   token: (): string | null => localStorage.getItem(tokenKey),
   set(token: string): void {
     localStorage.setItem(tokenKey, token);
+    pageToken = token;
   },
   clear(): void {
     localStorage.removeItem(tokenKey);
+    pageToken = null;
   },
+  /** A page shown signed in whose token another tab has since dropped or replaced. */
+  changedElsewhere: (): boolean => pageToken !== null && localStorage.getItem(tokenKey) !== pageToken,
 };
 
 /** A random id for Idempotency-Key and the device id (crypto.randomUUID needs a secure context). */
@@ -58,6 +71,12 @@ function requestTimeoutMs(): number {
 
 /** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
 export async function api<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+  if (opts.token === undefined && session.changedElsewhere()) {
+    // Not sent: as this page's user it would be refused, as another tab's user it would act
+    // for them. Said as a session that ended here (chrome.ts shows the log-in links).
+    window.dispatchEvent(new Event(sessionEndedEvent));
+    throw new ApiError(401, 'session_ended', sessionEndedMessage);
+  }
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = opts.token === undefined ? session.token() : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;

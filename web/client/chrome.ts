@@ -125,6 +125,11 @@ export function initChrome(): void {
     a.href = authHref(a.pathname === '/signup' ? '/signup' : '/login');
   });
   window.addEventListener(sessionEndedEvent, sessionEnded);
+  // Logged out (or in as someone else) in another tab: said here at once, before this
+  // page's next action finds it out.
+  window.addEventListener('storage', () => {
+    if (session.changedElsewhere()) sessionEnded();
+  });
   showFlash();
   // Close the account menu with Escape, as a menu should.
   const accountMenu = document.querySelector<HTMLDetailsElement>('.account-menu');
