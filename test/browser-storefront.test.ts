@@ -1005,4 +1005,35 @@ test('logging out, or in as someone else, in another tab ends this tab\'s sessio
   assert.equal(b.problems, []);
 });
 
+test('quantities typed one after another in the cart end at the last one, even when the first is held up on the way', async () => {
+  step('cart quantities');
+  const buyer = await signupBuyer(s.url, 'Quinn Quantity');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-4', qty: 1 } })).status, 200);
+  await signIn(buyer.token);
+  // The first change is slow to reach the server (a busy connection); the second is not.
+  let patches = 0;
+  await page.route('**/v1/cart/items/*', async (r) => {
+    if (r.request().method() === 'PATCH' && ++patches === 1) await new Promise((done) => setTimeout(done, 1500));
+    await r.fallback();
+  });
+  try {
+    await page.goto(`${s.url}/cart`);
+    const box = page.locator('#cart input.qty');
+    await box.fill('5');
+    await box.press('Tab');
+    await box.fill('2');
+    await box.press('Tab');
+    await page.waitForFunction(() => document.querySelector('[data-testid="cart-count"]')?.textContent === '2', undefined, { timeout: 5000 });
+    // Settled: nothing more comes to change it back.
+    await new Promise((done) => setTimeout(done, 2000));
+    const cart = await call(s.url, 'GET', '/v1/cart', { token: buyer.token });
+    assert.equal(cart.body.items.map((l: { sku: string; qty: number }) => [l.sku, l.qty]), [['BRW-4', 2]]);
+    assert.is(await box.inputValue(), '2');
+    assert.is(await page.locator(byTestId('cart-subtotal')).textContent(), '$78.00');
+  } finally {
+    await signOut('**/v1/cart/items/*');
+  }
+  assert.equal(b.problems, []);
+});
+
 test.run();

@@ -68,14 +68,37 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
   return form;
 }
 
-function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[] {
+/**
+ * Runs the cart's changes one after another, each sent once the one before was answered:
+ * sent side by side, a quantity typed as 5 then 2 could reach the server as 2 then 5 (the
+ * first held up on the way), and the cart kept 5, the box going back to it. `last()` says
+ * whether no other change is waiting, so only the last answer is drawn.
+ */
+function serialQueue(): { run(job: (last: () => boolean) => Promise<void>): void } {
+  let tail: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  return {
+    run(job) {
+      waiting++;
+      tail = tail.then(async () => {
+        waiting--;
+        await job(() => waiting === 0).catch(() => undefined);
+      });
+    },
+  };
+}
+
+function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void, changes: ReturnType<typeof serialQueue>): HTMLElement[] {
   setCartCount(cart);
   if (cart.items.length === 0) {
     return [h('p', { class: 'notice' }, 'Your cart is empty. ', h('a', { href: '/search' }, 'Find something you like'), '.')];
   }
-  const change = async (sku: string, qty: number) => {
+  const change = (sku: string, qty: number) => changes.run(async (last) => {
     try {
-      rerender(qty === 0 ? await api<Cart>('DELETE', `/v1/cart/items/${encodeURIComponent(sku)}`) : await api<Cart>('PATCH', `/v1/cart/items/${encodeURIComponent(sku)}`, { body: { qty } }));
+      const answer = qty === 0 ? await api<Cart>('DELETE', `/v1/cart/items/${encodeURIComponent(sku)}`) : await api<Cart>('PATCH', `/v1/cart/items/${encodeURIComponent(sku)}`, { body: { qty } });
+      // A change still to be sent is drawn by its own answer: this one would put the box
+      // back to the number typed before it, for a moment.
+      if (last()) rerender(answer);
     } catch (err) {
       toast(explain(err, titleIn(cart)), 'error');
       // The boxes go back to what the cart holds: one left at the refused quantity read as
@@ -84,14 +107,14 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
       // made, and Check out orders what the server holds.
       rerender(await api<Cart>('GET', '/v1/cart').catch(() => cart));
     }
-  };
+  });
   const rows = cart.items.map((l) => {
     const qty = h('input', { type: 'number', min: 0, max: maxUnitsPerOrder, value: l.qty, 'aria-label': `Quantity of ${l.title}`, class: 'qty', 'data-control': 'qty', disabled: l.unavailable });
     qty.addEventListener('change', () => {
       // An emptied box (cleared to type another number, or holding no number) is not 0:
       // it took the line out of the cart. The line stays as it is.
       if (qty.value.trim() === '') return rerender(cart);
-      void change(l.sku, Math.max(0, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 0)));
+      change(l.sku, Math.max(0, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 0)));
     });
     return h('li', { class: 'line', 'data-sku': l.sku },
       thumb(l.sku, l.title),
@@ -100,7 +123,7 @@ function cartView(me: Me, cart: Cart, rerender: (c: Cart) => void): HTMLElement[
       // A line taken off sale is not in the subtotal: its price times its quantity beside
       // a subtotal without it read as a sum that did not add up.
       l.unavailable ? h('strong', { class: 'line-total danger' }, 'No longer sold') : h('strong', { class: 'line-total' }, money(l.price * l.qty, l.currency)),
-      h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => void change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
+      h('button', { type: 'button', class: 'link', 'data-control': 'remove', onclick: () => change(l.sku, 0) }, 'Remove', h('span', { class: 'sr-only' }, ` ${l.title}`)));
   });
   return [h('div', { class: 'cart-layout' }, h('ul', { class: 'lines' }, rows), checkoutForm(me, cart))];
 }
@@ -110,7 +133,8 @@ export async function cartPage(): Promise<void> {
   const me = await requireUser(root);
   if (!me) return;
   // After a quantity change or Remove, focus stays on that line (or the next, or the heading).
-  const show = (cart: Cart) => redrawKeepingFocus(root, byId('cart-h'), () => render(root, cartView(me, cart, show)));
+  const changes = serialQueue();
+  const show = (cart: Cart) => redrawKeepingFocus(root, byId('cart-h'), () => render(root, cartView(me, cart, show, changes)));
   try {
     show(await api<Cart>('GET', '/v1/cart'));
   } catch (err) {
