@@ -1036,4 +1036,30 @@ test('quantities typed one after another in the cart end at the last one, even w
   assert.equal(b.problems, []);
 });
 
+test('with the keyboard, Add to cart and a declined Pay keep focus on their button, so Enter works again', async () => {
+  step('keyboard focus');
+  const buyer = await signupBuyer(s.url, 'Kim Keys');
+  await signIn(buyer.token);
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName);
+  await page.goto(`${s.url}/product/BRW-3`);
+  await page.focus(byTestId('add-to-cart'));
+  await page.keyboard.press('Enter');
+  await page.locator('#toast', { hasText: 'Added to your cart' }).waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => !(document.querySelector('[data-testid="add-to-cart"]') as HTMLButtonElement).disabled);
+  assert.is(await focused(), 'add-to-cart');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="cart-count"]')?.textContent === '2', undefined, { timeout: 5000 });
+
+  await page.goto(`${s.url}/cart`);
+  await page.click(byTestId('checkout'));
+  await page.waitForURL(/\/checkout\/o[a-z0-9]+$/);
+  await page.fill(byTestId('pay-token'), 'tok_decline');
+  await page.focus(byTestId('pay-submit'));
+  await page.keyboard.press('Enter');
+  await page.locator('#checkout .form-error', { hasText: 'declined' }).waitFor({ timeout: 10_000 });
+  assert.is(await focused(), 'pay-submit');
+  await signOut();
+  assert.equal(b.problems, []);
+});
+
 test.run();

@@ -50,6 +50,22 @@ export function redrawKeepingFocus(root: HTMLElement | null, fallback: HTMLEleme
   (same ?? target?.querySelector<HTMLElement>('input, button, a') ?? fallback)?.focus();
 }
 
+/**
+ * Disables a button while its action runs, and returns what enables it again. A disabled
+ * button drops keyboard focus to the page: after Add to cart (or a declined Pay) with the
+ * keyboard, Enter did nothing more and a screen reader was left at the top of the page.
+ * Focus goes back to the button when it had it and nothing else has taken it since.
+ */
+export function disableWhileBusy(button: HTMLButtonElement): (enabled?: boolean) => void {
+  const hadFocus = document.activeElement === button;
+  button.disabled = true;
+  return (enabled = true) => {
+    button.disabled = !enabled;
+    const active = document.activeElement;
+    if (enabled && hadFocus && (active === null || active === document.body)) button.focus();
+  };
+}
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T | null {
   return document.getElementById(id) as T | null;
 }

@@ -3,7 +3,7 @@
 // (sign one or all the others out) and the password.
 import { ActionKey, api, ApiError, optional } from '../api.ts';
 import { loadFailedNotice, refreshHeader, refreshUser, requireUser } from '../chrome.ts';
-import { byId, dateTime, formError, h, money, render, toast, type Child } from '../dom.ts';
+import { byId, dateTime, disableWhileBusy, formError, h, money, render, toast, type Child } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Address, Me, SessionInfo } from '../types.ts';
 
@@ -203,20 +203,20 @@ function passwordForm(form: HTMLFormElement, me: Me, changed: () => Promise<void
     if (!form.reportValidity()) return;
     if (next.value !== confirm.value) return problem(confirm, 'The new password and its confirmation do not match.');
     const body = { currentPassword: current.value, newPassword: next.value };
-    button.disabled = true;
+    const enable = disableWhileBusy(button);
     try {
       await api('POST', '/v1/me/password', { body, idempotencyKey: key.for(body) });
       key.settle();
     } catch (err) {
       key.settle(err);
       const { field, message } = passwordProblem(err);
-      button.disabled = false;
+      enable();
       return problem(field === null ? null : input(field), message);
     }
     form.reset();
     username.value = me.email;
     if (done) done.textContent = 'Your password was changed. Every other device was signed out.';
-    button.disabled = false;
+    enable();
     await changed();
   });
 }
@@ -257,8 +257,7 @@ export async function accountPage(): Promise<void> {
     const data = new FormData(form);
     const text = (k: string) => String(data.get(k) ?? '').trim();
     const body = { line1: text('line1'), city: text('city'), region: text('region'), country: text('country').toUpperCase(), postalCode: text('postalCode'), isDefault: data.get('isDefault') !== null };
-    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
-    button.disabled = true;
+    const enable = disableWhileBusy(form.querySelector<HTMLButtonElement>('button[type="submit"]')!);
     formError(form, null);
     try {
       await api('POST', '/v1/me/addresses', { body });
@@ -268,7 +267,7 @@ export async function accountPage(): Promise<void> {
     } catch (err) {
       formError(form, explain(err));
     } finally {
-      button.disabled = false;
+      enable();
     }
   });
 }

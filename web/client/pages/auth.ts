@@ -1,7 +1,7 @@
 // Sign up and log in: the token goes to localStorage and the visitor back where they were.
 import { api, session, ApiError } from '../api.ts';
 import { authHref, currentUser } from '../chrome.ts';
-import { byId, formError, h } from '../dom.ts';
+import { byId, disableWhileBusy, formError, h } from '../dom.ts';
 import { explain as explainApiError } from '../messages.ts';
 
 /**
@@ -46,8 +46,7 @@ function wire(formId: string, path: string, fields: string[]): void {
     const data = new FormData(form);
     const body = Object.fromEntries(fields.map((f) => [f, String(data.get(f) ?? '').trim()]));
     body.password = String(data.get('password') ?? '');
-    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
-    button.disabled = true;
+    const enable = disableWhileBusy(form.querySelector<HTMLButtonElement>('button[type="submit"]')!);
     formError(form, null);
     try {
       const auth = await api<{ userId: string; token: string }>('POST', path, { body, token: null });
@@ -61,7 +60,7 @@ function wire(formId: string, path: string, fields: string[]): void {
       } else {
         formError(form, explain(err));
       }
-      button.disabled = false;
+      enable();
     }
   });
 }

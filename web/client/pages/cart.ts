@@ -2,7 +2,7 @@
 // button, which reserves the stock and opens the payment page; and the wishlist.
 import { api, randomId, ApiError } from '../api.ts';
 import { loadFailedNotice, requireUser, setCartCount } from '../chrome.ts';
-import { byId, formError, h, money, redrawKeepingFocus, render, toast } from '../dom.ts';
+import { byId, disableWhileBusy, formError, h, money, redrawKeepingFocus, render, toast } from '../dom.ts';
 import { explain, type TitleOf } from '../messages.ts';
 import { thumb } from '../product-card.ts';
 import { maxUnitsPerOrder, type Cart, type CheckoutAnswer, type Me, type Order, type Page, type Wishlist } from '../types.ts';
@@ -52,8 +52,7 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
     const coupon = String(data.get('couponCode') ?? '').trim();
     if (typeof addressId === 'string' && addressId) body.addressId = addressId;
     if (coupon) body.couponCode = coupon;
-    const button = form.querySelector('button')!;
-    button.disabled = true;
+    const enable = disableWhileBusy(form.querySelector('button')!);
     formError(form, null);
     try {
       const unpaid = coupon ? undefined : await unpaidOrderOf(cart, body.addressId);
@@ -62,7 +61,7 @@ function checkoutForm(me: Me, cart: Cart): HTMLFormElement {
       location.assign(`/checkout/${encodeURIComponent(order.orderId)}`);
     } catch (err) {
       formError(form, explain(err, titleIn(cart)));
-      button.disabled = false;
+      enable();
     }
   });
   return form;

@@ -2,7 +2,7 @@
 // lines, totals, delivery estimate and timeline.
 import { api, randomId, ApiError } from '../api.ts';
 import { loadFailedNotice, requireUser, setCartCount } from '../chrome.ts';
-import { byId, dateTime, day, flashOnNextPage, formError, h, money, render, statusLabel, toast } from '../dom.ts';
+import { byId, dateTime, day, disableWhileBusy, flashOnNextPage, formError, h, money, render, statusLabel, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
 import type { Cart, Order, OrderStep, Page } from '../types.ts';
 
@@ -92,8 +92,7 @@ export async function checkoutPage(): Promise<void> {
     const card = token.value.trim();
     if (!card) return formError(form, 'Enter a card token, for example tok_ok.');
     if (attempt.token !== card) attempt = { token: card, key: randomId() };
-    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]')!;
-    button.disabled = true;
+    const enable = disableWhileBusy(form.querySelector<HTMLButtonElement>('button[type="submit"]')!);
     formError(form, null);
     try {
       await api('POST', `/v1/orders/${encodeURIComponent(orderId)}/pay`, { body: { paymentMethod: { type: 'card', token: card } }, idempotencyKey: attempt.key });
@@ -110,7 +109,7 @@ export async function checkoutPage(): Promise<void> {
       } else {
         formError(form, explain(err, titleOf));
       }
-      button.disabled = reservationEnded();
+      enable(!reservationEnded());
     }
   });
   const cancel = h('button', { type: 'button', class: 'link danger' }, 'Cancel this order');

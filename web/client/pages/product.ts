@@ -2,7 +2,7 @@
 // cart or wishlist, its attributes and (where the server has them) related products.
 import { ActionKey, api, ApiError, optional, session } from '../api.ts';
 import { authHref, currentUser, loadFailedNotice, setCartCount } from '../chrome.ts';
-import { byId, categoryName, day, h, money, render, toast } from '../dom.ts';
+import { byId, categoryName, day, disableWhileBusy, h, money, render, toast } from '../dom.ts';
 import { explain } from '../messages.ts';
 import { productGrid, stockBadge, stockOf, thumb } from '../product-card.ts';
 import { maxUnitsPerOrder, type Cart, type Page, type Product, type Wishlist } from '../types.ts';
@@ -63,7 +63,7 @@ export async function productPage(): Promise<void> {
   buy.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (loggedOut()) return location.assign(authHref('/login'));
-    add.disabled = true;
+    const enable = disableWhileBusy(add);
     const units = Math.max(1, Math.min(maxUnitsPerOrder, Math.floor(Number(qty.value)) || 1));
     const body = { sku: p.sku, qty: units };
     try {
@@ -75,7 +75,7 @@ export async function productPage(): Promise<void> {
       addKey.settle(err);
       toast(explain(err, () => p.title), 'error');
     } finally {
-      add.disabled = false;
+      enable();
     }
   });
   save.addEventListener('click', async () => {
