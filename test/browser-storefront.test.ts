@@ -483,6 +483,16 @@ test('an unknown product says so in the tab title too', async () => {
   assert.equal(b.problems, []);
 });
 
+test('a product link that cannot name a product (a space, a cut link) is "Product not found", not the API\'s rule for SKUs', async () => {
+  for (const sku of ['a%20b', 'x'.repeat(200)]) {
+    await page.goto(`${s.url}/product/${sku}`);
+    await page.locator('#product h1, #product .notice').first().waitFor();
+    assert.is(await page.locator('#product h1').textContent(), 'Product not found', await page.locator('#product').innerText());
+    assert.is(await page.title(), 'Product not found · Shop');
+  }
+  assert.equal(b.problems, []);
+});
+
 test('a failed action says so, and a token the server refused logs the shopper out plainly', async () => {
   step('session');
   const user = await signup(s.url, 'Grace Hopper');

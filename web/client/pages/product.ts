@@ -40,8 +40,12 @@ export async function productPage(): Promise<void> {
   try {
     p = await api<Product>('GET', `/v1/products/${encodeURIComponent(sku)}`);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) document.title = 'Product not found · Shop';
-    render(root, err instanceof ApiError && err.status === 404
+    // A SKU that cannot be one (a mistyped or cut link: "/product/a b") is answered 400
+    // `invalid_sku`; it is not there either, rather than the server's "sku must be 1-128
+    // characters of letters, digits and _-:@+=".
+    const missing = err instanceof ApiError && (err.status === 404 || err.code === 'invalid_sku');
+    if (missing) document.title = 'Product not found · Shop';
+    render(root, missing
       ? h('div', { class: 'notice' }, h('h1', null, 'Product not found'), h('p', null, 'It may have been removed. ', h('a', { href: '/search' }, 'Browse the catalog')))
       : loadFailedNotice(err));
     return;
