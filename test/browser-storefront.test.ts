@@ -1072,4 +1072,31 @@ test('with the keyboard, Add to cart and a declined Pay keep focus on their butt
   assert.equal(b.problems, []);
 });
 
+test('after the session ended, every further action says so, not the server\'s "send Authorization"', async () => {
+  step('ended twice');
+  const buyer = await signupBuyer(s.url, 'Eve Ended');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-3', qty: 1 } })).status, 200);
+  await signIn(buyer.token);
+  await page.goto(`${s.url}/cart`);
+  await page.locator(`${byTestId('checkout')}:not([disabled])`).waitFor();
+  // Logged out elsewhere (or the session expired): the first call here is refused with the
+  // token, and drops it; the ones after it go without one.
+  assert.is((await call(s.url, 'POST', '/v1/auth/logout', { token: buyer.token })).status, 204);
+  const error = page.locator('#cart .form-error');
+  for (let i = 0; i < 2; i++) {
+    await error.evaluate((e) => (e.textContent = ''));
+    await page.click(byTestId('checkout'));
+    await page.locator('#cart .form-error', { hasText: /\S/ }).waitFor({ timeout: 5000 });
+    assert.is(await error.textContent(), 'Your session has ended. Please log in again.');
+  }
+  const box = page.locator('#cart input.qty');
+  await box.fill('2');
+  await box.press('Tab');
+  await page.locator('#toast.error').waitFor({ timeout: 5000 });
+  assert.is(await page.locator('#toast').textContent(), 'Your session has ended. Please log in again.');
+  assert.ok(await page.locator('#session-ended').isVisible());
+  await signOut();
+  assert.equal(b.problems, []);
+});
+
 test.run();

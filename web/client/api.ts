@@ -17,26 +17,36 @@ const tokenKey = 'shop.token';
 const deviceKey = 'shop.device';
 
 /**
- * The token this page was shown with (or set or dropped here since). Every tab reads the one
- * localStorage: after logging out in another tab, this page's next call went without a
- * token (the server's "send Authorization: Bearer <token>" under Check out), and after
- * logging in there as someone else, in that account's name (an address typed on the first
- * user's account page was added to the second's).
+ * The token this page was shown with (or set here since). Every tab reads the one
+ * localStorage: after logging in in another tab as someone else, this page's next call went
+ * in that account's name (an address typed on the first user's account page was added to
+ * the second's).
  */
 let pageToken = localStorage.getItem(tokenKey);
+/**
+ * Whether this page was shown signed in. Once its session has ended (refused here, or
+ * logged out in another tab) its calls go without a token, and a 401 to them is that
+ * session ended, not the server's "send Authorization: Bearer <token>" said to the shopper.
+ */
+let signedInHere = pageToken !== null;
 
 export const session = {
   token: (): string | null => localStorage.getItem(tokenKey),
   set(token: string): void {
     localStorage.setItem(tokenKey, token);
     pageToken = token;
+    signedInHere = true;
   },
   clear(): void {
     localStorage.removeItem(tokenKey);
-    pageToken = null;
   },
   /** A page shown signed in whose token another tab has since dropped or replaced. */
   changedElsewhere: (): boolean => pageToken !== null && localStorage.getItem(tokenKey) !== pageToken,
+  /** A page shown signed in whose token another tab has since replaced with another. */
+  replacedElsewhere(): boolean {
+    const now = localStorage.getItem(tokenKey);
+    return pageToken !== null && now !== null && now !== pageToken;
+  },
 };
 
 /** A random id for Idempotency-Key and the device id (crypto.randomUUID needs a secure context). */
@@ -71,9 +81,9 @@ function requestTimeoutMs(): number {
 
 /** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
 export async function api<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
-  if (opts.token === undefined && session.changedElsewhere()) {
-    // Not sent: as this page's user it would be refused, as another tab's user it would act
-    // for them. Said as a session that ended here (chrome.ts shows the log-in links).
+  if (opts.token === undefined && session.replacedElsewhere()) {
+    // Not sent: it would act for the user another tab logged in as. Said as a session that
+    // ended here (chrome.ts shows the log-in links).
     window.dispatchEvent(new Event(sessionEndedEvent));
     throw new ApiError(401, 'session_ended', sessionEndedMessage);
   }
@@ -121,7 +131,7 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
     // and the page told (chrome.ts shows the log-in links again) instead of the shopper
     // reading the server's "send Authorization: Bearer <token>". A wrong current password
     // (changing the password: 401 `invalid_credentials`) is not the token refused: it stays.
-    if (res.status === 401 && opts.token === undefined && token && err?.code !== 'invalid_credentials') {
+    if (res.status === 401 && opts.token === undefined && (token || signedInHere) && err?.code !== 'invalid_credentials') {
       session.clear();
       window.dispatchEvent(new Event(sessionEndedEvent));
       throw new ApiError(401, 'session_ended', sessionEndedMessage, undefined, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
