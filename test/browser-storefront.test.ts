@@ -1099,4 +1099,25 @@ test('after the session ended, every further action says so, not the server\'s "
   assert.equal(b.problems, []);
 });
 
+test('a product in another currency than the cart\'s is refused in plain words, naming it', async () => {
+  step('currencies');
+  const lines = [
+    { sku: 'BRW-YEN', title: 'Tokyo Tea Kettle', brand: 'Kyo', category: 'home/kitchen/appliances', price: 1500, currency: 'JPY', supplierId: 'sup-1', attributes: {} },
+    { sku: 'BRW-EUR', title: 'Berlin Espresso Cup', brand: 'Kaffe', category: 'home/kitchen/appliances', price: 2599, currency: 'EUR', supplierId: 'sup-1', attributes: {} },
+  ];
+  for (const p of lines) assert.is((await call(s.url, 'PUT', `/v1/admin/inventory/${p.sku}`, { token: adminToken, body: { warehouses: [{ warehouseId: 'wh-east', onHand: 40 }] } })).status, 200);
+  const r = await call(s.url, 'POST', '/v1/admin/products', { token: adminToken, headers: { 'content-type': 'application/x-ndjson' }, body: lines.map((l) => JSON.stringify(l)).join('\n') });
+  assert.is(r.status, 202, JSON.stringify(r.body));
+  await eventually(async () => (await call(s.url, 'GET', '/v1/products/BRW-EUR')).status === 200, 10_000, 50);
+  const buyer = await signupBuyer(s.url, 'Cora Currency');
+  assert.is((await call(s.url, 'POST', '/v1/cart/items', { token: buyer.token, body: { sku: 'BRW-YEN', qty: 1 } })).status, 200);
+  await signIn(buyer.token);
+  await page.goto(`${s.url}/product/BRW-EUR`);
+  await page.click(byTestId('add-to-cart'));
+  await page.locator('#toast.error').waitFor({ timeout: 5000 });
+  assert.is(await page.locator('#toast').textContent(), 'Berlin Espresso Cup is priced in another currency than what is in your cart. Check out or empty your cart first, then add it.');
+  await signOut();
+  assert.equal(b.problems, []);
+});
+
 test.run();

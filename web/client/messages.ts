@@ -67,6 +67,9 @@ export function explain(err: unknown, titleOf: TitleOf = () => undefined): strin
         return `Your cart can hold at most ${String(max)} of one product: ${products()}.`;
       }
       return `You can buy at most ${typeof max === 'number' ? max : 10} of one product per order. Lower the quantity of ${products()}.`;
+    case 'currency_mismatch':
+      // A cart holds one currency; the server's "the cart is in JPY; X is priced in EUR".
+      return `${products()} is priced in another currency than what is in your cart. Check out or empty your cart first, then add it.`;
     case 'undeliverable':
       return `We can't deliver ${products()} to this address. Choose another address or remove it from your cart.`;
     case 'insufficient_stock':
