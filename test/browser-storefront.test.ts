@@ -1120,4 +1120,14 @@ test('a product in another currency than the cart\'s is refused in plain words, 
   assert.equal(b.problems, []);
 });
 
+test('a search of only spaces is "All products", not “Results for “ ””', async () => {
+  await page.goto(`${s.url}/`);
+  await page.fill(byTestId('search-input'), '   ');
+  await page.press(byTestId('search-input'), 'Enter');
+  await page.waitForURL(/\/search\?q=/);
+  await page.locator(byTestId('product-card')).first().waitFor();
+  assert.is(await page.locator('#results h1').textContent(), 'All products');
+  assert.equal(b.problems, []);
+});
+
 test.run();

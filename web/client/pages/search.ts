@@ -236,7 +236,8 @@ export async function searchPage(): Promise<void> {
     render(results, loadFailedNotice(err));
     return;
   }
-  const q = params.get('q');
+  // Words of only spaces are no words (the server searches everything): not “Results for “ ””.
+  const q = params.get('q')?.trim();
   renderFilters(params, page.facets);
   const grid = h('div', { class: 'grid' }, page.items.map(productCard));
   // Search leaves out what cannot be delivered to the default address: said only where
