@@ -1130,4 +1130,50 @@ test('a search of only spaces is "All products", not “Results for “ ””',
   assert.equal(b.problems, []);
 });
 
+test('a form sent before the page is ready never puts a password in the URL, and the account page\'s is sent once it is', async () => {
+  step('early submits');
+  const user = await signup(s.url, 'Early Bird');
+  const urls: string[] = [];
+  const seen = (frame: { url(): string }) => void urls.push(frame.url());
+  page.on('framenavigated', seen);
+  // The script comes slowly (a slow connection): the log-in form is there before it, and a
+  // password manager (or a quick shopper) sends it at once.
+  await page.route('**/assets/store.*.js', async (r) => {
+    await new Promise((done) => setTimeout(done, 1500));
+    await r.fallback();
+  });
+  try {
+    await page.goto(`${s.url}/login?next=%2Forders`, { waitUntil: 'commit' });
+    await page.fill(byTestId('login-email'), user.email);
+    await page.fill(byTestId('login-password'), user.password);
+    await page.press(byTestId('login-password'), 'Enter');
+    // The page again, the fields unread (no script had them).
+    await page.waitForURL(`${s.url}/login?next=%2Forders`);
+    await page.waitForLoadState('load');
+  } finally {
+    await page.unroute('**/assets/store.*.js');
+  }
+  // The account page wires its forms once the user is read: a change of password sent
+  // before that is held and sent then.
+  await signIn(user.token);
+  await page.route('**/v1/me', async (r) => {
+    await new Promise((done) => setTimeout(done, 1000));
+    await r.fallback();
+  });
+  try {
+    await page.goto(`${s.url}/account`, { waitUntil: 'commit' });
+    await page.fill(byTestId('password-current'), user.password);
+    await page.fill(byTestId('password-new'), 'a new password 1');
+    await page.fill(byTestId('password-confirm'), 'a new password 1');
+    await page.press(byTestId('password-confirm'), 'Enter');
+    await page.locator(byTestId('password-done'), { hasText: 'Your password was changed' }).waitFor({ timeout: 10_000 });
+  } finally {
+    page.off('framenavigated', seen);
+    await signOut('**/v1/me');
+  }
+  assert.ok(!urls.some((u) => /password/i.test(u)), urls.join('\n'));
+  assert.is((await call(s.url, 'POST', '/v1/auth/login', { body: { email: user.email, password: 'a new password 1' } })).status, 200);
+  assert.equal(b.problems, []);
+});
+
 test.run();

@@ -1,5 +1,8 @@
 // The static part of each storefront page: its path, title and the markup that needs no
 // data (forms with their labels), rendered on the server so it is there before any script.
+// Forms with a password or an address are method="post": sent before the script has taken
+// them (a slow connection, a password manager's auto-submit), a GET form put every field,
+// passwords too, in the URL (history, logs); a POST is answered with the page again.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
@@ -18,7 +21,7 @@ const loading = html`<p class="muted" data-loading>Loading…</p>`;
 const signup = html`
 <section class="narrow">
   <h1>Create your account</h1>
-  <form id="signup-form" class="stack" novalidate>
+  <form id="signup-form" class="stack" method="post" novalidate>
     <label>Name <input name="name" autocomplete="name" required maxlength="200" data-testid="signup-name"></label>
     <label>Email <input name="email" type="email" autocomplete="email" required data-testid="signup-email"></label>
     <label>Password <span class="hint">(at least 8 characters)</span>
@@ -32,7 +35,7 @@ const signup = html`
 const login = html`
 <section class="narrow">
   <h1>Log in</h1>
-  <form id="login-form" class="stack" novalidate>
+  <form id="login-form" class="stack" method="post" novalidate>
     <label>Email <input name="email" type="email" autocomplete="email" required data-testid="login-email"></label>
     <label>Password <input name="password" type="password" autocomplete="current-password" required data-testid="login-password"></label>
     <p class="form-error" role="alert" hidden></p>
@@ -52,7 +55,7 @@ const account = html`
     <h2 id="addresses-h">Addresses</h2>
     <ul id="addresses" class="addresses"></ul>
     <h3>Add an address</h3>
-    <form id="address-form" class="stack" novalidate>
+    <form id="address-form" class="stack" method="post" novalidate>
       <label>Street and number <input name="line1" autocomplete="address-line1" required maxlength="300" data-testid="address-line1"></label>
       <div class="row">
         <label>City <input name="city" autocomplete="address-level2" required maxlength="120" data-testid="address-city"></label>
@@ -75,7 +78,7 @@ const account = html`
   </section>
   <section aria-labelledby="password-h" class="panel" id="password-section">
     <h2 id="password-h">Change password</h2>
-    <form id="password-form" class="stack" novalidate>
+    <form id="password-form" class="stack" method="post" novalidate>
       <input name="username" autocomplete="username" hidden readonly>
       <label>Current password <input name="currentPassword" type="password" autocomplete="current-password" required maxlength="200" data-testid="password-current"></label>
       <label>New password <span class="hint">(at least 8 characters)</span>

@@ -51,6 +51,15 @@ export async function storeNotFound(c: Context<GatewayEnv>): Promise<Response> {
   return c.html(await storeShell(await assets(), notFoundPage.page, notFoundPage.title, notFoundPage.body), 404);
 }
 
+/**
+ * A page's form sent to the page itself, before its script had taken the form (pages.ts):
+ * the page again (303 to its GET), the fields unread, rather than the API's 405 JSON.
+ */
+function pageAgain(c: Context<GatewayEnv>): Response {
+  const url = new URL(c.req.url);
+  return c.redirect(url.pathname + url.search, 303);
+}
+
 export function webRoutes(): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
 
@@ -72,7 +81,9 @@ export function webRoutes(): Hono<GatewayEnv> {
 
   for (const p of storePages) {
     app.get(p.path, async (c) => page(c, storeShell(await assets(), p.page, p.title, p.body)));
+    app.post(p.path, pageAgain);
   }
   app.get('/admin', async (c) => page(c, adminShell(await assets())));
+  app.post('/admin', pageAgain);
   return app;
 }

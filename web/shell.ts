@@ -79,7 +79,7 @@ ${head(a, 'Operator dashboard · Shop', 'admin.js')}
 <main id="main" tabindex="-1">
   <section id="admin-login" class="narrow">
     <h1>Operator dashboard</h1>
-    <form id="admin-form" class="stack">
+    <form id="admin-form" class="stack" method="post">
       <label>Admin token <input name="token" type="password" autocomplete="off" required data-testid="admin-token"></label>
       <p class="hint">Kept in this tab's session storage only.</p>
       <p class="form-error" role="alert" hidden></p>

@@ -221,10 +221,35 @@ function passwordForm(form: HTMLFormElement, me: Me, changed: () => Promise<void
   });
 }
 
+/**
+ * Holds the submits of forms whose handlers are wired only once the user is read: sent
+ * before that (a slow connection), the browser sent them its own way, and nothing was saved.
+ * `release()`, once they are wired, sends the held ones again.
+ */
+function holdSubmits(forms: (HTMLFormElement | null)[]): { release(): void } {
+  const waiting = new Set<HTMLFormElement>();
+  let released = false;
+  for (const form of forms) {
+    form?.addEventListener('submit', (e) => {
+      if (released) return;
+      e.preventDefault();
+      waiting.add(form);
+    });
+  }
+  return {
+    release() {
+      released = true;
+      for (const form of waiting) form.requestSubmit();
+    },
+  };
+}
+
 export async function accountPage(): Promise<void> {
   const profileEl = byId('profile');
-  const me0 = await requireUser(profileEl);
   const form = byId<HTMLFormElement>('address-form');
+  const passwordEl = byId<HTMLFormElement>('password-form');
+  const early = holdSubmits([form, passwordEl]);
+  const me0 = await requireUser(profileEl);
   if (!me0) {
     // Nothing of them is left saying "Loading…" either.
     render(byId('sessions'));
@@ -235,7 +260,6 @@ export async function accountPage(): Promise<void> {
   const sessionsEl = byId('sessions');
   const devices = sessionsEl ? signedInDevices(sessionsEl, byId('sessions-h')) : undefined;
   void devices?.load();
-  const passwordEl = byId<HTMLFormElement>('password-form');
   if (passwordEl) passwordForm(passwordEl, me0, async () => devices?.load());
   const reload = async () => {
     refreshUser();
@@ -270,4 +294,5 @@ export async function accountPage(): Promise<void> {
       enable();
     }
   });
+  early.release();
 }
