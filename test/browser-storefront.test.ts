@@ -1176,4 +1176,26 @@ test('a form sent before the page is ready never puts a password in the URL, and
   assert.equal(b.problems, []);
 });
 
+test('a delivery day is the server\'s calendar day for a shopper west of Greenwich too', async () => {
+  step('time zones');
+  const buyer = await signupBuyer(s.url, 'Nia NewYork');
+  const product = await call(s.url, 'GET', '/v1/products/BRW-3', { token: buyer.token });
+  const eta = (product.body as { delivery?: { eta: string; days: number } }).delivery;
+  assert.ok(eta && /^\d{4}-\d{2}-\d{2}$/.test(eta.eta), JSON.stringify(product.body));
+  const expected = new Date(`${eta.eta}T00:00:00Z`).toLocaleDateString('en-US', { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const context = await withCache!.newContext({ timezoneId: 'America/New_York', locale: 'en-US' });
+  const p = await context.newPage();
+  watchProblems(p);
+  try {
+    await p.goto(`${s.url}/`);
+    await p.evaluate((token) => localStorage.setItem('shop.token', token), buyer.token);
+    await p.goto(`${s.url}/product/BRW-3`);
+    await p.locator(byTestId('product-delivery')).waitFor();
+    assert.is(await p.locator(byTestId('product-delivery')).textContent(), `Arrives by ${expected} (${eta.days} ${eta.days === 1 ? 'day' : 'days'})`);
+  } finally {
+    await context.close();
+  }
+  assert.equal(b.problems, []);
+});
+
 test.run();

@@ -141,9 +141,15 @@ export function dateTime(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/**
+ * A day as "Mon, Nov 30". A date alone ("2026-11-30", as delivery estimates come) is that
+ * calendar day wherever the reader is: read as an instant it is midnight UTC, which west of
+ * Greenwich is the evening before, and every estimate in the Americas was a day early.
+ */
 export function day(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(iso);
+  const d = new Date(dateOnly ? `${iso}T00:00:00Z` : iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { weekday: 'short', month: 'short', day: 'numeric', ...(dateOnly ? { timeZone: 'UTC' } : {}) });
 }
 
 /** "electronics/audio/headphones" → "Headphones". */
