@@ -1,7 +1,8 @@
 // Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
-import { withTransaction, type Pool, type PoolConnection } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
 import { BatchedReads } from './batched-reads.ts';
+import { atomically, writeFailure, type Statement } from './writes.ts';
 
 export interface UserCredentials {
   userId: string;
@@ -62,25 +63,44 @@ const collationKey = (id: string) => id.toLowerCase().trimEnd();
  * a deadlock, and the client got a 500 for a plain DELETE /v1/me/addresses/:id. Held until
  * the transaction ends, it also makes a capped list's count and insert one step
  * (insertUnderCap).
+ *
+ * The lock and the statements after it go as ONE compound transaction in one round trip
+ * (writes.ts `atomically`), then `result`, a SELECT of the session variables they set. Not
+ * an interactive transaction: a gateway stopped between its statements (SIGSTOP, a long GC
+ * pause, a frozen VM) kept the user's row locked for as long as it stayed stopped, since
+ * MariaDB sees an open connection and waits for its next statement. Every new order and
+ * payment locks its buyer's row too (orders.ts), so each journal batch of checkouts that
+ * held one of that user's orders waited on it, and every order in the batch, other users'
+ * included, was answered 503 `timeout` (a fault audit: a buyer's row held for 12 s).
+ * Sent whole, the transaction runs to its COMMIT inside the server whatever the client does.
  */
-async function lockUser(conn: PoolConnection, userId: string): Promise<void> {
-  await conn.query('SELECT user_id FROM users WHERE user_id = ? FOR UPDATE', [userId]);
+async function underUserLock<R>(pool: Pool, userId: string, what: string, statements: Statement[], result: string): Promise<R> {
+  const body: Statement[] = [
+    { sql: 'SELECT COUNT(*) INTO @shop_user_locked FROM users WHERE user_id = ? FOR UPDATE;', params: [userId] },
+    ...statements,
+  ];
+  try {
+    const [sets] = await pool.query(`${atomically(body.map((st) => st.sql))};\n${result}`, body.flatMap((st) => st.params ?? []));
+    const all = sets as unknown as unknown[];
+    return (all[all.length - 1] as R[])[0]!;
+  } catch (err) {
+    throw writeFailure(err, what);
+  }
 }
 
 /**
  * Inserts a row of a user's capped list (`insert`, an INSERT IGNORE) unless `count`, the
  * user's other rows, is at `max` already: `'full'` and nothing added, else `'added'` or
  * `'present'`. Counted and inserted in one transaction under the user's lock: counted apart,
- * twenty adds at once to a wishlist of 499 had made it 501.
+ * twenty adds at once to a wishlist of 499 had made it 501. `count` is one SELECT of one
+ * value (`SELECT COUNT(*) AS n FROM …`).
  */
 export async function insertUnderCap(pool: Pool, userId: string, max: number, count: [string, unknown[]], insert: [string, unknown[]]): Promise<'added' | 'present' | 'full'> {
-  return withTransaction(pool, async (conn) => {
-    await lockUser(conn, userId);
-    const [counted] = await conn.query(count[0], count[1]);
-    if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
-    const [res] = await conn.query(insert[0], insert[1]);
-    return (res as { affectedRows: number }).affectedRows > 0 ? 'added' : 'present';
-  });
+  const { outcome } = await underUserLock<{ outcome: 'added' | 'present' | 'full' }>(pool, userId, `a capped insert for user ${userId}`, [
+    { sql: `SET @shop_capped = IF((${count[0].replace(/;?\s*$/, '')}) >= ?, 'full', NULL);`, params: [...count[1], max] },
+    { sql: `IF @shop_capped IS NULL THEN ${insert[0].replace(/;?\s*$/, '')}; SET @shop_capped = IF(ROW_COUNT() > 0, 'added', 'present'); END IF;`, params: insert[1] },
+  ], 'SELECT @shop_capped AS outcome');
+  return outcome;
 }
 
 export class UserRepository {
@@ -197,52 +217,49 @@ export class UserRepository {
    * transaction, ten at once had taken a user with 49 addresses to 52).
    */
   async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean, max?: number): Promise<boolean | 'full'> {
-    return withTransaction(this.pool, async (conn) => {
-      await lockUser(conn, userId);
-      if (max !== undefined) {
-        const [counted] = await conn.query('SELECT COUNT(*) AS n FROM addresses WHERE user_id = ?', [userId]);
-        if (Number((counted as { n: number }[])[0]?.n ?? 0) >= max) return 'full';
-      }
-      await conn.query(
-        'INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster],
-      );
-      const [res] = await conn.query(
-        'UPDATE users SET default_address_id = ? WHERE user_id = ? AND (? OR default_address_id IS NULL)',
-        [a.addressId, userId, makeDefault],
-      );
-      return (res as { affectedRows: number }).affectedRows === 1;
-    });
+    const { outcome } = await underUserLock<{ outcome: 'full' | 'default' | 'added' }>(this.pool, userId, `an address of user ${userId}`, [
+      { sql: "SET @shop_address = IF(? IS NOT NULL AND (SELECT COUNT(*) FROM addresses WHERE user_id = ?) >= ?, 'full', NULL);", params: [max ?? null, userId, max ?? null] },
+      {
+        sql: `IF @shop_address IS NULL THEN
+          INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+          UPDATE users SET default_address_id = ? WHERE user_id = ? AND (? OR default_address_id IS NULL);
+          SET @shop_address = IF(ROW_COUNT() = 1, 'default', 'added');
+        END IF;`,
+        params: [a.addressId, userId, a.line1, a.city, a.region, a.country, a.postalCode, a.cluster, a.addressId, userId, makeDefault],
+      },
+    ], 'SELECT @shop_address AS outcome');
+    return outcome === 'full' ? 'full' : outcome === 'default';
   }
 
   /** Changes one of the user's addresses (and makes it the default when asked); false when the user has no such address. */
   async updateAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
-    return withTransaction(this.pool, async (conn) => {
-      await lockUser(conn, userId);
-      const [res] = await conn.query(
-        'UPDATE addresses SET line1 = ?, city = ?, region = ?, country = ?, postal_code = ?, cluster = ? WHERE address_id = ? AND user_id = ?',
-        [a.line1, a.city, a.region, a.country, a.postalCode, a.cluster, a.addressId, userId],
-      );
-      if ((res as { affectedRows: number }).affectedRows !== 1) return false;
-      if (makeDefault) await conn.query('UPDATE users SET default_address_id = ? WHERE user_id = ?', [a.addressId, userId]);
-      return true;
-    });
+    // Found by a read under the user's lock, not by the UPDATE's row count, which counts
+    // changed rows inside a compound statement: an address saved unchanged is still found.
+    const { found } = await underUserLock<{ found: number | string }>(this.pool, userId, `an address of user ${userId}`, [
+      { sql: 'SET @shop_address = (SELECT COUNT(*) FROM addresses WHERE address_id = ? AND user_id = ?);', params: [a.addressId, userId] },
+      {
+        sql: 'UPDATE addresses SET line1 = ?, city = ?, region = ?, country = ?, postal_code = ?, cluster = ? WHERE address_id = ? AND user_id = ?;',
+        params: [a.line1, a.city, a.region, a.country, a.postalCode, a.cluster, a.addressId, userId],
+      },
+      { sql: 'IF @shop_address = 1 AND ? THEN UPDATE users SET default_address_id = ? WHERE user_id = ?; END IF;', params: [makeDefault, a.addressId, userId] },
+    ], 'SELECT @shop_address AS found');
+    return Number(found) === 1;
   }
 
   /** Deletes one of the user's addresses; false when the user has no such address. */
   async deleteAddress(userId: string, addressId: string): Promise<boolean> {
-    return withTransaction(this.pool, async (conn) => {
-      await lockUser(conn, userId);
-      const [res] = await conn.query('DELETE FROM addresses WHERE address_id = ? AND user_id = ?', [addressId, userId]);
-      // Nothing deleted, nothing to undo: committing the empty transaction is harmless.
-      if ((res as { affectedRows: number }).affectedRows !== 1) return false;
+    const { deleted } = await underUserLock<{ deleted: number | string }>(this.pool, userId, `an address of user ${userId}`, [
+      { sql: 'DELETE FROM addresses WHERE address_id = ? AND user_id = ?;', params: [addressId, userId] },
+      { sql: 'SET @shop_address = ROW_COUNT();' },
       // The default moves to the newest remaining address, so a user with addresses always has one.
-      await conn.query(
-        `UPDATE users SET default_address_id = (SELECT address_id FROM addresses WHERE user_id = ? ORDER BY created_at DESC, address_id DESC LIMIT 1)
-         WHERE user_id = ? AND default_address_id = ?`,
-        [userId, userId, addressId],
-      );
-      return true;
-    });
+      {
+        sql: `IF @shop_address = 1 THEN
+          UPDATE users SET default_address_id = (SELECT address_id FROM addresses WHERE user_id = ? ORDER BY created_at DESC, address_id DESC LIMIT 1)
+            WHERE user_id = ? AND default_address_id = ?;
+        END IF;`,
+        params: [userId, userId, addressId],
+      },
+    ], 'SELECT @shop_address AS deleted');
+    return Number(deleted) === 1;
   }
 }
