@@ -28,11 +28,15 @@ test('a writer stopped inside an address change leaves the user row free once th
     await writer.waitFor(/adding the address/, 60_000);
     // The writer's insert is waiting for our row.
     await eventually(async () => {
-      // Any transaction of this suite's database waiting for a lock: only the writer can be.
-      const [rows] = await db.pool.query(`SELECT t.trx_state AS state, p.DB AS db, DATABASE() AS ours FROM information_schema.INNODB_TRX t
-        JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id`);
-      return (rows as { state: string; db: string | null; ours: string }[]).some((r) => r.state === 'LOCK WAIT' && r.db === r.ours) || undefined;
+      // The writer's connection running its insert of that address (the process list shows
+      // the statement of a compound block being run). Not INNODB_TRX's LOCK WAIT: MariaDB
+      // 10.11 did not list a transaction begun inside a compound statement there.
+      const [rows] = await db.pool.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE 'INSERT INTO addresses%'`);
+      return Number((rows as { n: number }[])[0]?.n ?? 0) > 0 || undefined;
     }, 60_000, 50);
+    // Past the insert's start, well inside its wait.
+    await new Promise((r) => setTimeout(r, 200));
     writer.child.kill('SIGSTOP');
     // Let the writer's insert through; the writer itself stays stopped.
     await blocker.rollback();
