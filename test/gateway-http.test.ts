@@ -230,6 +230,14 @@ test('the storefront: pages are HTML with a strict CSP; assets are content-hashe
   const style = await raw(css!);
   assert.match(style.body.toString(), /--brand/);
   assert.is((await raw('/assets/store.000000000000.js')).status, 404);
+  // A page's form sent by the browser itself (before the script had it) is the page again:
+  // 303 to the same path and query, the fields unread; never to another site.
+  for (const path of ['/login?next=%2Forders', '/account', '/admin']) {
+    const sent = await fetch(`${s.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=secret' });
+    assert.is(sent.status, 303, path);
+    assert.is(sent.headers.get('location'), path);
+  }
+  assert.is((await fetch(`${s.url}//evil.example/login`, { method: 'POST', redirect: 'manual' })).headers.get('location'), null);
   // The API's own 404 stays JSON.
   assert.is((await call(s.url, 'GET', '/v1/nothing')).body.error.code, 'not_found');
   // A path outside the API is a page for a browser and JSON for everyone else, so the

@@ -40,6 +40,13 @@ export const session = {
   clear(): void {
     localStorage.removeItem(tokenKey);
   },
+  /**
+   * Drops `token` if it is still the one stored: a refusal of this tab's token must not drop
+   * the one another tab has stored since (logged in again there, as someone else perhaps).
+   */
+  clearIf(token: string | null): void {
+    if (token !== null && localStorage.getItem(tokenKey) === token) localStorage.removeItem(tokenKey);
+  },
   /** A page shown signed in whose token another tab has since dropped or replaced. */
   changedElsewhere: (): boolean => pageToken !== null && localStorage.getItem(tokenKey) !== pageToken,
   /** A page shown signed in whose token another tab has since replaced with another. */
@@ -81,14 +88,13 @@ function requestTimeoutMs(): number {
 
 /** Calls the API; resolves to the JSON body (undefined for 204), throws ApiError for 4xx/5xx. */
 export async function api<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
-  if (opts.token === undefined && session.replacedElsewhere()) {
-    // Not sent: it would act for the user another tab logged in as. Said as a session that
-    // ended here (chrome.ts shows the log-in links).
-    window.dispatchEvent(new Event(sessionEndedEvent));
-    throw new ApiError(401, 'session_ended', sessionEndedMessage);
-  }
+  // Another tab logged in as someone else since this page was shown: its token must not go
+  // from here, or this page would act in that user's name. The call goes as a guest's, so
+  // browsing goes on, and one that needs a user is refused (401), which is said below as
+  // this page's session ended.
+  const asGuest = opts.token === undefined && session.replacedElsewhere();
   const headers: Record<string, string> = { accept: 'application/json' };
-  const token = opts.token === undefined ? session.token() : opts.token;
+  const token = opts.token === undefined ? (asGuest ? null : session.token()) : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;
   else headers['x-device-id'] = deviceId();
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -132,7 +138,7 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
     // reading the server's "send Authorization: Bearer <token>". A wrong current password
     // (changing the password: 401 `invalid_credentials`) is not the token refused: it stays.
     if (res.status === 401 && opts.token === undefined && (token || signedInHere) && err?.code !== 'invalid_credentials') {
-      session.clear();
+      session.clearIf(token);
       window.dispatchEvent(new Event(sessionEndedEvent));
       throw new ApiError(401, 'session_ended', sessionEndedMessage, undefined, err?.requestId ?? res.headers.get('x-request-id') ?? undefined);
     }

@@ -113,8 +113,10 @@ export function initChrome(): void {
   const input = document.querySelector<HTMLInputElement>('[data-testid="search-input"]');
   if (input && q && location.pathname === '/search') input.value = q;
   byId('logout')?.addEventListener('click', () => {
+    // The token logged out is this page's: another tab may have stored a newer one meanwhile.
+    const token = session.token();
     void api('POST', '/v1/auth/logout').catch(() => undefined).finally(() => {
-      session.clear();
+      session.clearIf(token);
       // This page goes away at once: the homepage says it.
       flashOnNextPage('You are logged out.');
       location.assign('/');

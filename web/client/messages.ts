@@ -69,7 +69,8 @@ export function explain(err: unknown, titleOf: TitleOf = () => undefined): strin
       return `You can buy at most ${typeof max === 'number' ? max : 10} of one product per order. Lower the quantity of ${products()}.`;
     case 'currency_mismatch':
       // A cart holds one currency; the server's "the cart is in JPY; X is priced in EUR".
-      return `${products()} is priced in another currency than what is in your cart. Check out or empty your cart first, then add it.`;
+      // A title is shown as it is written ("iPhone"); with none known, the sentence still starts with a capital.
+      return `${skusOf(err.details).length ? products() : 'This product'} is priced in another currency than what is in your cart. Check out or empty your cart first, then add it.`;
     case 'undeliverable':
       return `We can't deliver ${products()} to this address. Choose another address or remove it from your cart.`;
     case 'insufficient_stock':

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // The storefront's one script: the shared header, then the page named by <body data-page>.
 import { initChrome, refreshHeader } from './chrome.ts';
+import { session } from './api.ts';
 import { homePage } from './pages/home.ts';
 import { searchPage, showUrlInControls } from './pages/search.ts';
 import { productPage } from './pages/product.ts';
@@ -30,7 +31,10 @@ void pages[page]?.();
 window.addEventListener('pageshow', (e) => {
   if (!e.persisted) return;
   const restore = restorable[page];
-  if (!restore) return location.reload();
+  // Brought back from the back/forward cache after a log-in, a log-out or another user's
+  // log-in in this tab or another: shown again with the session there is now, not as one
+  // that ended.
+  if (!restore || session.changedElsewhere()) return location.reload();
   restore();
   void refreshHeader();
 });
