@@ -2,7 +2,7 @@
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
 import { withTransaction, type Pool } from './pool.ts';
 import { BatchedReads } from './batched-reads.ts';
-import { atomically, writeFailure, type Statement } from './writes.ts';
+import { writeAtomicallyThenRead, type Statement } from './writes.ts';
 
 export interface UserCredentials {
   userId: string;
@@ -74,18 +74,11 @@ const collationKey = (id: string) => id.toLowerCase().trimEnd();
  * included, was answered 503 `timeout` (a fault audit: a buyer's row held for 12 s).
  * Sent whole, the transaction runs to its COMMIT inside the server whatever the client does.
  */
-async function underUserLock<R>(pool: Pool, userId: string, what: string, statements: Statement[], result: string): Promise<R> {
-  const body: Statement[] = [
+function underUserLock<R>(pool: Pool, userId: string, what: string, statements: Statement[], result: string): Promise<R> {
+  return writeAtomicallyThenRead<R>(pool, [
     { sql: 'SELECT COUNT(*) INTO @shop_user_locked FROM users WHERE user_id = ? FOR UPDATE;', params: [userId] },
     ...statements,
-  ];
-  try {
-    const [sets] = await pool.query(`${atomically(body.map((st) => st.sql))};\n${result}`, body.flatMap((st) => st.params ?? []));
-    const all = sets as unknown as unknown[];
-    return (all[all.length - 1] as R[])[0]!;
-  } catch (err) {
-    throw writeFailure(err, what);
-  }
+  ], result, what);
 }
 
 /**
@@ -233,8 +226,8 @@ export class UserRepository {
 
   /** Changes one of the user's addresses (and makes it the default when asked); false when the user has no such address. */
   async updateAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean): Promise<boolean> {
-    // Found by a read under the user's lock, not by the UPDATE's row count, which counts
-    // changed rows inside a compound statement: an address saved unchanged is still found.
+    // Found by a read under the user's lock, not by the UPDATE's row count: ROW_COUNT()
+    // follows the connection's found-rows flag, which this read does not depend on.
     const { found } = await underUserLock<{ found: number | string }>(this.pool, userId, `an address of user ${userId}`, [
       { sql: 'SET @shop_address = (SELECT COUNT(*) FROM addresses WHERE address_id = ? AND user_id = ?);', params: [a.addressId, userId] },
       {

@@ -79,6 +79,24 @@ export async function writeAtomically(pool: Pool, statements: Statement[], what:
   }
 }
 
+/**
+ * `writeAtomically`, then `result` (a SELECT of the session variables the statements set)
+ * in the same round trip, on the same connection: its first row. For a write whose outcome
+ * is decided inside the transaction (a cap reached, a row not there) and must come back
+ * without a second, interactive step.
+ */
+export async function writeAtomicallyThenRead<R>(pool: Pool, statements: Statement[], result: string, what: string): Promise<R> {
+  const params = statements.flatMap((s) => s.params ?? []);
+  try {
+    const [sets] = await pool.query(`${atomically(statements.map((s) => s.sql))};\n${result}`, params);
+    // One result per statement of the text: the block's OK packet, then the SELECT's rows.
+    const all = sets as unknown as unknown[];
+    return (all[all.length - 1] as R[])[0]!;
+  } catch (err) {
+    throw writeFailure(err, what);
+  }
+}
+
 /** The typed form of a compound write's failure (what `writeAtomically` throws). */
 export function writeFailure(err: unknown, what: string): unknown {
   const tag = fencedTag(err);
