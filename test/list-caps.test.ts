@@ -104,4 +104,25 @@ test('concurrent adds cannot pass a cap: wishlist items, hidden things, addresse
   assert.is((await users.me('u-race')).addresses.length, 2);
 });
 
+// Many users at once, each within their cap (a sale's new buyers giving their first
+// address): the cap's count had been a locking subquery, whose gap locks two users' adds
+// took on one gap of the index and then inserted into, and 40 of 128 such adds failed as
+// deadlocks (503 unavailable).
+test('many users adding their first address, wishlist item and hidden thing at once all succeed', async () => {
+  const ids = Array.from({ length: 48 }, (_, i) => `u-many-${i}`);
+  for (const id of ids) await newUser(id);
+  const users = new UserRepository(db.pool);
+  const wishlists = new WishlistRepository(db.pool);
+  const feedback = new FeedbackRepository(db.pool);
+  const outcomes = await Promise.allSettled(ids.flatMap((id) => [
+    users.addAddress(id, { addressId: `a-${id}`, line1: '1 Main St', city: 'Boston', region: 'MA', country: 'US', postalCode: '02110', cluster: 'us-east' }, true, 50),
+    wishlists.addCapped(id, 'SKU-00001', Date.now(), 500),
+    feedback.addCapped(id, { kind: 'sku', value: 'SKU-00002' }, Date.now(), 500),
+  ]));
+  const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+  assert.equal(failed, [], `${failed.length} of ${outcomes.length} failed: ${failed[0] ?? ''}`);
+  const [rows] = await db.pool.query("SELECT COUNT(*) AS n FROM addresses a JOIN users u ON u.user_id = a.user_id AND u.default_address_id = a.address_id WHERE a.user_id LIKE 'u-many-%'");
+  assert.is(Number((rows as { n: number }[])[0]!.n), ids.length, 'each address added and made its user\'s default');
+});
+
 test.run();

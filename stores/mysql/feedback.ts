@@ -16,7 +16,7 @@ export class FeedbackRepository {
   /** Adds the row unless the user has `max` others (`'full'`, nothing added); under the user's lock (insertUnderCap). */
   addCapped(userId: string, row: FeedbackRow, at: number, max: number): Promise<'added' | 'present' | 'full'> {
     return insertUnderCap(this.pool, userId, max,
-      ['SELECT COUNT(*) AS n FROM recommendation_feedback WHERE user_id = ? AND NOT (kind = ? AND value = ?)', [userId, row.kind, row.value]],
+      ['recommendation_feedback WHERE user_id = ? AND NOT (kind = ? AND value = ?)', [userId, row.kind, row.value]],
       ['INSERT IGNORE INTO recommendation_feedback (user_id, kind, value, created_at) VALUES (?, ?, ?, ?)', [userId, row.kind, row.value, at]]);
   }
 

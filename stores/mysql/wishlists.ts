@@ -29,7 +29,7 @@ export class WishlistRepository {
    */
   addCapped(userId: string, sku: string, at: number, max: number): Promise<'added' | 'present' | 'full'> {
     return insertUnderCap(this.pool, userId, max,
-      ['SELECT COUNT(*) AS n FROM wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]],
+      ['wishlist_items WHERE user_id = ? AND sku <> ?', [userId, sku]],
       ['INSERT IGNORE INTO wishlist_items (user_id, sku, added_at) VALUES (?, ?, ?)', [userId, sku, at]]);
   }
 
