@@ -1,8 +1,8 @@
 // Users, addresses and coupons in MariaDB. Business rules (hashing, the default address,
 // the delivery cluster) live in actors/users; this file only reads and writes rows.
-import { withTransaction, type Pool } from './pool.ts';
+import type { Pool } from './pool.ts';
 import { BatchedReads } from './batched-reads.ts';
-import { writeAtomicallyThenRead, type Statement } from './writes.ts';
+import { writeAtomically, writeAtomicallyThenRead, type Statement } from './writes.ts';
 
 export interface UserCredentials {
   userId: string;
@@ -105,18 +105,28 @@ export async function insertUnderCap(pool: Pool, userId: string, max: number, co
 export class UserRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Inserts the user and their welcome coupon; throws a duplicate-key error for a taken email. */
+  /**
+   * Inserts the user and their welcome coupon; throws a duplicate-key error for a taken email
+   * (the compound's exit handler RESIGNALs it, so it keeps errno 1062, ER_DUP_ENTRY).
+   *
+   * One compound transaction (writes.ts), not an interactive one: a gateway stopped between
+   * the two inserts or before its COMMIT (SIGSTOP, a long GC pause, a frozen VM) kept the new
+   * user's row and its email's index entry locked for as long as it stayed stopped. The
+   * client's retry of that very signup on another gateway (same email; with a key, the same
+   * derived id) then waited on them and failed with a lock wait timeout, a 503, instead of
+   * finding the account (409 email_taken, or the keyed retry's own account).
+   */
   async create(u: UserCredentials & { name: string; rewardPoints: number; coupon: CouponRecord & { couponId: string } }): Promise<void> {
-    return withTransaction(this.pool, async (conn) => {
-      await conn.query(
-        'INSERT INTO users (user_id, email, name, password_hash, password_salt, password_params, reward_points) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [u.userId, u.email, u.name, u.passwordHash, u.passwordSalt, u.passwordParams, u.rewardPoints],
-      );
-      await conn.query(
-        'INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [u.coupon.couponId, u.userId, u.coupon.code, u.coupon.description, u.coupon.discountPercent, u.coupon.expiresAt === null ? null : new Date(u.coupon.expiresAt)],
-      );
-    });
+    await writeAtomically(this.pool, [
+      {
+        sql: 'INSERT INTO users (user_id, email, name, password_hash, password_salt, password_params, reward_points) VALUES (?, ?, ?, ?, ?, ?, ?);',
+        params: [u.userId, u.email, u.name, u.passwordHash, u.passwordSalt, u.passwordParams, u.rewardPoints],
+      },
+      {
+        sql: 'INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent, expires_at) VALUES (?, ?, ?, ?, ?, ?);',
+        params: [u.coupon.couponId, u.userId, u.coupon.code, u.coupon.description, u.coupon.discountPercent, u.coupon.expiresAt === null ? null : new Date(u.coupon.expiresAt)],
+      },
+    ], `user ${u.userId}`);
   }
 
   async credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
