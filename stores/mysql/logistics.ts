@@ -2,6 +2,10 @@
 // stock sits (inventory_stock rows with units available).
 import type { Pool } from './pool.ts';
 import { StoreUnavailableError } from './errors.ts';
+import { writeAtomicallyThenRead, type Statement } from './writes.ts';
+
+/** The named lock of a change of zones: one per database, as the tables are. */
+const zonesLock = "CONCAT(DATABASE(), '.delivery_zones')";
 
 export interface Warehouse { warehouseId: string; name: string; region: string; location: { lat: number; lon: number } | null }
 export interface DeliveryCluster { clusterId: string; name: string; country: string }
@@ -69,45 +73,47 @@ export class LogisticsRepository {
    * clusters at once had both passed the caller's check and been answered 200, the prefix
    * silently the later one's; and concurrent changes deadlocked (a DELETE by cluster and an
    * upsert by prefix), a 500.
+   *
+   * The lock, the check and the writes go as ONE compound statement (writes.ts), the lock
+   * freed inside it after the COMMIT or the ROLLBACK. Not an interactive sequence: a
+   * gateway stopped in its middle (SIGSTOP, a long GC pause, a frozen VM) kept the named
+   * lock, and the cluster's and zones' rows, for as long as it stayed stopped, so every
+   * other change of zones, on every gateway, was refused 503 after its 5 s wait.
    */
   async putClusterWithZones(cluster: DeliveryCluster, prefixes: string[]): Promise<DeliveryZone[]> {
     const { clusterId, country } = cluster;
-    const conn = await this.pool.getConnection();
-    // Held until RELEASE_LOCK says otherwise: a GET_LOCK whose answer was lost may have taken it.
-    let lockHeld = true;
+    const statements: Statement[] = [
+      // Taken before any read of the transaction, so its snapshot is the one after the
+      // previous holder's COMMIT (which that holder made before freeing the lock).
+      { sql: `SET @shop_zones_lock = GET_LOCK(${zonesLock}, 5);` },
+      { sql: "IF @shop_zones_lock IS NULL OR @shop_zones_lock <> 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'zones_busy'; END IF;" },
+      prefixes.length > 0
+        ? {
+          // SELECT … INTO, a plain consistent read as before; `SET @v = (SELECT …)` would take
+          // shared locks on the rows it reads.
+          sql: `SELECT JSON_ARRAYAGG(JSON_OBJECT('country', country, 'postalPrefix', postal_prefix, 'clusterId', cluster_id)) INTO @shop_zones_taken
+            FROM delivery_zones WHERE country = ? AND postal_prefix IN (?) AND cluster_id <> ?;`,
+          params: [country, prefixes, clusterId],
+        }
+        : { sql: 'SET @shop_zones_taken = NULL;' },
+      {
+        sql: `IF @shop_zones_taken IS NULL THEN
+          INSERT INTO delivery_clusters (cluster_id, name, country) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), country = VALUES(country);
+          DELETE FROM delivery_zones WHERE cluster_id = ?;
+          ${prefixes.length > 0 ? 'INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id);' : ''}
+        END IF;`,
+        params: [clusterId, cluster.name, country, clusterId, ...(prefixes.length > 0 ? [prefixes.map((p) => [country, p, clusterId])] : [])],
+      },
+    ];
     try {
-      try {
-        const [locked] = await conn.query("SELECT GET_LOCK(CONCAT(DATABASE(), '.delivery_zones'), 5) AS got");
-        if (Number((locked as { got: number | null }[])[0]?.got) !== 1) throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly');
-        if (prefixes.length > 0) {
-          const [rows] = await conn.query('SELECT country, postal_prefix, cluster_id FROM delivery_zones WHERE country = ? AND postal_prefix IN (?) AND cluster_id <> ?', [country, prefixes, clusterId]);
-          const taken = (rows as { country: string; postal_prefix: string; cluster_id: string }[]).map((r) => ({ country: r.country, postalPrefix: r.postal_prefix, clusterId: r.cluster_id }));
-          if (taken.length > 0) return taken;
-        }
-        await conn.beginTransaction();
-        try {
-          await conn.query('INSERT INTO delivery_clusters (cluster_id, name, country) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name), country = VALUES(country)',
-            [clusterId, cluster.name, country]);
-          await conn.query('DELETE FROM delivery_zones WHERE cluster_id = ?', [clusterId]);
-          if (prefixes.length > 0) {
-            await conn.query('INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ? ON DUPLICATE KEY UPDATE cluster_id = VALUES(cluster_id)',
-              [prefixes.map((p) => [country, p, clusterId])]);
-          }
-          await conn.commit();
-        } catch (err) {
-          await conn.rollback().catch(() => undefined);
-          throw err;
-        }
-        return [];
-      } finally {
-        const [released] = await conn.query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.delivery_zones')) AS released").catch(() => [[]]);
-        lockHeld = Number((released as { released?: number | null }[])[0]?.released) !== 1;
+      const { taken } = await writeAtomicallyThenRead<{ taken: string | null }>(this.pool, statements, 'SELECT @shop_zones_taken AS taken',
+        `the zones of delivery cluster ${clusterId}`, [`DO RELEASE_LOCK(${zonesLock});`]);
+      return taken === null ? [] : (JSON.parse(taken) as DeliveryZone[]);
+    } catch (err) {
+      if ((err as { sqlMessage?: unknown }).sqlMessage === 'zones_busy') {
+        throw new StoreUnavailableError('the delivery zones are being changed by another request; retry shortly', { cause: err });
       }
-    } finally {
-      // A connection that may still hold the lock is closed (which frees it), not pooled:
-      // every later change of zones would wait for it and fail.
-      if (lockHeld) conn.destroy();
-      else conn.release();
+      throw err;
     }
   }
 

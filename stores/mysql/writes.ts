@@ -40,13 +40,19 @@ export interface Statement {
  * Statements as one transaction in one round trip (a MariaDB anonymous compound
  * statement): any error rolls the whole back and is raised again. A statement may SIGNAL
  * SQLSTATE '45000' with a message the caller maps, for example a failed version check.
+ * `release` (no placeholders: the handler comes first in the text) runs after the COMMIT
+ * and after the ROLLBACK of a failure alike, for what the transaction does not undo: a
+ * named lock (GET_LOCK) taken by a statement, freed inside the server whatever the client
+ * does.
  */
-export function atomically(statements: string[]): string {
+export function atomically(statements: string[], release: string[] = []): string {
+  const after = release.join('\n');
   return `BEGIN NOT ATOMIC
-    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; ${after} RESIGNAL; END;
     START TRANSACTION;
     ${statements.join('\n')}
     COMMIT;
+    ${after}
   END`;
 }
 
@@ -83,12 +89,12 @@ export async function writeAtomically(pool: Pool, statements: Statement[], what:
  * `writeAtomically`, then `result` (a SELECT of the session variables the statements set)
  * in the same round trip, on the same connection: its first row. For a write whose outcome
  * is decided inside the transaction (a cap reached, a row not there) and must come back
- * without a second, interactive step.
+ * without a second, interactive step. `release`: as `atomically`'s.
  */
-export async function writeAtomicallyThenRead<R>(pool: Pool, statements: Statement[], result: string, what: string): Promise<R> {
+export async function writeAtomicallyThenRead<R>(pool: Pool, statements: Statement[], result: string, what: string, release: string[] = []): Promise<R> {
   const params = statements.flatMap((s) => s.params ?? []);
   try {
-    const [sets] = await pool.query(`${atomically(statements.map((s) => s.sql))};\n${result}`, params);
+    const [sets] = await pool.query(`${atomically(statements.map((s) => s.sql), release)};\n${result}`, params);
     // One result per statement of the text: the block's OK packet, then the SELECT's rows.
     const all = sets as unknown as unknown[];
     return (all[all.length - 1] as R[])[0]!;
