@@ -6,7 +6,8 @@
 // real process stopped with SIGSTOP, as in user-lock-stopped-writer.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freshDatabase, startProcess, eventually, type Proc } from './support/harness.ts';
+import { freshDatabase } from './support/harness.ts';
+import { stopWriterInside } from './support/stopped-writer.ts';
 import { UserRepository, isDuplicateKey } from '../stores/mysql/users.ts';
 
 const db = freshDatabase(test, 'signupstop');
@@ -17,24 +18,11 @@ const couponId = 'c-stopped-signup';
 test('a signup stopped inside its write leaves the account to a retry once the server could finish', async () => {
   // Holds the coupon row the writer will insert, so the writer waits inside its write
   // (after it inserted the user) until we let go: the moment to stop it is then certain.
-  const blocker = await db.pool.getConnection();
-  let writer: Proc | undefined;
+  const stopped = await stopWriterInside(db.pool, {
+    hold: ["INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent) VALUES (?, 'someone-else', 'X', 'x', 1)", [couponId]],
+    script: 'test/support/signup-writer.ts', env: { ...db.env.env, MYSQL_URL: db.env.mysqlUrl, USER_ID: userId, EMAIL: email, COUPON_ID: couponId }, says: /creating the user/, statement: 'INSERT INTO coupons',
+  });
   try {
-    await blocker.beginTransaction();
-    await blocker.query("INSERT INTO coupons (coupon_id, user_id, code, description, discount_percent) VALUES (?, 'someone-else', 'X', 'x', 1)", [couponId]);
-    writer = startProcess('test/support/signup-writer.ts', { ...db.env.env, MYSQL_URL: db.env.mysqlUrl, USER_ID: userId, EMAIL: email, COUPON_ID: couponId });
-    await writer.waitFor(/creating the user/, 60_000);
-    await eventually(async () => {
-      const [rows] = await db.pool.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
-        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE 'INSERT INTO coupons%'`);
-      return Number((rows as { n: number }[])[0]?.n ?? 0) > 0 || undefined;
-    }, 60_000, 50);
-    // Past the insert's start, well inside its wait.
-    await new Promise((r) => setTimeout(r, 200));
-    writer.child.kill('SIGSTOP');
-    // Let the writer's coupon through; the writer itself stays stopped.
-    await blocker.rollback();
-
     // The retry of the same signup (same email, same derived id) elsewhere: a duplicate key
     // within a few seconds, as its caller (UsersService.signup) expects, not a lock wait.
     const other = await db.pool.getConnection();
@@ -53,11 +41,7 @@ test('a signup stopped inside its write leaves the account to a retry once the s
     const [rows] = await db.pool.query('SELECT u.email, c.coupon_id FROM users u JOIN coupons c ON c.user_id = u.user_id WHERE u.user_id = ?', [userId]);
     assert.equal(rows, [{ email, coupon_id: couponId }]);
   } finally {
-    blocker.release();
-    if (writer) {
-      writer.child.kill('SIGCONT');
-      await writer.kill('SIGKILL');
-    }
+    await stopped.end();
   }
 });
 

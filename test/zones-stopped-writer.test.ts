@@ -7,7 +7,8 @@
 // technique). Also the repository's answers: taken zones, and a busy lock.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freshDatabase, startProcess, eventually, type Proc } from './support/harness.ts';
+import { freshDatabase } from './support/harness.ts';
+import { stopWriterInside } from './support/stopped-writer.ts';
 import { LogisticsRepository } from '../stores/mysql/logistics.ts';
 import { StoreUnavailableError } from '../stores/mysql/errors.ts';
 
@@ -17,24 +18,11 @@ test('a zone change stopped in its middle leaves the next change free once the s
   const repo = new LogisticsRepository(db.pool);
   // Holds the zone row the writer will insert, so the writer waits inside its change (the
   // named lock taken, the cluster row written) until we let go.
-  const blocker = await db.pool.getConnection();
-  let writer: Proc | undefined;
+  const stopped = await stopWriterInside(db.pool, {
+    hold: ["INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ('US', '021', 'someone-else')", []],
+    script: 'test/support/zones-writer.ts', env: { ...db.env.env, MYSQL_URL: db.env.mysqlUrl, CLUSTER_ID: 'us-stopped', PREFIX: '021' }, says: /changing the zones/, statement: 'INSERT INTO delivery_zones',
+  });
   try {
-    await blocker.beginTransaction();
-    await blocker.query("INSERT INTO delivery_zones (country, postal_prefix, cluster_id) VALUES ('US', '021', 'someone-else')");
-    writer = startProcess('test/support/zones-writer.ts', { ...db.env.env, MYSQL_URL: db.env.mysqlUrl, CLUSTER_ID: 'us-stopped', PREFIX: '021' });
-    await writer.waitFor(/changing the zones/, 60_000);
-    await eventually(async () => {
-      const [rows] = await db.pool.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
-        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE 'INSERT INTO delivery_zones%'`);
-      return Number((rows as { n: number }[])[0]?.n ?? 0) > 0 || undefined;
-    }, 60_000, 50);
-    // Past the insert's start, well inside its wait.
-    await new Promise((r) => setTimeout(r, 200));
-    writer.child.kill('SIGSTOP');
-    // Let the writer's insert through; the writer itself stays stopped.
-    await blocker.rollback();
-
     // Another admin's change (another gateway): done, not refused after its 5 s wait.
     const started = Date.now();
     const err = await repo.putClusterWithZones({ clusterId: 'us-other', name: 'Other', country: 'US' }, ['100']).then((taken) => {
@@ -46,11 +34,7 @@ test('a zone change stopped in its middle leaves the next change free once the s
     const [rows] = await db.pool.query("SELECT z.postal_prefix, c.name FROM delivery_zones z JOIN delivery_clusters c ON c.cluster_id = z.cluster_id WHERE z.cluster_id = 'us-stopped'");
     assert.equal(rows, [{ postal_prefix: '021', name: 'Stopped' }]);
   } finally {
-    blocker.release();
-    if (writer) {
-      writer.child.kill('SIGCONT');
-      await writer.kill('SIGKILL');
-    }
+    await stopped.end();
   }
 });
 
