@@ -80,6 +80,12 @@ test('attr.<name>=<value> filters (repeatable) and attribute facets', async () =
     assert.is(odd.status, 200, `attr.${name}: ${JSON.stringify(odd.body)}`);
     assert.equal(skusOf(odd), [], `attr.${name} matches nothing`);
   }
+  // An empty value is as if not sent (API.md's rule for catalog parameters sent empty):
+  // alone it filters nothing, beside a value it leaves that value's filter.
+  const blank = await search('q=harbor&attr.color=');
+  assert.is(blank.status, 200, JSON.stringify(blank.body));
+  assert.equal([blank.body.total, skusOf(blank)], [all.body.total, skusOf(all)]);
+  assert.equal(skusOf(await search('q=harbor&attr.color=blue&attr.color=')), ['SH-1']);
   const bad = await search('q=harbor&attr.co%20lor=blue');
   assert.is(bad.status, 422);
   assert.is(bad.body.error.details[0].field, 'attr.co lor');

@@ -56,11 +56,15 @@ export function attributeFilters(all: Record<string, string[]>): Record<string, 
   // Object's own members here (a 500, "not iterable") instead of no filter yet.
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   const problems: { field: string; problem: string }[] = [];
-  for (const [key, values] of Object.entries(all)) {
+  for (const [key, sent] of Object.entries(all)) {
     if (!key.startsWith('attr.')) continue;
+    // An empty value is as if not sent, as every other catalog parameter sent empty is
+    // (`attr.color=` from a form's unset field): it had been 422 where `brand=` was no filter.
+    const values = sent.filter((v) => v.trim().length > 0);
+    if (values.length === 0) continue;
     const name = key.slice(5);
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) problems.push({ field: key, problem: 'an attribute name is 1-40 of A-Z a-z 0-9 _ -' });
-    else if (values.some((v) => v.trim().length === 0 || v.length > 100)) problems.push({ field: key, problem: 'a value is 1-100 characters' });
+    else if (values.some((v) => v.length > 100)) problems.push({ field: key, problem: 'a value is 1-100 characters' });
     else {
       // Names compare case-insensitively: attr.Color and attr.color are one filter, whose
       // values are alternatives, not two that must both hold.
