@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { claimEpoch, claimEpochAndRead, claimEpochIfExists, checkFence, epochClaimStats, guard, retireEpochs, type Fence } from '../stores/mysql/epochs.ts';
+import { claimEpoch, claimEpochAndRead, claimEpochIfExists, epochClaimStats, guard, retireEpochs, type Fence } from '../stores/mysql/epochs.ts';
 import { writeAtomically, FencedWriteError } from '../stores/mysql/writes.ts';
 import { projectRoot } from '../app/project-root.ts';
 import { freshDatabase } from './support/harness.ts';
@@ -34,7 +34,8 @@ test('a claim waits for the old epoch\'s write in progress and its read sees it,
   // The old activation of rc-b: its write passed the guard (a shared lock on the epoch row) and has not committed.
   const conn = await db.pool.getConnection();
   await conn.beginTransaction();
-  await checkFence(conn, old);
+  // What the old write's guard takes (epochs.ts `guard`): a shared lock on its epoch row.
+  await conn.query("SELECT epoch FROM entity_epochs WHERE entity_type = 'cart' AND entity_id = 'rc-b' LOCK IN SHARE MODE");
   await conn.query('INSERT INTO carts (user_id, version) VALUES (?, 7)', ['rc-b']);
   // One batch: rc-a (taken first, reads first) and rc-b (waits for the write above).
   const claims = Promise.all([claimEpochAndRead(db.pool, 'cart', 'rc-a', readCart('rc-a')), claimEpochAndRead(db.pool, 'cart', 'rc-b', readCart('rc-b'))]);

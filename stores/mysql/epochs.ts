@@ -22,10 +22,9 @@
 // const state = await repo.load(userId);
 // // every write, as one transaction (see writes.ts):
 // await writeAtomically(pool, [guard(fence), { sql: 'UPDATE carts SET … WHERE user_id = ? AND version = ?', params: […] }, …], `cart ${userId}`);
-// // or inside an interactive transaction: await checkFence(conn, fence) first.
 // // A FencedWriteError means: stop the actor, fail what it owed as retryable, reload on the next message.
-import type { Pool, PoolConnection } from './pool.ts';
-import { FencedWriteError, RetryableWriteError, writeFailure, type Statement } from './writes.ts';
+import type { Pool } from './pool.ts';
+import { RetryableWriteError, writeFailure, type Statement } from './writes.ts';
 import { TurnBatches } from '../turn-batches.ts';
 
 /**
@@ -285,14 +284,3 @@ export function claimFirstEpoch(type: string, id: string): Statement {
   };
 }
 
-/** The same check inside an interactive transaction (withTransaction): throws FencedWriteError. */
-export async function checkFence(conn: PoolConnection, fence: Fence): Promise<void> {
-  const [rows] = await conn.query(
-    'SELECT epoch FROM entity_epochs WHERE entity_type = ? AND entity_id = ? LOCK IN SHARE MODE',
-    [fence.type, fence.id],
-  );
-  const stored = (rows as { epoch: number | string }[])[0]?.epoch;
-  if (stored === undefined || Number(stored) !== fence.epoch) {
-    throw new FencedWriteError(`${fence.type} ${fence.id} (epoch ${fence.epoch}, now ${stored === undefined ? 'none' : String(stored)})`);
-  }
-}

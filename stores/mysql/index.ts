@@ -1,7 +1,7 @@
 // MariaDB: the system of record.
-export { createPool, databaseOf, withDatabase, withTransaction, type Pool, type PoolConnection } from './pool.ts';
+export { createPool, databaseOf, withDatabase, type Pool, type PoolConnection } from './pool.ts';
 export { migrate, dropDatabase, schemaProblem, databaseIdentity, type SchemaProblem } from './migrate.ts';
-export { claimEpoch, guard, checkFence, type Fence } from './epochs.ts';
+export { claimEpoch, guard, type Fence } from './epochs.ts';
 export {
   FencedWriteError, RetryableWriteError, atomically, writeAtomically, writeFailure, fencedTag, type Statement,
 } from './writes.ts';

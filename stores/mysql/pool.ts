@@ -196,25 +196,6 @@ function guardPool(pool: Pool, limits: Limits): void {
   patch.execute = viaConnection('execute');
 }
 
-/**
- * Runs `work` in a transaction on one connection: committed when it returns, rolled back
- * when it throws, and the connection always goes back to the pool.
- */
-export async function withTransaction<T>(pool: Pool, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-  const conn = await pool.getConnection();
-  try {
-    await conn.beginTransaction();
-    const result = await work(conn);
-    await conn.commit();
-    return result;
-  } catch (err) {
-    await conn.rollback().catch(() => undefined);
-    throw err;
-  } finally {
-    conn.release();
-  }
-}
-
 /** The database named in a MySQL URL. */
 export function databaseOf(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
