@@ -95,11 +95,23 @@ function underUserLock<R>(pool: Pool, userId: string, what: string, statements: 
  */
 export async function insertUnderCap(pool: Pool, userId: string, max: number, counted: [string, unknown[]], insert: [string, unknown[]]): Promise<'added' | 'present' | 'full'> {
   const { outcome } = await underUserLock<{ outcome: 'added' | 'present' | 'full' }>(pool, userId, `a capped insert for user ${userId}`, [
-    { sql: `SELECT COUNT(*) INTO @shop_capped_count FROM ${counted[0]};`, params: counted[1] },
-    { sql: "SET @shop_capped = IF(@shop_capped_count >= ?, 'full', NULL);", params: [max] },
+    ...capCheck('shop_capped', counted, max),
     { sql: `IF @shop_capped IS NULL THEN ${insert[0]}; SET @shop_capped = IF(ROW_COUNT() > 0, 'added', 'present'); END IF;`, params: insert[1] },
   ], 'SELECT @shop_capped AS outcome');
   return outcome;
+}
+
+/**
+ * Sets `@<flag>` to 'full' when `counted` (`<table> WHERE …`) holds `max` rows or more, else
+ * NULL (always NULL without a `max`); inside underUserLock. Counted by a SELECT … INTO of
+ * its own, a consistent read (see insertUnderCap): a subquery of the SET is a locking read.
+ */
+function capCheck(flag: string, counted: [string, unknown[]], max: number | undefined): Statement[] {
+  if (max === undefined) return [{ sql: `SET @${flag} = NULL;` }];
+  return [
+    { sql: `SELECT COUNT(*) INTO @${flag}_count FROM ${counted[0]};`, params: counted[1] },
+    { sql: `SET @${flag} = IF(@${flag}_count >= ?, 'full', NULL);`, params: [max] },
+  ];
 }
 
 export class UserRepository {
@@ -227,9 +239,7 @@ export class UserRepository {
    */
   async addAddress(userId: string, a: Omit<AddressRecord, 'createdAt'>, makeDefault: boolean, max?: number): Promise<boolean | 'full'> {
     const { outcome } = await underUserLock<{ outcome: 'full' | 'default' | 'added' }>(this.pool, userId, `an address of user ${userId}`, [
-      // A consistent read under the user's lock, not a subquery of the SET (see insertUnderCap).
-      { sql: 'SELECT COUNT(*) INTO @shop_address_count FROM addresses WHERE user_id = ?;', params: [userId] },
-      { sql: "SET @shop_address = IF(? IS NOT NULL AND @shop_address_count >= ?, 'full', NULL);", params: [max ?? null, max ?? null] },
+      ...capCheck('shop_address', ['addresses WHERE user_id = ?', [userId]], max),
       {
         sql: `IF @shop_address IS NULL THEN
           INSERT INTO addresses (address_id, user_id, line1, city, region, country, postal_code, cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?);
