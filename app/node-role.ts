@@ -106,12 +106,6 @@ export async function startNode(ctx: AppContext, database?: MemberDatabase): Pro
     ...nodeSettings(config),
     ...(database ? { database } : {}),
     log: log.child({ node: config.nodeId }),
-    // Paused past its record's TTL and replaced: exit as after a crash (its writes are
-    // fenced already), not a graceful stop, which would act on the replacement's record.
-    onSuperseded: (by) => {
-      process.stderr.write(`NODE_ID=${config.nodeId} was taken by a later process (pid ${by.pid}, started ${by.startedAt}) while this one was paused; exiting\n`);
-      process.exit(3);
-    },
     entities: [
       inventoryEntity({
         repo,

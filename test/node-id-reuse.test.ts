@@ -62,7 +62,7 @@ test('an old process of a NODE_ID resumed after its replacement joined does not 
   // after a crash; the replacement keeps every shard and its own record.
   const code = await Promise.race([old.exited, sleep(10_000).then(() => 'still running')]);
   assert.is(code, 3, old.output().slice(-600));
-  assert.match(old.output(), /NODE_ID=twin was taken by a later process \(pid \d+\) while this one was paused; exiting/);
+  assert.match(old.output(), /NODE_ID=twin was taken by a later process \(pid \d+, started [^)]+\) while this one was paused; exiting/);
   await sleep(3 * leaseTtlMs);
   const samples: number[][][] = [];
   for (let i = 0; i < 5; i++) {

@@ -15,10 +15,6 @@ const node = await ClusterNode.start({
   log,
   // COUNTER_ASYNC_GAP=0 makes the behaviour synchronous: the trivial entity of bench:ask.
   entities: [counterEntity({ asyncGap: process.env.COUNTER_ASYNC_GAP !== '0' })],
-  onSuperseded: (by) => {
-    process.stderr.write(`NODE_ID=${config.nodeId} was taken by a later process (pid ${by.pid}) while this one was paused; exiting\n`);
-    process.exit(3);
-  },
 }).catch((err: unknown) => {
   if (!(err instanceof JoinRefusedError)) throw err;
   process.stderr.write(`refusing to join cluster "${config.cluster}": ${err.message}\n`);
