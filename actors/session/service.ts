@@ -2,7 +2,7 @@
 // from the store, ended through each session's entity, exactly as a logout, so every
 // gateway stops taking the token before the answer. Stateless; runs on the gateway.
 import { RejectedError } from '../../cluster/index.ts';
-import { maxListedSessions, type SessionRepository } from '../../stores/mysql/sessions.ts';
+import type { SessionRepository } from '../../stores/mysql/sessions.ts';
 import type { SessionApi } from './api.ts';
 
 export interface SessionListItem {
@@ -31,7 +31,7 @@ export class SessionService {
   /** The user's live sessions, newest first (at most 100); `current` is the caller's own. */
   async list(userId: string, currentSessionId: string | undefined): Promise<SessionListItem[]> {
     const now = this.now();
-    const live = await this.repo.listLive(userId, now, maxListedSessions);
+    const live = await this.repo.listLive(userId, now);
     return live.map((s) => {
       const current = s.sessionId === currentSessionId;
       // Last-seen is stored at most once a minute; the session asking now is being seen now.

@@ -102,13 +102,13 @@ export class SessionRepository {
 
   /**
    * The user's live sessions (not revoked, not expired at `now`), newest first, at most
-   * `limit` (capped at 100). Token hashes stay here: the views carry none.
+   * `maxListedSessions`. Token hashes stay here: the views carry none.
    */
-  async listLive(userId: string, now: number, limit = maxListedSessions): Promise<LiveSession[]> {
+  async listLive(userId: string, now: number): Promise<LiveSession[]> {
     const [rows] = await this.pool.query(
       `SELECT session_id, device, created_at, last_seen_at FROM sessions
        WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, session_id DESC LIMIT ?`,
-      [userId, now, Math.max(1, Math.min(limit, maxListedSessions))],
+      [userId, now, maxListedSessions],
     );
     return (rows as Pick<SessionRow, 'session_id' | 'device' | 'created_at' | 'last_seen_at'>[]).map((r) => ({
       sessionId: r.session_id, device: r.device, createdAt: Number(r.created_at), lastSeenAt: Number(r.last_seen_at),

@@ -141,14 +141,16 @@ export class UserRepository {
     ], `user ${u.userId}`);
   }
 
-  async credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
-    const [rows] = await this.pool.query('SELECT user_id, email, password_hash, password_salt, password_params FROM users WHERE email = ?', [email]);
-    const r = (rows as { user_id: string; email: string; password_hash: Buffer; password_salt: Buffer; password_params: string }[])[0];
-    return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
+  credentialsByEmail(email: string): Promise<UserCredentials | undefined> {
+    return this.credentialsWhere('email', email);
   }
 
-  async credentialsById(userId: string): Promise<UserCredentials | undefined> {
-    const [rows] = await this.pool.query('SELECT user_id, email, password_hash, password_salt, password_params FROM users WHERE user_id = ?', [userId]);
+  credentialsById(userId: string): Promise<UserCredentials | undefined> {
+    return this.credentialsWhere('user_id', userId);
+  }
+
+  private async credentialsWhere(column: 'email' | 'user_id', value: string): Promise<UserCredentials | undefined> {
+    const [rows] = await this.pool.query(`SELECT user_id, email, password_hash, password_salt, password_params FROM users WHERE ${column} = ?`, [value]);
     const r = (rows as { user_id: string; email: string; password_hash: Buffer; password_salt: Buffer; password_params: string }[])[0];
     return r && { userId: r.user_id, email: r.email, passwordHash: r.password_hash, passwordSalt: r.password_salt, passwordParams: r.password_params };
   }
