@@ -41,19 +41,22 @@ const badCursor = () => new HttpError(400, 'invalid_cursor', 'the cursor is not 
  * no cursor has, or that `decode` refuses is 400 `invalid_cursor`.
  */
 export function cursorParam(raw: string | undefined, decode?: (cursor: string) => unknown): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
+  return readCursor(raw, decode).cursor;
+}
+
+/** `cursorParam`, with what `decode` read from it (each cursor decoded once). */
+function readCursor<P>(raw: string | undefined, decode?: (cursor: string) => P): { cursor: string | undefined; after: P | undefined } {
+  if (raw === undefined || raw === '') return { cursor: undefined, after: undefined };
   if (raw.length > 512 || !/^[A-Za-z0-9_\-.=~:]+$/.test(raw)) throw badCursor();
-  if (decode) {
-    try {
-      decode(raw);
-    } catch (err) {
-      // A decoder that says why (a cursor of another account's list) is answered so.
-      if (err instanceof HttpError) throw err;
-      if (err instanceof RejectedError && err.code === 'invalid_cursor') throw new HttpError(400, 'invalid_cursor', err.message, err.data ?? null);
-      throw badCursor();
-    }
+  if (!decode) return { cursor: raw, after: undefined };
+  try {
+    return { cursor: raw, after: decode(raw) };
+  } catch (err) {
+    // A decoder that says why (a cursor of another account's list) is answered so.
+    if (err instanceof HttpError) throw err;
+    if (err instanceof RejectedError && err.code === 'invalid_cursor') throw new HttpError(400, 'invalid_cursor', err.message, err.data ?? null);
+    throw badCursor();
   }
-  return raw;
 }
 
 const page = z.object({ limit: limitParam });
@@ -65,10 +68,6 @@ const page = z.object({ limit: limitParam });
  */
 export function pageParams<P = never>(query: Record<string, string>, decode?: (cursor: string) => P): { limit: number; cursor: string | undefined; after: P | undefined; given: boolean } {
   const { limit } = check(page, { limit: query.limit }, 'query');
-  const cursor = cursorParam(query.cursor, decode);
-  return {
-    limit, cursor,
-    after: cursor === undefined || !decode ? undefined : decode(cursor),
-    given: asQueryNumber(query.limit) !== undefined || cursor !== undefined,
-  };
+  const { cursor, after } = readCursor(query.cursor, decode);
+  return { limit, cursor, after, given: asQueryNumber(query.limit) !== undefined || cursor !== undefined };
 }
