@@ -52,8 +52,7 @@ function readCursor<P>(raw: string | undefined, decode?: (cursor: string) => P):
   try {
     return { cursor: raw, after: decode(raw) };
   } catch (err) {
-    // A decoder that says why (a cursor of another account's list) is answered so.
-    if (err instanceof HttpError) throw err;
+    // A decoder that says why (a cursor of another account's list, actors/common/list-owner.ts) is answered so.
     if (err instanceof RejectedError && err.code === 'invalid_cursor') throw new HttpError(400, 'invalid_cursor', err.message, err.data ?? null);
     throw badCursor();
   }

@@ -2,7 +2,7 @@
 // first page of orders are cached, and invalidated by the saga after every change.
 import type { Redis } from 'ioredis';
 import { RejectedError } from '../../cluster/index.ts';
-import { listOwnerTag } from '../common/list-owner.ts';
+import { assertListOwner, listOwnerTag } from '../common/list-owner.ts';
 import { ReadThroughCache, invalidateEntries } from '../../stores/redis/index.ts';
 import { partsOf, type OrderRecord, type OrderRepository, type TimelineEntry } from '../../stores/mysql/orders.ts';
 import { orderStatus, timelineStatuses, type PublicStatus } from './public-status.ts';
@@ -111,9 +111,7 @@ export function decodeOrderCursor(cursor: string, userId: string): { createdAt: 
   if (Array.isArray(parts) && (parts.length === 2 || parts.length === 3)) {
     const [createdAt, orderId, list] = parts as [unknown, unknown, unknown];
     if (Number.isSafeInteger(createdAt) && typeof orderId === 'string' && /^o[a-z0-9]{8,40}$/.test(orderId)) {
-      if (list !== undefined && list !== listOwnerTag(userId)) {
-        throw new RejectedError('invalid_cursor', 'the cursor belongs to another account\'s orders: ask for the first page again', { data: [{ field: 'cursor', problem: 'from another account\'s list' }] });
-      }
+      assertListOwner(list, userId, 'orders');
       return { createdAt: createdAt as number, orderId };
     }
   }

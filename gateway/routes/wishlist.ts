@@ -1,6 +1,6 @@
 // The caller's wishlist (🔒).
 import { Hono } from 'hono';
-import { listOwnerTag } from '../../actors/common/list-owner.ts';
+import { assertListOwner, listOwnerTag } from '../../actors/common/list-owner.ts';
 import type { Logger } from 'pino';
 import { CartApi } from '../../actors/cart/index.ts';
 import { HttpError } from '../errors.ts';
@@ -31,9 +31,7 @@ function decodePlace(cursor: string, userId: string): Place {
   const sku = place?.sku;
   if (typeof at !== 'string' || typeof sku !== 'string' || !skuPattern.test(sku)) throw new Error('not a wishlist cursor');
   if (Number.isNaN(Date.parse(at)) || new Date(at).toISOString() !== at) throw new Error('not a wishlist cursor');
-  if (place?.u !== undefined && place.u !== listOwnerTag(userId)) {
-    throw new HttpError(400, 'invalid_cursor', 'the cursor belongs to another account\'s wishlist: ask for the first page again', [{ field: 'cursor', problem: 'from another account\'s list' }]);
-  }
+  assertListOwner(place?.u, userId, 'wishlist');
   return { at, sku };
 }
 
