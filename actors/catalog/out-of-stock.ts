@@ -8,7 +8,7 @@ import type { Singleton } from '../../cluster/index.ts';
 import { consumeBatches, ensureStream, inventoryStream } from '../../stores/events/index.ts';
 import { asyncSingleton } from './jobs.ts';
 import { lowStockThreshold, type StockStatus } from '../inventory/index.ts';
-import { newestLevelScript } from '../inventory/level-script.ts';
+import { levelArgs, levelOf, newestLevelScript, type LevelEvent, type StockLevel } from '../inventory/level-script.ts';
 
 /**
  * Levels newest-wins (newestLevelScript; KEYS[2] the versions). Nothing available: in the
@@ -18,13 +18,6 @@ import { newestLevelScript } from '../inventory/level-script.ts';
 const applyScript = newestLevelScript(`
     if available <= 0 then redis.call('SADD', KEYS[1], sku) else redis.call('SREM', KEYS[1], sku) end
     if available > 0 and available <= ${lowStockThreshold} then redis.call('SADD', KEYS[3], sku) else redis.call('SREM', KEYS[3], sku) end`);
-
-/** One stock level of a SKU as of its inventory version (-1: unknown, from an older event). */
-export interface StockLevel {
-  sku: string;
-  available: number;
-  version: number;
-}
 
 export class OutOfStockSet {
   readonly key: string;
@@ -67,12 +60,9 @@ export class OutOfStockSet {
    */
   async apply(levels: StockLevel[]): Promise<void> {
     if (levels.length === 0) return;
-    const args = levels.flatMap((l) => [l.sku, String(l.available), String(l.version)]);
-    await this.redis.eval(applyScript, 3, this.key, this.versionsKey, this.lowKey, ...args);
+    await this.redis.eval(applyScript, 3, this.key, this.versionsKey, this.lowKey, ...levelArgs(levels));
   }
 }
-
-interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
 
 /**
  * The cluster singleton that keeps the set. Every inventory event (out_of_stock,
@@ -89,10 +79,8 @@ export function outOfStockProjection(deps: { nc: NatsConnection; cluster: string
       async handle(batch) {
         const levels: StockLevel[] = [];
         for (const m of batch) {
-          const e = m.json<LevelEvent>();
-          if (typeof e.sku === 'string' && typeof e.available === 'number') {
-            levels.push({ sku: e.sku, available: e.available, version: typeof e.version === 'number' ? e.version : -1 });
-          }
+          const level = levelOf(m.json<LevelEvent>());
+          if (level) levels.push(level);
         }
         await deps.set.apply(levels);
       },

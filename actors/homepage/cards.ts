@@ -8,7 +8,7 @@ import { catalogStream, consumeBatches, ensureStream, inventoryStream, type Runn
 import type { CatalogEvent } from '../catalog/index.ts';
 import { stockStatus, type StockStatus } from '../inventory/index.ts';
 import type { HomepageKeys } from './keys.ts';
-import { newestLevelScript } from '../inventory/level-script.ts';
+import { levelArgs, levelOf, newestLevelScript, type LevelEvent } from '../inventory/level-script.ts';
 
 export interface Card {
   sku: string; title: string; price: number; currency: string; category: string; stock: StockStatus;
@@ -104,8 +104,6 @@ export class ProductCards {
   }
 }
 
-interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
-
 /**
  * Levels applied newest-wins (newestLevelScript; KEYS[1] the available units per SKU,
  * KEYS[2] the versions), as the out-of-stock set applies them: after a crash, a durable
@@ -113,15 +111,6 @@ interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
  * overwrote a newer one until the SKU's next event.
  */
 const applyLevels = newestLevelScript(`redis.call('HSET', KEYS[1], sku, ARGV[i + 1])`);
-
-/** The (sku, available, version) triples of a batch's level events, for applyLevels. */
-function levelArgs(events: LevelEvent[]): string[] {
-  const args: string[] = [];
-  for (const e of events) {
-    if (typeof e.sku === 'string' && typeof e.available === 'number') args.push(e.sku, String(e.available), String(typeof e.version === 'number' ? e.version : -1));
-  }
-  return args;
-}
 
 /** Starts the two consumers that keep the cards; `onChange` hears of every applied batch. */
 export async function startCardsProjection(deps: { nc: NatsConnection; cluster: string; redis: Redis; keys: HomepageKeys; log: Logger; onChange(): void }): Promise<RunningConsumer[]> {
@@ -152,7 +141,7 @@ export async function startCardsProjection(deps: { nc: NatsConnection; cluster: 
   const stock = await consumeBatches({
     js, jsm, stream: inventory.name, durable: 'homepage-stock', log: deps.log, maxBatch: 1000,
     async handle(batch) {
-      const args = levelArgs(batch.map((m) => m.json<LevelEvent>()));
+      const args = levelArgs(batch.flatMap((m) => levelOf(m.json<LevelEvent>()) ?? []));
       if (args.length > 0) await deps.redis.eval(applyLevels, 2, deps.keys.available, deps.keys.availableVersions, ...args);
       deps.onChange();
     },

@@ -26,3 +26,24 @@ for i = 1, #ARGV, 3 do
 end
 return 0`;
 }
+
+/** One stock level of a SKU as of its inventory version (-1: unknown, from an older event). */
+export interface StockLevel {
+  sku: string;
+  available: number;
+  version: number;
+}
+
+/** An inventory event as it is read off the stream: every kind carries `available`. */
+export interface LevelEvent { sku?: unknown; available?: unknown; version?: unknown }
+
+/** The level an event carries, or undefined for one without a SKU and a number available. */
+export function levelOf(e: LevelEvent): StockLevel | undefined {
+  if (typeof e.sku !== 'string' || typeof e.available !== 'number') return undefined;
+  return { sku: e.sku, available: e.available, version: typeof e.version === 'number' ? e.version : -1 };
+}
+
+/** The script's ARGV: (sku, available, version) triples of `levels`. */
+export function levelArgs(levels: StockLevel[]): string[] {
+  return levels.flatMap((l) => [l.sku, String(l.available), String(l.version)]);
+}
