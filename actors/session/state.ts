@@ -38,17 +38,18 @@ export function decideSession(sessionId: string, current: SessionRecord | undefi
       if (!current || current.revokedAt !== null || current.expiresAt <= now || !sameHash(current.tokenHash, msg.tokenHash)) return invalid();
       return { ok: { sessionId, userId: current.userId, expiresAt: current.expiresAt }, next: { ...current, lastSeenAt: now }, effect: undefined };
     }
-    case 'close': {
+    case 'close':
       if (!current || !sameHash(current.tokenHash, msg.tokenHash)) return invalid();
-      if (current.revokedAt !== null) return { ok: { sessionId, closed: true }, next: current, effect: undefined };
-      return { ok: { sessionId, closed: true }, next: { ...current, revokedAt: now }, effect: { revoke: now } };
-    }
-    case 'revoke': {
+      return end(current);
+    case 'revoke':
       // Another user's session answers as one that does not exist.
       if (!current || current.userId !== msg.userId) return { rejected: new RejectedError('not_found', 'no such session') };
-      // Ended already: answered (and announced) again, as a repeated logout.
-      if (current.revokedAt !== null) return { ok: { sessionId, closed: true }, next: current, effect: undefined };
-      return { ok: { sessionId, closed: true }, next: { ...current, revokedAt: now }, effect: { revoke: now } };
-    }
+      return end(current);
+  }
+
+  /** A logout or a revoke: one ended already is answered (and announced) again, as a repeated logout. */
+  function end(current: SessionRecord): SessionDecision {
+    if (current.revokedAt !== null) return { ok: { sessionId, closed: true }, next: current, effect: undefined };
+    return { ok: { sessionId, closed: true }, next: { ...current, revokedAt: now }, effect: { revoke: now } };
   }
 }
